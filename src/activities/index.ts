@@ -1,0 +1,165 @@
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Pool } from 'pg';
+import { findCheckoutById } from '../db/checkouts';
+import { findEvent, insertEvent, recordWebhookAttempt } from '../db/events';
+import { applyStatusChange, findPaymentById } from '../db/payments';
+import type { PaymentStatus } from '../domain/payment';
+import { paymentResource } from '../domain/payment-resource';
+import { signWebhook } from '../domain/signatures';
+import type { ProviderRegistry } from '../providers/registry';
+import { ProviderError, type ProviderPaymentStatus } from '../providers/types';
+
+export interface ActivityDeps {
+  db: Pool;
+  providers: ProviderRegistry;
+  /** Base of every link handed out: return pages and callback URLs. */
+  publicUrl: string;
+  /** How long a merchant endpoint may take before the attempt counts as failed. */
+  webhookTimeoutMs?: number;
+}
+
+export interface CreateProviderPaymentInput {
+  paymentId: string;
+  attempt: number;
+  method: string;
+  /** What the buyer pays, minor units. */
+  amountMinor: string;
+  currency: string;
+  description: string;
+}
+
+export interface RecordPaymentStatusInput {
+  paymentId: string;
+  seq: number;
+  status: PaymentStatus;
+  method: string | null;
+  providerPaymentId: string | null;
+  redirectUrl: string | null;
+  failureReason: string | null;
+  fees: { feeMinor: string; buyerTotalMinor: string; merchantNetMinor: string } | null;
+  /** The merchant event this change raises, its id fixed by the workflow so retries reuse it. */
+  event: { id: string; type: string } | null;
+}
+
+/** The provider idempotency key of one attempt: stable across activity retries and workflow resets. */
+export const providerIdempotencyKey = (paymentId: string, attempt: number) => `${paymentId}-attempt-${attempt}`;
+
+export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 10_000 }: ActivityDeps) {
+  const providerFor = (method: string) => {
+    const provider = providers.forMethod(method);
+    if (!provider) throw ApplicationFailure.nonRetryable(`no provider offers ${method}`, 'UnknownMethod');
+    return provider;
+  };
+
+  const asActivityFailure = (error: unknown): unknown => {
+    if (error instanceof ProviderError && error.kind === 'definite') {
+      return ApplicationFailure.create({ message: error.message, type: 'ProviderDeclined', nonRetryable: true, details: [error.code] });
+    }
+    return error;
+  };
+
+  return {
+    async createProviderPayment(input: CreateProviderPaymentInput) {
+      const provider = providerFor(input.method);
+      try {
+        return await provider.createPayment({
+          idempotencyKey: providerIdempotencyKey(input.paymentId, input.attempt),
+          paymentId: input.paymentId,
+          method: input.method,
+          amountMinor: input.amountMinor,
+          currency: input.currency,
+          description: input.description,
+          returnUrl: `${publicUrl}/pay/${input.paymentId}/return`,
+          callbackUrl: `${publicUrl}/callbacks/${provider.name}`,
+        });
+      } catch (error) {
+        throw asActivityFailure(error);
+      }
+    },
+
+    async checkProviderPayment(input: { paymentId: string; attempt: number; method: string }): Promise<ProviderPaymentStatus | null> {
+      try {
+        return await providerFor(input.method).getPaymentStatus(providerIdempotencyKey(input.paymentId, input.attempt));
+      } catch (error) {
+        throw asActivityFailure(error);
+      }
+    },
+
+    async recordPaymentStatus(input: RecordPaymentStatusInput): Promise<{ eventId: string | null }> {
+      const client = await db.connect();
+      try {
+        await client.query('begin');
+        const { payment } = await applyStatusChange(client, {
+          ...input,
+          fees: input.fees && {
+            feeMinor: BigInt(input.fees.feeMinor),
+            buyerTotalMinor: BigInt(input.fees.buyerTotalMinor),
+            merchantNetMinor: BigInt(input.fees.merchantNetMinor),
+          },
+        });
+        if (input.event) {
+          const createdAt = new Date();
+          const body = JSON.stringify({
+            id: input.event.id,
+            type: input.event.type,
+            created_at: createdAt.toISOString(),
+            data: paymentResource(payment, publicUrl),
+          });
+          await insertEvent(client, { id: input.event.id, paymentId: input.paymentId, type: input.event.type, body, createdAt });
+        }
+        await client.query('commit');
+        return { eventId: input.event?.id ?? null };
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+
+    /**
+     * One delivery attempt of a merchant event: signed per Standard Webhooks, any 2xx is
+     * delivered, anything else (redirects are not followed) or no answer in time is retried.
+     */
+    async notifyMerchant(input: { eventId: string }): Promise<{ statusCode: number }> {
+      const event = await findEvent(db, input.eventId);
+      if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, 'UnknownEvent');
+      if (event.deliveredAt) return { statusCode: 200 };
+      const payment = await findPaymentById(db, event.paymentId);
+      const checkout = payment && (await findCheckoutById(db, payment.checkoutId));
+      if (!checkout) throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId} is gone`, 'UnknownCheckout');
+
+      const attempt = Context.current().info.attempt;
+      const timestamp = Math.floor(Date.now() / 1000);
+      const attemptedAt = new Date();
+      const started = performance.now();
+      let statusCode: number | null = null;
+      let failure: string | null = null;
+      try {
+        const response = await fetch(checkout.notifyUrl, {
+          method: 'POST',
+          redirect: 'manual',
+          signal: AbortSignal.timeout(webhookTimeoutMs),
+          headers: {
+            'content-type': 'application/json',
+            'user-agent': 'Kassa-Webhooks/1',
+            'webhook-id': event.id,
+            'webhook-timestamp': String(timestamp),
+            'webhook-signature': signWebhook(checkout.webhookSecret, event.id, timestamp, event.body),
+          },
+          body: event.body,
+        });
+        statusCode = response.status;
+        await response.body?.cancel().catch(() => undefined);
+        if (statusCode < 200 || statusCode >= 300) failure = `HTTP ${statusCode}`;
+      } catch (error) {
+        failure = (error as Error).name === 'TimeoutError' ? `no answer within ${webhookTimeoutMs} ms` : (error as Error).message;
+      }
+      const latencyMs = Math.round(performance.now() - started);
+      await recordWebhookAttempt(db, event.id, { attempt, url: checkout.notifyUrl, attemptedAt, statusCode, latencyMs, error: failure });
+      if (failure) throw ApplicationFailure.retryable(`webhook ${event.id} attempt ${attempt}: ${failure}`, 'WebhookNotDelivered');
+      return { statusCode: statusCode! };
+    },
+  };
+}

@@ -1,0 +1,56 @@
+import type { ErrorRequestHandler } from 'express';
+import { ZodError } from 'zod';
+
+export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'not_found_error' | 'conflict_error' | 'api_error';
+
+/** An error with its place in the contract's JSON shape `{"error":{type,code,message,param}}`. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly type: ErrorType,
+    readonly code: string,
+    message: string,
+    readonly param?: string,
+    readonly extra?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+export const notFound = (what: string, param?: string) => new ApiError(404, 'not_found_error', 'resource_missing', `No such ${what}`, param);
+
+export const invalid = (param: string, message: string, code = 'parameter_invalid') =>
+  new ApiError(400, 'invalid_request_error', code, message, param);
+
+export function zodToApiError(error: ZodError): ApiError {
+  const issue = error.issues[0]!;
+  const param = issue.path.join('.') || undefined;
+  const code = issue.code === 'unrecognized_keys' ? 'parameter_unknown' : issue.code === 'invalid_type' && issue.input === undefined ? 'parameter_missing' : 'parameter_invalid';
+  const unknown = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : undefined;
+  return new ApiError(
+    400,
+    'invalid_request_error',
+    code,
+    param ? `${param}: ${issue.message}` : issue.message,
+    unknown ?? param,
+  );
+}
+
+/** The one place errors become HTTP answers; anything unexpected is a logged 500. */
+export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
+  let apiError: ApiError;
+  if (error instanceof ApiError) apiError = error;
+  else if (error instanceof ZodError) apiError = zodToApiError(error);
+  else if (error?.type === 'entity.parse.failed') apiError = invalid('body', 'The body is not valid JSON', 'body_invalid');
+  else if (error?.type === 'entity.too.large') apiError = new ApiError(413, 'invalid_request_error', 'body_too_large', 'The body is too large', 'body');
+  else if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500) {
+    apiError = new ApiError(error.status, 'invalid_request_error', 'request_invalid', String(error.message ?? 'Bad request'));
+  } else {
+    console.error(`unhandled error on ${req.method} ${req.path}: ${error?.stack ?? error}`);
+    apiError = new ApiError(500, 'api_error', 'internal_error', 'Something went wrong on our side');
+  }
+  res.status(apiError.status).json({
+    error: { type: apiError.type, code: apiError.code, message: apiError.message, param: apiError.param, ...apiError.extra },
+  });
+};

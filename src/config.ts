@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const httpUrl = z
+  .string()
+  .url()
+  .refine((value) => /^https?:\/\//.test(value), 'an http(s) URL')
+  .transform((value) => value.replace(/\/+$/, ''));
+const optionalString = z
+  .string()
+  .optional()
+  .transform((value) => (value === '' ? undefined : value));
+
+const envSchema = z
+  .object({
+    KASSA_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    KASSA_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
+    HOST: z.string().min(1).default('127.0.0.1'),
+    PORT: port.default(3000),
+    PUBLIC_URL: httpUrl.optional(),
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
+      .optional(),
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+    TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'host:port').default('127.0.0.1:7233'),
+    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+    SANDBOX_URL: httpUrl.default('http://127.0.0.1:4100'),
+    SANDBOX_API_KEY: z.string().min(8).default('sandbox_dev_key'),
+    SANDBOX_WEBHOOK_SECRET: z.string().min(16).default('sandbox_dev_webhook_secret'),
+    ADMIN_TOKEN: optionalString.pipe(z.string().min(16, 'at least 16 characters').optional()),
+    ALLOW_PRIVATE_WEBHOOK_URLS: z
+      .enum(['true', 'false'])
+      .optional()
+      .transform((value) => (value === undefined ? undefined : value === 'true')),
+    DATA_DIR: z.string().min(1).default('.data'),
+    STATUS_POLL_SECONDS: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'comma-separated whole seconds such as "30,60,300"')
+      .default('30,60,300,900,3600'),
+    LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  })
+  .transform((env) => ({
+    env: env.KASSA_ENV,
+    role: env.KASSA_ROLE,
+    host: env.HOST,
+    port: env.PORT,
+    publicUrl: env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`,
+    databaseUrl: env.DATABASE_URL,
+    databasePoolMax: env.DATABASE_POOL_MAX,
+    temporal: { address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE },
+    sandbox: { url: env.SANDBOX_URL, apiKey: env.SANDBOX_API_KEY, webhookSecret: env.SANDBOX_WEBHOOK_SECRET },
+    adminToken: env.ADMIN_TOKEN,
+    allowPrivateWebhookUrls: env.ALLOW_PRIVATE_WEBHOOK_URLS ?? env.KASSA_ENV !== 'production',
+    dataDir: env.DATA_DIR,
+    statusPollSeconds: env.STATUS_POLL_SECONDS.split(',').map(Number),
+    logLevel: env.LOG_LEVEL,
+  }));
+
+/** Kassa's whole configuration, parsed once from the environment at boot. */
+export type Config = z.infer<typeof envSchema>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the environment. A bad value throws a {@link ConfigError} whose message names the
+ * variable and the form it expects, e.g. `PORT must be a number (got "abc")`.
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = envSchema.safeParse(env);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const name = String(issue.path[0] ?? 'environment');
+  const got = env[name] === undefined ? '' : ` (got ${JSON.stringify(env[name])})`;
+  throw new ConfigError(`${name}: ${issue.message}${got}`);
+}

@@ -1,0 +1,74 @@
+import type { Pool, PoolClient } from 'pg';
+
+export interface PaymentEvent {
+  id: string;
+  paymentId: string;
+  type: string;
+  /** The exact JSON sent to the merchant, the same on every retry. */
+  body: string;
+  createdAt: Date;
+  deliveredAt: Date | null;
+}
+
+export interface WebhookAttempt {
+  attempt: number;
+  url: string;
+  attemptedAt: Date;
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+}
+
+interface EventRow {
+  id: string;
+  payment_id: string;
+  type: string;
+  body: string;
+  created_at: Date;
+  delivered_at: Date | null;
+}
+
+const mapRow = (row: EventRow): PaymentEvent => ({
+  id: row.id,
+  paymentId: row.payment_id,
+  type: row.type,
+  body: row.body,
+  createdAt: row.created_at,
+  deliveredAt: row.delivered_at,
+});
+
+/** Inserts the event once; a retried insert of the same id keeps the first body. */
+export async function insertEvent(db: PoolClient, event: Pick<PaymentEvent, 'id' | 'paymentId' | 'type' | 'body' | 'createdAt'>) {
+  await db.query(
+    'insert into payment_events (id, payment_id, type, body, created_at) values ($1, $2, $3, $4, $5) on conflict (id) do nothing',
+    [event.id, event.paymentId, event.type, event.body, event.createdAt],
+  );
+}
+
+export async function findEvent(db: Pool, id: string): Promise<PaymentEvent | null> {
+  const { rows } = await db.query<EventRow>('select * from payment_events where id = $1', [id]);
+  return rows[0] ? mapRow(rows[0]) : null;
+}
+
+export async function recordWebhookAttempt(db: Pool, eventId: string, attempt: WebhookAttempt): Promise<void> {
+  await db.query(
+    `insert into webhook_attempts (event_id, attempt, url, attempted_at, status_code, latency_ms, error)
+     values ($1, $2, $3, $4, $5, $6, $7) on conflict (event_id, attempt) do nothing`,
+    [eventId, attempt.attempt, attempt.url, attempt.attemptedAt, attempt.statusCode, attempt.latencyMs, attempt.error],
+  );
+  if (attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300) {
+    await db.query('update payment_events set delivered_at = coalesce(delivered_at, $2) where id = $1', [eventId, attempt.attemptedAt]);
+  }
+}
+
+/** A payment's events, oldest first, each with its delivery attempts. */
+export async function listEventsWithAttempts(db: Pool, paymentId: string) {
+  const { rows } = await db.query<EventRow & { attempts: WebhookAttempt[] | null }>(
+    `select e.*, (select json_agg(json_build_object('attempt', a.attempt, 'url', a.url, 'attemptedAt', a.attempted_at,
+         'statusCode', a.status_code, 'latencyMs', a.latency_ms, 'error', a.error) order by a.attempt)
+       from webhook_attempts a where a.event_id = e.id) as attempts
+     from payment_events e where e.payment_id = $1 order by e.created_at, e.id`,
+    [paymentId],
+  );
+  return rows.map((row) => ({ ...mapRow(row), attempts: row.attempts ?? [] }));
+}

@@ -1,0 +1,183 @@
+import type { Pool, PoolClient } from 'pg';
+import type { Delivery, Payment, PaymentStatus } from '../domain/payment';
+
+interface PaymentRow {
+  id: string;
+  merchant_id: string;
+  checkout_id: string;
+  order_id: string;
+  test_mode: boolean;
+  status: PaymentStatus;
+  amount_minor: string;
+  currency: string;
+  description: string;
+  method: string | null;
+  fee_minor: string | null;
+  buyer_total_minor: string | null;
+  merchant_net_minor: string | null;
+  provider_payment_id: string | null;
+  redirect_url: string | null;
+  failure_reason: string | null;
+  delivery: Delivery | null;
+  metadata: Record<string, string>;
+  created_at: Date;
+  expires_at: Date;
+  paid_at: Date | null;
+}
+
+export type StoredPayment = Payment & { redirectUrl: string | null };
+
+const toBigInt = (value: string | null) => (value === null ? null : BigInt(value));
+
+const mapRow = (row: PaymentRow): StoredPayment => ({
+  id: row.id,
+  merchantId: row.merchant_id,
+  checkoutId: row.checkout_id,
+  orderId: row.order_id,
+  testMode: row.test_mode,
+  status: row.status,
+  amountMinor: BigInt(row.amount_minor),
+  currency: row.currency,
+  description: row.description,
+  method: row.method,
+  feeMinor: toBigInt(row.fee_minor),
+  buyerTotalMinor: toBigInt(row.buyer_total_minor),
+  merchantNetMinor: toBigInt(row.merchant_net_minor),
+  providerPaymentId: row.provider_payment_id,
+  redirectUrl: row.redirect_url,
+  failureReason: row.failure_reason,
+  delivery: row.delivery,
+  metadata: row.metadata,
+  createdAt: row.created_at,
+  expiresAt: row.expires_at,
+  paidAt: row.paid_at,
+});
+
+export type NewPayment = Pick<
+  Payment,
+  'id' | 'merchantId' | 'checkoutId' | 'orderId' | 'testMode' | 'amountMinor' | 'currency' | 'description' | 'method' | 'delivery' | 'metadata' | 'expiresAt'
+>;
+
+export async function insertPayment(db: Pool, payment: NewPayment): Promise<StoredPayment> {
+  const { rows } = await db.query<PaymentRow>(
+    `insert into payments (id, merchant_id, checkout_id, order_id, test_mode, status, amount_minor, currency, description,
+       method, delivery, metadata, expires_at)
+     values ($1, $2, $3, $4, $5, 'awaiting_method', $6, $7, $8, $9, $10, $11, $12) returning *`,
+    [
+      payment.id,
+      payment.merchantId,
+      payment.checkoutId,
+      payment.orderId,
+      payment.testMode,
+      payment.amountMinor.toString(),
+      payment.currency,
+      payment.description,
+      payment.method,
+      payment.delivery ? JSON.stringify(payment.delivery) : null,
+      JSON.stringify(payment.metadata),
+      payment.expiresAt,
+    ],
+  );
+  return mapRow(rows[0]!);
+}
+
+export async function markWorkflowStarted(db: Pool, id: string): Promise<void> {
+  await db.query('update payments set workflow_started = true where id = $1', [id]);
+}
+
+/** Payments stored but whose workflow start was not confirmed (a crash in between). */
+export async function listUnstartedPayments(db: Pool, olderThanSeconds: number, limit = 100): Promise<StoredPayment[]> {
+  const { rows } = await db.query<PaymentRow>(
+    `select * from payments where not workflow_started and created_at < now() - make_interval(secs => $1)
+     order by created_at limit $2`,
+    [olderThanSeconds, limit],
+  );
+  return rows.map(mapRow);
+}
+
+export async function findPayment(db: Pool, owner: { merchantId: string; testMode: boolean }, id: string) {
+  const { rows } = await db.query<PaymentRow>(
+    'select * from payments where id = $1 and merchant_id = $2 and test_mode = $3',
+    [id, owner.merchantId, owner.testMode],
+  );
+  return rows[0] ? mapRow(rows[0]) : null;
+}
+
+export async function findPaymentById(db: Pool | PoolClient, id: string): Promise<StoredPayment | null> {
+  const { rows } = await db.query<PaymentRow>('select * from payments where id = $1', [id]);
+  return rows[0] ? mapRow(rows[0]) : null;
+}
+
+export async function findPaymentByOrder(db: Pool, checkoutId: string, orderId: string) {
+  const { rows } = await db.query<PaymentRow>('select * from payments where checkout_id = $1 and order_id = $2', [
+    checkoutId,
+    orderId,
+  ]);
+  return rows[0] ? mapRow(rows[0]) : null;
+}
+
+export interface PaymentListFilter {
+  merchantId: string;
+  testMode: boolean;
+  checkoutId?: string;
+  status?: PaymentStatus;
+  limit: number;
+  startingAfter?: string;
+}
+
+/** Newest first; `startingAfter` is the id of the last payment of the previous page. */
+export async function listPayments(db: Pool, filter: PaymentListFilter) {
+  const params: unknown[] = [filter.merchantId, filter.testMode];
+  const where = ['merchant_id = $1', 'test_mode = $2'];
+  if (filter.checkoutId) where.push(`checkout_id = $${params.push(filter.checkoutId)}`);
+  if (filter.status) where.push(`status = $${params.push(filter.status)}`);
+  if (filter.startingAfter) {
+    where.push(
+      `(created_at, id) < (select created_at, id from payments where id = $${params.push(filter.startingAfter)} and merchant_id = $1)`,
+    );
+  }
+  const { rows } = await db.query<PaymentRow>(
+    `select * from payments where ${where.join(' and ')} order by created_at desc, id desc limit $${params.push(filter.limit + 1)}`,
+    params,
+  );
+  return { payments: rows.slice(0, filter.limit).map(mapRow), hasMore: rows.length > filter.limit };
+}
+
+export interface StatusChange {
+  paymentId: string;
+  /** The workflow's own count of transitions: an older change never overwrites a newer one. */
+  seq: number;
+  status: PaymentStatus;
+  method: string | null;
+  providerPaymentId: string | null;
+  redirectUrl: string | null;
+  failureReason: string | null;
+  fees: { feeMinor: bigint; buyerTotalMinor: bigint; merchantNetMinor: bigint } | null;
+}
+
+/** Applies a status change once, in order. Returns the payment as it is afterwards. */
+export async function applyStatusChange(db: PoolClient, change: StatusChange): Promise<{ payment: StoredPayment; applied: boolean }> {
+  const { rows } = await db.query<PaymentRow>(
+    `update payments set status = $3, status_seq = $2, method = $4, provider_payment_id = $5, redirect_url = $6,
+       failure_reason = $7, fee_minor = coalesce($8, fee_minor), buyer_total_minor = coalesce($9, buyer_total_minor),
+       merchant_net_minor = coalesce($10, merchant_net_minor),
+       paid_at = case when $3 = 'paid' then coalesce(paid_at, now()) else paid_at end, updated_at = now()
+     where id = $1 and status_seq < $2 returning *`,
+    [
+      change.paymentId,
+      change.seq,
+      change.status,
+      change.method,
+      change.providerPaymentId,
+      change.redirectUrl,
+      change.failureReason,
+      change.fees?.feeMinor.toString() ?? null,
+      change.fees?.buyerTotalMinor.toString() ?? null,
+      change.fees?.merchantNetMinor.toString() ?? null,
+    ],
+  );
+  if (rows[0]) return { payment: mapRow(rows[0]), applied: true };
+  const current = await findPaymentById(db, change.paymentId);
+  if (!current) throw new Error(`payment ${change.paymentId} does not exist`);
+  return { payment: current, applied: false };
+}

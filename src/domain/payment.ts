@@ -1,0 +1,59 @@
+/** Payment statuses (CONTRACT §4). `under_review` holds a payment whose confirmation did not match. */
+export const paymentStatuses = [
+  'awaiting_method',
+  'awaiting_payment',
+  'paid',
+  'failed',
+  'expired',
+  'canceled',
+  'under_review',
+  'refunded',
+  'partially_refunded',
+] as const;
+export type PaymentStatus = (typeof paymentStatuses)[number];
+
+export const openStatuses: readonly PaymentStatus[] = ['awaiting_method', 'awaiting_payment'];
+
+export type Delivery =
+  | { type: 'digital'; download_url: string }
+  | { type: 'physical'; method: string; eta_days: number };
+
+export interface Payment {
+  id: string;
+  merchantId: string;
+  checkoutId: string;
+  orderId: string;
+  testMode: boolean;
+  status: PaymentStatus;
+  amountMinor: bigint;
+  currency: string;
+  description: string;
+  method: string | null;
+  feeMinor: bigint | null;
+  buyerTotalMinor: bigint | null;
+  merchantNetMinor: bigint | null;
+  providerPaymentId: string | null;
+  failureReason: string | null;
+  delivery: Delivery | null;
+  metadata: Record<string, string>;
+  createdAt: Date;
+  expiresAt: Date;
+  paidAt: Date | null;
+}
+
+/** Who bears the commission for a checkout's payments. */
+export type FeePayer = 'merchant' | 'buyer';
+
+export const defaultFeeBasisPoints = 300n;
+
+/**
+ * The commission on `amountMinor`, rounded half-up to the minor unit, and how it falls:
+ * the merchant pays it (the buyer pays the amount, the merchant is credited amount − fee)
+ * or the buyer does (the buyer pays amount + fee, the merchant is credited the amount).
+ */
+export function splitFee(amountMinor: bigint, feePayer: FeePayer, basisPoints = defaultFeeBasisPoints) {
+  const feeMinor = (amountMinor * basisPoints + 5_000n) / 10_000n;
+  return feePayer === 'buyer'
+    ? { feeMinor, buyerTotalMinor: amountMinor + feeMinor, merchantNetMinor: amountMinor }
+    : { feeMinor, buyerTotalMinor: amountMinor, merchantNetMinor: amountMinor - feeMinor };
+}

@@ -1,0 +1,157 @@
+import { ProviderError } from '../types';
+import { sandboxPaymentSchema, type SandboxCreatePaymentRequest, type SandboxPayment } from './mapper';
+
+export interface SandboxClientOptions {
+  /** Sandbox base URL, e.g. `http://127.0.0.1:4100`. */
+  baseUrl: string;
+  apiKey: string;
+  /** Per request, headers and body together. Default 10 000. */
+  timeoutMs?: number;
+  fetchImpl?: typeof fetch;
+}
+
+export interface SandboxClient {
+  /** Creates a payment, or returns the one already made under this key. */
+  createPayment(idempotencyKey: string, body: SandboxCreatePaymentRequest): Promise<SandboxPayment>;
+  /** `null` when the sandbox never saw the key. */
+  findPaymentByKey(idempotencyKey: string): Promise<SandboxPayment | null>;
+}
+
+/** Error codes that mean the connection was never made, so the request never left. */
+const NOT_SENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EADDRNOTAVAIL',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
+
+interface RequestSpec {
+  method: 'GET' | 'POST';
+  path: string;
+  idempotencyKey?: string;
+  body?: unknown;
+  /** A status that is an answer rather than an error, e.g. 404 for a lookup. */
+  allowStatus?: number;
+}
+
+interface RawResponse {
+  status: number;
+  text: string;
+}
+
+function errorCodes(err: unknown): string[] {
+  const cause = (err as { cause?: unknown })?.cause;
+  if (cause instanceof AggregateError) {
+    return cause.errors.map((e: { code?: unknown }) => String(e?.code ?? ''));
+  }
+  const code = (cause as { code?: unknown })?.code;
+  return typeof code === 'string' ? [code] : [];
+}
+
+function isTimeout(err: unknown): boolean {
+  const name = (err as { name?: unknown })?.name;
+  return name === 'TimeoutError' || name === 'AbortError';
+}
+
+/**
+ * A failure once the request may have been sent: a create may have taken effect
+ * (`indeterminate`); a read has no effect and is simply retried (`transient`).
+ */
+function afterSendKind(spec: RequestSpec): 'indeterminate' | 'transient' {
+  return spec.method === 'POST' ? 'indeterminate' : 'transient';
+}
+
+export function createSandboxClient(opts: SandboxClientOptions): SandboxClient {
+  const baseUrl = new URL(opts.baseUrl).href.replace(/\/+$/, '');
+  const timeoutMs = opts.timeoutMs ?? 10_000;
+  const fetchImpl = opts.fetchImpl ?? fetch;
+
+  async function request(spec: RequestSpec): Promise<RawResponse> {
+    const what = `sandbox ${spec.method} ${spec.path}`;
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${opts.apiKey}`,
+      accept: 'application/json',
+    };
+    if (spec.idempotencyKey !== undefined) headers['idempotency-key'] = spec.idempotencyKey;
+    if (spec.body !== undefined) headers['content-type'] = 'application/json';
+
+    let response: RawResponse;
+    try {
+      const res = await fetchImpl(baseUrl + spec.path, {
+        method: spec.method,
+        headers,
+        body: spec.body === undefined ? undefined : JSON.stringify(spec.body),
+        redirect: 'manual',
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      response = { status: res.status, text: await res.text() };
+    } catch (err) {
+      if (isTimeout(err)) {
+        throw new ProviderError(afterSendKind(spec), 'timeout', `${what}: no answer within ${timeoutMs} ms`);
+      }
+      const codes = errorCodes(err);
+      if (codes.length > 0 && codes.every((code) => NOT_SENT_CODES.has(code))) {
+        throw new ProviderError('transient', 'unreachable', `${what}: ${codes[0]}`);
+      }
+      const detail = codes[0] ?? (err instanceof Error ? err.message : String(err));
+      throw new ProviderError(afterSendKind(spec), 'connection_lost', `${what}: ${detail}`);
+    }
+
+    const { status } = response;
+    if (status !== spec.allowStatus && (status < 200 || status > 299)) {
+      const { code, message } = readError(response.text);
+      const kind = status === 429 || status >= 500 ? 'transient' : 'definite';
+      throw new ProviderError(kind, code ?? `http_${status}`, `${what}: HTTP ${status}${message ? `: ${message}` : ''}`);
+    }
+    return response;
+  }
+
+  function readPayment(spec: RequestSpec, response: RawResponse): SandboxPayment {
+    let json: unknown;
+    try {
+      json = JSON.parse(response.text);
+    } catch {
+      json = undefined;
+    }
+    const payment = sandboxPaymentSchema.safeParse(json);
+    if (!payment.success) {
+      throw new ProviderError(
+        afterSendKind(spec),
+        'malformed_response',
+        `sandbox ${spec.method} ${spec.path}: HTTP ${response.status} with an unexpected body`,
+      );
+    }
+    return payment.data;
+  }
+
+  return {
+    async createPayment(idempotencyKey, body) {
+      const spec: RequestSpec = { method: 'POST', path: '/api/payments', idempotencyKey, body };
+      return readPayment(spec, await request(spec));
+    },
+    async findPaymentByKey(idempotencyKey) {
+      const spec: RequestSpec = {
+        method: 'GET',
+        path: `/api/payments/by-key/${encodeURIComponent(idempotencyKey)}`,
+        allowStatus: 404,
+      };
+      const response = await request(spec);
+      return response.status === 404 ? null : readPayment(spec, response);
+    },
+  };
+}
+
+function readError(text: string): { code?: string; message?: string } {
+  try {
+    const error = (JSON.parse(text) as { error?: { code?: unknown; message?: unknown } }).error;
+    return {
+      ...(typeof error?.code === 'string' && { code: error.code }),
+      ...(typeof error?.message === 'string' && { message: error.message }),
+    };
+  } catch {
+    return {};
+  }
+}

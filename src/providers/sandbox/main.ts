@@ -1,0 +1,79 @@
+import { z } from 'zod';
+import { startSandboxServer, type SandboxServer } from './server';
+
+/**
+ * The sandbox provider as its own process. Environment (an empty value counts as unset):
+ * `SANDBOX_PORT` (4100), `SANDBOX_HOST` (127.0.0.1), `SANDBOX_API_KEY` (`sandbox_dev_key`),
+ * `SANDBOX_WEBHOOK_SECRET` (`sandbox_dev_webhook_secret`).
+ */
+const envSchema = z.object({
+  SANDBOX_PORT: z
+    .string()
+    .regex(/^\d{1,5}$/, 'an integer port from 0 to 65535, e.g. 4100')
+    .transform(Number)
+    .refine((port) => port <= 65535, 'an integer port from 0 to 65535, e.g. 4100'),
+  SANDBOX_HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:%-]+$/, 'a host name or IP address to listen on, e.g. 127.0.0.1 or 0.0.0.0'),
+  SANDBOX_API_KEY: z.string().regex(/^[\x21-\x7e]{8,255}$/, '8 to 255 printable characters without spaces'),
+  SANDBOX_WEBHOOK_SECRET: z.string().regex(/^[\x21-\x7e]{16,255}$/, '16 to 255 printable characters without spaces'),
+});
+
+const defaults = {
+  SANDBOX_PORT: '4100',
+  SANDBOX_HOST: '127.0.0.1',
+  SANDBOX_API_KEY: 'sandbox_dev_key',
+  SANDBOX_WEBHOOK_SECRET: 'sandbox_dev_webhook_secret',
+};
+
+function fail(line: string): never {
+  console.error(line);
+  process.exit(1);
+}
+
+function readEnv(): z.infer<typeof envSchema> {
+  const raw = Object.fromEntries(
+    Object.entries(defaults).map(([name, fallback]) => [name, process.env[name] || fallback]),
+  );
+  const parsed = envSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  return fail(`invalid ${String(issue.path[0])}: expected ${issue.message}`);
+}
+
+async function main(): Promise<void> {
+  const env = readEnv();
+  let server: SandboxServer;
+  try {
+    server = await startSandboxServer({
+      port: env.SANDBOX_PORT,
+      host: env.SANDBOX_HOST,
+      apiKey: env.SANDBOX_API_KEY,
+      webhookSecret: env.SANDBOX_WEBHOOK_SECRET,
+      log: (line) => console.log(line),
+    });
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') fail(`port ${env.SANDBOX_PORT} is in use: set SANDBOX_PORT to a free port`);
+    if (code === 'EACCES') fail(`port ${env.SANDBOX_PORT} needs privileges: set SANDBOX_PORT to a port above 1023`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN') {
+      fail(`cannot listen on ${env.SANDBOX_HOST}: set SANDBOX_HOST to an address of this machine`);
+    }
+    fail(`sandbox provider could not start: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  console.log(`sandbox provider listening on ${server.url}`);
+
+  let stopping = false;
+  const stop = (): void => {
+    if (stopping) return;
+    stopping = true;
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => fail(`sandbox provider did not close cleanly: ${String(err)}`),
+    );
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+void main();

@@ -1,0 +1,106 @@
+/**
+ * The contract every payment provider adapter implements. Adapters speak HTTP to their
+ * provider and know nothing of Temporal: retries belong to the caller's retry policy.
+ * Amounts cross this boundary as minor units in decimal strings (JSON-safe, never floats).
+ */
+
+/** How sure we are about a failed provider call. */
+export type ProviderFailureKind =
+  /** The provider said no (declined, invalid request): retrying cannot help. */
+  | 'definite'
+  /** The request did not reach the provider or it asked us to come back: safe to retry. */
+  | 'transient'
+  /** The request may or may not have taken effect (a timeout after sending): ask the provider. */
+  | 'indeterminate';
+
+export class ProviderError extends Error {
+  constructor(
+    readonly kind: ProviderFailureKind,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ProviderError';
+  }
+}
+
+/** Raised by {@link PaymentProvider.verifyCallback} for a forged, unsigned or stale callback. */
+export class CallbackVerificationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CallbackVerificationError';
+  }
+}
+
+/** A payment method a provider offers, as shown to the buyer. */
+export interface ProviderMethod {
+  /** Method code on Kassa's side, e.g. `sandbox_card`. */
+  code: string;
+  /** Human name on the hosted page. */
+  title: string;
+  /** Test-mode (sandbox) method or a real-money one. */
+  testMode: boolean;
+}
+
+export interface CreateProviderPaymentInput {
+  /** Stable across retries and workflow resets: one key never makes two charges. */
+  idempotencyKey: string;
+  /** Kassa payment id (`pay_…`), echoed back by the provider as its reference. */
+  paymentId: string;
+  method: string;
+  amountMinor: string;
+  currency: string;
+  description: string;
+  /** Where the provider sends the buyer afterwards. */
+  returnUrl: string;
+  /** Where the provider posts its signed callbacks. */
+  callbackUrl: string;
+}
+
+export interface CreateProviderPaymentOutput {
+  providerPaymentId: string;
+  /** The provider's page the buyer is sent to. */
+  redirectUrl: string;
+}
+
+export type ProviderPaymentState = 'pending' | 'succeeded' | 'declined';
+
+export interface ProviderPaymentStatus {
+  providerPaymentId: string;
+  state: ProviderPaymentState;
+  amountMinor: string;
+  currency: string;
+  declineReason?: string;
+}
+
+/** A verified provider callback, reduced to what the purchase workflow needs. */
+export interface ProviderCallback {
+  /** The provider's unique event id: repeats are dropped by it. */
+  eventId: string;
+  providerPaymentId: string;
+  /** Kassa payment id the provider echoes back. */
+  paymentId: string;
+  state: ProviderPaymentState;
+  amountMinor: string;
+  currency: string;
+  /** ISO 8601. */
+  occurredAt: string;
+  declineReason?: string;
+}
+
+export interface PaymentProvider {
+  /** Path segment of `/callbacks/:provider`. */
+  readonly name: string;
+  readonly methods: readonly ProviderMethod[];
+  createPayment(input: CreateProviderPaymentInput): Promise<CreateProviderPaymentOutput>;
+  /**
+   * Asks the provider what became of a payment. By idempotency key, so it also answers
+   * for a create whose response was lost; `null` when the provider never saw the key.
+   */
+  getPaymentStatus(idempotencyKey: string): Promise<ProviderPaymentStatus | null>;
+  /**
+   * Verifies a callback's raw body against the provider's signature scheme before anything
+   * else reads it. Throws {@link CallbackVerificationError} when forged, unsigned or stale.
+   */
+  verifyCallback(rawBody: Buffer, headers: Record<string, string | string[] | undefined>, now: Date): ProviderCallback;
+}

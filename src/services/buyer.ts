@@ -1,0 +1,56 @@
+import { findCheckoutById, type Checkout } from '../db/checkouts';
+import { findMerchant } from '../db/merchants';
+import { findPaymentById, type StoredPayment } from '../db/payments';
+import { splitFee, defaultFeeBasisPoints } from '../domain/payment';
+import { safeEqualHex, signDownload, signReturn } from '../domain/signatures';
+import { notFound } from '../api/errors';
+import type { MethodOption, ResultLinks } from '../api/hosted-pages';
+import type { ServiceDeps } from './deps';
+
+const downloadLinkSeconds = 24 * 3600;
+
+/** What the buyer's pages need: the payment, its checkout and who is being paid. */
+export async function loadBuyerView(deps: ServiceDeps, paymentId: string) {
+  const payment = /^pay_[0-9A-Za-z]{8,64}$/.test(paymentId) ? await findPaymentById(deps.db, paymentId) : null;
+  if (!payment) throw notFound('payment');
+  const checkout = (await findCheckoutById(deps.db, payment.checkoutId))!;
+  const merchant = await findMerchant(deps.db, payment.merchantId);
+  return { payment, checkout, merchantName: checkout.name || merchant?.name || 'Merchant' };
+}
+
+export function methodOptions(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout): MethodOption[] {
+  return deps.providers.methods(payment.testMode).map((method) => ({
+    ...method,
+    buyerTotalMinor: splitFee(payment.amountMinor, checkout.feePayer, defaultFeeBasisPoints).buyerTotalMinor,
+  }));
+}
+
+/** The link back to the shop per CONTRACT §5, and for paid digital goods a download link. */
+export function resultLinks(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout, now = Date.now()): ResultLinks {
+  const paid = payment.status === 'paid';
+  const base = paid ? checkout.successUrl : payment.status === 'awaiting_payment' ? checkout.pendingUrl : checkout.failUrl;
+  const shopUrl = new URL(base);
+  shopUrl.searchParams.set('payment_id', payment.id);
+  shopUrl.searchParams.set('order_id', payment.orderId);
+  shopUrl.searchParams.set('status', payment.status);
+  shopUrl.searchParams.set('signature', signReturn(checkout.webhookSecret, { paymentId: payment.id, orderId: payment.orderId, status: payment.status }));
+  const links: ResultLinks = { shopUrl: shopUrl.toString() };
+  if (paid && payment.delivery?.type === 'digital') {
+    const expires = Math.floor(now / 1000) + downloadLinkSeconds;
+    links.downloadUrl = `${deps.config.publicUrl}/pay/${payment.id}/download?expires=${expires}&token=${signDownload(checkout.webhookSecret, payment.id, expires)}`;
+  }
+  return links;
+}
+
+/** Where a valid download link leads: the merchant's file, only for this paid payment, only until it expires. */
+export async function resolveDownload(deps: ServiceDeps, paymentId: string, expires: string, token: string, now = Date.now()) {
+  const { payment, checkout } = await loadBuyerView(deps, paymentId);
+  const expiresAt = Number(expires);
+  const valid =
+    /^\d{1,12}$/.test(expires) &&
+    expiresAt * 1000 > now &&
+    safeEqualHex(token, signDownload(checkout.webhookSecret, payment.id, expiresAt)) &&
+    payment.status === 'paid' &&
+    payment.delivery?.type === 'digital';
+  return valid && payment.delivery?.type === 'digital' ? payment.delivery.download_url : null;
+}

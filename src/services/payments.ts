@@ -1,0 +1,182 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowUpdateFailedError } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { findCheckout } from '../db/checkouts';
+import {
+  findPaymentById,
+  findPaymentByOrder,
+  insertPayment,
+  listUnstartedPayments,
+  markWorkflowStarted,
+  type StoredPayment,
+} from '../db/payments';
+import { newId } from '../domain/ids';
+import { MoneyFormatError, parseAmount } from '../domain/money';
+import { type Delivery, defaultFeeBasisPoints, openStatuses } from '../domain/payment';
+import type { MerchantPrincipal } from '../db/merchants';
+import type { Checkout } from '../db/checkouts';
+import { ApiError, invalid, notFound } from '../api/errors';
+import type { purchaseWorkflow } from '../workflows/purchase';
+import {
+  cancelUpdate,
+  purchaseWorkflowId,
+  type PurchaseInput,
+  searchAttributes,
+  selectMethodUpdate,
+  taskQueue,
+} from '../workflows/shared';
+import type { ServiceDeps } from './deps';
+
+export interface CreatePaymentRequest {
+  checkout_id: string;
+  order_id: string;
+  amount: string;
+  currency: string;
+  description: string;
+  method?: string | null;
+  expires_in?: number;
+  delivery?: Delivery | null;
+  metadata?: Record<string, string>;
+}
+
+const defaultExpiresIn = 1800;
+
+function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string })?.code === '23505';
+}
+
+/**
+ * Stores a payment and starts its workflow. The row is written first and marked started
+ * after; a crash in between is healed by {@link startUnstartedWorkflows}, so neither a payment
+ * without a workflow nor a workflow without a payment outlives it.
+ */
+export async function createPayment(deps: ServiceDeps, principal: MerchantPrincipal, request: CreatePaymentRequest) {
+  const checkout = await findCheckout(deps.db, principal, request.checkout_id);
+  if (!checkout) throw notFound('checkout', 'checkout_id');
+  if (!checkout.currencies.includes(request.currency)) {
+    throw invalid('currency', `Checkout ${checkout.id} does not accept ${request.currency}; it accepts ${checkout.currencies.join(', ')}`);
+  }
+  let amountMinor: bigint;
+  try {
+    amountMinor = parseAmount(request.amount, request.currency);
+  } catch (error) {
+    if (error instanceof MoneyFormatError) throw invalid('amount', `amount ${error.message}`);
+    throw error;
+  }
+  if (amountMinor <= 0n) throw invalid('amount', 'amount must be above zero');
+  const methods = deps.providers.methods(principal.testMode).map((method) => method.code);
+  if (request.method && !methods.includes(request.method)) {
+    throw invalid('method', `method ${request.method} is not offered; choose one of ${methods.join(', ')}`);
+  }
+
+  const now = Date.now();
+  let payment: StoredPayment;
+  try {
+    payment = await insertPayment(deps.db, {
+      id: newId('pay'),
+      merchantId: principal.merchantId,
+      checkoutId: checkout.id,
+      orderId: request.order_id,
+      testMode: principal.testMode,
+      amountMinor,
+      currency: request.currency,
+      description: request.description,
+      method: null,
+      delivery: request.delivery ?? null,
+      metadata: request.metadata ?? {},
+      expiresAt: new Date(now + (request.expires_in ?? defaultExpiresIn) * 1000),
+    });
+  } catch (error) {
+    if (!isUniqueViolation(error)) throw error;
+    const existing = await findPaymentByOrder(deps.db, checkout.id, request.order_id);
+    throw new ApiError(409, 'conflict_error', 'order_exists', `Order ${request.order_id} already has payment ${existing?.id}`, 'order_id', {
+      payment_id: existing?.id,
+    });
+  }
+  await startPurchaseWorkflow(deps, payment, checkout, request.method ?? null);
+  return payment;
+}
+
+async function startPurchaseWorkflow(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout, method: string | null) {
+  const input: PurchaseInput = {
+    paymentId: payment.id,
+    merchantId: payment.merchantId,
+    checkoutId: payment.checkoutId,
+    orderId: payment.orderId,
+    testMode: payment.testMode,
+    amountMinor: payment.amountMinor.toString(),
+    currency: payment.currency,
+    description: payment.description,
+    methods: deps.providers.methods(payment.testMode).map((m) => m.code),
+    method,
+    feePayer: checkout.feePayer,
+    feeBasisPoints: Number(defaultFeeBasisPoints),
+    expiresAt: payment.expiresAt.toISOString(),
+    statusPollSeconds: deps.config.statusPollSeconds,
+  };
+  try {
+    await deps.temporal.workflow.start<typeof purchaseWorkflow>('purchaseWorkflow', {
+      taskQueue,
+      workflowId: purchaseWorkflowId(payment.id),
+      args: [input],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      staticSummary: `${payment.orderId}: ${payment.amountMinor} ${payment.currency} minor, ${payment.merchantId}`,
+      typedSearchAttributes: [
+        { key: searchAttributes.paymentStatus, value: 'awaiting_method' },
+        { key: searchAttributes.merchantId, value: payment.merchantId },
+        { key: searchAttributes.checkoutId, value: payment.checkoutId },
+        { key: searchAttributes.orderId, value: payment.orderId },
+        { key: searchAttributes.amountMinor, value: Number(payment.amountMinor) },
+        { key: searchAttributes.currency, value: payment.currency },
+        { key: searchAttributes.testMode, value: payment.testMode },
+      ],
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+  await markWorkflowStarted(deps.db, payment.id);
+}
+
+/** Starts the workflows of payments stored but never confirmed started. Safe to run anywhere, any time. */
+export async function startUnstartedWorkflows(deps: ServiceDeps, olderThanSeconds = 15): Promise<number> {
+  const payments = await listUnstartedPayments(deps.db, olderThanSeconds);
+  for (const payment of payments) {
+    const checkout = await findCheckout(deps.db, payment, payment.checkoutId);
+    if (checkout) await startPurchaseWorkflow(deps, payment, checkout, null);
+  }
+  return payments.length;
+}
+
+function updateRejection(error: unknown): ApiError | null {
+  if (!(error instanceof WorkflowUpdateFailedError)) return null;
+  const message = error.cause?.message ?? 'the payment cannot change now';
+  return new ApiError(409, 'conflict_error', 'payment_state', message);
+}
+
+/** The buyer's choice of method: answers with the provider page to send the buyer to. */
+export async function selectMethod(deps: ServiceDeps, paymentId: string, method: string): Promise<{ redirectUrl: string }> {
+  const payment = await findPaymentById(deps.db, paymentId);
+  if (!payment) throw notFound('payment');
+  if (!openStatuses.includes(payment.status)) throw new ApiError(409, 'conflict_error', 'payment_state', `payment is ${payment.status}`);
+  const methods = deps.providers.methods(payment.testMode).map((m) => m.code);
+  if (!methods.includes(method)) throw invalid('method', `method ${method} is not offered; choose one of ${methods.join(', ')}`);
+  try {
+    return await deps.temporal.workflow
+      .getHandle(purchaseWorkflowId(paymentId))
+      .executeUpdate(selectMethodUpdate, { args: [{ method }] });
+  } catch (error) {
+    throw updateRejection(error) ?? error;
+  }
+}
+
+export async function cancelPayment(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string) {
+  const payment = await findPaymentById(deps.db, paymentId);
+  if (!payment || payment.merchantId !== principal.merchantId || payment.testMode !== principal.testMode) throw notFound('payment');
+  if (!openStatuses.includes(payment.status)) throw new ApiError(409, 'conflict_error', 'payment_state', `payment is ${payment.status}`);
+  try {
+    await deps.temporal.workflow.getHandle(purchaseWorkflowId(paymentId)).executeUpdate(cancelUpdate);
+  } catch (error) {
+    throw updateRejection(error) ?? error;
+  }
+  return (await findPaymentById(deps.db, paymentId))!;
+}

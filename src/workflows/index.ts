@@ -1,0 +1,1 @@
+export { purchaseWorkflow } from './purchase';

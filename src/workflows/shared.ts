@@ -1,0 +1,85 @@
+/**
+ * What the API and the worker share about the purchase workflow, importable without pulling
+ * in workflow code: task queue, workflow ids, message definitions and payload types.
+ */
+import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
+import type { PaymentStatus } from '../domain/payment';
+import type { ProviderCallback } from '../providers/types';
+
+export const taskQueue = 'payments';
+
+export function purchaseWorkflowId(paymentId: string): string {
+  return `payment-${paymentId}`;
+}
+
+/** Search attributes of CONTRACT §9, kept current by the workflow. */
+export const searchAttributes = {
+  paymentStatus: defineSearchAttributeKey('PaymentStatus', SearchAttributeType.KEYWORD),
+  merchantId: defineSearchAttributeKey('MerchantId', SearchAttributeType.KEYWORD),
+  checkoutId: defineSearchAttributeKey('CheckoutId', SearchAttributeType.KEYWORD),
+  orderId: defineSearchAttributeKey('OrderId', SearchAttributeType.KEYWORD),
+  paymentMethod: defineSearchAttributeKey('PaymentMethod', SearchAttributeType.KEYWORD),
+  amountMinor: defineSearchAttributeKey('AmountMinor', SearchAttributeType.INT),
+  currency: defineSearchAttributeKey('Currency', SearchAttributeType.KEYWORD),
+  testMode: defineSearchAttributeKey('TestMode', SearchAttributeType.BOOL),
+} as const;
+
+/** `name=Type` pairs for `temporal server start-dev --search-attribute` and the operator service. */
+export const searchAttributeDefinitions: Record<string, 'Keyword' | 'Int' | 'Bool'> = {
+  PaymentStatus: 'Keyword',
+  MerchantId: 'Keyword',
+  CheckoutId: 'Keyword',
+  OrderId: 'Keyword',
+  PaymentMethod: 'Keyword',
+  AmountMinor: 'Int',
+  Currency: 'Keyword',
+  TestMode: 'Bool',
+};
+
+/** The input of `purchaseWorkflow`: everything it needs, so it never reads the database to decide. */
+export interface PurchaseInput {
+  paymentId: string;
+  merchantId: string;
+  checkoutId: string;
+  orderId: string;
+  testMode: boolean;
+  /** Minor units, decimal string. */
+  amountMinor: string;
+  currency: string;
+  description: string;
+  /** Method codes the buyer may choose from. */
+  methods: string[];
+  /** Method chosen by the merchant at creation: skips the hosted page. */
+  method: string | null;
+  feePayer: 'merchant' | 'buyer';
+  /** Commission in basis points of the amount (300 = 3%). */
+  feeBasisPoints: number;
+  /** ISO 8601. */
+  expiresAt: string;
+  /** Seconds between provider status checks while a payment waits for its callback. */
+  statusPollSeconds: number[];
+}
+
+export interface PurchaseState {
+  status: PaymentStatus;
+  method: string | null;
+  attempt: number;
+  providerPaymentId: string | null;
+  redirectUrl: string | null;
+  failureReason: string | null;
+}
+
+export interface SelectMethodRequest {
+  method: string;
+}
+
+export interface SelectMethodResult {
+  redirectUrl: string;
+}
+
+export const statusQuery = defineQuery<PurchaseState>('status');
+export const selectMethodUpdate = defineUpdate<SelectMethodResult, [SelectMethodRequest]>('selectMethod');
+export const cancelUpdate = defineUpdate<PurchaseState, []>('cancel');
+/** A verified provider callback; the workflow drops repeats by `eventId`. */
+export const providerCallbackSignal = defineSignal<[ProviderCallback]>('providerCallback');

@@ -1,0 +1,178 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { Pool } from 'pg';
+import { loadConfig } from '../../src/config';
+import { randomToken } from '../../src/domain/ids';
+import { type RunningKassa, startKassa, workflowBundle } from '../../worker';
+import { freePort, stopChild, waitForPort } from './processes';
+
+const root = path.resolve(__dirname, '../..');
+export const sandboxApiKey = 'sandbox_test_key';
+export const sandboxWebhookSecret = 'sandbox_test_webhook_secret';
+
+export interface TestStack {
+  url: string;
+  sandboxUrl: string;
+  adminToken: string;
+  kassa: RunningKassa;
+  databaseUrl: string;
+  close(): Promise<void>;
+}
+
+/** A fresh database in the run's PostgreSQL cluster; dropped by the returned function. */
+export async function createTestDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const adminUrl = process.env.TEST_POSTGRES_ADMIN_URL;
+  if (!adminUrl) throw new Error('TEST_POSTGRES_ADMIN_URL is not set: run through jest (globalSetup)');
+  const name = `kassa_${randomToken(12).toLowerCase()}`;
+  const admin = new Pool({ connectionString: adminUrl, max: 1 });
+  await admin.query(`create database ${name}`);
+  await admin.end();
+  return {
+    url: adminUrl.replace(/\/postgres$/, `/${name}`),
+    async drop() {
+      const pool = new Pool({ connectionString: adminUrl, max: 1 });
+      await pool.query(`drop database if exists ${name} with (force)`);
+      await pool.end();
+    },
+  };
+}
+
+/** The sandbox provider as its own process, as in production. */
+export async function startSandboxProcess(): Promise<{ url: string; process: ChildProcess; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/providers/sandbox/main.ts')], {
+    env: { ...process.env, SANDBOX_PORT: String(port), SANDBOX_API_KEY: sandboxApiKey, SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  await waitForPort(port, 20_000, 'sandbox provider');
+  return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopChild(child) };
+}
+
+/** Kassa (API and worker) on the run's real PostgreSQL and Temporal, with its own database and sandbox. */
+export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+  const [database, sandbox, port] = await Promise.all([createTestDatabase(), startSandboxProcess(), freePort()]);
+  const adminToken = `adm_${randomToken(32)}`;
+  const config = loadConfig({
+    KASSA_ENV: 'test',
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    DATABASE_URL: database.url,
+    TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
+    SANDBOX_URL: sandbox.url,
+    SANDBOX_API_KEY: sandboxApiKey,
+    SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret,
+    ADMIN_TOKEN: adminToken,
+    STATUS_POLL_SECONDS: '2',
+    ...env,
+  });
+  const kassa = await startKassa(config, { workflowBundle: await workflowBundle() });
+  return {
+    url: kassa.url!,
+    sandboxUrl: sandbox.url,
+    adminToken,
+    kassa,
+    databaseUrl: database.url,
+    async close() {
+      await kassa.close();
+      await sandbox.stop();
+      await database.drop();
+    },
+  };
+}
+
+export interface ReceivedRequest {
+  headers: http.IncomingHttpHeaders;
+  body: string;
+  receivedAt: number;
+}
+
+/** A merchant's webhook endpoint: a real HTTP server answering the statuses it is told to, then 200. */
+export async function startReceiver(statuses: number[] = []) {
+  const received: ReceivedRequest[] = [];
+  const waiters: (() => void)[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk) => chunks.push(chunk));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() });
+      res.statusCode = statuses.shift() ?? 200;
+      res.end('ok');
+      waiters.splice(0).forEach((wake) => wake());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}/notify`;
+  return {
+    url,
+    received,
+    /** Waits until `count` requests have arrived. */
+    async waitFor(count: number, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      while (received.length < count) {
+        if (Date.now() > deadline) throw new Error(`expected ${count} webhook requests, got ${received.length}`);
+        await new Promise<void>((resolve) => { waiters.push(resolve); setTimeout(resolve, 200); });
+      }
+      return received;
+    },
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+export async function api<T = any>(
+  url: string,
+  method: string,
+  pathname: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<{ status: number; body: T; headers: Headers }> {
+  const response = await fetch(`${url}${pathname}`, {
+    method,
+    redirect: 'manual',
+    headers: {
+      ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+      ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...options.headers,
+    },
+    body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // HTML pages stay text
+  }
+  return { status: response.status, body: body as T, headers: response.headers };
+}
+
+/** A merchant with a test-mode checkout notifying `notifyUrl`. */
+export async function onboardMerchant(stack: TestStack, notifyUrl: string, checkout: Record<string, unknown> = {}) {
+  const merchant = await api(stack.url, 'POST', '/admin/merchants', { token: stack.adminToken, body: { name: 'Shop', email: 'shop@example.com' } });
+  if (merchant.status !== 201) throw new Error(`merchant: ${merchant.status} ${JSON.stringify(merchant.body)}`);
+  const testKey: string = merchant.body.api_keys.test;
+  const created = await api(stack.url, 'POST', '/v1/checkouts', {
+    token: testKey,
+    body: {
+      name: 'My shop',
+      site_url: 'https://shop.example',
+      currencies: ['RUB', 'JPY', 'KWD'],
+      notify_url: notifyUrl,
+      success_url: 'https://shop.example/ok',
+      fail_url: 'https://shop.example/fail',
+      pending_url: 'https://shop.example/wait',
+      ...checkout,
+    },
+  });
+  if (created.status !== 201) throw new Error(`checkout: ${created.status} ${JSON.stringify(created.body)}`);
+  return { merchantId: merchant.body.id as string, testKey, liveKey: merchant.body.api_keys.live as string, checkout: created.body };
+}
+
+export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (accept(value)) return value;
+    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
