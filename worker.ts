@@ -15,6 +15,7 @@ import { type Config, ConfigError, loadConfig } from './src/config';
 import { embeddedMaxConnections, startEmbeddedPostgres } from './src/db/embedded';
 import { migrate } from './src/db/migrate';
 import { createPool } from './src/db/pool';
+import { stopWhenParentExits } from './src/parent-watch';
 import { randomToken } from './src/domain/ids';
 import { providersFromConfig, type ProviderRegistry } from './src/providers/registry';
 import type { ServiceDeps } from './src/services/deps';
@@ -161,6 +162,7 @@ async function main() {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  if (process.env.KASSA_PARENT_PID) stopWhenParentExits(stop);
 }
 
 if (require.main === module) void main();

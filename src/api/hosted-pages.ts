@@ -16,6 +16,15 @@ ${refreshSeconds ? `<meta http-equiv="refresh" content="${refreshSeconds}">` : '
 </head><body>${body}</body></html>`;
 }
 
+const failureTexts: Record<string, string> = {
+  card_declined: 'Your card was declined',
+  declined: 'The payment was declined',
+  provider_unavailable: 'This payment method is unavailable right now',
+  insufficient_funds: 'There were not enough funds',
+};
+
+const failureText = (reason: string | null) => failureTexts[reason ?? ''] ?? 'The payment was not completed';
+
 const money = (minor: bigint, currency: string) => `${formatAmount(minor, currency)} ${currency}`;
 
 export interface MethodOption extends ProviderMethod {
@@ -86,7 +95,7 @@ ${deliveryHtml}
       return layout(
         'Payment not completed',
         `<h1>The payment did not go through</h1>
-<p>${escapeHtml(payment.failureReason ?? 'The payment was not completed')}. You can try another method.</p>
+<p>${escapeHtml(failureText(payment.failureReason))}. You can try another method.</p>
 <p><a class="button" id="try-again" href="/pay/${escapeHtml(payment.id)}">Choose another payment method</a></p>
 <p><a id="back-to-shop" href="${escapeHtml(links.shopUrl)}">Back to ${title}</a></p>`,
       );
@@ -94,7 +103,7 @@ ${deliveryHtml}
       return layout(
         'Payment failed',
         `<h1>The payment was not completed</h1>
-<p>This payment is ${escapeHtml(payment.status.replace('_', ' '))}.</p>
+<p>This payment is ${escapeHtml(payment.status.replace(/_/g, ' '))}.</p>
 <a class="button" id="back-to-shop" href="${escapeHtml(links.shopUrl)}">Back to ${title}</a>`,
       );
   }

@@ -27,7 +27,7 @@ export function methodOptions(deps: ServiceDeps, payment: StoredPayment, checkou
 
 /** The link back to the shop per CONTRACT §5, and for paid digital goods a download link. */
 export function resultLinks(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout, now = Date.now()): ResultLinks {
-  const paid = payment.status === 'paid';
+  const paid = payment.status === 'paid' || payment.status === 'refunded' || payment.status === 'partially_refunded';
   const base = paid ? checkout.successUrl : payment.status === 'awaiting_payment' ? checkout.pendingUrl : checkout.failUrl;
   const shopUrl = new URL(base);
   shopUrl.searchParams.set('payment_id', payment.id);
@@ -35,7 +35,7 @@ export function resultLinks(deps: ServiceDeps, payment: StoredPayment, checkout:
   shopUrl.searchParams.set('status', payment.status);
   shopUrl.searchParams.set('signature', signReturn(checkout.webhookSecret, { paymentId: payment.id, orderId: payment.orderId, status: payment.status }));
   const links: ResultLinks = { shopUrl: shopUrl.toString() };
-  if (paid && payment.delivery?.type === 'digital') {
+  if (payment.status === 'paid' && payment.delivery?.type === 'digital') {
     const expires = Math.floor(now / 1000) + downloadLinkSeconds;
     links.downloadUrl = `${deps.config.publicUrl}/pay/${payment.id}/download?expires=${expires}&token=${signDownload(checkout.webhookSecret, payment.id, expires)}`;
   }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { stopWhenParentExits } from '../../parent-watch';
 import { startSandboxServer, type SandboxServer } from './server';
 
 /**
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  if (process.env.KASSA_PARENT_PID) stopWhenParentExits(stop);
 }
 
 void main();
