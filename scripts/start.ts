@@ -93,10 +93,11 @@ async function main() {
   fs.mkdirSync(dataDir, { recursive: true });
   const sandboxPort = Number(process.env.SANDBOX_PORT || new URL(config.sandbox.url).port || 4100);
   const shopPort = Number(process.env.DEMO_SHOP_PORT ?? 4200);
+  const temporalPort = Number(process.env.TEMPORAL_PORT || 7233);
   const uiPort = Number(process.env.TEMPORAL_UI_PORT || 8233);
   const startTemporal = !process.env.TEMPORAL_ADDRESS;
   const wanted: [number, string][] = [[config.port, 'PORT'], [sandboxPort, 'SANDBOX_PORT'], [shopPort, 'DEMO_SHOP_PORT']];
-  if (startTemporal) wanted.push([7233, 'TEMPORAL_ADDRESS (to use a running cluster)'], [uiPort, 'TEMPORAL_UI_PORT']);
+  if (startTemporal) wanted.push([temporalPort, 'TEMPORAL_PORT (or TEMPORAL_ADDRESS to use a running cluster)'], [uiPort, 'TEMPORAL_UI_PORT']);
   for (const [port, variable] of wanted) {
     if (!(await portFree(port, config.host))) fail(`port ${port} is in use: set ${variable} to a free port`);
   }
@@ -104,12 +105,12 @@ async function main() {
   const env: NodeJS.ProcessEnv = { ...process.env, KASSA_PARENT_PID: String(process.pid), KASSA_ENV: config.env, DATA_DIR: dataDir, SANDBOX_URL: `http://127.0.0.1:${sandboxPort}` };
   if (startTemporal) {
     const cli = execFileSync('bash', [path.join(root, 'scripts/setup-temporal.sh')], { encoding: 'utf8' }).trim().split('\n').pop()!;
-    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', '7233', '--ui-port', String(uiPort),
+    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort),
       '--db-filename', path.join(dataDir, 'temporal.db'), '--sqlite-pragma', 'journal_mode=wal', '--log-level', 'error'];
     for (const [name, type] of Object.entries(searchAttributeDefinitions)) args.push('--search-attribute', `${name}=${type}`);
     launch('temporal dev server', cli, args, env, path.join(dataDir, 'temporal.log'));
-    await waitFor('the Temporal dev server', () => portOpen(7233), 60_000);
-    env.TEMPORAL_ADDRESS = '127.0.0.1:7233';
+    await waitFor('the Temporal dev server', () => portOpen(temporalPort), 60_000);
+    env.TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;
   }
 
   const tsx = ['--import', 'tsx'];

@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
+import { flagCallback } from '../db/callbacks';
 import { findCheckoutById } from '../db/checkouts';
 import { findEvent, insertEvent, recordWebhookAttempt } from '../db/events';
 import { applyStatusChange, findPaymentById } from '../db/payments';
@@ -116,6 +117,11 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
       } finally {
         client.release();
       }
+    },
+
+    /** Flags inbox callbacks that came after the payment's outcome and contradict it. */
+    async flagCallbacks(input: { paymentId: string; flags: { eventId: string; flag: string }[] }): Promise<void> {
+      for (const { eventId, flag } of input.flags) await flagCallback(db, { paymentId: input.paymentId, eventId, flag });
     },
 
     /**

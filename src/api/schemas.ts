@@ -37,20 +37,24 @@ const delivery = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('physical'), method: z.string().trim().min(1).max(100), eta_days: z.number().int().min(0).max(365) }),
 ]);
 
-export const createPaymentBody = z.strictObject({
-  checkout_id: id('co'),
-  order_id: z.string().trim().min(1).max(128),
-  amount: z.string().max(32),
-  currency,
-  description: z.string().trim().min(1).max(500),
-  method: z.string().max(64).nullable().optional(),
-  expires_in: z.number().int().min(60).max(30 * 24 * 3600).optional(),
-  delivery: delivery.nullable().optional(),
-  metadata: z
-    .record(z.string().max(40), z.string().max(500))
-    .refine((value) => Object.keys(value).length <= 50, 'at most 50 keys')
-    .optional(),
-});
+/** The body of `POST /v1/payments`; `expires_in` may not be below `minExpiresInSeconds` (config, 60). */
+export const createPaymentBodyFor = (minExpiresInSeconds: number) =>
+  z.strictObject({
+    checkout_id: id('co'),
+    order_id: z.string().trim().min(1).max(128),
+    amount: z.string().max(32),
+    currency,
+    description: z.string().trim().min(1).max(500),
+    method: z.string().max(64).nullable().optional(),
+    expires_in: z.number().int().min(minExpiresInSeconds).max(30 * 24 * 3600).optional(),
+    delivery: delivery.nullable().optional(),
+    metadata: z
+      .record(z.string().max(40), z.string().max(500))
+      .refine((value) => Object.keys(value).length <= 50, 'at most 50 keys')
+      .optional(),
+  });
+
+export const createPaymentBody = createPaymentBodyFor(60);
 
 export const listPaymentsQuery = z.strictObject({
   checkout_id: id('co').optional(),

@@ -14,7 +14,17 @@ export async function storeCallback(db: Pool, provider: string, callback: Provid
   return rowCount === 1;
 }
 
-/** Marks a callback that arrived after the payment's outcome and says otherwise, for review. */
-export async function flagCallback(db: Pool, provider: string, eventId: string, flag: string): Promise<void> {
-  await db.query('update provider_callbacks set flag = $3 where provider = $1 and event_id = $2', [provider, eventId, flag]);
+/**
+ * Marks a callback that arrived after the payment's outcome and says otherwise, for review.
+ * The first reason given stays; `provider` narrows the match when the caller knows it.
+ */
+export async function flagCallback(
+  db: Pool,
+  target: { provider?: string; paymentId: string; eventId: string; flag: string },
+): Promise<void> {
+  await db.query(
+    `update provider_callbacks set flag = coalesce(flag, $3)
+     where event_id = $1 and payment_id = $2 and ($4::text is null or provider = $4)`,
+    [target.eventId, target.paymentId, target.flag, target.provider ?? null],
+  );
 }

@@ -1,14 +1,17 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { flagCallback, storeCallback } from '../db/callbacks';
 import { findPaymentById } from '../db/payments';
+import { openStatuses } from '../domain/payment';
 import { ApiError, notFound } from '../api/errors';
 import { CallbackVerificationError } from '../providers/types';
-import { providerCallbackSignal, purchaseWorkflowId } from '../workflows/shared';
+import { lateCallbackFlag, providerCallbackSignal, purchaseWorkflowId } from '../workflows/shared';
 import type { ServiceDeps } from './deps';
 
 /**
  * A provider's callback: verified on the raw body first, stored in the inbox, then signalled
- * to the payment's workflow (which drops repeats). Resolves once both are done.
+ * to the payment's workflow (which drops repeats by event id). A callback for a payment whose
+ * outcome is already decided changes nothing; one that contradicts it is flagged for review.
+ * Resolves once all of that is done, so the provider is answered `200` only after.
  */
 export async function receiveCallback(
   deps: ServiceDeps,
@@ -28,14 +31,22 @@ export async function receiveCallback(
     throw error;
   }
   await storeCallback(deps.db, provider.name, callback, rawBody.toString('utf8'));
+  let workflowFound = true;
   try {
     await deps.temporal.workflow.getHandle(purchaseWorkflowId(callback.paymentId)).signal(providerCallbackSignal, callback);
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
-    const payment = await findPaymentById(deps.db, callback.paymentId);
-    const agrees =
-      payment &&
-      ((callback.state === 'succeeded' && payment.status === 'paid') || (callback.state !== 'succeeded' && payment.status !== 'paid'));
-    if (!agrees) await flagCallback(deps.db, provider.name, callback.eventId, payment ? `contradicts_${payment.status}` : 'unknown_payment');
+    workflowFound = false;
   }
+  // Read after the signal: an outcome recorded before this read is checked here; one recorded
+  // after it, the workflow checks itself against the signal it has then received.
+  const payment = await findPaymentById(deps.db, callback.paymentId);
+  const flag = !payment
+    ? 'unknown_payment'
+    : openStatuses.includes(payment.status)
+      ? workflowFound
+        ? null
+        : 'workflow_missing'
+      : lateCallbackFlag(callback, payment);
+  if (flag) await flagCallback(deps.db, { provider: provider.name, paymentId: callback.paymentId, eventId: callback.eventId, flag });
 }

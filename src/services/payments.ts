@@ -80,7 +80,7 @@ export async function createPayment(deps: ServiceDeps, principal: MerchantPrinci
       amountMinor,
       currency: request.currency,
       description: request.description,
-      method: null,
+      method: request.method ?? null,
       delivery: request.delivery ?? null,
       metadata: request.metadata ?? {},
       expiresAt: new Date(now + (request.expires_in ?? defaultExpiresIn) * 1000),
@@ -142,7 +142,7 @@ export async function startUnstartedWorkflows(deps: ServiceDeps, olderThanSecond
   const payments = await listUnstartedPayments(deps.db, olderThanSeconds);
   for (const payment of payments) {
     const checkout = await findCheckout(deps.db, payment, payment.checkoutId);
-    if (checkout) await startPurchaseWorkflow(deps, payment, checkout, null);
+    if (checkout) await startPurchaseWorkflow(deps, payment, checkout, payment.method);
   }
   return payments.length;
 }

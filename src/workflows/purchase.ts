@@ -1,4 +1,5 @@
 import {
+  ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
   condition,
@@ -11,9 +12,10 @@ import {
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import { type PaymentStatus, splitFee } from '../domain/payment';
-import type { ProviderCallback } from '../providers/types';
+import type { ProviderCallback, ProviderPaymentStatus } from '../providers/types';
 import {
   cancelUpdate,
+  lateCallbackFlag,
   providerCallbackSignal,
   type PurchaseInput,
   type PurchaseState,
@@ -30,10 +32,10 @@ const providerCreate = proxyActivities<Activities>({
   retry: { initialInterval: '500 milliseconds', backoffCoefficient: 2, maximumAttempts: 5 },
 });
 
-/** Asking a provider what happened: until it answers; an unknown outcome is never charged again. */
+/** Asking a provider what happened: a few tries per check; the workflow asks again on its poll schedule. */
 const providerCheck = proxyActivities<Activities>({
   startToCloseTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '5 minutes' },
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
 const database = proxyLocalActivities<Activities>({
@@ -56,9 +58,16 @@ const finalEventTypes: Partial<Record<PaymentStatus, string>> = {
   under_review: 'payment.under_review',
 };
 
+/** The provider's answer about one attempt; `known: false` when it could not be asked. */
+type ProviderAnswer = { known: true; status: ProviderPaymentStatus | null } | { known: false };
+
+/** A failure the provider itself gave (it said no): nothing was created under the key. */
+const isDefinite = (error: unknown) =>
+  error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable;
+
 /**
  * One purchase, from method choice to merchant notification. Steps: select method → provider
- * payment → confirmation (callback or status check) → merchant notification.
+ * payment → confirmation (callback or status check) → late callbacks → merchant notification.
  */
 export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseState> {
   const state: PurchaseState = {
@@ -81,15 +90,24 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   };
   let statusSeq = 0;
   let declines = 0;
+  /** Counts method choices, so the confirmation loop restarts its poll schedule on each. */
+  let selections = 0;
+  /** An attempt whose provider payment may or may not exist: its key is reused, never replaced blindly. */
+  let unsettled: { attempt: number; method: string } | null = null;
   let methodChange: Promise<unknown> = Promise.resolve();
   const isOpen = () => state.status === 'awaiting_method' || state.status === 'awaiting_payment';
+  const closed = () => ApplicationFailure.nonRetryable(`payment is ${state.status}`, 'PaymentClosed');
 
   const record = async (status: PaymentStatus, reason: string | null = null) => {
     state.status = status;
     state.failureReason = reason;
     statusSeq += 1;
+    upsertSearchAttributes([
+      { key: searchAttributes.paymentStatus, value: status },
+      ...(state.method ? [{ key: searchAttributes.paymentMethod, value: state.method }] : []),
+    ]);
     const eventType = finalEventTypes[status];
-    await database.recordPaymentStatus({
+    const { eventId } = await database.recordPaymentStatus({
       paymentId: input.paymentId,
       seq: statusSeq,
       status,
@@ -99,62 +117,109 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       failureReason: reason,
       fees: state.method ? fees : null,
       event: eventType ? { id: `evt_${uuid4().replace(/-/g, '')}`, type: eventType } : null,
-    }).then((result) => {
-      upsertSearchAttributes([
-        { key: searchAttributes.paymentStatus, value: status },
-        ...(state.method ? [{ key: searchAttributes.paymentMethod, value: state.method }] : []),
-      ]);
-      if (result.eventId) pendingEvents.push(result.eventId);
     });
+    if (eventId) pendingEvents.push(eventId);
   };
 
-  // 1. select method: the update starts the provider payment and answers with its page
+  const askProvider = async (attempt: number, method: string): Promise<ProviderAnswer> => {
+    try {
+      return { known: true, status: await providerCheck.checkProviderPayment({ paymentId: input.paymentId, attempt, method }) };
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      return { known: false };
+    }
+  };
+
+  async function confirm(callback: ProviderCallback) {
+    if (!isOpen() || callback.state === 'pending') return;
+    if (callback.state === 'declined') {
+      if (callback.providerPaymentId !== state.providerPaymentId || state.status !== 'awaiting_payment') return;
+      declines += 1;
+      state.providerPaymentId = null;
+      state.redirectUrl = null;
+      await record('awaiting_method', callback.declineReason ?? 'declined');
+      return;
+    }
+    state.providerPaymentId = callback.providerPaymentId;
+    if (callback.amountMinor === buyerTotalMinor && callback.currency === input.currency) await record('paid');
+    else await record('under_review', callback.currency === input.currency ? 'amount_mismatch' : 'currency_mismatch');
+  }
+
+  /** The attempt number (provider key) for a new provider payment with `method`. */
+  const attemptFor = async (method: string): Promise<number> => {
+    if (!unsettled) return state.attempt + 1;
+    if (unsettled.method === method) return unsettled.attempt;
+    const previous = unsettled;
+    const answer = await askProvider(previous.attempt, previous.method);
+    if (answer.known && answer.status?.state === 'succeeded') {
+      await confirm({ ...answer.status, eventId: `check-${previous.attempt}`, paymentId: input.paymentId, occurredAt: new Date().toISOString() });
+      throw closed();
+    }
+    if (!answer.known || answer.status?.state === 'pending') {
+      throw ApplicationFailure.nonRetryable(
+        `the last ${previous.method} attempt is not settled yet: choose ${previous.method} again or try later`,
+        'AttemptUnsettled',
+      );
+    }
+    unsettled = null;
+    return answer.status ? previous.attempt + 1 : previous.attempt;
+  };
+
+  // 1. select method: one provider payment at a time; the same method again gets the same page
   const startProviderPayment = async (method: string): Promise<string> => {
-    if (state.status === 'awaiting_payment' && state.method === method && state.redirectUrl) return state.redirectUrl;
-    state.attempt += 1;
+    if (state.status === 'awaiting_payment') {
+      if (state.method === method && state.redirectUrl) return state.redirectUrl;
+      throw ApplicationFailure.nonRetryable(`payment is awaiting ${state.method} at the provider`, 'MethodLocked');
+    }
+    if (!isOpen()) throw closed();
+    const attempt = await attemptFor(method);
+    if (state.status !== 'awaiting_method') throw closed();
+    state.attempt = attempt;
     state.method = method;
     state.status = 'awaiting_payment';
+    selections += 1;
     let created: { providerPaymentId: string; redirectUrl: string };
     try {
       // 2. provider payment
       created = await providerCreate.createProviderPayment({
         paymentId: input.paymentId,
-        attempt: state.attempt,
+        attempt,
         method,
         amountMinor: buyerTotalMinor,
         currency: input.currency,
         description: input.description,
       });
-    } catch {
-      if (isOpen()) await record('awaiting_method', 'provider_unavailable');
+      unsettled = null;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      unsettled = isDefinite(error) ? null : { attempt, method };
+      if (isOpen()) await record('awaiting_method', isDefinite(error) ? 'provider_rejected' : 'provider_unavailable');
       throw ApplicationFailure.nonRetryable(`${method} is unavailable now: choose another method`, 'MethodUnavailable');
     }
-    if (!isOpen()) throw ApplicationFailure.nonRetryable(`payment is ${state.status}`, 'PaymentClosed');
+    if (!isOpen()) throw closed();
     state.providerPaymentId = created.providerPaymentId;
     state.redirectUrl = created.redirectUrl;
     await record('awaiting_payment');
     return created.redirectUrl;
   };
 
+  /** Method choices run one after another, in the order they arrive. */
+  const chooseMethod = (method: string): Promise<string> => {
+    const chosen = methodChange.then(() => startProviderPayment(method));
+    methodChange = chosen.catch(() => undefined);
+    return chosen;
+  };
+
   setHandler(statusQuery, () => ({ ...state }));
-  setHandler(
-    selectMethodUpdate,
-    async ({ method }) => {
-      const previous = methodChange;
-      const current = previous.then(() => startProviderPayment(method));
-      methodChange = current.catch(() => undefined);
-      return { redirectUrl: await current };
+  setHandler(selectMethodUpdate, async ({ method }) => ({ redirectUrl: await chooseMethod(method) }), {
+    validator: ({ method }) => {
+      if (!isOpen()) throw new Error(`payment is ${state.status}`);
+      if (!input.methods.includes(method)) throw new Error(`method ${method} is not offered for this payment`);
+      if (state.status === 'awaiting_payment' && state.method !== method) {
+        throw new Error(`payment is awaiting ${state.method} at the provider`);
+      }
     },
-    {
-      validator: ({ method }) => {
-        if (!isOpen()) throw new Error(`payment is ${state.status}`);
-        if (!input.methods.includes(method)) throw new Error(`method ${method} is not offered for this payment`);
-        if (state.status === 'awaiting_payment' && state.method !== method) {
-          throw new Error(`payment is awaiting ${state.method} at the provider`);
-        }
-      },
-    },
-  );
+  });
   setHandler(
     cancelUpdate,
     async () => {
@@ -170,57 +235,55 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   });
 
   upsertSearchAttributes([{ key: searchAttributes.paymentStatus, value: state.status }]);
-  if (input.method) await startProviderPayment(input.method).catch(() => undefined);
+  if (input.method) chooseMethod(input.method).catch(() => undefined);
 
-  // 3. confirmation: a callback, or the provider's answer when we ask; until expiry
+  // 3. confirmation: a callback, or the provider's answer when we ask; until expiry, and past it
+  //    while the provider's answer is unknown
   const expiresAt = Date.parse(input.expiresAt);
-  let pollIndex = 0;
-  let lastPollAt = Date.now();
-  while (isOpen()) {
-    const untilExpiry = Math.max(0, expiresAt - Date.now());
-    const pollDelay = (input.statusPollSeconds[Math.min(pollIndex, input.statusPollSeconds.length - 1)] ?? 60) * 1000;
-    const untilPoll = state.status === 'awaiting_payment' ? Math.max(0, lastPollAt + pollDelay - Date.now()) : Infinity;
-    const attemptBefore = state.attempt;
-    const woke = await condition(
-      () => !isOpen() || callbacks.length > 0 || state.attempt !== attemptBefore,
-      Math.max(1, Math.min(untilExpiry, untilPoll)),
-    );
-    if (!isOpen()) break;
-    if (state.attempt !== attemptBefore) {
-      pollIndex = 0;
-      lastPollAt = Date.now();
-    }
+  const pollDelayMs = (index: number) => (input.statusPollSeconds[Math.min(index, input.statusPollSeconds.length - 1)] ?? 60) * 1000;
+  let polls = 0;
+  let nextPollAt = Date.now() + pollDelayMs(0);
+  const drainCallbacks = async () => {
     while (callbacks.length > 0 && isOpen()) await confirm(callbacks.shift()!);
+  };
+  while (isOpen()) {
+    const selectionsBefore = selections;
+    const wakeAt =
+      state.status === 'awaiting_payment' ? (Date.now() < expiresAt ? Math.min(expiresAt, nextPollAt) : nextPollAt) : expiresAt;
+    const woke = await condition(
+      () => !isOpen() || callbacks.length > 0 || selections !== selectionsBefore,
+      Math.max(1, wakeAt - Date.now()),
+    );
+    if (selections !== selectionsBefore) {
+      polls = 0;
+      nextPollAt = Date.now() + pollDelayMs(0);
+    }
+    await drainCallbacks();
     if (woke || !isOpen()) continue;
 
-    const expired = Date.now() >= expiresAt;
     if (state.status === 'awaiting_payment') {
-      const status = await providerCheck.checkProviderPayment({ paymentId: input.paymentId, attempt: state.attempt, method: state.method! });
-      pollIndex += 1;
-      lastPollAt = Date.now();
-      if (status && status.state !== 'pending') {
-        await confirm({ ...status, eventId: `poll-${state.attempt}-${pollIndex}`, paymentId: input.paymentId, occurredAt: new Date().toISOString() });
+      const attempt = state.attempt;
+      const answer = await askProvider(attempt, state.method!);
+      polls += 1;
+      nextPollAt = Date.now() + pollDelayMs(polls);
+      await drainCallbacks();
+      if (!isOpen() || state.attempt !== attempt || !answer.known) continue;
+      if (answer.status && answer.status.state !== 'pending') {
+        await confirm({ ...answer.status, eventId: `poll-${attempt}-${polls}`, paymentId: input.paymentId, occurredAt: new Date().toISOString() });
         continue;
       }
     }
-    if (expired && isOpen()) await record(declines > 0 ? 'failed' : 'expired', declines > 0 ? 'declined' : 'expired');
+    if (Date.now() >= expiresAt && isOpen()) await record(declines > 0 ? 'failed' : 'expired', declines > 0 ? 'declined' : 'expired');
   }
 
-  async function confirm(callback: ProviderCallback) {
-    if (callback.state === 'pending') return;
-    if (callback.state === 'declined') {
-      if (callback.providerPaymentId !== state.providerPaymentId || state.status !== 'awaiting_payment') return;
-      declines += 1;
-      state.providerPaymentId = null;
-      state.redirectUrl = null;
-      await record('awaiting_method', callback.declineReason ?? 'declined');
-      return;
-    }
-    const matches = callback.amountMinor === buyerTotalMinor && callback.currency === input.currency;
-    await record(matches ? 'paid' : 'under_review', matches ? null : 'amount_mismatch');
-  }
+  // 4. late callbacks: arrived once the outcome was decided; those that say otherwise are flagged
+  const flags = callbacks
+    .splice(0)
+    .map((callback) => ({ eventId: callback.eventId, flag: lateCallbackFlag(callback, state) }))
+    .filter((entry): entry is { eventId: string; flag: string } => entry.flag !== null);
+  if (flags.length > 0) await database.flagCallbacks({ paymentId: input.paymentId, flags });
 
-  // 4. merchant notification, retried for days; the buyer's redirect never waits for it
+  // 5. merchant notification, retried for days; the buyer's redirect never waits for it
   try {
     await condition(allHandlersFinished);
     await Promise.all(pendingEvents.map((eventId) => merchantNotify.notifyMerchant({ eventId })));

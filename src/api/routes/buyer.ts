@@ -15,6 +15,10 @@ export function buyerRoutes(deps: ServiceDeps): Router {
   router.get('/:id', async (req, res) => {
     const { payment, checkout, merchantName } = await loadBuyerView(deps, req.params.id);
     if (payment.status === 'awaiting_payment' && payment.redirectUrl) return res.redirect(303, payment.redirectUrl);
+    // A method the merchant chose at creation skips this page (the workflow may still be creating its provider payment).
+    if (payment.status === 'awaiting_method' && payment.method && !payment.failureReason) {
+      return res.redirect(303, (await selectMethod(deps, payment.id, payment.method)).redirectUrl);
+    }
     if (!openStatuses.includes(payment.status)) return res.redirect(303, `/pay/${payment.id}/return`);
     const notice = payment.failureReason ? 'Your last attempt did not go through. Please choose a method.' : undefined;
     res.type('html').send(methodChoicePage(payment, merchantName, methodOptions(deps, payment, checkout), notice));

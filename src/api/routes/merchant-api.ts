@@ -8,7 +8,7 @@ import { changeCheckout, checkoutResource, checkoutSettings, openCheckout } from
 import { cancelPayment, createPayment } from '../../services/payments';
 import { principalOf, requireAdmin, requireMerchant } from '../auth';
 import { notFound } from '../errors';
-import { createCheckoutBody, createMerchantBody, createPaymentBody, listPaymentsQuery, updateCheckoutBody } from '../schemas';
+import { createCheckoutBody, createMerchantBody, createPaymentBodyFor, listPaymentsQuery, updateCheckoutBody } from '../schemas';
 import { onboardMerchant } from '../../services/merchants';
 
 export function operatorRoutes(deps: ServiceDeps): Router {
@@ -23,6 +23,7 @@ export function operatorRoutes(deps: ServiceDeps): Router {
 export function merchantRoutes(deps: ServiceDeps): Router {
   const router = Router();
   const { publicUrl } = deps.config;
+  const createPaymentBody = createPaymentBodyFor(deps.config.minExpiresInSeconds);
   router.use(requireMerchant(deps.db));
 
   router.post('/checkouts', async (req, res) => {
