@@ -183,7 +183,7 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives the API and workers their roles and the production settings', () => {
-    expect(env(service('api'))).toMatchObject({ KASSA_ROLE: 'api', PORT: '3000', KASSA_ENV: 'production' });
+    expect(env(service('api'))).toMatchObject({ KASSA_ROLE: 'api', PORT: '3000', KASSA_ENV: 'production', HOST: '0.0.0.0' });
     expect(env(service('worker'))).toMatchObject({ KASSA_ROLE: 'worker', KASSA_ENV: 'production' });
     expect(env(service('api')).PUBLIC_URL).toMatch(/^https?:\/\//);
   });
