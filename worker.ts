@@ -7,9 +7,19 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import type { Context } from '@temporalio/activity';
+import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Pool } from 'pg';
+import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
+import {
+  makeWorkflowExporter,
+  OpenTelemetryActivityInboundInterceptor,
+  OpenTelemetryActivityOutboundInterceptor,
+} from '@temporalio/interceptors-opentelemetry/lib/worker';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createActivities } from './src/activities';
+import { createOperatorActivities } from './src/activities/operator';
+import { requestContextClientInterceptor } from './src/api/request-context';
 import { createApp } from './src/api/app';
 import { type Config, ConfigError, loadConfig } from './src/config';
 import { embeddedMaxConnections, startEmbeddedPostgres } from './src/db/embedded';
@@ -22,12 +32,22 @@ import type { ServiceDeps } from './src/services/deps';
 import { startUnstartedWorkflows } from './src/services/payments';
 import { ensureSearchAttributes } from './src/services/temporal-setup';
 import { taskQueue } from './src/workflows/shared';
+import type { Observability } from './src/observability';
+import { createLogger, temporalLogger } from './src/observability/logger';
+import { activityObserver, createMetrics, pickLoopbackPort, startMetricsServer } from './src/observability/metrics';
+import { startTracing } from './src/observability/tracing';
 
 export interface KassaOptions {
   /** A prebuilt workflow bundle (tests build one per file and share it). */
   workflowBundle?: WorkflowBundleWithSourceMap;
   /** Replaces the providers built from config (tests). */
   providers?: ProviderRegistry;
+  /** Where log lines go instead of stdout (tests). */
+  logDestination?: { write(chunk: string): unknown };
+  /** Traces go here whatever `OTEL_EXPORTER` says (tests: an in-memory exporter). */
+  spanExporter?: SpanExporter;
+  /** The Temporal Runtime's Prometheus endpoint, appended to `/metrics` (main() installs the Runtime). */
+  temporalMetricsUrl?: string;
 }
 
 export interface RunningKassa {
@@ -36,15 +56,22 @@ export interface RunningKassa {
   url?: string;
   db: Pool;
   temporal: Client;
+  observability: Observability;
   close(): Promise<void>;
 }
 
-let cachedBundle: Promise<WorkflowBundleWithSourceMap> | undefined;
+const cachedBundles = new Map<boolean, Promise<WorkflowBundleWithSourceMap>>();
 
-/** The workflow code, bundled once per process. */
-export function workflowBundle(): Promise<WorkflowBundleWithSourceMap> {
-  cachedBundle ??= bundleWorkflowCode({ workflowsPath: require.resolve('./src/workflows'), logger: quietBundlerLogger });
-  return cachedBundle;
+/** The workflow code, bundled once per process; with `tracing`, the OpenTelemetry workflow interceptors are bundled in. */
+export function workflowBundle(options: { tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
+  const tracing = options.tracing ?? false;
+  let bundle = cachedBundles.get(tracing);
+  if (!bundle) {
+    const workflowInterceptorModules = tracing ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : [];
+    bundle = bundleWorkflowCode({ workflowsPath: require.resolve('./src/workflows'), workflowInterceptorModules, logger: quietBundlerLogger });
+    cachedBundles.set(tracing, bundle);
+  }
+  return bundle;
 }
 
 const quietBundlerLogger = {
@@ -83,6 +110,9 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
     for (const closer of closers.reverse()) await closer().catch((error) => console.error(`shutdown: ${error.message}`));
   };
   try {
+    const logger = createLogger({ level: config.logLevel, destination: options.logDestination, base: { role: config.role } });
+    const tracing = startTracing({ exporter: config.otelExporter, spanExporter: options.spanExporter });
+    if (tracing) closers.push(() => tracing.shutdown());
     let databaseUrl = config.databaseUrl;
     let poolMax = config.databasePoolMax;
     if (!databaseUrl) {
@@ -97,11 +127,18 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
 
     const connection = await Connection.connect({ address: config.temporal.address });
     closers.push(() => connection.close());
-    const temporal = new Client({ connection, namespace: config.temporal.namespace });
+    const clientInterceptors = [requestContextClientInterceptor(), ...(tracing ? [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] : [])];
+    const temporal = new Client({ connection, namespace: config.temporal.namespace, interceptors: { workflow: clientInterceptors } });
     await ensureSearchAttributes(connection, config.temporal.namespace);
 
     const providers = options.providers ?? providersFromConfig(config);
-    const running: RunningKassa = { config, db, temporal, close };
+    const metrics = createMetrics({ db, temporalMetricsUrl: options.temporalMetricsUrl, isProvider: (name) => providers.byName(name) !== undefined });
+    const observability: Observability = { logger, metrics, tracer: tracing?.tracer };
+    const running: RunningKassa = { config, db, temporal, observability, close };
+    if (config.metricsPort !== undefined) {
+      const metricsServer = await startMetricsServer(metrics, config.host, config.metricsPort);
+      closers.push(() => new Promise((resolve) => metricsServer.close(resolve)));
+    }
 
     if (config.role !== 'api') {
       const workerConnection = await NativeConnection.connect({ address: config.temporal.address });
@@ -109,8 +146,17 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
         connection: workerConnection,
         namespace: config.temporal.namespace,
         taskQueue,
-        workflowBundle: options.workflowBundle ?? (await workflowBundle()),
-        activities: createActivities({ db, providers, publicUrl: config.publicUrl }),
+        workflowBundle: options.workflowBundle ?? (await workflowBundle({ tracing: tracing !== null })),
+        activities: { ...createActivities({ db, providers, publicUrl: config.publicUrl, allowPrivateWebhookUrls: config.allowPrivateWebhookUrls }), ...createOperatorActivities({ db, allowPrivateWebhookUrls: config.allowPrivateWebhookUrls }) },
+        interceptors: {
+          activity: [
+            ...(tracing
+              ? [(ctx: Context) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })]
+              : []),
+            activityObserver(metrics, logger),
+          ],
+        },
+        sinks: tracing ? { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) } : undefined,
       });
       const runs = worker.run();
       closers.push(async () => {
@@ -121,14 +167,14 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
     }
 
     if (config.role !== 'worker') {
-      const deps: ServiceDeps = { db, temporal, providers, config: { ...config, adminToken: adminTokenFor(config) } };
+      const deps: ServiceDeps = { db, temporal, providers, observability, config: { ...config, adminToken: adminTokenFor(config) } };
       running.config = deps.config;
       const server = http.createServer(createApp(deps));
       const port = await listen(server, config.host, config.port);
       closers.push(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
       running.url = `http://${config.host}:${port}`;
       const sweep = setInterval(() => {
-        startUnstartedWorkflows(deps).catch((error) => console.error(`restarting unstarted payments: ${error.message}`));
+        startUnstartedWorkflows(deps).catch((error) => logger.error({ err: error }, `restarting unstarted payments: ${error.message}`));
       }, 30_000);
       closers.push(async () => clearInterval(sweep));
     }
@@ -147,10 +193,23 @@ async function main() {
     console.error(`configuration error: ${(error as Error).message}`);
     process.exit(1);
   }
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  // The Temporal SDK logs through pino too; worker processes export its metrics for /metrics to append.
+  const temporalLogLevel = config.logLevel === 'debug' || config.logLevel === 'silent' || config.logLevel === 'error' ? config.logLevel : 'warn';
+  let temporalMetricsUrl: string | undefined;
+  const runtimeLogger = temporalLogger(createLogger({ level: temporalLogLevel, base: { role: config.role } }));
+  if (config.role === 'api') {
+    Runtime.install({ logger: runtimeLogger });
+  } else {
+    const bindAddress = `127.0.0.1:${config.temporalMetricsPort ?? (await pickLoopbackPort())}`;
+    Runtime.install({
+      logger: runtimeLogger,
+      telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } } },
+    });
+    temporalMetricsUrl = `http://${bindAddress}/metrics`;
+  }
   let running: RunningKassa;
   try {
-    running = await startKassa(config);
+    running = await startKassa(config, { temporalMetricsUrl });
   } catch (error) {
     console.error(error instanceof ConfigError ? error.message : `startup failed: ${(error as Error).message}`);
     process.exit(1);

@@ -35,7 +35,11 @@ const envSchema = z
       .regex(/^\d+(,\d+)*$/, 'comma-separated whole seconds such as "30,60,300"')
       .default('30,60,300,900,3600'),
     LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+    OTEL_EXPORTER: z.enum(['none', 'console', 'otlp'], 'none, console or otlp').default('none'),
+    METRICS_PORT: port.optional(),
+    TEMPORAL_METRICS_PORT: port.optional(),
     MIN_EXPIRES_IN_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
   })
   .refine((env) => env.KASSA_ENV !== 'production' || env.MIN_EXPIRES_IN_SECONDS >= 60, {
     message: 'must be at least 60 in production',
@@ -56,8 +60,16 @@ const envSchema = z
     dataDir: env.DATA_DIR,
     statusPollSeconds: env.STATUS_POLL_SECONDS.split(',').map(Number),
     logLevel: env.LOG_LEVEL,
+    /** Where traces go: `none` (off), `console`, or `otlp` (OTLP/HTTP to `OTEL_EXPORTER_OTLP_ENDPOINT`). */
+    otelExporter: env.OTEL_EXPORTER,
+    /** When set, every process also serves `GET /metrics` without auth on `HOST:METRICS_PORT`. */
+    metricsPort: env.METRICS_PORT,
+    /** Loopback port of the Temporal Runtime's Prometheus exporter (worker processes); a free one when unset. */
+    temporalMetricsPort: env.TEMPORAL_METRICS_PORT,
     /** The smallest `expires_in` a merchant may ask for: 60, lowered only so tests can watch a payment expire. */
     minExpiresInSeconds: env.MIN_EXPIRES_IN_SECONDS,
+    /** Requests each API key (and the operator token) may make per minute, with bursts up to the same number. */
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
   }));
 
 /** Kassa's whole configuration, parsed once from the environment at boot. */

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { Pool } from 'pg';
+import { historiesDir, historyToJson } from '../scripts/record-histories';
 import { loadConfig } from '../src/config';
 import { verifyWebhook } from '../src/domain/signatures';
 import { signSandboxPayload } from '../src/providers/sandbox';
@@ -22,7 +22,6 @@ import {
 jest.setTimeout(60_000);
 
 /** `RECORD_HISTORIES=1` writes the histories of representative runs to test/histories for test/replay.test.ts. */
-const historiesDir = path.join(__dirname, 'histories');
 const recordHistories = process.env.RECORD_HISTORIES === '1';
 
 let stack: TestStack;
@@ -112,7 +111,7 @@ async function finished(paymentId: string, historyName?: string) {
   const result = await handle.result();
   if (recordHistories && historyName) {
     fs.mkdirSync(historiesDir, { recursive: true });
-    fs.writeFileSync(path.join(historiesDir, `${historyName}.json`), `${historyToJSON(await handle.fetchHistory())}\n`);
+    fs.writeFileSync(path.join(historiesDir, `${historyName}.json`), historyToJson(await handle.fetchHistory()));
   }
   return result;
 }
@@ -354,6 +353,13 @@ test('when the merchant endpoint answers 500, the webhook is retried with the sa
   const payment = await newPayment(testKey, checkout.id);
   await buyerActs(await chooseMethod(payment.id, 'sandbox_card'), 'approve');
 
+  // While the workflow is still retrying the webhook, a contradicting callback is flagged all the same.
+  await receiver.waitFor(1);
+  expect((await handleOf(payment.id).describe()).status.name).toBe('RUNNING');
+  const spid = (await db.query('select provider_payment_id from payments where id = $1', [payment.id])).rows[0].provider_payment_id;
+  expect((await sandboxCallback({ spid, paymentId: payment.id, status: 'declined' })).status).toBe(200);
+  await eventually(() => inbox(payment.id), (rows) => rows.some((row) => row.state === 'declined' && row.flag === 'contradicts_paid'), 5_000);
+
   const [first, second] = await receiver.waitFor(2, 20_000);
   expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
   expect(second!.body).toBe(first!.body);
@@ -363,7 +369,7 @@ test('when the merchant endpoint answers 500, the webhook is retried with the sa
   expectSignedBy(checkout.webhook_secret, first!);
   expectSignedBy(checkout.webhook_secret, second!);
 
-  await finished(payment.id);
+  await finished(payment.id, 'webhook-retried');
   const [event] = await paymentEvents(testKey, payment.id);
   expect(event).toMatchObject({ id: first!.headers['webhook-id'], type: 'payment.paid' });
   expect(event.delivered_at).not.toBeNull();
@@ -416,10 +422,14 @@ test('a valid callback for a finished payment is stored, answered 200, and flagg
 
   const late = await sandboxCallback({ spid: providerPaymentIdOf(redirectUrl), paymentId: payment.id, status: 'declined' });
   expect(late.status).toBe(200);
+  expect(late.body).toEqual({ received: true });
+  const stale = await sandboxCallback({ spid: providerPaymentIdOf(redirectUrl), paymentId: payment.id, status: 'pending' });
+  expect(stale.status).toBe(200);
   const rows = await inbox(payment.id);
   expect(rows.map((row) => [row.state, row.flag])).toEqual([
     ['succeeded', null],
     ['declined', 'contradicts_paid'],
+    ['pending', null],
   ]);
   expect(await paymentStatus(testKey, payment.id)).toEqual(paid);
   expect(await paymentEvents(testKey, payment.id)).toHaveLength(1);

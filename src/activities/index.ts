@@ -2,14 +2,17 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { flagCallback } from '../db/callbacks';
-import { findCheckoutById } from '../db/checkouts';
+import { findCheckoutById, webhookSecretsFor } from '../db/checkouts';
 import { findEvent, insertEvent, recordWebhookAttempt } from '../db/events';
 import { applyStatusChange, findPaymentById } from '../db/payments';
 import type { PaymentStatus } from '../domain/payment';
 import { paymentResource } from '../domain/payment-resource';
-import { signWebhook } from '../domain/signatures';
+import { signWebhookWithAll } from '../domain/signatures';
+import { safeRequest, UnsafeUrlError } from '../net/safe-http';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError, type ProviderPaymentStatus } from '../providers/types';
+import { createFloorActivities } from './floor';
+import { createSiteVerificationActivities } from './site-verification';
 
 export interface ActivityDeps {
   db: Pool;
@@ -18,6 +21,8 @@ export interface ActivityDeps {
   publicUrl: string;
   /** How long a merchant endpoint may take before the attempt counts as failed. */
   webhookTimeoutMs?: number;
+  /** Let webhooks and site checks reach loopback, private and link-local addresses (`ALLOW_PRIVATE_WEBHOOK_URLS`); default false. */
+  allowPrivateWebhookUrls?: boolean;
 }
 
 export interface CreateProviderPaymentInput {
@@ -46,7 +51,7 @@ export interface RecordPaymentStatusInput {
 /** The provider idempotency key of one attempt: stable across activity retries and workflow resets. */
 export const providerIdempotencyKey = (paymentId: string, attempt: number) => `${paymentId}-attempt-${attempt}`;
 
-export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 10_000 }: ActivityDeps) {
+export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 10_000, allowPrivateWebhookUrls = false }: ActivityDeps) {
   const providerFor = (method: string) => {
     const provider = providers.forMethod(method);
     if (!provider) throw ApplicationFailure.nonRetryable(`no provider offers ${method}`, 'UnknownMethod');
@@ -61,6 +66,8 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
   };
 
   return {
+    ...createFloorActivities(),
+    ...createSiteVerificationActivities({ db, http: { allowPrivate: allowPrivateWebhookUrls } }),
     async createProviderPayment(input: CreateProviderPaymentInput) {
       const provider = providerFor(input.method);
       try {
@@ -142,28 +149,34 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
       const started = performance.now();
       let statusCode: number | null = null;
       let failure: string | null = null;
+      let refused = false;
+      const secrets = await webhookSecretsFor(db, checkout.id);
       try {
-        const response = await fetch(checkout.notifyUrl, {
-          method: 'POST',
-          redirect: 'manual',
-          signal: AbortSignal.timeout(webhookTimeoutMs),
-          headers: {
-            'content-type': 'application/json',
-            'user-agent': 'Kassa-Webhooks/1',
-            'webhook-id': event.id,
-            'webhook-timestamp': String(timestamp),
-            'webhook-signature': signWebhook(checkout.webhookSecret, event.id, timestamp, event.body),
+        // Never an internal address unless the operator allows it (CONTRACT §8); redirects are not followed.
+        const response = await safeRequest(
+          checkout.notifyUrl,
+          {
+            method: 'POST',
+            headers: {
+              'content-type': 'application/json',
+              'user-agent': 'Kassa-Webhooks/1',
+              'webhook-id': event.id,
+              'webhook-timestamp': String(timestamp),
+              'webhook-signature': signWebhookWithAll(secrets, event.id, timestamp, event.body),
+            },
+            body: event.body,
           },
-          body: event.body,
-        });
+          { allowPrivate: allowPrivateWebhookUrls, timeoutMs: webhookTimeoutMs, maxResponseBytes: 4096 },
+        );
         statusCode = response.status;
-        await response.body?.cancel().catch(() => undefined);
         if (statusCode < 200 || statusCode >= 300) failure = `HTTP ${statusCode}`;
       } catch (error) {
+        refused = error instanceof UnsafeUrlError;
         failure = (error as Error).name === 'TimeoutError' ? `no answer within ${webhookTimeoutMs} ms` : (error as Error).message;
       }
       const latencyMs = Math.round(performance.now() - started);
       await recordWebhookAttempt(db, event.id, { attempt, url: checkout.notifyUrl, attemptedAt, statusCode, latencyMs, error: failure });
+      if (refused) throw ApplicationFailure.nonRetryable(`webhook ${event.id}: ${failure}`, 'WebhookUrlRefused');
       if (failure) throw ApplicationFailure.retryable(`webhook ${event.id} attempt ${attempt}: ${failure}`, 'WebhookNotDelivered');
       return { statusCode: statusCode! };
     },

@@ -1,7 +1,14 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { currentRequest } from './request-context';
 
-export type ErrorType = 'invalid_request_error' | 'authentication_error' | 'not_found_error' | 'conflict_error' | 'api_error';
+export type ErrorType =
+  | 'invalid_request_error'
+  | 'authentication_error'
+  | 'not_found_error'
+  | 'conflict_error'
+  | 'rate_limit_error'
+  | 'api_error';
 
 /** An error with its place in the contract's JSON shape `{"error":{type,code,message,param}}`. */
 export class ApiError extends Error {
@@ -25,16 +32,11 @@ export const invalid = (param: string, message: string, code = 'parameter_invali
 
 export function zodToApiError(error: ZodError): ApiError {
   const issue = error.issues[0]!;
-  const param = issue.path.join('.') || undefined;
+  const param = issue.path.join('.') || 'body';
   const code = issue.code === 'unrecognized_keys' ? 'parameter_unknown' : issue.code === 'invalid_type' && issue.input === undefined ? 'parameter_missing' : 'parameter_invalid';
-  const unknown = issue.code === 'unrecognized_keys' ? issue.keys.join(', ') : undefined;
-  return new ApiError(
-    400,
-    'invalid_request_error',
-    code,
-    param ? `${param}: ${issue.message}` : issue.message,
-    unknown ?? param,
-  );
+  const unknown = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key].join('.')).join(', ') : undefined;
+  const detail = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
+  return new ApiError(400, 'invalid_request_error', code, `${unknown ?? param}: ${detail}`, unknown ?? param);
 }
 
 /** The one place errors become HTTP answers; anything unexpected is a logged 500. */
@@ -47,7 +49,9 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   else if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500) {
     apiError = new ApiError(error.status, 'invalid_request_error', 'request_invalid', String(error.message ?? 'Bad request'));
   } else {
-    console.error(`unhandled error on ${req.method} ${req.path}: ${error?.stack ?? error}`);
+    const log = currentRequest()?.log;
+    if (log) log.error({ err: error, method: req.method, path: req.path }, `unhandled error on ${req.method} ${req.path}`);
+    else console.error(`unhandled error on ${req.method} ${req.path}: ${error?.stack ?? error}`);
     apiError = new ApiError(500, 'api_error', 'internal_error', 'Something went wrong on our side');
   }
   res.status(apiError.status).json({

@@ -1,5 +1,16 @@
 import type { Pool } from 'pg';
-import type { FeePayer } from '../domain/payment';
+import type { CheckoutPricing, FeePayerSetting, FeeSchedule, MethodSetting } from '../domain/fees';
+
+export type VerificationStatus = 'unverified' | 'pending' | 'verified' | 'failed';
+
+/** Proof that the merchant controls `siteUrl`: the token served at `/.well-known/kassa-verification.txt`. */
+export interface SiteVerification {
+  token: string;
+  status: VerificationStatus;
+  /** Why the last attempt failed, while pending or once failed. */
+  error: string | null;
+  verifiedAt: Date | null;
+}
 
 export interface Checkout {
   id: string;
@@ -12,10 +23,32 @@ export interface Checkout {
   successUrl: string;
   failUrl: string;
   pendingUrl: string;
-  feePayer: FeePayer;
+  feePayer: FeePayerSetting;
+  /** The checkout's default commission (set by the operator). */
+  fee: FeeSchedule;
+  /** Per-method commissions replacing `fee` (set by the operator). */
+  methodFees: Record<string, FeeSchedule>;
+  /** Enabled methods with their display conditions; `null`: every method of the mode, unconditionally. */
+  methods: MethodSetting[] | null;
   webhookSecret: string;
+  /** The secret before the last rotation; it signs too until `previousWebhookSecretExpiresAt`. */
+  previousWebhookSecret: string | null;
+  previousWebhookSecretExpiresAt: Date | null;
+  verification: SiteVerification;
   createdAt: Date;
   updatedAt: Date;
+}
+
+type MinorMap = Record<string, string>;
+interface StoredFeeSchedule {
+  basis_points: number;
+  fixed: MinorMap;
+}
+interface StoredMethodSetting {
+  code: string;
+  currencies: string[] | null;
+  min: MinorMap;
+  max: MinorMap;
 }
 
 interface CheckoutRow {
@@ -29,11 +62,29 @@ interface CheckoutRow {
   success_url: string;
   fail_url: string;
   pending_url: string;
-  fee_payer: FeePayer;
+  fee_payer: 'merchant' | 'buyer' | 'split';
+  fee_buyer_percent: number | null;
+  fee_basis_points: number;
+  fee_fixed: MinorMap;
+  method_fees: Record<string, StoredFeeSchedule>;
+  methods: StoredMethodSetting[] | null;
   webhook_secret: string;
+  previous_webhook_secret: string | null;
+  previous_webhook_secret_expires_at: Date | null;
+  verification_token: string;
+  verification_status: VerificationStatus;
+  verification_error: string | null;
+  verified_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
+
+const toBigInts = (map: MinorMap): Record<string, bigint> =>
+  Object.fromEntries(Object.entries(map).map(([currency, minor]) => [currency, BigInt(minor)]));
+const toStrings = (map: Record<string, bigint>): MinorMap =>
+  Object.fromEntries(Object.entries(map).map(([currency, minor]) => [currency, minor.toString()]));
+const toSchedule = (stored: StoredFeeSchedule): FeeSchedule => ({ basisPoints: stored.basis_points, fixedMinor: toBigInts(stored.fixed) });
+const fromSchedule = (schedule: FeeSchedule): StoredFeeSchedule => ({ basis_points: schedule.basisPoints, fixed: toStrings(schedule.fixedMinor) });
 
 const mapRow = (row: CheckoutRow): Checkout => ({
   id: row.id,
@@ -46,56 +97,102 @@ const mapRow = (row: CheckoutRow): Checkout => ({
   successUrl: row.success_url,
   failUrl: row.fail_url,
   pendingUrl: row.pending_url,
-  feePayer: row.fee_payer,
+  feePayer: row.fee_payer === 'split' ? { type: 'split', buyerPercent: row.fee_buyer_percent! } : { type: row.fee_payer },
+  fee: { basisPoints: row.fee_basis_points, fixedMinor: toBigInts(row.fee_fixed) },
+  methodFees: Object.fromEntries(Object.entries(row.method_fees).map(([code, stored]) => [code, toSchedule(stored)])),
+  methods:
+    row.methods?.map((stored) => ({
+      code: stored.code,
+      currencies: stored.currencies,
+      minAmountMinor: toBigInts(stored.min),
+      maxAmountMinor: toBigInts(stored.max),
+    })) ?? null,
   webhookSecret: row.webhook_secret,
+  previousWebhookSecret: row.previous_webhook_secret,
+  previousWebhookSecretExpiresAt: row.previous_webhook_secret_expires_at,
+  verification: {
+    token: row.verification_token,
+    status: row.verification_status,
+    error: row.verification_error,
+    verifiedAt: row.verified_at,
+  },
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
 
+export const pricingOf = (checkout: Checkout): CheckoutPricing => ({
+  fee: checkout.fee,
+  methodFees: checkout.methodFees,
+  payer: checkout.feePayer,
+});
+
+/** What a merchant sets on a checkout. */
 export type CheckoutSettings = Pick<
   Checkout,
-  'name' | 'siteUrl' | 'currencies' | 'notifyUrl' | 'successUrl' | 'failUrl' | 'pendingUrl' | 'feePayer'
+  'name' | 'siteUrl' | 'currencies' | 'notifyUrl' | 'successUrl' | 'failUrl' | 'pendingUrl' | 'feePayer' | 'methods'
 >;
 
-const columns: Record<keyof CheckoutSettings, string> = {
-  name: 'name',
-  siteUrl: 'site_url',
-  currencies: 'currencies',
-  notifyUrl: 'notify_url',
-  successUrl: 'success_url',
-  failUrl: 'fail_url',
-  pendingUrl: 'pending_url',
-  feePayer: 'fee_payer',
-};
+/** What the operator sets on a checkout: its commissions. */
+export type CheckoutPricingSettings = Pick<Checkout, 'fee' | 'methodFees'>;
+
+type Owner = { merchantId: string; testMode: boolean };
+
+/** Column assignments for the given settings; `undefined` leaves a setting as it is. */
+function settingColumns(settings: Partial<CheckoutSettings & CheckoutPricingSettings>): [string, unknown][] {
+  const columns: [string, unknown][] = [];
+  const set = (column: string, value: unknown) => value !== undefined && columns.push([column, value]);
+  set('name', settings.name);
+  set('site_url', settings.siteUrl);
+  set('currencies', settings.currencies);
+  set('notify_url', settings.notifyUrl);
+  set('success_url', settings.successUrl);
+  set('fail_url', settings.failUrl);
+  set('pending_url', settings.pendingUrl);
+  if (settings.feePayer) {
+    set('fee_payer', settings.feePayer.type);
+    set('fee_buyer_percent', settings.feePayer.type === 'split' ? settings.feePayer.buyerPercent : null);
+  }
+  if (settings.methods !== undefined) {
+    const methods = settings.methods?.map((method): StoredMethodSetting => ({
+      code: method.code,
+      currencies: method.currencies,
+      min: toStrings(method.minAmountMinor),
+      max: toStrings(method.maxAmountMinor),
+    }));
+    set('methods', methods === undefined ? null : JSON.stringify(methods));
+  }
+  if (settings.fee) {
+    set('fee_basis_points', settings.fee.basisPoints);
+    set('fee_fixed', JSON.stringify(toStrings(settings.fee.fixedMinor)));
+  }
+  if (settings.methodFees) {
+    set('method_fees', JSON.stringify(Object.fromEntries(Object.entries(settings.methodFees).map(([code, fee]) => [code, fromSchedule(fee)]))));
+  }
+  return columns;
+}
 
 export async function insertCheckout(
   db: Pool,
-  checkout: CheckoutSettings & { id: string; merchantId: string; testMode: boolean; webhookSecret: string },
+  checkout: CheckoutSettings & { id: string; merchantId: string; testMode: boolean; webhookSecret: string; verificationToken: string },
 ): Promise<Checkout> {
+  const columns: [string, unknown][] = [
+    ['id', checkout.id],
+    ['merchant_id', checkout.merchantId],
+    ['test_mode', checkout.testMode],
+    ['webhook_secret', checkout.webhookSecret],
+    ['verification_token', checkout.verificationToken],
+    ...settingColumns({ ...checkout, methods: checkout.methods ?? undefined }),
+  ];
   const { rows } = await db.query<CheckoutRow>(
-    `insert into checkouts (id, merchant_id, test_mode, name, site_url, currencies, notify_url, success_url, fail_url,
-       pending_url, fee_payer, webhook_secret)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning *`,
-    [
-      checkout.id,
-      checkout.merchantId,
-      checkout.testMode,
-      checkout.name,
-      checkout.siteUrl,
-      checkout.currencies,
-      checkout.notifyUrl,
-      checkout.successUrl,
-      checkout.failUrl,
-      checkout.pendingUrl,
-      checkout.feePayer,
-      checkout.webhookSecret,
-    ],
+    `insert into checkouts (${columns.map(([column]) => column).join(', ')})
+     values (${columns.map((_, index) => `$${index + 1}`).join(', ')}) returning *`,
+    columns.map(([, value]) => value),
   );
   return mapRow(rows[0]!);
 }
 
 /** A checkout as its owner sees it: another merchant's, or the other mode's, is not found. */
-export async function findCheckout(db: Pool, owner: { merchantId: string; testMode: boolean }, id: string) {
+export async function findCheckout(db: Pool, owner: Owner, id: string) {
   const { rows } = await db.query<CheckoutRow>(
     'select * from checkouts where id = $1 and merchant_id = $2 and test_mode = $3',
     [id, owner.merchantId, owner.testMode],
@@ -108,19 +205,95 @@ export async function findCheckoutById(db: Pool, id: string): Promise<Checkout |
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
-export async function updateCheckout(
-  db: Pool,
-  owner: { merchantId: string; testMode: boolean },
-  id: string,
-  changes: Partial<CheckoutSettings>,
-): Promise<Checkout | null> {
-  const entries = Object.entries(changes).filter(([, value]) => value !== undefined) as [keyof CheckoutSettings, unknown][];
-  if (entries.length === 0) return findCheckout(db, owner, id);
-  const sets = entries.map(([key], index) => `${columns[key]} = $${index + 4}`);
+/**
+ * Changes a merchant's settings. A new `siteUrl` drops the site's verification: the new site
+ * must be verified again.
+ */
+export async function updateCheckout(db: Pool, owner: Owner, id: string, changes: Partial<CheckoutSettings>): Promise<Checkout | null> {
+  const columns = settingColumns(changes);
+  if (columns.length === 0) return findCheckout(db, owner, id);
+  const sets = columns.map(([column], index) => `${column} = $${index + 4}`);
+  if (changes.siteUrl !== undefined) {
+    const site = `$${columns.findIndex(([column]) => column === 'site_url') + 4}`;
+    sets.push(
+      `verified_at = case when site_url = ${site} then verified_at end`,
+      `verification_status = case when site_url = ${site} then verification_status else 'unverified' end`,
+      `verification_error = case when site_url = ${site} then verification_error end`,
+    );
+  }
   const { rows } = await db.query<CheckoutRow>(
     `update checkouts set ${sets.join(', ')}, updated_at = now()
      where id = $1 and merchant_id = $2 and test_mode = $3 returning *`,
-    [id, owner.merchantId, owner.testMode, ...entries.map(([, value]) => value)],
+    [id, owner.merchantId, owner.testMode, ...columns.map(([, value]) => value)],
   );
   return rows[0] ? mapRow(rows[0]) : null;
+}
+
+/** The operator's pricing change; any merchant's checkout. */
+export async function updateCheckoutPricing(db: Pool, id: string, pricing: Partial<CheckoutPricingSettings>): Promise<Checkout | null> {
+  const columns = settingColumns(pricing);
+  if (columns.length === 0) return findCheckoutById(db, id);
+  const { rows } = await db.query<CheckoutRow>(
+    `update checkouts set ${columns.map(([column], index) => `${column} = $${index + 2}`).join(', ')}, updated_at = now()
+     where id = $1 returning *`,
+    [id, ...columns.map(([, value]) => value)],
+  );
+  return rows[0] ? mapRow(rows[0]) : null;
+}
+
+/**
+ * Replaces the webhook secret with `secret`; the old one keeps signing for `graceSeconds`.
+ * Rotating again within that time drops the oldest.
+ */
+export async function rotateWebhookSecret(db: Pool, owner: Owner, id: string, secret: string, graceSeconds: number) {
+  const { rows } = await db.query<CheckoutRow>(
+    `update checkouts set previous_webhook_secret = webhook_secret, webhook_secret = $4,
+       previous_webhook_secret_expires_at = now() + make_interval(secs => $5), updated_at = now()
+     where id = $1 and merchant_id = $2 and test_mode = $3 returning *`,
+    [id, owner.merchantId, owner.testMode, secret, graceSeconds],
+  );
+  return rows[0] ? mapRow(rows[0]) : null;
+}
+
+/** The secrets that sign a checkout's webhooks now: the current one, then the previous one while it is valid. */
+export async function webhookSecretsFor(db: Pool, checkoutId: string): Promise<string[]> {
+  const { rows } = await db.query<{ webhook_secret: string; previous: string | null }>(
+    `select webhook_secret,
+       case when previous_webhook_secret_expires_at > now() then previous_webhook_secret end as previous
+     from checkouts where id = $1`,
+    [checkoutId],
+  );
+  const row = rows[0];
+  if (!row) return [];
+  return row.previous ? [row.webhook_secret, row.previous] : [row.webhook_secret];
+}
+
+/** Marks a verification as started, unless the checkout is verified already. */
+export async function markVerificationPending(db: Pool, owner: Owner, id: string): Promise<Checkout | null> {
+  const { rows } = await db.query<CheckoutRow>(
+    `update checkouts set verification_status = case when verified_at is null then 'pending' else verification_status end,
+       verification_error = case when verified_at is null then null else verification_error end, updated_at = now()
+     where id = $1 and merchant_id = $2 and test_mode = $3 returning *`,
+    [id, owner.merchantId, owner.testMode],
+  );
+  return rows[0] ? mapRow(rows[0]) : null;
+}
+
+/**
+ * Records the state of verifying `siteUrl` (a `null` error keeps the last one); changes nothing
+ * once verified, or if the checkout's site has changed since (that site needs its own
+ * verification). Returns whether it applied.
+ */
+export async function recordSiteVerification(
+  db: Pool,
+  result: { checkoutId: string; siteUrl: string; status: 'pending' | 'verified' | 'failed'; error: string | null },
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `update checkouts set verification_status = $3,
+       verification_error = case when $3 = 'verified' then null else coalesce($4, verification_error) end,
+       verified_at = case when $3 = 'verified' then coalesce(verified_at, now()) else verified_at end, updated_at = now()
+     where id = $1 and site_url = $2 and (verified_at is null or $3 = 'verified')`,
+    [result.checkoutId, result.siteUrl, result.status, result.error],
+  );
+  return (rowCount ?? 0) > 0;
 }

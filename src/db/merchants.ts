@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import { newId, randomToken } from '../domain/ids';
 
 export type KeyMode = 'test' | 'live';
@@ -18,6 +18,17 @@ export interface MerchantPrincipal {
   keyId: string;
 }
 
+/** An API key as stored: its hash and a short prefix to recognise it by, never the key itself. */
+export interface ApiKey {
+  id: string;
+  merchantId: string;
+  mode: KeyMode;
+  /** The key's first 12 characters, e.g. `sk_test_AbCd`. */
+  prefix: string;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
 interface MerchantRow {
   id: string;
   name: string;
@@ -25,40 +36,70 @@ interface MerchantRow {
   created_at: Date;
 }
 
+interface ApiKeyRow {
+  id: string;
+  merchant_id: string;
+  mode: KeyMode;
+  key_prefix: string;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
 const mapRow = (row: MerchantRow): Merchant => ({ id: row.id, name: row.name, email: row.email, createdAt: row.created_at });
+
+const mapKeyRow = (row: ApiKeyRow): ApiKey => ({
+  id: row.id,
+  merchantId: row.merchant_id,
+  mode: row.mode,
+  prefix: row.key_prefix,
+  createdAt: row.created_at,
+  revokedAt: row.revoked_at,
+});
+
+const keyColumns = 'id, merchant_id, mode, key_prefix, created_at, revoked_at';
 
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key).digest('hex');
 }
 
-/** Creates a merchant with one test and one live key; the keys are returned once, stored hashed. */
-export async function createMerchant(db: Pool, input: { name: string; email: string }) {
-  const merchantId = newId('mer');
-  const keys = { test: `sk_test_${randomToken(32)}`, live: `sk_live_${randomToken(32)}` };
+/** A new key for `merchantId`; the returned `secret` exists nowhere else. */
+async function insertApiKey(db: Pool | PoolClient, merchantId: string, mode: KeyMode): Promise<{ key: ApiKey; secret: string }> {
+  const secret = `sk_${mode}_${randomToken(32)}`;
+  const { rows } = await db.query<ApiKeyRow>(
+    `insert into api_keys (id, merchant_id, mode, key_hash, key_prefix) values ($1, $2, $3, $4, $5) returning ${keyColumns}`,
+    [newId('key'), merchantId, mode, hashApiKey(secret), secret.slice(0, 12)],
+  );
+  return { key: mapKeyRow(rows[0]!), secret };
+}
+
+async function inTransaction<T>(db: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await db.connect();
   try {
     await client.query('begin');
-    const { rows } = await client.query<MerchantRow>(
-      'insert into merchants (id, name, email) values ($1, $2, $3) returning *',
-      [merchantId, input.name, input.email],
-    );
-    for (const mode of ['test', 'live'] as const) {
-      await client.query('insert into api_keys (id, merchant_id, mode, key_hash, key_prefix) values ($1, $2, $3, $4, $5)', [
-        newId('key'),
-        merchantId,
-        mode,
-        hashApiKey(keys[mode]),
-        keys[mode].slice(0, 12),
-      ]);
-    }
+    const result = await work(client);
     await client.query('commit');
-    return { merchant: mapRow(rows[0]!), apiKeys: keys };
+    return result;
   } catch (error) {
-    await client.query('rollback');
+    await client.query('rollback').catch(() => undefined);
     throw error;
   } finally {
     client.release();
   }
+}
+
+/** Creates a merchant with one test and one live key; the keys are returned once, stored hashed. */
+export async function createMerchant(db: Pool, input: { name: string; email: string }) {
+  return inTransaction(db, async (client) => {
+    const { rows } = await client.query<MerchantRow>('insert into merchants (id, name, email) values ($1, $2, $3) returning *', [
+      newId('mer'),
+      input.name,
+      input.email,
+    ]);
+    const merchant = mapRow(rows[0]!);
+    const test = await insertApiKey(client, merchant.id, 'test');
+    const live = await insertApiKey(client, merchant.id, 'live');
+    return { merchant, apiKeys: { test: test.secret, live: live.secret } };
+  });
 }
 
 export async function findPrincipalByApiKey(db: Pool, key: string): Promise<MerchantPrincipal | null> {
@@ -73,4 +114,47 @@ export async function findPrincipalByApiKey(db: Pool, key: string): Promise<Merc
 export async function findMerchant(db: Pool, id: string): Promise<Merchant | null> {
   const { rows } = await db.query<MerchantRow>('select * from merchants where id = $1', [id]);
   return rows[0] ? mapRow(rows[0]) : null;
+}
+
+export async function issueApiKey(db: Pool, merchantId: string, mode: KeyMode) {
+  return insertApiKey(db, merchantId, mode);
+}
+
+/** A merchant's keys, newest first, revoked ones included. */
+export async function listApiKeys(db: Pool, merchantId: string): Promise<ApiKey[]> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `select ${keyColumns} from api_keys where merchant_id = $1 order by created_at desc, id desc`,
+    [merchantId],
+  );
+  return rows.map(mapKeyRow);
+}
+
+export async function findApiKey(db: Pool, keyId: string): Promise<ApiKey | null> {
+  const { rows } = await db.query<ApiKeyRow>(`select ${keyColumns} from api_keys where id = $1`, [keyId]);
+  return rows[0] ? mapKeyRow(rows[0]) : null;
+}
+
+/** Revokes a key at once (the next request with it is refused); revoking twice keeps the first time. */
+export async function revokeApiKey(db: Pool | PoolClient, merchantId: string, keyId: string): Promise<ApiKey | null> {
+  const { rows } = await db.query<ApiKeyRow>(
+    `update api_keys set revoked_at = coalesce(revoked_at, now()) where id = $1 and merchant_id = $2 returning ${keyColumns}`,
+    [keyId, merchantId],
+  );
+  return rows[0] ? mapKeyRow(rows[0]) : null;
+}
+
+/**
+ * Revokes an active key and issues its replacement in the same mode, in one transaction.
+ * `null` when the key is not the merchant's or is revoked already.
+ */
+export async function rotateApiKey(db: Pool, merchantId: string, keyId: string) {
+  return inTransaction(db, async (client) => {
+    const { rows } = await client.query<ApiKeyRow>(
+      `update api_keys set revoked_at = now() where id = $1 and merchant_id = $2 and revoked_at is null returning ${keyColumns}`,
+      [keyId, merchantId],
+    );
+    if (!rows[0]) return null;
+    const revoked = mapKeyRow(rows[0]);
+    return { revoked, ...(await insertApiKey(client, merchantId, revoked.mode)) };
+  });
 }

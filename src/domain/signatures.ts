@@ -44,3 +44,12 @@ export function safeEqualHex(a: string, b: string): boolean {
   const right = Buffer.from(b);
   return left.length === right.length && timingSafeEqual(left, right);
 }
+
+/**
+ * `webhook-signature` signed with every secret in `secrets`: space-separated `v1,` entries, in
+ * the order given. While a rotated secret is still valid both sign, so a receiver that knows
+ * either accepts the message (Standard Webhooks).
+ */
+export function signWebhookWithAll(secrets: readonly string[], id: string, timestamp: number, body: string): string {
+  return secrets.map((secret) => signWebhook(secret, id, timestamp, body)).join(' ');
+}

@@ -1,10 +1,10 @@
 import { findCheckoutById, type Checkout } from '../db/checkouts';
 import { findMerchant } from '../db/merchants';
 import { findPaymentById, type StoredPayment } from '../db/payments';
-import { splitFee, defaultFeeBasisPoints } from '../domain/payment';
 import { safeEqualHex, signDownload, signReturn } from '../domain/signatures';
 import { notFound } from '../api/errors';
 import type { MethodOption, ResultLinks } from '../api/hosted-pages';
+import { visibleMethods } from './checkouts';
 import type { ServiceDeps } from './deps';
 
 const downloadLinkSeconds = 24 * 3600;
@@ -18,10 +18,13 @@ export async function loadBuyerView(deps: ServiceDeps, paymentId: string) {
   return { payment, checkout, merchantName: checkout.name || merchant?.name || 'Merchant' };
 }
 
+/** The methods the buyer may choose, with what each costs them (display conditions applied). */
 export function methodOptions(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout): MethodOption[] {
-  return deps.providers.methods(payment.testMode).map((method) => ({
-    ...method,
-    buyerTotalMinor: splitFee(payment.amountMinor, checkout.feePayer, defaultFeeBasisPoints).buyerTotalMinor,
+  return visibleMethods(deps, checkout, payment.amountMinor, payment.currency).map((quote) => ({
+    code: quote.code,
+    title: quote.title,
+    testMode: payment.testMode,
+    buyerTotalMinor: quote.buyerTotalMinor,
   }));
 }
 
@@ -42,6 +45,12 @@ export function resultLinks(deps: ServiceDeps, payment: StoredPayment, checkout:
   return links;
 }
 
+/** The checkout's secret, and the one before its last rotation while that still signs. */
+const signingSecrets = (checkout: Checkout, now: number) =>
+  checkout.previousWebhookSecret && (checkout.previousWebhookSecretExpiresAt?.getTime() ?? 0) > now
+    ? [checkout.webhookSecret, checkout.previousWebhookSecret]
+    : [checkout.webhookSecret];
+
 /** Where a valid download link leads: the merchant's file, only for this paid payment, only until it expires. */
 export async function resolveDownload(deps: ServiceDeps, paymentId: string, expires: string, token: string, now = Date.now()) {
   const { payment, checkout } = await loadBuyerView(deps, paymentId);
@@ -49,7 +58,7 @@ export async function resolveDownload(deps: ServiceDeps, paymentId: string, expi
   const valid =
     /^\d{1,12}$/.test(expires) &&
     expiresAt * 1000 > now &&
-    safeEqualHex(token, signDownload(checkout.webhookSecret, payment.id, expiresAt)) &&
+    signingSecrets(checkout, now).some((secret) => safeEqualHex(token, signDownload(secret, payment.id, expiresAt))) &&
     payment.status === 'paid' &&
     payment.delivery?.type === 'digital';
   return valid && payment.delivery?.type === 'digital' ? payment.delivery.download_url : null;

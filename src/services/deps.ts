@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import type { Pool } from 'pg';
 import type { Config } from '../config';
+import type { Observability } from '../observability';
 import type { ProviderRegistry } from '../providers/registry';
 
 /** What the API side needs, built once in the composition root. */
@@ -9,4 +10,6 @@ export interface ServiceDeps {
   temporal: Client;
   providers: ProviderRegistry;
   config: Config;
+  /** Logger, metrics and tracer; absent in apps assembled by hand (tests), which then log nothing. */
+  observability?: Observability;
 }

@@ -1,81 +1,74 @@
-import { insertCheckout, updateCheckout, type Checkout, type CheckoutSettings } from '../db/checkouts';
-import { createMerchant, type MerchantPrincipal } from '../db/merchants';
-import { newId } from '../domain/ids';
-import { newWebhookSecret } from '../domain/signatures';
+import {
+  type ApiKey,
+  createMerchant,
+  findApiKey,
+  findMerchant,
+  issueApiKey,
+  type KeyMode,
+  listApiKeys,
+  revokeApiKey,
+  rotateApiKey,
+} from '../db/merchants';
 import { notFound } from '../api/errors';
 import type { ServiceDeps } from './deps';
 
+const merchantResource = (merchant: { id: string; name: string; email: string; createdAt: Date }) => ({
+  id: merchant.id,
+  object: 'merchant' as const,
+  name: merchant.name,
+  email: merchant.email,
+  created_at: merchant.createdAt.toISOString(),
+});
+
+export const apiKeyResource = (key: ApiKey) => ({
+  id: key.id,
+  object: 'api_key' as const,
+  merchant_id: key.merchantId,
+  mode: key.mode,
+  prefix: key.prefix,
+  created_at: key.createdAt.toISOString(),
+  revoked_at: key.revokedAt?.toISOString() ?? null,
+});
+
 export async function onboardMerchant(deps: Pick<ServiceDeps, 'db'>, input: { name: string; email: string }) {
   const { merchant, apiKeys } = await createMerchant(deps.db, input);
-  return {
-    id: merchant.id,
-    object: 'merchant',
-    name: merchant.name,
-    email: merchant.email,
-    created_at: merchant.createdAt.toISOString(),
-    api_keys: apiKeys,
-  };
+  return { ...merchantResource(merchant), api_keys: apiKeys };
 }
 
-export function checkoutResource(checkout: Checkout) {
-  return {
-    id: checkout.id,
-    object: 'checkout',
-    name: checkout.name,
-    site_url: checkout.siteUrl,
-    currencies: checkout.currencies,
-    notify_url: checkout.notifyUrl,
-    success_url: checkout.successUrl,
-    fail_url: checkout.failUrl,
-    pending_url: checkout.pendingUrl,
-    fee_payer: checkout.feePayer,
-    test_mode: checkout.testMode,
-    created_at: checkout.createdAt.toISOString(),
-    updated_at: checkout.updatedAt.toISOString(),
-  };
+export async function getMerchant(deps: Pick<ServiceDeps, 'db'>, merchantId: string) {
+  const merchant = await findMerchant(deps.db, merchantId);
+  if (!merchant) throw notFound('merchant', 'id');
+  return merchantResource(merchant);
 }
 
-export async function openCheckout(deps: Pick<ServiceDeps, 'db'>, principal: MerchantPrincipal, settings: CheckoutSettings) {
-  const checkout = await insertCheckout(deps.db, {
-    ...settings,
-    id: newId('co'),
-    merchantId: principal.merchantId,
-    testMode: principal.testMode,
-    webhookSecret: newWebhookSecret(),
-  });
-  return { ...checkoutResource(checkout), webhook_secret: checkout.webhookSecret };
+/** A new key for the merchant, its secret shown in this answer only. */
+export async function issueKey(deps: Pick<ServiceDeps, 'db'>, merchantId: string, mode: KeyMode) {
+  await getMerchant(deps, merchantId);
+  const { key, secret } = await issueApiKey(deps.db, merchantId, mode);
+  return { ...apiKeyResource(key), secret };
 }
 
-export async function changeCheckout(
-  deps: Pick<ServiceDeps, 'db'>,
-  principal: MerchantPrincipal,
-  id: string,
-  changes: Partial<CheckoutSettings>,
-) {
-  const checkout = await updateCheckout(deps.db, principal, id, changes);
-  if (!checkout) throw notFound('checkout', 'id');
-  return checkoutResource(checkout);
+export async function listKeys(deps: Pick<ServiceDeps, 'db'>, merchantId: string) {
+  await getMerchant(deps, merchantId);
+  return { object: 'list' as const, data: (await listApiKeys(deps.db, merchantId)).map(apiKeyResource), has_more: false };
 }
 
-/** The API's snake_case checkout fields as repository settings. */
-export function checkoutSettings(body: {
-  name?: string;
-  site_url?: string;
-  currencies?: string[];
-  notify_url?: string;
-  success_url?: string;
-  fail_url?: string;
-  pending_url?: string;
-  fee_payer?: 'merchant' | 'buyer';
-}): Partial<CheckoutSettings> {
-  return {
-    name: body.name,
-    siteUrl: body.site_url,
-    currencies: body.currencies,
-    notifyUrl: body.notify_url,
-    successUrl: body.success_url,
-    failUrl: body.fail_url,
-    pendingUrl: body.pending_url,
-    feePayer: body.fee_payer,
-  };
+export async function getKey(deps: Pick<ServiceDeps, 'db'>, keyId: string) {
+  const key = await findApiKey(deps.db, keyId);
+  if (!key) throw notFound('API key', 'key_id');
+  return apiKeyResource(key);
+}
+
+/** Revokes a key: the next request made with it is answered `401`. */
+export async function revokeKey(deps: Pick<ServiceDeps, 'db'>, merchantId: string, keyId: string) {
+  const key = await revokeApiKey(deps.db, merchantId, keyId);
+  if (!key) throw notFound('API key', 'key_id');
+  return apiKeyResource(key);
+}
+
+/** Revokes an active key and issues its replacement in the same mode. */
+export async function rotateKey(deps: Pick<ServiceDeps, 'db'>, merchantId: string, keyId: string) {
+  const rotated = await rotateApiKey(deps.db, merchantId, keyId);
+  if (!rotated) throw notFound('active API key', 'key_id');
+  return { revoked: apiKeyResource(rotated.revoked), issued: { ...apiKeyResource(rotated.key), secret: rotated.secret } };
 }

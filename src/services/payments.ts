@@ -1,6 +1,6 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowUpdateFailedError } from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
-import { findCheckout } from '../db/checkouts';
+import { findCheckout, findCheckoutById } from '../db/checkouts';
 import {
   findPaymentById,
   findPaymentByOrder,
@@ -10,8 +10,8 @@ import {
   type StoredPayment,
 } from '../db/payments';
 import { newId } from '../domain/ids';
-import { MoneyFormatError, parseAmount } from '../domain/money';
-import { type Delivery, defaultFeeBasisPoints, openStatuses } from '../domain/payment';
+import { formatAmount } from '../domain/money';
+import { type Delivery, openStatuses } from '../domain/payment';
 import type { MerchantPrincipal } from '../db/merchants';
 import type { Checkout } from '../db/checkouts';
 import { ApiError, invalid, notFound } from '../api/errors';
@@ -24,7 +24,9 @@ import {
   selectMethodUpdate,
   taskQueue,
 } from '../workflows/shared';
+import { amountParam, checkMerchantUrls, visibleMethods } from './checkouts';
 import type { ServiceDeps } from './deps';
+import { purchaseDetails, purchaseSummary } from './workflow-summary';
 
 export interface CreatePaymentRequest {
   checkout_id: string;
@@ -39,6 +41,9 @@ export interface CreatePaymentRequest {
 }
 
 const defaultExpiresIn = 1800;
+
+/** The largest amount a payment may have: its minor units stay exact as a JSON number (Temporal's `AmountMinor`). */
+const maxAmountMinor = 999_999_999_999_999n;
 
 function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string })?.code === '23505';
@@ -55,17 +60,16 @@ export async function createPayment(deps: ServiceDeps, principal: MerchantPrinci
   if (!checkout.currencies.includes(request.currency)) {
     throw invalid('currency', `Checkout ${checkout.id} does not accept ${request.currency}; it accepts ${checkout.currencies.join(', ')}`);
   }
-  let amountMinor: bigint;
-  try {
-    amountMinor = parseAmount(request.amount, request.currency);
-  } catch (error) {
-    if (error instanceof MoneyFormatError) throw invalid('amount', `amount ${error.message}`);
-    throw error;
-  }
+  const amountMinor = amountParam(request.amount, request.currency, 'amount');
   if (amountMinor <= 0n) throw invalid('amount', 'amount must be above zero');
-  const methods = deps.providers.methods(principal.testMode).map((method) => method.code);
+  if (amountMinor > maxAmountMinor) throw invalid('amount', `amount must be at most ${formatAmount(maxAmountMinor, request.currency)}`);
+  const methods = visibleMethods(deps, checkout, amountMinor, request.currency).map((method) => method.code);
   if (request.method && !methods.includes(request.method)) {
-    throw invalid('method', `method ${request.method} is not offered; choose one of ${methods.join(', ')}`);
+    throw invalid('method', `method ${request.method} is not offered for this payment; choose one of ${methods.join(', ') || 'none'}`);
+  }
+  if (request.delivery?.type === 'digital') checkMerchantUrls(deps, { 'delivery.download_url': request.delivery.download_url });
+  if (!principal.testMode && checkout.verification.status !== 'verified') {
+    throw invalid('checkout_id', `Checkout ${checkout.id} takes live payments once its site is verified: POST /v1/checkouts/${checkout.id}/verify`, 'checkout_not_verified');
   }
 
   const now = Date.now();
@@ -106,10 +110,11 @@ async function startPurchaseWorkflow(deps: ServiceDeps, payment: StoredPayment, 
     amountMinor: payment.amountMinor.toString(),
     currency: payment.currency,
     description: payment.description,
-    methods: deps.providers.methods(payment.testMode).map((m) => m.code),
+    methods: visibleMethods(deps, checkout, payment.amountMinor, payment.currency).map((m) => m.code),
     method,
-    feePayer: checkout.feePayer,
-    feeBasisPoints: Number(defaultFeeBasisPoints),
+    // Until the workflow takes per-method quotes: a split is charged as whoever bears most of it.
+    feePayer: checkout.feePayer.type === 'split' ? (checkout.feePayer.buyerPercent >= 50 ? 'buyer' : 'merchant') : checkout.feePayer.type,
+    feeBasisPoints: checkout.fee.basisPoints,
     expiresAt: payment.expiresAt.toISOString(),
     statusPollSeconds: deps.config.statusPollSeconds,
   };
@@ -120,7 +125,8 @@ async function startPurchaseWorkflow(deps: ServiceDeps, payment: StoredPayment, 
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      staticSummary: `${payment.orderId}: ${payment.amountMinor} ${payment.currency} minor, ${payment.merchantId}`,
+      staticSummary: purchaseSummary(payment, checkout),
+      staticDetails: purchaseDetails(payment, checkout),
       typedSearchAttributes: [
         { key: searchAttributes.paymentStatus, value: 'awaiting_method' },
         { key: searchAttributes.merchantId, value: payment.merchantId },
@@ -158,7 +164,8 @@ export async function selectMethod(deps: ServiceDeps, paymentId: string, method:
   const payment = await findPaymentById(deps.db, paymentId);
   if (!payment) throw notFound('payment');
   if (!openStatuses.includes(payment.status)) throw new ApiError(409, 'conflict_error', 'payment_state', `payment is ${payment.status}`);
-  const methods = deps.providers.methods(payment.testMode).map((m) => m.code);
+  const checkout = (await findCheckoutById(deps.db, payment.checkoutId))!;
+  const methods = visibleMethods(deps, checkout, payment.amountMinor, payment.currency).map((m) => m.code);
   if (!methods.includes(method)) throw invalid('method', `method ${method} is not offered; choose one of ${methods.join(', ')}`);
   try {
     return await deps.temporal.workflow

@@ -67,7 +67,8 @@ const isDefinite = (error: unknown) =>
 
 /**
  * One purchase, from method choice to merchant notification. Steps: select method → provider
- * payment → confirmation (callback or status check) → late callbacks → merchant notification.
+ * payment → confirmation (callback or status check) → merchant notification, flagging callbacks
+ * that contradict the outcome meanwhile.
  */
 export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseState> {
   const state: PurchaseState = {
@@ -241,27 +242,28 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   //    while the provider's answer is unknown
   const expiresAt = Date.parse(input.expiresAt);
   const pollDelayMs = (index: number) => (input.statusPollSeconds[Math.min(index, input.statusPollSeconds.length - 1)] ?? 60) * 1000;
-  let polls = 0;
-  let nextPollAt = Date.now() + pollDelayMs(0);
+  const atProvider = () => state.status === 'awaiting_payment' && state.providerPaymentId !== null;
   const drainCallbacks = async () => {
     while (callbacks.length > 0 && isOpen()) await confirm(callbacks.shift()!);
   };
+  let polls = 0;
+  let nextPollAt = Infinity;
   while (isOpen()) {
     const selectionsBefore = selections;
-    const wakeAt =
-      state.status === 'awaiting_payment' ? (Date.now() < expiresAt ? Math.min(expiresAt, nextPollAt) : nextPollAt) : expiresAt;
+    const atProviderBefore = atProvider();
+    const wakeAt = atProviderBefore ? (Date.now() < expiresAt ? Math.min(expiresAt, nextPollAt) : nextPollAt) : expiresAt;
     const woke = await condition(
-      () => !isOpen() || callbacks.length > 0 || selections !== selectionsBefore,
+      () => !isOpen() || callbacks.length > 0 || selections !== selectionsBefore || atProvider() !== atProviderBefore,
       Math.max(1, wakeAt - Date.now()),
     );
-    if (selections !== selectionsBefore) {
+    if (atProvider() && (!atProviderBefore || selections !== selectionsBefore)) {
       polls = 0;
       nextPollAt = Date.now() + pollDelayMs(0);
     }
     await drainCallbacks();
     if (woke || !isOpen()) continue;
 
-    if (state.status === 'awaiting_payment') {
+    if (atProvider()) {
       const attempt = state.attempt;
       const answer = await askProvider(attempt, state.method!);
       polls += 1;
@@ -276,20 +278,29 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     if (Date.now() >= expiresAt && isOpen()) await record(declines > 0 ? 'failed' : 'expired', declines > 0 ? 'declined' : 'expired');
   }
 
-  // 4. late callbacks: arrived once the outcome was decided; those that say otherwise are flagged
-  const flags = callbacks
-    .splice(0)
-    .map((callback) => ({ eventId: callback.eventId, flag: lateCallbackFlag(callback, state) }))
-    .filter((entry): entry is { eventId: string; flag: string } => entry.flag !== null);
-  if (flags.length > 0) await database.flagCallbacks({ paymentId: input.paymentId, flags });
+  // 4. merchant notification, retried for days; the buyer's redirect never waits for it
+  await condition(allHandlersFinished);
+  let notifying = true;
+  let canceled: unknown = null;
+  void Promise.all(pendingEvents.map((eventId) => merchantNotify.notifyMerchant({ eventId })))
+    .catch((error) => {
+      if (isCancellation(error)) canceled = error;
+      // Otherwise retries are exhausted after days; the attempts stay visible to the merchant and operators.
+    })
+    .finally(() => {
+      notifying = false;
+    });
 
-  // 5. merchant notification, retried for days; the buyer's redirect never waits for it
-  try {
-    await condition(allHandlersFinished);
-    await Promise.all(pendingEvents.map((eventId) => merchantNotify.notifyMerchant({ eventId })));
-  } catch (error) {
-    if (isCancellation(error)) throw error;
-    // Retries are exhausted after days; the attempts stay visible to the merchant and operators.
+  // 5. late callbacks: they came after the outcome; those that say otherwise are flagged for review
+  for (;;) {
+    await condition(() => callbacks.length > 0 || !notifying);
+    const flags = callbacks
+      .splice(0)
+      .map((callback) => ({ eventId: callback.eventId, flag: lateCallbackFlag(callback, state) }))
+      .filter((entry): entry is { eventId: string; flag: string } => entry.flag !== null);
+    if (flags.length > 0) await database.flagCallbacks({ paymentId: input.paymentId, flags });
+    if (!notifying && callbacks.length === 0) break;
   }
+  if (canceled) throw canceled;
   return { ...state };
 }

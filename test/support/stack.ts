@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { loadConfig } from '../../src/config';
 import { randomToken } from '../../src/domain/ids';
-import { type RunningKassa, startKassa, workflowBundle } from '../../worker';
+import { type KassaOptions, type RunningKassa, startKassa, workflowBundle } from '../../worker';
 import { freePort, stopChild, waitForPort } from './processes';
 
 const root = path.resolve(__dirname, '../..');
@@ -49,8 +49,14 @@ export async function startSandboxProcess(): Promise<{ url: string; process: Chi
   return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopChild(child) };
 }
 
-/** Kassa (API and worker) on the run's real PostgreSQL and Temporal, with its own database and sandbox. */
-export async function startTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+/**
+ * Kassa (API and worker) on the run's real PostgreSQL and Temporal, with its own database and sandbox.
+ * Logs only errors unless `LOG_LEVEL` is given; `temporalAddress` points it at another Temporal server.
+ */
+export async function startTestStack(
+  env: Record<string, string> = {},
+  options: { temporalAddress?: string; kassa?: KassaOptions } = {},
+): Promise<TestStack> {
   const [database, sandbox, port] = await Promise.all([createTestDatabase(), startSandboxProcess(), freePort()]);
   const adminToken = `adm_${randomToken(32)}`;
   const config = loadConfig({
@@ -58,7 +64,8 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     DATABASE_URL: database.url,
-    TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS,
+    TEMPORAL_ADDRESS: options.temporalAddress ?? process.env.TEST_TEMPORAL_ADDRESS,
+    LOG_LEVEL: 'error',
     SANDBOX_URL: sandbox.url,
     SANDBOX_API_KEY: sandboxApiKey,
     SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret,
@@ -66,7 +73,7 @@ export async function startTestStack(env: Record<string, string> = {}): Promise<
     STATUS_POLL_SECONDS: '2',
     ...env,
   });
-  const kassa = await startKassa(config, { workflowBundle: await workflowBundle() });
+  const kassa = await startKassa(config, { workflowBundle: await workflowBundle({ tracing: options.kassa?.spanExporter !== undefined }), ...options.kassa });
   return {
     url: kassa.url!,
     sandboxUrl: sandbox.url,

@@ -1,42 +1,99 @@
 import { Router } from 'express';
-import { findCheckout } from '../../db/checkouts';
 import { listEventsWithAttempts } from '../../db/events';
 import { findPayment, listPayments } from '../../db/payments';
 import { paymentResource } from '../../domain/payment-resource';
+import {
+  changeCheckout,
+  getCheckout,
+  openCheckout,
+  quoteCheckoutMethods,
+  rotateCheckoutSecret,
+  setCheckoutPricing,
+} from '../../services/checkouts';
 import type { ServiceDeps } from '../../services/deps';
-import { changeCheckout, checkoutResource, checkoutSettings, openCheckout } from '../../services/merchants';
+import { getKey, getMerchant, issueKey, listKeys, onboardMerchant, revokeKey, rotateKey } from '../../services/merchants';
 import { cancelPayment, createPayment } from '../../services/payments';
+import { verifySite } from '../../services/site-verification';
 import { principalOf, requireAdmin, requireMerchant } from '../auth';
 import { notFound } from '../errors';
-import { createCheckoutBody, createMerchantBody, createPaymentBodyFor, listPaymentsQuery, updateCheckoutBody } from '../schemas';
-import { onboardMerchant } from '../../services/merchants';
+import { idempotency } from '../idempotency';
+import { rateLimit } from '../rate-limit';
+import {
+  createCheckoutBody,
+  createMerchantBody,
+  createPaymentBodyFor,
+  emptyBody,
+  issueKeyBody,
+  listPaymentsQuery,
+  methodsQuery,
+  updateCheckoutBody,
+  updatePricingBody,
+} from '../schemas';
 
+/** The operator API (CONTRACT §3): merchants, their API keys, checkout pricing. */
 export function operatorRoutes(deps: ServiceDeps): Router {
   const router = Router();
   router.use(requireAdmin(deps.config.adminToken!));
+  router.use(rateLimit(deps.config.rateLimitPerMinute, () => 'operator'));
+
   router.post('/merchants', async (req, res) => {
     res.status(201).json(await onboardMerchant(deps, createMerchantBody.parse(req.body)));
+  });
+  router.get('/merchants/:id', async (req, res) => {
+    res.json(await getMerchant(deps, req.params.id));
+  });
+  router.get('/merchants/:id/keys', async (req, res) => {
+    res.json(await listKeys(deps, req.params.id));
+  });
+  router.post('/merchants/:id/keys', async (req, res) => {
+    res.status(201).json(await issueKey(deps, req.params.id, issueKeyBody.parse(req.body).mode));
+  });
+  router.post('/merchants/:id/keys/:key_id/rotate', async (req, res) => {
+    emptyBody.parse(req.body ?? {});
+    res.status(201).json(await rotateKey(deps, req.params.id, req.params.key_id));
+  });
+  router.post('/merchants/:id/keys/:key_id/revoke', async (req, res) => {
+    emptyBody.parse(req.body ?? {});
+    res.json(await revokeKey(deps, req.params.id, req.params.key_id));
+  });
+  router.get('/keys/:key_id', async (req, res) => {
+    res.json(await getKey(deps, req.params.key_id));
+  });
+  router.patch('/checkouts/:id', async (req, res) => {
+    res.json(await setCheckoutPricing(deps, req.params.id, updatePricingBody.parse(req.body)));
   });
   return router;
 }
 
+/** The merchant API (CONTRACT §4): every resource is the calling merchant's, in the key's mode. */
 export function merchantRoutes(deps: ServiceDeps): Router {
   const router = Router();
   const { publicUrl } = deps.config;
   const createPaymentBody = createPaymentBodyFor(deps.config.minExpiresInSeconds);
   router.use(requireMerchant(deps.db));
+  router.use(rateLimit(deps.config.rateLimitPerMinute, (_req, res) => principalOf(res).keyId));
+  router.use(idempotency(deps.db));
 
   router.post('/checkouts', async (req, res) => {
-    const body = createCheckoutBody.parse(req.body);
-    res.status(201).json(await openCheckout(deps, principalOf(res), checkoutSettings(body) as Required<ReturnType<typeof checkoutSettings>>));
+    res.status(201).json(await openCheckout(deps, principalOf(res), createCheckoutBody.parse(req.body)));
   });
   router.get('/checkouts/:id', async (req, res) => {
-    const checkout = await findCheckout(deps.db, principalOf(res), req.params.id);
-    if (!checkout) throw notFound('checkout', 'id');
-    res.json(checkoutResource(checkout));
+    res.json(await getCheckout(deps, principalOf(res), req.params.id));
   });
   router.patch('/checkouts/:id', async (req, res) => {
-    res.json(await changeCheckout(deps, principalOf(res), req.params.id, checkoutSettings(updateCheckoutBody.parse(req.body))));
+    res.json(await changeCheckout(deps, principalOf(res), req.params.id, updateCheckoutBody.parse(req.body)));
+  });
+  router.get('/checkouts/:id/methods', async (req, res) => {
+    res.json(await quoteCheckoutMethods(deps, principalOf(res), req.params.id, methodsQuery.parse(req.query)));
+  });
+  router.post('/checkouts/:id/rotate_secret', async (req, res) => {
+    emptyBody.parse(req.body ?? {});
+    res.json(await rotateCheckoutSecret(deps, principalOf(res), req.params.id));
+  });
+  router.post('/checkouts/:id/verify', async (req, res) => {
+    emptyBody.parse(req.body ?? {});
+    const { started, checkout } = await verifySite(deps, principalOf(res), req.params.id);
+    res.status(started ? 202 : 200).json(checkout);
   });
 
   router.post('/payments', async (req, res) => {
@@ -60,6 +117,7 @@ export function merchantRoutes(deps: ServiceDeps): Router {
     res.json(paymentResource(payment, publicUrl));
   });
   router.post('/payments/:id/cancel', async (req, res) => {
+    emptyBody.parse(req.body ?? {});
     res.json(paymentResource(await cancelPayment(deps, principalOf(res), req.params.id), publicUrl));
   });
   router.get('/payments/:id/events', async (req, res) => {

@@ -1,0 +1,189 @@
+/**
+ * The benchmark's own infrastructure, all on loopback and free ports: a Temporal dev server on a
+ * file SQLite database in WAL mode, a PostgreSQL 15 cluster, the sandbox provider process and
+ * Kassa as its own process (so its RSS can be read), each stopped by {@link Cleanup}.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Pool } from 'pg';
+import { searchAttributeDefinitions } from '../../src/workflows/shared';
+import { freePort, startPostgresCluster, stopChild, temporalCli, waitForPort } from '../../test/support/processes';
+import { request } from './http';
+
+export const root = path.resolve(__dirname, '../..');
+
+/** Stops what was started, last first; also on SIGINT/SIGTERM and, as a last resort, on exit. */
+export class Cleanup {
+  private readonly steps: { name: string; run: () => Promise<unknown> }[] = [];
+  private readonly children = new Set<ChildProcess>();
+  private running: Promise<void> | null = null;
+
+  add(name: string, run: () => Promise<unknown>): void {
+    this.steps.push({ name, run });
+  }
+
+  /** A child killed with SIGKILL if the bench exits without stopping it. */
+  track(child: ChildProcess): void {
+    this.children.add(child);
+    child.once('exit', () => this.children.delete(child));
+  }
+
+  run(): Promise<void> {
+    this.running ??= (async () => {
+      for (const step of this.steps.reverse()) {
+        await Promise.race([step.run(), new Promise((resolve) => setTimeout(resolve, 20_000))]).catch((error: Error) =>
+          console.error(`cleanup ${step.name}: ${error.message}`),
+        );
+      }
+    })();
+    return this.running;
+  }
+
+  /** Synchronous: for process 'exit', when nothing async can run any more. */
+  killAll(): void {
+    for (const child of this.children) child.kill('SIGKILL');
+  }
+}
+
+export interface TemporalServer {
+  address: string;
+  dbFile: string;
+  pid: number;
+}
+
+/** `temporal server start-dev` on a file SQLite DB in WAL mode, eager workflow start and eager activities on. */
+export async function startTemporal(cleanup: Cleanup, dir: string): Promise<TemporalServer> {
+  const port = await freePort();
+  const dbFile = path.join(dir, 'temporal.sqlite');
+  const args = [
+    'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error',
+    '--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=wal',
+    '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+    '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
+  ];
+  for (const [name, type] of Object.entries(searchAttributeDefinitions)) args.push('--search-attribute', `${name}=${type}`);
+  const log = fs.openSync(path.join(dir, 'temporal.log'), 'a');
+  const child = spawn(temporalCli(), args, { stdio: ['ignore', log, log] });
+  fs.closeSync(log);
+  cleanup.track(child);
+  cleanup.add('temporal', () => stopChild(child));
+  await waitForPort(port, 30_000, 'temporal dev server');
+  return { address: `127.0.0.1:${port}`, dbFile, pid: child.pid! };
+}
+
+/** A PostgreSQL 15 cluster with one database for Kassa. */
+export async function startDatabase(cleanup: Cleanup): Promise<{ url: string }> {
+  const cluster = await startPostgresCluster();
+  cleanup.add('postgres', () => cluster.stop());
+  const admin = new Pool({ connectionString: cluster.adminUrl, max: 1 });
+  await admin.query('create database kassa_bench');
+  await admin.end();
+  return { url: cluster.adminUrl.replace(/\/postgres$/, '/kassa_bench') };
+}
+
+export const sandboxApiKey = 'sandbox_bench_key';
+export const sandboxWebhookSecret = 'sandbox_bench_webhook_secret';
+
+function spawnTsx(cleanup: Cleanup, name: string, script: string, env: Record<string, string>, logFile: string): ChildProcess {
+  const log = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], {
+    cwd: root,
+    env: { ...process.env, ...env, KASSA_PARENT_PID: String(process.pid) },
+    stdio: ['ignore', log, log],
+  });
+  fs.closeSync(log);
+  cleanup.track(child);
+  cleanup.add(name, () => stopChild(child));
+  return child;
+}
+
+function failOnExit(child: ChildProcess, what: string, logFile: string): Promise<never> {
+  return new Promise((_resolve, reject) => {
+    child.once('exit', (code, signal) => {
+      const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
+      reject(new Error(`${what} exited (${code ?? signal}) while starting:\n${tail}`));
+    });
+  });
+}
+
+/** The sandbox provider as its own process, as in production. */
+export async function startSandbox(cleanup: Cleanup, dir: string): Promise<{ url: string; pid: number }> {
+  const port = await freePort();
+  const logFile = path.join(dir, 'sandbox.log');
+  const child = spawnTsx(cleanup, 'sandbox', 'src/providers/sandbox/main.ts', {
+    SANDBOX_PORT: String(port),
+    SANDBOX_API_KEY: sandboxApiKey,
+    SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret,
+  }, logFile);
+  const exited = failOnExit(child, 'sandbox provider', logFile);
+  exited.catch(() => undefined);
+  await Promise.race([waitForPort(port, 30_000, 'sandbox provider'), exited]);
+  return { url: `http://127.0.0.1:${port}`, pid: child.pid! };
+}
+
+export interface KassaProcess {
+  url: string;
+  pid: number;
+  adminToken: string;
+  logFile: string;
+}
+
+/** Kassa (`node --import tsx worker.ts`, KASSA_ROLE=all) as its own process, ready once /healthz answers 200. */
+export async function startKassaProcess(
+  cleanup: Cleanup,
+  dir: string,
+  settings: { databaseUrl: string; temporalAddress: string; sandboxUrl: string; env?: Record<string, string> },
+): Promise<KassaProcess> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const adminToken = `adm_bench_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
+  const logFile = path.join(dir, 'kassa.log');
+  const child = spawnTsx(cleanup, 'kassa', 'worker.ts', {
+    KASSA_ROLE: 'all',
+    KASSA_ENV: 'test',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    PUBLIC_URL: url,
+    DATABASE_URL: settings.databaseUrl,
+    TEMPORAL_ADDRESS: settings.temporalAddress,
+    TEMPORAL_NAMESPACE: 'default',
+    SANDBOX_URL: settings.sandboxUrl,
+    SANDBOX_API_KEY: sandboxApiKey,
+    SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret,
+    ADMIN_TOKEN: adminToken,
+    DATA_DIR: path.join(dir, 'kassa-data'),
+    LOG_LEVEL: 'warn',
+    ...settings.env,
+  }, logFile);
+  const exited = failOnExit(child, 'kassa', logFile);
+  exited.catch(() => undefined);
+  const ready = (async () => {
+    const deadline = Date.now() + 120_000;
+    for (;;) {
+      const health = await request(`${url}/healthz`, { timeoutMs: 2_000 }).catch(() => null);
+      if (health?.status === 200) return;
+      if (Date.now() > deadline) throw new Error(`kassa did not answer /healthz within 120 s (log: ${logFile})`);
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+  })();
+  await Promise.race([ready, exited]);
+  return { url, pid: child.pid!, adminToken, logFile };
+}
+
+/** Resident and peak resident memory of a process, MiB, from /proc/<pid>/status. */
+export function memoryOf(pid: number): { rssMiB: number; peakRssMiB: number } {
+  const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kib = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
+  return { rssMiB: Math.round(kib('VmRSS') / 1024), peakRssMiB: Math.round(kib('VmHWM') / 1024) };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
+export function cpuSecondsOf(pid: number): number {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return NaN;
+  }
+}

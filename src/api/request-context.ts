@@ -1,0 +1,111 @@
+/**
+ * Per-request context: an `x-request-id` (taken from the caller when well-formed, else made up,
+ * and always answered), a pino child logger carrying it, and the payment and workflow the
+ * request touched, so every line about a request names them. One access-log line per request.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { WorkflowClientInterceptor } from '@temporalio/client';
+import type { Request, RequestHandler } from 'express';
+import { randomToken } from '../domain/ids';
+import type { Logger } from '../observability/logger';
+
+export interface RequestContext {
+  requestId: string;
+  /** The request's logger, bound to its request id. */
+  log: Logger;
+  paymentId?: string;
+  workflowId?: string;
+}
+
+const storage = new AsyncLocalStorage<RequestContext>();
+
+/** The context of the request being served, when there is one. */
+export const currentRequest = (): RequestContext | undefined => storage.getStore();
+
+/** A logger naming the current request, payment and workflow (the `fallback` outside a request). */
+export function requestLog(fallback: Logger): Logger {
+  const context = storage.getStore();
+  if (!context) return fallback;
+  return context.log.child({
+    ...(context.paymentId && { paymentId: context.paymentId }),
+    ...(context.workflowId && { workflowId: context.workflowId }),
+  });
+}
+
+/** Records that the current request concerns a payment or a workflow (a payment's workflow names its payment). */
+export function annotateRequest(fields: { paymentId?: string; workflowId?: string }): void {
+  const context = storage.getStore();
+  if (!context) return;
+  if (fields.workflowId) {
+    context.workflowId ??= fields.workflowId;
+    const paymentId = /^payment-(pay_[0-9A-Za-z]+)$/.exec(fields.workflowId)?.[1];
+    if (paymentId) context.paymentId ??= paymentId;
+  }
+  if (fields.paymentId) context.paymentId ??= fields.paymentId;
+}
+
+const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
+const paymentInPath = /\/(pay_[0-9A-Za-z]{8,64})(?:\/|$)/;
+const quietPaths = new Set(['/healthz', '/readyz', '/metrics']);
+
+/**
+ * The route a request matched, with its parameters as in the route (`/v1/payments/:id`), or
+ * `unmatched`: a label of bounded cardinality for metrics and logs.
+ */
+export function routeLabel(req: Request): string {
+  const pattern: unknown = req.route?.path;
+  if (typeof pattern !== 'string') return 'unmatched';
+  const path = (req.originalUrl.split('?')[0] ?? '').replace(/\/+$/, '').split('/');
+  const routeParts = pattern.replace(/\/+$/, '').split('/').slice(1);
+  return [...path.slice(0, Math.max(1, path.length - routeParts.length)), ...routeParts].join('/') || '/';
+}
+
+/** The middleware: first in the app, so every later line and the error handler see the context. */
+export function requestContext(logger: Logger, onFinish?: (req: Request, status: number, seconds: number) => void): RequestHandler {
+  return (req, res, next) => {
+    const given = req.get('x-request-id');
+    const requestId = given && requestIdPattern.test(given) ? given : `req_${randomToken(20)}`;
+    res.setHeader('x-request-id', requestId);
+    const context: RequestContext = { requestId, log: logger.child({ requestId }) };
+    const fromPath = paymentInPath.exec(req.path)?.[1];
+    if (fromPath) context.paymentId = fromPath;
+    res.locals.requestContext = context;
+    const started = process.hrtime.bigint();
+    res.once('finish', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeLabel(req);
+      onFinish?.(req, res.statusCode, seconds);
+      const level = res.statusCode >= 500 ? 'error' : quietPaths.has(req.path) ? 'debug' : 'info';
+      context.log[level](
+        {
+          method: req.method,
+          route,
+          status: res.statusCode,
+          durationMs: Math.round(seconds * 1000),
+          ...(context.paymentId && { paymentId: context.paymentId }),
+          ...(context.workflowId && { workflowId: context.workflowId }),
+        },
+        `${req.method} ${route} ${res.statusCode}`,
+      );
+    });
+    storage.run(context, () => next());
+  };
+}
+
+/**
+ * A Temporal client interceptor that tells the current request which workflow it started,
+ * signalled, updated or queried, so the request's lines carry the workflow id and payment id.
+ */
+export function requestContextClientInterceptor(): WorkflowClientInterceptor {
+  const touch = (workflowId: string | undefined) => annotateRequest({ workflowId });
+  return {
+    start: (input, next) => (touch(input.options.workflowId), next(input)),
+    startWithDetails: (input, next) => (touch(input.options.workflowId), next(input)),
+    signal: (input, next) => (touch(input.workflowExecution.workflowId), next(input)),
+    startUpdate: (input, next) => (touch(input.workflowExecution.workflowId), next(input)),
+    query: (input, next) => (touch(input.workflowExecution.workflowId), next(input)),
+    describe: (input, next) => (touch(input.workflowExecution.workflowId), next(input)),
+    cancel: (input, next) => (touch(input.workflowExecution.workflowId), next(input)),
+    terminate: (input, next) => (touch(input.workflowExecution.workflowId), next(input)),
+  };
+}

@@ -1,0 +1,257 @@
+import type { z } from 'zod';
+import {
+  type Checkout,
+  type CheckoutSettings,
+  findCheckout,
+  findCheckoutById,
+  insertCheckout,
+  pricingOf,
+  rotateWebhookSecret,
+  updateCheckout,
+  updateCheckoutPricing,
+} from '../db/checkouts';
+import type { MerchantPrincipal } from '../db/merchants';
+import { basisPointsToPercent, type FeeSchedule, type MethodQuote, type MethodSetting, percentToBasisPoints, quoteMethods } from '../domain/fees';
+import { newId, randomToken } from '../domain/ids';
+import { formatAmount, MoneyFormatError, parseAmount } from '../domain/money';
+import { newWebhookSecret } from '../domain/signatures';
+import { urlProblem } from '../net/address-policy';
+import { invalid, notFound } from '../api/errors';
+import type { createCheckoutBody, methodsQuery, updateCheckoutBody, updatePricingBody } from '../api/schemas';
+import { verificationFileUrl } from '../workflows/site-verification-shared';
+import type { ServiceDeps } from './deps';
+
+type CreateCheckoutRequest = z.infer<typeof createCheckoutBody>;
+type UpdateCheckoutRequest = z.infer<typeof updateCheckoutBody>;
+type UpdatePricingRequest = z.infer<typeof updatePricingBody>;
+type MethodsQuery = z.infer<typeof methodsQuery>;
+
+/** How long a rotated webhook secret keeps signing beside its successor. */
+export const webhookSecretGraceSeconds = 24 * 3600;
+
+/**
+ * Refuses merchant URLs Kassa must not be pointed at (CONTRACT §8): non-http(s), with
+ * credentials, or naming an internal host unless the operator allows private URLs.
+ */
+export function checkMerchantUrls(deps: Pick<ServiceDeps, 'config'>, urls: Record<string, string | undefined>) {
+  for (const [param, url] of Object.entries(urls)) {
+    if (url === undefined) continue;
+    const problem = urlProblem(url, { allowPrivate: deps.config.allowPrivateWebhookUrls });
+    if (problem) throw invalid(param, `${param} ${problem}`);
+  }
+}
+
+/** Parses a decimal amount in `currency`, or a 400 naming `param`. */
+export function amountParam(value: string, currency: string, param: string): bigint {
+  try {
+    return parseAmount(value, currency);
+  } catch (error) {
+    if (error instanceof MoneyFormatError) throw invalid(param, `${param} ${error.message}`);
+    throw error;
+  }
+}
+
+const amountsByCurrency = (amounts: Partial<Record<string, string>> | undefined, param: string) =>
+  Object.fromEntries(Object.entries(amounts ?? {}).map(([currency, value]) => [currency, amountParam(value!, currency, `${param}.${currency}`)]));
+
+const formatByCurrency = (amounts: Record<string, bigint>) =>
+  Object.fromEntries(Object.entries(amounts).map(([currency, minor]) => [currency, formatAmount(minor, currency)]));
+
+function methodSettings(deps: Pick<ServiceDeps, 'providers'>, testMode: boolean, methods: NonNullable<CreateCheckoutRequest['methods']>) {
+  const offered = deps.providers.methods(testMode).map((method) => method.code);
+  const seen = new Set<string>();
+  return methods.map((method, index): MethodSetting => {
+    const param = `methods.${index}`;
+    if (!offered.includes(method.method)) {
+      throw invalid(`${param}.method`, `${method.method} is not a ${testMode ? 'test' : 'live'}-mode method; choose from: ${offered.join(', ') || 'none yet'}`);
+    }
+    if (seen.has(method.method)) throw invalid(`${param}.method`, `${method.method} is listed twice`);
+    seen.add(method.method);
+    const setting: MethodSetting = {
+      code: method.method,
+      currencies: method.currencies ?? null,
+      minAmountMinor: amountsByCurrency(method.min_amount, `${param}.min_amount`),
+      maxAmountMinor: amountsByCurrency(method.max_amount, `${param}.max_amount`),
+    };
+    for (const [currency, min] of Object.entries(setting.minAmountMinor)) {
+      const max = setting.maxAmountMinor[currency];
+      if (max !== undefined && max < min) throw invalid(`${param}.max_amount.${currency}`, `max_amount.${currency} is below min_amount.${currency}`);
+    }
+    return setting;
+  });
+}
+
+function settingsFrom(deps: Pick<ServiceDeps, 'providers' | 'config'>, testMode: boolean, body: UpdateCheckoutRequest): Partial<CheckoutSettings> {
+  checkMerchantUrls(deps, {
+    site_url: body.site_url,
+    notify_url: body.notify_url,
+    success_url: body.success_url,
+    fail_url: body.fail_url,
+    pending_url: body.pending_url,
+  });
+  const feePayer = body.fee_payer;
+  return {
+    name: body.name,
+    siteUrl: body.site_url,
+    currencies: body.currencies && [...new Set(body.currencies)],
+    notifyUrl: body.notify_url,
+    successUrl: body.success_url,
+    failUrl: body.fail_url,
+    pendingUrl: body.pending_url,
+    feePayer: feePayer === undefined ? undefined : typeof feePayer === 'string' ? { type: feePayer } : { type: 'split', buyerPercent: feePayer.buyer_percent },
+    methods: body.methods === undefined ? undefined : body.methods && methodSettings(deps, testMode, body.methods),
+  };
+}
+
+const feeView = (schedule: FeeSchedule) => ({ percent: basisPointsToPercent(schedule.basisPoints), fixed: formatByCurrency(schedule.fixedMinor) });
+
+/** The Checkout object: settings, the methods enabled now with their conditions and fees, and verification. */
+export function checkoutResource(deps: Pick<ServiceDeps, 'providers'>, checkout: Checkout) {
+  const offered = deps.providers.methods(checkout.testMode);
+  const settings = checkout.methods ?? offered.map((method) => ({ code: method.code, currencies: null, minAmountMinor: {}, maxAmountMinor: {} }));
+  const payer = checkout.feePayer;
+  return {
+    id: checkout.id,
+    object: 'checkout' as const,
+    name: checkout.name,
+    site_url: checkout.siteUrl,
+    currencies: checkout.currencies,
+    notify_url: checkout.notifyUrl,
+    success_url: checkout.successUrl,
+    fail_url: checkout.failUrl,
+    pending_url: checkout.pendingUrl,
+    fee_payer: payer.type === 'split' ? { type: 'split' as const, buyer_percent: payer.buyerPercent } : payer.type,
+    fee: feeView(checkout.fee),
+    methods: settings.flatMap((setting) => {
+      const method = offered.find((candidate) => candidate.code === setting.code);
+      if (!method) return [];
+      return [
+        {
+          method: method.code,
+          title: method.title,
+          currencies: setting.currencies,
+          min_amount: formatByCurrency(setting.minAmountMinor),
+          max_amount: formatByCurrency(setting.maxAmountMinor),
+          fee: feeView(checkout.methodFees[method.code] ?? checkout.fee),
+        },
+      ];
+    }),
+    methods_configured: checkout.methods !== null,
+    verification: {
+      status: checkout.verification.status,
+      file_url: verificationFileUrl(checkout.siteUrl),
+      token: checkout.verification.token,
+      verified_at: checkout.verification.verifiedAt?.toISOString() ?? null,
+      last_error: checkout.verification.error,
+    },
+    previous_secret_expires_at:
+      checkout.previousWebhookSecretExpiresAt && checkout.previousWebhookSecretExpiresAt.getTime() > Date.now()
+        ? checkout.previousWebhookSecretExpiresAt.toISOString()
+        : null,
+    test_mode: checkout.testMode,
+    created_at: checkout.createdAt.toISOString(),
+    updated_at: checkout.updatedAt.toISOString(),
+  };
+}
+
+async function ownCheckout(deps: Pick<ServiceDeps, 'db'>, principal: MerchantPrincipal, id: string): Promise<Checkout> {
+  const checkout = await findCheckout(deps.db, principal, id);
+  if (!checkout) throw notFound('checkout', 'id');
+  return checkout;
+}
+
+export async function openCheckout(deps: ServiceDeps, principal: MerchantPrincipal, body: CreateCheckoutRequest) {
+  const settings = settingsFrom(deps, principal.testMode, body) as CheckoutSettings;
+  const checkout = await insertCheckout(deps.db, {
+    ...settings,
+    methods: settings.methods ?? null,
+    id: newId('co'),
+    merchantId: principal.merchantId,
+    testMode: principal.testMode,
+    webhookSecret: newWebhookSecret(),
+    verificationToken: `kv_${randomToken(32)}`,
+  });
+  return { ...checkoutResource(deps, checkout), webhook_secret: checkout.webhookSecret };
+}
+
+export async function getCheckout(deps: ServiceDeps, principal: MerchantPrincipal, id: string) {
+  return checkoutResource(deps, await ownCheckout(deps, principal, id));
+}
+
+export async function changeCheckout(deps: ServiceDeps, principal: MerchantPrincipal, id: string, body: UpdateCheckoutRequest) {
+  await ownCheckout(deps, principal, id);
+  const checkout = await updateCheckout(deps.db, principal, id, settingsFrom(deps, principal.testMode, body));
+  if (!checkout) throw notFound('checkout', 'id');
+  return checkoutResource(deps, checkout);
+}
+
+/**
+ * A new webhook secret, shown once. For {@link webhookSecretGraceSeconds} the previous one signs
+ * too, so the shop can switch without missing a webhook.
+ */
+export async function rotateCheckoutSecret(deps: ServiceDeps, principal: MerchantPrincipal, id: string) {
+  const checkout = await rotateWebhookSecret(deps.db, principal, id, newWebhookSecret(), webhookSecretGraceSeconds);
+  if (!checkout) throw notFound('checkout', 'id');
+  return { ...checkoutResource(deps, checkout), webhook_secret: checkout.webhookSecret };
+}
+
+/** The methods a buyer of this checkout sees for an amount, with what each costs (CONTRACT §5 method list). */
+export function visibleMethods(deps: Pick<ServiceDeps, 'providers'>, checkout: Checkout, amountMinor: bigint, currency: string): MethodQuote[] {
+  if (!checkout.currencies.includes(currency)) return [];
+  return quoteMethods({
+    offered: deps.providers.methods(checkout.testMode),
+    testMode: checkout.testMode,
+    settings: checkout.methods,
+    pricing: pricingOf(checkout),
+    amountMinor,
+    currency,
+  });
+}
+
+export async function quoteCheckoutMethods(deps: ServiceDeps, principal: MerchantPrincipal, id: string, query: MethodsQuery) {
+  const checkout = await ownCheckout(deps, principal, id);
+  if (!checkout.currencies.includes(query.currency)) {
+    throw invalid('currency', `Checkout ${checkout.id} does not accept ${query.currency}; it accepts ${checkout.currencies.join(', ')}`);
+  }
+  const amountMinor = amountParam(query.amount, query.currency, 'amount');
+  if (amountMinor <= 0n) throw invalid('amount', 'amount must be above zero');
+  const money = (minor: bigint) => formatAmount(minor, query.currency);
+  return {
+    object: 'list' as const,
+    amount: money(amountMinor),
+    currency: query.currency,
+    data: visibleMethods(deps, checkout, amountMinor, query.currency).map((quote) => ({
+      method: quote.code,
+      title: quote.title,
+      fee: money(quote.feeMinor),
+      buyer_fee: money(quote.buyerFeeMinor),
+      merchant_fee: money(quote.merchantFeeMinor),
+      buyer_total: money(quote.buyerTotalMinor),
+      merchant_net: money(quote.merchantNetMinor),
+      fee_schedule: feeView(quote.schedule),
+    })),
+    has_more: false,
+  };
+}
+
+function feeSchedule(body: { percent: string; fixed?: Partial<Record<string, string>> }, param: string): FeeSchedule {
+  const basisPoints = percentToBasisPoints(body.percent);
+  if (basisPoints === null) throw invalid(`${param}.percent`, `${param}.percent must be between 0 and 100`);
+  return { basisPoints, fixedMinor: amountsByCurrency(body.fixed, `${param}.fixed`) };
+}
+
+/** The operator's commissions for a checkout: its default and per-method overrides. */
+export async function setCheckoutPricing(deps: ServiceDeps, id: string, body: UpdatePricingRequest) {
+  const current = await findCheckoutById(deps.db, id);
+  if (!current) throw notFound('checkout', 'id');
+  const known = deps.providers.methods(current.testMode).map((method) => method.code);
+  const methodFees = body.method_fees && Object.fromEntries(
+    Object.entries(body.method_fees).map(([code, schedule]) => {
+      if (!known.includes(code)) throw invalid(`method_fees.${code}`, `${code} is not a ${current.testMode ? 'test' : 'live'}-mode method`);
+      return [code, feeSchedule(schedule, `method_fees.${code}`)];
+    }),
+  );
+  const checkout = await updateCheckoutPricing(deps.db, id, { fee: body.fee && feeSchedule(body.fee, 'fee'), methodFees });
+  if (!checkout) throw notFound('checkout', 'id');
+  return checkoutResource(deps, checkout);
+}

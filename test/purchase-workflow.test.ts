@@ -1,0 +1,307 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { historiesDir, historyToJson } from '../scripts/record-histories';
+import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import type { CreateProviderPaymentInput, createActivities, RecordPaymentStatusInput } from '../src/activities';
+import type { ProviderCallback, ProviderPaymentStatus } from '../src/providers/types';
+import type { purchaseWorkflow } from '../src/workflows/purchase';
+import { cancelUpdate, providerCallbackSignal, type PurchaseInput, selectMethodUpdate, statusQuery } from '../src/workflows/shared';
+import { eventually } from './support/stack';
+import { workflowBundle } from '../worker';
+
+// The purchase workflow on the real Temporal server with plain-function activities: the races and
+// provider failures that a real sandbox cannot be made to produce on cue.
+jest.setTimeout(30_000);
+
+/** The activities purchaseWorkflow calls. */
+type Activities = Pick<
+  ReturnType<typeof createActivities>,
+  'createProviderPayment' | 'checkProviderPayment' | 'recordPaymentStatus' | 'flagCallbacks' | 'notifyMerchant'
+>;
+
+let client: Client;
+let connection: Connection;
+let nativeConnection: NativeConnection;
+beforeAll(async () => {
+  const address = process.env.TEST_TEMPORAL_ADDRESS!;
+  [connection, nativeConnection] = await Promise.all([Connection.connect({ address }), NativeConnection.connect({ address })]);
+  client = new Client({ connection });
+  await workflowBundle();
+}, 60_000);
+afterAll(async () => {
+  await nativeConnection?.close();
+  await connection?.close();
+});
+
+const random = () => Math.random().toString(36).slice(2, 12);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+function purchaseInput(overrides: Partial<PurchaseInput> = {}): PurchaseInput {
+  return {
+    paymentId: `pay_${random()}`,
+    merchantId: 'mer_test',
+    checkoutId: 'co_test',
+    orderId: `A-${random()}`,
+    testMode: true,
+    amountMinor: '5000',
+    currency: 'RUB',
+    description: 'Test product',
+    methods: ['sandbox_card', 'sandbox_wallet'],
+    method: null,
+    feePayer: 'merchant',
+    feeBasisPoints: 300,
+    expiresAt: new Date(Date.now() + 60_000).toISOString(),
+    statusPollSeconds: [1],
+    ...overrides,
+  };
+}
+
+/** Activities that record their calls; a provider that creates at once and says `pending` unless told otherwise. */
+function fakeActivities(overrides: Partial<Activities> = {}) {
+  const calls = {
+    create: [] as CreateProviderPaymentInput[],
+    check: [] as { attempt: number; method: string }[],
+    statuses: [] as RecordPaymentStatusInput[],
+    flags: [] as { eventId: string; flag: string }[],
+    notified: [] as string[],
+  };
+  const activities: Activities = {
+    async createProviderPayment(input) {
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+    },
+    async checkProviderPayment(input): Promise<ProviderPaymentStatus | null> {
+      return { providerPaymentId: `sp_${input.attempt}`, state: 'pending', amountMinor: '5000', currency: 'RUB' };
+    },
+    async recordPaymentStatus(input) {
+      return { eventId: input.event?.id ?? null };
+    },
+    async flagCallbacks(input) {
+      calls.flags.push(...input.flags);
+    },
+    async notifyMerchant(input) {
+      calls.notified.push(input.eventId);
+      return { statusCode: 200 };
+    },
+    ...overrides,
+  };
+  const recorded: Activities = {
+    ...activities,
+    createProviderPayment: async (input) => {
+      calls.create.push(input);
+      return activities.createProviderPayment(input);
+    },
+    checkProviderPayment: async (input) => {
+      calls.check.push({ attempt: input.attempt, method: input.method });
+      return activities.checkProviderPayment(input);
+    },
+    recordPaymentStatus: async (input) => {
+      calls.statuses.push(input);
+      return activities.recordPaymentStatus(input);
+    },
+  };
+  return { activities: recorded, calls };
+}
+
+/** A fresh worker on its own task queue while `body` drives one workflow; `RECORD_HISTORIES=1` keeps its history. */
+async function withWorkflow(
+  activities: Activities,
+  input: PurchaseInput,
+  body: (handle: WorkflowHandle<typeof purchaseWorkflow>) => Promise<void>,
+  historyName?: string,
+) {
+  const taskQueue = `purchase-test-${random()}`;
+  const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  await worker.runUntil(async () => {
+    const handle = await client.workflow.start<typeof purchaseWorkflow>('purchaseWorkflow', {
+      taskQueue,
+      workflowId: `payment-${input.paymentId}`,
+      args: [input],
+    });
+    try {
+      await body(handle);
+    } finally {
+      await handle.terminate('test over').catch(() => undefined);
+    }
+    if (process.env.RECORD_HISTORIES === '1' && historyName) {
+      fs.mkdirSync(historiesDir, { recursive: true });
+      fs.writeFileSync(path.join(historiesDir, `${historyName}.json`), historyToJson(await handle.fetchHistory()));
+    }
+  });
+}
+
+const statusOf = (handle: WorkflowHandle<typeof purchaseWorkflow>) => handle.query(statusQuery);
+const succeeded = (input: PurchaseInput, attempt: number, eventId = `sevt_${random()}`): ProviderCallback => ({
+  eventId,
+  providerPaymentId: `sp_${attempt}`,
+  paymentId: input.paymentId,
+  state: 'succeeded',
+  amountMinor: input.amountMinor,
+  currency: input.currency,
+  occurredAt: new Date().toISOString(),
+});
+
+test('a method chosen at creation and chosen again while its provider payment is being made gives one provider payment', async () => {
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async (input) => {
+      await sleep(500);
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+    },
+  });
+  const input = purchaseInput({ method: 'sandbox_card' });
+  await withWorkflow(activities, input, async (handle) => {
+    const [first, second] = await Promise.all([
+      handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] }),
+      handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] }),
+    ]);
+    expect(first.redirectUrl).toBe('https://sandbox.example/checkout/sp_1');
+    expect(second).toEqual(first);
+    await expect(handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(calls.create.map((call) => [call.attempt, call.method])).toEqual([[1, 'sandbox_card']]);
+    expect(calls.statuses.map((change) => [change.seq, change.status])).toEqual([[1, 'awaiting_payment']]);
+  }, 'method-chosen-twice');
+});
+
+test('when creating a provider payment gets no answer, the buyer cannot start another one under a new key while the first is unsettled', async () => {
+  let createFailures = 5;
+  let firstAttempt: 'pending' | 'unknown to the provider' = 'pending';
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async (input) => {
+      if (createFailures-- > 0) throw ApplicationFailure.create({ message: 'connection lost after sending', type: 'ProviderError', nextRetryDelay: '10ms' });
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+    },
+    checkProviderPayment: async (input) =>
+      firstAttempt === 'pending' ? { providerPaymentId: `sp_${input.attempt}`, state: 'pending', amountMinor: '5000', currency: 'RUB' } : null,
+  });
+  const input = purchaseInput();
+  await withWorkflow(activities, input, async (handle) => {
+    await expect(handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+    expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_method', failureReason: 'provider_unavailable' });
+
+    // Another method while the provider may hold a payment under the first key: refused.
+    const refused = await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] }).catch((error) => error);
+    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+    expect(refused.cause.message).toMatch(/not settled/);
+    expect(calls.check).toEqual([{ attempt: 1, method: 'sandbox_card' }]);
+
+    // The provider never saw that key: the other method goes under it, not under a new one.
+    firstAttempt = 'unknown to the provider';
+    const chosen = await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] });
+    expect(chosen.redirectUrl).toBe('https://sandbox.example/checkout/sp_1');
+    expect(new Set(calls.create.map((call) => call.attempt))).toEqual(new Set([1]));
+    expect(calls.create.at(-1)).toMatchObject({ attempt: 1, method: 'sandbox_wallet' });
+  }, 'create-unsettled');
+});
+
+test('the same method chosen again after a create with no answer reuses the same provider key', async () => {
+  let createFailures = 5;
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async (input) => {
+      if (createFailures-- > 0) throw ApplicationFailure.create({ message: 'timeout', type: 'ProviderError', nextRetryDelay: '10ms' });
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+    },
+  });
+  await withWorkflow(activities, purchaseInput(), async (handle) => {
+    await expect(handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    expect(calls.create.map((call) => call.attempt)).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(calls.check).toEqual([]);
+    expect((await statusOf(handle)).status).toBe('awaiting_payment');
+  });
+});
+
+test('while the provider cannot be asked, the payment does not expire; it expires once the provider says it is still pending', async () => {
+  let reachable = false;
+  const { activities, calls } = fakeActivities({
+    checkProviderPayment: async (input) => {
+      if (!reachable) throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
+      return { providerPaymentId: `sp_${input.attempt}`, state: 'pending', amountMinor: '5000', currency: 'RUB' };
+    },
+  });
+  const input = purchaseInput({ expiresAt: new Date(Date.now() + 1_500).toISOString() });
+  await withWorkflow(activities, input, async (handle) => {
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    await eventually(async () => calls.check.length, (count) => count >= 3, 10_000);
+    expect(Date.now()).toBeGreaterThan(Date.parse(input.expiresAt));
+    expect((await statusOf(handle)).status).toBe('awaiting_payment');
+
+    reachable = true;
+    await eventually(() => statusOf(handle), (state) => state.status === 'expired', 10_000);
+    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'expired']);
+    expect(calls.create).toHaveLength(1);
+  }, 'provider-unreachable-past-expiry');
+});
+
+test('a provider answer that arrives after the merchant canceled does not make the payment paid', async () => {
+  let asked!: () => void;
+  const askedOnce = new Promise<void>((resolve) => (asked = resolve));
+  const { activities, calls } = fakeActivities({
+    checkProviderPayment: async (input) => {
+      asked();
+      await sleep(1_000);
+      return { providerPaymentId: `sp_${input.attempt}`, state: 'succeeded', amountMinor: '5000', currency: 'RUB' };
+    },
+  });
+  await withWorkflow(activities, purchaseInput(), async (handle) => {
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    await askedOnce;
+    expect((await handle.executeUpdate(cancelUpdate)).status).toBe('canceled');
+    const result = await handle.result();
+    expect(result.status).toBe('canceled');
+    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'canceled']);
+    expect(calls.notified).toHaveLength(1);
+  }, 'canceled-during-status-check');
+});
+
+test('a callback that arrives while the expiry is being recorded is flagged for review, and the payment stays expired', async () => {
+  let recording!: () => void;
+  const recordingExpiry = new Promise<void>((resolve) => (recording = resolve));
+  const { activities, calls } = fakeActivities({
+    recordPaymentStatus: async (input) => {
+      if (input.status === 'expired') {
+        recording();
+        await sleep(1_000);
+      }
+      return { eventId: input.event?.id ?? null };
+    },
+  });
+  const input = purchaseInput({ expiresAt: new Date(Date.now() + 1_500).toISOString(), statusPollSeconds: [60] });
+  await withWorkflow(activities, input, async (handle) => {
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    await recordingExpiry;
+    const late = succeeded(input, 1);
+    await handle.signal(providerCallbackSignal, late);
+    await handle.signal(providerCallbackSignal, { ...late, eventId: `sevt_${random()}`, state: 'pending' });
+    expect((await handle.result()).status).toBe('expired');
+    expect(calls.flags).toEqual([{ eventId: late.eventId, flag: 'contradicts_expired' }]);
+    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'expired']);
+  }, 'late-callback-flagged');
+});
+
+test('a callback signalled twice confirms the payment once, and a decline of an earlier provider payment changes nothing', async () => {
+  const { activities, calls } = fakeActivities();
+  const input = purchaseInput();
+  await withWorkflow(activities, input, async (handle) => {
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_decline'), state: 'declined', declineReason: 'card_declined' });
+    await eventually(() => statusOf(handle), (state) => state.status === 'awaiting_method');
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] });
+    await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_decline_again'), state: 'declined' });
+    const paid = succeeded(input, 2, 'sevt_paid');
+    await handle.signal(providerCallbackSignal, paid);
+    await handle.signal(providerCallbackSignal, paid);
+    expect((await handle.result()).status).toBe('paid');
+    expect(calls.statuses.map((change) => [change.seq, change.status, change.event?.type ?? null])).toEqual([
+      [1, 'awaiting_payment', null],
+      [2, 'awaiting_method', null],
+      [3, 'awaiting_payment', null],
+      [4, 'paid', 'payment.paid'],
+    ]);
+    expect(calls.notified).toEqual([calls.statuses[3]!.event!.id]);
+    expect(calls.create.map((call) => [call.attempt, call.method])).toEqual([
+      [1, 'sandbox_card'],
+      [2, 'sandbox_wallet'],
+    ]);
+  });
+});
