@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
+import { Connection } from '@temporalio/client';
+import Long from 'long';
 import { Pool } from 'pg';
 import { loadConfig } from '../../src/config';
 import { randomToken } from '../../src/domain/ids';
@@ -38,6 +40,30 @@ export async function createTestDatabase(): Promise<{ url: string; drop(): Promi
   };
 }
 
+/**
+ * A namespace of its own for one stack, so that workflows a test file leaves open are never
+ * picked up by the next file's worker (which has another database).
+ */
+export async function createTestNamespace(address: string): Promise<string> {
+  const namespace = `kassa-${randomToken(10).toLowerCase()}`;
+  const connection = await Connection.connect({ address });
+  try {
+    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        await connection.workflowService.describeNamespace({ namespace });
+        return namespace;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+    }
+  } finally {
+    await connection.close();
+  }
+}
+
 /** The sandbox provider as its own process, as in production. */
 export async function startSandboxProcess(): Promise<{ url: string; process: ChildProcess; stop(): Promise<void> }> {
   const port = await freePort();
@@ -57,14 +83,21 @@ export async function startTestStack(
   env: Record<string, string> = {},
   options: { temporalAddress?: string; kassa?: KassaOptions } = {},
 ): Promise<TestStack> {
-  const [database, sandbox, port] = await Promise.all([createTestDatabase(), startSandboxProcess(), freePort()]);
+  const temporalAddress = options.temporalAddress ?? process.env.TEST_TEMPORAL_ADDRESS!;
+  const [database, sandbox, port, namespace] = await Promise.all([
+    createTestDatabase(),
+    startSandboxProcess(),
+    freePort(),
+    createTestNamespace(temporalAddress),
+  ]);
   const adminToken = `adm_${randomToken(32)}`;
   const config = loadConfig({
     KASSA_ENV: 'test',
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     DATABASE_URL: database.url,
-    TEMPORAL_ADDRESS: options.temporalAddress ?? process.env.TEST_TEMPORAL_ADDRESS,
+    TEMPORAL_ADDRESS: temporalAddress,
+    TEMPORAL_NAMESPACE: namespace,
     LOG_LEVEL: 'error',
     SANDBOX_URL: sandbox.url,
     SANDBOX_API_KEY: sandboxApiKey,
