@@ -24,6 +24,7 @@ import { createApp } from './src/api/app';
 import { type Config, ConfigError, loadConfig } from './src/config';
 import { embeddedMaxConnections, startEmbeddedPostgres } from './src/db/embedded';
 import { migrate } from './src/db/migrate';
+import { notificationSettings } from './src/notifications/settings';
 import { createPool } from './src/db/pool';
 import { stopWhenParentExits } from './src/parent-watch';
 import { randomToken } from './src/domain/ids';
@@ -147,7 +148,7 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
         namespace: config.temporal.namespace,
         taskQueue,
         workflowBundle: options.workflowBundle ?? (await workflowBundle({ tracing: tracing !== null })),
-        activities: { ...createActivities({ db, providers, publicUrl: config.publicUrl, allowPrivateWebhookUrls: config.allowPrivateWebhookUrls }), ...createOperatorActivities({ db, allowPrivateWebhookUrls: config.allowPrivateWebhookUrls }) },
+        activities: { ...createActivities({ db, providers, publicUrl: config.publicUrl, allowPrivateWebhookUrls: config.allowPrivateWebhookUrls, notifications: notificationSettings(config) }), ...createOperatorActivities({ db, allowPrivateWebhookUrls: config.allowPrivateWebhookUrls }) },
         interceptors: {
           activity: [
             ...(tracing

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseNotificationsKey } from './notifications/secrets';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const httpUrl = z
@@ -40,6 +41,21 @@ const envSchema = z
     TEMPORAL_METRICS_PORT: port.optional(),
     MIN_EXPIRES_IN_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    NOTIFICATIONS_KEY: z
+      .string()
+      .refine((value) => parseNotificationsKey(value) !== null, '32 bytes as 64 hex digits or base64 (openssl rand -base64 32)')
+      .optional(),
+    SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'an smtp:// or smtps:// URL').optional(),
+    MAIL_FROM: z.string().min(3).max(320).default('Kassa <kassa@localhost>'),
+    TELEGRAM_API_URL: httpUrl.default('https://api.telegram.org'),
+    NOTIFICATION_RETRY_SECONDS: z
+      .string()
+      .regex(/^\d+,\d+$/, 'two whole seconds "first,longest" such as "1,2"')
+      .optional(),
+  })
+  .refine((env) => env.KASSA_ENV !== 'production' || env.NOTIFICATIONS_KEY !== undefined, {
+    message: 'is required in production (32 bytes, e.g. openssl rand -base64 32): it encrypts notification channel secrets',
+    path: ['NOTIFICATIONS_KEY'],
   })
   .refine((env) => env.KASSA_ENV !== 'production' || env.MIN_EXPIRES_IN_SECONDS >= 60, {
     message: 'must be at least 60 in production',
@@ -70,10 +86,24 @@ const envSchema = z
     minExpiresInSeconds: env.MIN_EXPIRES_IN_SECONDS,
     /** Requests each API key (and the operator token) may make per minute, with bursts up to the same number. */
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    /** Merchant notification channels besides webhooks (e-mail, Telegram, SMS) and buyer receipts. */
+    notifications: {
+      /** Encrypts channel secrets at rest; unset outside production: a key generated into `DATA_DIR/notifications-key`. */
+      key: env.NOTIFICATIONS_KEY === undefined ? null : parseNotificationsKey(env.NOTIFICATIONS_KEY),
+      /** Unset: e-mail goes to the dev mail log `DATA_DIR/mail` (development, test) and e-mail channels are refused (production). */
+      smtpUrl: env.SMTP_URL ?? null,
+      mailFrom: env.MAIL_FROM,
+      telegramApiUrl: env.TELEGRAM_API_URL,
+      /** First and longest wait between channel retries, replacing each channel's own schedule (tests, drills). */
+      retrySeconds: env.NOTIFICATION_RETRY_SECONDS ? (env.NOTIFICATION_RETRY_SECONDS.split(',').map(Number) as [number, number]) : null,
+    },
   }));
 
 /** Kassa's whole configuration, parsed once from the environment at boot. */
 export type Config = z.infer<typeof envSchema>;
+
+/** Variables whose value a configuration error never repeats. */
+const secretVariables = new Set(['NOTIFICATIONS_KEY', 'SMTP_URL', 'ADMIN_TOKEN', 'SANDBOX_API_KEY', 'SANDBOX_WEBHOOK_SECRET']);
 
 export class ConfigError extends Error {
   constructor(message: string) {
@@ -92,6 +122,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const name = String(issue.path[0] ?? 'environment');
-  const got = env[name] === undefined ? '' : ` (got ${JSON.stringify(env[name])})`;
+  const got = env[name] === undefined || secretVariables.has(name) ? '' : ` (got ${JSON.stringify(env[name])})`;
   throw new ConfigError(`${name}: ${issue.message}${got}`);
 }

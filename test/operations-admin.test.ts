@@ -106,7 +106,8 @@ test('GET /admin/payments/:id shows the payment as Temporal sees it and says wha
     pending_activities: [],
   });
   expect(seen.body.waiting_for).toMatch(/^the buyer to choose a method .* until \d{4}-\d\d-\d\dT/);
-  expect(seen.body.workflow.temporal_ui_path).toBe(`/namespaces/default/workflows/payment-${payment.id}/${seen.body.workflow.run_id}/history`);
+  const namespace = stack.kassa.config.temporal.namespace;
+  expect(seen.body.workflow.temporal_ui_path).toBe(`/namespaces/${namespace}/workflows/payment-${payment.id}/${seen.body.workflow.run_id}/history`);
   expect((await admin('GET', '/admin/payments/pay_doesnotexist1')).status).toBe(404);
 });
 
@@ -211,15 +212,16 @@ test('the runbook commands find a merchant payment by search attributes and read
   const payment = await paidPayment(stack, merchant);
   const cli = temporalCli();
   const address = process.env.TEST_TEMPORAL_ADDRESS!;
+  const namespace = stack.kassa.config.temporal.namespace;
   const query = `PaymentStatus="paid" AND MerchantId="${merchant.merchantId}"`;
   const listed = await eventually(
-    async () => JSON.parse((await run(cli, ['workflow', 'list', '--address', address, '--query', query, '--output', 'json'])).stdout || '[]'),
+    async () => JSON.parse((await run(cli, ['workflow', 'list', '--address', address, '--namespace', namespace, '--query', query, '--output', 'json'])).stdout || '[]'),
     (rows: { execution: { workflowId: string } }[]) => rows.length > 0,
   );
   expect(listed.map((row: { execution: { workflowId: string } }) => row.execution.workflowId)).toEqual([`payment-${payment.id}`]);
 
   const answered = JSON.parse(
-    (await run(cli, ['workflow', 'query', '--address', address, '--workflow-id', `payment-${payment.id}`, '--type', 'status', '--output', 'json'])).stdout,
+    (await run(cli, ['workflow', 'query', '--address', address, '--namespace', namespace, '--workflow-id', `payment-${payment.id}`, '--type', 'status', '--output', 'json'])).stdout,
   );
   expect(JSON.stringify(answered)).toContain('"status":"paid"');
 });

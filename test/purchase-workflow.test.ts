@@ -18,7 +18,7 @@ jest.setTimeout(30_000);
 /** The activities purchaseWorkflow calls. */
 type Activities = Pick<
   ReturnType<typeof createActivities>,
-  'createProviderPayment' | 'checkProviderPayment' | 'recordPaymentStatus' | 'flagCallbacks' | 'notifyMerchant'
+  'createProviderPayment' | 'checkProviderPayment' | 'recordPaymentStatus' | 'flagCallbacks' | 'notifyMerchant' | 'channelsForEvent'
 >;
 
 let client: Client;
@@ -83,6 +83,9 @@ function fakeActivities(overrides: Partial<Activities> = {}) {
     async notifyMerchant(input) {
       calls.notified.push(input.eventId);
       return { statusCode: 200 };
+    },
+    async channelsForEvent() {
+      return { eventType: 'payment.paid', channels: [], retrySeconds: null };
     },
     ...overrides,
   };

@@ -13,6 +13,8 @@ import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError, type ProviderPaymentStatus } from '../providers/types';
 import { createFloorActivities } from './floor';
 import { createSiteVerificationActivities } from './site-verification';
+import { createNotificationActivities } from './notifications';
+import type { NotificationSettings } from '../notifications/types';
 
 export interface ActivityDeps {
   db: Pool;
@@ -23,6 +25,8 @@ export interface ActivityDeps {
   webhookTimeoutMs?: number;
   /** Let webhooks and site checks reach loopback, private and link-local addresses (`ALLOW_PRIVATE_WEBHOOK_URLS`); default false. */
   allowPrivateWebhookUrls?: boolean;
+  /** E-mail, Telegram and SMS channels and buyer receipts; absent: only webhooks are sent. */
+  notifications?: NotificationSettings;
 }
 
 export interface CreateProviderPaymentInput {
@@ -51,7 +55,7 @@ export interface RecordPaymentStatusInput {
 /** The provider idempotency key of one attempt: stable across activity retries and workflow resets. */
 export const providerIdempotencyKey = (paymentId: string, attempt: number) => `${paymentId}-attempt-${attempt}`;
 
-export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 10_000, allowPrivateWebhookUrls = false }: ActivityDeps) {
+export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 10_000, allowPrivateWebhookUrls = false, notifications }: ActivityDeps) {
   const providerFor = (method: string) => {
     const provider = providers.forMethod(method);
     if (!provider) throw ApplicationFailure.nonRetryable(`no provider offers ${method}`, 'UnknownMethod');
@@ -68,6 +72,7 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
   return {
     ...createFloorActivities(),
     ...createSiteVerificationActivities({ db, http: { allowPrivate: allowPrivateWebhookUrls } }),
+    ...createNotificationActivities({ db, providers, publicUrl, settings: notifications }),
     async createProviderPayment(input: CreateProviderPaymentInput) {
       const provider = providerFor(input.method);
       try {

@@ -343,4 +343,4 @@ export const eventList = z
   })
   .openapi('EventList');
 
-export const selectMethodBody = z.object({ method: z.string().min(1).max(64) });
+export const selectMethodBody = z.strictObject({ method: z.string().min(1).max(64) });

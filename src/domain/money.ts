@@ -49,3 +49,28 @@ export function formatAmount(minor: bigint, currency: string): string {
   if (exponent === 0) return sign + digits;
   return `${sign}${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;
 }
+
+/**
+ * Splits `total` minor units in proportion to `weights` (largest remainder): every part is the
+ * floor of its exact share or one more, and the parts always add up to `total`. Ties in the
+ * remainder go to the earlier weight. Weights are non-negative with a positive sum; `total` may
+ * be negative (the parts are then the negated split of `-total`).
+ */
+export function allocate(total: bigint, weights: readonly bigint[]): bigint[] {
+  if (weights.length === 0) throw new RangeError('allocate needs at least one weight');
+  if (weights.some((weight) => weight < 0n)) throw new RangeError('weights must not be negative');
+  const sum = weights.reduce((a, b) => a + b, 0n);
+  if (sum === 0n) throw new RangeError('weights must not all be zero');
+  if (total < 0n) return allocate(-total, weights).map((part) => -part);
+  const parts = weights.map((weight) => (total * weight) / sum);
+  let left = total - parts.reduce((a, b) => a + b, 0n);
+  const byRemainder = weights
+    .map((weight, index) => ({ index, remainder: (total * weight) % sum }))
+    .sort((a, b) => (a.remainder === b.remainder ? a.index - b.index : a.remainder > b.remainder ? -1 : 1));
+  for (const { index } of byRemainder) {
+    if (left === 0n) break;
+    parts[index]! += 1n;
+    left -= 1n;
+  }
+  return parts;
+}

@@ -88,6 +88,60 @@ export interface ProviderCallback {
   declineReason?: string;
 }
 
+export interface RefundPaymentInput {
+  /** Kassa's refund id (`re_…`): one key never refunds twice. */
+  idempotencyKey: string;
+  refundId: string;
+  providerPaymentId: string;
+  amountMinor: string;
+  currency: string;
+}
+
+export type ProviderRefundState = 'succeeded' | 'failed';
+
+export interface ProviderRefund {
+  providerRefundId: string;
+  state: ProviderRefundState;
+  amountMinor: string;
+  currency: string;
+  failureReason?: string;
+}
+
+/** Where a payout goes, as the merchant names it: a card by the provider's token, never its number. */
+export type PayoutDestinationInput = { type: 'card'; token: string } | { type: 'wallet'; walletId: string };
+
+/** A destination the provider knows, with what Kassa may keep of it. */
+export type PayoutDestination = { type: 'card'; token: string; last4: string } | { type: 'wallet'; walletId: string };
+
+export interface CreatePayoutInput {
+  /** Kassa's payout id (`po_…`): one key never pays out twice. */
+  idempotencyKey: string;
+  payoutId: string;
+  /** Taken from the merchant's balance; the destination receives it less the provider's fee. */
+  amountMinor: string;
+  currency: string;
+  destination: PayoutDestinationInput;
+}
+
+export type ProviderPayoutState = 'paid' | 'failed';
+
+export interface ProviderPayout {
+  providerPayoutId: string;
+  state: ProviderPayoutState;
+  amountMinor: string;
+  /** The bank's or provider's fee, deducted from the amount. */
+  feeMinor: string;
+  currency: string;
+  failureReason?: string;
+}
+
+/** What a provider did in a period: the other side of reconciliation. */
+export interface ProviderReport {
+  payments: { providerPaymentId: string; paymentId: string; amountMinor: string; currency: string; capturedAt: string }[];
+  refunds: { providerRefundId: string; refundId: string; providerPaymentId: string; amountMinor: string; currency: string; state: ProviderRefundState; createdAt: string }[];
+  payouts: { providerPayoutId: string; payoutId: string; amountMinor: string; feeMinor: string; currency: string; state: ProviderPayoutState; createdAt: string }[];
+}
+
 export interface PaymentProvider {
   /** Path segment of `/callbacks/:provider`. */
   readonly name: string;
@@ -103,4 +157,12 @@ export interface PaymentProvider {
    * else reads it. Throws {@link CallbackVerificationError} when forged, unsigned or stale.
    */
   verifyCallback(rawBody: Buffer, headers: Record<string, string | string[] | undefined>, now: Date): ProviderCallback;
+  /** Gives (part of) a captured payment back to the buyer. A refused refund answers `failed`. */
+  refundPayment?(input: RefundPaymentInput): Promise<ProviderRefund>;
+  /** Checks a payout destination; throws a definite {@link ProviderError} for one the provider does not know. */
+  resolvePayoutDestination?(destination: PayoutDestinationInput): Promise<PayoutDestination>;
+  /** Sends money from Kassa's balance at the provider to a card or wallet. A refused payout answers `failed`. */
+  createPayout?(input: CreatePayoutInput): Promise<ProviderPayout>;
+  /** What the provider did in [from, to): captured payments, refunds, payouts. */
+  report?(period: { from: Date; to: Date }): Promise<ProviderReport>;
 }

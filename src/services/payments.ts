@@ -178,7 +178,7 @@ export async function selectMethod(deps: ServiceDeps, paymentId: string, method:
 
 export async function cancelPayment(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string) {
   const payment = await findPaymentById(deps.db, paymentId);
-  if (!payment || payment.merchantId !== principal.merchantId || payment.testMode !== principal.testMode) throw notFound('payment');
+  if (!payment || payment.merchantId !== principal.merchantId || payment.testMode !== principal.testMode) throw notFound('payment', 'id');
   if (!openStatuses.includes(payment.status)) throw new ApiError(409, 'conflict_error', 'payment_state', `payment is ${payment.status}`);
   try {
     await deps.temporal.workflow.getHandle(purchaseWorkflowId(paymentId)).executeUpdate(cancelUpdate);

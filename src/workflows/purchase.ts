@@ -4,6 +4,7 @@ import {
   ApplicationFailure,
   condition,
   isCancellation,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setHandler,
@@ -13,6 +14,7 @@ import {
 import type { createActivities } from '../activities';
 import { type PaymentStatus, splitFee } from '../domain/payment';
 import type { ProviderCallback, ProviderPaymentStatus } from '../providers/types';
+import { notifyChannels } from './notifications';
 import {
   cancelUpdate,
   lateCallbackFlag,
@@ -278,18 +280,26 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     if (Date.now() >= expiresAt && isOpen()) await record(declines > 0 ? 'failed' : 'expired', declines > 0 ? 'declined' : 'expired');
   }
 
-  // 4. merchant notification, retried for days; the buyer's redirect never waits for it
+  // 4. merchant notification, retried for days, and beside it the checkout's other channels (e-mail,
+  //    Telegram, SMS, the buyer's receipt), each on its own retry policy; the buyer's redirect never waits for them
   await condition(allHandlersFinished);
   let notifying = true;
   let canceled: unknown = null;
-  void Promise.all(pendingEvents.map((eventId) => merchantNotify.notifyMerchant({ eventId })))
-    .catch((error) => {
-      if (isCancellation(error)) canceled = error;
-      // Otherwise retries are exhausted after days; the attempts stay visible to the merchant and operators.
-    })
-    .finally(() => {
-      notifying = false;
-    });
+  const withChannels = patched('notification-channels');
+  const webhooks = Promise.all(pendingEvents.map((eventId) => merchantNotify.notifyMerchant({ eventId }))).catch((error) => {
+    if (isCancellation(error)) canceled = error;
+    // Otherwise retries are exhausted after days; the attempts stay visible to the merchant and operators.
+  });
+  const channels = withChannels
+    ? pendingEvents.map((eventId) =>
+        notifyChannels(eventId).catch((error) => {
+          if (isCancellation(error)) canceled = error;
+        }),
+      )
+    : [];
+  void Promise.all([webhooks, ...channels]).finally(() => {
+    notifying = false;
+  });
 
   // 5. late callbacks: they came after the outcome; those that say otherwise are flagged for review
   for (;;) {

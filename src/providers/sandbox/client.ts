@@ -1,5 +1,20 @@
 import { ProviderError } from '../types';
-import { sandboxPaymentSchema, type SandboxCreatePaymentRequest, type SandboxPayment } from './mapper';
+import type { z } from 'zod';
+import {
+  sandboxCardTokenSchema,
+  sandboxPaymentSchema,
+  sandboxPayoutSchema,
+  sandboxRefundSchema,
+  sandboxReportSchema,
+  type SandboxCardToken,
+  type SandboxCreatePaymentRequest,
+  type SandboxCreatePayoutRequest,
+  type SandboxCreateRefundRequest,
+  type SandboxPayment,
+  type SandboxPayout,
+  type SandboxRefund,
+  type SandboxReport,
+} from './mapper';
 
 export interface SandboxClientOptions {
   /** Sandbox base URL, e.g. `http://127.0.0.1:4100`. */
@@ -15,6 +30,13 @@ export interface SandboxClient {
   createPayment(idempotencyKey: string, body: SandboxCreatePaymentRequest): Promise<SandboxPayment>;
   /** `null` when the sandbox never saw the key. */
   findPaymentByKey(idempotencyKey: string): Promise<SandboxPayment | null>;
+  /** Refunds (part of) a captured payment, or returns the refund already made under this key. */
+  createRefund(idempotencyKey: string, body: SandboxCreateRefundRequest): Promise<SandboxRefund>;
+  /** `null` when the sandbox does not know the token. */
+  findCardToken(token: string): Promise<SandboxCardToken | null>;
+  /** Pays out, or returns the payout already made under this key. */
+  createPayout(idempotencyKey: string, body: SandboxCreatePayoutRequest): Promise<SandboxPayout>;
+  report(from: Date, to: Date): Promise<SandboxReport>;
 }
 
 /** Error codes that mean the connection was never made, so the request never left. */
@@ -109,23 +131,25 @@ export function createSandboxClient(opts: SandboxClientOptions): SandboxClient {
     return response;
   }
 
-  function readPayment(spec: RequestSpec, response: RawResponse): SandboxPayment {
+  function read<T>(schema: z.ZodType<T>, spec: RequestSpec, response: RawResponse): T {
     let json: unknown;
     try {
       json = JSON.parse(response.text);
     } catch {
       json = undefined;
     }
-    const payment = sandboxPaymentSchema.safeParse(json);
-    if (!payment.success) {
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) {
       throw new ProviderError(
         afterSendKind(spec),
         'malformed_response',
         `sandbox ${spec.method} ${spec.path}: HTTP ${response.status} with an unexpected body`,
       );
     }
-    return payment.data;
+    return parsed.data;
   }
+
+  const readPayment = (spec: RequestSpec, response: RawResponse): SandboxPayment => read(sandboxPaymentSchema, spec, response);
 
   return {
     async createPayment(idempotencyKey, body) {
@@ -140,6 +164,24 @@ export function createSandboxClient(opts: SandboxClientOptions): SandboxClient {
       };
       const response = await request(spec);
       return response.status === 404 ? null : readPayment(spec, response);
+    },
+    async createRefund(idempotencyKey, body) {
+      const spec: RequestSpec = { method: 'POST', path: '/api/refunds', idempotencyKey, body };
+      return read(sandboxRefundSchema, spec, await request(spec));
+    },
+    async findCardToken(token) {
+      const spec: RequestSpec = { method: 'GET', path: `/api/card-tokens/${encodeURIComponent(token)}`, allowStatus: 404 };
+      const response = await request(spec);
+      return response.status === 404 ? null : read(sandboxCardTokenSchema, spec, response);
+    },
+    async createPayout(idempotencyKey, body) {
+      const spec: RequestSpec = { method: 'POST', path: '/api/payouts', idempotencyKey, body };
+      return read(sandboxPayoutSchema, spec, await request(spec));
+    },
+    async report(from, to) {
+      const query = new URLSearchParams({ from: from.toISOString(), to: to.toISOString() });
+      const spec: RequestSpec = { method: 'GET', path: `/api/report?${query}` };
+      return read(sandboxReportSchema, spec, await request(spec));
     },
   };
 }

@@ -1,6 +1,16 @@
-import type { PaymentProvider, ProviderMethod } from '../types';
+import { type PaymentProvider, ProviderError, type ProviderMethod } from '../types';
 import { createSandboxClient } from './client';
-import { toCreatePaymentOutput, toCreatePaymentRequest, toPaymentStatus } from './mapper';
+import {
+  toCreatePaymentOutput,
+  toCreatePaymentRequest,
+  toCreatePayoutRequest,
+  toCreateRefundRequest,
+  toPaymentStatus,
+  toPayoutDestination,
+  toProviderPayout,
+  toProviderRefund,
+  toProviderReport,
+} from './mapper';
 import { verifySandboxCallback } from './webhook';
 
 export { signSandboxPayload } from './webhook';
@@ -36,6 +46,21 @@ export function createSandboxProvider(opts: SandboxProviderOptions): PaymentProv
     },
     verifyCallback(rawBody, headers, now) {
       return verifySandboxCallback(opts.webhookSecret, rawBody, headers, now);
+    },
+    async refundPayment(input) {
+      return toProviderRefund(await client.createRefund(input.idempotencyKey, toCreateRefundRequest(input)));
+    },
+    async resolvePayoutDestination(destination) {
+      if (destination.type === 'wallet') return destination;
+      const card = await client.findCardToken(destination.token);
+      if (!card) throw new ProviderError('definite', 'unknown_card_token', 'the sandbox does not know this card token');
+      return toPayoutDestination(card);
+    },
+    async createPayout(input) {
+      return toProviderPayout(await client.createPayout(input.idempotencyKey, toCreatePayoutRequest(input)));
+    },
+    async report({ from, to }) {
+      return toProviderReport(await client.report(from, to));
     },
   };
 }

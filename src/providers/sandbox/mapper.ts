@@ -1,10 +1,16 @@
 import { z } from 'zod';
 import type {
+  CreatePayoutInput,
   CreateProviderPaymentInput,
   CreateProviderPaymentOutput,
+  PayoutDestination,
   ProviderCallback,
   ProviderPaymentState,
   ProviderPaymentStatus,
+  ProviderPayout,
+  ProviderRefund,
+  ProviderReport,
+  RefundPaymentInput,
 } from '../types';
 
 export const sandboxStatusSchema = z.enum(['pending', 'succeeded', 'declined']);
@@ -104,5 +110,133 @@ export function toProviderCallback(event: SandboxEvent): ProviderCallback {
     currency: event.data.currency,
     occurredAt: new Date(event.created * 1000).toISOString(),
     ...(event.data.decline_reason !== undefined && { declineReason: event.data.decline_reason }),
+  };
+}
+
+const digits = z.string().regex(/^\d+$/);
+const currencyCode = z.string().regex(/^[A-Z]{3}$/);
+
+/** A refund as the sandbox API returns it. */
+export const sandboxRefundSchema = z.object({
+  id: z.string().min(1),
+  payment_id: z.string().min(1),
+  reference: z.string(),
+  amount_minor: digits,
+  currency: currencyCode,
+  status: z.enum(['succeeded', 'failed']),
+  created_at: z.string(),
+  failure_reason: z.string().optional(),
+});
+export type SandboxRefund = z.infer<typeof sandboxRefundSchema>;
+
+/** A payout as the sandbox API returns it. */
+export const sandboxPayoutSchema = z.object({
+  id: z.string().min(1),
+  reference: z.string(),
+  amount_minor: digits,
+  fee_minor: digits,
+  currency: currencyCode,
+  destination: z.discriminatedUnion('type', [
+    z.object({ type: z.literal('card'), token: z.string(), last4: z.string().regex(/^\d{4}$/) }),
+    z.object({ type: z.literal('wallet'), wallet_id: z.string() }),
+  ]),
+  status: z.enum(['paid', 'failed']),
+  created_at: z.string(),
+  failure_reason: z.string().optional(),
+});
+export type SandboxPayout = z.infer<typeof sandboxPayoutSchema>;
+
+export const sandboxCardTokenSchema = z.object({ token: z.string().min(1), last4: z.string().regex(/^\d{4}$/), brand: z.string() });
+export type SandboxCardToken = z.infer<typeof sandboxCardTokenSchema>;
+
+export const sandboxReportSchema = z.object({
+  from: z.string(),
+  to: z.string(),
+  payments: z.array(z.object({ id: z.string(), reference: z.string(), amount_minor: digits, currency: currencyCode, captured_at: z.string() })),
+  refunds: z.array(sandboxRefundSchema),
+  payouts: z.array(sandboxPayoutSchema),
+});
+export type SandboxReport = z.infer<typeof sandboxReportSchema>;
+
+/** Body of `POST /api/refunds`. */
+export interface SandboxCreateRefundRequest {
+  payment_id: string;
+  amount_minor: string;
+  reference: string;
+}
+
+/** Body of `POST /api/payouts`. */
+export interface SandboxCreatePayoutRequest {
+  reference: string;
+  amount_minor: string;
+  currency: string;
+  destination: { type: 'card'; token: string } | { type: 'wallet'; wallet_id: string };
+}
+
+export function toCreateRefundRequest(input: RefundPaymentInput): SandboxCreateRefundRequest {
+  return { payment_id: input.providerPaymentId, amount_minor: input.amountMinor, reference: input.refundId };
+}
+
+export function toProviderRefund(refund: SandboxRefund): ProviderRefund {
+  return {
+    providerRefundId: refund.id,
+    state: refund.status,
+    amountMinor: refund.amount_minor,
+    currency: refund.currency,
+    ...(refund.failure_reason !== undefined && { failureReason: refund.failure_reason }),
+  };
+}
+
+export function toCreatePayoutRequest(input: CreatePayoutInput): SandboxCreatePayoutRequest {
+  return {
+    reference: input.payoutId,
+    amount_minor: input.amountMinor,
+    currency: input.currency,
+    destination: input.destination.type === 'card' ? { type: 'card', token: input.destination.token } : { type: 'wallet', wallet_id: input.destination.walletId },
+  };
+}
+
+export function toProviderPayout(payout: SandboxPayout): ProviderPayout {
+  return {
+    providerPayoutId: payout.id,
+    state: payout.status,
+    amountMinor: payout.amount_minor,
+    feeMinor: payout.fee_minor,
+    currency: payout.currency,
+    ...(payout.failure_reason !== undefined && { failureReason: payout.failure_reason }),
+  };
+}
+
+export function toPayoutDestination(card: SandboxCardToken): PayoutDestination {
+  return { type: 'card', token: card.token, last4: card.last4 };
+}
+
+export function toProviderReport(report: SandboxReport): ProviderReport {
+  return {
+    payments: report.payments.map((payment) => ({
+      providerPaymentId: payment.id,
+      paymentId: payment.reference,
+      amountMinor: payment.amount_minor,
+      currency: payment.currency,
+      capturedAt: payment.captured_at,
+    })),
+    refunds: report.refunds.map((refund) => ({
+      providerRefundId: refund.id,
+      refundId: refund.reference,
+      providerPaymentId: refund.payment_id,
+      amountMinor: refund.amount_minor,
+      currency: refund.currency,
+      state: refund.status,
+      createdAt: refund.created_at,
+    })),
+    payouts: report.payouts.map((payout) => ({
+      providerPayoutId: payout.id,
+      payoutId: payout.reference,
+      amountMinor: payout.amount_minor,
+      feeMinor: payout.fee_minor,
+      currency: payout.currency,
+      state: payout.status,
+      createdAt: payout.created_at,
+    })),
   };
 }

@@ -3,7 +3,7 @@ import { createServer } from 'node:http';
 import { isIPv6, type AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import type { SandboxEvent, SandboxPayment, SandboxStatus } from './mapper';
+import type { SandboxCardToken, SandboxEvent, SandboxPayment, SandboxPayout, SandboxRefund, SandboxReport, SandboxStatus } from './mapper';
 import { SANDBOX_SIGNATURE_HEADER, signSandboxPayload } from './webhook';
 
 export interface SandboxOptions {
@@ -56,8 +56,109 @@ const faultSchema = z.strictObject({
   drop: z.boolean().optional(),
   wrong_amount: z.boolean().optional(),
   reorder: z.boolean().optional(),
+  /** Refunds of the payment (or of every payment) come back `failed` with `refund_declined`. */
+  refund_fails: z.boolean().optional(),
 });
 type Fault = Omit<z.infer<typeof faultSchema>, 'reference'>;
+
+const idempotencyKeySchema = z.string().min(1).max(255);
+const amountMinorSchema = z
+  .string('must be a string of digits')
+  .regex(/^[1-9][0-9]{0,17}$/, 'must be a positive integer in minor units, as a string of digits');
+
+const createRefundSchema = z.strictObject({
+  payment_id: z.string('must be a string').regex(/^sp_[0-9a-f]{1,64}$/, 'must be a sandbox payment id (sp_…)'),
+  amount_minor: amountMinorSchema,
+  /** Kassa's refund id, listed in the report. */
+  reference: z.string('must be a string').regex(/^re_[A-Za-z0-9_-]{1,100}$/, 'must be a Kassa refund id (re_…)'),
+});
+
+const walletIdSchema = z.string('must be a string').regex(/^[A-Za-z0-9_-]{3,64}$/, 'must be 3 to 64 letters, digits, _ or -');
+const destinationSchema = z.discriminatedUnion(
+  'type',
+  [
+    z.strictObject({ type: z.literal('card'), token: z.string('must be a string').regex(/^ctok_[0-9a-f]{1,64}$/, 'must be a card token (ctok_…)') }),
+    z.strictObject({ type: z.literal('wallet'), wallet_id: walletIdSchema }),
+  ],
+  'must be {"type":"card","token"} or {"type":"wallet","wallet_id"}',
+);
+
+const createPayoutSchema = z.strictObject({
+  reference: z.string('must be a string').regex(/^po_[A-Za-z0-9_-]{1,100}$/, 'must be a Kassa payout id (po_…)'),
+  amount_minor: amountMinorSchema,
+  currency: z.string('must be a string').regex(/^[A-Z]{3}$/, 'must be 3 upper-case letters'),
+  destination: destinationSchema,
+});
+
+const cardSchema = z.strictObject({
+  number: z
+    .string('must be a string of digits')
+    .regex(/^[0-9]{12,19}$/, 'must be 12 to 19 digits')
+    .refine(luhnValid, 'is not a valid card number (Luhn check)'),
+  exp_month: z.coerce.number('must be a month from 1 to 12').int().min(1).max(12),
+  exp_year: z.coerce.number('must be a four-digit year').int().min(2000).max(2100),
+});
+
+const reportQuerySchema = z.strictObject({
+  from: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }),
+  to: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }),
+});
+
+/**
+ * Test card numbers and wallets whose payouts always fail (documented in the module's header):
+ * card `4000000000000002` (declined by the bank), any wallet id starting with `fail`.
+ */
+export const SANDBOX_FAILING_CARD = '4000000000000002';
+const failingWallet = (walletId: string) => walletId.startsWith('fail');
+
+/** The bank's fee on a payout: 1 % of the amount to a card (rounded half-up), nothing to a wallet. */
+export function sandboxPayoutFee(amountMinor: bigint, destination: 'card' | 'wallet'): bigint {
+  return destination === 'card' ? (amountMinor + 50n) / 100n : 0n;
+}
+
+function luhnValid(number: string): boolean {
+  let sum = 0;
+  for (let i = 0; i < number.length; i++) {
+    let digit = Number(number[number.length - 1 - i]);
+    if (i % 2 === 1) {
+      digit *= 2;
+      if (digit > 9) digit -= 9;
+    }
+    sum += digit;
+  }
+  return sum % 10 === 0;
+}
+
+interface StoredRefund {
+  id: string;
+  paymentId: string;
+  reference: string;
+  amountMinor: string;
+  currency: string;
+  status: 'succeeded' | 'failed';
+  failureReason?: string;
+  createdAt: Date;
+}
+
+interface StoredPayout {
+  id: string;
+  reference: string;
+  amountMinor: string;
+  feeMinor: string;
+  currency: string;
+  destination: { type: 'card'; token: string; last4: string } | { type: 'wallet'; walletId: string };
+  status: 'paid' | 'failed';
+  failureReason?: string;
+  createdAt: Date;
+}
+
+interface StoredCardToken {
+  token: string;
+  last4: string;
+  brand: string;
+  /** Payouts to it fail (the test number {@link SANDBOX_FAILING_CARD}). */
+  fails: boolean;
+}
 
 interface StoredPayment {
   id: string;
@@ -74,6 +175,8 @@ interface StoredPayment {
   callbackUrl: string;
   checkoutUrl: string;
   createdAt: Date;
+  /** When the buyer approved: the capture the report lists. */
+  capturedAt?: Date;
   declineReason?: string;
 }
 
@@ -189,6 +292,18 @@ class CallbackScheduler {
 /**
  * Builds the sandbox provider's HTTP app without listening: its API under `/api`, the buyer's
  * hosted page under `/checkout`, and signed callbacks to each payment's `callback_url`.
+ *
+ * Money going back out (all `POST`s take an `Idempotency-Key`; the same key and body answer the
+ * same object):
+ * - `POST /api/refunds {"payment_id":"sp_…","amount_minor","reference":"re_…"}`: a refund of a
+ *   captured payment, never more in total than was captured; the fault `refund_fails` makes it `failed`.
+ * - `POST /card-tokens {"number","exp_month","exp_year"}` (no API key: the card holder's side, as a
+ *   provider's card form) answers `{"token":"ctok_…","last4","brand"}`; `GET /api/card-tokens/:token`.
+ * - `POST /api/payouts {"reference":"po_…","amount_minor","currency","destination":{"type":"card","token"}|{"type":"wallet","wallet_id"}}`:
+ *   paid at once, less the bank's fee (1 % to a card, rounded half-up; nothing to a wallet). Payouts
+ *   to the test card `4000000000000002` fail with `card_declined`, to a wallet id starting with
+ *   `fail` with `wallet_closed`.
+ * - `GET /api/report?from=&to=` (ISO 8601): payments captured, refunds and payouts made in [from, to).
  */
 export function createSandboxApp(opts: SandboxOptions): SandboxApp {
   const log = opts.log ?? (() => undefined);
@@ -199,6 +314,11 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
 
   const payments = new Map<string, StoredPayment>();
   const byKey = new Map<string, { fingerprint: string; paymentId: string }>();
+  const refunds = new Map<string, StoredRefund>();
+  const refundsByKey = new Map<string, { fingerprint: string; refundId: string }>();
+  const payouts = new Map<string, StoredPayout>();
+  const payoutsByKey = new Map<string, { fingerprint: string; payoutId: string }>();
+  const cardTokens = new Map<string, StoredCardToken>();
   const faultsByReference = new Map<string, Fault>();
   let defaultFault: Fault = {};
 
@@ -311,6 +431,7 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
     }
     const fault = faultsByReference.get(payment.reference) ?? defaultFault;
     payment.status = status;
+    if (status === 'succeeded') payment.capturedAt = new Date();
     if (status === 'declined') payment.declineReason = 'card_declined';
     if (status === 'succeeded' && fault.wrong_amount) {
       payment.amountMinor = (BigInt(payment.requestedAmountMinor) + 100n).toString();
@@ -325,6 +446,19 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
+  });
+
+  // The card holder's side: a card number becomes a token here, at the provider; Kassa only ever sees the token.
+  app.post('/card-tokens', express.json({ limit: '8kb' }), express.urlencoded({ extended: false, limit: '8kb' }), (req, res) => {
+    const card = parseInput(cardSchema, req.body ?? {});
+    const stored: StoredCardToken = {
+      token: newId('ctok'),
+      last4: card.number.slice(-4),
+      brand: card.number.startsWith('4') ? 'visa' : card.number.startsWith('5') ? 'mastercard' : card.number.startsWith('2') ? 'mir' : 'card',
+      fails: card.number === SANDBOX_FAILING_CARD,
+    };
+    cardTokens.set(stored.token, stored);
+    res.status(201).json(cardTokenView(stored));
   });
 
   app.use('/api', requireApiKey, express.json({ limit: '64kb' }));
@@ -386,6 +520,181 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
     res.json(view(findPayment(String(req.params.id))));
   });
 
+  function idempotencyKeyOf(req: express.Request): string {
+    const key = req.get('idempotency-key');
+    if (key === undefined || key.length === 0) {
+      throw new ApiError(400, 'invalid_request_error', 'missing_field', 'the Idempotency-Key header is required', 'Idempotency-Key');
+    }
+    if (!idempotencyKeySchema.safeParse(key).success) {
+      throw new ApiError(400, 'invalid_request_error', 'invalid_field', 'Idempotency-Key is longer than 255 characters', 'Idempotency-Key');
+    }
+    return key;
+  }
+
+  const keyReused = () =>
+    new ApiError(422, 'idempotency_error', 'idempotency_mismatch', 'this Idempotency-Key was used with a different body', 'Idempotency-Key');
+
+  function refundView(refund: StoredRefund): SandboxRefund {
+    return {
+      id: refund.id,
+      payment_id: refund.paymentId,
+      reference: refund.reference,
+      amount_minor: refund.amountMinor,
+      currency: refund.currency,
+      status: refund.status,
+      created_at: refund.createdAt.toISOString(),
+      ...(refund.failureReason !== undefined && { failure_reason: refund.failureReason }),
+    };
+  }
+
+  function payoutView(payout: StoredPayout): SandboxPayout {
+    return {
+      id: payout.id,
+      reference: payout.reference,
+      amount_minor: payout.amountMinor,
+      fee_minor: payout.feeMinor,
+      currency: payout.currency,
+      destination:
+        payout.destination.type === 'card'
+          ? { type: 'card', token: payout.destination.token, last4: payout.destination.last4 }
+          : { type: 'wallet', wallet_id: payout.destination.walletId },
+      status: payout.status,
+      created_at: payout.createdAt.toISOString(),
+      ...(payout.failureReason !== undefined && { failure_reason: payout.failureReason }),
+    };
+  }
+
+  function cardTokenView(card: StoredCardToken): SandboxCardToken {
+    return { token: card.token, last4: card.last4, brand: card.brand };
+  }
+
+  // Refunds of captured payments: never more in total than was captured; `refund_fails` makes them fail.
+  app.post('/api/refunds', (req, res) => {
+    const key = idempotencyKeyOf(req);
+    const body = parseInput(createRefundSchema, req.body);
+    const fingerprint = canonicalJson(body);
+    const known = refundsByKey.get(key);
+    if (known) {
+      if (known.fingerprint !== fingerprint) throw keyReused();
+      res.status(200).json(refundView(refunds.get(known.refundId)!));
+      return;
+    }
+    const payment = payments.get(body.payment_id);
+    if (!payment) throw new ApiError(404, 'invalid_request_error', 'not_found', `no payment ${body.payment_id}`, 'payment_id');
+    if (payment.status !== 'succeeded') {
+      throw new ApiError(400, 'invalid_request_error', 'payment_not_captured', `payment ${payment.id} is ${payment.status}`, 'payment_id');
+    }
+    const refunded = [...refunds.values()]
+      .filter((refund) => refund.paymentId === payment.id && refund.status === 'succeeded')
+      .reduce((sum, refund) => sum + BigInt(refund.amountMinor), 0n);
+    if (refunded + BigInt(body.amount_minor) > BigInt(payment.amountMinor)) {
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'amount_too_large',
+        `payment ${payment.id} captured ${payment.amountMinor} and has ${refunded} refunded already`,
+        'amount_minor',
+      );
+    }
+    const fault = faultsByReference.get(payment.reference) ?? defaultFault;
+    const refund: StoredRefund = {
+      id: newId('sr'),
+      paymentId: payment.id,
+      reference: body.reference,
+      amountMinor: body.amount_minor,
+      currency: payment.currency,
+      status: fault.refund_fails ? 'failed' : 'succeeded',
+      ...(fault.refund_fails && { failureReason: 'refund_declined' }),
+      createdAt: new Date(),
+    };
+    refunds.set(refund.id, refund);
+    refundsByKey.set(key, { fingerprint, refundId: refund.id });
+    log(`refund ${refund.id} (${refund.reference}) of ${payment.id}: ${refund.amountMinor} ${refund.currency} ${refund.status}`);
+    res.status(201).json(refundView(refund));
+  });
+
+  app.get('/api/refunds/:id', (req, res) => {
+    const refund = refunds.get(String(req.params.id));
+    if (!refund) throw new ApiError(404, 'invalid_request_error', 'not_found', `no refund ${String(req.params.id)}`, 'id');
+    res.json(refundView(refund));
+  });
+
+  app.get('/api/card-tokens/:token', (req, res) => {
+    const card = cardTokens.get(String(req.params.token));
+    if (!card) throw new ApiError(404, 'invalid_request_error', 'not_found', 'no such card token', 'token');
+    res.json(cardTokenView(card));
+  });
+
+  // Payouts to a tokenized card (1 % bank fee) or a wallet (no fee), deducted from the amount.
+  app.post('/api/payouts', (req, res) => {
+    const key = idempotencyKeyOf(req);
+    const body = parseInput(createPayoutSchema, req.body);
+    const fingerprint = canonicalJson(body);
+    const known = payoutsByKey.get(key);
+    if (known) {
+      if (known.fingerprint !== fingerprint) throw keyReused();
+      res.status(200).json(payoutView(payouts.get(known.payoutId)!));
+      return;
+    }
+    let destination: StoredPayout['destination'];
+    let failureReason: string | undefined;
+    if (body.destination.type === 'card') {
+      const card = cardTokens.get(body.destination.token);
+      if (!card) throw new ApiError(400, 'invalid_request_error', 'invalid_field', 'destination.token: no such card token', 'destination.token');
+      destination = { type: 'card', token: card.token, last4: card.last4 };
+      if (card.fails) failureReason = 'card_declined';
+    } else {
+      destination = { type: 'wallet', walletId: body.destination.wallet_id };
+      if (failingWallet(body.destination.wallet_id)) failureReason = 'wallet_closed';
+    }
+    const amount = BigInt(body.amount_minor);
+    const payout: StoredPayout = {
+      id: newId('spo'),
+      reference: body.reference,
+      amountMinor: body.amount_minor,
+      feeMinor: failureReason ? '0' : sandboxPayoutFee(amount, destination.type).toString(),
+      currency: body.currency,
+      destination,
+      status: failureReason ? 'failed' : 'paid',
+      ...(failureReason !== undefined && { failureReason }),
+      createdAt: new Date(),
+    };
+    payouts.set(payout.id, payout);
+    payoutsByKey.set(key, { fingerprint, payoutId: payout.id });
+    log(`payout ${payout.id} (${payout.reference}): ${payout.amountMinor} ${payout.currency} ${payout.status}`);
+    res.status(201).json(payoutView(payout));
+  });
+
+  app.get('/api/payouts/:id', (req, res) => {
+    const payout = payouts.get(String(req.params.id));
+    if (!payout) throw new ApiError(404, 'invalid_request_error', 'not_found', `no payout ${String(req.params.id)}`, 'id');
+    res.json(payoutView(payout));
+  });
+
+  // What the provider did in [from, to): captured payments, refunds and payouts, for reconciliation.
+  app.get('/api/report', (req, res) => {
+    const query = parseInput(reportQuerySchema, req.query);
+    const from = Date.parse(query.from);
+    const to = Date.parse(query.to);
+    const within = (date: Date | undefined) => date !== undefined && date.getTime() >= from && date.getTime() < to;
+    const report: SandboxReport = {
+      from: new Date(from).toISOString(),
+      to: new Date(to).toISOString(),
+      payments: [...payments.values()]
+        .filter((payment) => payment.status === 'succeeded' && within(payment.capturedAt))
+        .map((payment) => ({
+          id: payment.id,
+          reference: payment.reference,
+          amount_minor: payment.amountMinor,
+          currency: payment.currency,
+          captured_at: payment.capturedAt!.toISOString(),
+        })),
+      refunds: [...refunds.values()].filter((refund) => within(refund.createdAt)).map(refundView),
+      payouts: [...payouts.values()].filter((payout) => within(payout.createdAt)).map(payoutView),
+    };
+    res.json(report);
+  });
+
   app.post('/api/faults', (req, res) => {
     const { reference, ...fault } = parseInput(faultSchema, req.body ?? {});
     if (reference === undefined) defaultFault = fault;
@@ -430,7 +739,7 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
   app.post('/checkout/:id/decline', settle('declined'));
 
   const onError: ErrorRequestHandler = (err: unknown, req, res, _next) => {
-    const api = req.originalUrl.startsWith('/api');
+    const api = req.originalUrl.startsWith('/api') || req.originalUrl.startsWith('/card-tokens');
     let error: ApiError;
     if (err instanceof ApiError) {
       error = err;

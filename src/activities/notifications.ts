@@ -1,0 +1,272 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Pool } from 'pg';
+import { buyerEmailOf, channelsWanting, findChannel, recordDelivery, type StoredChannel, wasDelivered } from '../db/channels';
+import { type Checkout, findCheckoutById } from '../db/checkouts';
+import { findEvent, type PaymentEvent } from '../db/events';
+import { signDownload } from '../domain/signatures';
+import { createMailer, type Mailer } from '../notifications/email';
+import { buyerReceiptEmail, type EventPayment, type EventView, type ReceiptDelivery, sellerChatMessage, sellerEmail, sellerSms } from '../notifications/messages';
+import { decryptSecret, redactSecrets, SecretUnreadableError } from '../notifications/secrets';
+import { sendSms } from '../notifications/sms';
+import { sendTelegramMessage } from '../notifications/telegram';
+import {
+  type ChannelKind,
+  type ChannelPlan,
+  DeliveryError,
+  type DeliveryOutcome,
+  type NotificationChannel,
+  type NotificationSettings,
+} from '../notifications/types';
+import type { ProviderRegistry } from '../providers/registry';
+
+export interface NotificationActivityDeps {
+  db: Pool;
+  providers: ProviderRegistry;
+  publicUrl: string;
+  /** Absent (activities assembled by hand in tests): no channel gets anything. */
+  settings?: NotificationSettings;
+  /** How long an HTTP channel (Telegram, SMS gateway) may take. */
+  httpTimeoutMs?: number;
+}
+
+/** One delivery request: `resend` sends even if the event reached the channel before. */
+export interface ChannelDeliveryInput {
+  eventId: string;
+  resend?: boolean;
+}
+
+/** How long a receipt's download link works. */
+const receiptLinkSeconds = 7 * 24 * 3600;
+
+/** The owner a channel's secret is bound to (AES-GCM additional data). */
+export const secretOwner = (checkoutId: string, kind: ChannelKind) => `${checkoutId}/${kind}`;
+
+interface EventContext {
+  event: PaymentEvent;
+  checkout: Checkout;
+  view: EventView;
+}
+
+/** What one channel is about to do: whom it addresses, what it must never show, and the send itself. */
+interface PreparedDelivery {
+  target: string;
+  secrets: string[];
+  send(): Promise<{ response: string; error?: string }>;
+}
+
+/**
+ * The notification channels beside the webhook: one activity per channel, each recording every
+ * attempt (`notification_deliveries`). A failure is an `ApplicationFailure` carrying the
+ * {@link DeliveryOutcome}: retryable while the peer may come back, non-retryable when it refused
+ * for good. Secrets are decrypted only here, for the send, and redacted from every message.
+ */
+export function createNotificationActivities({ db, providers, publicUrl, settings, httpTimeoutMs = 10_000 }: NotificationActivityDeps) {
+  const mailer: Mailer | null = settings ? createMailer({ smtpUrl: settings.smtpUrl, mailLogDir: settings.mailLogDir, from: settings.mailFrom }) : null;
+
+  const methodTitle = (code: string | null) => (code ? (providers.forMethod(code)?.methods.find((method) => method.code === code)?.title ?? null) : null);
+
+  async function loadContext(eventId: string): Promise<EventContext> {
+    const event = await findEvent(db, eventId);
+    if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} does not exist`, 'UnknownEvent');
+    const payment = JSON.parse(event.body).data as EventPayment & { checkout_id: string };
+    const checkout = await findCheckoutById(db, payment.checkout_id);
+    if (!checkout) throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId} is gone`, 'UnknownCheckout');
+    const view: EventView = { shop: checkout.name, eventId: event.id, eventType: event.type, payment, methodTitle: methodTitle(payment.method), publicUrl };
+    return { event, checkout, view };
+  }
+
+  const secretOf = (channel: StoredChannel) => {
+    if (!settings) throw new DeliveryError('notifications are not configured on this worker', 'definite');
+    if (!channel.secret) return null;
+    try {
+      return decryptSecret(settings.key, channel.secret, secretOwner(channel.checkoutId, channel.kind));
+    } catch (error) {
+      if (error instanceof SecretUnreadableError) throw new DeliveryError(`the ${channel.kind} channel's secret cannot be read (${error.message}): set it again`, 'definite');
+      throw error;
+    }
+  };
+
+  const noMailer = () => new DeliveryError('e-mail is not set up on this Kassa: the operator sets SMTP_URL', 'definite');
+
+  async function deliver(
+    channel: NotificationChannel,
+    input: ChannelDeliveryInput,
+    prepare: (context: EventContext) => Promise<PreparedDelivery | null>,
+  ): Promise<DeliveryOutcome> {
+    if (!input.resend && (await wasDelivered(db, input.eventId, channel))) {
+      return { channel, attempt: 0, delivered: true, response: 'delivered before', error: null, latencyMs: 0 };
+    }
+    const context = await loadContext(input.eventId);
+    const started = performance.now();
+    const attemptedAt = new Date();
+    let prepared: PreparedDelivery | null = null;
+    let response: string | null = null;
+    let error: string | null = null;
+    let failure: DeliveryError | null = null;
+    try {
+      prepared = await prepare(context);
+      if (!prepared) return { channel, attempt: 0, delivered: false, response: null, error: `no ${channel} channel wants ${context.event.type} now`, latencyMs: 0 };
+      const sent = await prepared.send();
+      response = sent.response;
+      error = sent.error ?? null;
+    } catch (thrown) {
+      failure = thrown instanceof DeliveryError ? thrown : new DeliveryError((thrown as Error).message, 'transient');
+      error = failure.message;
+    }
+    const secrets = prepared?.secrets ?? [];
+    const outcome: DeliveryOutcome = {
+      channel,
+      attempt: 0,
+      delivered: failure === null,
+      response: response && redactSecrets(response, secrets),
+      error: error && redactSecrets(error, secrets),
+      latencyMs: Math.round(performance.now() - started),
+    };
+    outcome.attempt = await recordDelivery(db, {
+      eventId: context.event.id,
+      checkoutId: context.checkout.id,
+      channel,
+      target: prepared?.target ?? channel,
+      attemptedAt,
+      latencyMs: outcome.latencyMs,
+      delivered: outcome.delivered,
+      response: outcome.response,
+      error: outcome.error,
+      resend: input.resend ?? false,
+    });
+    if (failure) {
+      throw ApplicationFailure.create({
+        message: `${channel} ${context.event.id} attempt ${outcome.attempt}: ${outcome.error}`,
+        type: failure.kind === 'definite' ? 'NotificationRefused' : 'NotificationNotDelivered',
+        nonRetryable: failure.kind === 'definite',
+        details: [outcome],
+        nextRetryDelay: failure.retryAfterSeconds ? `${failure.retryAfterSeconds} seconds` : undefined,
+      });
+    }
+    return outcome;
+  }
+
+  const channelFor = async <K extends ChannelKind>(context: EventContext, kind: K) => {
+    const channel = await findChannel(db, context.checkout.id, kind);
+    return channel?.kind === kind ? (channel as Extract<StoredChannel, { kind: K }>) : null;
+  };
+
+  return {
+    /** Which channels besides the webhook an event goes to (a local activity: one quick read). */
+    async channelsForEvent(input: { eventId: string }): Promise<ChannelPlan> {
+      const event = await findEvent(db, input.eventId);
+      if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, 'UnknownEvent');
+      if (!settings) return { eventType: event.type, channels: [], retrySeconds: null };
+      const checkoutId = (JSON.parse(event.body).data as { checkout_id: string }).checkout_id;
+      const channels: NotificationChannel[] = await channelsWanting(db, checkoutId, event.type);
+      if (event.type === 'payment.paid' && mailer && (await buyerEmailOf(db, event.paymentId))) channels.push('buyer_receipt');
+      return { eventType: event.type, channels, retrySeconds: settings.retrySeconds };
+    },
+
+    /** The seller's e-mail (text and HTML) to the channel's addresses. */
+    async sendEmailNotification(input: ChannelDeliveryInput): Promise<DeliveryOutcome> {
+      return deliver('email', input, async (context) => {
+        const channel = await channelFor(context, 'email');
+        if (!channel || (!input.resend && !channel.enabled)) return null;
+        const to = channel.settings.to;
+        return {
+          target: to.join(', '),
+          secrets: [],
+          async send() {
+            if (!mailer) throw noMailer();
+            const receipt = await mailer.send({ to, ...sellerEmail(context.view) });
+            const refused = receipt.rejected.map((entry) => `${entry.address} (${entry.response})`).join(', ');
+            return { response: receipt.response, error: refused ? `refused: ${refused}` : undefined };
+          },
+        };
+      });
+    },
+
+    /** The seller's Telegram message through the channel's bot. */
+    async sendTelegramNotification(input: ChannelDeliveryInput): Promise<DeliveryOutcome> {
+      return deliver('telegram', input, async (context) => {
+        const channel = await channelFor(context, 'telegram');
+        if (!channel || (!input.resend && !channel.enabled)) return null;
+        const botToken = secretOf(channel);
+        return {
+          target: `chat ${channel.settings.chatId}`,
+          secrets: [botToken ?? ''],
+          async send() {
+            if (!botToken) throw new DeliveryError('the telegram channel has no bot token: set bot_token', 'definite');
+            return sendTelegramMessage(
+              { apiUrl: settings!.telegramApiUrl, botToken, chatId: channel.settings.chatId, text: sellerChatMessage(context.view) },
+              { timeoutMs: httpTimeoutMs },
+            );
+          },
+        };
+      });
+    },
+
+    /** The seller's SMS through the channel's HTTP gateway. */
+    async sendSmsNotification(input: ChannelDeliveryInput): Promise<DeliveryOutcome> {
+      return deliver('sms', input, async (context) => {
+        const channel = await channelFor(context, 'sms');
+        if (!channel || (!input.resend && !channel.enabled)) return null;
+        const credential = secretOf(channel);
+        const { payment } = context.view;
+        const values = {
+          to: channel.settings.to,
+          text: sellerSms(context.view),
+          shop: context.view.shop,
+          order_id: payment.order_id,
+          amount: payment.amount,
+          currency: payment.currency,
+          status: payment.status,
+          method: payment.method ?? '',
+          payment_id: payment.id,
+          event_id: context.event.id,
+          event_type: context.event.type,
+          link: payment.checkout_url,
+        };
+        let gateway = 'the SMS gateway';
+        try {
+          gateway = new URL(channel.settings.url.replace(/\{[a-z_]+\}/g, 'x')).host;
+        } catch {
+          // shown as is
+        }
+        return {
+          target: `${channel.settings.to} via ${gateway}`,
+          secrets: [credential ?? ''],
+          send: () => sendSms(channel.settings, credential, values, { allowPrivate: settings!.allowPrivateUrls, timeoutMs: httpTimeoutMs }),
+        };
+      });
+    },
+
+    /** The buyer's receipt for a paid payment that carries the buyer's e-mail: what was bought and the delivery. */
+    async sendBuyerReceipt(input: ChannelDeliveryInput): Promise<DeliveryOutcome> {
+      return deliver('buyer_receipt', input, async (context) => {
+        const buyerEmail = context.event.type === 'payment.paid' ? await buyerEmailOf(db, context.event.paymentId) : null;
+        if (!buyerEmail) return null;
+        const { payment } = context.view;
+        let delivery: ReceiptDelivery = null;
+        if (payment.delivery?.type === 'digital') {
+          const expires = Math.floor(Date.now() / 1000) + receiptLinkSeconds;
+          const token = signDownload(context.checkout.webhookSecret, payment.id, expires);
+          delivery = {
+            type: 'digital',
+            downloadUrl: `${publicUrl}/pay/${payment.id}/download?expires=${expires}&token=${token}`,
+            validUntil: new Date(expires * 1000).toISOString(),
+          };
+        } else if (payment.delivery?.type === 'physical') {
+          const from = Date.parse(payment.paid_at ?? context.event.createdAt.toISOString());
+          const expectedBy = new Date(from + payment.delivery.eta_days * 86_400_000).toISOString().slice(0, 10);
+          delivery = { type: 'physical', method: payment.delivery.method, expectedBy };
+        }
+        return {
+          target: buyerEmail,
+          secrets: [],
+          async send() {
+            if (!mailer) throw noMailer();
+            const receipt = await mailer.send({ to: [buyerEmail], ...buyerReceiptEmail(context.view, delivery) });
+            return { response: receipt.response };
+          },
+        };
+      });
+    },
+  };
+}

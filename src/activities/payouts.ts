@@ -1,0 +1,116 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Pool } from 'pg';
+import { findEvent } from '../db/events';
+import { post } from '../db/ledger';
+import { completePayout, findPayoutById, insertPayoutEvent, type Payout } from '../db/payouts';
+import { type PayoutMoney, payoutReleased, payoutSettled } from '../domain/ledger';
+import { payoutResource } from '../domain/money-resources';
+import type { ProviderRegistry } from '../providers/registry';
+import { ProviderError } from '../providers/types';
+
+export interface PayoutActivityDeps {
+  db: Pool;
+  providers: ProviderRegistry;
+}
+
+/** What the provider said about a payout. */
+export type PayoutOutcome =
+  | { state: 'paid'; providerPayoutId: string; feeMinor: string }
+  | { state: 'failed'; providerPayoutId: string | null; failureReason: string };
+
+const payoutMoney = (payout: Payout): PayoutMoney => ({
+  payoutId: payout.id,
+  merchantId: payout.merchantId,
+  testMode: payout.testMode,
+  currency: payout.currency,
+  provider: payout.provider,
+  amountMinor: payout.amountMinor,
+});
+
+const destinationLabel = (payout: Payout) =>
+  payout.destination.type === 'card' ? `card •••• ${payout.destination.last4}` : `wallet ${payout.destination.walletId}`;
+
+/** Activities of `payoutWorkflow`. */
+export function createPayoutActivities({ db, providers }: PayoutActivityDeps) {
+  return {
+    /**
+     * Asks the provider to pay out, under the payout's id as idempotency key (the same across
+     * retries and resets, so never twice). A refusal is an outcome; an unknown outcome throws and
+     * is retried under the same key, never released while the money may have left.
+     */
+    async payOutAtProvider(input: { payoutId: string }): Promise<PayoutOutcome> {
+      const payout = await findPayoutById(db, input.payoutId);
+      if (!payout) throw ApplicationFailure.nonRetryable(`payout ${input.payoutId} does not exist`, 'UnknownPayout');
+      const provider = providers.byName(payout.provider);
+      if (!provider?.createPayout) return { state: 'failed', providerPayoutId: null, failureReason: `provider ${payout.provider} cannot pay out` };
+      try {
+        const answer = await provider.createPayout({
+          idempotencyKey: payout.id,
+          payoutId: payout.id,
+          amountMinor: payout.amountMinor.toString(),
+          currency: payout.currency,
+          destination: payout.destination.type === 'card' ? { type: 'card', token: payout.destination.token } : payout.destination,
+        });
+        if (answer.state === 'failed') {
+          return { state: 'failed', providerPayoutId: answer.providerPayoutId, failureReason: answer.failureReason ?? 'refused by the provider' };
+        }
+        const fee = BigInt(answer.feeMinor);
+        if (answer.amountMinor !== payout.amountMinor.toString() || answer.currency !== payout.currency || fee > payout.amountMinor) {
+          throw ApplicationFailure.nonRetryable(
+            `provider paid out ${answer.amountMinor} ${answer.currency} (fee ${answer.feeMinor}) for ${payout.amountMinor} ${payout.currency}`,
+            'PayoutAmountMismatch',
+          );
+        }
+        return { state: 'paid', providerPayoutId: answer.providerPayoutId, feeMinor: answer.feeMinor };
+      } catch (error) {
+        if (error instanceof ProviderError && error.kind === 'definite') return { state: 'failed', providerPayoutId: null, failureReason: error.code };
+        throw error;
+      }
+    },
+
+    /**
+     * Applies the outcome in one database transaction: the payout's status and fee, the ledger
+     * (paid: the reserve leaves through clearing, the bank's fee apart; failed: the reserve goes
+     * back to available), and `payout.paid` / `payout.failed` for the checkout that gets payout
+     * webhooks (its id fixed by the workflow). Once only.
+     */
+    async recordPayoutOutcome(input: { payoutId: string; outcome: PayoutOutcome; eventId: string }): Promise<{ eventId: string | null }> {
+      const client = await db.connect();
+      try {
+        await client.query('begin');
+        const { outcome } = input;
+        const payout = await completePayout(
+          client,
+          input.payoutId,
+          outcome.state === 'paid'
+            ? { status: 'paid', providerPayoutId: outcome.providerPayoutId, feeMinor: BigInt(outcome.feeMinor) }
+            : { status: 'failed', providerPayoutId: outcome.providerPayoutId, failureReason: outcome.failureReason },
+        );
+        if (!payout) {
+          await client.query('commit');
+          return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
+        }
+        const posting =
+          payout.status === 'paid'
+            ? payoutSettled({ ...payoutMoney(payout), feeMinor: payout.feeMinor!, destination: destinationLabel(payout) })
+            : payoutReleased(payoutMoney(payout));
+        if (posting) await post(client, posting);
+        let eventId: string | null = null;
+        if (payout.checkoutId) {
+          const type = payout.status === 'paid' ? 'payout.paid' : 'payout.failed';
+          const createdAt = new Date();
+          const body = JSON.stringify({ id: input.eventId, type, created_at: createdAt.toISOString(), data: payoutResource(payout) });
+          await insertPayoutEvent(client, { id: input.eventId, payoutId: payout.id, checkoutId: payout.checkoutId, type, body, createdAt });
+          eventId = input.eventId;
+        }
+        await client.query('commit');
+        return { eventId };
+      } catch (error) {
+        await client.query('rollback').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+  };
+}

@@ -1,0 +1,196 @@
+import type { Pool } from 'pg';
+import type { ChannelKind, ChannelSettings, EmailSettings, NotificationChannel, SmsSettings, TelegramSettings } from '../notifications/types';
+
+/** A checkout's notification channel as stored; `secret` is the ciphertext, never the secret. */
+export type StoredChannel = ChannelSettings & {
+  checkoutId: string;
+  enabled: boolean;
+  events: string[];
+  secret: string | null;
+  secretHint: string | null;
+  createdAt: Date;
+  updatedAt: Date;
+};
+
+/** One attempt to deliver an event on a channel other than the webhook. */
+export interface DeliveryAttempt {
+  eventId: string;
+  checkoutId: string;
+  channel: NotificationChannel;
+  target: string;
+  attemptedAt: Date;
+  latencyMs: number;
+  delivered: boolean;
+  response: string | null;
+  error: string | null;
+  resend: boolean;
+}
+
+export type RecordedAttempt = DeliveryAttempt & { attempt: number };
+
+interface ChannelRow {
+  checkout_id: string;
+  kind: ChannelKind;
+  enabled: boolean;
+  events: string[];
+  settings: Record<string, unknown>;
+  secret: string | null;
+  secret_hint: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+interface DeliveryRow {
+  event_id: string;
+  checkout_id: string;
+  channel: NotificationChannel;
+  attempt: number;
+  target: string;
+  attempted_at: Date;
+  latency_ms: number;
+  delivered: boolean;
+  response: string | null;
+  error: string | null;
+  resend: boolean;
+}
+
+const mapRow = (row: ChannelRow): StoredChannel => {
+  const common = {
+    checkoutId: row.checkout_id,
+    enabled: row.enabled,
+    events: row.events,
+    secret: row.secret,
+    secretHint: row.secret_hint,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+  switch (row.kind) {
+    case 'email':
+      return { ...common, kind: 'email', settings: row.settings as unknown as EmailSettings };
+    case 'telegram':
+      return { ...common, kind: 'telegram', settings: row.settings as unknown as TelegramSettings };
+    case 'sms':
+      return { ...common, kind: 'sms', settings: row.settings as unknown as SmsSettings };
+  }
+};
+
+const mapDelivery = (row: DeliveryRow): RecordedAttempt => ({
+  eventId: row.event_id,
+  checkoutId: row.checkout_id,
+  channel: row.channel,
+  attempt: row.attempt,
+  target: row.target,
+  attemptedAt: row.attempted_at,
+  latencyMs: row.latency_ms,
+  delivered: row.delivered,
+  response: row.response,
+  error: row.error,
+  resend: row.resend,
+});
+
+export async function listChannels(db: Pool, checkoutId: string): Promise<StoredChannel[]> {
+  const { rows } = await db.query<ChannelRow>(
+    `select * from notification_channels where checkout_id = $1
+     order by array_position(array['email', 'telegram', 'sms'], kind)`,
+    [checkoutId],
+  );
+  return rows.map(mapRow);
+}
+
+export async function findChannel(db: Pool, checkoutId: string, kind: ChannelKind): Promise<StoredChannel | null> {
+  const { rows } = await db.query<ChannelRow>('select * from notification_channels where checkout_id = $1 and kind = $2', [checkoutId, kind]);
+  return rows[0] ? mapRow(rows[0]) : null;
+}
+
+/** Creates or replaces a checkout's channel of one kind. */
+export async function upsertChannel(
+  db: Pool,
+  channel: ChannelSettings & { checkoutId: string; enabled: boolean; events: string[]; secret: string | null; secretHint: string | null },
+): Promise<StoredChannel> {
+  const { rows } = await db.query<ChannelRow>(
+    `insert into notification_channels (checkout_id, kind, enabled, events, settings, secret, secret_hint)
+     values ($1, $2, $3, $4, $5, $6, $7)
+     on conflict (checkout_id, kind) do update set enabled = excluded.enabled, events = excluded.events,
+       settings = excluded.settings, secret = excluded.secret, secret_hint = excluded.secret_hint, updated_at = now()
+     returning *`,
+    [channel.checkoutId, channel.kind, channel.enabled, channel.events, JSON.stringify(channel.settings), channel.secret, channel.secretHint],
+  );
+  return mapRow(rows[0]!);
+}
+
+export async function deleteChannel(db: Pool, checkoutId: string, kind: ChannelKind): Promise<boolean> {
+  const { rowCount } = await db.query('delete from notification_channels where checkout_id = $1 and kind = $2', [checkoutId, kind]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** The enabled channels of a checkout that want events of `eventType`. */
+export async function channelsWanting(db: Pool, checkoutId: string, eventType: string): Promise<ChannelKind[]> {
+  const { rows } = await db.query<{ kind: ChannelKind }>(
+    `select kind from notification_channels where checkout_id = $1 and enabled and $2 = any(events)
+     order by array_position(array['email', 'telegram', 'sms'], kind)`,
+    [checkoutId, eventType],
+  );
+  return rows.map((row) => row.kind);
+}
+
+/** Records an attempt as the next of its event and channel; answers its number. */
+export async function recordDelivery(db: Pool, attempt: DeliveryAttempt): Promise<number> {
+  for (let tries = 0; ; tries += 1) {
+    try {
+      const { rows } = await db.query<{ attempt: number }>(
+        `insert into notification_deliveries (event_id, checkout_id, channel, attempt, target, attempted_at, latency_ms, delivered, response, error, resend)
+         select $1, $2, $3, coalesce(max(attempt), 0) + 1, $4, $5, $6, $7, $8, $9, $10
+           from notification_deliveries where event_id = $1 and channel = $3
+         returning attempt`,
+        [
+          attempt.eventId,
+          attempt.checkoutId,
+          attempt.channel,
+          attempt.target,
+          attempt.attemptedAt,
+          attempt.latencyMs,
+          attempt.delivered,
+          attempt.response,
+          attempt.error,
+          attempt.resend,
+        ],
+      );
+      return rows[0]!.attempt;
+    } catch (error) {
+      // Two attempts of one event and channel recorded at once (a resend during a retry): number the later one next.
+      if ((error as { code?: string }).code !== '23505' || tries >= 3) throw error;
+    }
+  }
+}
+
+/** Whether an event already reached the channel (a retry after a lost completion sends nothing again). */
+export async function wasDelivered(db: Pool, eventId: string, channel: NotificationChannel): Promise<boolean> {
+  const { rows } = await db.query('select 1 from notification_deliveries where event_id = $1 and channel = $2 and delivered limit 1', [eventId, channel]);
+  return rows.length > 0;
+}
+
+/** Every channel attempt for a payment's events, oldest first. */
+export async function listPaymentDeliveries(db: Pool, paymentId: string): Promise<RecordedAttempt[]> {
+  const { rows } = await db.query<DeliveryRow>(
+    `select d.* from notification_deliveries d join payment_events e on e.id = d.event_id
+     where e.payment_id = $1 order by d.attempted_at, d.id`,
+    [paymentId],
+  );
+  return rows.map(mapDelivery);
+}
+
+/** The last attempt on each of a checkout's channels. */
+export async function lastAttempts(db: Pool, checkoutId: string): Promise<Map<NotificationChannel, RecordedAttempt>> {
+  const { rows } = await db.query<DeliveryRow>(
+    `select distinct on (channel) * from notification_deliveries where checkout_id = $1
+     order by channel, attempted_at desc, id desc`,
+    [checkoutId],
+  );
+  return new Map(rows.map((row) => [row.channel, mapDelivery(row)]));
+}
+
+/** The buyer's e-mail a payment carries, for the receipt. */
+export async function buyerEmailOf(db: Pool, paymentId: string): Promise<string | null> {
+  const { rows } = await db.query<{ buyer_email: string | null }>('select buyer_email from payments where id = $1', [paymentId]);
+  return rows[0]?.buyer_email ?? null;
+}

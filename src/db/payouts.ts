@@ -1,0 +1,182 @@
+import type { Pool, PoolClient } from 'pg';
+
+type Queryable = Pool | PoolClient;
+
+export type PayoutStatus = 'pending' | 'paid' | 'failed';
+
+/** Where a payout goes. A card is only the provider's token and its last four digits. */
+export type PayoutDestination = { type: 'card'; token: string; last4: string } | { type: 'wallet'; walletId: string };
+
+export interface Payout {
+  id: string;
+  merchantId: string;
+  testMode: boolean;
+  checkoutId: string | null;
+  amountMinor: bigint;
+  currency: string;
+  feeMinor: bigint | null;
+  destination: PayoutDestination;
+  status: PayoutStatus;
+  provider: string;
+  providerPayoutId: string | null;
+  failureReason: string | null;
+  createdAt: Date;
+  completedAt: Date | null;
+}
+
+interface PayoutRow {
+  id: string;
+  merchant_id: string;
+  test_mode: boolean;
+  checkout_id: string | null;
+  amount_minor: string;
+  currency: string;
+  fee_minor: string | null;
+  destination_type: 'card' | 'wallet';
+  destination_token: string | null;
+  destination_last4: string | null;
+  destination_wallet: string | null;
+  status: PayoutStatus;
+  provider: string;
+  provider_payout_id: string | null;
+  failure_reason: string | null;
+  created_at: Date;
+  completed_at: Date | null;
+}
+
+const mapRow = (row: PayoutRow): Payout => ({
+  id: row.id,
+  merchantId: row.merchant_id,
+  testMode: row.test_mode,
+  checkoutId: row.checkout_id,
+  amountMinor: BigInt(row.amount_minor),
+  currency: row.currency,
+  feeMinor: row.fee_minor === null ? null : BigInt(row.fee_minor),
+  destination:
+    row.destination_type === 'card'
+      ? { type: 'card', token: row.destination_token!, last4: row.destination_last4! }
+      : { type: 'wallet', walletId: row.destination_wallet! },
+  status: row.status,
+  provider: row.provider,
+  providerPayoutId: row.provider_payout_id,
+  failureReason: row.failure_reason,
+  createdAt: row.created_at,
+  completedAt: row.completed_at,
+});
+
+export type NewPayout = Pick<Payout, 'id' | 'merchantId' | 'testMode' | 'checkoutId' | 'amountMinor' | 'currency' | 'destination' | 'provider'>;
+
+export async function insertPayout(client: PoolClient, payout: NewPayout): Promise<Payout> {
+  const card = payout.destination.type === 'card' ? payout.destination : null;
+  const wallet = payout.destination.type === 'wallet' ? payout.destination : null;
+  const { rows } = await client.query<PayoutRow>(
+    `insert into payouts (id, merchant_id, test_mode, checkout_id, amount_minor, currency, destination_type, destination_token,
+       destination_last4, destination_wallet, status, provider)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11) returning *`,
+    [
+      payout.id,
+      payout.merchantId,
+      payout.testMode,
+      payout.checkoutId,
+      payout.amountMinor.toString(),
+      payout.currency,
+      payout.destination.type,
+      card?.token ?? null,
+      card?.last4 ?? null,
+      wallet?.walletId ?? null,
+      payout.provider,
+    ],
+  );
+  return mapRow(rows[0]!);
+}
+
+export async function findPayoutById(db: Queryable, id: string): Promise<Payout | null> {
+  const { rows } = await db.query<PayoutRow>('select * from payouts where id = $1', [id]);
+  return rows[0] ? mapRow(rows[0]) : null;
+}
+
+export async function findPayout(db: Queryable, owner: { merchantId: string; testMode: boolean }, id: string): Promise<Payout | null> {
+  const { rows } = await db.query<PayoutRow>('select * from payouts where id = $1 and merchant_id = $2 and test_mode = $3', [
+    id,
+    owner.merchantId,
+    owner.testMode,
+  ]);
+  return rows[0] ? mapRow(rows[0]) : null;
+}
+
+/** A merchant's payouts in one mode, newest first. */
+export async function listPayouts(db: Queryable, owner: { merchantId: string; testMode: boolean }, limit: number): Promise<Payout[]> {
+  const { rows } = await db.query<PayoutRow>(
+    'select * from payouts where merchant_id = $1 and test_mode = $2 order by created_at desc, id desc limit $3',
+    [owner.merchantId, owner.testMode, limit],
+  );
+  return rows.map(mapRow);
+}
+
+/** Moves a pending payout to its outcome once; `null` when it was no longer pending. */
+export async function completePayout(
+  client: PoolClient,
+  id: string,
+  outcome: { status: 'paid'; providerPayoutId: string; feeMinor: bigint } | { status: 'failed'; providerPayoutId: string | null; failureReason: string },
+): Promise<Payout | null> {
+  const { rows } = await client.query<PayoutRow>(
+    `update payouts set status = $2, provider_payout_id = $3, fee_minor = $4, failure_reason = $5, completed_at = now(), updated_at = now()
+     where id = $1 and status = 'pending' returning *`,
+    [
+      id,
+      outcome.status,
+      outcome.providerPayoutId,
+      outcome.status === 'paid' ? outcome.feeMinor.toString() : null,
+      outcome.status === 'failed' ? outcome.failureReason : null,
+    ],
+  );
+  return rows[0] ? mapRow(rows[0]) : null;
+}
+
+export async function markPayoutWorkflowStarted(db: Queryable, id: string): Promise<void> {
+  await db.query('update payouts set workflow_started = true where id = $1', [id]);
+}
+
+export async function listUnstartedPayouts(db: Queryable, olderThanSeconds: number, limit = 100): Promise<Payout[]> {
+  const { rows } = await db.query<PayoutRow>(
+    `select * from payouts where not workflow_started and created_at < now() - make_interval(secs => $1) order by created_at limit $2`,
+    [olderThanSeconds, limit],
+  );
+  return rows.map(mapRow);
+}
+
+/** Payouts paid with `completed_at` in [from, to). */
+export async function listPaidPayouts(db: Queryable, from: Date, to: Date): Promise<Payout[]> {
+  const { rows } = await db.query<PayoutRow>(
+    `select * from payouts where status = 'paid' and completed_at >= $1 and completed_at < $2 order by completed_at`,
+    [from, to],
+  );
+  return rows.map(mapRow);
+}
+
+export async function findPayoutsByIds(db: Queryable, ids: string[]): Promise<Payout[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query<PayoutRow>('select * from payouts where id = any($1)', [ids]);
+  return rows.map(mapRow);
+}
+
+/** Stores a payout event with its exact body, once (a retried insert of the same id keeps the first). */
+export async function insertPayoutEvent(
+  client: PoolClient,
+  event: { id: string; payoutId: string; checkoutId: string; type: string; body: string; createdAt: Date },
+): Promise<void> {
+  await client.query(
+    `insert into payment_events (id, payout_id, checkout_id, type, body, created_at) values ($1, $2, $3, $4, $5, $6)
+     on conflict (id) do nothing`,
+    [event.id, event.payoutId, event.checkoutId, event.type, event.body, event.createdAt],
+  );
+}
+
+/** A payout's events, oldest first, with whether each was delivered. */
+export async function listPayoutEvents(db: Queryable, payoutId: string) {
+  const { rows } = await db.query<{ id: string; type: string; created_at: Date; delivered_at: Date | null }>(
+    'select id, type, created_at, delivered_at from payment_events where payout_id = $1 order by created_at, id',
+    [payoutId],
+  );
+  return rows.map((row) => ({ id: row.id, type: row.type, createdAt: row.created_at, deliveredAt: row.delivered_at }));
+}

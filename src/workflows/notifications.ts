@@ -1,0 +1,103 @@
+import {
+  ActivityFailure,
+  type ActivityOptions,
+  ApplicationFailure,
+  isCancellation,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
+import type { createActivities } from '../activities';
+import type { DeliveryOutcome, NotificationChannel } from '../notifications/types';
+import type { ResendNotificationInput } from './notifications-shared';
+
+type Activities = ReturnType<typeof createActivities>;
+
+/**
+ * Each channel's own retry policy: quick first retries, then backing off to the longest interval
+ * until schedule-to-close. A channel down for hours is thus tried at least every `maximumInterval`
+ * and delivered within that long after it is back, as long as it returns within schedule-to-close.
+ */
+const channelProfiles: Record<NotificationChannel, ActivityOptions> = {
+  /** The seller's e-mail: first retry after 30 s, then doubling to hourly, for 3 days. */
+  email: {
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: '3 days',
+    retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
+  },
+  /** Telegram: first retry after 10 s, then doubling to every 30 min, for 3 days. */
+  telegram: {
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '3 days',
+    retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
+  },
+  /** SMS: first retry after 30 s, then doubling to hourly, for 1 day: a text about a sale days old is noise, and each costs money. */
+  sms: {
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '1 day',
+    retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
+  },
+  /** The buyer's receipt: as the seller's e-mail. */
+  buyer_receipt: {
+    startToCloseTimeout: '1 minute',
+    scheduleToCloseTimeout: '3 days',
+    retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
+  },
+};
+
+const activityFor = {
+  email: 'sendEmailNotification',
+  telegram: 'sendTelegramNotification',
+  sms: 'sendSmsNotification',
+  buyer_receipt: 'sendBuyerReceipt',
+} as const satisfies Record<NotificationChannel, keyof Activities>;
+
+const channelLookup = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
+});
+
+/** A channel's profile; `retrySeconds` (config `NOTIFICATION_RETRY_SECONDS`) replaces its intervals, not its schedule-to-close. */
+function channelOptions(channel: NotificationChannel, retrySeconds: [number, number] | null): ActivityOptions {
+  const profile = channelProfiles[channel];
+  if (!retrySeconds) return profile;
+  return { ...profile, retry: { ...profile.retry, initialInterval: retrySeconds[0] * 1000, maximumInterval: retrySeconds[1] * 1000 } };
+}
+
+/**
+ * Sends one event to every channel besides the webhook that wants it, all at once, each on its
+ * own retry policy: one channel's failure or delay never touches another. Rejects only when the
+ * workflow is canceled; a channel that gives up after its schedule-to-close stays visible in the
+ * delivery log.
+ */
+export async function notifyChannels(eventId: string): Promise<void> {
+  const plan = await channelLookup.channelsForEvent({ eventId });
+  const results = await Promise.allSettled(
+    plan.channels.map((channel) =>
+      proxyActivities<Activities>(channelOptions(channel, plan.retrySeconds))[activityFor[channel]].executeWithOptions(
+        { summary: `${plan.eventType} ${eventId} by ${channel.replace('_', ' ')}` },
+        [{ eventId }],
+      ),
+    ),
+  );
+  const canceled = results.find((result): result is PromiseRejectedResult => result.status === 'rejected' && isCancellation(result.reason));
+  if (canceled) throw canceled.reason;
+}
+
+/** One attempt, now, whatever happened before; the payment's own retries go on regardless. */
+const resendOnce = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
+
+/** A merchant's re-send of one stored event to one channel (`POST /v1/payments/:id/events/:event_id/resend`). */
+export async function resendNotificationWorkflow(input: ResendNotificationInput): Promise<DeliveryOutcome> {
+  try {
+    return await resendOnce[activityFor[input.channel]].executeWithOptions(
+      { summary: `re-send ${input.eventType} ${input.eventId} by ${input.channel.replace('_', ' ')} (merchant)` },
+      [{ eventId: input.eventId, resend: true }],
+    );
+  } catch (error) {
+    const cause = error instanceof ActivityFailure ? error.cause : undefined;
+    if (cause instanceof ApplicationFailure && (cause.type === 'NotificationNotDelivered' || cause.type === 'NotificationRefused')) {
+      return cause.details?.[0] as DeliveryOutcome;
+    }
+    throw error;
+  }
+}
