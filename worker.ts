@@ -30,6 +30,7 @@ import { stopWhenParentExits } from './src/parent-watch';
 import { randomToken } from './src/domain/ids';
 import { providersFromConfig, type ProviderRegistry } from './src/providers/registry';
 import type { ServiceDeps } from './src/services/deps';
+import { startMoneyJobs } from './src/services/money-jobs';
 import { startUnstartedWorkflows } from './src/services/payments';
 import { ensureSearchAttributes } from './src/services/temporal-setup';
 import { taskQueue } from './src/workflows/shared';
@@ -178,6 +179,7 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
         startUnstartedWorkflows(deps).catch((error) => logger.error({ err: error }, `restarting unstarted payments: ${error.message}`));
       }, 30_000);
       closers.push(async () => clearInterval(sweep));
+      closers.push(await startMoneyJobs(deps, (message, error) => logger.error({ err: error }, message)));
     }
     return running;
   } catch (error) {

@@ -11,6 +11,8 @@ import net from 'node:net';
 import path from 'node:path';
 import { loadConfig } from '../src/config';
 import { createDemoShop } from '../src/demo-shop/app';
+import { describeSmtpUrl } from '../src/notifications/email';
+import { emailAvailable, mailLogDir } from '../src/notifications/settings';
 import { stopWhenParentExits } from '../src/parent-watch';
 import { searchAttributeDefinitions } from '../src/workflows/shared';
 
@@ -135,6 +137,12 @@ async function main() {
     demo = { testKey: merchant.api_keys.test, checkoutId: checkout.id, webhookSecret: checkout.webhook_secret };
     fs.writeFileSync(demoFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
   }
+  // The seller hears of each paid order by e-mail too (also for demo data from an earlier start).
+  let mail = 'off: set SMTP_URL';
+  if (emailAvailable(config)) {
+    await request('PUT', `${config.publicUrl}/v1/checkouts/${demo.checkoutId}/channels/email`, demo.testKey, { to: ['demo@shop.example'], events: ['payment.paid'] });
+    mail = config.notifications.smtpUrl ? `sent through ${describeSmtpUrl(config.notifications.smtpUrl)}` : `${mailLogDir({ dataDir })}   (mail.log + one .eml per message)`;
+  }
   const shop = http.createServer(createDemoShop({ kassaUrl: config.publicUrl, apiKey: demo.testKey, checkoutId: demo.checkoutId,
     webhookSecret: demo.webhookSecret, ordersFile: path.join(dataDir, 'demo-orders.json') }));
   await new Promise<void>((resolve) => shop.listen(shopPort, '127.0.0.1', resolve));
@@ -151,6 +159,7 @@ Kassa is running.
   demo shop        ${shopUrl}   (orders: ${shopUrl}/orders)
   Temporal UI      ${startTemporal ? `http://127.0.0.1:${uiPort}` : `(your cluster at ${env.TEMPORAL_ADDRESS})`}
   sandbox provider http://127.0.0.1:${sandboxPort}
+  seller e-mail    ${mail}
   data and logs    ${dataDir}
 Press Ctrl-C to stop.`);
 }

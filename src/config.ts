@@ -53,13 +53,13 @@ const envSchema = z
       .regex(/^\d+,\d+$/, 'two whole seconds "first,longest" such as "1,2"')
       .optional(),
   })
-  .refine((env) => env.KASSA_ENV !== 'production' || env.NOTIFICATIONS_KEY !== undefined, {
-    message: 'is required in production (32 bytes, e.g. openssl rand -base64 32): it encrypts notification channel secrets',
-    path: ['NOTIFICATIONS_KEY'],
-  })
   .refine((env) => env.KASSA_ENV !== 'production' || env.MIN_EXPIRES_IN_SECONDS >= 60, {
     message: 'must be at least 60 in production',
     path: ['MIN_EXPIRES_IN_SECONDS'],
+  })
+  .refine((env) => env.KASSA_ENV !== 'production' || env.NOTIFICATIONS_KEY !== undefined, {
+    message: 'is required in production (32 bytes, e.g. openssl rand -base64 32): it encrypts notification channel secrets',
+    path: ['NOTIFICATIONS_KEY'],
   })
   .transform((env) => ({
     env: env.KASSA_ENV,

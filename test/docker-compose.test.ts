@@ -29,6 +29,7 @@ const testSecrets: Record<string, string> = {
   ADMIN_TOKEN: 'admin-secret',
   SANDBOX_API_KEY: 'sandbox-key',
   SANDBOX_WEBHOOK_SECRET: 'sandbox-webhook-secret',
+  NOTIFICATIONS_KEY: 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=',
 };
 
 /** Compose's variable substitution: `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`, `$$`. */

@@ -50,26 +50,43 @@ export interface TemporalServer {
   address: string;
   dbFile: string;
   pid: number;
+  logFile: string;
 }
 
-/** `temporal server start-dev` on a file SQLite DB in WAL mode, eager workflow start and eager activities on. */
+/**
+ * `temporal server start-dev` on a file SQLite DB in WAL mode, eager workflow start and eager
+ * activities on. Tried three times: a free port can be taken by another process before the
+ * server binds it, and a busy machine can make a start slow.
+ */
 export async function startTemporal(cleanup: Cleanup, dir: string): Promise<TemporalServer> {
-  const port = await freePort();
-  const dbFile = path.join(dir, 'temporal.sqlite');
-  const args = [
-    'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error',
-    '--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=wal',
-    '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
-    '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
-  ];
-  for (const [name, type] of Object.entries(searchAttributeDefinitions)) args.push('--search-attribute', `${name}=${type}`);
-  const log = fs.openSync(path.join(dir, 'temporal.log'), 'a');
-  const child = spawn(temporalCli(), args, { stdio: ['ignore', log, log] });
-  fs.closeSync(log);
-  cleanup.track(child);
-  cleanup.add('temporal', () => stopChild(child));
-  await waitForPort(port, 30_000, 'temporal dev server');
-  return { address: `127.0.0.1:${port}`, dbFile, pid: child.pid! };
+  let lastError: Error | undefined;
+  for (let attempt = 1; attempt <= 3; attempt++) {
+    const port = await freePort();
+    const dbFile = path.join(dir, `temporal-${attempt}.sqlite`);
+    const args = [
+      'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error',
+      '--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=wal',
+      '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+      '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
+    ];
+    for (const [name, type] of Object.entries(searchAttributeDefinitions)) args.push('--search-attribute', `${name}=${type}`);
+    const logFile = path.join(dir, 'temporal.log');
+    const log = fs.openSync(logFile, 'a');
+    const child = spawn(temporalCli(), args, { stdio: ['ignore', log, log] });
+    fs.closeSync(log);
+    cleanup.track(child);
+    const exited = failOnExit(child, 'temporal dev server', logFile);
+    exited.catch(() => undefined);
+    try {
+      await Promise.race([waitForPort(port, 60_000, 'temporal dev server'), exited]);
+      cleanup.add('temporal', () => stopChild(child));
+      return { address: `127.0.0.1:${port}`, dbFile, pid: child.pid!, logFile };
+    } catch (error) {
+      lastError = error as Error;
+      await stopChild(child);
+    }
+  }
+  throw lastError!;
 }
 
 /** A PostgreSQL 15 cluster with one database for Kassa. */
@@ -101,8 +118,9 @@ function spawnTsx(cleanup: Cleanup, name: string, script: string, env: Record<st
 function failOnExit(child: ChildProcess, what: string, logFile: string): Promise<never> {
   return new Promise((_resolve, reject) => {
     child.once('exit', (code, signal) => {
-      const tail = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n').slice(-20).join('\n') : '';
-      reject(new Error(`${what} exited (${code ?? signal}) while starting:\n${tail}`));
+      const lines = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').split('\n') : [];
+      const excerpt = lines.length > 30 ? [...lines.slice(0, 12), '…', ...lines.slice(-12)] : lines;
+      reject(new Error(`${what} exited (${code ?? signal}) while starting:\n${excerpt.join('\n')}`));
     });
   });
 }
@@ -169,6 +187,22 @@ export async function startKassaProcess(
   })();
   await Promise.race([ready, exited]);
   return { url, pid: child.pid!, adminToken, logFile };
+}
+
+/** The server's counters whose name mentions `eager`: how many starts and activities took the eager path. */
+export async function eagerCounters(server: TemporalServer): Promise<Record<string, number>> {
+  const metricsPort = /Temporal Metrics:\s+http:\/\/[^:/]+:(\d+)\/metrics/.exec(fs.readFileSync(server.logFile, 'utf8'))?.[1];
+  if (!metricsPort) return {};
+  const answer = await request(`http://127.0.0.1:${metricsPort}/metrics`, { headers: { accept: 'text/plain' }, timeoutMs: 5_000 }).catch(() => null);
+  const counters: Record<string, number> = {};
+  for (const line of answer?.text.split('\n') ?? []) {
+    const match = /^(\w*eager\w*)(\{[^}]*\})?\s+([\d.e+]+)$/.exec(line);
+    if (!match) continue;
+    const operation = /operation="([^"]+)"/.exec(match[2] ?? '')?.[1];
+    const key = operation ? `${match[1]} (${operation})` : match[1]!;
+    counters[key] = (counters[key] ?? 0) + Number(match[3]);
+  }
+  return counters;
 }
 
 /** Resident and peak resident memory of a process, MiB, from /proc/<pid>/status. */

@@ -16,6 +16,10 @@ export function createFloorActivities() {
       return { eventId: input.event?.id ?? null };
     },
 
+    async floorChannelsForEvent(_input: { eventId: string }) {
+      return { eventType: 'payment.paid', channels: [] as string[], retrySeconds: null };
+    },
+
     async floorNotifyMerchant(_input: { eventId: string }) {
       return { statusCode: 200 };
     },

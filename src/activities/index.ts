@@ -12,6 +12,10 @@ import { safeRequest, UnsafeUrlError } from '../net/safe-http';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError, type ProviderPaymentStatus } from '../providers/types';
 import { createFloorActivities } from './floor';
+import { postPaymentCaptured } from './ledger';
+import { createPayoutActivities } from './payouts';
+import { createReconciliationActivities } from './reconciliation';
+import { createRefundActivities } from './refunds';
 import { createSiteVerificationActivities } from './site-verification';
 import { createNotificationActivities } from './notifications';
 import type { NotificationSettings } from '../notifications/types';
@@ -72,6 +76,9 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
   return {
     ...createFloorActivities(),
     ...createSiteVerificationActivities({ db, http: { allowPrivate: allowPrivateWebhookUrls } }),
+    ...createRefundActivities({ db, providers, publicUrl }),
+    ...createPayoutActivities({ db, providers }),
+    ...createReconciliationActivities({ db, providers }),
     ...createNotificationActivities({ db, providers, publicUrl, settings: notifications }),
     async createProviderPayment(input: CreateProviderPaymentInput) {
       const provider = providerFor(input.method);
@@ -103,7 +110,7 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
       const client = await db.connect();
       try {
         await client.query('begin');
-        const { payment } = await applyStatusChange(client, {
+        const { payment, applied } = await applyStatusChange(client, {
           ...input,
           fees: input.fees && {
             feeMinor: BigInt(input.fees.feeMinor),
@@ -111,6 +118,7 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
             merchantNetMinor: BigInt(input.fees.merchantNetMinor),
           },
         });
+        if (applied && payment.status === 'paid') await postPaymentCaptured(client, payment, providers);
         if (input.event) {
           const createdAt = new Date();
           const body = JSON.stringify({
@@ -144,9 +152,9 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
       const event = await findEvent(db, input.eventId);
       if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, 'UnknownEvent');
       if (event.deliveredAt) return { statusCode: 200 };
-      const payment = await findPaymentById(db, event.paymentId);
-      const checkout = payment && (await findCheckoutById(db, payment.checkoutId));
-      if (!checkout) throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId} is gone`, 'UnknownCheckout');
+      const checkoutId = event.checkoutId ?? (await findPaymentById(db, event.paymentId))?.checkoutId;
+      const checkout = checkoutId && (await findCheckoutById(db, checkoutId));
+      if (!checkout) throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId || event.id} is gone`, 'UnknownCheckout');
 
       const attempt = Context.current().info.attempt;
       const timestamp = Math.floor(Date.now() / 1000);

@@ -6,7 +6,7 @@ import { findEvent, type PaymentEvent } from '../db/events';
 import { signDownload } from '../domain/signatures';
 import { createMailer, type Mailer } from '../notifications/email';
 import { buyerReceiptEmail, type EventPayment, type EventView, type ReceiptDelivery, sellerChatMessage, sellerEmail, sellerSms } from '../notifications/messages';
-import { decryptSecret, redactSecrets, SecretUnreadableError } from '../notifications/secrets';
+import { decryptSecret, redactSecrets, SecretUnreadableError, secretOwner } from '../notifications/secrets';
 import { sendSms } from '../notifications/sms';
 import { sendTelegramMessage } from '../notifications/telegram';
 import {
@@ -38,9 +38,6 @@ export interface ChannelDeliveryInput {
 /** How long a receipt's download link works. */
 const receiptLinkSeconds = 7 * 24 * 3600;
 
-/** The owner a channel's secret is bound to (AES-GCM additional data). */
-export const secretOwner = (checkoutId: string, kind: ChannelKind) => `${checkoutId}/${kind}`;
-
 interface EventContext {
   event: PaymentEvent;
   checkout: Checkout;
@@ -68,6 +65,7 @@ export function createNotificationActivities({ db, providers, publicUrl, setting
   async function loadContext(eventId: string): Promise<EventContext> {
     const event = await findEvent(db, eventId);
     if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} does not exist`, 'UnknownEvent');
+    if (!event.paymentId) throw ApplicationFailure.nonRetryable(`event ${eventId} is not a payment's: channels carry payment events`, 'NotAPaymentEvent');
     const payment = JSON.parse(event.body).data as EventPayment & { checkout_id: string };
     const checkout = await findCheckoutById(db, payment.checkout_id);
     if (!checkout) throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId} is gone`, 'UnknownCheckout');
@@ -156,7 +154,7 @@ export function createNotificationActivities({ db, providers, publicUrl, setting
     async channelsForEvent(input: { eventId: string }): Promise<ChannelPlan> {
       const event = await findEvent(db, input.eventId);
       if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, 'UnknownEvent');
-      if (!settings) return { eventType: event.type, channels: [], retrySeconds: null };
+      if (!settings || !event.paymentId) return { eventType: event.type, channels: [], retrySeconds: null };
       const checkoutId = (JSON.parse(event.body).data as { checkout_id: string }).checkout_id;
       const channels: NotificationChannel[] = await channelsWanting(db, checkoutId, event.type);
       if (event.type === 'payment.paid' && mailer && (await buyerEmailOf(db, event.paymentId))) channels.push('buyer_receipt');
@@ -240,7 +238,7 @@ export function createNotificationActivities({ db, providers, publicUrl, setting
     /** The buyer's receipt for a paid payment that carries the buyer's e-mail: what was bought and the delivery. */
     async sendBuyerReceipt(input: ChannelDeliveryInput): Promise<DeliveryOutcome> {
       return deliver('buyer_receipt', input, async (context) => {
-        const buyerEmail = context.event.type === 'payment.paid' ? await buyerEmailOf(db, context.event.paymentId) : null;
+        const buyerEmail = context.event.type === 'payment.paid' ? await buyerEmailOf(db, context.view.payment.id) : null;
         if (!buyerEmail) return null;
         const { payment } = context.view;
         let delivery: ReceiptDelivery = null;

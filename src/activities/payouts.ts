@@ -2,8 +2,8 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { findEvent } from '../db/events';
 import { post } from '../db/ledger';
-import { completePayout, findPayoutById, insertPayoutEvent, type Payout } from '../db/payouts';
-import { type PayoutMoney, payoutReleased, payoutSettled } from '../domain/ledger';
+import { completePayout, findPayoutById, insertPayoutEvent, type Payout, payoutMoney } from '../db/payouts';
+import { payoutReleased, payoutSettled } from '../domain/ledger';
 import { payoutResource } from '../domain/money-resources';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError } from '../providers/types';
@@ -17,15 +17,6 @@ export interface PayoutActivityDeps {
 export type PayoutOutcome =
   | { state: 'paid'; providerPayoutId: string; feeMinor: string }
   | { state: 'failed'; providerPayoutId: string | null; failureReason: string };
-
-const payoutMoney = (payout: Payout): PayoutMoney => ({
-  payoutId: payout.id,
-  merchantId: payout.merchantId,
-  testMode: payout.testMode,
-  currency: payout.currency,
-  provider: payout.provider,
-  amountMinor: payout.amountMinor,
-});
 
 const destinationLabel = (payout: Payout) =>
   payout.destination.type === 'card' ? `card •••• ${payout.destination.last4}` : `wallet ${payout.destination.walletId}`;

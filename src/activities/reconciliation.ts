@@ -3,7 +3,7 @@ import { ledgerImbalances, transactionsOf } from '../db/ledger';
 import { paymentFacts, payoutFacts, refundFacts, saveRun } from '../db/reconciliation';
 import { reconcile } from '../domain/reconciliation';
 import type { ProviderRegistry } from '../providers/registry';
-import type { PaymentProvider } from '../providers/types';
+import type { PaymentProvider, ProviderReport } from '../providers/types';
 import type { ReconciliationResult } from '../workflows/money-shared';
 
 export interface ReconciliationActivityDeps {
@@ -40,11 +40,11 @@ export function createReconciliationActivities({ db, providers }: Reconciliation
       const wideFrom = new Date(from.getTime() - marginMs);
       const wideTo = new Date(to.getTime() + marginMs);
 
-      const reports = [];
+      const reports: { provider: string; report: ProviderReport }[] = [];
       for (const provider of allProviders(providers)) {
         if (provider.report) reports.push({ provider: provider.name, report: await provider.report({ from: wideFrom, to: wideTo }) });
       }
-      const reported = (pick: (report: (typeof reports)[number]['report']) => string[]) => reports.flatMap(({ report }) => pick(report));
+      const reported = (pick: (report: ProviderReport) => string[]) => reports.flatMap(({ report }) => pick(report));
       const paymentsPosted = await db.query<{ source_id: string }>(
         `select source_id from ledger_transactions where source_type = 'payment' and created_at >= $1 and created_at < $2`,
         [wideFrom, wideTo],

@@ -3,8 +3,8 @@ import type { Pool } from 'pg';
 import { findEvent, insertEvent } from '../db/events';
 import { post } from '../db/ledger';
 import { findPaymentById } from '../db/payments';
-import { completeRefund, findRefundById, lockPayment, markPaymentRefunded, type Refund, refundTotals } from '../db/refunds';
-import { type RefundMoney, refundReleased, refundSettled } from '../domain/ledger';
+import { completeRefund, findRefundById, lockPayment, markPaymentRefunded, refundMoney, refundTotals } from '../db/refunds';
+import { refundReleased, refundSettled } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
 import { refundResource } from '../domain/money-resources';
 import { paymentResource } from '../domain/payment-resource';
@@ -19,18 +19,6 @@ export interface RefundActivityDeps {
 
 /** What the provider said about a refund: the money went back, or it refused. */
 export type RefundOutcome = { state: 'succeeded'; providerRefundId: string } | { state: 'failed'; failureReason: string };
-
-export const refundMoney = (refund: Refund): RefundMoney => ({
-  refundId: refund.id,
-  paymentId: refund.paymentId,
-  merchantId: refund.merchantId,
-  testMode: refund.testMode,
-  currency: refund.currency,
-  provider: refund.provider,
-  amountMinor: refund.amountMinor,
-  feeReturnedMinor: refund.feeReturnedMinor,
-  merchantDebitMinor: refund.merchantDebitMinor,
-});
 
 /** Activities of `refundWorkflow`. */
 export function createRefundActivities({ db, providers, publicUrl }: RefundActivityDeps) {

@@ -8,9 +8,11 @@ import { ApiError, errorHandler } from './errors';
 import { limitJsonDepth } from './json-depth';
 import { docsRoutes } from './routes/docs';
 import { buyerRoutes } from './routes/buyer';
+import { channelRoutes } from './routes/channels';
 import { callbackRoutes } from './routes/callbacks';
 import { healthRoutes } from './routes/health';
 import { merchantRoutes, operatorRoutes } from './routes/merchant-api';
+import { moneyRoutes } from './routes/money';
 import { operatorActionRoutes } from './routes/operator-actions';
 import { requestContext } from './request-context';
 import { securityHeaders } from './security-headers';
@@ -34,6 +36,8 @@ export function createApp(deps: ServiceDeps): Express {
   app.use('/admin', operatorRoutes(deps));
   app.use('/admin', operatorActionRoutes(deps));
   app.use('/v1', merchantRoutes(deps));
+  app.use(moneyRoutes(deps));
+  app.use('/v1', channelRoutes(deps)); // after merchantRoutes: it authenticates, rate-limits and takes Idempotency-Key
   app.use((req, _res, next) => next(new ApiError(404, 'not_found_error', 'route_missing', `No route ${req.method} ${req.path}`)));
   app.use(errorHandler);
   return app;

@@ -28,6 +28,7 @@ import {
   updateCheckoutBody,
   updatePricingBody,
 } from './schemas';
+import { moneyEndpoints } from './money-schemas';
 
 const overview = `
 Kassa is a self-hosted payment gateway. A shop creates a **checkout** (its "касса"), then a **payment** per order, and sends
@@ -149,6 +150,7 @@ const endpoints: Endpoint[] = [
     body: emptyBody, ok: { status: 200, description: 'The canceled payment', schema: paymentResource } },
   { method: 'get', path: '/v1/payments/{id}/events', api: 'merchant', tag: 'Payments', summary: "A payment's webhook events and delivery attempts",
     ok: { status: 200, description: 'Oldest first', schema: eventList } },
+  ...moneyEndpoints,
 ];
 
 const errorContent = { 'application/json': { schema: errorResponse } };

@@ -273,6 +273,11 @@ export const createPaymentBodyFor = (minExpiresInSeconds: number) =>
       method: z.string().max(64).nullable().optional().openapi({ description: 'Skip the method choice with one of GET /v1/checkouts/{id}/methods' }),
       expires_in: z.number().int().min(minExpiresInSeconds).max(30 * 24 * 3600).optional().openapi({ description: 'Seconds; default 1800' }),
       delivery: delivery.nullable().optional(),
+      buyer: z
+        .strictObject({ email: z.string().trim().max(320).email('must be an e-mail address').openapi({ example: 'buyer@example.com' }) })
+        .nullable()
+        .optional()
+        .openapi({ description: 'The buyer; with an e-mail, Kassa sends them a receipt once the payment is paid' }),
       metadata: z
         .record(z.string().max(40), z.string().max(500))
         .refine((value) => Object.keys(value).length <= 50, 'at most 50 keys')

@@ -2,7 +2,10 @@ import type { Pool, PoolClient } from 'pg';
 
 export interface PaymentEvent {
   id: string;
+  /** The payment, or `''` for a payout event (which names its checkout instead). */
   paymentId: string;
+  /** Set on payout events: the checkout whose notify_url and secret they use. */
+  checkoutId: string | null;
   type: string;
   /** The exact JSON sent to the merchant, the same on every retry. */
   body: string;
@@ -21,7 +24,8 @@ export interface WebhookAttempt {
 
 interface EventRow {
   id: string;
-  payment_id: string;
+  payment_id: string | null;
+  checkout_id: string | null;
   type: string;
   body: string;
   created_at: Date;
@@ -30,7 +34,8 @@ interface EventRow {
 
 const mapRow = (row: EventRow): PaymentEvent => ({
   id: row.id,
-  paymentId: row.payment_id,
+  paymentId: row.payment_id ?? '',
+  checkoutId: row.checkout_id,
   type: row.type,
   body: row.body,
   createdAt: row.created_at,

@@ -56,13 +56,16 @@ const mapRow = (row: PaymentRow): StoredPayment => ({
 export type NewPayment = Pick<
   Payment,
   'id' | 'merchantId' | 'checkoutId' | 'orderId' | 'testMode' | 'amountMinor' | 'currency' | 'description' | 'method' | 'delivery' | 'metadata' | 'expiresAt'
->;
+> & {
+  /** The buyer's e-mail, for the receipt (notification channels); kept out of the Payment resource. */
+  buyerEmail?: string | null;
+};
 
 export async function insertPayment(db: Pool, payment: NewPayment): Promise<StoredPayment> {
   const { rows } = await db.query<PaymentRow>(
     `insert into payments (id, merchant_id, checkout_id, order_id, test_mode, status, amount_minor, currency, description,
-       method, delivery, metadata, expires_at)
-     values ($1, $2, $3, $4, $5, 'awaiting_method', $6, $7, $8, $9, $10, $11, $12) returning *`,
+       method, delivery, metadata, expires_at, buyer_email)
+     values ($1, $2, $3, $4, $5, 'awaiting_method', $6, $7, $8, $9, $10, $11, $12, $13) returning *`,
     [
       payment.id,
       payment.merchantId,
@@ -76,6 +79,7 @@ export async function insertPayment(db: Pool, payment: NewPayment): Promise<Stor
       payment.delivery ? JSON.stringify(payment.delivery) : null,
       JSON.stringify(payment.metadata),
       payment.expiresAt,
+      payment.buyerEmail ?? null,
     ],
   );
   return mapRow(rows[0]!);

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import type { PayoutMoney } from '../domain/ledger';
 
 type Queryable = Pool | PoolClient;
 
@@ -63,6 +64,25 @@ const mapRow = (row: PayoutRow): Payout => ({
   createdAt: row.created_at,
   completedAt: row.completed_at,
 });
+
+/** What the ledger's posting rules need of a payout. */
+export const payoutMoney = (payout: Payout): PayoutMoney => ({
+  payoutId: payout.id,
+  merchantId: payout.merchantId,
+  testMode: payout.testMode,
+  currency: payout.currency,
+  provider: payout.provider,
+  amountMinor: payout.amountMinor,
+});
+
+/** The checkout whose notify_url gets a merchant's payout webhooks by default: its first in the mode. */
+export async function firstCheckoutOf(db: Queryable, merchantId: string, testMode: boolean): Promise<string | null> {
+  const { rows } = await db.query<{ id: string }>(
+    'select id from checkouts where merchant_id = $1 and test_mode = $2 order by created_at, id limit 1',
+    [merchantId, testMode],
+  );
+  return rows[0]?.id ?? null;
+}
 
 export type NewPayout = Pick<Payout, 'id' | 'merchantId' | 'testMode' | 'checkoutId' | 'amountMinor' | 'currency' | 'destination' | 'provider'>;
 

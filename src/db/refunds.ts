@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import type { RefundMoney } from '../domain/ledger';
 
 type Queryable = Pool | PoolClient;
 
@@ -53,6 +54,19 @@ const mapRow = (row: RefundRow): Refund => ({
   failureReason: row.failure_reason,
   createdAt: row.created_at,
   completedAt: row.completed_at,
+});
+
+/** What the ledger's posting rules need of a refund. */
+export const refundMoney = (refund: Refund): RefundMoney => ({
+  refundId: refund.id,
+  paymentId: refund.paymentId,
+  merchantId: refund.merchantId,
+  testMode: refund.testMode,
+  currency: refund.currency,
+  provider: refund.provider,
+  amountMinor: refund.amountMinor,
+  feeReturnedMinor: refund.feeReturnedMinor,
+  merchantDebitMinor: refund.merchantDebitMinor,
 });
 
 export type NewRefund = Pick<

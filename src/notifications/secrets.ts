@@ -55,6 +55,9 @@ export function notificationsKey(config: { notifications: { key: Buffer | null }
   return key;
 }
 
+/** The owner a channel's secret is bound to (its AES-GCM additional data). */
+export const secretOwner = (checkoutId: string, kind: string) => `${checkoutId}/${kind}`;
+
 /** Encrypts `plaintext` for the row named by `owner` (e.g. `co_…/telegram`). */
 export function encryptSecret(key: Buffer, plaintext: string, owner: string): string {
   const nonce = randomBytes(nonceBytes);

@@ -14,17 +14,8 @@ export type DeliveryChannel = (typeof deliveryChannels)[number];
 /** The non-webhook deliveries the purchase workflow fans out to, each one activity. */
 export type NotificationChannel = Exclude<DeliveryChannel, 'webhook'>;
 
-/** Event types a channel can subscribe to (CONTRACT §8 plus `payment.under_review`). */
-export const notificationEventTypes = [
-  'payment.paid',
-  'payment.failed',
-  'payment.expired',
-  'payment.canceled',
-  'payment.under_review',
-  'payment.refunded',
-  'payout.paid',
-  'payout.failed',
-] as const;
+/** Event types a channel can subscribe to: a purchase's outcomes (CONTRACT §8 plus `payment.under_review`). */
+export const notificationEventTypes = ['payment.paid', 'payment.failed', 'payment.expired', 'payment.canceled', 'payment.under_review'] as const;
 export type NotificationEventType = (typeof notificationEventTypes)[number];
 
 export interface EmailSettings {

@@ -37,6 +37,8 @@ export interface CreatePaymentRequest {
   method?: string | null;
   expires_in?: number;
   delivery?: Delivery | null;
+  /** The buyer, for the receipt e-mail sent once the payment is paid. */
+  buyer?: { email: string } | null;
   metadata?: Record<string, string>;
 }
 
@@ -86,6 +88,7 @@ export async function createPayment(deps: ServiceDeps, principal: MerchantPrinci
       description: request.description,
       method: request.method ?? null,
       delivery: request.delivery ?? null,
+      buyerEmail: request.buyer?.email ?? null,
       metadata: request.metadata ?? {},
       expiresAt: new Date(now + (request.expires_in ?? defaultExpiresIn) * 1000),
     });

@@ -1,4 +1,13 @@
-import { allHandlersFinished, condition, proxyActivities, proxyLocalActivities, setHandler, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
+import {
+  allHandlersFinished,
+  condition,
+  patched,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  upsertSearchAttributes,
+  uuid4,
+} from '@temporalio/workflow';
 import type { createFloorActivities } from '../activities/floor';
 import type { ProviderCallback } from '../providers/types';
 import { providerCallbackSignal, searchAttributes, selectMethodUpdate } from './shared';
@@ -34,7 +43,7 @@ export interface FloorInput {
 /**
  * The benchmark's floor (scripts/bench.ts): a paid purchase's shape with no-op bodies. The same
  * messages (`selectMethod` update, `providerCallback` signal), the same activities and local
- * activities, search-attribute upserts and timers in the same places, and nothing else, so
+ * activities, search-attribute upserts, timers and patch marker in the same places, and nothing else, so
  * `purchaseWorkflow`'s cost over it is Kassa's own. Its `PaymentStatus` values start with
  * `floor_`, so it never matches a payment status. Started only by the benchmark.
  */
@@ -104,8 +113,13 @@ export async function floorWorkflow(input: FloorInput): Promise<{ status: string
     if (!woke && Date.now() >= expiresAt && isOpen()) await record('expired');
   }
 
-  // 3. merchant notification
+  // 3. merchant notification, beside it the lookup of the checkout's other channels (none here), behind
+  //    a patch as a payment's is (a marker and a TemporalChangeVersion upsert)
   await condition(allHandlersFinished);
-  await Promise.all(pendingEvents.map((eventId) => merchantNotify.floorNotifyMerchant({ eventId })));
+  const withChannels = patched('floor-notification-channels');
+  await Promise.all([
+    ...pendingEvents.map((eventId) => merchantNotify.floorNotifyMerchant({ eventId })),
+    ...(withChannels ? pendingEvents.map((eventId) => database.floorChannelsForEvent({ eventId })) : []),
+  ]);
   return { status, events: pendingEvents.length };
 }

@@ -3,3 +3,6 @@ export { floorWorkflow } from './floor';
 export { resendEventWorkflow } from './operator';
 export { siteVerificationWorkflow } from './site-verification';
 export { resendNotificationWorkflow } from './notifications';
+export { refundWorkflow } from './refund';
+export { payoutWorkflow } from './payout';
+export { reconciliationWorkflow } from './reconciliation';

@@ -1,0 +1,182 @@
+/**
+ * The money API's requests and resources as zod schemas (balance, refunds, payouts,
+ * reconciliation), and its endpoints for the OpenAPI document.
+ */
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { isSupportedCurrency } from '../domain/money';
+
+extendZodWithOpenApi(z);
+
+const money = (example: string) => z.string().openapi({ description: 'Decimal string in major units', example });
+const amount = z
+  .string()
+  .max(32)
+  .openapi({ description: 'Decimal string in major units, no more decimals than the currency allows', example: '50.00' });
+const currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code in upper case')
+  .refine(isSupportedCurrency, 'is not a supported currency')
+  .openapi({ example: 'RUB' });
+
+export const createRefundBody = z
+  .strictObject({
+    amount: amount.optional().openapi({ description: "In the payment's currency; the whole rest of what the buyer paid when left out", example: '10.00' }),
+  })
+  .openapi('CreateRefund');
+
+export const refundResource = z
+  .object({
+    id: z.string().openapi({ example: 're_3kTMd2pL9sXq7vB1nW0e' }),
+    object: z.literal('refund'),
+    payment_id: z.string(),
+    status: z.enum(['pending', 'succeeded', 'failed']),
+    amount: money('10.00'),
+    currency: z.string(),
+    fee_returned: money('0.30').openapi({ description: "The same share of Kassa's commission as the share of the buyer's total refunded" }),
+    merchant_debit: money('9.70').openapi({ description: "What the refund takes from the merchant's balance" }),
+    failure_reason: z.string().nullable(),
+    test_mode: z.boolean(),
+    created_at: z.string(),
+    completed_at: z.string().nullable(),
+  })
+  .openapi('Refund');
+
+export const refundList = z.object({ object: z.literal('list'), data: z.array(refundResource), has_more: z.boolean() }).openapi('RefundList');
+
+const cardDestination = z
+  .strictObject({
+    type: z.literal('card'),
+    token: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{4,128}$/, "must be the provider's card token, never a card number")
+      .openapi({ description: 'In test mode, from `POST SANDBOX_URL/card-tokens`', example: 'ctok_9f2c…' }),
+  })
+  .openapi('CardDestination');
+const walletDestination = z
+  .strictObject({
+    type: z.literal('wallet'),
+    wallet_id: z.string().regex(/^[A-Za-z0-9_-]{3,64}$/, 'must be 3 to 64 letters, digits, _ or -').openapi({ example: 'w_1234567' }),
+  })
+  .openapi('WalletDestination');
+
+export const createPayoutBody = z
+  .strictObject({
+    amount,
+    currency,
+    destination: z.discriminatedUnion('type', [cardDestination, walletDestination], 'must be {"type":"card","token"} or {"type":"wallet","wallet_id"}'),
+    checkout_id: z
+      .string()
+      .regex(/^co_[0-9A-Za-z]{8,64}$/, 'must be a co_ id')
+      .optional()
+      .openapi({ description: "Whose notify_url gets payout.paid / payout.failed; the merchant's first checkout in the mode when left out" }),
+  })
+  .openapi('CreatePayout');
+
+export const payoutResource = z
+  .object({
+    id: z.string().openapi({ example: 'po_3kTMd2pL9sXq7vB1nW0e' }),
+    object: z.literal('payout'),
+    status: z.enum(['pending', 'paid', 'failed']),
+    amount: money('100.00').openapi({ description: 'Taken from the available balance' }),
+    currency: z.string(),
+    fee: money('1.00').nullable().openapi({ description: "The bank's fee, deducted from the amount; null until paid" }),
+    net: money('99.00').nullable().openapi({ description: 'What reached the destination' }),
+    destination: z.union([z.object({ type: z.literal('card'), last4: z.string() }), z.object({ type: z.literal('wallet'), wallet_id: z.string() })]),
+    checkout_id: z.string().nullable(),
+    failure_reason: z.string().nullable(),
+    test_mode: z.boolean(),
+    created_at: z.string(),
+    completed_at: z.string().nullable(),
+  })
+  .openapi('Payout');
+
+export const payoutList = z.object({ object: z.literal('list'), data: z.array(payoutResource), has_more: z.boolean() }).openapi('PayoutList');
+
+export const listPayoutsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) });
+
+export const balanceResource = z
+  .object({
+    object: z.literal('balance'),
+    test_mode: z.boolean(),
+    balances: z.array(
+      z.object({
+        currency: z.string(),
+        available: money('97.00').openapi({ description: 'Can be refunded or paid out' }),
+        pending: money('0.00').openapi({ description: 'Captured, not yet released' }),
+        reserved: money('0.00').openapi({ description: 'Held for refunds and payouts in flight' }),
+      }),
+    ),
+  })
+  .openapi('Balance');
+
+const isoTime = z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' });
+export const runReconciliationBody = z
+  .strictObject({
+    from: isoTime.optional().openapi({ description: 'Start of the period; with `to`, default the previous UTC day' }),
+    to: isoTime.optional(),
+  })
+  .openapi('RunReconciliation');
+
+const mismatch = z.object({
+  kind: z.string().openapi({ example: 'missing_in_kassa' }),
+  source: z.enum(['payment', 'refund', 'payout', 'ledger']),
+  id: z.string().nullable(),
+  provider: z.string().nullable(),
+  message: z.string(),
+});
+
+export const reconciliationRunResource = z
+  .object({
+    id: z.string(),
+    object: z.literal('reconciliation_run'),
+    workflow_id: z.string(),
+    window: z.object({ from: z.string(), to: z.string() }),
+    started_at: z.string(),
+    finished_at: z.string(),
+    checked: z.record(z.string(), z.number()),
+    mismatch_count: z.number(),
+    mismatches: z.array(mismatch),
+    earlier_runs: z.array(z.object({ id: z.string(), window: z.object({ from: z.string(), to: z.string() }), finished_at: z.string(), mismatch_count: z.number() })),
+  })
+  .openapi('ReconciliationRun');
+
+export const reconciliationResult = z
+  .object({
+    id: z.string(),
+    window: z.object({ from: z.string(), to: z.string() }),
+    checked: z.record(z.string(), z.number()),
+    mismatchCount: z.number(),
+    mismatches: z.array(mismatch),
+  })
+  .openapi('ReconciliationResult');
+
+/** The money endpoints, in the shape of `openapi.ts`'s endpoint list. */
+export const moneyEndpoints = [
+  { method: 'get', path: '/v1/balance', api: 'merchant', tag: 'Money', summary: 'Your balance per currency',
+    description: 'From the ledger: `available` (refundable, withdrawable), `pending` and `reserved` (held for refunds and payouts in flight).',
+    ok: { status: 200, description: 'The balance in the key’s mode', schema: balanceResource } },
+  { method: 'post', path: '/v1/payments/{id}/refunds', api: 'merchant', tag: 'Money', summary: 'Refund a payment, in full or in part',
+    description:
+      "Never more in total than the buyer paid, even with concurrent requests (`400 amount_too_large`). Kassa gives back the same share of its commission; " +
+      'your balance gives the rest (`400 balance_insufficient` when it cannot). The payment becomes `partially_refunded` or `refunded` and `payment.refunded` is sent.',
+    body: createRefundBody, ok: { status: 201, description: 'The refund, `pending` until the provider answers', schema: refundResource } },
+  { method: 'get', path: '/v1/payments/{id}/refunds', api: 'merchant', tag: 'Money', summary: "A payment's refunds",
+    ok: { status: 200, description: 'Oldest first', schema: refundList } },
+  { method: 'get', path: '/v1/refunds/{id}', api: 'merchant', tag: 'Money', summary: 'A refund',
+    ok: { status: 200, description: 'The refund', schema: refundResource } },
+  { method: 'post', path: '/v1/payouts', api: 'merchant', tag: 'Money', summary: 'Withdraw to a card or a wallet',
+    description:
+      'Reserves the amount from your available balance (`400 balance_insufficient` when it is not there), pays out, and deducts only the bank’s fee. ' +
+      'A card is given as the provider’s token and kept only as that token and its last four digits. `payout.paid` or `payout.failed` follows.',
+    body: createPayoutBody, ok: { status: 201, description: 'The payout, `pending` until the provider answers', schema: payoutResource } },
+  { method: 'get', path: '/v1/payouts', api: 'merchant', tag: 'Money', summary: 'Your payouts, newest first',
+    query: listPayoutsQuery, ok: { status: 200, description: 'The latest payouts', schema: payoutList } },
+  { method: 'get', path: '/v1/payouts/{id}', api: 'merchant', tag: 'Money', summary: 'A payout',
+    ok: { status: 200, description: 'The payout', schema: payoutResource } },
+  { method: 'get', path: '/admin/reconciliation', api: 'operator', tag: 'Operator', summary: 'The latest reconciliation and its mismatches',
+    description: 'Run daily by the `reconciliation-daily` Temporal Schedule (00:30 UTC, the previous UTC day): the ledger, payments, refunds and payouts against each provider’s report.',
+    ok: { status: 200, description: 'The latest run with every mismatch', schema: reconciliationRunResource } },
+  { method: 'post', path: '/admin/reconciliation/runs', api: 'operator', tag: 'Operator', summary: 'Reconcile a period now',
+    body: runReconciliationBody, ok: { status: 200, description: 'The run’s result', schema: reconciliationResult } },
+] as const;

@@ -1,0 +1,307 @@
+/**
+ * A checkout's notification channels besides the webhook (`/v1/checkouts/:id/channels…`), the
+ * delivery log of a payment across every channel, and a merchant's re-send of one event to one
+ * channel. Secrets are encrypted here before they are stored and shown only masked.
+ */
+import {
+  buyerEmailOf,
+  deleteChannel,
+  findChannel,
+  lastAttempts,
+  listChannels,
+  listPaymentDeliveries,
+  type RecordedAttempt,
+  type StoredChannel,
+  upsertChannel,
+} from '../db/channels';
+import { findCheckout } from '../db/checkouts';
+import { listEventsWithAttempts } from '../db/events';
+import type { MerchantPrincipal } from '../db/merchants';
+import { findPayment } from '../db/payments';
+import { randomToken } from '../domain/ids';
+import { urlProblem } from '../net/address-policy';
+import { encryptSecret, maskSecret, notificationsKey, secretHint, secretOwner } from '../notifications/secrets';
+import { emailAvailable } from '../notifications/settings';
+import { fillTemplate, sampleSmsValues, smsPlaceholders, unknownPlaceholders } from '../notifications/sms';
+import type { ChannelKind, ChannelSettings, DeliveryChannel, DeliveryOutcome, SmsContentType } from '../notifications/types';
+import { invalid, notFound } from '../api/errors';
+import { currentRequest } from '../api/request-context';
+import type { resendEventWorkflow } from '../workflows/operator';
+import { resendEventWorkflowId } from '../workflows/operator-messages';
+import type { resendNotificationWorkflow } from '../workflows/notifications';
+import { resendNotificationWorkflowId } from '../workflows/notifications-shared';
+import { searchAttributes, taskQueue } from '../workflows/shared';
+import type { ServiceDeps } from './deps';
+
+interface CommonChannelRequest {
+  events?: string[];
+  enabled?: boolean;
+}
+
+export type EmailChannelRequest = CommonChannelRequest & { to: string[] };
+export type TelegramChannelRequest = CommonChannelRequest & { chat_id: string; bot_token?: string };
+export type SmsChannelRequest = CommonChannelRequest & {
+  to: string;
+  url: string;
+  method?: 'POST' | 'GET';
+  content_type?: SmsContentType;
+  body?: string | null;
+  auth_header?: string;
+  auth_value?: string | null;
+};
+
+export type ChannelRequest =
+  | { kind: 'email'; body: EmailChannelRequest }
+  | { kind: 'telegram'; body: TelegramChannelRequest }
+  | { kind: 'sms'; body: SmsChannelRequest };
+
+const defaultEvents = ['payment.paid'];
+
+async function checkoutOrNotFound(deps: ServiceDeps, principal: MerchantPrincipal, checkoutId: string) {
+  const checkout = await findCheckout(deps.db, principal, checkoutId);
+  if (!checkout) throw notFound('checkout', 'id');
+  return checkout;
+}
+
+/** A channel as the API shows it: settings in the request's names, secrets masked, and its last attempt. */
+export function channelResource(channel: StoredChannel, last: RecordedAttempt | undefined) {
+  const common = {
+    object: 'notification_channel' as const,
+    checkout_id: channel.checkoutId,
+    channel: channel.kind,
+    enabled: channel.enabled,
+    events: channel.events,
+  };
+  let settings: Record<string, unknown>;
+  switch (channel.kind) {
+    case 'email':
+      settings = { to: channel.settings.to };
+      break;
+    case 'telegram':
+      settings = { chat_id: channel.settings.chatId, bot_token: maskSecret(channel.secretHint) };
+      break;
+    case 'sms':
+      settings = {
+        to: channel.settings.to,
+        url: channel.settings.url,
+        method: channel.settings.method,
+        content_type: channel.settings.contentType,
+        body: channel.settings.body,
+        auth_header: channel.settings.authHeader,
+        auth_value: channel.secret === null ? null : maskSecret(channel.secretHint),
+      };
+      break;
+  }
+  return {
+    ...common,
+    ...settings,
+    last_attempt: last
+      ? {
+          event_id: last.eventId,
+          attempted_at: last.attemptedAt.toISOString(),
+          delivered: last.delivered,
+          response: last.response,
+          error: last.error,
+        }
+      : null,
+    created_at: channel.createdAt.toISOString(),
+    updated_at: channel.updatedAt.toISOString(),
+  };
+}
+
+export async function listCheckoutChannels(deps: ServiceDeps, principal: MerchantPrincipal, checkoutId: string) {
+  const checkout = await checkoutOrNotFound(deps, principal, checkoutId);
+  const [channels, last] = await Promise.all([listChannels(deps.db, checkout.id), lastAttempts(deps.db, checkout.id)]);
+  return { object: 'list' as const, data: channels.map((channel) => channelResource(channel, last.get(channel.kind))), has_more: false };
+}
+
+export async function getCheckoutChannel(deps: ServiceDeps, principal: MerchantPrincipal, checkoutId: string, kind: ChannelKind) {
+  const checkout = await checkoutOrNotFound(deps, principal, checkoutId);
+  const channel = await findChannel(deps.db, checkout.id, kind);
+  if (!channel) throw notFound(`${kind} channel`, 'channel');
+  return channelResource(channel, (await lastAttempts(deps.db, checkout.id)).get(kind));
+}
+
+/** Checks an SMS gateway's templates as they will be filled; a 400 naming the field otherwise. */
+function checkSmsTemplates(deps: ServiceDeps, body: SmsChannelRequest, method: 'POST' | 'GET', contentType: SmsContentType) {
+  const known = `use only ${smsPlaceholders.map((name) => `{${name}}`).join(', ')}`;
+  const unknownInUrl = unknownPlaceholders(body.url);
+  if (unknownInUrl.length > 0) throw invalid('url', `url names unknown placeholders ${unknownInUrl.map((name) => `{${name}}`).join(', ')}: ${known}`);
+  const problem = urlProblem(fillTemplate(body.url, sampleSmsValues, 'url'), { allowPrivate: deps.config.allowPrivateWebhookUrls });
+  if (problem) throw invalid('url', `url, filled in, ${problem}`);
+  if (method === 'GET' && body.body) throw invalid('body', 'body must be empty when method is GET: put {text} in the url');
+  if (body.body) {
+    const unknownInBody = unknownPlaceholders(body.body);
+    if (unknownInBody.length > 0) throw invalid('body', `body names unknown placeholders ${unknownInBody.map((name) => `{${name}}`).join(', ')}: ${known}`);
+    if (contentType === 'application/json') {
+      try {
+        JSON.parse(fillTemplate(body.body, sampleSmsValues, contentType));
+      } catch {
+        throw invalid('body', 'body, filled in, is not valid JSON: put placeholders inside strings, e.g. {"to":"{to}","text":"{text}"}');
+      }
+    }
+  }
+  if (!`${body.url} ${body.body ?? ''}`.includes('{text}')) throw invalid(body.body ? 'body' : 'url', 'the message must go somewhere: name {text} in url or body');
+  if (!`${body.url} ${body.body ?? ''}`.includes('{to}')) throw invalid(body.body ? 'body' : 'url', 'the phone number must go somewhere: name {to} in url or body');
+}
+
+/**
+ * Creates or replaces the checkout's channel of one kind. A secret left out keeps the one
+ * stored (secrets are write-only); `auth_value: null` removes the SMS credential.
+ */
+export async function putCheckoutChannel(deps: ServiceDeps, principal: MerchantPrincipal, checkoutId: string, request: ChannelRequest) {
+  const checkout = await checkoutOrNotFound(deps, principal, checkoutId);
+  const existing = await findChannel(deps.db, checkout.id, request.kind);
+  const owner = secretOwner(checkout.id, request.kind);
+  const seal = (secret: string) => ({ secret: encryptSecret(notificationsKey(deps.config), secret, owner), secretHint: secretHint(secret) });
+  const kept = { secret: existing?.secret ?? null, secretHint: existing?.secretHint ?? null };
+  let channel: ChannelSettings;
+  let sealed: { secret: string | null; secretHint: string | null };
+  switch (request.kind) {
+    case 'email': {
+      if (!emailAvailable(deps.config)) throw invalid('channel', 'e-mail is not set up on this Kassa: the operator sets SMTP_URL');
+      channel = { kind: 'email', settings: { to: [...new Set(request.body.to.map((address) => address.toLowerCase()))] } };
+      sealed = { secret: null, secretHint: null };
+      break;
+    }
+    case 'telegram': {
+      if (!request.body.bot_token && !existing?.secret) throw invalid('bot_token', 'bot_token is required: the token BotFather gave the bot', 'parameter_missing');
+      channel = { kind: 'telegram', settings: { chatId: request.body.chat_id } };
+      sealed = request.body.bot_token ? seal(request.body.bot_token) : kept;
+      break;
+    }
+    case 'sms': {
+      const method = request.body.method ?? 'POST';
+      const contentType = request.body.content_type ?? 'application/json';
+      checkSmsTemplates(deps, request.body, method, contentType);
+      channel = {
+        kind: 'sms',
+        settings: {
+          to: request.body.to,
+          url: request.body.url,
+          method,
+          contentType,
+          body: request.body.body ?? null,
+          authHeader: (request.body.auth_header ?? 'authorization').toLowerCase(),
+        },
+      };
+      sealed = request.body.auth_value ? seal(request.body.auth_value) : request.body.auth_value === null ? { secret: null, secretHint: null } : kept;
+      break;
+    }
+  }
+  const stored = await upsertChannel(deps.db, {
+    ...channel,
+    checkoutId: checkout.id,
+    enabled: request.body.enabled ?? true,
+    events: [...new Set(request.body.events ?? existing?.events ?? defaultEvents)],
+    ...sealed,
+  });
+  return { created: !existing, channel: channelResource(stored, (await lastAttempts(deps.db, checkout.id)).get(request.kind)) };
+}
+
+export async function deleteCheckoutChannel(deps: ServiceDeps, principal: MerchantPrincipal, checkoutId: string, kind: ChannelKind) {
+  const checkout = await checkoutOrNotFound(deps, principal, checkoutId);
+  if (!(await deleteChannel(deps.db, checkout.id, kind))) throw notFound(`${kind} channel`, 'channel');
+  return { object: 'notification_channel' as const, checkout_id: checkout.id, channel: kind, deleted: true };
+}
+
+/** Every delivery attempt of a payment's events, on every channel (the webhook included), oldest first. */
+export async function listPaymentDeliveryLog(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string) {
+  const payment = await findPayment(deps.db, principal, paymentId);
+  if (!payment) throw notFound('payment', 'id');
+  const [events, deliveries] = await Promise.all([listEventsWithAttempts(deps.db, payment.id), listPaymentDeliveries(deps.db, payment.id)]);
+  const typeOf = new Map(events.map((event) => [event.id, event.type]));
+  const webhook = events.flatMap((event) =>
+    event.attempts.map((attempt) => ({
+      object: 'delivery_attempt' as const,
+      event_id: event.id,
+      event_type: event.type,
+      channel: 'webhook' as DeliveryChannel,
+      attempt: attempt.attempt,
+      target: attempt.url,
+      attempted_at: new Date(attempt.attemptedAt).toISOString(),
+      delivered: attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300,
+      latency_ms: attempt.latencyMs,
+      response: attempt.statusCode === null ? null : `HTTP ${attempt.statusCode}`,
+      error: attempt.error,
+      resend: null as boolean | null,
+    })),
+  );
+  const others = deliveries.map((attempt) => ({
+    object: 'delivery_attempt' as const,
+    event_id: attempt.eventId,
+    event_type: typeOf.get(attempt.eventId) ?? null,
+    channel: attempt.channel as DeliveryChannel,
+    attempt: attempt.attempt,
+    target: attempt.target,
+    attempted_at: attempt.attemptedAt.toISOString(),
+    delivered: attempt.delivered,
+    latency_ms: attempt.latencyMs,
+    response: attempt.response,
+    error: attempt.error,
+    resend: attempt.resend as boolean | null,
+  }));
+  const data = [...webhook, ...others].sort((a, b) => a.attempted_at.localeCompare(b.attempted_at));
+  return { object: 'list' as const, payment_id: payment.id, data, has_more: false };
+}
+
+/**
+ * Sends one stored event of the payment once more, now, to one channel, through a short workflow
+ * on the `payments` task queue, and answers with the attempt's outcome. The webhook goes through
+ * the operator's re-send (`resendEventWorkflow`); the other channels through `resendNotificationWorkflow`.
+ */
+export async function resendToChannel(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string, eventId: string, channel: DeliveryChannel) {
+  const payment = await findPayment(deps.db, principal, paymentId);
+  if (!payment) throw notFound('payment', 'id');
+  const event = (await listEventsWithAttempts(deps.db, payment.id)).find((candidate) => candidate.id === eventId);
+  if (!event) throw notFound('event', 'event_id');
+  const requestId = (currentRequest()?.requestId ?? randomToken(12)).replace(/[^A-Za-z0-9_-]/g, '');
+  const common = {
+    taskQueue,
+    typedSearchAttributes: [
+      { key: searchAttributes.merchantId, value: payment.merchantId },
+      { key: searchAttributes.checkoutId, value: payment.checkoutId },
+      { key: searchAttributes.orderId, value: payment.orderId },
+    ],
+  };
+  const answer = (outcome: Pick<DeliveryOutcome, 'delivered' | 'attempt' | 'response' | 'error' | 'latencyMs'>) => ({
+    object: 'delivery_attempt' as const,
+    event_id: event.id,
+    event_type: event.type,
+    channel,
+    delivered: outcome.delivered,
+    attempt: outcome.attempt,
+    response: outcome.response,
+    error: outcome.error,
+    latency_ms: outcome.latencyMs,
+  });
+
+  if (channel === 'webhook') {
+    const result = await deps.temporal.withDeadline(Date.now() + 45_000, () =>
+      deps.temporal.workflow.execute<typeof resendEventWorkflow>('resendEventWorkflow', {
+        ...common,
+        workflowId: resendEventWorkflowId(event.id, requestId),
+        args: [{ paymentId: payment.id, eventId: event.id, eventType: event.type }],
+        staticSummary: `merchant re-sends ${event.type} ${event.id} of ${payment.id} (order ${payment.orderId}) by webhook`,
+      }),
+    );
+    return answer({ ...result, response: result.statusCode === null ? null : `HTTP ${result.statusCode}` });
+  }
+  if (channel === 'buyer_receipt') {
+    if (event.type !== 'payment.paid' || !(await buyerEmailOf(deps.db, payment.id))) {
+      throw invalid('channel', 'a buyer receipt goes with a payment.paid event of a payment created with buyer.email');
+    }
+    if (!emailAvailable(deps.config)) throw invalid('channel', 'e-mail is not set up on this Kassa: the operator sets SMTP_URL');
+  } else if (!(await findChannel(deps.db, payment.checkoutId, channel))) {
+    throw invalid('channel', `checkout ${payment.checkoutId} has no ${channel} channel: PUT /v1/checkouts/${payment.checkoutId}/channels/${channel} first`);
+  }
+  const outcome = await deps.temporal.withDeadline(Date.now() + 75_000, () =>
+    deps.temporal.workflow.execute<typeof resendNotificationWorkflow>('resendNotificationWorkflow', {
+      ...common,
+      workflowId: resendNotificationWorkflowId(event.id, channel, requestId),
+      args: [{ paymentId: payment.id, eventId: event.id, eventType: event.type, channel }],
+      staticSummary: `merchant re-sends ${event.type} ${event.id} of ${payment.id} (order ${payment.orderId}) by ${channel.replace('_', ' ')}`,
+    }),
+  );
+  return answer(outcome);
+}

@@ -1,0 +1,158 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { findCheckout } from '../db/checkouts';
+import { lockAvailableBalance, post } from '../db/ledger';
+import type { MerchantPrincipal } from '../db/merchants';
+import {
+  findPayout,
+  firstCheckoutOf,
+  insertPayout,
+  listPayouts,
+  listUnstartedPayouts,
+  markPayoutWorkflowStarted,
+  type Payout,
+  type PayoutDestination,
+  payoutMoney,
+} from '../db/payouts';
+import { newId } from '../domain/ids';
+import { payoutReserved } from '../domain/ledger';
+import { formatAmount } from '../domain/money';
+import { ApiError, invalid, notFound } from '../api/errors';
+import type { ProviderRegistry } from '../providers/registry';
+import { type PaymentProvider, ProviderError } from '../providers/types';
+import type { payoutWorkflow } from '../workflows/payout';
+import { payoutWorkflowId } from '../workflows/money-shared';
+import { searchAttributes, taskQueue } from '../workflows/shared';
+import { amountParam } from './checkouts';
+import type { ServiceDeps } from './deps';
+
+export interface CreatePayoutRequest {
+  amount: string;
+  currency: string;
+  /** A card by the provider's token (`POST SANDBOX_URL/card-tokens` in test mode), or a wallet. */
+  destination: { type: 'card'; token: string } | { type: 'wallet'; wallet_id: string };
+  /** Whose notify_url gets `payout.paid` / `payout.failed`; the merchant's first checkout in the mode when left out. */
+  checkout_id?: string;
+}
+
+/** The provider that pays out in a mode: the first one offering methods in it that can. */
+export function payoutProvider(providers: ProviderRegistry, testMode: boolean): PaymentProvider | null {
+  for (const method of providers.methods(testMode)) {
+    const provider = providers.forMethod(method.code);
+    if (provider?.createPayout && provider.resolvePayoutDestination) return provider;
+  }
+  return null;
+}
+
+/**
+ * A withdrawal. The destination is checked with the provider (a card is kept only as its token and
+ * last four digits); then, in one database transaction with the merchant's available balance
+ * locked, the amount is checked against it and reserved, and the payout stored. Then its workflow
+ * pays out, settles with the bank's fee or releases the reserve, and notifies the merchant.
+ */
+export async function createPayout(deps: ServiceDeps, principal: MerchantPrincipal, request: CreatePayoutRequest): Promise<Payout> {
+  const { currency } = request;
+  const amount = amountParam(request.amount, currency, 'amount');
+  if (amount <= 0n) throw invalid('amount', 'amount must be above zero');
+  const provider = payoutProvider(deps.providers, principal.testMode);
+  if (!provider) {
+    throw new ApiError(400, 'invalid_request_error', 'payouts_unavailable', `No provider pays out in ${principal.testMode ? 'test' : 'live'} mode`, 'destination');
+  }
+  let checkoutId: string | null;
+  if (request.checkout_id) {
+    const checkout = await findCheckout(deps.db, principal, request.checkout_id);
+    if (!checkout) throw notFound('checkout', 'checkout_id');
+    checkoutId = checkout.id;
+  } else {
+    checkoutId = await firstCheckoutOf(deps.db, principal.merchantId, principal.testMode);
+  }
+  const destination = await resolveDestination(provider, request.destination);
+
+  const client = await deps.db.connect();
+  let payout: Payout;
+  try {
+    await client.query('begin');
+    const available = await lockAvailableBalance(client, principal.merchantId, currency, principal.testMode);
+    if (available < amount) {
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'balance_insufficient',
+        `Your available ${currency} balance is ${formatAmount(available, currency)}; this payout needs ${formatAmount(amount, currency)}`,
+        'amount',
+      );
+    }
+    payout = await insertPayout(client, {
+      id: newId('po'),
+      merchantId: principal.merchantId,
+      testMode: principal.testMode,
+      checkoutId,
+      amountMinor: amount,
+      currency,
+      destination,
+      provider: provider.name,
+    });
+    const reserve = payoutReserved(payoutMoney(payout));
+    if (reserve) await post(client, reserve);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+  await startPayoutWorkflow(deps, payout);
+  return payout;
+}
+
+async function resolveDestination(provider: PaymentProvider, destination: CreatePayoutRequest['destination']): Promise<PayoutDestination> {
+  try {
+    return await provider.resolvePayoutDestination!(destination.type === 'card' ? destination : { type: 'wallet', walletId: destination.wallet_id });
+  } catch (error) {
+    if (error instanceof ProviderError && error.kind === 'definite') {
+      const param = destination.type === 'card' ? 'destination.token' : 'destination.wallet_id';
+      throw invalid(param, `${provider.name} does not accept this destination: ${error.message}`, 'destination_invalid');
+    }
+    if (error instanceof ProviderError) throw new ApiError(503, 'api_error', 'provider_unavailable', `${provider.name} cannot be reached now; retry later`);
+    throw error;
+  }
+}
+
+async function startPayoutWorkflow(deps: ServiceDeps, payout: Payout) {
+  try {
+    await deps.temporal.workflow.start<typeof payoutWorkflow>('payoutWorkflow', {
+      taskQueue,
+      workflowId: payoutWorkflowId(payout.id),
+      args: [{ payoutId: payout.id }],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      staticSummary: `payout ${formatAmount(payout.amountMinor, payout.currency)} ${payout.currency} to ${payout.destination.type === 'card' ? `card •••• ${payout.destination.last4}` : 'a wallet'}`,
+      typedSearchAttributes: [
+        { key: searchAttributes.merchantId, value: payout.merchantId },
+        { key: searchAttributes.amountMinor, value: Number(payout.amountMinor) },
+        { key: searchAttributes.currency, value: payout.currency },
+        { key: searchAttributes.testMode, value: payout.testMode },
+      ],
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+  await markPayoutWorkflowStarted(deps.db, payout.id);
+}
+
+/** Starts the workflows of payouts stored but never confirmed started (a crash in between). */
+export async function startUnstartedPayouts(deps: ServiceDeps, olderThanSeconds = 15): Promise<number> {
+  const payouts = await listUnstartedPayouts(deps.db, olderThanSeconds);
+  for (const payout of payouts) await startPayoutWorkflow(deps, payout);
+  return payouts.length;
+}
+
+export async function getPayout(deps: ServiceDeps, principal: MerchantPrincipal, payoutId: string): Promise<Payout> {
+  const payout = await findPayout(deps.db, principal, payoutId);
+  if (!payout) throw notFound('payout', 'id');
+  return payout;
+}
+
+export async function merchantPayouts(deps: ServiceDeps, principal: MerchantPrincipal, limit: number): Promise<Payout[]> {
+  return listPayouts(deps.db, principal, limit);
+}

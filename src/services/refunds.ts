@@ -1,0 +1,155 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
+import { WorkflowIdConflictPolicy } from '@temporalio/common';
+import { lockAvailableBalance, post } from '../db/ledger';
+import type { MerchantPrincipal } from '../db/merchants';
+import { findPayment, findPaymentById, type StoredPayment } from '../db/payments';
+import {
+  findRefund,
+  insertRefund,
+  listRefunds,
+  listUnstartedRefunds,
+  lockPayment,
+  markRefundWorkflowStarted,
+  type Refund,
+  refundMoney,
+  refundTotals,
+} from '../db/refunds';
+import { newId } from '../domain/ids';
+import { refundReserved, refundSplit } from '../domain/ledger';
+import { formatAmount } from '../domain/money';
+import { ApiError, notFound } from '../api/errors';
+import type { refundWorkflow } from '../workflows/refund';
+import { refundWorkflowId } from '../workflows/money-shared';
+import { searchAttributes, taskQueue } from '../workflows/shared';
+import { amountParam } from './checkouts';
+import type { ServiceDeps } from './deps';
+
+export interface CreateRefundRequest {
+  /** Decimal string in the payment's currency; the whole rest of the payment when left out. */
+  amount?: string;
+}
+
+const refundable = ['paid', 'partially_refunded'];
+
+/**
+ * Refunds (part of) a paid payment. In one database transaction, with the payment row locked so
+ * that concurrent refunds of it go one at a time: checks the amount against what is left of the
+ * buyer's total, splits it between Kassa's commission and the merchant's balance, checks and
+ * reserves the merchant's part, stores the refund. Then starts its workflow (provider refund →
+ * ledger → `payment.refunded`).
+ */
+export async function createRefund(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string, request: CreateRefundRequest): Promise<Refund> {
+  const found = await findPayment(deps.db, principal, paymentId);
+  if (!found) throw notFound('payment', 'id');
+  const provider = found.method ? deps.providers.forMethod(found.method) : undefined;
+  if (found.status !== 'paid' && found.status !== 'partially_refunded') throw paymentState(found);
+  if (!provider?.refundPayment) throw new ApiError(409, 'conflict_error', 'refund_unsupported', `${found.method} payments cannot be refunded through Kassa`);
+
+  const client = await deps.db.connect();
+  let refund: Refund;
+  try {
+    await client.query('begin');
+    await lockPayment(client, found.id);
+    const payment = (await findPaymentById(client, found.id))!;
+    if (!refundable.includes(payment.status)) throw paymentState(payment);
+    const { currency } = payment;
+    const buyerTotal = payment.buyerTotalMinor!;
+    const { refundedMinor, feeReturnedMinor } = await refundTotals(client, payment.id);
+    const left = buyerTotal - refundedMinor;
+    const amount = request.amount === undefined ? left : amountParam(request.amount, currency, 'amount');
+    if (amount <= 0n) {
+      throw new ApiError(400, 'invalid_request_error', left === 0n ? 'payment_refunded' : 'parameter_invalid', left === 0n ? `Payment ${payment.id} is refunded in full already` : 'amount must be above zero', 'amount');
+    }
+    if (amount > left) {
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'amount_too_large',
+        `The buyer paid ${formatAmount(buyerTotal, currency)} ${currency} and ${formatAmount(refundedMinor, currency)} is refunded or being refunded: at most ${formatAmount(left, currency)} can be refunded`,
+        'amount',
+      );
+    }
+    const split = refundSplit({ buyerTotalMinor: buyerTotal, feeMinor: buyerTotal - payment.merchantNetMinor!, refundedMinor, feeReturnedMinor, amountMinor: amount });
+    const available = await lockAvailableBalance(client, payment.merchantId, currency, payment.testMode);
+    if (available < split.merchantDebitMinor) {
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'balance_insufficient',
+        `This refund takes ${formatAmount(split.merchantDebitMinor, currency)} ${currency} from your balance and ${formatAmount(available, currency)} is available`,
+        'amount',
+      );
+    }
+    refund = await insertRefund(client, {
+      id: newId('re'),
+      paymentId: payment.id,
+      merchantId: payment.merchantId,
+      testMode: payment.testMode,
+      amountMinor: amount,
+      currency,
+      feeReturnedMinor: split.feeReturnedMinor,
+      merchantDebitMinor: split.merchantDebitMinor,
+      provider: provider.name,
+    });
+    const reserve = refundReserved(refundMoney(refund));
+    if (reserve) await post(client, reserve);
+    await client.query('commit');
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+  await startRefundWorkflow(deps, refund, found);
+  return refund;
+}
+
+function paymentState(payment: StoredPayment) {
+  return new ApiError(409, 'conflict_error', 'payment_state', `Payment ${payment.id} is ${payment.status}: only a paid payment can be refunded`);
+}
+
+async function startRefundWorkflow(deps: ServiceDeps, refund: Refund, payment: StoredPayment) {
+  try {
+    await deps.temporal.workflow.start<typeof refundWorkflow>('refundWorkflow', {
+      taskQueue,
+      workflowId: refundWorkflowId(refund.id),
+      args: [{ refundId: refund.id, paymentId: refund.paymentId }],
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      staticSummary: `refund ${formatAmount(refund.amountMinor, refund.currency)} ${refund.currency} of ${payment.id} (order ${payment.orderId})`,
+      typedSearchAttributes: [
+        { key: searchAttributes.merchantId, value: payment.merchantId },
+        { key: searchAttributes.checkoutId, value: payment.checkoutId },
+        { key: searchAttributes.orderId, value: payment.orderId },
+        { key: searchAttributes.amountMinor, value: Number(refund.amountMinor) },
+        { key: searchAttributes.currency, value: refund.currency },
+        { key: searchAttributes.testMode, value: refund.testMode },
+      ],
+    });
+  } catch (error) {
+    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
+  }
+  await markRefundWorkflowStarted(deps.db, refund.id);
+}
+
+/** Starts the workflows of refunds stored but never confirmed started (a crash in between). */
+export async function startUnstartedRefunds(deps: ServiceDeps, olderThanSeconds = 15): Promise<number> {
+  const refunds = await listUnstartedRefunds(deps.db, olderThanSeconds);
+  for (const refund of refunds) {
+    const payment = await findPaymentById(deps.db, refund.paymentId);
+    if (payment) await startRefundWorkflow(deps, refund, payment);
+  }
+  return refunds.length;
+}
+
+export async function getRefund(deps: ServiceDeps, principal: MerchantPrincipal, refundId: string): Promise<Refund> {
+  const refund = await findRefund(deps.db, principal, refundId);
+  if (!refund) throw notFound('refund', 'id');
+  return refund;
+}
+
+export async function paymentRefunds(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string): Promise<Refund[]> {
+  const payment = await findPayment(deps.db, principal, paymentId);
+  if (!payment) throw notFound('payment', 'id');
+  return listRefunds(deps.db, payment.id);
+}

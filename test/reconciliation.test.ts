@@ -1,0 +1,144 @@
+import { Pool } from 'pg';
+import { reconciliationScheduleId, type ReconciliationResult } from '../src/workflows/money-shared';
+import type { reconciliationWorkflow } from '../src/workflows/reconciliation';
+import { taskQueue } from '../src/workflows/shared';
+import { expectLedgerBalanced } from './support/ledger';
+import { moneyShop, paidPayment, type Receiver, sandboxCardToken } from './support/money';
+import { api, eventually, sandboxApiKey, startTestStack, type TestStack } from './support/stack';
+
+jest.setTimeout(90_000);
+
+let stack: TestStack;
+let db: Pool;
+const receivers: Receiver[] = [];
+beforeAll(async () => {
+  stack = await startTestStack();
+  db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
+}, 90_000);
+afterAll(async () => {
+  await Promise.all(receivers.map((receiver) => receiver.close()));
+  await db?.end();
+  await stack?.close();
+});
+
+let runs = 0;
+/** Runs the workflow the daily Schedule runs, now, over the last hour (no waiting a day). */
+async function reconcileNow(): Promise<ReconciliationResult> {
+  return stack.kassa.temporal.workflow.execute<typeof reconciliationWorkflow>('reconciliationWorkflow', {
+    taskQueue,
+    workflowId: `reconciliation-test-${++runs}`,
+    args: [{ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() }],
+  });
+}
+
+async function shop() {
+  const created = await moneyShop(stack);
+  receivers.push(created.receiver);
+  return created;
+}
+
+/** Payments, a refund and a payout that all agree: the ground truth that must reconcile cleanly. */
+async function cleanActivity() {
+  const { testKey, checkout } = await shop();
+  const first = await paidPayment(stack, testKey, checkout.id, '100.00');
+  await paidPayment(stack, testKey, checkout.id, '20.00');
+  const refund = await api(stack.url, 'POST', `/v1/payments/${first.id}/refunds`, { token: testKey, body: { amount: '10.00' } });
+  const card = await sandboxCardToken(stack);
+  const payout = await api(stack.url, 'POST', '/v1/payouts', { token: testKey, body: { amount: '50.00', currency: 'RUB', destination: { type: 'card', token: card.token } } });
+  await eventually(() => api(stack.url, 'GET', `/v1/refunds/${refund.body.id}`, { token: testKey }).then((r) => r.body.status), (status) => status === 'succeeded');
+  await eventually(() => api(stack.url, 'GET', `/v1/payouts/${payout.body.id}`, { token: testKey }).then((r) => r.body.status), (status) => status === 'paid');
+  return { testKey, checkout };
+}
+
+test('the daily Schedule runs reconciliationWorkflow at 00:30 UTC', async () => {
+  const described = await stack.kassa.temporal.schedule.getHandle(reconciliationScheduleId).describe();
+  expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reconciliationWorkflow', taskQueue });
+  expect(described.spec.calendars).toEqual([expect.objectContaining({ hour: [{ start: 0, end: 0, step: 1 }], minute: [{ start: 30, end: 30, step: 1 }] })]);
+});
+
+test('payments, refunds and payouts that agree with the sandbox and the ledger reconcile with no mismatch', async () => {
+  await cleanActivity();
+  const result = await reconcileNow();
+  expect(result.mismatches).toEqual([]);
+  expect(result.checked).toMatchObject({ payments: 2, refunds: 1, payouts: 1, provider_payments: 2, provider_refunds: 1, provider_payouts: 1 });
+  await expectLedgerBalanced(db);
+});
+
+test('planted mismatches are each listed in the workflow result and at GET /admin/reconciliation', async () => {
+  const { testKey, checkout } = await cleanActivity();
+
+  // 1. the provider captures 1.00 more than asked: Kassa holds the payment under review, the provider reports a capture
+  const created = await api(stack.url, 'POST', '/v1/payments', {
+    token: testKey,
+    body: { checkout_id: checkout.id, order_id: `W-${Date.now()}`, amount: '50.00', currency: 'RUB', description: 'x' },
+  });
+  await fetch(`${stack.sandboxUrl}/api/faults`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${sandboxApiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ reference: created.body.id, wrong_amount: true }),
+  });
+  const chosen = await api(stack.url, 'POST', `/pay/${created.body.id}/method`, { body: { method: 'sandbox_card' }, headers: { accept: 'application/json' } });
+  await fetch(`${chosen.body.redirect_url}/approve`, { method: 'POST', redirect: 'manual' });
+  await eventually(() => api(stack.url, 'GET', `/v1/payments/${created.body.id}`, { token: testKey }).then((r) => r.body.status), (status) => status === 'under_review');
+
+  // 2. a payment made paid behind Kassa's back: neither the ledger nor the provider know of it
+  const forged = await api(stack.url, 'POST', '/v1/payments', {
+    token: testKey,
+    body: { checkout_id: checkout.id, order_id: `F-${Date.now()}`, amount: '10.00', currency: 'RUB', description: 'x' },
+  });
+  await db.query(
+    `update payments set status = 'paid', method = 'sandbox_card', paid_at = now(), buyer_total_minor = 1000, merchant_net_minor = 970, fee_minor = 30 where id = $1`,
+    [forged.body.id],
+  );
+
+  // 3. a capture in the ledger for a payment that was canceled
+  const canceled = await api(stack.url, 'POST', '/v1/payments', {
+    token: testKey,
+    body: { checkout_id: checkout.id, order_id: `C-${Date.now()}`, amount: '7.00', currency: 'RUB', description: 'x' },
+  });
+  await api(stack.url, 'POST', `/v1/payments/${canceled.body.id}/cancel`, { token: testKey, body: {} });
+  const client = await db.connect();
+  try {
+    await client.query('begin');
+    const { rows } = await client.query(
+      `insert into ledger_transactions (source_type, source_id, event, test_mode, description) values ('payment', $1, 'captured', true, 'planted') returning id`,
+      [canceled.body.id],
+    );
+    const accounts = await client.query(`select id, kind from ledger_accounts where test_mode and currency = 'RUB' and kind in ('provider_clearing', 'fee_revenue')`);
+    const idOf = (kind: string) => accounts.rows.find((row) => row.kind === kind).id;
+    await client.query('insert into ledger_entries (transaction_id, account_id, amount_minor) values ($1, $2, -700), ($1, $3, 700)', [rows[0].id, idOf('provider_clearing'), idOf('fee_revenue')]);
+    await client.query('commit');
+  } finally {
+    client.release();
+  }
+
+  const result = await reconcileNow();
+  const listed = result.mismatches.map((mismatch) => [mismatch.kind, mismatch.source, mismatch.id]).sort();
+  expect(listed).toEqual(
+    [
+      ['missing_in_kassa', 'payment', created.body.id],
+      ['not_in_ledger', 'payment', forged.body.id],
+      ['missing_at_provider', 'payment', forged.body.id],
+      ['ledger_without_payment', 'payment', canceled.body.id],
+    ].sort(),
+  );
+  expect(result.mismatches.find((mismatch) => mismatch.kind === 'missing_in_kassa')!.message).toMatch(/captured 51\.00 RUB .* which Kassa has as under_review/);
+  expect(result.mismatchCount).toBe(4);
+
+  const unauthorized = await api(stack.url, 'GET', '/admin/reconciliation');
+  expect(unauthorized.status).toBe(401);
+  const seen = await api(stack.url, 'GET', '/admin/reconciliation', { token: stack.adminToken });
+  expect(seen.status).toBe(200);
+  expect(seen.body).toMatchObject({ id: result.id, object: 'reconciliation_run', mismatch_count: 4, window: result.window });
+  expect(seen.body.mismatches.map((mismatch: { kind: string; id: string }) => [mismatch.kind, 'payment', mismatch.id]).sort()).toEqual(listed);
+  expect(seen.body.earlier_runs).toEqual([expect.objectContaining({ mismatch_count: 0 })]);
+
+  const byOperator = await api(stack.url, 'POST', '/admin/reconciliation/runs', {
+    token: stack.adminToken,
+    body: { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() },
+  });
+  expect([byOperator.status, byOperator.body.mismatchCount]).toEqual([200, 4]);
+  const badPeriod = await api(stack.url, 'POST', '/admin/reconciliation/runs', { token: stack.adminToken, body: { from: 'yesterday' } });
+  expect([badPeriod.status, badPeriod.body.error.param]).toEqual([400, 'from']);
+  await expectLedgerBalanced(db);
+});
