@@ -241,7 +241,10 @@ async function main(): Promise<number> {
     phaseSeconds[name] = round((performance.now() - begin) / 1000, 1);
   };
   const check = (name: string, result: LoadResult<unknown>) => {
-    if (result.errors.length > 0) failures.push(`${name}: ${result.errors.length} of ${result.started} failed: ${errorSummary(result.errors).join('; ')}`);
+    if (result.errors.length > 0) {
+      failures.push(`${name}: ${result.errors.length} of ${result.started} failed: ${errorSummary(result.errors).join('; ')}`);
+      log(`✗ ${name}: ${result.errors.length} of ${result.started} failed, first: ${result.errors[0]}`);
+    }
     if (result.cut) notes.push(`${name}: cut short by the deadline after ${result.started} operations`);
   };
 
@@ -294,7 +297,7 @@ async function main(): Promise<number> {
       timeoutMs: plan.timeoutMs,
     };
     log(`ready: kassa ${kassa.url} (pid ${kassa.pid}), temporal ${temporalServer.address} on ${temporalServer.dbFile} (WAL), sandbox ${sandbox.url}`);
-    results.settings = { plan, kassa: 'own process, KASSA_ROLE=all KASSA_ENV=test LOG_LEVEL=warn, other settings default', temporal: 'dev server, file SQLite, journal_mode=wal, eager workflow start and eager activities on' };
+    results.settings = { plan, kassa: 'own process, KASSA_ROLE=all KASSA_ENV=test LOG_LEVEL=warn RATE_LIMIT_PER_MINUTE=1000000, other settings default', temporal: 'dev server, file SQLite, journal_mode=wal, eager workflow start and eager activities on' };
 
     /** CPU of Kassa and of the Temporal server per operation of `run`, averaged over the runs of `name`. */
     const withCpu = async <T>(name: string, run: () => Promise<LoadResult<T>>): Promise<LoadResult<T>> => {

@@ -5,9 +5,13 @@ import { promisify } from 'node:util';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { runCli } from '../scripts/kassa';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { createActivities } from '../src/activities';
 import { webhookSecretsFor } from '../src/db/checkouts';
+import { insertEvent } from '../src/db/events';
 import { hashApiKey } from '../src/db/merchants';
 import { verifyWebhook } from '../src/domain/signatures';
+import { providersFromConfig } from '../src/providers/registry';
 import { siteVerificationWorkflowId } from '../src/workflows/site-verification-shared';
 import { checkoutBody, markVerified, startApiHarness } from './support/merchant-api';
 import { api, eventually, type ReceivedRequest, startReceiver, startTestStack, type TestStack } from './support/stack';
@@ -309,9 +313,14 @@ describe('webhook secret rotation', () => {
       expect(expiresIn).toBeLessThanOrEqual(24 * 3600_000);
       expect(await webhookSecretsFor(db, checkout.id)).toEqual([rotated.body.webhook_secret, checkout.webhook_secret]);
 
+      // The activity that delivers every merchant webhook, run as Temporal would run it.
       const payment = await newPayment(testKey, checkout.id);
-      const chosen = await api(stack.url, 'POST', `/pay/${payment.id}/method`, { body: { method: 'sandbox_card' }, headers: { accept: 'application/json' } });
-      expect((await fetch(`${chosen.body.redirect_url}/approve`, { method: 'POST', redirect: 'manual' })).status).toBe(303);
+      const eventId = `evt_${payment.id.slice(4)}`;
+      const client = await db.connect();
+      await insertEvent(client, { id: eventId, paymentId: payment.id, type: 'payment.paid', body: JSON.stringify({ id: eventId }), createdAt: new Date() });
+      client.release();
+      const activities = createActivities({ db, providers: providersFromConfig(stack.kassa.config), publicUrl: stack.url, allowPrivateWebhookUrls: true });
+      await new MockActivityEnvironment().run(activities.notifyMerchant, { eventId });
       const [webhook] = await receiver.waitFor(1);
       expect(signatures(webhook!)).toHaveLength(2);
       expect(signatures(webhook!).every((entry) => entry.startsWith('v1,'))).toBe(true);

@@ -115,9 +115,9 @@ describe('channel settings', () => {
     const shop = await newShop();
     const token = botToken();
     const chat = chatId();
-    const email = await shop.put('email', { to: ['Orders@Shop.example', 'owner@shop.example'], events: ['payment.paid', 'payment.failed'] });
+    const email = await shop.put('email', { to: ['Orders@Shop.example', 'owner@shop.example', 'orders@shop.example'], events: ['payment.paid', 'payment.failed'] });
     expect(email.status).toBe(201);
-    expect(email.body).toMatchObject({ object: 'notification_channel', channel: 'email', to: ['orders@shop.example', 'owner@shop.example'], enabled: true });
+    expect(email.body).toMatchObject({ object: 'notification_channel', channel: 'email', to: ['Orders@Shop.example', 'owner@shop.example'], enabled: true });
     expect((await shop.put('email', { to: ['orders@shop.example'] })).status).toBe(200);
 
     const created = await shop.put('telegram', { chat_id: chat, bot_token: token });
@@ -271,6 +271,20 @@ describe('delivery', () => {
     expect(notifications).toHaveLength(5);
     // scheduled by one workflow task: in parallel
     expect(new Set(notifications.map((event) => String(event.activityTaskScheduledEventAttributes!.workflowTaskCompletedEventId))).size).toBe(1);
+    // each on its own policy; a channel down for hours is retried (here every 2 s at most, in production up to hourly) until its schedule-to-close
+    const policies = Object.fromEntries(
+      notifications.map((event) => {
+        const attributes = event.activityTaskScheduledEventAttributes!;
+        return [attributes.activityType!.name!, [Number(attributes.scheduleToCloseTimeout?.seconds ?? 0) / 3600, Number(attributes.retryPolicy?.maximumInterval?.seconds)]];
+      }),
+    );
+    expect(policies).toEqual({
+      notifyMerchant: [96, 3600],
+      sendEmailNotification: [72, 2],
+      sendTelegramNotification: [72, 2],
+      sendSmsNotification: [24, 2],
+      sendBuyerReceipt: [72, 2],
+    });
 
     // the delivery log: every channel, one delivered attempt each
     const log = await eventually(() => deliveries(shop, payment.id), (entries) => entries.length >= 5);

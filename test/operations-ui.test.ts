@@ -52,7 +52,7 @@ test('in the Temporal UI an operator filters by PaymentStatus and MerchantId, fi
   const workflowId = purchaseWorkflowId(payment.id);
   await stack.kassa.temporal.workflow.getHandle(workflowId).result();
 
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1100 } });
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1100 } });
   const page: Page = await context.newPage();
   page.setDefaultTimeout(30_000);
   try {
@@ -103,7 +103,7 @@ test("in the Temporal UI an operator finds a merchant's stuck payment and sees w
   await buyerActs(redirectUrl, 'approve');
   const workflowId = purchaseWorkflowId(payment.id);
 
-  const context = await browser.newContext({ viewport: { width: 1600, height: 1100 } });
+  const context = await browser.newContext({ viewport: { width: 1920, height: 1100 } });
   const page: Page = await context.newPage();
   page.setDefaultTimeout(30_000);
   try {

@@ -1,5 +1,10 @@
+import type { Client } from '@temporalio/client';
 import { Pool } from 'pg';
 import { verifyWebhook } from '../src/domain/signatures';
+import { providersFromConfig } from '../src/providers/registry';
+import type { ServiceDeps } from '../src/services/deps';
+import { createPayout, startUnstartedPayouts } from '../src/services/payouts';
+import { createRefund, startUnstartedRefunds } from '../src/services/refunds';
 import { refundWorkflowId } from '../src/workflows/money-shared';
 import { expectLedgerBalanced, postingsOf } from './support/ledger';
 import { balanceOf, moneyShop, paidPayment, type Receiver, webhookTypes } from './support/money';
@@ -164,4 +169,22 @@ test('bad refunds are 4xx naming the field; an unpaid or another merchant’s pa
   expect(early.status).toBe(409);
   expect(early.body.error).toMatchObject({ type: 'conflict_error', code: 'payment_state' });
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '9.70', reserved: '0.00' });
+});
+
+test('a refund and a payout stored just before a crash (their workflows never started) are started by the API’s sweep', async () => {
+  const { testKey, checkout, merchantId } = await shop();
+  const paid = await paidPayment(stack, testKey, checkout.id, '30.00');
+  const deps: ServiceDeps = { db: stack.kassa.db, temporal: stack.kassa.temporal, providers: providersFromConfig(stack.kassa.config), config: stack.kassa.config };
+  const crashing = { ...deps, temporal: { workflow: { start: async () => { throw new Error('the process died here'); } } } as unknown as Client };
+  const principal = { merchantId, testMode: true, keyId: 'key_test' };
+  await expect(createRefund(crashing, principal, paid.id, { amount: '10.00' })).rejects.toThrow('the process died here');
+  await expect(createPayout(crashing, principal, { amount: '5.00', currency: 'RUB', destination: { type: 'wallet', wallet_id: 'w_sweep1' } })).rejects.toThrow('the process died here');
+  expect(await balanceOf(stack, testKey)).toMatchObject({ available: '14.40', reserved: '14.70' });
+
+  expect(await startUnstartedRefunds(deps, 0)).toBe(1);
+  expect(await startUnstartedPayouts(deps, 0)).toBe(1);
+  await eventually(() => balanceOf(stack, testKey), (balance) => balance.reserved === '0.00');
+  expect(await balanceOf(stack, testKey)).toMatchObject({ available: '14.40', reserved: '0.00' });
+  expect(await payment(testKey, paid.id)).toMatchObject({ status: 'partially_refunded' });
+  expect(await startUnstartedRefunds(deps, 0)).toBe(0);
 });

@@ -29,6 +29,7 @@ import {
   updatePricingBody,
 } from './schemas';
 import { moneyEndpoints } from './money-schemas';
+import { channelEndpoints } from './channel-schemas';
 
 const overview = `
 Kassa is a self-hosted payment gateway. A shop creates a **checkout** (its "касса"), then a **payment** per order, and sends
@@ -74,7 +75,7 @@ else is retried with backoff for at least 3 days.
 type Api = 'merchant' | 'operator';
 
 interface Endpoint {
-  method: 'get' | 'post' | 'patch';
+  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
   path: string;
   api: Api;
   tag: string;
@@ -151,6 +152,7 @@ const endpoints: Endpoint[] = [
   { method: 'get', path: '/v1/payments/{id}/events', api: 'merchant', tag: 'Payments', summary: "A payment's webhook events and delivery attempts",
     ok: { status: 200, description: 'Oldest first', schema: eventList } },
   ...moneyEndpoints,
+  ...channelEndpoints,
 ];
 
 const errorContent = { 'application/json': { schema: errorResponse } };

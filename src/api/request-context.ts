@@ -70,6 +70,8 @@ export function requestContext(logger: Logger, onFinish?: (req: Request, status:
     const fromPath = paymentInPath.exec(req.path)?.[1];
     if (fromPath) context.paymentId = fromPath;
     res.locals.requestContext = context;
+    // At debug level, what came in (secrets are censored on the way out: src/observability/logger.ts).
+    if (context.log.isLevelEnabled('debug')) context.log.debug({ method: req.method, url: req.originalUrl, headers: req.headers }, 'request received');
     const started = process.hrtime.bigint();
     res.once('finish', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;

@@ -51,5 +51,5 @@ export function safeEqualHex(a: string, b: string): boolean {
  * either accepts the message (Standard Webhooks).
  */
 export function signWebhookWithAll(secrets: readonly string[], id: string, timestamp: number, body: string): string {
-  return signWebhook(secrets[0]!, id, timestamp, body);
+  return secrets.map((secret) => signWebhook(secret, id, timestamp, body)).join(' ');
 }

@@ -65,10 +65,10 @@ export function luhnValid(digits: string): boolean {
 const cardLike = /(?<![0-9])\d(?:[ -]?\d){12,18}(?![0-9])/g;
 
 const valuePatterns: [RegExp, string][] = [
+  [/\b(Bearer|Basic)\s+[\w.~+/=-]+/gi, `$1 ${censor}`],
   [/\bsk_(test|live)_[A-Za-z0-9]+/g, `sk_$1_${censor}`],
   [/\bwhsec_[A-Za-z0-9+/=]+/g, `whsec_${censor}`],
   [/\badm_[A-Za-z0-9]{8,}/g, `adm_${censor}`],
-  [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+/gi, `$1 ${censor}`],
   // Standard Webhooks `v1,<base64>` and `t=…,v1=<hex>` provider signatures
   [/\bv1,[A-Za-z0-9+/]{16,}={0,2}/g, `v1,${censor}`],
   [/\bv1=[0-9A-Fa-f]{16,}/g, `v1=${censor}`],

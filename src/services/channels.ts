@@ -160,7 +160,8 @@ export async function putCheckoutChannel(deps: ServiceDeps, principal: MerchantP
   switch (request.kind) {
     case 'email': {
       if (!emailAvailable(deps.config)) throw invalid('channel', 'e-mail is not set up on this Kassa: the operator sets SMTP_URL');
-      channel = { kind: 'email', settings: { to: [...new Set(request.body.to.map((address) => address.toLowerCase()))] } };
+      const to = request.body.to.filter((address, index, all) => all.findIndex((other) => other.toLowerCase() === address.toLowerCase()) === index);
+      channel = { kind: 'email', settings: { to } };
       sealed = { secret: null, secretHint: null };
       break;
     }

@@ -35,9 +35,12 @@ export async function sandboxCardToken(stack: TestStack, number = '4242424242424
   return (await response.json()) as { token: string; last4: string };
 }
 
-export const balanceOf = async (stack: TestStack, key: string, currency = 'RUB') => {
+type Balance = { currency: string; available: string | null; pending: string | null; reserved: string | null };
+
+/** `GET /v1/balance` for one currency (all `null` when the merchant never had money in it). */
+export const balanceOf = async (stack: TestStack, key: string, currency = 'RUB'): Promise<Balance> => {
   const { body } = await api(stack.url, 'GET', '/v1/balance', { token: key });
-  return (body.balances as { currency: string }[]).find((balance) => balance.currency === currency) ?? { currency, available: null, pending: null, reserved: null };
+  return (body.balances as Balance[]).find((balance) => balance.currency === currency) ?? { currency, available: null, pending: null, reserved: null };
 };
 
 export const webhookTypes = (receiver: Receiver) => receiver.received.map((request) => JSON.parse(request.body).type as string);

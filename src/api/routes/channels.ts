@@ -1,6 +1,5 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { channelKinds, deliveryChannels, notificationEventTypes } from '../../notifications/types';
+import { channelKinds } from '../../notifications/types';
 import {
   type ChannelRequest,
   deleteCheckoutChannel,
@@ -12,51 +11,11 @@ import {
 } from '../../services/channels';
 import type { ServiceDeps } from '../../services/deps';
 import { principalOf } from '../auth';
+import { channelBodies, channelKindSchema, resendBody } from '../channel-schemas';
 import { ApiError } from '../errors';
 
-const events = z
-  .array(z.enum(notificationEventTypes))
-  .min(1)
-  .max(notificationEventTypes.length)
-  .optional()
-  .describe('Event types sent to the channel; default ["payment.paid"], or what the channel had');
-const common = { events, enabled: z.boolean().optional() };
-
-/** The body of `PUT /v1/checkouts/:id/channels/:channel`, per channel. */
-const channelBodies = {
-  email: z.strictObject({
-    ...common,
-    to: z.array(z.string().trim().max(320).email('must be an e-mail address such as orders@shop.example')).min(1).max(10),
-  }),
-  telegram: z.strictObject({
-    ...common,
-    chat_id: z
-      .union([z.string().trim(), z.number().int()])
-      .transform(String)
-      .pipe(z.string().regex(/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$/, 'must be a numeric chat id (-100… for groups) or @channelname')),
-    bot_token: z
-      .string()
-      .trim()
-      .regex(/^\d{3,20}:[A-Za-z0-9_-]{20,100}$/, 'must be a bot token as BotFather gives it, 123456789:AA…')
-      .optional(),
-  }),
-  sms: z.strictObject({
-    ...common,
-    to: z.string().trim().regex(/^\+[1-9]\d{6,14}$/, 'must be a phone number in E.164 form, e.g. +79991234567'),
-    url: z.string().trim().min(1).max(2048),
-    method: z.enum(['POST', 'GET']).optional(),
-    content_type: z.enum(['application/json', 'application/x-www-form-urlencoded', 'text/plain']).optional(),
-    body: z.string().max(4096).nullable().optional(),
-    auth_header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name such as Authorization').optional(),
-    auth_value: z.string().min(1).max(1024).nullable().optional(),
-  }),
-};
-
-const channelKind = z.enum(channelKinds, `must be one of ${channelKinds.join(', ')}`);
-const resendBody = z.strictObject({ channel: z.enum(deliveryChannels, `must be one of ${deliveryChannels.join(', ')}`) });
-
 function kindParam(value: string) {
-  const parsed = channelKind.safeParse(value);
+  const parsed = channelKindSchema.safeParse(value);
   if (!parsed.success) throw new ApiError(404, 'not_found_error', 'resource_missing', `No channel ${value}: channels are ${channelKinds.join(', ')}`, 'channel');
   return parsed.data;
 }
