@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import request from 'supertest';
-import { amount, currency, fuzzBodies, httpUrl, nonBlank } from './support/fuzz';
+import { amount, currency, fuzzBodies, stopServing, httpUrl, nonBlank } from './support/fuzz';
 import { type ApiHarness, type Merchant, startApiHarness } from './support/merchant-api';
 
 let harness: ApiHarness;
@@ -16,6 +16,7 @@ beforeAll(async () => {
   paymentId = created.body.id;
 }, 60_000);
 afterAll(async () => {
+  if (harness) await stopServing(harness.app);
   await harness?.close();
 });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import request from 'supertest';
-import { amount, currency, fuzzBodies, fuzzQuery, nonBlank } from './support/fuzz';
+import { amount, currency, fuzzBodies, stopServing, fuzzQuery, nonBlank } from './support/fuzz';
 import { type ApiHarness, type Merchant, startApiHarness } from './support/merchant-api';
 
 let harness: ApiHarness;
@@ -10,6 +10,7 @@ beforeAll(async () => {
   merchant = await harness.merchant();
 }, 60_000);
 afterAll(async () => {
+  if (harness) await stopServing(harness.app);
   await harness?.close();
 });
 

@@ -78,16 +78,18 @@ export function requestContext(logger: Logger, onFinish?: (req: Request, status:
       const route = routeLabel(req);
       onFinish?.(req, res.statusCode, seconds);
       const level = res.statusCode >= 500 ? 'error' : quietPaths.has(req.path) ? 'debug' : 'info';
+      const path = route === 'unmatched' ? req.originalUrl.split('?')[0] : route;
       context.log[level](
         {
           method: req.method,
           route,
+          ...(route === 'unmatched' && { path }),
           status: res.statusCode,
           durationMs: Math.round(seconds * 1000),
           ...(context.paymentId && { paymentId: context.paymentId }),
           ...(context.workflowId && { workflowId: context.workflowId }),
         },
-        `${req.method} ${route} ${res.statusCode}`,
+        `${req.method} ${path} ${res.statusCode}`,
       );
     });
     storage.run(context, () => next());

@@ -87,6 +87,7 @@ export function httpTracing(tracer: otel.Tracer): RequestHandler {
       span.updateName(`${req.method} ${route}`);
       span.setAttributes({
         'http.route': route,
+        'url.path': req.originalUrl.split('?')[0],
         'http.response.status_code': res.statusCode,
         ...(context && { 'kassa.request_id': context.requestId }),
         ...(context?.paymentId && { 'kassa.payment_id': context.paymentId }),

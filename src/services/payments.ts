@@ -59,6 +59,9 @@ function isUniqueViolation(error: unknown): boolean {
 export async function createPayment(deps: ServiceDeps, principal: MerchantPrincipal, request: CreatePaymentRequest) {
   const checkout = await findCheckout(deps.db, principal, request.checkout_id);
   if (!checkout) throw notFound('checkout', 'checkout_id');
+  if (!principal.testMode && checkout.verification.status !== 'verified') {
+    throw invalid('checkout_id', `Checkout ${checkout.id} takes live payments once its site is verified: POST /v1/checkouts/${checkout.id}/verify`, 'checkout_not_verified');
+  }
   if (!checkout.currencies.includes(request.currency)) {
     throw invalid('currency', `Checkout ${checkout.id} does not accept ${request.currency}; it accepts ${checkout.currencies.join(', ')}`);
   }
@@ -70,9 +73,6 @@ export async function createPayment(deps: ServiceDeps, principal: MerchantPrinci
     throw invalid('method', `method ${request.method} is not offered for this payment; choose one of ${methods.join(', ') || 'none'}`);
   }
   if (request.delivery?.type === 'digital') checkMerchantUrls(deps, { 'delivery.download_url': request.delivery.download_url });
-  if (!principal.testMode && checkout.verification.status !== 'verified') {
-    throw invalid('checkout_id', `Checkout ${checkout.id} takes live payments once its site is verified: POST /v1/checkouts/${checkout.id}/verify`, 'checkout_not_verified');
-  }
 
   const now = Date.now();
   let payment: StoredPayment;

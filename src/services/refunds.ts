@@ -52,8 +52,11 @@ export async function createRefund(deps: ServiceDeps, principal: MerchantPrincip
     await lockPayment(client, found.id);
     const payment = (await findPaymentById(client, found.id))!;
     if (!refundable.includes(payment.status)) throw paymentState(payment);
+    if (payment.buyerTotalMinor === null || payment.merchantNetMinor === null) {
+      throw new ApiError(409, 'conflict_error', 'payment_state', `Payment ${payment.id} has no recorded amounts to refund; ask the operator`);
+    }
     const { currency } = payment;
-    const buyerTotal = payment.buyerTotalMinor!;
+    const buyerTotal = payment.buyerTotalMinor;
     const { refundedMinor, feeReturnedMinor } = await refundTotals(client, payment.id);
     const left = buyerTotal - refundedMinor;
     const amount = request.amount === undefined ? left : amountParam(request.amount, currency, 'amount');
@@ -69,7 +72,7 @@ export async function createRefund(deps: ServiceDeps, principal: MerchantPrincip
         'amount',
       );
     }
-    const split = refundSplit({ buyerTotalMinor: buyerTotal, feeMinor: buyerTotal - payment.merchantNetMinor!, refundedMinor, feeReturnedMinor, amountMinor: amount });
+    const split = refundSplit({ buyerTotalMinor: buyerTotal, feeMinor: buyerTotal - payment.merchantNetMinor, refundedMinor, feeReturnedMinor, amountMinor: amount });
     const available = await lockAvailableBalance(client, payment.merchantId, currency, payment.testMode);
     if (available < split.merchantDebitMinor) {
       throw new ApiError(

@@ -1,3 +1,4 @@
+import http from 'node:http';
 import type { Express } from 'express';
 import fc from 'fast-check';
 import request from 'supertest';
@@ -74,6 +75,26 @@ export function expectContractAnswer(response: request.Response, sample: Sample,
   }
 }
 
+const servers = new WeakMap<Express, http.Server>();
+
+/** One loopback server per app for all of a file's requests (supertest would start one per request). */
+function served(app: Express): http.Server {
+  let server = servers.get(app);
+  if (!server) {
+    server = http.createServer(app).listen(0, '127.0.0.1');
+    server.unref();
+    servers.set(app, server);
+  }
+  return server;
+}
+
+/** Closes the server {@link fuzzBodies} and {@link fuzzQuery} started for `app`. */
+export async function stopServing(app: Express) {
+  const server = servers.get(app);
+  servers.delete(app);
+  if (server) await new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); });
+}
+
 export interface FuzzTarget {
   method: 'post' | 'patch';
   path: string;
@@ -88,7 +109,7 @@ export interface FuzzTarget {
 export async function fuzzBodies(app: Express, target: FuzzTarget) {
   await fc.assert(
     fc.asyncProperty(bodies(target.valid, target.fields), async (sample) => {
-      let call = request(app)[target.method](target.path).set('authorization', `Bearer ${target.token}`).type('json');
+      let call = request(served(app))[target.method](target.path).set('authorization', `Bearer ${target.token}`).type('json');
       if (target.idempotent && sample.idempotencyKey !== undefined) call = call.set('idempotency-key', sample.idempotencyKey);
       expectContractAnswer(await call.send(sample.text), sample, target.fields);
     }),
@@ -104,7 +125,7 @@ export async function fuzzQuery(app: Express, path: string, token: string, valid
     fc.asyncProperty(fc.oneof(valid, mutated, anyQuery), async (query) => {
       const search = new URLSearchParams();
       for (const [name, value] of Object.entries(query)) for (const one of [value].flat()) search.append(name, one);
-      const response = await request(app).get(`${path}?${search}`).set('authorization', `Bearer ${token}`);
+      const response = await request(served(app)).get(`${path}?${search}`).set('authorization', `Bearer ${token}`);
       expectContractAnswer(response, { text: search.toString(), names: Object.keys(query) }, fields);
     }),
     { numRuns: fuzzRuns },

@@ -10,46 +10,50 @@ import { createPayoutBody, createRefundBody, listPayoutsQuery, runReconciliation
 
 /**
  * Money: the merchant's balance, refunds and payouts under `/v1`, reconciliation under `/admin`.
- * Mounted after the merchant API, whose router has already run rate limiting and
- * `Idempotency-Key` for every `/v1` request; each route here still authenticates on its own.
+ * Mounted after the merchant API, whose router has already rate-limited every `/v1` request and
+ * taken its `Idempotency-Key`; these routes still authenticate on their own.
  */
 export function moneyRoutes(deps: ServiceDeps): Router {
-  const router = Router();
-  const merchant = requireMerchant(deps.db);
-  const admin = requireAdmin(deps.config.adminToken!);
-
-  router.get('/v1/balance', merchant, async (_req, res) => {
+  const merchant = Router();
+  merchant.use(requireMerchant(deps.db));
+  merchant.get('/balance', async (_req, res) => {
     res.json(await getBalance(deps, principalOf(res)));
   });
-  router.post('/v1/payments/:id/refunds', merchant, async (req, res) => {
-    const refund = await createRefund(deps, principalOf(res), req.params.id as string, createRefundBody.parse(req.body ?? {}));
+  merchant.post('/payments/:id/refunds', async (req, res) => {
+    const refund = await createRefund(deps, principalOf(res), req.params.id, createRefundBody.parse(req.body ?? {}));
     res.status(201).json(refundResource(refund));
   });
-  router.get('/v1/payments/:id/refunds', merchant, async (req, res) => {
-    const refunds = await paymentRefunds(deps, principalOf(res), req.params.id as string);
+  merchant.get('/payments/:id/refunds', async (req, res) => {
+    const refunds = await paymentRefunds(deps, principalOf(res), req.params.id);
     res.json({ object: 'list', data: refunds.map(refundResource), has_more: false });
   });
-  router.get('/v1/refunds/:id', merchant, async (req, res) => {
-    res.json(refundResource(await getRefund(deps, principalOf(res), req.params.id as string)));
+  merchant.get('/refunds/:id', async (req, res) => {
+    res.json(refundResource(await getRefund(deps, principalOf(res), req.params.id)));
   });
-  router.post('/v1/payouts', merchant, async (req, res) => {
+  merchant.post('/payouts', async (req, res) => {
     const payout = await createPayout(deps, principalOf(res), createPayoutBody.parse(req.body));
     res.status(201).json(payoutResource(payout));
   });
-  router.get('/v1/payouts', merchant, async (req, res) => {
+  merchant.get('/payouts', async (req, res) => {
     const { limit } = listPayoutsQuery.parse(req.query);
     const payouts = await merchantPayouts(deps, principalOf(res), limit + 1);
     res.json({ object: 'list', data: payouts.slice(0, limit).map(payoutResource), has_more: payouts.length > limit });
   });
-  router.get('/v1/payouts/:id', merchant, async (req, res) => {
-    res.json(payoutResource(await getPayout(deps, principalOf(res), req.params.id as string)));
+  merchant.get('/payouts/:id', async (req, res) => {
+    res.json(payoutResource(await getPayout(deps, principalOf(res), req.params.id)));
   });
 
-  router.get('/admin/reconciliation', admin, async (_req, res) => {
+  const operator = Router();
+  operator.use(requireAdmin(deps.config.adminToken!));
+  operator.get('/reconciliation', async (_req, res) => {
     res.json(await latestReconciliation(deps));
   });
-  router.post('/admin/reconciliation/runs', admin, async (req, res) => {
+  operator.post('/reconciliation/runs', async (req, res) => {
     res.json(await runReconciliation(deps, runReconciliationBody.parse(req.body ?? {})));
   });
+
+  const router = Router();
+  router.use('/v1', merchant);
+  router.use('/admin', operator);
   return router;
 }
