@@ -105,6 +105,9 @@ async function listen(server: http.Server, host: string, port: number): Promise<
   return (server.address() as { port: number }).port;
 }
 
+/** Workflows a worker keeps in memory between tasks (docs/performance.md: 10,000 parked payments). */
+const workflowCacheSize = 1000;
+
 /** Starts what `config.role` asks for and returns a handle that stops all of it. */
 export async function startKassa(config: Config, options: KassaOptions = {}): Promise<RunningKassa> {
   const closers: (() => Promise<unknown>)[] = [];
@@ -129,8 +132,12 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
 
     const connection = await Connection.connect({ address: config.temporal.address });
     closers.push(() => connection.close());
+    // With a worker in this process the client shares its native connection: payments then start
+    // eagerly, their first workflow task handed back with the start call (docs/performance.md).
+    const workerConnection = config.role !== 'api' ? await NativeConnection.connect({ address: config.temporal.address }) : undefined;
+    if (workerConnection) closers.push(() => workerConnection.close());
     const clientInterceptors = [requestContextClientInterceptor(), ...(tracing ? [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] : [])];
-    const temporal = new Client({ connection, namespace: config.temporal.namespace, interceptors: { workflow: clientInterceptors } });
+    const temporal = new Client({ connection: workerConnection ?? connection, namespace: config.temporal.namespace, interceptors: { workflow: clientInterceptors } });
     await ensureSearchAttributes(connection, config.temporal.namespace);
 
     const providers = options.providers ?? providersFromConfig(config);
@@ -139,15 +146,17 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
     const running: RunningKassa = { config, db, temporal, observability, close };
     if (config.metricsPort !== undefined) {
       const metricsServer = await startMetricsServer(metrics, config.host, config.metricsPort);
-      closers.push(() => new Promise((resolve) => metricsServer.close(resolve)));
+      closers.push(() => new Promise((resolve) => { metricsServer.closeAllConnections(); metricsServer.close(resolve); }));
     }
 
-    if (config.role !== 'api') {
-      const workerConnection = await NativeConnection.connect({ address: config.temporal.address });
+    if (workerConnection) {
       const worker = await Worker.create({
         connection: workerConnection,
         namespace: config.temporal.namespace,
         taskQueue,
+        // Sized for payments in motion, not for every open one: a payment parked at method choice is
+        // evicted and replays its few events when the buyer comes back (docs/performance.md).
+        maxCachedWorkflows: workflowCacheSize,
         workflowBundle: options.workflowBundle ?? (await workflowBundle({ tracing: tracing !== null })),
         activities: { ...createActivities({ db, providers, publicUrl: config.publicUrl, allowPrivateWebhookUrls: config.allowPrivateWebhookUrls, notifications: notificationSettings(config) }), ...createOperatorActivities({ db, allowPrivateWebhookUrls: config.allowPrivateWebhookUrls }) },
         interceptors: {
@@ -164,7 +173,6 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
       closers.push(async () => {
         worker.shutdown();
         await runs;
-        await workerConnection.close();
       });
     }
 

@@ -45,7 +45,7 @@ function main() {
   for (const file of fs.readdirSync(historiesDir)) if (file.endsWith('.json')) fs.rmSync(path.join(historiesDir, file));
   const run = spawnSync(
     process.execPath,
-    [path.join(root, 'node_modules/jest/bin/jest.js'), '--runInBand', 'test/purchase.test.ts', 'test/purchase-workflow.test.ts'],
+    [path.join(root, 'node_modules/jest/bin/jest.js'), '--runInBand', 'test/purchase.test.ts', 'test/purchase-workflow.test.ts', 'test/notifications-delivery.test.ts'],
     { cwd: root, stdio: 'inherit', env: { ...process.env, RECORD_HISTORIES: '1' } },
   );
   const recorded = fs.readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort();

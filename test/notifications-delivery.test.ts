@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
+import { historiesDir, historyToJson } from '../scripts/record-histories';
 import { decryptSecret } from '../src/notifications/secrets';
 import { purchaseWorkflowId } from '../src/workflows/shared';
 import { startFakeSmsGateway, startFakeTelegram, startSmtpSink, until } from './support/notification-peers';
@@ -297,6 +298,10 @@ describe('delivery', () => {
     expect(JSON.stringify(log)).not.toContain(smsAuth.value);
     const channels = await api(stack.url, 'GET', shop.channels, { token: shop.testKey });
     for (const channel of channels.body.data) expect(channel.last_attempt).toMatchObject({ delivered: true, error: null });
+
+    const handle = stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id));
+    expect((await handle.result()).status).toBe('paid');
+    if (process.env.RECORD_HISTORIES === '1') fs.writeFileSync(path.join(historiesDir, 'paid-with-channels.json'), historyToJson(await handle.fetchHistory()));
   });
 
   test('a receipt for physical goods names the delivery method and the expected date', async () => {

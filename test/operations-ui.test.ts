@@ -63,7 +63,7 @@ test('in the Temporal UI an operator filters by PaymentStatus and MerchantId, fi
     // Columns as docs/operations.md sets them: the list then reads like an invoice list.
     await page.getByTestId('workflows-summary-table-configuration-button').click();
     for (const column of ['Run ID', 'Type', 'Start']) await page.getByRole('button', { name: `Remove ${column} column` }).click();
-    for (const column of ['MerchantId', 'OrderId', 'AmountMinor', 'Currency', 'PaymentMethod', 'PaymentStatus']) {
+    for (const column of ['PaymentStatus', 'MerchantId', 'OrderId', 'AmountMinor', 'Currency', 'PaymentMethod']) {
       await page.getByRole('button', { name: `Add ${column} column` }).click();
     }
     await page.getByRole('button', { name: 'Close Workflows Table configuration' }).click();

@@ -73,7 +73,8 @@ export function requestContext(logger: Logger, onFinish?: (req: Request, status:
     // At debug level, what came in (secrets are censored on the way out: src/observability/logger.ts).
     if (context.log.isLevelEnabled('debug')) context.log.debug({ method: req.method, url: req.originalUrl, headers: req.headers }, 'request received');
     const started = process.hrtime.bigint();
-    res.once('finish', () => {
+    // `close` comes after `finish`, and also when the client goes away before the answer.
+    res.once('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeLabel(req);
       onFinish?.(req, res.statusCode, seconds);
@@ -86,6 +87,7 @@ export function requestContext(logger: Logger, onFinish?: (req: Request, status:
           ...(route === 'unmatched' && { path }),
           status: res.statusCode,
           durationMs: Math.round(seconds * 1000),
+          ...(!res.writableFinished && { aborted: true }),
           ...(context.paymentId && { paymentId: context.paymentId }),
           ...(context.workflowId && { workflowId: context.workflowId }),
         },

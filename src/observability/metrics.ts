@@ -46,10 +46,13 @@ export function createMetrics(options: MetricsOptions = {}) {
       labelNames: ['status', 'method', 'mode'] as const,
       registers,
       async collect() {
-        const { rows } = await db.query<{ status: string; method: string | null; test_mode: boolean; count: string }>(
-          'select status, method, test_mode, count(*) as count from payments group by status, method, test_mode',
-        );
         this.reset();
+        // A database that does not answer leaves the gauge empty rather than failing the whole scrape.
+        const rows = await db
+          .query<{ status: string; method: string | null; test_mode: boolean; count: string }>(
+            'select status, method, test_mode, count(*) as count from payments group by status, method, test_mode',
+          )
+          .then((result) => result.rows, () => []);
         for (const row of rows) {
           this.set({ status: row.status, method: row.method ?? 'none', mode: row.test_mode ? 'test' : 'live' }, Number(row.count));
         }

@@ -81,7 +81,7 @@ export function httpTracing(tracer: otel.Tracer): RequestHandler {
       { kind: otel.SpanKind.SERVER, attributes: { 'http.request.method': req.method } },
       parent,
     );
-    res.once('finish', () => {
+    res.once('close', () => {
       const route = routeLabel(req);
       const context = res.locals.requestContext as RequestContext | undefined;
       span.updateName(`${req.method} ${route}`);

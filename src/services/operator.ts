@@ -170,7 +170,7 @@ export async function resendEvent(deps: ServiceDeps, paymentId: string, eventId:
   const payment = await paymentOrNotFound(deps, paymentId);
   const event = (await listEventsWithAttempts(deps.db, payment.id)).find((candidate) => candidate.id === eventId);
   if (!event) throw notFound('event', 'event_id');
-  const requestId = (currentRequest()?.requestId ?? randomToken(12)).replace(/[^A-Za-z0-9_-]/g, '');
+  const requestId = `${currentRequest()?.requestId ?? 'req'}-${randomToken(6)}`.replace(/[^A-Za-z0-9_-]/g, '');
   const run = () => deps.temporal.workflow.execute<typeof resendEventWorkflow>('resendEventWorkflow', {
     taskQueue,
     workflowId: resendEventWorkflowId(event.id, requestId),

@@ -1,4 +1,11 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  type Client,
+  type InternalConnectionLike,
+  InternalConnectionLikeSymbol,
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowIdReusePolicy,
+  WorkflowUpdateFailedError,
+} from '@temporalio/client';
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { findCheckout, findCheckoutById } from '../db/checkouts';
 import {
@@ -104,6 +111,7 @@ export async function createPayment(deps: ServiceDeps, principal: MerchantPrinci
 }
 
 async function startPurchaseWorkflow(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout, method: string | null) {
+  const quotes = visibleMethods(deps, checkout, payment.amountMinor, payment.currency);
   const input: PurchaseInput = {
     paymentId: payment.id,
     merchantId: payment.merchantId,
@@ -113,11 +121,16 @@ async function startPurchaseWorkflow(deps: ServiceDeps, payment: StoredPayment, 
     amountMinor: payment.amountMinor.toString(),
     currency: payment.currency,
     description: payment.description,
-    methods: visibleMethods(deps, checkout, payment.amountMinor, payment.currency).map((m) => m.code),
+    methods: quotes.map((quote) => quote.code),
     method,
-    // Until the workflow takes per-method quotes: a split is charged as whoever bears most of it.
-    feePayer: checkout.feePayer.type === 'split' ? (checkout.feePayer.buyerPercent >= 50 ? 'buyer' : 'merchant') : checkout.feePayer.type,
+    feePayer: checkout.feePayer.type === 'buyer' ? 'buyer' : 'merchant',
     feeBasisPoints: checkout.fee.basisPoints,
+    quotes: quotes.map((quote) => ({
+      method: quote.code,
+      feeMinor: quote.feeMinor.toString(),
+      buyerTotalMinor: quote.buyerTotalMinor.toString(),
+      merchantNetMinor: quote.merchantNetMinor.toString(),
+    })),
     expiresAt: payment.expiresAt.toISOString(),
     statusPollSeconds: deps.config.statusPollSeconds,
   };
@@ -128,6 +141,7 @@ async function startPurchaseWorkflow(deps: ServiceDeps, payment: StoredPayment, 
       args: [input],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+      requestEagerStart: startsEagerly(deps.temporal),
       staticSummary: purchaseSummary(payment, checkout),
       staticDetails: purchaseDetails(payment, checkout),
       typedSearchAttributes: [
@@ -144,6 +158,15 @@ async function startPurchaseWorkflow(deps: ServiceDeps, payment: StoredPayment, 
     if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
   }
   await markWorkflowStarted(deps.db, payment.id);
+}
+
+/**
+ * Eager start hands the first workflow task back with the start call instead of through a poll; it
+ * needs a native connection shared with a worker in this process, which worker.ts gives the client
+ * exactly when it runs one (docs/performance.md).
+ */
+function startsEagerly(client: Client): boolean {
+  return (client.connection as InternalConnectionLike)[InternalConnectionLikeSymbol]?.supportsEagerStart === true;
 }
 
 /** Starts the workflows of payments stored but never confirmed started. Safe to run anywhere, any time. */

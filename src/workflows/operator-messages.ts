@@ -10,5 +10,5 @@ import { defineSignal } from '@temporalio/workflow';
  */
 export const recheckProviderSignal = defineSignal<[]>('recheckProvider');
 
-/** The workflow id of an operator's re-send of one merchant event: unique per request. */
-export const resendEventWorkflowId = (eventId: string, requestId: string) => `resend-${eventId}-${requestId}`;
+/** The workflow id of an operator's re-send of one merchant event; `attemptId` makes each re-send its own run. */
+export const resendEventWorkflowId = (eventId: string, attemptId: string) => `resend-${eventId}-${attemptId}`;

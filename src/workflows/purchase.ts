@@ -85,11 +85,15 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   const callbacks: ProviderCallback[] = [];
   const pendingEvents: string[] = [];
   const split = splitFee(BigInt(input.amountMinor), input.feePayer, BigInt(input.feeBasisPoints));
-  const buyerTotalMinor = split.buyerTotalMinor.toString();
-  const fees = {
+  const legacyFees = {
     feeMinor: split.feeMinor.toString(),
-    buyerTotalMinor,
+    buyerTotalMinor: split.buyerTotalMinor.toString(),
     merchantNetMinor: split.merchantNetMinor.toString(),
+  };
+  /** The chosen method's price: its quote from creation, or the checkout-wide split for older payments. */
+  const feesFor = (method: string | null) => {
+    const quote = input.quotes?.find((candidate) => candidate.method === method);
+    return quote ? { feeMinor: quote.feeMinor, buyerTotalMinor: quote.buyerTotalMinor, merchantNetMinor: quote.merchantNetMinor } : legacyFees;
   };
   let statusSeq = 0;
   let declines = 0;
@@ -118,7 +122,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       providerPaymentId: state.providerPaymentId,
       redirectUrl: state.redirectUrl,
       failureReason: reason,
-      fees: state.method ? fees : null,
+      fees: state.method ? feesFor(state.method) : null,
       event: eventType ? { id: `evt_${uuid4().replace(/-/g, '')}`, type: eventType } : null,
     });
     if (eventId) pendingEvents.push(eventId);
@@ -144,7 +148,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       return;
     }
     state.providerPaymentId = callback.providerPaymentId;
-    if (callback.amountMinor === buyerTotalMinor && callback.currency === input.currency) await record('paid');
+    if (callback.amountMinor === feesFor(state.method).buyerTotalMinor && callback.currency === input.currency) await record('paid');
     else await record('under_review', callback.currency === input.currency ? 'amount_mismatch' : 'currency_mismatch');
   }
 
@@ -188,7 +192,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
         paymentId: input.paymentId,
         attempt,
         method,
-        amountMinor: buyerTotalMinor,
+        amountMinor: feesFor(method).buyerTotalMinor,
         currency: input.currency,
         description: input.description,
       });

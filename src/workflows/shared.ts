@@ -52,13 +52,24 @@ export interface PurchaseInput {
   methods: string[];
   /** Method chosen by the merchant at creation: skips the hosted page. */
   method: string | null;
+  /** Used only when `quotes` is absent (payments started before per-method quotes). */
   feePayer: 'merchant' | 'buyer';
   /** Commission in basis points of the amount (300 = 3%). */
   feeBasisPoints: number;
+  /** What each offered method costs, fixed at creation: the buyer pays `buyerTotalMinor` of the chosen one. */
+  quotes?: MethodQuoteInput[];
   /** ISO 8601. */
   expiresAt: string;
   /** Seconds between provider status checks while a payment waits for its callback. */
   statusPollSeconds: number[];
+}
+
+/** One method's price for this payment, minor units in decimal strings. */
+export interface MethodQuoteInput {
+  method: string;
+  feeMinor: string;
+  buyerTotalMinor: string;
+  merchantNetMinor: string;
 }
 
 export interface PurchaseState {
