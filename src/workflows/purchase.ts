@@ -7,11 +7,13 @@ import {
   patched,
   proxyActivities,
   proxyLocalActivities,
+  setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { formatAmount } from '../domain/money';
 import { type PaymentStatus, splitFee } from '../domain/payment';
 import type { ProviderCallback, ProviderPaymentStatus } from '../providers/types';
 import { notifyChannels } from './notifications';
@@ -25,6 +27,7 @@ import {
   selectMethodUpdate,
   statusQuery,
 } from './shared';
+import { recheckProviderSignal } from './operator-messages';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -67,6 +70,15 @@ type ProviderAnswer = { known: true; status: ProviderPaymentStatus | null } | { 
 const isDefinite = (error: unknown) =>
   error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable;
 
+/** A wait in words for step summaries: `45 s`, `30 min`, `5 h`, `3 d`. */
+function inWords(ms: number): string {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 90) return `${seconds} s`;
+  if (seconds < 90 * 60) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 36 * 3600) return `${Math.round(seconds / 3600)} h`;
+  return `${Math.round(seconds / 86_400)} d`;
+}
+
 /**
  * One purchase, from method choice to merchant notification. Steps: select method → provider
  * payment → confirmation (callback or status check) → merchant notification, flagging callbacks
@@ -84,6 +96,8 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   const seenEvents = new Set<string>();
   const callbacks: ProviderCallback[] = [];
   const pendingEvents: string[] = [];
+  const eventTypes = new Map<string, string>();
+  const money = (minor: string) => `${formatAmount(BigInt(minor), input.currency)} ${input.currency}`;
   const split = splitFee(BigInt(input.amountMinor), input.feePayer, BigInt(input.feeBasisPoints));
   const legacyFees = {
     feeMinor: split.feeMinor.toString(),
@@ -125,12 +139,19 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       fees: state.method ? feesFor(state.method) : null,
       event: eventType ? { id: `evt_${uuid4().replace(/-/g, '')}`, type: eventType } : null,
     });
-    if (eventId) pendingEvents.push(eventId);
+    if (eventId) {
+      pendingEvents.push(eventId);
+      eventTypes.set(eventId, eventType!);
+    }
   };
 
-  const askProvider = async (attempt: number, method: string): Promise<ProviderAnswer> => {
+  const askProvider = async (attempt: number, method: string, why: string): Promise<ProviderAnswer> => {
     try {
-      return { known: true, status: await providerCheck.checkProviderPayment({ paymentId: input.paymentId, attempt, method }) };
+      const status = await providerCheck.checkProviderPayment.executeWithOptions(
+        { summary: `ask the provider about the ${method} payment, attempt ${attempt} (${why})` },
+        [{ paymentId: input.paymentId, attempt, method }],
+      );
+      return { known: true, status };
     } catch (error) {
       if (isCancellation(error)) throw error;
       return { known: false };
@@ -157,7 +178,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     if (!unsettled) return state.attempt + 1;
     if (unsettled.method === method) return unsettled.attempt;
     const previous = unsettled;
-    const answer = await askProvider(previous.attempt, previous.method);
+    const answer = await askProvider(previous.attempt, previous.method, `before trying ${method}`);
     if (answer.known && answer.status?.state === 'succeeded') {
       await confirm({ ...answer.status, eventId: `check-${previous.attempt}`, paymentId: input.paymentId, occurredAt: new Date().toISOString() });
       throw closed();
@@ -188,14 +209,15 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     let created: { providerPaymentId: string; redirectUrl: string };
     try {
       // 2. provider payment
-      created = await providerCreate.createProviderPayment({
+      const summary = `create ${method} payment at the provider: ${money(feesFor(method).buyerTotalMinor)}, attempt ${attempt}`;
+      created = await providerCreate.createProviderPayment.executeWithOptions({ summary }, [{
         paymentId: input.paymentId,
         attempt,
         method,
         amountMinor: feesFor(method).buyerTotalMinor,
         currency: input.currency,
         description: input.description,
-      });
+      }]);
       unsettled = null;
     } catch (error) {
       if (isCancellation(error)) throw error;
@@ -235,6 +257,10 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     },
     { validator: () => { if (!isOpen()) throw new Error(`payment is ${state.status}`); } },
   );
+  let recheckRequested = false;
+  setHandler(recheckProviderSignal, () => {
+    recheckRequested = true;
+  });
   setHandler(providerCallbackSignal, (callback) => {
     if (seenEvents.has(callback.eventId)) return;
     seenEvents.add(callback.eventId);
@@ -249,6 +275,32 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   const expiresAt = Date.parse(input.expiresAt);
   const pollDelayMs = (index: number) => (input.statusPollSeconds[Math.min(index, input.statusPollSeconds.length - 1)] ?? 60) * 1000;
   const atProvider = () => state.status === 'awaiting_payment' && state.providerPaymentId !== null;
+  /** What the workflow waits for until `wakeAt`: a timer summary for the history and markdown for the UI's current details. */
+  const waitingFor = (wakeAt: number) => {
+    const wait = inWords(wakeAt - Date.now());
+    const expiry = new Date(expiresAt).toISOString();
+    if (state.status === 'awaiting_method') {
+      return {
+        summary: `buyer chooses a method; expires in ${wait}`,
+        details: `**awaiting_method**: waiting for the buyer to choose a method on the hosted page (selectMethod update). Expires at ${expiry}.`,
+      };
+    }
+    if (!atProvider()) {
+      return {
+        summary: `provider creates the ${state.method} payment`,
+        details: `**awaiting_payment**: creating the ${state.method} payment at the provider (attempt ${state.attempt}).`,
+      };
+    }
+    const checking = wakeAt === nextPollAt;
+    const next = checking ? `status check ${polls + 1} in ${wait}` : `expires in ${wait}`;
+    return {
+      summary: `provider callback, or ${next}`,
+      details:
+        `**awaiting_payment**: waiting for the provider's callback about ${state.method} payment ${state.providerPaymentId} ` +
+        `(attempt ${state.attempt}). Next: ${checking ? `status check ${polls + 1} at ${new Date(wakeAt).toISOString()}` : `expiry at ${expiry}`}` +
+        `${Date.now() >= expiresAt ? ' (past expiry: the provider has not said how this attempt ended)' : ''}.`,
+    };
+  };
   const drainCallbacks = async () => {
     while (callbacks.length > 0 && isOpen()) await confirm(callbacks.shift()!);
   };
@@ -258,20 +310,25 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     const selectionsBefore = selections;
     const atProviderBefore = atProvider();
     const wakeAt = atProviderBefore ? (Date.now() < expiresAt ? Math.min(expiresAt, nextPollAt) : nextPollAt) : expiresAt;
+    const { summary, details } = waitingFor(wakeAt);
+    setCurrentDetails(details);
     const woke = await condition(
-      () => !isOpen() || callbacks.length > 0 || selections !== selectionsBefore || atProvider() !== atProviderBefore,
+      () => !isOpen() || callbacks.length > 0 || selections !== selectionsBefore || atProvider() !== atProviderBefore || recheckRequested,
       Math.max(1, wakeAt - Date.now()),
+      { summary },
     );
     if (atProvider() && (!atProviderBefore || selections !== selectionsBefore)) {
       polls = 0;
       nextPollAt = Date.now() + pollDelayMs(0);
     }
     await drainCallbacks();
-    if (woke || !isOpen()) continue;
+    const recheck = recheckRequested;
+    recheckRequested = false;
+    if ((woke && !recheck) || !isOpen()) continue;
 
     if (atProvider()) {
       const attempt = state.attempt;
-      const answer = await askProvider(attempt, state.method!);
+      const answer = await askProvider(attempt, state.method!, recheck ? 'operator re-check' : `status check ${polls + 1}`);
       polls += 1;
       nextPollAt = Date.now() + pollDelayMs(polls);
       await drainCallbacks();
@@ -287,11 +344,21 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   // 4. merchant notification, retried for days, and beside it the checkout's other channels (e-mail,
   //    Telegram, SMS, the buyer's receipt), each on its own retry policy; the buyer's redirect never waits for them
   await condition(allHandlersFinished);
+  if (pendingEvents.length > 0) {
+    setCurrentDetails(
+      `**${state.status}**: notifying the merchant (${pendingEvents.map((eventId) => `${eventTypes.get(eventId)} ${eventId}`).join(', ')}), ` +
+        'retried with backoff for up to 4 days; the pending activity shows the attempt and the last failure.',
+    );
+  }
   let notifying = true;
   let canceled: unknown = null;
+  let undelivered = false;
   const withChannels = patched('notification-channels');
-  const webhooks = Promise.all(pendingEvents.map((eventId) => merchantNotify.notifyMerchant({ eventId }))).catch((error) => {
+  const notify = (eventId: string) =>
+    merchantNotify.notifyMerchant.executeWithOptions({ summary: `notify merchant: ${eventTypes.get(eventId)} ${eventId}` }, [{ eventId }]);
+  const webhooks = Promise.all(pendingEvents.map((eventId) => notify(eventId))).catch((error) => {
     if (isCancellation(error)) canceled = error;
+    else undelivered = true;
     // Otherwise retries are exhausted after days; the attempts stay visible to the merchant and operators.
   });
   const channels = withChannels
@@ -315,6 +382,11 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     if (flags.length > 0) await database.flagCallbacks({ paymentId: input.paymentId, flags });
     if (!notifying && callbacks.length === 0) break;
   }
+  setCurrentDetails(
+    undelivered
+      ? `**${state.status}**: finished, but the merchant never accepted its webhook; the attempts are listed under the payment's events.`
+      : `**${state.status}**: finished; the merchant has accepted its webhook.`,
+  );
   if (canceled) throw canceled;
   return { ...state };
 }
