@@ -166,7 +166,7 @@ async function startPurchaseWorkflow(deps: ServiceDeps, payment: StoredPayment, 
  * exactly when it runs one (docs/performance.md).
  */
 function startsEagerly(client: Client): boolean {
-  return (client.connection as InternalConnectionLike)[InternalConnectionLikeSymbol]?.supportsEagerStart === true;
+  return (client.connection as InternalConnectionLike | undefined)?.[InternalConnectionLikeSymbol]?.supportsEagerStart === true;
 }
 
 /** Starts the workflows of payments stored but never confirmed started. Safe to run anywhere, any time. */
