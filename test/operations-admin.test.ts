@@ -1,6 +1,4 @@
 import { execFile } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
@@ -187,11 +185,7 @@ test('re-checking the provider is refused unless the payment awaits the provider
   expect(signals).toContain('recheckProvider');
 });
 
-// The purchase workflow acts on the signal once src/workflows/purchase.ts handles `recheckProviderSignal`.
-const purchaseHandlesRecheck = fs
-  .readFileSync(path.join(__dirname, '../src/workflows/purchase.ts'), 'utf8')
-  .includes('recheckProviderSignal');
-(purchaseHandlesRecheck ? test : test.skip)('a re-check makes a payment whose callback was lost paid at once', async () => {
+test('a re-check makes a payment whose callback was lost paid at once', async () => {
   const merchant = await shop();
   const payment = await newPayment(stack, merchant);
   const redirectUrl = await chooseMethod(stack, payment.id);

@@ -27,7 +27,7 @@ import type { ChannelKind, ChannelSettings, DeliveryChannel, DeliveryOutcome, Sm
 import { invalid, notFound } from '../api/errors';
 import { currentRequest } from '../api/request-context';
 import type { resendEventWorkflow } from '../workflows/operator';
-import { resendEventWorkflowId } from '../workflows/operator-messages';
+import { resendEventWorkflowId } from '../workflows/shared';
 import type { resendNotificationWorkflow } from '../workflows/notifications';
 import { resendNotificationWorkflowId } from '../workflows/notifications-shared';
 import { searchAttributes, taskQueue } from '../workflows/shared';

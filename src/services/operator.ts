@@ -13,7 +13,7 @@ import { ApiError, notFound } from '../api/errors';
 import { currentRequest } from '../api/request-context';
 import { randomToken } from '../domain/ids';
 import type { resendEventWorkflow } from '../workflows/operator';
-import { recheckProviderSignal, resendEventWorkflowId } from '../workflows/operator-messages';
+import { recheckProviderSignal, resendEventWorkflowId } from '../workflows/shared';
 import { cancelUpdate, purchaseWorkflowId, type PurchaseState, searchAttributes, statusQuery, taskQueue } from '../workflows/shared';
 import type { ServiceDeps } from './deps';
 

@@ -7,6 +7,7 @@ import {
   proxyLocalActivities,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import * as profiles from './activity-profiles';
 import type { DeliveryOutcome, NotificationChannel } from '../notifications/types';
 import type { ResendNotificationInput } from './notifications-shared';
 
@@ -51,10 +52,7 @@ const activityFor = {
   buyer_receipt: 'sendBuyerReceipt',
 } as const satisfies Record<NotificationChannel, keyof Activities>;
 
-const channelLookup = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
-});
+const channelLookup = proxyLocalActivities<Activities>(profiles.databaseWrite);
 
 /** A channel's profile; `retrySeconds` (config `NOTIFICATION_RETRY_SECONDS`) replaces its intervals, not its schedule-to-close. */
 function channelOptions(channel: NotificationChannel, retrySeconds: [number, number] | null): ActivityOptions {

@@ -13,6 +13,7 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import * as profiles from './activity-profiles';
 import { formatAmount } from '../domain/money';
 import { type PaymentStatus, splitFee } from '../domain/payment';
 import type { ProviderCallback, ProviderPaymentStatus } from '../providers/types';
@@ -22,12 +23,12 @@ import {
   lateCallbackFlag,
   providerCallbackSignal,
   type PurchaseInput,
+  recheckProviderSignal,
   type PurchaseState,
   searchAttributes,
   selectMethodUpdate,
   statusQuery,
 } from './shared';
-import { recheckProviderSignal } from './operator-messages';
 
 type Activities = ReturnType<typeof createActivities>;
 
@@ -43,17 +44,9 @@ const providerCheck = proxyActivities<Activities>({
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumAttempts: 3 },
 });
 
-const database = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 milliseconds', maximumInterval: '10 seconds' },
-});
+const database = proxyLocalActivities<Activities>(profiles.databaseWrite);
 
-/** Webhooks: first retry after 5 s, then backing off to hourly, for at least 3 days. */
-const merchantNotify = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  scheduleToCloseTimeout: '4 days',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 3, maximumInterval: '1 hour' },
-});
+const merchantNotify = proxyActivities<Activities>(profiles.merchantNotify);
 
 const finalEventTypes: Partial<Record<PaymentStatus, string>> = {
   paid: 'payment.paid',

@@ -115,3 +115,12 @@ export function lateCallbackFlag(
   if (callback.state === 'declined' && moneyTaken && samePayment) return `contradicts_${outcome.status}`;
   return null;
 }
+
+/**
+ * An operator's "ask the provider now" instead of at the next scheduled status check (after a
+ * provider outage, or when a callback is known to be lost). Only meaningful in `awaiting_payment`.
+ */
+export const recheckProviderSignal = defineSignal<[]>('recheckProvider');
+
+/** The workflow id of a re-send of one merchant event; `attemptId` makes each re-send its own run. */
+export const resendEventWorkflowId = (eventId: string, attemptId: string) => `resend-${eventId}-${attemptId}`;
