@@ -18,7 +18,6 @@ import {
 } from '@temporalio/interceptors-opentelemetry/lib/worker';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import { createActivities } from './src/activities';
-import { createOperatorActivities } from './src/activities/operator';
 import { requestContextClientInterceptor } from './src/api/request-context';
 import { createApp } from './src/api/app';
 import { type Config, ConfigError, loadConfig } from './src/config';
@@ -158,7 +157,7 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
         // evicted and replays its few events when the buyer comes back (docs/performance.md).
         maxCachedWorkflows: workflowCacheSize,
         workflowBundle: options.workflowBundle ?? (await workflowBundle({ tracing: tracing !== null })),
-        activities: { ...createActivities({ db, providers, publicUrl: config.publicUrl, allowPrivateWebhookUrls: config.allowPrivateWebhookUrls, notifications: notificationSettings(config) }), ...createOperatorActivities({ db, allowPrivateWebhookUrls: config.allowPrivateWebhookUrls }) },
+        activities: createActivities({ db, providers, publicUrl: config.publicUrl, allowPrivateWebhookUrls: config.allowPrivateWebhookUrls, notifications: notificationSettings(config) }),
         interceptors: {
           activity: [
             ...(tracing

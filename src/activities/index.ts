@@ -1,14 +1,10 @@
-import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { flagCallback } from '../db/callbacks';
-import { findCheckoutById, webhookSecretsFor } from '../db/checkouts';
-import { findEvent, insertEvent, recordWebhookAttempt } from '../db/events';
-import { applyStatusChange, findPaymentById } from '../db/payments';
+import { findEvent, insertEvent, nextWebhookAttempt } from '../db/events';
+import { applyStatusChange } from '../db/payments';
 import type { PaymentStatus } from '../domain/payment';
 import { paymentResource } from '../domain/payment-resource';
-import { signWebhookWithAll } from '../domain/signatures';
-import { safeRequest, UnsafeUrlError } from '../net/safe-http';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError, type ProviderPaymentStatus } from '../providers/types';
 import { createFloorActivities } from './floor';
@@ -18,6 +14,8 @@ import { createReconciliationActivities } from './reconciliation';
 import { createRefundActivities } from './refunds';
 import { createSiteVerificationActivities } from './site-verification';
 import { createNotificationActivities } from './notifications';
+import { createOperatorActivities } from './operator';
+import { deliverWebhook } from './webhook-delivery';
 import type { NotificationSettings } from '../notifications/types';
 
 export interface ActivityDeps {
@@ -60,6 +58,7 @@ export interface RecordPaymentStatusInput {
 export const providerIdempotencyKey = (paymentId: string, attempt: number) => `${paymentId}-attempt-${attempt}`;
 
 export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 10_000, allowPrivateWebhookUrls = false, notifications }: ActivityDeps) {
+  const webhooks = { db, webhookTimeoutMs, allowPrivateWebhookUrls };
   const providerFor = (method: string) => {
     const provider = providers.forMethod(method);
     if (!provider) throw ApplicationFailure.nonRetryable(`no provider offers ${method}`, 'UnknownMethod');
@@ -75,6 +74,7 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
 
   return {
     ...createFloorActivities(),
+    ...createOperatorActivities(webhooks),
     ...createSiteVerificationActivities({ db, http: { allowPrivate: allowPrivateWebhookUrls } }),
     ...createRefundActivities({ db, providers, publicUrl }),
     ...createPayoutActivities({ db, providers }),
@@ -152,46 +152,11 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
       const event = await findEvent(db, input.eventId);
       if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, 'UnknownEvent');
       if (event.deliveredAt) return { statusCode: 200 };
-      const checkoutId = event.checkoutId ?? (await findPaymentById(db, event.paymentId))?.checkoutId;
-      const checkout = checkoutId && (await findCheckoutById(db, checkoutId));
-      if (!checkout) throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId || event.id} is gone`, 'UnknownCheckout');
-
-      const attempt = Context.current().info.attempt;
-      const timestamp = Math.floor(Date.now() / 1000);
-      const attemptedAt = new Date();
-      const started = performance.now();
-      let statusCode: number | null = null;
-      let failure: string | null = null;
-      let refused = false;
-      const secrets = await webhookSecretsFor(db, checkout.id);
-      try {
-        // Never an internal address unless the operator allows it (CONTRACT §8); redirects are not followed.
-        const response = await safeRequest(
-          checkout.notifyUrl,
-          {
-            method: 'POST',
-            headers: {
-              'content-type': 'application/json',
-              'user-agent': 'Kassa-Webhooks/1',
-              'webhook-id': event.id,
-              'webhook-timestamp': String(timestamp),
-              'webhook-signature': signWebhookWithAll(secrets, event.id, timestamp, event.body),
-            },
-            body: event.body,
-          },
-          { allowPrivate: allowPrivateWebhookUrls, timeoutMs: webhookTimeoutMs, maxResponseBytes: 4096 },
-        );
-        statusCode = response.status;
-        if (statusCode < 200 || statusCode >= 300) failure = `HTTP ${statusCode}`;
-      } catch (error) {
-        refused = error instanceof UnsafeUrlError;
-        failure = (error as Error).name === 'TimeoutError' ? `no answer within ${webhookTimeoutMs} ms` : (error as Error).message;
-      }
-      const latencyMs = Math.round(performance.now() - started);
-      await recordWebhookAttempt(db, event.id, { attempt, url: checkout.notifyUrl, attemptedAt, statusCode, latencyMs, error: failure });
-      if (refused) throw ApplicationFailure.nonRetryable(`webhook ${event.id}: ${failure}`, 'WebhookUrlRefused');
-      if (failure) throw ApplicationFailure.retryable(`webhook ${event.id} attempt ${attempt}: ${failure}`, 'WebhookNotDelivered');
-      return { statusCode: statusCode! };
+      const outcome = await deliverWebhook(webhooks, event, await nextWebhookAttempt(db, event.id));
+      if (!outcome) throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId || event.id} is gone`, 'UnknownCheckout');
+      if (outcome.refused) throw ApplicationFailure.nonRetryable(`webhook ${event.id}: ${outcome.error}`, 'WebhookUrlRefused');
+      if (outcome.error) throw ApplicationFailure.retryable(`webhook ${event.id} attempt ${outcome.attempt}: ${outcome.error}`, 'WebhookNotDelivered');
+      return { statusCode: outcome.statusCode! };
     },
   };
 }

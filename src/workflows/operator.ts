@@ -1,7 +1,8 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
-import type { createOperatorActivities, ResendOutcome } from '../activities/operator';
+import type { createActivities } from '../activities';
+import type { ResendOutcome } from '../activities/operator';
 
-type OperatorActivities = ReturnType<typeof createOperatorActivities>;
+type OperatorActivities = ReturnType<typeof createActivities>;
 
 /** One attempt, now: the operator sees its outcome and decides; the payment's own retries go on regardless. */
 const operatorDelivery = proxyActivities<OperatorActivities>({

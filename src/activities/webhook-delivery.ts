@@ -1,0 +1,69 @@
+import type { Pool } from 'pg';
+import { findCheckoutById, webhookSecretsFor } from '../db/checkouts';
+import { type PaymentEvent, recordWebhookAttempt } from '../db/events';
+import { findPaymentById } from '../db/payments';
+import { signWebhookWithAll } from '../domain/signatures';
+import { safeRequest, UnsafeUrlError } from '../net/safe-http';
+
+export interface WebhookDeliveryDeps {
+  db: Pool;
+  /** How long a merchant endpoint may take before the attempt counts as failed. */
+  webhookTimeoutMs: number;
+  /** Let deliveries reach loopback, private and link-local addresses (`ALLOW_PRIVATE_WEBHOOK_URLS`). */
+  allowPrivateWebhookUrls: boolean;
+}
+
+/** What one delivery attempt did, as recorded in `webhook_attempts`. */
+export interface WebhookAttemptOutcome {
+  attempt: number;
+  statusCode: number | null;
+  latencyMs: number;
+  error: string | null;
+  /** The URL was refused by the SSRF policy: retrying cannot help. */
+  refused: boolean;
+}
+
+/**
+ * One attempt at delivering a stored merchant event: the same id and body every time, a fresh
+ * Standard Webhooks timestamp and signature (every live secret of the checkout during a rotation),
+ * never to an internal address unless allowed (CONTRACT §8), redirects not followed. Any 2xx is
+ * delivered. Returns `null` when the event's checkout no longer exists.
+ */
+export async function deliverWebhook(deps: WebhookDeliveryDeps, event: PaymentEvent, attempt: number): Promise<WebhookAttemptOutcome | null> {
+  const checkoutId = event.checkoutId ?? (await findPaymentById(deps.db, event.paymentId))?.checkoutId;
+  const checkout = checkoutId && (await findCheckoutById(deps.db, checkoutId));
+  if (!checkout) return null;
+
+  const secrets = await webhookSecretsFor(deps.db, checkout.id);
+  const timestamp = Math.floor(Date.now() / 1000);
+  const attemptedAt = new Date();
+  const started = performance.now();
+  let statusCode: number | null = null;
+  let error: string | null = null;
+  let refused = false;
+  try {
+    const response = await safeRequest(
+      checkout.notifyUrl,
+      {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'user-agent': 'Kassa-Webhooks/1',
+          'webhook-id': event.id,
+          'webhook-timestamp': String(timestamp),
+          'webhook-signature': signWebhookWithAll(secrets, event.id, timestamp, event.body),
+        },
+        body: event.body,
+      },
+      { allowPrivate: deps.allowPrivateWebhookUrls, timeoutMs: deps.webhookTimeoutMs, maxResponseBytes: 4096 },
+    );
+    statusCode = response.status;
+    if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
+  } catch (failure) {
+    refused = failure instanceof UnsafeUrlError;
+    error = (failure as Error).name === 'TimeoutError' ? `no answer within ${deps.webhookTimeoutMs} ms` : (failure as Error).message;
+  }
+  const latencyMs = Math.round(performance.now() - started);
+  await recordWebhookAttempt(deps.db, event.id, { attempt, url: checkout.notifyUrl, attemptedAt, statusCode, latencyMs, error });
+  return { attempt, statusCode, latencyMs, error, refused };
+}
