@@ -383,13 +383,13 @@ async function main(): Promise<number> {
             timings.push(...result.values);
             lastFull = result.values.map((value) => purchaseWorkflowId(value.paymentId));
             rates.full = result.rate;
-            blocks.push({ block: b, kind, ...summary(result) });
+            blocks.push({ block: b, kind, loadAverage: round(os.loadavg()[0]!, 2), ...summary(result) });
           } else {
             const result = await withCpu('floor run', () => floorLoop(plan.blockSize));
             check(`block ${b} floor`, result);
             lastFloor = result.values.map((value) => value.workflowId);
             rates.floor = result.rate;
-            blocks.push({ block: b, kind, ...summary(result) });
+            blocks.push({ block: b, kind, loadAverage: round(os.loadavg()[0]!, 2), ...summary(result) });
           }
         }
         if (rates.full !== undefined && rates.floor !== undefined) {
@@ -425,13 +425,13 @@ async function main(): Promise<number> {
     });
 
     // 5. throughput after `windowAfter` cumulative payments
-    const trend: { afterPayments: number; ratePerSecond: number; parked: number }[] = [];
+    const trend: { afterPayments: number; ratePerSecond: number; parked: number; loadAverage: number }[] = [];
     const fillTo = async (name: string, total: number) => {
       while (target.counters.payments < total && !expired()) {
         const after = target.counters.payments;
         const result = await fullLoop(Math.min(plan.fillChunk, total - after));
         check(name, result);
-        trend.push({ afterPayments: after, ratePerSecond: round(result.rate, 2), parked: target.counters.parked });
+        trend.push({ afterPayments: after, ratePerSecond: round(result.rate, 2), parked: target.counters.parked, loadAverage: round(os.loadavg()[0]!, 2) });
         log(`${name}: ${target.counters.payments} payments, ${result.rate.toFixed(1)}/s`);
         if (result.ok === 0) break;
       }
@@ -443,8 +443,8 @@ async function main(): Promise<number> {
       const result = await fullLoop(plan.window);
       check(`window after ${after}`, result);
       results.cumulative ??= {};
-      results.cumulative[key] = { afterPayments: startedAfter, parked: target.counters.parked, ...summary(result) };
-      trend.push({ afterPayments: startedAfter, ratePerSecond: round(result.rate, 2), parked: target.counters.parked });
+      results.cumulative[key] = { afterPayments: startedAfter, parked: target.counters.parked, loadAverage: round(os.loadavg()[0]!, 2), ...summary(result) };
+      trend.push({ afterPayments: startedAfter, ratePerSecond: round(result.rate, 2), parked: target.counters.parked, loadAverage: round(os.loadavg()[0]!, 2) });
     };
     await phase(`throughput after ${plan.windowAfter} payments`, async () => {
       if (plan.window > 0) await windowAt('first', plan.windowAfter);

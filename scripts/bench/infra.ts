@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { searchAttributeDefinitions } from '../../src/workflows/shared';
-import { freePort, startPostgresCluster, stopChild, temporalCli, waitForPort } from '../../test/support/processes';
+import { answersAsItself, freePort, startPostgresCluster, stopChild, temporalCli, waitForPort } from '../../test/support/processes';
 import { request } from './http';
 
 export const root = path.resolve(__dirname, '../..');
@@ -126,7 +126,7 @@ function failOnExit(child: ChildProcess, what: string, logFile: string): Promise
 }
 
 /** The sandbox provider as its own process, as in production. */
-export async function startSandbox(cleanup: Cleanup, dir: string): Promise<{ url: string; pid: number }> {
+export async function startSandbox(cleanup: Cleanup, dir: string, tries = 1): Promise<{ url: string; pid: number }> {
   const port = await freePort();
   const logFile = path.join(dir, 'sandbox.log');
   const child = spawnTsx(cleanup, 'sandbox', 'src/providers/sandbox/main.ts', {
@@ -134,9 +134,10 @@ export async function startSandbox(cleanup: Cleanup, dir: string): Promise<{ url
     SANDBOX_API_KEY: sandboxApiKey,
     SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret,
   }, logFile);
-  const exited = failOnExit(child, 'sandbox provider', logFile);
-  exited.catch(() => undefined);
-  await Promise.race([waitForPort(port, 30_000, 'sandbox provider'), exited]);
+  if (!(await answersAsItself(child, port, 30_000))) {
+    if (tries < 3) return startSandbox(cleanup, dir, tries + 1);
+    throw new Error(`the sandbox provider could not start on a free port; see ${logFile}`);
+  }
   return { url: `http://127.0.0.1:${port}`, pid: child.pid! };
 }
 

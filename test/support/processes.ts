@@ -101,3 +101,24 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
     },
   };
 }
+
+/**
+ * Waits until `child` itself answers `GET /healthz` on `port` with its pid: a free port picked
+ * earlier may have been taken by another process in between (the Temporal server opens ports of
+ * its own), and an open port alone would then be someone else's. Resolves false if the child exits.
+ */
+export async function answersAsItself(child: ChildProcess, port: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) return false;
+    try {
+      const response = await fetch(`http://127.0.0.1:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+      const body = (await response.json()) as { pid?: number };
+      if (body.pid === child.pid) return true;
+    } catch {
+      // not up yet, or not ours
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`process ${child.pid} did not answer on port ${port} within ${timeoutMs} ms`);
+}

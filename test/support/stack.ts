@@ -7,7 +7,7 @@ import { Pool } from 'pg';
 import { loadConfig } from '../../src/config';
 import { randomToken } from '../../src/domain/ids';
 import { type KassaOptions, type RunningKassa, startKassa, workflowBundle } from '../../worker';
-import { freePort, stopChild, waitForPort } from './processes';
+import { answersAsItself, freePort, stopChild } from './processes';
 
 const root = path.resolve(__dirname, '../..');
 export const sandboxApiKey = 'sandbox_test_key';
@@ -66,13 +66,16 @@ export async function createTestNamespace(address: string): Promise<string> {
 
 /** The sandbox provider as its own process, as in production. */
 export async function startSandboxProcess(): Promise<{ url: string; process: ChildProcess; stop(): Promise<void> }> {
-  const port = await freePort();
-  const child = spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), path.join(root, 'src/providers/sandbox/main.ts')], {
-    env: { ...process.env, SANDBOX_PORT: String(port), SANDBOX_API_KEY: sandboxApiKey, SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  await waitForPort(port, 20_000, 'sandbox provider');
-  return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopChild(child) };
+  for (let tries = 1; ; tries++) {
+    const port = await freePort();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/providers/sandbox/main.ts')], {
+      env: { ...process.env, SANDBOX_PORT: String(port), SANDBOX_API_KEY: sandboxApiKey, SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    });
+    if (await answersAsItself(child, port, 20_000)) return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopChild(child) };
+    await stopChild(child);
+    if (tries === 3) throw new Error('the sandbox provider could not start on a free port');
+  }
 }
 
 /**

@@ -445,7 +445,7 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
   app.disable('x-powered-by');
 
   app.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok', service: 'sandbox', pid: process.pid });
   });
 
   // The card holder's side: a card number becomes a token here, at the provider; Kassa only ever sees the token.
