@@ -53,6 +53,10 @@ const alive = (pid: number) => {
   }
 };
 
+// The whole stack starts on ports picked free beforehand; the Temporal server it starts opens ports of
+// its own, so on a busy machine one of them can rarely take a picked port first. One retry, logged.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
 test('a port in use stops npm start with one line naming the port and its variable', async () => {
   const blocker = net.createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
@@ -96,9 +100,9 @@ test('npm start brings up Temporal with its UI, the sandbox, Kassa on PGlite and
   } finally {
     await stopChild(run.child);
     await new Promise((resolve) => setTimeout(resolve, 500));
-    expect(childPids.length).toBeGreaterThanOrEqual(3);
-    expect(childPids.filter(alive).map((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'))).toEqual([]);
   }
+  expect(childPids.length).toBeGreaterThanOrEqual(3);
+  expect(childPids.filter(alive).map((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'))).toEqual([]);
 
   const again = startScript(env);
   try {
