@@ -62,14 +62,18 @@ function launch(name: string, command: string, args: string[], env: NodeJS.Proce
 async function stopAll(exitCode: number) {
   if (stopping) return;
   stopping = true;
-  for (const { child } of children.reverse()) {
-    if (child.exitCode !== null || child.signalCode !== null) continue;
+  const stop = async (child: ChildProcess) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
     const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
     await exited;
     clearTimeout(timer);
-  }
+  };
+  // Kassa and the sandbox together, then the Temporal server Kassa's worker drains against.
+  const temporal = children.filter(({ name }) => name === 'temporal dev server');
+  await Promise.all(children.filter((entry) => !temporal.includes(entry)).map(({ child }) => stop(child)));
+  await Promise.all(temporal.map(({ child }) => stop(child)));
   process.exit(exitCode);
 }
 

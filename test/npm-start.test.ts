@@ -98,7 +98,7 @@ test('npm start brings up Temporal with its UI, the sandbox, Kassa on PGlite and
     expect(fs.existsSync(path.join(dataDir, 'pglite'))).toBe(true);
     expect(fs.existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);
   } finally {
-    await stopChild(run.child);
+    await stopChild(run.child, 'SIGTERM', 45_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   expect(childPids.length).toBeGreaterThanOrEqual(3);
@@ -112,7 +112,7 @@ test('npm start brings up Temporal with its UI, the sandbox, Kassa on PGlite and
     const payments = await fetch(`http://127.0.0.1:${port}/v1/payments`, { headers: { authorization: `Bearer ${key}` } });
     expect(((await payments.json()) as { data: unknown[] }).data).toHaveLength(2);
   } finally {
-    await stopChild(again.child);
+    await stopChild(again.child, 'SIGTERM', 45_000);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }, 300_000);
