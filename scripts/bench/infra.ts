@@ -61,10 +61,10 @@ export interface TemporalServer {
 export async function startTemporal(cleanup: Cleanup, dir: string): Promise<TemporalServer> {
   let lastError: Error | undefined;
   for (let attempt = 1; attempt <= 3; attempt++) {
-    const port = await freePort();
+    const [port, httpPort] = [await freePort(), await freePort()];
     const dbFile = path.join(dir, `temporal-${attempt}.sqlite`);
     const args = [
-      'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--headless', '--log-level', 'error',
+      'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort), '--headless', '--log-level', 'error',
       '--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=wal',
       '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
       '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
@@ -79,6 +79,9 @@ export async function startTemporal(cleanup: Cleanup, dir: string): Promise<Temp
     exited.catch(() => undefined);
     try {
       await Promise.race([waitForPort(port, 60_000, 'temporal dev server'), exited]);
+      // An open port is only ours if the server is still running: it exits when a port it needs was taken.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`temporal dev server exited; see ${logFile}`);
       cleanup.add('temporal', () => stopChild(child));
       return { address: `127.0.0.1:${port}`, dbFile, pid: child.pid!, logFile };
     } catch (error) {

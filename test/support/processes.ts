@@ -43,25 +43,34 @@ export interface TemporalDevServer {
   stop(): Promise<void>;
 }
 
-/** The real Temporal dev server (in memory unless `dbFile`), with the contract's search attributes. */
+/**
+ * The real Temporal dev server (in memory unless `dbFile`), with the contract's search attributes.
+ * Every port it opens is picked free; a port taken in between makes it exit, and it is tried again.
+ */
 export async function startTemporalDevServer(options: { ui?: boolean; dbFile?: string } = {}): Promise<TemporalDevServer> {
-  const port = await freePort();
-  const uiPort = await freePort();
-  const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--log-level', 'error'];
-  args.push(...(options.ui ? ['--ui-port', String(uiPort)] : ['--headless']));
-  if (options.dbFile) args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal');
-  for (const [name, type] of Object.entries(searchAttributeDefinitions)) args.push('--search-attribute', `${name}=${type}`);
-  const child = spawn(temporalCli(), args, { stdio: ['ignore', 'ignore', 'inherit'] });
-  await waitForPort(port, 30_000, 'temporal dev server');
-  return {
-    address: `127.0.0.1:${port}`,
-    uiUrl: options.ui ? `http://127.0.0.1:${uiPort}` : undefined,
-    process: child,
-    stop: () => stopChild(child),
-  };
+  for (let tries = 1; ; tries++) {
+    const [port, uiPort, httpPort] = [await freePort(), await freePort(), await freePort()];
+    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort), '--log-level', 'error'];
+    args.push(...(options.ui ? ['--ui-port', String(uiPort)] : ['--headless']));
+    if (options.dbFile) args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal');
+    for (const [name, type] of Object.entries(searchAttributeDefinitions)) args.push('--search-attribute', `${name}=${type}`);
+    const child = spawn(temporalCli(), args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    const opened = await Promise.race([waitForPort(port, 30_000, 'temporal dev server').then(() => true), exited.then(() => false)]);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    if (opened && child.exitCode === null && child.signalCode === null) {
+      return {
+        address: `127.0.0.1:${port}`,
+        uiUrl: options.ui ? `http://127.0.0.1:${uiPort}` : undefined,
+        process: child,
+        stop: () => stopChild(child),
+      };
+    }
+    await stopChild(child);
+    if (tries === 3) throw new Error('the Temporal dev server could not start on free ports');
+  }
 }
 
-/** Sends `signal`, then SIGKILL if the child has not exited after `graceMs`. */
 export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
