@@ -5,15 +5,23 @@ import os from 'node:os';
 import path from 'node:path';
 import { searchAttributeDefinitions } from '../../src/workflows/shared';
 
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+const canListen = (port: number) =>
+  new Promise<boolean>((resolve) => {
     const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
   });
+
+/**
+ * A free port below the kernel's ephemeral range (32768 and up here): the Temporal server binds
+ * ports of its own from that range, and one of them could otherwise take a port picked for us.
+ */
+export async function freePort(): Promise<number> {
+  for (let tries = 0; tries < 50; tries++) {
+    const port = 20_000 + Math.floor(Math.random() * 12_000);
+    if (await canListen(port)) return port;
+  }
+  throw new Error('no free port found between 20000 and 32000');
 }
 
 export async function waitForPort(port: number, timeoutMs: number, what: string): Promise<void> {
