@@ -2,11 +2,8 @@ import {
   type Client,
   type InternalConnectionLike,
   InternalConnectionLikeSymbol,
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowIdReusePolicy,
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { findCheckout, findCheckoutById } from '../db/checkouts';
 import {
   findPaymentById,
@@ -33,6 +30,7 @@ import {
 } from '../workflows/shared';
 import { amountParam, checkMerchantUrls, visibleMethods } from './checkouts';
 import type { ServiceDeps } from './deps';
+import { startOnce } from './start-once';
 import { purchaseDetails, purchaseSummary } from './workflow-summary';
 
 export interface CreatePaymentRequest {
@@ -134,29 +132,23 @@ async function startPurchaseWorkflow(deps: ServiceDeps, payment: StoredPayment, 
     expiresAt: payment.expiresAt.toISOString(),
     statusPollSeconds: deps.config.statusPollSeconds,
   };
-  try {
-    await deps.temporal.workflow.start<typeof purchaseWorkflow>('purchaseWorkflow', {
-      taskQueue,
-      workflowId: purchaseWorkflowId(payment.id),
-      args: [input],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      requestEagerStart: startsEagerly(deps.temporal),
-      staticSummary: purchaseSummary(payment, checkout),
-      staticDetails: purchaseDetails(payment, checkout),
-      typedSearchAttributes: [
-        { key: searchAttributes.paymentStatus, value: 'awaiting_method' },
-        { key: searchAttributes.merchantId, value: payment.merchantId },
-        { key: searchAttributes.checkoutId, value: payment.checkoutId },
-        { key: searchAttributes.orderId, value: payment.orderId },
-        { key: searchAttributes.amountMinor, value: Number(payment.amountMinor) },
-        { key: searchAttributes.currency, value: payment.currency },
-        { key: searchAttributes.testMode, value: payment.testMode },
-      ],
-    });
-  } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-  }
+  await startOnce<typeof purchaseWorkflow>(deps.temporal, 'purchaseWorkflow', {
+    taskQueue,
+    workflowId: purchaseWorkflowId(payment.id),
+    args: [input],
+    requestEagerStart: startsEagerly(deps.temporal),
+    staticSummary: purchaseSummary(payment, checkout),
+    staticDetails: purchaseDetails(payment, checkout),
+    typedSearchAttributes: [
+      { key: searchAttributes.paymentStatus, value: 'awaiting_method' },
+      { key: searchAttributes.merchantId, value: payment.merchantId },
+      { key: searchAttributes.checkoutId, value: payment.checkoutId },
+      { key: searchAttributes.orderId, value: payment.orderId },
+      { key: searchAttributes.amountMinor, value: Number(payment.amountMinor) },
+      { key: searchAttributes.currency, value: payment.currency },
+      { key: searchAttributes.testMode, value: payment.testMode },
+    ],
+  });
   await markWorkflowStarted(deps.db, payment.id);
 }
 

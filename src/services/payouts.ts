@@ -1,5 +1,3 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { findCheckout } from '../db/checkouts';
 import { lockAvailableBalance, post } from '../db/ledger';
 import type { MerchantPrincipal } from '../db/merchants';
@@ -25,6 +23,7 @@ import { payoutWorkflowId } from '../workflows/money-shared';
 import { searchAttributes, taskQueue } from '../workflows/shared';
 import { amountParam } from './checkouts';
 import type { ServiceDeps } from './deps';
+import { startOnce } from './start-once';
 
 export interface CreatePayoutRequest {
   amount: string;
@@ -119,24 +118,18 @@ async function resolveDestination(provider: PaymentProvider, destination: Create
 }
 
 async function startPayoutWorkflow(deps: ServiceDeps, payout: Payout) {
-  try {
-    await deps.temporal.workflow.start<typeof payoutWorkflow>('payoutWorkflow', {
-      taskQueue,
-      workflowId: payoutWorkflowId(payout.id),
-      args: [{ payoutId: payout.id }],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      staticSummary: `payout ${formatAmount(payout.amountMinor, payout.currency)} ${payout.currency} to ${payout.destination.type === 'card' ? `card •••• ${payout.destination.last4}` : 'a wallet'}`,
-      typedSearchAttributes: [
-        { key: searchAttributes.merchantId, value: payout.merchantId },
-        { key: searchAttributes.amountMinor, value: Number(payout.amountMinor) },
-        { key: searchAttributes.currency, value: payout.currency },
-        { key: searchAttributes.testMode, value: payout.testMode },
-      ],
-    });
-  } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-  }
+  await startOnce<typeof payoutWorkflow>(deps.temporal, 'payoutWorkflow', {
+    taskQueue,
+    workflowId: payoutWorkflowId(payout.id),
+    args: [{ payoutId: payout.id }],
+    staticSummary: `payout ${formatAmount(payout.amountMinor, payout.currency)} ${payout.currency} to ${payout.destination.type === 'card' ? `card •••• ${payout.destination.last4}` : 'a wallet'}`,
+    typedSearchAttributes: [
+      { key: searchAttributes.merchantId, value: payout.merchantId },
+      { key: searchAttributes.amountMinor, value: Number(payout.amountMinor) },
+      { key: searchAttributes.currency, value: payout.currency },
+      { key: searchAttributes.testMode, value: payout.testMode },
+    ],
+  });
   await markPayoutWorkflowStarted(deps.db, payout.id);
 }
 

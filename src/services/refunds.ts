@@ -1,5 +1,3 @@
-import { WorkflowExecutionAlreadyStartedError, WorkflowIdReusePolicy } from '@temporalio/client';
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { lockAvailableBalance, post } from '../db/ledger';
 import type { MerchantPrincipal } from '../db/merchants';
 import { findPayment, findPaymentById, type StoredPayment } from '../db/payments';
@@ -23,6 +21,7 @@ import { refundWorkflowId } from '../workflows/money-shared';
 import { searchAttributes, taskQueue } from '../workflows/shared';
 import { amountParam } from './checkouts';
 import type { ServiceDeps } from './deps';
+import { startOnce } from './start-once';
 
 export interface CreateRefundRequest {
   /** Decimal string in the payment's currency; the whole rest of the payment when left out. */
@@ -112,26 +111,20 @@ function paymentState(payment: StoredPayment) {
 }
 
 async function startRefundWorkflow(deps: ServiceDeps, refund: Refund, payment: StoredPayment) {
-  try {
-    await deps.temporal.workflow.start<typeof refundWorkflow>('refundWorkflow', {
-      taskQueue,
-      workflowId: refundWorkflowId(refund.id),
-      args: [{ refundId: refund.id, paymentId: refund.paymentId }],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-      staticSummary: `refund ${formatAmount(refund.amountMinor, refund.currency)} ${refund.currency} of ${payment.id} (order ${payment.orderId})`,
-      typedSearchAttributes: [
-        { key: searchAttributes.merchantId, value: payment.merchantId },
-        { key: searchAttributes.checkoutId, value: payment.checkoutId },
-        { key: searchAttributes.orderId, value: payment.orderId },
-        { key: searchAttributes.amountMinor, value: Number(refund.amountMinor) },
-        { key: searchAttributes.currency, value: refund.currency },
-        { key: searchAttributes.testMode, value: refund.testMode },
-      ],
-    });
-  } catch (error) {
-    if (!(error instanceof WorkflowExecutionAlreadyStartedError)) throw error;
-  }
+  await startOnce<typeof refundWorkflow>(deps.temporal, 'refundWorkflow', {
+    taskQueue,
+    workflowId: refundWorkflowId(refund.id),
+    args: [{ refundId: refund.id, paymentId: refund.paymentId }],
+    staticSummary: `refund ${formatAmount(refund.amountMinor, refund.currency)} ${refund.currency} of ${payment.id} (order ${payment.orderId})`,
+    typedSearchAttributes: [
+      { key: searchAttributes.merchantId, value: payment.merchantId },
+      { key: searchAttributes.checkoutId, value: payment.checkoutId },
+      { key: searchAttributes.orderId, value: payment.orderId },
+      { key: searchAttributes.amountMinor, value: Number(refund.amountMinor) },
+      { key: searchAttributes.currency, value: refund.currency },
+      { key: searchAttributes.testMode, value: refund.testMode },
+    ],
+  });
   await markRefundWorkflowStarted(deps.db, refund.id);
 }
 
