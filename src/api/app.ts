@@ -6,6 +6,7 @@ import type { ServiceDeps } from '../services/deps';
 import { requireAdmin } from './auth';
 import { ApiError, errorHandler } from './errors';
 import { limitJsonDepth } from './json-depth';
+import { methodNotAllowed } from './method-not-allowed';
 import { docsRoutes } from './routes/docs';
 import { buyerRoutes } from './routes/buyer';
 import { channelRoutes } from './routes/channels';
@@ -26,6 +27,7 @@ export function createApp(deps: ServiceDeps): Express {
   const observability = deps.observability ?? quietObservability();
   if (observability.tracer) app.use(httpTracing(observability.tracer));
   app.use(requestContext(observability.logger, observability.metrics.observeRequest));
+  app.use(methodNotAllowed(app));
   app.use(metricsRoutes(observability.metrics, requireAdmin(deps.config.adminToken!)));
   app.use(healthRoutes(deps));
   app.use(docsRoutes(deps));
