@@ -90,6 +90,17 @@ export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'S
 
 export interface PostgresCluster {
   adminUrl: string;
+  port: number;
+  /**
+   * Stops the server and keeps its data, as an outage would: `fast` ends every session with an
+   * error (a planned restart), `immediate` drops them like a crash (recovery runs at the next start).
+   */
+  pause(mode?: 'fast' | 'immediate'): Promise<void>;
+  /** Starts the paused server again on the same port with the same data. */
+  resume(): Promise<void>;
+  /** Whether the server is running now (between `pause` and `resume` it is not). */
+  running(): boolean;
+  /** Stops the server for good and removes its data. */
   stop(): Promise<void>;
 }
 
@@ -107,12 +118,30 @@ export async function startPostgresCluster(): Promise<PostgresCluster> {
   run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
   const port = await freePort();
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300`;
-  run('pg_ctl', ['-D', data, '-o', options, '-l', path.join(dir, 'log'), '-w', 'start']);
+  const start = () => run('pg_ctl', ['-D', data, '-o', options, '-l', path.join(dir, 'log'), '-w', 'start']);
+  const postmasterPid = () => Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+  const isRunning = () => {
+    try {
+      process.kill(postmasterPid(), 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  start();
   return {
     adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
+    port,
+    async pause(mode = 'fast') {
+      run('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']);
+    },
+    async resume() {
+      start();
+    },
+    running: isRunning,
     async stop() {
       try {
-        run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        if (isRunning()) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
