@@ -12,6 +12,7 @@ import { postPaymentCaptured } from './ledger';
 import { createPayoutActivities } from './payouts';
 import { createReconciliationActivities } from './reconciliation';
 import { createRefundActivities } from './refunds';
+import { createReviewActivities } from './review';
 import { createSiteVerificationActivities } from './site-verification';
 import { createNotificationActivities } from './notifications';
 import { createOperatorActivities } from './operator';
@@ -79,6 +80,7 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
     ...createRefundActivities({ db, providers, publicUrl }),
     ...createPayoutActivities({ db, providers }),
     ...createReconciliationActivities({ db, providers }),
+    ...createReviewActivities({ db, providers, publicUrl }),
     ...createNotificationActivities({ db, providers, publicUrl, settings: notifications }),
     async createProviderPayment(input: CreateProviderPaymentInput) {
       const provider = providerFor(input.method);

@@ -6,3 +6,4 @@ export { resendNotificationWorkflow } from './notifications';
 export { refundWorkflow } from './refund';
 export { payoutWorkflow } from './payout';
 export { reconciliationWorkflow } from './reconciliation';
+export { reviewDecisionWorkflow } from './review';

@@ -1,0 +1,243 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Pool, PoolClient } from 'pg';
+import { insertEvent, findEvent } from '../db/events';
+import { completeDecision, type DecisionOutcome, findDecision, findException, type ExceptionDecision } from '../db/exceptions';
+import { applyStatusChange, findPaymentById, type StoredPayment } from '../db/payments';
+import { lockPayment } from '../db/refunds';
+import { acceptedAmounts, captureToSettle, capturesToRefund, type ProviderCapture, reviewRefundId } from '../domain/exceptions';
+import { paymentResource } from '../domain/payment-resource';
+import type { ProviderRegistry } from '../providers/registry';
+import { ProviderError } from '../providers/types';
+import { postPaymentCaptured } from './ledger';
+
+export interface ReviewActivityDeps {
+  db: Pool;
+  providers: ProviderRegistry;
+  publicUrl: string;
+}
+
+/** How far before a payment's creation the provider's report is read for its captures. */
+const reportMarginMs = 60 * 60 * 1000;
+
+/**
+ * What `provider` reports it captured for these Kassa payments since `from`, each capture with
+ * what it has refunded of it (refunds of an operator's decision counted apart, so a retried
+ * decision asks for the same refund again). Empty when the provider gives no report.
+ */
+export async function providerCaptures(
+  providers: ProviderRegistry,
+  providerName: string,
+  paymentIds: readonly string[],
+  from: Date,
+): Promise<ProviderCapture[]> {
+  const provider = providers.byName(providerName);
+  if (!provider?.report || paymentIds.length === 0) return [];
+  const report = await provider.report({ from: new Date(from.getTime() - reportMarginMs), to: new Date(Date.now() + 60_000) });
+  const wanted = new Set(paymentIds);
+  return report.payments
+    .filter((payment) => wanted.has(payment.paymentId))
+    .map((payment) => ({
+      provider: providerName,
+      providerPaymentId: payment.providerPaymentId,
+      paymentId: payment.paymentId,
+      amountMinor: BigInt(payment.amountMinor),
+      currency: payment.currency,
+      capturedAt: payment.capturedAt,
+      refundedMinor: report.refunds
+        .filter((refund) => refund.providerPaymentId === payment.providerPaymentId && refund.state === 'succeeded')
+        .filter((refund) => refund.refundId !== reviewRefundId(payment.providerPaymentId))
+        .reduce((sum, refund) => sum + BigInt(refund.amountMinor), 0n),
+    }));
+}
+
+/** The provider that took a payment's money: its method's, else the one whose callback was flagged. */
+export function providerNameOf(providers: ProviderRegistry, method: string | null, flaggedBy: string | undefined): string | null {
+  return (method ? providers.forMethod(method)?.name : undefined) ?? flaggedBy ?? null;
+}
+
+/** The refunds a decision asked the provider for; each one answered, refused or not. */
+export type ReviewRefunds = NonNullable<DecisionOutcome['refunds']>;
+
+/** Activities of `reviewDecisionWorkflow`: an operator's decision on an exception, carried out once. */
+export function createReviewActivities({ db, providers, publicUrl }: ReviewActivityDeps) {
+  const pendingDecision = async (decisionId: string): Promise<ExceptionDecision> => {
+    const decision = await findDecision(db, decisionId);
+    if (!decision) throw ApplicationFailure.nonRetryable(`decision ${decisionId} does not exist`, 'UnknownDecision');
+    return decision;
+  };
+
+  const capturesOf = async (payment: StoredPayment | null, flaggedBy: string | undefined, paymentId: string | null) => {
+    const name = providerNameOf(providers, payment?.method ?? null, flaggedBy);
+    if (!name || !paymentId) return [];
+    return providerCaptures(providers, name, [paymentId], payment?.createdAt ?? new Date(Date.now() - 30 * 86_400_000));
+  };
+
+  const storeEvent = async (client: PoolClient, payment: StoredPayment, event: { id: string; type: string }) => {
+    const createdAt = new Date();
+    const body = JSON.stringify({ id: event.id, type: event.type, created_at: createdAt.toISOString(), data: paymentResource(payment, publicUrl) });
+    await insertEvent(client, { id: event.id, paymentId: payment.id, type: event.type, body, createdAt });
+  };
+
+  const inTransaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
+    const client = await db.connect();
+    try {
+      await client.query('begin');
+      const result = await work(client);
+      await client.query('commit');
+      return result;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  };
+
+  return {
+    /**
+     * Accepts the money the provider took: the capture it reports for the payment (its own
+     * provider payment's, else the latest) becomes the payment's buyer total, the payment turns
+     * `paid` (write `seq`), the ledger posts the capture like any paid payment and `payment.paid`
+     * is stored under `eventId`, in one database transaction, once.
+     */
+    async acceptException(input: { decisionId: string; seq: number; eventId: string }): Promise<{ eventId: string | null }> {
+      const decision = await pendingDecision(input.decisionId);
+      if (decision.status === 'applied') return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
+      if (decision.status === 'failed' || !decision.paymentId) throw ApplicationFailure.nonRetryable(`decision ${decision.id} cannot be applied`, 'DecisionClosed');
+      const payment = await findPaymentById(db, decision.paymentId);
+      if (!payment) throw ApplicationFailure.nonRetryable(`payment ${decision.paymentId} does not exist`, 'UnknownPayment');
+      const capture = captureToSettle(payment.providerPaymentId, await capturesOf(payment, undefined, payment.id));
+      if (!capture) throw ApplicationFailure.nonRetryable(`the provider reports no capture for ${payment.id}: nothing to accept`, 'NothingCaptured');
+      if (capture.currency !== payment.currency) {
+        throw ApplicationFailure.nonRetryable(`the provider captured ${capture.currency}, the payment is in ${payment.currency}: refund it instead`, 'CurrencyMismatch');
+      }
+      return inTransaction(async (client) => {
+        await lockPayment(client, payment.id);
+        const amounts = acceptedAmounts(payment.feeMinor ?? 0n, capture.amountMinor);
+        const { payment: after } = await applyStatusChange(client, {
+          paymentId: payment.id,
+          seq: input.seq,
+          status: 'paid',
+          method: payment.method,
+          providerPaymentId: capture.providerPaymentId,
+          redirectUrl: payment.redirectUrl,
+          failureReason: null,
+          fees: amounts,
+        });
+        if (after.status !== 'paid') throw ApplicationFailure.nonRetryable(`payment ${payment.id} is ${after.status} now`, 'PaymentChanged');
+        await postPaymentCaptured(client, after, providers);
+        await storeEvent(client, after, { id: input.eventId, type: 'payment.paid' });
+        await completeDecision(client, decision.id, {
+          status: 'applied',
+          failureReason: null,
+          outcome: {
+            captured: {
+              providerPaymentId: capture.providerPaymentId,
+              amountMinor: capture.amountMinor.toString(),
+              currency: capture.currency,
+              feeMinor: amounts.feeMinor.toString(),
+              merchantNetMinor: amounts.merchantNetMinor.toString(),
+            },
+          },
+        });
+        return { eventId: input.eventId };
+      });
+    },
+
+    /**
+     * Gives back at the provider what it took and the ledger does not hold (per capture, under
+     * its own key, so a retry never refunds twice). A refusal is an outcome; an unknown one is
+     * thrown and retried.
+     */
+    async refundException(input: { decisionId: string }): Promise<ReviewRefunds> {
+      const decision = await pendingDecision(input.decisionId);
+      if (decision.status !== 'pending') return decision.outcome?.refunds ?? [];
+      const exception = await findException(db, decision.exceptionId);
+      const payment = decision.paymentId ? await findPaymentById(db, decision.paymentId) : null;
+      const captures = await capturesOf(payment, exception?.flags[0]?.provider, decision.paymentId);
+      const refunds: ReviewRefunds = [];
+      for (const { capture, amountMinor } of capturesToRefund(decision.kind, payment, captures)) {
+        const provider = providers.byName(capture.provider);
+        const refundId = reviewRefundId(capture.providerPaymentId);
+        const base = { refundId, providerPaymentId: capture.providerPaymentId, amountMinor: amountMinor.toString(), currency: capture.currency };
+        if (!provider?.refundPayment) {
+          refunds.push({ ...base, providerRefundId: null, state: 'failed', failureReason: `provider ${capture.provider} cannot refund` });
+          continue;
+        }
+        try {
+          const answer = await provider.refundPayment({ idempotencyKey: refundId, refundId, providerPaymentId: capture.providerPaymentId, amountMinor: base.amountMinor, currency: capture.currency });
+          refunds.push({ ...base, providerRefundId: answer.providerRefundId, state: answer.state, ...(answer.failureReason && { failureReason: answer.failureReason }) });
+        } catch (error) {
+          if (!(error instanceof ProviderError && error.kind === 'definite')) throw error;
+          refunds.push({ ...base, providerRefundId: null, state: 'failed', failureReason: error.code });
+        }
+      }
+      return refunds;
+    },
+
+    /**
+     * Records what the provider did with a refund decision: applied when every capture went back
+     * (a payment held for review then turns `refunded`, write `seq`, and `payment.refunded` is
+     * stored under `eventId`; a late success keeps its status: the merchant never had the money),
+     * failed otherwise. The ledger is not touched: it never held this money.
+     */
+    async recordExceptionRefund(input: { decisionId: string; refunds: ReviewRefunds; seq: number; eventId: string }): Promise<{ eventId: string | null }> {
+      const decision = await pendingDecision(input.decisionId);
+      if (decision.status !== 'pending') return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
+      const failed = input.refunds.filter((refund) => refund.state === 'failed');
+      return inTransaction(async (client) => {
+        if (input.refunds.length === 0 || failed.length > 0) {
+          await completeDecision(client, decision.id, {
+            status: 'failed',
+            outcome: { refunds: input.refunds },
+            failureReason:
+              input.refunds.length === 0
+                ? 'the provider reports nothing captured that the ledger does not hold: nothing to refund'
+                : `the provider refused: ${failed.map((refund) => `${refund.providerPaymentId} ${refund.failureReason ?? 'refused'}`).join(', ')}`,
+          });
+          return { eventId: null };
+        }
+        let eventId: string | null = null;
+        if (decision.kind === 'under_review' && decision.paymentId) {
+          await lockPayment(client, decision.paymentId);
+          const payment = await findPaymentById(client, decision.paymentId);
+          if (payment?.status === 'under_review') {
+            const { payment: after, applied } = await applyStatusChange(client, {
+              paymentId: payment.id,
+              seq: input.seq,
+              status: 'refunded',
+              method: payment.method,
+              providerPaymentId: payment.providerPaymentId,
+              redirectUrl: payment.redirectUrl,
+              failureReason: payment.failureReason,
+              fees: null,
+            });
+            if (applied) {
+              await storeEvent(client, after, { id: input.eventId, type: 'payment.refunded' });
+              eventId = input.eventId;
+            }
+          }
+        }
+        await completeDecision(client, decision.id, { status: 'applied', outcome: { refunds: input.refunds }, failureReason: null });
+        return { eventId };
+      });
+    },
+
+    /** A flagged callback accepted as it is: recorded, nothing moves. */
+    async acknowledgeException(input: { decisionId: string }): Promise<void> {
+      await pendingDecision(input.decisionId);
+      await completeDecision(db, input.decisionId, { status: 'applied', outcome: { acknowledged: true }, failureReason: null });
+    },
+
+    /** Where a decision stands once carried out. */
+    async decisionStatus(input: { decisionId: string }): Promise<{ status: 'applied' | 'failed'; failureReason: string | null }> {
+      const decision = await pendingDecision(input.decisionId);
+      return { status: decision.status === 'failed' ? 'failed' : 'applied', failureReason: decision.failureReason };
+    },
+
+    /** A decision that could not be carried out: recorded with why, so the operator may decide again. */
+    async failDecision(input: { decisionId: string; reason: string }): Promise<void> {
+      await completeDecision(db, input.decisionId, { status: 'failed', outcome: null, failureReason: input.reason });
+    },
+  };
+}

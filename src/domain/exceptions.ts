@@ -1,0 +1,85 @@
+/**
+ * Exceptions: money a provider took that Kassa has not settled, and provider callbacks flagged
+ * for review. Pure: what an exception is, which capture a decision acts on and how an accepted
+ * capture falls between the merchant and Kassa's commission.
+ *
+ * | kind               | when                                                                 | accept                                   | refund                                           |
+ * |--------------------|----------------------------------------------------------------------|------------------------------------------|--------------------------------------------------|
+ * | `under_review`     | the payment is `under_review` (amount or currency mismatch)          | post the capture, payment `paid`         | refund every capture, payment `refunded`          |
+ * | `late_success`     | `expired`/`canceled`/`failed` with a flagged success callback        | post the capture, payment `paid`         | refund every capture, payment stays as it is     |
+ * | `flagged_callback` | any other flagged callback (second capture, decline after paid, …)   | acknowledged: nothing moves              | refund the captures the ledger does not hold     |
+ */
+import type { PaymentStatus } from './payment';
+
+export const exceptionKinds = ['under_review', 'late_success', 'flagged_callback'] as const;
+export type ExceptionKind = (typeof exceptionKinds)[number];
+
+export const decisionActions = ['accept', 'refund'] as const;
+export type DecisionAction = (typeof decisionActions)[number];
+
+export type DecisionStatus = 'pending' | 'applied' | 'failed';
+
+/** Statuses after which a success at the provider is money Kassa did not take in. */
+export const lateSuccessStatuses: readonly PaymentStatus[] = ['expired', 'canceled', 'failed'];
+
+/** Statuses whose capture the ledger holds. */
+export const ledgerCapturedStatuses: readonly PaymentStatus[] = ['paid', 'partially_refunded', 'refunded'];
+
+/** One capture as the provider reports it, with what it has refunded of it. */
+export interface ProviderCapture {
+  provider: string;
+  providerPaymentId: string;
+  /** The Kassa payment id the provider holds as its reference. */
+  paymentId: string;
+  amountMinor: bigint;
+  currency: string;
+  capturedAt: string;
+  /** Refunded at the provider already (succeeded refunds). */
+  refundedMinor: bigint;
+}
+
+/** The id of the exception a flagged callback raises when its payment raises none. */
+export const callbackExceptionId = (provider: string, eventId: string) => `${provider}:${eventId}`;
+
+/**
+ * The capture a payment-level decision settles: the one of the provider payment the payment
+ * names, else the latest (the payment may never have heard of it: a lost create answer).
+ */
+export function captureToSettle(providerPaymentId: string | null, captures: readonly ProviderCapture[]): ProviderCapture | null {
+  const own = providerPaymentId ? captures.find((capture) => capture.providerPaymentId === providerPaymentId) : undefined;
+  if (own) return own;
+  return [...captures].sort((a, b) => Date.parse(b.capturedAt) - Date.parse(a.capturedAt))[0] ?? null;
+}
+
+/**
+ * The captures a refund decision gives back, each with what is left of it: every capture of a
+ * payment the ledger holds nothing for; for a flagged callback, every capture but the one the
+ * ledger holds (the payment's own when its money is in the ledger).
+ */
+export function capturesToRefund(
+  kind: ExceptionKind,
+  payment: { status: PaymentStatus; providerPaymentId: string | null } | null,
+  captures: readonly ProviderCapture[],
+): { capture: ProviderCapture; amountMinor: bigint }[] {
+  const heldByLedger =
+    kind === 'flagged_callback' && payment && ledgerCapturedStatuses.includes(payment.status)
+      ? captureToSettle(payment.providerPaymentId, captures)?.providerPaymentId
+      : undefined;
+  return captures
+    .filter((capture) => capture.providerPaymentId !== heldByLedger)
+    .map((capture) => ({ capture, amountMinor: capture.amountMinor - capture.refundedMinor }))
+    .filter((entry) => entry.amountMinor > 0n);
+}
+
+/**
+ * How an accepted capture falls: Kassa keeps the commission fixed when the payment was priced
+ * (never more than was captured), the merchant is credited the rest, so the ledger's
+ * `buyer total − merchant net = fee` holds for whatever the buyer was actually charged.
+ */
+export function acceptedAmounts(feeMinor: bigint, capturedMinor: bigint) {
+  const fee = feeMinor < capturedMinor ? feeMinor : capturedMinor;
+  return { feeMinor: fee, buyerTotalMinor: capturedMinor, merchantNetMinor: capturedMinor - fee };
+}
+
+/** The provider refund key of one capture given back by a decision: one key never refunds twice. */
+export const reviewRefundId = (providerPaymentId: string) => `re_review_${providerPaymentId.replace(/[^A-Za-z0-9_-]/g, '')}`;

@@ -1,0 +1,219 @@
+import { Pool } from 'pg';
+import { balancesOf, expectLedgerBalanced, postingsOf } from './support/ledger';
+import { moneyShop, paidPayment, type Receiver } from './support/money';
+import { api, eventually, sandboxApiKey, startTestStack, type TestStack } from './support/stack';
+
+jest.setTimeout(90_000);
+
+let stack: TestStack;
+let db: Pool;
+const receivers: Receiver[] = [];
+beforeAll(async () => {
+  stack = await startTestStack();
+  db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
+}, 90_000);
+afterAll(async () => {
+  await Promise.all(receivers.map((receiver) => receiver.close()));
+  await db?.end();
+  await stack?.close();
+});
+
+async function shop() {
+  const created = await moneyShop(stack);
+  receivers.push(created.receiver);
+  return created;
+}
+
+const sandbox = (method: string, path: string, body?: unknown) =>
+  fetch(`${stack.sandboxUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${sandboxApiKey}`, 'content-type': 'application/json', 'idempotency-key': `test-${Math.random()}` },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
+let orders = 0;
+async function createPayment(testKey: string, checkoutId: string, amount = '50.00') {
+  const created = await api(stack.url, 'POST', '/v1/payments', {
+    token: testKey,
+    body: { checkout_id: checkoutId, order_id: `X-${Date.now()}-${++orders}`, amount, currency: 'RUB', description: 'Test product' },
+  });
+  expect(created.status).toBe(201);
+  return created.body as { id: string };
+}
+
+async function chooseCard(paymentId: string): Promise<string> {
+  const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, { body: { method: 'sandbox_card' }, headers: { accept: 'application/json' } });
+  expect(chosen.status).toBe(200);
+  return chosen.body.redirect_url;
+}
+
+const paymentOf = (testKey: string, id: string) => api(stack.url, 'GET', `/v1/payments/${id}`, { token: testKey }).then((r) => r.body);
+
+/** A payment the sandbox captures 1.00 more than asked for: Kassa holds it under review. */
+async function heldForReview(testKey: string, checkoutId: string) {
+  const payment = await createPayment(testKey, checkoutId);
+  expect((await sandbox('POST', '/api/faults', { reference: payment.id, wrong_amount: true })).status).toBe(204);
+  const redirect = await chooseCard(payment.id);
+  await fetch(`${redirect}/approve`, { method: 'POST', redirect: 'manual' });
+  return eventually(() => paymentOf(testKey, payment.id), (body) => body.status === 'under_review');
+}
+
+const exceptions = (query = '') => api(stack.url, 'GET', `/admin/exceptions${query}`, { token: stack.adminToken });
+const decide = (id: string, action: 'accept' | 'refund', body: unknown = { operator: 'alice' }) =>
+  api(stack.url, 'POST', `/admin/exceptions/${encodeURIComponent(id)}/${action}`, { token: stack.adminToken, body });
+const decisionOf = (id: string) =>
+  eventually(
+    () => api(stack.url, 'GET', `/admin/exceptions/${encodeURIComponent(id)}`, { token: stack.adminToken }).then((r) => r.body),
+    (body) => body.decision?.status === 'applied' || body.decision === null,
+  );
+const webhooksFor = (receiver: Receiver, paymentId: string) =>
+  receiver.received.map((request) => JSON.parse(request.body)).filter((event) => event.data?.id === paymentId);
+
+test('a payment held for review is listed; accepting it posts what the provider captured, makes it paid and tells the merchant', async () => {
+  const { testKey, checkout, merchantId, receiver } = await shop();
+  const held = await heldForReview(testKey, checkout.id);
+
+  expect((await api(stack.url, 'GET', '/admin/exceptions')).status).toBe(401);
+  const listed = await exceptions(`?merchant_id=${merchantId}`);
+  expect(listed.status).toBe(200);
+  expect(listed.body.data).toEqual([
+    expect.objectContaining({
+      id: held.id,
+      object: 'exception',
+      kind: 'under_review',
+      status: 'open',
+      payment_id: held.id,
+      merchant_id: merchantId,
+      reason: 'amount_mismatch',
+      amount: '50.00',
+      expected_total: '50.00',
+      provider_captured: [expect.objectContaining({ provider: 'sandbox', amount: '51.00', currency: 'RUB' })],
+      decision: null,
+    }),
+  ]);
+  expect(Date.parse(listed.body.data[0].since)).toBeGreaterThan(Date.now() - 60_000);
+
+  const nameless = await decide(held.id, 'accept', {});
+  expect([nameless.status, nameless.body.error.param]).toEqual([400, 'operator']);
+  expect((await decide('pay_doesnotexist1', 'accept')).status).toBe(404);
+
+  const accepted = await decide(held.id, 'accept');
+  expect(accepted.status).toBe(202);
+  expect(accepted.body).toMatchObject({ object: 'exception_decision', exception_id: held.id, action: 'accept', operator: 'alice' });
+  const retried = await decide(held.id, 'accept');
+  expect([retried.status, retried.body.id]).toEqual([202, accepted.body.id]);
+  const second = await decide(held.id, 'refund', { operator: 'bob' });
+  expect([second.status, second.body.error.code, second.body.error.decision.operator]).toEqual([409, 'exception_decided', 'alice']);
+
+  const paid = await eventually(() => paymentOf(testKey, held.id), (body) => body.status === 'paid');
+  expect(paid).toMatchObject({ buyer_total: '51.00', fee: '1.50', merchant_net: '49.50', failure_reason: null });
+  expect(await postingsOf(db, 'payment', held.id)).toEqual({ captured: 1 });
+  expect(await balancesOf(db, merchantId, 'RUB')).toMatchObject({ available: 4950n });
+  await expectLedgerBalanced(db);
+
+  await eventually(async () => webhooksFor(receiver, held.id).map((event) => event.type), (types) => types.includes('payment.paid'));
+  const event = webhooksFor(receiver, held.id).find((candidate) => candidate.type === 'payment.paid');
+  expect(event.data).toMatchObject({ status: 'paid', buyer_total: '51.00' });
+
+  const decided = await decisionOf(held.id);
+  expect(decided).toMatchObject({
+    status: 'decided',
+    decision: { action: 'accept', operator: 'alice', status: 'applied', outcome: { captured: { amount: '51.00', fee: '1.50', merchant_net: '49.50' } } },
+  });
+  expect(Date.parse(decided.decision.decided_at)).toBeGreaterThan(Date.now() - 120_000);
+  expect((await exceptions(`?merchant_id=${merchantId}`)).body.data).toEqual([]);
+  expect((await exceptions(`?merchant_id=${merchantId}&status=decided`)).body.data.map((item: { id: string }) => item.id)).toEqual([held.id]);
+});
+
+test('a payment held for review can be refunded instead: the sandbox shows the refund, the ledger is untouched', async () => {
+  const { testKey, checkout, merchantId, receiver } = await shop();
+  const held = await heldForReview(testKey, checkout.id);
+
+  const refunded = await decide(held.id, 'refund', { operator: 'bob' });
+  expect(refunded.status).toBe(202);
+  const decided = await decisionOf(held.id);
+  expect(decided.decision).toMatchObject({ action: 'refund', operator: 'bob', status: 'applied' });
+  expect(decided.decision.outcome.refunds).toEqual([expect.objectContaining({ amount: '51.00', status: 'succeeded', provider_payment_id: expect.any(String) })]);
+
+  const report = await (await sandbox('GET', `/api/report?from=${new Date(Date.now() - 600_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`)).json();
+  const atSandbox = report.refunds.filter((refund: { reference: string }) => refund.reference === decided.decision.outcome.refunds[0].reference);
+  expect(atSandbox).toEqual([expect.objectContaining({ amount_minor: '5100', status: 'succeeded' })]);
+
+  expect(await postingsOf(db, 'payment', held.id)).toEqual({});
+  expect(await balancesOf(db, merchantId, 'RUB')).toMatchObject({ available: 0n, reserved: 0n });
+  expect((await paymentOf(testKey, held.id)).status).toBe('refunded');
+  await eventually(async () => webhooksFor(receiver, held.id).map((event) => event.type), (types) => types.includes('payment.refunded'));
+
+  const again = await decide(held.id, 'refund', { operator: 'carol' });
+  expect(again.status).toBe(409);
+  await expectLedgerBalanced(db);
+});
+
+test('a success after the payment was canceled is listed as a late success and can be accepted', async () => {
+  const { testKey, checkout, merchantId, receiver } = await shop();
+  const payment = await createPayment(testKey, checkout.id, '20.00');
+  const redirect = await chooseCard(payment.id);
+  const canceled = await api(stack.url, 'POST', `/v1/payments/${payment.id}/cancel`, { token: testKey, body: {} });
+  expect(canceled.body.status).toBe('canceled');
+  await fetch(`${redirect}/approve`, { method: 'POST', redirect: 'manual' });
+
+  const listed = await eventually(() => exceptions(`?merchant_id=${merchantId}&kind=late_success`), (r) => r.body.data.length > 0);
+  expect(listed.body.data).toEqual([
+    expect.objectContaining({
+      id: payment.id,
+      kind: 'late_success',
+      payment_status: 'canceled',
+      provider_captured: [expect.objectContaining({ amount: '20.00' })],
+      flags: [expect.objectContaining({ provider: 'sandbox', state: 'succeeded', flag: 'contradicts_canceled' })],
+    }),
+  ]);
+
+  expect((await decide(payment.id, 'accept', { operator: 'dave' })).status).toBe(202);
+  const paid = await eventually(() => paymentOf(testKey, payment.id), (body) => body.status === 'paid');
+  expect(paid).toMatchObject({ buyer_total: '20.00', merchant_net: '19.40' });
+  expect(await postingsOf(db, 'payment', payment.id)).toEqual({ captured: 1 });
+  expect(await balancesOf(db, merchantId, 'RUB')).toMatchObject({ available: 1940n });
+  await eventually(async () => webhooksFor(receiver, payment.id).map((event) => event.type), (types) => types.includes('payment.paid'));
+  expect((await decide(payment.id, 'refund', { operator: 'dave' })).status).toBe(409);
+  await expectLedgerBalanced(db);
+});
+
+test('a second capture of a paid payment is a flagged callback; refunding it gives back only that capture', async () => {
+  const { testKey, checkout, merchantId } = await shop();
+  const paid = await paidPayment(stack, testKey, checkout.id, '30.00');
+  const before = await balancesOf(db, merchantId, 'RUB');
+
+  // the provider takes the buyer's money a second time for the same payment
+  const second = await (
+    await sandbox('POST', '/api/payments', {
+      reference: paid.id,
+      method: 'sandbox_card',
+      amount_minor: '3000',
+      currency: 'RUB',
+      description: 'again',
+      return_url: `${stack.url}/pay/${paid.id}/return`,
+      callback_url: `${stack.url}/callbacks/sandbox`,
+    })
+  ).json();
+  await fetch(`${stack.sandboxUrl}/checkout/${second.id}/approve`, { method: 'POST', redirect: 'manual' });
+
+  const listed = await eventually(() => exceptions(`?merchant_id=${merchantId}&kind=flagged_callback`), (r) => r.body.data.length > 0);
+  const [flagged] = listed.body.data;
+  expect(flagged).toMatchObject({ kind: 'flagged_callback', payment_id: paid.id, payment_status: 'paid', flags: [expect.objectContaining({ flag: expect.any(String), state: 'succeeded' })] });
+  expect(flagged.id).toMatch(/^sandbox:/);
+  expect(flagged.provider_captured.map((capture: { provider_payment_id: string }) => capture.provider_payment_id).sort()).toEqual([second.id, expect.any(String)].sort());
+
+  const page = await exceptions('?status=all&limit=1');
+  expect([page.body.data.length, page.body.has_more]).toEqual([1, true]);
+  const next = await exceptions(`?status=all&limit=1&starting_after=${encodeURIComponent(page.body.data[0].id)}`);
+  expect(next.body.data[0].id).not.toBe(page.body.data[0].id);
+  expect(Date.parse(next.body.data[0].since)).toBeLessThanOrEqual(Date.parse(page.body.data[0].since));
+
+  expect((await decide(flagged.id, 'refund', { operator: 'erin' })).status).toBe(202);
+  const decided = await decisionOf(flagged.id);
+  expect(decided.decision).toMatchObject({ status: 'applied', operator: 'erin' });
+  expect(decided.decision.outcome.refunds).toEqual([expect.objectContaining({ provider_payment_id: second.id, amount: '30.00', status: 'succeeded' })]);
+  expect((await paymentOf(testKey, paid.id)).status).toBe('paid');
+  expect(await balancesOf(db, merchantId, 'RUB')).toEqual(before);
+  await expectLedgerBalanced(db);
+});
