@@ -1,10 +1,12 @@
 import express, { type Express } from 'express';
+import { notificationsKey } from '../notifications/secrets';
 import { quietObservability } from '../observability';
 import { metricsRoutes } from '../observability/metrics';
 import { httpTracing } from '../observability/tracing';
 import type { ServiceDeps } from '../services/deps';
 import { requireAdmin } from './auth';
 import { ApiError, errorHandler } from './errors';
+import { refuseUnsafeInput } from './input-safety';
 import { limitJsonDepth } from './json-depth';
 import { methodNotAllowed } from './method-not-allowed';
 import { docsRoutes } from './routes/docs';
@@ -20,6 +22,7 @@ import { securityHeaders } from './security-headers';
 
 /** Builds the HTTP app without listening: merchant and operator APIs, hosted pages, callbacks. */
 export function createApp(deps: ServiceDeps): Express {
+  notificationsKey(deps.config); // loaded now: it opens the sealed webhook secrets that sign buyer links
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
@@ -34,6 +37,7 @@ export function createApp(deps: ServiceDeps): Express {
   app.use('/callbacks', callbackRoutes(deps));
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
   app.use(limitJsonDepth(20));
+  app.use(refuseUnsafeInput());
   app.use('/pay', buyerRoutes(deps));
   app.use('/admin', operatorRoutes(deps));
   app.use('/admin', operatorActionRoutes(deps));

@@ -1,9 +1,10 @@
 import express, { Router } from 'express';
 import { openStatuses } from '../../domain/payment';
-import { loadBuyerView, methodOptions, resolveDownload, resultLinks } from '../../services/buyer';
+import { linkSecretOf, loadBuyerView, methodOptions, resolveDownload, resultLinks } from '../../services/buyer';
 import type { ServiceDeps } from '../../services/deps';
 import { selectMethod } from '../../services/payments';
 import { ApiError } from '../errors';
+import { refuseUnsafeInput } from '../input-safety';
 import { messagePage, methodChoicePage, resultPage } from '../hosted-pages';
 import { selectMethodBody } from '../schemas';
 
@@ -11,6 +12,7 @@ import { selectMethodBody } from '../schemas';
 export function buyerRoutes(deps: ServiceDeps): Router {
   const router = Router();
   router.use(express.urlencoded({ extended: false, limit: '8kb' }));
+  router.use(refuseUnsafeInput());
 
   router.get('/:id', async (req, res) => {
     const { payment, checkout, merchantName } = await loadBuyerView(deps, req.params.id);
@@ -39,7 +41,7 @@ export function buyerRoutes(deps: ServiceDeps): Router {
 
   router.get('/:id/return', async (req, res) => {
     const { payment, checkout, merchantName } = await loadBuyerView(deps, req.params.id);
-    res.type('html').send(resultPage(payment, merchantName, resultLinks(deps, payment, checkout)));
+    res.type('html').send(resultPage(payment, merchantName, resultLinks(deps, payment, checkout, await linkSecretOf(deps, checkout))));
   });
 
   router.get('/:id/status', async (req, res) => {
