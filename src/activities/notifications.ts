@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { buyerEmailOf, channelsWanting, findChannel, recordDelivery, type StoredChannel, wasDelivered } from '../db/channels';
-import { type Checkout, findCheckoutById } from '../db/checkouts';
+import { type Checkout, findCheckoutById, webhookSecretsFor } from '../db/checkouts';
 import { findEvent, type PaymentEvent } from '../db/events';
 import { signDownload } from '../domain/signatures';
 import { createMailer, type Mailer } from '../notifications/email';
@@ -244,7 +244,8 @@ export function createNotificationActivities({ db, providers, publicUrl, setting
         let delivery: ReceiptDelivery = null;
         if (payment.delivery?.type === 'digital') {
           const expires = Math.floor(Date.now() / 1000) + receiptLinkSeconds;
-          const token = signDownload(context.checkout.webhookSecret, payment.id, expires);
+          const [secret] = await webhookSecretsFor(db, context.checkout.id);
+          const token = signDownload(secret!, payment.id, expires);
           delivery = {
             type: 'digital',
             downloadUrl: `${publicUrl}/pay/${payment.id}/download?expires=${expires}&token=${token}`,

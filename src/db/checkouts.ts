@@ -1,5 +1,6 @@
 import type { Pool } from 'pg';
 import type { CheckoutPricing, FeePayerSetting, FeeSchedule, MethodSetting } from '../domain/fees';
+import { decryptWithLoadedKeys, encryptSecret, loadedSecretKeys } from '../notifications/secrets';
 
 export type VerificationStatus = 'unverified' | 'pending' | 'verified' | 'failed';
 
@@ -30,9 +31,7 @@ export interface Checkout {
   methodFees: Record<string, FeeSchedule>;
   /** Enabled methods with their display conditions; `null`: every method of the mode, unconditionally. */
   methods: MethodSetting[] | null;
-  webhookSecret: string;
-  /** The secret before the last rotation; it signs too until `previousWebhookSecretExpiresAt`. */
-  previousWebhookSecret: string | null;
+  /** Until then the secret before the last rotation signs too; the secrets themselves come from {@link webhookSecretsFor}. */
   previousWebhookSecretExpiresAt: Date | null;
   verification: SiteVerification;
   createdAt: Date;
@@ -107,8 +106,6 @@ const mapRow = (row: CheckoutRow): Checkout => ({
       minAmountMinor: toBigInts(stored.min),
       maxAmountMinor: toBigInts(stored.max),
     })) ?? null,
-  webhookSecret: row.webhook_secret,
-  previousWebhookSecret: row.previous_webhook_secret,
   previousWebhookSecretExpiresAt: row.previous_webhook_secret_expires_at,
   verification: {
     token: row.verification_token,
@@ -171,15 +168,31 @@ function settingColumns(settings: Partial<CheckoutSettings & CheckoutPricingSett
   return columns;
 }
 
+/**
+ * Webhook secrets at rest: sealed with `NOTIFICATIONS_KEY` (AES-256-GCM), bound to the checkout's
+ * id, the same binding for the current and the previous secret so that a rotation can move one to
+ * the other. A row from before encryption holds the plain `whsec_…`; it is read as it is and
+ * sealed on the first read ({@link webhookSecretsFor}) or at startup ({@link sealPlaintextWebhookSecrets}).
+ */
+const webhookSecretOwner = (checkoutId: string) => `${checkoutId}/webhook_secret`;
+const isPlaintextSecret = (stored: string) => stored.startsWith('whsec_');
+
+export const sealWebhookSecret = (key: Buffer, checkoutId: string, secret: string) => encryptSecret(key, secret, webhookSecretOwner(checkoutId));
+
+function openWebhookSecret(checkoutId: string, stored: string): string {
+  return isPlaintextSecret(stored) ? stored : decryptWithLoadedKeys(stored, webhookSecretOwner(checkoutId));
+}
+
 export async function insertCheckout(
   db: Pool,
   checkout: CheckoutSettings & { id: string; merchantId: string; testMode: boolean; webhookSecret: string; verificationToken: string },
+  key: Buffer,
 ): Promise<Checkout> {
   const columns: [string, unknown][] = [
     ['id', checkout.id],
     ['merchant_id', checkout.merchantId],
     ['test_mode', checkout.testMode],
-    ['webhook_secret', checkout.webhookSecret],
+    ['webhook_secret', sealWebhookSecret(key, checkout.id, checkout.webhookSecret)],
     ['verification_token', checkout.verificationToken],
     ...settingColumns({ ...checkout, methods: checkout.methods ?? undefined }),
   ];
@@ -242,30 +255,81 @@ export async function updateCheckoutPricing(db: Pool, id: string, pricing: Parti
 }
 
 /**
- * Replaces the webhook secret with `secret`; the old one keeps signing for `graceSeconds`.
- * Rotating again within that time drops the oldest.
+ * Replaces the webhook secret with `secret` (sealed with `key`); the old one keeps signing for
+ * `graceSeconds`. Rotating again within that time drops the oldest. A plain secret from before
+ * encryption is sealed as it moves to `previous_webhook_secret`.
  */
-export async function rotateWebhookSecret(db: Pool, owner: Owner, id: string, secret: string, graceSeconds: number) {
-  const { rows } = await db.query<CheckoutRow>(
-    `update checkouts set previous_webhook_secret = webhook_secret, webhook_secret = $4,
-       previous_webhook_secret_expires_at = now() + make_interval(secs => $5), updated_at = now()
-     where id = $1 and merchant_id = $2 and test_mode = $3 returning *`,
-    [id, owner.merchantId, owner.testMode, secret, graceSeconds],
-  );
-  return rows[0] ? mapRow(rows[0]) : null;
+export async function rotateWebhookSecret(db: Pool, owner: Owner, id: string, secret: string, graceSeconds: number, key: Buffer) {
+  const client = await db.connect();
+  try {
+    await client.query('begin');
+    const { rows: current } = await client.query<{ webhook_secret: string }>(
+      'select webhook_secret from checkouts where id = $1 and merchant_id = $2 and test_mode = $3 for update',
+      [id, owner.merchantId, owner.testMode],
+    );
+    const stored = current[0]?.webhook_secret;
+    const previous = stored !== undefined && isPlaintextSecret(stored) ? sealWebhookSecret(key, id, stored) : stored;
+    const { rows } = await client.query<CheckoutRow>(
+      `update checkouts set previous_webhook_secret = $4, webhook_secret = $5,
+         previous_webhook_secret_expires_at = now() + make_interval(secs => $6), updated_at = now()
+       where id = $1 and merchant_id = $2 and test_mode = $3 returning *`,
+      [id, owner.merchantId, owner.testMode, previous ?? null, sealWebhookSecret(key, id, secret), graceSeconds],
+    );
+    await client.query('commit');
+    return rows[0] ? mapRow(rows[0]) : null;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
 }
 
-/** The secrets that sign a checkout's webhooks now: the current one, then the previous one while it is valid. */
+/**
+ * The secrets that sign a checkout's webhooks and buyer links now, in clear: the current one,
+ * then the previous one while it is valid. Throws `SecretUnreadableError` when the stored secret
+ * was sealed with a key this process has not loaded. A plain secret from before encryption is
+ * sealed here, once, with the first key loaded.
+ */
 export async function webhookSecretsFor(db: Pool, checkoutId: string): Promise<string[]> {
-  const { rows } = await db.query<{ webhook_secret: string; previous: string | null }>(
-    `select webhook_secret,
-       case when previous_webhook_secret_expires_at > now() then previous_webhook_secret end as previous
+  const { rows } = await db.query<{ webhook_secret: string; previous_webhook_secret: string | null; previous_valid: boolean }>(
+    `select webhook_secret, previous_webhook_secret, coalesce(previous_webhook_secret_expires_at > now(), false) as previous_valid
      from checkouts where id = $1`,
     [checkoutId],
   );
   const row = rows[0];
   if (!row) return [];
-  return row.previous ? [row.webhook_secret, row.previous] : [row.webhook_secret];
+  const [key] = loadedSecretKeys();
+  if (key && (isPlaintextSecret(row.webhook_secret) || (row.previous_webhook_secret !== null && isPlaintextSecret(row.previous_webhook_secret)))) {
+    await sealRow(db, key, { id: checkoutId, ...row });
+  }
+  const current = openWebhookSecret(checkoutId, row.webhook_secret);
+  return row.previous_valid && row.previous_webhook_secret ? [current, openWebhookSecret(checkoutId, row.previous_webhook_secret)] : [current];
+}
+
+async function sealRow(db: Pool, key: Buffer, row: { id: string; webhook_secret: string; previous_webhook_secret: string | null }): Promise<boolean> {
+  const seal = (stored: string | null) => (stored !== null && isPlaintextSecret(stored) ? sealWebhookSecret(key, row.id, stored) : stored);
+  const { rowCount } = await db.query(
+    `update checkouts set webhook_secret = $4, previous_webhook_secret = $5
+     where id = $1 and webhook_secret = $2 and previous_webhook_secret is not distinct from $3`,
+    [row.id, row.webhook_secret, row.previous_webhook_secret, seal(row.webhook_secret), seal(row.previous_webhook_secret)],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/**
+ * Seals every webhook secret still stored in clear (rows from before encryption at rest) with
+ * `key`; run at startup after the migrations. Returns how many checkouts it sealed. Safe to run
+ * in several processes at once: a row changed meanwhile is left to the other.
+ */
+export async function sealPlaintextWebhookSecrets(db: Pool, key: Buffer): Promise<number> {
+  const { rows } = await db.query<{ id: string; webhook_secret: string; previous_webhook_secret: string | null }>(
+    `select id, webhook_secret, previous_webhook_secret from checkouts
+     where webhook_secret like 'whsec\_%' or previous_webhook_secret like 'whsec\_%'`,
+  );
+  let sealed = 0;
+  for (const row of rows) if (await sealRow(db, key, row)) sealed += 1;
+  return sealed;
 }
 
 /** Marks a verification as started, unless the checkout is verified already. */

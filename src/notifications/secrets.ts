@@ -1,8 +1,9 @@
 /**
- * Channel secrets (bot tokens, SMS gateway credentials) at rest: AES-256-GCM with the key from
- * `NOTIFICATIONS_KEY`, a fresh 96-bit nonce per value, and the owning row's identity as
- * additional data, so that a ciphertext copied onto another channel does not decrypt. Stored as
- * `v1.<nonce>.<ciphertext+tag>` (base64url). The API shows a secret only masked ({@link maskSecret}).
+ * Secrets at rest (channel bot tokens and SMS gateway credentials, checkouts' webhook secrets):
+ * AES-256-GCM with the key from `NOTIFICATIONS_KEY`, a fresh 96-bit nonce per value, and the
+ * owning row's identity as additional data, so that a ciphertext copied onto another row does not
+ * decrypt. Stored as `v1.<nonce>.<ciphertext+tag>` (base64url). The API shows a channel secret only
+ * masked ({@link maskSecret}).
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
@@ -32,14 +33,24 @@ export function parseNotificationsKey(text: string): Buffer | null {
 }
 
 const devKeys = new Map<string, Buffer>();
+const loadedKeys: Buffer[] = [];
+
+function remember(key: Buffer): Buffer {
+  if (!loadedKeys.some((known) => known.equals(key))) loadedKeys.push(key);
+  return key;
+}
+
+/** Every key {@link notificationsKey} has handed out in this process, the first one first. */
+export const loadedSecretKeys = (): readonly Buffer[] => loadedKeys;
 
 /**
- * The key channel secrets are encrypted with: `NOTIFICATIONS_KEY` when set (config requires it
+ * The key secrets are encrypted with: `NOTIFICATIONS_KEY` when set (config requires it
  * in production); otherwise one generated at the first start and kept in
  * `DATA_DIR/notifications-key` (mode 0600), so that development data survives restarts.
+ * The process remembers it for {@link decryptWithLoadedKeys}.
  */
 export function notificationsKey(config: { notifications: { key: Buffer | null }; dataDir: string }): Buffer {
-  if (config.notifications.key) return config.notifications.key;
+  if (config.notifications.key) return remember(config.notifications.key);
   const file = path.resolve(config.dataDir, 'notifications-key');
   const known = devKeys.get(file);
   if (known) return known;
@@ -52,7 +63,7 @@ export function notificationsKey(config: { notifications: { key: Buffer | null }
   const key = parseNotificationsKey(fs.readFileSync(file, 'utf8'));
   if (!key) throw new Error(`${file} does not hold a 32-byte key: delete it or set NOTIFICATIONS_KEY`);
   devKeys.set(file, key);
-  return key;
+  return remember(key);
 }
 
 /** The owner a channel's secret is bound to (its AES-GCM additional data). */
@@ -82,6 +93,24 @@ export function decryptSecret(key: Buffer, stored: string, owner: string): strin
   } catch {
     throw new SecretUnreadableError();
   }
+}
+
+/**
+ * {@link decryptSecret} with whichever key this process has loaded fits (GCM's tag tells them
+ * apart); throws {@link SecretUnreadableError} when none does.
+ */
+export function decryptWithLoadedKeys(stored: string, owner: string): string {
+  if (loadedKeys.length === 0) throw new SecretUnreadableError('no NOTIFICATIONS_KEY is loaded in this process');
+  let failure: unknown;
+  for (const key of loadedKeys) {
+    try {
+      return decryptSecret(key, stored, owner);
+    } catch (error) {
+      if (!(error instanceof SecretUnreadableError)) throw error;
+      failure = error;
+    }
+  }
+  throw failure;
 }
 
 /** What the API shows of a secret: its last four characters behind a fixed mask, e.g. `********WXYZ`. */

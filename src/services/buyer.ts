@@ -1,4 +1,4 @@
-import { findCheckoutById, type Checkout } from '../db/checkouts';
+import { findCheckoutById, type Checkout, webhookSecretsFor } from '../db/checkouts';
 import { findMerchant } from '../db/merchants';
 import { findPaymentById, type StoredPayment } from '../db/payments';
 import { safeEqualHex, signDownload, signReturn } from '../domain/signatures';
@@ -18,6 +18,11 @@ export async function loadBuyerView(deps: ServiceDeps, paymentId: string) {
   return { payment, checkout, merchantName: checkout.name || merchant?.name || 'Merchant' };
 }
 
+/** The secret that signs the buyer's links now (the checkout's webhook secret). */
+export async function linkSecretOf(deps: ServiceDeps, checkout: Checkout): Promise<string> {
+  return (await webhookSecretsFor(deps.db, checkout.id))[0]!;
+}
+
 /** The methods the buyer may choose, with what each costs them (display conditions applied). */
 export function methodOptions(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout): MethodOption[] {
   return visibleMethods(deps, checkout, payment.amountMinor, payment.currency).map((quote) => ({
@@ -28,28 +33,22 @@ export function methodOptions(deps: ServiceDeps, payment: StoredPayment, checkou
   }));
 }
 
-/** The link back to the shop per CONTRACT §5, and for paid digital goods a download link. */
-export function resultLinks(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout, now = Date.now()): ResultLinks {
+/** The link back to the shop per CONTRACT §5, and for paid digital goods a download link, signed with `secret` ({@link linkSecretOf}). */
+export function resultLinks(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout, secret: string, now = Date.now()): ResultLinks {
   const paid = payment.status === 'paid' || payment.status === 'refunded' || payment.status === 'partially_refunded';
   const base = paid ? checkout.successUrl : payment.status === 'awaiting_payment' ? checkout.pendingUrl : checkout.failUrl;
   const shopUrl = new URL(base);
   shopUrl.searchParams.set('payment_id', payment.id);
   shopUrl.searchParams.set('order_id', payment.orderId);
   shopUrl.searchParams.set('status', payment.status);
-  shopUrl.searchParams.set('signature', signReturn(checkout.webhookSecret, { paymentId: payment.id, orderId: payment.orderId, status: payment.status }));
+  shopUrl.searchParams.set('signature', signReturn(secret, { paymentId: payment.id, orderId: payment.orderId, status: payment.status }));
   const links: ResultLinks = { shopUrl: shopUrl.toString() };
   if (payment.status === 'paid' && payment.delivery?.type === 'digital') {
     const expires = Math.floor(now / 1000) + downloadLinkSeconds;
-    links.downloadUrl = `${deps.config.publicUrl}/pay/${payment.id}/download?expires=${expires}&token=${signDownload(checkout.webhookSecret, payment.id, expires)}`;
+    links.downloadUrl = `${deps.config.publicUrl}/pay/${payment.id}/download?expires=${expires}&token=${signDownload(secret, payment.id, expires)}`;
   }
   return links;
 }
-
-/** The checkout's secret, and the one before its last rotation while that still signs. */
-const signingSecrets = (checkout: Checkout, now: number) =>
-  checkout.previousWebhookSecret && (checkout.previousWebhookSecretExpiresAt?.getTime() ?? 0) > now
-    ? [checkout.webhookSecret, checkout.previousWebhookSecret]
-    : [checkout.webhookSecret];
 
 /** Where a valid download link leads: the merchant's file, only for this paid payment, only until it expires. */
 export async function resolveDownload(deps: ServiceDeps, paymentId: string, expires: string, token: string, now = Date.now()) {
@@ -58,7 +57,7 @@ export async function resolveDownload(deps: ServiceDeps, paymentId: string, expi
   const valid =
     /^\d{1,12}$/.test(expires) &&
     expiresAt * 1000 > now &&
-    signingSecrets(checkout, now).some((secret) => safeEqualHex(token, signDownload(secret, payment.id, expiresAt))) &&
+    (await webhookSecretsFor(deps.db, checkout.id)).some((secret) => safeEqualHex(token, signDownload(secret, payment.id, expiresAt))) &&
     payment.status === 'paid' &&
     payment.delivery?.type === 'digital';
   return valid && payment.delivery?.type === 'digital' ? payment.delivery.download_url : null;

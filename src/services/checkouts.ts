@@ -15,6 +15,7 @@ import { basisPointsToPercent, type FeeSchedule, type MethodQuote, type MethodSe
 import { newId, randomToken } from '../domain/ids';
 import { formatAmount, MoneyFormatError, parseAmount } from '../domain/money';
 import { newWebhookSecret } from '../domain/signatures';
+import { notificationsKey } from '../notifications/secrets';
 import { urlProblem } from '../net/address-policy';
 import { invalid, notFound } from '../api/errors';
 import type { createCheckoutBody, methodsQuery, updateCheckoutBody, updatePricingBody } from '../api/schemas';
@@ -162,16 +163,21 @@ async function ownCheckout(deps: Pick<ServiceDeps, 'db'>, principal: MerchantPri
 
 export async function openCheckout(deps: ServiceDeps, principal: MerchantPrincipal, body: CreateCheckoutRequest) {
   const settings = settingsFrom(deps, principal.testMode, body) as CheckoutSettings;
-  const checkout = await insertCheckout(deps.db, {
-    ...settings,
-    methods: settings.methods ?? null,
-    id: newId('co'),
-    merchantId: principal.merchantId,
-    testMode: principal.testMode,
-    webhookSecret: newWebhookSecret(),
-    verificationToken: `kv_${randomToken(32)}`,
-  });
-  return { ...checkoutResource(deps, checkout), webhook_secret: checkout.webhookSecret };
+  const webhookSecret = newWebhookSecret();
+  const checkout = await insertCheckout(
+    deps.db,
+    {
+      ...settings,
+      methods: settings.methods ?? null,
+      id: newId('co'),
+      merchantId: principal.merchantId,
+      testMode: principal.testMode,
+      webhookSecret,
+      verificationToken: `kv_${randomToken(32)}`,
+    },
+    notificationsKey(deps.config),
+  );
+  return { ...checkoutResource(deps, checkout), webhook_secret: webhookSecret };
 }
 
 export async function getCheckout(deps: ServiceDeps, principal: MerchantPrincipal, id: string) {
@@ -190,9 +196,10 @@ export async function changeCheckout(deps: ServiceDeps, principal: MerchantPrinc
  * too, so the shop can switch without missing a webhook.
  */
 export async function rotateCheckoutSecret(deps: ServiceDeps, principal: MerchantPrincipal, id: string) {
-  const checkout = await rotateWebhookSecret(deps.db, principal, id, newWebhookSecret(), webhookSecretGraceSeconds);
+  const webhookSecret = newWebhookSecret();
+  const checkout = await rotateWebhookSecret(deps.db, principal, id, webhookSecret, webhookSecretGraceSeconds, notificationsKey(deps.config));
   if (!checkout) throw notFound('checkout', 'id');
-  return { ...checkoutResource(deps, checkout), webhook_secret: checkout.webhookSecret };
+  return { ...checkoutResource(deps, checkout), webhook_secret: webhookSecret };
 }
 
 /** The methods a buyer of this checkout sees for an amount, with what each costs (CONTRACT §5 method list). */
