@@ -116,13 +116,13 @@ test('planted mismatches are each listed in the workflow result and at GET /admi
   const listed = result.mismatches.map((mismatch) => [mismatch.kind, mismatch.source, mismatch.id]).sort();
   expect(listed).toEqual(
     [
-      ['missing_in_kassa', 'payment', created.body.id],
+      ['amount_mismatch', 'payment', created.body.id],
       ['not_in_ledger', 'payment', forged.body.id],
       ['missing_at_provider', 'payment', forged.body.id],
       ['ledger_without_payment', 'payment', canceled.body.id],
     ].sort(),
   );
-  expect(result.mismatches.find((mismatch) => mismatch.kind === 'missing_in_kassa')!.message).toMatch(/captured 51\.00 RUB .* which Kassa has as under_review/);
+  expect(result.mismatches.find((mismatch) => mismatch.kind === 'amount_mismatch')!.message).toMatch(/captured 51\.00 RUB as sp_\w+, Kassa expects 50\.00 RUB; the payment is held for review/);
   expect(result.mismatchCount).toBe(4);
 
   const unauthorized = await api(stack.url, 'GET', '/admin/reconciliation');
@@ -140,5 +140,83 @@ test('planted mismatches are each listed in the workflow result and at GET /admi
   expect([byOperator.status, byOperator.body.mismatchCount]).toEqual([200, 4]);
   const badPeriod = await api(stack.url, 'POST', '/admin/reconciliation/runs', { token: stack.adminToken, body: { from: 'yesterday' } });
   expect([badPeriod.status, badPeriod.body.error.param]).toEqual([400, 'from']);
+  await expectLedgerBalanced(db);
+});
+
+/** A capture made at the sandbox directly, as a provider might on its own: `reference` names the Kassa payment. */
+async function captureAtSandbox(reference: string, amountMinor: string): Promise<string> {
+  const response = await fetch(`${stack.sandboxUrl}/api/payments`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${sandboxApiKey}`, 'content-type': 'application/json', 'idempotency-key': `planted-${reference}-${Date.now()}` },
+    body: JSON.stringify({
+      reference,
+      method: 'sandbox_card',
+      amount_minor: amountMinor,
+      currency: 'RUB',
+      description: 'planted',
+      return_url: `${stack.url}/pay/${reference}/return`,
+      callback_url: `${stack.url}/callbacks/sandbox`,
+    }),
+  });
+  const created = (await response.json()) as { id: string };
+  const approved = await fetch(`${stack.sandboxUrl}/checkout/${created.id}/approve`, { method: 'POST', redirect: 'manual' });
+  expect(approved.status).toBe(303);
+  return created.id;
+}
+
+test('a second capture of one payment, a capture with no payment and a capture of another amount are each reported, until operators settle them', async () => {
+  const { testKey, checkout } = await shop();
+  const twice = await paidPayment(stack, testKey, checkout.id, '40.00');
+  const secondCapture = await captureAtSandbox(twice.id, '4000');
+  const orphan = `pay_planted${Date.now()}`;
+  const orphanCapture = await captureAtSandbox(orphan, '1500');
+
+  const created = await api(stack.url, 'POST', '/v1/payments', {
+    token: testKey,
+    body: { checkout_id: checkout.id, order_id: `R-${Date.now()}`, amount: '25.00', currency: 'RUB', description: 'x' },
+  });
+  await fetch(`${stack.sandboxUrl}/api/faults`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${sandboxApiKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ reference: created.body.id, wrong_amount: true }),
+  });
+  const chosen = await api(stack.url, 'POST', `/pay/${created.body.id}/method`, { body: { method: 'sandbox_card' }, headers: { accept: 'application/json' } });
+  await fetch(`${chosen.body.redirect_url}/approve`, { method: 'POST', redirect: 'manual' });
+  await eventually(() => api(stack.url, 'GET', `/v1/payments/${created.body.id}`, { token: testKey }).then((r) => r.body.status), (status) => status === 'under_review');
+
+  const ours = new Set([twice.id, orphan, created.body.id]);
+  const linesOf = (result: ReconciliationResult) =>
+    result.mismatches.filter((mismatch) => ours.has(mismatch.id!)).map((mismatch) => [mismatch.kind, mismatch.id]).sort();
+  const result = await reconcileNow();
+  expect(linesOf(result)).toEqual(
+    [
+      ['duplicate_capture', twice.id],
+      ['capture_without_payment', orphan],
+      ['amount_mismatch', created.body.id],
+    ].sort(),
+  );
+  const messageOf = (kind: string) => result.mismatches.find((mismatch) => mismatch.kind === kind && ours.has(mismatch.id!))!.message;
+  expect(messageOf('duplicate_capture')).toContain(`captured 40.00 RUB as ${secondCapture}`);
+  expect(messageOf('capture_without_payment')).toContain(`captured 15.00 RUB as ${orphanCapture} for ${orphan}, which Kassa does not know`);
+  const shown = await api(stack.url, 'GET', '/admin/reconciliation', { token: stack.adminToken });
+  expect(shown.body.mismatches.filter((mismatch: { id: string }) => ours.has(mismatch.id)).map((mismatch: { kind: string; id: string }) => [mismatch.kind, mismatch.id]).sort()).toEqual(linesOf(result));
+
+  // the operator accepts the payment held for review and refunds the second capture
+  const accepted = await api(stack.url, 'POST', `/admin/exceptions/${created.body.id}/accept`, { token: stack.adminToken, body: { operator: 'alice' } });
+  expect(accepted.status).toBe(202);
+  const flagged = await eventually(
+    () => api(stack.url, 'GET', '/admin/exceptions?kind=flagged_callback', { token: stack.adminToken }).then((r) => r.body.data as { id: string; payment_id: string }[]),
+    (data) => data.some((exception) => exception.payment_id === twice.id),
+  );
+  const refund = await api(stack.url, 'POST', `/admin/exceptions/${encodeURIComponent(flagged.find((exception) => exception.payment_id === twice.id)!.id)}/refund`, {
+    token: stack.adminToken,
+    body: { operator: 'bob' },
+  });
+  expect(refund.status).toBe(202);
+  await eventually(
+    () => api(stack.url, 'GET', '/admin/exceptions?status=decided', { token: stack.adminToken }).then((r) => r.body.data as { decision: { status: string } }[]),
+    (data) => data.length === 2 && data.every((exception) => exception.decision.status === 'applied'),
+  );
+  expect(linesOf(await reconcileNow())).toEqual([['capture_without_payment', orphan]]);
   await expectLedgerBalanced(db);
 });

@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { appliedDecisionsOf } from '../db/exceptions';
 import { ledgerImbalances, transactionsOf } from '../db/ledger';
 import { paymentFacts, payoutFacts, refundFacts, saveRun } from '../db/reconciliation';
 import { reconcile } from '../domain/reconciliation';
@@ -65,8 +66,14 @@ export function createReconciliationActivities({ db, providers }: Reconciliation
         ...(await transactionsOf(db, 'payout', payouts.map((payout) => payout.id))),
       ];
       const imbalances = await ledgerImbalances(db);
+      const reviews = (await appliedDecisionsOf(db, payments.map((payment) => payment.id))).map((decision) => ({
+        paymentId: decision.paymentId!,
+        kind: decision.kind,
+        action: decision.action,
+        refunds: (decision.outcome?.refunds ?? []).filter((refund) => refund.state === 'succeeded'),
+      }));
 
-      const mismatches = reconcile({ from, to, payments, refunds, payouts, postings, reports, imbalances });
+      const mismatches = reconcile({ from, to, payments, refunds, payouts, postings, reports, imbalances, reviews });
       const checked = {
         payments: payments.length,
         refunds: refunds.length,

@@ -8,6 +8,7 @@ interface PaymentFactRow {
   test_mode: boolean;
   currency: string;
   method: string | null;
+  provider_payment_id: string | null;
   buyer_total_minor: string | null;
   merchant_net_minor: string | null;
   fee_minor: string | null;
@@ -22,7 +23,7 @@ const big = (value: string | null) => (value === null ? null : BigInt(value));
  */
 export async function paymentFacts(db: Pool, from: Date, to: Date, ids: string[], providerOf: (method: string) => string | null): Promise<PaymentFact[]> {
   const { rows } = await db.query<PaymentFactRow>(
-    `select id, status, test_mode, currency, method, buyer_total_minor, merchant_net_minor, fee_minor, paid_at from payments
+    `select id, status, test_mode, currency, method, provider_payment_id, buyer_total_minor, merchant_net_minor, fee_minor, paid_at from payments
      where (paid_at >= $1 and paid_at < $2) or id = any($3)`,
     [from, to, ids],
   );
@@ -32,6 +33,7 @@ export async function paymentFacts(db: Pool, from: Date, to: Date, ids: string[]
     testMode: row.test_mode,
     currency: row.currency,
     provider: row.method ? providerOf(row.method) : null,
+    providerPaymentId: row.provider_payment_id,
     buyerTotalMinor: big(row.buyer_total_minor),
     merchantNetMinor: big(row.merchant_net_minor),
     feeMinor: big(row.fee_minor),

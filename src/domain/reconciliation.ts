@@ -16,6 +16,8 @@ export interface PaymentFact {
   testMode: boolean;
   currency: string;
   provider: string | null;
+  /** The provider payment whose capture Kassa holds (the last attempt's). */
+  providerPaymentId: string | null;
   buyerTotalMinor: bigint | null;
   merchantNetMinor: bigint | null;
   feeMinor: bigint | null;
@@ -59,6 +61,14 @@ export interface ImbalanceFact {
   sumMinor: bigint;
 }
 
+/** An operator's applied decision on a payment's exception, with the refunds it made at the provider. */
+export interface ReviewFact {
+  paymentId: string;
+  kind: string;
+  action: 'accept' | 'refund';
+  refunds: { refundId: string; providerPaymentId: string; amountMinor: string; currency: string }[];
+}
+
 export interface ReconciliationFacts {
   from: Date;
   to: Date;
@@ -69,7 +79,11 @@ export interface ReconciliationFacts {
   /** Reports of the providers that give one, over the wider span. */
   reports: { provider: string; report: ProviderReport }[];
   imbalances: ImbalanceFact[];
+  /** Operators' applied decisions on the payments' exceptions. */
+  reviews?: ReviewFact[];
 }
+
+type ReportedCapture = ProviderReport['payments'][number] & { provider: string };
 
 /** Statuses in which the buyer's money was taken and the ledger must hold the capture. */
 const capturedStatuses = new Set(['paid', 'partially_refunded', 'refunded']);
@@ -93,13 +107,29 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
   const payments = new Map(facts.payments.map((payment) => [payment.id, payment]));
   const refunds = new Map(facts.refunds.map((refund) => [refund.id, refund]));
   const payouts = new Map(facts.payouts.map((payout) => [payout.id, payout]));
-  const providerPayments = new Map(facts.reports.flatMap(({ report }) => report.payments.map((payment) => [payment.paymentId, payment] as const)));
+  // Captures are keyed by the provider's payment id: two captures of one payment are two lines.
+  const capturesOf = new Map<string, ReportedCapture[]>();
+  for (const { provider, report } of facts.reports) {
+    for (const capture of report.payments) capturesOf.set(capture.paymentId, [...(capturesOf.get(capture.paymentId) ?? []), { ...capture, provider }]);
+  }
+  /** The capture Kassa holds for a payment: its provider payment's, else (none named) the first. */
+  const ownCapture = (payment: PaymentFact): ReportedCapture | undefined => {
+    const captures = capturesOf.get(payment.id) ?? [];
+    if (payment.providerPaymentId) return captures.find((capture) => capture.providerPaymentId === payment.providerPaymentId);
+    return [...captures].sort((a, b) => Date.parse(a.capturedAt) - Date.parse(b.capturedAt))[0];
+  };
+  const reviews = facts.reviews ?? [];
+  /** Captures an operator's decision gave back at the provider, and the refunds that did it. */
+  const givenBack = new Set(reviews.flatMap((review) => review.refunds.map((refund) => refund.providerPaymentId)));
+  const reviewRefundIds = new Set(reviews.flatMap((review) => review.refunds.map((refund) => refund.refundId)));
+  /** Payments whose money an operator refunded instead of accepting: the ledger never held it. */
+  const refundedOnReview = new Set(reviews.filter((review) => review.action === 'refund' && review.kind !== 'flagged_callback').map((review) => review.paymentId));
   const providerRefunds = new Map(facts.reports.flatMap(({ report }) => report.refunds.map((refund) => [refund.refundId, refund] as const)));
   const providerPayouts = new Map(facts.reports.flatMap(({ report }) => report.payouts.map((payout) => [payout.payoutId, payout] as const)));
 
   // Payments: Kassa's captured payments against the ledger and the provider.
   for (const payment of facts.payments) {
-    if (!capturedStatuses.has(payment.status) || !inPeriod(payment.paidAt)) continue;
+    if (!capturedStatuses.has(payment.status) || !inPeriod(payment.paidAt) || refundedOnReview.has(payment.id)) continue;
     const base = { source: 'payment' as const, id: payment.id, provider: payment.provider };
     const { buyerTotalMinor: total, merchantNetMinor: net, currency } = payment;
     if (total === null || net === null) {
@@ -131,30 +161,46 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
       }
     }
     if (payment.provider && reportOf.has(payment.provider)) {
-      const reported = providerPayments.get(payment.id);
+      const reported = ownCapture(payment);
       if (!reported) {
         add({ ...base, kind: 'missing_at_provider', message: `payment ${payment.id} is ${payment.status} in Kassa but ${payment.provider} reports no capture` });
       } else if (reported.amountMinor !== total.toString() || reported.currency !== currency) {
         add({
           ...base,
           kind: 'amount_mismatch',
-          message: `payment ${payment.id}: ${payment.provider} captured ${money(reported.amountMinor, reported.currency)}, Kassa expects ${money(total, currency)}`,
+          message: `payment ${payment.id}: ${payment.provider} captured ${money(reported.amountMinor, reported.currency)} (${reported.providerPaymentId}), Kassa expects ${money(total, currency)}`,
         });
       }
     }
   }
-  for (const { provider, report } of facts.reports) {
-    for (const reported of report.payments) {
-      if (!inPeriod(reported.capturedAt)) continue;
+  for (const captures of capturesOf.values()) {
+    for (const reported of captures) {
+      if (!inPeriod(reported.capturedAt) || givenBack.has(reported.providerPaymentId)) continue;
+      const { provider } = reported;
+      const captured = `${provider} captured ${money(reported.amountMinor, reported.currency)} as ${reported.providerPaymentId}`;
       const payment = payments.get(reported.paymentId);
-      if (!payment || !capturedStatuses.has(payment.status)) {
+      const line = { source: 'payment' as const, id: reported.paymentId, provider };
+      if (!payment) {
+        add({ ...line, kind: 'capture_without_payment', message: `${captured} for ${reported.paymentId}, which Kassa does not know` });
+        continue;
+      }
+      const own = ownCapture(payment);
+      const held = capturedStatuses.has(payment.status) || payment.status === 'under_review';
+      if (held && own !== reported) {
         add({
-          source: 'payment',
-          id: reported.paymentId,
-          provider,
-          kind: 'missing_in_kassa',
-          message: `${provider} captured ${money(reported.amountMinor, reported.currency)} for ${reported.paymentId} (${reported.providerPaymentId}), which Kassa ${payment ? `has as ${payment.status}` : 'does not know'}`,
+          ...line,
+          kind: 'duplicate_capture',
+          message: `second capture of payment ${payment.id}: ${captured}; Kassa's capture is ${own ? `${own.providerPaymentId} (${money(own.amountMinor, own.currency)})` : `${payment.providerPaymentId}, which ${provider} does not report`}`,
         });
+      } else if (payment.status === 'under_review') {
+        const expected = payment.buyerTotalMinor;
+        add({
+          ...line,
+          kind: 'amount_mismatch',
+          message: `payment ${payment.id}: ${captured}, Kassa expects ${money(expected, payment.currency)}; the payment is held for review (an open exception)`,
+        });
+      } else if (!capturedStatuses.has(payment.status) || refundedOnReview.has(payment.id)) {
+        add({ ...line, kind: 'missing_in_kassa', message: `${captured} for ${reported.paymentId}, which Kassa has as ${payment.status}` });
       }
     }
   }
@@ -200,7 +246,7 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
   }
   for (const { provider, report } of facts.reports) {
     for (const reported of report.refunds) {
-      if (reported.state !== 'succeeded' || !inPeriod(reported.createdAt)) continue;
+      if (reported.state !== 'succeeded' || !inPeriod(reported.createdAt) || reviewRefundIds.has(reported.refundId)) continue;
       const refund = refunds.get(reported.refundId);
       if (!refund || refund.status !== 'succeeded') {
         add({
