@@ -6,6 +6,8 @@
 import http from 'node:http';
 import type { Duration } from '@temporalio/common';
 import { msToNumber } from '@temporalio/common/lib/time';
+import { ScheduleOverlapPolicy } from '@temporalio/client';
+import { verifyWebhook } from '../src/domain/signatures';
 import { providersFromConfig } from '../src/providers/registry';
 import * as profiles from '../src/workflows/activity-profiles';
 import { payoutWorkflowId, reconciliationScheduleId, type ReconciliationResult } from '../src/workflows/money-shared';
@@ -37,7 +39,7 @@ const policyOf = (options: { retry?: { initialInterval?: unknown; backoffCoeffic
  * passed since its first request; it notes each request's workflow time.
  */
 async function flakyMerchant(clock: () => Promise<number>, upAfterSeconds: number) {
-  const requests: { at: number; status: number; webhookId: string; body: string }[] = [];
+  const requests: { at: number; status: number; webhookId: string; timestamp: string; signature: string; body: string }[] = [];
   let first: number | null = null;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -46,7 +48,14 @@ async function flakyMerchant(clock: () => Promise<number>, upAfterSeconds: numbe
       const at = await clock();
       first ??= at;
       const status = at - first >= upAfterSeconds * 1000 ? 200 : 500;
-      requests.push({ at, status, webhookId: String(req.headers['webhook-id']), body: Buffer.concat(chunks).toString('utf8') });
+      requests.push({
+        at,
+        status,
+        webhookId: String(req.headers['webhook-id']),
+        timestamp: String(req.headers['webhook-timestamp']),
+        signature: String(req.headers['webhook-signature']),
+        body: Buffer.concat(chunks).toString('utf8'),
+      });
       res.statusCode = status;
       res.end(status === 200 ? 'ok' : 'down');
     });
@@ -92,6 +101,8 @@ test('a payment.paid webhook refused for two and a half days is retried on the r
     merchant.requests.forEach((request, index) => expect(Math.abs((request.at - first) / 1000 - offsets[index]!)).toBeLessThan(60));
     expect(new Set(merchant.requests.map((request) => request.webhookId))).toEqual(new Set([JSON.parse(delivered[0]!.body).id]));
     expect(JSON.parse(delivered[0]!.body)).toMatchObject({ type: 'payment.paid', data: { id: paid.id, status: 'paid' } });
+    const { webhookId: id, timestamp, signature, body } = delivered[0]!;
+    expect(verifyWebhook(shop.checkout.webhook_secret, { id, timestamp, signature }, body)).toBe(true);
 
     const event = await api(s.url, 'GET', `/v1/payments/${paid.id}`, { token: shop.testKey });
     expect(event.body.status).toBe('paid');
@@ -287,6 +298,7 @@ describe('on the dev server', () => {
     const handle = d.kassa.temporal.schedule.getHandle(reconciliationScheduleId);
     const described = await handle.describe();
     expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reconciliationWorkflow', taskQueue: 'payments' });
+    expect(described.policies).toMatchObject({ overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: day * 1000 });
     const next = described.info.nextActionTimes;
     expect(next.length).toBeGreaterThanOrEqual(3);
     expect(next[0]!.getTime()).toBeGreaterThan(Date.now());
