@@ -134,6 +134,16 @@ async function withWorkflow(
   });
 }
 
+/** Status writes carry workflow time in ms × 1000 plus a count within the ms: increasing, and no older than `since`. */
+function expectClockOrdered(seqs: number[], since: number) {
+  expect(seqs.length).toBeGreaterThan(0);
+  seqs.forEach((seq, index) => {
+    expect(seq).toBeGreaterThanOrEqual((since - 5_000) * 1000);
+    expect(seq).toBeLessThanOrEqual((Date.now() + 1) * 1000);
+    if (index > 0) expect(seq).toBeGreaterThan(seqs[index - 1]!);
+  });
+}
+
 const statusOf = (handle: WorkflowHandle<typeof purchaseWorkflow>) => handle.query(statusQuery);
 const succeeded = (input: PurchaseInput, attempt: number, eventId = `sevt_${random()}`): ProviderCallback => ({
   eventId,
@@ -162,7 +172,7 @@ test('a method chosen at creation and chosen again while its provider payment is
     expect(second).toEqual(first);
     await expect(handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
     expect(calls.create.map((call) => [call.attempt, call.method])).toEqual([[1, 'sandbox_card']]);
-    expect(calls.statuses.map((change) => [change.seq, change.status])).toEqual([[1, 'awaiting_payment']]);
+    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment']);
   }, 'method-chosen-twice');
 });
 
@@ -283,6 +293,7 @@ test('a callback that arrives while the expiry is being recorded is flagged for 
 });
 
 test('a callback signalled twice confirms the payment once, and a decline of an earlier provider payment changes nothing', async () => {
+  const started = Date.now();
   const { activities, calls } = fakeActivities();
   const input = purchaseInput();
   await withWorkflow(activities, input, async (handle) => {
@@ -295,16 +306,103 @@ test('a callback signalled twice confirms the payment once, and a decline of an 
     await handle.signal(providerCallbackSignal, paid);
     await handle.signal(providerCallbackSignal, paid);
     expect((await handle.result()).status).toBe('paid');
-    expect(calls.statuses.map((change) => [change.seq, change.status, change.event?.type ?? null])).toEqual([
-      [1, 'awaiting_payment', null],
-      [2, 'awaiting_method', null],
-      [3, 'awaiting_payment', null],
-      [4, 'paid', 'payment.paid'],
+    expect(calls.statuses.map((change) => [change.status, change.event?.type ?? null])).toEqual([
+      ['awaiting_payment', null],
+      ['awaiting_method', null],
+      ['awaiting_payment', null],
+      ['paid', 'payment.paid'],
     ]);
+    expectClockOrdered(calls.statuses.map((change) => change.seq), started);
     expect(calls.notified).toEqual([calls.statuses[3]!.event!.id]);
     expect(calls.create.map((call) => [call.attempt, call.method])).toEqual([
       [1, 'sandbox_card'],
       [2, 'sandbox_wallet'],
     ]);
   });
+});
+
+test('a success naming a provider payment this payment never made is refused and flagged; its own provider payment then pays it', async () => {
+  const { activities, calls } = fakeActivities();
+  const input = purchaseInput();
+  await withWorkflow(activities, input, async (handle) => {
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    const foreign = { ...succeeded(input, 1, 'sevt_foreign'), providerPaymentId: 'sp_of_another_payment' };
+    await handle.signal(providerCallbackSignal, foreign);
+    await eventually(async () => calls.flags, (flags) => flags.length > 0, 10_000);
+    expect(calls.flags).toEqual([{ eventId: 'sevt_foreign', flag: 'foreign_provider_payment' }]);
+    expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_payment', providerPaymentId: 'sp_1' });
+
+    await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_own'));
+    expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
+    expect(calls.statuses.map((change) => [change.status, change.providerPaymentId])).toEqual([
+      ['awaiting_payment', 'sp_1'],
+      ['paid', 'sp_1'],
+    ]);
+    expect(calls.check).toEqual([]); // every provider payment of this payment was known: nobody needed asking
+    expect(calls.notified).toHaveLength(1);
+  });
+});
+
+test('a success that arrives before the provider answered the create is checked with the provider: a stranger is flagged, its own payment pays', async () => {
+  let answerCreate!: () => void;
+  const createAnswered = new Promise<void>((resolve) => (answerCreate = resolve));
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async (input) => {
+      await createAnswered;
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+    },
+  });
+  const input = purchaseInput({ statusPollSeconds: [60] });
+  await withWorkflow(activities, input, async (handle) => {
+    const choice = handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] }).catch((error) => error);
+    await eventually(async () => calls.create.length, (count) => count === 1, 10_000);
+
+    await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_stranger'), providerPaymentId: 'sp_elsewhere' });
+    await eventually(async () => calls.flags, (flags) => flags.length > 0, 10_000);
+    expect(calls.flags).toEqual([{ eventId: 'sevt_stranger', flag: 'foreign_provider_payment' }]);
+    expect(calls.check).toEqual([{ attempt: 1, method: 'sandbox_card' }]);
+    expect((await statusOf(handle)).status).toBe('awaiting_payment');
+
+    await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_early'));
+    await eventually(() => statusOf(handle), (state) => state.status === 'paid', 10_000);
+    answerCreate();
+    expect(await choice).toBeInstanceOf(WorkflowUpdateFailedError); // the buyer has paid meanwhile
+    expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
+    expect(calls.statuses.map((change) => change.status)).toEqual(['paid']);
+    expect(calls.flags).toHaveLength(1);
+  });
+});
+
+test('a payment whose history grows past its limit continues as new with its state, and a callback then pays it once', async () => {
+  const started = Date.now();
+  const { activities, calls } = fakeActivities();
+  const input = purchaseInput({ statusPollSeconds: [0.2], historyLimit: 40 });
+  await withWorkflow(activities, input, async (handle) => {
+    const firstRunId = (await handle.describe()).runId;
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_pending'), state: 'pending' });
+    const firstRun = client.workflow.getHandle(handle.workflowId, firstRunId);
+    await eventually(() => firstRun.describe(), (described) => described.status.name === 'CONTINUED_AS_NEW', 20_000);
+    const latest = await client.workflow.getHandle(handle.workflowId).describe();
+    expect(latest.runId).not.toBe(firstRunId);
+    expect(latest.status.name).toBe('RUNNING');
+
+    // The next run knows what the first one knew: the method, the provider payment, the poll schedule.
+    expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_payment', method: 'sandbox_card', attempt: 1, providerPaymentId: 'sp_1' });
+    const checksBefore = calls.check.length;
+    await eventually(async () => calls.check.length, (count) => count > checksBefore, 10_000);
+    expect(calls.check.every((check) => check.attempt === 1)).toBe(true);
+
+    const paid = succeeded(input, 1, 'sevt_paid');
+    await handle.signal(providerCallbackSignal, paid);
+    await handle.signal(providerCallbackSignal, paid);
+    expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
+    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'paid']);
+    expectClockOrdered(calls.statuses.map((change) => change.seq), started);
+    expect(calls.notified).toEqual([calls.statuses[1]!.event!.id]);
+    expect(calls.create).toHaveLength(1);
+    if (process.env.RECORD_HISTORIES === '1') {
+      fs.writeFileSync(path.join(historiesDir, 'continued-as-new-first-run.json'), historyToJson(await firstRun.fetchHistory()));
+    }
+  }, 'continued-as-new');
 });

@@ -28,3 +28,19 @@ export async function flagCallback(
     [target.eventId, target.paymentId, target.flag, target.provider ?? null],
   );
 }
+
+/**
+ * Payments other than `paymentId` whose current provider payment is `providerPaymentId`, with their
+ * method (the caller knows which provider offers it).
+ */
+export async function otherPaymentsWithProviderPayment(
+  db: Pool,
+  providerPaymentId: string,
+  paymentId: string,
+): Promise<{ id: string; method: string | null }[]> {
+  const { rows } = await db.query<{ id: string; method: string | null }>(
+    'select id, method from payments where provider_payment_id = $1 and id <> $2',
+    [providerPaymentId, paymentId],
+  );
+  return rows;
+}

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { flagCallback, storeCallback } from '../db/callbacks';
+import { flagCallback, otherPaymentsWithProviderPayment, storeCallback } from '../db/callbacks';
 import { findPaymentById } from '../db/payments';
 import { openStatuses } from '../domain/payment';
 import { ApiError, notFound } from '../api/errors';
@@ -11,6 +11,8 @@ import type { ServiceDeps } from './deps';
  * A provider's callback: verified on the raw body first, stored in the inbox, then signalled
  * to the payment's workflow (which drops repeats by event id). A callback for a payment whose
  * outcome is already decided changes nothing; one that contradicts it is flagged for review.
+ * One that names a provider payment of another Kassa payment is flagged `foreign_provider_payment`
+ * and goes no further (the workflow would refuse it too: it accepts only its own provider payments).
  * Resolves once all of that is done, so the provider is answered `200` only after.
  */
 export async function receiveCallback(
@@ -31,6 +33,11 @@ export async function receiveCallback(
     throw error;
   }
   await storeCallback(deps.db, provider.name, callback, rawBody.toString('utf8'));
+  const others = await otherPaymentsWithProviderPayment(deps.db, callback.providerPaymentId, callback.paymentId);
+  if (others.some((other) => other.method !== null && deps.providers.forMethod(other.method)?.name === provider.name)) {
+    await flagCallback(deps.db, { provider: provider.name, paymentId: callback.paymentId, eventId: callback.eventId, flag: 'foreign_provider_payment' });
+    return;
+  }
   let workflowFound = true;
   try {
     await deps.temporal.workflow.getHandle(purchaseWorkflowId(callback.paymentId)).signal(providerCallbackSignal, callback);

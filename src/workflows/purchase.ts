@@ -3,6 +3,7 @@ import {
   allHandlersFinished,
   ApplicationFailure,
   condition,
+  continueAsNew,
   isCancellation,
   patched,
   proxyActivities,
@@ -11,6 +12,7 @@ import {
   setHandler,
   upsertSearchAttributes,
   uuid4,
+  workflowInfo,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import * as profiles from './activity-profiles';
@@ -21,7 +23,9 @@ import { notifyChannels } from './notifications';
 import {
   cancelUpdate,
   lateCallbackFlag,
+  type ProviderAttempt,
   providerCallbackSignal,
+  type PurchaseCarry,
   type PurchaseInput,
   recheckProviderSignal,
   type PurchaseState,
@@ -63,6 +67,9 @@ type ProviderAnswer = { known: true; status: ProviderPaymentStatus | null } | { 
 const isDefinite = (error: unknown) =>
   error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable;
 
+/** History length past which a purchase continues as new, unless its input says otherwise. */
+const defaultHistoryLimit = 2_000;
+
 /** A wait in words for step summaries: `45 s`, `30 min`, `5 h`, `3 d`. */
 function inWords(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
@@ -78,16 +85,27 @@ function inWords(ms: number): string {
  * that contradict the outcome meanwhile.
  */
 export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseState> {
-  const state: PurchaseState = {
-    status: 'awaiting_method',
-    method: null,
-    attempt: 0,
-    providerPaymentId: null,
-    redirectUrl: null,
-    failureReason: null,
-  };
-  const seenEvents = new Set<string>();
-  const callbacks: ProviderCallback[] = [];
+  // Runs recorded before these changes replay without them.
+  /** Status writes ordered by workflow time (they land after a reset), merchant events identified by payment and status. */
+  const clockSeq = patched('status-seq-from-clock');
+  /** A success counts only for a provider payment Kassa made for this payment. */
+  const ownPaymentsOnly = patched('callback-own-provider-payment');
+  const mayContinueAsNew = patched('continue-as-new');
+  const carried = input.carried;
+  const state: PurchaseState = carried
+    ? { ...carried.state }
+    : {
+        status: 'awaiting_method',
+        method: null,
+        attempt: 0,
+        providerPaymentId: null,
+        redirectUrl: null,
+        failureReason: null,
+      };
+  const seenEvents = new Set<string>(carried?.seenEventIds ?? []);
+  const callbacks: ProviderCallback[] = [...(carried?.callbacks ?? [])];
+  /** Every provider payment this payment asked for, by attempt: a success must name one of them. */
+  const providerAttempts = new Map<number, ProviderAttempt>((carried?.providerAttempts ?? []).map((entry) => [entry.attempt, { ...entry }]));
   const pendingEvents: string[] = [];
   const eventTypes = new Map<string, string>();
   const money = (minor: string) => `${formatAmount(BigInt(minor), input.currency)} ${input.currency}`;
@@ -102,20 +120,30 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     const quote = input.quotes?.find((candidate) => candidate.method === method);
     return quote ? { feeMinor: quote.feeMinor, buyerTotalMinor: quote.buyerTotalMinor, merchantNetMinor: quote.merchantNetMinor } : legacyFees;
   };
-  let statusSeq = 0;
-  let declines = 0;
+  let statusSeq = carried?.statusSeq ?? 0;
+  let declines = carried?.declines ?? 0;
   /** Counts method choices, so the confirmation loop restarts its poll schedule on each. */
   let selections = 0;
   /** An attempt whose provider payment may or may not exist: its key is reused, never replaced blindly. */
-  let unsettled: { attempt: number; method: string } | null = null;
+  let unsettled: { attempt: number; method: string } | null = carried?.unsettled ?? null;
   let methodChange: Promise<unknown> = Promise.resolve();
+  /** The method given at creation is being set up (not an update, so not among the handlers). */
+  let choosingAtCreation = false;
   const isOpen = () => state.status === 'awaiting_method' || state.status === 'awaiting_payment';
   const closed = () => ApplicationFailure.nonRetryable(`payment is ${state.status}`, 'PaymentClosed');
+
+  /**
+   * One payment reaches each outcome at most once per run; a run reset from it that reaches the same
+   * outcome raises the same event, which the merchant has been sent already.
+   */
+  const eventIdFor = (status: PaymentStatus) => `evt_${input.paymentId.replace(/^pay_/, '')}${status.replace(/[^0-9A-Za-z]/g, '')}`;
 
   const record = async (status: PaymentStatus, reason: string | null = null) => {
     state.status = status;
     state.failureReason = reason;
-    statusSeq += 1;
+    // Workflow time in ms × 1000, plus one per write within the same ms: newer than any write before
+    // it, in this run, a run it was reset from or continued from, or another workflow's earlier write.
+    statusSeq = clockSeq ? Math.max(statusSeq + 1, Date.now() * 1000) : statusSeq + 1;
     upsertSearchAttributes([
       { key: searchAttributes.paymentStatus, value: status },
       ...(state.method ? [{ key: searchAttributes.paymentMethod, value: state.method }] : []),
@@ -130,7 +158,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       redirectUrl: state.redirectUrl,
       failureReason: reason,
       fees: state.method ? feesFor(state.method) : null,
-      event: eventType ? { id: `evt_${uuid4().replace(/-/g, '')}`, type: eventType } : null,
+      event: eventType ? { id: clockSeq ? eventIdFor(status) : `evt_${uuid4().replace(/-/g, '')}`, type: eventType } : null,
     });
     if (eventId) {
       pendingEvents.push(eventId);
@@ -151,7 +179,28 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     }
   };
 
-  async function confirm(callback: ProviderCallback) {
+  /**
+   * Why a success naming `providerPaymentId` is not this payment's, or null when it is: a provider
+   * payment made under one of this payment's keys (the current attempt or an earlier one). An attempt
+   * whose create has not answered (yet) is asked about, never taken on trust.
+   */
+  const notOwnProviderPayment = async (providerPaymentId: string): Promise<string | null> => {
+    const attempts = [...providerAttempts.values()];
+    if (attempts.some((entry) => entry.providerPaymentId === providerPaymentId)) return null;
+    let unverified = false;
+    for (const entry of attempts.filter((candidate) => candidate.providerPaymentId === null)) {
+      const answer = await askProvider(entry.attempt, entry.method, `whether callback for ${providerPaymentId} is this payment's`);
+      if (!answer.known) unverified = true;
+      else if (answer.status) {
+        entry.providerPaymentId = answer.status.providerPaymentId;
+        if (entry.providerPaymentId === providerPaymentId) return null;
+      }
+    }
+    return unverified ? 'unverified_provider_payment' : 'foreign_provider_payment';
+  };
+
+  /** Applies a provider's word on this payment; `asked`: the provider answered about one of this payment's own keys. */
+  async function confirm(callback: ProviderCallback, asked = false) {
     if (!isOpen() || callback.state === 'pending') return;
     if (callback.state === 'declined') {
       if (callback.providerPaymentId !== state.providerPaymentId || state.status !== 'awaiting_payment') return;
@@ -160,6 +209,17 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       state.redirectUrl = null;
       await record('awaiting_method', callback.declineReason ?? 'declined');
       return;
+    }
+    if (ownPaymentsOnly && !asked) {
+      const refused = await notOwnProviderPayment(callback.providerPaymentId);
+      if (refused) {
+        await database.flagCallbacks({ paymentId: input.paymentId, flags: [{ eventId: callback.eventId, flag: refused }] });
+        return;
+      }
+      if (!isOpen()) {
+        callbacks.push(callback);
+        return;
+      }
     }
     state.providerPaymentId = callback.providerPaymentId;
     if (callback.amountMinor === feesFor(state.method).buyerTotalMinor && callback.currency === input.currency) await record('paid');
@@ -172,8 +232,10 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     if (unsettled.method === method) return unsettled.attempt;
     const previous = unsettled;
     const answer = await askProvider(previous.attempt, previous.method, `before trying ${method}`);
+    const asked = providerAttempts.get(previous.attempt);
+    if (answer.known && answer.status && asked) asked.providerPaymentId = answer.status.providerPaymentId;
     if (answer.known && answer.status?.state === 'succeeded') {
-      await confirm({ ...answer.status, eventId: `check-${previous.attempt}`, paymentId: input.paymentId, occurredAt: new Date().toISOString() });
+      await confirm({ ...answer.status, eventId: `check-${previous.attempt}`, paymentId: input.paymentId, occurredAt: new Date().toISOString() }, true);
       throw closed();
     }
     if (!answer.known || answer.status?.state === 'pending') {
@@ -199,6 +261,9 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     state.method = method;
     state.status = 'awaiting_payment';
     selections += 1;
+    const providerAttempt: ProviderAttempt = providerAttempts.get(attempt) ?? { attempt, method, providerPaymentId: null };
+    providerAttempt.method = method;
+    providerAttempts.set(attempt, providerAttempt);
     let created: { providerPaymentId: string; redirectUrl: string };
     try {
       // 2. provider payment
@@ -212,9 +277,11 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
         description: input.description,
       }]);
       unsettled = null;
+      providerAttempt.providerPaymentId = created.providerPaymentId;
     } catch (error) {
       if (isCancellation(error)) throw error;
       unsettled = isDefinite(error) ? null : { attempt, method };
+      if (isDefinite(error) && providerAttempt.providerPaymentId === null) providerAttempts.delete(attempt);
       if (isOpen()) await record('awaiting_method', isDefinite(error) ? 'provider_rejected' : 'provider_unavailable');
       throw ApplicationFailure.nonRetryable(`${method} is unavailable now: choose another method`, 'MethodUnavailable');
     }
@@ -250,7 +317,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     },
     { validator: () => { if (!isOpen()) throw new Error(`payment is ${state.status}`); } },
   );
-  let recheckRequested = false;
+  let recheckRequested = carried?.recheckRequested ?? false;
   setHandler(recheckProviderSignal, () => {
     recheckRequested = true;
   });
@@ -261,7 +328,14 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   });
 
   upsertSearchAttributes([{ key: searchAttributes.paymentStatus, value: state.status }]);
-  if (input.method) chooseMethod(input.method).catch(() => undefined);
+  if (input.method && !carried) {
+    choosingAtCreation = true;
+    chooseMethod(input.method)
+      .catch(() => undefined)
+      .then(() => {
+        choosingAtCreation = false;
+      });
+  }
 
   // 3. confirmation: a callback, or the provider's answer when we ask; until expiry, and past it
   //    while the provider's answer is unknown
@@ -297,9 +371,33 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   const drainCallbacks = async () => {
     while (callbacks.length > 0 && isOpen()) await confirm(callbacks.shift()!);
   };
-  let polls = 0;
-  let nextPollAt = Infinity;
+  let polls = carried?.polls ?? 0;
+  let nextPollAt = carried?.nextPollAt ?? Infinity;
+  const historyLimit = input.historyLimit ?? defaultHistoryLimit;
+  const historyTooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
+  /** Hands everything this run decides by to the next run: same workflow id, messages go there. */
+  const continueWithFreshHistory = async () => {
+    await condition(() => allHandlersFinished() && !choosingAtCreation);
+    if (!isOpen()) return;
+    const handover: PurchaseCarry = {
+      state: { ...state },
+      seenEventIds: [...seenEvents],
+      callbacks: [...callbacks],
+      declines,
+      unsettled,
+      providerAttempts: [...providerAttempts.values()].map((entry) => ({ ...entry })),
+      polls,
+      nextPollAt: Number.isFinite(nextPollAt) ? nextPollAt : null,
+      recheckRequested,
+      statusSeq,
+    };
+    await continueAsNew<typeof purchaseWorkflow>({ ...input, carried: handover });
+  };
   while (isOpen()) {
+    if (mayContinueAsNew && historyTooLong()) {
+      await continueWithFreshHistory();
+      continue;
+    }
     const selectionsBefore = selections;
     const atProviderBefore = atProvider();
     const wakeAt = atProviderBefore ? (Date.now() < expiresAt ? Math.min(expiresAt, nextPollAt) : nextPollAt) : expiresAt;
@@ -327,7 +425,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       await drainCallbacks();
       if (!isOpen() || state.attempt !== attempt || !answer.known) continue;
       if (answer.status && answer.status.state !== 'pending') {
-        await confirm({ ...answer.status, eventId: `poll-${attempt}-${polls}`, paymentId: input.paymentId, occurredAt: new Date().toISOString() });
+        await confirm({ ...answer.status, eventId: `poll-${attempt}-${polls}`, paymentId: input.paymentId, occurredAt: new Date().toISOString() }, true);
         continue;
       }
     }

@@ -62,6 +62,39 @@ export interface PurchaseInput {
   expiresAt: string;
   /** Seconds between provider status checks while a payment waits for its callback. */
   statusPollSeconds: number[];
+  /**
+   * History length (events) past which the workflow continues as new at its next safe point;
+   * default 2,000. The server's own suggestion to continue as new is followed as well.
+   */
+  historyLimit?: number;
+  /** The state a previous run handed over when it continued as new; absent in a payment's first run. */
+  carried?: PurchaseCarry;
+}
+
+/** A provider payment Kassa asked for under one attempt's key; `providerPaymentId` is null until the provider says it. */
+export interface ProviderAttempt {
+  attempt: number;
+  method: string;
+  providerPaymentId: string | null;
+}
+
+/** What a purchase run hands to the next when it continues as new: everything it decides by. */
+export interface PurchaseCarry {
+  state: PurchaseState;
+  /** Callback event ids already received, so repeats stay dropped. */
+  seenEventIds: string[];
+  /** Callbacks received but not yet handled. */
+  callbacks: ProviderCallback[];
+  declines: number;
+  /** An attempt whose provider payment may or may not exist. */
+  unsettled: { attempt: number; method: string } | null;
+  providerAttempts: ProviderAttempt[];
+  polls: number;
+  /** Epoch ms of the next status check; null when none is planned. */
+  nextPollAt: number | null;
+  recheckRequested: boolean;
+  /** The last status write's order number. */
+  statusSeq: number;
 }
 
 /** One method's price for this payment, minor units in decimal strings. */
