@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
 import { findCardNumber } from '../src/domain/card-numbers';
-import { luhnValid } from '../src/observability/logger';
+import { luhnValid, scrubText } from '../src/observability/logger';
 import { signSandboxPayload } from '../src/providers/sandbox/webhook';
 import { api, onboardMerchant, sandboxWebhookSecret, startTestStack, type TestStack } from './support/stack';
 
@@ -40,6 +40,10 @@ describe('what looks like a card number', () => {
     ['a snowflake id in a URL', `https://shop.example/files/${luhnNumber('1', 19)}.zip`],
   ])('%s is not', (_name, text) => {
     expect(findCardNumber(text)).toBeNull();
+  });
+
+  test('the logger masks 12-digit card numbers too, as it does longer ones', () => {
+    expect(scrubText(`maestro ${luhnNumber('6759', 12)} and visa 4111 1111 1111 1111`)).toBe('maestro [REDACTED] and visa [REDACTED]');
   });
 });
 

@@ -79,14 +79,15 @@ function unsafePathSegment(path: string): ApiError | null {
 }
 
 /**
- * Refuses a request whose path, query or parsed body holds an unstorable character, or whose
- * query or body holds a card-like number. Mount it after the body parser of the routes it guards.
+ * Refuses a request whose path, query or parsed body holds an unstorable character, or whose body
+ * holds a card-like number (what a body carries is stored; a path or query only finds things, and
+ * the logger masks card numbers in it). Mount it after the body parser of the routes it guards.
  */
 export function refuseUnsafeInput(): RequestHandler {
   return (req, _res, next) => {
     const problem =
       unsafePathSegment(req.path) ??
-      findUnsafeInput(req.query, [], { cards: true }) ??
+      findUnsafeInput(req.query, [], { cards: false }) ??
       (req.body === undefined || Buffer.isBuffer(req.body) ? null : findUnsafeInput(req.body, [], { cards: true }));
     next(problem ?? undefined);
   };

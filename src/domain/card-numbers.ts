@@ -70,13 +70,3 @@ export function findCardNumber(text: string): { start: number; end: number } | n
   }
   return null;
 }
-
-/** `text` with every card-like number replaced by its last four digits behind asterisks. */
-export function maskCardNumbers(text: string): string {
-  let out = text;
-  for (let found = findCardNumber(out); found; found = findCardNumber(out)) {
-    const digits = out.slice(found.start, found.end).replace(/[ -]/g, '');
-    out = `${out.slice(0, found.start)}${'*'.repeat(digits.length - 4)}${digits.slice(-4)}${out.slice(found.end)}`;
-  }
-  return out;
-}

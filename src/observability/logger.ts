@@ -7,9 +7,12 @@
  * 2. every finished line passes {@link scrubLine}, which looks at values wherever they are
  *    (messages, error stacks, nested objects): `sk_…` keys, `whsec_…` secrets, operator tokens,
  *    `Bearer …`, webhook and provider signatures, signed link parameters and any Luhn-valid run
- *    of 13–19 digits (a card number, spaced or not) become `[REDACTED]`.
+ *    of 12–19 digits (a card number, spaced or not) become `[REDACTED]`.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
+import { luhnValid } from '../domain/card-numbers';
+
+export { luhnValid };
 
 export type { Logger } from 'pino';
 
@@ -45,24 +48,8 @@ export const redactPaths = [
   'adminToken',
 ];
 
-/** True for a digit string that passes the Luhn check (what every card number does). */
-export function luhnValid(digits: string): boolean {
-  let sum = 0;
-  let double = false;
-  for (let index = digits.length - 1; index >= 0; index -= 1) {
-    let digit = digits.charCodeAt(index) - 48;
-    if (double) {
-      digit *= 2;
-      if (digit > 9) digit -= 9;
-    }
-    sum += digit;
-    double = !double;
-  }
-  return sum % 10 === 0;
-}
-
-/** 13–19 digits, optionally grouped by single spaces or dashes, not part of a longer number. */
-const cardLike = /(?<![0-9])\d(?:[ -]?\d){12,18}(?![0-9])/g;
+/** 12–19 digits, optionally grouped by single spaces or dashes, not part of a longer number. */
+const cardLike = /(?<![0-9])\d(?:[ -]?\d){11,18}(?![0-9])/g;
 
 const valuePatterns: [RegExp, string][] = [
   [/\b(Bearer|Basic)\s+[\w.~+/=-]+/gi, `$1 ${censor}`],
@@ -85,7 +72,7 @@ export function scrubText(text: string): string {
   return out.replace(cardLike, (match) => (luhnValid(match.replace(/[ -]/g, '')) ? censor : match));
 }
 
-const suspicious = /sk_(?:test|live)_|whsec_|adm_|bearer|basic|v1[,=]|sign|token|secret|password|authorization|cookie|card|pan"|cvv|cvc|api_?key|\d(?:[ -]?\d){12,18}/i;
+const suspicious = /sk_(?:test|live)_|whsec_|adm_|bearer|basic|v1[,=]|sign|token|secret|password|authorization|cookie|card|pan"|cvv|cvc|api_?key|\d(?:[ -]?\d){11,18}/i;
 
 /** A parsed log value with every secret censored: secret-named keys, secret-looking strings, card-like numbers. */
 export function scrubValue(value: unknown, key = '', depth = 0): unknown {
@@ -93,7 +80,7 @@ export function scrubValue(value: unknown, key = '', depth = 0): unknown {
   if (typeof value === 'string') return scrubText(value);
   if (typeof value === 'number') {
     const digits = Number.isInteger(value) ? String(Math.abs(value)) : '';
-    return digits.length >= 13 && digits.length <= 19 && luhnValid(digits) ? censor : value;
+    return digits.length >= 12 && digits.length <= 19 && luhnValid(digits) ? censor : value;
   }
   if (depth > 10 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((item) => scrubValue(item, '', depth + 1));
