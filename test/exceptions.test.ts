@@ -9,7 +9,7 @@ let stack: TestStack;
 let db: Pool;
 const receivers: Receiver[] = [];
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({ MIN_EXPIRES_IN_SECONDS: '2' });
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
 }, 90_000);
 afterAll(async () => {
@@ -32,10 +32,10 @@ const sandbox = (method: string, path: string, body?: unknown) =>
   });
 
 let orders = 0;
-async function createPayment(testKey: string, checkoutId: string, amount = '50.00') {
+async function createPayment(testKey: string, checkoutId: string, amount = '50.00', extra: Record<string, unknown> = {}) {
   const created = await api(stack.url, 'POST', '/v1/payments', {
     token: testKey,
-    body: { checkout_id: checkoutId, order_id: `X-${Date.now()}-${++orders}`, amount, currency: 'RUB', description: 'Test product' },
+    body: { checkout_id: checkoutId, order_id: `X-${Date.now()}-${++orders}`, amount, currency: 'RUB', description: 'Test product', ...extra },
   });
   expect(created.status).toBe(201);
   return created.body as { id: string };
@@ -50,9 +50,9 @@ async function chooseCard(paymentId: string): Promise<string> {
 const paymentOf = (testKey: string, id: string) => api(stack.url, 'GET', `/v1/payments/${id}`, { token: testKey }).then((r) => r.body);
 
 /** A payment the sandbox captures 1.00 more than asked for: Kassa holds it under review. */
-async function heldForReview(testKey: string, checkoutId: string) {
+async function heldForReview(testKey: string, checkoutId: string, faults: Record<string, boolean> = {}) {
   const payment = await createPayment(testKey, checkoutId);
-  expect((await sandbox('POST', '/api/faults', { reference: payment.id, wrong_amount: true })).status).toBe(204);
+  expect((await sandbox('POST', '/api/faults', { reference: payment.id, wrong_amount: true, ...faults })).status).toBe(204);
   const redirect = await chooseCard(payment.id);
   await fetch(`${redirect}/approve`, { method: 'POST', redirect: 'manual' });
   return eventually(() => paymentOf(testKey, payment.id), (body) => body.status === 'under_review');
@@ -149,33 +149,59 @@ test('a payment held for review can be refunded instead: the sandbox shows the r
   await expectLedgerBalanced(db);
 });
 
-test('a success after the payment was canceled is listed as a late success and can be accepted', async () => {
+test('successes after expiry and after cancel are listed as late successes: one accepted, the other refunded at the provider', async () => {
   const { testKey, checkout, merchantId, receiver } = await shop();
-  const payment = await createPayment(testKey, checkout.id, '20.00');
-  const redirect = await chooseCard(payment.id);
-  const canceled = await api(stack.url, 'POST', `/v1/payments/${payment.id}/cancel`, { token: testKey, body: {} });
-  expect(canceled.body.status).toBe('canceled');
-  await fetch(`${redirect}/approve`, { method: 'POST', redirect: 'manual' });
+  const expiring = await createPayment(testKey, checkout.id, '20.00', { expires_in: 2 });
+  const expiringRedirect = await chooseCard(expiring.id);
+  const canceled = await createPayment(testKey, checkout.id, '30.00');
+  const canceledRedirect = await chooseCard(canceled.id);
+  expect((await api(stack.url, 'POST', `/v1/payments/${canceled.id}/cancel`, { token: testKey, body: {} })).body.status).toBe('canceled');
+  await eventually(() => paymentOf(testKey, expiring.id), (body) => body.status === 'expired', 20_000);
+  await fetch(`${expiringRedirect}/approve`, { method: 'POST', redirect: 'manual' });
+  await fetch(`${canceledRedirect}/approve`, { method: 'POST', redirect: 'manual' });
 
-  const listed = await eventually(() => exceptions(`?merchant_id=${merchantId}&kind=late_success`), (r) => r.body.data.length > 0);
-  expect(listed.body.data).toEqual([
-    expect.objectContaining({
-      id: payment.id,
-      kind: 'late_success',
-      payment_status: 'canceled',
-      provider_captured: [expect.objectContaining({ amount: '20.00' })],
-      flags: [expect.objectContaining({ provider: 'sandbox', state: 'succeeded', flag: 'contradicts_canceled' })],
-    }),
-  ]);
+  const listed = await eventually(() => exceptions(`?merchant_id=${merchantId}&kind=late_success`), (r) => r.body.data.length === 2);
+  const byId = Object.fromEntries(listed.body.data.map((item: { id: string }) => [item.id, item]));
+  expect(byId[expiring.id]).toMatchObject({
+    kind: 'late_success',
+    payment_status: 'expired',
+    provider_captured: [expect.objectContaining({ amount: '20.00' })],
+    flags: [expect.objectContaining({ provider: 'sandbox', state: 'succeeded', flag: 'contradicts_expired' })],
+  });
+  expect(byId[canceled.id]).toMatchObject({ payment_status: 'canceled', flags: [expect.objectContaining({ flag: 'contradicts_canceled' })] });
 
-  expect((await decide(payment.id, 'accept', { operator: 'dave' })).status).toBe(202);
-  const paid = await eventually(() => paymentOf(testKey, payment.id), (body) => body.status === 'paid');
+  expect((await decide(expiring.id, 'accept', { operator: 'dave' })).status).toBe(202);
+  const paid = await eventually(() => paymentOf(testKey, expiring.id), (body) => body.status === 'paid');
   expect(paid).toMatchObject({ buyer_total: '20.00', merchant_net: '19.40' });
-  expect(await postingsOf(db, 'payment', payment.id)).toEqual({ captured: 1 });
+  expect(await postingsOf(db, 'payment', expiring.id)).toEqual({ captured: 1 });
+  await eventually(async () => webhooksFor(receiver, expiring.id).map((event) => event.type), (types) => types.includes('payment.paid'));
+  expect((await decide(expiring.id, 'refund', { operator: 'dave' })).status).toBe(409);
+
+  expect((await decide(canceled.id, 'refund', { operator: 'dave' })).status).toBe(202);
+  const decided = await decisionOf(canceled.id);
+  expect(decided.decision.outcome.refunds).toEqual([expect.objectContaining({ amount: '30.00', status: 'succeeded' })]);
+  expect((await paymentOf(testKey, canceled.id)).status).toBe('canceled');
+  expect(await postingsOf(db, 'payment', canceled.id)).toEqual({});
   expect(await balancesOf(db, merchantId, 'RUB')).toMatchObject({ available: 1940n });
-  await eventually(async () => webhooksFor(receiver, payment.id).map((event) => event.type), (types) => types.includes('payment.paid'));
-  expect((await decide(payment.id, 'refund', { operator: 'dave' })).status).toBe(409);
   await expectLedgerBalanced(db);
+});
+
+test('a refund the provider refuses fails the decision with its reason, and the operator may decide again', async () => {
+  const { testKey, checkout } = await shop();
+  const held = await heldForReview(testKey, checkout.id, { refund_fails: true });
+  expect((await decide(held.id, 'refund', { operator: 'frank' })).status).toBe(202);
+  const failed = await eventually(
+    () => api(stack.url, 'GET', `/admin/exceptions/${held.id}`, { token: stack.adminToken }).then((r) => r.body),
+    (body) => body.decisions[0]?.status === 'failed',
+  );
+  expect(failed).toMatchObject({ status: 'open', decision: null, decisions: [expect.objectContaining({ operator: 'frank', action: 'refund' })] });
+  expect(failed.decisions[0].failure_reason).toContain('refund_declined');
+  expect((await paymentOf(testKey, held.id)).status).toBe('under_review');
+
+  expect((await decide(held.id, 'accept', { operator: 'grace' })).status).toBe(202);
+  await eventually(() => paymentOf(testKey, held.id), (body) => body.status === 'paid');
+  const history = (await decisionOf(held.id)).decisions.map((decision: { operator: string; status: string }) => [decision.operator, decision.status]);
+  expect(history).toEqual([['frank', 'failed'], ['grace', 'applied']]);
 });
 
 test('a second capture of a paid payment is a flagged callback; refunding it gives back only that capture', async () => {
@@ -201,7 +227,8 @@ test('a second capture of a paid payment is a flagged callback; refunding it giv
   const [flagged] = listed.body.data;
   expect(flagged).toMatchObject({ kind: 'flagged_callback', payment_id: paid.id, payment_status: 'paid', flags: [expect.objectContaining({ flag: expect.any(String), state: 'succeeded' })] });
   expect(flagged.id).toMatch(/^sandbox:/);
-  expect(flagged.provider_captured.map((capture: { provider_payment_id: string }) => capture.provider_payment_id).sort()).toEqual([second.id, expect.any(String)].sort());
+  const captured = flagged.provider_captured.map((capture: { provider_payment_id: string }) => capture.provider_payment_id);
+  expect([captured.length, captured.includes(second.id)]).toEqual([2, true]);
 
   const page = await exceptions('?status=all&limit=1');
   expect([page.body.data.length, page.body.has_more]).toEqual([1, true]);

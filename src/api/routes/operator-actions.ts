@@ -1,27 +1,9 @@
 import { Router } from 'express';
-import { z } from 'zod';
-import { exceptionKinds } from '../../domain/exceptions';
 import type { ServiceDeps } from '../../services/deps';
 import { decideException, getOperatorException, listOperatorExceptions } from '../../services/exceptions';
 import { cancelAsOperator, inspectPayment, recheckProvider, resendEvent } from '../../services/operator';
 import { requireAdmin } from '../auth';
-
-const listExceptionsQuery = z.strictObject({
-  status: z.enum(['open', 'decided', 'all'], 'must be open, decided or all').default('open'),
-  kind: z.enum(exceptionKinds, `must be one of ${exceptionKinds.join(', ')}`).optional(),
-  merchant_id: z.string().regex(/^mer_[0-9A-Za-z]{8,64}$/, 'must be a merchant id (mer_…)').optional(),
-  limit: z.coerce.number('must be a number from 1 to 100').int('must be a whole number from 1 to 100').min(1, 'must be at least 1').max(100, 'must be at most 100').default(20),
-  starting_after: z.string().regex(/^(pay_[0-9A-Za-z]{8,64}|[a-z0-9_-]{1,40}:[A-Za-z0-9_-]{1,200})$/, 'must be an exception id').optional(),
-});
-
-const decisionBody = z.strictObject({
-  operator: z
-    .string('is required: the name of the operator deciding')
-    .trim()
-    .min(1, 'must not be empty')
-    .max(100, 'must be at most 100 characters')
-    .regex(/^[^\p{Cc}\p{Cs}]+$/u, 'must not contain control characters'),
-});
+import { decisionBody, listExceptionsQuery } from '../exception-schemas';
 
 /** Operator actions on payments and exceptions, under `/admin` (Authorization: Bearer <ADMIN_TOKEN>). See docs/operations.md. */
 export function operatorActionRoutes(deps: ServiceDeps): Router {

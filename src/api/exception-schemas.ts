@@ -1,0 +1,141 @@
+/**
+ * The exceptions API's requests and resources as zod schemas (payments held for review, late
+ * successes, flagged callbacks, and operators' decisions on them), and its endpoints for the
+ * OpenAPI document.
+ */
+import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import { exceptionKinds } from '../domain/exceptions';
+import { moneyOut, time } from './schemas';
+
+extendZodWithOpenApi(z);
+
+const exceptionId = z
+  .string()
+  .regex(/^(pay_[0-9A-Za-z]{8,64}|[a-z0-9_-]{1,40}:[A-Za-z0-9_-]{1,200})$/, 'must be an exception id')
+  .openapi({ description: 'A payment id (`pay_…`), or `provider:event_id` for a flagged callback', example: 'pay_3kTMd2pL9sXq7vB1nW0e' });
+
+export const listExceptionsQuery = z
+  .strictObject({
+    status: z.enum(['open', 'decided', 'all'], 'must be open, decided or all').default('open').openapi({ description: 'Default `open`: not decided yet, or its decision failed' }),
+    kind: z.enum(exceptionKinds, `must be one of ${exceptionKinds.join(', ')}`).optional(),
+    merchant_id: z.string().regex(/^mer_[0-9A-Za-z]{8,64}$/, 'must be a merchant id (mer_…)').optional(),
+    limit: z.coerce
+      .number('must be a number from 1 to 100')
+      .int('must be a whole number from 1 to 100')
+      .min(1, 'must be at least 1')
+      .max(100, 'must be at most 100')
+      .default(20),
+    starting_after: exceptionId.optional().openapi({ description: 'The id of the last exception of the previous page' }),
+  })
+  .openapi('ListExceptionsQuery');
+
+export const decisionBody = z
+  .strictObject({
+    operator: z
+      .string('is required: the name of the operator deciding')
+      .trim()
+      .min(1, 'must not be empty')
+      .max(100, 'must be at most 100 characters')
+      .regex(/^[^\p{Cc}\p{Cs}]+$/u, 'must not contain control characters')
+      .openapi({ description: 'Who decides: recorded with the decision', example: 'alice' }),
+  })
+  .openapi('ExceptionDecisionRequest');
+
+const money = (example: string) => moneyOut(example).openapi({ description: 'Decimal string in major units' });
+
+export const exceptionDecisionResource = z
+  .object({
+    id: z.string().openapi({ example: 'dec_3kTMd2pL9sXq7vB1nW0e' }),
+    object: z.literal('exception_decision'),
+    exception_id: z.string(),
+    action: z.enum(['accept', 'refund']),
+    operator: z.string(),
+    decided_at: time,
+    status: z.enum(['pending', 'applied', 'failed']),
+    completed_at: time.nullable(),
+    failure_reason: z.string().nullable(),
+    outcome: z
+      .object({
+        captured: z
+          .object({ provider_payment_id: z.string(), amount: money('51.00'), currency: z.string(), fee: money('1.50'), merchant_net: money('49.50') })
+          .optional(),
+        refunds: z
+          .array(
+            z.object({
+              reference: z.string(),
+              provider_refund_id: z.string().nullable(),
+              provider_payment_id: z.string(),
+              amount: money('51.00'),
+              currency: z.string(),
+              status: z.enum(['succeeded', 'failed']),
+              failure_reason: z.string().nullable(),
+            }),
+          )
+          .optional(),
+        acknowledged: z.literal(true).optional(),
+      })
+      .nullable(),
+    workflow_id: z.string(),
+  })
+  .openapi('ExceptionDecision');
+
+export const exceptionResource = z
+  .object({
+    id: z.string(),
+    object: z.literal('exception'),
+    kind: z.enum(exceptionKinds),
+    status: z.enum(['open', 'decided']),
+    since: time,
+    payment_id: z.string().nullable(),
+    merchant_id: z.string().nullable(),
+    test_mode: z.boolean().nullable(),
+    payment_status: z.string().nullable(),
+    reason: z.string().nullable().openapi({ description: 'Why the payment is held: `amount_mismatch`, `currency_mismatch`, …' }),
+    amount: money('50.00').nullable(),
+    currency: z.string().nullable(),
+    expected_total: money('50.00').nullable().openapi({ description: 'What the buyer was to pay' }),
+    provider_payment_id: z.string().nullable(),
+    provider_captured: z
+      .array(
+        z.object({
+          provider: z.string(),
+          provider_payment_id: z.string(),
+          amount: money('51.00'),
+          currency: z.string(),
+          captured_at: z.string(),
+          refunded_elsewhere: money('0.00'),
+          review_refund_reference: z.string(),
+        }),
+      )
+      .nullable()
+      .openapi({ description: "What the provider's report says it captured for the payment; `null` when it could not be asked" }),
+    provider_error: z.string().nullable(),
+    flags: z.array(z.object({ provider: z.string(), event_id: z.string(), state: z.string(), flag: z.string(), received_at: time })),
+    decision: exceptionDecisionResource.nullable(),
+    decisions: z.array(exceptionDecisionResource),
+  })
+  .openapi('Exception');
+
+export const exceptionList = z.object({ object: z.literal('list'), data: z.array(exceptionResource), has_more: z.boolean() }).openapi('ExceptionList');
+
+/** The exceptions endpoints, in the shape of `openapi.ts`'s endpoint list. */
+export const exceptionEndpoints = [
+  { method: 'get', path: '/admin/exceptions', api: 'operator', tag: 'Operator', summary: 'Exceptions: money taken that Kassa has not settled, flagged callbacks',
+    description:
+      'Payments `under_review`, payments expired, canceled or failed that the provider says succeeded, and other flagged provider callbacks, newest first, ' +
+      "each with what the provider's report says it captured and the decisions taken.",
+    query: listExceptionsQuery, ok: { status: 200, description: 'A page of exceptions', schema: exceptionList } },
+  { method: 'get', path: '/admin/exceptions/{id}', api: 'operator', tag: 'Operator', summary: 'One exception with its decisions',
+    ok: { status: 200, description: 'The exception', schema: exceptionResource } },
+  { method: 'post', path: '/admin/exceptions/{id}/accept', api: 'operator', tag: 'Operator', summary: 'Accept the money the provider took',
+    description:
+      'The capture the provider reports is posted to the ledger, the payment becomes `paid` and the merchant gets `payment.paid`; ' +
+      'for a flagged callback the decision is recorded and nothing moves. `409` when the exception was decided otherwise.',
+    body: decisionBody, ok: { status: 202, description: 'The decision, carried out by workflow `review-<exception id>-<decision id>`', schema: exceptionDecisionResource } },
+  { method: 'post', path: '/admin/exceptions/{id}/refund', api: 'operator', tag: 'Operator', summary: 'Give the money back at the provider',
+    description:
+      'Every capture the ledger does not hold is refunded at the provider; the ledger is not touched. A payment held for review becomes `refunded` ' +
+      '(`payment.refunded`); a late success keeps its status. `409` when the exception was decided otherwise.',
+    body: decisionBody, ok: { status: 202, description: 'The decision, carried out by workflow `review-<exception id>-<decision id>`', schema: exceptionDecisionResource } },
+] as const;
