@@ -152,6 +152,7 @@ test('a payment the provider never settles is checked on the real poll schedule 
     const created = await api(s.url, 'POST', '/v1/payments', {
       token: shop.testKey,
       body: { checkout_id: shop.checkout.id, order_id: 'LONG-1', amount: '25.00', currency: 'RUB', description: 'Never paid', method: 'sandbox_card', expires_in: expiresIn },
+      headers: { 'idempotency-key': 'thirty-day-payment-1' },
     });
     expect(created.status).toBe(201);
     const createdAt = await s.now();
@@ -241,7 +242,11 @@ test('a payout whose bank keeps it waiting for two days is retried under one key
     await paidPayment(s, shop.testKey, shop.checkout.id, '100.00');
     expect(await balanceOf(s, shop.testKey)).toMatchObject({ available: '97.00', reserved: '0.00' });
     const card = await sandboxCardToken(s, '4242424242424242');
-    const created = await api(s.url, 'POST', '/v1/payouts', { token: shop.testKey, body: { amount: '50.00', currency: 'RUB', destination: { type: 'card', token: card.token } } });
+    const created = await api(s.url, 'POST', '/v1/payouts', {
+      token: shop.testKey,
+      body: { amount: '50.00', currency: 'RUB', destination: { type: 'card', token: card.token } },
+      headers: { 'idempotency-key': 'slow-bank-payout-1' },
+    });
     expect(created.status).toBe(201);
 
     const skipping = Date.now();

@@ -97,6 +97,7 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
       PORT: String(port),
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       DATABASE_URL: database.url,
+      // Not dialled: the API and the worker get the test server's client and connection below.
       TEMPORAL_ADDRESS: '127.0.0.1:7233',
       LOG_LEVEL: 'error',
       SANDBOX_URL: options.sandboxUrl ? await options.sandboxUrl(sandbox.url, clock) : sandbox.url,
