@@ -155,6 +155,11 @@ describe('input that PostgreSQL or PCI DSS cannot take', () => {
     }
     const checkout = await api(stack.url, 'PATCH', `/v1/checkouts/${checkoutId}`, { token: key, body: { name: `Shop ${card}` } });
     expectRefused(checkout, 'name', 'card_data_refused');
+    const telegram = await api(stack.url, 'PUT', `/v1/checkouts/${checkoutId}/channels/telegram`, {
+      token: key,
+      body: { chat_id: 4111111111111111, bot_token: `123456789:${'A'.repeat(30)}` },
+    });
+    expectRefused(telegram, 'chat_id', 'card_data_refused');
     const { rows } = await db.query(
       `select (select count(*)::int from payments where description ~ '4111' or metadata::text ~ '4111|5555' or order_id ~ '5555') as payments,
               (select count(*)::int from checkouts where name ~ '4111') as checkouts`,

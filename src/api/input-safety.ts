@@ -36,7 +36,8 @@ export const cardDataRefused = (param: string) =>
 
 /**
  * The first problem in a parsed value (strings, arrays, objects, keys included), as a `400`
- * naming its path; `null` when all of it can be stored. `cards` also refuses card-like numbers.
+ * naming its path; `null` when all of it can be stored. `cards` also refuses card-like numbers,
+ * in text or as a JSON integer.
  */
 export function findUnsafeInput(value: unknown, path: string[], options: { cards: boolean }): ApiError | null {
   const stack: [unknown, string[]][] = [[value, path]];
@@ -46,6 +47,8 @@ export function findUnsafeInput(value: unknown, path: string[], options: { cards
       const param = joinParam(at) || 'body';
       if (hasUnstorableCharacter(current)) return unstorableInput(param, current);
       if (options.cards && findCardNumber(current)) return cardDataRefused(param);
+    } else if (typeof current === 'number') {
+      if (options.cards && Number.isSafeInteger(current) && findCardNumber(String(Math.abs(current)))) return cardDataRefused(joinParam(at) || 'body');
     } else if (Array.isArray(current)) {
       for (let index = current.length - 1; index >= 0; index -= 1) stack.push([current[index], [...at, String(index)]]);
     } else if (current !== null && typeof current === 'object') {
