@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { acceptedAmounts, capturesToRefund, type ProviderCapture } from '../src/domain/exceptions';
 import { balancesOf, expectLedgerBalanced, postingsOf } from './support/ledger';
 import { moneyShop, paidPayment, type Receiver } from './support/money';
 import { api, eventually, sandboxApiKey, startTestStack, type TestStack } from './support/stack';
@@ -129,8 +130,10 @@ test('a payment held for review can be refunded instead: the sandbox shows the r
   const { testKey, checkout, merchantId, receiver } = await shop();
   const held = await heldForReview(testKey, checkout.id);
 
-  const refunded = await decide(held.id, 'refund', { operator: 'bob' });
-  expect(refunded.status).toBe(202);
+  // the operator's client retries while the first request is still running: one decision, one refund
+  const attempts = await Promise.all([1, 2, 3].map(() => decide(held.id, 'refund', { operator: 'bob' })));
+  expect(attempts.map((attempt) => attempt.status)).toEqual([202, 202, 202]);
+  expect(new Set(attempts.map((attempt) => attempt.body.id)).size).toBe(1);
   const decided = await decisionOf(held.id);
   expect(decided.decision).toMatchObject({ action: 'refund', operator: 'bob', status: 'applied' });
   expect(decided.decision.outcome.refunds).toEqual([expect.objectContaining({ amount: '51.00', status: 'succeeded', provider_payment_id: expect.any(String) })]);
@@ -138,6 +141,7 @@ test('a payment held for review can be refunded instead: the sandbox shows the r
   const report = await (await sandbox('GET', `/api/report?from=${new Date(Date.now() - 600_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`)).json();
   const atSandbox = report.refunds.filter((refund: { reference: string }) => refund.reference === decided.decision.outcome.refunds[0].reference);
   expect(atSandbox).toEqual([expect.objectContaining({ amount_minor: '5100', status: 'succeeded' })]);
+  expect(report.refunds.filter((refund: { payment_id: string }) => refund.payment_id === decided.decision.outcome.refunds[0].provider_payment_id)).toHaveLength(1);
 
   expect(await postingsOf(db, 'payment', held.id)).toEqual({});
   expect(await balancesOf(db, merchantId, 'RUB')).toMatchObject({ available: 0n, reserved: 0n });
@@ -243,4 +247,23 @@ test('a second capture of a paid payment is a flagged callback; refunding it giv
   expect((await paymentOf(testKey, paid.id)).status).toBe('paid');
   expect(await balancesOf(db, merchantId, 'RUB')).toEqual(before);
   await expectLedgerBalanced(db);
+});
+
+describe('what a decision settles', () => {
+  const capture = (providerPaymentId: string, amountMinor: bigint, refundedMinor = 0n): ProviderCapture => ({
+    provider: 'sandbox', providerPaymentId, paymentId: 'pay_x', amountMinor, currency: 'RUB', capturedAt: '2026-01-01T00:00:00Z', refundedMinor,
+  });
+
+  test('an accepted capture keeps the commission fixed at pricing, never more than was captured', () => {
+    expect(acceptedAmounts(150n, 5100n)).toEqual({ feeMinor: 150n, buyerTotalMinor: 5100n, merchantNetMinor: 4950n });
+    expect(acceptedAmounts(150n, 100n)).toEqual({ feeMinor: 100n, buyerTotalMinor: 100n, merchantNetMinor: 0n });
+  });
+
+  test('a refund gives back what the ledger does not hold, less what was refunded already', () => {
+    const captures = [capture('sp_own', 3000n), capture('sp_second', 3000n, 1000n), capture('sp_gone', 500n, 500n)];
+    const paid = { status: 'paid' as const, providerPaymentId: 'sp_own' };
+    expect(capturesToRefund('flagged_callback', paid, captures).map(({ capture: c, amountMinor }) => [c.providerPaymentId, amountMinor])).toEqual([['sp_second', 2000n]]);
+    const held = { status: 'under_review' as const, providerPaymentId: 'sp_own' };
+    expect(capturesToRefund('under_review', held, captures).map(({ capture: c }) => c.providerPaymentId)).toEqual(['sp_own', 'sp_second']);
+  });
 });

@@ -153,9 +153,14 @@ export async function listExceptions(db: Queryable, filter: ExceptionFilter): Pr
            (select min(f.received_at) from flagged f where f.payment_id = p.id and f.state = 'succeeded'),
            p.updated_at) as since
        from payments p
-       where p.status = 'under_review'
-         or (p.status in ('expired', 'canceled', 'failed') and exists (select 1 from flagged f where f.payment_id = p.id and f.state = 'succeeded'))
-         or exists (select 1 from exception_decisions d where d.exception_id = p.id)
+       where p.id in (
+         select id from payments where status = 'under_review'
+         union
+         select f.payment_id from flagged f join payments q on q.id = f.payment_id
+           where f.state = 'succeeded' and q.status in ('expired', 'canceled', 'failed')
+         union
+         select exception_id from exception_decisions where exception_id like 'pay\\_%'
+       )
      ),
      exceptions as (
        select exception_id, kind, payment_id, since from payment_level

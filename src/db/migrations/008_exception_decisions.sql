@@ -20,3 +20,7 @@ create table exception_decisions (
 );
 create unique index exception_decisions_one_open on exception_decisions (exception_id) where status <> 'failed';
 create index exception_decisions_payment on exception_decisions (payment_id);
+
+-- What the exceptions list starts from: flagged callbacks and payments held for review.
+create index provider_callbacks_flagged on provider_callbacks (payment_id) where flag is not null;
+create index payments_under_review on payments (id) where status = 'under_review';
