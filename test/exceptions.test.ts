@@ -1,4 +1,7 @@
 import { Pool } from 'pg';
+import { createReviewActivities } from '../src/activities/review';
+import { insertDecision } from '../src/db/exceptions';
+import { providersFromConfig } from '../src/providers/registry';
 import { acceptedAmounts, capturesToRefund, type ProviderCapture } from '../src/domain/exceptions';
 import { balancesOf, expectLedgerBalanced, postingsOf } from './support/ledger';
 import { moneyShop, paidPayment, type Receiver } from './support/money';
@@ -246,6 +249,35 @@ test('a second capture of a paid payment is a flagged callback; refunding it giv
   expect(decided.decision.outcome.refunds).toEqual([expect.objectContaining({ provider_payment_id: second.id, amount: '30.00', status: 'succeeded' })]);
   expect((await paymentOf(testKey, paid.id)).status).toBe('paid');
   expect(await balancesOf(db, merchantId, 'RUB')).toEqual(before);
+  await expectLedgerBalanced(db);
+});
+
+test('each step of a decision, retried after it took effect, changes nothing the second time', async () => {
+  const { testKey, checkout, merchantId } = await shop();
+  const activities = createReviewActivities({ db, providers: providersFromConfig(stack.kassa.config), publicUrl: stack.url });
+  const decisionFor = async (paymentId: string, action: 'accept' | 'refund') =>
+    (await insertDecision(db, { id: `dec_retry${action}${Date.now()}`, exceptionId: paymentId, kind: 'under_review', paymentId, action, operator: 'retry', workflowId: 'none' })).decision;
+
+  const accepted = await heldForReview(testKey, checkout.id);
+  const acceptance = await decisionFor(accepted.id, 'accept');
+  const input = { decisionId: acceptance.id, seq: Date.now() * 1000, eventId: `evt_retry${Date.now()}` };
+  expect(await activities.acceptException(input)).toEqual({ eventId: input.eventId });
+  expect(await activities.acceptException(input)).toEqual({ eventId: input.eventId });
+  expect(await postingsOf(db, 'payment', accepted.id)).toEqual({ captured: 1 });
+  expect((await db.query('select count(*)::int as n from payment_events where id = $1', [input.eventId])).rows[0].n).toBe(1);
+  expect(await balancesOf(db, merchantId, 'RUB')).toMatchObject({ available: 4950n });
+
+  const refunded = await heldForReview(testKey, checkout.id);
+  const refund = await decisionFor(refunded.id, 'refund');
+  const first = await activities.refundException({ decisionId: refund.id });
+  const again = await activities.refundException({ decisionId: refund.id });
+  expect(again).toEqual(first);
+  const record = { decisionId: refund.id, refunds: first, seq: Date.now() * 1000, eventId: `evt_retry${Date.now()}` };
+  expect(await activities.recordExceptionRefund(record)).toEqual({ eventId: record.eventId });
+  expect(await activities.recordExceptionRefund(record)).toEqual({ eventId: record.eventId });
+  const report = await (await sandbox('GET', `/api/report?from=${new Date(Date.now() - 600_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`)).json();
+  expect(report.refunds.filter((entry: { payment_id: string }) => entry.payment_id === first[0]!.providerPaymentId)).toHaveLength(1);
+  expect((await paymentOf(testKey, refunded.id)).status).toBe('refunded');
   await expectLedgerBalanced(db);
 });
 
