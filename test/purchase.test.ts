@@ -1,6 +1,8 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { temporal } from '@temporalio/proto';
+import type Long from 'long';
 import { Pool } from 'pg';
 import { historiesDir, historyToJson } from '../scripts/record-histories';
 import { loadConfig } from '../src/config';
@@ -103,6 +105,39 @@ async function inbox(paymentId: string) {
     [paymentId],
   );
   return rows;
+}
+
+/** The payments among `ids` that the ledger holds a capture for, once per capture. */
+async function capturedPayments(ids: string[]) {
+  const { rows } = await db.query<{ source_id: string }>(
+    `select source_id from ledger_transactions where source_type = 'payment' and event = 'captured' and source_id = any($1) order by source_id`,
+    [ids],
+  );
+  return rows.map((row) => row.source_id);
+}
+
+const storedPayment = async (id: string) =>
+  (await db.query<{ status: string; status_seq: string }>('select status, status_seq from payments where id = $1', [id])).rows[0]!;
+
+/**
+ * Resets a payment's workflow to the workflow task completed just before the merchant's cancel, as an
+ * operator would with `temporal workflow reset --event-id N --reapply-exclude Update`: signals after
+ * that point (provider callbacks) are applied again, updates (the cancel) are not.
+ */
+async function resetToBeforeCancel(paymentId: string, eventId?: Long) {
+  const client = stack.kassa.temporal;
+  const events = (await handleOf(paymentId).fetchHistory()).events ?? [];
+  const cancelAt = events.findIndex((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'cancel');
+  const target = eventId ?? events.slice(0, cancelAt).reverse().find((event) => event.workflowTaskCompletedEventAttributes)!.eventId!;
+  const { runId } = await client.connection.workflowService.resetWorkflowExecution({
+    namespace: client.options.namespace,
+    workflowExecution: { workflowId: purchaseWorkflowId(paymentId) },
+    reason: 'test: the merchant canceled by mistake while the buyer paid',
+    workflowTaskFinishEventId: target,
+    requestId: randomUUID(),
+    resetReapplyExcludeTypes: [temporal.api.enums.v1.ResetReapplyExcludeType.RESET_REAPPLY_EXCLUDE_TYPE_UPDATE],
+  });
+  return { runId: runId!, eventId: target };
 }
 
 /** Waits for the workflow to finish (merchant notified), then records its history when asked to. */
@@ -301,8 +336,7 @@ test('when the provider sends the same callback three times and out of order, th
 
   const paid = await eventually(() => paymentStatus(testKey, payment.id), (p) => p.status === 'paid');
   await finished(payment.id, 'duplicate-callbacks');
-  const { rows: [stored] } = await db.query('select status_seq from payments where id = $1', [payment.id]);
-  expect(stored.status_seq).toBe(2); // awaiting_payment, then paid: one confirmation
+  expect(await capturedPayments([payment.id])).toEqual([payment.id]); // one confirmation, one capture
   const events = await paymentEvents(testKey, payment.id);
   expect(events.map((event) => event.type)).toEqual(['payment.paid']);
   expect(new Set(receiver.received.map((request) => request.headers['webhook-id']))).toEqual(new Set([events[0].id]));
@@ -501,4 +535,65 @@ test('the return page of a paid physical order shows the delivery method and the
   expect(page.body).not.toContain('id="download"');
   expect(new URL(linkById(page.body, 'back-to-shop')).searchParams.get('status')).toBe('paid');
   await finished(payment.id);
+});
+
+test('a validly signed success for one payment carrying the provider payment id of another is refused and flagged: one capture, nothing paid twice', async () => {
+  const { receiver, testKey, checkout } = await newShop();
+  const first = await newPayment(testKey, checkout.id);
+  const second = await newPayment(testKey, checkout.id);
+  const firstPage = await chooseMethod(first.id, 'sandbox_card');
+  await chooseMethod(second.id, 'sandbox_card');
+  await buyerActs(firstPage, 'approve');
+  await eventually(() => paymentStatus(testKey, first.id), (p) => p.status === 'paid');
+
+  // Signed with the provider's secret, as a leaked key or a provider bug would: the second payment, the first one's capture.
+  const forged = await sandboxCallback({ spid: providerPaymentIdOf(firstPage), paymentId: second.id, status: 'succeeded' });
+  expect(forged.status).toBe(200);
+  const rows = await eventually(() => inbox(second.id), (found) => found[0]?.flag != null, 10_000);
+  expect(rows.map((row) => [row.state, row.flag])).toEqual([['succeeded', 'foreign_provider_payment']]);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(await paymentStatus(testKey, second.id)).toMatchObject({ status: 'awaiting_payment', paid_at: null });
+  expect((await handleOf(second.id).query(statusQuery)).status).toBe('awaiting_payment');
+  expect(await capturedPayments([first.id, second.id])).toEqual([first.id]);
+
+  expect((await api(stack.url, 'POST', `/v1/payments/${second.id}/cancel`, { token: testKey })).status).toBe(200);
+  await Promise.all([finished(first.id), finished(second.id)]);
+  expect(webhookTypes(receiver.received).sort()).toEqual(['payment.canceled', 'payment.paid']);
+});
+
+test('an operator reset repairs a payment: the status writes of the reset run land, the ledger captures once and the merchant gets one payment.paid', async () => {
+  // The first webhook attempt fails, so the workflow is still running when the buyer's money arrives.
+  const { receiver, testKey, checkout } = await newShop([500]);
+  const payment = await newPayment(testKey, checkout.id);
+  const cardPage = await chooseMethod(payment.id, 'sandbox_card');
+  expect((await api(stack.url, 'POST', `/v1/payments/${payment.id}/cancel`, { token: testKey })).status).toBe(200);
+  await receiver.waitFor(1);
+  await buyerActs(cardPage, 'approve');
+  await eventually(() => inbox(payment.id), (rows) => rows[0]?.flag === 'contradicts_canceled', 10_000);
+  await finished(payment.id);
+  const canceled = await storedPayment(payment.id);
+  expect(canceled.status).toBe('canceled');
+
+  // The cancel was a mistake: back to just before it, the provider's callback applied again.
+  const reset = await resetToBeforeCancel(payment.id);
+  const paid = await eventually(() => paymentStatus(testKey, payment.id), (p) => p.status === 'paid', 20_000);
+  expect(paid).toMatchObject({ method: 'sandbox_card', paid_at: expect.any(String) });
+  expect(BigInt((await storedPayment(payment.id)).status_seq)).toBeGreaterThan(BigInt(canceled.status_seq));
+  await finished(payment.id);
+  expect(await capturedPayments([payment.id])).toEqual([payment.id]);
+  const paidHooks = () => receiver.received.filter((request) => JSON.parse(request.body).type === 'payment.paid');
+  expect(paidHooks()).toHaveLength(1);
+
+  // The same reset once more (as an operator repeating it would): same outcome, same event, nothing doubled.
+  const before = await storedPayment(payment.id);
+  const again = await resetToBeforeCancel(payment.id, reset.eventId);
+  expect(again.runId).not.toBe(reset.runId);
+  await finished(payment.id);
+  expect(await storedPayment(payment.id)).toMatchObject({ status: 'paid' });
+  expect(BigInt((await storedPayment(payment.id)).status_seq)).toBeGreaterThan(BigInt(before.status_seq));
+  expect(await capturedPayments([payment.id])).toEqual([payment.id]);
+  expect(paidHooks()).toHaveLength(1);
+  const events = await paymentEvents(testKey, payment.id);
+  expect(events.map((event) => event.type).sort()).toEqual(['payment.canceled', 'payment.paid']);
+  expect(new Set(receiver.received.map((request) => request.headers['webhook-id'])).size).toBe(2);
 });
