@@ -23,6 +23,8 @@ import { createApp } from './src/api/app';
 import { type Config, ConfigError, loadConfig } from './src/config';
 import { embeddedMaxConnections, startEmbeddedPostgres } from './src/db/embedded';
 import { migrate } from './src/db/migrate';
+import { sealPlaintextWebhookSecrets } from './src/db/checkouts';
+import { notificationsKey } from './src/notifications/secrets';
 import { notificationSettings } from './src/notifications/settings';
 import { createPool } from './src/db/pool';
 import { stopWhenParentExits } from './src/parent-watch';
@@ -128,6 +130,7 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
     const db = createPool(databaseUrl, poolMax);
     closers.push(() => db.end());
     await migrate(db);
+    await sealPlaintextWebhookSecrets(db, notificationsKey(config));
 
     const connection = await Connection.connect({ address: config.temporal.address });
     closers.push(() => connection.close());

@@ -108,7 +108,12 @@ test('no API key, webhook secret, signature or card number reaches a log line, w
   const cards = ['4111 1111 1111 1111', '4242424242424242', '5555-5555-5555-4444', '378282246310005'];
   lines.length = 0;
 
-  const payment = await newPayment(stack, merchant, { description: `Card ${cards[0]} please`, metadata: { note: cards[1]!, card_number: cards[2]! } });
+  const refused = await api(stack.url, 'POST', '/v1/payments', {
+    token: merchant.testKey,
+    body: { checkout_id: merchant.checkout.id, order_id: 'OPS-card', amount: '50.00', currency: 'RUB', description: `Card ${cards[0]} please`, metadata: { note: cards[1]!, card_number: cards[2]! } },
+  });
+  expect([refused.status, refused.body.error?.code, refused.body.error?.param]).toEqual([400, 'card_data_refused', 'description']);
+  const payment = await newPayment(stack, merchant);
   // A request carrying every kind of secret in its headers and URL.
   const signature = `t=${Math.floor(Date.now() / 1000)},v1=${'ab12'.repeat(16)}`;
   const status = await api(stack.url, 'GET', `/pay/${payment.id}/status?card=${encodeURIComponent(cards[3]!)}&token=tok_verysecretvalue123`, {
