@@ -124,6 +124,18 @@ test('a payment.paid webhook refused for two and a half days is retried on the r
   }
 });
 
+/** The event count of each run of a workflow, first run first, following continue-as-new back from the latest run. */
+async function runsOf(s: TimeSkippingStack, workflowId: string): Promise<number[]> {
+  const counts: number[] = [];
+  let runId: string | undefined = (await s.env.client.workflow.getHandle(workflowId).describe()).runId;
+  while (runId) {
+    const history = await s.env.client.workflow.getHandle(workflowId, runId).fetchHistory();
+    counts.unshift(history.events?.length ?? 0);
+    runId = history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId || undefined;
+  }
+  return counts;
+}
+
 /** Offsets (s) of a payment's status checks: the poll schedule from the provider payment on, its last delay repeating, before `expirySeconds`; then the check at expiry. */
 function pollOffsetsSeconds(schedule: number[], expirySeconds: number): number[] {
   const offsets: number[] = [];
@@ -184,8 +196,9 @@ test('a payment the provider never settles is checked on the real poll schedule 
     expect(polls.at(-1)! - expiresAt).toBeLessThan(60_000);
     expect(polls.at(-2)!).toBeLessThan(expiresAt);
 
+    const runs = await runsOf(s, purchaseWorkflowId(created.body.id));
     console.log(
-      `expiry: ${polls.length} status checks over ${((polls.at(-1)! - createdAt) / 1000 / day).toFixed(2)} days of workflow time; ` +
+      `expiry: ${runs.length} run(s) of ${runs.join(', ')} events; ${polls.length} status checks over ${((polls.at(-1)! - createdAt) / 1000 / day).toFixed(2)} days of workflow time; ` +
         `${skippedInMs} ms to skip, ${Date.now() - started} ms for the whole test`,
     );
   } finally {
