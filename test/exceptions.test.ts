@@ -281,6 +281,18 @@ test('each step of a decision, retried after it took effect, changes nothing the
   await expectLedgerBalanced(db);
 });
 
+test('a decision recorded by a request that died before starting it is carried out when the exception is next decided', async () => {
+  const { testKey, checkout } = await shop();
+  const held = await heldForReview(testKey, checkout.id);
+  const decisionId = `dec_orphaned${Date.now()}`;
+  await insertDecision(db, { id: decisionId, exceptionId: held.id, kind: 'under_review', paymentId: held.id, action: 'accept', operator: 'heidi', workflowId: `review-${held.id}-${decisionId}` });
+
+  const late = await decide(held.id, 'refund', { operator: 'ivan' });
+  expect([late.status, late.body.error.decision.id]).toEqual([409, decisionId]);
+  await eventually(() => paymentOf(testKey, held.id), (body) => body.status === 'paid');
+  expect((await decisionOf(held.id)).decision).toMatchObject({ id: decisionId, operator: 'heidi', status: 'applied' });
+});
+
 describe('what a decision settles', () => {
   const capture = (providerPaymentId: string, amountMinor: bigint, refundedMinor = 0n): ProviderCapture => ({
     provider: 'sandbox', providerPaymentId, paymentId: 'pay_x', amountMinor, currency: 'RUB', capturedAt: '2026-01-01T00:00:00Z', refundedMinor,

@@ -150,16 +150,29 @@ export async function getOperatorException(deps: ServiceDeps, id: string) {
 /**
  * Records an operator's decision and starts carrying it out. The same decision by the same
  * operator again (a retried request) answers the one recorded; any other decision on an
- * exception that has one that did not fail is a `409`.
+ * exception that has one that did not fail is a `409`. Either way a recorded decision whose
+ * workflow never started (the recording request died) is started then.
  */
 export async function decideException(deps: ServiceDeps, id: string, action: DecisionAction, operator: string) {
   const exception = await exceptionOrNotFound(deps, id);
-  const sameOrConflict = (standing: ExceptionDecision) => {
+  /** Carries a recorded decision out, at most once: also when the request that recorded it died before starting it. */
+  const carryOut = async (decision: ExceptionDecision) => {
+    if (decision.status !== 'pending') return;
+    const input: ReviewDecisionInput = { decisionId: decision.id, exceptionId: decision.exceptionId, kind: decision.kind, action: decision.action, paymentId: decision.paymentId };
+    await startOnce<typeof reviewDecisionWorkflow>(deps.temporal, 'reviewDecisionWorkflow', {
+      taskQueue,
+      workflowId: decision.workflowId,
+      args: [input],
+      staticSummary: `operator ${decision.operator} decides to ${decision.action} exception ${decision.exceptionId} (${decision.kind})`,
+    });
+  };
+  const sameOrConflict = async (standing: ExceptionDecision) => {
+    await carryOut(standing);
     if (standing.action === action && standing.operator === operator) return standing;
     throw decided(`exception ${exception.id} was decided already: ${standing.action} by ${standing.operator} at ${standing.decidedAt.toISOString()}`, standing);
   };
   let decision = exception.decisions.find((candidate) => candidate.status !== 'failed');
-  if (decision) decision = sameOrConflict(decision);
+  if (decision) decision = await sameOrConflict(decision);
   else {
     if (action === 'accept' && exception.payment?.failureReason === 'currency_mismatch' && exception.kind === 'under_review') {
       throw new ApiError(409, 'conflict_error', 'exception_not_acceptable', `payment ${exception.paymentId} was captured in another currency: it can only be refunded`);
@@ -174,16 +187,7 @@ export async function decideException(deps: ServiceDeps, id: string, action: Dec
       operator,
       workflowId: reviewWorkflowId(exception.id, decisionId),
     });
-    decision = recorded.created ? recorded.decision : sameOrConflict(recorded.decision);
-  }
-  const input: ReviewDecisionInput = { decisionId: decision.id, exceptionId: exception.id, kind: decision.kind, action: decision.action, paymentId: decision.paymentId };
-  if (decision.status === 'pending') {
-    await startOnce<typeof reviewDecisionWorkflow>(deps.temporal, 'reviewDecisionWorkflow', {
-      taskQueue,
-      workflowId: decision.workflowId,
-      args: [input],
-      staticSummary: `operator ${operator} decides to ${action} exception ${exception.id} (${exception.kind})`,
-    });
+    decision = await sameOrConflict(recorded.decision);
   }
   return decisionResource(decision);
 }
