@@ -340,7 +340,7 @@ test('a success naming a provider payment this payment never made is refused and
     ]);
     expect(calls.check).toEqual([]); // every provider payment of this payment was known: nobody needed asking
     expect(calls.notified).toHaveLength(1);
-  });
+  }, 'foreign-provider-payment');
 });
 
 test('a success that arrives before the provider answered the create is checked with the provider: a stranger is flagged, its own payment pays', async () => {
@@ -370,7 +370,7 @@ test('a success that arrives before the provider answered the create is checked 
     expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
     expect(calls.statuses.map((change) => change.status)).toEqual(['paid']);
     expect(calls.flags).toHaveLength(1);
-  });
+  }, 'success-before-create-answered');
 });
 
 test('a payment whose history grows past its limit continues as new with its state, and a callback then pays it once', async () => {

@@ -38,6 +38,19 @@ test('the recorded histories cover paid, declined-then-paid, expired, canceled a
   );
 });
 
+test('the recorded histories include a run that continued as new, the run it handed its state to, and refused foreign successes', () => {
+  const byName = new Map(histories.map((entry) => [entry.workflowId, entry.history]));
+  const first = byName.get('continued-as-new-first-run')?.events ?? [];
+  expect(first.at(-1)?.workflowExecutionContinuedAsNewEventAttributes).toBeTruthy();
+  const next = byName.get('continued-as-new')?.events ?? [];
+  const input = next[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+  expect(JSON.parse(Buffer.from(input ?? []).toString('utf8'))).toMatchObject({
+    carried: { state: { status: 'awaiting_payment', method: 'sandbox_card', attempt: 1, providerPaymentId: 'sp_1' }, statusSeq: expect.any(Number) },
+  });
+  expect(next.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
+  expect(histories.map((entry) => entry.workflowId)).toEqual(expect.arrayContaining(['foreign-provider-payment', 'success-before-create-answered']));
+});
+
 test('every recorded purchase history replays on the current workflow code without nondeterminism', async () => {
   const errors = await replayAll(await workflowBundle());
   expect(errors.size).toBe(histories.length);
