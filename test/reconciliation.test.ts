@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { type PaymentFact, reconcile } from '../src/domain/reconciliation';
 import { reconciliationScheduleId, type ReconciliationResult } from '../src/workflows/money-shared';
 import type { reconciliationWorkflow } from '../src/workflows/reconciliation';
 import { taskQueue } from '../src/workflows/shared';
@@ -219,4 +220,52 @@ test('a second capture of one payment, a capture with no payment and a capture o
   );
   expect(linesOf(await reconcileNow())).toEqual([['capture_without_payment', orphan]]);
   await expectLedgerBalanced(db);
+});
+
+describe('reconcile, on facts alone', () => {
+  const day = { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-01-02T00:00:00Z') };
+  const at = '2026-01-01T12:00:00.000Z';
+  const paid = (id: string, providerPaymentId: string, status = 'paid'): PaymentFact => ({
+    id, status, testMode: true, currency: 'RUB', provider: 'sandbox', providerPaymentId,
+    buyerTotalMinor: 1000n, merchantNetMinor: 970n, feeMinor: 30n, paidAt: new Date(at),
+  });
+  const captured = (paymentId: string, providerPaymentId: string, amountMinor: string) => ({ providerPaymentId, paymentId, amountMinor, currency: 'RUB', capturedAt: at });
+  const postingOf = (paymentId: string) => ({
+    sourceType: 'payment', sourceId: paymentId, event: 'captured', createdAt: new Date(at),
+    entries: [
+      { kind: 'provider_clearing', owner: 'kassa', provider: 'sandbox', currency: 'RUB', amountMinor: -1000n },
+      { kind: 'available', owner: 'mer_x', provider: '', currency: 'RUB', amountMinor: 970n },
+      { kind: 'fee_revenue', owner: 'kassa', provider: '', currency: 'RUB', amountMinor: 30n },
+    ],
+  });
+
+  test('captures are matched by provider payment id: a paid payment captured at another amount, a second capture and an unknown reference are each a line', () => {
+    const mismatches = reconcile({
+      ...day,
+      payments: [paid('pay_short', 'sp_1'), paid('pay_twice', 'sp_2'), paid('pay_refunded_on_review', 'sp_4', 'refunded')],
+      refunds: [],
+      payouts: [],
+      postings: [postingOf('pay_short'), postingOf('pay_twice')],
+      reports: [{
+        provider: 'sandbox',
+        report: {
+          payments: [
+            captured('pay_short', 'sp_1', '900'),
+            captured('pay_twice', 'sp_2', '1000'),
+            captured('pay_twice', 'sp_3', '1000'),
+            captured('pay_nobody', 'sp_9', '500'),
+            captured('pay_refunded_on_review', 'sp_4', '1000'),
+          ],
+          refunds: [{ providerRefundId: 'sr_1', refundId: 're_review_sp_4', providerPaymentId: 'sp_4', amountMinor: '1000', currency: 'RUB', state: 'succeeded', createdAt: at }],
+          payouts: [],
+        },
+      }],
+      imbalances: [],
+      reviews: [{ paymentId: 'pay_refunded_on_review', kind: 'under_review', action: 'refund', refunds: [{ refundId: 're_review_sp_4', providerPaymentId: 'sp_4', amountMinor: '1000', currency: 'RUB' }] }],
+    });
+    expect(mismatches.map((mismatch) => [mismatch.kind, mismatch.id]).sort()).toEqual(
+      [['amount_mismatch', 'pay_short'], ['duplicate_capture', 'pay_twice'], ['capture_without_payment', 'pay_nobody']].sort(),
+    );
+    expect(mismatches.find((mismatch) => mismatch.kind === 'duplicate_capture')!.message).toContain('as sp_3');
+  });
 });
