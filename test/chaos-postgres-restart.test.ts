@@ -5,6 +5,7 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { connectTimeoutMs, createPool, isDatabaseUnavailable } from '../src/db/pool';
 import {
+  abortOnDeath,
   countOutcomes,
   type Deployment,
   type Exchange,
@@ -177,6 +178,7 @@ describe('PostgreSQL restarted during 20 payments', () => {
       }
     })();
 
+    const death = abortOnDeath(() => [api, worker]);
     const orders = Array.from({ length: paymentCount }, (_, i) => `chaos-pg-${i + 1}`);
     // Spread over a few seconds, so that the outage finds payments at every step: being created,
     // choosing a method, at the provider, confirmed by a callback, notifying the merchant.
@@ -184,13 +186,16 @@ describe('PostgreSQL restarted during 20 payments', () => {
       await new Promise((resolve) => setTimeout(resolve, i * 400));
       return payThroughSandbox(client, { key: shop.testKey, checkoutId: shop.checkout.id }, orderId, {
         timeoutMs: 150_000,
+        signal: death.signal,
         onStep: (step) => {
           if (step === 'method') methodsChosen += 1;
         },
       });
     });
     drivingDone = true;
+    death.stop();
     await Promise.all([chaos, reading]);
+    if (death.reason()) throw new Error(death.reason()!);
 
     const failures = results.flatMap((result, i) => (result.status === 'rejected' ? [`${orders[i]}: ${(result.reason as Error).message}`] : []));
     const paymentIds = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value.paymentId] : []));

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import { Pool } from 'pg';
 import {
+  abortOnDeath,
   countOutcomes,
   inParallel,
   type KassaProcess,
@@ -87,10 +88,12 @@ test('when the worker is SIGKILLed twice during 50 payments, each is paid and ca
     }
   })();
 
+  const death = abortOnDeath(() => [api, ...workers]);
   const orders = Array.from({ length: paymentCount }, (_, i) => `chaos-kill-${i + 1}`);
   const results = await inParallel(orders, 10, (orderId) =>
     payThroughSandbox(client, { key: shop.testKey, checkoutId: shop.checkout.id }, orderId, {
       timeoutMs: 150_000,
+      signal: death.signal,
       onStep: (step) => {
         if (step === 'method') methodsChosen += 1;
       },
@@ -100,7 +103,9 @@ test('when the worker is SIGKILLed twice during 50 payments, each is paid and ca
     }),
   );
   drivingDone = true;
+  death.stop();
   await chaos;
+  if (death.reason()) throw new Error(death.reason()!);
 
   const failures = results.flatMap((result, i) => (result.status === 'rejected' ? [`${orders[i]}: ${(result.reason as Error).message}`] : []));
   const paymentIds = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value.paymentId] : []));

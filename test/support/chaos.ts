@@ -46,6 +46,8 @@ export interface KassaProcess {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
   /** Sends `signal` to the process group and waits for the process to exit. */
   kill(signal?: NodeJS.Signals): Promise<void>;
+  /** Set once `kill` was called: the process did not die on its own. */
+  killedOnPurpose: boolean;
 }
 
 /** Every Kassa process started here and not yet ended: {@link stopAllKassaProcesses} ends them. */
@@ -97,7 +99,9 @@ async function spawnKassa(role: 'api' | 'worker', deployment: Deployment, port: 
     child,
     logFile,
     exited,
+    killedOnPurpose: false,
     async kill(signal = 'SIGTERM') {
+      kassa.killedOnPurpose = true;
       if (child.exitCode === null && child.signalCode === null) {
         try {
           process.kill(-child.pid!, signal);
@@ -224,9 +228,10 @@ export type RecordingClient = ReturnType<typeof recordingClient>;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Retries `attempt` until it answers something `done` accepts; anything else is retried after `delayMs`, until `timeoutMs`. */
-async function until(what: string, attempt: () => Promise<Exchange>, done: (exchange: Exchange) => boolean, timeoutMs: number, delayMs = 500): Promise<Exchange> {
+async function until(what: string, attempt: () => Promise<Exchange>, done: (exchange: Exchange) => boolean, timeoutMs: number, delayMs = 500, signal?: AbortSignal): Promise<Exchange> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
+    signal?.throwIfAborted();
     const exchange = await attempt();
     if (done(exchange)) return exchange;
     if (Date.now() > deadline) throw new Error(`${what}: gave up after ${timeoutMs} ms; last answer ${exchange.status ?? exchange.error} ${JSON.stringify(exchange.body)}`);
@@ -244,8 +249,14 @@ export interface Shop {
  * on every retry), choose `sandbox_card` on the hosted page, approve at the sandbox, wait until
  * Kassa says paid. Every step retries what did not get through, as a real client would.
  */
-export async function payThroughSandbox(client: RecordingClient, shop: Shop, orderId: string, options: { timeoutMs?: number; onStep?: (step: string) => void } = {}) {
+export async function payThroughSandbox(
+  client: RecordingClient,
+  shop: Shop,
+  orderId: string,
+  options: { timeoutMs?: number; onStep?: (step: string) => void; signal?: AbortSignal } = {},
+) {
   const timeoutMs = options.timeoutMs ?? 90_000;
+  const { signal } = options;
   const created = await until(
     `create ${orderId}`,
     () =>
@@ -256,6 +267,8 @@ export async function payThroughSandbox(client: RecordingClient, shop: Shop, ord
       }),
     (exchange) => exchange.status === 201 || exchange.status === 200,
     timeoutMs,
+    500,
+    signal,
   );
   const paymentId: string = created.body.id;
   options.onStep?.('created');
@@ -264,12 +277,15 @@ export async function payThroughSandbox(client: RecordingClient, shop: Shop, ord
     () => client.call('POST', `/pay/${paymentId}/method`, { body: { method: 'sandbox_card' }, headers: { accept: 'application/json' } }),
     (exchange) => exchange.status === 200,
     timeoutMs,
+    500,
+    signal,
   );
   const redirectUrl: string = chosen.body.redirect_url;
   options.onStep?.('method');
   let approved = false;
   const deadline = Date.now() + timeoutMs;
   while (!approved) {
+    signal?.throwIfAborted();
     const response = await fetch(`${redirectUrl}/approve`, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(10_000) }).catch(() => null);
     approved = response?.status === 303;
     if (!approved && Date.now() > deadline) throw new Error(`approve ${paymentId}: sandbox answered ${response?.status}`);
@@ -282,8 +298,31 @@ export async function payThroughSandbox(client: RecordingClient, shop: Shop, ord
     (exchange) => exchange.status === 200 && exchange.body.status === 'paid',
     timeoutMs,
     500,
+    signal,
   );
   return { paymentId, providerPaymentId: new URL(redirectUrl).pathname.split('/').pop()!, status: paid.body.status as string };
+}
+
+/**
+ * Aborts when any of `processes` exits on its own (not through its `kill`), so a test stops driving
+ * payments at once instead of waiting out every timeout; `reason()` says which one and why.
+ */
+export function abortOnDeath(processes: () => KassaProcess[]) {
+  const controller = new AbortController();
+  let reason: string | null = null;
+  const watched = new Set<KassaProcess>();
+  const timer = setInterval(() => {
+    for (const kassa of processes()) {
+      if (watched.has(kassa)) continue;
+      watched.add(kassa);
+      void kassa.exited.then((exit) => {
+        if (kassa.killedOnPurpose || controller.signal.aborted) return;
+        reason = `kassa ${kassa.role} ${kassa.pid} exited (${JSON.stringify(exit)}); its log:\n${tail(kassa.logFile)}`;
+        controller.abort(new Error(reason));
+      });
+    }
+  }, 100);
+  return { signal: controller.signal, reason: () => reason, stop: () => clearInterval(timer) };
 }
 
 /** Runs `task` for each item, at most `concurrency` at a time, and settles them all. */
