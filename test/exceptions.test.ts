@@ -303,11 +303,14 @@ describe('what a decision settles', () => {
     expect(acceptedAmounts(150n, 100n)).toEqual({ feeMinor: 100n, buyerTotalMinor: 100n, merchantNetMinor: 0n });
   });
 
-  test('a refund gives back what the ledger does not hold, less what was refunded already', () => {
+  test('a refund gives back what the ledger does not hold, never the capture a payment stands on, less what was refunded already', () => {
     const captures = [capture('sp_own', 3000n), capture('sp_second', 3000n, 1000n), capture('sp_gone', 500n, 500n)];
     const paid = { status: 'paid' as const, providerPaymentId: 'sp_own' };
     expect(capturesToRefund('flagged_callback', paid, captures).map(({ capture: c, amountMinor }) => [c.providerPaymentId, amountMinor])).toEqual([['sp_second', 2000n]]);
     const held = { status: 'under_review' as const, providerPaymentId: 'sp_own' };
     expect(capturesToRefund('under_review', held, captures).map(({ capture: c }) => c.providerPaymentId)).toEqual(['sp_own', 'sp_second']);
+    const waiting = { status: 'awaiting_payment' as const, providerPaymentId: 'sp_own' };
+    expect(capturesToRefund('flagged_callback', waiting, captures).map(({ capture: c }) => c.providerPaymentId)).toEqual(['sp_second']);
+    expect(capturesToRefund('flagged_callback', null, captures).map(({ capture: c }) => c.providerPaymentId)).toEqual(['sp_own', 'sp_second']);
   });
 });

@@ -7,7 +7,7 @@
  * |--------------------|----------------------------------------------------------------------|------------------------------------------|--------------------------------------------------|
  * | `under_review`     | the payment is `under_review` (amount or currency mismatch)          | post the capture, payment `paid`         | refund every capture, payment `refunded`          |
  * | `late_success`     | `expired`/`canceled`/`failed` with a flagged success callback        | post the capture, payment `paid`         | refund every capture, payment stays as it is     |
- * | `flagged_callback` | any other flagged callback (second capture, decline after paid, …)   | acknowledged: nothing moves              | refund the captures the ledger does not hold     |
+ * | `flagged_callback` | any other flagged callback (second capture, decline after paid, …)   | acknowledged: nothing moves              | refund every capture but the payment's own       |
  */
 import type { PaymentStatus } from './payment';
 
@@ -53,20 +53,21 @@ export function captureToSettle(providerPaymentId: string | null, captures: read
 
 /**
  * The captures a refund decision gives back, each with what is left of it: every capture of a
- * payment the ledger holds nothing for; for a flagged callback, every capture but the one the
- * ledger holds (the payment's own when its money is in the ledger).
+ * payment the ledger holds nothing for; for a flagged callback, every capture but the payment's
+ * own (its provider payment's, or, when it names none, the one the ledger holds), so a refund
+ * never takes back money of the attempt the payment stands on.
  */
 export function capturesToRefund(
   kind: ExceptionKind,
   payment: { status: PaymentStatus; providerPaymentId: string | null } | null,
   captures: readonly ProviderCapture[],
 ): { capture: ProviderCapture; amountMinor: bigint }[] {
-  const heldByLedger =
-    kind === 'flagged_callback' && payment && ledgerCapturedStatuses.includes(payment.status)
-      ? captureToSettle(payment.providerPaymentId, captures)?.providerPaymentId
-      : undefined;
+  const own =
+    kind !== 'flagged_callback' || !payment
+      ? undefined
+      : (payment.providerPaymentId ?? (ledgerCapturedStatuses.includes(payment.status) ? captureToSettle(null, captures)?.providerPaymentId : undefined));
   return captures
-    .filter((capture) => capture.providerPaymentId !== heldByLedger)
+    .filter((capture) => capture.providerPaymentId !== own)
     .map((capture) => ({ capture, amountMinor: capture.amountMinor - capture.refundedMinor }))
     .filter((entry) => entry.amountMinor > 0n);
 }
