@@ -2,13 +2,16 @@ import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { Pool } from 'pg';
 import {
+  ClaimHolder,
   claimIdempotencyKey,
   completeIdempotencyKey,
   deleteExpiredIdempotencyKeys,
   type IdempotencyScope,
+  type IdempotentCreate,
   releaseIdempotencyKey,
 } from '../db/idempotency';
 import { randomToken } from '../domain/ids';
+import { decryptSecret, encryptSecret, notificationsKey } from '../notifications/secrets';
 import { principalOf } from './auth';
 import { ApiError, invalid } from './errors';
 
@@ -28,16 +31,67 @@ const requestHash = (req: Request) =>
   createHash('sha256').update(`${req.method} ${req.originalUrl.split('?')[0]}\n${canonicalJson(req.body ?? null)}`).digest('hex');
 
 const purgeEveryMs = 3_600_000;
+const storeRetryMs = [100, 500, 1000, 2000, 5000];
+/** How long an answer waits for PostgreSQL to store it before it is sent anyway (the store goes on). */
+const answerWaitMs = 5000;
+
+/** What the encryption of stored answers needs of the configuration. */
+export interface StoredAnswerKeyConfig {
+  notifications: { key: Buffer | null };
+  dataDir: string;
+}
+
+/** The AES-GCM additional data of a stored answer: it decrypts only under its own merchant, mode and key. */
+const answerOwner = (scope: IdempotencyScope) => `idempotency/${scope.merchantId}/${scope.testMode ? 'test' : 'live'}/${scope.key}`;
+
+/** The key a create runs under, for the service to write into the row it makes; none without `Idempotency-Key`. */
+export const idempotencyOf = (res: { locals: Record<string, unknown> }) => res.locals.idempotency as IdempotentCreate | undefined;
 
 /**
- * `Idempotency-Key` on the merchant API's `POST`s (CONTRACT §4), per merchant and mode, in
- * PostgreSQL: the first request claims the key (one insert wins, however many arrive at once)
- * and its answer is stored; the same key and body then replay it, another body is `422`, and
- * while the first still runs `409`. A `400` is not stored (nothing was done; fix and retry with
- * the same key). Mount after authentication.
+ * `Idempotency-Key` on the merchant API's `POST`s, per merchant and mode, in PostgreSQL. Mount
+ * after authentication.
+ *
+ * - The first request claims the key (one insert wins, however many arrive at once) and its answer
+ *   is stored, whatever happens to the client's connection: a claim is never given up while its
+ *   request may still run. The same key and body then replay the answer (`idempotent-replayed:
+ *   true`), another body is `422`, and while the first still runs `409`. A `400` is not stored:
+ *   nothing was done, so the same key may be retried with a fixed body.
+ * - After the API process that held a claim died, the next request with the key and body takes the
+ *   claim over at once ({@link ClaimHolder} tells a dead holder from a slow one) and runs
+ *   `recovering`: the services then answer with the object the dead request created under the key
+ *   (which they find by the key written in its row), or create it cleanly if nothing was created.
+ * - Stored answers are encrypted at rest (AES-256-GCM under the notifications key, bound to the
+ *   merchant, mode and key), since some hold a secret (a checkout's `webhook_secret`). Without
+ *   `config` they are stored as they are; answers stored as plain JSON before still replay.
  */
-export function idempotency(db: Pool): RequestHandler {
+export function idempotency(db: Pool, config?: StoredAnswerKeyConfig): RequestHandler {
   let lastPurge = 0;
+  const holder = new ClaimHolder(db);
+  const seal = (scope: IdempotencyScope, body: string) => (config ? encryptSecret(notificationsKey(config), body, answerOwner(scope)) : body);
+  const unseal = (scope: IdempotencyScope, stored: string) => {
+    if (!stored.startsWith('v1.')) return stored;
+    if (!config) throw unreadable();
+    try {
+      return decryptSecret(notificationsKey(config), stored, answerOwner(scope));
+    } catch {
+      throw unreadable();
+    }
+  };
+
+  /** Stores the answer, retrying until PostgreSQL takes it: until then the key stays claimed (409), never free. */
+  async function store(scope: IdempotencyScope, claim: string, status: number, body: string) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (status === 400) await releaseIdempotencyKey(db, scope, claim);
+        else await completeIdempotencyKey(db, scope, claim, { status, body: seal(scope, body) });
+        return;
+      } catch (error) {
+        if (attempt === 0) console.error(`storing the answer for an Idempotency-Key, will retry: ${(error as Error).message}`);
+        await new Promise((resolve) => setTimeout(resolve, storeRetryMs[Math.min(attempt, storeRetryMs.length - 1)]).unref());
+      }
+    }
+  }
+
   return async (req, res, next) => {
     const key = req.get('idempotency-key');
     if (req.method !== 'POST' || key === undefined) return next();
@@ -51,7 +105,7 @@ export function idempotency(db: Pool): RequestHandler {
     const { merchantId, testMode } = principalOf(res);
     const scope: IdempotencyScope = { merchantId, testMode, key };
     const hash = requestHash(req);
-    const record = await claimIdempotencyKey(db, scope, hash, randomToken(24));
+    const record = await claimIdempotencyKey(db, scope, hash, randomToken(24), await holder.id());
     if (record.state !== 'claimed') {
       if (record.requestHash !== hash) {
         throw new ApiError(422, 'invalid_request_error', 'idempotency_key_reused', 'This Idempotency-Key was used with another request', 'Idempotency-Key');
@@ -59,28 +113,24 @@ export function idempotency(db: Pool): RequestHandler {
       if (record.state === 'in_flight') {
         throw new ApiError(409, 'conflict_error', 'idempotency_key_in_use', 'A request with this Idempotency-Key is still running; retry later', 'Idempotency-Key');
       }
-      res.status(record.status).set('idempotent-replayed', 'true').type('json').send(record.body);
+      const body = unseal(scope, record.body);
+      res.status(record.status).set('idempotent-replayed', 'true').type('json').send(body);
       return;
     }
-    const { claim } = record;
-    let settled = false;
+    const { claim, recovering } = record;
+    res.locals.idempotency = { key, recovering } satisfies IdempotentCreate;
+    let answered = false;
     const send = res.json.bind(res);
     res.json = (body: unknown) => {
-      if (settled) return send(body);
-      settled = true;
-      const status = res.statusCode;
-      const saved =
-        status === 400 ? releaseIdempotencyKey(db, scope, claim) : completeIdempotencyKey(db, scope, claim, { status, body: JSON.stringify(body) });
-      saved
-        .catch((error) => console.error(`storing the answer for Idempotency-Key ${key}: ${error.message}`))
-        .finally(() => send(body));
+      if (answered) return send(body);
+      answered = true;
+      const stored = store(scope, claim, res.statusCode, JSON.stringify(body));
+      void Promise.race([stored, new Promise((resolve) => setTimeout(resolve, answerWaitMs).unref())]).then(() => send(body));
       return res;
     };
-    res.on('close', () => {
-      if (settled) return;
-      settled = true;
-      releaseIdempotencyKey(db, scope, claim).catch(() => undefined);
-    });
     next();
   };
 }
+
+const unreadable = () =>
+  new ApiError(500, 'api_error', 'idempotent_answer_unreadable', 'The stored answer for this Idempotency-Key cannot be read with the current key; retry with a new Idempotency-Key');

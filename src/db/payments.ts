@@ -59,13 +59,15 @@ export type NewPayment = Pick<
 > & {
   /** The buyer's e-mail, for the receipt (notification channels); kept out of the Payment resource. */
   buyerEmail?: string | null;
+  /** The `Idempotency-Key` it is created under: unique per merchant and mode. */
+  idempotencyKey?: string | null;
 };
 
 export async function insertPayment(db: Pool, payment: NewPayment): Promise<StoredPayment> {
   const { rows } = await db.query<PaymentRow>(
     `insert into payments (id, merchant_id, checkout_id, order_id, test_mode, status, amount_minor, currency, description,
-       method, delivery, metadata, expires_at, buyer_email)
-     values ($1, $2, $3, $4, $5, 'awaiting_method', $6, $7, $8, $9, $10, $11, $12, $13) returning *`,
+       method, delivery, metadata, expires_at, buyer_email, idempotency_key)
+     values ($1, $2, $3, $4, $5, 'awaiting_method', $6, $7, $8, $9, $10, $11, $12, $13, $14) returning *`,
     [
       payment.id,
       payment.merchantId,
@@ -80,9 +82,20 @@ export async function insertPayment(db: Pool, payment: NewPayment): Promise<Stor
       JSON.stringify(payment.metadata),
       payment.expiresAt,
       payment.buyerEmail ?? null,
+      payment.idempotencyKey ?? null,
     ],
   );
   return mapRow(rows[0]!);
+}
+
+/** The payment a merchant created in one mode under an `Idempotency-Key`. */
+export async function findPaymentByIdempotencyKey(db: Pool, owner: { merchantId: string; testMode: boolean }, key: string) {
+  const { rows } = await db.query<PaymentRow>('select * from payments where merchant_id = $1 and test_mode = $2 and idempotency_key = $3', [
+    owner.merchantId,
+    owner.testMode,
+    key,
+  ]);
+  return rows[0] ? mapRow(rows[0]) : null;
 }
 
 export async function markWorkflowStarted(db: Pool, id: string): Promise<void> {

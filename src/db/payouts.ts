@@ -84,15 +84,18 @@ export async function firstCheckoutOf(db: Queryable, merchantId: string, testMod
   return rows[0]?.id ?? null;
 }
 
-export type NewPayout = Pick<Payout, 'id' | 'merchantId' | 'testMode' | 'checkoutId' | 'amountMinor' | 'currency' | 'destination' | 'provider'>;
+export type NewPayout = Pick<Payout, 'id' | 'merchantId' | 'testMode' | 'checkoutId' | 'amountMinor' | 'currency' | 'destination' | 'provider'> & {
+  /** The `Idempotency-Key` it is created under: unique per merchant and mode. */
+  idempotencyKey?: string | null;
+};
 
 export async function insertPayout(client: PoolClient, payout: NewPayout): Promise<Payout> {
   const card = payout.destination.type === 'card' ? payout.destination : null;
   const wallet = payout.destination.type === 'wallet' ? payout.destination : null;
   const { rows } = await client.query<PayoutRow>(
     `insert into payouts (id, merchant_id, test_mode, checkout_id, amount_minor, currency, destination_type, destination_token,
-       destination_last4, destination_wallet, status, provider)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11) returning *`,
+       destination_last4, destination_wallet, status, provider, idempotency_key)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $12) returning *`,
     [
       payout.id,
       payout.merchantId,
@@ -105,9 +108,20 @@ export async function insertPayout(client: PoolClient, payout: NewPayout): Promi
       card?.last4 ?? null,
       wallet?.walletId ?? null,
       payout.provider,
+      payout.idempotencyKey ?? null,
     ],
   );
   return mapRow(rows[0]!);
+}
+
+/** The payout a merchant created in one mode under an `Idempotency-Key`. */
+export async function findPayoutByIdempotencyKey(db: Queryable, owner: { merchantId: string; testMode: boolean }, key: string): Promise<Payout | null> {
+  const { rows } = await db.query<PayoutRow>('select * from payouts where merchant_id = $1 and test_mode = $2 and idempotency_key = $3', [
+    owner.merchantId,
+    owner.testMode,
+    key,
+  ]);
+  return rows[0] ? mapRow(rows[0]) : null;
 }
 
 export async function findPayoutById(db: Queryable, id: string): Promise<Payout | null> {

@@ -72,12 +72,16 @@ export const refundMoney = (refund: Refund): RefundMoney => ({
 export type NewRefund = Pick<
   Refund,
   'id' | 'paymentId' | 'merchantId' | 'testMode' | 'amountMinor' | 'currency' | 'feeReturnedMinor' | 'merchantDebitMinor' | 'provider'
->;
+> & {
+  /** The `Idempotency-Key` it is created under: unique per merchant and mode. */
+  idempotencyKey?: string | null;
+};
 
 export async function insertRefund(client: PoolClient, refund: NewRefund): Promise<Refund> {
   const { rows } = await client.query<RefundRow>(
-    `insert into refunds (id, payment_id, merchant_id, test_mode, amount_minor, currency, fee_returned_minor, merchant_debit_minor, status, provider)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9) returning *`,
+    `insert into refunds (id, payment_id, merchant_id, test_mode, amount_minor, currency, fee_returned_minor, merchant_debit_minor, status, provider,
+       idempotency_key)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', $9, $10) returning *`,
     [
       refund.id,
       refund.paymentId,
@@ -88,9 +92,20 @@ export async function insertRefund(client: PoolClient, refund: NewRefund): Promi
       refund.feeReturnedMinor.toString(),
       refund.merchantDebitMinor.toString(),
       refund.provider,
+      refund.idempotencyKey ?? null,
     ],
   );
   return mapRow(rows[0]!);
+}
+
+/** The refund a merchant created in one mode under an `Idempotency-Key`. */
+export async function findRefundByIdempotencyKey(db: Queryable, owner: { merchantId: string; testMode: boolean }, key: string): Promise<Refund | null> {
+  const { rows } = await db.query<RefundRow>('select * from refunds where merchant_id = $1 and test_mode = $2 and idempotency_key = $3', [
+    owner.merchantId,
+    owner.testMode,
+    key,
+  ]);
+  return rows[0] ? mapRow(rows[0]) : null;
 }
 
 export async function findRefundById(db: Queryable, id: string): Promise<Refund | null> {

@@ -5,8 +5,10 @@ import {
   WorkflowUpdateFailedError,
 } from '@temporalio/client';
 import { findCheckout, findCheckoutById } from '../db/checkouts';
+import type { IdempotentCreate } from '../db/idempotency';
 import {
   findPaymentById,
+  findPaymentByIdempotencyKey,
   findPaymentByOrder,
   insertPayment,
   listUnstartedPayments,
@@ -60,8 +62,16 @@ function isUniqueViolation(error: unknown): boolean {
  * Stores a payment and starts its workflow. The row is written first and marked started
  * after; a crash in between is healed by {@link startUnstartedWorkflows}, so neither a payment
  * without a workflow nor a workflow without a payment outlives it.
+ *
+ * Under an `Idempotency-Key` the row carries the key (unique per merchant and mode), so a key
+ * creates one payment whatever happens to the request: a retry that recovers a dead request, or
+ * meets the key in the row, answers with that payment (its workflow started if it was not).
  */
-export async function createPayment(deps: ServiceDeps, principal: MerchantPrincipal, request: CreatePaymentRequest) {
+export async function createPayment(deps: ServiceDeps, principal: MerchantPrincipal, request: CreatePaymentRequest, idempotent?: IdempotentCreate) {
+  if (idempotent?.recovering) {
+    const made = await findPaymentByIdempotencyKey(deps.db, principal, idempotent.key);
+    if (made) return recoverPayment(deps, made, request);
+  }
   const checkout = await findCheckout(deps.db, principal, request.checkout_id);
   if (!checkout) throw notFound('checkout', 'checkout_id');
   if (!principal.testMode && checkout.verification.status !== 'verified') {
@@ -96,9 +106,12 @@ export async function createPayment(deps: ServiceDeps, principal: MerchantPrinci
       buyerEmail: request.buyer?.email ?? null,
       metadata: request.metadata ?? {},
       expiresAt: new Date(now + (request.expires_in ?? defaultExpiresIn) * 1000),
+      idempotencyKey: idempotent?.key ?? null,
     });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
+    const made = idempotent && (await findPaymentByIdempotencyKey(deps.db, principal, idempotent.key));
+    if (made) return recoverPayment(deps, made, request);
     const existing = await findPaymentByOrder(deps.db, checkout.id, request.order_id);
     throw new ApiError(409, 'conflict_error', 'order_exists', `Order ${request.order_id} already has payment ${existing?.id}`, 'order_id', {
       payment_id: existing?.id,
@@ -107,6 +120,23 @@ export async function createPayment(deps: ServiceDeps, principal: MerchantPrinci
   await startPurchaseWorkflow(deps, payment, checkout, request.method ?? null);
   return payment;
 }
+
+/** The payment an earlier request made under the same key, if it is this request's; its workflow started. */
+async function recoverPayment(deps: ServiceDeps, payment: StoredPayment, request: CreatePaymentRequest): Promise<StoredPayment> {
+  const same =
+    payment.checkoutId === request.checkout_id &&
+    payment.orderId === request.order_id &&
+    payment.currency === request.currency &&
+    payment.amountMinor === amountParam(request.amount, request.currency, 'amount');
+  if (!same) throw idempotencyKeyReused();
+  const checkout = await findCheckoutById(deps.db, payment.checkoutId);
+  if (checkout) await startPurchaseWorkflow(deps, payment, checkout, payment.method);
+  return payment;
+}
+
+/** The key names an object made by another request (one older than the key's stored answer). */
+export const idempotencyKeyReused = () =>
+  new ApiError(422, 'invalid_request_error', 'idempotency_key_reused', 'This Idempotency-Key was used with another request', 'Idempotency-Key');
 
 async function startPurchaseWorkflow(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout, method: string | null) {
   const quotes = visibleMethods(deps, checkout, payment.amountMinor, payment.currency);

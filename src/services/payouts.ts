@@ -1,8 +1,10 @@
 import { findCheckout } from '../db/checkouts';
 import { lockAvailableBalance, post } from '../db/ledger';
 import type { MerchantPrincipal } from '../db/merchants';
+import type { IdempotentCreate } from '../db/idempotency';
 import {
   findPayout,
+  findPayoutByIdempotencyKey,
   firstCheckoutOf,
   insertPayout,
   listPayouts,
@@ -23,6 +25,7 @@ import { payoutWorkflowId } from '../workflows/money-shared';
 import { searchAttributes, taskQueue } from '../workflows/shared';
 import { amountParam } from './checkouts';
 import type { ServiceDeps } from './deps';
+import { idempotencyKeyReused } from './payments';
 import { startOnce } from './start-once';
 
 export interface CreatePayoutRequest {
@@ -48,11 +51,18 @@ export function payoutProvider(providers: ProviderRegistry, testMode: boolean): 
  * last four digits); then, in one database transaction with the merchant's available balance
  * locked, the amount is checked against it and reserved, and the payout stored. Then its workflow
  * pays out, settles with the bank's fee or releases the reserve, and notifies the merchant.
+ *
+ * Under an `Idempotency-Key` the payout row carries the key (unique per merchant and mode): a
+ * retry that recovers a dead request, or meets the key in a row, answers with that payout.
  */
-export async function createPayout(deps: ServiceDeps, principal: MerchantPrincipal, request: CreatePayoutRequest): Promise<Payout> {
+export async function createPayout(deps: ServiceDeps, principal: MerchantPrincipal, request: CreatePayoutRequest, idempotent?: IdempotentCreate): Promise<Payout> {
   const { currency } = request;
   const amount = amountParam(request.amount, currency, 'amount');
   if (amount <= 0n) throw invalid('amount', 'amount must be above zero');
+  if (idempotent?.recovering) {
+    const made = await findPayoutByIdempotencyKey(deps.db, principal, idempotent.key);
+    if (made) return recoverPayout(deps, made, amount, currency);
+  }
   const provider = payoutProvider(deps.providers, principal.testMode);
   if (!provider) {
     throw new ApiError(400, 'invalid_request_error', 'payouts_unavailable', `No provider pays out in ${principal.testMode ? 'test' : 'live'} mode`, 'destination');
@@ -90,16 +100,28 @@ export async function createPayout(deps: ServiceDeps, principal: MerchantPrincip
       currency,
       destination,
       provider: provider.name,
+      idempotencyKey: idempotent?.key ?? null,
     });
     const reserve = payoutReserved(payoutMoney(payout));
     if (reserve) await post(client, reserve);
     await client.query('commit');
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
     client.release();
+    const made = idempotent && isUniqueViolation(error) && (await findPayoutByIdempotencyKey(deps.db, principal, idempotent.key));
+    if (made) return recoverPayout(deps, made, amount, currency);
+    throw error;
   }
+  client.release();
+  await startPayoutWorkflow(deps, payout);
+  return payout;
+}
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505';
+
+/** The payout an earlier request made under the same key, if it is this request's; its workflow started. */
+async function recoverPayout(deps: ServiceDeps, payout: Payout, amount: bigint, currency: string): Promise<Payout> {
+  if (payout.amountMinor !== amount || payout.currency !== currency) throw idempotencyKeyReused();
   await startPayoutWorkflow(deps, payout);
   return payout;
 }

@@ -1,8 +1,10 @@
 import { lockAvailableBalance, post } from '../db/ledger';
 import type { MerchantPrincipal } from '../db/merchants';
 import { findPayment, findPaymentById, type StoredPayment } from '../db/payments';
+import type { IdempotentCreate } from '../db/idempotency';
 import {
   findRefund,
+  findRefundByIdempotencyKey,
   insertRefund,
   listRefunds,
   listUnstartedRefunds,
@@ -21,6 +23,7 @@ import { refundWorkflowId } from '../workflows/money-shared';
 import { searchAttributes, taskQueue } from '../workflows/shared';
 import { amountParam } from './checkouts';
 import type { ServiceDeps } from './deps';
+import { idempotencyKeyReused } from './payments';
 import { startOnce } from './start-once';
 
 export interface CreateRefundRequest {
@@ -36,8 +39,21 @@ const refundable = ['paid', 'partially_refunded'];
  * buyer's total, splits it between Kassa's commission and the merchant's balance, checks and
  * reserves the merchant's part, stores the refund. Then starts its workflow (provider refund →
  * ledger → `payment.refunded`).
+ *
+ * Under an `Idempotency-Key` the refund row carries the key (unique per merchant and mode): a
+ * retry that recovers a dead request, or meets the key in a row, answers with that refund.
  */
-export async function createRefund(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string, request: CreateRefundRequest): Promise<Refund> {
+export async function createRefund(
+  deps: ServiceDeps,
+  principal: MerchantPrincipal,
+  paymentId: string,
+  request: CreateRefundRequest,
+  idempotent?: IdempotentCreate,
+): Promise<Refund> {
+  if (idempotent?.recovering) {
+    const made = await findRefundByIdempotencyKey(deps.db, principal, idempotent.key);
+    if (made) return recoverRefund(deps, made, paymentId, request);
+  }
   const found = await findPayment(deps.db, principal, paymentId);
   if (!found) throw notFound('payment', 'id');
   const provider = found.method ? deps.providers.forMethod(found.method) : undefined;
@@ -92,17 +108,31 @@ export async function createRefund(deps: ServiceDeps, principal: MerchantPrincip
       feeReturnedMinor: split.feeReturnedMinor,
       merchantDebitMinor: split.merchantDebitMinor,
       provider: provider.name,
+      idempotencyKey: idempotent?.key ?? null,
     });
     const reserve = refundReserved(refundMoney(refund));
     if (reserve) await post(client, reserve);
     await client.query('commit');
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
     client.release();
+    const made = idempotent && isUniqueViolation(error) && (await findRefundByIdempotencyKey(deps.db, principal, idempotent.key));
+    if (made) return recoverRefund(deps, made, paymentId, request);
+    throw error;
   }
+  client.release();
   await startRefundWorkflow(deps, refund, found);
+  return refund;
+}
+
+const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505';
+
+/** The refund an earlier request made under the same key, if it is this request's; its workflow started. */
+async function recoverRefund(deps: ServiceDeps, refund: Refund, paymentId: string, request: CreateRefundRequest): Promise<Refund> {
+  const same = refund.paymentId === paymentId && (request.amount === undefined || amountParam(request.amount, refund.currency, 'amount') === refund.amountMinor);
+  if (!same) throw idempotencyKeyReused();
+  const payment = await findPaymentById(deps.db, refund.paymentId);
+  if (payment) await startRefundWorkflow(deps, refund, payment);
   return refund;
 }
 

@@ -16,7 +16,7 @@ import { cancelPayment, createPayment } from '../../services/payments';
 import { verifySite } from '../../services/site-verification';
 import { principalOf, requireAdmin, requireMerchant } from '../auth';
 import { notFound } from '../errors';
-import { idempotency } from '../idempotency';
+import { idempotency, idempotencyOf } from '../idempotency';
 import { rateLimit } from '../rate-limit';
 import {
   createCheckoutBody,
@@ -72,7 +72,7 @@ export function merchantRoutes(deps: ServiceDeps): Router {
   const createPaymentBody = createPaymentBodyFor(deps.config.minExpiresInSeconds);
   router.use(requireMerchant(deps.db));
   router.use(rateLimit(deps.config.rateLimitPerMinute, (_req, res) => principalOf(res).keyId));
-  router.use(idempotency(deps.db));
+  router.use(idempotency(deps.db, deps.config));
 
   router.post('/checkouts', async (req, res) => {
     res.status(201).json(await openCheckout(deps, principalOf(res), createCheckoutBody.parse(req.body)));
@@ -97,7 +97,7 @@ export function merchantRoutes(deps: ServiceDeps): Router {
   });
 
   router.post('/payments', async (req, res) => {
-    const payment = await createPayment(deps, principalOf(res), createPaymentBody.parse(req.body));
+    const payment = await createPayment(deps, principalOf(res), createPaymentBody.parse(req.body), idempotencyOf(res));
     res.status(201).json(paymentResource(payment, publicUrl));
   });
   router.get('/payments', async (req, res) => {

@@ -6,6 +6,7 @@ import { createPayout, getPayout, merchantPayouts } from '../../services/payouts
 import { latestReconciliation, runReconciliation } from '../../services/reconciliation';
 import { createRefund, getRefund, paymentRefunds } from '../../services/refunds';
 import { principalOf, requireAdmin, requireMerchant } from '../auth';
+import { idempotencyOf } from '../idempotency';
 import { createPayoutBody, createRefundBody, listPayoutsQuery, runReconciliationBody } from '../money-schemas';
 
 /**
@@ -20,7 +21,7 @@ export function moneyRoutes(deps: ServiceDeps): Router {
     res.json(await getBalance(deps, principalOf(res)));
   });
   merchant.post('/payments/:id/refunds', async (req, res) => {
-    const refund = await createRefund(deps, principalOf(res), req.params.id, createRefundBody.parse(req.body ?? {}));
+    const refund = await createRefund(deps, principalOf(res), req.params.id, createRefundBody.parse(req.body ?? {}), idempotencyOf(res));
     res.status(201).json(refundResource(refund));
   });
   merchant.get('/payments/:id/refunds', async (req, res) => {
@@ -31,7 +32,7 @@ export function moneyRoutes(deps: ServiceDeps): Router {
     res.json(refundResource(await getRefund(deps, principalOf(res), req.params.id)));
   });
   merchant.post('/payouts', async (req, res) => {
-    const payout = await createPayout(deps, principalOf(res), createPayoutBody.parse(req.body));
+    const payout = await createPayout(deps, principalOf(res), createPayoutBody.parse(req.body), idempotencyOf(res));
     res.status(201).json(payoutResource(payout));
   });
   merchant.get('/payouts', async (req, res) => {
