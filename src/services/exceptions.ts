@@ -11,7 +11,7 @@ import { formatAmount } from '../domain/money';
 import { ApiError, notFound } from '../api/errors';
 import type { reviewDecisionWorkflow } from '../workflows/review';
 import { type ReviewDecisionInput, reviewWorkflowId } from '../workflows/review-shared';
-import { taskQueue } from '../workflows/shared';
+import { searchAttributes, taskQueue } from '../workflows/shared';
 import type { ServiceDeps } from './deps';
 import { startOnce } from './start-once';
 
@@ -164,6 +164,7 @@ export async function decideException(deps: ServiceDeps, id: string, action: Dec
       workflowId: decision.workflowId,
       args: [input],
       staticSummary: `operator ${decision.operator} decides to ${decision.action} exception ${decision.exceptionId} (${decision.kind})`,
+      ...(exception.payment && { typedSearchAttributes: [{ key: searchAttributes.merchantId, value: exception.payment.merchantId }] }),
     });
   };
   const sameOrConflict = async (standing: ExceptionDecision) => {
