@@ -128,6 +128,37 @@ test('Idempotency-Key must be 1 to 255 characters', async () => {
   expect(await countRows('checkouts', merchant.id)).toBe(1);
 });
 
+test('a stored answer holds no secret in clear: the checkout\'s webhook_secret is encrypted at rest and replayed as it was', async () => {
+  const merchant = await newMerchant();
+  const first = await post(merchant.testKey, '/v1/checkouts', checkoutBody(), 'secret-answer');
+  expect(first.status).toBe(201);
+  const secret: string = first.body.webhook_secret;
+  expect(secret).toMatch(/^whsec_/);
+  const { rows } = await db.query(`select row_to_json(k)::text as row, response_body from idempotency_keys k where merchant_id = $1`, [merchant.id]);
+  expect(rows).toHaveLength(1);
+  expect(rows[0].row).not.toContain(secret);
+  expect(rows[0].row).not.toContain('whsec_');
+  expect(rows[0].row).not.toContain(first.body.id);
+  expect(rows[0].response_body).toMatch(/^v1\./);
+  const replay = await post(merchant.testKey, '/v1/checkouts', checkoutBody(), 'secret-answer');
+  expect(replay).toMatchObject({ status: 201, body: first.body });
+  expect(replay.headers.get('idempotent-replayed')).toBe('true');
+
+  // A stored answer is bound to its merchant, mode and key: copied onto another key, it does not decrypt.
+  await post(merchant.testKey, '/v1/checkouts', checkoutBody({ name: 'Other' }), 'other-key');
+  await db.query(`update idempotency_keys set response_body = $2 where merchant_id = $1 and key = 'other-key'`, [merchant.id, rows[0].response_body]);
+  const copied = await post(merchant.testKey, '/v1/checkouts', checkoutBody({ name: 'Other' }), 'other-key');
+  expect(copied.status).toBe(500);
+  expect(JSON.stringify(copied.body)).not.toContain(secret);
+});
+
+test('answers stored in clear before encryption still replay', async () => {
+  const merchant = await newMerchant();
+  const first = await post(merchant.testKey, '/v1/checkouts', checkoutBody(), 'legacy');
+  await db.query(`update idempotency_keys set response_body = $2 where merchant_id = $1 and key = 'legacy'`, [merchant.id, JSON.stringify(first.body)]);
+  expect(await post(merchant.testKey, '/v1/checkouts', checkoutBody(), 'legacy')).toMatchObject({ status: 201, body: first.body });
+});
+
 describe('while the first request runs', () => {
   let release: () => void = () => undefined;
   const blockingTemporal = {
@@ -137,7 +168,7 @@ describe('while the first request runs', () => {
     },
   } as unknown as Client;
 
-  test('the same key answers 409; a request stuck for over 2 minutes frees its key, and the answer replayed is that of the request holding it', async () => {
+  test('the same key answers 409 however long the first runs, and its answer, once there, is replayed', async () => {
     const harness = await startApiHarness({}, blockingTemporal);
     try {
       const merchant = await harness.merchant();
@@ -152,17 +183,19 @@ describe('while the first request runs', () => {
       expect(busy.status).toBe(409);
       expect(busy.body.error.code).toBe('idempotency_key_in_use');
 
-      await harness.db.query(`update idempotency_keys set locked_at = now() - interval '3 minutes'`);
-      // The first request looks dead now: another takes its key over (and meets the first's payment).
-      const taken = await send();
-      expect(taken.status).toBe(409);
-      expect(taken.body.error.code).toBe('order_exists');
+      // Slow is not dead: however old the claim, its holder lives, so nobody takes it over.
+      await harness.db.query(`update idempotency_keys set locked_at = now() - interval '3 hours', created_at = now() - interval '23 hours'`);
+      const stillBusy = await send();
+      expect(stillBusy.status).toBe(409);
+      expect(stillBusy.body.error.code).toBe('idempotency_key_in_use');
       release();
-      expect((await first).status).toBe(201);
+      const answered = await first;
+      expect(answered.status).toBe(201);
       const replay = await send();
-      expect(replay.status).toBe(409);
+      expect(replay.status).toBe(201);
       expect(replay.headers['idempotent-replayed']).toBe('true');
-      expect(replay.body).toEqual(taken.body);
+      expect(replay.body).toEqual(answered.body);
+      expect((await harness.db.query(`select count(*)::int as n from payments where order_id = 'SLOW-1'`)).rows[0].n).toBe(1);
     } finally {
       release();
       await harness.close();
