@@ -406,3 +406,25 @@ test('a payment whose history grows past its limit continues as new with its sta
     }
   }, 'continued-as-new');
 });
+
+test('a late success of an earlier attempt pays the payment at the method and price of that attempt', async () => {
+  const { activities, calls } = fakeActivities();
+  const input = purchaseInput({
+    quotes: [
+      { method: 'sandbox_card', feeMinor: '150', buyerTotalMinor: '5000', merchantNetMinor: '4850' },
+      { method: 'sandbox_wallet', feeMinor: '150', buyerTotalMinor: '5150', merchantNetMinor: '5000' },
+    ],
+  });
+  await withWorkflow(activities, input, async (handle) => {
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_declined'), state: 'declined' });
+    await eventually(() => statusOf(handle), (state) => state.status === 'awaiting_method');
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] });
+
+    // The provider changes its mind about the card payment: the buyer paid 50.00 by card after all.
+    await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_card_after_all'));
+    expect(await handle.result()).toMatchObject({ status: 'paid', method: 'sandbox_card', attempt: 1, providerPaymentId: 'sp_1' });
+    expect(calls.statuses.at(-1)).toMatchObject({ status: 'paid', method: 'sandbox_card', fees: { buyerTotalMinor: '5000', merchantNetMinor: '4850' } });
+    expect(calls.flags).toEqual([]);
+  });
+});

@@ -220,6 +220,12 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
         callbacks.push(callback);
         return;
       }
+      // A late success of an earlier attempt: that attempt's method and price are what the buyer paid.
+      const paidAttempt = [...providerAttempts.values()].find((entry) => entry.providerPaymentId === callback.providerPaymentId);
+      if (paidAttempt && paidAttempt.attempt !== state.attempt) {
+        state.attempt = paidAttempt.attempt;
+        state.method = paidAttempt.method;
+      }
     }
     state.providerPaymentId = callback.providerPaymentId;
     if (callback.amountMinor === feesFor(state.method).buyerTotalMinor && callback.currency === input.currency) await record('paid');
