@@ -27,8 +27,11 @@ function canonicalJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-const requestHash = (req: Request) =>
-  createHash('sha256').update(`${req.method} ${req.originalUrl.split('?')[0]}\n${canonicalJson(req.body ?? null)}`).digest('hex');
+/** What makes two requests with one key the same request: method, path and body (key order aside). */
+export const idempotencyRequestHash = (method: string, pathname: string, body: unknown) =>
+  createHash('sha256').update(`${method} ${pathname}\n${canonicalJson(body ?? null)}`).digest('hex');
+
+const requestHash = (req: Request) => idempotencyRequestHash(req.method, req.originalUrl.split('?')[0]!, req.body);
 
 const purgeEveryMs = 3_600_000;
 const storeRetryMs = [100, 500, 1000, 2000, 5000];
