@@ -160,6 +160,25 @@ describe('claims in PostgreSQL', () => {
     }
   });
 
+  test('a holder that cannot get a session answers no id at once, and its claims fall back to the 2-minute rule', async () => {
+    const nowhere = new Pool({ connectionString: 'postgres://kassa@127.0.0.1:1/kassa', max: 1 });
+    const lonely = new ClaimHolder(nowhere);
+    try {
+      const started = Date.now();
+      expect(await lonely.id()).toBeNull();
+      expect(await lonely.id()).toBeNull();
+      expect(Date.now() - started).toBeLessThan(3000);
+      const at = scope();
+      expect(await claimIdempotencyKey(db, at, 'hash-a', 'c1', null)).toMatchObject({ state: 'claimed' });
+      expect(await claim(at)).toMatchObject({ state: 'in_flight' });
+      await db.query(`update idempotency_keys set locked_at = now() - interval '3 minutes' where key = $1`, [at.key]);
+      expect(await claim(at)).toMatchObject({ state: 'claimed', recovering: true });
+    } finally {
+      await lonely.close();
+      await nowhere.end();
+    }
+  });
+
   test('the holder ends with its pool: no session of it is left behind', async () => {
     const pool = new Pool({ connectionString: database.url, max: 2 });
     const ending = new ClaimHolder(pool);

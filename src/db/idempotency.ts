@@ -54,7 +54,7 @@ const holderAlive = `exists (select 1 from pg_locks l
 
 /**
  * Claims `scope` for a request with `requestHash` on behalf of live holder `holder`
- * ({@link ClaimHolder}), or tells who holds it. The insert is the claim: the primary key lets exactly
+ * ({@link ClaimHolder}; `null` when it has no lock), or tells who holds it. The insert is the claim: the primary key lets exactly
  * one of any number of concurrent requests win, and it is the only statement on the common path.
  *
  * A key already there is claimed afresh when it is past retention, or when it is in flight with the
@@ -67,7 +67,7 @@ export async function claimIdempotencyKey(
   scope: IdempotencyScope,
   requestHash: string,
   claim: string,
-  holder: number,
+  holder: number | null,
 ): Promise<IdempotencyRecord> {
   const params = [scope.merchantId, scope.testMode, scope.key, requestHash, claim, holder];
   const inserted = await db.query(
@@ -145,10 +145,16 @@ export async function deleteExpiredIdempotencyKeys(db: Pool): Promise<number> {
  * The session sets TCP keepalives, so that even a host that vanished without closing its
  * connections loses its lock within about a minute.
  *
+ * The lock's session is one connection beside the pool: where connections are capped (the embedded
+ * database accepts 10), the pool must leave one for it. Without a lock, claims carry no holder
+ * and are judged by the legacy timeout, and created rows still carry their key.
+ *
  * An id is never reused while claims left by a dead holder still name it. If the session is lost
  * while the process lives (PostgreSQL restarted), the next claim takes a new id; claims under the
  * old one count as dead, and the unique key on created rows keeps a takeover from creating twice.
  */
+const holderRetryMs = 1000;
+
 interface HolderLease {
   client: Client;
   id: number;
@@ -158,6 +164,7 @@ interface HolderLease {
 export class ClaimHolder {
   private current: Promise<HolderLease> | null = null;
   private closed = false;
+  private retryAfter = 0;
 
   constructor(private readonly db: Pool) {
     // Ends with the pool it belongs to: a pool that is ending removes its idle clients.
@@ -166,17 +173,26 @@ export class ClaimHolder {
     });
   }
 
-  /** The id of this process's live lock, taking one on first use or after the session was lost. */
-  async id(): Promise<number> {
+  /**
+   * The id of this process's live lock, taking one on first use or after the session was lost.
+   * `null` while no lock can be had (no connection to spare): claims then fall back to the legacy
+   * rule, taken over after {@link legacyClaimLockSeconds}; another try comes after a short pause.
+   */
+  async id(): Promise<number | null> {
     for (;;) {
       if (this.closed) throw new Error('the idempotency claim holder is closed');
+      if (Date.now() < this.retryAfter) return null;
       const pending = (this.current ??= this.acquire());
       let lease: HolderLease;
       try {
         lease = await pending;
       } catch (error) {
-        if (this.current === pending) this.current = null;
-        throw error;
+        if (this.current === pending) {
+          this.current = null;
+          this.retryAfter = Date.now() + holderRetryMs;
+          console.error(`idempotency claims go without a holder lock for now: ${(error as Error).message}`);
+        }
+        return null;
       }
       if (lease.alive) return lease.id;
       if (this.current === pending) this.current = null;
@@ -191,7 +207,7 @@ export class ClaimHolder {
   }
 
   private async acquire(): Promise<HolderLease> {
-    const client = new Client({ ...this.db.options, keepAlive: true, application_name: 'kassa idempotency holder' });
+    const client = new Client({ ...this.db.options, keepAlive: true, connectionTimeoutMillis: 5000, application_name: 'kassa idempotency holder' });
     const lease: HolderLease = { client, id: 0, alive: true };
     const lost = () => {
       lease.alive = false;
