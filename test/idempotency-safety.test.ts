@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { Pool } from 'pg';
 import request from 'supertest';
 import {
@@ -275,5 +276,40 @@ describe('the API after the process holding a key died mid-POST /v1/payments', (
     const made = await createPayment(harness.deps, principal(), body, { key: 'crash-4', recovering: false });
     const retry = await send('crash-4', body);
     expect(retry).toMatchObject({ status: 201, body: { id: made.id } });
+  });
+});
+
+describe('a request that failed on Kassa\'s side after creating its payment', () => {
+  test('answers 500 once; the retry with the key answers 201 with that payment, its workflow started, and that is what replays', async () => {
+    let failStarts = 1;
+    const started: string[] = [];
+    const flakyTemporal = {
+      workflow: {
+        start: async (_type: string, options: { workflowId: string }) => {
+          if (failStarts-- > 0) throw new Error('Temporal is unavailable');
+          started.push(options.workflowId);
+          return {};
+        },
+        getHandle: () => ({}),
+      },
+    } as unknown as Client;
+    const harness = await startApiHarness({}, flakyTemporal);
+    try {
+      const merchant = await harness.merchant();
+      const body = { checkout_id: merchant.testCheckout.id, order_id: 'FAIL-1', amount: '3.00', currency: 'RUB', description: 'x' };
+      const send = () => request(harness.app).post('/v1/payments').set('authorization', `Bearer ${merchant.testKey}`).set('idempotency-key', 'fail-1').send(body);
+      const failed = await send();
+      expect(failed.status).toBe(500);
+      const retried = await send();
+      expect(retried.status).toBe(201);
+      const { rows } = await harness.db.query(`select id, idempotency_key from payments where order_id = 'FAIL-1'`);
+      expect(rows).toEqual([{ id: retried.body.id, idempotency_key: 'fail-1' }]);
+      expect(started).toEqual([`payment-${retried.body.id}`]);
+      const replay = await send();
+      expect(replay).toMatchObject({ status: 201, body: retried.body });
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+    } finally {
+      await harness.close();
+    }
   });
 });

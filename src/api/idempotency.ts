@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Request, RequestHandler } from 'express';
 import type { Pool } from 'pg';
 import {
+  abandonIdempotencyKey,
   ClaimHolder,
   claimIdempotencyKey,
   completeIdempotencyKey,
@@ -58,7 +59,9 @@ export const idempotencyOf = (res: { locals: Record<string, unknown> }) => res.l
  *   is stored, whatever happens to the client's connection: a claim is never given up while its
  *   request may still run. The same key and body then replay the answer (`idempotent-replayed:
  *   true`), another body is `422`, and while the first still runs `409`. A `400` is not stored:
- *   nothing was done, so the same key may be retried with a fixed body.
+ *   nothing was done, so the same key may be retried with a fixed body. Nor is a `5xx`: the request
+ *   may have done part of its work, so the next one with the key and body runs as a recovery (below)
+ *   and answers with what was made, rather than replaying an error forever.
  * - After the API process that held a claim died, the next request with the key and body takes the
  *   claim over at once ({@link ClaimHolder} tells a dead holder from a slow one) and runs
  *   `recovering`: the services then answer with the object the dead request created under the key
@@ -81,11 +84,12 @@ export function idempotency(db: Pool, config?: StoredAnswerKeyConfig): RequestHa
     }
   };
 
-  /** Stores the answer, retrying until PostgreSQL takes it: until then the key stays claimed (409), never free. */
+  /** Settles the claim by the answer, retrying until PostgreSQL takes it: until then the key stays claimed (409), never free. */
   async function store(scope: IdempotencyScope, claim: string, status: number, body: string) {
     for (let attempt = 0; ; attempt++) {
       try {
         if (status === 400) await releaseIdempotencyKey(db, scope, claim);
+        else if (status >= 500) await abandonIdempotencyKey(db, scope, claim);
         else await completeIdempotencyKey(db, scope, claim, { status, body: seal(scope, body) });
         return;
       } catch (error) {

@@ -124,6 +124,19 @@ export async function releaseIdempotencyKey(db: Pool, scope: IdempotencyScope, c
   );
 }
 
+/**
+ * Leaves a claim whose request failed on Kassa's side (a 5xx: it may have done part of its work)
+ * for the next request with the key and body to take over at once as a recovery, as if its
+ * holder had died: that request then answers with what this one made, or makes it cleanly.
+ */
+export async function abandonIdempotencyKey(db: Pool, scope: IdempotencyScope, claim: string) {
+  await db.query(
+    `update idempotency_keys set holder = null, locked_at = '-infinity'
+     where merchant_id = $1 and test_mode = $2 and key = $3 and claim = $4 and state = 'in_flight'`,
+    [scope.merchantId, scope.testMode, scope.key, claim],
+  );
+}
+
 /** Drops keys past their retention. */
 export async function deleteExpiredIdempotencyKeys(db: Pool): Promise<number> {
   const { rowCount } = await db.query(`delete from idempotency_keys where created_at < now() - make_interval(hours => $1)`, [
