@@ -36,6 +36,7 @@ const requestHash = (req: Request) => idempotencyRequestHash(req.method, req.ori
 
 const purgeEveryMs = 3_600_000;
 const storeRetryMs = [100, 500, 1000, 2000, 5000];
+const storeAttempts = 720;
 /** How long an answer waits for PostgreSQL to store it before it is sent anyway (the store goes on). */
 const answerWaitMs = 5000;
 
@@ -84,9 +85,12 @@ export function idempotency(db: Pool, config?: StoredAnswerKeyConfig): RequestHa
     }
   };
 
-  /** Settles the claim by the answer, retrying until PostgreSQL takes it: until then the key stays claimed (409), never free. */
+  /**
+   * Settles the claim by the answer, retrying while PostgreSQL cannot take it (up to about an hour):
+   * until then the key stays claimed (409), never free.
+   */
   async function store(scope: IdempotencyScope, claim: string, status: number, body: string) {
-    for (let attempt = 0; ; attempt++) {
+    for (let attempt = 0; attempt < storeAttempts; attempt++) {
       try {
         if (status === 400) await releaseIdempotencyKey(db, scope, claim);
         else if (status >= 500) await abandonIdempotencyKey(db, scope, claim);
@@ -97,6 +101,7 @@ export function idempotency(db: Pool, config?: StoredAnswerKeyConfig): RequestHa
         await new Promise((resolve) => setTimeout(resolve, storeRetryMs[Math.min(attempt, storeRetryMs.length - 1)]).unref());
       }
     }
+    console.error('gave up storing the answer for an Idempotency-Key: its key stays claimed until this process ends');
   }
 
   return async (req, res, next) => {
@@ -131,8 +136,12 @@ export function idempotency(db: Pool, config?: StoredAnswerKeyConfig): RequestHa
     res.json = (body: unknown) => {
       if (answered) return send(body);
       answered = true;
-      const stored = store(scope, claim, res.statusCode, JSON.stringify(body));
-      void Promise.race([stored, new Promise((resolve) => setTimeout(resolve, answerWaitMs).unref())]).then(() => send(body));
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise((resolve) => (timer = setTimeout(resolve, answerWaitMs)));
+      void Promise.race([store(scope, claim, res.statusCode, JSON.stringify(body)), waited]).then(() => {
+        clearTimeout(timer);
+        send(body);
+      });
       return res;
     };
     next();
