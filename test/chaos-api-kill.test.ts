@@ -123,16 +123,16 @@ test(`the API process SIGKILLed mid-POST /v1/payments (${rounds} kills, ${rounds
     const warm = await api(victim.url, 'POST', '/v1/payments', { token, body: { ...bodies[0], order_id: `WARM-${round}` } });
     expect(warm.status).toBe(201);
     const firsts = bodies.map((body, index) =>
-      new Promise((resolve) => setTimeout(resolve, index * 6)).then(() =>
+      new Promise((resolve) => setTimeout(resolve, index * 2)).then(() =>
         api(victim.url, 'POST', '/v1/payments', { token, body, headers: { 'idempotency-key': keys[index]! } }).catch(() => null),
       ),
     );
-    await new Promise((resolve) => setTimeout(resolve, 10 + Math.floor(Math.random() * 50)));
+    await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 40)));
     await kill(victim);
     const firstAnswers = await Promise.all(firsts);
 
     const claims = await db.query<{ key: string; state: string }>(`select key, state from idempotency_keys where key = any($1)`, [keys]);
-    const made = await db.query<{ idempotency_key: string }>(`select idempotency_key from payments where idempotency_key = any($1)`, [keys]);
+    const made = await db.query<{ id: string; idempotency_key: string }>(`select id, idempotency_key from payments where idempotency_key = any($1)`, [keys]);
     for (const [index, key] of keys.entries()) {
       outcome.tried++;
       const state = claims.rows.find((row) => row.key === key)?.state;
@@ -155,6 +155,8 @@ test(`the API process SIGKILLed mid-POST /v1/payments (${rounds} kills, ${rounds
         outcome.lost++;
         console.log(`lost ${keys[index]}: first ${first?.status} ${JSON.stringify(first?.body)}, retry ${recovered.status} ${JSON.stringify(recovered.body)}, ${count} payments`);
       }
+      const madeBeforeRetry = made.rows.find((row) => row.idempotency_key === keys[index]);
+      if (madeBeforeRetry) expect(recovered.body.id).toBe(madeBeforeRetry.id);
       if (recovered.status === 201) {
         const row = await db.query(`select id, idempotency_key from payments where order_id = $1`, [body.order_id]);
         expect(row.rows).toEqual([{ id: recovered.body.id, idempotency_key: keys[index] }]);
