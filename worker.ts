@@ -125,7 +125,7 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
       const embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'pglite'));
       closers.push(() => embedded.stop());
       databaseUrl = embedded.url;
-      poolMax = Math.min(poolMax, embeddedMaxConnections);
+      poolMax = Math.min(poolMax, embeddedMaxConnections - 1);
     }
     const db = createPool(databaseUrl, poolMax);
     closers.push(() => db.end());

@@ -166,6 +166,25 @@ describe('a payment turning paid', () => {
     expect(live.body).toEqual({ object: 'balance', test_mode: false, balances: [] });
   });
 
+  test('a later status change never moves a paid or refunded payment, and raises no event', async () => {
+    const activities = createActivities({ db, providers: harness.deps.providers, publicUrl: harness.config.publicUrl });
+    const { paymentId } = await newPayment();
+    await activities.recordPaymentStatus(paidInput(paymentId, 1));
+    const expired = { ...paidInput(paymentId, 2), status: 'expired' as const, event: { id: `evt_expired${paymentId.slice(-6)}`, type: 'payment.expired' } };
+    expect(await activities.recordPaymentStatus(expired)).toEqual({ eventId: null });
+    expect((await findPaymentById(db, paymentId))!.status).toBe('paid');
+
+    await db.query(`update payments set status = 'refunded' where id = $1`, [paymentId]);
+    expect(await activities.recordPaymentStatus({ ...paidInput(paymentId, 3), event: { id: `evt_paid3${paymentId.slice(-6)}`, type: 'payment.paid' } }))
+      .toEqual({ eventId: null });
+    expect((await findPaymentById(db, paymentId))!.status).toBe('refunded');
+    expect(await postingsOf(db, 'payment', paymentId)).toEqual({ captured: 1 });
+    const { rows } = await db.query('select type from payment_events where payment_id = $1', [paymentId]);
+    expect(rows.map((row) => row.type)).toEqual(['payment.paid']);
+    // The first paid write retried still finds its own event.
+    expect(await activities.recordPaymentStatus(paidInput(paymentId, 1))).toEqual({ eventId: paidInput(paymentId, 1).event!.id });
+  });
+
   test('a status change that is not paid posts nothing', async () => {
     const activities = createActivities({ db, providers: harness.deps.providers, publicUrl: harness.config.publicUrl });
     const { paymentId } = await newPayment();

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { flagCallback } from '../db/callbacks';
-import { findEvent, insertEvent, nextWebhookAttempt } from '../db/events';
+import { eventExists, findEvent, insertEvent, nextWebhookAttempt } from '../db/events';
 import { applyStatusChange } from '../db/payments';
 import type { PaymentStatus } from '../domain/payment';
 import { paymentResource } from '../domain/payment-resource';
@@ -121,18 +121,20 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
           },
         });
         if (applied && payment.status === 'paid') await postPaymentCaptured(client, payment, providers);
-        if (input.event) {
+        // A change that did not apply raises no new event; a retried one finds its own event stored.
+        const event = input.event && (applied || (await eventExists(client, input.event.id))) ? input.event : null;
+        if (event && applied) {
           const createdAt = new Date();
           const body = JSON.stringify({
-            id: input.event.id,
-            type: input.event.type,
+            id: event.id,
+            type: event.type,
             created_at: createdAt.toISOString(),
             data: paymentResource(payment, publicUrl),
           });
-          await insertEvent(client, { id: input.event.id, paymentId: input.paymentId, type: input.event.type, body, createdAt });
+          await insertEvent(client, { id: event.id, paymentId: input.paymentId, type: event.type, body, createdAt });
         }
         await client.query('commit');
-        return { eventId: input.event?.id ?? null };
+        return { eventId: event?.id ?? null };
       } catch (error) {
         await client.query('rollback').catch(() => undefined);
         throw error;

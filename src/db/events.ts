@@ -50,6 +50,12 @@ export async function insertEvent(db: PoolClient, event: Pick<PaymentEvent, 'id'
   );
 }
 
+/** Whether event `id` is stored. */
+export async function eventExists(db: PoolClient, id: string): Promise<boolean> {
+  const { rowCount } = await db.query('select 1 from payment_events where id = $1', [id]);
+  return (rowCount ?? 0) > 0;
+}
+
 export async function findEvent(db: Pool, id: string): Promise<PaymentEvent | null> {
   const { rows } = await db.query<EventRow>('select * from payment_events where id = $1', [id]);
   return rows[0] ? mapRow(rows[0]) : null;

@@ -162,7 +162,10 @@ export async function listPayments(db: Pool, filter: PaymentListFilter) {
 
 export interface StatusChange {
   paymentId: string;
-  /** The workflow's own count of transitions: an older change never overwrites a newer one. */
+  /**
+   * Workflow time in ms × 1000 plus a count within the ms: an older change never overwrites a newer
+   * one, across resets, continue-as-new and other workflows (older runs count 1, 2, 3…).
+   */
   seq: number;
   status: PaymentStatus;
   method: string | null;
@@ -172,14 +175,18 @@ export interface StatusChange {
   fees: { feeMinor: bigint; buyerTotalMinor: bigint; merchantNetMinor: bigint } | null;
 }
 
-/** Applies a status change once, in order. Returns the payment as it is afterwards. */
+/**
+ * Applies a status change once, in order. Returns the payment as it is afterwards. A payment whose money
+ * is settled (`paid`, `refunded`, `partially_refunded`) is never moved by a status change: a reset
+ * workflow run cannot undo a capture, a refund or an operator's accepted decision.
+ */
 export async function applyStatusChange(db: PoolClient, change: StatusChange): Promise<{ payment: StoredPayment; applied: boolean }> {
   const { rows } = await db.query<PaymentRow>(
     `update payments set status = $3, status_seq = $2, method = $4, provider_payment_id = $5, redirect_url = $6,
        failure_reason = $7, fee_minor = coalesce($8, fee_minor), buyer_total_minor = coalesce($9, buyer_total_minor),
        merchant_net_minor = coalesce($10, merchant_net_minor),
        paid_at = case when $3 = 'paid' then coalesce(paid_at, now()) else paid_at end, updated_at = now()
-     where id = $1 and status_seq < $2 returning *`,
+     where id = $1 and status_seq < $2 and status not in ('paid', 'refunded', 'partially_refunded') returning *`,
     [
       change.paymentId,
       change.seq,
