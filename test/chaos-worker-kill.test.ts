@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import {
   abortOnDeath,
   countOutcomes,
+  describePayments,
   inParallel,
   type KassaProcess,
   newDeployment,
@@ -92,7 +93,7 @@ test('when the worker is SIGKILLed twice during 50 payments, each is paid and ca
   const orders = Array.from({ length: paymentCount }, (_, i) => `chaos-kill-${i + 1}`);
   const results = await inParallel(orders, 10, (orderId) =>
     payThroughSandbox(client, { key: shop.testKey, checkoutId: shop.checkout.id }, orderId, {
-      timeoutMs: 150_000,
+      timeoutMs: 120_000,
       signal: death.signal,
       onStep: (step) => {
         if (step === 'method') methodsChosen += 1;
@@ -136,6 +137,8 @@ test('when the worker is SIGKILLed twice during 50 payments, each is paid and ca
     expect(kill.paid).toBeLessThan(paymentCount);
     expect(kill.exit).toEqual({ code: null, signal: 'SIGKILL' });
   }
+  const unwell = [...new Set([...counts.details.map((detail) => String(detail.paymentId)), ...failures.flatMap((failure) => failure.match(/pay_\w+/) ?? [])])];
+  if (unwell.length > 0) console.log(`payments not held: ${JSON.stringify(await describePayments(deployment, unwell), null, 1)}`);
   expect(failures).toEqual([]);
   expect(counts.details).toEqual([]);
   expect({ tried: counts.tried, held: counts.held, lost: counts.lost, doubled: counts.doubled }).toEqual({ tried: paymentCount, held: paymentCount, lost: 0, doubled: 0 });

@@ -3,7 +3,9 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
 import { Pool } from 'pg';
+import { purchaseWorkflowId } from '../../src/workflows/shared';
 import { randomToken } from '../../src/domain/ids';
 import { freePort } from './processes';
 import { type ReceivedRequest, sandboxApiKey, sandboxWebhookSecret } from './stack';
@@ -420,4 +422,41 @@ export function observerPool(databaseUrl: string): Pool {
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });
   pool.on('error', () => undefined);
   return pool;
+}
+
+/**
+ * What Temporal knows of payments that did not end well: each workflow's status, its pending
+ * activities and its last events, for a failure message.
+ */
+export async function describePayments(deployment: Deployment, paymentIds: string[]): Promise<Record<string, unknown>> {
+  if (paymentIds.length === 0) return {};
+  const connection = await Connection.connect({ address: deployment.temporalAddress });
+  try {
+    const client = new Client({ connection, namespace: deployment.namespace });
+    const described: Record<string, unknown> = {};
+    for (const paymentId of paymentIds) {
+      try {
+        const handle = client.workflow.getHandle(purchaseWorkflowId(paymentId));
+        const description = await handle.describe();
+        const history = await handle.fetchHistory();
+        const events = history.events ?? [];
+        described[paymentId] = {
+          status: description.status.name,
+          historyLength: events.length,
+          pendingActivities: (description.raw.pendingActivities ?? []).map((activity) => ({
+            type: activity.activityType?.name,
+            state: activity.state,
+            attempt: activity.attempt,
+            lastFailure: activity.lastFailure?.message,
+          })),
+          lastEvents: events.slice(-12).map((event) => String(event.eventType).replace('EVENT_TYPE_', '')),
+        };
+      } catch (error) {
+        described[paymentId] = `cannot describe: ${(error as Error).message}`;
+      }
+    }
+    return described;
+  } finally {
+    await connection.close();
+  }
 }
