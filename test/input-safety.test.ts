@@ -1,6 +1,7 @@
 import { Pool } from 'pg';
-import { findCardNumber } from '../src/domain/card-numbers';
-import { luhnValid, scrubText } from '../src/observability/logger';
+import { findCardNumber, maskCardNumbers } from '../src/domain/card-numbers';
+import { luhnValid, scrubLine, scrubText } from '../src/observability/logger';
+import { purchaseWorkflowId } from '../src/workflows/shared';
 import { signSandboxPayload } from '../src/providers/sandbox/webhook';
 import { api, onboardMerchant, sandboxWebhookSecret, startTestStack, type TestStack } from './support/stack';
 
@@ -12,22 +13,97 @@ function luhnNumber(prefix: string, length: number): string {
   throw new Error('unreachable');
 }
 
+/** How a card's digits are printed, by length (`4-6-5` for American Express, `4-4-4-4-3` for 19 digits). */
+const printedGroups: Record<number, number[]> = {
+  12: [4, 4, 4], 13: [4, 4, 4, 1], 14: [4, 6, 4], 15: [4, 6, 5], 16: [4, 4, 4, 4], 17: [4, 4, 4, 4, 1], 18: [4, 4, 4, 4, 2], 19: [4, 4, 4, 4, 3],
+};
+function printed(pan: string, separator: string): string {
+  const groups: string[] = [];
+  let at = 0;
+  for (const length of printedGroups[pan.length]!) groups.push(pan.slice(at, (at += length)));
+  return groups.join(separator);
+}
+
+/** The networks' published test numbers, and Luhn-valid numbers at the edges of their ranges and lengths. */
+const testCards: [string, string][] = [
+  ['Visa', '4111111111111111'], ['Visa 13', '4222222222222'], ['Visa 19', luhnNumber('4', 19)],
+  ['Mastercard', '5555555555554444'], ['Mastercard 2-series', '2223003122003222'], ['Mastercard 2720', luhnNumber('2720', 16)],
+  ['American Express', '378282246310005'], ['American Express 34', '341111111111111'],
+  ['Mir', luhnNumber('2200', 16)], ['Mir 19', luhnNumber('2204', 19)],
+  ['Maestro', '6759649826438453'], ['Maestro 12', luhnNumber('6759', 12)], ['Maestro 50', luhnNumber('5018', 18)],
+  ['UnionPay', '6200000000000005'], ['UnionPay 19', '6205500000000000004'],
+  ['JCB', '3566002020360505'], ['JCB 3528', luhnNumber('3528', 19)],
+  ['Discover', '6011111111111117'], ['Discover 644', luhnNumber('644', 16)], ['Discover 65', luhnNumber('65', 19)],
+  ['Diners Club 14', '36227206271667'], ['Diners Club 300', '3056930009020004'], ['Diners Club 38', '38520000023237'],
+];
+const separators: [string, string][] = [
+  ['together', ''], ['spaces', ' '], ['dashes', '-'], ['dots', '.'], ['double spaces', '  '], ['tabs', '\t'],
+  ['new lines', '\n'], ['slashes', '/'], ['a space and a line break', ' \r\n'],
+];
+
+/** The check digits Russia's registries put on their numbers, computed as the Federal Tax Service defines them. */
+const innCheck = (digits: string, weights: number[]) => String((weights.reduce((sum, w, i) => sum + w * Number(digits[i]), 0) % 11) % 10);
+const inn12 = (first10: string) => {
+  const eleven = first10 + innCheck(first10, [7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
+  return eleven + innCheck(eleven, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
+};
+const ogrn = (first12: string) => first12 + String((BigInt(first12) % 11n) % 10n);
+const ogrnip = (first14: string) => first14 + String((BigInt(first14) % 13n) % 10n);
+/** The first of `make(serial)` from `serial` on that passes Luhn: what a card-number guard that only knows Luhn would take for a card. */
+function luhnValidFrom(serial: number, width: number, make: (serial: string) => string): string {
+  for (let n = serial; ; n += 1) {
+    const number = make(String(n).padStart(width, '0'));
+    if (luhnValid(number)) return number;
+  }
+}
+/** Individual tax numbers (INN) of regions 50 (Moscow Oblast), 56–69, 22–27, 3x, 4x: region, tax office, serial, two check digits. */
+const inns = ['5029', '5047', '5610', '6316', '6658', '6901', '2312', '2724', '3445', '4703'].map((office, index) =>
+  luhnValidFrom(482_913 + index * 7_919, 6, (serial) => inn12(office + serial)),
+);
+/** Company registrations (OGRN): sign 1 or 5, year, region, office record, check digit. */
+const ogrns = ['1027700', '1167746', '5067847', '5087746', '5097746'].map((head) => luhnValidFrom(13_579, 5, (serial) => ogrn(head + serial)));
+/** Sole traders' registrations (OGRNIP): sign 3, year, region, record, check digit. */
+const ogrnips = ['304770', '305500', '318665', '321774'].map((head) => luhnValidFrom(24_680, 8, (serial) => ogrnip(head + serial)));
+
 describe('what looks like a card number', () => {
+  test.each(testCards.flatMap(([network, pan]) => separators.map(([style, separator]) => [network, style, pan, printed(pan, separator)] as const)))(
+    '%s written with %s is found, and masked to its first six and last four digits',
+    (_network, _style, pan, written) => {
+      const text = `pay with ${written} please`;
+      expect(findCardNumber(text)).toMatchObject({ digits: pan, start: 9, end: 9 + written.length });
+      const masked = maskCardNumbers(text);
+      let digit = 0;
+      const expected = written.replace(/\d/g, (d) => (++digit <= 6 || digit > pan.length - 4 ? d : '*'));
+      expect(masked).toBe(`pay with ${expected} please`);
+      expect(findCardNumber(masked)).toBeNull();
+      expect(scrubText(text)).toBe('pay with [REDACTED] please');
+    },
+  );
+
   test.each([
     ['4111111111111111'],
     ['card 4111 1111 1111 1111 please'],
-    ['4111-1111-1111-1111'],
-    ['5555555555554444'],
-    ['378282246310005'],
     ['ref 12 4111 1111 1111 1111'],
+    ['4111 1111 1111 1111 2026'],
     ['+7 4111 1111 1111 1111 (17 digits is no phone number)'],
-    [`maestro ${luhnNumber('6759', 12)}`],
-    [`mir ${luhnNumber('2200', 16)}`],
+    ['cards 4111111111111111,5555555555554444'],
+    ['4111111111111111 12'],
   ])('%s is found', (text) => {
     expect(findCardNumber(text)).not.toBeNull();
   });
 
+  test('the constructed registration numbers are real in form and would pass a prefix-and-Luhn guard', () => {
+    for (const number of [...inns, ...ogrns.filter((n) => n.startsWith('5')), ...ogrnips.filter((n) => n.startsWith('30'))]) {
+      expect([number, luhnValid(number), /^(?:2[2-7]|[3-6])/.test(number)]).toEqual([number, true, true]);
+    }
+    expect(inns.every((n) => n.length === 12 && inn12(n.slice(0, 10)) === n)).toBe(true);
+    expect(ogrns.every((n) => n.length === 13) && ogrnips.every((n) => n.length === 15)).toBe(true);
+  });
+
   test.each([
+    ...inns.map((inn) => [`an individual tax number (INN ${inn})`, `ИП Петров, ИНН ${inn}`]),
+    ...ogrns.map((number) => [`a company registration (OGRN ${number})`, `ООО «Ромашка», ОГРН ${number}`]),
+    ...ogrnips.map((number) => [`a sole trader registration (OGRNIP ${number})`, `ОГРНИП ${number}`]),
     ['a phone with its + sign', `+${luhnNumber('49', 15)}`],
     ['a grouped phone with its + sign', luhnNumber('4', 15).replace(/^(\d{3})(\d{4})(\d{4})(\d{4})$/, '+$1 $2-$3-$4')],
     ['a Luhn-valid millisecond timestamp', luhnNumber('17644893', 13)],
@@ -36,14 +112,30 @@ describe('what looks like a card number', () => {
     ['digits inside a word or token', `ord${luhnNumber('4111', 16)}x`],
     ['a 20-digit number', luhnNumber('4111', 20)],
     ['a decimal amount', `${luhnNumber('4111', 16)}.50`],
+    ['a decimal with a comma', `${luhnNumber('4111', 16)},50`],
+    ['a fraction', `0.${luhnNumber('4111', 16)}`],
+    ['a plain price', 'total 12.50, then 1234.56 and 4111.11'],
     ['eleven digits', luhnNumber('4', 11)],
     ['a snowflake id in a URL', `https://shop.example/files/${luhnNumber('1', 19)}.zip`],
+    ['American Express digits, 16 of them', luhnNumber('34', 16)],
+    ['Mastercard digits, 15 of them', luhnNumber('51', 15)],
+    ['Visa digits, 14 of them', luhnNumber('4', 14)],
+    ['Mir digits, 15 of them', luhnNumber('2200', 15)],
+    ['JCB digits, 15 of them', luhnNumber('3528', 15)],
+    ['a 12-digit Visa-like number', luhnNumber('4', 12)],
+    ['pairs of digits', `41 11 11 11 11 11 11 11`],
+    ['a date and a time', '2026/11/30 12.30.45 2026-11-30'],
   ])('%s is not', (_name, text) => {
     expect(findCardNumber(text)).toBeNull();
+    expect(maskCardNumbers(text)).toBe(text);
+    expect(scrubText(text)).toBe(text);
   });
 
-  test('the logger masks 12-digit card numbers too, as it does longer ones', () => {
-    expect(scrubText(`maestro ${luhnNumber('6759', 12)} and visa 4111 1111 1111 1111`)).toBe('maestro [REDACTED] and visa [REDACTED]');
+  test('a log line holding a card grouped by tabs or line breaks is scrubbed, as the JSON of the line escapes them', () => {
+    for (const written of ['4111\t1111\t1111\t1111', '4111\n1111\n1111\n1111', '5555.5555.5555.4444', '5555/5555/5555/4444']) {
+      const line = `${JSON.stringify({ level: 'info', msg: 'note', note: written })}\n`;
+      expect(JSON.parse(scrubLine(line))).toEqual({ level: 'info', msg: 'note', note: '[REDACTED]' });
+    }
   });
 });
 
@@ -141,30 +233,83 @@ describe('input that PostgreSQL or PCI DSS cannot take', () => {
     expect(rows[0].n).toBe(0);
   });
 
-  test('a card number in a description, metadata, delivery or checkout name is refused with 400 card_data_refused and stored nowhere', async () => {
-    const card = '4111 1111 1111 1111';
+  /** Every PAN of `pans` that `text` holds, with its separators taken out. */
+  const fullPans = (text: string, pans: string[]) => pans.filter((pan) => text.replace(/[^\d*]/g, '').includes(pan));
+
+  test('a card number in free text is masked before anything stores it: description, metadata values, delivery method, checkout name', async () => {
+    const pans = ['4111111111111111', '5555555555554444', '378282246310005', '6759649826438453'];
+    const created = await payment({
+      description: 'Card 4111.1111.1111.1111 please',
+      metadata: { note: '5555\t5555\t5555\t4444', slashes: 'pay 6759/6498/2643/8453', inn: `ИНН ${inns[0]}` },
+      delivery: { type: 'physical', method: 'courier, card 3782  822463  10005', eta_days: 3 },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      description: 'Card 4111.11**.****.1111 please',
+      metadata: { note: '5555\t55**\t****\t4444', slashes: 'pay 6759/64**/****/8453', inn: `ИНН ${inns[0]}` },
+      delivery: { method: 'courier, card 3782  82****  *0005' },
+    });
+    const fetched = await api(stack.url, 'GET', `/v1/payments/${created.body.id}`, { token: key });
+    expect(fetched.body.description).toBe('Card 4111.11**.****.1111 please');
+
+    const { rows } = await db.query('select description, metadata, delivery from payments where id = $1', [created.body.id]);
+    expect(rows[0].description).toBe('Card 4111.11**.****.1111 please');
+    expect(fullPans(JSON.stringify(rows[0]), pans)).toEqual([]);
+    const all = await db.query('select description, metadata::text as metadata, delivery::text as delivery from payments');
+    expect(fullPans(JSON.stringify(all.rows), pans)).toEqual([]);
+    // Nor does the payment's workflow get it.
+    const history = await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(created.body.id)).fetchHistory();
+    const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!.map((p) => Buffer.from(p.data!).toString('utf8')).join('');
+    expect(input).toContain('Card 4111.11**.****.1111 please');
+    expect(fullPans(input, pans)).toEqual([]);
+
+    const checkout = await api(stack.url, 'PATCH', `/v1/checkouts/${checkoutId}`, { token: key, body: { name: 'Shop 4111 1111 1111 1111' } });
+    expect([checkout.status, checkout.body.name]).toEqual([200, 'Shop 4111 11** **** 1111']);
+    const names = await db.query('select name from checkouts where id = $1', [checkoutId]);
+    expect(names.rows[0].name).toBe('Shop 4111 11** **** 1111');
+    await api(stack.url, 'PATCH', `/v1/checkouts/${checkoutId}`, { token: key, body: { name: 'Shop' } });
+  });
+
+  test('a card number in an id, a link, a metadata key or a JSON integer is refused with 400 card_data_refused and stored nowhere', async () => {
+    const before = await db.query('select count(*)::int as n from payments');
     const refused = [
-      [await payment({ description: `Card ${card}` }), 'description'],
-      [await payment({ metadata: { note: '4111-1111-1111-1111' } }), 'metadata.note'],
       [await payment({ order_id: '5555555555554444' }), 'order_id'],
+      [await payment({ order_id: 'A-4111.1111.1111.1111' }), 'order_id'],
       [await payment({ delivery: { type: 'digital', download_url: 'https://shop.example/f/4111111111111111.zip' } }), 'delivery.download_url'],
+      [await payment({ delivery: { type: 'digital', download_url: 'https://shop.example/f/4111/1111/1111/1111' } }), 'delivery.download_url'],
+      [await payment({ metadata: { '4111 1111 1111 1111': 'x' } }), 'metadata'],
+      [await payment({ expires_in: 4111111111111111 }), 'expires_in'],
     ] as const;
     for (const [response, param] of refused) {
       expectRefused(response, param, 'card_data_refused');
       expect(JSON.stringify(response.body)).not.toMatch(/4111|5555/);
     }
-    const checkout = await api(stack.url, 'PATCH', `/v1/checkouts/${checkoutId}`, { token: key, body: { name: `Shop ${card}` } });
-    expectRefused(checkout, 'name', 'card_data_refused');
+    const checkout = await api(stack.url, 'PATCH', `/v1/checkouts/${checkoutId}`, { token: key, body: { notify_url: 'https://shop.example/n?card=4111-1111-1111-1111' } });
+    expectRefused(checkout, 'notify_url', 'card_data_refused');
     const telegram = await api(stack.url, 'PUT', `/v1/checkouts/${checkoutId}/channels/telegram`, {
       token: key,
       body: { chat_id: 4111111111111111, bot_token: `123456789:${'A'.repeat(30)}` },
     });
     expectRefused(telegram, 'chat_id', 'card_data_refused');
     const { rows } = await db.query(
-      `select (select count(*)::int from payments where description ~ '4111' or metadata::text ~ '4111|5555' or order_id ~ '5555') as payments,
-              (select count(*)::int from checkouts where name ~ '4111') as checkouts`,
+      `select (select count(*)::int from payments) as payments,
+              (select count(*)::int from checkouts where notify_url ~ '4111') as checkouts`,
     );
-    expect(rows[0]).toEqual({ payments: 0, checkouts: 0 });
+    expect(rows[0]).toEqual({ payments: before.rows[0].n, checkouts: 0 });
+  });
+
+  test('Russian tax and registration numbers pass unchanged in an order id, a description and metadata', async () => {
+    const created = await payment({
+      order_id: ogrns[3]!,
+      description: `ИП Петров, ИНН ${inns[0]}, ОГРНИП ${ogrnips[0]}`,
+      metadata: { inn: inns[5]!, ogrn: ogrns[2]!, ogrnip: ogrnips[1]!, note: `ИНН ${inns[1]} / ${inns[2]}` },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({
+      order_id: ogrns[3],
+      description: `ИП Петров, ИНН ${inns[0]}, ОГРНИП ${ogrnips[0]}`,
+      metadata: { inn: inns[5], ogrn: ogrns[2], ogrnip: ogrnips[1], note: `ИНН ${inns[1]} / ${inns[2]}` },
+    });
   });
 
   test('phone numbers, timestamps, numeric order ids and amounts are not mistaken for cards', async () => {

@@ -1,12 +1,13 @@
 /**
- * Input that must never reach PostgreSQL or a log, refused at the door with a `400` naming the
- * field: characters PostgreSQL cannot store (NUL in `text`, NUL and unpaired UTF-16 surrogates
- * in `jsonb`) and, in merchant and buyer text, anything that looks like a payment card number
- * (`src/domain/card-numbers.ts`). Refused rather than cleaned: silently changing a merchant's
- * order id or metadata would break its own records.
+ * Input that must never reach PostgreSQL, a workflow, an e-mail or a log as it came, handled at the
+ * door before any route parses it:
+ * - characters PostgreSQL cannot store (NUL in `text`, NUL and unpaired UTF-16 surrogates in
+ *   `jsonb`) are refused with `400 invalid_character` naming the field;
+ * - a payment card number (`src/domain/card-numbers.ts`) in a merchant's or buyer's body is
+ *   masked in free text and refused everywhere else (see {@link cardPolicyAt}).
  */
 import type { RequestHandler } from 'express';
-import { findCardNumber } from '../domain/card-numbers';
+import { findCardNumber, isCardLikeInteger, maskCardNumbers } from '../domain/card-numbers';
 import { ApiError } from './errors';
 
 /** NUL, or a surrogate without its other half. */
@@ -35,9 +36,29 @@ export const cardDataRefused = (param: string) =>
   );
 
 /**
+ * Where a card-like number in a body is masked rather than refused: the free text a person reads,
+ * `description`, `name` (a checkout's or merchant's), `delivery.method` and each `metadata` value.
+ * There a Russian tax number or a note that happens to look like a card costs the merchant a
+ * masked note, never a refused payment, and a buyer who pasted a card into a note has it truncated
+ * as PCI DSS allows it to be shown (first six and last four digits kept, the rest `*`).
+ *
+ * Everywhere else, `order_id`, URLs (`download_url`, `notify_url`, …), ids, tokens, phone numbers,
+ * `metadata` keys and JSON integers (a Telegram `chat_id`), such a number is refused with
+ * `400 card_data_refused`: these are keys and links the merchant looks things up by, and masking
+ * them would silently change them; a number cannot be masked at all.
+ */
+export function cardPolicyAt(path: readonly string[]): 'mask' | 'refuse' {
+  const [first, second] = path;
+  if (path.length === 1 && (first === 'description' || first === 'name')) return 'mask';
+  if (path.length === 2 && (first === 'metadata' || (first === 'delivery' && second === 'method'))) return 'mask';
+  return 'refuse';
+}
+
+/**
  * The first problem in a parsed value (strings, arrays, objects, keys included), as a `400`
  * naming its path; `null` when all of it can be stored. `cards` also refuses card-like numbers,
- * in text or as a JSON integer.
+ * in text or as a JSON integer, wherever {@link cardPolicyAt} does not mask them. A card-like key
+ * is refused naming the object that holds it, so the answer never repeats the number.
  */
 export function findUnsafeInput(value: unknown, path: string[], options: { cards: boolean }): ApiError | null {
   const stack: [unknown, string[]][] = [[value, path]];
@@ -46,9 +67,9 @@ export function findUnsafeInput(value: unknown, path: string[], options: { cards
     if (typeof current === 'string') {
       const param = joinParam(at) || 'body';
       if (hasUnstorableCharacter(current)) return unstorableInput(param, current);
-      if (options.cards && findCardNumber(current)) return cardDataRefused(param);
+      if (options.cards && cardPolicyAt(at) === 'refuse' && findCardNumber(current)) return cardDataRefused(param);
     } else if (typeof current === 'number') {
-      if (options.cards && Number.isSafeInteger(current) && findCardNumber(String(Math.abs(current)))) return cardDataRefused(joinParam(at) || 'body');
+      if (options.cards && isCardLikeInteger(current)) return cardDataRefused(joinParam(at) || 'body');
     } else if (Array.isArray(current)) {
       for (let index = current.length - 1; index >= 0; index -= 1) stack.push([current[index], [...at, String(index)]]);
     } else if (current !== null && typeof current === 'object') {
@@ -62,6 +83,21 @@ export function findUnsafeInput(value: unknown, path: string[], options: { cards
     }
   }
   return null;
+}
+
+/** Masks card-like numbers, in place, in the free text of a parsed body ({@link cardPolicyAt}). */
+export function maskFreeText(body: unknown): void {
+  const visit = (holder: Record<string, unknown>, at: string[]) => {
+    for (const [key, item] of Object.entries(holder)) {
+      const path = [...at, key];
+      if (typeof item === 'string') {
+        if (cardPolicyAt(path) === 'mask') holder[key] = maskCardNumbers(item);
+      } else if (path.length < 2 && item !== null && typeof item === 'object' && !Array.isArray(item)) {
+        visit(item as Record<string, unknown>, path);
+      }
+    }
+  };
+  if (body !== null && typeof body === 'object' && !Array.isArray(body)) visit(body as Record<string, unknown>, []);
 }
 
 /** The name a route gives the path segment after `previous` (every route calls an object's id `id`). */
@@ -82,16 +118,18 @@ function unsafePathSegment(path: string): ApiError | null {
 }
 
 /**
- * Refuses a request whose path, query or parsed body holds an unstorable character, or whose body
- * holds a card-like number (what a body carries is stored; a path or query only finds things, and
- * the logger masks card numbers in it). Mount it after the body parser of the routes it guards.
+ * Guards a request before any route sees it: a path, query or parsed body holding an unstorable
+ * character is refused, and so is a card-like number in a body outside free text; card-like
+ * numbers in free text are masked in `req.body` itself, so the route, PostgreSQL, workflow payloads,
+ * e-mails, the idempotency record and the answer only ever see the masked text. A path or query is
+ * never stored (it only finds things); the logger masks card numbers in it. Mount it after the
+ * body parser of the routes it guards.
  */
 export function refuseUnsafeInput(): RequestHandler {
   return (req, _res, next) => {
-    const problem =
-      unsafePathSegment(req.path) ??
-      findUnsafeInput(req.query, [], { cards: false }) ??
-      (req.body === undefined || Buffer.isBuffer(req.body) ? null : findUnsafeInput(req.body, [], { cards: true }));
+    const body = req.body === undefined || Buffer.isBuffer(req.body) ? undefined : (req.body as unknown);
+    const problem = unsafePathSegment(req.path) ?? findUnsafeInput(req.query, [], { cards: false }) ?? findUnsafeInput(body, [], { cards: true });
+    if (!problem) maskFreeText(body);
     next(problem ?? undefined);
   };
 }

@@ -6,11 +6,12 @@
  *    headers, webhook secrets, API keys, tokens);
  * 2. every finished line passes {@link scrubLine}, which looks at values wherever they are
  *    (messages, error stacks, nested objects): `sk_…` keys, `whsec_…` secrets, operator tokens,
- *    `Bearer …`, webhook and provider signatures, signed link parameters and any Luhn-valid run
- *    of 12–19 digits (a card number, spaced or not) become `[REDACTED]`.
+ *    `Bearer …`, webhook and provider signatures, signed link parameters and every card number
+ *    become `[REDACTED]`. What a card number is, is decided by `src/domain/card-numbers.ts`, the
+ *    same test the API's input guard applies, so the two never disagree.
  */
 import pino, { type DestinationStream, type Logger } from 'pino';
-import { luhnValid } from '../domain/card-numbers';
+import { isCardLikeInteger, luhnValid, replaceCardNumbers } from '../domain/card-numbers';
 
 export { luhnValid };
 
@@ -48,9 +49,6 @@ export const redactPaths = [
   'adminToken',
 ];
 
-/** 12–19 digits, optionally grouped by single spaces or dashes, not part of a longer number. */
-const cardLike = /(?<![0-9])\d(?:[ -]?\d){11,18}(?![0-9])/g;
-
 const valuePatterns: [RegExp, string][] = [
   [/\b(Bearer|Basic)\s+[\w.~+/=-]+/gi, `$1 ${censor}`],
   [/\bsk_(test|live)_[A-Za-z0-9]+/g, `sk_$1_${censor}`],
@@ -69,19 +67,21 @@ const valuePatterns: [RegExp, string][] = [
 export function scrubText(text: string): string {
   let out = text;
   for (const [pattern, replacement] of valuePatterns) out = out.replace(pattern, replacement);
-  return out.replace(cardLike, (match) => (luhnValid(match.replace(/[ -]/g, '')) ? censor : match));
+  return replaceCardNumbers(out, () => censor);
 }
 
-const suspicious = /sk_(?:test|live)_|whsec_|adm_|bearer|basic|v1[,=]|sign|token|secret|password|authorization|cookie|card|pan"|cvv|cvc|api_?key|\d(?:[ -]?\d){11,18}/i;
+/**
+ * What a line must hold to be worth parsing: a secret's mark, or 12 digits with at most separators
+ * between them (white space, `-`, `.`, `/`, or white space as the line's JSON escapes it).
+ */
+const suspicious =
+  /sk_(?:test|live)_|whsec_|adm_|bearer|basic|v1[,=]|sign|token|secret|password|authorization|cookie|card|pan"|cvv|cvc|api_?key|\d(?:(?:[\s\-./]|\\[nrtbf]|\\u[0-9a-f]{4})*\d){11}/i;
 
 /** A parsed log value with every secret censored: secret-named keys, secret-looking strings, card-like numbers. */
 export function scrubValue(value: unknown, key = '', depth = 0): unknown {
   if (key && secretKey.test(key) && value !== null && value !== undefined && value !== '') return censor;
   if (typeof value === 'string') return scrubText(value);
-  if (typeof value === 'number') {
-    const digits = Number.isInteger(value) ? String(Math.abs(value)) : '';
-    return digits.length >= 12 && digits.length <= 19 && luhnValid(digits) ? censor : value;
-  }
+  if (typeof value === 'number') return isCardLikeInteger(value) ? censor : value;
   if (depth > 10 || value === null || typeof value !== 'object') return value;
   if (Array.isArray(value)) return value.map((item) => scrubValue(item, '', depth + 1));
   return Object.fromEntries(Object.entries(value).map(([name, item]) => [name, scrubValue(item, name, depth + 1)]));
