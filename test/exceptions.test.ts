@@ -1,8 +1,9 @@
 import { Pool } from 'pg';
 import { createReviewActivities } from '../src/activities/review';
 import { insertDecision } from '../src/db/exceptions';
-import { providersFromConfig } from '../src/providers/registry';
-import { acceptedAmounts, capturesToRefund, type ProviderCapture } from '../src/domain/exceptions';
+import { type ProviderRegistry, providersFromConfig } from '../src/providers/registry';
+import { ProviderError } from '../src/providers/types';
+import { acceptedAmounts, acceptRefusal, capturesInReport, capturesToRefund, type ProviderCapture } from '../src/domain/exceptions';
 import { balancesOf, expectLedgerBalanced, postingsOf } from './support/ledger';
 import { moneyShop, paidPayment, type Receiver } from './support/money';
 import { api, eventually, sandboxApiKey, startTestStack, type TestStack } from './support/stack';
@@ -70,6 +71,27 @@ const decisionOf = (id: string) =>
     () => api(stack.url, 'GET', `/admin/exceptions/${encodeURIComponent(id)}`, { token: stack.adminToken }).then((r) => r.body),
     (body) => body.decision?.status === 'applied' || body.decision === null,
   );
+const exceptionOf = (id: string) => api(stack.url, 'GET', `/admin/exceptions/${encodeURIComponent(id)}`, { token: stack.adminToken }).then((r) => r.body);
+const sandboxReport = async () =>
+  (await sandbox('GET', `/api/report?from=${new Date(Date.now() - 600_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`)).json();
+
+/** A capture made at the sandbox directly, as a provider might on its own: `reference` names the Kassa payment. */
+async function captureAtSandbox(reference: string, amountMinor: string): Promise<string> {
+  const created = await (
+    await sandbox('POST', '/api/payments', {
+      reference,
+      method: 'sandbox_card',
+      amount_minor: amountMinor,
+      currency: 'RUB',
+      description: 'outside Kassa',
+      return_url: `${stack.url}/pay/${reference}/return`,
+      callback_url: `${stack.url}/callbacks/sandbox`,
+    })
+  ).json();
+  expect((await fetch(`${stack.sandboxUrl}/checkout/${created.id}/approve`, { method: 'POST', redirect: 'manual' })).status).toBe(303);
+  return created.id;
+}
+
 const webhooksFor = (receiver: Receiver, paymentId: string) =>
   receiver.received.map((request) => JSON.parse(request.body)).filter((event) => event.data?.id === paymentId);
 
@@ -293,9 +315,77 @@ test('a decision recorded by a request that died before starting it is carried o
   expect((await decisionOf(held.id)).decision).toMatchObject({ id: decisionId, operator: 'heidi', status: 'applied' });
 });
 
+test('after a refund decision gave back one capture and the provider refused the other, accepting refuses: the merchant is never credited money the buyer has back', async () => {
+  const { testKey, checkout, merchantId } = await shop();
+  const held = await heldForReview(testKey, checkout.id);
+  const second = await captureAtSandbox(held.id, '3000');
+
+  // the provider refunds the payment's own capture and refuses to refund the second one
+  const sandboxProviders = providersFromConfig(stack.kassa.config);
+  const refusing: ProviderRegistry = {
+    ...sandboxProviders,
+    byName: (name) => {
+      const provider = sandboxProviders.byName(name);
+      return (
+        provider && {
+          ...provider,
+          refundPayment: async (input) => {
+            if (input.providerPaymentId === second) throw new ProviderError('definite', 'refund_declined', 'the bank refused');
+            return provider.refundPayment!(input);
+          },
+        }
+      );
+    },
+  };
+  const activities = createReviewActivities({ db, providers: refusing, publicUrl: stack.url });
+  const { decision } = await insertDecision(db, {
+    id: `dec_partial${Date.now()}`, exceptionId: held.id, kind: 'under_review', paymentId: held.id, action: 'refund', operator: 'judy', workflowId: 'none',
+  });
+  const refunds = await activities.refundException({ decisionId: decision.id });
+  expect(refunds.map((refund) => [refund.providerPaymentId === second ? 'second' : 'own', refund.state]).sort()).toEqual([['own', 'succeeded'], ['second', 'failed']]);
+  await activities.recordExceptionRefund({ decisionId: decision.id, refunds, seq: Date.now() * 1000, eventId: `evt_partial${Date.now()}` });
+  expect(await exceptionOf(held.id)).toMatchObject({ status: 'open', decisions: [expect.objectContaining({ operator: 'judy', status: 'failed' })] });
+
+  expect((await decide(held.id, 'accept', { operator: 'kim' })).status).toBe(202);
+  const afterAccept = await eventually(() => exceptionOf(held.id), (body) => body.decisions.length === 2 && body.decisions[1].status !== 'pending');
+  expect(afterAccept.decisions[1]).toMatchObject({ operator: 'kim', action: 'accept', status: 'failed', failure_reason: expect.stringContaining('already_refunded') });
+  expect((await paymentOf(testKey, held.id)).status).toBe('under_review');
+  expect(await postingsOf(db, 'payment', held.id)).toEqual({});
+  expect(await balancesOf(db, merchantId, 'RUB')).toMatchObject({ available: 0n });
+
+  // refunding the rest settles it: the refund made already is asked for again under its key, the other one is made now
+  expect((await decide(held.id, 'refund', { operator: 'kim' })).status).toBe(202);
+  const refunded = await decisionOf(held.id);
+  expect(refunded.decision.outcome.refunds.map((refund: { status: string }) => refund.status)).toEqual(['succeeded', 'succeeded']);
+  const atSandbox = (await sandboxReport()).refunds.filter((refund: { reference: string }) => refund.reference.startsWith('re_review_'));
+  const own = refunded.decision.outcome.refunds.find((refund: { provider_payment_id: string }) => refund.provider_payment_id !== second).provider_payment_id;
+  for (const capture of [own, second]) {
+    expect(atSandbox.filter((refund: { payment_id: string; status: string }) => refund.payment_id === capture && refund.status === 'succeeded')).toHaveLength(1);
+  }
+  expect((await paymentOf(testKey, held.id)).status).toBe('refunded');
+  await expectLedgerBalanced(db);
+});
+
+test('a flagged callback of a payment still open is not decided: 409 payment_open, its purchase workflow owns it', async () => {
+  const { testKey, checkout, merchantId } = await shop();
+  const open = await createPayment(testKey, checkout.id, '12.00');
+  const foreign = await captureAtSandbox(open.id, '1200');
+
+  const listed = await eventually(() => exceptions(`?merchant_id=${merchantId}&kind=flagged_callback`), (r) => r.body.data.length > 0);
+  const [flagged] = listed.body.data;
+  expect(flagged).toMatchObject({ payment_id: open.id, payment_status: 'awaiting_method', provider_captured: [expect.objectContaining({ provider_payment_id: foreign })] });
+  for (const action of ['refund', 'accept'] as const) {
+    const answer = await decide(flagged.id, action, { operator: 'leo' });
+    expect([answer.status, answer.body.error?.code, answer.body.error?.type]).toEqual([409, 'payment_open', 'conflict_error']);
+  }
+  expect(await exceptionOf(flagged.id)).toMatchObject({ status: 'open', decisions: [] });
+  expect((await sandboxReport()).refunds.filter((refund: { payment_id: string }) => refund.payment_id === foreign)).toEqual([]);
+  expect((await paymentOf(testKey, open.id)).status).toBe('awaiting_method');
+});
+
 describe('what a decision settles', () => {
-  const capture = (providerPaymentId: string, amountMinor: bigint, refundedMinor = 0n): ProviderCapture => ({
-    provider: 'sandbox', providerPaymentId, paymentId: 'pay_x', amountMinor, currency: 'RUB', capturedAt: '2026-01-01T00:00:00Z', refundedMinor,
+  const capture = (providerPaymentId: string, amountMinor: bigint, refundedMinor = 0n, reviewRefundedMinor = 0n): ProviderCapture => ({
+    provider: 'sandbox', providerPaymentId, paymentId: 'pay_x', amountMinor, currency: 'RUB', capturedAt: '2026-01-01T00:00:00Z', refundedMinor, reviewRefundedMinor,
   });
 
   test('an accepted capture keeps the commission fixed at pricing, never more than was captured', () => {
@@ -312,5 +402,26 @@ describe('what a decision settles', () => {
     const waiting = { status: 'awaiting_payment' as const, providerPaymentId: 'sp_own' };
     expect(capturesToRefund('flagged_callback', waiting, captures).map(({ capture: c }) => c.providerPaymentId)).toEqual(['sp_second']);
     expect(capturesToRefund('flagged_callback', null, captures).map(({ capture: c }) => c.providerPaymentId)).toEqual(['sp_own', 'sp_second']);
+  });
+
+  test("a provider's report counts a decision's refunds apart from others, and a capture refunded in any way is not accepted", () => {
+    const refund = (refundId: string, providerPaymentId: string, amountMinor: string, state: 'succeeded' | 'failed' = 'succeeded') => ({
+      providerRefundId: `sr_${refundId}`, refundId, providerPaymentId, amountMinor, currency: 'RUB', state, createdAt: '2026-01-01T00:00:00Z',
+    });
+    const report = {
+      payments: [
+        { providerPaymentId: 'sp_a', paymentId: 'pay_x', amountMinor: '3000', currency: 'RUB', capturedAt: '2026-01-01T00:00:00Z' },
+        { providerPaymentId: 'sp_b', paymentId: 'pay_x', amountMinor: '2000', currency: 'RUB', capturedAt: '2026-01-01T00:00:00Z' },
+        { providerPaymentId: 'sp_c', paymentId: 'pay_other', amountMinor: '100', currency: 'RUB', capturedAt: '2026-01-01T00:00:00Z' },
+      ],
+      refunds: [refund('re_review_sp_a', 'sp_a', '3000'), refund('re_outside', 'sp_b', '500'), refund('re_review_sp_b', 'sp_b', '1500', 'failed')],
+      payouts: [],
+    };
+    const captures = capturesInReport('sandbox', report, ['pay_x']);
+    expect(captures.map((c) => [c.providerPaymentId, c.refundedMinor, c.reviewRefundedMinor])).toEqual([['sp_a', 0n, 3000n], ['sp_b', 500n, 0n]]);
+    expect(acceptRefusal(captures[0]!, [])).toMatch(/^already_refunded: sandbox has refunded 30\.00 RUB of sp_a/);
+    expect(acceptRefusal(captures[1]!, [])).toMatch(/^already_refunded: sandbox has refunded 5\.00 RUB of sp_b/);
+    expect(acceptRefusal(capture('sp_d', 1000n), ['re_review_sp_d'])).toMatch(/^already_refunded: .*\(re_review_sp_d\)/);
+    expect(acceptRefusal(capture('sp_d', 1000n), [])).toBeNull();
   });
 });

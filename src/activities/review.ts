@@ -1,11 +1,19 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool, PoolClient } from 'pg';
 import { insertEvent, findEvent } from '../db/events';
-import { completeDecision, type DecisionOutcome, findDecision, findException, type ExceptionDecision } from '../db/exceptions';
+import {
+  completeDecision,
+  type DecisionOutcome,
+  type ExceptionDecision,
+  findDecision,
+  findException,
+  recordedReviewRefunds,
+} from '../db/exceptions';
 import { applyStatusChange, findPaymentById, type StoredPayment } from '../db/payments';
 import { lockPayment } from '../db/refunds';
-import { acceptedAmounts, captureToSettle, capturesToRefund, type ProviderCapture, reviewRefundId } from '../domain/exceptions';
+import { acceptedAmounts, acceptRefusal, captureToSettle, capturesToRefund, reviewRefundId } from '../domain/exceptions';
 import { paymentResource } from '../domain/payment-resource';
+import { providerCaptures, providerNameOf } from '../providers/captures';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError } from '../providers/types';
 import { postPaymentCaptured } from './ledger';
@@ -14,45 +22,6 @@ export interface ReviewActivityDeps {
   db: Pool;
   providers: ProviderRegistry;
   publicUrl: string;
-}
-
-/** How far before a payment's creation the provider's report is read for its captures. */
-const reportMarginMs = 60 * 60 * 1000;
-
-/**
- * What `provider` reports it captured for these Kassa payments since `from`, each capture with
- * what it has refunded of it (refunds of an operator's decision counted apart, so a retried
- * decision asks for the same refund again). Empty when the provider gives no report.
- */
-export async function providerCaptures(
-  providers: ProviderRegistry,
-  providerName: string,
-  paymentIds: readonly string[],
-  from: Date,
-): Promise<ProviderCapture[]> {
-  const provider = providers.byName(providerName);
-  if (!provider?.report || paymentIds.length === 0) return [];
-  const report = await provider.report({ from: new Date(from.getTime() - reportMarginMs), to: new Date(Date.now() + 60_000) });
-  const wanted = new Set(paymentIds);
-  return report.payments
-    .filter((payment) => wanted.has(payment.paymentId))
-    .map((payment) => ({
-      provider: providerName,
-      providerPaymentId: payment.providerPaymentId,
-      paymentId: payment.paymentId,
-      amountMinor: BigInt(payment.amountMinor),
-      currency: payment.currency,
-      capturedAt: payment.capturedAt,
-      refundedMinor: report.refunds
-        .filter((refund) => refund.providerPaymentId === payment.providerPaymentId && refund.state === 'succeeded')
-        .filter((refund) => refund.refundId !== reviewRefundId(payment.providerPaymentId))
-        .reduce((sum, refund) => sum + BigInt(refund.amountMinor), 0n),
-    }));
-}
-
-/** The provider that took a payment's money: its method's, else the one whose callback was flagged. */
-export function providerNameOf(providers: ProviderRegistry, method: string | null, flaggedBy: string | undefined): string | null {
-  return (method ? providers.forMethod(method)?.name : undefined) ?? flaggedBy ?? null;
 }
 
 /** The refunds a decision asked the provider for; each one answered, refused or not. */
@@ -74,10 +43,16 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
 
   const storeEvent = async (client: PoolClient, payment: StoredPayment, event: { id: string; type: string }) => {
     const createdAt = new Date();
-    const body = JSON.stringify({ id: event.id, type: event.type, created_at: createdAt.toISOString(), data: paymentResource(payment, publicUrl) });
+    const body = JSON.stringify({
+      id: event.id,
+      type: event.type,
+      created_at: createdAt.toISOString(),
+      data: paymentResource(payment, publicUrl),
+    });
     await insertEvent(client, { id: event.id, paymentId: payment.id, type: event.type, body, createdAt });
   };
 
+  // src/db has no shared transaction helper yet (src/db/merchants.ts keeps its own, unexported).
   const inTransaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
     const client = await db.connect();
     try {
@@ -98,21 +73,32 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
      * Accepts the money the provider took: the capture it reports for the payment (its own
      * provider payment's, else the latest) becomes the payment's buyer total, the payment turns
      * `paid` (write `seq`), the ledger posts the capture like any paid payment and `payment.paid`
-     * is stored under `eventId`, in one database transaction, once.
+     * is stored under `eventId`, in one database transaction, once. A capture any of which has
+     * been refunded (by the provider's report or a decision's recorded refunds) is refused
+     * (`already_refunded`, see `acceptRefusal`): the operator refunds the rest instead.
      */
     async acceptException(input: { decisionId: string; seq: number; eventId: string }): Promise<{ eventId: string | null }> {
       const decision = await pendingDecision(input.decisionId);
       if (decision.status === 'applied') return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
-      if (decision.status === 'failed' || !decision.paymentId) throw ApplicationFailure.nonRetryable(`decision ${decision.id} cannot be applied`, 'DecisionClosed');
+      if (decision.status === 'failed' || !decision.paymentId) {
+        throw ApplicationFailure.nonRetryable(`decision ${decision.id} cannot be applied`, 'DecisionClosed');
+      }
       const payment = await findPaymentById(db, decision.paymentId);
       if (!payment) throw ApplicationFailure.nonRetryable(`payment ${decision.paymentId} does not exist`, 'UnknownPayment');
       const capture = captureToSettle(payment.providerPaymentId, await capturesOf(payment, undefined, payment.id));
-      if (!capture) throw ApplicationFailure.nonRetryable(`the provider reports no capture for ${payment.id}: nothing to accept`, 'NothingCaptured');
+      if (!capture) {
+        throw ApplicationFailure.nonRetryable(`the provider reports no capture for ${payment.id}: nothing to accept`, 'NothingCaptured');
+      }
       if (capture.currency !== payment.currency) {
-        throw ApplicationFailure.nonRetryable(`the provider captured ${capture.currency}, the payment is in ${payment.currency}: refund it instead`, 'CurrencyMismatch');
+        throw ApplicationFailure.nonRetryable(
+          `the provider captured ${capture.currency}, the payment is in ${payment.currency}: refund it instead`,
+          'CurrencyMismatch',
+        );
       }
       return inTransaction(async (client) => {
         await lockPayment(client, payment.id);
+        const refused = acceptRefusal(capture, await recordedReviewRefunds(client, capture.providerPaymentId));
+        if (refused) throw ApplicationFailure.nonRetryable(refused, 'AlreadyRefunded');
         const amounts = acceptedAmounts(payment.feeMinor ?? 0n, capture.amountMinor);
         const { payment: after } = await applyStatusChange(client, {
           paymentId: payment.id,
@@ -124,7 +110,9 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
           failureReason: null,
           fees: amounts,
         });
-        if (after.status !== 'paid') throw ApplicationFailure.nonRetryable(`payment ${payment.id} is ${after.status} now`, 'PaymentChanged');
+        if (after.status !== 'paid') {
+          throw ApplicationFailure.nonRetryable(`payment ${payment.id} is ${after.status} now`, 'PaymentChanged');
+        }
         await postPaymentCaptured(client, after, providers);
         await storeEvent(client, after, { id: input.eventId, type: 'payment.paid' });
         await completeDecision(client, decision.id, {
@@ -159,14 +147,24 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
       for (const { capture, amountMinor } of capturesToRefund(decision.kind, payment, captures)) {
         const provider = providers.byName(capture.provider);
         const refundId = reviewRefundId(capture.providerPaymentId);
-        const base = { refundId, providerPaymentId: capture.providerPaymentId, amountMinor: amountMinor.toString(), currency: capture.currency };
+        const base = {
+          refundId,
+          providerPaymentId: capture.providerPaymentId,
+          amountMinor: amountMinor.toString(),
+          currency: capture.currency,
+        };
         if (!provider?.refundPayment) {
           refunds.push({ ...base, providerRefundId: null, state: 'failed', failureReason: `provider ${capture.provider} cannot refund` });
           continue;
         }
         try {
-          const answer = await provider.refundPayment({ idempotencyKey: refundId, refundId, providerPaymentId: capture.providerPaymentId, amountMinor: base.amountMinor, currency: capture.currency });
-          refunds.push({ ...base, providerRefundId: answer.providerRefundId, state: answer.state, ...(answer.failureReason && { failureReason: answer.failureReason }) });
+          const answer = await provider.refundPayment({ idempotencyKey: refundId, ...base });
+          refunds.push({
+            ...base,
+            providerRefundId: answer.providerRefundId,
+            state: answer.state,
+            ...(answer.failureReason && { failureReason: answer.failureReason }),
+          });
         } catch (error) {
           if (!(error instanceof ProviderError && error.kind === 'definite')) throw error;
           refunds.push({ ...base, providerRefundId: null, state: 'failed', failureReason: error.code });
@@ -181,25 +179,32 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
      * stored under `eventId`; a late success keeps its status: the merchant never had the money),
      * failed otherwise. The ledger is not touched: it never held this money.
      */
-    async recordExceptionRefund(input: { decisionId: string; refunds: ReviewRefunds; seq: number; eventId: string }): Promise<{ eventId: string | null }> {
+    async recordExceptionRefund(input: {
+      decisionId: string;
+      refunds: ReviewRefunds;
+      seq: number;
+      eventId: string;
+    }): Promise<{ eventId: string | null }> {
       const decision = await pendingDecision(input.decisionId);
       if (decision.status !== 'pending') return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
       const failed = input.refunds.filter((refund) => refund.state === 'failed');
       return inTransaction(async (client) => {
+        // Under the payment's lock, like an accept that reads the refunds recorded here.
+        if (decision.paymentId) await lockPayment(client, decision.paymentId);
         if (input.refunds.length === 0 || failed.length > 0) {
+          const refusals = failed.map((refund) => `${refund.providerPaymentId} ${refund.failureReason ?? 'refused'}`).join(', ');
           await completeDecision(client, decision.id, {
             status: 'failed',
             outcome: { refunds: input.refunds },
             failureReason:
               input.refunds.length === 0
                 ? 'the provider reports nothing captured that the ledger does not hold: nothing to refund'
-                : `the provider refused: ${failed.map((refund) => `${refund.providerPaymentId} ${refund.failureReason ?? 'refused'}`).join(', ')}`,
+                : `the provider refused: ${refusals}`,
           });
           return { eventId: null };
         }
         let eventId: string | null = null;
         if (decision.kind === 'under_review' && decision.paymentId) {
-          await lockPayment(client, decision.paymentId);
           const payment = await findPaymentById(client, decision.paymentId);
           if (payment?.status === 'under_review') {
             const { payment: after, applied } = await applyStatusChange(client, {

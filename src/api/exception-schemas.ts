@@ -5,14 +5,14 @@
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { exceptionKinds } from '../domain/exceptions';
+import { exceptionIdPattern, exceptionKinds } from '../domain/exceptions';
 import { moneyOut, time } from './schemas';
 
 extendZodWithOpenApi(z);
 
 const exceptionId = z
   .string()
-  .regex(/^(pay_[0-9A-Za-z]{8,64}|[a-z0-9_-]{1,40}:[A-Za-z0-9_-]{1,200})$/, 'must be an exception id')
+  .regex(exceptionIdPattern, 'must be an exception id')
   .openapi({ description: 'A payment id (`pay_…`), or `provider:event_id` for a flagged callback', example: 'pay_3kTMd2pL9sXq7vB1nW0e' });
 
 export const listExceptionsQuery = z
@@ -104,7 +104,10 @@ export const exceptionResource = z
           amount: money('51.00'),
           currency: z.string(),
           captured_at: z.string(),
-          refunded_elsewhere: money('0.00'),
+          refunded_elsewhere: money('0.00').openapi({ description: 'Refunded at the provider other than by decisions on exceptions' }),
+          refunded_on_review: money('0.00').openapi({
+            description: 'Refunded at the provider by decisions on exceptions (`review_refund_reference`)',
+          }),
           review_refund_reference: z.string(),
         }),
       )
@@ -131,11 +134,13 @@ export const exceptionEndpoints = [
   { method: 'post', path: '/admin/exceptions/{id}/accept', api: 'operator', tag: 'Operator', summary: 'Accept the money the provider took',
     description:
       'The capture the provider reports is posted to the ledger, the payment becomes `paid` and the merchant gets `payment.paid`; ' +
-      'for a flagged callback the decision is recorded and nothing moves. `409` when the exception was decided otherwise.',
+      'for a flagged callback the decision is recorded and nothing moves. `409` when the exception was decided otherwise, or `payment_open` ' +
+      'while its payment is still open. A capture the provider has refunded any of is not accepted: the decision fails `already_refunded`.',
     body: decisionBody, ok: { status: 202, description: 'The decision, carried out by workflow `review-<exception id>-<decision id>`', schema: exceptionDecisionResource } },
   { method: 'post', path: '/admin/exceptions/{id}/refund', api: 'operator', tag: 'Operator', summary: 'Give the money back at the provider',
     description:
       'Every capture the ledger does not hold is refunded at the provider; the ledger is not touched. A payment held for review becomes `refunded` ' +
-      '(`payment.refunded`); a late success keeps its status. `409` when the exception was decided otherwise.',
+      '(`payment.refunded`); a late success keeps its status. `409` when the exception was decided otherwise, or `payment_open` while its ' +
+      'payment is still open (its purchase workflow owns it until it closes).',
     body: decisionBody, ok: { status: 202, description: 'The decision, carried out by workflow `review-<exception id>-<decision id>`', schema: exceptionDecisionResource } },
 ] as const;

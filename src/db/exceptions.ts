@@ -4,10 +4,21 @@ import type { PaymentStatus } from '../domain/payment';
 
 type Queryable = Pool | PoolClient;
 
+/** One refund a decision asked the provider for, under `refundId` (its key), answered or refused. */
+export interface DecisionRefund {
+  refundId: string;
+  providerRefundId: string | null;
+  providerPaymentId: string;
+  amountMinor: string;
+  currency: string;
+  state: 'succeeded' | 'failed';
+  failureReason?: string;
+}
+
 /** What a decision did: the capture posted, or the refunds made at the provider. */
 export interface DecisionOutcome {
   captured?: { providerPaymentId: string; amountMinor: string; currency: string; feeMinor: string; merchantNetMinor: string };
-  refunds?: { refundId: string; providerRefundId: string | null; providerPaymentId: string; amountMinor: string; currency: string; state: 'succeeded' | 'failed'; failureReason?: string }[];
+  refunds?: DecisionRefund[];
   /** A flagged callback accepted as it is: nothing moved. */
   acknowledged?: true;
 }
@@ -257,12 +268,39 @@ export async function completeDecision(
   );
 }
 
-/** Applied decisions of these payments (reconciliation: what operators settled outside the purchase flow). */
-export async function appliedDecisionsOf(db: Queryable, paymentIds: string[]): Promise<ExceptionDecision[]> {
-  if (paymentIds.length === 0) return [];
+/**
+ * The decisions reconciliation needs: the applied ones of these payments, and every one (applied
+ * or failed part-way) whose outcome lists one of these refund ids as succeeded, whatever its
+ * payment (a flagged callback's may be a payment Kassa does not know, or one outside the period).
+ */
+export async function decisionsForReconciliation(
+  db: Queryable,
+  paymentIds: string[],
+  refundIds: string[],
+): Promise<ExceptionDecision[]> {
+  if (paymentIds.length === 0 && refundIds.length === 0) return [];
   const { rows } = await db.query<DecisionRow>(
-    `select * from exception_decisions where status = 'applied' and payment_id = any($1) order by decided_at`,
-    [paymentIds],
+    `select * from exception_decisions d
+     where (d.status = 'applied' and d.payment_id = any($1))
+       or exists (select 1 from jsonb_array_elements(coalesce(d.outcome -> 'refunds', '[]'::jsonb)) r
+                  where r ->> 'state' = 'succeeded' and r ->> 'refundId' = any($2))
+     order by d.decided_at, d.id`,
+    [paymentIds, refundIds],
   );
   return rows.map(mapDecision);
+}
+
+/**
+ * The refund ids of succeeded refunds of `providerPaymentId` recorded by any decision, applied
+ * or failed part-way (another capture's refund refused).
+ */
+export async function recordedReviewRefunds(db: Queryable, providerPaymentId: string): Promise<string[]> {
+  const { rows } = await db.query<{ refund_id: string }>(
+    `select distinct r ->> 'refundId' as refund_id
+     from exception_decisions d, jsonb_array_elements(coalesce(d.outcome -> 'refunds', '[]'::jsonb)) r
+     where r ->> 'providerPaymentId' = $1 and r ->> 'state' = 'succeeded'
+     order by 1`,
+    [providerPaymentId],
+  );
+  return rows.map((row) => row.refund_id);
 }

@@ -3,19 +3,25 @@
  * provider took that Kassa has not settled, and flagged provider callbacks. Each decision is
  * stored with who and when, then carried out by `reviewDecisionWorkflow`.
  */
-import { providerCaptures, providerNameOf } from '../activities/review';
-import { type ExceptionDecision, type ExceptionFilter, findException, insertDecision, listExceptions, type StoredException } from '../db/exceptions';
-import { type DecisionAction, type ProviderCapture, reviewRefundId } from '../domain/exceptions';
+import {
+  type ExceptionDecision,
+  type ExceptionFilter,
+  findException,
+  insertDecision,
+  listExceptions,
+  type StoredException,
+} from '../db/exceptions';
+import { type DecisionAction, exceptionIdPattern, type ProviderCapture, reviewRefundId } from '../domain/exceptions';
 import { randomToken } from '../domain/ids';
 import { formatAmount } from '../domain/money';
+import { openStatuses } from '../domain/payment';
 import { ApiError, notFound } from '../api/errors';
+import { providerCaptures, providerNameOf } from '../providers/captures';
 import type { reviewDecisionWorkflow } from '../workflows/review';
 import { type ReviewDecisionInput, reviewWorkflowId } from '../workflows/review-shared';
 import { searchAttributes, taskQueue } from '../workflows/shared';
 import type { ServiceDeps } from './deps';
 import { startOnce } from './start-once';
-
-const exceptionIdPattern = /^(pay_[0-9A-Za-z]{8,64}|[a-z0-9_-]{1,40}:[A-Za-z0-9_-]{1,200})$/;
 
 const decided = (message: string, decision: ExceptionDecision) =>
   new ApiError(409, 'conflict_error', 'exception_decided', message, undefined, { decision: decisionResource(decision) });
@@ -86,6 +92,7 @@ function exceptionResource(exception: StoredException, captures: ProviderCapture
         currency: capture.currency,
         captured_at: capture.capturedAt,
         refunded_elsewhere: formatAmount(capture.refundedMinor, capture.currency),
+        refunded_on_review: formatAmount(capture.reviewRefundedMinor, capture.currency),
         review_refund_reference: reviewRefundId(capture.providerPaymentId),
       })) ?? null,
     provider_error: providerError,
@@ -105,7 +112,9 @@ function exceptionResource(exception: StoredException, captures: ProviderCapture
 async function withCaptures(deps: ServiceDeps, exceptions: StoredException[]) {
   const byProvider = new Map<string, StoredException[]>();
   for (const exception of exceptions) {
-    const name = exception.paymentId ? providerNameOf(deps.providers, exception.payment?.method ?? null, exception.flags[0]?.provider) : null;
+    const name = exception.paymentId
+      ? providerNameOf(deps.providers, exception.payment?.method ?? null, exception.flags[0]?.provider)
+      : null;
     if (name) byProvider.set(name, [...(byProvider.get(name) ?? []), exception]);
   }
   const captures = new Map<string, ProviderCapture[]>();
@@ -151,14 +160,22 @@ export async function getOperatorException(deps: ServiceDeps, id: string) {
  * Records an operator's decision and starts carrying it out. The same decision by the same
  * operator again (a retried request) answers the one recorded; any other decision on an
  * exception that has one that did not fail is a `409`. Either way a recorded decision whose
- * workflow never started (the recording request died) is started then.
+ * workflow never started (the recording request died) is started then. No decision is recorded
+ * while the exception's payment is still open (`409 payment_open`): its purchase workflow owns
+ * the money until it closes, and may yet settle a capture a refund would give back.
  */
 export async function decideException(deps: ServiceDeps, id: string, action: DecisionAction, operator: string) {
   const exception = await exceptionOrNotFound(deps, id);
   /** Carries a recorded decision out, at most once: also when the request that recorded it died before starting it. */
   const carryOut = async (decision: ExceptionDecision) => {
     if (decision.status !== 'pending') return;
-    const input: ReviewDecisionInput = { decisionId: decision.id, exceptionId: decision.exceptionId, kind: decision.kind, action: decision.action, paymentId: decision.paymentId };
+    const input: ReviewDecisionInput = {
+      decisionId: decision.id,
+      exceptionId: decision.exceptionId,
+      kind: decision.kind,
+      action: decision.action,
+      paymentId: decision.paymentId,
+    };
     await startOnce<typeof reviewDecisionWorkflow>(deps.temporal, 'reviewDecisionWorkflow', {
       taskQueue,
       workflowId: decision.workflowId,
@@ -170,13 +187,28 @@ export async function decideException(deps: ServiceDeps, id: string, action: Dec
   const sameOrConflict = async (standing: ExceptionDecision) => {
     await carryOut(standing);
     if (standing.action === action && standing.operator === operator) return standing;
-    throw decided(`exception ${exception.id} was decided already: ${standing.action} by ${standing.operator} at ${standing.decidedAt.toISOString()}`, standing);
+    const when = standing.decidedAt.toISOString();
+    throw decided(`exception ${exception.id} was decided already: ${standing.action} by ${standing.operator} at ${when}`, standing);
   };
   let decision = exception.decisions.find((candidate) => candidate.status !== 'failed');
   if (decision) decision = await sameOrConflict(decision);
   else {
+    if (exception.payment && openStatuses.includes(exception.payment.status)) {
+      throw new ApiError(
+        409,
+        'conflict_error',
+        'payment_open',
+        `payment ${exception.paymentId} is ${exception.payment.status}: its purchase workflow owns its money until it closes, ` +
+          'decide once it has',
+      );
+    }
     if (action === 'accept' && exception.payment?.failureReason === 'currency_mismatch' && exception.kind === 'under_review') {
-      throw new ApiError(409, 'conflict_error', 'exception_not_acceptable', `payment ${exception.paymentId} was captured in another currency: it can only be refunded`);
+      throw new ApiError(
+        409,
+        'conflict_error',
+        'exception_not_acceptable',
+        `payment ${exception.paymentId} was captured in another currency: it can only be refunded`,
+      );
     }
     const decisionId = `dec_${randomToken(20)}`;
     const recorded = await insertDecision(deps.db, {
