@@ -222,6 +222,30 @@ test('a second capture of one payment, a capture with no payment and a capture o
   await expectLedgerBalanced(db);
 });
 
+test('a capture for a payment Kassa does not know, refunded by an operator through its flagged callback, reconciles cleanly', async () => {
+  const stray = `pay_stray${Date.now()}`;
+  const capture = await captureAtSandbox(stray, '2500');
+  const before = await reconcileNow();
+  const linesOf = (result: ReconciliationResult) =>
+    result.mismatches.filter((mismatch) => mismatch.id === stray || mismatch.message.includes(capture)).map((mismatch) => [mismatch.kind, mismatch.source]);
+  expect(linesOf(before)).toEqual([['capture_without_payment', 'payment']]);
+
+  const flagged = await eventually(
+    () => api(stack.url, 'GET', '/admin/exceptions?kind=flagged_callback', { token: stack.adminToken }).then((r) => r.body.data as { id: string; payment_id: string }[]),
+    (data) => data.some((exception) => exception.payment_id === stray),
+  );
+  const id = encodeURIComponent(flagged.find((exception) => exception.payment_id === stray)!.id);
+  expect((await api(stack.url, 'POST', `/admin/exceptions/${id}/refund`, { token: stack.adminToken, body: { operator: 'carol' } })).status).toBe(202);
+  const decided = await eventually(
+    () => api(stack.url, 'GET', `/admin/exceptions/${id}`, { token: stack.adminToken }).then((r) => r.body),
+    (body) => body.decision?.status === 'applied',
+  );
+  expect(decided.decision.outcome.refunds).toEqual([expect.objectContaining({ provider_payment_id: capture, amount: '25.00', status: 'succeeded' })]);
+
+  // neither the capture given back nor the refund that gave it back is a mismatch
+  expect(linesOf(await reconcileNow())).toEqual([]);
+});
+
 describe('reconcile, on facts alone', () => {
   const day = { from: new Date('2026-01-01T00:00:00Z'), to: new Date('2026-01-02T00:00:00Z') };
   const at = '2026-01-01T12:00:00.000Z';
@@ -261,7 +285,7 @@ describe('reconcile, on facts alone', () => {
         },
       }],
       imbalances: [],
-      reviews: [{ paymentId: 'pay_refunded_on_review', kind: 'under_review', action: 'refund', refunds: [{ refundId: 're_review_sp_4', providerPaymentId: 'sp_4', amountMinor: '1000', currency: 'RUB' }] }],
+      reviews: [{ paymentId: 'pay_refunded_on_review', kind: 'under_review', action: 'refund', applied: true, refunds: [{ refundId: 're_review_sp_4', providerPaymentId: 'sp_4', amountMinor: '1000', currency: 'RUB' }] }],
     });
     expect(mismatches.map((mismatch) => [mismatch.kind, mismatch.id]).sort()).toEqual(
       [['amount_mismatch', 'pay_short'], ['duplicate_capture', 'pay_twice'], ['capture_without_payment', 'pay_nobody']].sort(),

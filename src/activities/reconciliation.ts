@@ -1,7 +1,8 @@
 import type { Pool } from 'pg';
-import { appliedDecisionsOf } from '../db/exceptions';
+import { decisionsForReconciliation } from '../db/exceptions';
 import { ledgerImbalances, transactionsOf } from '../db/ledger';
 import { paymentFacts, payoutFacts, refundFacts, saveRun } from '../db/reconciliation';
+import { reviewRefundPrefix } from '../domain/exceptions';
 import { reconcile } from '../domain/reconciliation';
 import type { ProviderRegistry } from '../providers/registry';
 import type { PaymentProvider, ProviderReport } from '../providers/types';
@@ -66,10 +67,17 @@ export function createReconciliationActivities({ db, providers }: Reconciliation
         ...(await transactionsOf(db, 'payout', payouts.map((payout) => payout.id))),
       ];
       const imbalances = await ledgerImbalances(db);
-      const reviews = (await appliedDecisionsOf(db, payments.map((payment) => payment.id))).map((decision) => ({
-        paymentId: decision.paymentId!,
+      // By payment, and by refund id: a decision's refund is Kassa's whatever payment it names.
+      const decisions = await decisionsForReconciliation(
+        db,
+        payments.map((payment) => payment.id),
+        reported((report) => report.refunds.map((refund) => refund.refundId).filter((id) => id.startsWith(reviewRefundPrefix))),
+      );
+      const reviews = decisions.map((decision) => ({
+        paymentId: decision.paymentId,
         kind: decision.kind,
         action: decision.action,
+        applied: decision.status === 'applied',
         refunds: (decision.outcome?.refunds ?? []).filter((refund) => refund.state === 'succeeded'),
       }));
 

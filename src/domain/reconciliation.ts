@@ -61,11 +61,16 @@ export interface ImbalanceFact {
   sumMinor: bigint;
 }
 
-/** An operator's applied decision on a payment's exception, with the refunds it made at the provider. */
+/**
+ * An operator's decision on an exception, with the refunds that succeeded at the provider: an
+ * applied one, or one that failed part-way (another capture's refund refused).
+ */
 export interface ReviewFact {
-  paymentId: string;
+  /** `null` or a payment Kassa does not know for some flagged callbacks. */
+  paymentId: string | null;
   kind: string;
   action: 'accept' | 'refund';
+  applied: boolean;
   refunds: { refundId: string; providerPaymentId: string; amountMinor: string; currency: string }[];
 }
 
@@ -79,7 +84,7 @@ export interface ReconciliationFacts {
   /** Reports of the providers that give one, over the wider span. */
   reports: { provider: string; report: ProviderReport }[];
   imbalances: ImbalanceFact[];
-  /** Operators' applied decisions on the payments' exceptions. */
+  /** Operators' applied decisions on the payments' exceptions, and every decision that made a reported refund. */
   reviews?: ReviewFact[];
 }
 
@@ -123,7 +128,11 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
   const givenBack = new Set(reviews.flatMap((review) => review.refunds.map((refund) => refund.providerPaymentId)));
   const reviewRefundIds = new Set(reviews.flatMap((review) => review.refunds.map((refund) => refund.refundId)));
   /** Payments whose money an operator refunded instead of accepting: the ledger never held it. */
-  const refundedOnReview = new Set(reviews.filter((review) => review.action === 'refund' && review.kind !== 'flagged_callback').map((review) => review.paymentId));
+  const refundedOnReview = new Set(
+    reviews
+      .filter((review) => review.applied && review.action === 'refund' && review.kind !== 'flagged_callback')
+      .map((review) => review.paymentId),
+  );
   const providerRefunds = new Map(facts.reports.flatMap(({ report }) => report.refunds.map((refund) => [refund.refundId, refund] as const)));
   const providerPayouts = new Map(facts.reports.flatMap(({ report }) => report.payouts.map((payout) => [payout.payoutId, payout] as const)));
 
