@@ -89,13 +89,17 @@ export function isRussianRegistrationNumber(digits: string): boolean {
 
 /** A card number's digits: a network's first digits and length, Luhn-valid, not a Russian registration number. */
 export const isCardNumber = (digits: string) =>
-  /^\d{12,19}$/.test(digits) && cardNetworksOf(digits).length > 0 && luhnValid(digits) && !isRussianRegistrationNumber(digits);
+  /^\d{12,19}$/.test(digits) &&
+  networks.some((network) => network.lengths.includes(digits.length) && network.starts(digits)) &&
+  luhnValid(digits) &&
+  !isRussianRegistrationNumber(digits);
 
 /** Digit groups joined by separators that may split a card number; a chain is a maximal such run. */
 const chainPattern = /\d+(?:(?:\s+|[-./])\d+)*/g;
 const groupPattern = /\d+/g;
 const wordChar = /[\p{L}\p{N}_]/u;
 const decimalMark = /^[.,]$/;
+const isDigit = (char: string | undefined) => char !== undefined && char >= '0' && char <= '9';
 /** Which kind a separator is: any white space is one kind; `-`, `.` and `/` each their own. */
 const separatorKind = (separator: string) => (/^\s+$/.test(separator) ? ' ' : separator);
 
@@ -132,11 +136,13 @@ export function findCardNumbers(text: string): CardNumberSpan[] {
       const startsClean = !(before !== undefined && wordChar.test(before) && first === 0);
       let digits = '';
       const lengths: number[] = [];
+      const kind = first + 1 < groups.length ? separatorKind(separator(first + 1)) : '';
       for (let last = first; startsClean && last < groups.length; last += 1) {
-        if (last > first && separatorKind(separator(last)) !== separatorKind(separator(first + 1))) break;
+        if (last > first && separatorKind(separator(last)) !== kind) break;
         digits += groups[last]!.text;
         lengths.push(groups[last]!.text.length);
         if (digits.length > 19) break;
+        if (digits.length < 12) continue;
         const end = groups[last]!.start + groups[last]!.text.length;
         const after = text[end];
         if (last === groups.length - 1 && after !== undefined && wordChar.test(after)) continue;
@@ -163,10 +169,12 @@ export function findCardNumbers(text: string): CardNumberSpan[] {
  * (`…1111.00`, `0.4111…`); two long runs around a comma are a list (`4111…1111,5555…4444`).
  */
 function isDecimalPart(text: string, start: number, end: number): boolean {
-  const shortRun = (digits: string | undefined) => digits !== undefined && digits.length > 0 && digits.length < 12;
-  const after = decimalMark.test(text[end] ?? '') ? /^\d*/.exec(text.slice(end + 1))![0] : undefined;
-  const before = decimalMark.test(text[start - 1] ?? '') ? /\d*$/.exec(text.slice(0, start - 1))![0] : undefined;
-  return shortRun(after) || shortRun(before);
+  const shortRunFrom = (at: number, step: 1 | -1) => {
+    let length = 0;
+    while (length < 12 && isDigit(text[at + step * length])) length += 1;
+    return length > 0 && length < 12;
+  };
+  return (decimalMark.test(text[end] ?? '') && shortRunFrom(end + 1, 1)) || (decimalMark.test(text[start - 1] ?? '') && shortRunFrom(start - 2, -1));
 }
 
 /** Where the first card-like number in `text` is, or `null`. */
