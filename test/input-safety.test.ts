@@ -268,6 +268,8 @@ describe('input that PostgreSQL or PCI DSS cannot take', () => {
     const names = await db.query('select name from checkouts where id = $1', [checkoutId]);
     expect(names.rows[0].name).toBe('Shop 4111 11** **** 1111');
     await api(stack.url, 'PATCH', `/v1/checkouts/${checkoutId}`, { token: key, body: { name: 'Shop' } });
+    const merchant = await api(stack.url, 'POST', '/admin/merchants', { token: stack.adminToken, body: { name: 'ИП 2200-0000-0000-0004', email: 'm@shop.example' } });
+    expect([merchant.status, merchant.body.name]).toEqual([201, 'ИП 2200-00**-****-0004']);
   });
 
   test('a card number in an id, a link, a metadata key or a JSON integer is refused with 400 card_data_refused and stored nowhere', async () => {
