@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
@@ -458,5 +459,48 @@ export async function describePayments(deployment: Deployment, paymentIds: strin
     return described;
   } finally {
     await connection.close();
+  }
+}
+
+/**
+ * A merchant endpoint that takes `delayMs` to answer 200, so a worker killed at any moment is
+ * likely to be in the middle of a delivery (which is then retried under the same webhook id).
+ */
+export async function startSlowReceiver(delayMs: number) {
+  const received: ReceivedRequest[] = [];
+  let inFlight = 0;
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    inFlight += 1;
+    res.once('close', () => (inFlight -= 1));
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      received.push({ headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), receivedAt: Date.now() });
+      setTimeout(() => res.end('ok'), delayMs);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as { port: number }).port}/notify`,
+    received,
+    /** Requests received and not yet answered. */
+    inFlight: () => inFlight,
+    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+  };
+}
+
+/**
+ * Waits until Kassa has recorded every event of these payments as delivered (a delivery cut off
+ * mid-way is retried after its timeout), so that retries are part of what a test counts.
+ */
+export async function waitForDeliveries(db: Pool, paymentIds: string[], timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { rows } = await db
+      .query<{ undelivered: number }>('select count(*)::int as undelivered from payment_events where payment_id = any($1) and delivered_at is null', [paymentIds])
+      .catch(() => ({ rows: [{ undelivered: -1 }] }));
+    const undelivered = rows[0]!.undelivered;
+    if (undelivered === 0 || Date.now() > deadline) return undelivered;
+    await new Promise((resolve) => setTimeout(resolve, 250));
   }
 }
