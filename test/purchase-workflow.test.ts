@@ -407,6 +407,151 @@ test('a payment whose history grows past its limit continues as new with its sta
   }, 'continued-as-new');
 });
 
+test('a success that arrives while the provider cannot say whose it is is asked about again and pays the payment once', async () => {
+  let createFailures = 5;
+  let checks = 0;
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async (input) => {
+      if (createFailures-- > 0) throw ApplicationFailure.create({ message: 'connection lost after sending', type: 'ProviderError', nextRetryDelay: '10ms' });
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+    },
+    checkProviderPayment: async (input) => {
+      if (checks++ === 0) throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
+      return { providerPaymentId: `sp_${input.attempt}`, state: 'succeeded', amountMinor: '5000', currency: 'RUB' };
+    },
+  });
+  const input = purchaseInput();
+  await withWorkflow(activities, input, async (handle) => {
+    await expect(handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+    expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_method', failureReason: 'provider_unavailable' });
+
+    // The buyer paid under the key whose create never answered; the provider is down when its success arrives.
+    const paid = succeeded(input, 1, 'sevt_while_down');
+    await handle.signal(providerCallbackSignal, paid);
+    await handle.signal(providerCallbackSignal, paid);
+    await eventually(() => statusOf(handle), (state) => state.status !== 'awaiting_method', 15_000);
+    expect(await handle.result()).toMatchObject({ status: 'paid', method: 'sandbox_card', attempt: 1, providerPaymentId: 'sp_1' });
+    expect(calls.check).toEqual([{ attempt: 1, method: 'sandbox_card' }, { attempt: 1, method: 'sandbox_card' }]);
+    expect(calls.flags).toEqual([]);
+    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_method', 'paid']);
+    expect(calls.notified).toHaveLength(1);
+  }, 'unverified-success-rechecked');
+});
+
+test('a success whose provider payment stays unverified is asked about again at expiry, then flagged when the payment expires', async () => {
+  const checkedAt: number[] = [];
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async () => {
+      throw ApplicationFailure.create({ message: 'timeout', type: 'ProviderError', nextRetryDelay: '10ms' });
+    },
+    checkProviderPayment: async () => {
+      checkedAt.push(Date.now());
+      throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
+    },
+  });
+  const input = purchaseInput({ expiresAt: new Date(Date.now() + 10_000).toISOString(), statusPollSeconds: [60] });
+  await withWorkflow(activities, input, async (handle) => {
+    await expect(handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+    expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_method', failureReason: 'provider_unavailable' });
+    await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_never_verified'));
+    await eventually(async () => checkedAt.length, (count) => count === 1, 5_000);
+    expect(await handle.result()).toMatchObject({ status: 'expired' });
+    expect(checkedAt).toHaveLength(2);
+    expect(checkedAt[1]!).toBeGreaterThanOrEqual(Date.parse(input.expiresAt) - 100);
+    expect(calls.flags).toEqual([{ eventId: 'sevt_never_verified', flag: 'unverified_provider_payment' }]);
+    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_method', 'expired']);
+  }, 'unverified-success-flagged-at-expiry');
+});
+
+/** What a run continued as new was handed by the run before it. */
+async function carriedInto(handle: WorkflowHandle<typeof purchaseWorkflow>): Promise<NonNullable<PurchaseInput['carried']>> {
+  const history = await client.workflow.getHandle(handle.workflowId).fetchHistory();
+  const data = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
+  const carried = (JSON.parse(Buffer.from(data ?? []).toString('utf8')) as PurchaseInput).carried;
+  expect(carried).toBeDefined();
+  return carried!;
+}
+
+/** Signals `pending` callbacks until the run waits to continue as new (its history past the limit) for the handler in flight. */
+async function fillHistoryUntilContinuing(handle: WorkflowHandle<typeof purchaseWorkflow>, input: PurchaseInput) {
+  const details = async () =>
+    (await handle.query<{ currentDetails?: string }>('__temporal_workflow_metadata')).currentDetails ?? '';
+  for (let sent = 0; !(await details()).includes('continuing as new'); sent += 1) {
+    expect(sent).toBeLessThan(100);
+    await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, `sevt_filler_${sent}`), state: 'pending' });
+  }
+}
+
+test('a payment that continues as new while a method choice is in flight hands the new provider payment over with its poll schedule from the start', async () => {
+  let releaseCreate!: () => void;
+  const createHeld = new Promise<void>((resolve) => (releaseCreate = resolve));
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async (input) => {
+      if (input.attempt === 2) await createHeld;
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+    },
+  });
+  const input = purchaseInput({ statusPollSeconds: [0.2, 0.2, 60], historyLimit: 120 });
+  await withWorkflow(activities, input, async (handle) => {
+    const firstRunId = (await handle.describe()).runId;
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    // Two quick checks of the card payment; its next one is a minute away.
+    await eventually(async () => calls.check.length, (count) => count >= 2, 10_000);
+    await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_declined'), state: 'declined' });
+    await eventually(() => statusOf(handle), (state) => state.status === 'awaiting_method', 10_000);
+
+    const choice = handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] });
+    await eventually(async () => calls.create.length, (count) => count === 2, 10_000);
+    expect((await handle.describe()).runId).toBe(firstRunId);
+    await fillHistoryUntilContinuing(handle, input);
+    const handedOverAfter = Date.now();
+    releaseCreate();
+    expect(await choice).toEqual({ redirectUrl: 'https://sandbox.example/checkout/sp_2' });
+    await eventually(() => client.workflow.getHandle(handle.workflowId, firstRunId).describe(), (run) => run.status.name === 'CONTINUED_AS_NEW', 10_000);
+
+    const carried = await carriedInto(handle);
+    expect(carried.state).toMatchObject({ status: 'awaiting_payment', method: 'sandbox_wallet', attempt: 2, providerPaymentId: 'sp_2' });
+    expect(carried.polls).toBe(0);
+    expect(carried.nextPollAt).toBeGreaterThanOrEqual(handedOverAfter - 1_000);
+    expect(carried.nextPollAt).toBeLessThanOrEqual(Date.now() + 200);
+    await eventually(async () => calls.check.filter((check) => check.attempt === 2).length, (count) => count >= 1, 5_000);
+
+    await handle.signal(providerCallbackSignal, succeeded(input, 2, 'sevt_paid'));
+    expect(await handle.result()).toMatchObject({ status: 'paid', method: 'sandbox_wallet', providerPaymentId: 'sp_2' });
+    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'awaiting_method', 'awaiting_payment', 'paid']);
+  }, 'continued-as-new-during-method-choice');
+});
+
+test('a success received while a run waits to continue as new is handed over unhandled, and pays the payment once in the next run', async () => {
+  let releaseCreate!: () => void;
+  const createHeld = new Promise<void>((resolve) => (releaseCreate = resolve));
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async (input) => {
+      await createHeld;
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+    },
+  });
+  const input = purchaseInput({ statusPollSeconds: [60], historyLimit: 40 });
+  await withWorkflow(activities, input, async (handle) => {
+    const firstRunId = (await handle.describe()).runId;
+    const choice = handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    await eventually(async () => calls.create.length, (count) => count === 1, 10_000);
+    await fillHistoryUntilContinuing(handle, input);
+    await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_queued'));
+    releaseCreate();
+    await choice;
+    await eventually(() => client.workflow.getHandle(handle.workflowId, firstRunId).describe(), (run) => run.status.name === 'CONTINUED_AS_NEW', 10_000);
+
+    const carried = await carriedInto(handle);
+    expect(carried.callbacks.map((callback) => [callback.eventId, callback.state])).toEqual([['sevt_queued', 'succeeded']]);
+    expect(carried.seenEventIds).toContain('sevt_queued');
+    expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
+    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'paid']);
+    expect(calls.notified).toHaveLength(1);
+    expect(calls.flags).toEqual([]);
+  }, 'callback-carried-across-continue-as-new');
+});
+
 test('a late success of an earlier attempt pays the payment at the method and price of that attempt', async () => {
   const { activities, calls } = fakeActivities();
   const input = purchaseInput({

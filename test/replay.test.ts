@@ -51,6 +51,20 @@ test('the recorded histories include a run that continued as new, the run it han
   expect(histories.map((entry) => entry.workflowId)).toEqual(expect.arrayContaining(['foreign-provider-payment', 'success-before-create-answered']));
 });
 
+test('the recorded histories include successes asked about again after the provider could not say, and runs continued as new mid-choice', () => {
+  const names = histories.map((entry) => entry.workflowId);
+  expect(names).toEqual(
+    expect.arrayContaining([
+      'unverified-success-rechecked',
+      'unverified-success-flagged-at-expiry',
+      'continued-as-new-during-method-choice',
+      'callback-carried-across-continue-as-new',
+    ]),
+  );
+  const rechecked = histories.find((entry) => entry.workflowId === 'unverified-success-rechecked')!.history;
+  expect(scheduledActivities(rechecked).filter((name) => name === 'checkProviderPayment')).toHaveLength(2);
+});
+
 test('every recorded purchase history replays on the current workflow code without nondeterminism', async () => {
   const errors = await replayAll(await workflowBundle());
   expect(errors.size).toBe(histories.length);

@@ -105,7 +105,16 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   const seenEvents = new Set<string>(carried?.seenEventIds ?? []);
   const callbacks: ProviderCallback[] = [...(carried?.callbacks ?? [])];
   /** Every provider payment this payment asked for, by attempt: a success must name one of them. */
-  const providerAttempts = new Map<number, ProviderAttempt>((carried?.providerAttempts ?? []).map((entry) => [entry.attempt, { ...entry }]));
+  const providerAttempts = new Map<number, ProviderAttempt>(
+    (carried?.providerAttempts ?? []).map((entry) => [entry.attempt, { ...entry }]),
+  );
+  /**
+   * Successes naming a provider payment whose owner the provider could not be asked about: asked
+   * again after a poll delay and before expiry; flagged only if still unverified when the payment closes.
+   */
+  const deferred: ProviderCallback[] = [...(carried?.deferredCallbacks ?? [])];
+  let deferredTries = carried?.deferredTries ?? 0;
+  let retryDeferredAt = carried?.retryDeferredAt ?? null;
   const pendingEvents: string[] = [];
   const eventTypes = new Map<string, string>();
   const money = (minor: string) => `${formatAmount(BigInt(minor), input.currency)} ${input.currency}`;
@@ -118,7 +127,8 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   /** The chosen method's price: its quote from creation, or the checkout-wide split for older payments. */
   const feesFor = (method: string | null) => {
     const quote = input.quotes?.find((candidate) => candidate.method === method);
-    return quote ? { feeMinor: quote.feeMinor, buyerTotalMinor: quote.buyerTotalMinor, merchantNetMinor: quote.merchantNetMinor } : legacyFees;
+    if (!quote) return legacyFees;
+    return { feeMinor: quote.feeMinor, buyerTotalMinor: quote.buyerTotalMinor, merchantNetMinor: quote.merchantNetMinor };
   };
   let statusSeq = carried?.statusSeq ?? 0;
   let declines = carried?.declines ?? 0;
@@ -130,6 +140,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   /** The method given at creation is being set up (not an update, so not among the handlers). */
   let choosingAtCreation = false;
   const isOpen = () => state.status === 'awaiting_method' || state.status === 'awaiting_payment';
+  const pollDelayMs = (index: number) => (input.statusPollSeconds[Math.min(index, input.statusPollSeconds.length - 1)] ?? 60) * 1000;
   const closed = () => ApplicationFailure.nonRetryable(`payment is ${state.status}`, 'PaymentClosed');
 
   /**
@@ -212,6 +223,12 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     }
     if (ownPaymentsOnly && !asked) {
       const refused = await notOwnProviderPayment(callback.providerPaymentId);
+      // Not knowing is not a refusal: the provider is asked again, and the success may yet be this payment's.
+      if (refused === 'unverified_provider_payment' && patched('retry-unverified-callbacks')) {
+        if (isOpen()) defer(callback);
+        else deferred.push(callback);
+        return;
+      }
       if (refused) {
         await database.flagCallbacks({ paymentId: input.paymentId, flags: [{ eventId: callback.eventId, flag: refused }] });
         return;
@@ -232,6 +249,22 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     else await record('under_review', callback.currency === input.currency ? 'amount_mismatch' : 'currency_mismatch');
   }
 
+  /** Keeps a success whose owner is unknown for the next try: after the poll delay for its try count. */
+  function defer(callback: ProviderCallback) {
+    deferred.push(callback);
+    retryDeferredAt ??= Date.now() + pollDelayMs(deferredTries);
+  }
+
+  /** Asks again about the deferred successes; those still unknown are deferred once more, later. */
+  const retryDeferred = async () => {
+    const again = deferred.splice(0);
+    deferredTries += 1;
+    retryDeferredAt = null;
+    while (again.length > 0 && isOpen()) await confirm(again.shift()!);
+    deferred.push(...again);
+    if (deferred.length === 0) deferredTries = 0;
+  };
+
   /** The attempt number (provider key) for a new provider payment with `method`. */
   const attemptFor = async (method: string): Promise<number> => {
     if (!unsettled) return state.attempt + 1;
@@ -241,7 +274,8 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     const asked = providerAttempts.get(previous.attempt);
     if (answer.known && answer.status && asked) asked.providerPaymentId = answer.status.providerPaymentId;
     if (answer.known && answer.status?.state === 'succeeded') {
-      await confirm({ ...answer.status, eventId: `check-${previous.attempt}`, paymentId: input.paymentId, occurredAt: new Date().toISOString() }, true);
+      const eventId = `check-${previous.attempt}`;
+      await confirm({ ...answer.status, eventId, paymentId: input.paymentId, occurredAt: new Date().toISOString() }, true);
       throw closed();
     }
     if (!answer.known || answer.status?.state === 'pending') {
@@ -346,7 +380,6 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   // 3. confirmation: a callback, or the provider's answer when we ask; until expiry, and past it
   //    while the provider's answer is unknown
   const expiresAt = Date.parse(input.expiresAt);
-  const pollDelayMs = (index: number) => (input.statusPollSeconds[Math.min(index, input.statusPollSeconds.length - 1)] ?? 60) * 1000;
   const atProvider = () => state.status === 'awaiting_payment' && state.providerPaymentId !== null;
   /** What the workflow waits for until `wakeAt`: a timer summary for the history and markdown for the UI's current details. */
   const waitingFor = (wakeAt: number) => {
@@ -355,7 +388,9 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     if (state.status === 'awaiting_method') {
       return {
         summary: `buyer chooses a method; expires in ${wait}`,
-        details: `**awaiting_method**: waiting for the buyer to choose a method on the hosted page (selectMethod update). Expires at ${expiry}.`,
+        details:
+          '**awaiting_method**: waiting for the buyer to choose a method on the hosted page (selectMethod update). ' +
+          `Expires at ${expiry}.`,
       };
     }
     if (!atProvider()) {
@@ -365,12 +400,13 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       };
     }
     const checking = wakeAt === nextPollAt;
+    const then = checking ? `status check ${polls + 1} at ${new Date(wakeAt).toISOString()}` : `expiry at ${expiry}`;
     const next = checking ? `status check ${polls + 1} in ${wait}` : `expires in ${wait}`;
     return {
       summary: `provider callback, or ${next}`,
       details:
         `**awaiting_payment**: waiting for the provider's callback about ${state.method} payment ${state.providerPaymentId} ` +
-        `(attempt ${state.attempt}). Next: ${checking ? `status check ${polls + 1} at ${new Date(wakeAt).toISOString()}` : `expiry at ${expiry}`}` +
+        `(attempt ${state.attempt}). Next: ${then}` +
         `${Date.now() >= expiresAt ? ' (past expiry: the provider has not said how this attempt ended)' : ''}.`,
     };
   };
@@ -379,12 +415,26 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   };
   let polls = carried?.polls ?? 0;
   let nextPollAt = carried?.nextPollAt ?? Infinity;
+  /** The method choice (by count) the poll schedule belongs to; a run continued as new starts with its own. */
+  let scheduledSelection = selections;
+  /** A provider payment made since the poll schedule was set gets the schedule from its start. */
+  const restartPollsForNewAttempt = () => {
+    if (!atProvider() || scheduledSelection === selections) return;
+    scheduledSelection = selections;
+    polls = 0;
+    nextPollAt = Date.now() + pollDelayMs(0);
+  };
   const historyLimit = input.historyLimit ?? defaultHistoryLimit;
   const historyTooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
   /** Hands everything this run decides by to the next run: same workflow id, messages go there. */
   const continueWithFreshHistory = async () => {
+    if (!allHandlersFinished() || choosingAtCreation) {
+      setCurrentDetails(`**${state.status}**: continuing as new once the method choice in progress finishes.`);
+    }
     await condition(() => allHandlersFinished() && !choosingAtCreation);
     if (!isOpen()) return;
+    // A method choice that finished meanwhile made a provider payment the carried schedule is not for.
+    restartPollsForNewAttempt();
     const handover: PurchaseCarry = {
       state: { ...state },
       seenEventIds: [...seenEvents],
@@ -396,6 +446,9 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       nextPollAt: Number.isFinite(nextPollAt) ? nextPollAt : null,
       recheckRequested,
       statusSeq,
+      deferredCallbacks: [...deferred],
+      deferredTries,
+      retryDeferredAt,
     };
     await continueAsNew<typeof purchaseWorkflow>({ ...input, carried: handover });
   };
@@ -407,21 +460,31 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     const selectionsBefore = selections;
     const atProviderBefore = atProvider();
     const wakeAt = atProviderBefore ? (Date.now() < expiresAt ? Math.min(expiresAt, nextPollAt) : nextPollAt) : expiresAt;
-    const { summary, details } = waitingFor(wakeAt);
+    const retryAt = deferred.length > 0 ? (retryDeferredAt ?? Date.now()) : Infinity;
+    const waiting = waitingFor(wakeAt);
+    const unverified = `${deferred.length} success(es) whose provider payment is unverified`;
+    const summary =
+      retryAt < wakeAt ? `ask again about ${unverified} in ${inWords(retryAt - Date.now())}; then ${waiting.summary}` : waiting.summary;
+    const details =
+      deferred.length > 0 ? `${waiting.details} Asking again about ${unverified} at ${new Date(retryAt).toISOString()}.` : waiting.details;
     setCurrentDetails(details);
     const woke = await condition(
       () => !isOpen() || callbacks.length > 0 || selections !== selectionsBefore || atProvider() !== atProviderBefore || recheckRequested,
-      Math.max(1, wakeAt - Date.now()),
+      Math.max(1, Math.min(wakeAt, retryAt) - Date.now()),
       { summary },
     );
-    if (atProvider() && (!atProviderBefore || selections !== selectionsBefore)) {
-      polls = 0;
-      nextPollAt = Date.now() + pollDelayMs(0);
-    }
+    restartPollsForNewAttempt();
     await drainCallbacks();
     const recheck = recheckRequested;
     recheckRequested = false;
     if ((woke && !recheck) || !isOpen()) continue;
+
+    // Successes the provider could not be asked about: asked again when due, and always before expiry.
+    if (deferred.length > 0 && (recheck || Date.now() >= retryAt || Date.now() >= expiresAt)) {
+      const onlyForThem = !recheck && Date.now() < wakeAt;
+      await retryDeferred();
+      if (onlyForThem || !isOpen()) continue;
+    }
 
     if (atProvider()) {
       const attempt = state.attempt;
@@ -431,19 +494,26 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       await drainCallbacks();
       if (!isOpen() || state.attempt !== attempt || !answer.known) continue;
       if (answer.status && answer.status.state !== 'pending') {
-        await confirm({ ...answer.status, eventId: `poll-${attempt}-${polls}`, paymentId: input.paymentId, occurredAt: new Date().toISOString() }, true);
+        const eventId = `poll-${attempt}-${polls}`;
+        await confirm({ ...answer.status, eventId, paymentId: input.paymentId, occurredAt: new Date().toISOString() }, true);
         continue;
       }
     }
     if (Date.now() >= expiresAt && isOpen()) await record(declines > 0 ? 'failed' : 'expired', declines > 0 ? 'declined' : 'expired');
   }
 
+  if (deferred.length > 0) {
+    const flags = deferred.splice(0).map((callback) => ({ eventId: callback.eventId, flag: 'unverified_provider_payment' }));
+    await database.flagCallbacks({ paymentId: input.paymentId, flags });
+  }
+
   // 4. merchant notification, retried for days, and beside it the checkout's other channels (e-mail,
   //    Telegram, SMS, the buyer's receipt), each on its own retry policy; the buyer's redirect never waits for them
   await condition(allHandlersFinished);
   if (pendingEvents.length > 0) {
+    const events = pendingEvents.map((eventId) => `${eventTypes.get(eventId)} ${eventId}`).join(', ');
     setCurrentDetails(
-      `**${state.status}**: notifying the merchant (${pendingEvents.map((eventId) => `${eventTypes.get(eventId)} ${eventId}`).join(', ')}), ` +
+      `**${state.status}**: notifying the merchant (${events}), ` +
         'retried with backoff for up to 4 days; the pending activity shows the attempt and the last failure.',
     );
   }

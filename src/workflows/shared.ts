@@ -95,6 +95,15 @@ export interface PurchaseCarry {
   recheckRequested: boolean;
   /** The last status write's order number. */
   statusSeq: number;
+  /**
+   * Successes naming a provider payment whose owner the provider could not be asked about yet; asked
+   * again on the next wake. Absent in handovers made before they were kept.
+   */
+  deferredCallbacks?: ProviderCallback[];
+  /** How many times the deferred successes have been asked about, for the delay before the next try. */
+  deferredTries?: number;
+  /** Epoch ms of the next try for the deferred successes; null when none is planned. */
+  retryDeferredAt?: number | null;
 }
 
 /** One method's price for this payment, minor units in decimal strings. */
