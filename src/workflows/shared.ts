@@ -37,6 +37,9 @@ export const searchAttributeDefinitions: Record<string, 'Keyword' | 'Int' | 'Boo
   TestMode: 'Bool',
 };
 
+/** History length past which a purchase continues as new, unless its input says otherwise. */
+export const defaultPurchaseHistoryLimit = 2_000;
+
 /** The input of `purchaseWorkflow`: everything it needs, so it never reads the database to decide. */
 export interface PurchaseInput {
   paymentId: string;
@@ -64,7 +67,7 @@ export interface PurchaseInput {
   statusPollSeconds: number[];
   /**
    * History length (events) past which the workflow continues as new at its next safe point;
-   * default 2,000. The server's own suggestion to continue as new is followed as well.
+   * default `defaultPurchaseHistoryLimit`. The server's own suggestion to continue as new is followed as well.
    */
   historyLimit?: number;
   /** The state a previous run handed over when it continued as new; absent in a payment's first run. */
