@@ -263,8 +263,7 @@ describe('PostgreSQL restarted during 20 payments', () => {
     for (const exchange of failed) expect(exchange.endedAt - exchange.startedAt).toBeLessThan(3 * connectTimeoutMs);
   });
 
-  // Fails until src/api/errors.ts maps an unreachable database to 503 (isDatabaseUnavailable); then make it a plain test.
-  test.failing('while PostgreSQL is down, the API answers 503 service_unavailable, never a bare 500', () => {
+  test('while PostgreSQL is down, the API answers 503 service_unavailable, never a bare 500', () => {
     if (!counts) throw new Error('the restart scenario did not run');
     const failed = client.exchanges.filter((exchange) => exchange.status !== null && exchange.status >= 500);
     expect(failed.length).toBeGreaterThan(0);

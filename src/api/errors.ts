@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
+import { isDatabaseUnavailable } from '../db/pool';
 import { currentRequest } from './request-context';
 
 export type ErrorType =
@@ -39,14 +40,17 @@ export function zodToApiError(error: ZodError): ApiError {
   return new ApiError(400, 'invalid_request_error', code, `${unknown ?? param}: ${detail}`, unknown ?? param);
 }
 
-/** The one place errors become HTTP answers; anything unexpected is a logged 500. */
+/** The one place errors become HTTP answers: the database away is a 503 with `Retry-After`, anything unexpected a logged 500. */
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   let apiError: ApiError;
   if (error instanceof ApiError) apiError = error;
   else if (error instanceof ZodError) apiError = zodToApiError(error);
   else if (error?.type === 'entity.parse.failed') apiError = invalid('body', 'The body is not valid JSON', 'body_invalid');
   else if (error?.type === 'entity.too.large') apiError = new ApiError(413, 'invalid_request_error', 'body_too_large', 'The body is too large', 'body');
-  else if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500) {
+  else if (isDatabaseUnavailable(error)) {
+    res.set('retry-after', '5');
+    apiError = new ApiError(503, 'api_error', 'service_unavailable', 'The service is briefly unavailable; retry in a few seconds (with the same Idempotency-Key)');
+  } else if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500) {
     apiError = new ApiError(error.status, 'invalid_request_error', 'request_invalid', String(error.message ?? 'Bad request'));
   } else {
     const log = currentRequest()?.log;
