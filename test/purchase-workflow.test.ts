@@ -407,12 +407,25 @@ test('a payment whose history grows past its limit continues as new with its sta
   }, 'continued-as-new');
 });
 
+/** A create whose request may have reached the provider: retried, and unsettled if every try fails. */
+const lostCreate = () =>
+  ApplicationFailure.create({ message: 'connection lost after sending', type: 'ProviderError', nextRetryDelay: '10ms' });
+const chooseCard = (handle: WorkflowHandle<typeof purchaseWorkflow>) =>
+  handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+/** Waits until the run `runId` has continued as new. */
+const continuedAsNew = (handle: WorkflowHandle<typeof purchaseWorkflow>, runId: string, timeoutMs: number) =>
+  eventually(
+    () => client.workflow.getHandle(handle.workflowId, runId).describe(),
+    (run) => run.status.name === 'CONTINUED_AS_NEW',
+    timeoutMs,
+  );
+
 test('a success that arrives while the provider cannot say whose it is is asked about again and pays the payment once', async () => {
   let createFailures = 5;
   let checks = 0;
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
-      if (createFailures-- > 0) throw ApplicationFailure.create({ message: 'connection lost after sending', type: 'ProviderError', nextRetryDelay: '10ms' });
+      if (createFailures-- > 0) throw lostCreate();
       return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
     },
     checkProviderPayment: async (input) => {
@@ -422,7 +435,7 @@ test('a success that arrives while the provider cannot say whose it is is asked 
   });
   const input = purchaseInput();
   await withWorkflow(activities, input, async (handle) => {
-    await expect(handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(chooseCard(handle)).rejects.toThrow(WorkflowUpdateFailedError);
     expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_method', failureReason: 'provider_unavailable' });
 
     // The buyer paid under the key whose create never answered; the provider is down when its success arrives.
@@ -451,7 +464,7 @@ test('a success whose provider payment stays unverified is asked about again at 
   });
   const input = purchaseInput({ expiresAt: new Date(Date.now() + 10_000).toISOString(), statusPollSeconds: [60] });
   await withWorkflow(activities, input, async (handle) => {
-    await expect(handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(chooseCard(handle)).rejects.toThrow(WorkflowUpdateFailedError);
     expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_method', failureReason: 'provider_unavailable' });
     await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_never_verified'));
     await eventually(async () => checkedAt.length, (count) => count === 1, 5_000);
@@ -461,6 +474,40 @@ test('a success whose provider payment stays unverified is asked about again at 
     expect(calls.flags).toEqual([{ eventId: 'sevt_never_verified', flag: 'unverified_provider_payment' }]);
     expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_method', 'expired']);
   }, 'unverified-success-flagged-at-expiry');
+});
+
+test('a success still unverified when the payment continues as new is handed over and asked about in the next run, which it pays', async () => {
+  let createFailures = 5;
+  let providerUp = false;
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async (input) => {
+      if (createFailures-- > 0) throw lostCreate();
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+    },
+    checkProviderPayment: async (input) => {
+      if (!providerUp) throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
+      return { providerPaymentId: `sp_${input.attempt}`, state: 'succeeded', amountMinor: '5000', currency: 'RUB' };
+    },
+  });
+  // Each try at the deferred success adds to the history: the run soon continues as new with it.
+  const input = purchaseInput({ historyLimit: 60 });
+  await withWorkflow(activities, input, async (handle) => {
+    const firstRunId = (await handle.describe()).runId;
+    await expect(chooseCard(handle)).rejects.toThrow(WorkflowUpdateFailedError);
+    await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_while_down'));
+    await continuedAsNew(handle, firstRunId, 20_000);
+
+    const carried = await carriedInto(handle);
+    expect(carried.deferredCallbacks?.map((callback) => callback.eventId)).toEqual(['sevt_while_down']);
+    expect(carried.state.status).toBe('awaiting_method');
+    const checksBefore = calls.check.length;
+    expect(checksBefore).toBeGreaterThanOrEqual(2);
+    providerUp = true;
+    expect(await handle.result()).toMatchObject({ status: 'paid', attempt: 1, providerPaymentId: 'sp_1' });
+    expect(calls.check.length).toBeGreaterThan(checksBefore);
+    expect(calls.flags).toEqual([]);
+    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_method', 'paid']);
+  }, 'unverified-success-carried-across-continue-as-new');
 });
 
 /** What a run continued as new was handed by the run before it. */
@@ -482,7 +529,7 @@ async function fillHistoryUntilContinuing(handle: WorkflowHandle<typeof purchase
   }
 }
 
-test('a payment that continues as new while a method choice is in flight hands the new provider payment over with its poll schedule from the start', async () => {
+test('a run that continues as new while a method choice is in flight hands over the new provider payment with a fresh poll schedule', async () => {
   let releaseCreate!: () => void;
   const createHeld = new Promise<void>((resolve) => (releaseCreate = resolve));
   const { activities, calls } = fakeActivities({
@@ -507,7 +554,7 @@ test('a payment that continues as new while a method choice is in flight hands t
     const handedOverAfter = Date.now();
     releaseCreate();
     expect(await choice).toEqual({ redirectUrl: 'https://sandbox.example/checkout/sp_2' });
-    await eventually(() => client.workflow.getHandle(handle.workflowId, firstRunId).describe(), (run) => run.status.name === 'CONTINUED_AS_NEW', 10_000);
+    await continuedAsNew(handle, firstRunId, 10_000);
 
     const carried = await carriedInto(handle);
     expect(carried.state).toMatchObject({ status: 'awaiting_payment', method: 'sandbox_wallet', attempt: 2, providerPaymentId: 'sp_2' });
@@ -540,7 +587,7 @@ test('a success received while a run waits to continue as new is handed over unh
     await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_queued'));
     releaseCreate();
     await choice;
-    await eventually(() => client.workflow.getHandle(handle.workflowId, firstRunId).describe(), (run) => run.status.name === 'CONTINUED_AS_NEW', 10_000);
+    await continuedAsNew(handle, firstRunId, 10_000);
 
     const carried = await carriedInto(handle);
     expect(carried.callbacks.map((callback) => [callback.eventId, callback.state])).toEqual([['sevt_queued', 'succeeded']]);

@@ -59,6 +59,7 @@ test('the recorded histories include successes asked about again after the provi
       'unverified-success-flagged-at-expiry',
       'continued-as-new-during-method-choice',
       'callback-carried-across-continue-as-new',
+      'unverified-success-carried-across-continue-as-new',
     ]),
   );
   const rechecked = histories.find((entry) => entry.workflowId === 'unverified-success-rechecked')!.history;
