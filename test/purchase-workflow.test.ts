@@ -510,6 +510,38 @@ test('a success still unverified when the payment continues as new is handed ove
   }, 'unverified-success-carried-across-continue-as-new');
 });
 
+test('a method choice that finishes while the workflow asks about an unverified success gets its poll schedule from the start', async () => {
+  let createFailures = 5;
+  let checks = 0;
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async (input) => {
+      if (createFailures-- > 0) throw lostCreate();
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+    },
+    checkProviderPayment: async (input) => {
+      checks += 1;
+      if (checks === 2) await sleep(2_000);
+      if (checks <= 2) throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
+      return { providerPaymentId: `sp_${input.attempt}`, state: 'pending', amountMinor: '5000', currency: 'RUB' };
+    },
+  });
+  // Deferred successes are asked about after 1 s, then after 30 s; a provider payment is checked 1 s after it is made.
+  const input = purchaseInput({ statusPollSeconds: [1, 30] });
+  await withWorkflow(activities, input, async (handle) => {
+    await expect(chooseCard(handle)).rejects.toThrow(WorkflowUpdateFailedError);
+    await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_elsewhere'), providerPaymentId: 'sp_elsewhere' });
+    await eventually(async () => calls.check.length, (count) => count === 2, 10_000);
+
+    // While the provider is asked again (slowly), the buyer chooses the card again and its payment is made.
+    expect(await chooseCard(handle)).toEqual({ redirectUrl: 'https://sandbox.example/checkout/sp_1' });
+    // Its first status check is due a second later (the deferred success is not asked about for 30 s).
+    await eventually(async () => calls.check.length, (count) => count >= 3, 6_000);
+    expect(calls.check.at(-1)).toEqual({ attempt: 1, method: 'sandbox_card' });
+    expect(calls.flags).toEqual([]);
+    expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_payment', providerPaymentId: 'sp_1' });
+  }, 'method-chosen-while-asking-again');
+});
+
 /** What a run continued as new was handed by the run before it. */
 async function carriedInto(handle: WorkflowHandle<typeof purchaseWorkflow>): Promise<NonNullable<PurchaseInput['carried']>> {
   const history = await client.workflow.getHandle(handle.workflowId).fetchHistory();

@@ -60,6 +60,7 @@ test('the recorded histories include successes asked about again after the provi
       'continued-as-new-during-method-choice',
       'callback-carried-across-continue-as-new',
       'unverified-success-carried-across-continue-as-new',
+      'method-chosen-while-asking-again',
     ]),
   );
   const rechecked = histories.find((entry) => entry.workflowId === 'unverified-success-rechecked')!.history;

@@ -455,6 +455,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       await continueWithFreshHistory();
       continue;
     }
+    restartPollsForNewAttempt();
     const selectionsBefore = selections;
     const atProviderBefore = atProvider();
     const wakeAt = atProviderBefore ? (Date.now() < expiresAt ? Math.min(expiresAt, nextPollAt) : nextPollAt) : expiresAt;
