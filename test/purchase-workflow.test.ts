@@ -542,6 +542,37 @@ test('a method choice that finishes while the workflow asks about an unverified 
   }, 'method-chosen-while-asking-again');
 });
 
+test('a deferred success of the payment\'s own provider payment is not flagged when a status check pays the payment first', async () => {
+  let releaseCreate!: () => void;
+  const createHeld = new Promise<void>((resolve) => (releaseCreate = resolve));
+  let createAnswered = false;
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async (input) => {
+      await createHeld;
+      createAnswered = true;
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+    },
+    checkProviderPayment: async (input) => {
+      if (!createAnswered) throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
+      return { providerPaymentId: `sp_${input.attempt}`, state: 'succeeded', amountMinor: '5000', currency: 'RUB' };
+    },
+  });
+  // The deferred success is asked about after 0.5 s, then after 10 s; the provider payment is checked 0.5 s after it is made.
+  const input = purchaseInput({ statusPollSeconds: [0.5, 10] });
+  await withWorkflow(activities, input, async (handle) => {
+    const choice = chooseCard(handle);
+    await eventually(async () => calls.create.length, (count) => count === 1, 10_000);
+    await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_early'));
+    await eventually(async () => calls.check.length, (count) => count === 2, 10_000);
+    releaseCreate();
+    await choice;
+    expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
+    expect(calls.check).toHaveLength(3);
+    expect(calls.flags).toEqual([]);
+    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'paid']);
+  }, 'deferred-success-paid-by-status-check');
+});
+
 /** What a run continued as new was handed by the run before it. */
 async function carriedInto(handle: WorkflowHandle<typeof purchaseWorkflow>): Promise<NonNullable<PurchaseInput['carried']>> {
   const history = await client.workflow.getHandle(handle.workflowId).fetchHistory();

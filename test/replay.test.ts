@@ -61,6 +61,7 @@ test('the recorded histories include successes asked about again after the provi
       'callback-carried-across-continue-as-new',
       'unverified-success-carried-across-continue-as-new',
       'method-chosen-while-asking-again',
+      'deferred-success-paid-by-status-check',
     ]),
   );
   const rechecked = histories.find((entry) => entry.workflowId === 'unverified-success-rechecked')!.history;

@@ -223,8 +223,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       const refused = await notOwnProviderPayment(callback.providerPaymentId);
       // Not knowing is not a refusal: the provider is asked again, and the success may yet be this payment's.
       if (refused === 'unverified_provider_payment' && patched('retry-unverified-callbacks')) {
-        if (isOpen()) defer(callback);
-        else deferred.push(callback);
+        defer(callback);
         return;
       }
       if (refused) {
@@ -501,8 +500,13 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     if (Date.now() >= expiresAt && isOpen()) await record(declines > 0 ? 'failed' : 'expired', declines > 0 ? 'declined' : 'expired');
   }
 
-  if (deferred.length > 0) {
-    const flags = deferred.splice(0).map((callback) => ({ eventId: callback.eventId, flag: 'unverified_provider_payment' }));
+  // Deferred successes at close: one naming a provider payment now known to be this payment's is a late
+  // callback like any other; the rest are flagged, their owner never confirmed.
+  const ownIds = new Set([...providerAttempts.values()].map((entry) => entry.providerPaymentId));
+  callbacks.push(...deferred.filter((callback) => ownIds.has(callback.providerPaymentId)));
+  const unverifiedAtClose = deferred.splice(0).filter((callback) => !ownIds.has(callback.providerPaymentId));
+  if (unverifiedAtClose.length > 0) {
+    const flags = unverifiedAtClose.map((callback) => ({ eventId: callback.eventId, flag: 'unverified_provider_payment' }));
     await database.flagCallbacks({ paymentId: input.paymentId, flags });
   }
 
