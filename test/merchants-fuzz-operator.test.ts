@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 const feeSchedule = fc.record(
-  { percent: fc.stringMatching(/^\d{1,3}(\.\d{1,2})?$/), fixed: fc.dictionary(currency, amount, { maxKeys: 3 }) },
+  { percent: fc.stringMatching(/^(0?[0-9]{1,2}(\.[0-9]{1,2})?|100(\.0{1,2})?)$/), fixed: fc.dictionary(currency, amount, { maxKeys: 3 }) },
   { requiredKeys: ['percent'] },
 );
 

@@ -5,6 +5,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { channelKinds, deliveryChannels, notificationEventTypes } from '../notifications/types';
+import { chars, email, text, time } from './schemas';
 
 extendZodWithOpenApi(z);
 
@@ -22,7 +23,7 @@ export const channelBodies = {
     .strictObject({
       ...common,
       to: z
-        .array(z.string().trim().max(320).email('must be an e-mail address such as orders@shop.example'))
+        .array(email)
         .min(1)
         .max(10)
         .openapi({ example: ['orders@shop.example'] }),
@@ -32,7 +33,10 @@ export const channelBodies = {
     .strictObject({
       ...common,
       chat_id: z
-        .union([z.string().trim(), z.number().int()])
+        .union([
+          z.string().trim().openapi({ pattern: '^\\s*(-?\\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})\\s*$' }),
+          z.number().int().openapi({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }),
+        ])
         .transform(String)
         .pipe(z.string().regex(/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$/, 'must be a numeric chat id (-100… for groups) or @channelname'))
         .openapi({ example: '-1001234567890' }),
@@ -41,35 +45,35 @@ export const channelBodies = {
         .trim()
         .regex(/^\d{3,20}:[A-Za-z0-9_-]{20,100}$/, 'must be a bot token as BotFather gives it, 123456789:AA…')
         .optional()
-        .openapi({ description: 'Write-only: stored encrypted, shown masked; leave it out to keep the stored one. Required the first time.' }),
+        .openapi({ pattern: '^\\s*\\d{3,20}:[A-Za-z0-9_-]{20,100}\\s*$', description: 'Write-only: stored encrypted, shown masked; leave it out to keep the stored one. Required the first time.' }),
     })
     .openapi('TelegramChannelSettings'),
   sms: z
     .strictObject({
       ...common,
-      to: z.string().trim().regex(/^\+[1-9]\d{6,14}$/, 'must be a phone number in E.164 form, e.g. +79991234567').openapi({ example: '+79991234567' }),
-      url: z
+      to: z
         .string()
         .trim()
-        .min(1)
-        .max(2048)
-        .openapi({ description: 'The gateway URL; placeholders such as `{to}` and `{text}` are filled in percent-encoded', example: 'https://sms.example/send' }),
+        .regex(/^\+[1-9]\d{6,14}$/, 'must be a phone number in E.164 form, e.g. +79991234567')
+        .openapi({ pattern: '^\\s*\\+[1-9]\\d{6,14}\\s*$', example: '+79991234567' }),
+      url: text(2048).openapi({
+        description:
+          'The gateway URL; placeholders such as `{to}` and `{text}` are filled in percent-encoded. Filled in, it must be an http(s) URL Kassa may call; ' +
+          '`{to}` and `{text}` must each appear in `url` or `body`, and no other placeholder: a `400` naming `url` or `body` otherwise',
+        example: 'https://sms.example/send',
+      }),
       method: z.enum(['POST', 'GET']).optional().openapi({ description: 'Default POST' }),
       content_type: z
         .enum(['application/json', 'application/x-www-form-urlencoded', 'text/plain'])
         .optional()
         .openapi({ description: 'Of the body; default application/json' }),
-      body: z
-        .string()
-        .max(4096)
+      body: chars(4096)
         .nullable()
         .optional()
         .openapi({ description: 'Body template (POST); placeholders are escaped for the content type', example: '{"to":"{to}","text":"{text}"}' }),
       auth_header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name such as Authorization').optional().openapi({ description: 'Default Authorization' }),
-      auth_value: z
-        .string()
+      auth_value: chars(1024)
         .min(1)
-        .max(1024)
         .nullable()
         .optional()
         .openapi({ description: 'Write-only credential sent in `auth_header`: stored encrypted, shown masked; left out: kept; null: removed' }),
@@ -84,7 +88,7 @@ export const resendBody = z
   .openapi('ResendEvent');
 
 const lastAttempt = z
-  .object({ event_id: z.string(), attempted_at: z.string(), delivered: z.boolean(), response: z.string().nullable(), error: z.string().nullable() })
+  .object({ event_id: z.string(), attempted_at: time, delivered: z.boolean(), response: z.string().nullable(), error: z.string().nullable() })
   .nullable()
   .openapi({ description: 'The last delivery attempt on this channel, failed ones with the reason' });
 
@@ -105,8 +109,8 @@ export const channelResource = z
     auth_header: z.string().optional(),
     auth_value: z.string().nullable().optional().openapi({ description: 'Masked, or null when none' }),
     last_attempt: lastAttempt,
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: time,
+    updated_at: time,
   })
   .openapi('NotificationChannel');
 
@@ -126,7 +130,7 @@ const deliveryAttempt = z
     channel: z.enum(deliveryChannels),
     attempt: z.number(),
     target: z.string().openapi({ description: 'Whom it was for: the URL, addresses, chat or phone; never a secret' }),
-    attempted_at: z.string(),
+    attempted_at: time,
     delivered: z.boolean(),
     latency_ms: z.number(),
     response: z.string().nullable().openapi({ description: 'What the other side answered: `HTTP 200`, an SMTP reply' }),
@@ -164,10 +168,13 @@ export const channelEndpoints = [
     description: channelsDescription, ok: { status: 200, description: 'E-mail, Telegram, SMS, those that are set', schema: channelList } },
   { method: 'get', path: '/v1/checkouts/{id}/channels/{channel}', api: 'merchant', tag: 'Notifications', summary: 'One notification channel',
     ok: { status: 200, description: 'The channel, secrets masked, with its last attempt', schema: channelResource } },
-  { method: 'put', path: '/v1/checkouts/{id}/channels/{channel}', api: 'merchant', tag: 'Notifications', summary: 'Set a notification channel (email, telegram or sms)',
+  ...channelKinds.map((kind) => ({
+    method: 'put', path: `/v1/checkouts/{id}/channels/${kind}`, api: 'merchant', tag: 'Notifications', summary: `Set the ${kind} notification channel`,
     description: `${channelsDescription} The body is the channel's settings; \`201\` when the channel is new.`,
-    body: z.union([channelBodies.email, channelBodies.telegram, channelBodies.sms]),
-    ok: { status: 200, description: 'The channel, secrets masked', schema: channelResource } },
+    body: channelBodies[kind],
+    ok: { status: 200, description: 'The channel, secrets masked', schema: channelResource },
+    okAlso: [{ status: 201, description: 'The channel, new, secrets masked', schema: channelResource }],
+  }) as const),
   { method: 'delete', path: '/v1/checkouts/{id}/channels/{channel}', api: 'merchant', tag: 'Notifications', summary: 'Remove a notification channel',
     ok: { status: 200, description: 'Removed', schema: deletedChannel } },
   { method: 'get', path: '/v1/payments/{id}/deliveries', api: 'merchant', tag: 'Notifications', summary: "Every delivery attempt of a payment's events, on every channel",

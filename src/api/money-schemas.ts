@@ -4,41 +4,37 @@
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { isSupportedCurrency } from '../domain/money';
+import { currency, id, moneyOut, positiveAmount, time } from './schemas';
 
 extendZodWithOpenApi(z);
 
-const money = (example: string) => z.string().openapi({ description: 'Decimal string in major units', example });
-const amount = z
-  .string()
-  .max(32)
-  .openapi({ description: 'Decimal string in major units, no more decimals than the currency allows', example: '50.00' });
-const currency = z
-  .string()
-  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code in upper case')
-  .refine(isSupportedCurrency, 'is not a supported currency')
-  .openapi({ example: 'RUB' });
+const money = (example: string) => moneyOut(example).openapi({ description: 'Decimal string in major units' });
 
 export const createRefundBody = z
   .strictObject({
-    amount: amount.optional().openapi({ description: "In the payment's currency; the whole rest of what the buyer paid when left out", example: '10.00' }),
+    amount: positiveAmount.optional().openapi({
+      description:
+        "Above zero, in the payment's currency (at most as many decimals as it allows), at most what is left to refund (`400 amount_too_large`); " +
+        'the whole rest of what the buyer paid when left out',
+      example: '10.00',
+    }),
   })
   .openapi('CreateRefund');
 
 export const refundResource = z
   .object({
-    id: z.string().openapi({ example: 're_3kTMd2pL9sXq7vB1nW0e' }),
+    id: id('re'),
     object: z.literal('refund'),
-    payment_id: z.string(),
+    payment_id: id('pay'),
     status: z.enum(['pending', 'succeeded', 'failed']),
     amount: money('10.00'),
-    currency: z.string(),
+    currency,
     fee_returned: money('0.30').openapi({ description: "The same share of Kassa's commission as the share of the buyer's total refunded" }),
     merchant_debit: money('9.70').openapi({ description: "What the refund takes from the merchant's balance" }),
     failure_reason: z.string().nullable(),
     test_mode: z.boolean(),
-    created_at: z.string(),
-    completed_at: z.string().nullable(),
+    created_at: time,
+    completed_at: time.nullable(),
   })
   .openapi('Refund');
 
@@ -62,12 +58,10 @@ const walletDestination = z
 
 export const createPayoutBody = z
   .strictObject({
-    amount,
+    amount: positiveAmount,
     currency,
     destination: z.discriminatedUnion('type', [cardDestination, walletDestination], 'must be {"type":"card","token"} or {"type":"wallet","wallet_id"}'),
-    checkout_id: z
-      .string()
-      .regex(/^co_[0-9A-Za-z]{8,64}$/, 'must be a co_ id')
+    checkout_id: id('co')
       .optional()
       .openapi({ description: "Whose notify_url gets payout.paid / payout.failed; the merchant's first checkout in the mode when left out" }),
   })
@@ -75,19 +69,19 @@ export const createPayoutBody = z
 
 export const payoutResource = z
   .object({
-    id: z.string().openapi({ example: 'po_3kTMd2pL9sXq7vB1nW0e' }),
+    id: id('po'),
     object: z.literal('payout'),
     status: z.enum(['pending', 'paid', 'failed']),
     amount: money('100.00').openapi({ description: 'Taken from the available balance' }),
-    currency: z.string(),
+    currency,
     fee: money('1.00').nullable().openapi({ description: "The bank's fee, deducted from the amount; null until paid" }),
     net: money('99.00').nullable().openapi({ description: 'What reached the destination' }),
     destination: z.union([z.object({ type: z.literal('card'), last4: z.string() }), z.object({ type: z.literal('wallet'), wallet_id: z.string() })]),
     checkout_id: z.string().nullable(),
     failure_reason: z.string().nullable(),
     test_mode: z.boolean(),
-    created_at: z.string(),
-    completed_at: z.string().nullable(),
+    created_at: time,
+    completed_at: time.nullable(),
   })
   .openapi('Payout');
 
@@ -101,7 +95,7 @@ export const balanceResource = z
     test_mode: z.boolean(),
     balances: z.array(
       z.object({
-        currency: z.string(),
+        currency,
         available: money('97.00').openapi({ description: 'Can be refunded or paid out' }),
         pending: money('0.00').openapi({ description: 'Captured, not yet released' }),
         reserved: money('0.00').openapi({ description: 'Held for refunds and payouts in flight' }),

@@ -15,6 +15,7 @@ import {
   createPaymentBody,
   emptyBody,
   errorResponse,
+  id,
   eventList,
   issuedApiKeyResource,
   issueKeyBody,
@@ -28,8 +29,10 @@ import {
   updateCheckoutBody,
   updatePricingBody,
 } from './schemas';
-import { moneyEndpoints } from './money-schemas';
+import { createRefundBody, moneyEndpoints, runReconciliationBody } from './money-schemas';
+import { channelKinds } from '../notifications/types';
 import { channelEndpoints } from './channel-schemas';
+import { exceptionEndpoints } from './exception-schemas';
 
 const overview = `
 Kassa is a self-hosted payment gateway. A shop creates a **checkout** (its "касса"), then a **payment** per order, and sends
@@ -42,7 +45,10 @@ or \`sk_live_…\`. What a test key creates a live key cannot see, and the other
 **Money** is a decimal string in major units with no more decimals than the currency allows (\`"50.00"\` RUB, \`"500"\` JPY).
 
 **Errors** are \`{"error":{"type","code","message","param"}}\`; \`param\` names the field at fault. An unknown field in a body is a
-\`400\` (\`parameter_unknown\`). Bodies are limited to 64 KiB and 20 levels of nesting. Each key may make a limited number of
+\`400\` (\`parameter_unknown\`), and so is an unknown query parameter where an operation takes query parameters. Lengths count
+characters (Unicode code points). A NUL character, or a card-like number (12–19 digits passing the Luhn check) in merchant- or
+buyer-supplied text, is a \`400\` naming the field. A method a path does not take is a \`405\` with \`Allow\` (\`OPTIONS\` answers
+\`204\` with \`Allow\`). Bodies are limited to 64 KiB and 20 levels of nesting. Each key may make a limited number of
 requests a minute; beyond it, \`429\` with \`Retry-After\` (seconds).
 
 **Idempotency.** Every \`POST\` of the merchant API accepts \`Idempotency-Key\` (1–255 characters, kept 24 h, per merchant and
@@ -74,6 +80,12 @@ else is retried with backoff for at least 3 days.
 
 type Api = 'merchant' | 'operator';
 
+interface Answer {
+  status: number;
+  description: string;
+  schema: z.ZodType;
+}
+
 interface Endpoint {
   method: 'get' | 'post' | 'patch' | 'put' | 'delete';
   path: string;
@@ -83,14 +95,38 @@ interface Endpoint {
   description?: string;
   query?: z.ZodObject;
   body?: z.ZodType;
-  ok: { status: number; description: string; schema: z.ZodType };
+  /** The route takes a missing body as `{}`. */
+  bodyOptional?: boolean;
+  ok: Answer;
+  okAlso?: readonly Answer[];
 }
 
 const operatorActionResult = z.record(z.string(), z.unknown()).openapi('OperatorActionResult');
+/** Operator actions read no body: any JSON is taken and ignored. */
+const ignoredBody = z
+  .union([z.record(z.string(), z.unknown()), z.array(z.unknown())])
+  .openapi('IgnoredBody', { description: 'Ignored: any JSON object or array, or none' });
+
+/** The id a path segment names, by the collection before it (`/payments/{id}` is a `pay_` id). */
+const idPrefixes: Record<string, string> = {
+  merchants: 'mer', checkouts: 'co', payments: 'pay', refunds: 're', payouts: 'po', keys: 'key', events: 'evt',
+};
 
 const pathParams = (path: string) => {
-  const names = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]!);
-  return names.length ? z.object(Object.fromEntries(names.map((name) => [name, z.string()]))) : undefined;
+  const names = [...path.matchAll(/([\w-]+)\/\{(\w+)\}/g)].map((match) => [match[2]!, idPrefixes[match[1]!]] as const);
+  if (names.length === 0) return undefined;
+  return z.object(
+    Object.fromEntries(
+      names.map(([name, prefix]) => [
+        name,
+        prefix
+          ? id(prefix).openapi({ description: `A \`${prefix}_\` id; any other value is a \`404\`` })
+          : name === 'channel'
+            ? z.enum(channelKinds).openapi({ description: 'Any other value is a `404`' })
+            : z.string(),
+      ]),
+    ),
+  );
 };
 
 const endpoints: Endpoint[] = [
@@ -115,11 +151,11 @@ const endpoints: Endpoint[] = [
   { method: 'get', path: '/admin/payments/{id}', api: 'operator', tag: 'Operator', summary: 'Inspect any payment: its row, workflow and attempts',
     ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult } },
   { method: 'post', path: '/admin/payments/{id}/cancel', api: 'operator', tag: 'Operator', summary: 'Cancel any open payment',
-    body: emptyBody, ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult } },
+    body: ignoredBody, ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult } },
   { method: 'post', path: '/admin/payments/{id}/events/{event_id}/resend', api: 'operator', tag: 'Operator', summary: 'Deliver a webhook event again',
-    body: emptyBody, ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult } },
+    body: ignoredBody, ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult } },
   { method: 'post', path: '/admin/payments/{id}/recheck', api: 'operator', tag: 'Operator', summary: "Ask the provider about a payment's current attempt",
-    body: emptyBody, ok: { status: 202, description: 'See docs/operations.md', schema: operatorActionResult } },
+    body: ignoredBody, ok: { status: 202, description: 'See docs/operations.md', schema: operatorActionResult } },
 
   { method: 'post', path: '/v1/checkouts', api: 'merchant', tag: 'Checkouts', summary: 'Create a checkout',
     body: createCheckoutBody, ok: { status: 201, description: 'The checkout with its webhook secret, shown this once', schema: checkoutWithSecretResource } },
@@ -138,7 +174,8 @@ const endpoints: Endpoint[] = [
     description:
       'Fetches `verification.file_url` and expects `verification.token` in it; keeps trying on a backoff for 24 hours. ' +
       'Answers `202` while pending, `200` when verified already.',
-    body: emptyBody, ok: { status: 202, description: 'The checkout, its verification pending', schema: checkoutResource } },
+    body: emptyBody, ok: { status: 202, description: 'The checkout, its verification pending', schema: checkoutResource },
+    okAlso: [{ status: 200, description: 'The checkout, verified already', schema: checkoutResource }] },
 
   { method: 'post', path: '/v1/payments', api: 'merchant', tag: 'Payments', summary: 'Create a payment',
     description: 'Live payments need a checkout whose site is verified.',
@@ -152,10 +189,14 @@ const endpoints: Endpoint[] = [
   { method: 'get', path: '/v1/payments/{id}/events', api: 'merchant', tag: 'Payments', summary: "A payment's webhook events and delivery attempts",
     ok: { status: 200, description: 'Oldest first', schema: eventList } },
   ...moneyEndpoints,
+  ...exceptionEndpoints,
   ...channelEndpoints,
 ];
 
 const errorContent = { 'application/json': { schema: errorResponse } };
+
+/** Routes that parse `req.body ?? {}`: no body is the same as `{}`. */
+const optionalBodies = new Set<z.ZodType>([emptyBody, ignoredBody, createRefundBody, runReconciliationBody]);
 
 /** The routes the document lists, as `METHOD /path/{param}` (for tests). */
 export const documentedRoutes = endpoints.map((endpoint) => `${endpoint.method.toUpperCase()} ${endpoint.path}`);
@@ -184,14 +225,25 @@ export function openApiDocument(publicUrl: string) {
         headers: idempotent
           ? z.object({ 'Idempotency-Key': z.string().min(1).max(255).optional().openapi({ description: 'Makes retries safe: see the overview' }) })
           : undefined,
-        body: endpoint.body && { required: endpoint.body !== emptyBody, content: { 'application/json': { schema: endpoint.body } } },
+        body: endpoint.body && {
+          required: !(endpoint.bodyOptional ?? optionalBodies.has(endpoint.body)),
+          content: { 'application/json': { schema: endpoint.body } },
+        },
       },
       responses: {
-        [endpoint.ok.status]: { description: endpoint.ok.description, content: { 'application/json': { schema: endpoint.ok.schema } } },
+        ...Object.fromEntries(
+          [endpoint.ok, ...(endpoint.okAlso ?? [])].map((answer) => [
+            answer.status,
+            { description: answer.description, content: { 'application/json': { schema: answer.schema } } },
+          ]),
+        ),
         400: { description: 'Bad input; `param` names the field', content: errorContent },
-        401: { description: 'Missing, unknown or revoked key', content: errorContent },
+        401: { description: endpoint.api === 'merchant' ? 'Missing, unknown or revoked key' : 'Missing or wrong operator token', content: errorContent },
         404: { description: 'No such object for this key (another merchant’s, or the other mode’s)', content: errorContent },
-        ...(idempotent ? { 409: { description: 'Conflict, or the same Idempotency-Key still running', content: errorContent } } : {}),
+        ...(endpoint.method !== 'get'
+          ? { 409: { description: 'The object’s state does not allow it now, or the same Idempotency-Key is still running', content: errorContent } }
+          : {}),
+        ...(endpoint.body ? { 413: { description: 'The body is larger than 64 KiB', content: errorContent } } : {}),
         ...(idempotent ? { 422: { description: 'The Idempotency-Key was used with another body', content: errorContent } } : {}),
         429: { description: 'Too many requests; see `Retry-After`', content: errorContent },
       },

@@ -5,44 +5,78 @@
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { isSupportedCurrency } from '../domain/money';
+import { isSupportedCurrency, supportedCurrencies } from '../domain/money';
 import { paymentStatuses } from '../domain/payment';
 
 extendZodWithOpenApi(z);
 
+/** At most `max` characters, counted as the document counts them (Unicode code points, not UTF-16 units). */
+const atMost = (max: number) => (value: string) => [...value].length <= max;
+
+/** A string of at most `max` characters. */
+export const chars = (max: number) => z.string().refine(atMost(max), `must be at most ${max} characters`).openapi({ maxLength: max });
+
+/** Text with something besides white space, trimmed, then at most `max` characters. */
+export const text = (max: number) =>
+  z
+    .string()
+    .trim()
+    .min(1, 'must not be blank')
+    .refine(atMost(max), `must be at most ${max} characters`)
+    .openapi({ maxLength: max, pattern: '\\S', description: 'Surrounding white space is removed' });
+
 const httpUrl = z
   .string()
-  .max(2048)
+  .refine(atMost(2048), 'must be at most 2048 characters')
   .url()
   .refine((value) => /^https?:\/\//i.test(value), 'must be an http(s) URL')
-  .openapi({ format: 'uri', example: 'https://shop.example/kassa/notify' });
-const currency = z
+  .openapi({ format: 'uri', maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', example: 'https://shop.example/kassa/notify' });
+export const email = z
+  .string()
+  .trim()
+  .refine(atMost(320), 'must be at most 320 characters')
+  .email('must be an e-mail address')
+  .openapi({ format: 'email', maxLength: 320 });
+export const currency = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code in upper case')
   .refine(isSupportedCurrency, 'is not a supported currency')
-  .openapi({ example: 'RUB' });
-const id = (prefix: string, example = `${prefix}_3kTMd2pL9sXq7vB1nW0e`) =>
+  .openapi({ enum: supportedCurrencies, description: 'ISO 4217, upper case; one of the currencies Kassa supports', example: 'RUB' });
+/** A `prefix_` id as Kassa makes them. */
+export const id = (prefix: string, example = `${prefix}_3kTMd2pL9sXq7vB1nW0e`) =>
   z
     .string()
     .regex(new RegExp(`^${prefix}_[0-9A-Za-z]{8,64}$`), `must be a ${prefix}_ id`)
     .openapi({ example });
-/** A money amount in major units, checked against its currency's decimals where it is used. */
-const amount = z
+
+const decimals = 'at most as many decimals as the currency allows (0 for JPY, 2 for RUB, 3 for KWD; a `400` naming the field otherwise)';
+/** A money amount in major units, zero allowed; checked against its currency's decimals where it is used. */
+export const amount = z
   .string()
-  .max(32)
-  .openapi({ description: 'Decimal string in major units, no more decimals than the currency allows', example: '50.00' });
+  .regex(/^(0|[1-9][0-9]{0,17})(\.[0-9]{1,3})?$/, 'must be a decimal string such as "50.00"')
+  .openapi({ description: `Decimal string in major units, ${decimals}`, example: '50.00' });
+/** A money amount above zero. */
+export const positiveAmount = z
+  .string()
+  .regex(/^([1-9][0-9]{0,17}(\.[0-9]{1,3})?|0\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$/, 'must be a decimal string above zero such as "50.00"')
+  .openapi({ description: `Decimal string in major units, above zero, ${decimals}`, example: '50.00' });
+/** A money amount as Kassa answers it: the currency's full decimals, negative only for a debit. */
+export const moneyOut = (example: string) => z.string().regex(/^-?(0|[1-9][0-9]*)(\.[0-9]{1,3})?$/).openapi({ example });
 const amountPerCurrency = z
   .record(currency, amount)
   .refine((value) => Object.keys(value).length <= 30, 'at most 30 currencies')
-  .openapi({ description: 'Amounts by currency', example: { RUB: '10.00' } });
+  .openapi({ description: 'Amounts by currency', example: { RUB: '10.00' }, maxProperties: 30, propertyNames: { enum: supportedCurrencies } } as object);
 const methodCode = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a method code such as sandbox_card')
   .openapi({ example: 'sandbox_card' });
 const percent = z
   .string()
-  .regex(/^\d{1,3}(\.\d{1,2})?$/, 'must be a percentage such as "2.5" (at most two decimals)')
+  .regex(/^(0?[0-9]{1,2}(\.[0-9]{1,2})?|100(\.0{1,2})?)$/, 'must be a percentage from 0 to 100 such as "2.5" (at most two decimals)')
   .openapi({ example: '3.00' });
+
+/** A time as Kassa answers it: ISO 8601, UTC. */
+export const time = z.string().openapi({ format: 'date-time', example: '2026-01-01T12:00:00.000Z' });
 
 export const errorResponse = z
   .object({
@@ -59,8 +93,8 @@ export const errorResponse = z
 
 export const createMerchantBody = z
   .strictObject({
-    name: z.string().trim().min(1).max(200).openapi({ example: 'My shop' }),
-    email: z.string().email().max(320).openapi({ example: 'me@shop.example' }),
+    name: text(200).openapi({ example: 'My shop' }),
+    email: email.openapi({ example: 'me@shop.example' }),
   })
   .openapi('CreateMerchant');
 
@@ -70,7 +104,7 @@ export const merchantResource = z
     object: z.literal('merchant'),
     name: z.string(),
     email: z.string(),
-    created_at: z.string(),
+    created_at: time,
   })
   .openapi('Merchant');
 
@@ -91,8 +125,8 @@ export const apiKeyResource = z
     merchant_id: id('mer'),
     mode: z.enum(['test', 'live']),
     prefix: z.string().openapi({ description: 'The first 12 characters, to recognise the key by', example: 'sk_test_AbCd' }),
-    created_at: z.string(),
-    revoked_at: z.string().nullable(),
+    created_at: time,
+    revoked_at: time.nullable(),
   })
   .openapi('ApiKey');
 
@@ -120,7 +154,11 @@ export const updatePricingBody = z
       .record(methodCode, feeSchedule)
       .refine((value) => Object.keys(value).length <= 50, 'at most 50 methods')
       .optional()
-      .openapi({ description: 'Commissions replacing the default for single methods; replaces the whole map' }),
+      .openapi({
+        description: 'Commissions replacing the default for single methods of the checkout’s mode (another code is a `400`); replaces the whole map',
+        maxProperties: 50,
+        propertyNames: { pattern: '^[a-z][a-z0-9_]{0,63}$' },
+      } as object),
   })
   .openapi('UpdateCheckoutPricing');
 
@@ -157,7 +195,7 @@ const methodSetting = z
   .openapi('MethodSetting');
 
 const checkoutFields = {
-  name: z.string().trim().min(1).max(200).openapi({ example: 'My shop' }),
+  name: text(200).openapi({ example: 'My shop' }),
   site_url: httpUrl.openapi({ description: 'The shop; verified by POST /v1/checkouts/{id}/verify', example: 'https://shop.example' }),
   currencies: z.array(currency).min(1).max(20),
   notify_url: httpUrl.openapi({ description: 'Receives signed webhooks', example: 'https://shop.example/kassa/notify' }),
@@ -180,7 +218,7 @@ export const updateCheckoutBody = z.strictObject(checkoutFields).partial().opena
 export const emptyBody = z.strictObject({}).openapi('Empty');
 
 export const methodsQuery = z.strictObject({
-  amount: amount.openapi({ param: { description: 'The payment amount' } }),
+  amount: positiveAmount.openapi({ param: { description: 'The payment amount' } }),
   currency: currency.openapi({ param: { description: 'The payment currency' } }),
 });
 
@@ -192,7 +230,7 @@ export const checkoutResource = z
     object: z.literal('checkout'),
     name: z.string(),
     site_url: z.string(),
-    currencies: z.array(z.string()),
+    currencies: z.array(currency),
     notify_url: z.string(),
     success_url: z.string(),
     fail_url: z.string(),
@@ -224,8 +262,8 @@ export const checkoutResource = z
       .nullable()
       .openapi({ description: 'Until then webhooks are also signed with the secret before the last rotation' }),
     test_mode: z.boolean(),
-    created_at: z.string(),
-    updated_at: z.string(),
+    created_at: time,
+    updated_at: time,
   })
   .openapi('Checkout');
 
@@ -258,7 +296,7 @@ export const methodQuoteList = z
 
 const delivery = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('digital'), download_url: httpUrl }),
-  z.strictObject({ type: z.literal('physical'), method: z.string().trim().min(1).max(100), eta_days: z.number().int().min(0).max(365) }),
+  z.strictObject({ type: z.literal('physical'), method: text(100), eta_days: z.number().int().min(0).max(365) }),
 ]);
 
 /** The body of `POST /v1/payments`; `expires_in` may not be below `minExpiresInSeconds` (config, 60). */
@@ -266,22 +304,25 @@ export const createPaymentBodyFor = (minExpiresInSeconds: number) =>
   z
     .strictObject({
       checkout_id: id('co'),
-      order_id: z.string().trim().min(1).max(128).openapi({ description: 'Unique per checkout', example: 'A-1001' }),
-      amount,
-      currency,
-      description: z.string().trim().min(1).max(500).openapi({ example: 'Test product' }),
-      method: z.string().max(64).nullable().optional().openapi({ description: 'Skip the method choice with one of GET /v1/checkouts/{id}/methods' }),
+      order_id: text(128).openapi({ description: 'Unique per checkout (a second payment for it is a `409`)', example: 'A-1001' }),
+      amount: positiveAmount.openapi({
+        description: 'Decimal string in major units, above zero and at most 999 999 999 999 999 minor units, with at most as many decimals as the currency allows',
+      }),
+      currency: currency.openapi({ description: 'One of the checkout’s `currencies`' }),
+      description: text(500).openapi({ example: 'Test product' }),
+      method: chars(64).nullable().optional().openapi({ description: 'Skip the method choice with one of GET /v1/checkouts/{id}/methods' }),
       expires_in: z.number().int().min(minExpiresInSeconds).max(30 * 24 * 3600).optional().openapi({ description: 'Seconds; default 1800' }),
       delivery: delivery.nullable().optional(),
       buyer: z
-        .strictObject({ email: z.string().trim().max(320).email('must be an e-mail address').openapi({ example: 'buyer@example.com' }) })
+        .strictObject({ email: email.openapi({ example: 'buyer@example.com' }) })
         .nullable()
         .optional()
         .openapi({ description: 'The buyer; with an e-mail, Kassa sends them a receipt once the payment is paid' }),
       metadata: z
-        .record(z.string().max(40), z.string().max(500))
+        .record(chars(40), chars(500))
         .refine((value) => Object.keys(value).length <= 50, 'at most 50 keys')
-        .optional(),
+        .optional()
+        .openapi({ description: 'Up to 50 keys of at most 40 characters, values of at most 500', maxProperties: 50, propertyNames: { maxLength: 40 } } as object),
     })
     .openapi('CreatePayment');
 
@@ -298,23 +339,23 @@ export const paymentResource = z
   .object({
     id: id('pay'),
     object: z.literal('payment'),
-    checkout_id: z.string(),
+    checkout_id: id('co'),
     order_id: z.string(),
     status: z.enum(paymentStatuses),
-    amount: z.string(),
-    currency: z.string(),
+    amount: moneyOut('50.00'),
+    currency,
     description: z.string(),
     method: z.string().nullable(),
-    fee: z.string().nullable(),
-    buyer_total: z.string().nullable(),
-    merchant_net: z.string().nullable(),
+    fee: moneyOut('1.50').nullable().openapi({ description: 'Once a method is chosen: the whole commission' }),
+    buyer_total: moneyOut('50.00').nullable().openapi({ description: 'Once a method is chosen: what the buyer pays' }),
+    merchant_net: moneyOut('48.50').nullable().openapi({ description: 'Once a method is chosen: what the merchant is credited' }),
     failure_reason: z.string().nullable(),
-    checkout_url: z.string().openapi({ description: 'Send the buyer here' }),
+    checkout_url: z.string().openapi({ format: 'uri', description: 'Send the buyer here' }),
     test_mode: z.boolean(),
     delivery: z.unknown().nullable(),
-    created_at: z.string(),
-    expires_at: z.string(),
-    paid_at: z.string().nullable(),
+    created_at: time,
+    expires_at: time,
+    paid_at: time.nullable(),
     metadata: z.record(z.string(), z.string()),
   })
   .openapi('Payment');
@@ -329,8 +370,8 @@ export const eventList = z
         id: z.string(),
         object: z.literal('event'),
         type: z.string(),
-        created_at: z.string(),
-        delivered_at: z.string().nullable(),
+        created_at: time,
+        delivered_at: time.nullable(),
         data: paymentResource,
         attempts: z.array(
           z.object({
