@@ -21,7 +21,7 @@ import { createActivities } from './src/activities';
 import { requestContextClientInterceptor } from './src/api/request-context';
 import { createApp } from './src/api/app';
 import { type Config, ConfigError, loadConfig } from './src/config';
-import { embeddedMaxConnections, startEmbeddedPostgres } from './src/db/embedded';
+import { EmbeddedPostgresError, startEmbeddedPostgres, stopEmbeddedServers } from './src/db/embedded';
 import { migrate } from './src/db/migrate';
 import { sealPlaintextWebhookSecrets } from './src/db/checkouts';
 import { notificationsKey } from './src/notifications/secrets';
@@ -109,28 +109,56 @@ async function listen(server: http.Server, host: string, port: number): Promise<
 /** Workflows a worker keeps in memory between tasks (docs/performance.md: 10,000 parked payments). */
 const workflowCacheSize = 1000;
 
+/**
+ * One line per startup step, `{ startupStep, durationMs, detail }`: `npm start` shows them as
+ * "database  1.9 s  …". Steps: database, migrations, workflow bundle, worker, API.
+ */
+export interface StartupStep {
+  startupStep: 'database' | 'migrations' | 'workflow bundle' | 'worker' | 'API';
+  durationMs: number;
+  detail?: string;
+}
+
+async function timed<T>(logger: { info(fields: object, message: string): void }, step: StartupStep['startupStep'], run: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
+  const started = performance.now();
+  const result = await run();
+  const fields: StartupStep = { startupStep: step, durationMs: Math.round(performance.now() - started), detail: detail?.(result) };
+  logger.info(fields, `${step} ready`);
+  return result;
+}
+
 /** Starts what `config.role` asks for and returns a handle that stops all of it. */
 export async function startKassa(config: Config, options: KassaOptions = {}): Promise<RunningKassa> {
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {
     for (const closer of closers.reverse()) await closer().catch((error) => console.error(`shutdown: ${error.message}`));
   };
+  let embeddedDescription: string | undefined;
   try {
     const logger = createLogger({ level: config.logLevel, destination: options.logDestination, base: { role: config.role } });
     const tracing = startTracing({ exporter: config.otelExporter, spanExporter: options.spanExporter });
     if (tracing) closers.push(() => tracing.shutdown());
-    let databaseUrl = config.databaseUrl;
-    let poolMax = config.databasePoolMax;
-    if (!databaseUrl) {
-      const embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'pglite'));
-      closers.push(() => embedded.stop());
-      databaseUrl = embedded.url;
-      poolMax = Math.min(poolMax, embeddedMaxConnections - 1);
-    }
-    const db = createPool(databaseUrl, poolMax);
-    closers.push(() => db.end());
-    await migrate(db);
-    await sealPlaintextWebhookSecrets(db, notificationsKey(config));
+    const db = await timed(logger, 'database', async () => {
+      let databaseUrl = config.databaseUrl;
+      if (!databaseUrl) {
+        const embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), {
+          logFile: path.join(config.dataDir, 'logs', 'postgres.log'),
+          passwordFile: path.join(config.dataDir, 'postgres-password'),
+        });
+        closers.push(() => embedded.stop());
+        databaseUrl = embedded.url;
+        embeddedDescription = `embedded PostgreSQL ${embedded.version}${embedded.created ? ', created' : ''} in ${embedded.dataDir}, 127.0.0.1:${embedded.port}`;
+      }
+      const pool = createPool(databaseUrl, config.databasePoolMax);
+      closers.push(() => pool.end());
+      await pool.query('select 1');
+      return pool;
+    }, () => embeddedDescription ?? `DATABASE_URL ${describeDatabaseUrl(config.databaseUrl!)}`);
+    await timed(logger, 'migrations', async () => {
+      const applied = await migrate(db);
+      await sealPlaintextWebhookSecrets(db, notificationsKey(config));
+      return applied;
+    }, (applied) => (applied.length > 0 ? `${applied.length} applied` : 'up to date'));
 
     const connection = await Connection.connect({ address: config.temporal.address });
     closers.push(() => connection.close());
@@ -152,14 +180,15 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
     }
 
     if (workerConnection) {
-      const worker = await Worker.create({
+      const bundle = options.workflowBundle ?? (await timed(logger, 'workflow bundle', () => workflowBundle({ tracing: tracing !== null })));
+      const worker = await timed(logger, 'worker', () => Worker.create({
         connection: workerConnection,
         namespace: config.temporal.namespace,
         taskQueue,
         // Sized for payments in motion, not for every open one: a payment parked at method choice is
         // evicted and replays its few events when the buyer comes back (docs/performance.md).
         maxCachedWorkflows: workflowCacheSize,
-        workflowBundle: options.workflowBundle ?? (await workflowBundle({ tracing: tracing !== null })),
+        workflowBundle: bundle,
         activities: createActivities({ db, providers, publicUrl: config.publicUrl, allowPrivateWebhookUrls: config.allowPrivateWebhookUrls, notifications: notificationSettings(config) }),
         interceptors: {
           activity: [
@@ -170,10 +199,11 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
           ],
         },
         sinks: tracing ? { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) } : undefined,
-      });
+      }), () => `task queue ${taskQueue}`);
       const runs = worker.run();
       closers.push(async () => {
-        worker.shutdown();
+        // The Temporal Runtime starts draining its workers on SIGINT/SIGTERM itself.
+        if (worker.getState() === 'RUNNING') worker.shutdown();
         await runs;
       });
     }
@@ -182,7 +212,7 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
       const deps: ServiceDeps = { db, temporal, providers, observability, config: { ...config, adminToken: adminTokenFor(config) } };
       running.config = deps.config;
       const server = http.createServer(createApp(deps));
-      const port = await listen(server, config.host, config.port);
+      const port = await timed(logger, 'API', () => listen(server, config.host, config.port), (bound) => `http://${config.host}:${bound}`);
       closers.push(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
       running.url = `http://${config.host}:${port}`;
       const sweep = setInterval(() => {
@@ -220,21 +250,37 @@ async function main() {
     });
     temporalMetricsUrl = `http://${bindAddress}/metrics`;
   }
-  let running: RunningKassa;
-  try {
-    running = await startKassa(config, { temporalMetricsUrl });
-  } catch (error) {
-    console.error(error instanceof ConfigError ? error.message : `startup failed: ${(error as Error).message}`);
-    process.exit(1);
-  }
-  console.log(`kassa ${config.role} ready${running.url ? ` on ${running.url}` : ''}`);
+  let running: RunningKassa | undefined;
+  let stopping = false;
+  // Installed before starting, so a signal during startup still stops the embedded database.
   const stop = async () => {
-    await running.close();
+    if (stopping) return;
+    stopping = true;
+    await (running ? running.close() : stopEmbeddedServers());
     process.exit(0);
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   if (process.env.KASSA_PARENT_PID) stopWhenParentExits(stop);
+  try {
+    running = await startKassa(config, { temporalMetricsUrl });
+  } catch (error) {
+    const known = error instanceof ConfigError || error instanceof EmbeddedPostgresError;
+    console.error(known ? (error as Error).message : `startup failed: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  if (stopping) return void (await running.close());
+  console.log(`kassa ${config.role} ready${running.url ? ` on ${running.url}` : ''}`);
+}
+
+/** A database URL without its password, for a log line. */
+function describeDatabaseUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.hostname}:${parsed.port || 5432}${parsed.pathname}`;
+  } catch {
+    return '(unparsable)';
+  }
 }
 
 if (require.main === module) void main();

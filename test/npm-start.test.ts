@@ -44,6 +44,21 @@ function childrenOf(parent: number): number[] {
     .map(Number);
 }
 
+/** PostgreSQL servers still running on the data under `dataDir` (their command lines). */
+function postgresServersOn(dataDir: string): string[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      } catch {
+        return '';
+      }
+    })
+    .filter((cmdline) => cmdline.includes('postgres') && cmdline.includes(dataDir));
+}
+
 /** Running, not gone and not a zombie waiting to be reaped. */
 const alive = (pid: number) => {
   try {
@@ -67,7 +82,7 @@ test('a port in use stops npm start with one line naming the port and its variab
   blocker.close();
 });
 
-test('npm start brings up Temporal with its UI, the sandbox, Kassa on PGlite and the demo shop, and SIGTERM stops them all; a second start keeps the data', async () => {
+test('npm start brings up Temporal with its UI, the sandbox, Kassa on its embedded PostgreSQL and the demo shop, printing one timed line per step, and SIGTERM stops them all; a second start keeps the data', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-start-'));
   const [port, sandboxPort, shopPort, temporalPort, uiPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
   const env = {
@@ -95,14 +110,23 @@ test('npm start brings up Temporal with its UI, the sandbox, Kassa on PGlite and
     expect(await page.text()).toContain('value="sandbox_card"');
     const shop = await fetch(`http://127.0.0.1:${shopPort}/`);
     expect(await shop.text()).toContain('Demo shop');
-    expect(fs.existsSync(path.join(dataDir, 'pglite'))).toBe(true);
+    expect(fs.existsSync(path.join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
     expect(fs.existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);
+    const steps = [...run.output().matchAll(/^ {2}(\S+(?: \S+)?) +(\d+\.\d) s\b/gm)].map((match) => match[1]);
+    expect(steps).toEqual(['Temporal CLI', 'Temporal server', 'database', 'migrations', 'workflow bundle', 'worker', 'API', 'sandbox', 'demo shop']);
+    expect(run.output()).toMatch(/^ {2}database +\d+\.\d s {2}embedded PostgreSQL \d+\.\d+, created in /m);
+    // Kassa's JSON lines go to the log file, not the terminal.
+    expect(run.output()).not.toContain('"level"');
+    const logLines = fs.readFileSync(path.join(dataDir, 'logs', 'kassa.log'), 'utf8').trim().split('\n');
+    expect(logLines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line).startupStep).filter(Boolean)).toEqual(['database', 'migrations', 'workflow bundle', 'worker', 'API']);
+    expect(fs.readdirSync(path.join(dataDir, 'logs')).sort()).toEqual(expect.arrayContaining(['kassa.log', 'postgres.log', 'sandbox.log', 'temporal.log']));
   } finally {
     await stopChild(run.child, 'SIGTERM', 45_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
   expect(childPids.length).toBeGreaterThanOrEqual(3);
   expect(childPids.filter(alive).map((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'))).toEqual([]);
+  expect(postgresServersOn(dataDir)).toEqual([]);
 
   const again = startScript(env);
   try {
@@ -111,8 +135,12 @@ test('npm start brings up Temporal with its UI, the sandbox, Kassa on PGlite and
     expect(key).toBe(/test API key\s+(\S+)/.exec(run.output())![1]);
     const payments = await fetch(`http://127.0.0.1:${port}/v1/payments`, { headers: { authorization: `Bearer ${key}` } });
     expect(((await payments.json()) as { data: unknown[] }).data).toHaveLength(2);
+    expect(again.output()).toMatch(/^ {2}database +\d+\.\d s {2}embedded PostgreSQL \d+\.\d+ in /m);
+    expect(again.output()).toMatch(/^ {2}migrations +\d+\.\d s {2}up to date$/m);
   } finally {
     await stopChild(again.child, 'SIGTERM', 45_000);
-    fs.rmSync(dataDir, { recursive: true, force: true });
   }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(postgresServersOn(dataDir)).toEqual([]);
+  fs.rmSync(dataDir, { recursive: true, force: true });
 }, 300_000);
