@@ -1,14 +1,37 @@
-FROM node:20.19.5-bookworm-slim
+# Kassa's production image: `node dist/worker.js` (no tsx, no webpack at start) as a non-root user
+# under tini. KASSA_ROLE (api | worker | all) selects what it runs; see docker-compose.yml.
 
+# Build: every package, the TypeScript compiled to dist/ and the workflow bundles prebuilt, then
+# the dev packages pruned so that the runtime stage copies production packages only.
+FROM node:22.23.3-bookworm-slim AS build
 WORKDIR /app
-
 COPY package.json package-lock.json ./
-RUN npm ci --omit=dev && npm cache clean --force
+RUN npm ci --no-audit --no-fund
+COPY tsconfig.json tsconfig.dist.json worker.ts ./
+COPY scripts/build.ts ./scripts/build.ts
+COPY src ./src
+RUN npm run build && npm prune --omit=dev --no-audit --no-fund && npm cache clean --force
 
-COPY . .
-
-ENV NODE_ENV=production
+# Runtime: Node, tini, the production packages and dist/, owned by root and read-only to the app.
+FROM node:22.23.3-bookworm-slim AS runtime
+RUN apt-get update \
+  && apt-get install -y --no-install-recommends tini \
+  && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+ENV NODE_ENV=production \
+  KASSA_ENV=production \
+  HOST=0.0.0.0 \
+  PORT=3000 \
+  DATA_DIR=/app/.data
+COPY --from=build /app/package.json ./package.json
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY deploy/healthcheck.cjs ./deploy/healthcheck.cjs
+RUN mkdir -p /app/.data && chown node:node /app/.data
 USER node
-
-# KASSA_ROLE (api | worker | all) selects what the entry point runs.
-CMD ["npx", "tsx", "worker.ts"]
+EXPOSE 3000
+# GET /readyz on PORT: 200 once PostgreSQL and Temporal answer. A worker-only container
+# (KASSA_ROLE=worker) serves no HTTP: docker-compose.yml turns the check off for it.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["node", "deploy/healthcheck.cjs"]
+ENTRYPOINT ["/usr/bin/tini", "--"]
+CMD ["node", "dist/worker.js"]

@@ -1,6 +1,11 @@
+import { execFileSync, spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { parse } from 'yaml';
+import { loadConfig } from '../src/config';
+import { execForm, parseDockerfile, type Stage } from './support/dockerfile';
 
 const root = join(__dirname, '..');
 
@@ -9,13 +14,13 @@ type PortSpec = string | number | { target: number | string; published?: number 
 
 interface Service {
   image?: string;
+  healthcheck?: { test?: string | string[]; disable?: boolean };
   build?: string | { context?: string; dockerfile?: string };
   command?: string | string[];
   environment?: Environment;
   ports?: PortSpec[];
   volumes?: (string | { type?: string; source?: string; target: string })[];
   depends_on?: string[] | Record<string, { condition?: string }>;
-  healthcheck?: { test?: string | string[] };
   deploy?: { replicas?: number };
 }
 
@@ -160,7 +165,7 @@ describe('docker-compose.yml', () => {
         dockerfile: 'Dockerfile',
       });
     }
-    expect(service('sandbox').command).toEqual(['npx', 'tsx', 'src/providers/sandbox/main.ts']);
+    expect(service('sandbox').command).toEqual(['node', 'dist/src/providers/sandbox/main.js']);
   });
 
   it('points the API and workers at the postgres service and at temporal:7233', () => {
@@ -290,26 +295,155 @@ describe('docker-compose.yml', () => {
   });
 });
 
+describe('docker-compose.yml health checks', () => {
+  it('checks the sandbox on its own /healthz and turns the check off for workers, which serve no HTTP', () => {
+    const sandbox = service('sandbox');
+    expect(sandbox.healthcheck?.test).toEqual(['CMD', 'node', 'deploy/healthcheck.cjs', `http://127.0.0.1:${env(sandbox).SANDBOX_PORT}/healthz`]);
+    expect(service('worker').healthcheck).toEqual({ disable: true });
+    expect(service('api').healthcheck).toBeUndefined();
+  });
+});
+
+const stages = parseDockerfile(dockerfile);
+const runtime = stages[stages.length - 1]!;
+const args = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+
 describe('Dockerfile', () => {
-  it('builds from an exactly pinned Node 20 image', () => {
-    const bases = dockerfileBaseImages();
-    expect(bases.length).toBeGreaterThan(0);
-    for (const base of bases) {
-      expect({ base, pinned: isPinned(base) }).toEqual({ base, pinned: true });
-      expect(base).toMatch(/^node:20\./);
+  it('builds in a stage of its own and runs from a second, slim stage, both on an exactly pinned Node 22 bookworm-slim', () => {
+    expect(stages.map((stage) => stage.name)).toEqual(['build', 'runtime']);
+    for (const stage of stages) {
+      expect({ base: stage.image, pinned: isPinned(stage.image) }).toEqual({ base: stage.image, pinned: true });
+      expect(stage.image).toMatch(/^node:22\.\d+\.\d+-bookworm-slim$/);
     }
   });
 
-  it('installs dependencies from the lockfile with npm ci', () => {
-    expect(dockerfile).toMatch(/^COPY\s+package\.json\s+package-lock\.json\s+\S+/m);
-    expect(dockerfile).toMatch(/^RUN\s+(?:.*&&\s*)?npm ci\b/m);
+  it('installs from the lockfile with npm ci, builds, and prunes the dev packages in the build stage', () => {
+    const build = stages[0]!;
+    expect(args(build, 'COPY')).toContainEqual(expect.stringMatching(/^package\.json package-lock\.json \S+$/));
+    const runs = args(build, 'RUN').join(' && ');
+    expect(runs).toMatch(/\bnpm ci\b/);
+    expect(runs).toMatch(/\bnpm run build\b.*\bnpm prune --omit=dev\b/);
   });
 
-  it('runs as a non-root user in production mode', () => {
-    const users = [...dockerfile.matchAll(/^USER\s+(\S+)/gm)].map((m) => m[1]);
+  it('copies only the pruned packages, dist/ and the health check into the runtime stage, and installs nothing from npm there', () => {
+    const copies = args(runtime, 'COPY');
+    expect(copies).toEqual(
+      expect.arrayContaining(['--from=build /app/node_modules ./node_modules', '--from=build /app/dist ./dist', 'deploy/healthcheck.cjs ./deploy/healthcheck.cjs']),
+    );
+    expect(args(runtime, 'RUN').join(' ')).not.toMatch(/\bnpm (ci|install|i)\b/);
+    expect(args(runtime, 'RUN').join(' ')).not.toMatch(/\btsx\b/);
+  });
+
+  it('runs node dist/worker.js in production mode as the non-root node user under tini', () => {
+    const users = args(runtime, 'USER');
     expect(users.length).toBeGreaterThan(0);
-    expect(users[users.length - 1]).not.toMatch(/^(root|0)(:|$)/);
-    expect(dockerfile).toMatch(/^ENV\s+NODE_ENV=production\b/m);
-    expect(dockerfile).toMatch(/^CMD\s+\["npx",\s*"tsx",\s*"worker\.ts"\]/m);
+    expect(users[users.length - 1]).toBe('node');
+    const afterUser = runtime.instructions.slice(runtime.instructions.findIndex((i) => i.keyword === 'USER'));
+    expect(afterUser.filter((i) => i.keyword === 'RUN' || i.keyword === 'USER').map((i) => i.args)).toEqual(['node']);
+    expect(args(runtime, 'ENV').join(' ')).toMatch(/\bNODE_ENV=production\b/);
+    expect(args(runtime, 'RUN').join(' ')).toMatch(/apt-get install -y --no-install-recommends tini\b/);
+    expect(args(runtime, 'ENTRYPOINT').map(execForm)).toEqual([['/usr/bin/tini', '--']]);
+    expect(args(runtime, 'CMD').map(execForm)).toEqual([['node', 'dist/worker.js']]);
+  });
+
+  it('listens on all interfaces with a writable data directory owned by the app user', () => {
+    const environment = args(runtime, 'ENV').join(' ');
+    expect(environment).toMatch(/\bHOST=0\.0\.0\.0\b/);
+    expect(environment).toMatch(/\bDATA_DIR=\/app\/\.data\b/);
+    expect(args(runtime, 'RUN').join(' ')).toMatch(/chown node:node \/app\/\.data/);
+  });
+
+  it('health-checks /readyz with the script it copies in', () => {
+    const checks = args(runtime, 'HEALTHCHECK');
+    expect(checks).toHaveLength(1);
+    const command = /\bCMD\s+(\[.*\])$/.exec(checks[0]!)?.[1];
+    expect(execForm(command ?? '')).toEqual(['node', 'deploy/healthcheck.cjs']);
+    expect(readFileSync(join(root, 'deploy/healthcheck.cjs'), 'utf8')).toMatch(/\/readyz`/);
+  });
+});
+
+describe('deploy/healthcheck.cjs', () => {
+  const runCheck = (environment: Record<string, string>, ...argv: string[]) =>
+    new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, [join(root, 'deploy/healthcheck.cjs'), ...argv], {
+        env: { PATH: process.env.PATH, ...environment },
+        stdio: 'ignore',
+      });
+      child.once('exit', (code) => resolve(code));
+    });
+
+  it('is healthy when PORT answers /readyz with 200, unhealthy on 503 or when nothing listens', async () => {
+    let status = 200;
+    const asked: string[] = [];
+    const server = http.createServer((req, res) => {
+      asked.push(req.url!);
+      res.writeHead(status).end();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const port = String((server.address() as AddressInfo).port);
+    try {
+      expect(await runCheck({ PORT: port, HOST: '0.0.0.0' })).toBe(0);
+      status = 503;
+      expect(await runCheck({ PORT: port })).toBe(1);
+      status = 200;
+      expect(await runCheck({}, `http://127.0.0.1:${port}/healthz`)).toBe(0);
+      expect(asked).toEqual(['/readyz', '/readyz', '/healthz']);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+    expect(await runCheck({ PORT: port })).toBe(1);
+  });
+});
+
+/** `.env.example`: active `NAME=value` lines and commented `# NAME=value` ones. */
+function envExample(): { active: Record<string, string>; listed: Set<string> } {
+  const active: Record<string, string> = {};
+  const listed = new Set<string>();
+  for (const line of readFileSync(join(root, '.env.example'), 'utf8').split('\n')) {
+    const match = /^(#\s*)?([A-Z][A-Z0-9_]*)=(.*)$/.exec(line);
+    if (!match) continue;
+    listed.add(match[2]!);
+    if (!match[1]) active[match[2]!] = match[3]!.replace(/^"(.*)"$/, '$1');
+  }
+  return { active, listed };
+}
+
+describe('.env.example', () => {
+  it('lists every variable of the configuration schema and of the README configuration table', () => {
+    const { listed } = envExample();
+    const config = readFileSync(join(root, 'src/config.ts'), 'utf8');
+    const fromSchema = [...config.slice(config.indexOf('const envSchema')).matchAll(/^ {4}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!);
+    expect(fromSchema).toEqual(expect.arrayContaining(['PORT', 'DATABASE_URL', 'NOTIFICATIONS_KEY']));
+    const readme = readFileSync(join(root, 'README.md'), 'utf8');
+    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
+    const fromReadme = [...table.matchAll(/^\|([^|]*)\|/gm)].flatMap((row) => [...row[1]!.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!));
+    expect(fromReadme.length).toBeGreaterThan(10);
+    const missing = [...new Set([...fromSchema, ...fromReadme])].filter((name) => !listed.has(name));
+    expect(missing).toEqual([]);
+  });
+
+  it('gives each variable it sets its default: loaded as the environment, it configures Kassa as no environment does', () => {
+    const { active } = envExample();
+    expect(Object.keys(active).length).toBeGreaterThan(10);
+    expect(loadConfig(active)).toEqual(loadConfig({}));
+  });
+
+  it('is the only .env file git and Docker take; dist/ is in neither', () => {
+    const ignoredByGit = (file: string) => {
+      try {
+        execFileSync('git', ['check-ignore', '-q', '--no-index', file], { cwd: root });
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    expect(['.env', '.env.production', 'dist/worker.js', '.env.example'].map((file) => [file, ignoredByGit(file)])).toEqual([
+      ['.env', true],
+      ['.env.production', true],
+      ['dist/worker.js', true],
+      ['.env.example', false],
+    ]);
+    const dockerignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
+    expect(dockerignore).toEqual(expect.arrayContaining(['.env', '.env.*', '!.env.example', 'node_modules', 'dist', '.data', '.git']));
   });
 });
