@@ -29,10 +29,7 @@ afterAll(async () => {
   await stack?.close();
 });
 
-// Fails until the purchase workflow repairs a final status write the database lost (the write is
-// idempotent: the status_seq guard, the event id fixed by the workflow, one ledger posting per
-// source and event); then make it a plain test.
-test.failing('when the database loses the write that recorded paid, the workflow writes it again: paid, posted once, the merchant told', async () => {
+test('when the database loses the write that recorded paid, the workflow writes it again: paid, posted once, the merchant told', async () => {
   const shop = await onboardMerchant(stack, receiver.url);
   const created = await api(stack.url, 'POST', '/v1/payments', {
     token: shop.testKey,

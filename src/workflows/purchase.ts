@@ -14,7 +14,7 @@ import {
   uuid4,
   workflowInfo,
 } from '@temporalio/workflow';
-import type { createActivities } from '../activities';
+import type { createActivities, RecordPaymentStatusInput } from '../activities';
 import * as profiles from './activity-profiles';
 import { formatAmount } from '../domain/money';
 import { type PaymentStatus, splitFee } from '../domain/payment';
@@ -68,6 +68,10 @@ type ProviderAnswer = { known: true; status: ProviderPaymentStatus | null } | { 
 const isDefinite = (error: unknown) =>
   error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable;
 
+/** The merchant event to send is not in the database: the write that stored it was lost. */
+const isLostEvent = (error: unknown) =>
+  error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.type === 'UnknownEvent';
+
 /** A wait in words for step summaries: `45 s`, `30 min`, `5 h`, `3 d`. */
 function inWords(ms: number): string {
   const seconds = Math.max(0, Math.round(ms / 1000));
@@ -114,6 +118,8 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   let deferredTries = carried?.deferredTries ?? 0;
   let retryDeferredAt = carried?.retryDeferredAt ?? null;
   const pendingEvents: string[] = [];
+  /** The status write that raised each pending event, to be made again if the database lost it. */
+  const eventWrites = new Map<string, RecordPaymentStatusInput>();
   const eventTypes = new Map<string, string>();
   const money = (minor: string) => `${formatAmount(BigInt(minor), input.currency)} ${input.currency}`;
   const split = splitFee(BigInt(input.amountMinor), input.feePayer, BigInt(input.feeBasisPoints));
@@ -158,7 +164,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       ...(state.method ? [{ key: searchAttributes.paymentMethod, value: state.method }] : []),
     ]);
     const eventType = finalEventTypes[status];
-    const { eventId } = await database.recordPaymentStatus({
+    const write: RecordPaymentStatusInput = {
       paymentId: input.paymentId,
       seq: statusSeq,
       status,
@@ -168,8 +174,10 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       failureReason: reason,
       fees: state.method ? feesFor(state.method) : null,
       event: eventType ? { id: clockSeq ? eventIdFor(status) : `evt_${uuid4().replace(/-/g, '')}`, type: eventType } : null,
-    });
+    };
+    const { eventId } = await database.recordPaymentStatus(write);
     if (eventId) {
+      eventWrites.set(eventId, write);
       pendingEvents.push(eventId);
       eventTypes.set(eventId, eventType!);
     }
@@ -524,8 +532,20 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   let canceled: unknown = null;
   let undelivered = false;
   const withChannels = patched('notification-channels');
-  const notify = (eventId: string) =>
+  const repairsLostWrites = pendingEvents.length > 0 && patched('repair-lost-status-write');
+  const sendEvent = (eventId: string) =>
     merchantNotify.notifyMerchant.executeWithOptions({ summary: `notify merchant: ${eventTypes.get(eventId)} ${eventId}` }, [{ eventId }]);
+  /** A status write the database acknowledged and then lost (a crash, a failover) is made again, once: it is idempotent. */
+  const notify = async (eventId: string) => {
+    try {
+      return await sendEvent(eventId);
+    } catch (error) {
+      const write = eventWrites.get(eventId);
+      if (!repairsLostWrites || !write || !isLostEvent(error)) throw error;
+      await database.recordPaymentStatus(write);
+      return await sendEvent(eventId);
+    }
+  };
   const webhooks = Promise.all(pendingEvents.map((eventId) => notify(eventId))).catch((error) => {
     if (isCancellation(error)) canceled = error;
     else undelivered = true;
