@@ -16,24 +16,23 @@ const atMost = (max: number) => (value: string) => [...value].length <= max;
 /** A string of at most `max` characters. */
 export const chars = (max: number) => z.string().refine(atMost(max), `must be at most ${max} characters`).openapi({ maxLength: max });
 
-/** Text with something besides white space, trimmed, then at most `max` characters. */
+/** Text of at most `max` characters with something besides white space; stored trimmed. */
 export const text = (max: number) =>
   z
     .string()
+    .refine(atMost(max), `must be at most ${max} characters`)
     .trim()
     .min(1, 'must not be blank')
-    .refine(atMost(max), `must be at most ${max} characters`)
     .openapi({ maxLength: max, pattern: '\\S', description: 'Surrounding white space is removed' });
 
 const httpUrl = z
   .string()
   .refine(atMost(2048), 'must be at most 2048 characters')
+  .regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL without spaces')
   .url()
-  .refine((value) => /^https?:\/\//i.test(value), 'must be an http(s) URL')
-  .openapi({ format: 'uri', maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', example: 'https://shop.example/kassa/notify' });
+  .openapi({ format: 'uri', maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://\\S+$', example: 'https://shop.example/kassa/notify' });
 export const email = z
   .string()
-  .trim()
   .refine(atMost(320), 'must be at most 320 characters')
   .email('must be an e-mail address')
   .openapi({ format: 'email', maxLength: 320 });

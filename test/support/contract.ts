@@ -93,14 +93,25 @@ export function validValue(schema: Schema | undefined, document: OpenApiDocument
     case 'number': {
       const min = resolved.minimum ?? -1_000_000_000;
       const max = resolved.maximum ?? 1_000_000_000;
-      return fc.oneof(fc.integer({ min, max }), fc.constantFrom(min, max));
+      return fc.oneof({ weight: 12, arbitrary: fc.oneof(fc.integer({ min, max }), fc.constantFrom(min, max)) }, { weight: 1, arbitrary: fc.constantFrom(min - 1, max + 1, min + 0.5) });
     }
-    case 'string':
-      return stringArbitrary(resolved, known);
+    case 'string': {
+      // Now and then a value just past a limit (or within it only after trimming): ajv says which.
+      const max: number | undefined = resolved.maxLength;
+      const edges: string[] = [];
+      if (max !== undefined && max <= 5000) edges.push('x'.repeat(max + 1), ` ${'x'.repeat(max)}`, '😀'.repeat(max));
+      if ((resolved.minLength ?? 0) > 0) edges.push('', ' '.repeat(resolved.minLength));
+      const valid = stringArbitrary(resolved, known);
+      if (edges.length === 0 || resolved.enum) return valid;
+      return fc.oneof({ weight: 12, arbitrary: valid }, { weight: 1, arbitrary: fc.oneof(fc.constantFrom(...edges), valid.map((value) => ` ${value} `)) });
+    }
     case 'array': {
       const minLength = resolved.minItems ?? 0;
       const maxLength = Math.min(resolved.maxItems ?? 4, depth > 2 ? minLength + 1 : 4);
-      return fc.array(validValue(resolved.items, document, known, depth + 1), { minLength, maxLength: Math.max(minLength, maxLength) });
+      const items = validValue(resolved.items, document, known, depth + 1);
+      const arrays = fc.array(items, { minLength, maxLength: Math.max(minLength, maxLength) });
+      if (resolved.maxItems === undefined || resolved.maxItems > 60) return arrays;
+      return fc.oneof({ weight: 12, arbitrary: arrays }, { weight: 1, arbitrary: fc.array(items, { minLength: resolved.maxItems + 1, maxLength: resolved.maxItems + 1 }) });
     }
     case 'object': {
       const properties: Record<string, Schema> = resolved.properties ?? {};
@@ -126,6 +137,10 @@ export const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   anyText(0, 30),
   fc.constantFrom(600, 5_000, 70_000).map((length) => 'x'.repeat(length)),
+  // Around the documented limits: one character over, over only before trimming, and astral characters (two UTF-16 units each).
+  fc
+    .tuple(fc.constantFrom(12, 40, 64, 100, 128, 200, 255, 320, 500, 1024, 2048, 4096), fc.constantFrom('over', 'padded', 'astral'))
+    .map(([limit, kind]) => (kind === 'over' ? 'x'.repeat(limit + 1) : kind === 'padded' ? ` ${'x'.repeat(limit)}` : '😀'.repeat(limit))),
   fc.jsonValue({ maxDepth: 2 }),
 );
 
