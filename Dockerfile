@@ -7,7 +7,7 @@ FROM node:22.23.3-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.dist.json worker.ts ./
+COPY tsconfig*.json worker.ts ./
 COPY scripts/build.ts ./scripts/build.ts
 COPY src ./src
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund && npm cache clean --force

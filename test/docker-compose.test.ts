@@ -325,6 +325,16 @@ describe('Dockerfile', () => {
     expect(runs).toMatch(/\bnpm run build\b.*\bnpm prune --omit=dev\b/);
   });
 
+  it('copies into the build stage everything npm run build reads', () => {
+    const sources = args(stages[0]!, 'COPY').flatMap((copy) => copy.split(' ').slice(0, -1).filter((word) => !word.startsWith('--')));
+    const copied = (file: string) => sources.some((source) => new RegExp(`^${source.replace(/[.]/g, '\\.').replace(/\*/g, '[^/]*')}$`).test(file) || file.startsWith(`${source}/`));
+    const distConfig = JSON.parse(readFileSync(join(root, 'tsconfig.dist.json'), 'utf8')) as { extends?: string; include: string[] };
+    const needed = ['package.json', 'package-lock.json', 'scripts/build.ts', 'tsconfig.dist.json', ...distConfig.include, ...(distConfig.extends ? [distConfig.extends.replace(/^\.\//, '')] : [])];
+    expect(needed).toEqual(expect.arrayContaining(['worker.ts', 'src', 'tsconfig.json']));
+    expect(needed.filter((file) => !copied(file))).toEqual([]);
+    expect(readFileSync(join(root, 'scripts/build.ts'), 'utf8').match(/^import .* from '\.[^']*'/gm)).toEqual(["import { workflowBundle } from '../worker'"]);
+  });
+
   it('copies only the pruned packages, dist/ and the health check into the runtime stage, and installs nothing from npm there', () => {
     const copies = args(runtime, 'COPY');
     expect(copies).toEqual(
