@@ -138,3 +138,17 @@ test('/docs serves Swagger UI with its own assets, and it renders every operatio
     await new Promise((resolve) => server.close(resolve));
   }
 }, 60_000);
+
+test('every pattern in the document is a plain ECMA-262 regular expression that something can match (no regex flags leaking into it)', async () => {
+  const document = (await request(harness.app).get('/openapi.json')).body;
+  const patterns = new Set<string>();
+  JSON.stringify(document, (key, value) => {
+    if (key === 'pattern' && typeof value === 'string') patterns.add(value);
+    return value;
+  });
+  expect(patterns.size).toBeGreaterThan(10);
+  for (const pattern of patterns) {
+    expect(() => new RegExp(pattern, 'u')).not.toThrow();
+    expect([pattern, /\$\/[a-z]+$/.test(pattern)]).toEqual([pattern, false]);
+  }
+});
