@@ -5,8 +5,7 @@
  */
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
-import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nodemailer';
 import { redactSecrets } from './secrets';
 import { DeliveryError } from './types';
 
@@ -43,41 +42,37 @@ export function describeSmtpUrl(smtpUrl: string): string {
   }
 }
 
-interface NodemailerError extends Error {
-  code?: string;
-  responseCode?: number;
-  command?: string;
-  response?: string;
-}
-
 /** Sends through the SMTP server of `smtpUrl`; one connection per message (notifications are few). */
 export function smtpMailer(smtpUrl: string, from: string): Mailer {
   const url = new URL(smtpUrl);
   const password = url.password ? decodeURIComponent(url.password) : null;
-  const transport: Transporter<SMTPTransport.SentMessageInfo> = nodemailer.createTransport({
+  const transport = nodemailer.createTransport({
     url: smtpUrl,
     connectionTimeout: 15_000,
     greetingTimeout: 15_000,
     socketTimeout: 30_000,
     logger: false,
     debug: false,
-  } satisfies SMTPTransport.Options);
+  } satisfies SMTPTransportOptions);
   return {
     destination: describeSmtpUrl(smtpUrl),
     async send(message) {
       try {
         const info = await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, html: message.html });
-        const rejectedErrors = (info as { rejectedErrors?: NodemailerError[] }).rejectedErrors ?? [];
+        const rejectedErrors = info.rejectedErrors ?? [];
         return {
-          response: String(info.response ?? ''),
-          accepted: (info.accepted ?? []).map((address) => (typeof address === 'string' ? address : address.address)),
-          rejected: (info.rejected ?? []).map((address, index) => ({ address: typeof address === 'string' ? address : address.address, response: rejectedErrors[index]?.response ?? 'rejected' })),
+          response: info.response,
+          accepted: info.accepted,
+          rejected: info.rejected.map((address) => ({
+            address,
+            response: rejectedErrors.find((rejection) => rejection.recipient === address)?.response ?? 'rejected',
+          })),
         };
       } catch (error) {
         const failure = error as NodemailerError;
         const text = redactSecrets(failure.message, [password]);
-        // The server refused the sender or every recipient for good (5xx): the same message will be refused again.
-        const definite = failure.code === 'EENVELOPE' && (failure.responseCode ?? 0) >= 500;
+        // The server refused the sender or every recipient for good (a permanent 5xx reply): the same message will be refused again.
+        const definite = failure.code === 'EENVELOPE' && failure.permanent === true;
         throw new DeliveryError(definite ? `recipient refused: ${text}` : text, definite ? 'definite' : 'transient');
       }
     },

@@ -9,7 +9,11 @@
  *    `Bearer …`, webhook and provider signatures, signed link parameters and every card number
  *    become `[REDACTED]`. What a card number is, is decided by `src/domain/card-numbers.ts`, the
  *    same test the API's input guard applies, so the two never disagree.
+ *
+ * A line written inside a traced operation (an HTTP request, an activity) carries its
+ * `trace_id` and `span_id`, so logs and traces can be joined.
  */
+import { trace } from '@opentelemetry/api';
 import pino, { type DestinationStream, type Logger } from 'pino';
 import { isCardLikeInteger, luhnValid, replaceCardNumbers } from '../domain/card-numbers';
 
@@ -114,6 +118,13 @@ export interface LoggerOptions {
   base?: Record<string, unknown>;
 }
 
+/** `trace_id`, `span_id` and `trace_flags` of the span active where the line is written, if any. */
+export function traceFields(): Record<string, string> {
+  const span = trace.getActiveSpan()?.spanContext();
+  if (!span || !trace.isSpanContextValid(span)) return {};
+  return { trace_id: span.traceId, span_id: span.spanId, trace_flags: `0${span.traceFlags.toString(16)}`.slice(-2) };
+}
+
 /** The process logger. Children (`logger.child({ requestId })`) share its scrubbing destination. */
 export function createLogger(options: LoggerOptions): Logger {
   const destination = options.destination ?? pino.destination({ dest: 1, sync: true });
@@ -123,6 +134,7 @@ export function createLogger(options: LoggerOptions): Logger {
       base: { service: 'kassa', pid: process.pid, ...options.base },
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
+      mixin: traceFields,
       redact: { paths: redactPaths, censor },
       serializers: { err: pino.stdSerializers.err, error: pino.stdSerializers.err },
     },
