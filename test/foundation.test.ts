@@ -6,6 +6,7 @@ import { newId } from '../src/domain/ids';
 import { startUnstartedWorkflows } from '../src/services/payments';
 import { purchaseWorkflowId } from '../src/workflows/shared';
 import { api, eventually, onboardMerchant, startTestStack, type TestStack } from './support/stack';
+import { providersFromConfig } from '../src/providers/registry';
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -135,7 +136,7 @@ test('a payment stored without its workflow (a crash in between) gets its workfl
     metadata: {},
     expiresAt: new Date(Date.now() + 1800_000),
   });
-  const deps = { db: stack.kassa.db, temporal: stack.kassa.temporal, providers: (await import('../src/providers/registry')).providersFromConfig(stack.kassa.config), config: stack.kassa.config };
+  const deps = { db: stack.kassa.db, temporal: stack.kassa.temporal, providers: providersFromConfig(stack.kassa.config), config: stack.kassa.config };
   expect(await startUnstartedWorkflows(deps, 0)).toBe(1);
   const described = await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).describe();
   expect(described.status.name).toBe('RUNNING');
