@@ -42,13 +42,9 @@ beforeAll(async () => {
   receiver = await startReceiver();
   const shop = await onboardMerchant(stack, receiver.url, { currencies: supportedCurrencies.slice(0, 20) });
   merchantKey = shop.testKey;
-  const second = await api(stack.url, 'POST', '/v1/checkouts', {
-    token: merchantKey,
-    body: {
-      name: 'Second shop', site_url: 'https://shop.example', currencies: ['RUB', 'JPY'], notify_url: receiver.url,
-      success_url: 'https://shop.example/ok', fail_url: 'https://shop.example/fail', pending_url: 'https://shop.example/wait',
-    },
-  });
+  const second = await api(stack.url, 'POST', '/v1/checkouts', { token: merchantKey, body: { ...checkoutBody(receiver.url), currencies: ['RUB', 'JPY'] } });
+  // PATCH changes a checkout's currencies and methods at random: it gets a checkout of its own.
+  const scratch = await api(stack.url, 'POST', '/v1/checkouts', { token: merchantKey, body: { ...checkoutBody(receiver.url), name: 'Scratch' } });
   const victim = await api(stack.url, 'POST', '/admin/merchants', { token: stack.adminToken, body: { name: 'Victim', email: 'victim@shop.example' } });
   const keys = await api(stack.url, 'GET', `/admin/merchants/${victim.body.id}/keys`, { token: stack.adminToken });
   const paid = await paidPayment(stack, merchantKey, shop.checkout.id, '100.00');
@@ -63,12 +59,13 @@ beforeAll(async () => {
     body: { amount: '5.00', currency: 'RUB', destination: { type: 'card', token: card.token } },
   });
   const events = await api(stack.url, 'GET', `/v1/payments/${paid.id}/events`, { token: merchantKey });
-  for (const [name, answer] of Object.entries({ second, victim, keys, open, refund, payout, events })) {
+  for (const [name, answer] of Object.entries({ second, scratch, victim, keys, open, refund, payout, events })) {
     if (answer.status >= 300) throw new Error(`fixture ${name}: ${answer.status} ${JSON.stringify(answer.body)}`);
   }
   Object.assign(fixtures, {
     mer: [shop.merchantId, victim.body.id],
     co: [shop.checkout.id, second.body.id],
+    coScratch: [scratch.body.id],
     pay: [paid.id, open.body.id],
     re: [refund.body.id],
     po: [payout.body.id],
@@ -89,6 +86,11 @@ afterAll(async () => {
   await receiver?.close();
   await stack?.close();
 }, 60_000);
+
+const checkoutBody = (notifyUrl: string) => ({
+  name: 'Second shop', site_url: 'https://shop.example', currencies: supportedCurrencies.slice(0, 20), notify_url: notifyUrl,
+  success_url: 'https://shop.example/ok', fail_url: 'https://shop.example/fail', pending_url: 'https://shop.example/wait',
+});
 
 /** Refusals of a request the document takes, for reasons the document describes but a schema cannot state. */
 const businessRefusals: { operation?: RegExp; param?: RegExp; code?: string; message?: RegExp; why: string }[] = [
@@ -148,7 +150,8 @@ function operationArbitrary(operation: Operation): fc.Arbitrary<Attempt> {
   const merchant = operation.path.startsWith('/v1/');
 
   const pathValue = (param: Schema) => {
-    const prefix = /\^(\w+)_/.exec(param.schema.pattern ?? '')?.[1];
+    const pattern = /\^(\w+)_/.exec(param.schema.pattern ?? '')?.[1];
+    const prefix = pattern === 'co' && operation.method === 'patch' ? 'coScratch' : pattern;
     const real = prefix && fixtures[prefix]?.length ? [fc.constantFrom(...fixtures[prefix]!)] : [];
     return fc.oneof(
       ...real.map((arbitrary) => ({ weight: 6, arbitrary })),
