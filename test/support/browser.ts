@@ -2,8 +2,49 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 
-/** Debian's Chromium; `npm test`'s pretest (scripts/ensure-deps.cjs --test) installs it with apt-get. */
-export const chromiumPath = '/usr/bin/chromium';
+/** Names Chromium and Chrome go by on PATH, in the order they are tried. */
+const chromiumNames = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
+
+const installHint =
+  'install Chromium or Chrome (Debian: apt-get install chromium; macOS: brew install --cask chromium) or set CHROMIUM_PATH';
+
+/**
+ * The browser for browser tests: `CHROMIUM_PATH` when set, else the first Chromium or Chrome on
+ * PATH; null when there is none. `npm test`'s pretest (scripts/ensure-deps.cjs --test) installs
+ * Chromium with apt-get only when it runs as root on Debian.
+ */
+export function findChromium(env: NodeJS.ProcessEnv = process.env): string | null {
+  if (env.CHROMIUM_PATH) return env.CHROMIUM_PATH;
+  const dirs = (env.PATH ?? '').split(path.delimiter).filter(Boolean);
+  for (const name of chromiumNames) {
+    for (const dir of dirs) {
+      const candidate = path.join(dir, name);
+      try {
+        fs.accessSync(candidate, fs.constants.X_OK);
+        return candidate;
+      } catch {
+        // not in this directory
+      }
+    }
+  }
+  return null;
+}
+
+/**
+ * Whether browser tests run: when a browser is found, and always under `CI=true` (where a missing
+ * one fails them). Elsewhere, without a browser, they are skipped with a notice on stderr.
+ */
+export function browserTestsRun(file: string, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (findChromium(env) || env.CI === 'true') return true;
+  const line = `SKIPPED: the browser tests in ${path.basename(file)}: no Chromium found; ${installHint} (CI=true makes them required).`;
+  process.stderr.write(`\n${'!'.repeat(line.length)}\n${line}\n${'!'.repeat(line.length)}\n\n`);
+  return false;
+}
+
+/** `describe` for a file's browser tests: skipped with a loud notice when no browser is found, except under `CI=true`. */
+export function describeWithBrowser(name: string, file: string, tests: () => void): void {
+  (browserTestsRun(file) ? describe : describe.skip)(name, tests);
+}
 
 export const chromiumArgs = [
   '--headless',
@@ -22,16 +63,13 @@ export const artifactsDir = path.resolve(__dirname, '../../test-artifacts');
 /**
  * A headless Chromium driven by playwright-core. Not a persistent context: Playwright gives
  * every launch a fresh temporary profile and removes it on `close()`.
- * Fails loudly (never skips) when Chromium is not installed.
+ * Fails with one line saying what to install when there is no browser.
  */
 export async function launchBrowser(): Promise<Browser> {
-  if (!fs.existsSync(chromiumPath)) {
-    throw new Error(
-      `Chromium is not installed at ${chromiumPath}; browser tests need it. ` +
-        'Run `npm test` (its pretest installs it) or `apt-get install -y chromium`.',
-    );
-  }
-  return chromium.launch({ executablePath: chromiumPath, headless: true, args: chromiumArgs, timeout: 30_000 });
+  const executablePath = findChromium();
+  if (!executablePath) throw new Error(`No Chromium for the browser tests: ${installHint}.`);
+  if (!fs.existsSync(executablePath)) throw new Error(`CHROMIUM_PATH=${executablePath} does not exist: ${installHint}.`);
+  return chromium.launch({ executablePath, headless: true, args: chromiumArgs, timeout: 30_000 });
 }
 
 /** `test-artifacts/<name>`, creating the folder. */

@@ -1,0 +1,54 @@
+// Runs a command on Node 22 or newer: the running Node when it is new enough, else the one
+// scripts/ensure-deps.cjs put in .tools/node. That Node's directory goes first on PATH, so `node`,
+// `npx` and every `#!/usr/bin/env node` tool the command starts (tsc, jest, tsx) run on it too.
+//   node scripts/node22.cjs <command> [args…]
+// The command runs in a process group of its own, so a signal reaches it once: from this script,
+// not also from the terminal (Ctrl-C) and again through npm, which forwards what it gets. Its exit
+// code (or signal) is this script's.
+'use strict';
+const { spawn, spawnSync } = require('node:child_process');
+const path = require('node:path');
+
+const nodeFloor = 22;
+const [command, ...args] = process.argv.slice(2);
+if (!command) {
+  console.error('usage: node scripts/node22.cjs <command> [args…]');
+  process.exit(2);
+}
+
+function nodeBin() {
+  if (Number(process.versions.node.split('.')[0]) >= nodeFloor) return path.dirname(process.execPath);
+  const bin = path.resolve(__dirname, '..', '.tools', 'node', 'bin');
+  const version = spawnSync(path.join(bin, 'node'), ['--version'], { encoding: 'utf8' });
+  if (version.status === 0 && Number(version.stdout.trim().replace(/^v/, '').split('.')[0]) >= nodeFloor) return bin;
+  console.error(`kassa: Node.js ${nodeFloor} or newer is needed (this is ${process.version}): run \`node scripts/ensure-deps.cjs\` to fetch it into .tools/node, or install Node.js ${nodeFloor}.`);
+  process.exit(1);
+}
+
+const bin = nodeBin();
+const child = spawn(command, args, {
+  stdio: 'inherit',
+  detached: true,
+  env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH || ''}` },
+});
+// One Ctrl-C arrives twice (from the terminal and through npm): pass on one per half second.
+const lastForwarded = new Map();
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
+  process.on(signal, () => {
+    if (Date.now() - (lastForwarded.get(signal) || 0) < 500) return;
+    lastForwarded.set(signal, Date.now());
+    child.kill(signal);
+  });
+}
+child.on('error', (error) => {
+  console.error(`kassa: could not run ${command}: ${error.message}`);
+  process.exit(1);
+});
+child.on('exit', (code, signal) => {
+  if (signal) {
+    process.removeAllListeners(signal);
+    process.kill(process.pid, signal);
+  } else {
+    process.exit(code ?? 1);
+  }
+});
