@@ -35,7 +35,7 @@ export const email = z
   .string()
   .refine(atMost(320), 'must be at most 320 characters')
   .email('must be an e-mail address')
-  .openapi({ format: 'email', maxLength: 320 });
+  .openapi({ format: 'email', maxLength: 320, pattern: z.regexes.email.source });
 export const currency = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code in upper case')
