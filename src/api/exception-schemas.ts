@@ -34,11 +34,16 @@ export const decisionBody = z
   .strictObject({
     operator: z
       .string('is required: the name of the operator deciding')
+      .refine((value) => [...value].length <= 100, 'must be at most 100 characters')
+      .regex(/^[^\p{Cc}\p{Cs}]*$/u, 'must not contain control characters')
       .trim()
       .min(1, 'must not be empty')
-      .max(100, 'must be at most 100 characters')
-      .regex(/^[^\p{Cc}\p{Cs}]+$/u, 'must not contain control characters')
-      .openapi({ description: 'Who decides: recorded with the decision', example: 'alice' }),
+      .openapi({
+        maxLength: 100,
+        pattern: '^[^\\p{Cc}\\p{Cs}]*[^\\s\\p{Cc}\\p{Cs}][^\\p{Cc}\\p{Cs}]*$',
+        description: 'Who decides: recorded with the decision',
+        example: 'alice',
+      }),
   })
   .openapi('ExceptionDecisionRequest');
 
