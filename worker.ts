@@ -65,10 +65,18 @@ export interface RunningKassa {
 
 const cachedBundles = new Map<boolean, Promise<WorkflowBundleWithSourceMap>>();
 
-/** The workflow code, bundled once per process; with `tracing`, the OpenTelemetry workflow interceptors are bundled in. */
+/**
+ * The workflow code, bundled once per process; with `tracing`, the OpenTelemetry workflow interceptors are bundled in.
+ * The compiled worker (`npm run build`) reads the bundles the build wrote beside it instead of running webpack.
+ */
 export function workflowBundle(options: { tracing?: boolean } = {}): Promise<WorkflowBundleWithSourceMap> {
   const tracing = options.tracing ?? false;
   let bundle = cachedBundles.get(tracing);
+  const prebuilt = path.join(__dirname, tracing ? 'workflow-bundle-tracing.js' : 'workflow-bundle.js');
+  if (!bundle && fs.existsSync(prebuilt)) {
+    bundle = fs.promises.readFile(prebuilt, 'utf8').then((code) => ({ code, sourceMap: '' }));
+    cachedBundles.set(tracing, bundle);
+  }
   if (!bundle) {
     const workflowInterceptorModules = tracing ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : [];
     bundle = bundleWorkflowCode({ workflowsPath: require.resolve('./src/workflows'), workflowInterceptorModules, logger: quietBundlerLogger });

@@ -1,7 +1,7 @@
 /**
  * `npm run kassa -- <command>`: the operator's command line. It talks to a running Kassa through
- * the operator API (so it works the same with embedded PGlite, which only the Kassa process may
- * open, and with an external PostgreSQL): `KASSA_URL` (default `PUBLIC_URL`, i.e.
+ * the operator API (so it works the same with the embedded PostgreSQL and with an external one):
+ * `KASSA_URL` (default `PUBLIC_URL`, i.e.
  * http://127.0.0.1:3000) and `ADMIN_TOKEN` (default: the token Kassa generated in `DATA_DIR`).
  */
 import fs from 'node:fs';

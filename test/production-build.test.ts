@@ -152,9 +152,7 @@ describe('node dist/worker.js', () => {
     expect(code).toBe(0);
   });
 
-  // Fails while worker.ts bundles the workflows with webpack at every start: it passes (and the
-  // `.failing` goes) once workflowBundle() reads the bundle the build wrote beside the worker.
-  test.failing('loads neither tsx nor the loaders webpack bundles workflow code with', () => {
+  test('loads neither tsx nor the loaders webpack bundles workflow code with', () => {
     expect(health?.status).toBe(200);
     expect(fs.readFileSync(record, 'utf8').split('\n').filter(Boolean)).toEqual([]);
   });
