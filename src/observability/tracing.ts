@@ -111,10 +111,11 @@ function load(name: string): unknown {
 }
 
 /**
- * Applies the instrumentations to the modules as this process loads them, and returns how to
- * take them off. Not through require hooks: worker.ts loads express and pg before tracing starts,
- * and jest loads modules without Node's `require`. `require` hands every caller the same module
- * object, so patching it once reaches every user.
+ * Applies the instrumentations to their modules (http, https, express, pg, pg-pool), loading
+ * them now, and returns how to take them off. Not through require hooks, which only see later
+ * loads: worker.ts loads express and pg before tracing starts, and jest loads modules without
+ * Node's `require`. Every caller gets the same module object, so one patch reaches them all.
+ * Patches check nothing about versions: the ones pinned in package.json are all supported.
  */
 function patchModules(list: Instrumentation[]): () => void {
   const undo: (() => void)[] = [];
