@@ -23,7 +23,6 @@ interface ProtoJson {
 // The protobuf JSON codec of the protobufjs copy that @temporalio/proto itself uses. The SDK's
 // historyToJSON/historyFromJSON load another copy when npm installs several (here: 7.x at the
 // top level, 8.x nested per @temporalio package) and then throw "type must be a Type".
-// eslint-disable-next-line @typescript-eslint/no-require-imports
 const protojson: ProtoJson = require(require.resolve('protobufjs/ext/protojson', { paths: [path.dirname(require.resolve('@temporalio/proto'))] }));
 const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
 

@@ -109,10 +109,6 @@ function isPinned(ref: string): boolean {
   return new RegExp(`^v?\\d+(?:\\.\\d+){${components - 1},}(?:-[a-z0-9][a-z0-9.-]*)?$`).test(tag!);
 }
 
-function dockerfileBaseImages(): string[] {
-  return [...dockerfile.matchAll(/^FROM\s+(?:--platform=\S+\s+)?(\S+)/gim)].map((m) => m[1]!);
-}
-
 describe('docker-compose.yml', () => {
   it('recognises floating image tags as unpinned', () => {
     for (const ref of [

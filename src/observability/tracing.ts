@@ -47,6 +47,8 @@ export interface Tracing {
 
 function exporterFor(name: Exclude<TraceExporterName, 'none'>): SpanProcessor {
   if (name === 'console') return new SimpleSpanProcessor(new ConsoleSpanExporter());
+  // Loaded only when OTLP export is asked for.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
   return new BatchSpanProcessor(new OTLPTraceExporter());
 }
@@ -104,6 +106,7 @@ function instrumentations(): Instrumentation[] {
 
 function load(name: string): unknown {
   try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- the modules to patch, as this process loaded them
     return require(name);
   } catch {
     return undefined;

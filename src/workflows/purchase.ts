@@ -375,7 +375,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   upsertSearchAttributes([{ key: searchAttributes.paymentStatus, value: state.status }]);
   if (input.method && !carried) {
     choosingAtCreation = true;
-    chooseMethod(input.method)
+    void chooseMethod(input.method)
       .catch(() => undefined)
       .then(() => {
         choosingAtCreation = false;

@@ -1,0 +1,42 @@
+// Lint: typescript-eslint's recommended rules with type information, the promise rules that catch
+// lost money-moving calls, and deterministic workflow code (no Node built-ins, no I/O under src/workflows).
+import tseslint from 'typescript-eslint';
+
+const nodeBuiltins = ['assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises',
+  'http', 'http2', 'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers', 'tls', 'url', 'util',
+  'worker_threads', 'zlib'];
+
+export default tseslint.config(
+  {
+    ignores: ['node_modules/**', 'dist/**', '.tools/**', '.data/**', 'bench-results/**', 'test-artifacts/**', 'coverage/**',
+      '**/*.js', '**/*.cjs', '**/*.mjs'],
+  },
+  {
+    files: ['**/*.ts'],
+    extends: [...tseslint.configs.recommended],
+    languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'scripts/**/*.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    files: ['src/workflows/**/*.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': ['error', {
+        paths: [...nodeBuiltins, 'pg', 'express', 'nodemailer', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity']
+          .map((name) => ({ name, allowTypeImports: true, message: 'Workflow code is deterministic: no Node built-ins or I/O; call an activity.' })),
+        patterns: [
+          { group: ['node:*'], message: 'Workflow code is deterministic: no Node built-ins; call an activity.' },
+          { group: ['../db/*', '../providers/*', '../activities', '../activities/*', '../api/*', '../services/*', '../notifications/*'],
+            allowTypeImports: true, message: 'Workflows reach I/O only through activities (type imports are fine).' },
+        ],
+      }],
+    },
+  },
+);
