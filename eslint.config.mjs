@@ -2,14 +2,49 @@
 // lost money-moving calls, and deterministic workflow code (no Node built-ins, no I/O under src/workflows).
 import tseslint from 'typescript-eslint';
 
-const nodeBuiltins = ['assert', 'buffer', 'child_process', 'cluster', 'crypto', 'dgram', 'dns', 'events', 'fs', 'fs/promises',
-  'http', 'http2', 'https', 'net', 'os', 'path', 'perf_hooks', 'process', 'readline', 'stream', 'timers', 'tls', 'url', 'util',
-  'worker_threads', 'zlib'];
+const nodeBuiltins = [
+  'assert',
+  'buffer',
+  'child_process',
+  'cluster',
+  'crypto',
+  'dgram',
+  'dns',
+  'events',
+  'fs',
+  'fs/promises',
+  'http',
+  'http2',
+  'https',
+  'net',
+  'os',
+  'path',
+  'perf_hooks',
+  'process',
+  'readline',
+  'stream',
+  'timers',
+  'tls',
+  'url',
+  'util',
+  'worker_threads',
+  'zlib',
+];
 
 export default tseslint.config(
   {
-    ignores: ['node_modules/**', 'dist/**', '.tools/**', '.data/**', 'bench-results/**', 'test-artifacts/**', 'coverage/**',
-      '**/*.js', '**/*.cjs', '**/*.mjs'],
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      '.tools/**',
+      '.data/**',
+      'bench-results/**',
+      'test-artifacts/**',
+      'coverage/**',
+      '**/*.js',
+      '**/*.cjs',
+      '**/*.mjs',
+    ],
   },
   {
     files: ['**/*.ts'],
@@ -18,7 +53,10 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': ['error', { checksVoidReturn: false }],
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
     },
   },
   {
@@ -28,15 +66,41 @@ export default tseslint.config(
   {
     files: ['src/workflows/**/*.ts'],
     rules: {
-      '@typescript-eslint/no-restricted-imports': ['error', {
-        paths: [...nodeBuiltins, 'pg', 'express', 'nodemailer', 'pino', '@temporalio/client', '@temporalio/worker', '@temporalio/activity']
-          .map((name) => ({ name, allowTypeImports: true, message: 'Workflow code is deterministic: no Node built-ins or I/O; call an activity.' })),
-        patterns: [
-          { group: ['node:*'], message: 'Workflow code is deterministic: no Node built-ins; call an activity.' },
-          { group: ['../db/*', '../providers/*', '../activities', '../activities/*', '../api/*', '../services/*', '../notifications/*'],
-            allowTypeImports: true, message: 'Workflows reach I/O only through activities (type imports are fine).' },
-        ],
-      }],
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            ...nodeBuiltins,
+            'pg',
+            'express',
+            'nodemailer',
+            'pino',
+            '@temporalio/client',
+            '@temporalio/worker',
+            '@temporalio/activity',
+          ].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message: 'Workflow code is deterministic: no Node built-ins or I/O; call an activity.',
+          })),
+          patterns: [
+            { group: ['node:*'], message: 'Workflow code is deterministic: no Node built-ins; call an activity.' },
+            {
+              group: [
+                '../db/*',
+                '../providers/*',
+                '../activities',
+                '../activities/*',
+                '../api/*',
+                '../services/*',
+                '../notifications/*',
+              ],
+              allowTypeImports: true,
+              message: 'Workflows reach I/O only through activities (type imports are fine).',
+            },
+          ],
+        },
+      ],
     },
   },
 );

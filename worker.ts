@@ -8,7 +8,13 @@ import http from 'node:http';
 import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import type { Context } from '@temporalio/activity';
-import { bundleWorkflowCode, NativeConnection, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import {
+  bundleWorkflowCode,
+  NativeConnection,
+  Runtime,
+  Worker,
+  type WorkflowBundleWithSourceMap,
+} from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import {
@@ -78,8 +84,14 @@ export function workflowBundle(options: { tracing?: boolean } = {}): Promise<Wor
     cachedBundles.set(tracing, bundle);
   }
   if (!bundle) {
-    const workflowInterceptorModules = tracing ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : [];
-    bundle = bundleWorkflowCode({ workflowsPath: require.resolve('./src/workflows'), workflowInterceptorModules, logger: quietBundlerLogger });
+    const workflowInterceptorModules = tracing
+      ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')]
+      : [];
+    bundle = bundleWorkflowCode({
+      workflowsPath: require.resolve('./src/workflows'),
+      workflowInterceptorModules,
+      logger: quietBundlerLogger,
+    });
     cachedBundles.set(tracing, bundle);
   }
   return bundle;
@@ -127,10 +139,19 @@ export interface StartupStep {
   detail?: string;
 }
 
-async function timed<T>(logger: { info(fields: object, message: string): void }, step: StartupStep['startupStep'], run: () => Promise<T>, detail?: (result: T) => string | undefined): Promise<T> {
+async function timed<T>(
+  logger: { info(fields: object, message: string): void },
+  step: StartupStep['startupStep'],
+  run: () => Promise<T>,
+  detail?: (result: T) => string | undefined,
+): Promise<T> {
   const started = performance.now();
   const result = await run();
-  const fields: StartupStep = { startupStep: step, durationMs: Math.round(performance.now() - started), detail: detail?.(result) };
+  const fields: StartupStep = {
+    startupStep: step,
+    durationMs: Math.round(performance.now() - started),
+    detail: detail?.(result),
+  };
   logger.info(fields, `${step} ready`);
   return result;
 }
@@ -139,75 +160,127 @@ async function timed<T>(logger: { info(fields: object, message: string): void },
 export async function startKassa(config: Config, options: KassaOptions = {}): Promise<RunningKassa> {
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {
-    for (const closer of closers.reverse()) await closer().catch((error) => console.error(`shutdown: ${error.message}`));
+    for (const closer of closers.reverse())
+      await closer().catch((error) => console.error(`shutdown: ${error.message}`));
   };
   let embeddedDescription: string | undefined;
   try {
-    const logger = createLogger({ level: config.logLevel, destination: options.logDestination, base: { role: config.role } });
+    const logger = createLogger({
+      level: config.logLevel,
+      destination: options.logDestination,
+      base: { role: config.role },
+    });
     const tracing = startTracing({ exporter: config.otelExporter, spanExporter: options.spanExporter });
     if (tracing) closers.push(() => tracing.shutdown());
-    const db = await timed(logger, 'database', async () => {
-      let databaseUrl = config.databaseUrl;
-      if (!databaseUrl) {
-        const embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), {
-          logFile: path.join(config.dataDir, 'logs', 'postgres.log'),
-          passwordFile: path.join(config.dataDir, 'postgres-password'),
-        });
-        closers.push(() => embedded.stop());
-        databaseUrl = embedded.url;
-        embeddedDescription = `embedded PostgreSQL ${embedded.version}${embedded.created ? ', created' : ''} in ${embedded.dataDir}, 127.0.0.1:${embedded.port}`;
-      }
-      const pool = createPool(databaseUrl, config.databasePoolMax);
-      closers.push(() => pool.end());
-      await pool.query('select 1');
-      return pool;
-    }, () => embeddedDescription ?? `DATABASE_URL ${describeDatabaseUrl(config.databaseUrl!)}`);
-    await timed(logger, 'migrations', async () => {
-      const applied = await migrate(db);
-      await sealPlaintextWebhookSecrets(db, notificationsKey(config));
-      return applied;
-    }, (applied) => (applied.length > 0 ? `${applied.length} applied` : 'up to date'));
+    const db = await timed(
+      logger,
+      'database',
+      async () => {
+        let databaseUrl = config.databaseUrl;
+        if (!databaseUrl) {
+          const embedded = await startEmbeddedPostgres(path.join(config.dataDir, 'postgres'), {
+            logFile: path.join(config.dataDir, 'logs', 'postgres.log'),
+            passwordFile: path.join(config.dataDir, 'postgres-password'),
+          });
+          closers.push(() => embedded.stop());
+          databaseUrl = embedded.url;
+          embeddedDescription = `embedded PostgreSQL ${embedded.version}${embedded.created ? ', created' : ''} in ${embedded.dataDir}, 127.0.0.1:${embedded.port}`;
+        }
+        const pool = createPool(databaseUrl, config.databasePoolMax);
+        closers.push(() => pool.end());
+        await pool.query('select 1');
+        return pool;
+      },
+      () => embeddedDescription ?? `DATABASE_URL ${describeDatabaseUrl(config.databaseUrl!)}`,
+    );
+    await timed(
+      logger,
+      'migrations',
+      async () => {
+        const applied = await migrate(db);
+        await sealPlaintextWebhookSecrets(db, notificationsKey(config));
+        return applied;
+      },
+      (applied) => (applied.length > 0 ? `${applied.length} applied` : 'up to date'),
+    );
 
     const connection = await Connection.connect({ address: config.temporal.address });
     closers.push(() => connection.close());
     // With a worker in this process the client shares its native connection: payments then start
     // eagerly, their first workflow task handed back with the start call (docs/performance.md).
-    const workerConnection = config.role !== 'api' ? await NativeConnection.connect({ address: config.temporal.address }) : undefined;
+    const workerConnection =
+      config.role !== 'api' ? await NativeConnection.connect({ address: config.temporal.address }) : undefined;
     if (workerConnection) closers.push(() => workerConnection.close());
-    const clientInterceptors = [requestContextClientInterceptor(), ...(tracing ? [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] : [])];
-    const temporal = new Client({ connection: workerConnection ?? connection, namespace: config.temporal.namespace, interceptors: { workflow: clientInterceptors } });
+    const clientInterceptors = [
+      requestContextClientInterceptor(),
+      ...(tracing ? [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] : []),
+    ];
+    const temporal = new Client({
+      connection: workerConnection ?? connection,
+      namespace: config.temporal.namespace,
+      interceptors: { workflow: clientInterceptors },
+    });
     await ensureSearchAttributes(connection, config.temporal.namespace);
 
     const providers = options.providers ?? providersFromConfig(config);
-    const metrics = createMetrics({ db, temporalMetricsUrl: options.temporalMetricsUrl, isProvider: (name) => providers.byName(name) !== undefined });
+    const metrics = createMetrics({
+      db,
+      temporalMetricsUrl: options.temporalMetricsUrl,
+      isProvider: (name) => providers.byName(name) !== undefined,
+    });
     const observability: Observability = { logger, metrics, tracer: tracing?.tracer };
     const running: RunningKassa = { config, db, temporal, observability, close };
     if (config.metricsPort !== undefined) {
       const metricsServer = await startMetricsServer(metrics, config.host, config.metricsPort);
-      closers.push(() => new Promise((resolve) => { metricsServer.closeAllConnections(); metricsServer.close(resolve); }));
+      closers.push(
+        () =>
+          new Promise((resolve) => {
+            metricsServer.closeAllConnections();
+            metricsServer.close(resolve);
+          }),
+      );
     }
 
     if (workerConnection) {
-      const bundle = options.workflowBundle ?? (await timed(logger, 'workflow bundle', () => workflowBundle({ tracing: tracing !== null })));
-      const worker = await timed(logger, 'worker', () => Worker.create({
-        connection: workerConnection,
-        namespace: config.temporal.namespace,
-        taskQueue,
-        // Sized for payments in motion, not for every open one: a payment parked at method choice is
-        // evicted and replays its few events when the buyer comes back (docs/performance.md).
-        maxCachedWorkflows: workflowCacheSize,
-        workflowBundle: bundle,
-        activities: createActivities({ db, providers, publicUrl: config.publicUrl, allowPrivateWebhookUrls: config.allowPrivateWebhookUrls, notifications: notificationSettings(config) }),
-        interceptors: {
-          activity: [
-            ...(tracing
-              ? [(ctx: Context) => ({ inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }), outbound: new OpenTelemetryActivityOutboundInterceptor(ctx) })]
-              : []),
-            activityObserver(metrics, logger),
-          ],
-        },
-        sinks: tracing ? { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) } : undefined,
-      }), () => `task queue ${taskQueue}`);
+      const bundle =
+        options.workflowBundle ??
+        (await timed(logger, 'workflow bundle', () => workflowBundle({ tracing: tracing !== null })));
+      const worker = await timed(
+        logger,
+        'worker',
+        () =>
+          Worker.create({
+            connection: workerConnection,
+            namespace: config.temporal.namespace,
+            taskQueue,
+            // Sized for payments in motion, not for every open one: a payment parked at method choice is
+            // evicted and replays its few events when the buyer comes back (docs/performance.md).
+            maxCachedWorkflows: workflowCacheSize,
+            workflowBundle: bundle,
+            activities: createActivities({
+              db,
+              providers,
+              publicUrl: config.publicUrl,
+              allowPrivateWebhookUrls: config.allowPrivateWebhookUrls,
+              notifications: notificationSettings(config),
+            }),
+            interceptors: {
+              activity: [
+                ...(tracing
+                  ? [
+                      (ctx: Context) => ({
+                        inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
+                        outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+                      }),
+                    ]
+                  : []),
+                activityObserver(metrics, logger),
+              ],
+            },
+            sinks: tracing ? { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) } : undefined,
+          }),
+        () => `task queue ${taskQueue}`,
+      );
       const runs = worker.run();
       closers.push(async () => {
         // The Temporal Runtime starts draining its workers on SIGINT/SIGTERM itself.
@@ -217,14 +290,33 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
     }
 
     if (config.role !== 'worker') {
-      const deps: ServiceDeps = { db, temporal, providers, observability, config: { ...config, adminToken: adminTokenFor(config) } };
+      const deps: ServiceDeps = {
+        db,
+        temporal,
+        providers,
+        observability,
+        config: { ...config, adminToken: adminTokenFor(config) },
+      };
       running.config = deps.config;
       const server = http.createServer(createApp(deps));
-      const port = await timed(logger, 'API', () => listen(server, config.host, config.port), (bound) => `http://${config.host}:${bound}`);
-      closers.push(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
+      const port = await timed(
+        logger,
+        'API',
+        () => listen(server, config.host, config.port),
+        (bound) => `http://${config.host}:${bound}`,
+      );
+      closers.push(
+        () =>
+          new Promise((resolve) => {
+            server.closeAllConnections();
+            server.close(resolve);
+          }),
+      );
       running.url = `http://${config.host}:${port}`;
       const sweep = setInterval(() => {
-        startUnstartedWorkflows(deps).catch((error) => logger.error({ err: error }, `restarting unstarted payments: ${error.message}`));
+        startUnstartedWorkflows(deps).catch((error) =>
+          logger.error({ err: error }, `restarting unstarted payments: ${error.message}`),
+        );
       }, 30_000);
       closers.push(async () => clearInterval(sweep));
       closers.push(await startMoneyJobs(deps, (message, error) => logger.error({ err: error }, message)));
@@ -245,7 +337,10 @@ async function main() {
     process.exit(1);
   }
   // The Temporal SDK logs through pino too; worker processes export its metrics for /metrics to append.
-  const temporalLogLevel = config.logLevel === 'debug' || config.logLevel === 'silent' || config.logLevel === 'error' ? config.logLevel : 'warn';
+  const temporalLogLevel =
+    config.logLevel === 'debug' || config.logLevel === 'silent' || config.logLevel === 'error'
+      ? config.logLevel
+      : 'warn';
   let temporalMetricsUrl: string | undefined;
   const runtimeLogger = temporalLogger(createLogger({ level: temporalLogLevel, base: { role: config.role } }));
   if (config.role === 'api') {
@@ -254,7 +349,11 @@ async function main() {
     const bindAddress = `127.0.0.1:${config.temporalMetricsPort ?? (await pickLoopbackPort())}`;
     Runtime.install({
       logger: runtimeLogger,
-      telemetryOptions: { metrics: { prometheus: { bindAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true } } },
+      telemetryOptions: {
+        metrics: {
+          prometheus: { bindAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true },
+        },
+      },
     });
     temporalMetricsUrl = `http://${bindAddress}/metrics`;
   }

@@ -192,7 +192,11 @@ function summary(result: LoadResult<unknown>) {
 
 function gitCommit(): string | null {
   try {
-    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: root, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], {
+      cwd: root,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
   } catch {
     return null;
   }
@@ -246,7 +250,9 @@ async function main(): Promise<number> {
   };
   const check = (name: string, result: LoadResult<unknown>) => {
     if (result.errors.length > 0) {
-      failures.push(`${name}: ${result.errors.length} of ${result.started} failed: ${errorSummary(result.errors).join('; ')}`);
+      failures.push(
+        `${name}: ${result.errors.length} of ${result.started} failed: ${errorSummary(result.errors).join('; ')}`,
+      );
       log(`✗ ${name}: ${result.errors.length} of ${result.started} failed, first: ${result.errors[0]}`);
     }
     if (result.cut) notes.push(`${name}: cut short by the deadline after ${result.started} operations`);
@@ -257,11 +263,19 @@ async function main(): Promise<number> {
   try {
     // Infrastructure
     log(`starting infrastructure in ${dir}`);
-    const [temporalServer, database, sandbox] = await Promise.all([startTemporal(cleanup, dir), startDatabase(cleanup), startSandbox(cleanup, dir)]);
+    const [temporalServer, database, sandbox] = await Promise.all([
+      startTemporal(cleanup, dir),
+      startDatabase(cleanup),
+      startSandbox(cleanup, dir),
+    ]);
     temporalPid = temporalServer.pid;
     const receiver = await startMerchantReceiver();
     cleanup.add('merchant receiver', () => receiver.close());
-    const kassa = await startKassaProcess(cleanup, dir, { databaseUrl: database.url, temporalAddress: temporalServer.address, sandboxUrl: sandbox.url });
+    const kassa = await startKassaProcess(cleanup, dir, {
+      databaseUrl: database.url,
+      temporalAddress: temporalServer.address,
+      sandboxUrl: sandbox.url,
+    });
     kassaPid = kassa.pid;
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     const connection = await NativeConnection.connect({ address: temporalServer.address });
@@ -300,8 +314,15 @@ async function main(): Promise<number> {
       counters: { payments: 0, parked: 0 },
       timeoutMs: plan.timeoutMs,
     };
-    log(`ready: kassa ${kassa.url} (pid ${kassa.pid}), temporal ${temporalServer.address} on ${temporalServer.dbFile} (WAL), sandbox ${sandbox.url}`);
-    results.settings = { plan, kassa: 'own process, KASSA_ROLE=all KASSA_ENV=test LOG_LEVEL=warn RATE_LIMIT_PER_MINUTE=1000000, other settings default', temporal: 'dev server, file SQLite, journal_mode=wal, eager workflow start and eager activities on' };
+    log(
+      `ready: kassa ${kassa.url} (pid ${kassa.pid}), temporal ${temporalServer.address} on ${temporalServer.dbFile} (WAL), sandbox ${sandbox.url}`,
+    );
+    results.settings = {
+      plan,
+      kassa:
+        'own process, KASSA_ROLE=all KASSA_ENV=test LOG_LEVEL=warn RATE_LIMIT_PER_MINUTE=1000000, other settings default',
+      temporal: 'dev server, file SQLite, journal_mode=wal, eager workflow start and eager activities on',
+    };
 
     /** CPU of Kassa and of the Temporal server per operation of `run`, averaged over the runs of `name`. */
     const withCpu = async <T>(name: string, run: () => Promise<LoadResult<T>>): Promise<LoadResult<T>> => {
@@ -321,9 +342,11 @@ async function main(): Promise<number> {
       return result;
     };
 
-    const fullLoop = (count: number, concurrency = plan.concurrency) => closedLoop(count, concurrency, deadline, () => fullPayment(target));
+    const fullLoop = (count: number, concurrency = plan.concurrency) =>
+      closedLoop(count, concurrency, deadline, () => fullPayment(target));
     let floorSeq = 0;
-    const floorLoop = (count: number) => closedLoop(count, plan.concurrency, deadline, () => floorRun(target, floorSeq++));
+    const floorLoop = (count: number) =>
+      closedLoop(count, plan.concurrency, deadline, () => floorRun(target, floorSeq++));
 
     /** Open-loop API probe: GET /v1/payments/:id and POST /v1/payments alternately, at a modest fixed rate. */
     const apiProbe = async (name: string, knownPaymentId: string) => {
@@ -337,7 +360,12 @@ async function main(): Promise<number> {
       });
       check(name, result);
       const of = (kind: string) => result.latencies.filter((_latency, i) => result.values[i] === kind);
-      return { ...summary(result), getP99Ms: ms(of('get'), 99), postP99Ms: ms(of('post'), 99), ratePerSecond: plan.probeRate };
+      return {
+        ...summary(result),
+        getP99Ms: ms(of('get'), 99),
+        postP99Ms: ms(of('post'), 99),
+        ratePerSecond: plan.probeRate,
+      };
     };
 
     // 1. warm-up: JIT, pools, caches
@@ -393,11 +421,18 @@ async function main(): Promise<number> {
           }
         }
         if (rates.full !== undefined && rates.floor !== undefined) {
-          pairs.push({ full: round(rates.full, 2), floor: round(rates.floor, 2), ratio: round(rates.full / rates.floor, 3) });
+          pairs.push({
+            full: round(rates.full, 2),
+            floor: round(rates.floor, 2),
+            ratio: round(rates.full / rates.floor, 3),
+          });
           log(`block ${b}: full ${rates.full.toFixed(1)}/s, floor ${rates.floor.toFixed(1)}/s`);
         }
       }
-      const step = (pick: (t: FullPaymentTiming) => number) => ({ p50Ms: ms(timings.map(pick), 50), p99Ms: ms(timings.map(pick), 99) });
+      const step = (pick: (t: FullPaymentTiming) => number) => ({
+        p50Ms: ms(timings.map(pick), 50),
+        p99Ms: ms(timings.map(pick), 99),
+      });
       results.throughput = {
         concurrency: plan.concurrency,
         blockSize: plan.blockSize,
@@ -418,8 +453,14 @@ async function main(): Promise<number> {
       const sample = async (ids: string[]) => {
         const shapes: RunShape[] = [];
         for (const id of ids.slice(0, plan.shapeSample)) shapes.push(await shapeOf(client, id));
-        const mean = (pick: (s: RunShape) => number) => round(shapes.reduce((sum, s) => sum + pick(s), 0) / Math.max(1, shapes.length), 2);
-        return { runs: shapes.length, eventsMean: mean((s) => s.events), transitionsMean: mean((s) => s.transitions), eventsMax: Math.max(...shapes.map((s) => s.events)) };
+        const mean = (pick: (s: RunShape) => number) =>
+          round(shapes.reduce((sum, s) => sum + pick(s), 0) / Math.max(1, shapes.length), 2);
+        return {
+          runs: shapes.length,
+          eventsMean: mean((s) => s.events),
+          transitionsMean: mean((s) => s.transitions),
+          eventsMax: Math.max(...shapes.map((s) => s.events)),
+        };
       };
       results.shapeSample = { purchase: await sample(lastFull), floor: await sample(lastFloor) };
     });
@@ -431,7 +472,12 @@ async function main(): Promise<number> {
         const after = target.counters.payments;
         const result = await fullLoop(Math.min(plan.fillChunk, total - after));
         check(name, result);
-        trend.push({ afterPayments: after, ratePerSecond: round(result.rate, 2), parked: target.counters.parked, loadAverage: round(os.loadavg()[0]!, 2) });
+        trend.push({
+          afterPayments: after,
+          ratePerSecond: round(result.rate, 2),
+          parked: target.counters.parked,
+          loadAverage: round(os.loadavg()[0]!, 2),
+        });
         log(`${name}: ${target.counters.payments} payments, ${result.rate.toFixed(1)}/s`);
         if (result.ok === 0) break;
       }
@@ -443,8 +489,18 @@ async function main(): Promise<number> {
       const result = await fullLoop(plan.window);
       check(`window after ${after}`, result);
       results.cumulative ??= {};
-      results.cumulative[key] = { afterPayments: startedAfter, parked: target.counters.parked, loadAverage: round(os.loadavg()[0]!, 2), ...summary(result) };
-      trend.push({ afterPayments: startedAfter, ratePerSecond: round(result.rate, 2), parked: target.counters.parked, loadAverage: round(os.loadavg()[0]!, 2) });
+      results.cumulative[key] = {
+        afterPayments: startedAfter,
+        parked: target.counters.parked,
+        loadAverage: round(os.loadavg()[0]!, 2),
+        ...summary(result),
+      };
+      trend.push({
+        afterPayments: startedAfter,
+        ratePerSecond: round(result.rate, 2),
+        parked: target.counters.parked,
+        loadAverage: round(os.loadavg()[0]!, 2),
+      });
     };
     await phase(`throughput after ${plan.windowAfter} payments`, async () => {
       if (plan.window > 0) await windowAt('first', plan.windowAfter);
@@ -462,7 +518,9 @@ async function main(): Promise<number> {
         const result = await openLoop(rate, count, deadline, () => parkPayment(target));
         check(`create at ${share * 100}%`, result);
         create[`at${share * 100}`] = { targetRatePerSecond: round(rate, 2), ...summary(result) };
-        log(`create at ${share * 100}% (${rate.toFixed(1)}/s): p50 ${ms(result.latencies, 50)} ms, p99 ${ms(result.latencies, 99)} ms`);
+        log(
+          `create at ${share * 100}% (${rate.toFixed(1)}/s): p50 ${ms(result.latencies, 50)} ms, p99 ${ms(result.latencies, 99)} ms`,
+        );
       }
       results.create = create;
     });
@@ -470,7 +528,11 @@ async function main(): Promise<number> {
     // 7. callback received → merchant webhook received, with the sandbox's own callbacks dropped: one
     //    payment at a time (the hop itself), then a few at once (the hop under load, for information)
     await phase('callback to webhook', async () => {
-      const dropped = await request(`${sandbox.url}/api/faults`, { method: 'POST', token: sandboxApiKey, body: { drop: true } });
+      const dropped = await request(`${sandbox.url}/api/faults`, {
+        method: 'POST',
+        token: sandboxApiKey,
+        body: { drop: true },
+      });
       if (dropped.status !== 204) throw new Error(`sandbox faults answered ${dropped.status}`);
       try {
         for (const [key, count, concurrency] of [
@@ -502,12 +564,18 @@ async function main(): Promise<number> {
       const before = memoryOf(kassaPid);
       const need = Math.max(0, plan.parked - target.counters.parked);
       let lastParked = '';
-      const result = await closedLoop(need, plan.concurrency, deadline, async () => (lastParked = await parkPayment(target)));
+      const result = await closedLoop(
+        need,
+        plan.concurrency,
+        deadline,
+        async () => (lastParked = await parkPayment(target)),
+      );
       check('parking', result);
       log(`parked ${target.counters.parked} payments (${result.rate.toFixed(1)}/s)`);
       // The probe measures the steady state with them parked, not the tail of the burst that parked them.
       await sleep(args.smoke ? 500 : 30_000);
-      if (lastParked && (await getPayment(target, lastParked)) !== 'awaiting_method') throw new Error(`parked payment ${lastParked} is not awaiting_method`);
+      if (lastParked && (await getPayment(target, lastParked)) !== 'awaiting_method')
+        throw new Error(`parked payment ${lastParked} is not awaiting_method`);
       const parkedMemory = memoryOf(kassaPid);
       const probe = await apiProbe('API probe, parked', probePaymentId);
       const after = memoryOf(kassaPid);
@@ -536,10 +604,14 @@ async function main(): Promise<number> {
     log(`✗ ${(error as Error).message}`);
     for (const file of ['kassa.log', 'temporal.log', 'sandbox.log']) {
       const full = path.join(dir, file);
-      if (fs.existsSync(full)) log(`--- ${file} (last lines)\n${fs.readFileSync(full, 'utf8').split('\n').slice(-30).join('\n')}`);
+      if (fs.existsSync(full))
+        log(`--- ${file} (last lines)\n${fs.readFileSync(full, 'utf8').split('\n').slice(-30).join('\n')}`);
     }
   }
-  if (expired()) notes.push(`the deadline (${Math.round(args.deadlineMs / 1000)} s) was reached; skipped: ${skipped.join(', ') || 'nothing'}`);
+  if (expired())
+    notes.push(
+      `the deadline (${Math.round(args.deadlineMs / 1000)} s) was reached; skipped: ${skipped.join(', ') || 'nothing'}`,
+    );
   if (args.smoke && skipped.length > 0) failures.push(`not exercised before the deadline: ${skipped.join(', ')}`);
 
   log('stopping infrastructure');
@@ -554,7 +626,14 @@ async function main(): Promise<number> {
     seconds: round((Date.now() - startedAt) / 1000, 1),
     commit: gitCommit(),
     note: args.note ?? null,
-    machine: { cpus: os.cpus().length, model: os.cpus()[0]?.model, memoryGiB: round(os.totalmem() / 2 ** 30, 1), node: process.version, loadAverageStart, loadAverageEnd: os.loadavg() },
+    machine: {
+      cpus: os.cpus().length,
+      model: os.cpus()[0]?.model,
+      memoryGiB: round(os.totalmem() / 2 ** 30, 1),
+      node: process.version,
+      loadAverageStart,
+      loadAverageEnd: os.loadavg(),
+    },
     figures: report,
     failures,
     notes,
@@ -588,9 +667,21 @@ function buildReport(args: Args, plan: Plan, r: Record<string, any>, cpu: Record
   const t = r.throughput;
   const held = (ok: boolean | undefined) => (args.smoke || ok === undefined ? null : ok);
   if (t) {
-    figures.push(figure(`End-to-end payments/s (closed loop, ${t.concurrency} in flight, median of ${t.pairs.length} blocks)`, fmt(t.paymentsPerSecond, 1)));
+    figures.push(
+      figure(
+        `End-to-end payments/s (closed loop, ${t.concurrency} in flight, median of ${t.pairs.length} blocks)`,
+        fmt(t.paymentsPerSecond, 1),
+      ),
+    );
     figures.push(figure('Floor workflows/s (same shape, no-op bodies)', fmt(t.floorPerSecond, 1)));
-    figures.push(figure('Payments/s ÷ floor/s (median of interleaved pairs)', fmt(t.ratioMedian, 2), '≥ 0.70 (aim 0.85)', held(Number.isFinite(t.ratioMedian) ? t.ratioMedian >= 0.7 : undefined)));
+    figures.push(
+      figure(
+        'Payments/s ÷ floor/s (median of interleaved pairs)',
+        fmt(t.ratioMedian, 2),
+        '≥ 0.70 (aim 0.85)',
+        held(Number.isFinite(t.ratioMedian) ? t.ratioMedian >= 0.7 : undefined),
+      ),
+    );
   }
   const create = r.create;
   if (create) {
@@ -610,29 +701,67 @@ function buildReport(args: Args, plan: Plan, r: Record<string, any>, cpu: Record
   }
   const cb = r.callbackToWebhook;
   if (cb) {
-    figures.push(figure(`Callback received → webhook received p50 (${cb.count} payments, ${cb.concurrency} in flight)`, `${fmt(cb.p50Ms)} ms`, '≤ 30 ms', held(cb.p50Ms <= 30)));
-    figures.push(figure('Callback received → webhook received p99', `${fmt(cb.p99Ms)} ms`, '≤ 150 ms', held(cb.p99Ms <= 150)));
+    figures.push(
+      figure(
+        `Callback received → webhook received p50 (${cb.count} payments, ${cb.concurrency} in flight)`,
+        `${fmt(cb.p50Ms)} ms`,
+        '≤ 30 ms',
+        held(cb.p50Ms <= 30),
+      ),
+    );
+    figures.push(
+      figure('Callback received → webhook received p99', `${fmt(cb.p99Ms)} ms`, '≤ 150 ms', held(cb.p99Ms <= 150)),
+    );
   }
   const loaded = r.callbackToWebhookLoaded;
   if (loaded) {
-    figures.push(figure(`Callback received → webhook received p50 / p99 (${loaded.count} payments, ${loaded.concurrency} in flight)`, `${fmt(loaded.p50Ms)} / ${fmt(loaded.p99Ms)} ms`));
+    figures.push(
+      figure(
+        `Callback received → webhook received p50 / p99 (${loaded.count} payments, ${loaded.concurrency} in flight)`,
+        `${fmt(loaded.p50Ms)} / ${fmt(loaded.p99Ms)} ms`,
+      ),
+    );
   }
   const sample = r.shapeSample;
   if (sample) {
-    figures.push(figure('History events per payment (floor)', `${fmt(sample.purchase.eventsMean, 1)} (${fmt(sample.floor.eventsMean, 1)})`));
-    figures.push(figure('State transitions per payment (floor)', `${fmt(sample.purchase.transitionsMean, 1)} (${fmt(sample.floor.transitionsMean, 1)})`));
+    figures.push(
+      figure(
+        'History events per payment (floor)',
+        `${fmt(sample.purchase.eventsMean, 1)} (${fmt(sample.floor.eventsMean, 1)})`,
+      ),
+    );
+    figures.push(
+      figure(
+        'State transitions per payment (floor)',
+        `${fmt(sample.purchase.transitionsMean, 1)} (${fmt(sample.floor.transitionsMean, 1)})`,
+      ),
+    );
   } else if (r.shape) {
     figures.push(figure('History events per payment (floor)', `${r.shape.purchase.events} (${r.shape.floor.events})`));
-    figures.push(figure('State transitions per payment (floor)', `${r.shape.purchase.transitions} (${r.shape.floor.transitions})`));
+    figures.push(
+      figure('State transitions per payment (floor)', `${r.shape.purchase.transitions} (${r.shape.floor.transitions})`),
+    );
   }
   const full = cpu['full payment'];
   const floor = cpu['floor run'];
   if (full && floor) {
-    figures.push(figure('CPU ms per payment: Kassa process / Temporal server (floor: worker / server)', `${fmt(full.kassaMsPerOp)} / ${fmt(full.temporalMsPerOp)} (${fmt(floor.kassaMsPerOp)} / ${fmt(floor.temporalMsPerOp)})`));
+    figures.push(
+      figure(
+        'CPU ms per payment: Kassa process / Temporal server (floor: worker / server)',
+        `${fmt(full.kassaMsPerOp)} / ${fmt(full.temporalMsPerOp)} (${fmt(floor.kassaMsPerOp)} / ${fmt(floor.temporalMsPerOp)})`,
+      ),
+    );
   }
   const parked = r.parked;
   if (parked) {
-    figures.push(figure(`Kassa RSS with ${parked.parked} payments parked at method choice (before parking)`, `${parked.rssMiB} MiB (${parked.rssBeforeMiB} MiB)`, '≤ 1536 MiB', held(parked.rssMiB <= 1536 && parked.parked >= plan.parked)));
+    figures.push(
+      figure(
+        `Kassa RSS with ${parked.parked} payments parked at method choice (before parking)`,
+        `${parked.rssMiB} MiB (${parked.rssBeforeMiB} MiB)`,
+        '≤ 1536 MiB',
+        held(parked.rssMiB <= 1536 && parked.parked >= plan.parked),
+      ),
+    );
     const unloaded = r.apiUnloaded?.p99Ms;
     const loaded = parked.apiProbe?.p99Ms;
     figures.push(

@@ -51,10 +51,14 @@ function copyAssets(from: string, to: string): number {
 async function main() {
   await step('clean dist/', () => fs.rmSync(dist, { recursive: true, force: true }));
   await step('compile TypeScript', () =>
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.dist.json')], {
-      cwd: root,
-      stdio: 'inherit',
-    }),
+    execFileSync(
+      process.execPath,
+      [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.dist.json')],
+      {
+        cwd: root,
+        stdio: 'inherit',
+      },
+    ),
   );
   await step('copy assets', () => copyAssets(path.join(root, 'src'), path.join(dist, 'src')));
   for (const tracing of [false, true]) {

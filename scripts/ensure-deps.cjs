@@ -48,16 +48,28 @@ function ensureNode() {
   const installed = nodeVersionOf(path.join(bin, 'node'));
   if (installed && majorOf(installed) >= nodeFloor) return bin;
   const name = nodePackageName();
-  if (!name) throw new Missing(`Kassa needs Node.js ${nodeFloor} or newer (this is ${process.version} on ${process.platform}): ${installHint}.`);
-  console.log(`Node ${process.version} is older than ${nodeFloor}: fetching ${name}@${nodeFloor} from the npm registry into .tools/node`);
+  if (!name)
+    throw new Missing(
+      `Kassa needs Node.js ${nodeFloor} or newer (this is ${process.version} on ${process.platform}): ${installHint}.`,
+    );
+  console.log(
+    `Node ${process.version} is older than ${nodeFloor}: fetching ${name}@${nodeFloor} from the npm registry into .tools/node`,
+  );
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-node-'));
   try {
-    const packed = spawnSync('npm', ['pack', `${name}@${nodeFloor}`, '--pack-destination', scratch, '--silent'], { cwd: scratch, encoding: 'utf8' });
+    const packed = spawnSync('npm', ['pack', `${name}@${nodeFloor}`, '--pack-destination', scratch, '--silent'], {
+      cwd: scratch,
+      encoding: 'utf8',
+    });
     const tarball = packed.status === 0 && packed.stdout.trim().split('\n').pop();
-    if (!tarball) throw new Missing(`Kassa needs Node.js ${nodeFloor} or newer (this is ${process.version}) and could not fetch ${name} from the npm registry: ${installHint}.`);
+    if (!tarball)
+      throw new Missing(
+        `Kassa needs Node.js ${nodeFloor} or newer (this is ${process.version}) and could not fetch ${name} from the npm registry: ${installHint}.`,
+      );
     execFileSync('tar', ['-xzf', path.join(scratch, tarball), '-C', scratch]);
     const unpacked = path.join(scratch, 'package');
-    if (!nodeVersionOf(path.join(unpacked, 'bin', 'node'))) throw new Missing(`the Node.js binary from ${name} does not run here: ${installHint}.`);
+    if (!nodeVersionOf(path.join(unpacked, 'bin', 'node')))
+      throw new Missing(`the Node.js binary from ${name} does not run here: ${installHint}.`);
     fs.mkdirSync(path.dirname(toolsNode), { recursive: true });
     fs.rmSync(toolsNode, { recursive: true, force: true });
     fs.renameSync(unpacked, toolsNode);
@@ -76,7 +88,10 @@ function withNode(nodeBin) {
 const lockStamp = path.join(root, 'node_modules', '.kassa-lock-sha256');
 
 function lockHash() {
-  return crypto.createHash('sha256').update(fs.readFileSync(path.join(root, 'package-lock.json'))).digest('hex');
+  return crypto
+    .createHash('sha256')
+    .update(fs.readFileSync(path.join(root, 'package-lock.json')))
+    .digest('hex');
 }
 
 /** Whether node_modules was installed from this very lockfile. */
@@ -106,8 +121,15 @@ function ensureNpmPackages(env) {
 }
 
 function setupTemporal(env, what) {
-  const result = spawnSync('bash', [path.join(root, 'scripts', 'setup-temporal.sh'), ...what], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
-  if (result.status !== 0) throw new Missing(`the Temporal ${what.length ? 'test server' : 'CLI'} could not be installed (the reason is above).`);
+  const result = spawnSync('bash', [path.join(root, 'scripts', 'setup-temporal.sh'), ...what], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (result.status !== 0)
+    throw new Missing(
+      `the Temporal ${what.length ? 'test server' : 'CLI'} could not be installed (the reason is above).`,
+    );
 }
 
 function onPath(names) {
@@ -139,7 +161,10 @@ function isDebian() {
 /** Chromium for the browser tests: CHROMIUM_PATH, then PATH, then apt-get when root on Debian, else one line. */
 function ensureChromium() {
   if (process.env.CHROMIUM_PATH) {
-    if (!fs.existsSync(process.env.CHROMIUM_PATH)) throw new Missing(`CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist: point it at a Chromium or Chrome executable, or unset it.`);
+    if (!fs.existsSync(process.env.CHROMIUM_PATH))
+      throw new Missing(
+        `CHROMIUM_PATH=${process.env.CHROMIUM_PATH} does not exist: point it at a Chromium or Chrome executable, or unset it.`,
+      );
     return;
   }
   if (onPath(chromiumNames)) return;
@@ -158,7 +183,9 @@ function ensureChromium() {
 function checkPgBin() {
   const pgBin = process.env.PG_BIN;
   if (pgBin && !fs.existsSync(path.join(pgBin, 'initdb'))) {
-    throw new Missing(`PG_BIN=${pgBin} has no initdb: point it at a PostgreSQL bin directory, or unset it to use the server npm installed.`);
+    throw new Missing(
+      `PG_BIN=${pgBin} has no initdb: point it at a PostgreSQL bin directory, or unset it to use the server npm installed.`,
+    );
   }
 }
 

@@ -49,7 +49,8 @@ function connection(env: NodeJS.ProcessEnv) {
   const url = (env.KASSA_URL || config.publicUrl).replace(/\/+$/, '');
   const tokenFile = path.join(config.dataDir, 'admin-token');
   const token = config.adminToken ?? (fs.existsSync(tokenFile) ? fs.readFileSync(tokenFile, 'utf8').trim() : undefined);
-  if (!token) throw new UsageError(`no operator token: set ADMIN_TOKEN (or run Kassa once so that ${tokenFile} exists)`);
+  if (!token)
+    throw new UsageError(`no operator token: set ADMIN_TOKEN (or run Kassa once so that ${tokenFile} exists)`);
   return { url, token };
 }
 
@@ -57,11 +58,15 @@ async function call(env: NodeJS.ProcessEnv, method: string, pathname: string, bo
   const { url, token } = connection(env);
   const response = await fetch(`${url}${pathname}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = (await response.json().catch(() => ({}))) as Record<string, any>;
-  if (!response.ok) throw new Error(`${method} ${pathname}: ${response.status} ${json.error?.message ?? JSON.stringify(json)}`);
+  if (!response.ok)
+    throw new Error(`${method} ${pathname}: ${response.status} ${json.error?.message ?? JSON.stringify(json)}`);
   return json;
 }
 
@@ -79,7 +84,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     const options = flags(rest);
     const action = `${group} ${command ?? ''}`;
     if (action === 'merchants create') {
-      const merchant = await call(io.env, 'POST', '/admin/merchants', { name: required(options, 'name'), email: required(options, 'email') });
+      const merchant = await call(io.env, 'POST', '/admin/merchants', {
+        name: required(options, 'name'),
+        email: required(options, 'email'),
+      });
       io.out(`merchant  ${merchant.id}  ${merchant.name} <${merchant.email}>`);
       io.out(`test key  ${merchant.api_keys.test}`);
       io.out(`live key  ${merchant.api_keys.live}`);
@@ -87,7 +95,12 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     } else if (action === 'keys issue') {
       const mode = required(options, 'mode');
       if (mode !== 'test' && mode !== 'live') throw new UsageError('--mode must be test or live');
-      const key = await call(io.env, 'POST', `/admin/merchants/${encodeURIComponent(required(options, 'merchant'))}/keys`, { mode });
+      const key = await call(
+        io.env,
+        'POST',
+        `/admin/merchants/${encodeURIComponent(required(options, 'merchant'))}/keys`,
+        { mode },
+      );
       io.out(`${key.id}  ${key.mode}  ${key.secret}`);
       io.out('The key is shown this once.');
     } else if (action === 'keys rotate' || action === 'keys revoke') {
@@ -102,7 +115,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         io.out('The new key is shown this once.');
       }
     } else if (action === 'keys list') {
-      const list = await call(io.env, 'GET', `/admin/merchants/${encodeURIComponent(required(options, 'merchant'))}/keys`);
+      const list = await call(
+        io.env,
+        'GET',
+        `/admin/merchants/${encodeURIComponent(required(options, 'merchant'))}/keys`,
+      );
       for (const key of list.data) io.out(keyLine(key));
     } else {
       throw new UsageError(`unknown command: ${action.trim()}`);
@@ -115,7 +132,11 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
 }
 
 if (require.main === module) {
-  void runCli(process.argv.slice(2), { env: process.env, out: (line) => console.log(line), err: (line) => console.error(line) }).then((code) => {
+  void runCli(process.argv.slice(2), {
+    env: process.env,
+    out: (line) => console.log(line),
+    err: (line) => console.error(line),
+  }).then((code) => {
     process.exitCode = code;
   });
 }

@@ -21,7 +21,9 @@ function nodeBin() {
   const bin = path.resolve(__dirname, '..', '.tools', 'node', 'bin');
   const version = spawnSync(path.join(bin, 'node'), ['--version'], { encoding: 'utf8' });
   if (version.status === 0 && Number(version.stdout.trim().replace(/^v/, '').split('.')[0]) >= nodeFloor) return bin;
-  console.error(`kassa: Node.js ${nodeFloor} or newer is needed (this is ${process.version}): run \`node scripts/ensure-deps.cjs\` to fetch it into .tools/node, or install Node.js ${nodeFloor}.`);
+  console.error(
+    `kassa: Node.js ${nodeFloor} or newer is needed (this is ${process.version}): run \`node scripts/ensure-deps.cjs\` to fetch it into .tools/node, or install Node.js ${nodeFloor}.`,
+  );
   process.exit(1);
 }
 

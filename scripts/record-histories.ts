@@ -23,8 +23,12 @@ interface ProtoJson {
 // The protobuf JSON codec of the protobufjs copy that @temporalio/proto itself uses. The SDK's
 // historyToJSON/historyFromJSON load another copy when npm installs several (here: 7.x at the
 // top level, 8.x nested per @temporalio package) and then throw "type must be a Type".
-const protojson: ProtoJson = require(require.resolve('protobufjs/ext/protojson', { paths: [path.dirname(require.resolve('@temporalio/proto'))] }));
-const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType('temporal.api.history.v1.History');
+const protojson: ProtoJson = require(
+  require.resolve('protobufjs/ext/protojson', { paths: [path.dirname(require.resolve('@temporalio/proto'))] }),
+);
+const historyType = (patchProtobufRoot(proto) as unknown as { lookupType(name: string): unknown }).lookupType(
+  'temporal.api.history.v1.History',
+);
 
 export function historyToJson(history: History): string {
   return `${JSON.stringify(protojson.toJson(historyType, proto.temporal.api.history.v1.History.fromObject(history)), null, 2)}\n`;
@@ -44,10 +48,19 @@ function main() {
   for (const file of fs.readdirSync(historiesDir)) if (file.endsWith('.json')) fs.rmSync(path.join(historiesDir, file));
   const run = spawnSync(
     process.execPath,
-    [path.join(root, 'node_modules/jest/bin/jest.js'), '--runInBand', 'test/purchase.test.ts', 'test/purchase-workflow.test.ts', 'test/notifications-delivery.test.ts'],
+    [
+      path.join(root, 'node_modules/jest/bin/jest.js'),
+      '--runInBand',
+      'test/purchase.test.ts',
+      'test/purchase-workflow.test.ts',
+      'test/notifications-delivery.test.ts',
+    ],
     { cwd: root, stdio: 'inherit', env: { ...process.env, RECORD_HISTORIES: '1' } },
   );
-  const recorded = fs.readdirSync(historiesDir).filter((file) => file.endsWith('.json')).sort();
+  const recorded = fs
+    .readdirSync(historiesDir)
+    .filter((file) => file.endsWith('.json'))
+    .sort();
   console.log(`recorded ${recorded.length} histories in test/histories: ${recorded.join(', ')}`);
   process.exit(run.status ?? 1);
 }

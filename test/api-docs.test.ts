@@ -17,19 +17,31 @@ const plannedText = doc.slice(planned);
 
 /** `METHOD /path` as one key: parameters unnamed, no query, no trailing slash. */
 const endpointKey = (method: string, route: string) =>
-  `${method} ${route.split('?')[0]!.replace(/:\w+/g, ':').replace(/(.)\/$/, '$1')}`;
+  `${method} ${route
+    .split('?')[0]!
+    .replace(/:\w+/g, ':')
+    .replace(/(.)\/$/, '$1')}`;
 
 const endpointsIn = (text: string) =>
   new Set([...text.matchAll(/`(GET|POST|PUT|PATCH|DELETE) (\/[^`\s]*)`/g)].map((m) => endpointKey(m[1]!, m[2]!)));
 
 function served(): Set<string> {
-  const config = loadConfig({ KASSA_ENV: 'test', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-docs-')), ADMIN_TOKEN: 'adm_docs_test_token_0123', LOG_LEVEL: 'silent' });
+  const config = loadConfig({
+    KASSA_ENV: 'test',
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-docs-')),
+    ADMIN_TOKEN: 'adm_docs_test_token_0123',
+    LOG_LEVEL: 'silent',
+  });
   // Routes are read from the routing table; no request is made, so nothing reaches the database or Temporal.
   const db = new Pool({ connectionString: 'postgres://127.0.0.1:1/unused', max: 1 });
   const deps: ServiceDeps = { db, temporal: {} as Client, providers: providersFromConfig(config), config };
   const app = createApp(deps);
   void db.end();
-  return new Set(servedRoutes(app).flatMap((route) => route.methods.filter((method) => method !== 'HEAD').map((method) => endpointKey(method, route.path))));
+  return new Set(
+    servedRoutes(app).flatMap((route) =>
+      route.methods.filter((method) => method !== 'HEAD').map((method) => endpointKey(method, route.path)),
+    ),
+  );
 }
 
 describe('docs/api.md', () => {

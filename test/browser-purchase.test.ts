@@ -89,10 +89,11 @@ describeWithBrowser('a buyer in a real browser', __filename, () => {
       expect(opened?.status()).toBe(200);
       expect(await page.textContent('h1')).toBe('My shop');
       expect(await page.textContent('.amount')).toBe('50.00 RUB');
-      expect(await page.locator('button[name=method]').evaluateAll((buttons) => buttons.map((b) => (b as HTMLButtonElement).value))).toEqual([
-        'sandbox_card',
-        'sandbox_wallet',
-      ]);
+      expect(
+        await page
+          .locator('button[name=method]')
+          .evaluateAll((buttons) => buttons.map((b) => (b as HTMLButtonElement).value)),
+      ).toEqual(['sandbox_card', 'sandbox_wallet']);
       expect(await page.isVisible('button[name=method][value=sandbox_card]')).toBe(true);
       await page.screenshot({ path: artifactPath('browser-purchase-methods.png'), fullPage: true });
 
@@ -114,7 +115,11 @@ describeWithBrowser('a buyer in a real browser', __filename, () => {
       expect(back.searchParams.get('order_id')).toBe(payment.order_id);
       expect(back.searchParams.get('status')).toBe('paid');
       expect(back.searchParams.get('signature')).toBe(
-        signReturn(merchant.checkout.webhook_secret, { paymentId: payment.id, orderId: payment.order_id, status: 'paid' }),
+        signReturn(merchant.checkout.webhook_secret, {
+          paymentId: payment.id,
+          orderId: payment.order_id,
+          status: 'paid',
+        }),
       );
 
       await page.screenshot({ path: artifactPath('browser-purchase-success.png'), fullPage: true });
@@ -200,7 +205,9 @@ describeWithBrowser('a buyer in a real browser', __filename, () => {
         if (event.type === type && event.data?.id === paymentId) return { request, event };
       }
       if (Date.now() > deadline) {
-        throw new Error(`no ${type} webhook for ${paymentId}; got ${receiver.received.map((r) => JSON.parse(r.body).type).join(', ') || 'none'}`);
+        throw new Error(
+          `no ${type} webhook for ${paymentId}; got ${receiver.received.map((r) => JSON.parse(r.body).type).join(', ') || 'none'}`,
+        );
       }
       await receiver.waitFor(receiver.received.length + 1, Math.max(1, deadline - Date.now())).catch(() => undefined);
     }

@@ -49,6 +49,8 @@ test('without a browser the browser tests are skipped with a notice naming what 
 
   stderr.mockClear();
   expect(browserTestsRun('/x/browser-purchase.test.ts', { PATH: dir, CI: 'true' })).toBe(true);
-  expect(browserTestsRun('/x/browser-purchase.test.ts', { PATH: dir, CHROMIUM_PATH: '/opt/missing/chrome' })).toBe(true);
+  expect(browserTestsRun('/x/browser-purchase.test.ts', { PATH: dir, CHROMIUM_PATH: '/opt/missing/chrome' })).toBe(
+    true,
+  );
   expect(stderr).not.toHaveBeenCalled();
 });

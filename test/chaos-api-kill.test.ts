@@ -85,14 +85,18 @@ async function retry(url: string, token: string, key: string, body: unknown) {
   const deadline = Date.now() + 20_000;
   for (;;) {
     const response = await api(url, 'POST', '/v1/payments', { token, body, headers: { 'idempotency-key': key } });
-    if (response.status !== 409 || response.body?.error?.code !== 'idempotency_key_in_use' || Date.now() > deadline) return response;
+    if (response.status !== 409 || response.body?.error?.code !== 'idempotency_key_in_use' || Date.now() > deadline)
+      return response;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
 
 test(`the API process SIGKILLed mid-POST /v1/payments (${rounds} kills, ${rounds * perRound} requests): every retry on a fresh process gets its one payment, the original answer when there was one`, async () => {
   api1 = await startApiProcess();
-  const merchant = await api(api1.url, 'POST', '/admin/merchants', { token: env.ADMIN_TOKEN, body: { name: 'Shop', email: 'shop@example.com' } });
+  const merchant = await api(api1.url, 'POST', '/admin/merchants', {
+    token: env.ADMIN_TOKEN,
+    body: { name: 'Shop', email: 'shop@example.com' },
+  });
   const token: string = merchant.body.api_keys.test;
   const checkout = await api(api1.url, 'POST', '/v1/checkouts', {
     token,
@@ -108,7 +112,16 @@ test(`the API process SIGKILLed mid-POST /v1/payments (${rounds} kills, ${rounds
   });
   expect(checkout.status).toBe(201);
 
-  const outcome = { tried: 0, answeredBeforeKill: 0, diedWithPayment: 0, diedWithoutPayment: 0, neverArrived: 0, held: 0, lost: 0, doubled: 0 };
+  const outcome = {
+    tried: 0,
+    answeredBeforeKill: 0,
+    diedWithPayment: 0,
+    diedWithoutPayment: 0,
+    neverArrived: 0,
+    held: 0,
+    lost: 0,
+    doubled: 0,
+  };
   for (let round = 0; round < rounds; round++) {
     const victim = api1!;
     const bodies = Array.from({ length: perRound }, (_, index) => ({
@@ -120,19 +133,30 @@ test(`the API process SIGKILLed mid-POST /v1/payments (${rounds} kills, ${rounds
     }));
     const keys = bodies.map((body) => `kill-${body.order_id}`);
     // Warmed up by one payment, the process gets requests a few ms apart and dies at a random moment among them.
-    const warm = await api(victim.url, 'POST', '/v1/payments', { token, body: { ...bodies[0], order_id: `WARM-${round}` } });
+    const warm = await api(victim.url, 'POST', '/v1/payments', {
+      token,
+      body: { ...bodies[0], order_id: `WARM-${round}` },
+    });
     expect(warm.status).toBe(201);
     const firsts = bodies.map((body, index) =>
       new Promise((resolve) => setTimeout(resolve, index * 2)).then(() =>
-        api(victim.url, 'POST', '/v1/payments', { token, body, headers: { 'idempotency-key': keys[index]! } }).catch(() => null),
+        api(victim.url, 'POST', '/v1/payments', { token, body, headers: { 'idempotency-key': keys[index]! } }).catch(
+          () => null,
+        ),
       ),
     );
     await new Promise((resolve) => setTimeout(resolve, 5 + Math.floor(Math.random() * 40)));
     await kill(victim);
     const firstAnswers = await Promise.all(firsts);
 
-    const claims = await db.query<{ key: string; state: string }>(`select key, state from idempotency_keys where key = any($1)`, [keys]);
-    const made = await db.query<{ id: string; idempotency_key: string }>(`select id, idempotency_key from payments where idempotency_key = any($1)`, [keys]);
+    const claims = await db.query<{ key: string; state: string }>(
+      `select key, state from idempotency_keys where key = any($1)`,
+      [keys],
+    );
+    const made = await db.query<{ id: string; idempotency_key: string }>(
+      `select id, idempotency_key from payments where idempotency_key = any($1)`,
+      [keys],
+    );
     for (const [index, key] of keys.entries()) {
       outcome.tried++;
       const state = claims.rows.find((row) => row.key === key)?.state;
@@ -145,15 +169,27 @@ test(`the API process SIGKILLed mid-POST /v1/payments (${rounds} kills, ${rounds
     api1 = await startApiProcess();
     const retries = await Promise.all(bodies.map((body, index) => retry(api1!.url, token, keys[index]!, body)));
     for (const [index, body] of bodies.entries()) {
-      const count = Number((await db.query(`select count(*) from payments where checkout_id = $1 and order_id = $2`, [checkout.body.id, body.order_id])).rows[0].count);
+      const count = Number(
+        (
+          await db.query(`select count(*) from payments where checkout_id = $1 and order_id = $2`, [
+            checkout.body.id,
+            body.order_id,
+          ])
+        ).rows[0].count,
+      );
       const first = firstAnswers[index];
       const recovered = retries[index]!;
-      const sameAnswer = first?.status === 201 ? recovered.status === 201 && JSON.stringify(recovered.body) === JSON.stringify(first.body) : recovered.status === 201;
+      const sameAnswer =
+        first?.status === 201
+          ? recovered.status === 201 && JSON.stringify(recovered.body) === JSON.stringify(first.body)
+          : recovered.status === 201;
       if (count > 1) outcome.doubled++;
       else if (count === 1 && sameAnswer) outcome.held++;
       else {
         outcome.lost++;
-        console.log(`lost ${keys[index]}: first ${first?.status} ${JSON.stringify(first?.body)}, retry ${recovered.status} ${JSON.stringify(recovered.body)}, ${count} payments`);
+        console.log(
+          `lost ${keys[index]}: first ${first?.status} ${JSON.stringify(first?.body)}, retry ${recovered.status} ${JSON.stringify(recovered.body)}, ${count} payments`,
+        );
       }
       const madeBeforeRetry = made.rows.find((row) => row.idempotency_key === keys[index]);
       if (madeBeforeRetry) expect(recovered.body.id).toBe(madeBeforeRetry.id);
@@ -164,7 +200,11 @@ test(`the API process SIGKILLed mid-POST /v1/payments (${rounds} kills, ${rounds
     }
   }
   console.log(`API SIGKILLed mid-POST /v1/payments, retried on a fresh process: ${JSON.stringify(outcome)}`);
-  expect({ held: outcome.held, lost: outcome.lost, doubled: outcome.doubled }).toEqual({ held: outcome.tried, lost: 0, doubled: 0 });
+  expect({ held: outcome.held, lost: outcome.lost, doubled: outcome.doubled }).toEqual({
+    held: outcome.tried,
+    lost: 0,
+    doubled: 0,
+  });
   // The kill must have landed mid-request somewhere, or this proves nothing about recovery.
   expect(outcome.diedWithPayment + outcome.diedWithoutPayment).toBeGreaterThan(0);
 });

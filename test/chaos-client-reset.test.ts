@@ -49,7 +49,8 @@ async function retry(pathname: string, token: string, key: string, body: unknown
   const deadline = Date.now() + 30_000;
   for (;;) {
     const response = await api(stack.url, 'POST', pathname, { token, body, headers: { 'idempotency-key': key } });
-    if (response.status !== 409 || response.body?.error?.code !== 'idempotency_key_in_use' || Date.now() > deadline) return response;
+    if (response.status !== 409 || response.body?.error?.code !== 'idempotency_key_in_use' || Date.now() > deadline)
+      return response;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
@@ -83,12 +84,15 @@ async function resetThenRetry(what: string, pathname: string, token: string, bod
 function tally(what: string, retried: { status: number; body: any; headers: Headers }[], objects: number): Tally {
   const answered = retried.filter((response) => response.status === 201);
   const distinct = new Set(answered.map((response) => response.body.id)).size;
-  if (answered.length < retried.length) console.log(`${what}: ${JSON.stringify(retried.find((response) => response.status !== 201))}`);
+  if (answered.length < retried.length)
+    console.log(`${what}: ${JSON.stringify(retried.find((response) => response.status !== 201))}`);
   const doubled = Math.max(0, objects - retried.length);
   const lost = retried.length - distinct;
   const result = { tried: retried.length, held: Math.max(0, retried.length - lost - doubled), lost, doubled };
   const replayed = retried.filter((response) => response.headers.get('idempotent-replayed') === 'true').length;
-  console.log(`client reset mid-request on ${what}: ${JSON.stringify(result)}; ${replayed} retries replayed the reset request's answer`);
+  console.log(
+    `client reset mid-request on ${what}: ${JSON.stringify(result)}; ${replayed} retries replayed the reset request's answer`,
+  );
   return result;
 }
 
@@ -117,7 +121,9 @@ test('a client that resets its connection mid-request, then retries with the sam
     currency: 'RUB',
     description: 'Reset test',
   }));
-  const refundAnswers = await resetThenRetry('refund', `/v1/payments/${paid.id}/refunds`, token, () => ({ amount: '1.00' }));
+  const refundAnswers = await resetThenRetry('refund', `/v1/payments/${paid.id}/refunds`, token, () => ({
+    amount: '1.00',
+  }));
   const payoutAnswers = await resetThenRetry('payout', '/v1/payouts', token, () => ({
     amount: '1.00',
     currency: 'RUB',
@@ -125,10 +131,30 @@ test('a client that resets its connection mid-request, then retries with the sam
   }));
 
   const tallies = {
-    checkouts: tally('POST /v1/checkouts', checkoutAnswers, await count(`select count(*) from checkouts where merchant_id = $1 and name like 'Reset shop %'`, [shop.merchantId])),
-    payments: tally('POST /v1/payments', paymentAnswers, await count(`select count(*) from payments where checkout_id = $1 and order_id like 'RESET-%'`, [shop.checkout.id])),
-    refunds: tally('POST /v1/payments/:id/refunds', refundAnswers, await count(`select count(*) from refunds where payment_id = $1`, [paid.id])),
-    payouts: tally('POST /v1/payouts', payoutAnswers, await count(`select count(*) from payouts where merchant_id = $1`, [shop.merchantId])),
+    checkouts: tally(
+      'POST /v1/checkouts',
+      checkoutAnswers,
+      await count(`select count(*) from checkouts where merchant_id = $1 and name like 'Reset shop %'`, [
+        shop.merchantId,
+      ]),
+    ),
+    payments: tally(
+      'POST /v1/payments',
+      paymentAnswers,
+      await count(`select count(*) from payments where checkout_id = $1 and order_id like 'RESET-%'`, [
+        shop.checkout.id,
+      ]),
+    ),
+    refunds: tally(
+      'POST /v1/payments/:id/refunds',
+      refundAnswers,
+      await count(`select count(*) from refunds where payment_id = $1`, [paid.id]),
+    ),
+    payouts: tally(
+      'POST /v1/payouts',
+      payoutAnswers,
+      await count(`select count(*) from payouts where merchant_id = $1`, [shop.merchantId]),
+    ),
   };
   const exactlyOne: Tally = { tried: attempts, held: attempts, lost: 0, doubled: 0 };
   expect(tallies).toEqual({ checkouts: exactlyOne, payments: exactlyOne, refunds: exactlyOne, payouts: exactlyOne });
@@ -144,16 +170,23 @@ test('a client that resets its connection mid-request, then retries with the sam
     () => count(`select count(*) from payouts where merchant_id = $1 and status = 'pending'`, [shop.merchantId]),
     (pending) => pending === 0,
   );
-  const query = new URLSearchParams({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
-  const report = (await (await fetch(`${stack.sandboxUrl}/api/report?${query}`, { headers: { authorization: `Bearer ${sandboxApiKey}` } })).json()) as {
+  const query = new URLSearchParams({
+    from: new Date(Date.now() - 3_600_000).toISOString(),
+    to: new Date(Date.now() + 60_000).toISOString(),
+  });
+  const report = (await (
+    await fetch(`${stack.sandboxUrl}/api/report?${query}`, { headers: { authorization: `Bearer ${sandboxApiKey}` } })
+  ).json()) as {
     refunds: { reference: string }[];
     payouts: { reference: string }[];
   };
   const atSandbox = {
     refunds: report.refunds.filter((refund) => refundIds.includes(refund.reference)).length,
-    otherRefunds: report.refunds.length - report.refunds.filter((refund) => refundIds.includes(refund.reference)).length,
+    otherRefunds:
+      report.refunds.length - report.refunds.filter((refund) => refundIds.includes(refund.reference)).length,
     payouts: report.payouts.filter((payout) => payoutIds.includes(payout.reference)).length,
-    otherPayouts: report.payouts.length - report.payouts.filter((payout) => payoutIds.includes(payout.reference)).length,
+    otherPayouts:
+      report.payouts.length - report.payouts.filter((payout) => payoutIds.includes(payout.reference)).length,
   };
   expect(atSandbox).toEqual({ refunds: attempts, otherRefunds: 0, payouts: attempts, otherPayouts: 0 });
   await expectLedgerBalanced(db);

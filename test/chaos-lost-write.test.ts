@@ -33,13 +33,23 @@ test('when the database loses the write that recorded paid, the workflow writes 
   const shop = await onboardMerchant(stack, receiver.url);
   const created = await api(stack.url, 'POST', '/v1/payments', {
     token: shop.testKey,
-    body: { checkout_id: shop.checkout.id, order_id: 'lost-write-1', amount: '50.00', currency: 'RUB', description: 'Lost write' },
+    body: {
+      checkout_id: shop.checkout.id,
+      order_id: 'lost-write-1',
+      amount: '50.00',
+      currency: 'RUB',
+      description: 'Lost write',
+    },
   });
   expect(created.status).toBe(201);
   const paymentId: string = created.body.id;
-  const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, { body: { method: 'sandbox_card' }, headers: { accept: 'application/json' } });
+  const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, {
+    body: { method: 'sandbox_card' },
+    headers: { accept: 'application/json' },
+  });
   expect(chosen.status).toBe(200);
-  const before = (await db.query('select status, status_seq, paid_at from payments where id = $1', [paymentId])).rows[0];
+  const before = (await db.query('select status, status_seq, paid_at from payments where id = $1', [paymentId]))
+    .rows[0];
   expect(before.status).toBe('awaiting_payment');
   const approved = await fetch(`${chosen.body.redirect_url}/approve`, { method: 'POST', redirect: 'manual' });
   expect(approved.status).toBe(303);
@@ -47,7 +57,13 @@ test('when the database loses the write that recorded paid, the workflow writes 
   // The first webhook attempt is answered 500: the next one comes about 5 s later.
   await receiver.waitFor(1);
   await eventually(
-    async () => (await db.query('select count(*)::int as n from webhook_attempts a join payment_events e on e.id = a.event_id where e.payment_id = $1', [paymentId])).rows[0].n,
+    async () =>
+      (
+        await db.query(
+          'select count(*)::int as n from webhook_attempts a join payment_events e on e.id = a.event_id where e.payment_id = $1',
+          [paymentId],
+        )
+      ).rows[0].n,
     (attempts) => attempts === 1,
   );
   const client = await db.connect();
@@ -55,14 +71,22 @@ test('when the database loses the write that recorded paid, the workflow writes 
     await client.query('begin');
     // As if the transaction had never been: the ledger's append-only triggers do not apply to a loss.
     await client.query('set local session_replication_role = replica');
-    await client.query('delete from webhook_attempts where event_id in (select id from payment_events where payment_id = $1)', [paymentId]);
+    await client.query(
+      'delete from webhook_attempts where event_id in (select id from payment_events where payment_id = $1)',
+      [paymentId],
+    );
     await client.query('delete from payment_events where payment_id = $1', [paymentId]);
     await client.query(
       `delete from ledger_entries where transaction_id in (select id from ledger_transactions where source_type = 'payment' and source_id = $1)`,
       [paymentId],
     );
     await client.query(`delete from ledger_transactions where source_type = 'payment' and source_id = $1`, [paymentId]);
-    await client.query('update payments set status = $2, status_seq = $3, paid_at = $4 where id = $1', [paymentId, before.status, before.status_seq, before.paid_at]);
+    await client.query('update payments set status = $2, status_seq = $3, paid_at = $4 where id = $1', [
+      paymentId,
+      before.status,
+      before.status_seq,
+      before.paid_at,
+    ]);
     await client.query('commit');
   } finally {
     client.release();

@@ -27,18 +27,29 @@ import {
 } from './support/chaos';
 import { expectLedgerBalanced, postingsOf } from './support/ledger';
 import { freePort, type PostgresCluster, startPostgresCluster } from './support/processes';
-import { createTestNamespace, onboardMerchant, startReceiver, startSandboxProcess, type TestStack } from './support/stack';
+import {
+  createTestNamespace,
+  onboardMerchant,
+  startReceiver,
+  startSandboxProcess,
+  type TestStack,
+} from './support/stack';
 
 jest.setTimeout(300_000);
 
 const root = path.resolve(__dirname, '..');
 
-const tally = (lines: string[]) => Object.fromEntries([...new Set(lines)].map((line) => [line, lines.filter((other) => other === line).length]));
+const tally = (lines: string[]) =>
+  Object.fromEntries([...new Set(lines)].map((line) => [line, lines.filter((other) => other === line).length]));
 
 /** Runs `script` in a Node process of its own (TypeScript through tsx) and collects what it printed and how it ended. */
 function runNode(script: string, env: Record<string, string>): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
@@ -73,7 +84,13 @@ describe('the database pool', () => {
       })();
     `;
     const { code, output } = await runNode(script, { URL: process.env.TEST_POSTGRES_ADMIN_URL! });
-    expect({ code, output: output.trim().split('\n').filter((line) => line.startsWith('held query')) }).toEqual({ code: 0, output: ['held query failed; next query 42'] });
+    expect({
+      code,
+      output: output
+        .trim()
+        .split('\n')
+        .filter((line) => line.startsWith('held query')),
+    }).toEqual({ code: 0, output: ['held query failed; next query 42'] });
   });
 
   test('a wrong query is not taken for an outage', async () => {
@@ -96,7 +113,10 @@ describe('the database pool', () => {
     try {
       const started = Date.now();
       const outcome = await Promise.race([
-        pool.query('select 1').then(() => 'answered', (error: Error) => error),
+        pool.query('select 1').then(
+          () => 'answered',
+          (error: Error) => error,
+        ),
         new Promise((resolve) => setTimeout(() => resolve('still waiting'), connectTimeoutMs + 5_000)),
       ]);
       expect(outcome).toBeInstanceOf(Error);
@@ -146,7 +166,12 @@ describe('PostgreSQL restarted during 20 payments', () => {
     await admin.query('create database kassa');
     await admin.end();
     const databaseUrl = cluster.adminUrl.replace(/\/postgres$/, '/kassa');
-    deployment = newDeployment({ databaseUrl, temporalAddress: process.env.TEST_TEMPORAL_ADDRESS!, namespace, sandboxUrl: sandbox.url });
+    deployment = newDeployment({
+      databaseUrl,
+      temporalAddress: process.env.TEST_TEMPORAL_ADDRESS!,
+      namespace,
+      sandboxUrl: sandbox.url,
+    });
     deployment.publicUrl = `http://127.0.0.1:${await freePort()}`;
     [api, worker] = await Promise.all([startApiProcess(deployment), startWorkerProcess(deployment, 'worker')]);
     db = observerPool(databaseUrl);
@@ -168,7 +193,8 @@ describe('PostgreSQL restarted during 20 payments', () => {
     // seconds later on the same port and data.
     const chaos = (async () => {
       for (const outage of outages) {
-        while (methodsChosen < outage.afterMethods && !drivingDone) await new Promise((resolve) => setTimeout(resolve, 20));
+        while (methodsChosen < outage.afterMethods && !drivingDone)
+          await new Promise((resolve) => setTimeout(resolve, 20));
         if (drivingDone) return;
         outage.pausedAt = Date.now();
         await cluster.pause(outage.mode);
@@ -208,7 +234,9 @@ describe('PostgreSQL restarted during 20 payments', () => {
     await Promise.all([chaos, reading]);
     if (death.reason()) throw new Error(death.reason()!);
 
-    const failures = results.flatMap((result, i) => (result.status === 'rejected' ? [`${orders[i]}: ${(result.reason as Error).message}`] : []));
+    const failures = results.flatMap((result, i) =>
+      result.status === 'rejected' ? [`${orders[i]}: ${(result.reason as Error).message}`] : [],
+    );
     const paymentIds = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value.paymentId] : []));
     // Every event delivered as far as Kassa knows, cut-off deliveries retried included.
     const undelivered = await waitForDeliveries(db, paymentIds, 90_000);
@@ -218,7 +246,8 @@ describe('PostgreSQL restarted during 20 payments', () => {
     counts = await countOutcomes({
       paymentIds,
       tried: paymentCount,
-      statusOf: async (id) => (await db.query<{ status: string }>('select status from payments where id = $1', [id])).rows[0]?.status ?? null,
+      statusOf: async (id) =>
+        (await db.query<{ status: string }>('select status from payments where id = $1', [id])).rows[0]?.status ?? null,
       captures,
       webhookIds,
       storedEvents: await storedEventsByPayment(db, paymentIds),
@@ -234,7 +263,14 @@ describe('PostgreSQL restarted during 20 payments', () => {
         doubled: counts.doubled,
         outagesMs: outages.map((outage) => `${outage.mode} ${outage.resumedAt - outage.pausedAt}`),
         requests: client.exchanges.length,
-        failedDuringOutage: tally(failed.filter(during).map((exchange) => `${exchange.method} ${exchange.path.replace(/pay_\w+/, ':id')} ${exchange.status ?? exchange.error} ${exchange.body?.error?.code ?? ''}`)),
+        failedDuringOutage: tally(
+          failed
+            .filter(during)
+            .map(
+              (exchange) =>
+                `${exchange.method} ${exchange.path.replace(/pay_\w+/, ':id')} ${exchange.status ?? exchange.error} ${exchange.body?.error?.code ?? ''}`,
+            ),
+        ),
         slowestFailedMs: Math.max(0, ...failed.map((exchange) => exchange.endedAt - exchange.startedAt)),
       })}`,
     );
@@ -242,22 +278,44 @@ describe('PostgreSQL restarted during 20 payments', () => {
     for (const outage of outages) expect(outage.resumedAt).toBeGreaterThan(outage.pausedAt);
     expect(observerErrors.map(isDatabaseUnavailable)).toEqual(outages.map(() => true));
     // Neither process went down with the database.
-    if (api.child.exitCode !== null || api.child.signalCode !== null) throw new Error(`the API process exited:\n${tail(api.logFile)}`);
-    if (worker.child.exitCode !== null || worker.child.signalCode !== null) throw new Error(`the worker exited:\n${tail(worker.logFile)}`);
-    const unwell = [...new Set([...counts.details.map((detail) => String(detail.paymentId)), ...failures.flatMap((failure) => failure.match(/pay_\w+/) ?? [])])];
+    if (api.child.exitCode !== null || api.child.signalCode !== null)
+      throw new Error(`the API process exited:\n${tail(api.logFile)}`);
+    if (worker.child.exitCode !== null || worker.child.signalCode !== null)
+      throw new Error(`the worker exited:\n${tail(worker.logFile)}`);
+    const unwell = [
+      ...new Set([
+        ...counts.details.map((detail) => String(detail.paymentId)),
+        ...failures.flatMap((failure) => failure.match(/pay_\w+/) ?? []),
+      ]),
+    ];
     if (unwell.length > 0) {
-      console.log(`payments not held: ${JSON.stringify(await describePayments(deployment, unwell), null, 1)}\nworker log:\n${tail(worker.logFile, 30)}\napi log:\n${tail(api.logFile, 30)}`);
+      console.log(
+        `payments not held: ${JSON.stringify(await describePayments(deployment, unwell), null, 1)}\nworker log:\n${tail(worker.logFile, 30)}\napi log:\n${tail(api.logFile, 30)}`,
+      );
     }
     expect(failures).toEqual([]);
     expect(undelivered).toBe(0);
     expect(counts.details).toEqual([]);
-    expect({ tried: counts.tried, held: counts.held, lost: counts.lost, doubled: counts.doubled }).toEqual({ tried: paymentCount, held: paymentCount, lost: 0, doubled: 0 });
+    expect({ tried: counts.tried, held: counts.held, lost: counts.lost, doubled: counts.doubled }).toEqual({
+      tried: paymentCount,
+      held: paymentCount,
+      lost: 0,
+      doubled: 0,
+    });
     for (const [event, ids] of webhookIds) expect({ event, ids: ids.size }).toEqual({ event, ids: 1 });
     for (const paymentId of paymentIds) expect(await postingsOf(db, 'payment', paymentId)).toEqual({ captured: 1 });
     await expectLedgerBalanced(db);
     // Every request got an answer, and only requests during the outage failed.
-    expect(client.exchanges.filter((exchange) => exchange.status === null).map((exchange) => `${exchange.method} ${exchange.path}: ${exchange.error}`)).toEqual([]);
-    expect(failed.filter((exchange) => !during(exchange)).map((exchange) => `${exchange.method} ${exchange.path} ${exchange.status}`)).toEqual([]);
+    expect(
+      client.exchanges
+        .filter((exchange) => exchange.status === null)
+        .map((exchange) => `${exchange.method} ${exchange.path}: ${exchange.error}`),
+    ).toEqual([]);
+    expect(
+      failed
+        .filter((exchange) => !during(exchange))
+        .map((exchange) => `${exchange.method} ${exchange.path} ${exchange.status}`),
+    ).toEqual([]);
     // A request while the database is down is answered within seconds, not left hanging: each of
     // its few queries waits at most the pool's connect timeout.
     for (const exchange of failed) expect(exchange.endedAt - exchange.startedAt).toBeLessThan(3 * connectTimeoutMs);

@@ -53,9 +53,17 @@ beforeAll(async () => {
     startSlowReceiver(400),
     createTestNamespace(process.env.TEST_TEMPORAL_ADDRESS!),
   ]);
-  deployment = newDeployment({ databaseUrl: database.url, temporalAddress: process.env.TEST_TEMPORAL_ADDRESS!, namespace, sandboxUrl: sandbox.url });
+  deployment = newDeployment({
+    databaseUrl: database.url,
+    temporalAddress: process.env.TEST_TEMPORAL_ADDRESS!,
+    namespace,
+    sandboxUrl: sandbox.url,
+  });
   deployment.publicUrl = `http://127.0.0.1:${await freePort()}`;
-  const [started] = await Promise.all([startApiProcess(deployment), startWorkerProcess(deployment, 'worker-1').then((worker) => workers.push(worker))]);
+  const [started] = await Promise.all([
+    startApiProcess(deployment),
+    startWorkerProcess(deployment, 'worker-1').then((worker) => workers.push(worker)),
+  ]);
   api = started;
   db = new Pool({ connectionString: database.url, max: 2 });
 }, 180_000);
@@ -82,7 +90,8 @@ test('when the worker is SIGKILLed twice during 50 payments, each is paid and ca
       while (methodsChosen < threshold && !drivingDone) await new Promise((resolve) => setTimeout(resolve, 50));
       // Preferably while a webhook is on its way, so that its delivery is cut off and retried.
       const deadline = Date.now() + 5_000;
-      while (receiver.inFlight() === 0 && Date.now() < deadline && !drivingDone) await new Promise((resolve) => setTimeout(resolve, 10));
+      while (receiver.inFlight() === 0 && Date.now() < deadline && !drivingDone)
+        await new Promise((resolve) => setTimeout(resolve, 10));
       if (drivingDone) return;
       const victim = workers.at(-1)!;
       kills.push({ worker: victim.pid, methodsChosen, paid, webhooksInFlight: receiver.inFlight() });
@@ -111,7 +120,9 @@ test('when the worker is SIGKILLed twice during 50 payments, each is paid and ca
   await chaos;
   if (death.reason()) throw new Error(death.reason()!);
 
-  const failures = results.flatMap((result, i) => (result.status === 'rejected' ? [`${orders[i]}: ${(result.reason as Error).message}`] : []));
+  const failures = results.flatMap((result, i) =>
+    result.status === 'rejected' ? [`${orders[i]}: ${(result.reason as Error).message}`] : [],
+  );
   const paymentIds = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value.paymentId] : []));
 
   // Every paid payment's webhook arrives (a delivery cut off by a kill is retried after its timeout).
@@ -124,12 +135,15 @@ test('when the worker is SIGKILLed twice during 50 payments, each is paid and ca
   const counts = await countOutcomes({
     paymentIds,
     tried: paymentCount,
-    statusOf: async (id) => (await db.query<{ status: string }>('select status from payments where id = $1', [id])).rows[0]?.status ?? null,
+    statusOf: async (id) =>
+      (await db.query<{ status: string }>('select status from payments where id = $1', [id])).rows[0]?.status ?? null,
     captures,
     webhookIds,
     storedEvents,
   });
-  console.log(`worker SIGKILL chaos: ${JSON.stringify({ tried: counts.tried, held: counts.held, lost: counts.lost, doubled: counts.doubled, kills, webhookRequests: receiver.received.length, redelivered: receiver.received.length - webhookIds.size })}`);
+  console.log(
+    `worker SIGKILL chaos: ${JSON.stringify({ tried: counts.tried, held: counts.held, lost: counts.lost, doubled: counts.doubled, kills, webhookRequests: receiver.received.length, redelivered: receiver.received.length - webhookIds.size })}`,
+  );
 
   // The kills happened mid-way, while payments were in flight, and each took the worker down.
   expect(kills).toHaveLength(killAfterMethods.length);
@@ -137,19 +151,32 @@ test('when the worker is SIGKILLed twice during 50 payments, each is paid and ca
     expect(kill.paid).toBeLessThan(paymentCount);
     expect(kill.exit).toEqual({ code: null, signal: 'SIGKILL' });
   }
-  const unwell = [...new Set([...counts.details.map((detail) => String(detail.paymentId)), ...failures.flatMap((failure) => failure.match(/pay_\w+/) ?? [])])];
-  if (unwell.length > 0) console.log(`payments not held: ${JSON.stringify(await describePayments(deployment, unwell), null, 1)}`);
+  const unwell = [
+    ...new Set([
+      ...counts.details.map((detail) => String(detail.paymentId)),
+      ...failures.flatMap((failure) => failure.match(/pay_\w+/) ?? []),
+    ]),
+  ];
+  if (unwell.length > 0)
+    console.log(`payments not held: ${JSON.stringify(await describePayments(deployment, unwell), null, 1)}`);
   expect(failures).toEqual([]);
   expect(undelivered).toBe(0);
   expect(counts.details).toEqual([]);
-  expect({ tried: counts.tried, held: counts.held, lost: counts.lost, doubled: counts.doubled }).toEqual({ tried: paymentCount, held: paymentCount, lost: 0, doubled: 0 });
+  expect({ tried: counts.tried, held: counts.held, lost: counts.lost, doubled: counts.doubled }).toEqual({
+    tried: paymentCount,
+    held: paymentCount,
+    lost: 0,
+    doubled: 0,
+  });
 
   // One capture each, and it is the provider payment of the payment's first attempt, the one the buyer approved.
   for (const result of results) {
     if (result.status !== 'fulfilled') continue;
     const { paymentId, providerPaymentId } = result.value;
     expect(captures.get(paymentId)).toEqual([providerPaymentId]);
-    const byKey = await fetch(`${sandbox.url}/api/payments/by-key/${paymentId}-attempt-1`, { headers: { authorization: `Bearer ${sandboxApiKey}` } });
+    const byKey = await fetch(`${sandbox.url}/api/payments/by-key/${paymentId}-attempt-1`, {
+      headers: { authorization: `Bearer ${sandboxApiKey}` },
+    });
     expect(((await byKey.json()) as { id: string }).id).toBe(providerPaymentId);
   }
   // No webhook for anything but these payments, and never two ids for one event.
@@ -162,5 +189,6 @@ test('when the worker is SIGKILLed twice during 50 payments, each is paid and ca
   await expectLedgerBalanced(db);
   // The API and the last worker are still up.
   expect(api.child.exitCode).toBeNull();
-  if (workers.at(-1)!.child.exitCode !== null) throw new Error(`the last worker exited:\n${tail(workers.at(-1)!.logFile)}`);
+  if (workers.at(-1)!.child.exitCode !== null)
+    throw new Error(`the last worker exited:\n${tail(workers.at(-1)!.logFile)}`);
 });

@@ -10,7 +10,14 @@
 import fc from 'fast-check';
 import { openApiDocument } from '../src/api/openapi';
 import { supportedCurrencies } from '../src/domain/money';
-import { mutated, mutatedQuery, type OpenApiDocument, schemaValidator, type Schema, validValue } from './support/contract';
+import {
+  mutated,
+  mutatedQuery,
+  type OpenApiDocument,
+  schemaValidator,
+  type Schema,
+  validValue,
+} from './support/contract';
 import { paidPayment, sandboxCardToken } from './support/money';
 import { api, onboardMerchant, startReceiver, startTestStack, type TestStack } from './support/stack';
 
@@ -42,17 +49,29 @@ beforeAll(async () => {
   receiver = await startReceiver();
   const shop = await onboardMerchant(stack, receiver.url, { currencies: supportedCurrencies.slice(0, 20) });
   merchantKey = shop.testKey;
-  const second = await api(stack.url, 'POST', '/v1/checkouts', { token: merchantKey, body: { ...checkoutBody(receiver.url), currencies: ['RUB', 'JPY'] } });
+  const second = await api(stack.url, 'POST', '/v1/checkouts', {
+    token: merchantKey,
+    body: { ...checkoutBody(receiver.url), currencies: ['RUB', 'JPY'] },
+  });
   // PATCH changes a checkout's currencies and methods at random: it gets a checkout of its own.
-  const scratch = await api(stack.url, 'POST', '/v1/checkouts', { token: merchantKey, body: { ...checkoutBody(receiver.url), name: 'Scratch' } });
-  const victim = await api(stack.url, 'POST', '/admin/merchants', { token: stack.adminToken, body: { name: 'Victim', email: 'victim@shop.example' } });
+  const scratch = await api(stack.url, 'POST', '/v1/checkouts', {
+    token: merchantKey,
+    body: { ...checkoutBody(receiver.url), name: 'Scratch' },
+  });
+  const victim = await api(stack.url, 'POST', '/admin/merchants', {
+    token: stack.adminToken,
+    body: { name: 'Victim', email: 'victim@shop.example' },
+  });
   const keys = await api(stack.url, 'GET', `/admin/merchants/${victim.body.id}/keys`, { token: stack.adminToken });
   const paid = await paidPayment(stack, merchantKey, shop.checkout.id, '100.00');
   const open = await api(stack.url, 'POST', '/v1/payments', {
     token: merchantKey,
     body: { checkout_id: shop.checkout.id, order_id: 'OPEN-1', amount: '10.00', currency: 'RUB', description: 'Open' },
   });
-  const refund = await api(stack.url, 'POST', `/v1/payments/${paid.id}/refunds`, { token: merchantKey, body: { amount: '1.00' } });
+  const refund = await api(stack.url, 'POST', `/v1/payments/${paid.id}/refunds`, {
+    token: merchantKey,
+    body: { amount: '1.00' },
+  });
   const card = await sandboxCardToken(stack);
   const payout = await api(stack.url, 'POST', '/v1/payouts', {
     token: merchantKey,
@@ -81,15 +100,26 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  const lines = Object.entries(tally).map(([name, count]) => `${name.padEnd(60)} ${String(count.runs).padStart(4)} runs, ${String(count.valid).padStart(4)} valid, ${String(count.invalid).padStart(4)} invalid; ${JSON.stringify(count.statuses)}`);
-  if (lines.length > 0) console.log(`contract fuzz, per operation:\n${lines.join('\n')}\nvalid requests refused for a listed reason: ${JSON.stringify(explained, null, 1)}`);
+  const lines = Object.entries(tally).map(
+    ([name, count]) =>
+      `${name.padEnd(60)} ${String(count.runs).padStart(4)} runs, ${String(count.valid).padStart(4)} valid, ${String(count.invalid).padStart(4)} invalid; ${JSON.stringify(count.statuses)}`,
+  );
+  if (lines.length > 0)
+    console.log(
+      `contract fuzz, per operation:\n${lines.join('\n')}\nvalid requests refused for a listed reason: ${JSON.stringify(explained, null, 1)}`,
+    );
   await receiver?.close();
   await stack?.close();
 }, 60_000);
 
 const checkoutBody = (notifyUrl: string) => ({
-  name: 'Second shop', site_url: 'https://shop.example', currencies: supportedCurrencies.slice(0, 20), notify_url: notifyUrl,
-  success_url: 'https://shop.example/ok', fail_url: 'https://shop.example/fail', pending_url: 'https://shop.example/wait',
+  name: 'Second shop',
+  site_url: 'https://shop.example',
+  currencies: supportedCurrencies.slice(0, 20),
+  notify_url: notifyUrl,
+  success_url: 'https://shop.example/ok',
+  fail_url: 'https://shop.example/fail',
+  pending_url: 'https://shop.example/wait',
 });
 
 /** Refusals of a request the document takes, for reasons the document describes but a schema cannot state. */
@@ -98,23 +128,44 @@ const businessRefusals: { operation?: RegExp; param?: RegExp; code?: string; mes
   { param: /^amount$/, message: /must be at most/, why: 'a payment is at most 999 999 999 999 999 minor units' },
   { param: /^currency$/, message: /does not accept/, why: "a payment's currency is one of its checkout's" },
   { param: /^method$/, message: /is not offered/, why: 'a method is one GET /v1/checkouts/{id}/methods lists' },
-  { param: /^methods\.\d+\.method$|^method_fees\./, message: /is not a (test|live)-mode method|is listed twice/, why: "methods of the key's mode, each once" },
+  {
+    param: /^methods\.\d+\.method$|^method_fees\./,
+    message: /is not a (test|live)-mode method|is listed twice/,
+    why: "methods of the key's mode, each once",
+  },
   { param: /max_amount\.[A-Z]{3}$/, message: /is below min_amount/, why: 'max_amount is not below min_amount' },
   { code: 'checkout_not_verified', why: 'live payments need a verified site' },
   { code: 'amount_too_large', why: 'at most what is left to refund' },
   { code: 'payment_refunded', why: 'nothing left to refund' },
   { code: 'balance_insufficient', why: 'refunds and payouts need the balance' },
-  { code: 'destination_invalid', why: "the provider does not know the card token or wallet" },
+  { code: 'destination_invalid', why: 'the provider does not know the card token or wallet' },
   { param: /^to$/, message: /must be after from/, why: 'a reconciliation period ends after it starts' },
-  { operation: /channels\/sms$/, param: /^(url|body)$/, why: 'an SMS gateway template: placeholders, http(s) URL (the url field says so)' },
-  { operation: /channels\/email$|\/resend$/, param: /^channel$/, why: 'e-mail needs SMTP set up; a re-send needs the channel set up' },
-  { operation: /channels\/telegram$/, param: /^bot_token$/, code: 'parameter_missing', why: 'a Telegram channel needs bot_token the first time' },
+  {
+    operation: /channels\/sms$/,
+    param: /^(url|body)$/,
+    why: 'an SMS gateway template: placeholders, http(s) URL (the url field says so)',
+  },
+  {
+    operation: /channels\/email$|\/resend$/,
+    param: /^channel$/,
+    why: 'e-mail needs SMTP set up; a re-send needs the channel set up',
+  },
+  {
+    operation: /channels\/telegram$/,
+    param: /^bot_token$/,
+    code: 'parameter_missing',
+    why: 'a Telegram channel needs bot_token the first time',
+  },
 ];
 
 const hasUnstorable = (text: string) => /\\u0000|\u0000|\\ud[89ab]|\\ud[c-f]|%00/i.test(text);
 const hasLongDigitRun = (text: string) => /\d(?:[ -]?\d){11,}/.test(text);
 
-function refusalExplained(operation: string, error: { code?: string; param?: string; message?: string }, sent: string): string | null {
+function refusalExplained(
+  operation: string,
+  error: { code?: string; param?: string; message?: string },
+  sent: string,
+): string | null {
   if (error.code === 'invalid_character' && hasUnstorable(sent)) return 'NUL or an unpaired surrogate';
   if (error.code === 'card_data_refused' && hasLongDigitRun(sent)) return 'a card-like number';
   const rule = businessRefusals.find(
@@ -153,11 +204,19 @@ function operationArbitrary(operation: Operation): fc.Arbitrary<Attempt> {
     const pattern = /\^(\w+)_/.exec(param.schema.pattern ?? '')?.[1];
     const prefix = pattern === 'co' && operation.method === 'patch' ? 'coScratch' : pattern;
     const real = prefix && fixtures[prefix]?.length ? [fc.constantFrom(...fixtures[prefix]!)] : [];
-    return fc.oneof(
-      ...real.map((arbitrary) => ({ weight: 6, arbitrary })),
-      { weight: 2, arbitrary: validValue(param.schema, document, {}) as fc.Arbitrary<string> },
-      { weight: 1, arbitrary: fc.oneof(fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }), fc.constantFrom('x', '%', '\u0000', 'pay_\u0000', 'a'.repeat(1500))) },
-    ).filter((value) => value !== '' && value !== '.' && value !== '..'); // these would name another path
+    return fc
+      .oneof(
+        ...real.map((arbitrary) => ({ weight: 6, arbitrary })),
+        { weight: 2, arbitrary: validValue(param.schema, document, {}) as fc.Arbitrary<string> },
+        {
+          weight: 1,
+          arbitrary: fc.oneof(
+            fc.string({ unit: 'binary', minLength: 1, maxLength: 30 }),
+            fc.constantFrom('x', '%', '\u0000', 'pay_\u0000', 'a'.repeat(1500)),
+          ),
+        },
+      )
+      .filter((value) => value !== '' && value !== '.' && value !== '..'); // these would name another path
   };
   const paths = fc.tuple(...pathParams.map(pathValue));
 
@@ -168,15 +227,38 @@ function operationArbitrary(operation: Operation): fc.Arbitrary<Attempt> {
     additionalProperties: false,
   };
   const queries = queryParams.length
-    ? mutatedQuery(validValue(querySchema, document, fixtures).map((query) => Object.fromEntries(Object.entries(query as object).map(([name, value]) => [name, String(value)]))))
+    ? mutatedQuery(
+        validValue(querySchema, document, fixtures).map((query) =>
+          Object.fromEntries(Object.entries(query as object).map(([name, value]) => [name, String(value)])),
+        ),
+      )
     : fc.constant({});
 
   const bodies: fc.Arbitrary<{ text?: string; value?: unknown }> = !bodySchema
     ? fc.constant({})
     : fc.oneof(
-        { weight: 10, arbitrary: mutated(validValue(bodySchema, document, fixtures)).map(({ value }) => ({ text: JSON.stringify(value), value })) },
+        {
+          weight: 10,
+          arbitrary: mutated(validValue(bodySchema, document, fixtures)).map(({ value }) => ({
+            text: JSON.stringify(value),
+            value,
+          })),
+        },
         { weight: 1, arbitrary: fc.constant({}) },
-        { weight: 1, arbitrary: fc.string({ minLength: 1, maxLength: 20 }).filter((text) => { try { JSON.parse(text); return false; } catch { return true; } }).map((text) => ({ text })) },
+        {
+          weight: 1,
+          arbitrary: fc
+            .string({ minLength: 1, maxLength: 20 })
+            .filter((text) => {
+              try {
+                JSON.parse(text);
+                return false;
+              } catch {
+                return true;
+              }
+            })
+            .map((text) => ({ text })),
+        },
       );
 
   const keys = fc.oneof(
@@ -195,7 +277,8 @@ function operationArbitrary(operation: Operation): fc.Arbitrary<Attempt> {
       path = path.replace(`{${param.name}}`, encodeURIComponent(value));
     });
     const search = new URLSearchParams();
-    for (const [name, value] of Object.entries(query as Record<string, string | string[]>)) for (const one of [value].flat()) search.append(name, one);
+    for (const [name, value] of Object.entries(query as Record<string, string | string[]>))
+      for (const one of [value].flat()) search.append(name, one);
     if (queryParams.length) {
       const parsed: Record<string, unknown> = {};
       for (const name of new Set(search.keys())) {
@@ -228,7 +311,8 @@ function operationArbitrary(operation: Operation): fc.Arbitrary<Attempt> {
     }
     const url = `${stack.url}${path}${search.size ? `?${search}` : ''}`;
     return {
-      [fc.toStringMethod]: () => `${operation.method.toUpperCase()} ${url.slice(0, 500)} ${sent.text?.slice(0, 500) ?? '(no body)'} valid: ${problems.length === 0} ${problems.join('; ')}`,
+      [fc.toStringMethod]: () =>
+        `${operation.method.toUpperCase()} ${url.slice(0, 500)} ${sent.text?.slice(0, 500) ?? '(no body)'} valid: ${problems.length === 0} ${problems.join('; ')}`,
       url,
       method: operation.method.toUpperCase(),
       headers,
@@ -257,7 +341,8 @@ async function check(operation: Operation, attempt: Attempt) {
   count.statuses[response.status] = (count.statuses[response.status] ?? 0) + 1;
 
   const sent = `${attempt.url.slice(0, 300)} ${attempt.body?.slice(0, 600) ?? '(no body)'}`;
-  const context = () => `${response.status} ${text.slice(0, 400)}\n  for ${attempt.method} ${sent}\n  valid per document: ${attempt.valid}${attempt.why ? ` (${attempt.why})` : ''}`;
+  const context = () =>
+    `${response.status} ${text.slice(0, 400)}\n  for ${attempt.method} ${sent}\n  valid per document: ${attempt.valid}${attempt.why ? ` (${attempt.why})` : ''}`;
   if (response.status >= 500) throw new Error(`5xx: ${context()}`);
   const documented = spec.responses[String(response.status)] ?? spec.responses.default;
   if (!documented) throw new Error(`status not in the document: ${context()}`);
@@ -277,14 +362,20 @@ async function check(operation: Operation, attempt: Attempt) {
 }
 
 test('the served document is the one the server builds, and lists the operations fuzzed here', () => {
-  const served = Object.entries(document.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`));
+  const served = Object.entries(document.paths).flatMap(([path, item]) =>
+    Object.keys(item).map((method) => `${method} ${path}`),
+  );
   expect(served.sort()).toEqual(operations.map((operation) => `${operation.method} ${operation.path}`).sort());
   expect(operations.length).toBeGreaterThanOrEqual(40);
 });
 
-test.each(operations)('$method $path: generated requests get documented answers', async (operation) => {
-  await fc.assert(
-    fc.asyncProperty(operationArbitrary(operation), (attempt) => check(operation, attempt)),
-    { numRuns: runs },
-  );
-}, 120_000);
+test.each(operations)(
+  '$method $path: generated requests get documented answers',
+  async (operation) => {
+    await fc.assert(
+      fc.asyncProperty(operationArbitrary(operation), (attempt) => check(operation, attempt)),
+      { numRuns: runs },
+    );
+  },
+  120_000,
+);

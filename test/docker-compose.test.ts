@@ -82,7 +82,10 @@ function env(svc: Service): Record<string, string> {
 function ports(svc: Service): { published?: string; target: string }[] {
   return (svc.ports ?? []).map((spec) => {
     if (typeof spec === 'object') {
-      return { published: spec.published === undefined ? undefined : String(spec.published), target: String(spec.target) };
+      return {
+        published: spec.published === undefined ? undefined : String(spec.published),
+        target: String(spec.target),
+      };
     }
     const parts = String(spec).split('/')[0]!.split(':');
     const target = parts[parts.length - 1]!;
@@ -185,7 +188,12 @@ describe('docker-compose.yml', () => {
   });
 
   it('gives the API and workers their roles and the production settings', () => {
-    expect(env(service('api'))).toMatchObject({ KASSA_ROLE: 'api', PORT: '3000', KASSA_ENV: 'production', HOST: '0.0.0.0' });
+    expect(env(service('api'))).toMatchObject({
+      KASSA_ROLE: 'api',
+      PORT: '3000',
+      KASSA_ENV: 'production',
+      HOST: '0.0.0.0',
+    });
     expect(env(service('worker'))).toMatchObject({ KASSA_ROLE: 'worker', KASSA_ENV: 'production' });
     expect(env(service('api')).PUBLIC_URL).toMatch(/^https?:\/\//);
   });
@@ -257,7 +265,8 @@ describe('docker-compose.yml', () => {
       temporal.VISIBILITY_DBNAME ?? 'temporal_visibility',
       new URL(env(service('api')).DATABASE_URL!).pathname.slice(1),
     ];
-    for (const database of wanted) expect({ database, created: created.has(database) }).toEqual({ database, created: true });
+    for (const database of wanted)
+      expect({ database, created: created.has(database) }).toEqual({ database, created: true });
   });
 
   it('health-checks PostgreSQL with pg_isready and keeps its data in a named volume', () => {
@@ -283,7 +292,11 @@ describe('docker-compose.yml', () => {
     const names = new Set(Object.keys(compose.services));
     for (const [name, svc] of Object.entries(compose.services)) {
       for (const dep of dependencies(svc)) {
-        expect({ service: name, dependsOn: dep, exists: names.has(dep) }).toEqual({ service: name, dependsOn: dep, exists: true });
+        expect({ service: name, dependsOn: dep, exists: names.has(dep) }).toEqual({
+          service: name,
+          dependsOn: dep,
+          exists: true,
+        });
       }
     }
     expect(dependencies(service('api'))).toEqual(expect.arrayContaining(['postgres', 'temporal']));
@@ -294,7 +307,12 @@ describe('docker-compose.yml', () => {
 describe('docker-compose.yml health checks', () => {
   it('checks the sandbox on its own /healthz and turns the check off for workers, which serve no HTTP', () => {
     const sandbox = service('sandbox');
-    expect(sandbox.healthcheck?.test).toEqual(['CMD', 'node', 'deploy/healthcheck.cjs', `http://127.0.0.1:${env(sandbox).SANDBOX_PORT}/healthz`]);
+    expect(sandbox.healthcheck?.test).toEqual([
+      'CMD',
+      'node',
+      'deploy/healthcheck.cjs',
+      `http://127.0.0.1:${env(sandbox).SANDBOX_PORT}/healthz`,
+    ]);
     expect(service('worker').healthcheck).toEqual({ disable: true });
     expect(service('api').healthcheck).toBeUndefined();
   });
@@ -302,7 +320,8 @@ describe('docker-compose.yml health checks', () => {
 
 const stages = parseDockerfile(dockerfile);
 const runtime = stages[stages.length - 1]!;
-const args = (stage: Stage, keyword: string) => stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
+const args = (stage: Stage, keyword: string) =>
+  stage.instructions.filter((i) => i.keyword === keyword).map((i) => i.args);
 
 describe('Dockerfile', () => {
   it('builds in a stage of its own and runs from a second, slim stage, both on an exactly pinned Node 22 bookworm-slim', () => {
@@ -322,19 +341,45 @@ describe('Dockerfile', () => {
   });
 
   it('copies into the build stage everything npm run build reads', () => {
-    const sources = args(stages[0]!, 'COPY').flatMap((copy) => copy.split(' ').slice(0, -1).filter((word) => !word.startsWith('--')));
-    const copied = (file: string) => sources.some((source) => new RegExp(`^${source.replace(/[.]/g, '\\.').replace(/\*/g, '[^/]*')}$`).test(file) || file.startsWith(`${source}/`));
-    const distConfig = JSON.parse(readFileSync(join(root, 'tsconfig.dist.json'), 'utf8')) as { extends?: string; include: string[] };
-    const needed = ['package.json', 'package-lock.json', 'scripts/build.ts', 'tsconfig.dist.json', ...distConfig.include, ...(distConfig.extends ? [distConfig.extends.replace(/^\.\//, '')] : [])];
+    const sources = args(stages[0]!, 'COPY').flatMap((copy) =>
+      copy
+        .split(' ')
+        .slice(0, -1)
+        .filter((word) => !word.startsWith('--')),
+    );
+    const copied = (file: string) =>
+      sources.some(
+        (source) =>
+          new RegExp(`^${source.replace(/[.]/g, '\\.').replace(/\*/g, '[^/]*')}$`).test(file) ||
+          file.startsWith(`${source}/`),
+      );
+    const distConfig = JSON.parse(readFileSync(join(root, 'tsconfig.dist.json'), 'utf8')) as {
+      extends?: string;
+      include: string[];
+    };
+    const needed = [
+      'package.json',
+      'package-lock.json',
+      'scripts/build.ts',
+      'tsconfig.dist.json',
+      ...distConfig.include,
+      ...(distConfig.extends ? [distConfig.extends.replace(/^\.\//, '')] : []),
+    ];
     expect(needed).toEqual(expect.arrayContaining(['worker.ts', 'src', 'tsconfig.json']));
     expect(needed.filter((file) => !copied(file))).toEqual([]);
-    expect(readFileSync(join(root, 'scripts/build.ts'), 'utf8').match(/^import .* from '\.[^']*'/gm)).toEqual(["import { workflowBundle } from '../worker'"]);
+    expect(readFileSync(join(root, 'scripts/build.ts'), 'utf8').match(/^import .* from '\.[^']*'/gm)).toEqual([
+      "import { workflowBundle } from '../worker'",
+    ]);
   });
 
   it('copies only the pruned packages, dist/ and the health check into the runtime stage, and installs nothing from npm there', () => {
     const copies = args(runtime, 'COPY');
     expect(copies).toEqual(
-      expect.arrayContaining(['--from=build /app/node_modules ./node_modules', '--from=build /app/dist ./dist', 'deploy/healthcheck.cjs ./deploy/healthcheck.cjs']),
+      expect.arrayContaining([
+        '--from=build /app/node_modules ./node_modules',
+        '--from=build /app/dist ./dist',
+        'deploy/healthcheck.cjs ./deploy/healthcheck.cjs',
+      ]),
     );
     expect(args(runtime, 'RUN').join(' ')).not.toMatch(/\bnpm (ci|install|i)\b/);
     expect(args(runtime, 'RUN').join(' ')).not.toMatch(/\btsx\b/);
@@ -418,11 +463,18 @@ describe('.env.example', () => {
   it('lists every variable of the configuration schema and of the README configuration table', () => {
     const { listed } = envExample();
     const config = readFileSync(join(root, 'src/config.ts'), 'utf8');
-    const fromSchema = [...config.slice(config.indexOf('const envSchema')).matchAll(/^ {4}([A-Z][A-Z0-9_]*):/gm)].map((m) => m[1]!);
+    const fromSchema = [...config.slice(config.indexOf('const envSchema')).matchAll(/^ {4}([A-Z][A-Z0-9_]*):/gm)].map(
+      (m) => m[1]!,
+    );
     expect(fromSchema).toEqual(expect.arrayContaining(['PORT', 'DATABASE_URL', 'NOTIFICATIONS_KEY']));
     const readme = readFileSync(join(root, 'README.md'), 'utf8');
-    const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1));
-    const fromReadme = [...table.matchAll(/^\|([^|]*)\|/gm)].flatMap((row) => [...row[1]!.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!));
+    const table = readme.slice(
+      readme.indexOf('## Configuration'),
+      readme.indexOf('\n## ', readme.indexOf('## Configuration') + 1),
+    );
+    const fromReadme = [...table.matchAll(/^\|([^|]*)\|/gm)].flatMap((row) =>
+      [...row[1]!.matchAll(/`([A-Z][A-Z0-9_]*)`/g)].map((m) => m[1]!),
+    );
     expect(fromReadme.length).toBeGreaterThan(10);
     const missing = [...new Set([...fromSchema, ...fromReadme])].filter((name) => !listed.has(name));
     expect(missing).toEqual([]);
@@ -443,13 +495,19 @@ describe('.env.example', () => {
         return false;
       }
     };
-    expect(['.env', '.env.production', 'dist/worker.js', '.env.example'].map((file) => [file, ignoredByGit(file)])).toEqual([
+    expect(
+      ['.env', '.env.production', 'dist/worker.js', '.env.example'].map((file) => [file, ignoredByGit(file)]),
+    ).toEqual([
       ['.env', true],
       ['.env.production', true],
       ['dist/worker.js', true],
       ['.env.example', false],
     ]);
-    const dockerignore = readFileSync(join(root, '.dockerignore'), 'utf8').split('\n').map((line) => line.trim());
-    expect(dockerignore).toEqual(expect.arrayContaining(['.env', '.env.*', '!.env.example', 'node_modules', 'dist', '.data', '.git']));
+    const dockerignore = readFileSync(join(root, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim());
+    expect(dockerignore).toEqual(
+      expect.arrayContaining(['.env', '.env.*', '!.env.example', 'node_modules', 'dist', '.data', '.git']),
+    );
   });
 });

@@ -54,14 +54,21 @@ function serverPid(): number | null {
   }
 }
 
-const tally = (statuses: number[]) => Object.fromEntries([...new Set(statuses)].sort().map((status) => [status, statuses.filter((other) => other === status).length]));
+const tally = (statuses: number[]) =>
+  Object.fromEntries(
+    [...new Set(statuses)].sort().map((status) => [status, statuses.filter((other) => other === status).length]),
+  );
 
 test('with DATABASE_URL unset, each pooled connection is its own PostgreSQL session', async () => {
   kassa = await start();
   expect(serverPid()).not.toBeNull();
   const clients = await Promise.all(Array.from({ length: 5 }, () => kassa!.db.connect()));
   try {
-    const pids = await Promise.all(clients.map(async (client) => (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid));
+    const pids = await Promise.all(
+      clients.map(
+        async (client) => (await client.query<{ pid: number }>('select pg_backend_pid() as pid')).rows[0]!.pid,
+      ),
+    );
     expect(new Set(pids).size).toBe(5);
   } finally {
     for (const client of clients) client.release();
@@ -73,7 +80,10 @@ test(`${concurrency} merchants created at once, each using its new key at once, 
   const onboarded = await Promise.all(
     Array.from({ length: concurrency }, async (_, index) => {
       const name = `Shop ${index}`;
-      const merchant = await api(url, 'POST', '/admin/merchants', { token: adminToken, body: { name, email: `shop${index}@example.com` } });
+      const merchant = await api(url, 'POST', '/admin/merchants', {
+        token: adminToken,
+        body: { name, email: `shop${index}@example.com` },
+      });
       const key: string | undefined = merchant.body?.api_keys?.test;
       const checkout = key
         ? await api(url, 'POST', '/v1/checkouts', {
@@ -94,10 +104,19 @@ test(`${concurrency} merchants created at once, each using its new key at once, 
   );
   const merchantStatuses = onboarded.map(({ merchant }) => merchant.status);
   const checkoutStatuses = onboarded.map(({ checkout }) => checkout?.status ?? 0);
-  expect({ merchants: tally(merchantStatuses), checkouts: tally(checkoutStatuses) }).toEqual({ merchants: { 201: concurrency }, checkouts: { 201: concurrency } });
+  expect({ merchants: tally(merchantStatuses), checkouts: tally(checkoutStatuses) }).toEqual({
+    merchants: { 201: concurrency },
+    checkouts: { 201: concurrency },
+  });
   for (const { index, merchant, checkout } of onboarded) {
-    expect({ name: merchant.body.name, email: merchant.body.email }).toEqual({ name: `Shop ${index}`, email: `shop${index}@example.com` });
-    expect({ name: checkout!.body.name, site_url: checkout!.body.site_url }).toEqual({ name: `Checkout ${index}`, site_url: `https://shop${index}.example` });
+    expect({ name: merchant.body.name, email: merchant.body.email }).toEqual({
+      name: `Shop ${index}`,
+      email: `shop${index}@example.com`,
+    });
+    expect({ name: checkout!.body.name, site_url: checkout!.body.site_url }).toEqual({
+      name: `Checkout ${index}`,
+      site_url: `https://shop${index}.example`,
+    });
   }
   expect(new Set(onboarded.map(({ key }) => key)).size).toBe(concurrency);
 
@@ -106,13 +125,23 @@ test(`${concurrency} merchants created at once, each using its new key at once, 
       api(url, 'POST', '/v1/payments', {
         token: key,
         headers: { 'idempotency-key': `concurrency-${index}` },
-        body: { checkout_id: checkout!.body.id, order_id: `ORDER-${index}`, amount: `${100 + index}.50`, currency: 'RUB', description: `Order ${index}` },
+        body: {
+          checkout_id: checkout!.body.id,
+          order_id: `ORDER-${index}`,
+          amount: `${100 + index}.50`,
+          currency: 'RUB',
+          description: `Order ${index}`,
+        },
       }),
     ),
   );
   expect(tally(payments.map(({ status }) => status))).toEqual({ 201: concurrency });
   payments.forEach((payment, index) => {
-    expect({ order_id: payment.body.order_id, amount: payment.body.amount, checkout_id: payment.body.checkout_id }).toEqual({
+    expect({
+      order_id: payment.body.order_id,
+      amount: payment.body.amount,
+      checkout_id: payment.body.checkout_id,
+    }).toEqual({
       order_id: `ORDER-${index}`,
       amount: `${100 + index}.50`,
       checkout_id: onboarded[index]!.checkout!.body.id,
@@ -121,7 +150,9 @@ test(`${concurrency} merchants created at once, each using its new key at once, 
   // Each key sees its own payment and no one else's.
   const lists = await Promise.all(onboarded.map(({ key }) => api(url, 'GET', '/v1/payments', { token: key })));
   expect(lists.map((list) => list.status)).toEqual(Array(concurrency).fill(200));
-  lists.forEach((list, index) => expect(list.body.data.map((payment: { order_id: string }) => payment.order_id)).toEqual([`ORDER-${index}`]));
+  lists.forEach((list, index) =>
+    expect(list.body.data.map((payment: { order_id: string }) => payment.order_id)).toEqual([`ORDER-${index}`]),
+  );
 });
 
 test('closing Kassa stops its PostgreSQL server, and the next start finds the same data', async () => {

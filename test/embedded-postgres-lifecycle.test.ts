@@ -22,7 +22,11 @@ test('a PostgreSQL server left running by a Kassa that was killed is stopped at 
       console.log('up ' + require('fs').readFileSync(process.env.DIR + '/postgres/postmaster.pid', 'utf8').split('\\n')[0]);
     });
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], { cwd: root, env: { ...process.env, DIR: dir, FILES: JSON.stringify(files) }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '-e', script], {
+    cwd: root,
+    env: { ...process.env, DIR: dir, FILES: JSON.stringify(files) },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   const orphan = await new Promise<number>((resolve, reject) => {
     let output = '';
     child.stdout.on('data', (chunk) => {

@@ -50,9 +50,18 @@ test('the walking skeleton: operator makes a merchant, the merchant a checkout a
   expect(checkout.id).toMatch(/^co_/);
   expect(checkout.webhook_secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
 
-  const created = await api(stack.url, 'POST', '/v1/payments', { token: testKey, body: paymentBody(checkout.id, 'A-1001') });
+  const created = await api(stack.url, 'POST', '/v1/payments', {
+    token: testKey,
+    body: paymentBody(checkout.id, 'A-1001'),
+  });
   expect(created.status).toBe(201);
-  expect(created.body).toMatchObject({ object: 'payment', status: 'awaiting_method', order_id: 'A-1001', amount: '50.00', paid_at: null });
+  expect(created.body).toMatchObject({
+    object: 'payment',
+    status: 'awaiting_method',
+    order_id: 'A-1001',
+    amount: '50.00',
+    paid_at: null,
+  });
 
   const handle = stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(created.body.id));
   const described = await handle.describe();
@@ -78,10 +87,21 @@ test('the walking skeleton: operator makes a merchant, the merchant a checkout a
 
 test('the same order_id twice is a 409 naming the existing payment', async () => {
   const { testKey, checkout } = await onboardMerchant(stack, 'https://shop.example/kassa/notify');
-  const first = await api(stack.url, 'POST', '/v1/payments', { token: testKey, body: paymentBody(checkout.id, 'DUP-1') });
-  const second = await api(stack.url, 'POST', '/v1/payments', { token: testKey, body: paymentBody(checkout.id, 'DUP-1') });
+  const first = await api(stack.url, 'POST', '/v1/payments', {
+    token: testKey,
+    body: paymentBody(checkout.id, 'DUP-1'),
+  });
+  const second = await api(stack.url, 'POST', '/v1/payments', {
+    token: testKey,
+    body: paymentBody(checkout.id, 'DUP-1'),
+  });
   expect(second.status).toBe(409);
-  expect(second.body.error).toMatchObject({ type: 'conflict_error', code: 'order_exists', param: 'order_id', payment_id: first.body.id });
+  expect(second.body.error).toMatchObject({
+    type: 'conflict_error',
+    code: 'order_exists',
+    param: 'order_id',
+    payment_id: first.body.id,
+  });
 });
 
 test.each([
@@ -95,29 +115,54 @@ test.each([
   [{ method: 'bitcoin' }, 'method'],
 ])('bad input %j is a 4xx naming %s, never a 5xx', async (override, param) => {
   const { testKey, checkout } = await onboardMerchant(stack, 'https://shop.example/kassa/notify');
-  const response = await api(stack.url, 'POST', '/v1/payments', { token: testKey, body: { ...paymentBody(checkout.id), ...override } });
+  const response = await api(stack.url, 'POST', '/v1/payments', {
+    token: testKey,
+    body: { ...paymentBody(checkout.id), ...override },
+  });
   expect(response.status).toBeGreaterThanOrEqual(400);
   expect(response.status).toBeLessThan(500);
-  expect(response.body.error).toMatchObject({ param, type: expect.any(String), code: expect.any(String), message: expect.any(String) });
+  expect(response.body.error).toMatchObject({
+    param,
+    type: expect.any(String),
+    code: expect.any(String),
+    message: expect.any(String),
+  });
 });
 
 test('malformed JSON, a missing key and an unknown route answer in the contract error shape', async () => {
   const { testKey } = await onboardMerchant(stack, 'https://shop.example/kassa/notify');
   const malformed = await api(stack.url, 'POST', '/v1/payments', { token: testKey, body: '{"amount":' });
   expect(malformed).toMatchObject({ status: 400, body: { error: { code: 'body_invalid' } } });
-  expect(await api(stack.url, 'GET', '/v1/payments')).toMatchObject({ status: 401, body: { error: { type: 'authentication_error' } } });
-  expect(await api(stack.url, 'POST', '/admin/merchants', { token: 'wrong-token-wrong-token', body: {} })).toMatchObject({ status: 401 });
-  expect(await api(stack.url, 'GET', '/v1/nothing', { token: testKey })).toMatchObject({ status: 404, body: { error: { type: 'not_found_error' } } });
+  expect(await api(stack.url, 'GET', '/v1/payments')).toMatchObject({
+    status: 401,
+    body: { error: { type: 'authentication_error' } },
+  });
+  expect(
+    await api(stack.url, 'POST', '/admin/merchants', { token: 'wrong-token-wrong-token', body: {} }),
+  ).toMatchObject({ status: 401 });
+  expect(await api(stack.url, 'GET', '/v1/nothing', { token: testKey })).toMatchObject({
+    status: 404,
+    body: { error: { type: 'not_found_error' } },
+  });
 });
 
 test("another merchant's payment and checkout answer 404", async () => {
   const owner = await onboardMerchant(stack, 'https://shop.example/kassa/notify');
   const stranger = await onboardMerchant(stack, 'https://shop.example/kassa/notify');
-  const created = await api(stack.url, 'POST', '/v1/payments', { token: owner.testKey, body: paymentBody(owner.checkout.id) });
-  expect((await api(stack.url, 'GET', `/v1/payments/${created.body.id}`, { token: stranger.testKey })).status).toBe(404);
+  const created = await api(stack.url, 'POST', '/v1/payments', {
+    token: owner.testKey,
+    body: paymentBody(owner.checkout.id),
+  });
+  expect((await api(stack.url, 'GET', `/v1/payments/${created.body.id}`, { token: stranger.testKey })).status).toBe(
+    404,
+  );
   expect((await api(stack.url, 'GET', `/v1/payments/${created.body.id}`, { token: owner.liveKey })).status).toBe(404);
-  expect((await api(stack.url, 'GET', `/v1/checkouts/${owner.checkout.id}`, { token: stranger.testKey })).status).toBe(404);
-  expect((await api(stack.url, 'POST', `/v1/payments/${created.body.id}/cancel`, { token: stranger.testKey })).status).toBe(404);
+  expect((await api(stack.url, 'GET', `/v1/checkouts/${owner.checkout.id}`, { token: stranger.testKey })).status).toBe(
+    404,
+  );
+  expect(
+    (await api(stack.url, 'POST', `/v1/payments/${created.body.id}/cancel`, { token: stranger.testKey })).status,
+  ).toBe(404);
 });
 
 test('a payment stored without its workflow (a crash in between) gets its workflow from the sweep', async () => {
@@ -136,7 +181,12 @@ test('a payment stored without its workflow (a crash in between) gets its workfl
     metadata: {},
     expiresAt: new Date(Date.now() + 1800_000),
   });
-  const deps = { db: stack.kassa.db, temporal: stack.kassa.temporal, providers: providersFromConfig(stack.kassa.config), config: stack.kassa.config };
+  const deps = {
+    db: stack.kassa.db,
+    temporal: stack.kassa.temporal,
+    providers: providersFromConfig(stack.kassa.config),
+    config: stack.kassa.config,
+  };
   expect(await startUnstartedWorkflows(deps, 0)).toBe(1);
   const described = await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).describe();
   expect(described.status.name).toBe('RUNNING');

@@ -34,7 +34,8 @@ afterAll(async () => {
 });
 
 const scope = (key = randomToken(10)): IdempotencyScope => ({ merchantId, testMode: true, key });
-const claim = async (at: IdempotencyScope, hash = 'hash-a', by: ClaimHolder = holder) => claimIdempotencyKey(db, at, hash, randomToken(16), await by.id());
+const claim = async (at: IdempotencyScope, hash = 'hash-a', by: ClaimHolder = holder) =>
+  claimIdempotencyKey(db, at, hash, randomToken(16), await by.id());
 
 /** Another API process: its own pool and its own holder, which it loses when it "dies". */
 async function otherProcess() {
@@ -70,7 +71,10 @@ describe('claims in PostgreSQL', () => {
   test('a claim of a live holder is never taken over, however old', async () => {
     const at = scope();
     expect((await claim(at)).state).toBe('claimed');
-    await db.query(`update idempotency_keys set locked_at = now() - interval '23 hours', created_at = now() - interval '23 hours' where key = $1`, [at.key]);
+    await db.query(
+      `update idempotency_keys set locked_at = now() - interval '23 hours', created_at = now() - interval '23 hours' where key = $1`,
+      [at.key],
+    );
     const others = await otherProcess();
     try {
       expect(await claim(at, 'hash-a', others.holder)).toEqual({ state: 'in_flight', requestHash: 'hash-a' });
@@ -97,7 +101,7 @@ describe('claims in PostgreSQL', () => {
     expect(await claim(at)).toMatchObject({ state: 'in_flight' });
   });
 
-  test('a dead holder\'s claim with another body is not taken over: the retry is told the key was used otherwise', async () => {
+  test("a dead holder's claim with another body is not taken over: the retry is told the key was used otherwise", async () => {
     const at = scope();
     const others = await otherProcess();
     await claim(at, 'hash-a', others.holder);
@@ -145,8 +149,11 @@ describe('claims in PostgreSQL', () => {
       const at = scope();
       const before = await cut.id();
       await claimIdempotencyKey(db, at, 'hash-a', 'c1', before);
-      await db.query(`select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'kassa idempotency holder' and pid in (
-        select pid from pg_locks where locktype = 'advisory' and objid = $1::oid and objsubid = 2)`, [before]);
+      await db.query(
+        `select pg_terminate_backend(pid) from pg_stat_activity where application_name = 'kassa idempotency holder' and pid in (
+        select pid from pg_locks where locktype = 'advisory' and objid = $1::oid and objsubid = 2)`,
+        [before],
+      );
       const deadline = Date.now() + 5000;
       let after = before;
       while (after === before && Date.now() < deadline) {
@@ -189,7 +196,12 @@ describe('claims in PostgreSQL', () => {
     const deadline = Date.now() + 5000;
     let left = 1;
     while (left > 0 && Date.now() < deadline) {
-      left = (await db.query(`select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = $1::oid and objsubid = 2`, [id])).rows[0].n;
+      left = (
+        await db.query(
+          `select count(*)::int as n from pg_locks where locktype = 'advisory' and objid = $1::oid and objsubid = 2`,
+          [id],
+        )
+      ).rows[0].n;
       if (left) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(left).toBe(0);
@@ -212,7 +224,10 @@ describe('created rows carry their key', () => {
       `select conrelid::regclass::text as rel, pg_get_constraintdef(oid) as def from pg_constraint where conname like '%_idempotency_key' order by 1`,
     );
     expect(constraints.rows).toEqual(
-      ['payments', 'payouts', 'refunds'].map((rel) => ({ rel, def: 'UNIQUE (merchant_id, test_mode, idempotency_key)' })),
+      ['payments', 'payouts', 'refunds'].map((rel) => ({
+        rel,
+        def: 'UNIQUE (merchant_id, test_mode, idempotency_key)',
+      })),
     );
   });
 });
@@ -229,7 +244,11 @@ describe('the API after the process holding a key died mid-POST /v1/payments', (
   });
 
   const send = (key: string, body: object) =>
-    request(harness.app).post('/v1/payments').set('authorization', `Bearer ${merchant.testKey}`).set('idempotency-key', key).send(body);
+    request(harness.app)
+      .post('/v1/payments')
+      .set('authorization', `Bearer ${merchant.testKey}`)
+      .set('idempotency-key', key)
+      .send(body);
   const principal = () => ({ merchantId: merchant.id, testMode: true, keyId: 'key' }) as never;
 
   /** What a process killed mid-request leaves: the key claimed by a holder whose lock is gone. */
@@ -240,46 +259,80 @@ describe('the API after the process holding a key died mid-POST /v1/payments', (
     );
 
   test('if the dead request created the payment, the retry answers 201 with that payment, then replays it', async () => {
-    const body = { checkout_id: merchant.testCheckout.id, order_id: 'CRASH-1', amount: '7.00', currency: 'RUB', description: 'x' };
+    const body = {
+      checkout_id: merchant.testCheckout.id,
+      order_id: 'CRASH-1',
+      amount: '7.00',
+      currency: 'RUB',
+      description: 'x',
+    };
     const made = await createPayment(harness.deps, principal(), body, { key: 'crash-1', recovering: false });
     await deadClaim('crash-1', body);
     const retry = await send('crash-1', body);
     expect(retry.status).toBe(201);
-    expect(retry.body).toMatchObject({ id: made.id, object: 'payment', order_id: 'CRASH-1', amount: '7.00', status: 'awaiting_method' });
+    expect(retry.body).toMatchObject({
+      id: made.id,
+      object: 'payment',
+      order_id: 'CRASH-1',
+      amount: '7.00',
+      status: 'awaiting_method',
+    });
     const again = await send('crash-1', body);
     expect(again).toMatchObject({ status: 201, body: retry.body });
     expect(again.headers['idempotent-replayed']).toBe('true');
-    expect((await harness.db.query(`select count(*)::int as n from payments where order_id = 'CRASH-1'`)).rows[0].n).toBe(1);
+    expect(
+      (await harness.db.query(`select count(*)::int as n from payments where order_id = 'CRASH-1'`)).rows[0].n,
+    ).toBe(1);
   });
 
   test('if the dead request created nothing, the retry creates the payment cleanly, carrying the key', async () => {
-    const body = { checkout_id: merchant.testCheckout.id, order_id: 'CRASH-2', amount: '7.00', currency: 'RUB', description: 'x' };
+    const body = {
+      checkout_id: merchant.testCheckout.id,
+      order_id: 'CRASH-2',
+      amount: '7.00',
+      currency: 'RUB',
+      description: 'x',
+    };
     await deadClaim('crash-2', body);
     const retry = await send('crash-2', body);
     expect(retry.status).toBe(201);
-    expect((await harness.db.query(`select id, idempotency_key from payments where order_id = 'CRASH-2'`)).rows).toEqual([
-      { id: retry.body.id, idempotency_key: 'crash-2' },
-    ]);
+    expect(
+      (await harness.db.query(`select id, idempotency_key from payments where order_id = 'CRASH-2'`)).rows,
+    ).toEqual([{ id: retry.body.id, idempotency_key: 'crash-2' }]);
   });
 
   test('a key that meets a payment of another request in its row is a 422, never a second payment', async () => {
-    const body = { checkout_id: merchant.testCheckout.id, order_id: 'CRASH-3', amount: '7.00', currency: 'RUB', description: 'x' };
+    const body = {
+      checkout_id: merchant.testCheckout.id,
+      order_id: 'CRASH-3',
+      amount: '7.00',
+      currency: 'RUB',
+      description: 'x',
+    };
     await createPayment(harness.deps, principal(), body, { key: 'crash-3', recovering: false });
     const other = await send('crash-3', { ...body, order_id: 'CRASH-3b' });
     expect(other.status).toBe(422);
     expect(other.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'Idempotency-Key' });
-    expect((await harness.db.query(`select count(*)::int as n from payments where order_id like 'CRASH-3%'`)).rows[0].n).toBe(1);
+    expect(
+      (await harness.db.query(`select count(*)::int as n from payments where order_id like 'CRASH-3%'`)).rows[0].n,
+    ).toBe(1);
   });
 
   test('a retry of a payment whose key is in its row but whose answer was lost gets that payment, not order_exists', async () => {
-    const body = { checkout_id: merchant.testCheckout.id, order_id: 'CRASH-4', amount: '7.00', currency: 'RUB', description: 'x' };
+    const body = {
+      checkout_id: merchant.testCheckout.id,
+      order_id: 'CRASH-4',
+      amount: '7.00',
+      currency: 'RUB',
+      description: 'x',
+    };
     const made = await createPayment(harness.deps, principal(), body, { key: 'crash-4', recovering: false });
     const retry = await send('crash-4', body);
     expect(retry).toMatchObject({ status: 201, body: { id: made.id } });
   });
 });
 
-describe('a request that failed on Kassa\'s side after creating its payment', () => {
+describe("a request that failed on Kassa's side after creating its payment", () => {
   test('answers 500 once; the retry with the key answers 201 with that payment, its workflow started, and that is what replays', async () => {
     let failStarts = 1;
     const started: string[] = [];
@@ -296,8 +349,19 @@ describe('a request that failed on Kassa\'s side after creating its payment', ()
     const harness = await startApiHarness({}, flakyTemporal);
     try {
       const merchant = await harness.merchant();
-      const body = { checkout_id: merchant.testCheckout.id, order_id: 'FAIL-1', amount: '3.00', currency: 'RUB', description: 'x' };
-      const send = () => request(harness.app).post('/v1/payments').set('authorization', `Bearer ${merchant.testKey}`).set('idempotency-key', 'fail-1').send(body);
+      const body = {
+        checkout_id: merchant.testCheckout.id,
+        order_id: 'FAIL-1',
+        amount: '3.00',
+        currency: 'RUB',
+        description: 'x',
+      };
+      const send = () =>
+        request(harness.app)
+          .post('/v1/payments')
+          .set('authorization', `Bearer ${merchant.testKey}`)
+          .set('idempotency-key', 'fail-1')
+          .send(body);
       const failed = await send();
       expect(failed.status).toBe(500);
       const retried = await send();

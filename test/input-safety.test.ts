@@ -15,7 +15,14 @@ function luhnNumber(prefix: string, length: number): string {
 
 /** How a card's digits are printed, by length (`4-6-5` for American Express, `4-4-4-4-3` for 19 digits). */
 const printedGroups: Record<number, number[]> = {
-  12: [4, 4, 4], 13: [4, 4, 4, 1], 14: [4, 6, 4], 15: [4, 6, 5], 16: [4, 4, 4, 4], 17: [4, 4, 4, 4, 1], 18: [4, 4, 4, 4, 2], 19: [4, 4, 4, 4, 3],
+  12: [4, 4, 4],
+  13: [4, 4, 4, 1],
+  14: [4, 6, 4],
+  15: [4, 6, 5],
+  16: [4, 4, 4, 4],
+  17: [4, 4, 4, 4, 1],
+  18: [4, 4, 4, 4, 2],
+  19: [4, 4, 4, 4, 3],
 };
 function printed(pan: string, separator: string): string {
   const groups: string[] = [];
@@ -26,23 +33,45 @@ function printed(pan: string, separator: string): string {
 
 /** The networks' published test numbers, and Luhn-valid numbers at the edges of their ranges and lengths. */
 const testCards: [string, string][] = [
-  ['Visa', '4111111111111111'], ['Visa 13', '4222222222222'], ['Visa 19', luhnNumber('4', 19)],
-  ['Mastercard', '5555555555554444'], ['Mastercard 2-series', '2223003122003222'], ['Mastercard 2720', luhnNumber('2720', 16)],
-  ['American Express', '378282246310005'], ['American Express 34', '341111111111111'],
-  ['Mir', luhnNumber('2200', 16)], ['Mir 19', luhnNumber('2204', 19)],
-  ['Maestro', '6759649826438453'], ['Maestro 12', luhnNumber('6759', 12)], ['Maestro 50', luhnNumber('5018', 18)],
-  ['UnionPay', '6200000000000005'], ['UnionPay 19', '6205500000000000004'],
-  ['JCB', '3566002020360505'], ['JCB 3528', luhnNumber('3528', 19)],
-  ['Discover', '6011111111111117'], ['Discover 644', luhnNumber('644', 16)], ['Discover 65', luhnNumber('65', 19)],
-  ['Diners Club 14', '36227206271667'], ['Diners Club 300', '3056930009020004'], ['Diners Club 38', '38520000023237'],
+  ['Visa', '4111111111111111'],
+  ['Visa 13', '4222222222222'],
+  ['Visa 19', luhnNumber('4', 19)],
+  ['Mastercard', '5555555555554444'],
+  ['Mastercard 2-series', '2223003122003222'],
+  ['Mastercard 2720', luhnNumber('2720', 16)],
+  ['American Express', '378282246310005'],
+  ['American Express 34', '341111111111111'],
+  ['Mir', luhnNumber('2200', 16)],
+  ['Mir 19', luhnNumber('2204', 19)],
+  ['Maestro', '6759649826438453'],
+  ['Maestro 12', luhnNumber('6759', 12)],
+  ['Maestro 50', luhnNumber('5018', 18)],
+  ['UnionPay', '6200000000000005'],
+  ['UnionPay 19', '6205500000000000004'],
+  ['JCB', '3566002020360505'],
+  ['JCB 3528', luhnNumber('3528', 19)],
+  ['Discover', '6011111111111117'],
+  ['Discover 644', luhnNumber('644', 16)],
+  ['Discover 65', luhnNumber('65', 19)],
+  ['Diners Club 14', '36227206271667'],
+  ['Diners Club 300', '3056930009020004'],
+  ['Diners Club 38', '38520000023237'],
 ];
 const separators: [string, string][] = [
-  ['together', ''], ['spaces', ' '], ['dashes', '-'], ['dots', '.'], ['double spaces', '  '], ['tabs', '\t'],
-  ['new lines', '\n'], ['slashes', '/'], ['a space and a line break', ' \r\n'],
+  ['together', ''],
+  ['spaces', ' '],
+  ['dashes', '-'],
+  ['dots', '.'],
+  ['double spaces', '  '],
+  ['tabs', '\t'],
+  ['new lines', '\n'],
+  ['slashes', '/'],
+  ['a space and a line break', ' \r\n'],
 ];
 
 /** The check digits Russia's registries put on their numbers, computed as the Federal Tax Service defines them. */
-const innCheck = (digits: string, weights: number[]) => String((weights.reduce((sum, w, i) => sum + w * Number(digits[i]), 0) % 11) % 10);
+const innCheck = (digits: string, weights: number[]) =>
+  String((weights.reduce((sum, w, i) => sum + w * Number(digits[i]), 0) % 11) % 10);
 const inn12 = (first10: string) => {
   const eleven = first10 + innCheck(first10, [7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
   return eleven + innCheck(eleven, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]);
@@ -61,12 +90,20 @@ const inns = ['5029', '5047', '5610', '6316', '6658', '6901', '2312', '2724', '3
   luhnValidFrom(482_913 + index * 7_919, 6, (serial) => inn12(office + serial)),
 );
 /** Company registrations (OGRN): sign 1 or 5, year, region, office record, check digit. */
-const ogrns = ['1027700', '1167746', '5067847', '5087746', '5097746'].map((head) => luhnValidFrom(13_579, 5, (serial) => ogrn(head + serial)));
+const ogrns = ['1027700', '1167746', '5067847', '5087746', '5097746'].map((head) =>
+  luhnValidFrom(13_579, 5, (serial) => ogrn(head + serial)),
+);
 /** Sole traders' registrations (OGRNIP): sign 3, year, region, record, check digit. */
-const ogrnips = ['304770', '305500', '318665', '321774'].map((head) => luhnValidFrom(24_680, 8, (serial) => ogrnip(head + serial)));
+const ogrnips = ['304770', '305500', '318665', '321774'].map((head) =>
+  luhnValidFrom(24_680, 8, (serial) => ogrnip(head + serial)),
+);
 
 describe('what looks like a card number', () => {
-  test.each(testCards.flatMap(([network, pan]) => separators.map(([style, separator]) => [network, style, pan, printed(pan, separator)] as const)))(
+  test.each(
+    testCards.flatMap(([network, pan]) =>
+      separators.map(([style, separator]) => [network, style, pan, printed(pan, separator)] as const),
+    ),
+  )(
     '%s written with %s is found, and masked to its first six and last four digits',
     (_network, _style, pan, written) => {
       const text = `pay with ${written} please`;
@@ -93,7 +130,11 @@ describe('what looks like a card number', () => {
   });
 
   test('the constructed registration numbers are real in form and would pass a prefix-and-Luhn guard', () => {
-    for (const number of [...inns, ...ogrns.filter((n) => n.startsWith('5')), ...ogrnips.filter((n) => n.startsWith('30'))]) {
+    for (const number of [
+      ...inns,
+      ...ogrns.filter((n) => n.startsWith('5')),
+      ...ogrnips.filter((n) => n.startsWith('30')),
+    ]) {
       expect([number, luhnValid(number), /^(?:2[2-7]|[3-6])/.test(number)]).toEqual([number, true, true]);
     }
     expect(inns.every((n) => n.length === 12 && inn12(n.slice(0, 10)) === n)).toBe(true);
@@ -132,7 +173,12 @@ describe('what looks like a card number', () => {
   });
 
   test('a log line holding a card grouped by tabs or line breaks is scrubbed, as the JSON of the line escapes them', () => {
-    for (const written of ['4111\t1111\t1111\t1111', '4111\n1111\n1111\n1111', '5555.5555.5555.4444', '5555/5555/5555/4444']) {
+    for (const written of [
+      '4111\t1111\t1111\t1111',
+      '4111\n1111\n1111\n1111',
+      '5555.5555.5555.4444',
+      '5555/5555/5555/4444',
+    ]) {
       const line = `${JSON.stringify({ level: 'info', msg: 'note', note: written })}\n`;
       expect(JSON.parse(scrubLine(line))).toEqual({ level: 'info', msg: 'note', note: '[REDACTED]' });
     }
@@ -162,7 +208,14 @@ describe('input that PostgreSQL or PCI DSS cannot take', () => {
     api(stack.url, 'POST', '/v1/payments', {
       token: key,
       headers,
-      body: { checkout_id: checkoutId, order_id: `O-${Math.random().toString(36).slice(2)}`, amount: '50.00', currency: 'RUB', description: 'Book', ...extra },
+      body: {
+        checkout_id: checkoutId,
+        order_id: `O-${Math.random().toString(36).slice(2)}`,
+        amount: '50.00',
+        currency: 'RUB',
+        description: 'Book',
+        ...extra,
+      },
     });
 
   const expectRefused = (response: { status: number; body: any }, param: string, code: string) => {
@@ -174,7 +227,11 @@ describe('input that PostgreSQL or PCI DSS cannot take', () => {
     expectRefused(await payment({ metadata: { note: 'a\u0000b' } }), 'metadata.note', 'invalid_character');
     expectRefused(await payment({ description: 'Book\u0000' }), 'description', 'invalid_character');
     expectRefused(await payment({ order_id: 'O-\u0000' }), 'order_id', 'invalid_character');
-    expectRefused(await payment({ delivery: { type: 'physical', method: 'cou\u0000rier', eta_days: 3 } }), 'delivery.method', 'invalid_character');
+    expectRefused(
+      await payment({ delivery: { type: 'physical', method: 'cou\u0000rier', eta_days: 3 } }),
+      'delivery.method',
+      'invalid_character',
+    );
     const { rows } = await db.query('select count(*)::int as n from payments');
     expect(rows[0].n).toBe(0);
   });
@@ -188,8 +245,13 @@ describe('input that PostgreSQL or PCI DSS cannot take', () => {
 
   test('a NUL in a checkout name is refused, and a well-formed emoji passes', async () => {
     const body = {
-      name: 'Shop\u0000', site_url: 'https://shop.example', currencies: ['RUB'], notify_url: 'https://shop.example/n',
-      success_url: 'https://shop.example/ok', fail_url: 'https://shop.example/fail', pending_url: 'https://shop.example/wait',
+      name: 'Shop\u0000',
+      site_url: 'https://shop.example',
+      currencies: ['RUB'],
+      notify_url: 'https://shop.example/n',
+      success_url: 'https://shop.example/ok',
+      fail_url: 'https://shop.example/fail',
+      pending_url: 'https://shop.example/wait',
     };
     expectRefused(await api(stack.url, 'POST', '/v1/checkouts', { token: key, body }), 'name', 'invalid_character');
     const fine = await api(stack.url, 'POST', '/v1/checkouts', { token: key, body: { ...body, name: 'Shop 🛒' } });
@@ -199,9 +261,17 @@ describe('input that PostgreSQL or PCI DSS cannot take', () => {
 
   test('a NUL in a route parameter or a query string is a 400 naming it', async () => {
     expectRefused(await api(stack.url, 'GET', '/v1/payments/pay_abc%00def', { token: key }), 'id', 'invalid_character');
-    expectRefused(await api(stack.url, 'GET', `/v1/checkouts/${checkoutId}%00`, { token: key }), 'id', 'invalid_character');
+    expectRefused(
+      await api(stack.url, 'GET', `/v1/checkouts/${checkoutId}%00`, { token: key }),
+      'id',
+      'invalid_character',
+    );
     expectRefused(await api(stack.url, 'GET', '/pay/pay_abc%00def/status'), 'id', 'invalid_character');
-    expectRefused(await api(stack.url, 'GET', '/v1/payments?status=paid%00', { token: key }), 'status', 'invalid_character');
+    expectRefused(
+      await api(stack.url, 'GET', '/v1/payments?status=paid%00', { token: key }),
+      'status',
+      'invalid_character',
+    );
   });
 
   test('a NUL in the hosted page form is a 400 naming the field', async () => {
@@ -220,13 +290,28 @@ describe('input that PostgreSQL or PCI DSS cannot take', () => {
       id: 'sevt_nul\u0000',
       type: 'payment.declined',
       created: t,
-      data: { id: 'sp_x', reference: 'pay_abcdefgh12345678', status: 'declined', amount_minor: '5000', currency: 'RUB', decline_reason: 'no' },
+      data: {
+        id: 'sp_x',
+        reference: 'pay_abcdefgh12345678',
+        status: 'declined',
+        amount_minor: '5000',
+        currency: 'RUB',
+        decline_reason: 'no',
+      },
     });
     const post = (signature: string) =>
-      fetch(`${stack.url}/callbacks/sandbox`, { method: 'POST', headers: { 'content-type': 'application/json', 'sandbox-signature': signature }, body });
+      fetch(`${stack.url}/callbacks/sandbox`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'sandbox-signature': signature },
+        body,
+      });
     const signed = await post(signSandboxPayload(sandboxWebhookSecret, body, t));
     expect(signed.status).toBe(400);
-    expect((await signed.json()).error).toMatchObject({ type: 'invalid_request_error', code: 'invalid_character', param: 'id' });
+    expect((await signed.json()).error).toMatchObject({
+      type: 'invalid_request_error',
+      code: 'invalid_character',
+      param: 'id',
+    });
     const forged = await post(signSandboxPayload('not_the_sandbox_secret_at_all', body, t));
     expect(forged.status).toBe(401);
     const { rows } = await db.query('select count(*)::int as n from provider_callbacks');
@@ -252,23 +337,37 @@ describe('input that PostgreSQL or PCI DSS cannot take', () => {
     const fetched = await api(stack.url, 'GET', `/v1/payments/${created.body.id}`, { token: key });
     expect(fetched.body.description).toBe('Card 4111.11**.****.1111 please');
 
-    const { rows } = await db.query('select description, metadata, delivery from payments where id = $1', [created.body.id]);
+    const { rows } = await db.query('select description, metadata, delivery from payments where id = $1', [
+      created.body.id,
+    ]);
     expect(rows[0].description).toBe('Card 4111.11**.****.1111 please');
     expect(fullPans(JSON.stringify(rows[0]), pans)).toEqual([]);
-    const all = await db.query('select description, metadata::text as metadata, delivery::text as delivery from payments');
+    const all = await db.query(
+      'select description, metadata::text as metadata, delivery::text as delivery from payments',
+    );
     expect(fullPans(JSON.stringify(all.rows), pans)).toEqual([]);
     // Nor does the payment's workflow get it.
     const history = await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(created.body.id)).fetchHistory();
-    const input = history.events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!.map((p) => Buffer.from(p.data!).toString('utf8')).join('');
+    const input = history
+      .events![0]!.workflowExecutionStartedEventAttributes!.input!.payloads!.map((p) =>
+        Buffer.from(p.data!).toString('utf8'),
+      )
+      .join('');
     expect(input).toContain('Card 4111.11**.****.1111 please');
     expect(fullPans(input, pans)).toEqual([]);
 
-    const checkout = await api(stack.url, 'PATCH', `/v1/checkouts/${checkoutId}`, { token: key, body: { name: 'Shop 4111 1111 1111 1111' } });
+    const checkout = await api(stack.url, 'PATCH', `/v1/checkouts/${checkoutId}`, {
+      token: key,
+      body: { name: 'Shop 4111 1111 1111 1111' },
+    });
     expect([checkout.status, checkout.body.name]).toEqual([200, 'Shop 4111 11** **** 1111']);
     const names = await db.query('select name from checkouts where id = $1', [checkoutId]);
     expect(names.rows[0].name).toBe('Shop 4111 11** **** 1111');
     await api(stack.url, 'PATCH', `/v1/checkouts/${checkoutId}`, { token: key, body: { name: 'Shop' } });
-    const merchant = await api(stack.url, 'POST', '/admin/merchants', { token: stack.adminToken, body: { name: 'ИП 2200-0000-0000-0004', email: 'm@shop.example' } });
+    const merchant = await api(stack.url, 'POST', '/admin/merchants', {
+      token: stack.adminToken,
+      body: { name: 'ИП 2200-0000-0000-0004', email: 'm@shop.example' },
+    });
     expect([merchant.status, merchant.body.name]).toEqual([201, 'ИП 2200-00**-****-0004']);
   });
 
@@ -277,8 +376,14 @@ describe('input that PostgreSQL or PCI DSS cannot take', () => {
     const refused = [
       [await payment({ order_id: '5555555555554444' }), 'order_id'],
       [await payment({ order_id: 'A-4111.1111.1111.1111' }), 'order_id'],
-      [await payment({ delivery: { type: 'digital', download_url: 'https://shop.example/f/4111111111111111.zip' } }), 'delivery.download_url'],
-      [await payment({ delivery: { type: 'digital', download_url: 'https://shop.example/f/4111/1111/1111/1111' } }), 'delivery.download_url'],
+      [
+        await payment({ delivery: { type: 'digital', download_url: 'https://shop.example/f/4111111111111111.zip' } }),
+        'delivery.download_url',
+      ],
+      [
+        await payment({ delivery: { type: 'digital', download_url: 'https://shop.example/f/4111/1111/1111/1111' } }),
+        'delivery.download_url',
+      ],
       [await payment({ metadata: { '4111 1111 1111 1111': 'x' } }), 'metadata'],
       [await payment({ expires_in: 4111111111111111 }), 'expires_in'],
     ] as const;
@@ -286,7 +391,10 @@ describe('input that PostgreSQL or PCI DSS cannot take', () => {
       expectRefused(response, param, 'card_data_refused');
       expect(JSON.stringify(response.body)).not.toMatch(/4111|5555/);
     }
-    const checkout = await api(stack.url, 'PATCH', `/v1/checkouts/${checkoutId}`, { token: key, body: { notify_url: 'https://shop.example/n?card=4111-1111-1111-1111' } });
+    const checkout = await api(stack.url, 'PATCH', `/v1/checkouts/${checkoutId}`, {
+      token: key,
+      body: { notify_url: 'https://shop.example/n?card=4111-1111-1111-1111' },
+    });
     expectRefused(checkout, 'notify_url', 'card_data_refused');
     const telegram = await api(stack.url, 'PUT', `/v1/checkouts/${checkoutId}/channels/telegram`, {
       token: key,
@@ -325,7 +433,12 @@ describe('input that PostgreSQL or PCI DSS cannot take', () => {
     expect(created.body.metadata.phone).toBe(phone);
     const sms = await api(stack.url, 'PUT', `/v1/checkouts/${checkoutId}/channels/sms`, {
       token: key,
-      body: { to: phone, url: 'https://sms.example/send', body: '{"to":"{to}","text":"{text}"}', auth_value: 'Bearer abc' },
+      body: {
+        to: phone,
+        url: 'https://sms.example/send',
+        body: '{"to":"{to}","text":"{text}"}',
+        auth_value: 'Bearer abc',
+      },
     });
     expect([sms.status, sms.body.error]).toEqual([201, undefined]);
   });

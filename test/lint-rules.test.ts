@@ -8,15 +8,22 @@ const root = path.resolve(__dirname, '..');
 /** The project's own eslint on `code` as if it were `file` (type-aware rules off: the probe is in no project). */
 function problemsIn(file: string, code: string): string[] {
   const args = ['--stdin', '--stdin-filename', file, '-f', 'json', '--parser-options', 'projectService:false'];
-  for (const rule of ['no-floating-promises', 'no-misused-promises']) args.push('--rule', `@typescript-eslint/${rule}: off`);
+  for (const rule of ['no-floating-promises', 'no-misused-promises'])
+    args.push('--rule', `@typescript-eslint/${rule}: off`);
   let output: string;
   try {
-    output = execFileSync(path.join(root, 'node_modules/.bin/eslint'), args, { cwd: root, input: code, encoding: 'utf8' });
+    output = execFileSync(path.join(root, 'node_modules/.bin/eslint'), args, {
+      cwd: root,
+      input: code,
+      encoding: 'utf8',
+    });
   } catch (error) {
     output = (error as { stdout: string }).stdout;
   }
   const [result] = JSON.parse(output) as { messages: { line: number; message: string; ruleId: string }[] }[];
-  return result!.messages.filter((message) => message.ruleId !== '@typescript-eslint/no-unused-vars').map((m) => `${m.line}: ${m.message}`);
+  return result!.messages
+    .filter((message) => message.ruleId !== '@typescript-eslint/no-unused-vars')
+    .map((m) => `${m.line}: ${m.message}`);
 }
 
 test('workflow code may not import Node built-ins or I/O modules', () => {

@@ -19,7 +19,12 @@ import { defaultPurchaseHistoryLimit, purchaseWorkflowId } from '../src/workflow
 import { expectLedgerBalanced, postingsOf } from './support/ledger';
 import { balanceOf, paidPayment, sandboxCardToken, webhookTypes } from './support/money';
 import { api, eventually, onboardMerchant, startReceiver, startTestStack, type TestStack } from './support/stack';
-import { retryOffsetsSeconds, startTimeSkippingStack, type TimeSkippingStack, withProvider } from './support/time-skipping';
+import {
+  retryOffsetsSeconds,
+  startTimeSkippingStack,
+  type TimeSkippingStack,
+  withProvider,
+} from './support/time-skipping';
 
 jest.setTimeout(120_000);
 
@@ -32,7 +37,9 @@ afterEach(async () => {
   stack = undefined;
 });
 
-const policyOf = (options: { retry?: { initialInterval?: unknown; backoffCoefficient?: number; maximumInterval?: unknown } }) => ({
+const policyOf = (options: {
+  retry?: { initialInterval?: unknown; backoffCoefficient?: number; maximumInterval?: unknown };
+}) => ({
   initialSeconds: msToNumber(options.retry!.initialInterval as Duration) / 1000,
   backoffCoefficient: options.retry!.backoffCoefficient!,
   maximumSeconds: msToNumber(options.retry!.maximumInterval as Duration) / 1000,
@@ -43,7 +50,14 @@ const policyOf = (options: { retry?: { initialInterval?: unknown; backoffCoeffic
  * passed since its first request; it notes each request's workflow time.
  */
 async function flakyMerchant(clock: () => Promise<number>, upAfterSeconds: number) {
-  const requests: { at: number; status: number; webhookId: string; timestamp: string; signature: string; body: string }[] = [];
+  const requests: {
+    at: number;
+    status: number;
+    webhookId: string;
+    timestamp: string;
+    signature: string;
+    body: string;
+  }[] = [];
   let first: number | null = null;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -68,7 +82,11 @@ async function flakyMerchant(clock: () => Promise<number>, upAfterSeconds: numbe
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}/notify`,
     requests,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -102,9 +120,16 @@ test('a payment.paid webhook refused for two and a half days is retried on the r
     expect(deliveredAfter).toBeGreaterThanOrEqual(2 * day);
     expect(deliveredAfter).toBeLessThan(3 * day);
     // Every wait between attempts is the policy's (5 s, ×3, at most 1 h), give or take the attempts' own run time.
-    merchant.requests.forEach((request, index) => expect(Math.abs((request.at - first) / 1000 - offsets[index]!)).toBeLessThan(60));
-    expect(new Set(merchant.requests.map((request) => request.webhookId))).toEqual(new Set([JSON.parse(delivered[0]!.body).id]));
-    expect(JSON.parse(delivered[0]!.body)).toMatchObject({ type: 'payment.paid', data: { id: paid.id, status: 'paid' } });
+    merchant.requests.forEach((request, index) =>
+      expect(Math.abs((request.at - first) / 1000 - offsets[index]!)).toBeLessThan(60),
+    );
+    expect(new Set(merchant.requests.map((request) => request.webhookId))).toEqual(
+      new Set([JSON.parse(delivered[0]!.body).id]),
+    );
+    expect(JSON.parse(delivered[0]!.body)).toMatchObject({
+      type: 'payment.paid',
+      data: { id: paid.id, status: 'paid' },
+    });
     const { webhookId: id, timestamp, signature, body } = delivered[0]!;
     expect(verifyWebhook(shop.checkout.webhook_secret, { id, timestamp, signature }, body)).toBe(true);
 
@@ -116,7 +141,11 @@ test('a payment.paid webhook refused for two and a half days is retried on the r
        from webhook_attempts a join payment_events e on e.id = a.event_id where e.payment_id = $1`,
       [paid.id],
     );
-    expect(rows[0]).toEqual({ attempts: String(expectedAttempts), failed: String(expectedAttempts - 1), delivered: '1' });
+    expect(rows[0]).toEqual({
+      attempts: String(expectedAttempts),
+      failed: String(expectedAttempts - 1),
+      delivered: '1',
+    });
 
     console.log(
       `webhook: ${expectedAttempts} attempts over ${(deliveredAfter / 3600).toFixed(1)} h of workflow time, delivered on day ${Math.floor(deliveredAfter / day) + 1}; ` +
@@ -142,7 +171,12 @@ async function runsOf(s: TimeSkippingStack, workflowId: string): Promise<number[
 /** Offsets (s) of a payment's status checks: the poll schedule from the provider payment on, its last delay repeating, before `expirySeconds`; then the check at expiry. */
 function pollOffsetsSeconds(schedule: number[], expirySeconds: number): number[] {
   const offsets: number[] = [];
-  for (let index = 0, at = schedule[0]!; at < expirySeconds; index += 1, at += schedule[Math.min(index, schedule.length - 1)]!) offsets.push(at);
+  for (
+    let index = 0, at = schedule[0]!;
+    at < expirySeconds;
+    index += 1, at += schedule[Math.min(index, schedule.length - 1)]!
+  )
+    offsets.push(at);
   return [...offsets, expirySeconds];
 }
 
@@ -166,7 +200,15 @@ test('a payment the provider never settles is checked on the real poll schedule 
     const expiresIn = 30 * day;
     const created = await api(s.url, 'POST', '/v1/payments', {
       token: shop.testKey,
-      body: { checkout_id: shop.checkout.id, order_id: 'LONG-1', amount: '25.00', currency: 'RUB', description: 'Never paid', method: 'sandbox_card', expires_in: expiresIn },
+      body: {
+        checkout_id: shop.checkout.id,
+        order_id: 'LONG-1',
+        amount: '25.00',
+        currency: 'RUB',
+        description: 'Never paid',
+        method: 'sandbox_card',
+        expires_in: expiresIn,
+      },
       headers: { 'idempotency-key': 'thirty-day-payment-1' },
     });
     expect(created.status).toBe(201);
@@ -226,21 +268,39 @@ async function slowPayouts(target: string, clock: () => Promise<number>, upAfter
         first ??= at;
         if (at - first < upAfterSeconds * 1000) {
           attempts.push({ at, status: 503 });
-          res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'bank_busy', message: 'the bank has not answered yet' } }));
+          res
+            .writeHead(503, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ error: { code: 'bank_busy', message: 'the bank has not answered yet' } }));
           return;
         }
         attempts.push({ at, status: 200 });
       }
-      const headers = Object.fromEntries(Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)) as [string, string][]);
-      const answer = await fetch(`${target}${req.url}`, { method: req.method, headers, body: body.length > 0 ? body : undefined, redirect: 'manual' });
-      res.writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' }).end(Buffer.from(await answer.arrayBuffer()));
+      const headers = Object.fromEntries(
+        Object.entries(req.headers).filter(([name]) => !['host', 'connection', 'content-length'].includes(name)) as [
+          string,
+          string,
+        ][],
+      );
+      const answer = await fetch(`${target}${req.url}`, {
+        method: req.method,
+        headers,
+        body: body.length > 0 ? body : undefined,
+        redirect: 'manual',
+      });
+      res
+        .writeHead(answer.status, { 'content-type': answer.headers.get('content-type') ?? 'application/json' })
+        .end(Buffer.from(await answer.arrayBuffer()));
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     attempts,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -282,13 +342,21 @@ test('a payout whose bank keeps it waiting for two days is retried under one key
     expect(waited).toBeGreaterThanOrEqual(slowFor);
     expect(waited).toBeLessThan(slowFor + 15 * 60);
 
-    const atTheBank = providersFromConfig({ ...s.kassa.config, sandbox: { ...s.kassa.config.sandbox, url: s.sandboxUrl } }).byName('sandbox')!;
+    const atTheBank = providersFromConfig({
+      ...s.kassa.config,
+      sandbox: { ...s.kassa.config.sandbox, url: s.sandboxUrl },
+    }).byName('sandbox')!;
     const report = await atTheBank.report!({ from: new Date(0), to: new Date(Date.now() + day * 1000) });
     expect(report.payouts.filter((payout) => payout.payoutId === created.body.id)).toHaveLength(1);
 
     const payout = await api(s.url, 'GET', `/v1/payouts/${created.body.id}`, { token: shop.testKey });
     expect(payout.body).toMatchObject({ status: 'paid', amount: '50.00', fee: '0.50', net: '49.50' });
-    expect(await balanceOf(s, shop.testKey)).toEqual({ currency: 'RUB', available: '47.00', pending: '0.00', reserved: '0.00' });
+    expect(await balanceOf(s, shop.testKey)).toEqual({
+      currency: 'RUB',
+      available: '47.00',
+      pending: '0.00',
+      reserved: '0.00',
+    });
     expect(await postingsOf(s.db, 'payout', created.body.id)).toEqual({ reserved: 1, settled: 1 });
     await expectLedgerBalanced(s.db);
     await receiver.waitFor(2);
@@ -321,7 +389,11 @@ describe('on the dev server', () => {
     const d = devStack;
     const handle = d.kassa.temporal.schedule.getHandle(reconciliationScheduleId);
     const described = await handle.describe();
-    expect(described.action).toMatchObject({ type: 'startWorkflow', workflowType: 'reconciliationWorkflow', taskQueue: 'payments' });
+    expect(described.action).toMatchObject({
+      type: 'startWorkflow',
+      workflowType: 'reconciliationWorkflow',
+      taskQueue: 'payments',
+    });
     expect(described.policies).toMatchObject({ overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: day * 1000 });
     const next = described.info.nextActionTimes;
     expect(next.length).toBeGreaterThanOrEqual(3);
@@ -331,7 +403,10 @@ describe('on the dev server', () => {
     next.slice(1).forEach((at, index) => expect(at.getTime() - next[index]!.getTime()).toBe(day * 1000));
 
     await handle.trigger();
-    const fired = await eventually(() => handle.describe(), (info) => info.info.recentActions.length > 0);
+    const fired = await eventually(
+      () => handle.describe(),
+      (info) => info.info.recentActions.length > 0,
+    );
     const workflowId = fired.info.recentActions[0]!.action.workflow.workflowId;
     expect(workflowId.startsWith(reconciliationScheduleId)).toBe(true);
     const firing = d.kassa.temporal.workflow.getHandle<() => Promise<ReconciliationResult>>(workflowId);
@@ -344,10 +419,22 @@ describe('on the dev server', () => {
     expect(result.window).toEqual({ from: yesterday.toISOString(), to: today.toISOString() });
     const stored = await api(d.url, 'GET', '/admin/reconciliation', { token: d.adminToken });
     expect(stored.status).toBe(200);
-    expect(stored.body).toMatchObject({ id: result.id, workflow_id: workflowId, window: result.window, mismatch_count: result.mismatchCount });
-    const { rows } = await d.kassa.db.query('select count(*)::int as runs from reconciliation_runs where id = $1', [result.id]);
+    expect(stored.body).toMatchObject({
+      id: result.id,
+      workflow_id: workflowId,
+      window: result.window,
+      mismatch_count: result.mismatchCount,
+    });
+    const { rows } = await d.kassa.db.query('select count(*)::int as runs from reconciliation_runs where id = $1', [
+      result.id,
+    ]);
     expect(rows[0].runs).toBe(1);
-    console.log(`reconciliation Schedule: next firings ${next.slice(0, 3).map((at) => at.toISOString()).join(', ')}; triggered run ${result.id}; ${Date.now() - started} ms`);
+    console.log(
+      `reconciliation Schedule: next firings ${next
+        .slice(0, 3)
+        .map((at) => at.toISOString())
+        .join(', ')}; triggered run ${result.id}; ${Date.now() - started} ms`,
+    );
   });
 });
 
@@ -360,7 +447,10 @@ test('two first installs of the test server at the same time both succeed and le
   const copy = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-setup-'));
   try {
     fs.mkdirSync(path.join(copy, 'scripts'));
-    fs.copyFileSync(path.resolve(__dirname, '../scripts/setup-temporal.sh'), path.join(copy, 'scripts/setup-temporal.sh'));
+    fs.copyFileSync(
+      path.resolve(__dirname, '../scripts/setup-temporal.sh'),
+      path.join(copy, 'scripts/setup-temporal.sh'),
+    );
     const fakeBin = path.join(copy, 'fake-bin');
     fs.mkdirSync(fakeBin);
     fs.writeFileSync(

@@ -27,13 +27,18 @@ afterAll(async () => {
   await stack?.close();
 });
 
-const call = (token: string, method: string, pathname: string, body?: unknown) => api(stack.url, method, pathname, { token, body });
+const call = (token: string, method: string, pathname: string, body?: unknown) =>
+  api(stack.url, method, pathname, { token, body });
 const admin = (method: string, pathname: string, body?: unknown) => call(stack.adminToken, method, pathname, body);
 
 async function newMerchant() {
   const created = await admin('POST', '/admin/merchants', { name: 'Shop', email: 'shop@example.com' });
   expect(created.status).toBe(201);
-  return { id: created.body.id as string, testKey: created.body.api_keys.test as string, liveKey: created.body.api_keys.live as string };
+  return {
+    id: created.body.id as string,
+    testKey: created.body.api_keys.test as string,
+    liveKey: created.body.api_keys.live as string,
+  };
 }
 
 async function newCheckout(key: string, extra: Record<string, unknown> = {}) {
@@ -61,16 +66,24 @@ describe('operator API and keys', () => {
     expect(merchant.testKey).toMatch(/^sk_test_[0-9A-Za-z]{32}$/);
     expect(merchant.liveKey).toMatch(/^sk_live_[0-9A-Za-z]{32}$/);
     const { rows } = await db.query('select * from api_keys where merchant_id = $1', [merchant.id]);
-    expect(rows.map((row) => row.key_hash).sort()).toEqual([hashApiKey(merchant.testKey), hashApiKey(merchant.liveKey)].sort());
+    expect(rows.map((row) => row.key_hash).sort()).toEqual(
+      [hashApiKey(merchant.testKey), hashApiKey(merchant.liveKey)].sort(),
+    );
     expect(JSON.stringify(rows)).not.toContain(merchant.testKey);
     expect(JSON.stringify(rows)).not.toContain(merchant.liveKey);
 
     const listed = await admin('GET', `/admin/merchants/${merchant.id}/keys`);
     expect(listed.status).toBe(200);
     expect(listed.body.data).toHaveLength(2);
-    expect(listed.body.data.map((key: any) => key.prefix).sort()).toEqual([merchant.liveKey.slice(0, 12), merchant.testKey.slice(0, 12)]);
+    expect(listed.body.data.map((key: any) => key.prefix).sort()).toEqual([
+      merchant.liveKey.slice(0, 12),
+      merchant.testKey.slice(0, 12),
+    ]);
     expect(JSON.stringify(listed.body)).not.toContain(merchant.testKey);
-    expect(await admin('GET', `/admin/merchants/${merchant.id}`)).toMatchObject({ status: 200, body: { id: merchant.id, object: 'merchant' } });
+    expect(await admin('GET', `/admin/merchants/${merchant.id}`)).toMatchObject({
+      status: 200,
+      body: { id: merchant.id, object: 'merchant' },
+    });
   });
 
   test('a revoked key gets 401 on its very next request; a rotated key is replaced by a working key of the same mode', async () => {
@@ -83,9 +96,14 @@ describe('operator API and keys', () => {
     const revoked = await admin('POST', `/admin/merchants/${merchant.id}/keys/${issued.body.id}/revoke`, {});
     expect(revoked.status).toBe(200);
     expect(revoked.body.revoked_at).toEqual(expect.any(String));
-    expect(await call(issued.body.secret, 'GET', '/v1/payments')).toMatchObject({ status: 401, body: { error: { type: 'authentication_error' } } });
+    expect(await call(issued.body.secret, 'GET', '/v1/payments')).toMatchObject({
+      status: 401,
+      body: { error: { type: 'authentication_error' } },
+    });
 
-    const [testKeyRow] = (await admin('GET', `/admin/merchants/${merchant.id}/keys`)).body.data.filter((key: any) => key.mode === 'test');
+    const [testKeyRow] = (await admin('GET', `/admin/merchants/${merchant.id}/keys`)).body.data.filter(
+      (key: any) => key.mode === 'test',
+    );
     const rotated = await admin('POST', `/admin/merchants/${merchant.id}/keys/${testKeyRow.id}/rotate`, {});
     expect(rotated.status).toBe(201);
     expect(rotated.body.revoked).toMatchObject({ id: testKeyRow.id, revoked_at: expect.any(String) });
@@ -100,7 +118,10 @@ describe('operator API and keys', () => {
     const [key] = (await admin('GET', `/admin/merchants/${one.id}/keys`)).body.data;
     expect((await admin('POST', `/admin/merchants/${two.id}/keys/${key.id}/revoke`, {})).status).toBe(404);
     expect((await call(one.testKey, 'GET', '/v1/payments')).status).toBe(200);
-    expect(await admin('POST', `/admin/merchants/${one.id}/keys`, { mode: 'prod' })).toMatchObject({ status: 400, body: { error: { param: 'mode' } } });
+    expect(await admin('POST', `/admin/merchants/${one.id}/keys`, { mode: 'prod' })).toMatchObject({
+      status: 400,
+      body: { error: { param: 'mode' } },
+    });
     expect((await admin('POST', '/admin/merchants/mer_nobody0000/keys', { mode: 'test' })).status).toBe(404);
     expect((await call(one.testKey, 'GET', `/admin/merchants/${one.id}/keys`)).status).toBe(401);
   });
@@ -108,7 +129,11 @@ describe('operator API and keys', () => {
   test('the CLI creates a merchant and issues, lists, rotates and revokes keys through the operator API', async () => {
     const lines: string[] = [];
     const errors: string[] = [];
-    const io = { env: { KASSA_URL: stack.url, ADMIN_TOKEN: stack.adminToken, DATA_DIR: '/nonexistent' }, out: (line: string) => lines.push(line), err: (line: string) => errors.push(line) };
+    const io = {
+      env: { KASSA_URL: stack.url, ADMIN_TOKEN: stack.adminToken, DATA_DIR: '/nonexistent' },
+      out: (line: string) => lines.push(line),
+      err: (line: string) => errors.push(line),
+    };
     const cli = async (...argv: string[]) => {
       lines.length = 0;
       const code = await runCli(argv, io);
@@ -147,9 +172,13 @@ describe('operator API and keys', () => {
 
   test('npm run kassa runs the CLI script', async () => {
     const { id } = await newMerchant();
-    const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', path.resolve(__dirname, '../scripts/kassa.ts'), 'keys', 'list', '--merchant', id], {
-      env: { ...process.env, KASSA_URL: stack.url, ADMIN_TOKEN: stack.adminToken },
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', path.resolve(__dirname, '../scripts/kassa.ts'), 'keys', 'list', '--merchant', id],
+      {
+        env: { ...process.env, KASSA_URL: stack.url, ADMIN_TOKEN: stack.adminToken },
+      },
+    );
     expect(stdout.trim().split('\n')).toHaveLength(2);
     expect(stdout).toMatch(/sk_test_\w{4}…/);
   }, 30_000);
@@ -186,10 +215,22 @@ describe('checkouts', () => {
       fee: { percent: '3.00', fixed: {} },
       methods_configured: true,
       methods: [
-        { method: 'sandbox_wallet', title: 'E-wallet (sandbox)', currencies: ['RUB'], min_amount: { RUB: '10.00' }, max_amount: { RUB: '5000.00' }, fee: { percent: '3.00' } },
+        {
+          method: 'sandbox_wallet',
+          title: 'E-wallet (sandbox)',
+          currencies: ['RUB'],
+          min_amount: { RUB: '10.00' },
+          max_amount: { RUB: '5000.00' },
+          fee: { percent: '3.00' },
+        },
         { method: 'sandbox_card', currencies: null, min_amount: {}, max_amount: {} },
       ],
-      verification: { status: 'unverified', file_url: 'https://books.example/.well-known/kassa-verification.txt', token: expect.stringMatching(/^kv_/), verified_at: null },
+      verification: {
+        status: 'unverified',
+        file_url: 'https://books.example/.well-known/kassa-verification.txt',
+        token: expect.stringMatching(/^kv_/),
+        verified_at: null,
+      },
     });
   });
 
@@ -199,19 +240,42 @@ describe('checkouts', () => {
     await markVerified(db, created.id);
     const patched = await call(testKey, 'PATCH', `/v1/checkouts/${created.id}`, { fee_payer: 'buyer', methods: null });
     expect(patched.status).toBe(200);
-    expect(patched.body).toMatchObject({ name: 'My shop', fee_payer: 'buyer', methods_configured: false, verification: { status: 'verified' } });
+    expect(patched.body).toMatchObject({
+      name: 'My shop',
+      fee_payer: 'buyer',
+      methods_configured: false,
+      verification: { status: 'verified' },
+    });
     expect(patched.body.methods.map((method: any) => method.method)).toEqual(['sandbox_card', 'sandbox_wallet']);
-    const moved = await call(testKey, 'PATCH', `/v1/checkouts/${created.id}`, { site_url: 'https://new-books.example' });
-    expect(moved.body.verification).toMatchObject({ status: 'unverified', verified_at: null, file_url: 'https://new-books.example/.well-known/kassa-verification.txt' });
-    expect(await call(testKey, 'PATCH', `/v1/checkouts/${created.id}`, { methods: [{ method: 'sandbox_card', min_amount: { RUB: '1.001' } }] })).toMatchObject({
+    const moved = await call(testKey, 'PATCH', `/v1/checkouts/${created.id}`, {
+      site_url: 'https://new-books.example',
+    });
+    expect(moved.body.verification).toMatchObject({
+      status: 'unverified',
+      verified_at: null,
+      file_url: 'https://new-books.example/.well-known/kassa-verification.txt',
+    });
+    expect(
+      await call(testKey, 'PATCH', `/v1/checkouts/${created.id}`, {
+        methods: [{ method: 'sandbox_card', min_amount: { RUB: '1.001' } }],
+      }),
+    ).toMatchObject({
       status: 400,
       body: { error: { param: 'methods.0.min_amount.RUB' } },
     });
-    expect(await call(testKey, 'PATCH', `/v1/checkouts/${created.id}`, { methods: [{ method: 'sandbox_card', min_amount: { RUB: '10' }, max_amount: { RUB: '5' } }] })).toMatchObject({
+    expect(
+      await call(testKey, 'PATCH', `/v1/checkouts/${created.id}`, {
+        methods: [{ method: 'sandbox_card', min_amount: { RUB: '10' }, max_amount: { RUB: '5' } }],
+      }),
+    ).toMatchObject({
       status: 400,
       body: { error: { param: 'methods.0.max_amount.RUB' } },
     });
-    expect(await call(testKey, 'PATCH', `/v1/checkouts/${created.id}`, { methods: [{ method: 'sandbox_card' }, { method: 'sandbox_card' }] })).toMatchObject({
+    expect(
+      await call(testKey, 'PATCH', `/v1/checkouts/${created.id}`, {
+        methods: [{ method: 'sandbox_card' }, { method: 'sandbox_card' }],
+      }),
+    ).toMatchObject({
       status: 400,
       body: { error: { param: 'methods.1.method' } },
     });
@@ -234,20 +298,56 @@ describe('checkouts', () => {
     expect(quotes.status).toBe(200);
     expect(quotes.body).toMatchObject({ object: 'list', amount: '1000.00', currency: 'RUB' });
     expect(quotes.body.data).toEqual([
-      { method: 'sandbox_wallet', title: 'E-wallet (sandbox)', fee: '10.00', buyer_fee: '4.00', merchant_fee: '6.00', buyer_total: '1004.00', merchant_net: '994.00', fee_schedule: { percent: '1.00', fixed: {} } },
-      { method: 'sandbox_card', title: 'Bank card (sandbox)', fee: '35.00', buyer_fee: '14.00', merchant_fee: '21.00', buyer_total: '1014.00', merchant_net: '979.00', fee_schedule: { percent: '2.50', fixed: { RUB: '10.00' } } },
+      {
+        method: 'sandbox_wallet',
+        title: 'E-wallet (sandbox)',
+        fee: '10.00',
+        buyer_fee: '4.00',
+        merchant_fee: '6.00',
+        buyer_total: '1004.00',
+        merchant_net: '994.00',
+        fee_schedule: { percent: '1.00', fixed: {} },
+      },
+      {
+        method: 'sandbox_card',
+        title: 'Bank card (sandbox)',
+        fee: '35.00',
+        buyer_fee: '14.00',
+        merchant_fee: '21.00',
+        buyer_total: '1014.00',
+        merchant_net: '979.00',
+        fee_schedule: { percent: '2.50', fixed: { RUB: '10.00' } },
+      },
     ]);
     const methodsFor = async (query: string) =>
-      (await call(testKey, 'GET', `/v1/checkouts/${checkout.id}/methods?${query}`)).body.data.map((method: any) => method.method);
+      (await call(testKey, 'GET', `/v1/checkouts/${checkout.id}/methods?${query}`)).body.data.map(
+        (method: any) => method.method,
+      );
     expect(await methodsFor('amount=9.99&currency=RUB')).toEqual(['sandbox_card']);
     expect(await methodsFor('amount=5000.01&currency=RUB')).toEqual(['sandbox_card']);
     expect(await methodsFor('amount=100.00&currency=USD')).toEqual(['sandbox_card']);
-    expect(await call(testKey, 'GET', `/v1/checkouts/${checkout.id}/methods?amount=100&currency=JPY`)).toMatchObject({ status: 400, body: { error: { param: 'currency' } } });
-    expect(await call(testKey, 'GET', `/v1/checkouts/${checkout.id}/methods?amount=1.001&currency=RUB`)).toMatchObject({ status: 400, body: { error: { param: 'amount' } } });
-    expect(await call(testKey, 'GET', `/v1/checkouts/${checkout.id}/methods?currency=RUB`)).toMatchObject({ status: 400, body: { error: { param: 'amount' } } });
-    expect(await admin('PATCH', `/admin/checkouts/${checkout.id}`, { fee: { percent: '101' } })).toMatchObject({ status: 400, body: { error: { param: 'fee.percent' } } });
-    expect(await admin('PATCH', `/admin/checkouts/${checkout.id}`, { method_fees: { live_card: { percent: '1' } } })).toMatchObject({ status: 400 });
-    expect((await call(testKey, 'PATCH', `/v1/checkouts/${checkout.id}`, { fee: { percent: '0' } })).body.error).toMatchObject({ code: 'parameter_unknown', param: 'fee' });
+    expect(await call(testKey, 'GET', `/v1/checkouts/${checkout.id}/methods?amount=100&currency=JPY`)).toMatchObject({
+      status: 400,
+      body: { error: { param: 'currency' } },
+    });
+    expect(await call(testKey, 'GET', `/v1/checkouts/${checkout.id}/methods?amount=1.001&currency=RUB`)).toMatchObject({
+      status: 400,
+      body: { error: { param: 'amount' } },
+    });
+    expect(await call(testKey, 'GET', `/v1/checkouts/${checkout.id}/methods?currency=RUB`)).toMatchObject({
+      status: 400,
+      body: { error: { param: 'amount' } },
+    });
+    expect(await admin('PATCH', `/admin/checkouts/${checkout.id}`, { fee: { percent: '101' } })).toMatchObject({
+      status: 400,
+      body: { error: { param: 'fee.percent' } },
+    });
+    expect(
+      await admin('PATCH', `/admin/checkouts/${checkout.id}`, { method_fees: { live_card: { percent: '1' } } }),
+    ).toMatchObject({ status: 400 });
+    expect(
+      (await call(testKey, 'PATCH', `/v1/checkouts/${checkout.id}`, { fee: { percent: '0' } })).body.error,
+    ).toMatchObject({ code: 'parameter_unknown', param: 'fee' });
   });
 
   test('the hosted page lists only the methods the buyer may see, with what each costs; a hidden method cannot be chosen', async () => {
@@ -255,33 +355,63 @@ describe('checkouts', () => {
     const checkout = (await call(testKey, 'POST', '/v1/checkouts', { ...settings, fee_payer: 'buyer' })).body;
     const small = await newPayment(testKey, checkout.id, { amount: '5.00' });
     const page = await api(stack.url, 'GET', `/pay/${small.id}`);
-    expect(page.body).toContain('<button type="submit" name="method" value="sandbox_card">Bank card (sandbox) — 5.15 RUB</button>');
+    expect(page.body).toContain(
+      '<button type="submit" name="method" value="sandbox_card">Bank card (sandbox) — 5.15 RUB</button>',
+    );
     expect(page.body).not.toContain('value="sandbox_wallet"');
-    const chosen = await api(stack.url, 'POST', `/pay/${small.id}/method`, { body: { method: 'sandbox_wallet' }, headers: { accept: 'application/json' } });
+    const chosen = await api(stack.url, 'POST', `/pay/${small.id}/method`, {
+      body: { method: 'sandbox_wallet' },
+      headers: { accept: 'application/json' },
+    });
     expect(chosen).toMatchObject({ status: 400, body: { error: { param: 'method' } } });
     const direct = await call(testKey, 'POST', '/v1/payments', {
-      checkout_id: checkout.id, order_id: 'SMALL-2', amount: '5.00', currency: 'RUB', description: 'x', method: 'sandbox_wallet',
+      checkout_id: checkout.id,
+      order_id: 'SMALL-2',
+      amount: '5.00',
+      currency: 'RUB',
+      description: 'x',
+      method: 'sandbox_wallet',
     });
     expect(direct).toMatchObject({ status: 400, body: { error: { param: 'method' } } });
     const large = await newPayment(testKey, checkout.id, { amount: '50.00' });
-    expect((await api(stack.url, 'GET', `/pay/${large.id}`)).body).toContain('value="sandbox_wallet">E-wallet (sandbox) — 51.50 RUB');
+    expect((await api(stack.url, 'GET', `/pay/${large.id}`)).body).toContain(
+      'value="sandbox_wallet">E-wallet (sandbox) — 51.50 RUB',
+    );
   });
 
   test('test payments offer only sandbox methods; a live checkout cannot enable them, and live payments need a verified site', async () => {
     const merchant = await newMerchant();
     const testCheckout = await newCheckout(merchant.testKey);
-    const testMethods = await call(merchant.testKey, 'GET', `/v1/checkouts/${testCheckout.id}/methods?amount=50.00&currency=RUB`);
+    const testMethods = await call(
+      merchant.testKey,
+      'GET',
+      `/v1/checkouts/${testCheckout.id}/methods?amount=50.00&currency=RUB`,
+    );
     expect(testMethods.body.data.map((method: any) => method.method)).toEqual(['sandbox_card', 'sandbox_wallet']);
     expect((await newPayment(merchant.testKey, testCheckout.id)).test_mode).toBe(true);
 
-    expect(await call(merchant.liveKey, 'POST', '/v1/checkouts', checkoutBody({ methods: [{ method: 'sandbox_card' }] }))).toMatchObject({
+    expect(
+      await call(merchant.liveKey, 'POST', '/v1/checkouts', checkoutBody({ methods: [{ method: 'sandbox_card' }] })),
+    ).toMatchObject({
       status: 400,
       body: { error: { param: 'methods.0.method' } },
     });
     const liveCheckout = await newCheckout(merchant.liveKey);
-    expect((await call(merchant.liveKey, 'GET', `/v1/checkouts/${liveCheckout.id}/methods?amount=50.00&currency=RUB`)).body.data).toEqual([]);
-    const unverified = await call(merchant.liveKey, 'POST', '/v1/payments', { checkout_id: liveCheckout.id, order_id: 'L-1', amount: '50.00', currency: 'RUB', description: 'x' });
-    expect(unverified).toMatchObject({ status: 400, body: { error: { code: 'checkout_not_verified', param: 'checkout_id' } } });
+    expect(
+      (await call(merchant.liveKey, 'GET', `/v1/checkouts/${liveCheckout.id}/methods?amount=50.00&currency=RUB`)).body
+        .data,
+    ).toEqual([]);
+    const unverified = await call(merchant.liveKey, 'POST', '/v1/payments', {
+      checkout_id: liveCheckout.id,
+      order_id: 'L-1',
+      amount: '50.00',
+      currency: 'RUB',
+      description: 'x',
+    });
+    expect(unverified).toMatchObject({
+      status: 400,
+      body: { error: { code: 'checkout_not_verified', param: 'checkout_id' } },
+    });
     expect(unverified.body.error.message).toMatch(/verif/);
     await markVerified(db, liveCheckout.id);
     expect((await newPayment(merchant.liveKey, liveCheckout.id, { order_id: 'L-1' })).test_mode).toBe(false);
@@ -295,7 +425,11 @@ describe('webhook secret rotation', () => {
   const signedBy = (secret: string, webhook: ReceivedRequest) =>
     verifyWebhook(
       secret,
-      { id: String(webhook.headers['webhook-id']), timestamp: String(webhook.headers['webhook-timestamp']), signature: String(webhook.headers['webhook-signature']) },
+      {
+        id: String(webhook.headers['webhook-id']),
+        timestamp: String(webhook.headers['webhook-timestamp']),
+        signature: String(webhook.headers['webhook-signature']),
+      },
       webhook.body,
     );
 
@@ -317,9 +451,20 @@ describe('webhook secret rotation', () => {
       const payment = await newPayment(testKey, checkout.id);
       const eventId = `evt_${payment.id.slice(4)}`;
       const client = await db.connect();
-      await insertEvent(client, { id: eventId, paymentId: payment.id, type: 'payment.paid', body: JSON.stringify({ id: eventId }), createdAt: new Date() });
+      await insertEvent(client, {
+        id: eventId,
+        paymentId: payment.id,
+        type: 'payment.paid',
+        body: JSON.stringify({ id: eventId }),
+        createdAt: new Date(),
+      });
       client.release();
-      const activities = createActivities({ db, providers: providersFromConfig(stack.kassa.config), publicUrl: stack.url, allowPrivateWebhookUrls: true });
+      const activities = createActivities({
+        db,
+        providers: providersFromConfig(stack.kassa.config),
+        publicUrl: stack.url,
+        allowPrivateWebhookUrls: true,
+      });
       await new MockActivityEnvironment().run(activities.notifyMerchant, { eventId });
       const [webhook] = await receiver.waitFor(1);
       expect(signatures(webhook!)).toHaveLength(2);
@@ -328,7 +473,10 @@ describe('webhook secret rotation', () => {
       expect(signedBy(rotated.body.webhook_secret, webhook!)).toBe(true);
       expect(signedBy('whsec_' + Buffer.alloc(32, 7).toString('base64'), webhook!)).toBe(false);
 
-      await db.query(`update checkouts set previous_webhook_secret_expires_at = now() - interval '1 second' where id = $1`, [checkout.id]);
+      await db.query(
+        `update checkouts set previous_webhook_secret_expires_at = now() - interval '1 second' where id = $1`,
+        [checkout.id],
+      );
       expect(await webhookSecretsFor(db, checkout.id)).toEqual([rotated.body.webhook_secret]);
       expect((await call(testKey, 'GET', `/v1/checkouts/${checkout.id}`)).body.previous_secret_expires_at).toBeNull();
     } finally {
@@ -351,16 +499,24 @@ describe('site verification', () => {
     siteUrl = `http://127.0.0.1:${(site.address() as { port: number }).port}`;
   });
   afterAll(() => new Promise<void>((resolve) => site.close(() => resolve())));
-  const serve = (checkout: any) => served.set(`${new URL(siteUrl).host}/.well-known/kassa-verification.txt`, `${checkout.verification.token}\n`);
+  const serve = (checkout: any) =>
+    served.set(`${new URL(siteUrl).host}/.well-known/kassa-verification.txt`, `${checkout.verification.token}\n`);
 
   test('a site serving the token is verified by the verify-<checkout id> workflow, and then takes live payments', async () => {
     const { liveKey } = await newMerchant();
     const checkout = await newCheckout(liveKey, { site_url: `${siteUrl}/shop` });
     serve(checkout);
     const started = await call(liveKey, 'POST', `/v1/checkouts/${checkout.id}/verify`, {});
-    expect(started).toMatchObject({ status: 202, body: { verification: { status: 'pending', file_url: `${siteUrl}/.well-known/kassa-verification.txt` } } });
+    expect(started).toMatchObject({
+      status: 202,
+      body: { verification: { status: 'pending', file_url: `${siteUrl}/.well-known/kassa-verification.txt` } },
+    });
     const described = await stack.kassa.temporal.workflow.getHandle(siteVerificationWorkflowId(checkout.id)).describe();
-    expect(described).toMatchObject({ workflowId: `verify-${checkout.id}`, type: 'siteVerificationWorkflow', taskQueue: 'payments' });
+    expect(described).toMatchObject({
+      workflowId: `verify-${checkout.id}`,
+      type: 'siteVerificationWorkflow',
+      taskQueue: 'payments',
+    });
     const verified = await eventually(
       () => call(liveKey, 'GET', `/v1/checkouts/${checkout.id}`).then((response) => response.body),
       (body) => body.verification.status === 'verified',
@@ -379,7 +535,10 @@ describe('site verification', () => {
       (body) => body.verification.last_error !== null,
     );
     expect(failing.verification).toMatchObject({ status: 'pending', last_error: expect.stringContaining('HTTP 404') });
-    served.set(`${new URL(checkout.site_url).host}/.well-known/kassa-verification.txt`, `kassa: ${checkout.verification.token}`);
+    served.set(
+      `${new URL(checkout.site_url).host}/.well-known/kassa-verification.txt`,
+      `kassa: ${checkout.verification.token}`,
+    );
     await eventually(
       () => call(liveKey, 'GET', `/v1/checkouts/${checkout.id}`).then((response) => response.body),
       (body) => body.verification.status === 'verified',
@@ -396,7 +555,10 @@ describe('site verification', () => {
       () => call(testKey, 'GET', `/v1/checkouts/${checkout.id}`).then((response) => response.body),
       (body) => body.verification.last_error !== null,
     );
-    expect(pending.verification).toMatchObject({ status: 'pending', last_error: expect.stringContaining('does not contain the token') });
+    expect(pending.verification).toMatchObject({
+      status: 'pending',
+      last_error: expect.stringContaining('does not contain the token'),
+    });
     expect((await newPayment(testKey, checkout.id)).status).toBe('awaiting_method');
     await stack.kassa.temporal.workflow.getHandle(siteVerificationWorkflowId(checkout.id)).terminate('test over');
   });
@@ -412,7 +574,11 @@ describe('tenant isolation', () => {
     ['GET', `/v1/payments/${ids.payment}`],
     ['GET', `/v1/payments/${ids.payment}/events`],
     ['POST', `/v1/payments/${ids.payment}/cancel`, {}],
-    ['POST', '/v1/payments', { checkout_id: ids.checkout, order_id: `X-${Math.random()}`, amount: '1.00', currency: 'RUB', description: 'x' }],
+    [
+      'POST',
+      '/v1/payments',
+      { checkout_id: ids.checkout, order_id: `X-${Math.random()}`, amount: '1.00', currency: 'RUB', description: 'x' },
+    ],
   ];
 
   async function owned() {
@@ -455,8 +621,12 @@ describe('tenant isolation', () => {
     const { owner, test, live } = await owned();
     await expectAllNotFound(owner.liveKey, test);
     await expectAllNotFound(owner.testKey, live);
-    expect((await call(owner.liveKey, 'GET', '/v1/payments?limit=100')).body.data.map((payment: any) => payment.id)).toEqual([live.payment]);
-    expect((await call(owner.testKey, 'GET', '/v1/payments?limit=100')).body.data.map((payment: any) => payment.id)).toEqual([test.payment]);
+    expect(
+      (await call(owner.liveKey, 'GET', '/v1/payments?limit=100')).body.data.map((payment: any) => payment.id),
+    ).toEqual([live.payment]);
+    expect(
+      (await call(owner.testKey, 'GET', '/v1/payments?limit=100')).body.data.map((payment: any) => payment.id),
+    ).toEqual([test.payment]);
     await expectUntouched(owner.testKey, test);
     await expectUntouched(owner.liveKey, live);
   });
@@ -472,7 +642,12 @@ describe('hardening', () => {
       [testKey, 'PATCH', `/v1/checkouts/${checkout.id}`, { name: 'x' }],
       [testKey, 'POST', `/v1/checkouts/${checkout.id}/rotate_secret`, {}],
       [testKey, 'POST', `/v1/checkouts/${checkout.id}/verify`, {}],
-      [testKey, 'POST', '/v1/payments', { checkout_id: checkout.id, order_id: 'U-1', amount: '1.00', currency: 'RUB', description: 'x' }],
+      [
+        testKey,
+        'POST',
+        '/v1/payments',
+        { checkout_id: checkout.id, order_id: 'U-1', amount: '1.00', currency: 'RUB', description: 'x' },
+      ],
       [testKey, 'POST', `/v1/payments/${payment.id}/cancel`, {}],
       [stack.adminToken, 'POST', '/admin/merchants', { name: 'x', email: 'x@shop.example' }],
       [stack.adminToken, 'POST', `/admin/merchants/${id}/keys`, { mode: 'test' }],
@@ -481,10 +656,17 @@ describe('hardening', () => {
     for (const [key, method, pathname, body] of bodies) {
       for (const field of ['status', 'merchant_id']) {
         const response = await call(key, method, pathname, { ...body, [field]: 'x' });
-        expect([pathname, response.status, response.body.error?.code, response.body.error?.param]).toEqual([pathname, 400, 'parameter_unknown', field]);
+        expect([pathname, response.status, response.body.error?.code, response.body.error?.param]).toEqual([
+          pathname,
+          400,
+          'parameter_unknown',
+          field,
+        ]);
       }
     }
-    const nested = await call(testKey, 'PATCH', `/v1/checkouts/${checkout.id}`, { methods: [{ method: 'sandbox_card', fee: '0' }] });
+    const nested = await call(testKey, 'PATCH', `/v1/checkouts/${checkout.id}`, {
+      methods: [{ method: 'sandbox_card', fee: '0' }],
+    });
     expect(nested.body.error).toMatchObject({ code: 'parameter_unknown', param: 'methods.0.fee' });
     expect((await call(testKey, 'GET', `/v1/payments/${payment.id}`)).body.status).toBe('awaiting_method');
   });
@@ -499,17 +681,24 @@ describe('hardening', () => {
     });
     let shallow: unknown = 'x';
     for (let level = 0; level < 18; level += 1) shallow = [shallow];
-    expect((await call(testKey, 'POST', '/v1/checkouts', { ...checkoutBody(), name: shallow })).body.error.code).not.toBe('body_too_deep');
-    expect(await call(testKey, 'POST', '/v1/checkouts', { ...checkoutBody(), name: 'x'.repeat(70_000) })).toMatchObject({
-      status: 413,
-      body: { error: { code: 'body_too_large', param: 'body' } },
-    });
+    expect(
+      (await call(testKey, 'POST', '/v1/checkouts', { ...checkoutBody(), name: shallow })).body.error.code,
+    ).not.toBe('body_too_deep');
+    expect(await call(testKey, 'POST', '/v1/checkouts', { ...checkoutBody(), name: 'x'.repeat(70_000) })).toMatchObject(
+      {
+        status: 413,
+        body: { error: { code: 'body_too_large', param: 'body' } },
+      },
+    );
   });
 
   test('helmet headers on the API and the hosted pages, with a CSP that keeps the hosted page’s inline style', async () => {
     const { testKey } = await newMerchant();
     const payment = await newPayment(testKey, (await newCheckout(testKey)).id);
-    for (const response of [await fetch(`${stack.url}/v1/payments`, { headers: { authorization: `Bearer ${testKey}` } }), await fetch(`${stack.url}/pay/${payment.id}`)]) {
+    for (const response of [
+      await fetch(`${stack.url}/v1/payments`, { headers: { authorization: `Bearer ${testKey}` } }),
+      await fetch(`${stack.url}/pay/${payment.id}`),
+    ]) {
       expect(response.headers.get('x-content-type-options')).toBe('nosniff');
       expect(response.headers.get('x-frame-options')).toBe('SAMEORIGIN');
       expect(response.headers.get('x-powered-by')).toBeNull();
@@ -525,10 +714,14 @@ describe('hardening', () => {
   test('over the per-key rate limit: 429 with Retry-After; other keys are not affected', async () => {
     const harness = await startApiHarness({ RATE_LIMIT_PER_MINUTE: '5' });
     try {
-      const created = await request(harness.app).post('/admin/merchants').set('authorization', `Bearer ${harness.adminToken}`).send({ name: 'x', email: 'x@shop.example' });
+      const created = await request(harness.app)
+        .post('/admin/merchants')
+        .set('authorization', `Bearer ${harness.adminToken}`)
+        .send({ name: 'x', email: 'x@shop.example' });
       const { test, live } = created.body.api_keys;
       const statuses: number[] = [];
-      for (let index = 0; index < 6; index += 1) statuses.push((await request(harness.app).get('/v1/payments').set('authorization', `Bearer ${test}`)).status);
+      for (let index = 0; index < 6; index += 1)
+        statuses.push((await request(harness.app).get('/v1/payments').set('authorization', `Bearer ${test}`)).status);
       expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
       const limited = await request(harness.app).get('/v1/payments').set('authorization', `Bearer ${test}`);
       expect(limited.status).toBe(429);

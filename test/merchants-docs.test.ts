@@ -29,7 +29,10 @@ function servedRoutes(app: Express, prefix: string): string[] {
           routes.push(`${method.toUpperCase()} ${(base + layer.route.path).replace(/:(\w+)/g, '{$1}')}`);
         }
       } else if (layer.handle.stack) {
-        walk(layer.handle.stack, base + (typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : ''));
+        walk(
+          layer.handle.stack,
+          base + (typeof layer.rawPath === 'string' && layer.rawPath !== '/' ? layer.rawPath : ''),
+        );
       }
     }
   };
@@ -48,19 +51,29 @@ test('/openapi.json is OpenAPI 3.1 and documents every route served under /v1 an
   expect(served.length).toBeGreaterThanOrEqual(20);
   // Setting a channel takes another body per channel, so the document lists PUT once per channel.
   const perChannel = (route: string) =>
-    route === 'PUT /v1/checkouts/{id}/channels/{channel}' ? ['email', 'telegram', 'sms'].map((kind) => route.replace('{channel}', kind)) : [route];
+    route === 'PUT /v1/checkouts/{id}/channels/{channel}'
+      ? ['email', 'telegram', 'sms'].map((kind) => route.replace('{channel}', kind))
+      : [route];
   for (const route of served.flatMap(perChannel)) {
     const [method, path] = route.split(' ') as [string, string];
     const operation = document.paths[path]?.[method.toLowerCase()];
     expect([route, operation ? 'documented' : 'missing']).toEqual([route, 'documented']);
     const pathParams = [...path.matchAll(/\{(\w+)\}/g)].map((match) => match[1]);
-    const documentedParams = (operation.parameters ?? []).filter((param: any) => param.in === 'path').map((param: any) => param.name);
+    const documentedParams = (operation.parameters ?? [])
+      .filter((param: any) => param.in === 'path')
+      .map((param: any) => param.name);
     expect([route, documentedParams.sort()]).toEqual([route, pathParams.sort()]);
-    if (method === 'POST' || method === 'PATCH' || method === 'PUT') expect([route, operation.requestBody?.content['application/json'].schema]).toEqual([route, expect.any(Object)]);
-    expect(operation.responses['400'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
-    if (path.startsWith('/v1/') && method === 'POST') expect(operation.parameters.map((param: any) => param.name)).toContain('Idempotency-Key');
+    if (method === 'POST' || method === 'PATCH' || method === 'PUT')
+      expect([route, operation.requestBody?.content['application/json'].schema]).toEqual([route, expect.any(Object)]);
+    expect(operation.responses['400'].content['application/json'].schema).toEqual({
+      $ref: '#/components/schemas/Error',
+    });
+    if (path.startsWith('/v1/') && method === 'POST')
+      expect(operation.parameters.map((param: any) => param.name)).toContain('Idempotency-Key');
   }
-  const documented = Object.entries(document.paths).flatMap(([path, operations]) => Object.keys(operations as object).map((method) => `${method.toUpperCase()} ${path}`));
+  const documented = Object.entries(document.paths).flatMap(([path, operations]) =>
+    Object.keys(operations as object).map((method) => `${method.toUpperCase()} ${path}`),
+  );
   expect(documented.sort()).toEqual(served.flatMap(perChannel).sort());
 });
 
@@ -71,11 +84,22 @@ test('the documented request schemas are the ones the routes enforce', async () 
     required: ['name', 'site_url', 'currencies', 'notify_url', 'success_url', 'fail_url', 'pending_url'],
   });
   expect(Object.keys(components.schemas.CreateCheckout.properties)).toEqual([
-    'name', 'site_url', 'currencies', 'notify_url', 'success_url', 'fail_url', 'pending_url', 'fee_payer', 'methods',
+    'name',
+    'site_url',
+    'currencies',
+    'notify_url',
+    'success_url',
+    'fail_url',
+    'pending_url',
+    'fee_payer',
+    'methods',
   ]);
   expect(JSON.stringify(components.schemas.FeePayer)).toContain('buyer_percent');
   expect(components.schemas.CreatePayment.additionalProperties).toBe(false);
-  expect(components.securitySchemes).toMatchObject({ apiKey: { type: 'http', scheme: 'bearer' }, operatorToken: { type: 'http', scheme: 'bearer' } });
+  expect(components.securitySchemes).toMatchObject({
+    apiKey: { type: 'http', scheme: 'bearer' },
+    operatorToken: { type: 'http', scheme: 'bearer' },
+  });
 });
 
 test('the document states the formats the server enforces: amounts, currencies, ids, blank text, limits, required bodies', async () => {
@@ -84,8 +108,10 @@ test('the document states the formats the server enforces: amounts, currencies, 
   const matches = (schema: { pattern: string }, value: string) => new RegExp(schema.pattern, 'u').test(value);
 
   const amount = CreatePayment.properties.amount;
-  for (const good of ['50.00', '500', '1.250', '0.01', '0.001']) expect([good, matches(amount, good)]).toEqual([good, true]);
-  for (const bad of ['', '0', '0.00', '-1', '01', '1.', '.5', '1e3', '1,00', ' 1', '1.2345', '١٢']) expect([bad, matches(amount, bad)]).toEqual([bad, false]);
+  for (const good of ['50.00', '500', '1.250', '0.01', '0.001'])
+    expect([good, matches(amount, good)]).toEqual([good, true]);
+  for (const bad of ['', '0', '0.00', '-1', '01', '1.', '.5', '1e3', '1,00', ' 1', '1.2345', '١٢'])
+    expect([bad, matches(amount, bad)]).toEqual([bad, false]);
   expect(amount.description).toMatch(/decimals/);
   expect(CreatePayout.properties.amount.pattern).toBe(amount.pattern);
 
@@ -95,7 +121,11 @@ test('the document states the formats the server enforces: amounts, currencies, 
   }
   expect(CreatePayment.properties.checkout_id.pattern).toBe('^co_[0-9A-Za-z]{8,64}$');
   expect(CreatePayment.properties.order_id).toMatchObject({ minLength: 1, maxLength: 128, pattern: '\\S' });
-  expect(CreatePayment.properties.metadata).toMatchObject({ maxProperties: 50, propertyNames: { maxLength: 40 }, additionalProperties: { maxLength: 500 } });
+  expect(CreatePayment.properties.metadata).toMatchObject({
+    maxProperties: 50,
+    propertyNames: { maxLength: 40 },
+    additionalProperties: { maxLength: 500 },
+  });
   expect(Payment.properties.id.pattern).toBe('^pay_[0-9A-Za-z]{8,64}$');
 
   const operation = (method: string, path: string) => document.paths[path][method];
@@ -106,8 +136,12 @@ test('the document states the formats the server enforces: amounts, currencies, 
   expect(operation('post', '/admin/reconciliation/runs').requestBody.required).toBe(false);
   const paymentId = operation('get', '/v1/payments/{id}').parameters.find((param: any) => param.name === 'id');
   expect(paymentId).toMatchObject({ in: 'path', schema: { pattern: '^pay_[0-9A-Za-z]{8,64}$' } });
-  expect(Object.keys(operation('post', '/v1/payments/{id}/cancel').responses)).toEqual(expect.arrayContaining(['200', '400', '401', '404', '409', '413', '422', '429']));
-  expect(Object.keys(operation('post', '/v1/checkouts/{id}/verify').responses)).toEqual(expect.arrayContaining(['200', '202']));
+  expect(Object.keys(operation('post', '/v1/payments/{id}/cancel').responses)).toEqual(
+    expect.arrayContaining(['200', '400', '401', '404', '409', '413', '422', '429']),
+  );
+  expect(Object.keys(operation('post', '/v1/checkouts/{id}/verify').responses)).toEqual(
+    expect.arrayContaining(['200', '202']),
+  );
 });
 
 test('/docs serves Swagger UI with its own assets, and it renders every operation in Chromium under the CSP', async () => {
@@ -129,7 +163,8 @@ test('/docs serves Swagger UI with its own assets, and it renders every operatio
     await tab.waitForSelector('.opblock', { timeout: 20_000 });
     const operations = await tab.locator('.opblock').count();
     const { paths, webhooks } = (await request(harness.app).get('/openapi.json')).body;
-    const count = (items: object) => Object.values(items).flatMap((operations) => Object.keys(operations as object)).length;
+    const count = (items: object) =>
+      Object.values(items).flatMap((operations) => Object.keys(operations as object)).length;
     expect(operations).toBe(count(paths) + count(webhooks));
     expect(await tab.locator('.info').innerText()).toContain('Idempotency');
     expect(problems).toEqual([]);

@@ -25,7 +25,11 @@ test('3 % of 50.00 paid by the merchant: the buyer pays 50.00, the merchant is c
 });
 
 test('paid by the buyer: the buyer pays amount + fee, the merchant is credited the amount', () => {
-  expect(quoteFee(5000n, 'RUB', defaultFeeSchedule, buyer)).toMatchObject({ feeMinor: 150n, buyerTotalMinor: 5150n, merchantNetMinor: 5000n });
+  expect(quoteFee(5000n, 'RUB', defaultFeeSchedule, buyer)).toMatchObject({
+    feeMinor: 150n,
+    buyerTotalMinor: 5150n,
+    merchantNetMinor: 5000n,
+  });
 });
 
 test('the percentage part rounds half-up on the minor unit: exactly half rounds up, below half rounds down', () => {
@@ -52,23 +56,32 @@ test('a split: the buyer pays buyer_percent of the fee rounded half-up, the merc
     merchantNetMinor: 97_900n,
   });
   // fee 3 kopecks, 50 % → 1.5 → 2 to the buyer, 1 to the merchant
-  expect(quoteFee(100n, 'RUB', { basisPoints: 300, fixedMinor: {} }, split(50))).toMatchObject({ buyerFeeMinor: 2n, merchantFeeMinor: 1n });
+  expect(quoteFee(100n, 'RUB', { basisPoints: 300, fixedMinor: {} }, split(50))).toMatchObject({
+    buyerFeeMinor: 2n,
+    merchantFeeMinor: 1n,
+  });
 });
 
 test('for any amount, schedule and payer: buyer total − merchant net = fee, and both shares are whole and non-negative', () => {
   const payer = fc.oneof(fc.constant(merchant), fc.constant(buyer), fc.integer({ min: 0, max: 100 }).map(split));
   fc.assert(
-    fc.property(fc.bigInt({ min: 0n, max: 10n ** 18n }), fc.integer({ min: 0, max: 10_000 }), fc.bigInt({ min: 0n, max: 10n ** 9n }), payer, (amount, bps, fixed, who) => {
-      const quote = quoteFee(amount, 'RUB', { basisPoints: bps, fixedMinor: { RUB: fixed } }, who);
-      expect(quote.buyerTotalMinor - quote.merchantNetMinor).toBe(quote.feeMinor);
-      expect(quote.buyerFeeMinor + quote.merchantFeeMinor).toBe(quote.feeMinor);
-      expect(quote.buyerFeeMinor >= 0n && quote.merchantFeeMinor >= 0n).toBe(true);
-      expect(quote.buyerTotalMinor).toBe(amount + quote.buyerFeeMinor);
-      // half-up: |fee − exact| ≤ 1/2 minor unit, and exactly half rounds up
-      const twiceExact = amount * BigInt(bps) * 2n;
-      const twiceRounded = (quote.feeMinor - fixed) * 20_000n;
-      expect(twiceRounded - twiceExact <= 10_000n && twiceExact - twiceRounded < 10_000n).toBe(true);
-    }),
+    fc.property(
+      fc.bigInt({ min: 0n, max: 10n ** 18n }),
+      fc.integer({ min: 0, max: 10_000 }),
+      fc.bigInt({ min: 0n, max: 10n ** 9n }),
+      payer,
+      (amount, bps, fixed, who) => {
+        const quote = quoteFee(amount, 'RUB', { basisPoints: bps, fixedMinor: { RUB: fixed } }, who);
+        expect(quote.buyerTotalMinor - quote.merchantNetMinor).toBe(quote.feeMinor);
+        expect(quote.buyerFeeMinor + quote.merchantFeeMinor).toBe(quote.feeMinor);
+        expect(quote.buyerFeeMinor >= 0n && quote.merchantFeeMinor >= 0n).toBe(true);
+        expect(quote.buyerTotalMinor).toBe(amount + quote.buyerFeeMinor);
+        // half-up: |fee − exact| ≤ 1/2 minor unit, and exactly half rounds up
+        const twiceExact = amount * BigInt(bps) * 2n;
+        const twiceRounded = (quote.feeMinor - fixed) * 20_000n;
+        expect(twiceRounded - twiceExact <= 10_000n && twiceExact - twiceRounded < 10_000n).toBe(true);
+      },
+    ),
     { numRuns: 2000 },
   );
 });
@@ -88,9 +101,16 @@ test('percent strings and basis points convert both ways', () => {
 describe('what a buyer sees', () => {
   const liveCard = { code: 'live_card', title: 'Card', testMode: false };
   const offered = [...SANDBOX_METHODS, liveCard];
-  const pricing = { fee: defaultFeeSchedule, methodFees: { sandbox_wallet: { basisPoints: 100, fixedMinor: {} } }, payer: buyer };
+  const pricing = {
+    fee: defaultFeeSchedule,
+    methodFees: { sandbox_wallet: { basisPoints: 100, fixedMinor: {} } },
+    payer: buyer,
+  };
   const quote = (settings: MethodSetting[] | null, amountMinor: bigint, currency = 'RUB', testMode = true) =>
-    quoteMethods({ offered, testMode, settings, pricing, amountMinor, currency }).map((method) => [method.code, method.buyerTotalMinor]);
+    quoteMethods({ offered, testMode, settings, pricing, amountMinor, currency }).map((method) => [
+      method.code,
+      method.buyerTotalMinor,
+    ]);
 
   test('test mode offers only the sandbox methods, live mode only live ones, each priced by its own fee', () => {
     expect(quote(null, 10_000n)).toEqual([
@@ -104,7 +124,12 @@ describe('what a buyer sees', () => {
 
   test('minimum, maximum and currencies hide a method; the checkout order is kept', () => {
     const settings: MethodSetting[] = [
-      { code: 'sandbox_wallet', currencies: ['RUB'], minAmountMinor: { RUB: 1000n }, maxAmountMinor: { RUB: 100_000n } },
+      {
+        code: 'sandbox_wallet',
+        currencies: ['RUB'],
+        minAmountMinor: { RUB: 1000n },
+        maxAmountMinor: { RUB: 100_000n },
+      },
       { code: 'sandbox_card', currencies: null, minAmountMinor: {}, maxAmountMinor: { USD: 500n } },
     ];
     expect(quote(settings, 999n).map(([code]) => code)).toEqual(['sandbox_card']);

@@ -12,7 +12,13 @@ beforeAll(async () => {
   const created = await request(harness.app)
     .post('/v1/payments')
     .set('authorization', `Bearer ${merchant.testKey}`)
-    .send({ checkout_id: merchant.testCheckout.id, order_id: 'FUZZ-0', amount: '50.00', currency: 'RUB', description: 'x' });
+    .send({
+      checkout_id: merchant.testCheckout.id,
+      order_id: 'FUZZ-0',
+      amount: '50.00',
+      currency: 'RUB',
+      description: 'x',
+    });
   paymentId = created.body.id;
 }, 60_000);
 afterAll(async () => {
@@ -21,7 +27,10 @@ afterAll(async () => {
 });
 
 const amounts = fc.dictionary(currency, amount, { maxKeys: 3 });
-const feePayer = fc.oneof(fc.constantFrom('merchant', 'buyer'), fc.record({ type: fc.constant('split'), buyer_percent: fc.integer({ min: 0, max: 100 }) }));
+const feePayer = fc.oneof(
+  fc.constantFrom('merchant', 'buyer'),
+  fc.record({ type: fc.constant('split'), buyer_percent: fc.integer({ min: 0, max: 100 }) }),
+);
 const methods = fc.option(
   fc.array(
     fc.record(
@@ -55,7 +64,9 @@ test('POST /v1/checkouts: any body is answered without a 5xx, bad input naming i
     method: 'post',
     path: '/v1/checkouts',
     token: merchant.testKey,
-    valid: fc.record(checkoutFields, { requiredKeys: ['name', 'site_url', 'currencies', 'notify_url', 'success_url', 'fail_url', 'pending_url'] }),
+    valid: fc.record(checkoutFields, {
+      requiredKeys: ['name', 'site_url', 'currencies', 'notify_url', 'success_url', 'fail_url', 'pending_url'],
+    }),
     fields: checkoutFieldNames,
     idempotent: true,
   });
@@ -72,8 +83,19 @@ test('PATCH /v1/checkouts/:id: any body is answered without a 5xx, bad input nam
 }, 120_000);
 
 test('POST /v1/checkouts/:id/rotate_secret, /verify and /v1/payments/:id/cancel: any body is answered without a 5xx', async () => {
-  for (const path of [`/v1/checkouts/${merchant.testCheckout.id}/rotate_secret`, `/v1/checkouts/${merchant.testCheckout.id}/verify`, `/v1/payments/${paymentId}/cancel`]) {
-    await fuzzBodies(harness.app, { method: 'post', path, token: merchant.testKey, valid: fc.constant({}), fields: [], idempotent: true });
+  for (const path of [
+    `/v1/checkouts/${merchant.testCheckout.id}/rotate_secret`,
+    `/v1/checkouts/${merchant.testCheckout.id}/verify`,
+    `/v1/payments/${paymentId}/cancel`,
+  ]) {
+    await fuzzBodies(harness.app, {
+      method: 'post',
+      path,
+      token: merchant.testKey,
+      valid: fc.constant({}),
+      fields: [],
+      idempotent: true,
+    });
   }
 }, 120_000);
 
@@ -100,7 +122,17 @@ test('POST /v1/payments: any body is answered without a 5xx, bad input naming it
       },
       { requiredKeys: ['checkout_id', 'order_id', 'amount', 'currency', 'description'] },
     ),
-    fields: ['checkout_id', 'order_id', 'amount', 'currency', 'description', 'method', 'expires_in', 'delivery', 'metadata'],
+    fields: [
+      'checkout_id',
+      'order_id',
+      'amount',
+      'currency',
+      'description',
+      'method',
+      'expires_in',
+      'delivery',
+      'metadata',
+    ],
     idempotent: true,
   });
 }, 120_000);

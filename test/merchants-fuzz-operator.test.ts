@@ -15,7 +15,10 @@ afterAll(async () => {
 });
 
 const feeSchedule = fc.record(
-  { percent: fc.stringMatching(/^(0?[0-9]{1,2}(\.[0-9]{1,2})?|100(\.0{1,2})?)$/), fixed: fc.dictionary(currency, amount, { maxKeys: 3 }) },
+  {
+    percent: fc.stringMatching(/^(0?[0-9]{1,2}(\.[0-9]{1,2})?|100(\.0{1,2})?)$/),
+    fixed: fc.dictionary(currency, amount, { maxKeys: 3 }),
+  },
   { requiredKeys: ['percent'] },
 );
 
@@ -41,9 +44,14 @@ test('POST /admin/merchants/:id/keys: any body is answered without a 5xx, bad in
 
 test('POST /admin/merchants/:id/keys/:key_id/rotate and /revoke: any body is answered without a 5xx', async () => {
   const other = await harness.merchant();
-  const { body } = await request(harness.app).get(`/admin/merchants/${other.id}/keys`).set('authorization', `Bearer ${harness.adminToken}`);
+  const { body } = await request(harness.app)
+    .get(`/admin/merchants/${other.id}/keys`)
+    .set('authorization', `Bearer ${harness.adminToken}`);
   const [first, second] = body.data;
-  for (const [key, action] of [[first.id, 'rotate'], [second.id, 'revoke']]) {
+  for (const [key, action] of [
+    [first.id, 'rotate'],
+    [second.id, 'revoke'],
+  ]) {
     await fuzzBodies(harness.app, {
       method: 'post',
       path: `/admin/merchants/${other.id}/keys/${key}/${action}`,
@@ -60,7 +68,12 @@ test('PATCH /admin/checkouts/:id (commissions): any body is answered without a 5
     path: `/admin/checkouts/${merchant.testCheckout.id}`,
     token: harness.adminToken,
     valid: fc.record(
-      { fee: feeSchedule, method_fees: fc.dictionary(fc.constantFrom('sandbox_card', 'sandbox_wallet', 'live_card', 'x'), feeSchedule, { maxKeys: 3 }) },
+      {
+        fee: feeSchedule,
+        method_fees: fc.dictionary(fc.constantFrom('sandbox_card', 'sandbox_wallet', 'live_card', 'x'), feeSchedule, {
+          maxKeys: 3,
+        }),
+      },
       { requiredKeys: [] },
     ),
     fields: ['fee', 'method_fees'],

@@ -56,39 +56,72 @@ describe('merchant URLs outside development', () => {
   test.each(refused)('%s is refused in every URL field of a checkout, on creation and on change', async (url) => {
     const merchant = await harness.merchant();
     for (const field of urlFields) {
-      const created = await request(harness.app).post('/v1/checkouts').set('authorization', `Bearer ${merchant.testKey}`).send(checkoutBody({ [field]: url }));
+      const created = await request(harness.app)
+        .post('/v1/checkouts')
+        .set('authorization', `Bearer ${merchant.testKey}`)
+        .send(checkoutBody({ [field]: url }));
       expect([field, created.status, created.body.error?.param]).toEqual([field, 400, field]);
-      const changed = await request(harness.app).patch(`/v1/checkouts/${merchant.testCheckout.id}`).set('authorization', `Bearer ${merchant.testKey}`).send({ [field]: url });
+      const changed = await request(harness.app)
+        .patch(`/v1/checkouts/${merchant.testCheckout.id}`)
+        .set('authorization', `Bearer ${merchant.testKey}`)
+        .send({ [field]: url });
       expect([field, changed.status, changed.body.error?.param]).toEqual([field, 400, field]);
     }
     const payment = await request(harness.app)
       .post('/v1/payments')
       .set('authorization', `Bearer ${merchant.testKey}`)
-      .send({ checkout_id: merchant.testCheckout.id, order_id: 'D-1', amount: '1.00', currency: 'RUB', description: 'x', delivery: { type: 'digital', download_url: url } });
+      .send({
+        checkout_id: merchant.testCheckout.id,
+        order_id: 'D-1',
+        amount: '1.00',
+        currency: 'RUB',
+        description: 'x',
+        delivery: { type: 'digital', download_url: url },
+      });
     expect(payment.status).toBe(400);
     expect(payment.body.error.param).toBe('delivery.download_url');
   });
 
   test('public addresses and names are accepted', async () => {
     const merchant = await harness.merchant();
-    for (const url of ['https://shop.example/kassa', 'http://172.32.0.1/kassa', 'http://8.8.8.8/kassa', 'http://[2001:4860:4860::8888]/kassa']) {
-      const created = await request(harness.app).post('/v1/checkouts').set('authorization', `Bearer ${merchant.testKey}`).send(checkoutBody({ notify_url: url, site_url: url }));
+    for (const url of [
+      'https://shop.example/kassa',
+      'http://172.32.0.1/kassa',
+      'http://8.8.8.8/kassa',
+      'http://[2001:4860:4860::8888]/kassa',
+    ]) {
+      const created = await request(harness.app)
+        .post('/v1/checkouts')
+        .set('authorization', `Bearer ${merchant.testKey}`)
+        .send(checkoutBody({ notify_url: url, site_url: url }));
       expect([url, created.status]).toEqual([url, 201]);
     }
   });
 
   test('in production private URLs are refused by default; in development they are allowed, credentials and other schemes never', async () => {
-    const production = await startApiHarness({ KASSA_ENV: 'production', NOTIFICATIONS_KEY: Buffer.alloc(32, 1).toString('base64') });
+    const production = await startApiHarness({
+      KASSA_ENV: 'production',
+      NOTIFICATIONS_KEY: Buffer.alloc(32, 1).toString('base64'),
+    });
     const development = await startApiHarness({ KASSA_ENV: 'development' });
     try {
       const prod = await production.merchant();
-      const local = await request(production.app).post('/v1/checkouts').set('authorization', `Bearer ${prod.testKey}`).send(checkoutBody({ notify_url: 'http://127.0.0.1:4200/notify' }));
+      const local = await request(production.app)
+        .post('/v1/checkouts')
+        .set('authorization', `Bearer ${prod.testKey}`)
+        .send(checkoutBody({ notify_url: 'http://127.0.0.1:4200/notify' }));
       expect(local.body.error).toMatchObject({ param: 'notify_url', message: expect.stringContaining('loopback') });
       const dev = await development.merchant();
-      const allowed = await request(development.app).post('/v1/checkouts').set('authorization', `Bearer ${dev.testKey}`).send(checkoutBody({ notify_url: 'http://127.0.0.1:4200/notify' }));
+      const allowed = await request(development.app)
+        .post('/v1/checkouts')
+        .set('authorization', `Bearer ${dev.testKey}`)
+        .send(checkoutBody({ notify_url: 'http://127.0.0.1:4200/notify' }));
       expect(allowed.status).toBe(201);
       for (const url of ['http://good@127.0.0.1/', 'ftp://shop.example/', 'javascript:alert(1)']) {
-        const response = await request(development.app).post('/v1/checkouts').set('authorization', `Bearer ${dev.testKey}`).send(checkoutBody({ notify_url: url }));
+        const response = await request(development.app)
+          .post('/v1/checkouts')
+          .set('authorization', `Bearer ${dev.testKey}`)
+          .send(checkoutBody({ notify_url: url }));
         expect([url, response.status]).toEqual([url, 400]);
       }
     } finally {
@@ -149,7 +182,9 @@ describe('fetching merchant URLs', () => {
     const input = { checkoutId: checkout.id, siteUrl: checkout.site_url, token: checkout.verification.token };
 
     shopAnswer = (res) => res.end(checkout.verification.token);
-    await expect(activities.checkVerificationFile(input)).resolves.toEqual({ url: `http://shop.example:${port(shop)}/.well-known/kassa-verification.txt` });
+    await expect(activities.checkVerificationFile(input)).resolves.toEqual({
+      url: `http://shop.example:${port(shop)}/.well-known/kassa-verification.txt`,
+    });
 
     shopAnswer = (res) => {
       res.statusCode = 302;
@@ -182,7 +217,11 @@ describe('fetching merchant URLs', () => {
       res.setHeader('location', `http://127.0.0.1:${port(internal)}/`);
       res.end();
     };
-    const response = await safeRequest(`http://shop.example:${port(shop)}/notify`, { method: 'POST', body: '{}' }, seam);
+    const response = await safeRequest(
+      `http://shop.example:${port(shop)}/notify`,
+      { method: 'POST', body: '{}' },
+      seam,
+    );
     expect(response.status).toBe(307);
     expect(internalHits).toBe(0);
   });
@@ -191,24 +230,54 @@ describe('fetching merchant URLs', () => {
     const receiver = await startReceiver();
     try {
       const merchant = await harness.merchant();
-      await harness.db.query('update checkouts set notify_url = $2 where id = $1', [merchant.testCheckout.id, receiver.url]);
+      await harness.db.query('update checkouts set notify_url = $2 where id = $1', [
+        merchant.testCheckout.id,
+        receiver.url,
+      ]);
       const payment = await insertPayment(harness.db, {
-        id: newId('pay'), merchantId: merchant.id, checkoutId: merchant.testCheckout.id, orderId: 'W-1', testMode: true, amountMinor: 100n,
-        currency: 'RUB', description: 'x', method: null, delivery: null, metadata: {}, expiresAt: new Date(Date.now() + 60_000),
+        id: newId('pay'),
+        merchantId: merchant.id,
+        checkoutId: merchant.testCheckout.id,
+        orderId: 'W-1',
+        testMode: true,
+        amountMinor: 100n,
+        currency: 'RUB',
+        description: 'x',
+        method: null,
+        delivery: null,
+        metadata: {},
+        expiresAt: new Date(Date.now() + 60_000),
       });
       const eventId = `evt_${newId('pay').slice(4)}`;
       const client = await harness.db.connect();
-      await insertEvent(client, { id: eventId, paymentId: payment.id, type: 'payment.paid', body: '{}', createdAt: new Date() });
+      await insertEvent(client, {
+        id: eventId,
+        paymentId: payment.id,
+        type: 'payment.paid',
+        body: '{}',
+        createdAt: new Date(),
+      });
       client.release();
       const deps = { db: harness.db, providers: harness.deps.providers, publicUrl: harness.config.publicUrl };
 
-      const failure = await new MockActivityEnvironment().run(createActivities({ ...deps, allowPrivateWebhookUrls: false }).notifyMerchant, { eventId }).catch((error) => error);
+      const failure = await new MockActivityEnvironment()
+        .run(createActivities({ ...deps, allowPrivateWebhookUrls: false }).notifyMerchant, { eventId })
+        .catch((error) => error);
       expect(failure).toMatchObject({ type: 'WebhookUrlRefused', nonRetryable: true });
       expect(receiver.received).toHaveLength(0);
-      const { rows } = await harness.db.query('select status_code, error from webhook_attempts where event_id = $1', [eventId]);
-      expect(rows).toEqual([{ status_code: null, error: expect.stringContaining('must not point to a loopback address') }]);
+      const { rows } = await harness.db.query('select status_code, error from webhook_attempts where event_id = $1', [
+        eventId,
+      ]);
+      expect(rows).toEqual([
+        { status_code: null, error: expect.stringContaining('must not point to a loopback address') },
+      ]);
 
-      await expect(new MockActivityEnvironment({ attempt: 2 }).run(createActivities({ ...deps, allowPrivateWebhookUrls: true }).notifyMerchant, { eventId })).resolves.toEqual({ statusCode: 200 });
+      await expect(
+        new MockActivityEnvironment({ attempt: 2 }).run(
+          createActivities({ ...deps, allowPrivateWebhookUrls: true }).notifyMerchant,
+          { eventId },
+        ),
+      ).resolves.toEqual({ statusCode: 200 });
       expect(receiver.received).toHaveLength(1);
     } finally {
       await receiver.close();

@@ -1,7 +1,24 @@
 import fc from 'fast-check';
 import { defaultFeeSchedule, type FeePayerSetting, quoteFee } from '../src/domain/fees';
-import { isBalanced, paymentCaptured, payoutReleased, payoutReserved, payoutSettled, refundReleased, refundReserved, refundSettled, refundSplit } from '../src/domain/ledger';
-import { allocate, currencyExponent, formatAmount, MoneyFormatError, parseAmount, supportedCurrencies } from '../src/domain/money';
+import {
+  isBalanced,
+  paymentCaptured,
+  payoutReleased,
+  payoutReserved,
+  payoutSettled,
+  refundReleased,
+  refundReserved,
+  refundSettled,
+  refundSplit,
+} from '../src/domain/ledger';
+import {
+  allocate,
+  currencyExponent,
+  formatAmount,
+  MoneyFormatError,
+  parseAmount,
+  supportedCurrencies,
+} from '../src/domain/money';
 
 // Properties of money, commission and posting rules, each over 10,000 generated cases.
 const runs = { numRuns: 10_000 };
@@ -14,10 +31,16 @@ const positiveMinor = fc.bigInt({ min: 1n, max: 10n ** 15n });
 /** A decimal string in canonical form: no leading zeros, exactly the currency's decimals. */
 const canonicalAmount = currency.chain((code) =>
   fc
-    .tuple(fc.bigInt({ min: 0n, max: 10n ** 17n }), fc.bigInt({ min: 0n, max: 10n ** BigInt(currencyExponent(code)) - 1n }))
+    .tuple(
+      fc.bigInt({ min: 0n, max: 10n ** 17n }),
+      fc.bigInt({ min: 0n, max: 10n ** BigInt(currencyExponent(code)) - 1n }),
+    )
     .map(([whole, fraction]) => {
       const exponent = currencyExponent(code);
-      return { code, text: exponent === 0 ? whole.toString() : `${whole}.${fraction.toString().padStart(exponent, '0')}` };
+      return {
+        code,
+        text: exponent === 0 ? whole.toString() : `${whole}.${fraction.toString().padStart(exponent, '0')}`,
+      };
     }),
 );
 
@@ -55,7 +78,9 @@ test('a string with more decimals than the currency allows never parses', () => 
 });
 
 test('allocations always add up to the whole, each part within one minor unit of its exact share', () => {
-  const weights = fc.array(fc.bigInt({ min: 0n, max: 1_000_000n }), { minLength: 1, maxLength: 12 }).filter((list) => list.some((w) => w > 0n));
+  const weights = fc
+    .array(fc.bigInt({ min: 0n, max: 1_000_000n }), { minLength: 1, maxLength: 12 })
+    .filter((list) => list.some((w) => w > 0n));
   fc.assert(
     fc.property(fc.bigInt({ min: -(10n ** 15n), max: 10n ** 15n }), weights, (total, list) => {
       const parts = allocate(total, list);
@@ -81,27 +106,36 @@ const schedule = fc.record({ basisPoints: fc.integer({ min: 0, max: 10_000 }), f
 
 test('fee plus merchant net equals the buyer total, and the capture posting sums to zero', () => {
   fc.assert(
-    fc.property(positiveMinor, currency, fc.oneof(fc.constant(defaultFeeSchedule), schedule), payer, (amount, code, fees, who) => {
-      const quote = quoteFee(amount, code, fees, who);
-      if (quote.feeMinor + quote.merchantNetMinor !== quote.buyerTotalMinor) return false;
-      if (quote.merchantNetMinor < 0n) return true; // a fee above the amount: such a method is never shown
-      const posting = paymentCaptured({
-        paymentId: 'pay_x',
-        merchantId: 'mer_x',
-        testMode: true,
-        currency: code,
-        provider: 'sandbox',
-        buyerTotalMinor: quote.buyerTotalMinor,
-        merchantNetMinor: quote.merchantNetMinor,
-      })!;
-      const byKind = (kind: string) => posting.entries.filter((entry) => entry.account.kind === kind).reduce((sum, entry) => sum + entry.amountMinor, 0n);
-      return (
-        isBalanced(posting) &&
-        byKind('available') === quote.merchantNetMinor &&
-        byKind('fee_revenue') === quote.feeMinor &&
-        byKind('provider_clearing') === -quote.buyerTotalMinor
-      );
-    }),
+    fc.property(
+      positiveMinor,
+      currency,
+      fc.oneof(fc.constant(defaultFeeSchedule), schedule),
+      payer,
+      (amount, code, fees, who) => {
+        const quote = quoteFee(amount, code, fees, who);
+        if (quote.feeMinor + quote.merchantNetMinor !== quote.buyerTotalMinor) return false;
+        if (quote.merchantNetMinor < 0n) return true; // a fee above the amount: such a method is never shown
+        const posting = paymentCaptured({
+          paymentId: 'pay_x',
+          merchantId: 'mer_x',
+          testMode: true,
+          currency: code,
+          provider: 'sandbox',
+          buyerTotalMinor: quote.buyerTotalMinor,
+          merchantNetMinor: quote.merchantNetMinor,
+        })!;
+        const byKind = (kind: string) =>
+          posting.entries
+            .filter((entry) => entry.account.kind === kind)
+            .reduce((sum, entry) => sum + entry.amountMinor, 0n);
+        return (
+          isBalanced(posting) &&
+          byKind('available') === quote.merchantNetMinor &&
+          byKind('fee_revenue') === quote.feeMinor &&
+          byKind('provider_clearing') === -quote.buyerTotalMinor
+        );
+      },
+    ),
     runs,
   );
 });
@@ -128,10 +162,35 @@ test('refunds in any parts, some failing: the commission returned plus the merch
         const left = payment.total - refunded;
         if (left === 0n) break;
         const amount = index === cuts.length - 1 ? left : 1n + (size % left);
-        const split = refundSplit({ buyerTotalMinor: payment.total, feeMinor: payment.fee, refundedMinor: refunded, feeReturnedMinor: feeReturned, amountMinor: amount });
-        if (split.feeReturnedMinor + split.merchantDebitMinor !== amount || split.feeReturnedMinor < 0n || split.merchantDebitMinor < 0n) return false;
-        const money = { refundId: 're_x', paymentId: 'pay_x', merchantId: 'mer_x', testMode: true, currency: 'RUB', provider: 'sandbox', amountMinor: amount, ...split };
-        if (![refundReserved(money), refundSettled(money), refundReleased(money)].every((posting) => posting === null || isBalanced(posting))) return false;
+        const split = refundSplit({
+          buyerTotalMinor: payment.total,
+          feeMinor: payment.fee,
+          refundedMinor: refunded,
+          feeReturnedMinor: feeReturned,
+          amountMinor: amount,
+        });
+        if (
+          split.feeReturnedMinor + split.merchantDebitMinor !== amount ||
+          split.feeReturnedMinor < 0n ||
+          split.merchantDebitMinor < 0n
+        )
+          return false;
+        const money = {
+          refundId: 're_x',
+          paymentId: 'pay_x',
+          merchantId: 'mer_x',
+          testMode: true,
+          currency: 'RUB',
+          provider: 'sandbox',
+          amountMinor: amount,
+          ...split,
+        };
+        if (
+          ![refundReserved(money), refundSettled(money), refundReleased(money)].every(
+            (posting) => posting === null || isBalanced(posting),
+          )
+        )
+          return false;
         if (fails && index !== cuts.length - 1) continue; // a failed refund gives nothing back and counts for nothing
         refunded += amount;
         feeReturned += split.feeReturnedMinor;
@@ -148,7 +207,14 @@ test('a payout moves exactly its amount through clearing, the bank fee apart, an
   fc.assert(
     fc.property(positiveMinor, fc.bigInt({ min: 0n, max: 10_000n }), currency, (amount, feeBasis, code) => {
       const fee = (amount * feeBasis) / 10_000n;
-      const money = { payoutId: 'po_x', merchantId: 'mer_x', testMode: false, currency: code, provider: 'sandbox', amountMinor: amount };
+      const money = {
+        payoutId: 'po_x',
+        merchantId: 'mer_x',
+        testMode: false,
+        currency: code,
+        provider: 'sandbox',
+        amountMinor: amount,
+      };
       const settled = payoutSettled({ ...money, feeMinor: fee, destination: 'card •••• 4242' })!;
       const clearing = settled.entries.filter((entry) => entry.account.kind === 'provider_clearing');
       return (

@@ -71,7 +71,8 @@ async function newShop(name = 'My shop') {
   receivers.push(receiver);
   const shop = await onboardMerchant(stack, receiver.url, { name });
   const channels = `/v1/checkouts/${shop.checkout.id}/channels`;
-  const put = (channel: string, body: Record<string, unknown>) => api(stack.url, 'PUT', `${channels}/${channel}`, { token: shop.testKey, body });
+  const put = (channel: string, body: Record<string, unknown>) =>
+    api(stack.url, 'PUT', `${channels}/${channel}`, { token: shop.testKey, body });
   return { receiver, ...shop, checkoutId: shop.checkout.id as string, channels, put };
 }
 
@@ -96,7 +97,10 @@ async function newPayment(shop: Shop, extra: Record<string, unknown> = {}) {
 
 /** The buyer pays with the sandbox card; answers when the sandbox has sent the buyer back. */
 async function pay(paymentId: string) {
-  const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, { body: { method: 'sandbox_card' }, headers: { accept: 'application/json' } });
+  const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, {
+    body: { method: 'sandbox_card' },
+    headers: { accept: 'application/json' },
+  });
   expect(chosen.status).toBe(200);
   const approved = await fetch(`${chosen.body.redirect_url}/approve`, { method: 'POST', redirect: 'manual' });
   expect(approved.status).toBe(303);
@@ -116,14 +120,27 @@ describe('channel settings', () => {
     const shop = await newShop();
     const token = botToken();
     const chat = chatId();
-    const email = await shop.put('email', { to: ['Orders@Shop.example', 'owner@shop.example', 'orders@shop.example'], events: ['payment.paid', 'payment.failed'] });
+    const email = await shop.put('email', {
+      to: ['Orders@Shop.example', 'owner@shop.example', 'orders@shop.example'],
+      events: ['payment.paid', 'payment.failed'],
+    });
     expect(email.status).toBe(201);
-    expect(email.body).toMatchObject({ object: 'notification_channel', channel: 'email', to: ['Orders@Shop.example', 'owner@shop.example'], enabled: true });
+    expect(email.body).toMatchObject({
+      object: 'notification_channel',
+      channel: 'email',
+      to: ['Orders@Shop.example', 'owner@shop.example'],
+      enabled: true,
+    });
     expect((await shop.put('email', { to: ['orders@shop.example'] })).status).toBe(200);
 
     const created = await shop.put('telegram', { chat_id: chat, bot_token: token });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ channel: 'telegram', chat_id: chat, bot_token: `********${token.slice(-4)}`, events: ['payment.paid'] });
+    expect(created.body).toMatchObject({
+      channel: 'telegram',
+      chat_id: chat,
+      bot_token: `********${token.slice(-4)}`,
+      events: ['payment.paid'],
+    });
     const gateway = await shop.put('sms', {
       to: '+79991234567',
       url: `${sms.url}/send`,
@@ -132,11 +149,25 @@ describe('channel settings', () => {
       auth_value: smsAuth.value,
     });
     expect(gateway.status).toBe(201);
-    expect(gateway.body).toMatchObject({ channel: 'sms', method: 'POST', content_type: 'application/json', auth_header: 'x-api-key', auth_value: `********${smsAuth.value.slice(-4)}` });
+    expect(gateway.body).toMatchObject({
+      channel: 'sms',
+      method: 'POST',
+      content_type: 'application/json',
+      auth_header: 'x-api-key',
+      auth_value: `********${smsAuth.value.slice(-4)}`,
+    });
 
     const listed = await api(stack.url, 'GET', shop.channels, { token: shop.testKey });
-    expect(listed.body.data.map((channel: { channel: string }) => channel.channel)).toEqual(['email', 'telegram', 'sms']);
-    expect(listed.body.data[0]).toMatchObject({ to: ['orders@shop.example'], events: ['payment.paid', 'payment.failed'], last_attempt: null });
+    expect(listed.body.data.map((channel: { channel: string }) => channel.channel)).toEqual([
+      'email',
+      'telegram',
+      'sms',
+    ]);
+    expect(listed.body.data[0]).toMatchObject({
+      to: ['orders@shop.example'],
+      events: ['payment.paid', 'payment.failed'],
+      last_attempt: null,
+    });
     const answers = JSON.stringify([email.body, created.body, gateway.body, listed.body]);
     expect(answers).not.toContain(token);
     expect(answers).not.toContain(token.split(':')[1]);
@@ -153,17 +184,27 @@ describe('channel settings', () => {
     expect(decryptSecret(notificationsKey, stored.telegram!.secret!, `${shop.checkoutId}/telegram`)).toBe(token);
     expect(decryptSecret(notificationsKey, stored.sms!.secret!, `${shop.checkoutId}/sms`)).toBe(smsAuth.value);
     // bound to its row: the same ciphertext does not open as another checkout's
-    expect(() => decryptSecret(notificationsKey, stored.telegram!.secret!, `co_other/telegram`)).toThrow('cannot be decrypted');
+    expect(() => decryptSecret(notificationsKey, stored.telegram!.secret!, `co_other/telegram`)).toThrow(
+      'cannot be decrypted',
+    );
 
     // write-only: leaving the token out keeps it; the chat id changes
     const otherChat = chatId();
     const changed = await shop.put('telegram', { chat_id: otherChat });
     expect(changed.body).toMatchObject({ chat_id: otherChat, bot_token: `********${token.slice(-4)}` });
-    const { rows: after } = await db.query<{ secret: string }>("select secret from notification_channels where checkout_id = $1 and kind = 'telegram'", [shop.checkoutId]);
+    const { rows: after } = await db.query<{ secret: string }>(
+      "select secret from notification_channels where checkout_id = $1 and kind = 'telegram'",
+      [shop.checkoutId],
+    );
     expect(after[0]!.secret).toBe(stored.telegram!.secret);
 
     const removed = await api(stack.url, 'DELETE', `${shop.channels}/sms`, { token: shop.testKey });
-    expect(removed.body).toEqual({ object: 'notification_channel', checkout_id: shop.checkoutId, channel: 'sms', deleted: true });
+    expect(removed.body).toEqual({
+      object: 'notification_channel',
+      checkout_id: shop.checkoutId,
+      channel: 'sms',
+      deleted: true,
+    });
     expect((await api(stack.url, 'GET', `${shop.channels}/sms`, { token: shop.testKey })).status).toBe(404);
   });
 
@@ -185,13 +226,20 @@ describe('channel settings', () => {
     await expectInvalid('sms', { ...gateway, url: 'ftp://sms.example/{to}/{text}' }, 'url');
     await expectInvalid('sms', { ...gateway, url: `${sms.url}/send?to={to}&text={message}` }, 'url');
     await expectInvalid('sms', { ...gateway, url: `${sms.url}/send?to={to}` }, 'url');
-    await expectInvalid('sms', { ...gateway, method: 'POST', url: `${sms.url}/send`, body: '{"to":{to},"text":"{text}"}' }, 'body');
+    await expectInvalid(
+      'sms',
+      { ...gateway, method: 'POST', url: `${sms.url}/send`, body: '{"to":{to},"text":"{text}"}' },
+      'body',
+    );
     await expectInvalid('sms', { ...gateway, body: 'text={text}' }, 'body');
 
     const fax = await shop.put('fax', { to: ['x@shop.example'] });
     expect([fax.status, fax.body.error.param]).toEqual([404, 'channel']);
     const stranger = await newShop();
-    const foreign = await api(stack.url, 'PUT', `${shop.channels}/email`, { token: stranger.testKey, body: { to: ['x@shop.example'] } });
+    const foreign = await api(stack.url, 'PUT', `${shop.channels}/email`, {
+      token: stranger.testKey,
+      body: { to: ['x@shop.example'] },
+    });
     expect([foreign.status, foreign.body.error.param]).toEqual([404, 'id']);
     expect((await api(stack.url, 'GET', shop.channels, { token: shop.testKey })).body.data).toEqual([]);
   });
@@ -221,8 +269,12 @@ describe('delivery', () => {
     const [webhook] = await shop.receiver.waitFor(1);
     const [sellerMail] = await smtp.waitFor(seller);
     const [receipt] = await smtp.waitFor(buyer);
-    const chatMessage = (await until('the Telegram message', () => telegram.delivered(chat)[0], 30_000));
-    const text = await until('the SMS', () => sms.requests.find((request) => request.path === `/send?ref=${payment.id}`), 30_000);
+    const chatMessage = await until('the Telegram message', () => telegram.delivered(chat)[0], 30_000);
+    const text = await until(
+      'the SMS',
+      () => sms.requests.find((request) => request.path === `/send?ref=${payment.id}`),
+      30_000,
+    );
     expect(JSON.parse(webhook!.body)).toMatchObject({ type: 'payment.paid', data: { id: payment.id } });
 
     // the seller's e-mail: text and HTML with shop, order, amount, method, status and the payment link
@@ -232,7 +284,16 @@ describe('delivery', () => {
     expect(mail.from?.address).toBe('kassa@pay.example');
     expect(mail.subject).toBe(`[Gadget store] [TEST] Order ${payment.order_id} paid: 50.00 RUB`);
     for (const part of [mail.text!, mail.html!]) {
-      for (const fact of ['Gadget store', payment.order_id, '50.00 RUB', 'Bank card (sandbox)', 'paid', payment.checkout_url, payment.id]) expect(part).toContain(fact);
+      for (const fact of [
+        'Gadget store',
+        payment.order_id,
+        '50.00 RUB',
+        'Bank card (sandbox)',
+        'paid',
+        payment.checkout_url,
+        payment.id,
+      ])
+        expect(part).toContain(fact);
     }
     expect(mail.text).toMatch(/Method:\s+Bank card \(sandbox\) \(sandbox_card\)/);
     expect(mail.text).toMatch(/Status:\s+paid/);
@@ -251,32 +312,65 @@ describe('delivery', () => {
     expect(chatMessage.path).toBe(`/bot${token}/sendMessage`);
     const sent = JSON.parse(chatMessage.body);
     expect(String(sent.chat_id)).toBe(chat);
-    for (const fact of ['Gadget store', payment.order_id, '50.00 RUB', 'Bank card (sandbox)', 'Status: paid', payment.checkout_url]) expect(sent.text).toContain(fact);
+    for (const fact of [
+      'Gadget store',
+      payment.order_id,
+      '50.00 RUB',
+      'Bank card (sandbox)',
+      'Status: paid',
+      payment.checkout_url,
+    ])
+      expect(sent.text).toContain(fact);
 
     // SMS: the credential in its header, the template filled in
     expect(text.headers['x-api-key']).toBe(smsAuth.value);
     expect(text.headers['content-type']).toBe('application/json');
     const smsBody = JSON.parse(text.body);
-    expect(smsBody).toEqual({ to: '+79991234567', text: expect.stringContaining(`order ${payment.order_id} paid, 50.00 RUB`), order: payment.order_id });
+    expect(smsBody).toEqual({
+      to: '+79991234567',
+      text: expect.stringContaining(`order ${payment.order_id} paid, 50.00 RUB`),
+      order: payment.order_id,
+    });
 
     // all at once: every channel within moments of the webhook, none waiting for another
-    const times = { webhook: webhook!.receivedAt, email: sellerMail!.receivedAt, receipt: receipt!.receivedAt, telegram: chatMessage.receivedAt, sms: text.receivedAt };
-    for (const [channel, at] of Object.entries(times)) expect([channel, at - paidAt < 5_000, Math.abs(at - times.webhook) < 1_500]).toEqual([channel, true, true]);
+    const times = {
+      webhook: webhook!.receivedAt,
+      email: sellerMail!.receivedAt,
+      receipt: receipt!.receivedAt,
+      telegram: chatMessage.receivedAt,
+      sms: text.receivedAt,
+    };
+    for (const [channel, at] of Object.entries(times))
+      expect([channel, at - paidAt < 5_000, Math.abs(at - times.webhook) < 1_500]).toEqual([channel, true, true]);
     const history = await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).fetchHistory();
     const scheduled = (history.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes);
     const notifications = scheduled.filter((event) =>
-      ['notifyMerchant', 'sendEmailNotification', 'sendTelegramNotification', 'sendSmsNotification', 'sendBuyerReceipt'].includes(
-        event.activityTaskScheduledEventAttributes!.activityType!.name!,
-      ),
+      [
+        'notifyMerchant',
+        'sendEmailNotification',
+        'sendTelegramNotification',
+        'sendSmsNotification',
+        'sendBuyerReceipt',
+      ].includes(event.activityTaskScheduledEventAttributes!.activityType!.name!),
     );
     expect(notifications).toHaveLength(5);
     // scheduled by one workflow task: in parallel
-    expect(new Set(notifications.map((event) => String(event.activityTaskScheduledEventAttributes!.workflowTaskCompletedEventId))).size).toBe(1);
+    expect(
+      new Set(
+        notifications.map((event) => String(event.activityTaskScheduledEventAttributes!.workflowTaskCompletedEventId)),
+      ).size,
+    ).toBe(1);
     // each on its own policy; a channel down for hours is retried (here every 2 s at most, in production up to hourly) until its schedule-to-close
     const policies = Object.fromEntries(
       notifications.map((event) => {
         const attributes = event.activityTaskScheduledEventAttributes!;
-        return [attributes.activityType!.name!, [Number(attributes.scheduleToCloseTimeout?.seconds ?? 0) / 3600, Number(attributes.retryPolicy?.maximumInterval?.seconds)]];
+        return [
+          attributes.activityType!.name!,
+          [
+            Number(attributes.scheduleToCloseTimeout?.seconds ?? 0) / 3600,
+            Number(attributes.retryPolicy?.maximumInterval?.seconds),
+          ],
+        ];
       }),
     );
     expect(policies).toEqual({
@@ -288,26 +382,44 @@ describe('delivery', () => {
     });
 
     // the delivery log: every channel, one delivered attempt each
-    const log = await eventually(() => deliveries(shop, payment.id), (entries) => entries.length >= 5);
-    expect(log.map((attempt) => [attempt.channel, attempt.attempt, attempt.delivered]).sort()).toEqual(
-      [['buyer_receipt', 1, true], ['email', 1, true], ['sms', 1, true], ['telegram', 1, true], ['webhook', 1, true]].sort(),
+    const log = await eventually(
+      () => deliveries(shop, payment.id),
+      (entries) => entries.length >= 5,
     );
-    expect(attemptsOn(log, 'telegram')[0]).toMatchObject({ event_type: 'payment.paid', target: `chat ${chat}`, response: expect.stringMatching(/^HTTP 200/) });
+    expect(log.map((attempt) => [attempt.channel, attempt.attempt, attempt.delivered]).sort()).toEqual(
+      [
+        ['buyer_receipt', 1, true],
+        ['email', 1, true],
+        ['sms', 1, true],
+        ['telegram', 1, true],
+        ['webhook', 1, true],
+      ].sort(),
+    );
+    expect(attemptsOn(log, 'telegram')[0]).toMatchObject({
+      event_type: 'payment.paid',
+      target: `chat ${chat}`,
+      response: expect.stringMatching(/^HTTP 200/),
+    });
     expect(attemptsOn(log, 'email')[0].response).toMatch(/^250/);
     expect(attemptsOn(log, 'sms')[0].target).toBe(`+79991234567 via ${new URL(sms.url).host}`);
     expect(JSON.stringify(log)).not.toContain(smsAuth.value);
     const channels = await api(stack.url, 'GET', shop.channels, { token: shop.testKey });
-    for (const channel of channels.body.data) expect(channel.last_attempt).toMatchObject({ delivered: true, error: null });
+    for (const channel of channels.body.data)
+      expect(channel.last_attempt).toMatchObject({ delivered: true, error: null });
 
     const handle = stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id));
     expect((await handle.result()).status).toBe('paid');
-    if (process.env.RECORD_HISTORIES === '1') fs.writeFileSync(path.join(historiesDir, 'paid-with-channels.json'), historyToJson(await handle.fetchHistory()));
+    if (process.env.RECORD_HISTORIES === '1')
+      fs.writeFileSync(path.join(historiesDir, 'paid-with-channels.json'), historyToJson(await handle.fetchHistory()));
   });
 
   test('a receipt for physical goods names the delivery method and the expected date', async () => {
     const shop = await newShop();
     const buyer = `buyer-${unique()}@example.com`;
-    const payment = await newPayment(shop, { buyer: { email: buyer }, delivery: { type: 'physical', method: 'courier', eta_days: 3 } });
+    const payment = await newPayment(shop, {
+      buyer: { email: buyer },
+      delivery: { type: 'physical', method: 'courier', eta_days: 3 },
+    });
     await pay(payment.id);
     const [receipt] = await smtp.waitFor(buyer);
     const paid = await api(stack.url, 'GET', `/v1/payments/${payment.id}`, { token: shop.testKey });
@@ -332,7 +444,10 @@ describe('delivery', () => {
     await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).result();
     expect(JSON.parse(telegram.delivered(chat)[0]!.body).text).toContain(`Order ${payment.order_id} canceled`);
     expect(smtp.to(seller)).toEqual([]);
-    expect((await deliveries(shop, payment.id)).map((attempt) => attempt.channel).sort()).toEqual(['telegram', 'webhook']);
+    expect((await deliveries(shop, payment.id)).map((attempt) => attempt.channel).sort()).toEqual([
+      'telegram',
+      'webhook',
+    ]);
   });
 });
 
@@ -362,11 +477,24 @@ describe('failures', () => {
     // retried on the channel's own schedule (1 s, then 2 s here)
     expect(delivered.receivedAt - tries[0]!.receivedAt).toBeGreaterThanOrEqual(4_000);
 
-    const log = attemptsOn(await eventually(() => deliveries(shop, payment.id), (entries) => attemptsOn(entries, 'telegram').length >= 4), 'telegram');
-    expect(log.map((attempt) => [attempt.attempt, attempt.delivered])).toEqual([[1, false], [2, false], [3, false], [4, true]]);
+    const log = attemptsOn(
+      await eventually(
+        () => deliveries(shop, payment.id),
+        (entries) => attemptsOn(entries, 'telegram').length >= 4,
+      ),
+      'telegram',
+    );
+    expect(log.map((attempt) => [attempt.attempt, attempt.delivered])).toEqual([
+      [1, false],
+      [2, false],
+      [3, false],
+      [4, true],
+    ]);
     expect(log[0].error).toBe('Telegram Bot API answered HTTP 502: Bad Gateway (bot[REDACTED])');
     await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).result();
-    const history = JSON.stringify(await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).fetchHistory());
+    const history = JSON.stringify(
+      await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).fetchHistory(),
+    );
     expect(history).toContain('Bad Gateway (bot[REDACTED])');
     expect(history).not.toContain(token.split(':')[1]);
   });
@@ -383,8 +511,13 @@ describe('failures', () => {
     try {
       await pay(payment.id);
       await shop.receiver.waitFor(1);
-      const failed = await eventually(() => deliveries(shop, payment.id), (entries) => attemptsOn(entries, 'email').length >= 2);
-      expect(attemptsOn(failed, 'email').every((attempt) => !attempt.delivered && /ECONNREFUSED/.test(attempt.error))).toBe(true);
+      const failed = await eventually(
+        () => deliveries(shop, payment.id),
+        (entries) => attemptsOn(entries, 'email').length >= 2,
+      );
+      expect(
+        attemptsOn(failed, 'email').every((attempt) => !attempt.delivered && /ECONNREFUSED/.test(attempt.error)),
+      ).toBe(true);
       expect(attemptsOn(failed, 'webhook')).toMatchObject([{ delivered: true }]);
       expect(smtp.to(seller)).toEqual([]);
     } finally {
@@ -392,7 +525,13 @@ describe('failures', () => {
     }
     const [mail] = await smtp.waitFor(seller, 1, 15_000);
     expect(mail!.mail.subject).toContain(payment.order_id);
-    const log = attemptsOn(await eventually(() => deliveries(shop, payment.id), (entries) => attemptsOn(entries, 'email').some((attempt) => attempt.delivered)), 'email');
+    const log = attemptsOn(
+      await eventually(
+        () => deliveries(shop, payment.id),
+        (entries) => attemptsOn(entries, 'email').some((attempt) => attempt.delivered),
+      ),
+      'email',
+    );
     expect(log.at(-1)).toMatchObject({ delivered: true, error: null });
     expect(log.slice(0, -1).every((attempt) => !attempt.delivered)).toBe(true);
   });
@@ -410,10 +549,19 @@ describe('failures', () => {
     expect(attemptsOn(log, 'webhook')).toMatchObject([{ delivered: true }]);
     // refused for good: one attempt, not retried for days
     expect(attemptsOn(log, 'email')).toEqual([
-      expect.objectContaining({ attempt: 1, delivered: false, target: 'nobody@bounce.example', error: expect.stringMatching(/^recipient refused: .*550 5\.1\.1 <nobody@bounce\.example>/) }),
+      expect.objectContaining({
+        attempt: 1,
+        delivered: false,
+        target: 'nobody@bounce.example',
+        error: expect.stringMatching(/^recipient refused: .*550 5\.1\.1 <nobody@bounce\.example>/),
+      }),
     ]);
     const channel = await api(stack.url, 'GET', `${shop.channels}/email`, { token: shop.testKey });
-    expect(channel.body.last_attempt).toMatchObject({ event_id: log[0].event_id, delivered: false, error: expect.stringContaining('Recipient address rejected') });
+    expect(channel.body.last_attempt).toMatchObject({
+      event_id: log[0].event_id,
+      delivered: false,
+      error: expect.stringContaining('Recipient address rejected'),
+    });
   });
 });
 
@@ -426,12 +574,21 @@ describe('resend and secrecy', () => {
     await pay(payment.id);
     await smtp.waitFor(seller);
     await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).result();
-    const [event] = (await api(stack.url, 'GET', `/v1/payments/${payment.id}/events`, { token: shop.testKey })).body.data;
-    const resend = (body: unknown) => api(stack.url, 'POST', `/v1/payments/${payment.id}/events/${event.id}/resend`, { token: shop.testKey, body });
+    const [event] = (await api(stack.url, 'GET', `/v1/payments/${payment.id}/events`, { token: shop.testKey })).body
+      .data;
+    const resend = (body: unknown) =>
+      api(stack.url, 'POST', `/v1/payments/${payment.id}/events/${event.id}/resend`, { token: shop.testKey, body });
 
     const email = await resend({ channel: 'email' });
     expect(email.status).toBe(200);
-    expect(email.body).toMatchObject({ object: 'delivery_attempt', event_id: event.id, channel: 'email', delivered: true, attempt: 2, error: null });
+    expect(email.body).toMatchObject({
+      object: 'delivery_attempt',
+      event_id: event.id,
+      channel: 'email',
+      delivered: true,
+      attempt: 2,
+      error: null,
+    });
     expect(smtp.to(seller)).toHaveLength(2);
     const webhook = await resend({ channel: 'webhook' });
     expect(webhook.body).toMatchObject({ channel: 'webhook', delivered: true, attempt: 2, response: 'HTTP 200' });
@@ -443,22 +600,31 @@ describe('resend and secrecy', () => {
     const receipt = await resend({ channel: 'buyer_receipt' });
     expect([receipt.status, receipt.body.error.param]).toEqual([400, 'channel']);
     expect((await resend({ channel: 'fax' })).body.error.param).toBe('channel');
-    const unknown = await api(stack.url, 'POST', `/v1/payments/${payment.id}/events/evt_nope1234/resend`, { token: shop.testKey, body: { channel: 'email' } });
+    const unknown = await api(stack.url, 'POST', `/v1/payments/${payment.id}/events/evt_nope1234/resend`, {
+      token: shop.testKey,
+      body: { channel: 'email' },
+    });
     expect([unknown.status, unknown.body.error.param]).toEqual([404, 'event_id']);
 
     const log = await deliveries(shop, payment.id);
-    expect(attemptsOn(log, 'email').map((attempt) => [attempt.attempt, attempt.delivered, attempt.resend])).toEqual([[1, true, false], [2, true, true]]);
+    expect(attemptsOn(log, 'email').map((attempt) => [attempt.attempt, attempt.delivered, attempt.resend])).toEqual([
+      [1, true, false],
+      [2, true, true],
+    ]);
     expect(attemptsOn(log, 'webhook').map((attempt) => attempt.attempt)).toEqual([1, 2]);
   });
 
   test('channel secrets and the SMTP password never reach the logs', async () => {
-    const { rows } = await db.query<{ secret: string; checkout_id: string; kind: string }>('select checkout_id, kind, secret from notification_channels where secret is not null');
+    const { rows } = await db.query<{ secret: string; checkout_id: string; kind: string }>(
+      'select checkout_id, kind, secret from notification_channels where secret is not null',
+    );
     const secrets = rows.map((row) => decryptSecret(notificationsKey, row.secret, `${row.checkout_id}/${row.kind}`));
     expect(secrets.length).toBeGreaterThanOrEqual(4);
     expect(logLines.length).toBeGreaterThan(50);
     const logs = logLines.join('');
     expect(logs).toContain('sendTelegramNotification');
     expect(logs).toContain('Bad Gateway (bot[REDACTED])'); // the outage test's failures were logged, redacted
-    for (const secret of [...secrets, ...secrets.map((secret) => secret.split(':')[1] ?? secret), smtpPass]) expect(logs).not.toContain(secret);
+    for (const secret of [...secrets, ...secrets.map((secret) => secret.split(':')[1] ?? secret), smtpPass])
+      expect(logs).not.toContain(secret);
   });
 });

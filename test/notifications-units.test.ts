@@ -5,8 +5,21 @@ import path from 'node:path';
 import PostalMime from 'postal-mime';
 import { ConfigError, loadConfig } from '../src/config';
 import { createMailer } from '../src/notifications/email';
-import { buyerReceiptEmail, type EventView, sellerChatMessage, sellerEmail, sellerSms } from '../src/notifications/messages';
-import { decryptSecret, encryptSecret, maskSecret, notificationsKey, parseNotificationsKey, redactSecrets } from '../src/notifications/secrets';
+import {
+  buyerReceiptEmail,
+  type EventView,
+  sellerChatMessage,
+  sellerEmail,
+  sellerSms,
+} from '../src/notifications/messages';
+import {
+  decryptSecret,
+  encryptSecret,
+  maskSecret,
+  notificationsKey,
+  parseNotificationsKey,
+  redactSecrets,
+} from '../src/notifications/secrets';
 import { notificationSettings } from '../src/notifications/settings';
 import { fillTemplate, sampleSmsValues, smsRequest, unknownPlaceholders } from '../src/notifications/sms';
 
@@ -37,7 +50,9 @@ describe('channel secrets', () => {
     const [version, nonce, sealed] = first.split('.');
     const flipped = Buffer.from(sealed!, 'base64url');
     flipped[0] = flipped[0]! ^ 1;
-    expect(() => decryptSecret(key, [version, nonce, flipped.toString('base64url')].join('.'), 'co_1/telegram')).toThrow('cannot be decrypted');
+    expect(() =>
+      decryptSecret(key, [version, nonce, flipped.toString('base64url')].join('.'), 'co_1/telegram'),
+    ).toThrow('cannot be decrypted');
     expect(() => decryptSecret(key, 'plaintext-token', 'co_1/telegram')).toThrow('not in a known format');
   });
 
@@ -49,7 +64,9 @@ describe('channel secrets', () => {
     expect(parseNotificationsKey('correct horse battery staple')).toBeNull();
     expect(maskSecret('WXYZ')).toBe('********WXYZ');
     expect(maskSecret(null)).toBeNull();
-    expect(redactSecrets('GET /bot123:a/b?x=123%3Aa%2Fb failed', ['123:a/b'])).toBe('GET /bot[REDACTED]?x=[REDACTED] failed');
+    expect(redactSecrets('GET /bot123:a/b?x=123%3Aa%2Fb failed', ['123:a/b'])).toBe(
+      'GET /bot[REDACTED]?x=[REDACTED] failed',
+    );
   });
 
   test('without NOTIFICATIONS_KEY a development key is made once under DATA_DIR, private to its owner, and reused', () => {
@@ -63,7 +80,9 @@ describe('channel secrets', () => {
     expect(parseNotificationsKey(fs.readFileSync(file, 'utf8'))).toEqual(made);
     expect(notificationsKey(loadConfig({ DATA_DIR: dataDir }))).toEqual(made);
     const given = randomBytes(32);
-    expect(notificationsKey(loadConfig({ DATA_DIR: tempDir(), NOTIFICATIONS_KEY: given.toString('hex') }))).toEqual(given);
+    expect(notificationsKey(loadConfig({ DATA_DIR: tempDir(), NOTIFICATIONS_KEY: given.toString('hex') }))).toEqual(
+      given,
+    );
   });
 });
 
@@ -71,7 +90,10 @@ describe('configuration', () => {
   test('production requires NOTIFICATIONS_KEY; a bad key or SMTP URL stops startup without repeating the value', () => {
     expect(() => loadConfig({ KASSA_ENV: 'production' })).toThrow(/^NOTIFICATIONS_KEY: is required in production/);
     const secret = 'not-a-key-but-maybe-a-password';
-    for (const [name, value] of [['NOTIFICATIONS_KEY', secret], ['SMTP_URL', `http://user:${secret}@mail.example`]] as const) {
+    for (const [name, value] of [
+      ['NOTIFICATIONS_KEY', secret],
+      ['SMTP_URL', `http://user:${secret}@mail.example`],
+    ] as const) {
       let error: unknown;
       try {
         loadConfig({ [name]: value });
@@ -82,17 +104,32 @@ describe('configuration', () => {
       expect((error as Error).message).toMatch(new RegExp(`^${name}: `));
       expect((error as Error).message).not.toContain(secret);
     }
-    expect(() => loadConfig({ NOTIFICATION_RETRY_SECONDS: '1' })).toThrow(/^NOTIFICATION_RETRY_SECONDS: two whole seconds/);
+    expect(() => loadConfig({ NOTIFICATION_RETRY_SECONDS: '1' })).toThrow(
+      /^NOTIFICATION_RETRY_SECONDS: two whole seconds/,
+    );
   });
 
   test('defaults: the public Telegram Bot API, the dev mail log outside production, each channel on its own retry schedule', () => {
     const config = loadConfig({ DATA_DIR: tempDir() });
-    expect(config.notifications).toMatchObject({ smtpUrl: null, telegramApiUrl: 'https://api.telegram.org', retrySeconds: null, mailFrom: 'Kassa <kassa@localhost>' });
+    expect(config.notifications).toMatchObject({
+      smtpUrl: null,
+      telegramApiUrl: 'https://api.telegram.org',
+      retrySeconds: null,
+      mailFrom: 'Kassa <kassa@localhost>',
+    });
     const settings = notificationSettings(config);
     expect(settings.mailLogDir).toBe(path.resolve(config.dataDir, 'mail'));
-    const production = loadConfig({ KASSA_ENV: 'production', NOTIFICATIONS_KEY: randomBytes(32).toString('base64'), DATA_DIR: tempDir() });
+    const production = loadConfig({
+      KASSA_ENV: 'production',
+      NOTIFICATIONS_KEY: randomBytes(32).toString('base64'),
+      DATA_DIR: tempDir(),
+    });
     expect(notificationSettings(production).mailLogDir).toBeNull();
-    expect(notificationSettings(loadConfig({ DATA_DIR: tempDir(), SMTP_URL: 'smtp://mail.example:587', NOTIFICATION_RETRY_SECONDS: '1,2' }))).toMatchObject({
+    expect(
+      notificationSettings(
+        loadConfig({ DATA_DIR: tempDir(), SMTP_URL: 'smtp://mail.example:587', NOTIFICATION_RETRY_SECONDS: '1,2' }),
+      ),
+    ).toMatchObject({
       smtpUrl: 'smtp://mail.example:587',
       mailLogDir: null,
       retrySeconds: [1, 2],
@@ -107,17 +144,31 @@ describe('SMS gateway templates', () => {
     expect(fillTemplate('https://sms.example/send?to={to}&msg={text}', values, 'url')).toBe(
       'https://sms.example/send?to=%2B79991234567&msg=Shop%20%26%20Co%3A%20order%20%22A%201%22%20paid%2C%205%20000.00%20RUB',
     );
-    expect(JSON.parse(fillTemplate('{"to":"{to}","text":"{text}"}', values, 'application/json'))).toEqual({ to: '+79991234567', text: values.text });
+    expect(JSON.parse(fillTemplate('{"to":"{to}","text":"{text}"}', values, 'application/json'))).toEqual({
+      to: '+79991234567',
+      text: values.text,
+    });
     expect(fillTemplate('{text}', values, 'text/plain')).toBe(values.text);
     expect(unknownPlaceholders('{to} {text} {message} {shop}')).toEqual(['message']);
   });
 
   test('the credential goes in the header the merchant named; GET carries no body', () => {
-    const settings = { to: '+79991234567', url: 'https://sms.example/send?to={to}', method: 'POST' as const, contentType: 'application/x-www-form-urlencoded' as const, body: 'text={text}', authHeader: 'x-api-key' };
+    const settings = {
+      to: '+79991234567',
+      url: 'https://sms.example/send?to={to}',
+      method: 'POST' as const,
+      contentType: 'application/x-www-form-urlencoded' as const,
+      body: 'text={text}',
+      authHeader: 'x-api-key',
+    };
     expect(smsRequest(settings, 'k3y', values)).toEqual({
       url: 'https://sms.example/send?to=%2B79991234567',
       method: 'POST',
-      headers: { 'user-agent': 'Kassa-Notifications/1', 'x-api-key': 'k3y', 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        'user-agent': 'Kassa-Notifications/1',
+        'x-api-key': 'k3y',
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: `text=${encodeURIComponent(values.text)}`,
     });
     expect(smsRequest({ ...settings, method: 'GET' }, null, values).body).toBeUndefined();
@@ -154,17 +205,31 @@ describe('messages', () => {
     const email = sellerEmail(view);
     expect(email.subject).toBe('[Tea & <Cakes>] Order A-7 failed: 1250.50 RUB');
     for (const text of [email.text, sellerChatMessage(view)]) {
-      for (const fact of ['Tea & <Cakes>', 'A-7', '1250.50 RUB', 'Bank card (card)', 'failed', 'https://pay.example/pay/pay_1', 'Buyer paid: 1288.02 RUB', 'declined']) {
+      for (const fact of [
+        'Tea & <Cakes>',
+        'A-7',
+        '1250.50 RUB',
+        'Bank card (card)',
+        'failed',
+        'https://pay.example/pay/pay_1',
+        'Buyer paid: 1288.02 RUB',
+        'declined',
+      ]) {
         expect(text.replace(/:\s+/g, ': ')).toContain(fact);
       }
     }
     expect(email.html).toContain('Tea &amp; &lt;Cakes&gt;');
     expect(email.html).not.toContain('<Cakes>');
-    expect(sellerSms(view)).toBe('Tea & <Cakes>: order A-7 failed, 1250.50 RUB by Bank card. https://pay.example/pay/pay_1');
+    expect(sellerSms(view)).toBe(
+      'Tea & <Cakes>: order A-7 failed, 1250.50 RUB by Bank card. https://pay.example/pay/pay_1',
+    );
   });
 
   test('the buyer’s receipt names what was bought, what was paid and how it comes', () => {
-    const receipt = buyerReceiptEmail({ ...view, eventType: 'payment.paid' }, { type: 'physical', method: 'courier', expectedBy: '2026-03-04' });
+    const receipt = buyerReceiptEmail(
+      { ...view, eventType: 'payment.paid' },
+      { type: 'physical', method: 'courier', expectedBy: '2026-03-04' },
+    );
     expect(receipt.subject).toBe('Your receipt from Tea & <Cakes>: order A-7');
     expect(receipt.text).toMatch(/Item:\s+Green tea/);
     expect(receipt.text).toMatch(/Paid:\s+1288\.02 RUB/);
@@ -177,11 +242,29 @@ test('the development mail log keeps each message as an .eml file and a line in 
   const dir = path.join(tempDir(), 'mail');
   const mailer = createMailer({ smtpUrl: null, mailLogDir: dir, from: 'Kassa <kassa@localhost>' })!;
   expect(mailer.destination).toBe(dir);
-  const receipt = await mailer.send({ to: ['seller@shop.example'], subject: 'Order A-1 paid', text: 'Order: A-1', html: '<p>Order: A-1</p>' });
-  const [line] = fs.readFileSync(path.join(dir, 'mail.log'), 'utf8').trim().split('\n').map((entry) => JSON.parse(entry));
-  expect(line).toMatchObject({ from: 'Kassa <kassa@localhost>', to: ['seller@shop.example'], subject: 'Order A-1 paid' });
+  const receipt = await mailer.send({
+    to: ['seller@shop.example'],
+    subject: 'Order A-1 paid',
+    text: 'Order: A-1',
+    html: '<p>Order: A-1</p>',
+  });
+  const [line] = fs
+    .readFileSync(path.join(dir, 'mail.log'), 'utf8')
+    .trim()
+    .split('\n')
+    .map((entry) => JSON.parse(entry));
+  expect(line).toMatchObject({
+    from: 'Kassa <kassa@localhost>',
+    to: ['seller@shop.example'],
+    subject: 'Order A-1 paid',
+  });
   expect(receipt.response).toBe(`written to ${line.file}`);
   const mail = await PostalMime.parse(fs.readFileSync(line.file));
-  expect([mail.subject, mail.text?.trim(), mail.html?.trim(), mail.to?.[0]?.address]).toEqual(['Order A-1 paid', 'Order: A-1', '<p>Order: A-1</p>', 'seller@shop.example']);
+  expect([mail.subject, mail.text?.trim(), mail.html?.trim(), mail.to?.[0]?.address]).toEqual([
+    'Order A-1 paid',
+    'Order: A-1',
+    '<p>Order: A-1</p>',
+    'seller@shop.example',
+  ]);
   mailer.close();
 });

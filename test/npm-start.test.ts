@@ -76,7 +76,11 @@ test('a port in use stops npm start with one line naming the port and its variab
   const blocker = net.createServer();
   await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
   const port = (blocker.address() as net.AddressInfo).port;
-  const run = startScript({ PORT: String(port), TEMPORAL_ADDRESS: '127.0.0.1:1', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-')) });
+  const run = startScript({
+    PORT: String(port),
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-')),
+  });
   expect(await run.exited).toBe(1);
   expect(run.output()).toContain(`port ${port} is in use: set PORT to a free port`);
   blocker.close();
@@ -84,7 +88,13 @@ test('a port in use stops npm start with one line naming the port and its variab
 
 test('npm start brings up Temporal with its UI, the sandbox, Kassa on its embedded PostgreSQL and the demo shop, printing one timed line per step, and SIGTERM stops them all; a second start keeps the data', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-start-'));
-  const [port, sandboxPort, shopPort, temporalPort, uiPort] = await Promise.all([freePort(), freePort(), freePort(), freePort(), freePort()]);
+  const [port, sandboxPort, shopPort, temporalPort, uiPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
   const env = {
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
@@ -113,13 +123,33 @@ test('npm start brings up Temporal with its UI, the sandbox, Kassa on its embedd
     expect(fs.existsSync(path.join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
     expect(fs.existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);
     const steps = [...run.output().matchAll(/^ {2}(\S+(?: \S+)?) +(\d+\.\d) s\b/gm)].map((match) => match[1]);
-    expect(steps).toEqual(['Temporal CLI', 'Temporal server', 'database', 'migrations', 'workflow bundle', 'worker', 'API', 'sandbox', 'demo shop']);
+    expect(steps).toEqual([
+      'Temporal CLI',
+      'Temporal server',
+      'database',
+      'migrations',
+      'workflow bundle',
+      'worker',
+      'API',
+      'sandbox',
+      'demo shop',
+    ]);
     expect(run.output()).toMatch(/^ {2}database +\d+\.\d s {2}embedded PostgreSQL \d+\.\d+, created in /m);
     // Kassa's JSON lines go to the log file, not the terminal.
     expect(run.output()).not.toContain('"level"');
-    const logLines = fs.readFileSync(path.join(dataDir, 'logs', 'kassa.log'), 'utf8').trim().split('\n');
-    expect(logLines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line).startupStep).filter(Boolean)).toEqual(['database', 'migrations', 'workflow bundle', 'worker', 'API']);
-    expect(fs.readdirSync(path.join(dataDir, 'logs')).sort()).toEqual(expect.arrayContaining(['kassa.log', 'postgres.log', 'sandbox.log', 'temporal.log']));
+    const logLines = fs
+      .readFileSync(path.join(dataDir, 'logs', 'kassa.log'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(
+      logLines
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line).startupStep)
+        .filter(Boolean),
+    ).toEqual(['database', 'migrations', 'workflow bundle', 'worker', 'API']);
+    expect(fs.readdirSync(path.join(dataDir, 'logs')).sort()).toEqual(
+      expect.arrayContaining(['kassa.log', 'postgres.log', 'sandbox.log', 'temporal.log']),
+    );
   } finally {
     await stopChild(run.child, 'SIGTERM', 45_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -133,7 +163,9 @@ test('npm start brings up Temporal with its UI, the sandbox, Kassa on its embedd
     await waitForOutput(again, /demo payment\s+(\S+)/, 150_000);
     const key = /test API key\s+(\S+)/.exec(again.output())![1]!;
     expect(key).toBe(/test API key\s+(\S+)/.exec(run.output())![1]);
-    const payments = await fetch(`http://127.0.0.1:${port}/v1/payments`, { headers: { authorization: `Bearer ${key}` } });
+    const payments = await fetch(`http://127.0.0.1:${port}/v1/payments`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
     expect(((await payments.json()) as { data: unknown[] }).data).toHaveLength(2);
     expect(again.output()).toMatch(/^ {2}database +\d+\.\d s {2}embedded PostgreSQL \d+\.\d+ in /m);
     expect(again.output()).toMatch(/^ {2}migrations +\d+\.\d s {2}up to date$/m);

@@ -5,7 +5,16 @@ import { msToTs } from '@temporalio/common/lib/time';
 import { randomToken } from '../src/domain/ids';
 import { ensureSearchAttributes } from '../src/services/temporal-setup';
 import { purchaseWorkflowId, searchAttributeDefinitions, searchAttributes, statusQuery } from '../src/workflows/shared';
-import { buyerActs, chooseMethod, newPayment, newShop, paidPayment, paymentOf, sandboxFault, type Shop } from './support/operations';
+import {
+  buyerActs,
+  chooseMethod,
+  newPayment,
+  newShop,
+  paidPayment,
+  paymentOf,
+  sandboxFault,
+  type Shop,
+} from './support/operations';
 import { temporalCli } from './support/processes';
 import { api, eventually, startTestStack, type TestStack } from './support/stack';
 
@@ -36,7 +45,10 @@ test('search attributes are registered on a namespace that lacks them, and regis
   const connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
   try {
     const namespace = `kassa-sa-${randomToken(10).toLowerCase()}`;
-    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: msToTs('1 day') });
+    await connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: msToTs('1 day'),
+    });
     // A new namespace takes a moment to reach the frontend's cache.
     const first = await eventually(
       () => ensureSearchAttributes(connection, namespace).catch((error: Error) => error),
@@ -47,7 +59,8 @@ test('search attributes are registered on a namespace that lacks them, and regis
     expect(await ensureSearchAttributes(connection, namespace)).toEqual([]);
 
     const listed = await connection.operatorService.listSearchAttributes({ namespace });
-    for (const name of Object.keys(searchAttributeDefinitions)) expect(Object.keys(listed.customAttributes ?? {})).toContain(name);
+    for (const name of Object.keys(searchAttributeDefinitions))
+      expect(Object.keys(listed.customAttributes ?? {})).toContain(name);
 
     // They work there: a workflow started with them is found by the operators' query.
     const client = new Client({ connection, namespace });
@@ -66,7 +79,9 @@ test('search attributes are registered on a namespace that lacks them, and regis
     const found = await eventually(
       async () => {
         const ids: string[] = [];
-        for await (const execution of client.workflow.list({ query: `PaymentStatus="awaiting_method" AND MerchantId="${merchantId}" AND AmountMinor=5000` })) {
+        for await (const execution of client.workflow.list({
+          query: `PaymentStatus="awaiting_method" AND MerchantId="${merchantId}" AND AmountMinor=5000`,
+        })) {
           ids.push(execution.workflowId);
         }
         return ids;
@@ -98,14 +113,23 @@ test('GET /admin/payments/:id shows the payment as Temporal sees it and says wha
       status: 'RUNNING',
       task_queue: 'payments',
       summary: `My shop (${merchant.merchantId}) · order INV-7 · 1250.00 RUB · test`,
-      search_attributes: { PaymentStatus: 'awaiting_method', MerchantId: merchant.merchantId, OrderId: 'INV-7', AmountMinor: 125000, Currency: 'RUB', TestMode: true },
+      search_attributes: {
+        PaymentStatus: 'awaiting_method',
+        MerchantId: merchant.merchantId,
+        OrderId: 'INV-7',
+        AmountMinor: 125000,
+        Currency: 'RUB',
+        TestMode: true,
+      },
     },
     state: { status: 'awaiting_method', method: null },
     pending_activities: [],
   });
   expect(seen.body.waiting_for).toMatch(/^the buyer to choose a method .* until \d{4}-\d\d-\d\dT/);
   const namespace = stack.kassa.config.temporal.namespace;
-  expect(seen.body.workflow.temporal_ui_path).toBe(`/namespaces/${namespace}/workflows/payment-${payment.id}/${seen.body.workflow.run_id}/history`);
+  expect(seen.body.workflow.temporal_ui_path).toBe(
+    `/namespaces/${namespace}/workflows/payment-${payment.id}/${seen.body.workflow.run_id}/history`,
+  );
   expect((await admin('GET', '/admin/payments/pay_doesnotexist1')).status).toBe(404);
 });
 
@@ -116,7 +140,10 @@ test('an operator cancels an open payment of any merchant; the merchant is told;
   expect(canceled.status).toBe(200);
   expect(canceled.body).toMatchObject({ id: payment.id, status: 'canceled' });
   const [webhook] = await merchant.receiver.waitFor(1);
-  expect(JSON.parse(webhook!.body)).toMatchObject({ type: 'payment.canceled', data: { id: payment.id, status: 'canceled' } });
+  expect(JSON.parse(webhook!.body)).toMatchObject({
+    type: 'payment.canceled',
+    data: { id: payment.id, status: 'canceled' },
+  });
   expect(await handleOf(payment.id).query(statusQuery)).toMatchObject({ status: 'canceled' });
 
   const again = await admin('POST', `/admin/payments/${payment.id}/cancel`);
@@ -137,7 +164,11 @@ test('when the merchant endpoint fails, the operator sees the failing webhook an
   expect(seen.pending_activities[0].last_failure).toMatch(/HTTP 500/);
   expect(seen.waiting_for).toMatch(/^the merchant's endpoint to accept the webhook: attempt 2 failed \(.*HTTP 500\)/);
   const [event] = seen.events;
-  expect(event).toMatchObject({ type: 'payment.paid', delivered_at: null, attempts: [{ attempt: 1, status_code: 500 }] });
+  expect(event).toMatchObject({
+    type: 'payment.paid',
+    delivered_at: null,
+    attempts: [{ attempt: 1, status_code: 500 }],
+  });
 
   const resent = await admin('POST', `/admin/payments/${payment.id}/events/${event.id}/resend`);
   expect(resent.status).toBe(200);
@@ -175,7 +206,9 @@ test('re-checking the provider is refused unless the payment awaits the provider
   await buyerActs(redirectUrl, 'approve');
   const seen = await admin('GET', `/admin/payments/${payment.id}`);
   expect(seen.body.state).toMatchObject({ status: 'awaiting_payment', method: 'sandbox_card' });
-  expect(seen.body.waiting_for).toMatch(/^the provider's callback for sandbox_card payment sp_\w+ \(attempt 1\); meanwhile it asks the provider after 3600 s/);
+  expect(seen.body.waiting_for).toMatch(
+    /^the provider's callback for sandbox_card payment sp_\w+ \(attempt 1\); meanwhile it asks the provider after 3600 s/,
+  );
 
   const recheck = await admin('POST', `/admin/payments/${payment.id}/recheck`);
   expect(recheck.status).toBe(202);
@@ -193,7 +226,11 @@ test('a re-check makes a payment whose callback was lost paid at once', async ()
   await buyerActs(redirectUrl, 'approve');
   expect((await paymentOf(stack, merchant, payment.id)).status).toBe('awaiting_payment');
   expect((await admin('POST', `/admin/payments/${payment.id}/recheck`)).status).toBe(202);
-  const paid = await eventually(() => paymentOf(stack, merchant, payment.id), (current) => current.status === 'paid', 15_000);
+  const paid = await eventually(
+    () => paymentOf(stack, merchant, payment.id),
+    (current) => current.status === 'paid',
+    15_000,
+  );
   expect(paid).toMatchObject({ status: 'paid', method: 'sandbox_card' });
   await merchant.receiver.waitFor(1);
 });
@@ -209,13 +246,46 @@ test('the runbook commands find a merchant payment by search attributes and read
   const namespace = stack.kassa.config.temporal.namespace;
   const query = `PaymentStatus="paid" AND MerchantId="${merchant.merchantId}"`;
   const listed = await eventually(
-    async () => JSON.parse((await run(cli, ['workflow', 'list', '--address', address, '--namespace', namespace, '--query', query, '--output', 'json'])).stdout || '[]'),
+    async () =>
+      JSON.parse(
+        (
+          await run(cli, [
+            'workflow',
+            'list',
+            '--address',
+            address,
+            '--namespace',
+            namespace,
+            '--query',
+            query,
+            '--output',
+            'json',
+          ])
+        ).stdout || '[]',
+      ),
     (rows: { execution: { workflowId: string } }[]) => rows.length > 0,
   );
-  expect(listed.map((row: { execution: { workflowId: string } }) => row.execution.workflowId)).toEqual([`payment-${payment.id}`]);
+  expect(listed.map((row: { execution: { workflowId: string } }) => row.execution.workflowId)).toEqual([
+    `payment-${payment.id}`,
+  ]);
 
   const answered = JSON.parse(
-    (await run(cli, ['workflow', 'query', '--address', address, '--namespace', namespace, '--workflow-id', `payment-${payment.id}`, '--type', 'status', '--output', 'json'])).stdout,
+    (
+      await run(cli, [
+        'workflow',
+        'query',
+        '--address',
+        address,
+        '--namespace',
+        namespace,
+        '--workflow-id',
+        `payment-${payment.id}`,
+        '--type',
+        'status',
+        '--output',
+        'json',
+      ])
+    ).stdout,
   );
   expect(JSON.stringify(answered)).toContain('"status":"paid"');
 });

@@ -39,7 +39,11 @@ const named = (name: string, traceId?: string) =>
 function ancestry(span: ReadableSpan): string[] {
   const byId = new Map(spans().map((candidate) => [candidate.spanContext().spanId, candidate]));
   const chain = [span.name];
-  for (let parent = span.parentSpanId && byId.get(span.parentSpanId); parent; parent = parent.parentSpanId && byId.get(parent.parentSpanId)) {
+  for (
+    let parent = span.parentSpanId && byId.get(span.parentSpanId);
+    parent;
+    parent = parent.parentSpanId && byId.get(parent.parentSpanId)
+  ) {
     chain.push(parent.name);
   }
   return chain;
@@ -50,12 +54,22 @@ test('one trace runs from the REST call through the workflow into its activities
   await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).result();
 
   // POST /v1/payments starts the workflow: its run and the activities it schedules belong to that trace.
-  const created = await eventually(async () => named('POST /v1/payments'), (found) => found.length === 1);
+  const created = await eventually(
+    async () => named('POST /v1/payments'),
+    (found) => found.length === 1,
+  );
   const server = created[0]!;
   expect(server.kind).toBe(otel.SpanKind.SERVER);
-  expect(server.attributes).toMatchObject({ 'http.route': '/v1/payments', 'http.response.status_code': 201, 'kassa.payment_id': payment.id });
+  expect(server.attributes).toMatchObject({
+    'http.route': '/v1/payments',
+    'http.response.status_code': 201,
+    'kassa.payment_id': payment.id,
+  });
   const traceId = server.spanContext().traceId;
-  const notify = await eventually(async () => named('RunActivity:notifyMerchant', traceId), (found) => found.length === 1);
+  const notify = await eventually(
+    async () => named('RunActivity:notifyMerchant', traceId),
+    (found) => found.length === 1,
+  );
   expect(withoutExpress(ancestry(notify[0]!))).toEqual([
     'RunActivity:notifyMerchant',
     'StartActivity:notifyMerchant',
@@ -68,7 +82,9 @@ test('one trace runs from the REST call through the workflow into its activities
   const [choice] = named('POST /pay/:id/method');
   const create = named('RunActivity:createProviderPayment', choice!.spanContext().traceId);
   expect(create).toHaveLength(1);
-  expect(ancestry(create[0]!)).toEqual(expect.arrayContaining(['RunActivity:createProviderPayment', 'POST /pay/:id/method']));
+  expect(ancestry(create[0]!)).toEqual(
+    expect.arrayContaining(['RunActivity:createProviderPayment', 'POST /pay/:id/method']),
+  );
   expect(ancestry(create[0]!).some((name) => name.includes('selectMethod'))).toBe(true);
 
   // So is the provider's callback: verified, stored, signalled.
@@ -78,15 +94,23 @@ test('one trace runs from the REST call through the workflow into its activities
 
 test("a caller's traceparent is continued by the request's span", async () => {
   const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
-  const response = await api(stack.url, 'GET', '/healthz', { headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` } });
+  const response = await api(stack.url, 'GET', '/healthz', {
+    headers: { traceparent: `00-${traceId}-00f067aa0ba902b7-01` },
+  });
   expect(response.status).toBe(200);
-  const [health] = await eventually(async () => named('GET /healthz', traceId), (found) => found.length === 1);
+  const [health] = await eventually(
+    async () => named('GET /healthz', traceId),
+    (found) => found.length === 1,
+  );
   expect(health!.parentSpanId).toBe('00f067aa0ba902b7');
 });
 
 test('a request makes spans from the http, express and pg instrumentations in one trace', async () => {
   const payment = await paidPayment(stack, shop, { order_id: 'TRACE-2' });
-  const [server] = await eventually(async () => named('POST /v1/payments').filter((span) => span.attributes['kassa.payment_id'] === payment.id), (found) => found.length === 1);
+  const [server] = await eventually(
+    async () => named('POST /v1/payments').filter((span) => span.attributes['kassa.payment_id'] === payment.id),
+    (found) => found.length === 1,
+  );
   const traceId = server!.spanContext().traceId;
   expect(server!.instrumentationLibrary.name).toBe('@opentelemetry/instrumentation-http');
   expect(server!.attributes).toMatchObject({ 'http.method': 'POST', 'http.status_code': 201 });
@@ -96,7 +120,9 @@ test('a request makes spans from the http, express and pg instrumentations in on
   expect(express[0]!.parentSpanId).toBe(server!.spanContext().spanId);
 
   // The payment's insert, as a statement without its values.
-  const queries = fromLibrary('@opentelemetry/instrumentation-pg', traceId).filter((span) => span.kind === otel.SpanKind.CLIENT);
+  const queries = fromLibrary('@opentelemetry/instrumentation-pg', traceId).filter(
+    (span) => span.kind === otel.SpanKind.CLIENT,
+  );
   expect(queries.length).toBeGreaterThan(0);
   expect(queries.every((span) => span.attributes['db.system'] === 'postgresql')).toBe(true);
   const insert = queries.find((span) => /insert into payments/i.test(String(span.attributes['db.statement'])));
@@ -108,13 +134,20 @@ test('a request makes spans from the http, express and pg instrumentations in on
 
 test("every log line of a traced request carries its trace's trace_id and the span_id of a span in it", async () => {
   const payment = await paidPayment(stack, shop, { order_id: 'TRACE-3' });
-  const [server] = await eventually(async () => named('POST /v1/payments').filter((span) => span.attributes['kassa.payment_id'] === payment.id), (found) => found.length === 1);
+  const [server] = await eventually(
+    async () => named('POST /v1/payments').filter((span) => span.attributes['kassa.payment_id'] === payment.id),
+    (found) => found.length === 1,
+  );
   const traceId = server!.spanContext().traceId;
   const requestId = server!.attributes['kassa.request_id'];
   expect(typeof requestId).toBe('string');
   const lines = logLines.filter((line) => line.requestId === requestId);
   expect(lines.map((line) => line.msg)).toContain('POST /v1/payments 201');
-  const spanIds = new Set(spans().filter((span) => span.spanContext().traceId === traceId).map((span) => span.spanContext().spanId));
+  const spanIds = new Set(
+    spans()
+      .filter((span) => span.spanContext().traceId === traceId)
+      .map((span) => span.spanContext().spanId),
+  );
   for (const line of lines) {
     expect(line).toMatchObject({ trace_id: traceId, trace_flags: '01' });
     expect(spanIds).toContain(line.span_id);
@@ -127,7 +160,8 @@ test('span ids never hold a card-like digit run, so the log scrubber leaves ever
   // Plain random ids hold one about every 30,000 trace ids.
   const cardLike: string[] = [];
   for (let index = 0; index < 100_000; index += 1) {
-    for (const id of [scrubSafeIds.generateTraceId(), scrubSafeIds.generateSpanId()]) if (findCardNumber(id)) cardLike.push(id);
+    for (const id of [scrubSafeIds.generateTraceId(), scrubSafeIds.generateSpanId()])
+      if (findCardNumber(id)) cardLike.push(id);
   }
   expect(cardLike).toEqual([]);
 });

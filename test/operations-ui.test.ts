@@ -1,7 +1,15 @@
 import type { Browser, Page } from 'playwright-core';
 import { purchaseWorkflowId } from '../src/workflows/shared';
 import { artifactPath, describeWithBrowser, launchBrowser } from './support/browser';
-import { buyerActs, chooseMethod, newPayment, newShop, paidPayment, sandboxFault, type Shop } from './support/operations';
+import {
+  buyerActs,
+  chooseMethod,
+  newPayment,
+  newShop,
+  paidPayment,
+  sandboxFault,
+  type Shop,
+} from './support/operations';
 import { startTemporalDevServer, type TemporalDevServer } from './support/processes';
 import { startTestStack, type TestStack } from './support/stack';
 
@@ -37,7 +45,10 @@ describeWithBrowser('an operator in the Temporal Web UI', __filename, () => {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       for (const frame of page.frames()) {
-        const shown = await frame.locator('body').innerText({ timeout: 1000 }).catch(() => '');
+        const shown = await frame
+          .locator('body')
+          .innerText({ timeout: 1000 })
+          .catch(() => '');
         if (shown.replace(/\s+/g, ' ').includes(text)) return;
       }
       if (Date.now() > deadline) throw new Error(`no frame shows ${JSON.stringify(text)}`);
@@ -55,26 +66,35 @@ describeWithBrowser('an operator in the Temporal Web UI', __filename, () => {
     page.setDefaultTimeout(30_000);
     try {
       const query = `PaymentStatus="paid" AND MerchantId="${shop.merchantId}"`;
-      await page.goto(`${temporal.uiUrl}/namespaces/${stack.kassa.config.temporal.namespace}/workflows?query=${encodeURIComponent(query)}`);
+      await page.goto(
+        `${temporal.uiUrl}/namespaces/${stack.kassa.config.temporal.namespace}/workflows?query=${encodeURIComponent(query)}`,
+      );
       const row = page.getByRole('link', { name: workflowId });
       await row.waitFor();
       // Columns as docs/operations.md sets them: the list then reads like an invoice list.
       await page.getByTestId('workflows-summary-table-configuration-button').click();
-      for (const column of ['Run ID', 'Type', 'Start']) await page.getByRole('button', { name: `Remove ${column} column` }).click();
+      for (const column of ['Run ID', 'Type', 'Start'])
+        await page.getByRole('button', { name: `Remove ${column} column` }).click();
       for (const column of ['PaymentStatus', 'MerchantId', 'OrderId', 'AmountMinor', 'Currency', 'PaymentMethod']) {
         await page.getByRole('button', { name: `Add ${column} column` }).click();
       }
       await page.getByRole('button', { name: 'Close Workflows Table configuration' }).click();
       await page.getByText('Configure Workflows Table').waitFor({ state: 'hidden' });
       const cells = page.locator('tr', { has: row });
-      for (const value of [shop.merchantId, 'UI-1001', '5000', 'RUB', 'sandbox_card', 'paid']) await cells.getByText(value, { exact: true }).waitFor();
+      for (const value of [shop.merchantId, 'UI-1001', '5000', 'RUB', 'sandbox_card', 'paid'])
+        await cells.getByText(value, { exact: true }).waitFor();
       await page.screenshot({ path: artifactPath('temporal-ui-payment-list.png'), fullPage: true });
 
       await row.click();
       await page.waitForURL(new RegExp(`/workflows/${workflowId}/`));
       // Its timeline reads as steps: method choice, provider payment, the wait for the callback, the notification.
-      for (const step of ['selectMethod', 'createProviderPayment', 'providerCallback', 'notifyMerchant']) await page.getByText(step).first().waitFor();
-      for (const step of ['buyer chooses a method; expires in 30 min', 'create sandbox_card payment at the provider: 50.00 RUB, attempt 1', 'notify merchant: payment.paid']) {
+      for (const step of ['selectMethod', 'createProviderPayment', 'providerCallback', 'notifyMerchant'])
+        await page.getByText(step).first().waitFor();
+      for (const step of [
+        'buyer chooses a method; expires in 30 min',
+        'create sandbox_card payment at the provider: 50.00 RUB, attempt 1',
+        'notify merchant: payment.paid',
+      ]) {
         await page.getByText(step).first().waitFor();
       }
       await page.screenshot({ path: artifactPath('temporal-ui-payment.png'), fullPage: true });
@@ -84,7 +104,9 @@ describeWithBrowser('an operator in the Temporal Web UI', __filename, () => {
       await shownInFrames(page, `MerchantId="${shop.merchantId}"`);
       await page.screenshot({ path: artifactPath('temporal-ui-payment-metadata.png'), fullPage: true });
     } catch (error) {
-      await page.screenshot({ path: artifactPath('temporal-ui-payment-failure.png'), fullPage: true }).catch(() => undefined);
+      await page
+        .screenshot({ path: artifactPath('temporal-ui-payment-failure.png'), fullPage: true })
+        .catch(() => undefined);
       throw error;
     } finally {
       await context.close();
@@ -104,7 +126,9 @@ describeWithBrowser('an operator in the Temporal Web UI', __filename, () => {
     page.setDefaultTimeout(30_000);
     try {
       const query = `PaymentStatus="awaiting_payment" AND MerchantId="${shop.merchantId}"`;
-      await page.goto(`${temporal.uiUrl}/namespaces/${stack.kassa.config.temporal.namespace}/workflows?query=${encodeURIComponent(query)}`);
+      await page.goto(
+        `${temporal.uiUrl}/namespaces/${stack.kassa.config.temporal.namespace}/workflows?query=${encodeURIComponent(query)}`,
+      );
       await page.getByRole('link', { name: workflowId }).click();
       await page.waitForURL(new RegExp(`/workflows/${workflowId}/`));
       await page.getByText('Running').first().waitFor();
@@ -122,7 +146,9 @@ describeWithBrowser('an operator in the Temporal Web UI', __filename, () => {
       await page.getByText('"sandbox_card"').first().waitFor();
       await page.screenshot({ path: artifactPath('temporal-ui-stuck-payment-query.png'), fullPage: true });
     } catch (error) {
-      await page.screenshot({ path: artifactPath('temporal-ui-stuck-payment-failure.png'), fullPage: true }).catch(() => undefined);
+      await page
+        .screenshot({ path: artifactPath('temporal-ui-stuck-payment-failure.png'), fullPage: true })
+        .catch(() => undefined);
       throw error;
     } finally {
       await context.close();

@@ -30,15 +30,33 @@ let build: { code: number | null; output: string; seconds: number };
 beforeAll(async () => {
   const started = Date.now();
   build = await new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', 'scripts/build.ts'], { cwd: root, maxBuffer: 10 * 1024 * 1024 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: stdout + stderr, seconds: (Date.now() - started) / 1000 }),
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/build.ts'],
+      { cwd: root, maxBuffer: 10 * 1024 * 1024 },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error ? (typeof error.code === 'number' ? error.code : 1) : 0,
+          output: stdout + stderr,
+          seconds: (Date.now() - started) / 1000,
+        }),
     );
   });
 }, 240_000);
 
 test('npm run build compiles the worker and the sources, copies every migration and prebuilds both workflow bundles', () => {
-  expect({ code: build.code, output: build.output }).toEqual({ code: 0, output: expect.stringContaining('build: done') });
-  for (const file of ['worker.js', 'worker.js.map', 'src/config.js', 'src/providers/sandbox/main.js', 'workflow-bundle.js', 'workflow-bundle-tracing.js']) {
+  expect({ code: build.code, output: build.output }).toEqual({
+    code: 0,
+    output: expect.stringContaining('build: done'),
+  });
+  for (const file of [
+    'worker.js',
+    'worker.js.map',
+    'src/config.js',
+    'src/providers/sandbox/main.js',
+    'workflow-bundle.js',
+    'workflow-bundle-tracing.js',
+  ]) {
     expect({ file, exists: fs.existsSync(path.join(dist, file)) }).toEqual({ file, exists: true });
   }
   const migrations = fs.readdirSync(path.join(root, 'src/db/migrations')).filter((name) => name.endsWith('.sql'));
@@ -61,14 +79,23 @@ test('every file the image copies exists after the build, and every command dock
     for (const source of copy.sources) {
       // From the build stage: a path under its WORKDIR, which holds the repository as it is after `npm run build`.
       const file = copy.from === 'build' ? path.relative(workdir, source) : source;
-      expect({ copy: source, from: copy.from, exists: !file.startsWith('..') && fs.existsSync(path.join(root, file)) }).toEqual({ copy: source, from: copy.from, exists: true });
+      expect({
+        copy: source,
+        from: copy.from,
+        exists: !file.startsWith('..') && fs.existsSync(path.join(root, file)),
+      }).toEqual({ copy: source, from: copy.from, exists: true });
       copied.push(file);
     }
   }
   expect(copied).toEqual(expect.arrayContaining(['node_modules', 'dist']));
-  const entry = runtime.instructions.filter((i) => i.keyword === 'CMD').map((i) => JSON.parse(i.args) as string[]).pop()!;
+  const entry = runtime.instructions
+    .filter((i) => i.keyword === 'CMD')
+    .map((i) => JSON.parse(i.args) as string[])
+    .pop()!;
   expect(fs.existsSync(path.join(root, entry[1]!))).toBe(true);
-  const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { command?: string[] }> };
+  const compose = parse(fs.readFileSync(path.join(root, 'docker-compose.yml'), 'utf8'), { merge: true }) as {
+    services: Record<string, { command?: string[] }>;
+  };
   const commands = Object.values(compose.services).flatMap((service) => (service.command ? [service.command] : []));
   expect(commands.length).toBeGreaterThan(0);
   for (const command of commands) {
@@ -111,7 +138,11 @@ describe('node dist/worker.js', () => {
     };
     const started = Date.now();
     // From another directory, as an image runs it: nothing may be looked up relative to the cwd.
-    child = spawn(process.execPath, ['--require', recorder, path.join(dist, 'worker.js')], { cwd: scratch, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawn(process.execPath, ['--require', recorder, path.join(dist, 'worker.js')], {
+      cwd: scratch,
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     child.stdout!.on('data', (chunk) => (output += chunk));
     child.stderr!.on('data', (chunk) => (output += chunk));
     exited = new Promise((resolve) => child!.once('exit', (code) => resolve(code)));
@@ -121,7 +152,9 @@ describe('node dist/worker.js', () => {
         .catch(() => undefined);
       if (!health) await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    console.log(`build ${build.seconds.toFixed(1)} s; node dist/worker.js answered /healthz after ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    console.log(
+      `build ${build.seconds.toFixed(1)} s; node dist/worker.js answered /healthz after ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
   }, 120_000);
 
   afterAll(async () => {
@@ -144,10 +177,10 @@ describe('node dist/worker.js', () => {
 
   test("is healthy by the image's HEALTHCHECK script", async () => {
     const code = await new Promise<number | null>((resolve) =>
-      spawn(process.execPath, [path.join(root, 'deploy/healthcheck.cjs')], { env: { PATH: process.env.PATH, PORT: String(port), HOST: '0.0.0.0' }, stdio: 'ignore' }).once(
-        'exit',
-        resolve,
-      ),
+      spawn(process.execPath, [path.join(root, 'deploy/healthcheck.cjs')], {
+        env: { PATH: process.env.PATH, PORT: String(port), HOST: '0.0.0.0' },
+        stdio: 'ignore',
+      }).once('exit', resolve),
     );
     expect(code).toBe(0);
   });

@@ -7,7 +7,13 @@ import { NativeConnection, Worker } from '@temporalio/worker';
 import type { CreateProviderPaymentInput, createActivities, RecordPaymentStatusInput } from '../src/activities';
 import type { ProviderCallback, ProviderPaymentStatus } from '../src/providers/types';
 import type { purchaseWorkflow } from '../src/workflows/purchase';
-import { cancelUpdate, providerCallbackSignal, type PurchaseInput, selectMethodUpdate, statusQuery } from '../src/workflows/shared';
+import {
+  cancelUpdate,
+  providerCallbackSignal,
+  type PurchaseInput,
+  selectMethodUpdate,
+  statusQuery,
+} from '../src/workflows/shared';
 import { eventually } from './support/stack';
 import { workflowBundle } from '../worker';
 
@@ -18,7 +24,12 @@ jest.setTimeout(30_000);
 /** The activities purchaseWorkflow calls. */
 type Activities = Pick<
   ReturnType<typeof createActivities>,
-  'createProviderPayment' | 'checkProviderPayment' | 'recordPaymentStatus' | 'flagCallbacks' | 'notifyMerchant' | 'channelsForEvent'
+  | 'createProviderPayment'
+  | 'checkProviderPayment'
+  | 'recordPaymentStatus'
+  | 'flagCallbacks'
+  | 'notifyMerchant'
+  | 'channelsForEvent'
 >;
 
 let client: Client;
@@ -26,7 +37,10 @@ let connection: Connection;
 let nativeConnection: NativeConnection;
 beforeAll(async () => {
   const address = process.env.TEST_TEMPORAL_ADDRESS!;
-  [connection, nativeConnection] = await Promise.all([Connection.connect({ address }), NativeConnection.connect({ address })]);
+  [connection, nativeConnection] = await Promise.all([
+    Connection.connect({ address }),
+    NativeConnection.connect({ address }),
+  ]);
   client = new Client({ connection });
   await workflowBundle();
 }, 60_000);
@@ -69,7 +83,10 @@ function fakeActivities(overrides: Partial<Activities> = {}) {
   };
   const activities: Activities = {
     async createProviderPayment(input) {
-      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+      return {
+        providerPaymentId: `sp_${input.attempt}`,
+        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
+      };
     },
     async checkProviderPayment(input): Promise<ProviderPaymentStatus | null> {
       return { providerPaymentId: `sp_${input.attempt}`, state: 'pending', amountMinor: '5000', currency: 'RUB' };
@@ -115,7 +132,12 @@ async function withWorkflow(
   historyName?: string,
 ) {
   const taskQueue = `purchase-test-${random()}`;
-  const worker = await Worker.create({ connection: nativeConnection, taskQueue, workflowBundle: await workflowBundle(), activities });
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
   await worker.runUntil(async () => {
     const handle = await client.workflow.start<typeof purchaseWorkflow>('purchaseWorkflow', {
       taskQueue,
@@ -159,21 +181,31 @@ test('a method chosen at creation and chosen again while its provider payment is
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       await sleep(500);
-      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+      return {
+        providerPaymentId: `sp_${input.attempt}`,
+        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
+      };
     },
   });
   const input = purchaseInput({ method: 'sandbox_card' });
-  await withWorkflow(activities, input, async (handle) => {
-    const [first, second] = await Promise.all([
-      handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] }),
-      handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] }),
-    ]);
-    expect(first.redirectUrl).toBe('https://sandbox.example/checkout/sp_1');
-    expect(second).toEqual(first);
-    await expect(handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] })).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
-    expect(calls.create.map((call) => [call.attempt, call.method])).toEqual([[1, 'sandbox_card']]);
-    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment']);
-  }, 'method-chosen-twice');
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      const [first, second] = await Promise.all([
+        handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] }),
+        handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] }),
+      ]);
+      expect(first.redirectUrl).toBe('https://sandbox.example/checkout/sp_1');
+      expect(second).toEqual(first);
+      await expect(
+        handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] }),
+      ).rejects.toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(calls.create.map((call) => [call.attempt, call.method])).toEqual([[1, 'sandbox_card']]);
+      expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment']);
+    },
+    'method-chosen-twice',
+  );
 });
 
 test('when creating a provider payment gets no answer, the buyer cannot start another one under a new key while the first is unsettled', async () => {
@@ -181,42 +213,70 @@ test('when creating a provider payment gets no answer, the buyer cannot start an
   let firstAttempt: 'pending' | 'unknown to the provider' = 'pending';
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
-      if (createFailures-- > 0) throw ApplicationFailure.create({ message: 'connection lost after sending', type: 'ProviderError', nextRetryDelay: '10ms' });
-      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+      if (createFailures-- > 0)
+        throw ApplicationFailure.create({
+          message: 'connection lost after sending',
+          type: 'ProviderError',
+          nextRetryDelay: '10ms',
+        });
+      return {
+        providerPaymentId: `sp_${input.attempt}`,
+        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
+      };
     },
     checkProviderPayment: async (input) =>
-      firstAttempt === 'pending' ? { providerPaymentId: `sp_${input.attempt}`, state: 'pending', amountMinor: '5000', currency: 'RUB' } : null,
+      firstAttempt === 'pending'
+        ? { providerPaymentId: `sp_${input.attempt}`, state: 'pending', amountMinor: '5000', currency: 'RUB' }
+        : null,
   });
   const input = purchaseInput();
-  await withWorkflow(activities, input, async (handle) => {
-    await expect(handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] })).rejects.toThrow(WorkflowUpdateFailedError);
-    expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_method', failureReason: 'provider_unavailable' });
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      await expect(handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] })).rejects.toThrow(
+        WorkflowUpdateFailedError,
+      );
+      expect(await statusOf(handle)).toMatchObject({
+        status: 'awaiting_method',
+        failureReason: 'provider_unavailable',
+      });
 
-    // Another method while the provider may hold a payment under the first key: refused.
-    const refused = await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] }).catch((error) => error);
-    expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
-    expect(refused.cause.message).toMatch(/not settled/);
-    expect(calls.check).toEqual([{ attempt: 1, method: 'sandbox_card' }]);
+      // Another method while the provider may hold a payment under the first key: refused.
+      const refused = await handle
+        .executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] })
+        .catch((error) => error);
+      expect(refused).toBeInstanceOf(WorkflowUpdateFailedError);
+      expect(refused.cause.message).toMatch(/not settled/);
+      expect(calls.check).toEqual([{ attempt: 1, method: 'sandbox_card' }]);
 
-    // The provider never saw that key: the other method goes under it, not under a new one.
-    firstAttempt = 'unknown to the provider';
-    const chosen = await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] });
-    expect(chosen.redirectUrl).toBe('https://sandbox.example/checkout/sp_1');
-    expect(new Set(calls.create.map((call) => call.attempt))).toEqual(new Set([1]));
-    expect(calls.create.at(-1)).toMatchObject({ attempt: 1, method: 'sandbox_wallet' });
-  }, 'create-unsettled');
+      // The provider never saw that key: the other method goes under it, not under a new one.
+      firstAttempt = 'unknown to the provider';
+      const chosen = await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] });
+      expect(chosen.redirectUrl).toBe('https://sandbox.example/checkout/sp_1');
+      expect(new Set(calls.create.map((call) => call.attempt))).toEqual(new Set([1]));
+      expect(calls.create.at(-1)).toMatchObject({ attempt: 1, method: 'sandbox_wallet' });
+    },
+    'create-unsettled',
+  );
 });
 
 test('the same method chosen again after a create with no answer reuses the same provider key', async () => {
   let createFailures = 5;
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
-      if (createFailures-- > 0) throw ApplicationFailure.create({ message: 'timeout', type: 'ProviderError', nextRetryDelay: '10ms' });
-      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+      if (createFailures-- > 0)
+        throw ApplicationFailure.create({ message: 'timeout', type: 'ProviderError', nextRetryDelay: '10ms' });
+      return {
+        providerPaymentId: `sp_${input.attempt}`,
+        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
+      };
     },
   });
   await withWorkflow(activities, purchaseInput(), async (handle) => {
-    await expect(handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] })).rejects.toThrow(WorkflowUpdateFailedError);
+    await expect(handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] })).rejects.toThrow(
+      WorkflowUpdateFailedError,
+    );
     await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
     expect(calls.create.map((call) => call.attempt)).toEqual([1, 1, 1, 1, 1, 1]);
     expect(calls.check).toEqual([]);
@@ -233,17 +293,30 @@ test('while the provider cannot be asked, the payment does not expire; it expire
     },
   });
   const input = purchaseInput({ expiresAt: new Date(Date.now() + 1_500).toISOString() });
-  await withWorkflow(activities, input, async (handle) => {
-    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
-    await eventually(async () => calls.check.length, (count) => count >= 3, 10_000);
-    expect(Date.now()).toBeGreaterThan(Date.parse(input.expiresAt));
-    expect((await statusOf(handle)).status).toBe('awaiting_payment');
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+      await eventually(
+        async () => calls.check.length,
+        (count) => count >= 3,
+        10_000,
+      );
+      expect(Date.now()).toBeGreaterThan(Date.parse(input.expiresAt));
+      expect((await statusOf(handle)).status).toBe('awaiting_payment');
 
-    reachable = true;
-    await eventually(() => statusOf(handle), (state) => state.status === 'expired', 10_000);
-    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'expired']);
-    expect(calls.create).toHaveLength(1);
-  }, 'provider-unreachable-past-expiry');
+      reachable = true;
+      await eventually(
+        () => statusOf(handle),
+        (state) => state.status === 'expired',
+        10_000,
+      );
+      expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'expired']);
+      expect(calls.create).toHaveLength(1);
+    },
+    'provider-unreachable-past-expiry',
+  );
 });
 
 test('a provider answer that arrives after the merchant canceled does not make the payment paid', async () => {
@@ -256,15 +329,20 @@ test('a provider answer that arrives after the merchant canceled does not make t
       return { providerPaymentId: `sp_${input.attempt}`, state: 'succeeded', amountMinor: '5000', currency: 'RUB' };
     },
   });
-  await withWorkflow(activities, purchaseInput(), async (handle) => {
-    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
-    await askedOnce;
-    expect((await handle.executeUpdate(cancelUpdate)).status).toBe('canceled');
-    const result = await handle.result();
-    expect(result.status).toBe('canceled');
-    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'canceled']);
-    expect(calls.notified).toHaveLength(1);
-  }, 'canceled-during-status-check');
+  await withWorkflow(
+    activities,
+    purchaseInput(),
+    async (handle) => {
+      await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+      await askedOnce;
+      expect((await handle.executeUpdate(cancelUpdate)).status).toBe('canceled');
+      const result = await handle.result();
+      expect(result.status).toBe('canceled');
+      expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'canceled']);
+      expect(calls.notified).toHaveLength(1);
+    },
+    'canceled-during-status-check',
+  );
 });
 
 test('a callback that arrives while the expiry is being recorded is flagged for review, and the payment stays expired', async () => {
@@ -280,16 +358,21 @@ test('a callback that arrives while the expiry is being recorded is flagged for 
     },
   });
   const input = purchaseInput({ expiresAt: new Date(Date.now() + 1_500).toISOString(), statusPollSeconds: [60] });
-  await withWorkflow(activities, input, async (handle) => {
-    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
-    await recordingExpiry;
-    const late = succeeded(input, 1);
-    await handle.signal(providerCallbackSignal, late);
-    await handle.signal(providerCallbackSignal, { ...late, eventId: `sevt_${random()}`, state: 'pending' });
-    expect((await handle.result()).status).toBe('expired');
-    expect(calls.flags).toEqual([{ eventId: late.eventId, flag: 'contradicts_expired' }]);
-    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'expired']);
-  }, 'late-callback-flagged');
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+      await recordingExpiry;
+      const late = succeeded(input, 1);
+      await handle.signal(providerCallbackSignal, late);
+      await handle.signal(providerCallbackSignal, { ...late, eventId: `sevt_${random()}`, state: 'pending' });
+      expect((await handle.result()).status).toBe('expired');
+      expect(calls.flags).toEqual([{ eventId: late.eventId, flag: 'contradicts_expired' }]);
+      expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'expired']);
+    },
+    'late-callback-flagged',
+  );
 });
 
 test('a callback signalled twice confirms the payment once, and a decline of an earlier provider payment changes nothing', async () => {
@@ -298,8 +381,15 @@ test('a callback signalled twice confirms the payment once, and a decline of an 
   const input = purchaseInput();
   await withWorkflow(activities, input, async (handle) => {
     await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
-    await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_decline'), state: 'declined', declineReason: 'card_declined' });
-    await eventually(() => statusOf(handle), (state) => state.status === 'awaiting_method');
+    await handle.signal(providerCallbackSignal, {
+      ...succeeded(input, 1, 'sevt_decline'),
+      state: 'declined',
+      declineReason: 'card_declined',
+    });
+    await eventually(
+      () => statusOf(handle),
+      (state) => state.status === 'awaiting_method',
+    );
     await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] });
     await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_decline_again'), state: 'declined' });
     const paid = succeeded(input, 2, 'sevt_paid');
@@ -312,7 +402,10 @@ test('a callback signalled twice confirms the payment once, and a decline of an 
       ['awaiting_payment', null],
       ['paid', 'payment.paid'],
     ]);
-    expectClockOrdered(calls.statuses.map((change) => change.seq), started);
+    expectClockOrdered(
+      calls.statuses.map((change) => change.seq),
+      started,
+    );
     expect(calls.notified).toEqual([calls.statuses[3]!.event!.id]);
     expect(calls.create.map((call) => [call.attempt, call.method])).toEqual([
       [1, 'sandbox_card'],
@@ -324,23 +417,32 @@ test('a callback signalled twice confirms the payment once, and a decline of an 
 test('a success naming a provider payment this payment never made is refused and flagged; its own provider payment then pays it', async () => {
   const { activities, calls } = fakeActivities();
   const input = purchaseInput();
-  await withWorkflow(activities, input, async (handle) => {
-    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
-    const foreign = { ...succeeded(input, 1, 'sevt_foreign'), providerPaymentId: 'sp_of_another_payment' };
-    await handle.signal(providerCallbackSignal, foreign);
-    await eventually(async () => calls.flags, (flags) => flags.length > 0, 10_000);
-    expect(calls.flags).toEqual([{ eventId: 'sevt_foreign', flag: 'foreign_provider_payment' }]);
-    expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_payment', providerPaymentId: 'sp_1' });
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+      const foreign = { ...succeeded(input, 1, 'sevt_foreign'), providerPaymentId: 'sp_of_another_payment' };
+      await handle.signal(providerCallbackSignal, foreign);
+      await eventually(
+        async () => calls.flags,
+        (flags) => flags.length > 0,
+        10_000,
+      );
+      expect(calls.flags).toEqual([{ eventId: 'sevt_foreign', flag: 'foreign_provider_payment' }]);
+      expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_payment', providerPaymentId: 'sp_1' });
 
-    await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_own'));
-    expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
-    expect(calls.statuses.map((change) => [change.status, change.providerPaymentId])).toEqual([
-      ['awaiting_payment', 'sp_1'],
-      ['paid', 'sp_1'],
-    ]);
-    expect(calls.check).toEqual([]); // every provider payment of this payment was known: nobody needed asking
-    expect(calls.notified).toHaveLength(1);
-  }, 'foreign-provider-payment');
+      await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_own'));
+      expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
+      expect(calls.statuses.map((change) => [change.status, change.providerPaymentId])).toEqual([
+        ['awaiting_payment', 'sp_1'],
+        ['paid', 'sp_1'],
+      ]);
+      expect(calls.check).toEqual([]); // every provider payment of this payment was known: nobody needed asking
+      expect(calls.notified).toHaveLength(1);
+    },
+    'foreign-provider-payment',
+  );
 });
 
 test('a success that arrives before the provider answered the create is checked with the provider: a stranger is flagged, its own payment pays', async () => {
@@ -349,67 +451,120 @@ test('a success that arrives before the provider answered the create is checked 
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       await createAnswered;
-      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+      return {
+        providerPaymentId: `sp_${input.attempt}`,
+        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
+      };
     },
   });
   const input = purchaseInput({ statusPollSeconds: [60] });
-  await withWorkflow(activities, input, async (handle) => {
-    const choice = handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] }).catch((error) => error);
-    await eventually(async () => calls.create.length, (count) => count === 1, 10_000);
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      const choice = handle
+        .executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] })
+        .catch((error) => error);
+      await eventually(
+        async () => calls.create.length,
+        (count) => count === 1,
+        10_000,
+      );
 
-    await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_stranger'), providerPaymentId: 'sp_elsewhere' });
-    await eventually(async () => calls.flags, (flags) => flags.length > 0, 10_000);
-    expect(calls.flags).toEqual([{ eventId: 'sevt_stranger', flag: 'foreign_provider_payment' }]);
-    expect(calls.check).toEqual([{ attempt: 1, method: 'sandbox_card' }]);
-    expect((await statusOf(handle)).status).toBe('awaiting_payment');
+      await handle.signal(providerCallbackSignal, {
+        ...succeeded(input, 1, 'sevt_stranger'),
+        providerPaymentId: 'sp_elsewhere',
+      });
+      await eventually(
+        async () => calls.flags,
+        (flags) => flags.length > 0,
+        10_000,
+      );
+      expect(calls.flags).toEqual([{ eventId: 'sevt_stranger', flag: 'foreign_provider_payment' }]);
+      expect(calls.check).toEqual([{ attempt: 1, method: 'sandbox_card' }]);
+      expect((await statusOf(handle)).status).toBe('awaiting_payment');
 
-    await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_early'));
-    await eventually(() => statusOf(handle), (state) => state.status === 'paid', 10_000);
-    answerCreate();
-    expect(await choice).toBeInstanceOf(WorkflowUpdateFailedError); // the buyer has paid meanwhile
-    expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
-    expect(calls.statuses.map((change) => change.status)).toEqual(['paid']);
-    expect(calls.flags).toHaveLength(1);
-  }, 'success-before-create-answered');
+      await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_early'));
+      await eventually(
+        () => statusOf(handle),
+        (state) => state.status === 'paid',
+        10_000,
+      );
+      answerCreate();
+      expect(await choice).toBeInstanceOf(WorkflowUpdateFailedError); // the buyer has paid meanwhile
+      expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
+      expect(calls.statuses.map((change) => change.status)).toEqual(['paid']);
+      expect(calls.flags).toHaveLength(1);
+    },
+    'success-before-create-answered',
+  );
 });
 
 test('a payment whose history grows past its limit continues as new with its state, and a callback then pays it once', async () => {
   const started = Date.now();
   const { activities, calls } = fakeActivities();
   const input = purchaseInput({ statusPollSeconds: [0.2], historyLimit: 40 });
-  await withWorkflow(activities, input, async (handle) => {
-    const firstRunId = (await handle.describe()).runId;
-    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
-    await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_pending'), state: 'pending' });
-    const firstRun = client.workflow.getHandle(handle.workflowId, firstRunId);
-    await eventually(() => firstRun.describe(), (described) => described.status.name === 'CONTINUED_AS_NEW', 20_000);
-    const latest = await client.workflow.getHandle(handle.workflowId).describe();
-    expect(latest.runId).not.toBe(firstRunId);
-    expect(latest.status.name).toBe('RUNNING');
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      const firstRunId = (await handle.describe()).runId;
+      await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+      await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_pending'), state: 'pending' });
+      const firstRun = client.workflow.getHandle(handle.workflowId, firstRunId);
+      await eventually(
+        () => firstRun.describe(),
+        (described) => described.status.name === 'CONTINUED_AS_NEW',
+        20_000,
+      );
+      const latest = await client.workflow.getHandle(handle.workflowId).describe();
+      expect(latest.runId).not.toBe(firstRunId);
+      expect(latest.status.name).toBe('RUNNING');
 
-    // The next run knows what the first one knew: the method, the provider payment, the poll schedule.
-    expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_payment', method: 'sandbox_card', attempt: 1, providerPaymentId: 'sp_1' });
-    const checksBefore = calls.check.length;
-    await eventually(async () => calls.check.length, (count) => count > checksBefore, 10_000);
-    expect(calls.check.every((check) => check.attempt === 1)).toBe(true);
+      // The next run knows what the first one knew: the method, the provider payment, the poll schedule.
+      expect(await statusOf(handle)).toMatchObject({
+        status: 'awaiting_payment',
+        method: 'sandbox_card',
+        attempt: 1,
+        providerPaymentId: 'sp_1',
+      });
+      const checksBefore = calls.check.length;
+      await eventually(
+        async () => calls.check.length,
+        (count) => count > checksBefore,
+        10_000,
+      );
+      expect(calls.check.every((check) => check.attempt === 1)).toBe(true);
 
-    const paid = succeeded(input, 1, 'sevt_paid');
-    await handle.signal(providerCallbackSignal, paid);
-    await handle.signal(providerCallbackSignal, paid);
-    expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
-    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'paid']);
-    expectClockOrdered(calls.statuses.map((change) => change.seq), started);
-    expect(calls.notified).toEqual([calls.statuses[1]!.event!.id]);
-    expect(calls.create).toHaveLength(1);
-    if (process.env.RECORD_HISTORIES === '1') {
-      fs.writeFileSync(path.join(historiesDir, 'continued-as-new-first-run.json'), historyToJson(await firstRun.fetchHistory()));
-    }
-  }, 'continued-as-new');
+      const paid = succeeded(input, 1, 'sevt_paid');
+      await handle.signal(providerCallbackSignal, paid);
+      await handle.signal(providerCallbackSignal, paid);
+      expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
+      expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'paid']);
+      expectClockOrdered(
+        calls.statuses.map((change) => change.seq),
+        started,
+      );
+      expect(calls.notified).toEqual([calls.statuses[1]!.event!.id]);
+      expect(calls.create).toHaveLength(1);
+      if (process.env.RECORD_HISTORIES === '1') {
+        fs.writeFileSync(
+          path.join(historiesDir, 'continued-as-new-first-run.json'),
+          historyToJson(await firstRun.fetchHistory()),
+        );
+      }
+    },
+    'continued-as-new',
+  );
 });
 
 /** A create whose request may have reached the provider: retried, and unsettled if every try fails. */
 const lostCreate = () =>
-  ApplicationFailure.create({ message: 'connection lost after sending', type: 'ProviderError', nextRetryDelay: '10ms' });
+  ApplicationFailure.create({
+    message: 'connection lost after sending',
+    type: 'ProviderError',
+    nextRetryDelay: '10ms',
+  });
 const chooseCard = (handle: WorkflowHandle<typeof purchaseWorkflow>) =>
   handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
 /** Waits until the run `runId` has continued as new. */
@@ -426,7 +581,10 @@ test('a success that arrives while the provider cannot say whose it is is asked 
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       if (createFailures-- > 0) throw lostCreate();
-      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+      return {
+        providerPaymentId: `sp_${input.attempt}`,
+        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
+      };
     },
     checkProviderPayment: async (input) => {
       if (checks++ === 0) throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
@@ -434,21 +592,41 @@ test('a success that arrives while the provider cannot say whose it is is asked 
     },
   });
   const input = purchaseInput();
-  await withWorkflow(activities, input, async (handle) => {
-    await expect(chooseCard(handle)).rejects.toThrow(WorkflowUpdateFailedError);
-    expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_method', failureReason: 'provider_unavailable' });
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      await expect(chooseCard(handle)).rejects.toThrow(WorkflowUpdateFailedError);
+      expect(await statusOf(handle)).toMatchObject({
+        status: 'awaiting_method',
+        failureReason: 'provider_unavailable',
+      });
 
-    // The buyer paid under the key whose create never answered; the provider is down when its success arrives.
-    const paid = succeeded(input, 1, 'sevt_while_down');
-    await handle.signal(providerCallbackSignal, paid);
-    await handle.signal(providerCallbackSignal, paid);
-    await eventually(() => statusOf(handle), (state) => state.status !== 'awaiting_method', 15_000);
-    expect(await handle.result()).toMatchObject({ status: 'paid', method: 'sandbox_card', attempt: 1, providerPaymentId: 'sp_1' });
-    expect(calls.check).toEqual([{ attempt: 1, method: 'sandbox_card' }, { attempt: 1, method: 'sandbox_card' }]);
-    expect(calls.flags).toEqual([]);
-    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_method', 'paid']);
-    expect(calls.notified).toHaveLength(1);
-  }, 'unverified-success-rechecked');
+      // The buyer paid under the key whose create never answered; the provider is down when its success arrives.
+      const paid = succeeded(input, 1, 'sevt_while_down');
+      await handle.signal(providerCallbackSignal, paid);
+      await handle.signal(providerCallbackSignal, paid);
+      await eventually(
+        () => statusOf(handle),
+        (state) => state.status !== 'awaiting_method',
+        15_000,
+      );
+      expect(await handle.result()).toMatchObject({
+        status: 'paid',
+        method: 'sandbox_card',
+        attempt: 1,
+        providerPaymentId: 'sp_1',
+      });
+      expect(calls.check).toEqual([
+        { attempt: 1, method: 'sandbox_card' },
+        { attempt: 1, method: 'sandbox_card' },
+      ]);
+      expect(calls.flags).toEqual([]);
+      expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_method', 'paid']);
+      expect(calls.notified).toHaveLength(1);
+    },
+    'unverified-success-rechecked',
+  );
 });
 
 test('a success whose provider payment stays unverified is asked about again at expiry, then flagged when the payment expires', async () => {
@@ -463,17 +641,29 @@ test('a success whose provider payment stays unverified is asked about again at 
     },
   });
   const input = purchaseInput({ expiresAt: new Date(Date.now() + 10_000).toISOString(), statusPollSeconds: [60] });
-  await withWorkflow(activities, input, async (handle) => {
-    await expect(chooseCard(handle)).rejects.toThrow(WorkflowUpdateFailedError);
-    expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_method', failureReason: 'provider_unavailable' });
-    await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_never_verified'));
-    await eventually(async () => checkedAt.length, (count) => count === 1, 5_000);
-    expect(await handle.result()).toMatchObject({ status: 'expired' });
-    expect(checkedAt).toHaveLength(2);
-    expect(checkedAt[1]!).toBeGreaterThanOrEqual(Date.parse(input.expiresAt) - 100);
-    expect(calls.flags).toEqual([{ eventId: 'sevt_never_verified', flag: 'unverified_provider_payment' }]);
-    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_method', 'expired']);
-  }, 'unverified-success-flagged-at-expiry');
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      await expect(chooseCard(handle)).rejects.toThrow(WorkflowUpdateFailedError);
+      expect(await statusOf(handle)).toMatchObject({
+        status: 'awaiting_method',
+        failureReason: 'provider_unavailable',
+      });
+      await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_never_verified'));
+      await eventually(
+        async () => checkedAt.length,
+        (count) => count === 1,
+        5_000,
+      );
+      expect(await handle.result()).toMatchObject({ status: 'expired' });
+      expect(checkedAt).toHaveLength(2);
+      expect(checkedAt[1]!).toBeGreaterThanOrEqual(Date.parse(input.expiresAt) - 100);
+      expect(calls.flags).toEqual([{ eventId: 'sevt_never_verified', flag: 'unverified_provider_payment' }]);
+      expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_method', 'expired']);
+    },
+    'unverified-success-flagged-at-expiry',
+  );
 });
 
 test('a success still unverified when the payment continues as new is handed over and asked about in the next run, which it pays', async () => {
@@ -482,7 +672,10 @@ test('a success still unverified when the payment continues as new is handed ove
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       if (createFailures-- > 0) throw lostCreate();
-      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+      return {
+        providerPaymentId: `sp_${input.attempt}`,
+        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
+      };
     },
     checkProviderPayment: async (input) => {
       if (!providerUp) throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
@@ -491,23 +684,28 @@ test('a success still unverified when the payment continues as new is handed ove
   });
   // Each try at the deferred success adds to the history: the run soon continues as new with it.
   const input = purchaseInput({ historyLimit: 60 });
-  await withWorkflow(activities, input, async (handle) => {
-    const firstRunId = (await handle.describe()).runId;
-    await expect(chooseCard(handle)).rejects.toThrow(WorkflowUpdateFailedError);
-    await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_while_down'));
-    await continuedAsNew(handle, firstRunId, 20_000);
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      const firstRunId = (await handle.describe()).runId;
+      await expect(chooseCard(handle)).rejects.toThrow(WorkflowUpdateFailedError);
+      await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_while_down'));
+      await continuedAsNew(handle, firstRunId, 20_000);
 
-    const carried = await carriedInto(handle);
-    expect(carried.deferredCallbacks?.map((callback) => callback.eventId)).toEqual(['sevt_while_down']);
-    expect(carried.state.status).toBe('awaiting_method');
-    const checksBefore = calls.check.length;
-    expect(checksBefore).toBeGreaterThanOrEqual(2);
-    providerUp = true;
-    expect(await handle.result()).toMatchObject({ status: 'paid', attempt: 1, providerPaymentId: 'sp_1' });
-    expect(calls.check.length).toBeGreaterThan(checksBefore);
-    expect(calls.flags).toEqual([]);
-    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_method', 'paid']);
-  }, 'unverified-success-carried-across-continue-as-new');
+      const carried = await carriedInto(handle);
+      expect(carried.deferredCallbacks?.map((callback) => callback.eventId)).toEqual(['sevt_while_down']);
+      expect(carried.state.status).toBe('awaiting_method');
+      const checksBefore = calls.check.length;
+      expect(checksBefore).toBeGreaterThanOrEqual(2);
+      providerUp = true;
+      expect(await handle.result()).toMatchObject({ status: 'paid', attempt: 1, providerPaymentId: 'sp_1' });
+      expect(calls.check.length).toBeGreaterThan(checksBefore);
+      expect(calls.flags).toEqual([]);
+      expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_method', 'paid']);
+    },
+    'unverified-success-carried-across-continue-as-new',
+  );
 });
 
 test('a method choice that finishes while the workflow asks about an unverified success gets its poll schedule from the start', async () => {
@@ -516,7 +714,10 @@ test('a method choice that finishes while the workflow asks about an unverified 
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       if (createFailures-- > 0) throw lostCreate();
-      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+      return {
+        providerPaymentId: `sp_${input.attempt}`,
+        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
+      };
     },
     checkProviderPayment: async (input) => {
       checks += 1;
@@ -527,22 +728,38 @@ test('a method choice that finishes while the workflow asks about an unverified 
   });
   // Deferred successes are asked about after 1 s, then after 30 s; a provider payment is checked 1 s after it is made.
   const input = purchaseInput({ statusPollSeconds: [1, 30] });
-  await withWorkflow(activities, input, async (handle) => {
-    await expect(chooseCard(handle)).rejects.toThrow(WorkflowUpdateFailedError);
-    await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_elsewhere'), providerPaymentId: 'sp_elsewhere' });
-    await eventually(async () => calls.check.length, (count) => count === 2, 10_000);
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      await expect(chooseCard(handle)).rejects.toThrow(WorkflowUpdateFailedError);
+      await handle.signal(providerCallbackSignal, {
+        ...succeeded(input, 1, 'sevt_elsewhere'),
+        providerPaymentId: 'sp_elsewhere',
+      });
+      await eventually(
+        async () => calls.check.length,
+        (count) => count === 2,
+        10_000,
+      );
 
-    // While the provider is asked again (slowly), the buyer chooses the card again and its payment is made.
-    expect(await chooseCard(handle)).toEqual({ redirectUrl: 'https://sandbox.example/checkout/sp_1' });
-    // Its first status check is due a second later (the deferred success is not asked about for 30 s).
-    await eventually(async () => calls.check.length, (count) => count >= 3, 6_000);
-    expect(calls.check.at(-1)).toEqual({ attempt: 1, method: 'sandbox_card' });
-    expect(calls.flags).toEqual([]);
-    expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_payment', providerPaymentId: 'sp_1' });
-  }, 'method-chosen-while-asking-again');
+      // While the provider is asked again (slowly), the buyer chooses the card again and its payment is made.
+      expect(await chooseCard(handle)).toEqual({ redirectUrl: 'https://sandbox.example/checkout/sp_1' });
+      // Its first status check is due a second later (the deferred success is not asked about for 30 s).
+      await eventually(
+        async () => calls.check.length,
+        (count) => count >= 3,
+        6_000,
+      );
+      expect(calls.check.at(-1)).toEqual({ attempt: 1, method: 'sandbox_card' });
+      expect(calls.flags).toEqual([]);
+      expect(await statusOf(handle)).toMatchObject({ status: 'awaiting_payment', providerPaymentId: 'sp_1' });
+    },
+    'method-chosen-while-asking-again',
+  );
 });
 
-test('a deferred success of the payment\'s own provider payment is not flagged when a status check pays the payment first', async () => {
+test("a deferred success of the payment's own provider payment is not flagged when a status check pays the payment first", async () => {
   let releaseCreate!: () => void;
   const createHeld = new Promise<void>((resolve) => (releaseCreate = resolve));
   let createAnswered = false;
@@ -550,7 +767,10 @@ test('a deferred success of the payment\'s own provider payment is not flagged w
     createProviderPayment: async (input) => {
       await createHeld;
       createAnswered = true;
-      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+      return {
+        providerPaymentId: `sp_${input.attempt}`,
+        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
+      };
     },
     checkProviderPayment: async (input) => {
       if (!createAnswered) throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
@@ -559,22 +779,37 @@ test('a deferred success of the payment\'s own provider payment is not flagged w
   });
   // The deferred success is asked about after 0.5 s, then after 10 s; the provider payment is checked 0.5 s after it is made.
   const input = purchaseInput({ statusPollSeconds: [0.5, 10] });
-  await withWorkflow(activities, input, async (handle) => {
-    const choice = chooseCard(handle);
-    await eventually(async () => calls.create.length, (count) => count === 1, 10_000);
-    await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_early'));
-    await eventually(async () => calls.check.length, (count) => count === 2, 10_000);
-    releaseCreate();
-    await choice;
-    expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
-    expect(calls.check).toHaveLength(3);
-    expect(calls.flags).toEqual([]);
-    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'paid']);
-  }, 'deferred-success-paid-by-status-check');
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      const choice = chooseCard(handle);
+      await eventually(
+        async () => calls.create.length,
+        (count) => count === 1,
+        10_000,
+      );
+      await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_early'));
+      await eventually(
+        async () => calls.check.length,
+        (count) => count === 2,
+        10_000,
+      );
+      releaseCreate();
+      await choice;
+      expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
+      expect(calls.check).toHaveLength(3);
+      expect(calls.flags).toEqual([]);
+      expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'paid']);
+    },
+    'deferred-success-paid-by-status-check',
+  );
 });
 
 /** What a run continued as new was handed by the run before it. */
-async function carriedInto(handle: WorkflowHandle<typeof purchaseWorkflow>): Promise<NonNullable<PurchaseInput['carried']>> {
+async function carriedInto(
+  handle: WorkflowHandle<typeof purchaseWorkflow>,
+): Promise<NonNullable<PurchaseInput['carried']>> {
   const history = await client.workflow.getHandle(handle.workflowId).fetchHistory();
   const data = history.events?.[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
   const carried = (JSON.parse(Buffer.from(data ?? []).toString('utf8')) as PurchaseInput).carried;
@@ -598,38 +833,76 @@ test('a run that continues as new while a method choice is in flight hands over 
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       if (input.attempt === 2) await createHeld;
-      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+      return {
+        providerPaymentId: `sp_${input.attempt}`,
+        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
+      };
     },
   });
   const input = purchaseInput({ statusPollSeconds: [0.2, 0.2, 60], historyLimit: 120 });
-  await withWorkflow(activities, input, async (handle) => {
-    const firstRunId = (await handle.describe()).runId;
-    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
-    // Two quick checks of the card payment; its next one is a minute away.
-    await eventually(async () => calls.check.length, (count) => count >= 2, 10_000);
-    await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_declined'), state: 'declined' });
-    await eventually(() => statusOf(handle), (state) => state.status === 'awaiting_method', 10_000);
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      const firstRunId = (await handle.describe()).runId;
+      await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+      // Two quick checks of the card payment; its next one is a minute away.
+      await eventually(
+        async () => calls.check.length,
+        (count) => count >= 2,
+        10_000,
+      );
+      await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_declined'), state: 'declined' });
+      await eventually(
+        () => statusOf(handle),
+        (state) => state.status === 'awaiting_method',
+        10_000,
+      );
 
-    const choice = handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] });
-    await eventually(async () => calls.create.length, (count) => count === 2, 10_000);
-    expect((await handle.describe()).runId).toBe(firstRunId);
-    await fillHistoryUntilContinuing(handle, input);
-    const handedOverAfter = Date.now();
-    releaseCreate();
-    expect(await choice).toEqual({ redirectUrl: 'https://sandbox.example/checkout/sp_2' });
-    await continuedAsNew(handle, firstRunId, 10_000);
+      const choice = handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] });
+      await eventually(
+        async () => calls.create.length,
+        (count) => count === 2,
+        10_000,
+      );
+      expect((await handle.describe()).runId).toBe(firstRunId);
+      await fillHistoryUntilContinuing(handle, input);
+      const handedOverAfter = Date.now();
+      releaseCreate();
+      expect(await choice).toEqual({ redirectUrl: 'https://sandbox.example/checkout/sp_2' });
+      await continuedAsNew(handle, firstRunId, 10_000);
 
-    const carried = await carriedInto(handle);
-    expect(carried.state).toMatchObject({ status: 'awaiting_payment', method: 'sandbox_wallet', attempt: 2, providerPaymentId: 'sp_2' });
-    expect(carried.polls).toBe(0);
-    expect(carried.nextPollAt).toBeGreaterThanOrEqual(handedOverAfter - 1_000);
-    expect(carried.nextPollAt).toBeLessThanOrEqual(Date.now() + 200);
-    await eventually(async () => calls.check.filter((check) => check.attempt === 2).length, (count) => count >= 1, 5_000);
+      const carried = await carriedInto(handle);
+      expect(carried.state).toMatchObject({
+        status: 'awaiting_payment',
+        method: 'sandbox_wallet',
+        attempt: 2,
+        providerPaymentId: 'sp_2',
+      });
+      expect(carried.polls).toBe(0);
+      expect(carried.nextPollAt).toBeGreaterThanOrEqual(handedOverAfter - 1_000);
+      expect(carried.nextPollAt).toBeLessThanOrEqual(Date.now() + 200);
+      await eventually(
+        async () => calls.check.filter((check) => check.attempt === 2).length,
+        (count) => count >= 1,
+        5_000,
+      );
 
-    await handle.signal(providerCallbackSignal, succeeded(input, 2, 'sevt_paid'));
-    expect(await handle.result()).toMatchObject({ status: 'paid', method: 'sandbox_wallet', providerPaymentId: 'sp_2' });
-    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'awaiting_method', 'awaiting_payment', 'paid']);
-  }, 'continued-as-new-during-method-choice');
+      await handle.signal(providerCallbackSignal, succeeded(input, 2, 'sevt_paid'));
+      expect(await handle.result()).toMatchObject({
+        status: 'paid',
+        method: 'sandbox_wallet',
+        providerPaymentId: 'sp_2',
+      });
+      expect(calls.statuses.map((change) => change.status)).toEqual([
+        'awaiting_payment',
+        'awaiting_method',
+        'awaiting_payment',
+        'paid',
+      ]);
+    },
+    'continued-as-new-during-method-choice',
+  );
 });
 
 test('a success received while a run waits to continue as new is handed over unhandled, and pays the payment once in the next run', async () => {
@@ -638,28 +911,42 @@ test('a success received while a run waits to continue as new is handed over unh
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       await createHeld;
-      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}` };
+      return {
+        providerPaymentId: `sp_${input.attempt}`,
+        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
+      };
     },
   });
   const input = purchaseInput({ statusPollSeconds: [60], historyLimit: 40 });
-  await withWorkflow(activities, input, async (handle) => {
-    const firstRunId = (await handle.describe()).runId;
-    const choice = handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
-    await eventually(async () => calls.create.length, (count) => count === 1, 10_000);
-    await fillHistoryUntilContinuing(handle, input);
-    await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_queued'));
-    releaseCreate();
-    await choice;
-    await continuedAsNew(handle, firstRunId, 10_000);
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      const firstRunId = (await handle.describe()).runId;
+      const choice = handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+      await eventually(
+        async () => calls.create.length,
+        (count) => count === 1,
+        10_000,
+      );
+      await fillHistoryUntilContinuing(handle, input);
+      await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_queued'));
+      releaseCreate();
+      await choice;
+      await continuedAsNew(handle, firstRunId, 10_000);
 
-    const carried = await carriedInto(handle);
-    expect(carried.callbacks.map((callback) => [callback.eventId, callback.state])).toEqual([['sevt_queued', 'succeeded']]);
-    expect(carried.seenEventIds).toContain('sevt_queued');
-    expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
-    expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'paid']);
-    expect(calls.notified).toHaveLength(1);
-    expect(calls.flags).toEqual([]);
-  }, 'callback-carried-across-continue-as-new');
+      const carried = await carriedInto(handle);
+      expect(carried.callbacks.map((callback) => [callback.eventId, callback.state])).toEqual([
+        ['sevt_queued', 'succeeded'],
+      ]);
+      expect(carried.seenEventIds).toContain('sevt_queued');
+      expect(await handle.result()).toMatchObject({ status: 'paid', providerPaymentId: 'sp_1' });
+      expect(calls.statuses.map((change) => change.status)).toEqual(['awaiting_payment', 'paid']);
+      expect(calls.notified).toHaveLength(1);
+      expect(calls.flags).toEqual([]);
+    },
+    'callback-carried-across-continue-as-new',
+  );
 });
 
 test('a late success of an earlier attempt pays the payment at the method and price of that attempt', async () => {
@@ -673,13 +960,25 @@ test('a late success of an earlier attempt pays the payment at the method and pr
   await withWorkflow(activities, input, async (handle) => {
     await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
     await handle.signal(providerCallbackSignal, { ...succeeded(input, 1, 'sevt_declined'), state: 'declined' });
-    await eventually(() => statusOf(handle), (state) => state.status === 'awaiting_method');
+    await eventually(
+      () => statusOf(handle),
+      (state) => state.status === 'awaiting_method',
+    );
     await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_wallet' }] });
 
     // The provider changes its mind about the card payment: the buyer paid 50.00 by card after all.
     await handle.signal(providerCallbackSignal, succeeded(input, 1, 'sevt_card_after_all'));
-    expect(await handle.result()).toMatchObject({ status: 'paid', method: 'sandbox_card', attempt: 1, providerPaymentId: 'sp_1' });
-    expect(calls.statuses.at(-1)).toMatchObject({ status: 'paid', method: 'sandbox_card', fees: { buyerTotalMinor: '5000', merchantNetMinor: '4850' } });
+    expect(await handle.result()).toMatchObject({
+      status: 'paid',
+      method: 'sandbox_card',
+      attempt: 1,
+      providerPaymentId: 'sp_1',
+    });
+    expect(calls.statuses.at(-1)).toMatchObject({
+      status: 'paid',
+      method: 'sandbox_card',
+      fees: { buyerTotalMinor: '5000', merchantNetMinor: '4850' },
+    });
     expect(calls.flags).toEqual([]);
   });
 });

@@ -93,14 +93,22 @@ async function sandboxFault(paymentId: string, fault: Record<string, unknown>) {
   expect(response.status).toBe(204);
 }
 
-const paymentStatus = (key: string, id: string) => api(stack.url, 'GET', `/v1/payments/${id}`, { token: key }).then((r) => r.body);
-const paymentEvents = (key: string, id: string) => api(stack.url, 'GET', `/v1/payments/${id}/events`, { token: key }).then((r) => r.body.data as any[]);
+const paymentStatus = (key: string, id: string) =>
+  api(stack.url, 'GET', `/v1/payments/${id}`, { token: key }).then((r) => r.body);
+const paymentEvents = (key: string, id: string) =>
+  api(stack.url, 'GET', `/v1/payments/${id}/events`, { token: key }).then((r) => r.body.data as any[]);
 const handleOf = (paymentId: string) => stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(paymentId));
 const providerPaymentIdOf = (redirectUrl: string) => new URL(redirectUrl).pathname.split('/').pop()!;
 const webhookTypes = (received: ReceivedRequest[]) => received.map((request) => JSON.parse(request.body).type);
 
 async function inbox(paymentId: string) {
-  const { rows } = await db.query<{ provider: string; event_id: string; state: string; body: string; flag: string | null }>(
+  const { rows } = await db.query<{
+    provider: string;
+    event_id: string;
+    state: string;
+    body: string;
+    flag: string | null;
+  }>(
     'select provider, event_id, state, body, flag from provider_callbacks where payment_id = $1 order by received_at',
     [paymentId],
   );
@@ -117,7 +125,11 @@ async function capturedPayments(ids: string[]) {
 }
 
 const storedPayment = async (id: string) =>
-  (await db.query<{ status: string; status_seq: string }>('select status, status_seq from payments where id = $1', [id])).rows[0]!;
+  (
+    await db.query<{ status: string; status_seq: string }>('select status, status_seq from payments where id = $1', [
+      id,
+    ])
+  ).rows[0]!;
 
 /**
  * Resets a payment's workflow to the workflow task completed just before the merchant's cancel, as an
@@ -127,8 +139,15 @@ const storedPayment = async (id: string) =>
 async function resetToBeforeCancel(paymentId: string, eventId?: Long) {
   const client = stack.kassa.temporal;
   const events = (await handleOf(paymentId).fetchHistory()).events ?? [];
-  const cancelAt = events.findIndex((event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'cancel');
-  const target = eventId ?? events.slice(0, cancelAt).reverse().find((event) => event.workflowTaskCompletedEventAttributes)!.eventId!;
+  const cancelAt = events.findIndex(
+    (event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'cancel',
+  );
+  const target =
+    eventId ??
+    events
+      .slice(0, cancelAt)
+      .reverse()
+      .find((event) => event.workflowTaskCompletedEventAttributes)!.eventId!;
   const { runId } = await client.connection.workflowService.resetWorkflowExecution({
     namespace: client.options.namespace,
     workflowExecution: { workflowId: purchaseWorkflowId(paymentId) },
@@ -170,7 +189,10 @@ function sandboxCallback(
       ...(data.status === 'declined' && { decline_reason: 'card_declined' }),
     },
   });
-  return postCallback(body, options.signed === false ? undefined : signSandboxPayload(options.secret ?? sandboxWebhookSecret, body, t));
+  return postCallback(
+    body,
+    options.signed === false ? undefined : signSandboxPayload(options.secret ?? sandboxWebhookSecret, body, t),
+  );
 }
 
 const postCallback = (body: string, signature?: string) =>
@@ -192,7 +214,11 @@ function expectSignedBy(secret: string, webhook: ReceivedRequest) {
   expect(valid).toBe(true);
 }
 
-const unescapeHtml = (value: string) => value.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'");
+const unescapeHtml = (value: string) =>
+  value
+    .replace(/&amp;/g, '&')
+    .replace(/&quot;/g, '"')
+    .replace(/&#39;/g, "'");
 const linkById = (html: string, id: string) => {
   const match = new RegExp(`id="${id}" href="([^"]*)"`).exec(html);
   if (!match) throw new Error(`no link #${id} in ${html}`);
@@ -202,7 +228,13 @@ const linkById = (html: string, id: string) => {
 test('a buyer who pays at the sandbox makes the payment paid and the merchant gets one signed payment.paid webhook', async () => {
   const { receiver, testKey, checkout, merchantId } = await newShop();
   const payment = await newPayment(testKey, checkout.id);
-  expect(payment).toMatchObject({ status: 'awaiting_method', amount: '50.00', currency: 'RUB', test_mode: true, method: null });
+  expect(payment).toMatchObject({
+    status: 'awaiting_method',
+    amount: '50.00',
+    currency: 'RUB',
+    test_mode: true,
+    method: null,
+  });
   expect(payment.checkout_url).toBe(`${stack.url}/pay/${payment.id}`);
 
   const page = await api(stack.url, 'GET', `/pay/${payment.id}`);
@@ -213,7 +245,10 @@ test('a buyer who pays at the sandbox makes the payment paid and the merchant ge
   const back = await buyerActs(redirectUrl, 'approve');
   expect(back).toBe(`${stack.url}/pay/${payment.id}/return`);
 
-  const paid = await eventually(() => paymentStatus(testKey, payment.id), (p) => p.status === 'paid');
+  const paid = await eventually(
+    () => paymentStatus(testKey, payment.id),
+    (p) => p.status === 'paid',
+  );
   expect(paid).toMatchObject({ method: 'sandbox_card', fee: '1.50', buyer_total: '50.00', merchant_net: '48.50' });
   const [webhook] = await receiver.waitFor(1);
   const event = JSON.parse(webhook!.body);
@@ -224,13 +259,19 @@ test('a buyer who pays at the sandbox makes the payment paid and the merchant ge
   const described = await handleOf(payment.id).describe();
   expect(described.type).toBe('purchaseWorkflow');
   expect(described.taskQueue).toBe('payments');
-  expect(described.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'MerchantId')?.value).toBe(merchantId);
+  expect(described.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'MerchantId')?.value).toBe(
+    merchantId,
+  );
   const state = await handleOf(payment.id).query(statusQuery);
   expect(state.status).toBe('paid');
   await finished(payment.id, 'paid');
   const completed = await handleOf(payment.id).describe();
-  expect(completed.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'PaymentStatus')?.value).toBe('paid');
-  expect(completed.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'PaymentMethod')?.value).toBe('sandbox_card');
+  expect(completed.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'PaymentStatus')?.value).toBe(
+    'paid',
+  );
+  expect(completed.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'PaymentMethod')?.value).toBe(
+    'sandbox_card',
+  );
 });
 
 test('when the provider declines, the buyer is offered another method, and paying with it makes the payment paid with one payment.paid webhook', async () => {
@@ -239,7 +280,10 @@ test('when the provider declines, the buyer is offered another method, and payin
 
   const cardPage = await chooseMethod(payment.id, 'sandbox_card');
   const back = await buyerActs(cardPage, 'decline');
-  const declined = await eventually(() => paymentStatus(testKey, payment.id), (p) => p.failure_reason === 'card_declined');
+  const declined = await eventually(
+    () => paymentStatus(testKey, payment.id),
+    (p) => p.failure_reason === 'card_declined',
+  );
   expect(declined).toMatchObject({ status: 'awaiting_method', paid_at: null });
 
   const returnPage = await api(stack.url, 'GET', new URL(back).pathname);
@@ -255,36 +299,60 @@ test('when the provider declines, the buyer is offered another method, and payin
   const walletPage = await chooseMethod(payment.id, 'sandbox_wallet');
   expect(providerPaymentIdOf(walletPage)).not.toBe(providerPaymentIdOf(cardPage));
   await buyerActs(walletPage, 'approve');
-  const paid = await eventually(() => paymentStatus(testKey, payment.id), (p) => p.status === 'paid');
+  const paid = await eventually(
+    () => paymentStatus(testKey, payment.id),
+    (p) => p.status === 'paid',
+  );
   expect(paid).toMatchObject({ method: 'sandbox_wallet', failure_reason: null });
 
   await finished(payment.id, 'declined-then-paid');
   expect(webhookTypes(receiver.received)).toEqual(['payment.paid']);
-  expect(JSON.parse(receiver.received[0]!.body).data).toMatchObject({ id: payment.id, status: 'paid', method: 'sandbox_wallet' });
+  expect(JSON.parse(receiver.received[0]!.body).data).toMatchObject({
+    id: payment.id,
+    status: 'paid',
+    method: 'sandbox_wallet',
+  });
 });
 
 test('a payment nobody pays expires at its expires_at and the merchant gets payment.expired', async () => {
   const { receiver, testKey, checkout } = await newShop();
   const tooShort = await api(stack.url, 'POST', '/v1/payments', {
     token: testKey,
-    body: { checkout_id: checkout.id, order_id: 'E-0', amount: '50.00', currency: 'RUB', description: 'x', expires_in: 0 },
+    body: {
+      checkout_id: checkout.id,
+      order_id: 'E-0',
+      amount: '50.00',
+      currency: 'RUB',
+      description: 'x',
+      expires_in: 0,
+    },
   });
   expect(tooShort.status).toBe(400);
   expect(tooShort.body.error).toMatchObject({ type: 'invalid_request_error', param: 'expires_in' });
 
   const payment = await newPayment(testKey, checkout.id, { expires_in: 2 });
   expect(Math.abs(Date.parse(payment.expires_at) - Date.parse(payment.created_at) - 2000)).toBeLessThan(500);
-  const expired = await eventually(() => paymentStatus(testKey, payment.id), (p) => p.status === 'expired', 15_000);
+  const expired = await eventually(
+    () => paymentStatus(testKey, payment.id),
+    (p) => p.status === 'expired',
+    15_000,
+  );
   expect(expired).toMatchObject({ failure_reason: 'expired', paid_at: null });
   expect(Date.now()).toBeGreaterThanOrEqual(Date.parse(payment.expires_at));
 
   const [webhook] = await receiver.waitFor(1);
-  expect(JSON.parse(webhook!.body)).toMatchObject({ type: 'payment.expired', data: { id: payment.id, status: 'expired' } });
+  expect(JSON.parse(webhook!.body)).toMatchObject({
+    type: 'payment.expired',
+    data: { id: payment.id, status: 'expired' },
+  });
   expectSignedBy(checkout.webhook_secret, webhook!);
   const page = await api(stack.url, 'GET', `/pay/${payment.id}`);
   expect(page.status).toBe(303);
   expect(page.headers.get('location')).toBe(`/pay/${payment.id}/return`);
-  const late = await api(stack.url, 'POST', `/pay/${payment.id}/method`, { body: { method: 'sandbox_card' }, headers: { accept: 'application/json' } });
+  const late = await api(stack.url, 'POST', `/pay/${payment.id}/method`, {
+    body: { method: 'sandbox_card' },
+    headers: { accept: 'application/json' },
+  });
   expect(late.status).toBe(409);
   await finished(payment.id, 'expired');
 });
@@ -303,19 +371,29 @@ test('a merchant cancels an unpaid payment: canceled, payment.canceled, and neit
   expect(canceled.status).toBe(200);
   expect(canceled.body).toMatchObject({ id: payment.id, status: 'canceled', paid_at: null });
   const [webhook] = await receiver.waitFor(1);
-  expect(JSON.parse(webhook!.body)).toMatchObject({ type: 'payment.canceled', data: { id: payment.id, status: 'canceled' } });
+  expect(JSON.parse(webhook!.body)).toMatchObject({
+    type: 'payment.canceled',
+    data: { id: payment.id, status: 'canceled' },
+  });
 
   const again = await api(stack.url, 'POST', `/v1/payments/${payment.id}/cancel`, { token: testKey });
   expect(again.status).toBe(409);
   expect(again.body.error).toMatchObject({ type: 'conflict_error', code: 'payment_state' });
-  const choose = await api(stack.url, 'POST', `/pay/${payment.id}/method`, { body: { method: 'sandbox_wallet' }, headers: { accept: 'application/json' } });
+  const choose = await api(stack.url, 'POST', `/pay/${payment.id}/method`, {
+    body: { method: 'sandbox_wallet' },
+    headers: { accept: 'application/json' },
+  });
   expect(choose.status).toBe(409);
   expect(choose.body.error).toMatchObject({ type: 'conflict_error' });
   await finished(payment.id, 'canceled');
 
   // The buyer still had the provider's page open and pays there: the money is flagged, the payment stays canceled.
   await buyerActs(cardPage, 'approve');
-  const rows = await eventually(() => inbox(payment.id), (found) => found[0]?.flag != null, 10_000);
+  const rows = await eventually(
+    () => inbox(payment.id),
+    (found) => found[0]?.flag != null,
+    10_000,
+  );
   expect(rows.map((row) => [row.state, row.flag])).toEqual([['succeeded', 'contradicts_canceled']]);
   expect(await paymentStatus(testKey, payment.id)).toMatchObject({ status: 'canceled', paid_at: null });
   expect(webhookTypes(receiver.received)).toEqual(['payment.canceled']);
@@ -329,12 +407,19 @@ test('when the provider sends the same callback three times and out of order, th
   await buyerActs(redirectUrl, 'approve');
 
   // The sandbox sends the final event three times, then a stale `pending` one: once that is in, all are.
-  const rows = await eventually(() => inbox(payment.id), (found) => found.some((row) => row.state === 'pending'), 20_000);
+  const rows = await eventually(
+    () => inbox(payment.id),
+    (found) => found.some((row) => row.state === 'pending'),
+    20_000,
+  );
   expect(rows.map((row) => row.state)).toEqual(['succeeded', 'pending']);
   expect(new Set(rows.map((row) => row.event_id)).size).toBe(2);
   expect(rows.every((row) => row.flag === null)).toBe(true);
 
-  const paid = await eventually(() => paymentStatus(testKey, payment.id), (p) => p.status === 'paid');
+  const paid = await eventually(
+    () => paymentStatus(testKey, payment.id),
+    (p) => p.status === 'paid',
+  );
   await finished(payment.id, 'duplicate-callbacks');
   expect(await capturedPayments([payment.id])).toEqual([payment.id]); // one confirmation, one capture
   const events = await paymentEvents(testKey, payment.id);
@@ -343,7 +428,10 @@ test('when the provider sends the same callback three times and out of order, th
 
   // The same callback again, by hand, freshly signed: 200, and nothing changes.
   const succeeded = rows[0]!;
-  const resent = await postCallback(succeeded.body, signSandboxPayload(sandboxWebhookSecret, succeeded.body, Math.floor(Date.now() / 1000)));
+  const resent = await postCallback(
+    succeeded.body,
+    signSandboxPayload(sandboxWebhookSecret, succeeded.body, Math.floor(Date.now() / 1000)),
+  );
   expect(resent.status).toBe(200);
   expect(await inbox(payment.id)).toEqual(rows);
   expect(await paymentStatus(testKey, payment.id)).toEqual(paid);
@@ -357,7 +445,11 @@ test('when the provider never calls back, asking it on the poll schedule confirm
   await sandboxFault(payment.id, { drop: true });
   await buyerActs(redirectUrl, 'approve');
 
-  const paid = await eventually(() => paymentStatus(testKey, payment.id), (p) => p.status === 'paid', 15_000);
+  const paid = await eventually(
+    () => paymentStatus(testKey, payment.id),
+    (p) => p.status === 'paid',
+    15_000,
+  );
   expect(paid).toMatchObject({ method: 'sandbox_card', failure_reason: null });
   const [webhook] = await receiver.waitFor(1);
   expect(JSON.parse(webhook!.body)).toMatchObject({ type: 'payment.paid', data: { id: payment.id, status: 'paid' } });
@@ -372,11 +464,18 @@ test('when the provider confirms a different amount, the payment is never paid: 
   await sandboxFault(payment.id, { wrong_amount: true });
   await buyerActs(redirectUrl, 'approve');
 
-  const review = await eventually(() => paymentStatus(testKey, payment.id), (p) => p.status === 'under_review');
+  const review = await eventually(
+    () => paymentStatus(testKey, payment.id),
+    (p) => p.status === 'under_review',
+  );
   expect(review).toMatchObject({ failure_reason: 'amount_mismatch', paid_at: null });
   await finished(payment.id, 'under-review');
   expect(webhookTypes(receiver.received)).toEqual(['payment.under_review']);
-  expect(JSON.parse(receiver.received[0]!.body).data).toMatchObject({ id: payment.id, status: 'under_review', failure_reason: 'amount_mismatch' });
+  expect(JSON.parse(receiver.received[0]!.body).data).toMatchObject({
+    id: payment.id,
+    status: 'under_review',
+    failure_reason: 'amount_mismatch',
+  });
   expect(await paymentStatus(testKey, payment.id)).toMatchObject({ status: 'under_review', paid_at: null });
   const returnPage = await api(stack.url, 'GET', `/pay/${payment.id}/return`);
   expect(returnPage.body).not.toContain('Payment received');
@@ -390,9 +489,14 @@ test('when the merchant endpoint answers 500, the webhook is retried with the sa
   // While the workflow is still retrying the webhook, a contradicting callback is flagged all the same.
   await receiver.waitFor(1);
   expect((await handleOf(payment.id).describe()).status.name).toBe('RUNNING');
-  const spid = (await db.query('select provider_payment_id from payments where id = $1', [payment.id])).rows[0].provider_payment_id;
+  const spid = (await db.query('select provider_payment_id from payments where id = $1', [payment.id])).rows[0]
+    .provider_payment_id;
   expect((await sandboxCallback({ spid, paymentId: payment.id, status: 'declined' })).status).toBe(200);
-  await eventually(() => inbox(payment.id), (rows) => rows.some((row) => row.state === 'declined' && row.flag === 'contradicts_paid'), 5_000);
+  await eventually(
+    () => inbox(payment.id),
+    (rows) => rows.some((row) => row.state === 'declined' && row.flag === 'contradicts_paid'),
+    5_000,
+  );
 
   const [first, second] = await receiver.waitFor(2, 20_000);
   expect(second!.headers['webhook-id']).toBe(first!.headers['webhook-id']);
@@ -408,8 +512,20 @@ test('when the merchant endpoint answers 500, the webhook is retried with the sa
   expect(event).toMatchObject({ id: first!.headers['webhook-id'], type: 'payment.paid' });
   expect(event.delivered_at).not.toBeNull();
   expect(event.attempts).toEqual([
-    expect.objectContaining({ attempt: 1, status_code: 500, url: receiver.url, latency_ms: expect.any(Number), error: 'HTTP 500' }),
-    expect.objectContaining({ attempt: 2, status_code: 200, url: receiver.url, latency_ms: expect.any(Number), error: null }),
+    expect.objectContaining({
+      attempt: 1,
+      status_code: 500,
+      url: receiver.url,
+      latency_ms: expect.any(Number),
+      error: 'HTTP 500',
+    }),
+    expect.objectContaining({
+      attempt: 2,
+      status_code: 200,
+      url: receiver.url,
+      latency_ms: expect.any(Number),
+      error: null,
+    }),
   ]);
   expect(receiver.received).toHaveLength(2);
 });
@@ -427,12 +543,22 @@ test('forged, unsigned and stale callbacks are refused with 401 and change nothi
   ];
   for (const refusal of refusals) {
     expect(refusal.status).toBe(401);
-    expect(refusal.body).toEqual({ error: { type: 'authentication_error', code: 'signature_invalid', message: expect.any(String) } });
+    expect(refusal.body).toEqual({
+      error: { type: 'authentication_error', code: 'signature_invalid', message: expect.any(String) },
+    });
   }
   // A genuine signature over one body does not carry another: the amount changed after signing.
   const t = Math.floor(Date.now() / 1000);
-  const genuine = JSON.stringify({ id: 'sevt_genuine', type: 'payment.succeeded', created: t, data: { id: spid, reference: payment.id, status: 'succeeded', amount_minor: '5000', currency: 'RUB' } });
-  const tampered = await postCallback(genuine.replace('"5000"', '"1"'), signSandboxPayload(sandboxWebhookSecret, genuine, t));
+  const genuine = JSON.stringify({
+    id: 'sevt_genuine',
+    type: 'payment.succeeded',
+    created: t,
+    data: { id: spid, reference: payment.id, status: 'succeeded', amount_minor: '5000', currency: 'RUB' },
+  });
+  const tampered = await postCallback(
+    genuine.replace('"5000"', '"1"'),
+    signSandboxPayload(sandboxWebhookSecret, genuine, t),
+  );
   expect(tampered.status).toBe(401);
 
   expect(await inbox(payment.id)).toEqual([]);
@@ -450,14 +576,25 @@ test('a valid callback for a finished payment is stored, answered 200, and flagg
   const payment = await newPayment(testKey, checkout.id);
   const redirectUrl = await chooseMethod(payment.id, 'sandbox_card');
   await buyerActs(redirectUrl, 'approve');
-  await eventually(() => paymentStatus(testKey, payment.id), (p) => p.status === 'paid');
+  await eventually(
+    () => paymentStatus(testKey, payment.id),
+    (p) => p.status === 'paid',
+  );
   await finished(payment.id);
   const paid = await paymentStatus(testKey, payment.id);
 
-  const late = await sandboxCallback({ spid: providerPaymentIdOf(redirectUrl), paymentId: payment.id, status: 'declined' });
+  const late = await sandboxCallback({
+    spid: providerPaymentIdOf(redirectUrl),
+    paymentId: payment.id,
+    status: 'declined',
+  });
   expect(late.status).toBe(200);
   expect(late.body).toEqual({ received: true });
-  const stale = await sandboxCallback({ spid: providerPaymentIdOf(redirectUrl), paymentId: payment.id, status: 'pending' });
+  const stale = await sandboxCallback({
+    spid: providerPaymentIdOf(redirectUrl),
+    paymentId: payment.id,
+    status: 'pending',
+  });
   expect(stale.status).toBe(200);
   const rows = await inbox(payment.id);
   expect(rows.map((row) => [row.state, row.flag])).toEqual([
@@ -482,11 +619,17 @@ test('a method chosen at creation skips the hosted page: the checkout link leads
   const again = await api(stack.url, 'GET', `/pay/${payment.id}`);
   expect(again.headers.get('location')).toBe(location);
   expect(await chooseMethod(payment.id, 'sandbox_card')).toBe(location);
-  const other = await api(stack.url, 'POST', `/pay/${payment.id}/method`, { body: { method: 'sandbox_wallet' }, headers: { accept: 'application/json' } });
+  const other = await api(stack.url, 'POST', `/pay/${payment.id}/method`, {
+    body: { method: 'sandbox_wallet' },
+    headers: { accept: 'application/json' },
+  });
   expect(other.status).toBe(409);
 
   await buyerActs(location, 'approve');
-  await eventually(() => paymentStatus(testKey, payment.id), (p) => p.status === 'paid');
+  await eventually(
+    () => paymentStatus(testKey, payment.id),
+    (p) => p.status === 'paid',
+  );
   await finished(payment.id, 'method-at-creation');
   expect((await handleOf(payment.id).query(statusQuery)).attempt).toBe(1);
 });
@@ -495,7 +638,10 @@ test('the return page of a paid digital order gives a download link that a tampe
   const { testKey, checkout } = await newShop();
   const payment = await newPayment(testKey, checkout.id);
   const back = await buyerActs(await chooseMethod(payment.id, 'sandbox_card'), 'approve');
-  await eventually(() => paymentStatus(testKey, payment.id), (p) => p.status === 'paid');
+  await eventually(
+    () => paymentStatus(testKey, payment.id),
+    (p) => p.status === 'paid',
+  );
 
   const page = await api(stack.url, 'GET', new URL(back).pathname);
   expect(page.body).toContain('Thank you! Payment received');
@@ -525,9 +671,14 @@ test('the return page of a paid digital order gives a download link that a tampe
 
 test('the return page of a paid physical order shows the delivery method and the expected date', async () => {
   const { testKey, checkout } = await newShop();
-  const payment = await newPayment(testKey, checkout.id, { delivery: { type: 'physical', method: 'courier', eta_days: 3 } });
+  const payment = await newPayment(testKey, checkout.id, {
+    delivery: { type: 'physical', method: 'courier', eta_days: 3 },
+  });
   const back = await buyerActs(await chooseMethod(payment.id, 'sandbox_wallet'), 'approve');
-  const paid = await eventually(() => paymentStatus(testKey, payment.id), (p) => p.status === 'paid');
+  const paid = await eventually(
+    () => paymentStatus(testKey, payment.id),
+    (p) => p.status === 'paid',
+  );
 
   const page = await api(stack.url, 'GET', new URL(back).pathname);
   const expected = new Date(Date.parse(paid.paid_at) + 3 * 86_400_000).toISOString().slice(0, 10);
@@ -544,13 +695,22 @@ test('a validly signed success for one payment carrying the provider payment id 
   const firstPage = await chooseMethod(first.id, 'sandbox_card');
   await chooseMethod(second.id, 'sandbox_card');
   await buyerActs(firstPage, 'approve');
-  await eventually(() => paymentStatus(testKey, first.id), (p) => p.status === 'paid');
+  await eventually(
+    () => paymentStatus(testKey, first.id),
+    (p) => p.status === 'paid',
+  );
 
   // Signed with the provider's secret, as a leaked key or a provider bug would: the second payment, the first one's capture.
-  const forged = await sandboxCallback({ spid: providerPaymentIdOf(firstPage), paymentId: second.id, status: 'succeeded' });
+  const forged = await sandboxCallback({
+    spid: providerPaymentIdOf(firstPage),
+    paymentId: second.id,
+    status: 'succeeded',
+  });
   expect(forged.status).toBe(200);
   // Flagged before it was answered, and never handed to the second payment's workflow.
-  expect((await inbox(second.id)).map((row) => [row.state, row.flag])).toEqual([['succeeded', 'foreign_provider_payment']]);
+  expect((await inbox(second.id)).map((row) => [row.state, row.flag])).toEqual([
+    ['succeeded', 'foreign_provider_payment'],
+  ]);
   const signals = ((await handleOf(second.id).fetchHistory()).events ?? []).flatMap(
     (event) => event.workflowExecutionSignaledEventAttributes?.signalName ?? [],
   );
@@ -572,14 +732,22 @@ test('an operator reset repairs a payment: the status writes of the reset run la
   expect((await api(stack.url, 'POST', `/v1/payments/${payment.id}/cancel`, { token: testKey })).status).toBe(200);
   await receiver.waitFor(1);
   await buyerActs(cardPage, 'approve');
-  await eventually(() => inbox(payment.id), (rows) => rows[0]?.flag === 'contradicts_canceled', 10_000);
+  await eventually(
+    () => inbox(payment.id),
+    (rows) => rows[0]?.flag === 'contradicts_canceled',
+    10_000,
+  );
   await finished(payment.id);
   const canceled = await storedPayment(payment.id);
   expect(canceled.status).toBe('canceled');
 
   // The cancel was a mistake: back to just before it, the provider's callback applied again.
   const reset = await resetToBeforeCancel(payment.id);
-  const paid = await eventually(() => paymentStatus(testKey, payment.id), (p) => p.status === 'paid', 20_000);
+  const paid = await eventually(
+    () => paymentStatus(testKey, payment.id),
+    (p) => p.status === 'paid',
+    20_000,
+  );
   expect(paid).toMatchObject({ method: 'sandbox_card', paid_at: expect.any(String) });
   expect(BigInt((await storedPayment(payment.id)).status_seq)).toBeGreaterThan(BigInt(canceled.status_seq));
   await finished(payment.id);

@@ -37,12 +37,21 @@ async function shop(checkout: Record<string, unknown> = {}) {
 const refund = (key: string, paymentId: string, body: Record<string, unknown> = {}) =>
   api(stack.url, 'POST', `/v1/payments/${paymentId}/refunds`, { token: key, body });
 const refundDone = (key: string, refundId: string) =>
-  eventually(() => api(stack.url, 'GET', `/v1/refunds/${refundId}`, { token: key }).then((r) => r.body), (r) => r.status !== 'pending');
-const payment = (key: string, id: string) => api(stack.url, 'GET', `/v1/payments/${id}`, { token: key }).then((r) => r.body);
+  eventually(
+    () => api(stack.url, 'GET', `/v1/refunds/${refundId}`, { token: key }).then((r) => r.body),
+    (r) => r.status !== 'pending',
+  );
+const payment = (key: string, id: string) =>
+  api(stack.url, 'GET', `/v1/payments/${id}`, { token: key }).then((r) => r.body);
 
 async function sandboxReport() {
-  const query = new URLSearchParams({ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() });
-  const response = await fetch(`${stack.sandboxUrl}/api/report?${query}`, { headers: { authorization: `Bearer ${sandboxApiKey}` } });
+  const query = new URLSearchParams({
+    from: new Date(Date.now() - 3_600_000).toISOString(),
+    to: new Date(Date.now() + 60_000).toISOString(),
+  });
+  const response = await fetch(`${stack.sandboxUrl}/api/report?${query}`, {
+    headers: { authorization: `Bearer ${sandboxApiKey}` },
+  });
   return response.json() as Promise<{ refunds: { reference: string; amount_minor: string; status: string }[] }>;
 }
 
@@ -50,28 +59,66 @@ test('a full refund gives the buyer back what they paid, takes back exactly the 
   const { testKey, checkout, receiver } = await shop();
   const paid = await paidPayment(stack, testKey, checkout.id, '50.00');
   expect(paid).toMatchObject({ buyer_total: '50.00', merchant_net: '48.50', fee: '1.50' });
-  expect(await balanceOf(stack, testKey)).toEqual({ currency: 'RUB', available: '48.50', pending: '0.00', reserved: '0.00' });
+  expect(await balanceOf(stack, testKey)).toEqual({
+    currency: 'RUB',
+    available: '48.50',
+    pending: '0.00',
+    reserved: '0.00',
+  });
 
   const created = await refund(testKey, paid.id);
   expect(created.status).toBe(201);
-  expect(created.body).toMatchObject({ object: 'refund', payment_id: paid.id, status: 'pending', amount: '50.00', currency: 'RUB', fee_returned: '1.50', merchant_debit: '48.50' });
+  expect(created.body).toMatchObject({
+    object: 'refund',
+    payment_id: paid.id,
+    status: 'pending',
+    amount: '50.00',
+    currency: 'RUB',
+    fee_returned: '1.50',
+    merchant_debit: '48.50',
+  });
   expect(created.body.id).toMatch(/^re_/);
 
-  expect(await refundDone(testKey, created.body.id)).toMatchObject({ status: 'succeeded', completed_at: expect.any(String) });
+  expect(await refundDone(testKey, created.body.id)).toMatchObject({
+    status: 'succeeded',
+    completed_at: expect.any(String),
+  });
   expect(await payment(testKey, paid.id)).toMatchObject({ status: 'refunded' });
-  expect(await balanceOf(stack, testKey)).toEqual({ currency: 'RUB', available: '0.00', pending: '0.00', reserved: '0.00' });
+  expect(await balanceOf(stack, testKey)).toEqual({
+    currency: 'RUB',
+    available: '0.00',
+    pending: '0.00',
+    reserved: '0.00',
+  });
   expect(await postingsOf(db, 'refund', created.body.id)).toEqual({ reserved: 1, settled: 1 });
 
   const webhooks = await receiver.waitFor(2);
   expect(webhookTypes(receiver)).toEqual(['payment.paid', 'payment.refunded']);
   const event = JSON.parse(webhooks[1]!.body);
-  expect(event.data).toMatchObject({ id: paid.id, status: 'refunded', amount_refunded: '50.00', refund: { id: created.body.id, status: 'succeeded' } });
+  expect(event.data).toMatchObject({
+    id: paid.id,
+    status: 'refunded',
+    amount_refunded: '50.00',
+    refund: { id: created.body.id, status: 'succeeded' },
+  });
   const headers = webhooks[1]!.headers;
-  expect(verifyWebhook(checkout.webhook_secret, { id: String(headers['webhook-id']), timestamp: String(headers['webhook-timestamp']), signature: String(headers['webhook-signature']) }, webhooks[1]!.body)).toBe(true);
+  expect(
+    verifyWebhook(
+      checkout.webhook_secret,
+      {
+        id: String(headers['webhook-id']),
+        timestamp: String(headers['webhook-timestamp']),
+        signature: String(headers['webhook-signature']),
+      },
+      webhooks[1]!.body,
+    ),
+  ).toBe(true);
   const events = await api(stack.url, 'GET', `/v1/payments/${paid.id}/events`, { token: testKey });
   expect(events.body.data.map((entry: { type: string }) => entry.type)).toEqual(['payment.paid', 'payment.refunded']);
 
-  expect((await sandboxReport()).refunds).toContainEqual(expect.objectContaining({ reference: created.body.id, amount_minor: '5000', status: 'succeeded' }));
+  expect((await sandboxReport()).refunds).toContainEqual(
+    expect.objectContaining({ reference: created.body.id, amount_minor: '5000', status: 'succeeded' }),
+  );
   const described = await stack.kassa.temporal.workflow.getHandle(refundWorkflowId(created.body.id)).describe();
   expect(described.type).toBe('refundWorkflow');
 });
@@ -90,7 +137,11 @@ test('refunds in parts: partially_refunded, then refunded; asking for more than 
 
   const tooMuch = await refund(testKey, paid.id, { amount: '73.01' });
   expect(tooMuch.status).toBe(400);
-  expect(tooMuch.body.error).toMatchObject({ type: 'invalid_request_error', code: 'amount_too_large', param: 'amount' });
+  expect(tooMuch.body.error).toMatchObject({
+    type: 'invalid_request_error',
+    code: 'amount_too_large',
+    param: 'amount',
+  });
   expect(tooMuch.body.error.message).toContain('at most 73.00');
 
   const rest = await refund(testKey, paid.id);
@@ -116,10 +167,14 @@ test('concurrent refunds of one payment never add up to more than the buyer paid
   const answers = await Promise.all(Array.from({ length: 8 }, () => refund(testKey, paid.id, { amount: '10.00' })));
   const accepted = answers.filter((answer) => answer.status === 201);
   expect(answers.map((answer) => answer.status).sort()).toEqual([201, 201, 201, 201, 201, 400, 400, 400]);
-  for (const answer of answers.filter((candidate) => candidate.status === 400)) expect(answer.body.error).toMatchObject({ code: 'amount_too_large', param: 'amount' });
+  for (const answer of answers.filter((candidate) => candidate.status === 400))
+    expect(answer.body.error).toMatchObject({ code: 'amount_too_large', param: 'amount' });
   for (const answer of accepted) await refundDone(testKey, answer.body.id);
   expect(await payment(testKey, paid.id)).toMatchObject({ status: 'refunded' });
-  const { rows } = await db.query(`select sum(amount_minor)::text as total from refunds where payment_id = $1 and status <> 'failed'`, [paid.id]);
+  const { rows } = await db.query(
+    `select sum(amount_minor)::text as total from refunds where payment_id = $1 and status <> 'failed'`,
+    [paid.id],
+  );
   expect(rows[0].total).toBe('5000');
   // What is left is the other payment's net: 485.00.
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '485.00', reserved: '0.00' });
@@ -137,7 +192,10 @@ test('a refund the provider refuses releases its reserve, leaves the payment pai
   expect(fault.status).toBe(204);
   const created = await refund(testKey, paid.id, { amount: '5.00' });
   expect(created.status).toBe(201);
-  expect(await refundDone(testKey, created.body.id)).toMatchObject({ status: 'failed', failure_reason: 'refund_declined' });
+  expect(await refundDone(testKey, created.body.id)).toMatchObject({
+    status: 'failed',
+    failure_reason: 'refund_declined',
+  });
   expect(await payment(testKey, paid.id)).toMatchObject({ status: 'paid' });
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '19.40', reserved: '0.00' });
   expect(await postingsOf(db, 'refund', created.body.id)).toEqual({ reserved: 1, released: 1 });
@@ -160,7 +218,9 @@ test('bad refunds are 4xx naming the field; an unpaid or another merchant’s pa
     expect([JSON.stringify(body), answer.status, answer.body.error?.param]).toEqual([JSON.stringify(body), 400, param]);
   }
   expect((await refund(stranger.testKey, paid.id)).status).toBe(404);
-  expect((await api(stack.url, 'GET', `/v1/payments/${paid.id}/refunds`, { token: stranger.testKey })).status).toBe(404);
+  expect((await api(stack.url, 'GET', `/v1/payments/${paid.id}/refunds`, { token: stranger.testKey })).status).toBe(
+    404,
+  );
   const unpaid = await api(stack.url, 'POST', '/v1/payments', {
     token: testKey,
     body: { checkout_id: checkout.id, order_id: `U-${Date.now()}`, amount: '10.00', currency: 'RUB', description: 'x' },
@@ -174,16 +234,41 @@ test('bad refunds are 4xx naming the field; an unpaid or another merchant’s pa
 test('a refund and a payout stored just before a crash (their workflows never started) are started by the API’s sweep', async () => {
   const { testKey, checkout, merchantId } = await shop();
   const paid = await paidPayment(stack, testKey, checkout.id, '30.00');
-  const deps: ServiceDeps = { db: stack.kassa.db, temporal: stack.kassa.temporal, providers: providersFromConfig(stack.kassa.config), config: stack.kassa.config };
-  const crashing = { ...deps, temporal: { workflow: { start: async () => { throw new Error('the process died here'); } } } as unknown as Client };
+  const deps: ServiceDeps = {
+    db: stack.kassa.db,
+    temporal: stack.kassa.temporal,
+    providers: providersFromConfig(stack.kassa.config),
+    config: stack.kassa.config,
+  };
+  const crashing = {
+    ...deps,
+    temporal: {
+      workflow: {
+        start: async () => {
+          throw new Error('the process died here');
+        },
+      },
+    } as unknown as Client,
+  };
   const principal = { merchantId, testMode: true, keyId: 'key_test' };
-  await expect(createRefund(crashing, principal, paid.id, { amount: '10.00' })).rejects.toThrow('the process died here');
-  await expect(createPayout(crashing, principal, { amount: '5.00', currency: 'RUB', destination: { type: 'wallet', wallet_id: 'w_sweep1' } })).rejects.toThrow('the process died here');
+  await expect(createRefund(crashing, principal, paid.id, { amount: '10.00' })).rejects.toThrow(
+    'the process died here',
+  );
+  await expect(
+    createPayout(crashing, principal, {
+      amount: '5.00',
+      currency: 'RUB',
+      destination: { type: 'wallet', wallet_id: 'w_sweep1' },
+    }),
+  ).rejects.toThrow('the process died here');
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '14.40', reserved: '14.70' });
 
   expect(await startUnstartedRefunds(deps, 0)).toBe(1);
   expect(await startUnstartedPayouts(deps, 0)).toBe(1);
-  await eventually(() => balanceOf(stack, testKey), (balance) => balance.reserved === '0.00');
+  await eventually(
+    () => balanceOf(stack, testKey),
+    (balance) => balance.reserved === '0.00',
+  );
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '14.40', reserved: '0.00' });
   expect(await payment(testKey, paid.id)).toMatchObject({ status: 'partially_refunded' });
   expect(await startUnstartedRefunds(deps, 0)).toBe(0);

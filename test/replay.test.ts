@@ -45,10 +45,15 @@ test('the recorded histories include a run that continued as new, the run it han
   const next = byName.get('continued-as-new')?.events ?? [];
   const input = next[0]?.workflowExecutionStartedEventAttributes?.input?.payloads?.[0]?.data;
   expect(JSON.parse(Buffer.from(input ?? []).toString('utf8'))).toMatchObject({
-    carried: { state: { status: 'awaiting_payment', method: 'sandbox_card', attempt: 1, providerPaymentId: 'sp_1' }, statusSeq: expect.any(Number) },
+    carried: {
+      state: { status: 'awaiting_payment', method: 'sandbox_card', attempt: 1, providerPaymentId: 'sp_1' },
+      statusSeq: expect.any(Number),
+    },
   });
   expect(next.at(-1)?.workflowExecutionCompletedEventAttributes).toBeTruthy();
-  expect(histories.map((entry) => entry.workflowId)).toEqual(expect.arrayContaining(['foreign-provider-payment', 'success-before-create-answered']));
+  expect(histories.map((entry) => entry.workflowId)).toEqual(
+    expect.arrayContaining(['foreign-provider-payment', 'success-before-create-answered']),
+  );
 });
 
 test('the recorded histories include successes asked about again after the provider could not say, and runs continued as new mid-choice', () => {
@@ -85,7 +90,10 @@ test('a workflow that calls an extra activity before the provider call fails the
     expect(source).toContain(anchor); // when the workflow changes shape, move the anchor with it
     fs.writeFileSync(
       file,
-      source.replace(anchor, `      await providerCheck.checkProviderPayment({ paymentId: input.paymentId, attempt, method });\n${anchor}`),
+      source.replace(
+        anchor,
+        `      await providerCheck.checkProviderPayment({ paymentId: input.paymentId, attempt, method });\n${anchor}`,
+      ),
     );
     const changed = await bundleWorkflowCode({
       workflowsPath: path.join(copy, 'src/workflows'),
@@ -93,12 +101,23 @@ test('a workflow that calls an extra activity before the provider call fails the
         ...config,
         resolve: { ...config.resolve, modules: [...(config.resolve?.modules ?? []), path.join(root, 'node_modules')] },
       }),
-      logger: { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: console.error },
+      logger: {
+        log: () => undefined,
+        trace: () => undefined,
+        debug: () => undefined,
+        info: () => undefined,
+        warn: () => undefined,
+        error: console.error,
+      },
     });
 
     const errors = await replayAll(changed);
-    const reachedProvider = histories.filter((entry) => scheduledActivities(entry.history).includes('createProviderPayment'));
-    expect(reachedProvider.map((entry) => entry.workflowId)).toEqual(expect.arrayContaining(['paid', 'declined-then-paid', 'under-review']));
+    const reachedProvider = histories.filter((entry) =>
+      scheduledActivities(entry.history).includes('createProviderPayment'),
+    );
+    expect(reachedProvider.map((entry) => entry.workflowId)).toEqual(
+      expect.arrayContaining(['paid', 'declined-then-paid', 'under-review']),
+    );
     for (const { workflowId } of reachedProvider) {
       expect([workflowId, errors.get(workflowId)]).toEqual([workflowId, expect.any(DeterminismViolationError)]);
     }

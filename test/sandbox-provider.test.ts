@@ -40,7 +40,12 @@ class CallbackReceiver {
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
         const raw = Buffer.concat(chunks);
-        this.received.push({ headers: req.headers, raw, body: JSON.parse(raw.toString('utf8')), receivedAt: Date.now() });
+        this.received.push({
+          headers: req.headers,
+          raw,
+          body: JSON.parse(raw.toString('utf8')),
+          receivedAt: Date.now(),
+        });
         res.statusCode = this.answers.shift() ?? 200;
         res.end();
       });
@@ -116,7 +121,12 @@ function paymentInput(overrides: Partial<CreateProviderPaymentInput> = {}): Crea
   };
 }
 
-async function sandboxApi(method: string, route: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+async function sandboxApi(
+  method: string,
+  route: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(`${sandbox.url}${route}`, {
     method,
     headers: { authorization: `Bearer ${API_KEY}`, 'content-type': 'application/json', ...headers },
@@ -248,7 +258,11 @@ describe('creating payments', () => {
   });
 
   test('a wrong API key is a definite failure', async () => {
-    const wrongKey = createSandboxProvider({ baseUrl: sandbox.url, apiKey: 'not_the_key', webhookSecret: WEBHOOK_SECRET });
+    const wrongKey = createSandboxProvider({
+      baseUrl: sandbox.url,
+      apiKey: 'not_the_key',
+      webhookSecret: WEBHOOK_SECRET,
+    });
     const error = await expectProviderError(wrongKey.createPayment(paymentInput()));
     expect(error.kind).toBe('definite');
     expect(error.code).toBe('unauthorized');
@@ -331,8 +345,12 @@ describe('the buyer on the sandbox page', () => {
     expect(res.headers.get('content-type')).toContain('text/html');
     expect(html).toContain('123.45 RUB');
     expect(html).toContain('Ticket &#60;VIP&#62;');
-    expect(html).toContain(`<form method="post" action="/checkout/${providerPaymentId}/approve"><button>Approve</button></form>`);
-    expect(html).toContain(`<form method="post" action="/checkout/${providerPaymentId}/decline"><button>Decline</button></form>`);
+    expect(html).toContain(
+      `<form method="post" action="/checkout/${providerPaymentId}/approve"><button>Approve</button></form>`,
+    );
+    expect(html).toContain(
+      `<form method="post" action="/checkout/${providerPaymentId}/decline"><button>Decline</button></form>`,
+    );
 
     expect((await fetch(`${sandbox.url}/checkout/sp_unknown`)).status).toBe(404);
   });
@@ -432,8 +450,12 @@ describe('verifying callbacks', () => {
     const at = (seconds: number): Date => new Date(seconds * 1000);
 
     expect(provider.verifyCallback(callback.raw, callback.headers, at(t + 300)).state).toBe('succeeded');
-    expect(() => provider.verifyCallback(callback.raw, callback.headers, at(t + 301))).toThrow(CallbackVerificationError);
-    expect(() => provider.verifyCallback(callback.raw, callback.headers, at(t - 301))).toThrow(CallbackVerificationError);
+    expect(() => provider.verifyCallback(callback.raw, callback.headers, at(t + 301))).toThrow(
+      CallbackVerificationError,
+    );
+    expect(() => provider.verifyCallback(callback.raw, callback.headers, at(t - 301))).toThrow(
+      CallbackVerificationError,
+    );
   });
 
   test('a correctly signed body that is not a sandbox event is rejected', () => {
@@ -500,7 +522,9 @@ describe('callback faults and delivery', () => {
     await buyerPresses(redirectUrl, 'approve');
 
     const callbacks = await receiver.waitFor(2);
-    const [final, late] = callbacks.map((callback) => provider.verifyCallback(callback.raw, callback.headers, new Date()));
+    const [final, late] = callbacks.map((callback) =>
+      provider.verifyCallback(callback.raw, callback.headers, new Date()),
+    );
     expect(final!.state).toBe('succeeded');
     expect(late!.state).toBe('pending');
     expect(late!.eventId).not.toBe(final!.eventId);

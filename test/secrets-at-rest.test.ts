@@ -2,7 +2,14 @@ import { Pool } from 'pg';
 import { sealPlaintextWebhookSecrets, webhookSecretsFor } from '../src/db/checkouts';
 import { newWebhookSecret, signReturn, verifyWebhook } from '../src/domain/signatures';
 import { notificationsKey, SecretUnreadableError } from '../src/notifications/secrets';
-import { api, onboardMerchant, type ReceivedRequest, startReceiver, startTestStack, type TestStack } from './support/stack';
+import {
+  api,
+  onboardMerchant,
+  type ReceivedRequest,
+  startReceiver,
+  startTestStack,
+  type TestStack,
+} from './support/stack';
 
 describe('webhook secrets at rest', () => {
   let stack: TestStack;
@@ -21,7 +28,8 @@ describe('webhook secrets at rest', () => {
   });
 
   const stored = async (checkoutId: string) =>
-    (await db.query('select webhook_secret, previous_webhook_secret from checkouts where id = $1', [checkoutId])).rows[0] as {
+    (await db.query('select webhook_secret, previous_webhook_secret from checkouts where id = $1', [checkoutId]))
+      .rows[0] as {
       webhook_secret: string;
       previous_webhook_secret: string | null;
     };
@@ -29,7 +37,11 @@ describe('webhook secrets at rest', () => {
   const signedBy = (secret: string, webhook: ReceivedRequest) =>
     verifyWebhook(
       secret,
-      { id: String(webhook.headers['webhook-id']), timestamp: String(webhook.headers['webhook-timestamp']), signature: String(webhook.headers['webhook-signature']) },
+      {
+        id: String(webhook.headers['webhook-id']),
+        timestamp: String(webhook.headers['webhook-timestamp']),
+        signature: String(webhook.headers['webhook-signature']),
+      },
       webhook.body,
     );
 
@@ -38,10 +50,19 @@ describe('webhook secrets at rest', () => {
     const before = receiver.received.length;
     const created = await api(stack.url, 'POST', '/v1/payments', {
       token: key,
-      body: { checkout_id: checkoutId, order_id: `S-${Math.random().toString(36).slice(2)}`, amount: '50.00', currency: 'RUB', description: 'Book' },
+      body: {
+        checkout_id: checkoutId,
+        order_id: `S-${Math.random().toString(36).slice(2)}`,
+        amount: '50.00',
+        currency: 'RUB',
+        description: 'Book',
+      },
     });
     expect(created.status).toBe(201);
-    const chosen = await api(stack.url, 'POST', `/pay/${created.body.id}/method`, { body: { method: 'sandbox_card' }, headers: { accept: 'application/json' } });
+    const chosen = await api(stack.url, 'POST', `/pay/${created.body.id}/method`, {
+      body: { method: 'sandbox_card' },
+      headers: { accept: 'application/json' },
+    });
     expect(chosen.status).toBe(200);
     const approved = await fetch(`${chosen.body.redirect_url}/approve`, { method: 'POST', redirect: 'manual' });
     expect(approved.status).toBe(303);
@@ -65,12 +86,16 @@ describe('webhook secrets at rest', () => {
 
     const { payment, webhook, returnSignature } = await pay(merchant.testKey, merchant.checkout.id);
     expect(signedBy(secret, webhook)).toBe(true);
-    expect(returnSignature).toBe(signReturn(secret, { paymentId: payment.id, orderId: payment.order_id, status: 'paid' }));
+    expect(returnSignature).toBe(
+      signReturn(secret, { paymentId: payment.id, orderId: payment.order_id, status: 'paid' }),
+    );
   }, 60_000);
 
   test('a rotation answers the new secret once, keeps both sealed, and both sign during the grace period', async () => {
     const merchant = await onboardMerchant(stack, receiver.url);
-    const rotated = await api(stack.url, 'POST', `/v1/checkouts/${merchant.checkout.id}/rotate_secret`, { token: merchant.testKey });
+    const rotated = await api(stack.url, 'POST', `/v1/checkouts/${merchant.checkout.id}/rotate_secret`, {
+      token: merchant.testKey,
+    });
     expect(rotated.status).toBe(200);
     expect(rotated.body.webhook_secret).toMatch(/^whsec_/);
     const row = await stored(merchant.checkout.id);
@@ -91,7 +116,9 @@ describe('webhook secrets at rest', () => {
     const { payment, webhook, returnSignature } = await pay(merchant.testKey, merchant.checkout.id);
     expect(signedBy(current, webhook)).toBe(true);
     expect(signedBy(previous, webhook)).toBe(true);
-    expect(returnSignature).toBe(signReturn(current, { paymentId: payment.id, orderId: payment.order_id, status: 'paid' }));
+    expect(returnSignature).toBe(
+      signReturn(current, { paymentId: payment.id, orderId: payment.order_id, status: 'paid' }),
+    );
     const row = await stored(merchant.checkout.id);
     expect(row.webhook_secret).toMatch(/^v1\./);
     expect(row.previous_webhook_secret).toMatch(/^v1\./);
@@ -102,7 +129,9 @@ describe('webhook secrets at rest', () => {
     const merchant = await onboardMerchant(stack, receiver.url);
     const old = newWebhookSecret();
     await db.query('update checkouts set webhook_secret = $2 where id = $1', [merchant.checkout.id, old]);
-    const rotated = await api(stack.url, 'POST', `/v1/checkouts/${merchant.checkout.id}/rotate_secret`, { token: merchant.testKey });
+    const rotated = await api(stack.url, 'POST', `/v1/checkouts/${merchant.checkout.id}/rotate_secret`, {
+      token: merchant.testKey,
+    });
     expect(rotated.status).toBe(200);
     const row = await stored(merchant.checkout.id);
     expect(row.previous_webhook_secret).toMatch(/^v1\./);
@@ -118,14 +147,20 @@ describe('webhook secrets at rest', () => {
     const key = notificationsKey(stack.kassa.config);
     expect(await sealPlaintextWebhookSecrets(db, key)).toBe(2);
     expect(await sealPlaintextWebhookSecrets(db, key)).toBe(0);
-    const { rows } = await db.query(`select count(*)::int as n from checkouts where webhook_secret like 'whsec%' or previous_webhook_secret like 'whsec%'`);
+    const { rows } = await db.query(
+      `select count(*)::int as n from checkouts where webhook_secret like 'whsec%' or previous_webhook_secret like 'whsec%'`,
+    );
     expect(rows[0].n).toBe(0);
-    for (const [index, merchant] of merchants.entries()) expect(await webhookSecretsFor(db, merchant.checkout.id)).toEqual([plain[index]]);
+    for (const [index, merchant] of merchants.entries())
+      expect(await webhookSecretsFor(db, merchant.checkout.id)).toEqual([plain[index]]);
   });
 
   test('a sealed secret copied onto another checkout does not open there', async () => {
     const [a, b] = await Promise.all([onboardMerchant(stack, receiver.url), onboardMerchant(stack, receiver.url)]);
-    await db.query('update checkouts set webhook_secret = (select webhook_secret from checkouts where id = $1) where id = $2', [a.checkout.id, b.checkout.id]);
+    await db.query(
+      'update checkouts set webhook_secret = (select webhook_secret from checkouts where id = $1) where id = $2',
+      [a.checkout.id, b.checkout.id],
+    );
     await expect(webhookSecretsFor(db, b.checkout.id)).rejects.toBeInstanceOf(SecretUnreadableError);
     expect(await webhookSecretsFor(db, a.checkout.id)).toEqual([a.checkout.webhook_secret]);
   });

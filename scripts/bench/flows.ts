@@ -72,8 +72,13 @@ export async function chooseMethod(target: BenchTarget, paymentId: string): Prom
 
 /** The buyer presses Approve on the sandbox page; the sandbox then sends its signed callback (unless dropped). */
 export async function approve(target: BenchTarget, redirectUrl: string): Promise<void> {
-  const approved = await request(`${redirectUrl}/approve`, { method: 'POST', timeoutMs: target.timeoutMs, headers: { accept: 'text/html' } });
-  if (approved.status !== 303) throw new Error(`sandbox approve answered ${approved.status}: ${approved.text.slice(0, 200)}`);
+  const approved = await request(`${redirectUrl}/approve`, {
+    method: 'POST',
+    timeoutMs: target.timeoutMs,
+    headers: { accept: 'text/html' },
+  });
+  if (approved.status !== 303)
+    throw new Error(`sandbox approve answered ${approved.status}: ${approved.text.slice(0, 200)}`);
 }
 
 export interface FullPaymentTiming {
@@ -97,9 +102,18 @@ export async function fullPayment(target: BenchTarget): Promise<FullPaymentTimin
   const t3 = performance.now();
   const webhook = await target.receiver.waitFor(paymentId, target.timeoutMs);
   if (webhook.type !== 'payment.paid' || webhook.paymentStatus !== 'paid' || !webhook.signatureValid) {
-    throw new Error(`webhook for ${paymentId}: ${webhook.type}, status ${webhook.paymentStatus}, signature ${webhook.signatureValid ? 'valid' : 'INVALID'}`);
+    throw new Error(
+      `webhook for ${paymentId}: ${webhook.type}, status ${webhook.paymentStatus}, signature ${webhook.signatureValid ? 'valid' : 'INVALID'}`,
+    );
   }
-  return { paymentId, createMs: t1 - t0, selectMs: t2 - t1, approveMs: t3 - t2, confirmMs: webhook.at - t3, totalMs: webhook.at - t0 };
+  return {
+    paymentId,
+    createMs: t1 - t0,
+    selectMs: t2 - t1,
+    approveMs: t3 - t2,
+    confirmMs: webhook.at - t3,
+    totalMs: webhook.at - t0,
+  };
 }
 
 /** The floor: the same update, signal and activity count as a paid purchase, with no-op bodies, driven through the client. */
@@ -133,7 +147,8 @@ export async function floorRun(target: BenchTarget, index: number | string): Pro
     occurredAt: new Date().toISOString(),
   });
   const result = await handle.result();
-  if (result.status !== 'paid' || result.events !== 1) throw new Error(`floor ${workflowId} ended ${JSON.stringify(result)}`);
+  if (result.status !== 'paid' || result.events !== 1)
+    throw new Error(`floor ${workflowId} ended ${JSON.stringify(result)}`);
   return { workflowId };
 }
 
@@ -141,7 +156,9 @@ export async function floorRun(target: BenchTarget, index: number | string): Pro
  * With the sandbox's callbacks dropped: a payment is taken to the sandbox and approved, then the
  * benchmark posts the signed callback itself and times callback sent → merchant webhook received.
  */
-export async function callbackToWebhook(target: BenchTarget): Promise<{ paymentId: string; latencyMs: number; ackMs: number }> {
+export async function callbackToWebhook(
+  target: BenchTarget,
+): Promise<{ paymentId: string; latencyMs: number; ackMs: number }> {
   const paymentId = await createPayment(target);
   const redirectUrl = await chooseMethod(target, paymentId);
   await approve(target, redirectUrl);
@@ -158,7 +175,13 @@ export async function callbackToWebhook(target: BenchTarget): Promise<{ paymentI
     id: `sevt_bench${randomBytes(12).toString('hex')}`,
     type: 'payment.succeeded',
     created,
-    data: { id: providerPaymentId, reference: paymentId, status: 'succeeded', amount_minor: provider.body.amount_minor, currency: provider.body.currency },
+    data: {
+      id: providerPaymentId,
+      reference: paymentId,
+      status: 'succeeded',
+      amount_minor: provider.body.amount_minor,
+      currency: provider.body.currency,
+    },
   });
   const signature = signSandboxPayload(sandboxWebhookSecret, body, created);
   const t0 = performance.now();
@@ -169,16 +192,22 @@ export async function callbackToWebhook(target: BenchTarget): Promise<{ paymentI
     timeoutMs: target.timeoutMs,
   });
   const ack = performance.now();
-  if (answered.status !== 200) throw new Error(`POST /callbacks/sandbox answered ${answered.status}: ${answered.text.slice(0, 200)}`);
+  if (answered.status !== 200)
+    throw new Error(`POST /callbacks/sandbox answered ${answered.status}: ${answered.text.slice(0, 200)}`);
   const webhook = await target.receiver.waitFor(paymentId, target.timeoutMs);
-  if (webhook.type !== 'payment.paid' || !webhook.signatureValid) throw new Error(`webhook for ${paymentId}: ${webhook.type}`);
+  if (webhook.type !== 'payment.paid' || !webhook.signatureValid)
+    throw new Error(`webhook for ${paymentId}: ${webhook.type}`);
   return { paymentId, latencyMs: webhook.at - t0, ackMs: ack - t0 };
 }
 
 /** `GET /v1/payments/:id`: what the API probe reads. */
 export async function getPayment(target: BenchTarget, paymentId: string): Promise<string> {
-  const found = await request<{ status: string }>(`${target.kassaUrl}/v1/payments/${paymentId}`, { token: target.testKey, timeoutMs: target.timeoutMs });
-  if (found.status !== 200) throw new Error(`GET /v1/payments/${paymentId} answered ${found.status}: ${found.text.slice(0, 200)}`);
+  const found = await request<{ status: string }>(`${target.kassaUrl}/v1/payments/${paymentId}`, {
+    token: target.testKey,
+    timeoutMs: target.timeoutMs,
+  });
+  if (found.status !== 200)
+    throw new Error(`GET /v1/payments/${paymentId} answered ${found.status}: ${found.text.slice(0, 200)}`);
   return found.body.status;
 }
 
@@ -193,19 +222,33 @@ export interface RunShape {
 }
 
 /** Waits for a run to close, then reads its history length, state transitions and (optionally) event types. */
-export async function shapeOf(client: Client, workflowId: string, withTypes = false, timeoutMs = 60_000): Promise<RunShape> {
+export async function shapeOf(
+  client: Client,
+  workflowId: string,
+  withTypes = false,
+  timeoutMs = 60_000,
+): Promise<RunShape> {
   const handle = client.workflow.getHandle(workflowId);
   await Promise.race([
     handle.result(),
-    new Promise((_resolve, reject) => setTimeout(() => reject(new Error(`${workflowId} did not close within ${timeoutMs} ms`)), timeoutMs).unref()),
+    new Promise((_resolve, reject) =>
+      setTimeout(() => reject(new Error(`${workflowId} did not close within ${timeoutMs} ms`)), timeoutMs).unref(),
+    ),
   ]);
   const info = (await handle.describe()).raw.workflowExecutionInfo;
-  const shape: RunShape = { workflowId, events: Number(info?.historyLength ?? NaN), transitions: Number(info?.stateTransitionCount ?? NaN) };
+  const shape: RunShape = {
+    workflowId,
+    events: Number(info?.historyLength ?? NaN),
+    transitions: Number(info?.stateTransitionCount ?? NaN),
+  };
   if (withTypes) {
     const history = await handle.fetchHistory();
     shape.types = {};
     for (const event of history.events ?? []) {
-      const name = (temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType)).replace(/^EVENT_TYPE_/, '');
+      const name = (temporal.api.enums.v1.EventType[event.eventType ?? 0] ?? String(event.eventType)).replace(
+        /^EVENT_TYPE_/,
+        '',
+      );
       shape.types[name] = (shape.types[name] ?? 0) + 1;
     }
   }

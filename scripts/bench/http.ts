@@ -17,19 +17,35 @@ export interface HttpResponse<T = any> {
  */
 export function request<T = any>(
   url: string,
-  options: { method?: string; token?: string; body?: unknown; rawBody?: string; headers?: Record<string, string>; timeoutMs?: number } = {},
+  options: {
+    method?: string;
+    token?: string;
+    body?: unknown;
+    rawBody?: string;
+    headers?: Record<string, string>;
+    timeoutMs?: number;
+  } = {},
 ): Promise<HttpResponse<T>> {
   const target = new URL(url);
   const payload = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers: Record<string, string> = {
     accept: 'application/json',
     ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-    ...(payload !== undefined ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) } : {}),
+    ...(payload !== undefined
+      ? { 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) }
+      : {}),
     ...options.headers,
   };
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { agent, hostname: target.hostname, port: target.port, path: `${target.pathname}${target.search}`, method: options.method ?? 'GET', headers },
+      {
+        agent,
+        hostname: target.hostname,
+        port: target.port,
+        path: `${target.pathname}${target.search}`,
+        method: options.method ?? 'GET',
+        headers,
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -48,7 +64,9 @@ export function request<T = any>(
         res.on('error', reject);
       },
     );
-    req.setTimeout(options.timeoutMs ?? 30_000, () => req.destroy(new Error(`${options.method ?? 'GET'} ${url}: no answer within ${options.timeoutMs ?? 30_000} ms`)));
+    req.setTimeout(options.timeoutMs ?? 30_000, () =>
+      req.destroy(new Error(`${options.method ?? 'GET'} ${url}: no answer within ${options.timeoutMs ?? 30_000} ms`)),
+    );
     req.on('error', reject);
     if (payload !== undefined) req.write(payload);
     req.end();
@@ -100,7 +118,13 @@ export async function startMerchantReceiver() {
         { id: header('webhook-id'), timestamp: header('webhook-timestamp'), signature: header('webhook-signature') },
         body,
       );
-      const webhook: Webhook = { at, type: event.type ?? '', paymentId, paymentStatus: event.data?.status ?? '', signatureValid };
+      const webhook: Webhook = {
+        at,
+        type: event.type ?? '',
+        paymentId,
+        paymentStatus: event.data?.status ?? '',
+        signatureValid,
+      };
       const waiter = waiters.get(paymentId);
       if (waiter) {
         waiters.delete(paymentId);

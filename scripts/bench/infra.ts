@@ -8,7 +8,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { searchAttributeDefinitions } from '../../src/workflows/shared';
-import { answersAsItself, freePort, startPostgresCluster, stopChild, temporalCli, waitForPort } from '../../test/support/processes';
+import {
+  answersAsItself,
+  freePort,
+  startPostgresCluster,
+  stopChild,
+  temporalCli,
+  waitForPort,
+} from '../../test/support/processes';
 import { request } from './http';
 
 export const root = path.resolve(__dirname, '../..');
@@ -64,12 +71,28 @@ export async function startTemporal(cleanup: Cleanup, dir: string): Promise<Temp
     const [port, httpPort] = [await freePort(), await freePort()];
     const dbFile = path.join(dir, `temporal-${attempt}.sqlite`);
     const args = [
-      'server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort), '--headless', '--log-level', 'error',
-      '--db-filename', dbFile, '--sqlite-pragma', 'journal_mode=wal',
-      '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
-      '--dynamic-config-value', 'system.enableEagerWorkflowStart=true',
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--http-port',
+      String(httpPort),
+      '--headless',
+      '--log-level',
+      'error',
+      '--db-filename',
+      dbFile,
+      '--sqlite-pragma',
+      'journal_mode=wal',
+      '--dynamic-config-value',
+      'system.enableActivityEagerExecution=true',
+      '--dynamic-config-value',
+      'system.enableEagerWorkflowStart=true',
     ];
-    for (const [name, type] of Object.entries(searchAttributeDefinitions)) args.push('--search-attribute', `${name}=${type}`);
+    for (const [name, type] of Object.entries(searchAttributeDefinitions))
+      args.push('--search-attribute', `${name}=${type}`);
     const logFile = path.join(dir, 'temporal.log');
     const log = fs.openSync(logFile, 'a');
     const child = spawn(temporalCli(), args, { stdio: ['ignore', log, log] });
@@ -81,7 +104,8 @@ export async function startTemporal(cleanup: Cleanup, dir: string): Promise<Temp
       await Promise.race([waitForPort(port, 60_000, 'temporal dev server'), exited]);
       // An open port is only ours if the server is still running: it exits when a port it needs was taken.
       await new Promise((resolve) => setTimeout(resolve, 300));
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`temporal dev server exited; see ${logFile}`);
+      if (child.exitCode !== null || child.signalCode !== null)
+        throw new Error(`temporal dev server exited; see ${logFile}`);
       cleanup.add('temporal', () => stopChild(child));
       return { address: `127.0.0.1:${port}`, dbFile, pid: child.pid!, logFile };
     } catch (error) {
@@ -105,7 +129,13 @@ export async function startDatabase(cleanup: Cleanup): Promise<{ url: string }> 
 export const sandboxApiKey = 'sandbox_bench_key';
 export const sandboxWebhookSecret = 'sandbox_bench_webhook_secret';
 
-function spawnTsx(cleanup: Cleanup, name: string, script: string, env: Record<string, string>, logFile: string): ChildProcess {
+function spawnTsx(
+  cleanup: Cleanup,
+  name: string,
+  script: string,
+  env: Record<string, string>,
+  logFile: string,
+): ChildProcess {
   const log = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], {
     cwd: root,
@@ -132,11 +162,17 @@ function failOnExit(child: ChildProcess, what: string, logFile: string): Promise
 export async function startSandbox(cleanup: Cleanup, dir: string, tries = 1): Promise<{ url: string; pid: number }> {
   const port = await freePort();
   const logFile = path.join(dir, 'sandbox.log');
-  const child = spawnTsx(cleanup, 'sandbox', 'src/providers/sandbox/main.ts', {
-    SANDBOX_PORT: String(port),
-    SANDBOX_API_KEY: sandboxApiKey,
-    SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret,
-  }, logFile);
+  const child = spawnTsx(
+    cleanup,
+    'sandbox',
+    'src/providers/sandbox/main.ts',
+    {
+      SANDBOX_PORT: String(port),
+      SANDBOX_API_KEY: sandboxApiKey,
+      SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret,
+    },
+    logFile,
+  );
   if (!(await answersAsItself(child, port, 30_000))) {
     if (tries < 3) return startSandbox(cleanup, dir, tries + 1);
     throw new Error(`the sandbox provider could not start on a free port; see ${logFile}`);
@@ -161,26 +197,32 @@ export async function startKassaProcess(
   const url = `http://127.0.0.1:${port}`;
   const adminToken = `adm_bench_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;
   const logFile = path.join(dir, 'kassa.log');
-  const child = spawnTsx(cleanup, 'kassa', 'worker.ts', {
-    KASSA_ROLE: 'all',
-    KASSA_ENV: 'test',
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    PUBLIC_URL: url,
-    DATABASE_URL: settings.databaseUrl,
-    TEMPORAL_ADDRESS: settings.temporalAddress,
-    TEMPORAL_NAMESPACE: 'default',
-    SANDBOX_URL: settings.sandboxUrl,
-    SANDBOX_API_KEY: sandboxApiKey,
-    SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret,
-    ADMIN_TOKEN: adminToken,
-    DATA_DIR: path.join(dir, 'kassa-data'),
-    LOG_LEVEL: 'warn',
-    // One merchant key drives all the load: its per-key limit (600 a minute by default) would be
-    // what is measured otherwise.
-    RATE_LIMIT_PER_MINUTE: '1000000',
-    ...settings.env,
-  }, logFile);
+  const child = spawnTsx(
+    cleanup,
+    'kassa',
+    'worker.ts',
+    {
+      KASSA_ROLE: 'all',
+      KASSA_ENV: 'test',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_URL: url,
+      DATABASE_URL: settings.databaseUrl,
+      TEMPORAL_ADDRESS: settings.temporalAddress,
+      TEMPORAL_NAMESPACE: 'default',
+      SANDBOX_URL: settings.sandboxUrl,
+      SANDBOX_API_KEY: sandboxApiKey,
+      SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret,
+      ADMIN_TOKEN: adminToken,
+      DATA_DIR: path.join(dir, 'kassa-data'),
+      LOG_LEVEL: 'warn',
+      // One merchant key drives all the load: its per-key limit (600 a minute by default) would be
+      // what is measured otherwise.
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      ...settings.env,
+    },
+    logFile,
+  );
   const exited = failOnExit(child, 'kassa', logFile);
   exited.catch(() => undefined);
   const ready = (async () => {
@@ -198,9 +240,14 @@ export async function startKassaProcess(
 
 /** The server's counters whose name mentions `eager`: how many starts and activities took the eager path. */
 export async function eagerCounters(server: TemporalServer): Promise<Record<string, number>> {
-  const metricsPort = /Temporal Metrics:\s+http:\/\/[^:/]+:(\d+)\/metrics/.exec(fs.readFileSync(server.logFile, 'utf8'))?.[1];
+  const metricsPort = /Temporal Metrics:\s+http:\/\/[^:/]+:(\d+)\/metrics/.exec(
+    fs.readFileSync(server.logFile, 'utf8'),
+  )?.[1];
   if (!metricsPort) return {};
-  const answer = await request(`http://127.0.0.1:${metricsPort}/metrics`, { headers: { accept: 'text/plain' }, timeoutMs: 5_000 }).catch(() => null);
+  const answer = await request(`http://127.0.0.1:${metricsPort}/metrics`, {
+    headers: { accept: 'text/plain' },
+    timeoutMs: 5_000,
+  }).catch(() => null);
   const counters: Record<string, number> = {};
   for (const line of answer?.text.split('\n') ?? []) {
     const match = /^(\w*eager\w*)(\{[^}]*\})?\s+([\d.e+]+)$/.exec(line);

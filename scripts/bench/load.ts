@@ -34,9 +34,25 @@ export interface LoadResult<T> {
 
 const firstErrors = 20;
 
-function finish<T>(started: number, begin: number, latencies: number[], values: T[], errors: string[], cut: boolean): LoadResult<T> {
+function finish<T>(
+  started: number,
+  begin: number,
+  latencies: number[],
+  values: T[],
+  errors: string[],
+  cut: boolean,
+): LoadResult<T> {
   const elapsedMs = performance.now() - begin;
-  return { started, ok: latencies.length, errors, elapsedMs, rate: (latencies.length / elapsedMs) * 1000, latencies, values, cut };
+  return {
+    started,
+    ok: latencies.length,
+    errors,
+    elapsedMs,
+    rate: (latencies.length / elapsedMs) * 1000,
+    latencies,
+    values,
+    cut,
+  };
 }
 
 /**

@@ -13,7 +13,9 @@ export function figure(name: string, value: string, target = '—', pass: boolea
 }
 
 export function markdownTable(figures: Figure[]): string {
-  const rows = figures.map((f) => `| ${f.figure} | ${f.value} | ${f.target} | ${f.pass === null ? '' : f.pass ? 'pass' : '**miss**'} |`);
+  const rows = figures.map(
+    (f) => `| ${f.figure} | ${f.value} | ${f.target} | ${f.pass === null ? '' : f.pass ? 'pass' : '**miss**'} |`,
+  );
   return ['| figure | value | target | |', '|---|---|---|---|', ...rows].join('\n');
 }
 

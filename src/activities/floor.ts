@@ -12,7 +12,12 @@ export function createFloorActivities() {
       };
     },
 
-    async floorRecordPaymentStatus(input: { paymentId: string; seq: number; status: string; event: { id: string; type: string } | null }) {
+    async floorRecordPaymentStatus(input: {
+      paymentId: string;
+      seq: number;
+      status: string;
+      event: { id: string; type: string } | null;
+    }) {
       return { eventId: input.event?.id ?? null };
     },
 

@@ -58,7 +58,14 @@ export interface RecordPaymentStatusInput {
 /** The provider idempotency key of one attempt: stable across activity retries and workflow resets. */
 export const providerIdempotencyKey = (paymentId: string, attempt: number) => `${paymentId}-attempt-${attempt}`;
 
-export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 10_000, allowPrivateWebhookUrls = false, notifications }: ActivityDeps) {
+export function createActivities({
+  db,
+  providers,
+  publicUrl,
+  webhookTimeoutMs = 10_000,
+  allowPrivateWebhookUrls = false,
+  notifications,
+}: ActivityDeps) {
   const webhooks = { db, webhookTimeoutMs, allowPrivateWebhookUrls };
   const providerFor = (method: string) => {
     const provider = providers.forMethod(method);
@@ -68,7 +75,12 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
 
   const asActivityFailure = (error: unknown): unknown => {
     if (error instanceof ProviderError && error.kind === 'definite') {
-      return ApplicationFailure.create({ message: error.message, type: 'ProviderDeclined', nonRetryable: true, details: [error.code] });
+      return ApplicationFailure.create({
+        message: error.message,
+        type: 'ProviderDeclined',
+        nonRetryable: true,
+        details: [error.code],
+      });
     }
     return error;
   };
@@ -100,7 +112,11 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
       }
     },
 
-    async checkProviderPayment(input: { paymentId: string; attempt: number; method: string }): Promise<ProviderPaymentStatus | null> {
+    async checkProviderPayment(input: {
+      paymentId: string;
+      attempt: number;
+      method: string;
+    }): Promise<ProviderPaymentStatus | null> {
       try {
         return await providerFor(input.method).getPaymentStatus(providerIdempotencyKey(input.paymentId, input.attempt));
       } catch (error) {
@@ -145,7 +161,8 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
 
     /** Flags inbox callbacks that came after the payment's outcome and contradict it. */
     async flagCallbacks(input: { paymentId: string; flags: { eventId: string; flag: string }[] }): Promise<void> {
-      for (const { eventId, flag } of input.flags) await flagCallback(db, { paymentId: input.paymentId, eventId, flag });
+      for (const { eventId, flag } of input.flags)
+        await flagCallback(db, { paymentId: input.paymentId, eventId, flag });
     },
 
     /**
@@ -157,9 +174,15 @@ export function createActivities({ db, providers, publicUrl, webhookTimeoutMs = 
       if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, 'UnknownEvent');
       if (event.deliveredAt) return { statusCode: 200 };
       const outcome = await deliverWebhook(webhooks, event, await nextWebhookAttempt(db, event.id));
-      if (!outcome) throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId || event.id} is gone`, 'UnknownCheckout');
-      if (outcome.refused) throw ApplicationFailure.nonRetryable(`webhook ${event.id}: ${outcome.error}`, 'WebhookUrlRefused');
-      if (outcome.error) throw ApplicationFailure.retryable(`webhook ${event.id} attempt ${outcome.attempt}: ${outcome.error}`, 'WebhookNotDelivered');
+      if (!outcome)
+        throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId || event.id} is gone`, 'UnknownCheckout');
+      if (outcome.refused)
+        throw ApplicationFailure.nonRetryable(`webhook ${event.id}: ${outcome.error}`, 'WebhookUrlRefused');
+      if (outcome.error)
+        throw ApplicationFailure.retryable(
+          `webhook ${event.id} attempt ${outcome.attempt}: ${outcome.error}`,
+          'WebhookNotDelivered',
+        );
       return { statusCode: outcome.statusCode! };
     },
   };

@@ -11,7 +11,11 @@ import type { ProviderRegistry } from '../providers/registry';
  * carries the buyer's total. A payment without its amounts (none is paid so) posts nothing, and
  * reconciliation lists it.
  */
-export async function postPaymentCaptured(client: PoolClient, payment: StoredPayment, providers: ProviderRegistry): Promise<boolean> {
+export async function postPaymentCaptured(
+  client: PoolClient,
+  payment: StoredPayment,
+  providers: ProviderRegistry,
+): Promise<boolean> {
   if (payment.buyerTotalMinor === null || payment.merchantNetMinor === null || payment.method === null) return false;
   const posting = paymentCaptured({
     paymentId: payment.id,

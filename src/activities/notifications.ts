@@ -1,11 +1,26 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
-import { buyerEmailOf, channelsWanting, findChannel, recordDelivery, type StoredChannel, wasDelivered } from '../db/channels';
+import {
+  buyerEmailOf,
+  channelsWanting,
+  findChannel,
+  recordDelivery,
+  type StoredChannel,
+  wasDelivered,
+} from '../db/channels';
 import { type Checkout, findCheckoutById, webhookSecretsFor } from '../db/checkouts';
 import { findEvent, type PaymentEvent } from '../db/events';
 import { signDownload } from '../domain/signatures';
 import { createMailer, type Mailer } from '../notifications/email';
-import { buyerReceiptEmail, type EventPayment, type EventView, type ReceiptDelivery, sellerChatMessage, sellerEmail, sellerSms } from '../notifications/messages';
+import {
+  buyerReceiptEmail,
+  type EventPayment,
+  type EventView,
+  type ReceiptDelivery,
+  sellerChatMessage,
+  sellerEmail,
+  sellerSms,
+} from '../notifications/messages';
 import { decryptSecret, redactSecrets, SecretUnreadableError, secretOwner } from '../notifications/secrets';
 import { sendSms } from '../notifications/sms';
 import { sendTelegramMessage } from '../notifications/telegram';
@@ -57,19 +72,39 @@ interface PreparedDelivery {
  * {@link DeliveryOutcome}: retryable while the peer may come back, non-retryable when it refused
  * for good. Secrets are decrypted only here, for the send, and redacted from every message.
  */
-export function createNotificationActivities({ db, providers, publicUrl, settings, httpTimeoutMs = 10_000 }: NotificationActivityDeps) {
-  const mailer: Mailer | null = settings ? createMailer({ smtpUrl: settings.smtpUrl, mailLogDir: settings.mailLogDir, from: settings.mailFrom }) : null;
+export function createNotificationActivities({
+  db,
+  providers,
+  publicUrl,
+  settings,
+  httpTimeoutMs = 10_000,
+}: NotificationActivityDeps) {
+  const mailer: Mailer | null = settings
+    ? createMailer({ smtpUrl: settings.smtpUrl, mailLogDir: settings.mailLogDir, from: settings.mailFrom })
+    : null;
 
-  const methodTitle = (code: string | null) => (code ? (providers.forMethod(code)?.methods.find((method) => method.code === code)?.title ?? null) : null);
+  const methodTitle = (code: string | null) =>
+    code ? (providers.forMethod(code)?.methods.find((method) => method.code === code)?.title ?? null) : null;
 
   async function loadContext(eventId: string): Promise<EventContext> {
     const event = await findEvent(db, eventId);
     if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} does not exist`, 'UnknownEvent');
-    if (!event.paymentId) throw ApplicationFailure.nonRetryable(`event ${eventId} is not a payment's: channels carry payment events`, 'NotAPaymentEvent');
+    if (!event.paymentId)
+      throw ApplicationFailure.nonRetryable(
+        `event ${eventId} is not a payment's: channels carry payment events`,
+        'NotAPaymentEvent',
+      );
     const payment = JSON.parse(event.body).data as EventPayment & { checkout_id: string };
     const checkout = await findCheckoutById(db, payment.checkout_id);
     if (!checkout) throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId} is gone`, 'UnknownCheckout');
-    const view: EventView = { shop: checkout.name, eventId: event.id, eventType: event.type, payment, methodTitle: methodTitle(payment.method), publicUrl };
+    const view: EventView = {
+      shop: checkout.name,
+      eventId: event.id,
+      eventType: event.type,
+      payment,
+      methodTitle: methodTitle(payment.method),
+      publicUrl,
+    };
     return { event, checkout, view };
   }
 
@@ -79,12 +114,17 @@ export function createNotificationActivities({ db, providers, publicUrl, setting
     try {
       return decryptSecret(settings.key, channel.secret, secretOwner(channel.checkoutId, channel.kind));
     } catch (error) {
-      if (error instanceof SecretUnreadableError) throw new DeliveryError(`the ${channel.kind} channel's secret cannot be read (${error.message}): set it again`, 'definite');
+      if (error instanceof SecretUnreadableError)
+        throw new DeliveryError(
+          `the ${channel.kind} channel's secret cannot be read (${error.message}): set it again`,
+          'definite',
+        );
       throw error;
     }
   };
 
-  const noMailer = () => new DeliveryError('e-mail is not set up on this Kassa: the operator sets SMTP_URL', 'definite');
+  const noMailer = () =>
+    new DeliveryError('e-mail is not set up on this Kassa: the operator sets SMTP_URL', 'definite');
 
   async function deliver(
     channel: NotificationChannel,
@@ -103,7 +143,15 @@ export function createNotificationActivities({ db, providers, publicUrl, setting
     let failure: DeliveryError | null = null;
     try {
       prepared = await prepare(context);
-      if (!prepared) return { channel, attempt: 0, delivered: false, response: null, error: `no ${channel} channel wants ${context.event.type} now`, latencyMs: 0 };
+      if (!prepared)
+        return {
+          channel,
+          attempt: 0,
+          delivered: false,
+          response: null,
+          error: `no ${channel} channel wants ${context.event.type} now`,
+          latencyMs: 0,
+        };
       const sent = await prepared.send();
       response = sent.response;
       error = sent.error ?? null;
@@ -157,7 +205,8 @@ export function createNotificationActivities({ db, providers, publicUrl, setting
       if (!settings || !event.paymentId) return { eventType: event.type, channels: [], retrySeconds: null };
       const checkoutId = (JSON.parse(event.body).data as { checkout_id: string }).checkout_id;
       const channels: NotificationChannel[] = await channelsWanting(db, checkoutId, event.type);
-      if (event.type === 'payment.paid' && mailer && (await buyerEmailOf(db, event.paymentId))) channels.push('buyer_receipt');
+      if (event.type === 'payment.paid' && mailer && (await buyerEmailOf(db, event.paymentId)))
+        channels.push('buyer_receipt');
       return { eventType: event.type, channels, retrySeconds: settings.retrySeconds };
     },
 
@@ -192,7 +241,12 @@ export function createNotificationActivities({ db, providers, publicUrl, setting
           async send() {
             if (!botToken) throw new DeliveryError('the telegram channel has no bot token: set bot_token', 'definite');
             return sendTelegramMessage(
-              { apiUrl: settings!.telegramApiUrl, botToken, chatId: channel.settings.chatId, text: sellerChatMessage(context.view) },
+              {
+                apiUrl: settings!.telegramApiUrl,
+                botToken,
+                chatId: channel.settings.chatId,
+                text: sellerChatMessage(context.view),
+              },
               { timeoutMs: httpTimeoutMs },
             );
           },
@@ -230,7 +284,11 @@ export function createNotificationActivities({ db, providers, publicUrl, setting
         return {
           target: `${channel.settings.to} via ${gateway}`,
           secrets: [credential ?? ''],
-          send: () => sendSms(channel.settings, credential, values, { allowPrivate: settings!.allowPrivateUrls, timeoutMs: httpTimeoutMs }),
+          send: () =>
+            sendSms(channel.settings, credential, values, {
+              allowPrivate: settings!.allowPrivateUrls,
+              timeoutMs: httpTimeoutMs,
+            }),
         };
       });
     },
@@ -238,7 +296,8 @@ export function createNotificationActivities({ db, providers, publicUrl, setting
     /** The buyer's receipt for a paid payment that carries the buyer's e-mail: what was bought and the delivery. */
     async sendBuyerReceipt(input: ChannelDeliveryInput): Promise<DeliveryOutcome> {
       return deliver('buyer_receipt', input, async (context) => {
-        const buyerEmail = context.event.type === 'payment.paid' ? await buyerEmailOf(db, context.view.payment.id) : null;
+        const buyerEmail =
+          context.event.type === 'payment.paid' ? await buyerEmailOf(db, context.view.payment.id) : null;
         if (!buyerEmail) return null;
         const { payment } = context.view;
         let delivery: ReceiptDelivery = null;

@@ -16,10 +16,17 @@ export function createOperatorActivities(deps: WebhookDeliveryDeps) {
       const event = await findEvent(deps.db, input.eventId);
       if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, 'UnknownEvent');
       const delivered = await deliverWebhook(deps, event, await nextWebhookAttempt(deps.db, event.id));
-      if (!delivered) throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId} is gone`, 'UnknownCheckout');
+      if (!delivered)
+        throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId} is gone`, 'UnknownCheckout');
       const { refused, ...outcome } = delivered;
-      if (refused) throw ApplicationFailure.nonRetryable(`webhook ${event.id}: ${outcome.error}`, 'WebhookUrlRefused', outcome);
-      if (outcome.error) throw ApplicationFailure.nonRetryable(`webhook ${event.id} attempt ${outcome.attempt}: ${outcome.error}`, 'WebhookNotDelivered', outcome);
+      if (refused)
+        throw ApplicationFailure.nonRetryable(`webhook ${event.id}: ${outcome.error}`, 'WebhookUrlRefused', outcome);
+      if (outcome.error)
+        throw ApplicationFailure.nonRetryable(
+          `webhook ${event.id} attempt ${outcome.attempt}: ${outcome.error}`,
+          'WebhookNotDelivered',
+          outcome,
+        );
       return outcome;
     },
   };

@@ -19,7 +19,9 @@ export type PayoutOutcome =
   | { state: 'failed'; providerPayoutId: string | null; failureReason: string };
 
 const destinationLabel = (payout: Payout) =>
-  payout.destination.type === 'card' ? `card •••• ${payout.destination.last4}` : `wallet ${payout.destination.walletId}`;
+  payout.destination.type === 'card'
+    ? `card •••• ${payout.destination.last4}`
+    : `wallet ${payout.destination.walletId}`;
 
 /** Activities of `payoutWorkflow`. */
 export function createPayoutActivities({ db, providers }: PayoutActivityDeps) {
@@ -33,20 +35,30 @@ export function createPayoutActivities({ db, providers }: PayoutActivityDeps) {
       const payout = await findPayoutById(db, input.payoutId);
       if (!payout) throw ApplicationFailure.nonRetryable(`payout ${input.payoutId} does not exist`, 'UnknownPayout');
       const provider = providers.byName(payout.provider);
-      if (!provider?.createPayout) return { state: 'failed', providerPayoutId: null, failureReason: `provider ${payout.provider} cannot pay out` };
+      if (!provider?.createPayout)
+        return { state: 'failed', providerPayoutId: null, failureReason: `provider ${payout.provider} cannot pay out` };
       try {
         const answer = await provider.createPayout({
           idempotencyKey: payout.id,
           payoutId: payout.id,
           amountMinor: payout.amountMinor.toString(),
           currency: payout.currency,
-          destination: payout.destination.type === 'card' ? { type: 'card', token: payout.destination.token } : payout.destination,
+          destination:
+            payout.destination.type === 'card' ? { type: 'card', token: payout.destination.token } : payout.destination,
         });
         if (answer.state === 'failed') {
-          return { state: 'failed', providerPayoutId: answer.providerPayoutId, failureReason: answer.failureReason ?? 'refused by the provider' };
+          return {
+            state: 'failed',
+            providerPayoutId: answer.providerPayoutId,
+            failureReason: answer.failureReason ?? 'refused by the provider',
+          };
         }
         const fee = BigInt(answer.feeMinor);
-        if (answer.amountMinor !== payout.amountMinor.toString() || answer.currency !== payout.currency || fee > payout.amountMinor) {
+        if (
+          answer.amountMinor !== payout.amountMinor.toString() ||
+          answer.currency !== payout.currency ||
+          fee > payout.amountMinor
+        ) {
           throw ApplicationFailure.nonRetryable(
             `provider paid out ${answer.amountMinor} ${answer.currency} (fee ${answer.feeMinor}) for ${payout.amountMinor} ${payout.currency}`,
             'PayoutAmountMismatch',
@@ -54,7 +66,8 @@ export function createPayoutActivities({ db, providers }: PayoutActivityDeps) {
         }
         return { state: 'paid', providerPayoutId: answer.providerPayoutId, feeMinor: answer.feeMinor };
       } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'definite') return { state: 'failed', providerPayoutId: null, failureReason: error.code };
+        if (error instanceof ProviderError && error.kind === 'definite')
+          return { state: 'failed', providerPayoutId: null, failureReason: error.code };
         throw error;
       }
     },
@@ -65,7 +78,11 @@ export function createPayoutActivities({ db, providers }: PayoutActivityDeps) {
      * back to available), and `payout.paid` / `payout.failed` for the checkout that gets payout
      * webhooks (its id fixed by the workflow). Once only.
      */
-    async recordPayoutOutcome(input: { payoutId: string; outcome: PayoutOutcome; eventId: string }): Promise<{ eventId: string | null }> {
+    async recordPayoutOutcome(input: {
+      payoutId: string;
+      outcome: PayoutOutcome;
+      eventId: string;
+    }): Promise<{ eventId: string | null }> {
       const client = await db.connect();
       try {
         await client.query('begin');
@@ -83,15 +100,31 @@ export function createPayoutActivities({ db, providers }: PayoutActivityDeps) {
         }
         const posting =
           payout.status === 'paid'
-            ? payoutSettled({ ...payoutMoney(payout), feeMinor: payout.feeMinor!, destination: destinationLabel(payout) })
+            ? payoutSettled({
+                ...payoutMoney(payout),
+                feeMinor: payout.feeMinor!,
+                destination: destinationLabel(payout),
+              })
             : payoutReleased(payoutMoney(payout));
         if (posting) await post(client, posting);
         let eventId: string | null = null;
         if (payout.checkoutId) {
           const type = payout.status === 'paid' ? 'payout.paid' : 'payout.failed';
           const createdAt = new Date();
-          const body = JSON.stringify({ id: input.eventId, type, created_at: createdAt.toISOString(), data: payoutResource(payout) });
-          await insertPayoutEvent(client, { id: input.eventId, payoutId: payout.id, checkoutId: payout.checkoutId, type, body, createdAt });
+          const body = JSON.stringify({
+            id: input.eventId,
+            type,
+            created_at: createdAt.toISOString(),
+            data: payoutResource(payout),
+          });
+          await insertPayoutEvent(client, {
+            id: input.eventId,
+            payoutId: payout.id,
+            checkoutId: payout.checkoutId,
+            type,
+            body,
+            createdAt,
+          });
           eventId = input.eventId;
         }
         await client.query('commit');

@@ -36,7 +36,13 @@ export function createReconciliationActivities({ db, providers }: Reconciliation
      * ledger's sums and each provider's report), lists every mismatch, stores the run for
      * `GET /admin/reconciliation` and answers it.
      */
-    async reconcileLedger(input: { runId: string; workflowId: string; from: string; to: string; startedAt: string }): Promise<ReconciliationResult> {
+    async reconcileLedger(input: {
+      runId: string;
+      workflowId: string;
+      from: string;
+      to: string;
+      startedAt: string;
+    }): Promise<ReconciliationResult> {
       const from = new Date(input.from);
       const to = new Date(input.to);
       const wideFrom = new Date(from.getTime() - marginMs);
@@ -44,7 +50,8 @@ export function createReconciliationActivities({ db, providers }: Reconciliation
 
       const reports: { provider: string; report: ProviderReport }[] = [];
       for (const provider of allProviders(providers)) {
-        if (provider.report) reports.push({ provider: provider.name, report: await provider.report({ from: wideFrom, to: wideTo }) });
+        if (provider.report)
+          reports.push({ provider: provider.name, report: await provider.report({ from: wideFrom, to: wideTo }) });
       }
       const reported = (pick: (report: ProviderReport) => string[]) => reports.flatMap(({ report }) => pick(report));
       const paymentsPosted = await db.query<{ source_id: string }>(
@@ -56,22 +63,49 @@ export function createReconciliationActivities({ db, providers }: Reconciliation
         db,
         wideFrom,
         wideTo,
-        [...reported((report) => report.payments.map((payment) => payment.paymentId)), ...paymentsPosted.rows.map((row) => row.source_id)],
+        [
+          ...reported((report) => report.payments.map((payment) => payment.paymentId)),
+          ...paymentsPosted.rows.map((row) => row.source_id),
+        ],
         providerOf,
       );
-      const refunds = await refundFacts(db, wideFrom, wideTo, reported((report) => report.refunds.map((refund) => refund.refundId)));
-      const payouts = await payoutFacts(db, wideFrom, wideTo, reported((report) => report.payouts.map((payout) => payout.payoutId)));
+      const refunds = await refundFacts(
+        db,
+        wideFrom,
+        wideTo,
+        reported((report) => report.refunds.map((refund) => refund.refundId)),
+      );
+      const payouts = await payoutFacts(
+        db,
+        wideFrom,
+        wideTo,
+        reported((report) => report.payouts.map((payout) => payout.payoutId)),
+      );
       const postings = [
-        ...(await transactionsOf(db, 'payment', payments.map((payment) => payment.id))),
-        ...(await transactionsOf(db, 'refund', refunds.map((refund) => refund.id))),
-        ...(await transactionsOf(db, 'payout', payouts.map((payout) => payout.id))),
+        ...(await transactionsOf(
+          db,
+          'payment',
+          payments.map((payment) => payment.id),
+        )),
+        ...(await transactionsOf(
+          db,
+          'refund',
+          refunds.map((refund) => refund.id),
+        )),
+        ...(await transactionsOf(
+          db,
+          'payout',
+          payouts.map((payout) => payout.id),
+        )),
       ];
       const imbalances = await ledgerImbalances(db);
       // By payment, and by refund id: a decision's refund is Kassa's whatever payment it names.
       const decisions = await decisionsForReconciliation(
         db,
         payments.map((payment) => payment.id),
-        reported((report) => report.refunds.map((refund) => refund.refundId).filter((id) => id.startsWith(reviewRefundPrefix))),
+        reported((report) =>
+          report.refunds.map((refund) => refund.refundId).filter((id) => id.startsWith(reviewRefundPrefix)),
+        ),
       );
       const reviews = decisions.map((decision) => ({
         paymentId: decision.paymentId,
@@ -91,7 +125,15 @@ export function createReconciliationActivities({ db, providers }: Reconciliation
         provider_refunds: reports.reduce((sum, { report }) => sum + report.refunds.length, 0),
         provider_payouts: reports.reduce((sum, { report }) => sum + report.payouts.length, 0),
       };
-      await saveRun(db, { id: input.runId, workflowId: input.workflowId, windowFrom: from, windowTo: to, startedAt: new Date(input.startedAt), checked, mismatches });
+      await saveRun(db, {
+        id: input.runId,
+        workflowId: input.workflowId,
+        windowFrom: from,
+        windowTo: to,
+        startedAt: new Date(input.startedAt),
+        checked,
+        mismatches,
+      });
       return {
         id: input.runId,
         window: { from: from.toISOString(), to: to.toISOString() },

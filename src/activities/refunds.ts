@@ -3,7 +3,14 @@ import type { Pool } from 'pg';
 import { findEvent, insertEvent } from '../db/events';
 import { post } from '../db/ledger';
 import { findPaymentById } from '../db/payments';
-import { completeRefund, findRefundById, lockPayment, markPaymentRefunded, refundMoney, refundTotals } from '../db/refunds';
+import {
+  completeRefund,
+  findRefundById,
+  lockPayment,
+  markPaymentRefunded,
+  refundMoney,
+  refundTotals,
+} from '../db/refunds';
 import { refundReleased, refundSettled } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
 import { refundResource } from '../domain/money-resources';
@@ -18,7 +25,8 @@ export interface RefundActivityDeps {
 }
 
 /** What the provider said about a refund: the money went back, or it refused. */
-export type RefundOutcome = { state: 'succeeded'; providerRefundId: string } | { state: 'failed'; failureReason: string };
+export type RefundOutcome =
+  { state: 'succeeded'; providerRefundId: string } | { state: 'failed'; failureReason: string };
 
 /** Activities of `refundWorkflow`. */
 export function createRefundActivities({ db, providers, publicUrl }: RefundActivityDeps) {
@@ -33,7 +41,8 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
       if (!refund) throw ApplicationFailure.nonRetryable(`refund ${input.refundId} does not exist`, 'UnknownRefund');
       const payment = await findPaymentById(db, refund.paymentId);
       const provider = providers.byName(refund.provider);
-      if (!provider?.refundPayment) return { state: 'failed', failureReason: `provider ${refund.provider} cannot refund` };
+      if (!provider?.refundPayment)
+        return { state: 'failed', failureReason: `provider ${refund.provider} cannot refund` };
       if (!payment?.providerPaymentId) return { state: 'failed', failureReason: 'the payment has no provider payment' };
       try {
         const answer = await provider.refundPayment({
@@ -43,7 +52,8 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
           amountMinor: refund.amountMinor.toString(),
           currency: refund.currency,
         });
-        if (answer.state === 'failed') return { state: 'failed', failureReason: answer.failureReason ?? 'refused by the provider' };
+        if (answer.state === 'failed')
+          return { state: 'failed', failureReason: answer.failureReason ?? 'refused by the provider' };
         if (answer.amountMinor !== refund.amountMinor.toString() || answer.currency !== refund.currency) {
           throw ApplicationFailure.nonRetryable(
             `provider refunded ${answer.amountMinor} ${answer.currency} for ${refund.amountMinor} ${refund.currency}`,
@@ -52,7 +62,8 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
         }
         return { state: 'succeeded', providerRefundId: answer.providerRefundId };
       } catch (error) {
-        if (error instanceof ProviderError && error.kind === 'definite') return { state: 'failed', failureReason: error.code };
+        if (error instanceof ProviderError && error.kind === 'definite')
+          return { state: 'failed', failureReason: error.code };
         throw error;
       }
     },
@@ -63,7 +74,11 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
      * reserve is released), the payment's `refunded` / `partially_refunded`, and the merchant event
      * (`payment.refunded` or `payment.refund_failed`, its id fixed by the workflow). Once only.
      */
-    async recordRefundOutcome(input: { refundId: string; outcome: RefundOutcome; eventId: string }): Promise<{ eventId: string | null }> {
+    async recordRefundOutcome(input: {
+      refundId: string;
+      outcome: RefundOutcome;
+      eventId: string;
+    }): Promise<{ eventId: string | null }> {
       const client = await db.connect();
       try {
         await client.query('begin');
@@ -81,12 +96,17 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
           await client.query('commit');
           return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
         }
-        const posting = refund.status === 'succeeded' ? refundSettled(refundMoney(refund)) : refundReleased(refundMoney(refund));
+        const posting =
+          refund.status === 'succeeded' ? refundSettled(refundMoney(refund)) : refundReleased(refundMoney(refund));
         if (posting) await post(client, posting);
         const before = (await findPaymentById(client, refund.paymentId))!;
         const { succeededMinor } = await refundTotals(client, refund.paymentId);
         if (refund.status === 'succeeded') {
-          await markPaymentRefunded(client, refund.paymentId, succeededMinor >= (before.buyerTotalMinor ?? 0n) ? 'refunded' : 'partially_refunded');
+          await markPaymentRefunded(
+            client,
+            refund.paymentId,
+            succeededMinor >= (before.buyerTotalMinor ?? 0n) ? 'refunded' : 'partially_refunded',
+          );
         }
         const payment = (await findPaymentById(client, refund.paymentId))!;
         const type = refund.status === 'succeeded' ? 'payment.refunded' : 'payment.refund_failed';
@@ -95,7 +115,11 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
           id: input.eventId,
           type,
           created_at: createdAt.toISOString(),
-          data: { ...paymentResource(payment, publicUrl), amount_refunded: formatAmount(succeededMinor, payment.currency), refund: refundResource(refund) },
+          data: {
+            ...paymentResource(payment, publicUrl),
+            amount_refunded: formatAmount(succeededMinor, payment.currency),
+            refund: refundResource(refund),
+          },
         });
         await insertEvent(client, { id: input.eventId, paymentId: payment.id, type, body, createdAt });
         await client.query('commit');

@@ -11,7 +11,13 @@ import {
 } from '../db/exceptions';
 import { applyStatusChange, findPaymentById, type StoredPayment } from '../db/payments';
 import { lockPayment } from '../db/refunds';
-import { acceptedAmounts, acceptRefusal, captureToSettle, capturesToRefund, reviewRefundId } from '../domain/exceptions';
+import {
+  acceptedAmounts,
+  acceptRefusal,
+  captureToSettle,
+  capturesToRefund,
+  reviewRefundId,
+} from '../domain/exceptions';
 import { paymentResource } from '../domain/payment-resource';
 import { providerCaptures, providerNameOf } from '../providers/captures';
 import type { ProviderRegistry } from '../providers/registry';
@@ -77,17 +83,26 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
      * been refunded (by the provider's report or a decision's recorded refunds) is refused
      * (`already_refunded`, see `acceptRefusal`): the operator refunds the rest instead.
      */
-    async acceptException(input: { decisionId: string; seq: number; eventId: string }): Promise<{ eventId: string | null }> {
+    async acceptException(input: {
+      decisionId: string;
+      seq: number;
+      eventId: string;
+    }): Promise<{ eventId: string | null }> {
       const decision = await pendingDecision(input.decisionId);
-      if (decision.status === 'applied') return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
+      if (decision.status === 'applied')
+        return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
       if (decision.status === 'failed' || !decision.paymentId) {
         throw ApplicationFailure.nonRetryable(`decision ${decision.id} cannot be applied`, 'DecisionClosed');
       }
       const payment = await findPaymentById(db, decision.paymentId);
-      if (!payment) throw ApplicationFailure.nonRetryable(`payment ${decision.paymentId} does not exist`, 'UnknownPayment');
+      if (!payment)
+        throw ApplicationFailure.nonRetryable(`payment ${decision.paymentId} does not exist`, 'UnknownPayment');
       const capture = captureToSettle(payment.providerPaymentId, await capturesOf(payment, undefined, payment.id));
       if (!capture) {
-        throw ApplicationFailure.nonRetryable(`the provider reports no capture for ${payment.id}: nothing to accept`, 'NothingCaptured');
+        throw ApplicationFailure.nonRetryable(
+          `the provider reports no capture for ${payment.id}: nothing to accept`,
+          'NothingCaptured',
+        );
       }
       if (capture.currency !== payment.currency) {
         throw ApplicationFailure.nonRetryable(
@@ -154,7 +169,12 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
           currency: capture.currency,
         };
         if (!provider?.refundPayment) {
-          refunds.push({ ...base, providerRefundId: null, state: 'failed', failureReason: `provider ${capture.provider} cannot refund` });
+          refunds.push({
+            ...base,
+            providerRefundId: null,
+            state: 'failed',
+            failureReason: `provider ${capture.provider} cannot refund`,
+          });
           continue;
         }
         try {
@@ -186,13 +206,16 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
       eventId: string;
     }): Promise<{ eventId: string | null }> {
       const decision = await pendingDecision(input.decisionId);
-      if (decision.status !== 'pending') return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
+      if (decision.status !== 'pending')
+        return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
       const failed = input.refunds.filter((refund) => refund.state === 'failed');
       return inTransaction(async (client) => {
         // Under the payment's lock, like an accept that reads the refunds recorded here.
         if (decision.paymentId) await lockPayment(client, decision.paymentId);
         if (input.refunds.length === 0 || failed.length > 0) {
-          const refusals = failed.map((refund) => `${refund.providerPaymentId} ${refund.failureReason ?? 'refused'}`).join(', ');
+          const refusals = failed
+            .map((refund) => `${refund.providerPaymentId} ${refund.failureReason ?? 'refused'}`)
+            .join(', ');
           await completeDecision(client, decision.id, {
             status: 'failed',
             outcome: { refunds: input.refunds },
@@ -223,7 +246,11 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
             }
           }
         }
-        await completeDecision(client, decision.id, { status: 'applied', outcome: { refunds: input.refunds }, failureReason: null });
+        await completeDecision(client, decision.id, {
+          status: 'applied',
+          outcome: { refunds: input.refunds },
+          failureReason: null,
+        });
         return { eventId };
       });
     },
@@ -231,11 +258,17 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
     /** A flagged callback accepted as it is: recorded, nothing moves. */
     async acknowledgeException(input: { decisionId: string }): Promise<void> {
       await pendingDecision(input.decisionId);
-      await completeDecision(db, input.decisionId, { status: 'applied', outcome: { acknowledged: true }, failureReason: null });
+      await completeDecision(db, input.decisionId, {
+        status: 'applied',
+        outcome: { acknowledged: true },
+        failureReason: null,
+      });
     },
 
     /** Where a decision stands once carried out. */
-    async decisionStatus(input: { decisionId: string }): Promise<{ status: 'applied' | 'failed'; failureReason: string | null }> {
+    async decisionStatus(input: {
+      decisionId: string;
+    }): Promise<{ status: 'applied' | 'failed'; failureReason: string | null }> {
       const decision = await pendingDecision(input.decisionId);
       return { status: decision.status === 'failed' ? 'failed' : 'applied', failureReason: decision.failureReason };
     },

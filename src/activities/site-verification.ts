@@ -21,21 +21,43 @@ export function createSiteVerificationActivities({ db, http }: SiteVerificationD
       const url = verificationFileUrl(input.siteUrl);
       let problem: string;
       try {
-        const response = await getFollowingRedirects(url, { ...http, timeoutMs: http.timeoutMs ?? 10_000, maxResponseBytes: 4096 });
+        const response = await getFollowingRedirects(url, {
+          ...http,
+          timeoutMs: http.timeoutMs ?? 10_000,
+          maxResponseBytes: 4096,
+        });
         if (response.status === 200 && response.body.split(/\s+/).includes(input.token)) return { url: response.url };
-        problem = response.status === 200 ? `${response.url} does not contain the token` : `${response.url} answered HTTP ${response.status}`;
+        problem =
+          response.status === 200
+            ? `${response.url} does not contain the token`
+            : `${response.url} answered HTTP ${response.status}`;
       } catch (error) {
         problem = `${url}: ${(error as Error).message}`;
         if (error instanceof UnsafeUrlError) {
-          await recordSiteVerification(db, { checkoutId: input.checkoutId, siteUrl: input.siteUrl, status: 'pending', error: problem });
+          await recordSiteVerification(db, {
+            checkoutId: input.checkoutId,
+            siteUrl: input.siteUrl,
+            status: 'pending',
+            error: problem,
+          });
           throw ApplicationFailure.nonRetryable(problem, 'UnsafeUrl');
         }
       }
-      await recordSiteVerification(db, { checkoutId: input.checkoutId, siteUrl: input.siteUrl, status: 'pending', error: problem });
+      await recordSiteVerification(db, {
+        checkoutId: input.checkoutId,
+        siteUrl: input.siteUrl,
+        status: 'pending',
+        error: problem,
+      });
       throw ApplicationFailure.retryable(problem, 'VerificationFileInvalid');
     },
 
-    async recordSiteVerification(input: { checkoutId: string; siteUrl: string; status: 'verified' | 'failed'; error: string | null }) {
+    async recordSiteVerification(input: {
+      checkoutId: string;
+      siteUrl: string;
+      status: 'verified' | 'failed';
+      error: string | null;
+    }) {
       await recordSiteVerification(db, input);
     },
   };

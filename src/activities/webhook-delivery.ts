@@ -29,7 +29,11 @@ export interface WebhookAttemptOutcome {
  * never to an internal address unless allowed (CONTRACT §8), redirects not followed. Any 2xx is
  * delivered. Returns `null` when the event's checkout no longer exists.
  */
-export async function deliverWebhook(deps: WebhookDeliveryDeps, event: PaymentEvent, attempt: number): Promise<WebhookAttemptOutcome | null> {
+export async function deliverWebhook(
+  deps: WebhookDeliveryDeps,
+  event: PaymentEvent,
+  attempt: number,
+): Promise<WebhookAttemptOutcome | null> {
   const checkoutId = event.checkoutId ?? (await findPaymentById(deps.db, event.paymentId))?.checkoutId;
   const checkout = checkoutId && (await findCheckoutById(deps.db, checkoutId));
   if (!checkout) return null;
@@ -61,9 +65,19 @@ export async function deliverWebhook(deps: WebhookDeliveryDeps, event: PaymentEv
     if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;
   } catch (failure) {
     refused = failure instanceof UnsafeUrlError;
-    error = (failure as Error).name === 'TimeoutError' ? `no answer within ${deps.webhookTimeoutMs} ms` : (failure as Error).message;
+    error =
+      (failure as Error).name === 'TimeoutError'
+        ? `no answer within ${deps.webhookTimeoutMs} ms`
+        : (failure as Error).message;
   }
   const latencyMs = Math.round(performance.now() - started);
-  await recordWebhookAttempt(deps.db, event.id, { attempt, url: checkout.notifyUrl, attemptedAt, statusCode, latencyMs, error });
+  await recordWebhookAttempt(deps.db, event.id, {
+    attempt,
+    url: checkout.notifyUrl,
+    attemptedAt,
+    statusCode,
+    latencyMs,
+    error,
+  });
   return { attempt, statusCode, latencyMs, error, refused };
 }

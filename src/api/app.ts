@@ -44,7 +44,9 @@ export function createApp(deps: ServiceDeps): Express {
   app.use('/v1', merchantRoutes(deps));
   app.use(moneyRoutes(deps));
   app.use('/v1', channelRoutes(deps)); // after merchantRoutes: it authenticates, rate-limits and takes Idempotency-Key
-  app.use((req, _res, next) => next(new ApiError(404, 'not_found_error', 'route_missing', `No route ${req.method} ${req.path}`)));
+  app.use((req, _res, next) =>
+    next(new ApiError(404, 'not_found_error', 'route_missing', `No route ${req.method} ${req.path}`)),
+  );
   app.use(errorHandler);
   return app;
 }

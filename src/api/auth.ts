@@ -23,7 +23,8 @@ export function requireAdmin(adminToken: string): RequestHandler {
 export function requireMerchant(db: Pool): RequestHandler {
   return async (req, res, next) => {
     const key = bearer(req.headers.authorization);
-    if (!key || !/^sk_(test|live)_[0-9A-Za-z]{8,64}$/.test(key)) return next(unauthorized('A valid API key is required: Authorization: Bearer sk_…'));
+    if (!key || !/^sk_(test|live)_[0-9A-Za-z]{8,64}$/.test(key))
+      return next(unauthorized('A valid API key is required: Authorization: Bearer sk_…'));
     const principal = await findPrincipalByApiKey(db, key);
     if (!principal) return next(unauthorized('This API key is not valid'));
     res.locals.principal = principal;

@@ -14,7 +14,10 @@ const events = z
   .min(1)
   .max(notificationEventTypes.length)
   .optional()
-  .openapi({ description: 'Event types sent to the channel; default `["payment.paid"]`, or what the channel had', example: ['payment.paid'] });
+  .openapi({
+    description: 'Event types sent to the channel; default `["payment.paid"]`, or what the channel had',
+    example: ['payment.paid'],
+  });
 const common = { events, enabled: z.boolean().optional().openapi({ description: 'Default true' }) };
 
 /** The body of `PUT /v1/checkouts/:id/channels/:channel`, per channel. */
@@ -38,14 +41,25 @@ export const channelBodies = {
           z.number().int().openapi({ minimum: Number.MIN_SAFE_INTEGER, maximum: Number.MAX_SAFE_INTEGER }),
         ])
         .transform(String)
-        .pipe(z.string().regex(/^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$/, 'must be a numeric chat id (-100… for groups) or @channelname'))
+        .pipe(
+          z
+            .string()
+            .regex(
+              /^(-?\d{1,20}|@[A-Za-z][A-Za-z0-9_]{3,31})$/,
+              'must be a numeric chat id (-100… for groups) or @channelname',
+            ),
+        )
         .openapi({ example: '-1001234567890' }),
       bot_token: z
         .string()
         .trim()
         .regex(/^\d{3,20}:[A-Za-z0-9_-]{20,100}$/, 'must be a bot token as BotFather gives it, 123456789:AA…')
         .optional()
-        .openapi({ pattern: '^\\s*\\d{3,20}:[A-Za-z0-9_-]{20,100}\\s*$', description: 'Write-only: stored encrypted, shown masked; leave it out to keep the stored one. Required the first time.' }),
+        .openapi({
+          pattern: '^\\s*\\d{3,20}:[A-Za-z0-9_-]{20,100}\\s*$',
+          description:
+            'Write-only: stored encrypted, shown masked; leave it out to keep the stored one. Required the first time.',
+        }),
     })
     .openapi('TelegramChannelSettings'),
   sms: z
@@ -67,16 +81,19 @@ export const channelBodies = {
         .enum(['application/json', 'application/x-www-form-urlencoded', 'text/plain'])
         .optional()
         .openapi({ description: 'Of the body; default application/json' }),
-      body: chars(4096)
-        .nullable()
+      body: chars(4096).nullable().optional().openapi({
+        description: 'Body template (POST); placeholders are escaped for the content type',
+        example: '{"to":"{to}","text":"{text}"}',
+      }),
+      auth_header: z
+        .string()
+        .regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name such as Authorization')
         .optional()
-        .openapi({ description: 'Body template (POST); placeholders are escaped for the content type', example: '{"to":"{to}","text":"{text}"}' }),
-      auth_header: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, 'must be a header name such as Authorization').optional().openapi({ description: 'Default Authorization' }),
-      auth_value: chars(1024)
-        .min(1)
-        .nullable()
-        .optional()
-        .openapi({ description: 'Write-only credential sent in `auth_header`: stored encrypted, shown masked; left out: kept; null: removed' }),
+        .openapi({ description: 'Default Authorization' }),
+      auth_value: chars(1024).min(1).nullable().optional().openapi({
+        description:
+          'Write-only credential sent in `auth_header`: stored encrypted, shown masked; left out: kept; null: removed',
+      }),
     })
     .openapi('SmsChannelSettings'),
 };
@@ -88,7 +105,13 @@ export const resendBody = z
   .openapi('ResendEvent');
 
 const lastAttempt = z
-  .object({ event_id: z.string(), attempted_at: time, delivered: z.boolean(), response: z.string().nullable(), error: z.string().nullable() })
+  .object({
+    event_id: z.string(),
+    attempted_at: time,
+    delivered: z.boolean(),
+    response: z.string().nullable(),
+    error: z.string().nullable(),
+  })
   .nullable()
   .openapi({ description: 'The last delivery attempt on this channel, failed ones with the reason' });
 
@@ -99,9 +122,15 @@ export const channelResource = z
     channel: z.enum(channelKinds),
     enabled: z.boolean(),
     events: z.array(z.string()),
-    to: z.union([z.array(z.string()), z.string()]).optional().openapi({ description: 'E-mail addresses, or the SMS phone number' }),
+    to: z
+      .union([z.array(z.string()), z.string()])
+      .optional()
+      .openapi({ description: 'E-mail addresses, or the SMS phone number' }),
     chat_id: z.string().optional(),
-    bot_token: z.string().optional().openapi({ description: 'Masked: `********` and the last four characters', example: '********9bC0' }),
+    bot_token: z
+      .string()
+      .optional()
+      .openapi({ description: 'Masked: `********` and the last four characters', example: '********9bC0' }),
     url: z.string().optional(),
     method: z.string().optional(),
     content_type: z.string().optional(),
@@ -119,7 +148,12 @@ export const channelList = z
   .openapi('NotificationChannelList');
 
 export const deletedChannel = z
-  .object({ object: z.literal('notification_channel'), checkout_id: z.string(), channel: z.enum(channelKinds), deleted: z.literal(true) })
+  .object({
+    object: z.literal('notification_channel'),
+    checkout_id: z.string(),
+    channel: z.enum(channelKinds),
+    deleted: z.literal(true),
+  })
   .openapi('DeletedNotificationChannel');
 
 const deliveryAttempt = z
@@ -164,22 +198,66 @@ const channelsDescription =
 
 /** The channel endpoints for the OpenAPI document. */
 export const channelEndpoints = [
-  { method: 'get', path: '/v1/checkouts/{id}/channels', api: 'merchant', tag: 'Notifications', summary: "A checkout's notification channels",
-    description: channelsDescription, ok: { status: 200, description: 'E-mail, Telegram, SMS, those that are set', schema: channelList } },
-  { method: 'get', path: '/v1/checkouts/{id}/channels/{channel}', api: 'merchant', tag: 'Notifications', summary: 'One notification channel',
-    ok: { status: 200, description: 'The channel, secrets masked, with its last attempt', schema: channelResource } },
-  ...channelKinds.map((kind) => ({
-    method: 'put', path: `/v1/checkouts/{id}/channels/${kind}`, api: 'merchant', tag: 'Notifications', summary: `Set the ${kind} notification channel`,
-    description: `${channelsDescription} The body is the channel's settings; \`201\` when the channel is new.`,
-    body: channelBodies[kind],
-    ok: { status: 200, description: 'The channel, secrets masked', schema: channelResource },
-    okAlso: [{ status: 201, description: 'The channel, new, secrets masked', schema: channelResource }],
-  }) as const),
-  { method: 'delete', path: '/v1/checkouts/{id}/channels/{channel}', api: 'merchant', tag: 'Notifications', summary: 'Remove a notification channel',
-    ok: { status: 200, description: 'Removed', schema: deletedChannel } },
-  { method: 'get', path: '/v1/payments/{id}/deliveries', api: 'merchant', tag: 'Notifications', summary: "Every delivery attempt of a payment's events, on every channel",
-    ok: { status: 200, description: 'Oldest first: webhook, e-mail, Telegram, SMS, buyer receipt', schema: deliveryList } },
-  { method: 'post', path: '/v1/payments/{id}/events/{event_id}/resend', api: 'merchant', tag: 'Notifications', summary: 'Send an event once more to one channel',
-    description: '`channel`: `webhook`, `email`, `telegram`, `sms` or `buyer_receipt`. One attempt, now; answered with its outcome.',
-    body: resendBody, ok: { status: 200, description: 'The attempt', schema: resendResult } },
+  {
+    method: 'get',
+    path: '/v1/checkouts/{id}/channels',
+    api: 'merchant',
+    tag: 'Notifications',
+    summary: "A checkout's notification channels",
+    description: channelsDescription,
+    ok: { status: 200, description: 'E-mail, Telegram, SMS, those that are set', schema: channelList },
+  },
+  {
+    method: 'get',
+    path: '/v1/checkouts/{id}/channels/{channel}',
+    api: 'merchant',
+    tag: 'Notifications',
+    summary: 'One notification channel',
+    ok: { status: 200, description: 'The channel, secrets masked, with its last attempt', schema: channelResource },
+  },
+  ...channelKinds.map(
+    (kind) =>
+      ({
+        method: 'put',
+        path: `/v1/checkouts/{id}/channels/${kind}`,
+        api: 'merchant',
+        tag: 'Notifications',
+        summary: `Set the ${kind} notification channel`,
+        description: `${channelsDescription} The body is the channel's settings; \`201\` when the channel is new.`,
+        body: channelBodies[kind],
+        ok: { status: 200, description: 'The channel, secrets masked', schema: channelResource },
+        okAlso: [{ status: 201, description: 'The channel, new, secrets masked', schema: channelResource }],
+      }) as const,
+  ),
+  {
+    method: 'delete',
+    path: '/v1/checkouts/{id}/channels/{channel}',
+    api: 'merchant',
+    tag: 'Notifications',
+    summary: 'Remove a notification channel',
+    ok: { status: 200, description: 'Removed', schema: deletedChannel },
+  },
+  {
+    method: 'get',
+    path: '/v1/payments/{id}/deliveries',
+    api: 'merchant',
+    tag: 'Notifications',
+    summary: "Every delivery attempt of a payment's events, on every channel",
+    ok: {
+      status: 200,
+      description: 'Oldest first: webhook, e-mail, Telegram, SMS, buyer receipt',
+      schema: deliveryList,
+    },
+  },
+  {
+    method: 'post',
+    path: '/v1/payments/{id}/events/{event_id}/resend',
+    api: 'merchant',
+    tag: 'Notifications',
+    summary: 'Send an event once more to one channel',
+    description:
+      '`channel`: `webhook`, `email`, `telegram`, `sms` or `buyer_receipt`. One attempt, now; answered with its outcome.',
+    body: resendBody,
+    ok: { status: 200, description: 'The attempt', schema: resendResult },
+  },
 ] as const;

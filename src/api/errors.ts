@@ -26,7 +26,8 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string, param?: string) => new ApiError(404, 'not_found_error', 'resource_missing', `No such ${what}`, param);
+export const notFound = (what: string, param?: string) =>
+  new ApiError(404, 'not_found_error', 'resource_missing', `No such ${what}`, param);
 
 export const invalid = (param: string, message: string, code = 'parameter_invalid') =>
   new ApiError(400, 'invalid_request_error', code, message, param);
@@ -34,8 +35,14 @@ export const invalid = (param: string, message: string, code = 'parameter_invali
 export function zodToApiError(error: ZodError): ApiError {
   const issue = error.issues[0]!;
   const param = issue.path.join('.') || 'body';
-  const code = issue.code === 'unrecognized_keys' ? 'parameter_unknown' : issue.code === 'invalid_type' && issue.input === undefined ? 'parameter_missing' : 'parameter_invalid';
-  const unknown = issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key].join('.')).join(', ') : undefined;
+  const code =
+    issue.code === 'unrecognized_keys'
+      ? 'parameter_unknown'
+      : issue.code === 'invalid_type' && issue.input === undefined
+        ? 'parameter_missing'
+        : 'parameter_invalid';
+  const unknown =
+    issue.code === 'unrecognized_keys' ? issue.keys.map((key) => [...issue.path, key].join('.')).join(', ') : undefined;
   const detail = issue.code === 'invalid_key' ? (issue.issues[0]?.message ?? issue.message) : issue.message;
   return new ApiError(400, 'invalid_request_error', code, `${unknown ?? param}: ${detail}`, unknown ?? param);
 }
@@ -45,20 +52,39 @@ export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   let apiError: ApiError;
   if (error instanceof ApiError) apiError = error;
   else if (error instanceof ZodError) apiError = zodToApiError(error);
-  else if (error?.type === 'entity.parse.failed') apiError = invalid('body', 'The body is not valid JSON', 'body_invalid');
-  else if (error?.type === 'entity.too.large') apiError = new ApiError(413, 'invalid_request_error', 'body_too_large', 'The body is too large', 'body');
+  else if (error?.type === 'entity.parse.failed')
+    apiError = invalid('body', 'The body is not valid JSON', 'body_invalid');
+  else if (error?.type === 'entity.too.large')
+    apiError = new ApiError(413, 'invalid_request_error', 'body_too_large', 'The body is too large', 'body');
   else if (isDatabaseUnavailable(error)) {
     res.set('retry-after', '5');
-    apiError = new ApiError(503, 'api_error', 'service_unavailable', 'The service is briefly unavailable; retry in a few seconds (with the same Idempotency-Key)');
+    apiError = new ApiError(
+      503,
+      'api_error',
+      'service_unavailable',
+      'The service is briefly unavailable; retry in a few seconds (with the same Idempotency-Key)',
+    );
   } else if (typeof error?.status === 'number' && error.status >= 400 && error.status < 500) {
-    apiError = new ApiError(error.status, 'invalid_request_error', 'request_invalid', String(error.message ?? 'Bad request'));
+    apiError = new ApiError(
+      error.status,
+      'invalid_request_error',
+      'request_invalid',
+      String(error.message ?? 'Bad request'),
+    );
   } else {
     const log = currentRequest()?.log;
-    if (log) log.error({ err: error, method: req.method, path: req.path }, `unhandled error on ${req.method} ${req.path}`);
+    if (log)
+      log.error({ err: error, method: req.method, path: req.path }, `unhandled error on ${req.method} ${req.path}`);
     else console.error(`unhandled error on ${req.method} ${req.path}: ${error?.stack ?? error}`);
     apiError = new ApiError(500, 'api_error', 'internal_error', 'Something went wrong on our side');
   }
   res.status(apiError.status).json({
-    error: { type: apiError.type, code: apiError.code, message: apiError.message, param: apiError.param, ...apiError.extra },
+    error: {
+      type: apiError.type,
+      code: apiError.code,
+      message: apiError.message,
+      param: apiError.param,
+      ...apiError.extra,
+    },
   });
 };

@@ -10,23 +10,31 @@ import { moneyOut, time } from './schemas';
 
 extendZodWithOpenApi(z);
 
-const exceptionId = z
-  .string()
-  .regex(exceptionIdPattern, 'must be an exception id')
-  .openapi({ description: 'A payment id (`pay_…`), or `provider:event_id` for a flagged callback', example: 'pay_3kTMd2pL9sXq7vB1nW0e' });
+const exceptionId = z.string().regex(exceptionIdPattern, 'must be an exception id').openapi({
+  description: 'A payment id (`pay_…`), or `provider:event_id` for a flagged callback',
+  example: 'pay_3kTMd2pL9sXq7vB1nW0e',
+});
 
 export const listExceptionsQuery = z
   .strictObject({
-    status: z.enum(['open', 'decided', 'all'], 'must be open, decided or all').default('open').openapi({ description: 'Default `open`: not decided yet, or its decision failed' }),
+    status: z
+      .enum(['open', 'decided', 'all'], 'must be open, decided or all')
+      .default('open')
+      .openapi({ description: 'Default `open`: not decided yet, or its decision failed' }),
     kind: z.enum(exceptionKinds, `must be one of ${exceptionKinds.join(', ')}`).optional(),
-    merchant_id: z.string().regex(/^mer_[0-9A-Za-z]{8,64}$/, 'must be a merchant id (mer_…)').optional(),
+    merchant_id: z
+      .string()
+      .regex(/^mer_[0-9A-Za-z]{8,64}$/, 'must be a merchant id (mer_…)')
+      .optional(),
     limit: z.coerce
       .number('must be a number from 1 to 100')
       .int('must be a whole number from 1 to 100')
       .min(1, 'must be at least 1')
       .max(100, 'must be at most 100')
       .default(20),
-    starting_after: exceptionId.optional().openapi({ description: 'The id of the last exception of the previous page' }),
+    starting_after: exceptionId
+      .optional()
+      .openapi({ description: 'The id of the last exception of the previous page' }),
   })
   .openapi('ListExceptionsQuery');
 
@@ -63,7 +71,13 @@ export const exceptionDecisionResource = z
     outcome: z
       .object({
         captured: z
-          .object({ provider_payment_id: z.string(), amount: money('51.00'), currency: z.string(), fee: money('1.50'), merchant_net: money('49.50') })
+          .object({
+            provider_payment_id: z.string(),
+            amount: money('51.00'),
+            currency: z.string(),
+            fee: money('1.50'),
+            merchant_net: money('49.50'),
+          })
           .optional(),
         refunds: z
           .array(
@@ -96,7 +110,10 @@ export const exceptionResource = z
     merchant_id: z.string().nullable(),
     test_mode: z.boolean().nullable(),
     payment_status: z.string().nullable(),
-    reason: z.string().nullable().openapi({ description: 'Why the payment is held: `amount_mismatch`, `currency_mismatch`, …' }),
+    reason: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Why the payment is held: `amount_mismatch`, `currency_mismatch`, …' }),
     amount: money('50.00').nullable(),
     currency: z.string().nullable(),
     expected_total: money('50.00').nullable().openapi({ description: 'What the buyer was to pay' }),
@@ -109,7 +126,9 @@ export const exceptionResource = z
           amount: money('51.00'),
           currency: z.string(),
           captured_at: z.string(),
-          refunded_elsewhere: money('0.00').openapi({ description: 'Refunded at the provider other than by decisions on exceptions' }),
+          refunded_elsewhere: money('0.00').openapi({
+            description: 'Refunded at the provider other than by decisions on exceptions',
+          }),
           refunded_on_review: money('0.00').openapi({
             description: 'Refunded at the provider by decisions on exceptions (`review_refund_reference`)',
           }),
@@ -117,35 +136,76 @@ export const exceptionResource = z
         }),
       )
       .nullable()
-      .openapi({ description: "What the provider's report says it captured for the payment; `null` when it could not be asked" }),
+      .openapi({
+        description: "What the provider's report says it captured for the payment; `null` when it could not be asked",
+      }),
     provider_error: z.string().nullable(),
-    flags: z.array(z.object({ provider: z.string(), event_id: z.string(), state: z.string(), flag: z.string(), received_at: time })),
+    flags: z.array(
+      z.object({ provider: z.string(), event_id: z.string(), state: z.string(), flag: z.string(), received_at: time }),
+    ),
     decision: exceptionDecisionResource.nullable(),
     decisions: z.array(exceptionDecisionResource),
   })
   .openapi('Exception');
 
-export const exceptionList = z.object({ object: z.literal('list'), data: z.array(exceptionResource), has_more: z.boolean() }).openapi('ExceptionList');
+export const exceptionList = z
+  .object({ object: z.literal('list'), data: z.array(exceptionResource), has_more: z.boolean() })
+  .openapi('ExceptionList');
 
 /** The exceptions endpoints, in the shape of `openapi.ts`'s endpoint list. */
 export const exceptionEndpoints = [
-  { method: 'get', path: '/admin/exceptions', api: 'operator', tag: 'Operator', summary: 'Exceptions: money taken that Kassa has not settled, flagged callbacks',
+  {
+    method: 'get',
+    path: '/admin/exceptions',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'Exceptions: money taken that Kassa has not settled, flagged callbacks',
     description:
       'Payments `under_review`, payments expired, canceled or failed that the provider says succeeded, and other flagged provider callbacks, newest first, ' +
       "each with what the provider's report says it captured and the decisions taken.",
-    query: listExceptionsQuery, ok: { status: 200, description: 'A page of exceptions', schema: exceptionList } },
-  { method: 'get', path: '/admin/exceptions/{id}', api: 'operator', tag: 'Operator', summary: 'One exception with its decisions',
-    ok: { status: 200, description: 'The exception', schema: exceptionResource } },
-  { method: 'post', path: '/admin/exceptions/{id}/accept', api: 'operator', tag: 'Operator', summary: 'Accept the money the provider took',
+    query: listExceptionsQuery,
+    ok: { status: 200, description: 'A page of exceptions', schema: exceptionList },
+  },
+  {
+    method: 'get',
+    path: '/admin/exceptions/{id}',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'One exception with its decisions',
+    ok: { status: 200, description: 'The exception', schema: exceptionResource },
+  },
+  {
+    method: 'post',
+    path: '/admin/exceptions/{id}/accept',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'Accept the money the provider took',
     description:
       'The capture the provider reports is posted to the ledger, the payment becomes `paid` and the merchant gets `payment.paid`; ' +
       'for a flagged callback the decision is recorded and nothing moves. `409` when the exception was decided otherwise, or `payment_open` ' +
       'while its payment is still open. A capture the provider has refunded any of is not accepted: the decision fails `already_refunded`.',
-    body: decisionBody, ok: { status: 202, description: 'The decision, carried out by workflow `review-<exception id>-<decision id>`', schema: exceptionDecisionResource } },
-  { method: 'post', path: '/admin/exceptions/{id}/refund', api: 'operator', tag: 'Operator', summary: 'Give the money back at the provider',
+    body: decisionBody,
+    ok: {
+      status: 202,
+      description: 'The decision, carried out by workflow `review-<exception id>-<decision id>`',
+      schema: exceptionDecisionResource,
+    },
+  },
+  {
+    method: 'post',
+    path: '/admin/exceptions/{id}/refund',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'Give the money back at the provider',
     description:
       'Every capture the ledger does not hold is refunded at the provider; the ledger is not touched. A payment held for review becomes `refunded` ' +
       '(`payment.refunded`); a late success keeps its status. `409` when the exception was decided otherwise, or `payment_open` while its ' +
       'payment is still open (its purchase workflow owns it until it closes).',
-    body: decisionBody, ok: { status: 202, description: 'The decision, carried out by workflow `review-<exception id>-<decision id>`', schema: exceptionDecisionResource } },
+    body: decisionBody,
+    ok: {
+      status: 202,
+      description: 'The decision, carried out by workflow `review-<exception id>-<decision id>`',
+      schema: exceptionDecisionResource,
+    },
+  },
 ] as const;

@@ -31,7 +31,12 @@ export interface MethodOption extends ProviderMethod {
   buyerTotalMinor: bigint;
 }
 
-export function methodChoicePage(payment: StoredPayment, merchantName: string, methods: MethodOption[], notice?: string): string {
+export function methodChoicePage(
+  payment: StoredPayment,
+  merchantName: string,
+  methods: MethodOption[],
+  notice?: string,
+): string {
   const buttons = methods
     .map(
       (method) =>

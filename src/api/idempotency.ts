@@ -30,7 +30,9 @@ function canonicalJson(value: unknown): string {
 
 /** What makes two requests with one key the same request: method, path and body (key order aside). */
 export const idempotencyRequestHash = (method: string, pathname: string, body: unknown) =>
-  createHash('sha256').update(`${method} ${pathname}\n${canonicalJson(body ?? null)}`).digest('hex');
+  createHash('sha256')
+    .update(`${method} ${pathname}\n${canonicalJson(body ?? null)}`)
+    .digest('hex');
 
 const requestHash = (req: Request) => idempotencyRequestHash(req.method, req.originalUrl.split('?')[0]!, req.body);
 
@@ -47,10 +49,12 @@ export interface StoredAnswerKeyConfig {
 }
 
 /** The AES-GCM additional data of a stored answer: it decrypts only under its own merchant, mode and key. */
-const answerOwner = (scope: IdempotencyScope) => `idempotency/${scope.merchantId}/${scope.testMode ? 'test' : 'live'}/${scope.key}`;
+const answerOwner = (scope: IdempotencyScope) =>
+  `idempotency/${scope.merchantId}/${scope.testMode ? 'test' : 'live'}/${scope.key}`;
 
 /** The key a create runs under, for the service to write into the row it makes; none without `Idempotency-Key`. */
-export const idempotencyOf = (res: { locals: Record<string, unknown> }) => res.locals.idempotency as IdempotentCreate | undefined;
+export const idempotencyOf = (res: { locals: Record<string, unknown> }) =>
+  res.locals.idempotency as IdempotentCreate | undefined;
 
 /**
  * `Idempotency-Key` on the merchant API's `POST`s, per merchant and mode, in PostgreSQL. Mount
@@ -74,7 +78,8 @@ export const idempotencyOf = (res: { locals: Record<string, unknown> }) => res.l
 export function idempotency(db: Pool, config?: StoredAnswerKeyConfig): RequestHandler {
   let lastPurge = 0;
   const holder = new ClaimHolder(db);
-  const seal = (scope: IdempotencyScope, body: string) => (config ? encryptSecret(notificationsKey(config), body, answerOwner(scope)) : body);
+  const seal = (scope: IdempotencyScope, body: string) =>
+    config ? encryptSecret(notificationsKey(config), body, answerOwner(scope)) : body;
   const unseal = (scope: IdempotencyScope, stored: string) => {
     if (!stored.startsWith('v1.')) return stored;
     if (!config) throw unreadable();
@@ -97,8 +102,11 @@ export function idempotency(db: Pool, config?: StoredAnswerKeyConfig): RequestHa
         else await completeIdempotencyKey(db, scope, claim, { status, body: seal(scope, body) });
         return;
       } catch (error) {
-        if (attempt === 0) console.error(`storing the answer for an Idempotency-Key, will retry: ${(error as Error).message}`);
-        await new Promise((resolve) => setTimeout(resolve, storeRetryMs[Math.min(attempt, storeRetryMs.length - 1)]).unref());
+        if (attempt === 0)
+          console.error(`storing the answer for an Idempotency-Key, will retry: ${(error as Error).message}`);
+        await new Promise((resolve) =>
+          setTimeout(resolve, storeRetryMs[Math.min(attempt, storeRetryMs.length - 1)]).unref(),
+        );
       }
     }
     console.error('gave up storing the answer for an Idempotency-Key: its key stays claimed until this process ends');
@@ -120,10 +128,22 @@ export function idempotency(db: Pool, config?: StoredAnswerKeyConfig): RequestHa
     const record = await claimIdempotencyKey(db, scope, hash, randomToken(24), await holder.id());
     if (record.state !== 'claimed') {
       if (record.requestHash !== hash) {
-        throw new ApiError(422, 'invalid_request_error', 'idempotency_key_reused', 'This Idempotency-Key was used with another request', 'Idempotency-Key');
+        throw new ApiError(
+          422,
+          'invalid_request_error',
+          'idempotency_key_reused',
+          'This Idempotency-Key was used with another request',
+          'Idempotency-Key',
+        );
       }
       if (record.state === 'in_flight') {
-        throw new ApiError(409, 'conflict_error', 'idempotency_key_in_use', 'A request with this Idempotency-Key is still running; retry later', 'Idempotency-Key');
+        throw new ApiError(
+          409,
+          'conflict_error',
+          'idempotency_key_in_use',
+          'A request with this Idempotency-Key is still running; retry later',
+          'Idempotency-Key',
+        );
       }
       const body = unseal(scope, record.body);
       res.status(record.status).set('idempotent-replayed', 'true').type('json').send(body);
@@ -149,4 +169,9 @@ export function idempotency(db: Pool, config?: StoredAnswerKeyConfig): RequestHa
 }
 
 const unreadable = () =>
-  new ApiError(500, 'api_error', 'idempotent_answer_unreadable', 'The stored answer for this Idempotency-Key cannot be read with the current key; retry with a new Idempotency-Key');
+  new ApiError(
+    500,
+    'api_error',
+    'idempotent_answer_unreadable',
+    'The stored answer for this Idempotency-Key cannot be read with the current key; retry with a new Idempotency-Key',
+  );

@@ -15,7 +15,8 @@ const unstorable = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff
 
 export const hasUnstorableCharacter = (text: string) => unstorable.test(text);
 
-const describeUnstorable = (text: string) => (text.includes('\u0000') ? 'a NUL character' : 'an unpaired UTF-16 surrogate');
+const describeUnstorable = (text: string) =>
+  text.includes('\u0000') ? 'a NUL character' : 'an unpaired UTF-16 surrogate';
 
 /** A key as it can be shown in `param`: unstorable characters written as `\uXXXX`. */
 const printable = (key: string) =>
@@ -24,7 +25,13 @@ const printable = (key: string) =>
 const joinParam = (path: string[]) => path.map(printable).join('.');
 
 export const unstorableInput = (param: string, text: string) =>
-  new ApiError(400, 'invalid_request_error', 'invalid_character', `${param} contains ${describeUnstorable(text)}, which cannot be stored`, param);
+  new ApiError(
+    400,
+    'invalid_request_error',
+    'invalid_character',
+    `${param} contains ${describeUnstorable(text)}, which cannot be stored`,
+    param,
+  );
 
 export const cardDataRefused = (param: string) =>
   new ApiError(
@@ -79,7 +86,8 @@ export function findUnsafeInput(value: unknown, path: string[], options: { cards
         if (hasUnstorableCharacter(key)) return unstorableInput(param, key);
         if (options.cards && findCardNumber(key)) return cardDataRefused(joinParam(at) || 'body');
       }
-      for (let index = entries.length - 1; index >= 0; index -= 1) stack.push([entries[index]![1], [...at, entries[index]![0]]]);
+      for (let index = entries.length - 1; index >= 0; index -= 1)
+        stack.push([entries[index]![1], [...at, entries[index]![0]]]);
     }
   }
   return null;
@@ -101,7 +109,12 @@ export function maskFreeText(body: unknown): void {
 }
 
 /** The name a route gives the path segment after `previous` (every route calls an object's id `id`). */
-const paramAfter: Record<string, string> = { events: 'event_id', keys: 'key_id', channels: 'channel', callbacks: 'provider' };
+const paramAfter: Record<string, string> = {
+  events: 'event_id',
+  keys: 'key_id',
+  channels: 'channel',
+  callbacks: 'provider',
+};
 
 function unsafePathSegment(path: string): ApiError | null {
   const segments = path.split('/');
@@ -128,7 +141,10 @@ function unsafePathSegment(path: string): ApiError | null {
 export function refuseUnsafeInput(): RequestHandler {
   return (req, _res, next) => {
     const body = req.body === undefined || Buffer.isBuffer(req.body) ? undefined : (req.body as unknown);
-    const problem = unsafePathSegment(req.path) ?? findUnsafeInput(req.query, [], { cards: false }) ?? findUnsafeInput(body, [], { cards: true });
+    const problem =
+      unsafePathSegment(req.path) ??
+      findUnsafeInput(req.query, [], { cards: false }) ??
+      findUnsafeInput(body, [], { cards: true });
     if (!problem) maskFreeText(body);
     next(problem ?? undefined);
   };

@@ -18,6 +18,14 @@ export function jsonDepth(value: unknown): number {
 export function limitJsonDepth(maxDepth: number): RequestHandler {
   return (req, _res, next) => {
     if (jsonDepth(req.body) <= maxDepth) return next();
-    next(new ApiError(400, 'invalid_request_error', 'body_too_deep', `The body nests deeper than ${maxDepth} levels`, 'body'));
+    next(
+      new ApiError(
+        400,
+        'invalid_request_error',
+        'body_too_deep',
+        `The body nests deeper than ${maxDepth} levels`,
+        'body',
+      ),
+    );
   };
 }

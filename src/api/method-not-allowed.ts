@@ -35,7 +35,11 @@ export function servedRoutes(app: Express): { path: string; methods: string[]; a
       if (layer.route) {
         if (typeof layer.route.path !== 'string') continue;
         const methods = Object.keys(layer.route.methods).filter((name) => name !== '_all');
-        routes.push({ path: joinPaths(base, layer.route.path), methods: methods.map((name) => name.toUpperCase()), any: Boolean(layer.route.methods._all) });
+        routes.push({
+          path: joinPaths(base, layer.route.path),
+          methods: methods.map((name) => name.toUpperCase()),
+          any: Boolean(layer.route.methods._all),
+        });
       } else if (layer.handle?.stack) {
         if (layer.rawPath !== undefined && typeof layer.rawPath !== 'string') continue;
         walk(layer.handle.stack, typeof layer.rawPath === 'string' ? joinPaths(base, layer.rawPath) : base);
@@ -77,6 +81,13 @@ export function methodNotAllowed(app: Express): RequestHandler {
     const allow = [...methods, 'OPTIONS'].join(', ');
     res.set('Allow', allow);
     if (req.method === 'OPTIONS') return res.status(204).end();
-    next(new ApiError(405, 'invalid_request_error', 'method_not_allowed', `${req.method} is not allowed on ${req.path}; allowed: ${allow}`));
+    next(
+      new ApiError(
+        405,
+        'invalid_request_error',
+        'method_not_allowed',
+        `${req.method} is not allowed on ${req.path}; allowed: ${allow}`,
+      ),
+    );
   };
 }

@@ -29,7 +29,9 @@ export const refundResource = z
     status: z.enum(['pending', 'succeeded', 'failed']),
     amount: money('10.00'),
     currency,
-    fee_returned: money('0.30').openapi({ description: "The same share of Kassa's commission as the share of the buyer's total refunded" }),
+    fee_returned: money('0.30').openapi({
+      description: "The same share of Kassa's commission as the share of the buyer's total refunded",
+    }),
     merchant_debit: money('9.70').openapi({ description: "What the refund takes from the merchant's balance" }),
     failure_reason: z.string().nullable(),
     test_mode: z.boolean(),
@@ -38,7 +40,9 @@ export const refundResource = z
   })
   .openapi('Refund');
 
-export const refundList = z.object({ object: z.literal('list'), data: z.array(refundResource), has_more: z.boolean() }).openapi('RefundList');
+export const refundList = z
+  .object({ object: z.literal('list'), data: z.array(refundResource), has_more: z.boolean() })
+  .openapi('RefundList');
 
 const cardDestination = z
   .strictObject({
@@ -52,7 +56,10 @@ const cardDestination = z
 const walletDestination = z
   .strictObject({
     type: z.literal('wallet'),
-    wallet_id: z.string().regex(/^[A-Za-z0-9_-]{3,64}$/, 'must be 3 to 64 letters, digits, _ or -').openapi({ example: 'w_1234567' }),
+    wallet_id: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{3,64}$/, 'must be 3 to 64 letters, digits, _ or -')
+      .openapi({ example: 'w_1234567' }),
   })
   .openapi('WalletDestination');
 
@@ -60,10 +67,15 @@ export const createPayoutBody = z
   .strictObject({
     amount: positiveAmount,
     currency,
-    destination: z.discriminatedUnion('type', [cardDestination, walletDestination], 'must be {"type":"card","token"} or {"type":"wallet","wallet_id"}'),
-    checkout_id: id('co')
-      .optional()
-      .openapi({ description: "Whose notify_url gets payout.paid / payout.failed; the merchant's first checkout in the mode when left out" }),
+    destination: z.discriminatedUnion(
+      'type',
+      [cardDestination, walletDestination],
+      'must be {"type":"card","token"} or {"type":"wallet","wallet_id"}',
+    ),
+    checkout_id: id('co').optional().openapi({
+      description:
+        "Whose notify_url gets payout.paid / payout.failed; the merchant's first checkout in the mode when left out",
+    }),
   })
   .openapi('CreatePayout');
 
@@ -76,7 +88,10 @@ export const payoutResource = z
     currency,
     fee: money('1.00').nullable().openapi({ description: "The bank's fee, deducted from the amount; null until paid" }),
     net: money('99.00').nullable().openapi({ description: 'What reached the destination' }),
-    destination: z.union([z.object({ type: z.literal('card'), last4: z.string() }), z.object({ type: z.literal('wallet'), wallet_id: z.string() })]),
+    destination: z.union([
+      z.object({ type: z.literal('card'), last4: z.string() }),
+      z.object({ type: z.literal('wallet'), wallet_id: z.string() }),
+    ]),
     checkout_id: z.string().nullable(),
     failure_reason: z.string().nullable(),
     test_mode: z.boolean(),
@@ -85,7 +100,9 @@ export const payoutResource = z
   })
   .openapi('Payout');
 
-export const payoutList = z.object({ object: z.literal('list'), data: z.array(payoutResource), has_more: z.boolean() }).openapi('PayoutList');
+export const payoutList = z
+  .object({ object: z.literal('list'), data: z.array(payoutResource), has_more: z.boolean() })
+  .openapi('PayoutList');
 
 export const listPayoutsQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) });
 
@@ -131,7 +148,14 @@ export const reconciliationRunResource = z
     checked: z.record(z.string(), z.number()),
     mismatch_count: z.number(),
     mismatches: z.array(mismatch),
-    earlier_runs: z.array(z.object({ id: z.string(), window: z.object({ from: z.string(), to: z.string() }), finished_at: z.string(), mismatch_count: z.number() })),
+    earlier_runs: z.array(
+      z.object({
+        id: z.string(),
+        window: z.object({ from: z.string(), to: z.string() }),
+        finished_at: z.string(),
+        mismatch_count: z.number(),
+      }),
+    ),
   })
   .openapi('ReconciliationRun');
 
@@ -147,30 +171,90 @@ export const reconciliationResult = z
 
 /** The money endpoints, in the shape of `openapi.ts`'s endpoint list. */
 export const moneyEndpoints = [
-  { method: 'get', path: '/v1/balance', api: 'merchant', tag: 'Money', summary: 'Your balance per currency',
-    description: 'From the ledger: `available` (refundable, withdrawable), `pending` and `reserved` (held for refunds and payouts in flight).',
-    ok: { status: 200, description: 'The balance in the key’s mode', schema: balanceResource } },
-  { method: 'post', path: '/v1/payments/{id}/refunds', api: 'merchant', tag: 'Money', summary: 'Refund a payment, in full or in part',
+  {
+    method: 'get',
+    path: '/v1/balance',
+    api: 'merchant',
+    tag: 'Money',
+    summary: 'Your balance per currency',
     description:
-      "Never more in total than the buyer paid, even with concurrent requests (`400 amount_too_large`). Kassa gives back the same share of its commission; " +
+      'From the ledger: `available` (refundable, withdrawable), `pending` and `reserved` (held for refunds and payouts in flight).',
+    ok: { status: 200, description: 'The balance in the key’s mode', schema: balanceResource },
+  },
+  {
+    method: 'post',
+    path: '/v1/payments/{id}/refunds',
+    api: 'merchant',
+    tag: 'Money',
+    summary: 'Refund a payment, in full or in part',
+    description:
+      'Never more in total than the buyer paid, even with concurrent requests (`400 amount_too_large`). Kassa gives back the same share of its commission; ' +
       'your balance gives the rest (`400 balance_insufficient` when it cannot). The payment becomes `partially_refunded` or `refunded` and `payment.refunded` is sent.',
-    body: createRefundBody, ok: { status: 201, description: 'The refund, `pending` until the provider answers', schema: refundResource } },
-  { method: 'get', path: '/v1/payments/{id}/refunds', api: 'merchant', tag: 'Money', summary: "A payment's refunds",
-    ok: { status: 200, description: 'Oldest first', schema: refundList } },
-  { method: 'get', path: '/v1/refunds/{id}', api: 'merchant', tag: 'Money', summary: 'A refund',
-    ok: { status: 200, description: 'The refund', schema: refundResource } },
-  { method: 'post', path: '/v1/payouts', api: 'merchant', tag: 'Money', summary: 'Withdraw to a card or a wallet',
+    body: createRefundBody,
+    ok: { status: 201, description: 'The refund, `pending` until the provider answers', schema: refundResource },
+  },
+  {
+    method: 'get',
+    path: '/v1/payments/{id}/refunds',
+    api: 'merchant',
+    tag: 'Money',
+    summary: "A payment's refunds",
+    ok: { status: 200, description: 'Oldest first', schema: refundList },
+  },
+  {
+    method: 'get',
+    path: '/v1/refunds/{id}',
+    api: 'merchant',
+    tag: 'Money',
+    summary: 'A refund',
+    ok: { status: 200, description: 'The refund', schema: refundResource },
+  },
+  {
+    method: 'post',
+    path: '/v1/payouts',
+    api: 'merchant',
+    tag: 'Money',
+    summary: 'Withdraw to a card or a wallet',
     description:
       'Reserves the amount from your available balance (`400 balance_insufficient` when it is not there), pays out, and deducts only the bank’s fee. ' +
       'A card is given as the provider’s token and kept only as that token and its last four digits. `payout.paid` or `payout.failed` follows.',
-    body: createPayoutBody, ok: { status: 201, description: 'The payout, `pending` until the provider answers', schema: payoutResource } },
-  { method: 'get', path: '/v1/payouts', api: 'merchant', tag: 'Money', summary: 'Your payouts, newest first',
-    query: listPayoutsQuery, ok: { status: 200, description: 'The latest payouts', schema: payoutList } },
-  { method: 'get', path: '/v1/payouts/{id}', api: 'merchant', tag: 'Money', summary: 'A payout',
-    ok: { status: 200, description: 'The payout', schema: payoutResource } },
-  { method: 'get', path: '/admin/reconciliation', api: 'operator', tag: 'Operator', summary: 'The latest reconciliation and its mismatches',
-    description: 'Run daily by the `reconciliation-daily` Temporal Schedule (00:30 UTC, the previous UTC day): the ledger, payments, refunds and payouts against each provider’s report.',
-    ok: { status: 200, description: 'The latest run with every mismatch', schema: reconciliationRunResource } },
-  { method: 'post', path: '/admin/reconciliation/runs', api: 'operator', tag: 'Operator', summary: 'Reconcile a period now',
-    body: runReconciliationBody, ok: { status: 200, description: 'The run’s result', schema: reconciliationResult } },
+    body: createPayoutBody,
+    ok: { status: 201, description: 'The payout, `pending` until the provider answers', schema: payoutResource },
+  },
+  {
+    method: 'get',
+    path: '/v1/payouts',
+    api: 'merchant',
+    tag: 'Money',
+    summary: 'Your payouts, newest first',
+    query: listPayoutsQuery,
+    ok: { status: 200, description: 'The latest payouts', schema: payoutList },
+  },
+  {
+    method: 'get',
+    path: '/v1/payouts/{id}',
+    api: 'merchant',
+    tag: 'Money',
+    summary: 'A payout',
+    ok: { status: 200, description: 'The payout', schema: payoutResource },
+  },
+  {
+    method: 'get',
+    path: '/admin/reconciliation',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'The latest reconciliation and its mismatches',
+    description:
+      'Run daily by the `reconciliation-daily` Temporal Schedule (00:30 UTC, the previous UTC day): the ledger, payments, refunds and payouts against each provider’s report.',
+    ok: { status: 200, description: 'The latest run with every mismatch', schema: reconciliationRunResource },
+  },
+  {
+    method: 'post',
+    path: '/admin/reconciliation/runs',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'Reconcile a period now',
+    body: runReconciliationBody,
+    ok: { status: 200, description: 'The run’s result', schema: reconciliationResult },
+  },
 ] as const;

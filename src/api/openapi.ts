@@ -109,7 +109,13 @@ const ignoredBody = z
 
 /** The id a path segment names, by the collection before it (`/payments/{id}` is a `pay_` id). */
 const idPrefixes: Record<string, string> = {
-  merchants: 'mer', checkouts: 'co', payments: 'pay', refunds: 're', payouts: 'po', keys: 'key', events: 'evt',
+  merchants: 'mer',
+  checkouts: 'co',
+  payments: 'pay',
+  refunds: 're',
+  payouts: 'po',
+  keys: 'key',
+  events: 'evt',
 };
 
 const pathParams = (path: string) => {
@@ -130,64 +136,229 @@ const pathParams = (path: string) => {
 };
 
 const endpoints: Endpoint[] = [
-  { method: 'post', path: '/admin/merchants', api: 'operator', tag: 'Operator', summary: 'Create a merchant with a test and a live key',
-    body: createMerchantBody, ok: { status: 201, description: 'The merchant; its keys are shown this once', schema: createdMerchantResource } },
-  { method: 'get', path: '/admin/merchants/{id}', api: 'operator', tag: 'Operator', summary: 'A merchant',
-    ok: { status: 200, description: 'The merchant', schema: merchantResource } },
-  { method: 'get', path: '/admin/merchants/{id}/keys', api: 'operator', tag: 'Operator', summary: "A merchant's API keys (prefixes only)",
-    ok: { status: 200, description: 'Newest first, revoked ones included', schema: apiKeyList } },
-  { method: 'post', path: '/admin/merchants/{id}/keys', api: 'operator', tag: 'Operator', summary: 'Issue an API key',
-    body: issueKeyBody, ok: { status: 201, description: 'The key; `secret` is shown this once', schema: issuedApiKeyResource } },
-  { method: 'post', path: '/admin/merchants/{id}/keys/{key_id}/rotate', api: 'operator', tag: 'Operator', summary: 'Rotate an API key',
+  {
+    method: 'post',
+    path: '/admin/merchants',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'Create a merchant with a test and a live key',
+    body: createMerchantBody,
+    ok: { status: 201, description: 'The merchant; its keys are shown this once', schema: createdMerchantResource },
+  },
+  {
+    method: 'get',
+    path: '/admin/merchants/{id}',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'A merchant',
+    ok: { status: 200, description: 'The merchant', schema: merchantResource },
+  },
+  {
+    method: 'get',
+    path: '/admin/merchants/{id}/keys',
+    api: 'operator',
+    tag: 'Operator',
+    summary: "A merchant's API keys (prefixes only)",
+    ok: { status: 200, description: 'Newest first, revoked ones included', schema: apiKeyList },
+  },
+  {
+    method: 'post',
+    path: '/admin/merchants/{id}/keys',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'Issue an API key',
+    body: issueKeyBody,
+    ok: { status: 201, description: 'The key; `secret` is shown this once', schema: issuedApiKeyResource },
+  },
+  {
+    method: 'post',
+    path: '/admin/merchants/{id}/keys/{key_id}/rotate',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'Rotate an API key',
     description: 'Revokes the key at once and issues a replacement in the same mode.',
-    body: emptyBody, ok: { status: 201, description: 'The revoked key and its replacement, whose `secret` is shown this once', schema: rotatedApiKeyResource } },
-  { method: 'post', path: '/admin/merchants/{id}/keys/{key_id}/revoke', api: 'operator', tag: 'Operator', summary: 'Revoke an API key',
+    body: emptyBody,
+    ok: {
+      status: 201,
+      description: 'The revoked key and its replacement, whose `secret` is shown this once',
+      schema: rotatedApiKeyResource,
+    },
+  },
+  {
+    method: 'post',
+    path: '/admin/merchants/{id}/keys/{key_id}/revoke',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'Revoke an API key',
     description: 'The next request made with the key is answered `401`.',
-    body: emptyBody, ok: { status: 200, description: 'The revoked key', schema: apiKeyResource } },
-  { method: 'get', path: '/admin/keys/{key_id}', api: 'operator', tag: 'Operator', summary: 'An API key by its id',
-    ok: { status: 200, description: 'The key (prefix only)', schema: apiKeyResource } },
-  { method: 'patch', path: '/admin/checkouts/{id}', api: 'operator', tag: 'Operator', summary: "Set a checkout's commissions",
-    body: updatePricingBody, ok: { status: 200, description: 'The checkout', schema: checkoutResource } },
-  { method: 'get', path: '/admin/payments/{id}', api: 'operator', tag: 'Operator', summary: 'Inspect any payment: its row, workflow and attempts',
-    ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult } },
-  { method: 'post', path: '/admin/payments/{id}/cancel', api: 'operator', tag: 'Operator', summary: 'Cancel any open payment',
-    body: ignoredBody, ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult } },
-  { method: 'post', path: '/admin/payments/{id}/events/{event_id}/resend', api: 'operator', tag: 'Operator', summary: 'Deliver a webhook event again',
-    body: ignoredBody, ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult } },
-  { method: 'post', path: '/admin/payments/{id}/recheck', api: 'operator', tag: 'Operator', summary: "Ask the provider about a payment's current attempt",
-    body: ignoredBody, ok: { status: 202, description: 'See docs/operations.md', schema: operatorActionResult } },
+    body: emptyBody,
+    ok: { status: 200, description: 'The revoked key', schema: apiKeyResource },
+  },
+  {
+    method: 'get',
+    path: '/admin/keys/{key_id}',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'An API key by its id',
+    ok: { status: 200, description: 'The key (prefix only)', schema: apiKeyResource },
+  },
+  {
+    method: 'patch',
+    path: '/admin/checkouts/{id}',
+    api: 'operator',
+    tag: 'Operator',
+    summary: "Set a checkout's commissions",
+    body: updatePricingBody,
+    ok: { status: 200, description: 'The checkout', schema: checkoutResource },
+  },
+  {
+    method: 'get',
+    path: '/admin/payments/{id}',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'Inspect any payment: its row, workflow and attempts',
+    ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult },
+  },
+  {
+    method: 'post',
+    path: '/admin/payments/{id}/cancel',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'Cancel any open payment',
+    body: ignoredBody,
+    ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult },
+  },
+  {
+    method: 'post',
+    path: '/admin/payments/{id}/events/{event_id}/resend',
+    api: 'operator',
+    tag: 'Operator',
+    summary: 'Deliver a webhook event again',
+    body: ignoredBody,
+    ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult },
+  },
+  {
+    method: 'post',
+    path: '/admin/payments/{id}/recheck',
+    api: 'operator',
+    tag: 'Operator',
+    summary: "Ask the provider about a payment's current attempt",
+    body: ignoredBody,
+    ok: { status: 202, description: 'See docs/operations.md', schema: operatorActionResult },
+  },
 
-  { method: 'post', path: '/v1/checkouts', api: 'merchant', tag: 'Checkouts', summary: 'Create a checkout',
-    body: createCheckoutBody, ok: { status: 201, description: 'The checkout with its webhook secret, shown this once', schema: checkoutWithSecretResource } },
-  { method: 'get', path: '/v1/checkouts/{id}', api: 'merchant', tag: 'Checkouts', summary: 'A checkout',
-    ok: { status: 200, description: 'The checkout', schema: checkoutResource } },
-  { method: 'patch', path: '/v1/checkouts/{id}', api: 'merchant', tag: 'Checkouts', summary: 'Change a checkout',
-    description: 'Only the fields given change. `methods` replaces the whole list. A new `site_url` must be verified again.',
-    body: updateCheckoutBody, ok: { status: 200, description: 'The checkout', schema: checkoutResource } },
-  { method: 'get', path: '/v1/checkouts/{id}/methods', api: 'merchant', tag: 'Checkouts', summary: 'What a buyer would see',
-    description: 'The methods shown for this amount and currency (display conditions applied), each with its fee and who pays what.',
-    query: methodsQuery, ok: { status: 200, description: 'The methods, in display order', schema: methodQuoteList } },
-  { method: 'post', path: '/v1/checkouts/{id}/rotate_secret', api: 'merchant', tag: 'Checkouts', summary: 'Rotate the webhook secret',
-    description: 'A new `whsec_` secret, shown this once. For 24 hours webhooks are signed with both the new and the old secret.',
-    body: emptyBody, ok: { status: 200, description: 'The checkout with its new secret', schema: checkoutWithSecretResource } },
-  { method: 'post', path: '/v1/checkouts/{id}/verify', api: 'merchant', tag: 'Checkouts', summary: 'Verify the site',
+  {
+    method: 'post',
+    path: '/v1/checkouts',
+    api: 'merchant',
+    tag: 'Checkouts',
+    summary: 'Create a checkout',
+    body: createCheckoutBody,
+    ok: {
+      status: 201,
+      description: 'The checkout with its webhook secret, shown this once',
+      schema: checkoutWithSecretResource,
+    },
+  },
+  {
+    method: 'get',
+    path: '/v1/checkouts/{id}',
+    api: 'merchant',
+    tag: 'Checkouts',
+    summary: 'A checkout',
+    ok: { status: 200, description: 'The checkout', schema: checkoutResource },
+  },
+  {
+    method: 'patch',
+    path: '/v1/checkouts/{id}',
+    api: 'merchant',
+    tag: 'Checkouts',
+    summary: 'Change a checkout',
+    description:
+      'Only the fields given change. `methods` replaces the whole list. A new `site_url` must be verified again.',
+    body: updateCheckoutBody,
+    ok: { status: 200, description: 'The checkout', schema: checkoutResource },
+  },
+  {
+    method: 'get',
+    path: '/v1/checkouts/{id}/methods',
+    api: 'merchant',
+    tag: 'Checkouts',
+    summary: 'What a buyer would see',
+    description:
+      'The methods shown for this amount and currency (display conditions applied), each with its fee and who pays what.',
+    query: methodsQuery,
+    ok: { status: 200, description: 'The methods, in display order', schema: methodQuoteList },
+  },
+  {
+    method: 'post',
+    path: '/v1/checkouts/{id}/rotate_secret',
+    api: 'merchant',
+    tag: 'Checkouts',
+    summary: 'Rotate the webhook secret',
+    description:
+      'A new `whsec_` secret, shown this once. For 24 hours webhooks are signed with both the new and the old secret.',
+    body: emptyBody,
+    ok: { status: 200, description: 'The checkout with its new secret', schema: checkoutWithSecretResource },
+  },
+  {
+    method: 'post',
+    path: '/v1/checkouts/{id}/verify',
+    api: 'merchant',
+    tag: 'Checkouts',
+    summary: 'Verify the site',
     description:
       'Fetches `verification.file_url` and expects `verification.token` in it; keeps trying on a backoff for 24 hours. ' +
       'Answers `202` while pending, `200` when verified already.',
-    body: emptyBody, ok: { status: 202, description: 'The checkout, its verification pending', schema: checkoutResource },
-    okAlso: [{ status: 200, description: 'The checkout, verified already', schema: checkoutResource }] },
+    body: emptyBody,
+    ok: { status: 202, description: 'The checkout, its verification pending', schema: checkoutResource },
+    okAlso: [{ status: 200, description: 'The checkout, verified already', schema: checkoutResource }],
+  },
 
-  { method: 'post', path: '/v1/payments', api: 'merchant', tag: 'Payments', summary: 'Create a payment',
+  {
+    method: 'post',
+    path: '/v1/payments',
+    api: 'merchant',
+    tag: 'Payments',
+    summary: 'Create a payment',
     description: 'Live payments need a checkout whose site is verified.',
-    body: createPaymentBody, ok: { status: 201, description: 'The payment; send the buyer to `checkout_url`', schema: paymentResource } },
-  { method: 'get', path: '/v1/payments', api: 'merchant', tag: 'Payments', summary: 'List payments, newest first',
-    query: listPaymentsQuery, ok: { status: 200, description: 'A page of payments', schema: paymentList } },
-  { method: 'get', path: '/v1/payments/{id}', api: 'merchant', tag: 'Payments', summary: 'A payment',
-    ok: { status: 200, description: 'The payment', schema: paymentResource } },
-  { method: 'post', path: '/v1/payments/{id}/cancel', api: 'merchant', tag: 'Payments', summary: 'Cancel a payment before it is paid',
-    body: emptyBody, ok: { status: 200, description: 'The canceled payment', schema: paymentResource } },
-  { method: 'get', path: '/v1/payments/{id}/events', api: 'merchant', tag: 'Payments', summary: "A payment's webhook events and delivery attempts",
-    ok: { status: 200, description: 'Oldest first', schema: eventList } },
+    body: createPaymentBody,
+    ok: { status: 201, description: 'The payment; send the buyer to `checkout_url`', schema: paymentResource },
+  },
+  {
+    method: 'get',
+    path: '/v1/payments',
+    api: 'merchant',
+    tag: 'Payments',
+    summary: 'List payments, newest first',
+    query: listPaymentsQuery,
+    ok: { status: 200, description: 'A page of payments', schema: paymentList },
+  },
+  {
+    method: 'get',
+    path: '/v1/payments/{id}',
+    api: 'merchant',
+    tag: 'Payments',
+    summary: 'A payment',
+    ok: { status: 200, description: 'The payment', schema: paymentResource },
+  },
+  {
+    method: 'post',
+    path: '/v1/payments/{id}/cancel',
+    api: 'merchant',
+    tag: 'Payments',
+    summary: 'Cancel a payment before it is paid',
+    body: emptyBody,
+    ok: { status: 200, description: 'The canceled payment', schema: paymentResource },
+  },
+  {
+    method: 'get',
+    path: '/v1/payments/{id}/events',
+    api: 'merchant',
+    tag: 'Payments',
+    summary: "A payment's webhook events and delivery attempts",
+    ok: { status: 200, description: 'Oldest first', schema: eventList },
+  },
   ...moneyEndpoints,
   ...exceptionEndpoints,
   ...channelEndpoints,
@@ -208,7 +379,11 @@ export function openApiDocument(publicUrl: string) {
     scheme: 'bearer',
     description: 'A merchant API key: `sk_test_…` or `sk_live_…`',
   });
-  registry.registerComponent('securitySchemes', 'operatorToken', { type: 'http', scheme: 'bearer', description: 'The operator token (`ADMIN_TOKEN`)' });
+  registry.registerComponent('securitySchemes', 'operatorToken', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'The operator token (`ADMIN_TOKEN`)',
+  });
 
   for (const endpoint of endpoints) {
     const idempotent = endpoint.api === 'merchant' && endpoint.method === 'post';
@@ -223,7 +398,14 @@ export function openApiDocument(publicUrl: string) {
         params: pathParams(endpoint.path),
         query: endpoint.query,
         headers: idempotent
-          ? z.object({ 'Idempotency-Key': z.string().min(1).max(255).optional().openapi({ description: 'Makes retries safe: see the overview' }) })
+          ? z.object({
+              'Idempotency-Key': z
+                .string()
+                .min(1)
+                .max(255)
+                .optional()
+                .openapi({ description: 'Makes retries safe: see the overview' }),
+            })
           : undefined,
         body: endpoint.body && {
           required: !(endpoint.bodyOptional ?? optionalBodies.has(endpoint.body)),
@@ -238,13 +420,27 @@ export function openApiDocument(publicUrl: string) {
           ]),
         ),
         400: { description: 'Bad input; `param` names the field', content: errorContent },
-        401: { description: endpoint.api === 'merchant' ? 'Missing, unknown or revoked key' : 'Missing or wrong operator token', content: errorContent },
-        404: { description: 'No such object for this key (another merchant’s, or the other mode’s)', content: errorContent },
+        401: {
+          description:
+            endpoint.api === 'merchant' ? 'Missing, unknown or revoked key' : 'Missing or wrong operator token',
+          content: errorContent,
+        },
+        404: {
+          description: 'No such object for this key (another merchant’s, or the other mode’s)',
+          content: errorContent,
+        },
         ...(endpoint.method !== 'get'
-          ? { 409: { description: 'The object’s state does not allow it now, or the same Idempotency-Key is still running', content: errorContent } }
+          ? {
+              409: {
+                description: 'The object’s state does not allow it now, or the same Idempotency-Key is still running',
+                content: errorContent,
+              },
+            }
           : {}),
         ...(endpoint.body ? { 413: { description: 'The body is larger than 64 KiB', content: errorContent } } : {}),
-        ...(idempotent ? { 422: { description: 'The Idempotency-Key was used with another body', content: errorContent } } : {}),
+        ...(idempotent
+          ? { 422: { description: 'The Idempotency-Key was used with another body', content: errorContent } }
+          : {}),
         429: { description: 'Too many requests; see `Retry-After`', content: errorContent },
       },
     };
@@ -256,7 +452,8 @@ export function openApiDocument(publicUrl: string) {
     path: 'payment-event',
     tags: ['Webhooks'],
     summary: 'A payment event, POSTed to the checkout’s notify_url',
-    description: 'Types: `payment.paid`, `payment.failed`, `payment.expired`, `payment.canceled`, `payment.refunded`, …',
+    description:
+      'Types: `payment.paid`, `payment.failed`, `payment.expired`, `payment.canceled`, `payment.refunded`, …',
     request: {
       headers: z.object({
         'webhook-id': z.string().openapi({ example: 'evt_…' }),
@@ -266,7 +463,9 @@ export function openApiDocument(publicUrl: string) {
       body: {
         content: {
           'application/json': {
-            schema: z.object({ id: z.string(), type: z.string(), created_at: z.string(), data: paymentResource }).openapi('PaymentEvent'),
+            schema: z
+              .object({ id: z.string(), type: z.string(), created_at: z.string(), data: paymentResource })
+              .openapi('PaymentEvent'),
           },
         },
       },
@@ -279,7 +478,10 @@ export function openApiDocument(publicUrl: string) {
     info: { title: 'Kassa API', version: '1', description: overview },
     servers: [{ url: publicUrl }],
     tags: [
-      { name: 'Checkouts', description: "The shop's checkout (касса): URLs, currencies, methods, fee payer, webhook secret" },
+      {
+        name: 'Checkouts',
+        description: "The shop's checkout (касса): URLs, currencies, methods, fee payer, webhook secret",
+      },
       { name: 'Payments', description: 'Invoices the buyer pays on the hosted page' },
       { name: 'Operator', description: 'Merchants, API keys and commissions (operator token)' },
     ],

@@ -23,7 +23,12 @@ export function rateLimit(perMinute: number, callerOf: (req: Request, res: Respo
       const retryAfter = Math.max(1, Math.ceil((1 - bucket.tokens) / perMs / 1000));
       res.set('retry-after', String(retryAfter));
       return next(
-        new ApiError(429, 'rate_limit_error', 'rate_limited', `Too many requests: at most ${perMinute} a minute per key; retry in ${retryAfter} s`),
+        new ApiError(
+          429,
+          'rate_limit_error',
+          'rate_limited',
+          `Too many requests: at most ${perMinute} a minute per key; retry in ${retryAfter} s`,
+        ),
       );
     }
     bucket.tokens -= 1;

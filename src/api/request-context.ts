@@ -61,7 +61,10 @@ export function routeLabel(req: Request): string {
 }
 
 /** The middleware: first in the app, so every later line and the error handler see the context. */
-export function requestContext(logger: Logger, onFinish?: (req: Request, status: number, seconds: number) => void): RequestHandler {
+export function requestContext(
+  logger: Logger,
+  onFinish?: (req: Request, status: number, seconds: number) => void,
+): RequestHandler {
   return (req, res, next) => {
     const given = req.get('x-request-id');
     const requestId = given && requestIdPattern.test(given) ? given : `req_${randomToken(20)}`;
@@ -71,7 +74,8 @@ export function requestContext(logger: Logger, onFinish?: (req: Request, status:
     if (fromPath) context.paymentId = fromPath;
     res.locals.requestContext = context;
     // At debug level, what came in (secrets are censored on the way out: src/observability/logger.ts).
-    if (context.log.isLevelEnabled('debug')) context.log.debug({ method: req.method, url: req.originalUrl, headers: req.headers }, 'request received');
+    if (context.log.isLevelEnabled('debug'))
+      context.log.debug({ method: req.method, url: req.originalUrl, headers: req.headers }, 'request received');
     const started = process.hrtime.bigint();
     // `close` comes after `finish`, and also when the client goes away before the answer.
     res.once('close', () => {

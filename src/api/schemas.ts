@@ -14,7 +14,8 @@ extendZodWithOpenApi(z);
 const atMost = (max: number) => (value: string) => [...value].length <= max;
 
 /** A string of at most `max` characters. */
-export const chars = (max: number) => z.string().refine(atMost(max), `must be at most ${max} characters`).openapi({ maxLength: max });
+export const chars = (max: number) =>
+  z.string().refine(atMost(max), `must be at most ${max} characters`).openapi({ maxLength: max });
 
 /** Text of at most `max` characters with something besides white space; stored trimmed. */
 export const text = (max: number) =>
@@ -30,7 +31,12 @@ const httpUrl = z
   .refine(atMost(2048), 'must be at most 2048 characters')
   .regex(/^https?:\/\/\S+$/i, 'must be an http(s) URL without spaces')
   .url()
-  .openapi({ format: 'uri', maxLength: 2048, pattern: '^[Hh][Tt][Tt][Pp][Ss]?://\\S+$', example: 'https://shop.example/kassa/notify' });
+  .openapi({
+    format: 'uri',
+    maxLength: 2048,
+    pattern: '^[Hh][Tt][Tt][Pp][Ss]?://\\S+$',
+    example: 'https://shop.example/kassa/notify',
+  });
 export const email = z
   .string()
   .refine(atMost(320), 'must be at most 320 characters')
@@ -40,7 +46,11 @@ export const currency = z
   .string()
   .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code in upper case')
   .refine(isSupportedCurrency, 'is not a supported currency')
-  .openapi({ enum: supportedCurrencies, description: 'ISO 4217, upper case; one of the currencies Kassa supports', example: 'RUB' });
+  .openapi({
+    enum: supportedCurrencies,
+    description: 'ISO 4217, upper case; one of the currencies Kassa supports',
+    example: 'RUB',
+  });
 /** A `prefix_` id as Kassa makes them. */
 export const id = (prefix: string, example = `${prefix}_3kTMd2pL9sXq7vB1nW0e`) =>
   z
@@ -48,7 +58,8 @@ export const id = (prefix: string, example = `${prefix}_3kTMd2pL9sXq7vB1nW0e`) =
     .regex(new RegExp(`^${prefix}_[0-9A-Za-z]{8,64}$`), `must be a ${prefix}_ id`)
     .openapi({ example });
 
-const decimals = 'at most as many decimals as the currency allows (0 for JPY, 2 for RUB, 3 for KWD; a `400` naming the field otherwise)';
+const decimals =
+  'at most as many decimals as the currency allows (0 for JPY, 2 for RUB, 3 for KWD; a `400` naming the field otherwise)';
 /** A money amount in major units, zero allowed; checked against its currency's decimals where it is used. */
 export const amount = z
   .string()
@@ -57,21 +68,36 @@ export const amount = z
 /** A money amount above zero. */
 export const positiveAmount = z
   .string()
-  .regex(/^([1-9][0-9]{0,17}(\.[0-9]{1,3})?|0\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$/, 'must be a decimal string above zero such as "50.00"')
+  .regex(
+    /^([1-9][0-9]{0,17}(\.[0-9]{1,3})?|0\.([1-9][0-9]{0,2}|0[1-9][0-9]?|00[1-9]))$/,
+    'must be a decimal string above zero such as "50.00"',
+  )
   .openapi({ description: `Decimal string in major units, above zero, ${decimals}`, example: '50.00' });
 /** A money amount as Kassa answers it: the currency's full decimals, negative only for a debit. */
-export const moneyOut = (example: string) => z.string().regex(/^-?(0|[1-9][0-9]*)(\.[0-9]{1,3})?$/).openapi({ example });
+export const moneyOut = (example: string) =>
+  z
+    .string()
+    .regex(/^-?(0|[1-9][0-9]*)(\.[0-9]{1,3})?$/)
+    .openapi({ example });
 const amountPerCurrency = z
   .record(currency, amount)
   .refine((value) => Object.keys(value).length <= 30, 'at most 30 currencies')
-  .openapi({ description: 'Amounts by currency', example: { RUB: '10.00' }, maxProperties: 30, propertyNames: { enum: supportedCurrencies } } as object);
+  .openapi({
+    description: 'Amounts by currency',
+    example: { RUB: '10.00' },
+    maxProperties: 30,
+    propertyNames: { enum: supportedCurrencies },
+  } as object);
 const methodCode = z
   .string()
   .regex(/^[a-z][a-z0-9_]{0,63}$/, 'must be a method code such as sandbox_card')
   .openapi({ example: 'sandbox_card' });
 const percent = z
   .string()
-  .regex(/^(0?[0-9]{1,2}(\.[0-9]{1,2})?|100(\.0{1,2})?)$/, 'must be a percentage from 0 to 100 such as "2.5" (at most two decimals)')
+  .regex(
+    /^(0?[0-9]{1,2}(\.[0-9]{1,2})?|100(\.0{1,2})?)$/,
+    'must be a percentage from 0 to 100 such as "2.5" (at most two decimals)',
+  )
   .openapi({ example: '3.00' });
 
 /** A time as Kassa answers it: ISO 8601, UTC. */
@@ -80,7 +106,14 @@ export const time = z.string().openapi({ format: 'date-time', example: '2026-01-
 export const errorResponse = z
   .object({
     error: z.object({
-      type: z.enum(['invalid_request_error', 'authentication_error', 'not_found_error', 'conflict_error', 'rate_limit_error', 'api_error']),
+      type: z.enum([
+        'invalid_request_error',
+        'authentication_error',
+        'not_found_error',
+        'conflict_error',
+        'rate_limit_error',
+        'api_error',
+      ]),
       code: z.string().openapi({ example: 'parameter_invalid' }),
       message: z.string(),
       param: z.string().optional().openapi({ description: 'The field at fault', example: 'amount' }),
@@ -109,9 +142,14 @@ export const merchantResource = z
 
 export const createdMerchantResource = merchantResource
   .extend({
-    api_keys: z.object({ test: z.string().openapi({ example: 'sk_test_…' }), live: z.string().openapi({ example: 'sk_live_…' }) }).openapi({
-      description: 'Shown once; Kassa keeps only their hashes',
-    }),
+    api_keys: z
+      .object({
+        test: z.string().openapi({ example: 'sk_test_…' }),
+        live: z.string().openapi({ example: 'sk_live_…' }),
+      })
+      .openapi({
+        description: 'Shown once; Kassa keeps only their hashes',
+      }),
   })
   .openapi('CreatedMerchant');
 
@@ -123,7 +161,9 @@ export const apiKeyResource = z
     object: z.literal('api_key'),
     merchant_id: id('mer'),
     mode: z.enum(['test', 'live']),
-    prefix: z.string().openapi({ description: 'The first 12 characters, to recognise the key by', example: 'sk_test_AbCd' }),
+    prefix: z
+      .string()
+      .openapi({ description: 'The first 12 characters, to recognise the key by', example: 'sk_test_AbCd' }),
     created_at: time,
     revoked_at: time.nullable(),
   })
@@ -137,12 +177,16 @@ export const rotatedApiKeyResource = z
   .object({ revoked: apiKeyResource, issued: issuedApiKeyResource })
   .openapi('RotatedApiKey');
 
-export const apiKeyList = z.object({ object: z.literal('list'), data: z.array(apiKeyResource), has_more: z.boolean() }).openapi('ApiKeyList');
+export const apiKeyList = z
+  .object({ object: z.literal('list'), data: z.array(apiKeyResource), has_more: z.boolean() })
+  .openapi('ApiKeyList');
 
 const feeSchedule = z
   .strictObject({
     percent: percent.openapi({ description: 'Share of the amount, rounded half-up to the minor unit' }),
-    fixed: amountPerCurrency.optional().openapi({ description: 'Added to the percentage, per currency', example: { RUB: '10.00' } }),
+    fixed: amountPerCurrency
+      .optional()
+      .openapi({ description: 'Added to the percentage, per currency', example: { RUB: '10.00' } }),
   })
   .openapi('FeeSchedule');
 
@@ -154,7 +198,8 @@ export const updatePricingBody = z
       .refine((value) => Object.keys(value).length <= 50, 'at most 50 methods')
       .optional()
       .openapi({
-        description: 'Commissions replacing the default for single methods of the checkout’s mode (another code is a `400`); replaces the whole map',
+        description:
+          'Commissions replacing the default for single methods of the checkout’s mode (another code is a `400`); replaces the whole map',
         maxProperties: 50,
         propertyNames: { pattern: '^[a-z][a-z0-9_]{0,63}$' },
       } as object),
@@ -168,7 +213,12 @@ const feePayer = z
     z.enum(['merchant', 'buyer']),
     z.strictObject({
       type: z.literal('split'),
-      buyer_percent: z.number().int().min(0).max(100).openapi({ description: 'Whole percent of the fee the buyer pays' }),
+      buyer_percent: z
+        .number()
+        .int()
+        .min(0)
+        .max(100)
+        .openapi({ description: 'Whole percent of the fee the buyer pays' }),
     }),
   ])
   .openapi('FeePayer', {
@@ -195,22 +245,30 @@ const methodSetting = z
 
 const checkoutFields = {
   name: text(200).openapi({ example: 'My shop' }),
-  site_url: httpUrl.openapi({ description: 'The shop; verified by POST /v1/checkouts/{id}/verify', example: 'https://shop.example' }),
+  site_url: httpUrl.openapi({
+    description: 'The shop; verified by POST /v1/checkouts/{id}/verify',
+    example: 'https://shop.example',
+  }),
   currencies: z.array(currency).min(1).max(20),
-  notify_url: httpUrl.openapi({ description: 'Receives signed webhooks', example: 'https://shop.example/kassa/notify' }),
+  notify_url: httpUrl.openapi({
+    description: 'Receives signed webhooks',
+    example: 'https://shop.example/kassa/notify',
+  }),
   success_url: httpUrl.openapi({ example: 'https://shop.example/ok' }),
   fail_url: httpUrl.openapi({ example: 'https://shop.example/fail' }),
   pending_url: httpUrl.openapi({ example: 'https://shop.example/wait' }),
   fee_payer: feePayer,
-  methods: z
-    .array(methodSetting)
-    .max(50)
-    .nullable()
-    .openapi({ description: 'Enabled methods in display order, with display conditions; null or omitted: every method of the mode' }),
+  methods: z.array(methodSetting).max(50).nullable().openapi({
+    description: 'Enabled methods in display order, with display conditions; null or omitted: every method of the mode',
+  }),
 };
 
 export const createCheckoutBody = z
-  .strictObject({ ...checkoutFields, fee_payer: checkoutFields.fee_payer.default('merchant'), methods: checkoutFields.methods.optional() })
+  .strictObject({
+    ...checkoutFields,
+    fee_payer: checkoutFields.fee_payer.default('merchant'),
+    methods: checkoutFields.methods.optional(),
+  })
   .openapi('CreateCheckout');
 export const updateCheckoutBody = z.strictObject(checkoutFields).partial().openapi('UpdateCheckout');
 
@@ -221,7 +279,10 @@ export const methodsQuery = z.strictObject({
   currency: currency.openapi({ param: { description: 'The payment currency' } }),
 });
 
-const feeView = z.object({ percent: z.string().openapi({ example: '3.00' }), fixed: z.record(z.string(), z.string()).openapi({ example: {} }) });
+const feeView = z.object({
+  percent: z.string().openapi({ example: '3.00' }),
+  fixed: z.record(z.string(), z.string()).openapi({ example: {} }),
+});
 
 export const checkoutResource = z
   .object({
@@ -248,7 +309,9 @@ export const checkoutResource = z
         }),
       )
       .openapi({ description: 'What is enabled now, with each method’s conditions and commission' }),
-    methods_configured: z.boolean().openapi({ description: 'false while `methods` was never set: every method of the mode is enabled' }),
+    methods_configured: z
+      .boolean()
+      .openapi({ description: 'false while `methods` was never set: every method of the mode is enabled' }),
     verification: z.object({
       status: z.enum(['unverified', 'pending', 'verified', 'failed']),
       file_url: z.string().openapi({ example: 'https://shop.example/.well-known/kassa-verification.txt' }),
@@ -267,7 +330,9 @@ export const checkoutResource = z
   .openapi('Checkout');
 
 export const checkoutWithSecretResource = checkoutResource
-  .extend({ webhook_secret: z.string().openapi({ description: 'Shown on creation and rotation only', example: 'whsec_…' }) })
+  .extend({
+    webhook_secret: z.string().openapi({ description: 'Shown on creation and rotation only', example: 'whsec_…' }),
+  })
   .openapi('CheckoutWithSecret');
 
 export const methodQuoteList = z
@@ -303,14 +368,27 @@ export const createPaymentBodyFor = (minExpiresInSeconds: number) =>
   z
     .strictObject({
       checkout_id: id('co'),
-      order_id: text(128).openapi({ description: 'Unique per checkout (a second payment for it is a `409`)', example: 'A-1001' }),
+      order_id: text(128).openapi({
+        description: 'Unique per checkout (a second payment for it is a `409`)',
+        example: 'A-1001',
+      }),
       amount: positiveAmount.openapi({
-        description: 'Decimal string in major units, above zero and at most 999 999 999 999 999 minor units, with at most as many decimals as the currency allows',
+        description:
+          'Decimal string in major units, above zero and at most 999 999 999 999 999 minor units, with at most as many decimals as the currency allows',
       }),
       currency: currency.openapi({ description: 'One of the checkout’s `currencies`' }),
       description: text(500).openapi({ example: 'Test product' }),
-      method: chars(64).nullable().optional().openapi({ description: 'Skip the method choice with one of GET /v1/checkouts/{id}/methods' }),
-      expires_in: z.number().int().min(minExpiresInSeconds).max(30 * 24 * 3600).optional().openapi({ description: 'Seconds; default 1800' }),
+      method: chars(64)
+        .nullable()
+        .optional()
+        .openapi({ description: 'Skip the method choice with one of GET /v1/checkouts/{id}/methods' }),
+      expires_in: z
+        .number()
+        .int()
+        .min(minExpiresInSeconds)
+        .max(30 * 24 * 3600)
+        .optional()
+        .openapi({ description: 'Seconds; default 1800' }),
       delivery: delivery.nullable().optional(),
       buyer: z
         .strictObject({ email: email.openapi({ example: 'buyer@example.com' }) })
@@ -321,7 +399,11 @@ export const createPaymentBodyFor = (minExpiresInSeconds: number) =>
         .record(chars(40), chars(500))
         .refine((value) => Object.keys(value).length <= 50, 'at most 50 keys')
         .optional()
-        .openapi({ description: 'Up to 50 keys of at most 40 characters, values of at most 500', maxProperties: 50, propertyNames: { maxLength: 40 } } as object),
+        .openapi({
+          description: 'Up to 50 keys of at most 40 characters, values of at most 500',
+          maxProperties: 50,
+          propertyNames: { maxLength: 40 },
+        } as object),
     })
     .openapi('CreatePayment');
 
@@ -347,7 +429,9 @@ export const paymentResource = z
     method: z.string().nullable(),
     fee: moneyOut('1.50').nullable().openapi({ description: 'Once a method is chosen: the whole commission' }),
     buyer_total: moneyOut('50.00').nullable().openapi({ description: 'Once a method is chosen: what the buyer pays' }),
-    merchant_net: moneyOut('48.50').nullable().openapi({ description: 'Once a method is chosen: what the merchant is credited' }),
+    merchant_net: moneyOut('48.50')
+      .nullable()
+      .openapi({ description: 'Once a method is chosen: what the merchant is credited' }),
     failure_reason: z.string().nullable(),
     checkout_url: z.string().openapi({ format: 'uri', description: 'Send the buyer here' }),
     test_mode: z.boolean(),
@@ -359,7 +443,9 @@ export const paymentResource = z
   })
   .openapi('Payment');
 
-export const paymentList = z.object({ object: z.literal('list'), data: z.array(paymentResource), has_more: z.boolean() }).openapi('PaymentList');
+export const paymentList = z
+  .object({ object: z.literal('list'), data: z.array(paymentResource), has_more: z.boolean() })
+  .openapi('PaymentList');
 
 export const eventList = z
   .object({

@@ -5,7 +5,12 @@ import type { ProviderCallback } from '../providers/types';
  * Stores a verified callback in the inbox. Returns false when the provider already sent
  * this event id (a duplicate), which then changes nothing.
  */
-export async function storeCallback(db: Pool, provider: string, callback: ProviderCallback, rawBody: string): Promise<boolean> {
+export async function storeCallback(
+  db: Pool,
+  provider: string,
+  callback: ProviderCallback,
+  rawBody: string,
+): Promise<boolean> {
   const { rowCount } = await db.query(
     `insert into provider_callbacks (provider, event_id, payment_id, state, body) values ($1, $2, $3, $4, $5)
      on conflict (provider, event_id) do nothing`,

@@ -1,5 +1,12 @@
 import type { Pool } from 'pg';
-import type { ChannelKind, ChannelSettings, EmailSettings, NotificationChannel, SmsSettings, TelegramSettings } from '../notifications/types';
+import type {
+  ChannelKind,
+  ChannelSettings,
+  EmailSettings,
+  NotificationChannel,
+  SmsSettings,
+  TelegramSettings,
+} from '../notifications/types';
 
 /** A checkout's notification channel as stored; `secret` is the ciphertext, never the secret. */
 export type StoredChannel = ChannelSettings & {
@@ -98,14 +105,23 @@ export async function listChannels(db: Pool, checkoutId: string): Promise<Stored
 }
 
 export async function findChannel(db: Pool, checkoutId: string, kind: ChannelKind): Promise<StoredChannel | null> {
-  const { rows } = await db.query<ChannelRow>('select * from notification_channels where checkout_id = $1 and kind = $2', [checkoutId, kind]);
+  const { rows } = await db.query<ChannelRow>(
+    'select * from notification_channels where checkout_id = $1 and kind = $2',
+    [checkoutId, kind],
+  );
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
 /** Creates or replaces a checkout's channel of one kind. */
 export async function upsertChannel(
   db: Pool,
-  channel: ChannelSettings & { checkoutId: string; enabled: boolean; events: string[]; secret: string | null; secretHint: string | null },
+  channel: ChannelSettings & {
+    checkoutId: string;
+    enabled: boolean;
+    events: string[];
+    secret: string | null;
+    secretHint: string | null;
+  },
 ): Promise<StoredChannel> {
   const { rows } = await db.query<ChannelRow>(
     `insert into notification_channels (checkout_id, kind, enabled, events, settings, secret, secret_hint)
@@ -113,13 +129,24 @@ export async function upsertChannel(
      on conflict (checkout_id, kind) do update set enabled = excluded.enabled, events = excluded.events,
        settings = excluded.settings, secret = excluded.secret, secret_hint = excluded.secret_hint, updated_at = now()
      returning *`,
-    [channel.checkoutId, channel.kind, channel.enabled, channel.events, JSON.stringify(channel.settings), channel.secret, channel.secretHint],
+    [
+      channel.checkoutId,
+      channel.kind,
+      channel.enabled,
+      channel.events,
+      JSON.stringify(channel.settings),
+      channel.secret,
+      channel.secretHint,
+    ],
   );
   return mapRow(rows[0]!);
 }
 
 export async function deleteChannel(db: Pool, checkoutId: string, kind: ChannelKind): Promise<boolean> {
-  const { rowCount } = await db.query('delete from notification_channels where checkout_id = $1 and kind = $2', [checkoutId, kind]);
+  const { rowCount } = await db.query('delete from notification_channels where checkout_id = $1 and kind = $2', [
+    checkoutId,
+    kind,
+  ]);
   return (rowCount ?? 0) > 0;
 }
 
@@ -165,7 +192,10 @@ export async function recordDelivery(db: Pool, attempt: DeliveryAttempt): Promis
 
 /** Whether an event already reached the channel (a retry after a lost completion sends nothing again). */
 export async function wasDelivered(db: Pool, eventId: string, channel: NotificationChannel): Promise<boolean> {
-  const { rows } = await db.query('select 1 from notification_deliveries where event_id = $1 and channel = $2 and delivered limit 1', [eventId, channel]);
+  const { rows } = await db.query(
+    'select 1 from notification_deliveries where event_id = $1 and channel = $2 and delivered limit 1',
+    [eventId, channel],
+  );
   return rows.length > 0;
 }
 
@@ -191,6 +221,8 @@ export async function lastAttempts(db: Pool, checkoutId: string): Promise<Map<No
 
 /** The buyer's e-mail a payment carries, for the receipt. */
 export async function buyerEmailOf(db: Pool, paymentId: string): Promise<string | null> {
-  const { rows } = await db.query<{ buyer_email: string | null }>('select buyer_email from payments where id = $1', [paymentId]);
+  const { rows } = await db.query<{ buyer_email: string | null }>('select buyer_email from payments where id = $1', [
+    paymentId,
+  ]);
   return rows[0]?.buyer_email ?? null;
 }

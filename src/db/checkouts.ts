@@ -82,8 +82,14 @@ const toBigInts = (map: MinorMap): Record<string, bigint> =>
   Object.fromEntries(Object.entries(map).map(([currency, minor]) => [currency, BigInt(minor)]));
 const toStrings = (map: Record<string, bigint>): MinorMap =>
   Object.fromEntries(Object.entries(map).map(([currency, minor]) => [currency, minor.toString()]));
-const toSchedule = (stored: StoredFeeSchedule): FeeSchedule => ({ basisPoints: stored.basis_points, fixedMinor: toBigInts(stored.fixed) });
-const fromSchedule = (schedule: FeeSchedule): StoredFeeSchedule => ({ basis_points: schedule.basisPoints, fixed: toStrings(schedule.fixedMinor) });
+const toSchedule = (stored: StoredFeeSchedule): FeeSchedule => ({
+  basisPoints: stored.basis_points,
+  fixedMinor: toBigInts(stored.fixed),
+});
+const fromSchedule = (schedule: FeeSchedule): StoredFeeSchedule => ({
+  basis_points: schedule.basisPoints,
+  fixed: toStrings(schedule.fixedMinor),
+});
 
 const mapRow = (row: CheckoutRow): Checkout => ({
   id: row.id,
@@ -96,7 +102,8 @@ const mapRow = (row: CheckoutRow): Checkout => ({
   successUrl: row.success_url,
   failUrl: row.fail_url,
   pendingUrl: row.pending_url,
-  feePayer: row.fee_payer === 'split' ? { type: 'split', buyerPercent: row.fee_buyer_percent! } : { type: row.fee_payer },
+  feePayer:
+    row.fee_payer === 'split' ? { type: 'split', buyerPercent: row.fee_buyer_percent! } : { type: row.fee_payer },
   fee: { basisPoints: row.fee_basis_points, fixedMinor: toBigInts(row.fee_fixed) },
   methodFees: Object.fromEntries(Object.entries(row.method_fees).map(([code, stored]) => [code, toSchedule(stored)])),
   methods:
@@ -163,7 +170,12 @@ function settingColumns(settings: Partial<CheckoutSettings & CheckoutPricingSett
     set('fee_fixed', JSON.stringify(toStrings(settings.fee.fixedMinor)));
   }
   if (settings.methodFees) {
-    set('method_fees', JSON.stringify(Object.fromEntries(Object.entries(settings.methodFees).map(([code, fee]) => [code, fromSchedule(fee)]))));
+    set(
+      'method_fees',
+      JSON.stringify(
+        Object.fromEntries(Object.entries(settings.methodFees).map(([code, fee]) => [code, fromSchedule(fee)])),
+      ),
+    );
   }
   return columns;
 }
@@ -177,7 +189,8 @@ function settingColumns(settings: Partial<CheckoutSettings & CheckoutPricingSett
 const webhookSecretOwner = (checkoutId: string) => `${checkoutId}/webhook_secret`;
 const isPlaintextSecret = (stored: string) => stored.startsWith('whsec_');
 
-export const sealWebhookSecret = (key: Buffer, checkoutId: string, secret: string) => encryptSecret(key, secret, webhookSecretOwner(checkoutId));
+export const sealWebhookSecret = (key: Buffer, checkoutId: string, secret: string) =>
+  encryptSecret(key, secret, webhookSecretOwner(checkoutId));
 
 function openWebhookSecret(checkoutId: string, stored: string): string {
   return isPlaintextSecret(stored) ? stored : decryptWithLoadedKeys(stored, webhookSecretOwner(checkoutId));
@@ -185,7 +198,13 @@ function openWebhookSecret(checkoutId: string, stored: string): string {
 
 export async function insertCheckout(
   db: Pool,
-  checkout: CheckoutSettings & { id: string; merchantId: string; testMode: boolean; webhookSecret: string; verificationToken: string },
+  checkout: CheckoutSettings & {
+    id: string;
+    merchantId: string;
+    testMode: boolean;
+    webhookSecret: string;
+    verificationToken: string;
+  },
   key: Buffer,
 ): Promise<Checkout> {
   const columns: [string, unknown][] = [
@@ -222,7 +241,12 @@ export async function findCheckoutById(db: Pool, id: string): Promise<Checkout |
  * Changes a merchant's settings. A new `siteUrl` drops the site's verification: the new site
  * must be verified again.
  */
-export async function updateCheckout(db: Pool, owner: Owner, id: string, changes: Partial<CheckoutSettings>): Promise<Checkout | null> {
+export async function updateCheckout(
+  db: Pool,
+  owner: Owner,
+  id: string,
+  changes: Partial<CheckoutSettings>,
+): Promise<Checkout | null> {
   const columns = settingColumns(changes);
   if (columns.length === 0) return findCheckout(db, owner, id);
   const sets = columns.map(([column], index) => `${column} = $${index + 4}`);
@@ -243,7 +267,11 @@ export async function updateCheckout(db: Pool, owner: Owner, id: string, changes
 }
 
 /** The operator's pricing change; any merchant's checkout. */
-export async function updateCheckoutPricing(db: Pool, id: string, pricing: Partial<CheckoutPricingSettings>): Promise<Checkout | null> {
+export async function updateCheckoutPricing(
+  db: Pool,
+  id: string,
+  pricing: Partial<CheckoutPricingSettings>,
+): Promise<Checkout | null> {
   const columns = settingColumns(pricing);
   if (columns.length === 0) return findCheckoutById(db, id);
   const { rows } = await db.query<CheckoutRow>(
@@ -259,7 +287,14 @@ export async function updateCheckoutPricing(db: Pool, id: string, pricing: Parti
  * `graceSeconds`. Rotating again within that time drops the oldest. A plain secret from before
  * encryption is sealed as it moves to `previous_webhook_secret`.
  */
-export async function rotateWebhookSecret(db: Pool, owner: Owner, id: string, secret: string, graceSeconds: number, key: Buffer) {
+export async function rotateWebhookSecret(
+  db: Pool,
+  owner: Owner,
+  id: string,
+  secret: string,
+  graceSeconds: number,
+  key: Buffer,
+) {
   const client = await db.connect();
   try {
     await client.query('begin');
@@ -292,7 +327,11 @@ export async function rotateWebhookSecret(db: Pool, owner: Owner, id: string, se
  * sealed here, once, with the first key loaded.
  */
 export async function webhookSecretsFor(db: Pool, checkoutId: string): Promise<string[]> {
-  const { rows } = await db.query<{ webhook_secret: string; previous_webhook_secret: string | null; previous_valid: boolean }>(
+  const { rows } = await db.query<{
+    webhook_secret: string;
+    previous_webhook_secret: string | null;
+    previous_valid: boolean;
+  }>(
     `select webhook_secret, previous_webhook_secret, coalesce(previous_webhook_secret_expires_at > now(), false) as previous_valid
      from checkouts where id = $1`,
     [checkoutId],
@@ -300,19 +339,36 @@ export async function webhookSecretsFor(db: Pool, checkoutId: string): Promise<s
   const row = rows[0];
   if (!row) return [];
   const [key] = loadedSecretKeys();
-  if (key && (isPlaintextSecret(row.webhook_secret) || (row.previous_webhook_secret !== null && isPlaintextSecret(row.previous_webhook_secret)))) {
+  if (
+    key &&
+    (isPlaintextSecret(row.webhook_secret) ||
+      (row.previous_webhook_secret !== null && isPlaintextSecret(row.previous_webhook_secret)))
+  ) {
     await sealRow(db, key, { id: checkoutId, ...row });
   }
   const current = openWebhookSecret(checkoutId, row.webhook_secret);
-  return row.previous_valid && row.previous_webhook_secret ? [current, openWebhookSecret(checkoutId, row.previous_webhook_secret)] : [current];
+  return row.previous_valid && row.previous_webhook_secret
+    ? [current, openWebhookSecret(checkoutId, row.previous_webhook_secret)]
+    : [current];
 }
 
-async function sealRow(db: Pool, key: Buffer, row: { id: string; webhook_secret: string; previous_webhook_secret: string | null }): Promise<boolean> {
-  const seal = (stored: string | null) => (stored !== null && isPlaintextSecret(stored) ? sealWebhookSecret(key, row.id, stored) : stored);
+async function sealRow(
+  db: Pool,
+  key: Buffer,
+  row: { id: string; webhook_secret: string; previous_webhook_secret: string | null },
+): Promise<boolean> {
+  const seal = (stored: string | null) =>
+    stored !== null && isPlaintextSecret(stored) ? sealWebhookSecret(key, row.id, stored) : stored;
   const { rowCount } = await db.query(
     `update checkouts set webhook_secret = $4, previous_webhook_secret = $5
      where id = $1 and webhook_secret = $2 and previous_webhook_secret is not distinct from $3`,
-    [row.id, row.webhook_secret, row.previous_webhook_secret, seal(row.webhook_secret), seal(row.previous_webhook_secret)],
+    [
+      row.id,
+      row.webhook_secret,
+      row.previous_webhook_secret,
+      seal(row.webhook_secret),
+      seal(row.previous_webhook_secret),
+    ],
   );
   return (rowCount ?? 0) > 0;
 }

@@ -90,9 +90,22 @@ export function postgresRunAs(): PostgresRunAs | undefined {
   };
   const found = lookup();
   if (found) return found;
-  const created = spawnSync('useradd', ['--system', '--user-group', '--no-create-home', '--home-dir', '/nonexistent', '--shell', '/usr/sbin/nologin', postgresSystemUser], {
-    encoding: 'utf8',
-  });
+  const created = spawnSync(
+    'useradd',
+    [
+      '--system',
+      '--user-group',
+      '--no-create-home',
+      '--home-dir',
+      '/nonexistent',
+      '--shell',
+      '/usr/sbin/nologin',
+      postgresSystemUser,
+    ],
+    {
+      encoding: 'utf8',
+    },
+  );
   // Another process may have created it in between (exit 9: already exists).
   const user = lookup();
   if (user) return user;
@@ -112,7 +125,8 @@ export function prepareDirectory(dir: string, runAs: PostgresRunAs | undefined):
   if (!runAs) return;
   fs.chownSync(dir, runAs.uid, runAs.gid);
   const parent = fs.statSync(path.dirname(dir));
-  if (parent.uid === process.getuid?.() && (parent.mode & 0o001) === 0) fs.chmodSync(path.dirname(dir), (parent.mode & 0o7777) | 0o001);
+  if (parent.uid === process.getuid?.() && (parent.mode & 0o001) === 0)
+    fs.chmodSync(path.dirname(dir), (parent.mode & 0o7777) | 0o001);
   const reachable = spawnSync('test', ['-w', dir], { uid: runAs.uid, gid: runAs.gid }).status === 0;
   if (!reachable) {
     throw new EmbeddedPostgresError(
@@ -122,7 +136,12 @@ export function prepareDirectory(dir: string, runAs: PostgresRunAs | undefined):
 }
 
 /** Runs one of the PostgreSQL programs as `runAs`; rejects with what it printed when it fails. */
-export function runPostgresProgram(bin: string, program: string, args: string[], runAs?: PostgresRunAs): Promise<string> {
+export function runPostgresProgram(
+  bin: string,
+  program: string,
+  args: string[],
+  runAs?: PostgresRunAs,
+): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(
       path.join(bin, program),
@@ -140,10 +159,22 @@ export function runPostgresProgram(bin: string, program: string, args: string[],
  * Creates a cluster in the empty (or missing) directory `dataDir`: UTF-8, C locale, superuser
  * `postgres`; with a password, loopback connections must give it, else they are trusted.
  */
-export async function initCluster(bin: string, dataDir: string, options: { runAs?: PostgresRunAs; password?: string; sync?: boolean }): Promise<void> {
+export async function initCluster(
+  bin: string,
+  dataDir: string,
+  options: { runAs?: PostgresRunAs; password?: string; sync?: boolean },
+): Promise<void> {
   const { runAs, password } = options;
   prepareDirectory(dataDir, runAs);
-  const args = ['-D', dataDir, '-U', 'postgres', '--encoding=UTF8', '--no-locale', ...(options.sync === false ? ['--no-sync'] : [])];
+  const args = [
+    '-D',
+    dataDir,
+    '-U',
+    'postgres',
+    '--encoding=UTF8',
+    '--no-locale',
+    ...(options.sync === false ? ['--no-sync'] : []),
+  ];
   if (!password) return void (await runPostgresProgram(bin, 'initdb', [...args, '-A', 'trust'], runAs));
   const passwordDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-pw-'));
   const passwordFile = path.join(passwordDir, 'password');
@@ -248,13 +279,18 @@ async function stopServer(child: ChildProcess): Promise<void> {
  * free loopback port; its log goes to `logFile`. A server left running by a Kassa that was killed
  * is stopped first: it holds the data directory.
  */
-export async function startEmbeddedPostgres(dataDir: string, options: { logFile: string; passwordFile: string }): Promise<EmbeddedPostgres> {
+export async function startEmbeddedPostgres(
+  dataDir: string,
+  options: { logFile: string; passwordFile: string },
+): Promise<EmbeddedPostgres> {
   const bin = embeddedPostgresBin();
   const runAs = postgresRunAs();
   const created = !fs.existsSync(path.join(dataDir, 'PG_VERSION'));
   if (created) {
     if (fs.existsSync(dataDir) && fs.readdirSync(dataDir).length > 0) {
-      throw new EmbeddedPostgresError(`${dataDir} is not empty and holds no PostgreSQL cluster: move it away and start again`);
+      throw new EmbeddedPostgresError(
+        `${dataDir} is not empty and holds no PostgreSQL cluster: move it away and start again`,
+      );
     }
     const password = randomBytes(24).toString('base64url');
     await initCluster(bin, dataDir, { runAs, password });
@@ -264,13 +300,18 @@ export async function startEmbeddedPostgres(dataDir: string, options: { logFile:
     prepareDirectory(dataDir, runAs);
   }
   if (!fs.existsSync(options.passwordFile)) {
-    throw new EmbeddedPostgresError(`${options.passwordFile} is missing, and the database in ${dataDir} cannot be opened without it`);
+    throw new EmbeddedPostgresError(
+      `${options.passwordFile} is missing, and the database in ${dataDir} cannot be opened without it`,
+    );
   }
   const password = fs.readFileSync(options.passwordFile, 'utf8').trim();
   const stale = staleServerPid(dataDir);
   if (stale !== undefined) {
     process.kill(stale, 'SIGINT');
-    if (!(await waitUntilGone(stale, 30_000))) throw new EmbeddedPostgresError(`a PostgreSQL server (pid ${stale}) still holds ${dataDir}: stop it and start again`);
+    if (!(await waitUntilGone(stale, 30_000)))
+      throw new EmbeddedPostgresError(
+        `a PostgreSQL server (pid ${stale}) still holds ${dataDir}: stop it and start again`,
+      );
   }
   fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
 
@@ -279,13 +320,33 @@ export async function startEmbeddedPostgres(dataDir: string, options: { logFile:
     const log = fs.openSync(options.logFile, 'a');
     const child = spawn(
       path.join(bin, 'postgres'),
-      ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+      [
+        '-D',
+        dataDir,
+        '-p',
+        String(port),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
+      ],
       // A process group of its own: a Ctrl-C in the terminal reaches Kassa, which stops the server after draining.
-      { uid: runAs?.uid, gid: runAs?.gid, cwd: os.tmpdir(), detached: true, stdio: ['ignore', log, log], env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' } },
+      {
+        uid: runAs?.uid,
+        gid: runAs?.gid,
+        cwd: os.tmpdir(),
+        detached: true,
+        stdio: ['ignore', log, log],
+        env: { ...process.env, LC_ALL: 'C', LC_MESSAGES: 'C' },
+      },
     );
     fs.closeSync(log);
     running.add(child);
-    const exited = new Promise<string>((resolve) => child.once('exit', (code, signal) => resolve(`exited (${signal ?? `code ${code}`})`)));
+    const exited = new Promise<string>((resolve) =>
+      child.once('exit', (code, signal) => resolve(`exited (${signal ?? `code ${code}`})`)),
+    );
     const ready = await Promise.race([waitUntilReady(dataDir, port, 60_000), exited]);
     if (ready === true) {
       const version = await serverVersion(bin);
@@ -300,7 +361,10 @@ export async function startEmbeddedPostgres(dataDir: string, options: { logFile:
       };
     }
     await stopServer(child);
-    if (tries === 3) throw new EmbeddedPostgresError(`the embedded PostgreSQL did not start (${ready || 'not ready within 60 s'}); see ${options.logFile}`);
+    if (tries === 3)
+      throw new EmbeddedPostgresError(
+        `the embedded PostgreSQL did not start (${ready || 'not ready within 60 s'}); see ${options.logFile}`,
+      );
   }
 }
 

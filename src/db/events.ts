@@ -43,7 +43,10 @@ const mapRow = (row: EventRow): PaymentEvent => ({
 });
 
 /** Inserts the event once; a retried insert of the same id keeps the first body. */
-export async function insertEvent(db: PoolClient, event: Pick<PaymentEvent, 'id' | 'paymentId' | 'type' | 'body' | 'createdAt'>) {
+export async function insertEvent(
+  db: PoolClient,
+  event: Pick<PaymentEvent, 'id' | 'paymentId' | 'type' | 'body' | 'createdAt'>,
+) {
   await db.query(
     'insert into payment_events (id, payment_id, type, body, created_at) values ($1, $2, $3, $4, $5) on conflict (id) do nothing',
     [event.id, event.paymentId, event.type, event.body, event.createdAt],
@@ -68,7 +71,10 @@ export async function recordWebhookAttempt(db: Pool, eventId: string, attempt: W
     [eventId, attempt.attempt, attempt.url, attempt.attemptedAt, attempt.statusCode, attempt.latencyMs, attempt.error],
   );
   if (attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300) {
-    await db.query('update payment_events set delivered_at = coalesce(delivered_at, $2) where id = $1', [eventId, attempt.attemptedAt]);
+    await db.query('update payment_events set delivered_at = coalesce(delivered_at, $2) where id = $1', [
+      eventId,
+      attempt.attemptedAt,
+    ]);
   }
 }
 

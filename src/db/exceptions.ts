@@ -17,7 +17,13 @@ export interface DecisionRefund {
 
 /** What a decision did: the capture posted, or the refunds made at the provider. */
 export interface DecisionOutcome {
-  captured?: { providerPaymentId: string; amountMinor: string; currency: string; feeMinor: string; merchantNetMinor: string };
+  captured?: {
+    providerPaymentId: string;
+    amountMinor: string;
+    currency: string;
+    feeMinor: string;
+    merchantNetMinor: string;
+  };
   refunds?: DecisionRefund[];
   /** A flagged callback accepted as it is: nothing moved. */
   acknowledged?: true;
@@ -120,7 +126,10 @@ export interface ExceptionFilter {
  * `provider:event_id`) unless its payment raises one of the former, which then lists it. A
  * payment-level exception stays one after its decision changed the payment's status.
  */
-export async function listExceptions(db: Queryable, filter: ExceptionFilter): Promise<{ exceptions: StoredException[]; hasMore: boolean }> {
+export async function listExceptions(
+  db: Queryable,
+  filter: ExceptionFilter,
+): Promise<{ exceptions: StoredException[]; hasMore: boolean }> {
   const params: unknown[] = [];
   const where: string[] = [];
   const undecided = `not exists (select 1 from exception_decisions d where d.exception_id = x.exception_id and d.status <> 'failed')`;
@@ -130,7 +139,9 @@ export async function listExceptions(db: Queryable, filter: ExceptionFilter): Pr
   if (filter.merchantId) where.push(`p.merchant_id = $${params.push(filter.merchantId)}`);
   if (filter.id) where.push(`x.exception_id = $${params.push(filter.id)}`);
   if (filter.startingAfter) {
-    where.push(`(x.since, x.exception_id) < (select since, exception_id from exceptions where exception_id = $${params.push(filter.startingAfter)})`);
+    where.push(
+      `(x.since, x.exception_id) < (select since, exception_id from exceptions where exception_id = $${params.push(filter.startingAfter)})`,
+    );
   }
   const { rows } = await db.query<{
     exception_id: string;
@@ -214,7 +225,13 @@ export async function listExceptions(db: Queryable, filter: ExceptionFilter): Pr
             failureReason: row.failure_reason,
             createdAt: row.payment_created_at!,
           },
-    flags: row.flags.map((flag) => ({ provider: flag.provider, eventId: flag.event_id, state: flag.state, flag: flag.flag, receivedAt: new Date(flag.received_at) })),
+    flags: row.flags.map((flag) => ({
+      provider: flag.provider,
+      eventId: flag.event_id,
+      state: flag.state,
+      flag: flag.flag,
+      receivedAt: new Date(flag.received_at),
+    })),
     decisions: row.decisions.map(mapDecision),
   }));
   return { exceptions, hasMore: rows.length > filter.limit };
@@ -237,7 +254,15 @@ export async function insertDecision(
   const { rows } = await db.query<DecisionRow>(
     `insert into exception_decisions (id, exception_id, kind, payment_id, action, operator, workflow_id) values ($1, $2, $3, $4, $5, $6, $7)
      on conflict (exception_id) where status <> 'failed' do nothing returning *`,
-    [decision.id, decision.exceptionId, decision.kind, decision.paymentId, decision.action, decision.operator, decision.workflowId],
+    [
+      decision.id,
+      decision.exceptionId,
+      decision.kind,
+      decision.paymentId,
+      decision.action,
+      decision.operator,
+      decision.workflowId,
+    ],
   );
   if (rows[0]) return { decision: mapDecision(rows[0]), created: true };
   const standing = await standingDecision(db, decision.exceptionId);
@@ -247,7 +272,10 @@ export async function insertDecision(
 
 /** The decision that closes an exception: pending or applied. */
 export async function standingDecision(db: Queryable, exceptionId: string): Promise<ExceptionDecision | null> {
-  const { rows } = await db.query<DecisionRow>(`select * from exception_decisions where exception_id = $1 and status <> 'failed'`, [exceptionId]);
+  const { rows } = await db.query<DecisionRow>(
+    `select * from exception_decisions where exception_id = $1 and status <> 'failed'`,
+    [exceptionId],
+  );
   return rows[0] ? mapDecision(rows[0]) : null;
 }
 

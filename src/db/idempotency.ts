@@ -139,9 +139,10 @@ export async function abandonIdempotencyKey(db: Pool, scope: IdempotencyScope, c
 
 /** Drops keys past their retention. */
 export async function deleteExpiredIdempotencyKeys(db: Pool): Promise<number> {
-  const { rowCount } = await db.query(`delete from idempotency_keys where created_at < now() - make_interval(hours => $1)`, [
-    idempotencyRetentionHours,
-  ]);
+  const { rowCount } = await db.query(
+    `delete from idempotency_keys where created_at < now() - make_interval(hours => $1)`,
+    [idempotencyRetentionHours],
+  );
   return rowCount ?? 0;
 }
 
@@ -220,7 +221,12 @@ export class ClaimHolder {
   }
 
   private async acquire(): Promise<HolderLease> {
-    const client = new Client({ ...this.db.options, keepAlive: true, connectionTimeoutMillis: 5000, application_name: 'kassa idempotency holder' });
+    const client = new Client({
+      ...this.db.options,
+      keepAlive: true,
+      connectionTimeoutMillis: 5000,
+      application_name: 'kassa idempotency holder',
+    });
     const lease: HolderLease = { client, id: 0, alive: true };
     const lost = () => {
       lease.alive = false;
@@ -236,9 +242,15 @@ export class ClaimHolder {
         .catch(() => undefined);
       for (;;) {
         const id = randomInt(1, 2 ** 31 - 1);
-        const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, $2) as locked', [holderLockSpace, id]);
+        const { rows } = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1, $2) as locked', [
+          holderLockSpace,
+          id,
+        ]);
         if (!rows[0]!.locked) continue;
-        const leftovers = await client.query(`select 1 from idempotency_keys where holder = $1 and state = 'in_flight' limit 1`, [id]);
+        const leftovers = await client.query(
+          `select 1 from idempotency_keys where holder = $1 and state = 'in_flight' limit 1`,
+          [id],
+        );
         if (leftovers.rowCount === 0) {
           lease.id = id;
           break;

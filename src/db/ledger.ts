@@ -32,12 +32,10 @@ export async function post(client: PoolClient, posting: Posting): Promise<boolea
   if (!rows[0]) return false;
   for (const entry of posting.entries) {
     const accountId = await ensureAccount(client, entry.account);
-    await client.query('insert into ledger_entries (transaction_id, account_id, amount_minor, memo) values ($1, $2, $3, $4)', [
-      rows[0].id,
-      accountId,
-      entry.amountMinor.toString(),
-      entry.memo,
-    ]);
+    await client.query(
+      'insert into ledger_entries (transaction_id, account_id, amount_minor, memo) values ($1, $2, $3, $4)',
+      [rows[0].id, accountId, entry.amountMinor.toString(), entry.memo],
+    );
   }
   return true;
 }
@@ -47,10 +45,18 @@ export async function post(client: PoolClient, posting: Posting): Promise<boolea
  * reservations (refunds, payouts) take it first, so two of them never spend the same money.
  * `FOR NO KEY UPDATE` leaves concurrent credits (whose entries only reference the row) unblocked.
  */
-export async function lockAvailableBalance(client: PoolClient, merchantId: string, currency: string, testMode: boolean): Promise<bigint> {
+export async function lockAvailableBalance(
+  client: PoolClient,
+  merchantId: string,
+  currency: string,
+  testMode: boolean,
+): Promise<bigint> {
   const id = await ensureAccount(client, { owner: merchantId, kind: 'available', provider: '', currency, testMode });
   await client.query('select id from ledger_accounts where id = $1 for no key update', [id]);
-  const { rows } = await client.query<{ balance: string }>('select coalesce(sum(amount_minor), 0) as balance from ledger_entries where account_id = $1', [id]);
+  const { rows } = await client.query<{ balance: string }>(
+    'select coalesce(sum(amount_minor), 0) as balance from ledger_entries where account_id = $1',
+    [id],
+  );
   return BigInt(rows[0]!.balance);
 }
 
@@ -62,7 +68,11 @@ export interface CurrencyBalance {
 }
 
 /** A merchant's balances in one mode, per currency it has ever had money in. */
-export async function merchantBalances(db: Queryable, merchantId: string, testMode: boolean): Promise<CurrencyBalance[]> {
+export async function merchantBalances(
+  db: Queryable,
+  merchantId: string,
+  testMode: boolean,
+): Promise<CurrencyBalance[]> {
   const { rows } = await db.query<{ currency: string; kind: AccountKind; balance: string }>(
     `select a.currency, a.kind, coalesce(sum(e.amount_minor), 0) as balance
      from ledger_accounts a left join ledger_entries e on e.account_id = a.id
@@ -72,8 +82,14 @@ export async function merchantBalances(db: Queryable, merchantId: string, testMo
   );
   const byCurrency = new Map<string, CurrencyBalance>();
   for (const row of rows) {
-    const balance = byCurrency.get(row.currency) ?? { currency: row.currency, available: 0n, pending: 0n, reserved: 0n };
-    if (row.kind === 'available' || row.kind === 'pending' || row.kind === 'reserved') balance[row.kind] = BigInt(row.balance);
+    const balance = byCurrency.get(row.currency) ?? {
+      currency: row.currency,
+      available: 0n,
+      pending: 0n,
+      reserved: 0n,
+    };
+    if (row.kind === 'available' || row.kind === 'pending' || row.kind === 'reserved')
+      balance[row.kind] = BigInt(row.balance);
     byCurrency.set(row.currency, balance);
   }
   return [...byCurrency.values()];
@@ -85,7 +101,14 @@ export interface AccountBalance extends AccountRef {
 
 /** Every account with its balance (operators, reconciliation, tests). */
 export async function accountBalances(db: Queryable): Promise<AccountBalance[]> {
-  const { rows } = await db.query<{ owner: string; kind: AccountKind; provider: string; currency: string; test_mode: boolean; balance: string }>(
+  const { rows } = await db.query<{
+    owner: string;
+    kind: AccountKind;
+    provider: string;
+    currency: string;
+    test_mode: boolean;
+    balance: string;
+  }>(
     `select a.owner, a.kind, a.provider, a.currency, a.test_mode, coalesce(sum(e.amount_minor), 0) as balance
      from ledger_accounts a left join ledger_entries e on e.account_id = a.id
      group by a.id order by a.test_mode, a.currency, a.owner, a.kind, a.provider`,
@@ -113,7 +136,12 @@ export interface LedgerImbalance {
  * mode. Empty when the ledger is sound (the database enforces it; this is the auditor's check).
  */
 export async function ledgerImbalances(db: Queryable): Promise<LedgerImbalance[]> {
-  const { rows } = await db.query<{ transaction_id: string | null; currency: string; test_mode: boolean; total: string }>(
+  const { rows } = await db.query<{
+    transaction_id: string | null;
+    currency: string;
+    test_mode: boolean;
+    total: string;
+  }>(
     `select e.transaction_id::text, a.currency, a.test_mode, sum(e.amount_minor) as total
        from ledger_entries e join ledger_accounts a on a.id = e.account_id
        group by e.transaction_id, a.currency, a.test_mode having sum(e.amount_minor) <> 0
@@ -122,7 +150,12 @@ export async function ledgerImbalances(db: Queryable): Promise<LedgerImbalance[]
        from ledger_entries e join ledger_accounts a on a.id = e.account_id
        group by a.currency, a.test_mode having sum(e.amount_minor) <> 0`,
   );
-  return rows.map((row) => ({ transactionId: row.transaction_id, currency: row.currency, testMode: row.test_mode, sumMinor: BigInt(row.total) }));
+  return rows.map((row) => ({
+    transactionId: row.transaction_id,
+    currency: row.currency,
+    testMode: row.test_mode,
+    sumMinor: BigInt(row.total),
+  }));
 }
 
 export interface PostedTransaction {
@@ -132,11 +165,22 @@ export interface PostedTransaction {
   event: string;
   testMode: boolean;
   createdAt: Date;
-  entries: { owner: string; kind: AccountKind; provider: string; currency: string; amountMinor: bigint; memo: string }[];
+  entries: {
+    owner: string;
+    kind: AccountKind;
+    provider: string;
+    currency: string;
+    amountMinor: bigint;
+    memo: string;
+  }[];
 }
 
 /** Transactions of one source (a payment, refund or payout), oldest first. */
-export async function transactionsOf(db: Queryable, sourceType: string, sourceIds: string[]): Promise<PostedTransaction[]> {
+export async function transactionsOf(
+  db: Queryable,
+  sourceType: string,
+  sourceIds: string[],
+): Promise<PostedTransaction[]> {
   if (sourceIds.length === 0) return [];
   const { rows } = await db.query<{
     id: string;
@@ -145,7 +189,14 @@ export async function transactionsOf(db: Queryable, sourceType: string, sourceId
     event: string;
     test_mode: boolean;
     created_at: Date;
-    entries: { owner: string; kind: AccountKind; provider: string; currency: string; amount_minor: string; memo: string }[];
+    entries: {
+      owner: string;
+      kind: AccountKind;
+      provider: string;
+      currency: string;
+      amount_minor: string;
+      memo: string;
+    }[];
   }>(
     `select t.id::text, t.source_type, t.source_id, t.event, t.test_mode, t.created_at,
        json_agg(json_build_object('owner', a.owner, 'kind', a.kind, 'provider', a.provider, 'currency', a.currency,
@@ -167,7 +218,13 @@ export async function transactionsOf(db: Queryable, sourceType: string, sourceId
 }
 
 /** Sources with a transaction for `event` created in [from, to). */
-export async function sourcesPosted(db: Queryable, sourceType: string, event: string, from: Date, to: Date): Promise<string[]> {
+export async function sourcesPosted(
+  db: Queryable,
+  sourceType: string,
+  event: string,
+  from: Date,
+  to: Date,
+): Promise<string[]> {
   const { rows } = await db.query<{ source_id: string }>(
     'select source_id from ledger_transactions where source_type = $1 and event = $2 and created_at >= $3 and created_at < $4',
     [sourceType, event, from, to],

@@ -45,7 +45,12 @@ interface ApiKeyRow {
   revoked_at: Date | null;
 }
 
-const mapRow = (row: MerchantRow): Merchant => ({ id: row.id, name: row.name, email: row.email, createdAt: row.created_at });
+const mapRow = (row: MerchantRow): Merchant => ({
+  id: row.id,
+  name: row.name,
+  email: row.email,
+  createdAt: row.created_at,
+});
 
 const mapKeyRow = (row: ApiKeyRow): ApiKey => ({
   id: row.id,
@@ -63,7 +68,11 @@ export function hashApiKey(key: string): string {
 }
 
 /** A new key for `merchantId`; the returned `secret` exists nowhere else. */
-async function insertApiKey(db: Pool | PoolClient, merchantId: string, mode: KeyMode): Promise<{ key: ApiKey; secret: string }> {
+async function insertApiKey(
+  db: Pool | PoolClient,
+  merchantId: string,
+  mode: KeyMode,
+): Promise<{ key: ApiKey; secret: string }> {
   const secret = `sk_${mode}_${randomToken(32)}`;
   const { rows } = await db.query<ApiKeyRow>(
     `insert into api_keys (id, merchant_id, mode, key_hash, key_prefix) values ($1, $2, $3, $4, $5) returning ${keyColumns}`,
@@ -90,11 +99,10 @@ async function inTransaction<T>(db: Pool, work: (client: PoolClient) => Promise<
 /** Creates a merchant with one test and one live key; the keys are returned once, stored hashed. */
 export async function createMerchant(db: Pool, input: { name: string; email: string }) {
   return inTransaction(db, async (client) => {
-    const { rows } = await client.query<MerchantRow>('insert into merchants (id, name, email) values ($1, $2, $3) returning *', [
-      newId('mer'),
-      input.name,
-      input.email,
-    ]);
+    const { rows } = await client.query<MerchantRow>(
+      'insert into merchants (id, name, email) values ($1, $2, $3) returning *',
+      [newId('mer'), input.name, input.email],
+    );
     const merchant = mapRow(rows[0]!);
     const test = await insertApiKey(client, merchant.id, 'test');
     const live = await insertApiKey(client, merchant.id, 'live');

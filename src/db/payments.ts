@@ -55,7 +55,18 @@ const mapRow = (row: PaymentRow): StoredPayment => ({
 
 export type NewPayment = Pick<
   Payment,
-  'id' | 'merchantId' | 'checkoutId' | 'orderId' | 'testMode' | 'amountMinor' | 'currency' | 'description' | 'method' | 'delivery' | 'metadata' | 'expiresAt'
+  | 'id'
+  | 'merchantId'
+  | 'checkoutId'
+  | 'orderId'
+  | 'testMode'
+  | 'amountMinor'
+  | 'currency'
+  | 'description'
+  | 'method'
+  | 'delivery'
+  | 'metadata'
+  | 'expiresAt'
 > & {
   /** The buyer's e-mail, for the receipt (notification channels); kept out of the Payment resource. */
   buyerEmail?: string | null;
@@ -89,12 +100,15 @@ export async function insertPayment(db: Pool, payment: NewPayment): Promise<Stor
 }
 
 /** The payment a merchant created in one mode under an `Idempotency-Key`. */
-export async function findPaymentByIdempotencyKey(db: Pool, owner: { merchantId: string; testMode: boolean }, key: string) {
-  const { rows } = await db.query<PaymentRow>('select * from payments where merchant_id = $1 and test_mode = $2 and idempotency_key = $3', [
-    owner.merchantId,
-    owner.testMode,
-    key,
-  ]);
+export async function findPaymentByIdempotencyKey(
+  db: Pool,
+  owner: { merchantId: string; testMode: boolean },
+  key: string,
+) {
+  const { rows } = await db.query<PaymentRow>(
+    'select * from payments where merchant_id = $1 and test_mode = $2 and idempotency_key = $3',
+    [owner.merchantId, owner.testMode, key],
+  );
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
@@ -180,7 +194,10 @@ export interface StatusChange {
  * is settled (`paid`, `refunded`, `partially_refunded`) is never moved by a status change: a reset
  * workflow run cannot undo a capture, a refund or an operator's accepted decision.
  */
-export async function applyStatusChange(db: PoolClient, change: StatusChange): Promise<{ payment: StoredPayment; applied: boolean }> {
+export async function applyStatusChange(
+  db: PoolClient,
+  change: StatusChange,
+): Promise<{ payment: StoredPayment; applied: boolean }> {
   const { rows } = await db.query<PaymentRow>(
     `update payments set status = $3, status_seq = $2, method = $4, provider_payment_id = $5, redirect_url = $6,
        failure_reason = $7, fee_minor = coalesce($8, fee_minor), buyer_total_minor = coalesce($9, buyer_total_minor),

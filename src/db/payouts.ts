@@ -84,7 +84,10 @@ export async function firstCheckoutOf(db: Queryable, merchantId: string, testMod
   return rows[0]?.id ?? null;
 }
 
-export type NewPayout = Pick<Payout, 'id' | 'merchantId' | 'testMode' | 'checkoutId' | 'amountMinor' | 'currency' | 'destination' | 'provider'> & {
+export type NewPayout = Pick<
+  Payout,
+  'id' | 'merchantId' | 'testMode' | 'checkoutId' | 'amountMinor' | 'currency' | 'destination' | 'provider'
+> & {
   /** The `Idempotency-Key` it is created under: unique per merchant and mode. */
   idempotencyKey?: string | null;
 };
@@ -115,12 +118,15 @@ export async function insertPayout(client: PoolClient, payout: NewPayout): Promi
 }
 
 /** The payout a merchant created in one mode under an `Idempotency-Key`. */
-export async function findPayoutByIdempotencyKey(db: Queryable, owner: { merchantId: string; testMode: boolean }, key: string): Promise<Payout | null> {
-  const { rows } = await db.query<PayoutRow>('select * from payouts where merchant_id = $1 and test_mode = $2 and idempotency_key = $3', [
-    owner.merchantId,
-    owner.testMode,
-    key,
-  ]);
+export async function findPayoutByIdempotencyKey(
+  db: Queryable,
+  owner: { merchantId: string; testMode: boolean },
+  key: string,
+): Promise<Payout | null> {
+  const { rows } = await db.query<PayoutRow>(
+    'select * from payouts where merchant_id = $1 and test_mode = $2 and idempotency_key = $3',
+    [owner.merchantId, owner.testMode, key],
+  );
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
@@ -129,17 +135,24 @@ export async function findPayoutById(db: Queryable, id: string): Promise<Payout 
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
-export async function findPayout(db: Queryable, owner: { merchantId: string; testMode: boolean }, id: string): Promise<Payout | null> {
-  const { rows } = await db.query<PayoutRow>('select * from payouts where id = $1 and merchant_id = $2 and test_mode = $3', [
-    id,
-    owner.merchantId,
-    owner.testMode,
-  ]);
+export async function findPayout(
+  db: Queryable,
+  owner: { merchantId: string; testMode: boolean },
+  id: string,
+): Promise<Payout | null> {
+  const { rows } = await db.query<PayoutRow>(
+    'select * from payouts where id = $1 and merchant_id = $2 and test_mode = $3',
+    [id, owner.merchantId, owner.testMode],
+  );
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
 /** A merchant's payouts in one mode, newest first. */
-export async function listPayouts(db: Queryable, owner: { merchantId: string; testMode: boolean }, limit: number): Promise<Payout[]> {
+export async function listPayouts(
+  db: Queryable,
+  owner: { merchantId: string; testMode: boolean },
+  limit: number,
+): Promise<Payout[]> {
   const { rows } = await db.query<PayoutRow>(
     'select * from payouts where merchant_id = $1 and test_mode = $2 order by created_at desc, id desc limit $3',
     [owner.merchantId, owner.testMode, limit],
@@ -151,7 +164,9 @@ export async function listPayouts(db: Queryable, owner: { merchantId: string; te
 export async function completePayout(
   client: PoolClient,
   id: string,
-  outcome: { status: 'paid'; providerPayoutId: string; feeMinor: bigint } | { status: 'failed'; providerPayoutId: string | null; failureReason: string },
+  outcome:
+    | { status: 'paid'; providerPayoutId: string; feeMinor: bigint }
+    | { status: 'failed'; providerPayoutId: string | null; failureReason: string },
 ): Promise<Payout | null> {
   const { rows } = await client.query<PayoutRow>(
     `update payouts set status = $2, provider_payout_id = $3, fee_minor = $4, failure_reason = $5, completed_at = now(), updated_at = now()

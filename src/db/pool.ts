@@ -14,7 +14,13 @@ export const connectTimeoutMs = 5_000;
  * on a provider) fails its next query and is discarded when released.
  */
 export function createPool(connectionString: string, max: number): Pool {
-  const pool = new Pool({ connectionString, max, idleTimeoutMillis: 30_000, connectionTimeoutMillis: connectTimeoutMs, keepAlive: true });
+  const pool = new Pool({
+    connectionString,
+    max,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: connectTimeoutMs,
+    keepAlive: true,
+  });
   pool.on('error', (error) => console.error(`database pool error: ${error.message}`));
   // pg-pool listens for errors only while a client is idle; without this, an error on a checked-out
   // client between two queries is an unhandled 'error' event that ends the process.

@@ -21,7 +21,13 @@ const big = (value: string | null) => (value === null ? null : BigInt(value));
  * Payments paid in [from, to) plus those named in `ids` (seen by a provider or the ledger),
  * with what reconciliation compares. `providerOf` maps a method to its provider.
  */
-export async function paymentFacts(db: Pool, from: Date, to: Date, ids: string[], providerOf: (method: string) => string | null): Promise<PaymentFact[]> {
+export async function paymentFacts(
+  db: Pool,
+  from: Date,
+  to: Date,
+  ids: string[],
+  providerOf: (method: string) => string | null,
+): Promise<PaymentFact[]> {
   const { rows } = await db.query<PaymentFactRow>(
     `select id, status, test_mode, currency, method, provider_payment_id, buyer_total_minor, merchant_net_minor, fee_minor, paid_at from payments
      where (paid_at >= $1 and paid_at < $2) or id = any($3)`,
@@ -137,13 +143,24 @@ export async function saveRun(db: Pool, run: Omit<ReconciliationRun, 'finishedAt
      values ($1, $2, $3, $4, $5, $6, $7)
      on conflict (id) do update set checked = excluded.checked, mismatches = excluded.mismatches, finished_at = now()
      returning *`,
-    [run.id, run.workflowId, run.windowFrom, run.windowTo, run.startedAt, JSON.stringify(run.checked), JSON.stringify(run.mismatches)],
+    [
+      run.id,
+      run.workflowId,
+      run.windowFrom,
+      run.windowTo,
+      run.startedAt,
+      JSON.stringify(run.checked),
+      JSON.stringify(run.mismatches),
+    ],
   );
   return mapRun(rows[0]!);
 }
 
 /** The most recent runs, newest first. */
 export async function latestRuns(db: Pool, limit: number): Promise<ReconciliationRun[]> {
-  const { rows } = await db.query<RunRow>('select * from reconciliation_runs order by finished_at desc, id desc limit $1', [limit]);
+  const { rows } = await db.query<RunRow>(
+    'select * from reconciliation_runs order by finished_at desc, id desc limit $1',
+    [limit],
+  );
   return rows.map(mapRun);
 }

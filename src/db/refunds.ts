@@ -71,7 +71,15 @@ export const refundMoney = (refund: Refund): RefundMoney => ({
 
 export type NewRefund = Pick<
   Refund,
-  'id' | 'paymentId' | 'merchantId' | 'testMode' | 'amountMinor' | 'currency' | 'feeReturnedMinor' | 'merchantDebitMinor' | 'provider'
+  | 'id'
+  | 'paymentId'
+  | 'merchantId'
+  | 'testMode'
+  | 'amountMinor'
+  | 'currency'
+  | 'feeReturnedMinor'
+  | 'merchantDebitMinor'
+  | 'provider'
 > & {
   /** The `Idempotency-Key` it is created under: unique per merchant and mode. */
   idempotencyKey?: string | null;
@@ -99,12 +107,15 @@ export async function insertRefund(client: PoolClient, refund: NewRefund): Promi
 }
 
 /** The refund a merchant created in one mode under an `Idempotency-Key`. */
-export async function findRefundByIdempotencyKey(db: Queryable, owner: { merchantId: string; testMode: boolean }, key: string): Promise<Refund | null> {
-  const { rows } = await db.query<RefundRow>('select * from refunds where merchant_id = $1 and test_mode = $2 and idempotency_key = $3', [
-    owner.merchantId,
-    owner.testMode,
-    key,
-  ]);
+export async function findRefundByIdempotencyKey(
+  db: Queryable,
+  owner: { merchantId: string; testMode: boolean },
+  key: string,
+): Promise<Refund | null> {
+  const { rows } = await db.query<RefundRow>(
+    'select * from refunds where merchant_id = $1 and test_mode = $2 and idempotency_key = $3',
+    [owner.merchantId, owner.testMode, key],
+  );
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
@@ -113,23 +124,31 @@ export async function findRefundById(db: Queryable, id: string): Promise<Refund 
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
-export async function findRefund(db: Queryable, owner: { merchantId: string; testMode: boolean }, id: string): Promise<Refund | null> {
-  const { rows } = await db.query<RefundRow>('select * from refunds where id = $1 and merchant_id = $2 and test_mode = $3', [
-    id,
-    owner.merchantId,
-    owner.testMode,
-  ]);
+export async function findRefund(
+  db: Queryable,
+  owner: { merchantId: string; testMode: boolean },
+  id: string,
+): Promise<Refund | null> {
+  const { rows } = await db.query<RefundRow>(
+    'select * from refunds where id = $1 and merchant_id = $2 and test_mode = $3',
+    [id, owner.merchantId, owner.testMode],
+  );
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
 /** A payment's refunds, oldest first. */
 export async function listRefunds(db: Queryable, paymentId: string): Promise<Refund[]> {
-  const { rows } = await db.query<RefundRow>('select * from refunds where payment_id = $1 order by created_at, id', [paymentId]);
+  const { rows } = await db.query<RefundRow>('select * from refunds where payment_id = $1 order by created_at, id', [
+    paymentId,
+  ]);
   return rows.map(mapRow);
 }
 
 /** What a payment's refunds that have not failed add up to, and the commission they give back. */
-export async function refundTotals(db: Queryable, paymentId: string): Promise<{ refundedMinor: bigint; feeReturnedMinor: bigint; succeededMinor: bigint }> {
+export async function refundTotals(
+  db: Queryable,
+  paymentId: string,
+): Promise<{ refundedMinor: bigint; feeReturnedMinor: bigint; succeededMinor: bigint }> {
   const { rows } = await db.query<{ refunded: string; fee_returned: string; succeeded: string }>(
     `select coalesce(sum(amount_minor) filter (where status <> 'failed'), 0) as refunded,
        coalesce(sum(fee_returned_minor) filter (where status <> 'failed'), 0) as fee_returned,
@@ -137,7 +156,11 @@ export async function refundTotals(db: Queryable, paymentId: string): Promise<{ 
      from refunds where payment_id = $1`,
     [paymentId],
   );
-  return { refundedMinor: BigInt(rows[0]!.refunded), feeReturnedMinor: BigInt(rows[0]!.fee_returned), succeededMinor: BigInt(rows[0]!.succeeded) };
+  return {
+    refundedMinor: BigInt(rows[0]!.refunded),
+    feeReturnedMinor: BigInt(rows[0]!.fee_returned),
+    succeededMinor: BigInt(rows[0]!.succeeded),
+  };
 }
 
 /** Moves a pending refund to its outcome once; `null` when it was no longer pending. */
@@ -149,7 +172,12 @@ export async function completeRefund(
   const { rows } = await client.query<RefundRow>(
     `update refunds set status = $2, provider_refund_id = $3, failure_reason = $4, completed_at = now(), updated_at = now()
      where id = $1 and status = 'pending' returning *`,
-    [id, outcome.status, outcome.status === 'succeeded' ? outcome.providerRefundId : null, outcome.status === 'failed' ? outcome.failureReason : null],
+    [
+      id,
+      outcome.status,
+      outcome.status === 'succeeded' ? outcome.providerRefundId : null,
+      outcome.status === 'failed' ? outcome.failureReason : null,
+    ],
   );
   return rows[0] ? mapRow(rows[0]) : null;
 }
@@ -186,7 +214,11 @@ export async function findRefundsByIds(db: Queryable, ids: string[]): Promise<Re
  * The payment's own status after a refund: only a paid or partly refunded payment moves, never
  * back, so it cannot fight the purchase workflow's ordered changes (`status_seq`), which end at paid.
  */
-export async function markPaymentRefunded(client: PoolClient, paymentId: string, status: 'refunded' | 'partially_refunded'): Promise<boolean> {
+export async function markPaymentRefunded(
+  client: PoolClient,
+  paymentId: string,
+  status: 'refunded' | 'partially_refunded',
+): Promise<boolean> {
   const { rowCount } = await client.query(
     `update payments set status = $2, updated_at = now()
      where id = $1 and (status = 'paid' or (status = 'partially_refunded' and $2 = 'refunded'))`,

@@ -24,9 +24,18 @@ interface Order {
 }
 
 const products = [
-  { sku: 'ebook', title: 'E-book "Payments on Temporal" (digital)', amount: '50.00',
-    delivery: { type: 'digital', download_url: 'https://shop.example/files/payments-on-temporal.pdf' } },
-  { sku: 'mug', title: 'Kassa mug (delivered by courier)', amount: '450.00', delivery: { type: 'physical', method: 'courier', eta_days: 3 } },
+  {
+    sku: 'ebook',
+    title: 'E-book "Payments on Temporal" (digital)',
+    amount: '50.00',
+    delivery: { type: 'digital', download_url: 'https://shop.example/files/payments-on-temporal.pdf' },
+  },
+  {
+    sku: 'mug',
+    title: 'Kassa mug (delivered by courier)',
+    amount: '450.00',
+    delivery: { type: 'physical', method: 'courier', eta_days: 3 },
+  },
 ] as const;
 
 const page = (title: string, body: string, refresh = false) => `<!doctype html><html><head><meta charset="utf-8">
@@ -40,16 +49,25 @@ ${refresh ? '<meta http-equiv="refresh" content="3">' : ''}<title>${escapeHtml(t
  * turns paid by itself.
  */
 export function createDemoShop(options: DemoShopOptions): Express {
-  const orders: Order[] = fs.existsSync(options.ordersFile) ? JSON.parse(fs.readFileSync(options.ordersFile, 'utf8')) : [];
+  const orders: Order[] = fs.existsSync(options.ordersFile)
+    ? JSON.parse(fs.readFileSync(options.ordersFile, 'utf8'))
+    : [];
   const save = () => fs.writeFileSync(options.ordersFile, JSON.stringify(orders, null, 2));
   const app = express();
 
   app.get('/', (_req, res) => {
     res.type('html').send(
-      page('Demo shop', `<h1>Demo shop</h1>${products
-        .map((product) => `<form method="post" action="/buy/${product.sku}"><p>${escapeHtml(product.title)} — <b>${product.amount} RUB</b>
-<button type="submit">Pay</button></p></form>`)
-        .join('')}<p><small>Test mode: pay with the sandbox provider, no real money.</small></p>`),
+      page(
+        'Demo shop',
+        `<h1>Demo shop</h1>${products
+          .map(
+            (
+              product,
+            ) => `<form method="post" action="/buy/${product.sku}"><p>${escapeHtml(product.title)} — <b>${product.amount} RUB</b>
+<button type="submit">Pay</button></p></form>`,
+          )
+          .join('')}<p><small>Test mode: pay with the sandbox provider, no real money.</small></p>`,
+      ),
     );
   });
 
@@ -59,23 +77,50 @@ export function createDemoShop(options: DemoShopOptions): Express {
     const orderId = `D-${Date.now().toString(36)}`;
     const response = await fetch(`${options.kassaUrl}/v1/payments`, {
       method: 'POST',
-      headers: { authorization: `Bearer ${options.apiKey}`, 'content-type': 'application/json', 'idempotency-key': orderId },
-      body: JSON.stringify({ checkout_id: options.checkoutId, order_id: orderId, amount: product.amount, currency: 'RUB',
-        description: product.title, delivery: product.delivery }),
+      headers: {
+        authorization: `Bearer ${options.apiKey}`,
+        'content-type': 'application/json',
+        'idempotency-key': orderId,
+      },
+      body: JSON.stringify({
+        checkout_id: options.checkoutId,
+        order_id: orderId,
+        amount: product.amount,
+        currency: 'RUB',
+        description: product.title,
+        delivery: product.delivery,
+      }),
     });
-    const payment = (await response.json()) as { id: string; status: string; checkout_url: string; error?: { message: string } };
-    if (response.status !== 201) return res.status(502).send(`Kassa refused the payment: ${escapeHtml(payment.error?.message ?? '')}`);
-    orders.unshift({ orderId, product: product.title, amount: product.amount, paymentId: payment.id, status: payment.status, createdAt: new Date().toISOString() });
+    const payment = (await response.json()) as {
+      id: string;
+      status: string;
+      checkout_url: string;
+      error?: { message: string };
+    };
+    if (response.status !== 201)
+      return res.status(502).send(`Kassa refused the payment: ${escapeHtml(payment.error?.message ?? '')}`);
+    orders.unshift({
+      orderId,
+      product: product.title,
+      amount: product.amount,
+      paymentId: payment.id,
+      status: payment.status,
+      createdAt: new Date().toISOString(),
+    });
     save();
     res.redirect(303, payment.checkout_url);
   });
 
   app.post('/kassa/notify', express.text({ type: () => true, limit: '256kb' }), (req, res) => {
-    const valid = verifyWebhook(options.webhookSecret, {
-      id: String(req.headers['webhook-id'] ?? ''),
-      timestamp: String(req.headers['webhook-timestamp'] ?? ''),
-      signature: String(req.headers['webhook-signature'] ?? ''),
-    }, req.body);
+    const valid = verifyWebhook(
+      options.webhookSecret,
+      {
+        id: String(req.headers['webhook-id'] ?? ''),
+        timestamp: String(req.headers['webhook-timestamp'] ?? ''),
+        signature: String(req.headers['webhook-signature'] ?? ''),
+      },
+      req.body,
+    );
     const fresh = Math.abs(Date.now() / 1000 - Number(req.headers['webhook-timestamp'])) < 300;
     if (!valid || !fresh) return res.status(401).send('bad signature');
     const event = JSON.parse(req.body) as { type: string; data: { order_id: string; status: string } };
@@ -90,20 +135,43 @@ export function createDemoShop(options: DemoShopOptions): Express {
 
   app.get('/orders', (_req, res) => {
     const rows = orders
-      .map((order) => `<tr><td>${escapeHtml(order.orderId)}</td><td>${escapeHtml(order.product)}</td><td>${order.amount} RUB</td>
-<td class="${order.status === 'paid' ? 'paid' : ''}">${escapeHtml(order.status)}</td><td>${escapeHtml(order.paymentId)}</td></tr>`)
+      .map(
+        (
+          order,
+        ) => `<tr><td>${escapeHtml(order.orderId)}</td><td>${escapeHtml(order.product)}</td><td>${order.amount} RUB</td>
+<td class="${order.status === 'paid' ? 'paid' : ''}">${escapeHtml(order.status)}</td><td>${escapeHtml(order.paymentId)}</td></tr>`,
+      )
       .join('');
-    res.type('html').send(page('Orders', `<h1>Orders</h1><table><tr><th>Order</th><th>Product</th><th>Amount</th><th>Status</th><th>Payment</th></tr>${rows}</table>
-<p><small>This page refreshes itself; an order turns paid when Kassa's signed webhook arrives.</small></p>`, true));
+    res.type('html').send(
+      page(
+        'Orders',
+        `<h1>Orders</h1><table><tr><th>Order</th><th>Product</th><th>Amount</th><th>Status</th><th>Payment</th></tr>${rows}</table>
+<p><small>This page refreshes itself; an order turns paid when Kassa's signed webhook arrives.</small></p>`,
+        true,
+      ),
+    );
   });
 
   for (const outcome of ['ok', 'fail', 'wait'] as const) {
     app.get(`/${outcome}`, (req, res) => {
       const { payment_id = '', order_id = '', status = '', signature = '' } = req.query as Record<string, string>;
-      const genuine = safeEqualHex(String(signature), signReturn(options.webhookSecret, { paymentId: payment_id, orderId: order_id, status }));
-      const heading = outcome === 'ok' ? 'Thank you for your order' : outcome === 'wait' ? 'Your payment is being confirmed' : 'The payment did not go through';
-      res.type('html').send(page(heading, `<h1>${heading}</h1><p>Order ${escapeHtml(String(order_id))}: ${escapeHtml(String(status))}
-${genuine ? '(signature verified)' : '<b>(signature NOT valid)</b>'}</p><p><a href="/orders">Your orders</a></p>`));
+      const genuine = safeEqualHex(
+        String(signature),
+        signReturn(options.webhookSecret, { paymentId: payment_id, orderId: order_id, status }),
+      );
+      const heading =
+        outcome === 'ok'
+          ? 'Thank you for your order'
+          : outcome === 'wait'
+            ? 'Your payment is being confirmed'
+            : 'The payment did not go through';
+      res.type('html').send(
+        page(
+          heading,
+          `<h1>${heading}</h1><p>Order ${escapeHtml(String(order_id))}: ${escapeHtml(String(status))}
+${genuine ? '(signature verified)' : '<b>(signature NOT valid)</b>'}</p><p><a href="/orders">Your orders</a></p>`,
+        ),
+      );
     });
   }
   return app;

@@ -54,8 +54,16 @@ const networks: { name: string; starts: (digits: string) => boolean; lengths: [n
   { name: 'maestro', starts: (d) => d.startsWith('50') || between(d, 2, 56, 69), lengths: range(12, 19) },
   { name: 'unionpay', starts: (d) => d.startsWith('62'), lengths: range(16, 19) },
   { name: 'jcb', starts: (d) => between(d, 4, 3528, 3589), lengths: range(16, 19) },
-  { name: 'discover', starts: (d) => d.startsWith('6011') || between(d, 3, 644, 649) || d.startsWith('65'), lengths: range(16, 19) },
-  { name: 'diners', starts: (d) => between(d, 3, 300, 305) || ['36', '38', '39'].includes(d.slice(0, 2)), lengths: range(14, 19) },
+  {
+    name: 'discover',
+    starts: (d) => d.startsWith('6011') || between(d, 3, 644, 649) || d.startsWith('65'),
+    lengths: range(16, 19),
+  },
+  {
+    name: 'diners',
+    starts: (d) => between(d, 3, 300, 305) || ['36', '38', '39'].includes(d.slice(0, 2)),
+    lengths: range(14, 19),
+  },
 ];
 
 function range(from: number, to: number): number[] {
@@ -64,7 +72,9 @@ function range(from: number, to: number): number[] {
 
 /** The networks whose numbers start like `digits` and have its length (by shape alone, no Luhn). */
 export const cardNetworksOf = (digits: string) =>
-  networks.filter((network) => network.starts(digits) && network.lengths.includes(digits.length)).map((network) => network.name);
+  networks
+    .filter((network) => network.starts(digits) && network.lengths.includes(digits.length))
+    .map((network) => network.name);
 
 const weightedCheck = (digits: string, weights: number[]) =>
   (weights.reduce((sum, weight, index) => sum + weight * (digits.charCodeAt(index) - 48), 0) % 11) % 10;
@@ -82,8 +92,10 @@ export function isRussianRegistrationNumber(digits: string): boolean {
       weightedCheck(digits, [3, 7, 2, 4, 10, 3, 5, 9, 4, 6, 8]) === Number(digits[11])
     );
   }
-  if (digits.length === 13 && /^[15]/.test(digits)) return Number((BigInt(digits.slice(0, 12)) % 11n) % 10n) === Number(digits[12]);
-  if (digits.length === 15 && digits.startsWith('3')) return Number((BigInt(digits.slice(0, 14)) % 13n) % 10n) === Number(digits[14]);
+  if (digits.length === 13 && /^[15]/.test(digits))
+    return Number((BigInt(digits.slice(0, 12)) % 11n) % 10n) === Number(digits[12]);
+  if (digits.length === 15 && digits.startsWith('3'))
+    return Number((BigInt(digits.slice(0, 14)) % 13n) % 10n) === Number(digits[14]);
   return false;
 }
 
@@ -114,7 +126,10 @@ export interface CardNumberSpan {
 
 const groupingLooksLikeCard = (lengths: number[]) =>
   lengths.length === 1 ||
-  (lengths[0] === 4 && lengths.slice(1, -1).every((length) => length >= 3 && length <= 6) && lengths.at(-1)! >= 1 && lengths.at(-1)! <= 6);
+  (lengths[0] === 4 &&
+    lengths.slice(1, -1).every((length) => length >= 3 && length <= 6) &&
+    lengths.at(-1)! >= 1 &&
+    lengths.at(-1)! <= 6);
 
 /** Every card-like number in `text`, in order, none overlapping. */
 export function findCardNumbers(text: string): CardNumberSpan[] {
@@ -122,12 +137,16 @@ export function findCardNumbers(text: string): CardNumberSpan[] {
   if (!/\d{4}/.test(text)) return found;
   for (const chain of text.matchAll(chainPattern)) {
     const chainStart = chain.index!;
-    const groups = [...chain[0].matchAll(groupPattern)].map((group) => ({ start: chainStart + group.index!, text: group[0] }));
+    const groups = [...chain[0].matchAll(groupPattern)].map((group) => ({
+      start: chainStart + group.index!,
+      text: group[0],
+    }));
     const total = groups.reduce((sum, group) => sum + group.text.length, 0);
     if (total < 12) continue;
     if (text[chainStart - 1] === '+' && total <= 15) continue; // a phone number in E.164
     /** The separator between group `index - 1` and group `index`. */
-    const separator = (index: number) => text.slice(groups[index - 1]!.start + groups[index - 1]!.text.length, groups[index]!.start);
+    const separator = (index: number) =>
+      text.slice(groups[index - 1]!.start + groups[index - 1]!.text.length, groups[index]!.start);
     let first = 0;
     while (first < groups.length) {
       let match: CardNumberSpan | null = null;
@@ -174,7 +193,10 @@ function isDecimalPart(text: string, start: number, end: number): boolean {
     while (length < 12 && isDigit(text[at + step * length])) length += 1;
     return length > 0 && length < 12;
   };
-  return (decimalMark.test(text[end] ?? '') && shortRunFrom(end + 1, 1)) || (decimalMark.test(text[start - 1] ?? '') && shortRunFrom(start - 2, -1));
+  return (
+    (decimalMark.test(text[end] ?? '') && shortRunFrom(end + 1, 1)) ||
+    (decimalMark.test(text[start - 1] ?? '') && shortRunFrom(start - 2, -1))
+  );
 }
 
 /** Where the first card-like number in `text` is, or `null`. */

@@ -56,7 +56,11 @@ export const exceptionIdPattern = /^(pay_[0-9A-Za-z]{8,64}|[a-z0-9_-]{1,40}:[A-Z
  * refunded of it: refunds of operators' decisions counted apart, so a retried decision asks for
  * the same refund again under the same key.
  */
-export function capturesInReport(providerName: string, report: ProviderReport, paymentIds: readonly string[]): ProviderCapture[] {
+export function capturesInReport(
+  providerName: string,
+  report: ProviderReport,
+  paymentIds: readonly string[],
+): ProviderCapture[] {
   const wanted = new Set(paymentIds);
   return report.payments
     .filter((payment) => wanted.has(payment.paymentId))
@@ -85,8 +89,13 @@ export function capturesInReport(providerName: string, report: ProviderReport, p
  * The capture a payment-level decision settles: the one of the provider payment the payment
  * names, else the latest (the payment may never have heard of it: a lost create answer).
  */
-export function captureToSettle(providerPaymentId: string | null, captures: readonly ProviderCapture[]): ProviderCapture | null {
-  const own = providerPaymentId ? captures.find((capture) => capture.providerPaymentId === providerPaymentId) : undefined;
+export function captureToSettle(
+  providerPaymentId: string | null,
+  captures: readonly ProviderCapture[],
+): ProviderCapture | null {
+  const own = providerPaymentId
+    ? captures.find((capture) => capture.providerPaymentId === providerPaymentId)
+    : undefined;
   if (own) return own;
   return [...captures].sort((a, b) => Date.parse(b.capturedAt) - Date.parse(a.capturedAt))[0] ?? null;
 }
@@ -105,7 +114,10 @@ export function capturesToRefund(
   const own =
     kind !== 'flagged_callback' || !payment
       ? undefined
-      : (payment.providerPaymentId ?? (ledgerCapturedStatuses.includes(payment.status) ? captureToSettle(null, captures)?.providerPaymentId : undefined));
+      : (payment.providerPaymentId ??
+        (ledgerCapturedStatuses.includes(payment.status)
+          ? captureToSettle(null, captures)?.providerPaymentId
+          : undefined));
   return captures
     .filter((capture) => capture.providerPaymentId !== own)
     .map((capture) => ({ capture, amountMinor: capture.amountMinor - capture.refundedMinor }))
@@ -146,4 +158,5 @@ export function acceptedAmounts(feeMinor: bigint, capturedMinor: bigint) {
 export const reviewRefundPrefix = 're_review_';
 
 /** The provider refund key of one capture given back by a decision: one key never refunds twice. */
-export const reviewRefundId = (providerPaymentId: string) => `${reviewRefundPrefix}${providerPaymentId.replace(/[^A-Za-z0-9_-]/g, '')}`;
+export const reviewRefundId = (providerPaymentId: string) =>
+  `${reviewRefundPrefix}${providerPaymentId.replace(/[^A-Za-z0-9_-]/g, '')}`;

@@ -46,12 +46,21 @@ const halfUp = (numerator: bigint, denominator: bigint) => (numerator * 2n + den
  * The commission on `amountMinor` under `schedule` and how it falls between buyer and merchant,
  * per the module's rounding rule. `buyerTotalMinor − merchantNetMinor = feeMinor` always.
  */
-export function quoteFee(amountMinor: bigint, currency: string, schedule: FeeSchedule, payer: FeePayerSetting): FeeQuote {
+export function quoteFee(
+  amountMinor: bigint,
+  currency: string,
+  schedule: FeeSchedule,
+  payer: FeePayerSetting,
+): FeeQuote {
   if (amountMinor < 0n) throw new RangeError('amountMinor must not be negative');
   const fixed = Object.hasOwn(schedule.fixedMinor, currency) ? schedule.fixedMinor[currency]! : 0n;
   const feeMinor = halfUp(amountMinor * BigInt(schedule.basisPoints), 10_000n) + fixed;
   const buyerFeeMinor =
-    payer.type === 'buyer' ? feeMinor : payer.type === 'merchant' ? 0n : halfUp(feeMinor * BigInt(payer.buyerPercent), 100n);
+    payer.type === 'buyer'
+      ? feeMinor
+      : payer.type === 'merchant'
+        ? 0n
+        : halfUp(feeMinor * BigInt(payer.buyerPercent), 100n);
   const merchantFeeMinor = feeMinor - buyerFeeMinor;
   return {
     feeMinor,
@@ -110,9 +119,12 @@ const within = (limits: Record<string, bigint>, currency: string, test: (limit: 
  * currency and amount meet its conditions, and its fee leaves the merchant a non-negative net.
  */
 export function quoteMethods(input: QuoteMethodsInput): MethodQuote[] {
-  const offered = new Map(input.offered.filter((method) => method.testMode === input.testMode).map((method) => [method.code, method]));
+  const offered = new Map(
+    input.offered.filter((method) => method.testMode === input.testMode).map((method) => [method.code, method]),
+  );
   const settings: readonly MethodSetting[] =
-    input.settings ?? [...offered.keys()].map((code) => ({ code, currencies: null, minAmountMinor: {}, maxAmountMinor: {} }));
+    input.settings ??
+    [...offered.keys()].map((code) => ({ code, currencies: null, minAmountMinor: {}, maxAmountMinor: {} }));
   const quotes: MethodQuote[] = [];
   for (const setting of settings) {
     const method = offered.get(setting.code);
@@ -120,7 +132,9 @@ export function quoteMethods(input: QuoteMethodsInput): MethodQuote[] {
     if (setting.currencies && !setting.currencies.includes(input.currency)) continue;
     if (!within(setting.minAmountMinor, input.currency, (min) => input.amountMinor >= min)) continue;
     if (!within(setting.maxAmountMinor, input.currency, (max) => input.amountMinor <= max)) continue;
-    const schedule = Object.hasOwn(input.pricing.methodFees, method.code) ? input.pricing.methodFees[method.code]! : input.pricing.fee;
+    const schedule = Object.hasOwn(input.pricing.methodFees, method.code)
+      ? input.pricing.methodFees[method.code]!
+      : input.pricing.fee;
     const quote = quoteFee(input.amountMinor, input.currency, schedule, input.pricing.payer);
     if (quote.merchantNetMinor < 0n) continue;
     quotes.push({ code: method.code, title: method.title, schedule, ...quote });

@@ -54,14 +54,25 @@ export interface Posting {
   entries: Entry[];
 }
 
-const merchantAccount = (merchantId: string, kind: 'available' | 'pending' | 'reserved', currency: string, testMode: boolean): AccountRef => ({
+const merchantAccount = (
+  merchantId: string,
+  kind: 'available' | 'pending' | 'reserved',
+  currency: string,
+  testMode: boolean,
+): AccountRef => ({
   owner: merchantId,
   kind,
   provider: '',
   currency,
   testMode,
 });
-const feeRevenue = (currency: string, testMode: boolean): AccountRef => ({ owner: kassaOwner, kind: 'fee_revenue', provider: '', currency, testMode });
+const feeRevenue = (currency: string, testMode: boolean): AccountRef => ({
+  owner: kassaOwner,
+  kind: 'fee_revenue',
+  provider: '',
+  currency,
+  testMode,
+});
 const clearing = (provider: string, currency: string, testMode: boolean): AccountRef => ({
   owner: kassaOwner,
   kind: 'provider_clearing',
@@ -75,14 +86,16 @@ function posting(base: Omit<Posting, 'entries'>, entries: Entry[]): Posting | nu
   const moving = entries.filter((entry) => entry.amountMinor !== 0n);
   if (moving.length < 2) return null;
   const result = { ...base, entries: moving };
-  if (!isBalanced(result)) throw new Error(`posting ${base.source.type} ${base.source.id} ${base.event} does not balance`);
+  if (!isBalanced(result))
+    throw new Error(`posting ${base.source.type} ${base.source.id} ${base.event} does not balance`);
   return result;
 }
 
 /** Whether the entries sum to zero in every currency. */
 export function isBalanced(candidate: Pick<Posting, 'entries'>): boolean {
   const sums = new Map<string, bigint>();
-  for (const entry of candidate.entries) sums.set(entry.account.currency, (sums.get(entry.account.currency) ?? 0n) + entry.amountMinor);
+  for (const entry of candidate.entries)
+    sums.set(entry.account.currency, (sums.get(entry.account.currency) ?? 0n) + entry.amountMinor);
   return [...sums.values()].every((sum) => sum === 0n);
 }
 
@@ -108,11 +121,28 @@ export function paymentCaptured(payment: CapturedPayment): Posting | null {
     throw new RangeError(`payment ${payment.paymentId}: merchant net must be between 0 and the buyer's total`);
   }
   return posting(
-    { source: { type: 'payment', id: payment.paymentId }, event: 'captured', testMode, description: `payment ${payment.paymentId} captured` },
+    {
+      source: { type: 'payment', id: payment.paymentId },
+      event: 'captured',
+      testMode,
+      description: `payment ${payment.paymentId} captured`,
+    },
     [
-      { account: clearing(payment.provider, currency, testMode), amountMinor: -payment.buyerTotalMinor, memo: 'paid by the buyer' },
-      { account: merchantAccount(payment.merchantId, 'available', currency, testMode), amountMinor: payment.merchantNetMinor, memo: 'net of the fee' },
-      { account: feeRevenue(currency, testMode), amountMinor: payment.buyerTotalMinor - payment.merchantNetMinor, memo: 'commission' },
+      {
+        account: clearing(payment.provider, currency, testMode),
+        amountMinor: -payment.buyerTotalMinor,
+        memo: 'paid by the buyer',
+      },
+      {
+        account: merchantAccount(payment.merchantId, 'available', currency, testMode),
+        amountMinor: payment.merchantNetMinor,
+        memo: 'net of the fee',
+      },
+      {
+        account: feeRevenue(currency, testMode),
+        amountMinor: payment.buyerTotalMinor - payment.merchantNetMinor,
+        memo: 'commission',
+      },
     ],
   );
 }
@@ -139,7 +169,8 @@ export interface RefundSplitInput {
 export function refundSplit(input: RefundSplitInput): { feeReturnedMinor: bigint; merchantDebitMinor: bigint } {
   const { buyerTotalMinor, feeMinor, refundedMinor, feeReturnedMinor, amountMinor } = input;
   if (amountMinor <= 0n) throw new RangeError('a refund amount must be above zero');
-  if (refundedMinor + amountMinor > buyerTotalMinor) throw new RangeError('a refund cannot exceed what is left of the payment');
+  if (refundedMinor + amountMinor > buyerTotalMinor)
+    throw new RangeError('a refund cannot exceed what is left of the payment');
   const feeLeft = feeMinor - feeReturnedMinor;
   const share = (2n * feeMinor * amountMinor + buyerTotalMinor) / (2n * buyerTotalMinor);
   // The merchant has given back (refunded − fee returned) of its net (total − fee); it gives at most the rest.
@@ -168,10 +199,23 @@ export interface RefundMoney {
 export function refundReserved(refund: RefundMoney): Posting | null {
   const { merchantId, currency, testMode } = refund;
   return posting(
-    { source: { type: 'refund', id: refund.refundId }, event: 'reserved', testMode, description: `refund ${refund.refundId} of ${refund.paymentId} reserved` },
+    {
+      source: { type: 'refund', id: refund.refundId },
+      event: 'reserved',
+      testMode,
+      description: `refund ${refund.refundId} of ${refund.paymentId} reserved`,
+    },
     [
-      { account: merchantAccount(merchantId, 'available', currency, testMode), amountMinor: -refund.merchantDebitMinor, memo: 'held for a refund' },
-      { account: merchantAccount(merchantId, 'reserved', currency, testMode), amountMinor: refund.merchantDebitMinor, memo: 'held for a refund' },
+      {
+        account: merchantAccount(merchantId, 'available', currency, testMode),
+        amountMinor: -refund.merchantDebitMinor,
+        memo: 'held for a refund',
+      },
+      {
+        account: merchantAccount(merchantId, 'reserved', currency, testMode),
+        amountMinor: refund.merchantDebitMinor,
+        memo: 'held for a refund',
+      },
     ],
   );
 }
@@ -180,11 +224,24 @@ export function refundReserved(refund: RefundMoney): Posting | null {
 export function refundSettled(refund: RefundMoney): Posting | null {
   const { merchantId, currency, testMode } = refund;
   return posting(
-    { source: { type: 'refund', id: refund.refundId }, event: 'settled', testMode, description: `refund ${refund.refundId} of ${refund.paymentId} settled` },
+    {
+      source: { type: 'refund', id: refund.refundId },
+      event: 'settled',
+      testMode,
+      description: `refund ${refund.refundId} of ${refund.paymentId} settled`,
+    },
     [
-      { account: merchantAccount(merchantId, 'reserved', currency, testMode), amountMinor: -refund.merchantDebitMinor, memo: 'refunded to the buyer' },
+      {
+        account: merchantAccount(merchantId, 'reserved', currency, testMode),
+        amountMinor: -refund.merchantDebitMinor,
+        memo: 'refunded to the buyer',
+      },
       { account: feeRevenue(currency, testMode), amountMinor: -refund.feeReturnedMinor, memo: 'commission given back' },
-      { account: clearing(refund.provider, currency, testMode), amountMinor: refund.amountMinor, memo: 'refunded to the buyer' },
+      {
+        account: clearing(refund.provider, currency, testMode),
+        amountMinor: refund.amountMinor,
+        memo: 'refunded to the buyer',
+      },
     ],
   );
 }
@@ -193,10 +250,23 @@ export function refundSettled(refund: RefundMoney): Posting | null {
 export function refundReleased(refund: RefundMoney): Posting | null {
   const { merchantId, currency, testMode } = refund;
   return posting(
-    { source: { type: 'refund', id: refund.refundId }, event: 'released', testMode, description: `refund ${refund.refundId} of ${refund.paymentId} failed` },
+    {
+      source: { type: 'refund', id: refund.refundId },
+      event: 'released',
+      testMode,
+      description: `refund ${refund.refundId} of ${refund.paymentId} failed`,
+    },
     [
-      { account: merchantAccount(merchantId, 'reserved', currency, testMode), amountMinor: -refund.merchantDebitMinor, memo: 'refund failed' },
-      { account: merchantAccount(merchantId, 'available', currency, testMode), amountMinor: refund.merchantDebitMinor, memo: 'refund failed' },
+      {
+        account: merchantAccount(merchantId, 'reserved', currency, testMode),
+        amountMinor: -refund.merchantDebitMinor,
+        memo: 'refund failed',
+      },
+      {
+        account: merchantAccount(merchantId, 'available', currency, testMode),
+        amountMinor: refund.merchantDebitMinor,
+        memo: 'refund failed',
+      },
     ],
   );
 }
@@ -214,10 +284,23 @@ export interface PayoutMoney {
 export function payoutReserved(payout: PayoutMoney): Posting | null {
   const { merchantId, currency, testMode } = payout;
   return posting(
-    { source: { type: 'payout', id: payout.payoutId }, event: 'reserved', testMode, description: `payout ${payout.payoutId} reserved` },
+    {
+      source: { type: 'payout', id: payout.payoutId },
+      event: 'reserved',
+      testMode,
+      description: `payout ${payout.payoutId} reserved`,
+    },
     [
-      { account: merchantAccount(merchantId, 'available', currency, testMode), amountMinor: -payout.amountMinor, memo: 'held for a payout' },
-      { account: merchantAccount(merchantId, 'reserved', currency, testMode), amountMinor: payout.amountMinor, memo: 'held for a payout' },
+      {
+        account: merchantAccount(merchantId, 'available', currency, testMode),
+        amountMinor: -payout.amountMinor,
+        memo: 'held for a payout',
+      },
+      {
+        account: merchantAccount(merchantId, 'reserved', currency, testMode),
+        amountMinor: payout.amountMinor,
+        memo: 'held for a payout',
+      },
     ],
   );
 }
@@ -225,12 +308,26 @@ export function payoutReserved(payout: PayoutMoney): Posting | null {
 /** The provider paid out: the destination got the amount less the bank's fee, which the provider kept. */
 export function payoutSettled(payout: PayoutMoney & { feeMinor: bigint; destination: string }): Posting | null {
   const { merchantId, currency, testMode } = payout;
-  if (payout.feeMinor < 0n || payout.feeMinor > payout.amountMinor) throw new RangeError(`payout ${payout.payoutId}: the fee must be between 0 and the amount`);
+  if (payout.feeMinor < 0n || payout.feeMinor > payout.amountMinor)
+    throw new RangeError(`payout ${payout.payoutId}: the fee must be between 0 and the amount`);
   return posting(
-    { source: { type: 'payout', id: payout.payoutId }, event: 'settled', testMode, description: `payout ${payout.payoutId} paid to ${payout.destination}` },
+    {
+      source: { type: 'payout', id: payout.payoutId },
+      event: 'settled',
+      testMode,
+      description: `payout ${payout.payoutId} paid to ${payout.destination}`,
+    },
     [
-      { account: merchantAccount(merchantId, 'reserved', currency, testMode), amountMinor: -payout.amountMinor, memo: 'paid out' },
-      { account: clearing(payout.provider, currency, testMode), amountMinor: payout.amountMinor - payout.feeMinor, memo: `paid out to ${payout.destination}` },
+      {
+        account: merchantAccount(merchantId, 'reserved', currency, testMode),
+        amountMinor: -payout.amountMinor,
+        memo: 'paid out',
+      },
+      {
+        account: clearing(payout.provider, currency, testMode),
+        amountMinor: payout.amountMinor - payout.feeMinor,
+        memo: `paid out to ${payout.destination}`,
+      },
       { account: clearing(payout.provider, currency, testMode), amountMinor: payout.feeMinor, memo: 'bank fee' },
     ],
   );
@@ -240,10 +337,23 @@ export function payoutSettled(payout: PayoutMoney & { feeMinor: bigint; destinat
 export function payoutReleased(payout: PayoutMoney): Posting | null {
   const { merchantId, currency, testMode } = payout;
   return posting(
-    { source: { type: 'payout', id: payout.payoutId }, event: 'released', testMode, description: `payout ${payout.payoutId} failed` },
+    {
+      source: { type: 'payout', id: payout.payoutId },
+      event: 'released',
+      testMode,
+      description: `payout ${payout.payoutId} failed`,
+    },
     [
-      { account: merchantAccount(merchantId, 'reserved', currency, testMode), amountMinor: -payout.amountMinor, memo: 'payout failed' },
-      { account: merchantAccount(merchantId, 'available', currency, testMode), amountMinor: payout.amountMinor, memo: 'payout failed' },
+      {
+        account: merchantAccount(merchantId, 'reserved', currency, testMode),
+        amountMinor: -payout.amountMinor,
+        memo: 'payout failed',
+      },
+      {
+        account: merchantAccount(merchantId, 'available', currency, testMode),
+        amountMinor: payout.amountMinor,
+        memo: 'payout failed',
+      },
     ],
   );
 }

@@ -38,7 +38,10 @@ export function payoutResource(payout: Payout) {
     fee: money(payout.feeMinor),
     /** What reached the destination. */
     net: money(payout.feeMinor === null ? null : payout.amountMinor - payout.feeMinor),
-    destination: payout.destination.type === 'card' ? { type: 'card' as const, last4: payout.destination.last4 } : { type: 'wallet' as const, wallet_id: payout.destination.walletId },
+    destination:
+      payout.destination.type === 'card'
+        ? { type: 'card' as const, last4: payout.destination.last4 }
+        : { type: 'wallet' as const, wallet_id: payout.destination.walletId },
     checkout_id: payout.checkoutId,
     failure_reason: payout.failureReason,
     test_mode: payout.testMode,

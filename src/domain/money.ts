@@ -5,9 +5,27 @@
 
 /** ISO 4217 minor-unit exponents of the currencies Kassa accepts. */
 const exponents: Record<string, number> = {
-  RUB: 2, USD: 2, EUR: 2, GBP: 2, KZT: 2, UAH: 2, BYN: 2, CNY: 2, TRY: 2, PLN: 2, CHF: 2,
-  JPY: 0, KRW: 0, VND: 0, CLP: 0, ISK: 0,
-  KWD: 3, BHD: 3, OMR: 3, JOD: 3, TND: 3,
+  RUB: 2,
+  USD: 2,
+  EUR: 2,
+  GBP: 2,
+  KZT: 2,
+  UAH: 2,
+  BYN: 2,
+  CNY: 2,
+  TRY: 2,
+  PLN: 2,
+  CHF: 2,
+  JPY: 0,
+  KRW: 0,
+  VND: 0,
+  CLP: 0,
+  ISK: 0,
+  KWD: 3,
+  BHD: 3,
+  OMR: 3,
+  JOD: 3,
+  TND: 3,
 };
 
 export const supportedCurrencies = Object.keys(exponents).sort();

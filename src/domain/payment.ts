@@ -15,8 +15,7 @@ export type PaymentStatus = (typeof paymentStatuses)[number];
 export const openStatuses: readonly PaymentStatus[] = ['awaiting_method', 'awaiting_payment'];
 
 export type Delivery =
-  | { type: 'digital'; download_url: string }
-  | { type: 'physical'; method: string; eta_days: number };
+  { type: 'digital'; download_url: string } | { type: 'physical'; method: string; eta_days: number };
 
 export interface Payment {
   id: string;

@@ -104,7 +104,8 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
     const time = typeof date === 'string' ? Date.parse(date) : date.getTime();
     return time >= facts.from.getTime() && time < facts.to.getTime();
   };
-  const money = (minor: bigint | string | null, currency: string) => (minor === null ? 'nothing' : `${formatAmount(BigInt(minor), currency)} ${currency}`);
+  const money = (minor: bigint | string | null, currency: string) =>
+    minor === null ? 'nothing' : `${formatAmount(BigInt(minor), currency)} ${currency}`;
   const add = (mismatch: Mismatch) => mismatches.push(mismatch);
 
   const posting = new Map(facts.postings.map((fact) => [`${fact.sourceType}:${fact.sourceId}:${fact.event}`, fact]));
@@ -115,12 +116,14 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
   // Captures are keyed by the provider's payment id: two captures of one payment are two lines.
   const capturesOf = new Map<string, ReportedCapture[]>();
   for (const { provider, report } of facts.reports) {
-    for (const capture of report.payments) capturesOf.set(capture.paymentId, [...(capturesOf.get(capture.paymentId) ?? []), { ...capture, provider }]);
+    for (const capture of report.payments)
+      capturesOf.set(capture.paymentId, [...(capturesOf.get(capture.paymentId) ?? []), { ...capture, provider }]);
   }
   /** The capture Kassa holds for a payment: its provider payment's, else (none named) the first. */
   const ownCapture = (payment: PaymentFact): ReportedCapture | undefined => {
     const captures = capturesOf.get(payment.id) ?? [];
-    if (payment.providerPaymentId) return captures.find((capture) => capture.providerPaymentId === payment.providerPaymentId);
+    if (payment.providerPaymentId)
+      return captures.find((capture) => capture.providerPaymentId === payment.providerPaymentId);
     return [...captures].sort((a, b) => Date.parse(a.capturedAt) - Date.parse(b.capturedAt))[0];
   };
   const reviews = facts.reviews ?? [];
@@ -133,16 +136,25 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
       .filter((review) => review.applied && review.action === 'refund' && review.kind !== 'flagged_callback')
       .map((review) => review.paymentId),
   );
-  const providerRefunds = new Map(facts.reports.flatMap(({ report }) => report.refunds.map((refund) => [refund.refundId, refund] as const)));
-  const providerPayouts = new Map(facts.reports.flatMap(({ report }) => report.payouts.map((payout) => [payout.payoutId, payout] as const)));
+  const providerRefunds = new Map(
+    facts.reports.flatMap(({ report }) => report.refunds.map((refund) => [refund.refundId, refund] as const)),
+  );
+  const providerPayouts = new Map(
+    facts.reports.flatMap(({ report }) => report.payouts.map((payout) => [payout.payoutId, payout] as const)),
+  );
 
   // Payments: Kassa's captured payments against the ledger and the provider.
   for (const payment of facts.payments) {
-    if (!capturedStatuses.has(payment.status) || !inPeriod(payment.paidAt) || refundedOnReview.has(payment.id)) continue;
+    if (!capturedStatuses.has(payment.status) || !inPeriod(payment.paidAt) || refundedOnReview.has(payment.id))
+      continue;
     const base = { source: 'payment' as const, id: payment.id, provider: payment.provider };
     const { buyerTotalMinor: total, merchantNetMinor: net, currency } = payment;
     if (total === null || net === null) {
-      add({ ...base, kind: 'amounts_missing', message: `payment ${payment.id} is ${payment.status} without its buyer total and merchant net` });
+      add({
+        ...base,
+        kind: 'amounts_missing',
+        message: `payment ${payment.id} is ${payment.status} without its buyer total and merchant net`,
+      });
       continue;
     }
     if (payment.feeMinor !== null && payment.feeMinor !== total - net) {
@@ -154,7 +166,11 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
     }
     const captured = posting.get(`payment:${payment.id}:captured`);
     if (!captured) {
-      add({ ...base, kind: 'not_in_ledger', message: `payment ${payment.id} is ${payment.status} but the ledger has no capture for it` });
+      add({
+        ...base,
+        kind: 'not_in_ledger',
+        message: `payment ${payment.id} is ${payment.status} but the ledger has no capture for it`,
+      });
     } else {
       const clearing = -sumOf(captured.entries, 'provider_clearing');
       const credited = sumOf(captured.entries, 'available') + sumOf(captured.entries, 'pending');
@@ -172,7 +188,11 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
     if (payment.provider && reportOf.has(payment.provider)) {
       const reported = ownCapture(payment);
       if (!reported) {
-        add({ ...base, kind: 'missing_at_provider', message: `payment ${payment.id} is ${payment.status} in Kassa but ${payment.provider} reports no capture` });
+        add({
+          ...base,
+          kind: 'missing_at_provider',
+          message: `payment ${payment.id} is ${payment.status} in Kassa but ${payment.provider} reports no capture`,
+        });
       } else if (reported.amountMinor !== total.toString() || reported.currency !== currency) {
         add({
           ...base,
@@ -190,7 +210,11 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
       const payment = payments.get(reported.paymentId);
       const line = { source: 'payment' as const, id: reported.paymentId, provider };
       if (!payment) {
-        add({ ...line, kind: 'capture_without_payment', message: `${captured} for ${reported.paymentId}, which Kassa does not know` });
+        add({
+          ...line,
+          kind: 'capture_without_payment',
+          message: `${captured} for ${reported.paymentId}, which Kassa does not know`,
+        });
         continue;
       }
       const own = ownCapture(payment);
@@ -209,7 +233,11 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
           message: `payment ${payment.id}: ${captured}, Kassa expects ${money(expected, payment.currency)}; the payment is held for review (an open exception)`,
         });
       } else if (!capturedStatuses.has(payment.status) || refundedOnReview.has(payment.id)) {
-        add({ ...line, kind: 'missing_in_kassa', message: `${captured} for ${reported.paymentId}, which Kassa has as ${payment.status}` });
+        add({
+          ...line,
+          kind: 'missing_in_kassa',
+          message: `${captured} for ${reported.paymentId}, which Kassa has as ${payment.status}`,
+        });
       }
     }
   }
@@ -232,7 +260,12 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
     if (refund.status !== 'succeeded' || !inPeriod(refund.completedAt)) continue;
     const base = { source: 'refund' as const, id: refund.id, provider: refund.provider };
     const settled = posting.get(`refund:${refund.id}:settled`);
-    if (!settled) add({ ...base, kind: 'not_in_ledger', message: `refund ${refund.id} succeeded but the ledger has not settled it` });
+    if (!settled)
+      add({
+        ...base,
+        kind: 'not_in_ledger',
+        message: `refund ${refund.id} succeeded but the ledger has not settled it`,
+      });
     else if (sumOf(settled.entries, 'provider_clearing') !== refund.amountMinor) {
       add({
         ...base,
@@ -243,7 +276,11 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
     if (reportOf.has(refund.provider)) {
       const reported = providerRefunds.get(refund.id);
       if (!reported || reported.state !== 'succeeded') {
-        add({ ...base, kind: 'missing_at_provider', message: `refund ${refund.id} succeeded in Kassa but ${refund.provider} reports ${reported ? `it ${reported.state}` : 'no such refund'}` });
+        add({
+          ...base,
+          kind: 'missing_at_provider',
+          message: `refund ${refund.id} succeeded in Kassa but ${refund.provider} reports ${reported ? `it ${reported.state}` : 'no such refund'}`,
+        });
       } else if (reported.amountMinor !== refund.amountMinor.toString() || reported.currency !== refund.currency) {
         add({
           ...base,
@@ -255,7 +292,8 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
   }
   for (const { provider, report } of facts.reports) {
     for (const reported of report.refunds) {
-      if (reported.state !== 'succeeded' || !inPeriod(reported.createdAt) || reviewRefundIds.has(reported.refundId)) continue;
+      if (reported.state !== 'succeeded' || !inPeriod(reported.createdAt) || reviewRefundIds.has(reported.refundId))
+        continue;
       const refund = refunds.get(reported.refundId);
       if (!refund || refund.status !== 'succeeded') {
         add({
@@ -274,7 +312,8 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
     if (payout.status !== 'paid' || !inPeriod(payout.completedAt)) continue;
     const base = { source: 'payout' as const, id: payout.id, provider: payout.provider };
     const settled = posting.get(`payout:${payout.id}:settled`);
-    if (!settled) add({ ...base, kind: 'not_in_ledger', message: `payout ${payout.id} is paid but the ledger has not settled it` });
+    if (!settled)
+      add({ ...base, kind: 'not_in_ledger', message: `payout ${payout.id} is paid but the ledger has not settled it` });
     else if (sumOf(settled.entries, 'provider_clearing') !== payout.amountMinor) {
       add({
         ...base,
@@ -285,8 +324,16 @@ export function reconcile(facts: ReconciliationFacts): Mismatch[] {
     if (reportOf.has(payout.provider)) {
       const reported = providerPayouts.get(payout.id);
       if (!reported || reported.state !== 'paid') {
-        add({ ...base, kind: 'missing_at_provider', message: `payout ${payout.id} is paid in Kassa but ${payout.provider} reports ${reported ? `it ${reported.state}` : 'no such payout'}` });
-      } else if (reported.amountMinor !== payout.amountMinor.toString() || reported.currency !== payout.currency || reported.feeMinor !== payout.feeMinor?.toString()) {
+        add({
+          ...base,
+          kind: 'missing_at_provider',
+          message: `payout ${payout.id} is paid in Kassa but ${payout.provider} reports ${reported ? `it ${reported.state}` : 'no such payout'}`,
+        });
+      } else if (
+        reported.amountMinor !== payout.amountMinor.toString() ||
+        reported.currency !== payout.currency ||
+        reported.feeMinor !== payout.feeMinor?.toString()
+      ) {
         add({
           ...base,
           kind: 'amount_mismatch',

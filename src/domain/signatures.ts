@@ -18,7 +18,11 @@ export function signWebhook(secret: string, id: string, timestamp: number, body:
   return `v1,${digest}`;
 }
 
-export function verifyWebhook(secret: string, headers: { id: string; timestamp: string; signature: string }, body: string): boolean {
+export function verifyWebhook(
+  secret: string,
+  headers: { id: string; timestamp: string; signature: string },
+  body: string,
+): boolean {
   const expected = Buffer.from(signWebhook(secret, headers.id, Number(headers.timestamp), body));
   return headers.signature.split(' ').some((candidate) => {
     const given = Buffer.from(candidate);
@@ -31,7 +35,9 @@ export function verifyWebhook(secret: string, headers: { id: string; timestamp: 
  * checkout secret, over `payment_id.order_id.status`.
  */
 export function signReturn(secret: string, fields: { paymentId: string; orderId: string; status: string }): string {
-  return createHmac('sha256', secretKey(secret)).update(`${fields.paymentId}.${fields.orderId}.${fields.status}`).digest('hex');
+  return createHmac('sha256', secretKey(secret))
+    .update(`${fields.paymentId}.${fields.orderId}.${fields.status}`)
+    .digest('hex');
 }
 
 /** A download token for a paid payment, valid until `expiresAt` (unix seconds). */

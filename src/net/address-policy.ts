@@ -28,7 +28,10 @@ export function parseIPv4(text: string): number | null {
 
 /** Eight 16-bit groups of an IPv6 address (brackets and zone id allowed); `null` when not IPv6. */
 export function parseIPv6(text: string): number[] | null {
-  let value = text.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '').toLowerCase();
+  let value = text
+    .replace(/^\[(.*)\]$/, '$1')
+    .replace(/%.*$/, '')
+    .toLowerCase();
   if (!value.includes(':')) return null;
   const tail: number[] = [];
   const dotted = /^(.*:)(\d+\.\d+\.\d+\.\d+)$/.exec(value);
@@ -87,7 +90,8 @@ function blockedIPv6Reason(groups: number[]): string | null {
   if (zeroPrefix(7) && g7 === 1) return 'a loopback address';
   if (zeroPrefix(5) && g5 === 0xffff) return blockedIPv4Reason(embeddedV4); // IPv4-mapped
   if (zeroPrefix(6)) return blockedIPv4Reason(embeddedV4) ?? 'a reserved address'; // IPv4-compatible
-  if (g0 === 0x64 && g1 === 0xff9b && groups.slice(2, 6).every((group) => group === 0)) return blockedIPv4Reason(embeddedV4); // NAT64
+  if (g0 === 0x64 && g1 === 0xff9b && groups.slice(2, 6).every((group) => group === 0))
+    return blockedIPv4Reason(embeddedV4); // NAT64
   if (g0 === 0x2002) return blockedIPv4Reason(g1 * 65_536 + g2); // 6to4
   if ((g0 & 0xfe00) === 0xfc00) return 'a private address';
   if ((g0 & 0xffc0) === 0xfe80) return 'a link-local address';

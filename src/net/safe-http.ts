@@ -53,7 +53,8 @@ function guardedLookup(options: SafeHttpOptions): LookupFunction {
   return (hostname, lookupOptions, callback) => {
     resolve(hostname)
       .then((addresses) => {
-        if (addresses.length === 0) throw Object.assign(new Error(`${hostname} does not resolve`), { code: 'ENOTFOUND' });
+        if (addresses.length === 0)
+          throw Object.assign(new Error(`${hostname} does not resolve`), { code: 'ENOTFOUND' });
         if (!options.allowPrivate) {
           for (const { address } of addresses) {
             const reason = blockedHostReason(address);
@@ -91,7 +92,10 @@ export function safeRequest(
         port: target.port || undefined,
         path: `${target.pathname}${target.search}`,
         method: init.method ?? 'GET',
-        headers: { ...init.headers, ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}) },
+        headers: {
+          ...init.headers,
+          ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}),
+        },
         lookup: guardedLookup(options),
         agent: false,
       },
@@ -100,7 +104,12 @@ export function safeRequest(
         let size = 0;
         const finish = () => {
           clearTimeout(timer);
-          resolve({ status: response.statusCode ?? 0, headers: response.headers, body: Buffer.concat(chunks).toString('utf8'), url });
+          resolve({
+            status: response.statusCode ?? 0,
+            headers: response.headers,
+            body: Buffer.concat(chunks).toString('utf8'),
+            url,
+          });
         };
         response.on('data', (chunk: Buffer) => {
           if (size >= maxBytes) return;
@@ -141,7 +150,8 @@ export async function getFollowingRedirects(
     const response = await safeRequest(current, { headers: options.headers }, options);
     const location = response.headers.location;
     if (!redirectStatuses.has(response.status) || !location) return response;
-    if (hop >= (options.maxRedirects ?? 3)) throw new Error(`more than ${options.maxRedirects ?? 3} redirects from ${url}`);
+    if (hop >= (options.maxRedirects ?? 3))
+      throw new Error(`more than ${options.maxRedirects ?? 3} redirects from ${url}`);
     current = new URL(location, current).toString();
   }
 }

@@ -58,7 +58,13 @@ export function smtpMailer(smtpUrl: string, from: string): Mailer {
     destination: describeSmtpUrl(smtpUrl),
     async send(message) {
       try {
-        const info = await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, html: message.html });
+        const info = await transport.sendMail({
+          from,
+          to: message.to,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+        });
         const rejectedErrors = info.rejectedErrors ?? [];
         return {
           response: info.response,
@@ -91,10 +97,19 @@ export function fileMailer(dir: string, from: string): Mailer {
       const at = new Date();
       const file = path.join(dir, `${at.toISOString().replace(/[:.]/g, '-')}-${process.pid}-${sequence}.eml`);
       try {
-        const info = await transport.sendMail({ from, to: message.to, subject: message.subject, text: message.text, html: message.html });
+        const info = await transport.sendMail({
+          from,
+          to: message.to,
+          subject: message.subject,
+          text: message.text,
+          html: message.html,
+        });
         await fs.mkdir(dir, { recursive: true });
         await fs.writeFile(file, info.message as Buffer);
-        await fs.appendFile(path.join(dir, 'mail.log'), `${JSON.stringify({ at: at.toISOString(), from, to: message.to, subject: message.subject, file })}\n`);
+        await fs.appendFile(
+          path.join(dir, 'mail.log'),
+          `${JSON.stringify({ at: at.toISOString(), from, to: message.to, subject: message.subject, file })}\n`,
+        );
       } catch (error) {
         throw new DeliveryError(`writing the mail log: ${(error as Error).message}`, 'transient');
       }
@@ -105,7 +120,11 @@ export function fileMailer(dir: string, from: string): Mailer {
 }
 
 /** SMTP when `smtpUrl` is set, else the mail log in `mailLogDir` when given, else none (e-mail is off). */
-export function createMailer(options: { smtpUrl: string | null; mailLogDir: string | null; from: string }): Mailer | null {
+export function createMailer(options: {
+  smtpUrl: string | null;
+  mailLogDir: string | null;
+  from: string;
+}): Mailer | null {
   if (options.smtpUrl) return smtpMailer(options.smtpUrl, options.from);
   if (options.mailLogDir) return fileMailer(options.mailLogDir, options.from);
   return null;

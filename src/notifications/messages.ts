@@ -52,13 +52,18 @@ const outcomes: Record<string, { status: string; sign: string }> = {
   'payout.failed': { status: 'payout failed', sign: '❌' },
 };
 
-const outcomeOf = (eventType: string) => outcomes[eventType] ?? { status: eventType.replace(/^\w+\./, '').replace(/_/g, ' '), sign: '🔔' };
+const outcomeOf = (eventType: string) =>
+  outcomes[eventType] ?? { status: eventType.replace(/^\w+\./, '').replace(/_/g, ' '), sign: '🔔' };
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);
 
 const methodLine = (view: EventView) =>
-  view.payment.method ? (view.methodTitle && view.methodTitle !== view.payment.method ? `${view.methodTitle} (${view.payment.method})` : view.payment.method) : 'not chosen';
+  view.payment.method
+    ? view.methodTitle && view.methodTitle !== view.payment.method
+      ? `${view.methodTitle} (${view.payment.method})`
+      : view.payment.method
+    : 'not chosen';
 
 /** The API address of the payment, for the seller. */
 export const paymentApiUrl = (view: EventView) => `${view.publicUrl}/v1/payments/${view.payment.id}`;
@@ -74,9 +79,15 @@ export function sellerFacts(view: EventView): [string, string][] {
     ['Method', methodLine(view)],
     ['Status', outcomeOf(view.eventType).status],
   ];
-  if (payment.buyer_total && payment.buyer_total !== payment.amount) facts.push(['Buyer paid', money(payment.buyer_total)]);
-  if (payment.merchant_net) facts.push(['You are credited', `${money(payment.merchant_net)}${payment.fee ? ` (fee ${money(payment.fee)})` : ''}`]);
-  if (payment.failure_reason && view.eventType !== 'payment.paid') facts.push(['Reason', payment.failure_reason.replace(/_/g, ' ')]);
+  if (payment.buyer_total && payment.buyer_total !== payment.amount)
+    facts.push(['Buyer paid', money(payment.buyer_total)]);
+  if (payment.merchant_net)
+    facts.push([
+      'You are credited',
+      `${money(payment.merchant_net)}${payment.fee ? ` (fee ${money(payment.fee)})` : ''}`,
+    ]);
+  if (payment.failure_reason && view.eventType !== 'payment.paid')
+    facts.push(['Reason', payment.failure_reason.replace(/_/g, ' ')]);
   facts.push(['Description', payment.description], ['Payment', payment.id], ['Link', payment.checkout_url]);
   return facts;
 }
@@ -117,7 +128,10 @@ ${rows}
 /** A Telegram message: plain text, one fact a line. */
 export function sellerChatMessage(view: EventView): string {
   const facts = sellerFacts(view).filter(([label]) => label !== 'Description');
-  return [`${outcomeOf(view.eventType).sign} ${headline(view)}`, ...facts.map(([label, value]) => `${label}: ${value}`)].join('\n');
+  return [
+    `${outcomeOf(view.eventType).sign} ${headline(view)}`,
+    ...facts.map(([label, value]) => `${label}: ${value}`),
+  ].join('\n');
 }
 
 /** An SMS: one short line (a single segment when the shop name is short). */
@@ -128,7 +142,10 @@ export function sellerSms(view: EventView): string {
 }
 
 /** What the buyer receives: a link to their file, or how and when the goods come. */
-export type ReceiptDelivery = { type: 'digital'; downloadUrl: string; validUntil: string } | { type: 'physical'; method: string; expectedBy: string } | null;
+export type ReceiptDelivery =
+  | { type: 'digital'; downloadUrl: string; validUntil: string }
+  | { type: 'physical'; method: string; expectedBy: string }
+  | null;
 
 /** The buyer's receipt for a paid payment: what was bought, what was paid, and the delivery. */
 export function buyerReceiptEmail(view: EventView, delivery: ReceiptDelivery): RenderedEmail {
@@ -143,7 +160,8 @@ export function buyerReceiptEmail(view: EventView, delivery: ReceiptDelivery): R
     ['Date', payment.paid_at ?? '—'],
     ['Payment', payment.id],
   ];
-  if (delivery?.type === 'digital') facts.push(['Download', delivery.downloadUrl], ['Link valid until', delivery.validUntil]);
+  if (delivery?.type === 'digital')
+    facts.push(['Download', delivery.downloadUrl], ['Link valid until', delivery.validUntil]);
   if (delivery?.type === 'physical') facts.push(['Delivery', delivery.method], ['Expected by', delivery.expectedBy]);
   const width = Math.max(...facts.map(([label]) => label.length)) + 2;
   const title = `${payment.test_mode ? '[TEST] ' : ''}Your receipt from ${view.shop}: order ${payment.order_id}`;
@@ -152,7 +170,11 @@ export function buyerReceiptEmail(view: EventView, delivery: ReceiptDelivery): R
     '',
     ...facts.map(([label, value]) => `${`${label}:`.padEnd(width)}${value}`),
     '',
-    delivery?.type === 'digital' ? 'Open the download link to get your file.' : delivery?.type === 'physical' ? `Your order will be delivered by ${delivery.method}.` : '',
+    delivery?.type === 'digital'
+      ? 'Open the download link to get your file.'
+      : delivery?.type === 'physical'
+        ? `Your order will be delivered by ${delivery.method}.`
+        : '',
     '',
   ].join('\n');
   const rows = facts

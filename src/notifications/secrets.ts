@@ -81,15 +81,19 @@ export function encryptSecret(key: Buffer, plaintext: string, owner: string): st
 /** The plaintext of {@link encryptSecret}'s output for the same `owner`; throws {@link SecretUnreadableError} otherwise. */
 export function decryptSecret(key: Buffer, stored: string, owner: string): string {
   const [version, nonceText, sealedText] = stored.split('.');
-  if (version !== 'v1' || !nonceText || !sealedText) throw new SecretUnreadableError('the stored secret is not in a known format');
+  if (version !== 'v1' || !nonceText || !sealedText)
+    throw new SecretUnreadableError('the stored secret is not in a known format');
   const nonce = Buffer.from(nonceText, 'base64url');
   const sealed = Buffer.from(sealedText, 'base64url');
-  if (nonce.length !== nonceBytes || sealed.length < tagBytes) throw new SecretUnreadableError('the stored secret is truncated');
+  if (nonce.length !== nonceBytes || sealed.length < tagBytes)
+    throw new SecretUnreadableError('the stored secret is truncated');
   try {
     const decipher = createDecipheriv('aes-256-gcm', key, nonce);
     decipher.setAAD(Buffer.from(owner));
     decipher.setAuthTag(sealed.subarray(sealed.length - tagBytes));
-    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - tagBytes)), decipher.final()]).toString('utf8');
+    return Buffer.concat([decipher.update(sealed.subarray(0, sealed.length - tagBytes)), decipher.final()]).toString(
+      'utf8',
+    );
   } catch {
     throw new SecretUnreadableError();
   }
@@ -126,7 +130,8 @@ export function redactSecrets(text: string, secrets: (string | null | undefined)
   let out = text;
   for (const secret of secrets) {
     if (secret && secret.length >= 4) out = out.split(secret).join('[REDACTED]');
-    if (secret && secret.length >= 4 && encodeURIComponent(secret) !== secret) out = out.split(encodeURIComponent(secret)).join('[REDACTED]');
+    if (secret && secret.length >= 4 && encodeURIComponent(secret) !== secret)
+      out = out.split(encodeURIComponent(secret)).join('[REDACTED]');
   }
   return out;
 }

@@ -8,7 +8,20 @@ import { safeRequest, UnsafeUrlError } from '../net/safe-http';
 import { DeliveryError, type SmsContentType, type SmsSettings } from './types';
 
 /** What a template may name. */
-export const smsPlaceholders = ['to', 'text', 'shop', 'order_id', 'amount', 'currency', 'status', 'method', 'payment_id', 'event_id', 'event_type', 'link'] as const;
+export const smsPlaceholders = [
+  'to',
+  'text',
+  'shop',
+  'order_id',
+  'amount',
+  'currency',
+  'status',
+  'method',
+  'payment_id',
+  'event_id',
+  'event_type',
+  'link',
+] as const;
 export type SmsValues = Record<(typeof smsPlaceholders)[number], string>;
 
 const placeholder = /\{([a-z_]+)\}/g;
@@ -31,7 +44,9 @@ export const sampleSmsValues: SmsValues = {
 
 /** The placeholders a template uses that are not {@link smsPlaceholders}. */
 export function unknownPlaceholders(template: string): string[] {
-  return [...template.matchAll(placeholder)].map((match) => match[1]!).filter((name) => !(smsPlaceholders as readonly string[]).includes(name));
+  return [...template.matchAll(placeholder)]
+    .map((match) => match[1]!)
+    .filter((name) => !(smsPlaceholders as readonly string[]).includes(name));
 }
 
 type Escape = (value: string) => string;
@@ -43,15 +58,22 @@ const escapes: Record<SmsContentType | 'url', Escape> = {
 };
 
 export function fillTemplate(template: string, values: SmsValues, where: SmsContentType | 'url'): string {
-  return template.replace(placeholder, (whole, name: string) => (name in values ? escapes[where](values[name as keyof SmsValues]) : whole));
+  return template.replace(placeholder, (whole, name: string) =>
+    name in values ? escapes[where](values[name as keyof SmsValues]) : whole,
+  );
 }
 
 /** The gateway request for `values`: URL, method, headers (credential included) and body. */
 export function smsRequest(settings: SmsSettings, credential: string | null, values: SmsValues) {
   const headers: Record<string, string> = { 'user-agent': 'Kassa-Notifications/1' };
   if (credential) headers[settings.authHeader.toLowerCase()] = credential;
-  const body = settings.method === 'POST' && settings.body !== null ? fillTemplate(settings.body, values, settings.contentType) : undefined;
-  if (body !== undefined) headers['content-type'] = settings.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : settings.contentType;
+  const body =
+    settings.method === 'POST' && settings.body !== null
+      ? fillTemplate(settings.body, values, settings.contentType)
+      : undefined;
+  if (body !== undefined)
+    headers['content-type'] =
+      settings.contentType === 'text/plain' ? 'text/plain; charset=utf-8' : settings.contentType;
   return { url: fillTemplate(settings.url, values, 'url'), method: settings.method, headers, body };
 }
 
@@ -66,12 +88,18 @@ export async function sendSms(
   let status: number;
   let answer: string;
   try {
-    const response = await safeRequest(request.url, request, { allowPrivate: options.allowPrivate, timeoutMs: options.timeoutMs, maxResponseBytes: 4096 });
+    const response = await safeRequest(request.url, request, {
+      allowPrivate: options.allowPrivate,
+      timeoutMs: options.timeoutMs,
+      maxResponseBytes: 4096,
+    });
     status = response.status;
     answer = response.body.replace(/\s+/g, ' ').trim().slice(0, 200);
   } catch (error) {
-    if (error instanceof UnsafeUrlError) throw new DeliveryError(`the SMS gateway URL is refused: ${error.message}`, 'definite');
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (error as Error).message;
+    if (error instanceof UnsafeUrlError)
+      throw new DeliveryError(`the SMS gateway URL is refused: ${error.message}`, 'definite');
+    const reason =
+      (error as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (error as Error).message;
     throw new DeliveryError(`SMS gateway unreachable: ${reason}`, 'transient');
   }
   const said = answer ? `: ${answer}` : '';

@@ -22,7 +22,10 @@ interface BotApiAnswer {
 }
 
 /** Sends one message; answers with the Bot API's message id. Throws {@link DeliveryError}. */
-export async function sendTelegramMessage(message: TelegramMessage, options: { timeoutMs: number }): Promise<{ response: string }> {
+export async function sendTelegramMessage(
+  message: TelegramMessage,
+  options: { timeoutMs: number },
+): Promise<{ response: string }> {
   let status: number;
   let answer: BotApiAnswer = {};
   try {
@@ -43,13 +46,21 @@ export async function sendTelegramMessage(message: TelegramMessage, options: { t
       // not JSON: a proxy's error page; the status says enough
     }
   } catch (error) {
-    const reason = (error as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (error as Error).message;
+    const reason =
+      (error as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (error as Error).message;
     throw new DeliveryError(`Telegram Bot API unreachable: ${reason}`, 'transient');
   }
-  if (status >= 200 && status < 300 && answer.ok) return { response: `HTTP ${status}, message ${answer.result?.message_id ?? '?'}` };
+  if (status >= 200 && status < 300 && answer.ok)
+    return { response: `HTTP ${status}, message ${answer.result?.message_id ?? '?'}` };
   const said = answer.description ? `: ${answer.description}` : '';
-  if (status === 429) throw new DeliveryError(`Telegram is rate-limiting the bot (HTTP 429${said})`, 'transient', answer.parameters?.retry_after);
-  if (status >= 500 || status < 200) throw new DeliveryError(`Telegram Bot API answered HTTP ${status}${said}`, 'transient');
+  if (status === 429)
+    throw new DeliveryError(
+      `Telegram is rate-limiting the bot (HTTP 429${said})`,
+      'transient',
+      answer.parameters?.retry_after,
+    );
+  if (status >= 500 || status < 200)
+    throw new DeliveryError(`Telegram Bot API answered HTTP ${status}${said}`, 'transient');
   // 400 chat not found, 401 bad token, 403 bot blocked or kicked: the merchant has to change the channel.
   throw new DeliveryError(`Telegram refused the message (HTTP ${status}${said})`, 'definite');
 }

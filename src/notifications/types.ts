@@ -15,7 +15,13 @@ export type DeliveryChannel = (typeof deliveryChannels)[number];
 export type NotificationChannel = Exclude<DeliveryChannel, 'webhook'>;
 
 /** Event types a channel can subscribe to: a purchase's outcomes (CONTRACT §8 plus `payment.under_review`). */
-export const notificationEventTypes = ['payment.paid', 'payment.failed', 'payment.expired', 'payment.canceled', 'payment.under_review'] as const;
+export const notificationEventTypes = [
+  'payment.paid',
+  'payment.failed',
+  'payment.expired',
+  'payment.canceled',
+  'payment.under_review',
+] as const;
 export type NotificationEventType = (typeof notificationEventTypes)[number];
 
 export interface EmailSettings {

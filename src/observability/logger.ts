@@ -64,7 +64,10 @@ const valuePatterns: [RegExp, string][] = [
   // signed link parameters and form fields: ?signature=…&token=…, ik_sign=…
   [/([?&;](?:signature|token|sign|ik_sign|LMI_HASH|secret|key|api_key)=)[^&\s"'#]+/gi, `$1${censor}`],
   // a secret-named field inside a logged JSON or header text
-  [/(["']?(?:signature|secret|token|password|ik_sign|webhook_secret|authorization)["']?\s*[:=]\s*["']?)[^"',\s}]+/gi, `$1${censor}`],
+  [
+    /(["']?(?:signature|secret|token|password|ik_sign|webhook_secret|authorization)["']?\s*[:=]\s*["']?)[^"',\s}]+/gi,
+    `$1${censor}`,
+  ],
 ];
 
 /** Replaces every secret-looking part of `text`. */

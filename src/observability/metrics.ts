@@ -52,9 +52,15 @@ export function createMetrics(options: MetricsOptions = {}) {
           .query<{ status: string; method: string | null; test_mode: boolean; count: string }>(
             'select status, method, test_mode, count(*) as count from payments group by status, method, test_mode',
           )
-          .then((result) => result.rows, () => []);
+          .then(
+            (result) => result.rows,
+            () => [],
+          );
         for (const row of rows) {
-          this.set({ status: row.status, method: row.method ?? 'none', mode: row.test_mode ? 'test' : 'live' }, Number(row.count));
+          this.set(
+            { status: row.status, method: row.method ?? 'none', mode: row.test_mode ? 'test' : 'live' },
+            Number(row.count),
+          );
         }
       },
     });
@@ -115,7 +121,8 @@ export function createMetrics(options: MetricsOptions = {}) {
       metrics.httpDuration.observe({ method: req.method, route, status: String(status) }, seconds);
       if (route === '/callbacks/:provider' && req.method === 'POST') {
         const name = (req.originalUrl.split('?')[0] ?? '').split('/')[2] ?? '';
-        const outcome = status < 300 ? 'accepted' : status === 401 ? 'rejected_signature' : status < 500 ? 'rejected' : 'error';
+        const outcome =
+          status < 300 ? 'accepted' : status === 401 ? 'rejected_signature' : status < 500 ? 'rejected' : 'error';
         metrics.callbacks.inc({ provider: isProvider(name) ? name : 'unknown', outcome });
       }
     },
@@ -211,7 +218,10 @@ export function activityObserver(metrics: Metrics, logger: Logger): ActivityInte
           metrics.activityDuration.observe({ activity: activityType, outcome }, seconds);
           const operation = providerOperations[activityType];
           if (operation) {
-            metrics.providerCallDuration.observe({ operation, method: String(request?.method ?? 'unknown'), outcome }, seconds);
+            metrics.providerCallDuration.observe(
+              { operation, method: String(request?.method ?? 'unknown'), outcome },
+              seconds,
+            );
           }
           const source = webhookActivities[activityType];
           if (source) {
@@ -220,7 +230,10 @@ export function activityObserver(metrics: Metrics, logger: Logger): ActivityInte
             metrics.webhookAttempts.inc({ outcome: delivery, source });
           }
           if (activityType === 'recordPaymentStatus' && outcome === 'ok' && typeof request?.status === 'string') {
-            metrics.statusChanges.inc({ status: request.status, method: typeof request.method === 'string' ? request.method : 'none' });
+            metrics.statusChanges.inc({
+              status: request.status,
+              method: typeof request.method === 'string' ? request.method : 'none',
+            });
           }
           const workflowId = workflowExecution?.workflowId ?? '';
           const paymentId = paymentOf(workflowId, request);

@@ -48,8 +48,9 @@ export interface Tracing {
 function exporterFor(name: Exclude<TraceExporterName, 'none'>): SpanProcessor {
   if (name === 'console') return new SimpleSpanProcessor(new ConsoleSpanExporter());
   // Loaded only when OTLP export is asked for.
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { OTLPTraceExporter } = require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
+  const { OTLPTraceExporter } =
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    require('@opentelemetry/exporter-trace-otlp-http') as typeof import('@opentelemetry/exporter-trace-otlp-http');
   return new BatchSpanProcessor(new OTLPTraceExporter());
 }
 
@@ -65,7 +66,11 @@ function randomId(bytes: number): string {
 export const scrubSafeIds: IdGenerator = { generateTraceId: () => randomId(16), generateSpanId: () => randomId(8) };
 
 /** Names the server span by route and gives it the request's ids, just before the span ends. */
-function describeServerSpan(span: otel.Span, request: ClientRequest | IncomingMessage, response: IncomingMessage | ServerResponse): void {
+function describeServerSpan(
+  span: otel.Span,
+  request: ClientRequest | IncomingMessage,
+  response: IncomingMessage | ServerResponse,
+): void {
   if (!(request instanceof IncomingMessage) || !(response instanceof ServerResponse)) return;
   const req = request as Request;
   const res = response as Response;
@@ -96,7 +101,9 @@ function instrumentations(): Instrumentation[] {
       enabled: false,
       ignoreLayersType: [ExpressLayerType.MIDDLEWARE, ExpressLayerType.ROUTER],
       spanNameHook: (info, defaultName) =>
-        info.layerType === ExpressLayerType.REQUEST_HANDLER ? `request handler - ${routeLabel(info.request as Request)}` : defaultName,
+        info.layerType === ExpressLayerType.REQUEST_HANDLER
+          ? `request handler - ${routeLabel(info.request as Request)}`
+          : defaultName,
     }),
     // Queries outside a traced operation (the money jobs' polling) make no traces of their own;
     // statements are recorded without their values.
@@ -152,9 +159,15 @@ function patchModules(list: Instrumentation[]): () => void {
  * (tests: an in-memory exporter). Returns null when tracing is off. `shutdown` flushes, takes the
  * instrumentations off and unregisters the globals.
  */
-export function startTracing(options: { exporter: TraceExporterName; spanExporter?: SpanExporter; serviceName?: string }): Tracing | null {
+export function startTracing(options: {
+  exporter: TraceExporterName;
+  spanExporter?: SpanExporter;
+  serviceName?: string;
+}): Tracing | null {
   if (!options.spanExporter && options.exporter === 'none') return null;
-  const spanProcessor = options.spanExporter ? new SimpleSpanProcessor(options.spanExporter) : exporterFor(options.exporter as 'console' | 'otlp');
+  const spanProcessor = options.spanExporter
+    ? new SimpleSpanProcessor(options.spanExporter)
+    : exporterFor(options.exporter as 'console' | 'otlp');
   const resource = new Resource({ [ATTR_SERVICE_NAME]: options.serviceName ?? 'kassa' });
   const provider = new NodeTracerProvider({ resource, spanProcessors: [spanProcessor], idGenerator: scrubSafeIds });
   provider.register();

@@ -20,11 +20,18 @@ export async function providerCaptures(
 ): Promise<ProviderCapture[]> {
   const provider = providers.byName(providerName);
   if (!provider?.report || paymentIds.length === 0) return [];
-  const report = await provider.report({ from: new Date(from.getTime() - reportMarginMs), to: new Date(Date.now() + 60_000) });
+  const report = await provider.report({
+    from: new Date(from.getTime() - reportMarginMs),
+    to: new Date(Date.now() + 60_000),
+  });
   return capturesInReport(providerName, report, paymentIds);
 }
 
 /** The provider that took a payment's money: its method's, else the one whose callback was flagged. */
-export function providerNameOf(providers: ProviderRegistry, method: string | null, flaggedBy: string | undefined): string | null {
+export function providerNameOf(
+  providers: ProviderRegistry,
+  method: string | null,
+  flaggedBy: string | undefined,
+): string | null {
   return (method ? providers.forMethod(method)?.name : undefined) ?? flaggedBy ?? null;
 }

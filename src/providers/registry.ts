@@ -11,11 +11,14 @@ export interface ProviderRegistry {
 }
 
 export function createProviderRegistry(providers: PaymentProvider[]): ProviderRegistry {
-  const byMethod = new Map(providers.flatMap((provider) => provider.methods.map((method) => [method.code, provider] as const)));
+  const byMethod = new Map(
+    providers.flatMap((provider) => provider.methods.map((method) => [method.code, provider] as const)),
+  );
   return {
     byName: (name) => providers.find((provider) => provider.name === name),
     forMethod: (code) => byMethod.get(code),
-    methods: (testMode) => providers.flatMap((provider) => provider.methods.filter((method) => method.testMode === testMode)),
+    methods: (testMode) =>
+      providers.flatMap((provider) => provider.methods.filter((method) => method.testMode === testMode)),
   };
 }
 

@@ -34,14 +34,27 @@ export function methodOptions(deps: ServiceDeps, payment: StoredPayment, checkou
 }
 
 /** The link back to the shop per CONTRACT §5, and for paid digital goods a download link, signed with `secret` ({@link linkSecretOf}). */
-export function resultLinks(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout, secret: string, now = Date.now()): ResultLinks {
+export function resultLinks(
+  deps: ServiceDeps,
+  payment: StoredPayment,
+  checkout: Checkout,
+  secret: string,
+  now = Date.now(),
+): ResultLinks {
   const paid = payment.status === 'paid' || payment.status === 'refunded' || payment.status === 'partially_refunded';
-  const base = paid ? checkout.successUrl : payment.status === 'awaiting_payment' ? checkout.pendingUrl : checkout.failUrl;
+  const base = paid
+    ? checkout.successUrl
+    : payment.status === 'awaiting_payment'
+      ? checkout.pendingUrl
+      : checkout.failUrl;
   const shopUrl = new URL(base);
   shopUrl.searchParams.set('payment_id', payment.id);
   shopUrl.searchParams.set('order_id', payment.orderId);
   shopUrl.searchParams.set('status', payment.status);
-  shopUrl.searchParams.set('signature', signReturn(secret, { paymentId: payment.id, orderId: payment.orderId, status: payment.status }));
+  shopUrl.searchParams.set(
+    'signature',
+    signReturn(secret, { paymentId: payment.id, orderId: payment.orderId, status: payment.status }),
+  );
   const links: ResultLinks = { shopUrl: shopUrl.toString() };
   if (payment.status === 'paid' && payment.delivery?.type === 'digital') {
     const expires = Math.floor(now / 1000) + downloadLinkSeconds;
@@ -51,13 +64,21 @@ export function resultLinks(deps: ServiceDeps, payment: StoredPayment, checkout:
 }
 
 /** Where a valid download link leads: the merchant's file, only for this paid payment, only until it expires. */
-export async function resolveDownload(deps: ServiceDeps, paymentId: string, expires: string, token: string, now = Date.now()) {
+export async function resolveDownload(
+  deps: ServiceDeps,
+  paymentId: string,
+  expires: string,
+  token: string,
+  now = Date.now(),
+) {
   const { payment, checkout } = await loadBuyerView(deps, paymentId);
   const expiresAt = Number(expires);
   const valid =
     /^\d{1,12}$/.test(expires) &&
     expiresAt * 1000 > now &&
-    (await webhookSecretsFor(deps.db, checkout.id)).some((secret) => safeEqualHex(token, signDownload(secret, payment.id, expiresAt))) &&
+    (await webhookSecretsFor(deps.db, checkout.id)).some((secret) =>
+      safeEqualHex(token, signDownload(secret, payment.id, expiresAt)),
+    ) &&
     payment.status === 'paid' &&
     payment.delivery?.type === 'digital';
   return valid && payment.delivery?.type === 'digital' ? payment.delivery.download_url : null;

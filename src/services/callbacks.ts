@@ -35,12 +35,19 @@ export async function receiveCallback(
   await storeCallback(deps.db, provider.name, callback, rawBody.toString('utf8'));
   const others = await otherPaymentsWithProviderPayment(deps.db, callback.providerPaymentId, callback.paymentId);
   if (others.some((other) => other.method !== null && deps.providers.forMethod(other.method)?.name === provider.name)) {
-    await flagCallback(deps.db, { provider: provider.name, paymentId: callback.paymentId, eventId: callback.eventId, flag: 'foreign_provider_payment' });
+    await flagCallback(deps.db, {
+      provider: provider.name,
+      paymentId: callback.paymentId,
+      eventId: callback.eventId,
+      flag: 'foreign_provider_payment',
+    });
     return;
   }
   let workflowFound = true;
   try {
-    await deps.temporal.workflow.getHandle(purchaseWorkflowId(callback.paymentId)).signal(providerCallbackSignal, callback);
+    await deps.temporal.workflow
+      .getHandle(purchaseWorkflowId(callback.paymentId))
+      .signal(providerCallbackSignal, callback);
   } catch (error) {
     if (!(error instanceof WorkflowNotFoundError)) throw error;
     workflowFound = false;
@@ -55,5 +62,11 @@ export async function receiveCallback(
         ? null
         : 'workflow_missing'
       : lateCallbackFlag(callback, payment);
-  if (flag) await flagCallback(deps.db, { provider: provider.name, paymentId: callback.paymentId, eventId: callback.eventId, flag });
+  if (flag)
+    await flagCallback(deps.db, {
+      provider: provider.name,
+      paymentId: callback.paymentId,
+      eventId: callback.eventId,
+      flag,
+    });
 }

@@ -23,7 +23,13 @@ import { urlProblem } from '../net/address-policy';
 import { encryptSecret, maskSecret, notificationsKey, secretHint, secretOwner } from '../notifications/secrets';
 import { emailAvailable } from '../notifications/settings';
 import { fillTemplate, sampleSmsValues, smsPlaceholders, unknownPlaceholders } from '../notifications/sms';
-import type { ChannelKind, ChannelSettings, DeliveryChannel, DeliveryOutcome, SmsContentType } from '../notifications/types';
+import type {
+  ChannelKind,
+  ChannelSettings,
+  DeliveryChannel,
+  DeliveryOutcome,
+  SmsContentType,
+} from '../notifications/types';
 import { invalid, notFound } from '../api/errors';
 import { currentRequest } from '../api/request-context';
 import type { resendEventWorkflow } from '../workflows/operator';
@@ -112,10 +118,19 @@ export function channelResource(channel: StoredChannel, last: RecordedAttempt | 
 export async function listCheckoutChannels(deps: ServiceDeps, principal: MerchantPrincipal, checkoutId: string) {
   const checkout = await checkoutOrNotFound(deps, principal, checkoutId);
   const [channels, last] = await Promise.all([listChannels(deps.db, checkout.id), lastAttempts(deps.db, checkout.id)]);
-  return { object: 'list' as const, data: channels.map((channel) => channelResource(channel, last.get(channel.kind))), has_more: false };
+  return {
+    object: 'list' as const,
+    data: channels.map((channel) => channelResource(channel, last.get(channel.kind))),
+    has_more: false,
+  };
 }
 
-export async function getCheckoutChannel(deps: ServiceDeps, principal: MerchantPrincipal, checkoutId: string, kind: ChannelKind) {
+export async function getCheckoutChannel(
+  deps: ServiceDeps,
+  principal: MerchantPrincipal,
+  checkoutId: string,
+  kind: ChannelKind,
+) {
   const checkout = await checkoutOrNotFound(deps, principal, checkoutId);
   const channel = await findChannel(deps.db, checkout.id, kind);
   if (!channel) throw notFound(`${kind} channel`, 'channel');
@@ -123,50 +138,83 @@ export async function getCheckoutChannel(deps: ServiceDeps, principal: MerchantP
 }
 
 /** Checks an SMS gateway's templates as they will be filled; a 400 naming the field otherwise. */
-function checkSmsTemplates(deps: ServiceDeps, body: SmsChannelRequest, method: 'POST' | 'GET', contentType: SmsContentType) {
+function checkSmsTemplates(
+  deps: ServiceDeps,
+  body: SmsChannelRequest,
+  method: 'POST' | 'GET',
+  contentType: SmsContentType,
+) {
   const known = `use only ${smsPlaceholders.map((name) => `{${name}}`).join(', ')}`;
   const unknownInUrl = unknownPlaceholders(body.url);
-  if (unknownInUrl.length > 0) throw invalid('url', `url names unknown placeholders ${unknownInUrl.map((name) => `{${name}}`).join(', ')}: ${known}`);
-  const problem = urlProblem(fillTemplate(body.url, sampleSmsValues, 'url'), { allowPrivate: deps.config.allowPrivateWebhookUrls });
+  if (unknownInUrl.length > 0)
+    throw invalid(
+      'url',
+      `url names unknown placeholders ${unknownInUrl.map((name) => `{${name}}`).join(', ')}: ${known}`,
+    );
+  const problem = urlProblem(fillTemplate(body.url, sampleSmsValues, 'url'), {
+    allowPrivate: deps.config.allowPrivateWebhookUrls,
+  });
   if (problem) throw invalid('url', `url, filled in, ${problem}`);
-  if (method === 'GET' && body.body) throw invalid('body', 'body must be empty when method is GET: put {text} in the url');
+  if (method === 'GET' && body.body)
+    throw invalid('body', 'body must be empty when method is GET: put {text} in the url');
   if (body.body) {
     const unknownInBody = unknownPlaceholders(body.body);
-    if (unknownInBody.length > 0) throw invalid('body', `body names unknown placeholders ${unknownInBody.map((name) => `{${name}}`).join(', ')}: ${known}`);
+    if (unknownInBody.length > 0)
+      throw invalid(
+        'body',
+        `body names unknown placeholders ${unknownInBody.map((name) => `{${name}}`).join(', ')}: ${known}`,
+      );
     if (contentType === 'application/json') {
       try {
         JSON.parse(fillTemplate(body.body, sampleSmsValues, contentType));
       } catch {
-        throw invalid('body', 'body, filled in, is not valid JSON: put placeholders inside strings, e.g. {"to":"{to}","text":"{text}"}');
+        throw invalid(
+          'body',
+          'body, filled in, is not valid JSON: put placeholders inside strings, e.g. {"to":"{to}","text":"{text}"}',
+        );
       }
     }
   }
-  if (!`${body.url} ${body.body ?? ''}`.includes('{text}')) throw invalid(body.body ? 'body' : 'url', 'the message must go somewhere: name {text} in url or body');
-  if (!`${body.url} ${body.body ?? ''}`.includes('{to}')) throw invalid(body.body ? 'body' : 'url', 'the phone number must go somewhere: name {to} in url or body');
+  if (!`${body.url} ${body.body ?? ''}`.includes('{text}'))
+    throw invalid(body.body ? 'body' : 'url', 'the message must go somewhere: name {text} in url or body');
+  if (!`${body.url} ${body.body ?? ''}`.includes('{to}'))
+    throw invalid(body.body ? 'body' : 'url', 'the phone number must go somewhere: name {to} in url or body');
 }
 
 /**
  * Creates or replaces the checkout's channel of one kind. A secret left out keeps the one
  * stored (secrets are write-only); `auth_value: null` removes the SMS credential.
  */
-export async function putCheckoutChannel(deps: ServiceDeps, principal: MerchantPrincipal, checkoutId: string, request: ChannelRequest) {
+export async function putCheckoutChannel(
+  deps: ServiceDeps,
+  principal: MerchantPrincipal,
+  checkoutId: string,
+  request: ChannelRequest,
+) {
   const checkout = await checkoutOrNotFound(deps, principal, checkoutId);
   const existing = await findChannel(deps.db, checkout.id, request.kind);
   const owner = secretOwner(checkout.id, request.kind);
-  const seal = (secret: string) => ({ secret: encryptSecret(notificationsKey(deps.config), secret, owner), secretHint: secretHint(secret) });
+  const seal = (secret: string) => ({
+    secret: encryptSecret(notificationsKey(deps.config), secret, owner),
+    secretHint: secretHint(secret),
+  });
   const kept = { secret: existing?.secret ?? null, secretHint: existing?.secretHint ?? null };
   let channel: ChannelSettings;
   let sealed: { secret: string | null; secretHint: string | null };
   switch (request.kind) {
     case 'email': {
-      if (!emailAvailable(deps.config)) throw invalid('channel', 'e-mail is not set up on this Kassa: the operator sets SMTP_URL');
-      const to = request.body.to.filter((address, index, all) => all.findIndex((other) => other.toLowerCase() === address.toLowerCase()) === index);
+      if (!emailAvailable(deps.config))
+        throw invalid('channel', 'e-mail is not set up on this Kassa: the operator sets SMTP_URL');
+      const to = request.body.to.filter(
+        (address, index, all) => all.findIndex((other) => other.toLowerCase() === address.toLowerCase()) === index,
+      );
       channel = { kind: 'email', settings: { to } };
       sealed = { secret: null, secretHint: null };
       break;
     }
     case 'telegram': {
-      if (!request.body.bot_token && !existing?.secret) throw invalid('bot_token', 'bot_token is required: the token BotFather gave the bot', 'parameter_missing');
+      if (!request.body.bot_token && !existing?.secret)
+        throw invalid('bot_token', 'bot_token is required: the token BotFather gave the bot', 'parameter_missing');
       channel = { kind: 'telegram', settings: { chatId: request.body.chat_id } };
       sealed = request.body.bot_token ? seal(request.body.bot_token) : kept;
       break;
@@ -186,7 +234,11 @@ export async function putCheckoutChannel(deps: ServiceDeps, principal: MerchantP
           authHeader: (request.body.auth_header ?? 'authorization').toLowerCase(),
         },
       };
-      sealed = request.body.auth_value ? seal(request.body.auth_value) : request.body.auth_value === null ? { secret: null, secretHint: null } : kept;
+      sealed = request.body.auth_value
+        ? seal(request.body.auth_value)
+        : request.body.auth_value === null
+          ? { secret: null, secretHint: null }
+          : kept;
       break;
     }
   }
@@ -197,10 +249,18 @@ export async function putCheckoutChannel(deps: ServiceDeps, principal: MerchantP
     events: [...new Set(request.body.events ?? existing?.events ?? defaultEvents)],
     ...sealed,
   });
-  return { created: !existing, channel: channelResource(stored, (await lastAttempts(deps.db, checkout.id)).get(request.kind)) };
+  return {
+    created: !existing,
+    channel: channelResource(stored, (await lastAttempts(deps.db, checkout.id)).get(request.kind)),
+  };
 }
 
-export async function deleteCheckoutChannel(deps: ServiceDeps, principal: MerchantPrincipal, checkoutId: string, kind: ChannelKind) {
+export async function deleteCheckoutChannel(
+  deps: ServiceDeps,
+  principal: MerchantPrincipal,
+  checkoutId: string,
+  kind: ChannelKind,
+) {
   const checkout = await checkoutOrNotFound(deps, principal, checkoutId);
   if (!(await deleteChannel(deps.db, checkout.id, kind))) throw notFound(`${kind} channel`, 'channel');
   return { object: 'notification_channel' as const, checkout_id: checkout.id, channel: kind, deleted: true };
@@ -210,7 +270,10 @@ export async function deleteCheckoutChannel(deps: ServiceDeps, principal: Mercha
 export async function listPaymentDeliveryLog(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string) {
   const payment = await findPayment(deps.db, principal, paymentId);
   if (!payment) throw notFound('payment', 'id');
-  const [events, deliveries] = await Promise.all([listEventsWithAttempts(deps.db, payment.id), listPaymentDeliveries(deps.db, payment.id)]);
+  const [events, deliveries] = await Promise.all([
+    listEventsWithAttempts(deps.db, payment.id),
+    listPaymentDeliveries(deps.db, payment.id),
+  ]);
   const typeOf = new Map(events.map((event) => [event.id, event.type]));
   const webhook = events.flatMap((event) =>
     event.attempts.map((attempt) => ({
@@ -251,7 +314,13 @@ export async function listPaymentDeliveryLog(deps: ServiceDeps, principal: Merch
  * on the `payments` task queue, and answers with the attempt's outcome. The webhook goes through
  * the operator's re-send (`resendEventWorkflow`); the other channels through `resendNotificationWorkflow`.
  */
-export async function resendToChannel(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string, eventId: string, channel: DeliveryChannel) {
+export async function resendToChannel(
+  deps: ServiceDeps,
+  principal: MerchantPrincipal,
+  paymentId: string,
+  eventId: string,
+  channel: DeliveryChannel,
+) {
   const payment = await findPayment(deps.db, principal, paymentId);
   if (!payment) throw notFound('payment', 'id');
   const event = (await listEventsWithAttempts(deps.db, payment.id)).find((candidate) => candidate.id === eventId);
@@ -292,9 +361,13 @@ export async function resendToChannel(deps: ServiceDeps, principal: MerchantPrin
     if (event.type !== 'payment.paid' || !(await buyerEmailOf(deps.db, payment.id))) {
       throw invalid('channel', 'a buyer receipt goes with a payment.paid event of a payment created with buyer.email');
     }
-    if (!emailAvailable(deps.config)) throw invalid('channel', 'e-mail is not set up on this Kassa: the operator sets SMTP_URL');
+    if (!emailAvailable(deps.config))
+      throw invalid('channel', 'e-mail is not set up on this Kassa: the operator sets SMTP_URL');
   } else if (!(await findChannel(deps.db, payment.checkoutId, channel))) {
-    throw invalid('channel', `checkout ${payment.checkoutId} has no ${channel} channel: PUT /v1/checkouts/${payment.checkoutId}/channels/${channel} first`);
+    throw invalid(
+      'channel',
+      `checkout ${payment.checkoutId} has no ${channel} channel: PUT /v1/checkouts/${payment.checkoutId}/channels/${channel} first`,
+    );
   }
   const outcome = await deps.temporal.withDeadline(Date.now() + 75_000, () =>
     deps.temporal.workflow.execute<typeof resendNotificationWorkflow>('resendNotificationWorkflow', {

@@ -11,7 +11,14 @@ import {
   updateCheckoutPricing,
 } from '../db/checkouts';
 import type { MerchantPrincipal } from '../db/merchants';
-import { basisPointsToPercent, type FeeSchedule, type MethodQuote, type MethodSetting, percentToBasisPoints, quoteMethods } from '../domain/fees';
+import {
+  basisPointsToPercent,
+  type FeeSchedule,
+  type MethodQuote,
+  type MethodSetting,
+  percentToBasisPoints,
+  quoteMethods,
+} from '../domain/fees';
 import { newId, randomToken } from '../domain/ids';
 import { formatAmount, MoneyFormatError, parseAmount } from '../domain/money';
 import { newWebhookSecret } from '../domain/signatures';
@@ -53,18 +60,30 @@ export function amountParam(value: string, currency: string, param: string): big
 }
 
 const amountsByCurrency = (amounts: Partial<Record<string, string>> | undefined, param: string) =>
-  Object.fromEntries(Object.entries(amounts ?? {}).map(([currency, value]) => [currency, amountParam(value!, currency, `${param}.${currency}`)]));
+  Object.fromEntries(
+    Object.entries(amounts ?? {}).map(([currency, value]) => [
+      currency,
+      amountParam(value!, currency, `${param}.${currency}`),
+    ]),
+  );
 
 const formatByCurrency = (amounts: Record<string, bigint>) =>
   Object.fromEntries(Object.entries(amounts).map(([currency, minor]) => [currency, formatAmount(minor, currency)]));
 
-function methodSettings(deps: Pick<ServiceDeps, 'providers'>, testMode: boolean, methods: NonNullable<CreateCheckoutRequest['methods']>) {
+function methodSettings(
+  deps: Pick<ServiceDeps, 'providers'>,
+  testMode: boolean,
+  methods: NonNullable<CreateCheckoutRequest['methods']>,
+) {
   const offered = deps.providers.methods(testMode).map((method) => method.code);
   const seen = new Set<string>();
   return methods.map((method, index): MethodSetting => {
     const param = `methods.${index}`;
     if (!offered.includes(method.method)) {
-      throw invalid(`${param}.method`, `${method.method} is not a ${testMode ? 'test' : 'live'}-mode method; choose from: ${offered.join(', ') || 'none yet'}`);
+      throw invalid(
+        `${param}.method`,
+        `${method.method} is not a ${testMode ? 'test' : 'live'}-mode method; choose from: ${offered.join(', ') || 'none yet'}`,
+      );
     }
     if (seen.has(method.method)) throw invalid(`${param}.method`, `${method.method} is listed twice`);
     seen.add(method.method);
@@ -76,13 +95,18 @@ function methodSettings(deps: Pick<ServiceDeps, 'providers'>, testMode: boolean,
     };
     for (const [currency, min] of Object.entries(setting.minAmountMinor)) {
       const max = setting.maxAmountMinor[currency];
-      if (max !== undefined && max < min) throw invalid(`${param}.max_amount.${currency}`, `max_amount.${currency} is below min_amount.${currency}`);
+      if (max !== undefined && max < min)
+        throw invalid(`${param}.max_amount.${currency}`, `max_amount.${currency} is below min_amount.${currency}`);
     }
     return setting;
   });
 }
 
-function settingsFrom(deps: Pick<ServiceDeps, 'providers' | 'config'>, testMode: boolean, body: UpdateCheckoutRequest): Partial<CheckoutSettings> {
+function settingsFrom(
+  deps: Pick<ServiceDeps, 'providers' | 'config'>,
+  testMode: boolean,
+  body: UpdateCheckoutRequest,
+): Partial<CheckoutSettings> {
   checkMerchantUrls(deps, {
     site_url: body.site_url,
     notify_url: body.notify_url,
@@ -99,17 +123,27 @@ function settingsFrom(deps: Pick<ServiceDeps, 'providers' | 'config'>, testMode:
     successUrl: body.success_url,
     failUrl: body.fail_url,
     pendingUrl: body.pending_url,
-    feePayer: feePayer === undefined ? undefined : typeof feePayer === 'string' ? { type: feePayer } : { type: 'split', buyerPercent: feePayer.buyer_percent },
+    feePayer:
+      feePayer === undefined
+        ? undefined
+        : typeof feePayer === 'string'
+          ? { type: feePayer }
+          : { type: 'split', buyerPercent: feePayer.buyer_percent },
     methods: body.methods === undefined ? undefined : body.methods && methodSettings(deps, testMode, body.methods),
   };
 }
 
-const feeView = (schedule: FeeSchedule) => ({ percent: basisPointsToPercent(schedule.basisPoints), fixed: formatByCurrency(schedule.fixedMinor) });
+const feeView = (schedule: FeeSchedule) => ({
+  percent: basisPointsToPercent(schedule.basisPoints),
+  fixed: formatByCurrency(schedule.fixedMinor),
+});
 
 /** The Checkout object: settings, the methods enabled now with their conditions and fees, and verification. */
 export function checkoutResource(deps: Pick<ServiceDeps, 'providers'>, checkout: Checkout) {
   const offered = deps.providers.methods(checkout.testMode);
-  const settings = checkout.methods ?? offered.map((method) => ({ code: method.code, currencies: null, minAmountMinor: {}, maxAmountMinor: {} }));
+  const settings =
+    checkout.methods ??
+    offered.map((method) => ({ code: method.code, currencies: null, minAmountMinor: {}, maxAmountMinor: {} }));
   const payer = checkout.feePayer;
   return {
     id: checkout.id,
@@ -184,7 +218,12 @@ export async function getCheckout(deps: ServiceDeps, principal: MerchantPrincipa
   return checkoutResource(deps, await ownCheckout(deps, principal, id));
 }
 
-export async function changeCheckout(deps: ServiceDeps, principal: MerchantPrincipal, id: string, body: UpdateCheckoutRequest) {
+export async function changeCheckout(
+  deps: ServiceDeps,
+  principal: MerchantPrincipal,
+  id: string,
+  body: UpdateCheckoutRequest,
+) {
   await ownCheckout(deps, principal, id);
   const checkout = await updateCheckout(deps.db, principal, id, settingsFrom(deps, principal.testMode, body));
   if (!checkout) throw notFound('checkout', 'id');
@@ -197,13 +236,25 @@ export async function changeCheckout(deps: ServiceDeps, principal: MerchantPrinc
  */
 export async function rotateCheckoutSecret(deps: ServiceDeps, principal: MerchantPrincipal, id: string) {
   const webhookSecret = newWebhookSecret();
-  const checkout = await rotateWebhookSecret(deps.db, principal, id, webhookSecret, webhookSecretGraceSeconds, notificationsKey(deps.config));
+  const checkout = await rotateWebhookSecret(
+    deps.db,
+    principal,
+    id,
+    webhookSecret,
+    webhookSecretGraceSeconds,
+    notificationsKey(deps.config),
+  );
   if (!checkout) throw notFound('checkout', 'id');
   return { ...checkoutResource(deps, checkout), webhook_secret: webhookSecret };
 }
 
 /** The methods a buyer of this checkout sees for an amount, with what each costs (CONTRACT §5 method list). */
-export function visibleMethods(deps: Pick<ServiceDeps, 'providers'>, checkout: Checkout, amountMinor: bigint, currency: string): MethodQuote[] {
+export function visibleMethods(
+  deps: Pick<ServiceDeps, 'providers'>,
+  checkout: Checkout,
+  amountMinor: bigint,
+  currency: string,
+): MethodQuote[] {
   if (!checkout.currencies.includes(currency)) return [];
   return quoteMethods({
     offered: deps.providers.methods(checkout.testMode),
@@ -215,10 +266,18 @@ export function visibleMethods(deps: Pick<ServiceDeps, 'providers'>, checkout: C
   });
 }
 
-export async function quoteCheckoutMethods(deps: ServiceDeps, principal: MerchantPrincipal, id: string, query: MethodsQuery) {
+export async function quoteCheckoutMethods(
+  deps: ServiceDeps,
+  principal: MerchantPrincipal,
+  id: string,
+  query: MethodsQuery,
+) {
   const checkout = await ownCheckout(deps, principal, id);
   if (!checkout.currencies.includes(query.currency)) {
-    throw invalid('currency', `Checkout ${checkout.id} does not accept ${query.currency}; it accepts ${checkout.currencies.join(', ')}`);
+    throw invalid(
+      'currency',
+      `Checkout ${checkout.id} does not accept ${query.currency}; it accepts ${checkout.currencies.join(', ')}`,
+    );
   }
   const amountMinor = amountParam(query.amount, query.currency, 'amount');
   if (amountMinor <= 0n) throw invalid('amount', 'amount must be above zero');
@@ -252,13 +311,19 @@ export async function setCheckoutPricing(deps: ServiceDeps, id: string, body: Up
   const current = await findCheckoutById(deps.db, id);
   if (!current) throw notFound('checkout', 'id');
   const known = deps.providers.methods(current.testMode).map((method) => method.code);
-  const methodFees = body.method_fees && Object.fromEntries(
-    Object.entries(body.method_fees).map(([code, schedule]) => {
-      if (!known.includes(code)) throw invalid(`method_fees.${code}`, `${code} is not a ${current.testMode ? 'test' : 'live'}-mode method`);
-      return [code, feeSchedule(schedule, `method_fees.${code}`)];
-    }),
-  );
-  const checkout = await updateCheckoutPricing(deps.db, id, { fee: body.fee && feeSchedule(body.fee, 'fee'), methodFees });
+  const methodFees =
+    body.method_fees &&
+    Object.fromEntries(
+      Object.entries(body.method_fees).map(([code, schedule]) => {
+        if (!known.includes(code))
+          throw invalid(`method_fees.${code}`, `${code} is not a ${current.testMode ? 'test' : 'live'}-mode method`);
+        return [code, feeSchedule(schedule, `method_fees.${code}`)];
+      }),
+    );
+  const checkout = await updateCheckoutPricing(deps.db, id, {
+    fee: body.fee && feeSchedule(body.fee, 'fee'),
+    methodFees,
+  });
   if (!checkout) throw notFound('checkout', 'id');
   return checkoutResource(deps, checkout);
 }

@@ -24,7 +24,9 @@ import type { ServiceDeps } from './deps';
 import { startOnce } from './start-once';
 
 const decided = (message: string, decision: ExceptionDecision) =>
-  new ApiError(409, 'conflict_error', 'exception_decided', message, undefined, { decision: decisionResource(decision) });
+  new ApiError(409, 'conflict_error', 'exception_decided', message, undefined, {
+    decision: decisionResource(decision),
+  });
 
 function decisionResource(decision: ExceptionDecision) {
   const money = (minor: string, currency: string) => formatAmount(BigInt(minor), currency);
@@ -66,7 +68,11 @@ function decisionResource(decision: ExceptionDecision) {
   };
 }
 
-function exceptionResource(exception: StoredException, captures: ProviderCapture[] | null, providerError: string | null) {
+function exceptionResource(
+  exception: StoredException,
+  captures: ProviderCapture[] | null,
+  providerError: string | null,
+) {
   const { payment } = exception;
   const standing = exception.decisions.find((decision) => decision.status !== 'failed') ?? null;
   return {
@@ -120,9 +126,16 @@ async function withCaptures(deps: ServiceDeps, exceptions: StoredException[]) {
   const captures = new Map<string, ProviderCapture[]>();
   const errors = new Map<string, string>();
   for (const [name, group] of byProvider) {
-    const from = new Date(Math.min(...group.map((exception) => (exception.payment?.createdAt ?? exception.since).getTime())));
+    const from = new Date(
+      Math.min(...group.map((exception) => (exception.payment?.createdAt ?? exception.since).getTime())),
+    );
     try {
-      for (const capture of await providerCaptures(deps.providers, name, group.map((exception) => exception.paymentId!), from)) {
+      for (const capture of await providerCaptures(
+        deps.providers,
+        name,
+        group.map((exception) => exception.paymentId!),
+        from,
+      )) {
         captures.set(capture.paymentId, [...(captures.get(capture.paymentId) ?? []), capture]);
       }
     } catch (error) {
@@ -181,14 +194,19 @@ export async function decideException(deps: ServiceDeps, id: string, action: Dec
       workflowId: decision.workflowId,
       args: [input],
       staticSummary: `operator ${decision.operator} decides to ${decision.action} exception ${decision.exceptionId} (${decision.kind})`,
-      ...(exception.payment && { typedSearchAttributes: [{ key: searchAttributes.merchantId, value: exception.payment.merchantId }] }),
+      ...(exception.payment && {
+        typedSearchAttributes: [{ key: searchAttributes.merchantId, value: exception.payment.merchantId }],
+      }),
     });
   };
   const sameOrConflict = async (standing: ExceptionDecision) => {
     await carryOut(standing);
     if (standing.action === action && standing.operator === operator) return standing;
     const when = standing.decidedAt.toISOString();
-    throw decided(`exception ${exception.id} was decided already: ${standing.action} by ${standing.operator} at ${when}`, standing);
+    throw decided(
+      `exception ${exception.id} was decided already: ${standing.action} by ${standing.operator} at ${when}`,
+      standing,
+    );
   };
   let decision = exception.decisions.find((candidate) => candidate.status !== 'failed');
   if (decision) decision = await sameOrConflict(decision);
@@ -202,7 +220,11 @@ export async function decideException(deps: ServiceDeps, id: string, action: Dec
           'decide once it has',
       );
     }
-    if (action === 'accept' && exception.payment?.failureReason === 'currency_mismatch' && exception.kind === 'under_review') {
+    if (
+      action === 'accept' &&
+      exception.payment?.failureReason === 'currency_mismatch' &&
+      exception.kind === 'under_review'
+    ) {
       throw new ApiError(
         409,
         'conflict_error',

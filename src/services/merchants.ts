@@ -50,7 +50,11 @@ export async function issueKey(deps: Pick<ServiceDeps, 'db'>, merchantId: string
 
 export async function listKeys(deps: Pick<ServiceDeps, 'db'>, merchantId: string) {
   await getMerchant(deps, merchantId);
-  return { object: 'list' as const, data: (await listApiKeys(deps.db, merchantId)).map(apiKeyResource), has_more: false };
+  return {
+    object: 'list' as const,
+    data: (await listApiKeys(deps.db, merchantId)).map(apiKeyResource),
+    has_more: false,
+  };
 }
 
 export async function getKey(deps: Pick<ServiceDeps, 'db'>, keyId: string) {
@@ -70,5 +74,8 @@ export async function revokeKey(deps: Pick<ServiceDeps, 'db'>, merchantId: strin
 export async function rotateKey(deps: Pick<ServiceDeps, 'db'>, merchantId: string, keyId: string) {
   const rotated = await rotateApiKey(deps.db, merchantId, keyId);
   if (!rotated) throw notFound('active API key', 'key_id');
-  return { revoked: apiKeyResource(rotated.revoked), issued: { ...apiKeyResource(rotated.key), secret: rotated.secret } };
+  return {
+    revoked: apiKeyResource(rotated.revoked),
+    issued: { ...apiKeyResource(rotated.key), secret: rotated.secret },
+  };
 }

@@ -14,7 +14,14 @@ import { currentRequest } from '../api/request-context';
 import { randomToken } from '../domain/ids';
 import type { resendEventWorkflow } from '../workflows/operator';
 import { recheckProviderSignal, resendEventWorkflowId } from '../workflows/shared';
-import { cancelUpdate, purchaseWorkflowId, type PurchaseState, searchAttributes, statusQuery, taskQueue } from '../workflows/shared';
+import {
+  cancelUpdate,
+  purchaseWorkflowId,
+  type PurchaseState,
+  searchAttributes,
+  statusQuery,
+  taskQueue,
+} from '../workflows/shared';
 import type { ServiceDeps } from './deps';
 
 const conflict = (message: string) => new ApiError(409, 'conflict_error', 'payment_state', message);
@@ -47,7 +54,8 @@ export function waitingFor(
   pending: PendingActivity[],
   statusPollSeconds: number[],
 ): string {
-  if (workflowStatus !== 'RUNNING') return `nothing: the workflow is ${workflowStatus.toLowerCase()} and the payment is ${payment.status}`;
+  if (workflowStatus !== 'RUNNING')
+    return `nothing: the workflow is ${workflowStatus.toLowerCase()} and the payment is ${payment.status}`;
   const notify = pending.find((activity) => activity.activity_type === 'notifyMerchant');
   if (notify) {
     return (
@@ -57,9 +65,13 @@ export function waitingFor(
       '; retried with backoff (up to hourly) for 4 days'
     );
   }
-  const provider = pending.find((activity) => activity.activity_type === 'createProviderPayment' || activity.activity_type === 'checkProviderPayment');
+  const provider = pending.find(
+    (activity) =>
+      activity.activity_type === 'createProviderPayment' || activity.activity_type === 'checkProviderPayment',
+  );
   if (provider) {
-    const what = provider.activity_type === 'createProviderPayment' ? 'create the provider payment' : 'answer a status check';
+    const what =
+      provider.activity_type === 'createProviderPayment' ? 'create the provider payment' : 'answer a status check';
     return `the provider to ${what}: attempt ${provider.attempt}${provider.last_failure ? ` failed (${provider.last_failure})` : ''}`;
   }
   const status = state?.status ?? payment.status;
@@ -122,7 +134,9 @@ export async function inspectPayment(deps: ServiceDeps, paymentId: string) {
           closed_at: description.closeTime?.toISOString() ?? null,
           history_length: description.historyLength,
           summary: (await description.staticSummary()) ?? null,
-          search_attributes: Object.fromEntries(description.typedSearchAttributes.getAll().map((pair) => [pair.key.name, pair.value])),
+          search_attributes: Object.fromEntries(
+            description.typedSearchAttributes.getAll().map((pair) => [pair.key.name, pair.value]),
+          ),
           temporal_ui_path: `/namespaces/${deps.config.temporal.namespace}/workflows/${description.workflowId}/${description.runId}/history`,
         }
       : null,
@@ -151,11 +165,13 @@ export async function inspectPayment(deps: ServiceDeps, paymentId: string) {
 /** Cancels an open payment on the operator's word, whichever merchant it belongs to; the merchant gets `payment.canceled`. */
 export async function cancelAsOperator(deps: ServiceDeps, paymentId: string) {
   const payment = await paymentOrNotFound(deps, paymentId);
-  if (!openStatuses.includes(payment.status)) throw conflict(`payment is ${payment.status}: only open payments can be canceled`);
+  if (!openStatuses.includes(payment.status))
+    throw conflict(`payment is ${payment.status}: only open payments can be canceled`);
   try {
     await deps.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).executeUpdate(cancelUpdate);
   } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError) throw conflict(error.cause?.message ?? 'the payment cannot be canceled now');
+    if (error instanceof WorkflowUpdateFailedError)
+      throw conflict(error.cause?.message ?? 'the payment cannot be canceled now');
     throw error;
   }
   return paymentResource((await findPaymentById(deps.db, payment.id))!, deps.config.publicUrl);
@@ -171,17 +187,18 @@ export async function resendEvent(deps: ServiceDeps, paymentId: string, eventId:
   const event = (await listEventsWithAttempts(deps.db, payment.id)).find((candidate) => candidate.id === eventId);
   if (!event) throw notFound('event', 'event_id');
   const requestId = `${currentRequest()?.requestId ?? 'req'}-${randomToken(6)}`.replace(/[^A-Za-z0-9_-]/g, '');
-  const run = () => deps.temporal.workflow.execute<typeof resendEventWorkflow>('resendEventWorkflow', {
-    taskQueue,
-    workflowId: resendEventWorkflowId(event.id, requestId),
-    args: [{ paymentId: payment.id, eventId: event.id, eventType: event.type }],
-    staticSummary: `operator re-sends ${event.type} ${event.id} of ${payment.id} (order ${payment.orderId})`,
-    typedSearchAttributes: [
-      { key: searchAttributes.merchantId, value: payment.merchantId },
-      { key: searchAttributes.checkoutId, value: payment.checkoutId },
-      { key: searchAttributes.orderId, value: payment.orderId },
-    ],
-  });
+  const run = () =>
+    deps.temporal.workflow.execute<typeof resendEventWorkflow>('resendEventWorkflow', {
+      taskQueue,
+      workflowId: resendEventWorkflowId(event.id, requestId),
+      args: [{ paymentId: payment.id, eventId: event.id, eventType: event.type }],
+      staticSummary: `operator re-sends ${event.type} ${event.id} of ${payment.id} (order ${payment.orderId})`,
+      typedSearchAttributes: [
+        { key: searchAttributes.merchantId, value: payment.merchantId },
+        { key: searchAttributes.checkoutId, value: payment.checkoutId },
+        { key: searchAttributes.orderId, value: payment.orderId },
+      ],
+    });
   const result = await deps.temporal.withDeadline(Date.now() + 45_000, run);
   return {
     event_id: event.id,
@@ -200,7 +217,8 @@ export async function resendEvent(deps: ServiceDeps, paymentId: string, eventId:
  */
 export async function recheckProvider(deps: ServiceDeps, paymentId: string) {
   const payment = await paymentOrNotFound(deps, paymentId);
-  if (payment.status !== 'awaiting_payment') throw conflict(`payment is ${payment.status}: only a payment awaiting the provider can be re-checked`);
+  if (payment.status !== 'awaiting_payment')
+    throw conflict(`payment is ${payment.status}: only a payment awaiting the provider can be re-checked`);
   await deps.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).signal(recheckProviderSignal);
   return { payment_id: payment.id, status: payment.status, recheck_requested: true };
 }

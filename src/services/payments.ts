@@ -67,7 +67,12 @@ function isUniqueViolation(error: unknown): boolean {
  * creates one payment whatever happens to the request: a retry that recovers a dead request, or
  * meets the key in the row, answers with that payment (its workflow started if it was not).
  */
-export async function createPayment(deps: ServiceDeps, principal: MerchantPrincipal, request: CreatePaymentRequest, idempotent?: IdempotentCreate) {
+export async function createPayment(
+  deps: ServiceDeps,
+  principal: MerchantPrincipal,
+  request: CreatePaymentRequest,
+  idempotent?: IdempotentCreate,
+) {
   if (idempotent?.recovering) {
     const made = await findPaymentByIdempotencyKey(deps.db, principal, idempotent.key);
     if (made) return recoverPayment(deps, made, request);
@@ -75,19 +80,31 @@ export async function createPayment(deps: ServiceDeps, principal: MerchantPrinci
   const checkout = await findCheckout(deps.db, principal, request.checkout_id);
   if (!checkout) throw notFound('checkout', 'checkout_id');
   if (!principal.testMode && checkout.verification.status !== 'verified') {
-    throw invalid('checkout_id', `Checkout ${checkout.id} takes live payments once its site is verified: POST /v1/checkouts/${checkout.id}/verify`, 'checkout_not_verified');
+    throw invalid(
+      'checkout_id',
+      `Checkout ${checkout.id} takes live payments once its site is verified: POST /v1/checkouts/${checkout.id}/verify`,
+      'checkout_not_verified',
+    );
   }
   if (!checkout.currencies.includes(request.currency)) {
-    throw invalid('currency', `Checkout ${checkout.id} does not accept ${request.currency}; it accepts ${checkout.currencies.join(', ')}`);
+    throw invalid(
+      'currency',
+      `Checkout ${checkout.id} does not accept ${request.currency}; it accepts ${checkout.currencies.join(', ')}`,
+    );
   }
   const amountMinor = amountParam(request.amount, request.currency, 'amount');
   if (amountMinor <= 0n) throw invalid('amount', 'amount must be above zero');
-  if (amountMinor > maxAmountMinor) throw invalid('amount', `amount must be at most ${formatAmount(maxAmountMinor, request.currency)}`);
+  if (amountMinor > maxAmountMinor)
+    throw invalid('amount', `amount must be at most ${formatAmount(maxAmountMinor, request.currency)}`);
   const methods = visibleMethods(deps, checkout, amountMinor, request.currency).map((method) => method.code);
   if (request.method && !methods.includes(request.method)) {
-    throw invalid('method', `method ${request.method} is not offered for this payment; choose one of ${methods.join(', ') || 'none'}`);
+    throw invalid(
+      'method',
+      `method ${request.method} is not offered for this payment; choose one of ${methods.join(', ') || 'none'}`,
+    );
   }
-  if (request.delivery?.type === 'digital') checkMerchantUrls(deps, { 'delivery.download_url': request.delivery.download_url });
+  if (request.delivery?.type === 'digital')
+    checkMerchantUrls(deps, { 'delivery.download_url': request.delivery.download_url });
 
   const now = Date.now();
   let payment: StoredPayment;
@@ -113,16 +130,27 @@ export async function createPayment(deps: ServiceDeps, principal: MerchantPrinci
     const made = idempotent && (await findPaymentByIdempotencyKey(deps.db, principal, idempotent.key));
     if (made) return recoverPayment(deps, made, request);
     const existing = await findPaymentByOrder(deps.db, checkout.id, request.order_id);
-    throw new ApiError(409, 'conflict_error', 'order_exists', `Order ${request.order_id} already has payment ${existing?.id}`, 'order_id', {
-      payment_id: existing?.id,
-    });
+    throw new ApiError(
+      409,
+      'conflict_error',
+      'order_exists',
+      `Order ${request.order_id} already has payment ${existing?.id}`,
+      'order_id',
+      {
+        payment_id: existing?.id,
+      },
+    );
   }
   await startPurchaseWorkflow(deps, payment, checkout, request.method ?? null);
   return payment;
 }
 
 /** The payment an earlier request made under the same key, if it is this request's; its workflow started. */
-async function recoverPayment(deps: ServiceDeps, payment: StoredPayment, request: CreatePaymentRequest): Promise<StoredPayment> {
+async function recoverPayment(
+  deps: ServiceDeps,
+  payment: StoredPayment,
+  request: CreatePaymentRequest,
+): Promise<StoredPayment> {
   const same =
     payment.checkoutId === request.checkout_id &&
     payment.orderId === request.order_id &&
@@ -136,9 +164,20 @@ async function recoverPayment(deps: ServiceDeps, payment: StoredPayment, request
 
 /** The key names an object made by another request (one older than the key's stored answer). */
 export const idempotencyKeyReused = () =>
-  new ApiError(422, 'invalid_request_error', 'idempotency_key_reused', 'This Idempotency-Key was used with another request', 'Idempotency-Key');
+  new ApiError(
+    422,
+    'invalid_request_error',
+    'idempotency_key_reused',
+    'This Idempotency-Key was used with another request',
+    'Idempotency-Key',
+  );
 
-async function startPurchaseWorkflow(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout, method: string | null) {
+async function startPurchaseWorkflow(
+  deps: ServiceDeps,
+  payment: StoredPayment,
+  checkout: Checkout,
+  method: string | null,
+) {
   const quotes = visibleMethods(deps, checkout, payment.amountMinor, payment.currency);
   const input: PurchaseInput = {
     paymentId: payment.id,
@@ -188,7 +227,10 @@ async function startPurchaseWorkflow(deps: ServiceDeps, payment: StoredPayment, 
  * exactly when it runs one (docs/performance.md).
  */
 function startsEagerly(client: Client): boolean {
-  return (client.connection as InternalConnectionLike | undefined)?.[InternalConnectionLikeSymbol]?.supportsEagerStart === true;
+  return (
+    (client.connection as InternalConnectionLike | undefined)?.[InternalConnectionLikeSymbol]?.supportsEagerStart ===
+    true
+  );
 }
 
 /** Starts the workflows of payments stored but never confirmed started. Safe to run anywhere, any time. */
@@ -208,13 +250,19 @@ function updateRejection(error: unknown): ApiError | null {
 }
 
 /** The buyer's choice of method: answers with the provider page to send the buyer to. */
-export async function selectMethod(deps: ServiceDeps, paymentId: string, method: string): Promise<{ redirectUrl: string }> {
+export async function selectMethod(
+  deps: ServiceDeps,
+  paymentId: string,
+  method: string,
+): Promise<{ redirectUrl: string }> {
   const payment = await findPaymentById(deps.db, paymentId);
   if (!payment) throw notFound('payment');
-  if (!openStatuses.includes(payment.status)) throw new ApiError(409, 'conflict_error', 'payment_state', `payment is ${payment.status}`);
+  if (!openStatuses.includes(payment.status))
+    throw new ApiError(409, 'conflict_error', 'payment_state', `payment is ${payment.status}`);
   const checkout = (await findCheckoutById(deps.db, payment.checkoutId))!;
   const methods = visibleMethods(deps, checkout, payment.amountMinor, payment.currency).map((m) => m.code);
-  if (!methods.includes(method)) throw invalid('method', `method ${method} is not offered; choose one of ${methods.join(', ')}`);
+  if (!methods.includes(method))
+    throw invalid('method', `method ${method} is not offered; choose one of ${methods.join(', ')}`);
   try {
     return await deps.temporal.workflow
       .getHandle(purchaseWorkflowId(paymentId))
@@ -226,8 +274,10 @@ export async function selectMethod(deps: ServiceDeps, paymentId: string, method:
 
 export async function cancelPayment(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string) {
   const payment = await findPaymentById(deps.db, paymentId);
-  if (!payment || payment.merchantId !== principal.merchantId || payment.testMode !== principal.testMode) throw notFound('payment', 'id');
-  if (!openStatuses.includes(payment.status)) throw new ApiError(409, 'conflict_error', 'payment_state', `payment is ${payment.status}`);
+  if (!payment || payment.merchantId !== principal.merchantId || payment.testMode !== principal.testMode)
+    throw notFound('payment', 'id');
+  if (!openStatuses.includes(payment.status))
+    throw new ApiError(409, 'conflict_error', 'payment_state', `payment is ${payment.status}`);
   try {
     await deps.temporal.workflow.getHandle(purchaseWorkflowId(paymentId)).executeUpdate(cancelUpdate);
   } catch (error) {

@@ -55,7 +55,12 @@ export function payoutProvider(providers: ProviderRegistry, testMode: boolean): 
  * Under an `Idempotency-Key` the payout row carries the key (unique per merchant and mode): a
  * retry that recovers a dead request, or meets the key in a row, answers with that payout.
  */
-export async function createPayout(deps: ServiceDeps, principal: MerchantPrincipal, request: CreatePayoutRequest, idempotent?: IdempotentCreate): Promise<Payout> {
+export async function createPayout(
+  deps: ServiceDeps,
+  principal: MerchantPrincipal,
+  request: CreatePayoutRequest,
+  idempotent?: IdempotentCreate,
+): Promise<Payout> {
   const { currency } = request;
   const amount = amountParam(request.amount, currency, 'amount');
   if (amount <= 0n) throw invalid('amount', 'amount must be above zero');
@@ -65,7 +70,13 @@ export async function createPayout(deps: ServiceDeps, principal: MerchantPrincip
   }
   const provider = payoutProvider(deps.providers, principal.testMode);
   if (!provider) {
-    throw new ApiError(400, 'invalid_request_error', 'payouts_unavailable', `No provider pays out in ${principal.testMode ? 'test' : 'live'} mode`, 'destination');
+    throw new ApiError(
+      400,
+      'invalid_request_error',
+      'payouts_unavailable',
+      `No provider pays out in ${principal.testMode ? 'test' : 'live'} mode`,
+      'destination',
+    );
   }
   let checkoutId: string | null;
   if (request.checkout_id) {
@@ -108,7 +119,8 @@ export async function createPayout(deps: ServiceDeps, principal: MerchantPrincip
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
     client.release();
-    const made = idempotent && isUniqueViolation(error) && (await findPayoutByIdempotencyKey(deps.db, principal, idempotent.key));
+    const made =
+      idempotent && isUniqueViolation(error) && (await findPayoutByIdempotencyKey(deps.db, principal, idempotent.key));
     if (made) return recoverPayout(deps, made, amount, currency);
     throw error;
   }
@@ -126,15 +138,30 @@ async function recoverPayout(deps: ServiceDeps, payout: Payout, amount: bigint, 
   return payout;
 }
 
-async function resolveDestination(provider: PaymentProvider, destination: CreatePayoutRequest['destination']): Promise<PayoutDestination> {
+async function resolveDestination(
+  provider: PaymentProvider,
+  destination: CreatePayoutRequest['destination'],
+): Promise<PayoutDestination> {
   try {
-    return await provider.resolvePayoutDestination!(destination.type === 'card' ? destination : { type: 'wallet', walletId: destination.wallet_id });
+    return await provider.resolvePayoutDestination!(
+      destination.type === 'card' ? destination : { type: 'wallet', walletId: destination.wallet_id },
+    );
   } catch (error) {
     if (error instanceof ProviderError && error.kind === 'definite') {
       const param = destination.type === 'card' ? 'destination.token' : 'destination.wallet_id';
-      throw invalid(param, `${provider.name} does not accept this destination: ${error.message}`, 'destination_invalid');
+      throw invalid(
+        param,
+        `${provider.name} does not accept this destination: ${error.message}`,
+        'destination_invalid',
+      );
     }
-    if (error instanceof ProviderError) throw new ApiError(503, 'api_error', 'provider_unavailable', `${provider.name} cannot be reached now; retry later`);
+    if (error instanceof ProviderError)
+      throw new ApiError(
+        503,
+        'api_error',
+        'provider_unavailable',
+        `${provider.name} cannot be reached now; retry later`,
+      );
     throw error;
   }
 }
@@ -168,6 +195,10 @@ export async function getPayout(deps: ServiceDeps, principal: MerchantPrincipal,
   return payout;
 }
 
-export async function merchantPayouts(deps: ServiceDeps, principal: MerchantPrincipal, limit: number): Promise<Payout[]> {
+export async function merchantPayouts(
+  deps: ServiceDeps,
+  principal: MerchantPrincipal,
+  limit: number,
+): Promise<Payout[]> {
   return listPayouts(deps.db, principal, limit);
 }

@@ -16,7 +16,13 @@ export async function ensureReconciliationSchedule(temporal: Client): Promise<'c
     await temporal.schedule.create({
       scheduleId: reconciliationScheduleId,
       spec: { calendars: [{ hour: 0, minute: 30, comment: 'daily at 00:30 UTC' }] },
-      action: { type: 'startWorkflow', workflowType: 'reconciliationWorkflow', workflowId: reconciliationScheduleId, taskQueue, args: [{}] },
+      action: {
+        type: 'startWorkflow',
+        workflowType: 'reconciliationWorkflow',
+        workflowId: reconciliationScheduleId,
+        taskQueue,
+        args: [{}],
+      },
       policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
       memo: { purpose: 'compare the ledger, payments and provider reports of the previous UTC day' },
     });
@@ -44,16 +50,26 @@ function runResource(run: ReconciliationRun) {
 /** The latest reconciliation run with every mismatch it found, and the runs before it in brief. */
 export async function latestReconciliation(deps: ServiceDeps) {
   const [latest, ...earlier] = await latestRuns(deps.db, 10);
-  if (!latest) throw notFound('reconciliation run: none has run yet (daily at 00:30 UTC, or POST /admin/reconciliation/runs)');
+  if (!latest)
+    throw notFound('reconciliation run: none has run yet (daily at 00:30 UTC, or POST /admin/reconciliation/runs)');
   return {
     ...runResource(latest),
-    earlier_runs: earlier.map((run) => ({ id: run.id, window: runResource(run).window, finished_at: run.finishedAt.toISOString(), mismatch_count: run.mismatches.length })),
+    earlier_runs: earlier.map((run) => ({
+      id: run.id,
+      window: runResource(run).window,
+      finished_at: run.finishedAt.toISOString(),
+      mismatch_count: run.mismatches.length,
+    })),
   };
 }
 
 /** Runs reconciliation now for a period (default: the previous UTC day) and answers its result. */
-export async function runReconciliation(deps: ServiceDeps, period: { from?: string; to?: string }): Promise<ReconciliationResult> {
-  if (period.from && period.to && Date.parse(period.from) >= Date.parse(period.to)) throw invalid('to', 'to must be after from');
+export async function runReconciliation(
+  deps: ServiceDeps,
+  period: { from?: string; to?: string },
+): Promise<ReconciliationResult> {
+  if (period.from && period.to && Date.parse(period.from) >= Date.parse(period.to))
+    throw invalid('to', 'to must be after from');
   return deps.temporal.workflow.execute<typeof reconciliationWorkflow>('reconciliationWorkflow', {
     taskQueue,
     workflowId: `reconciliation-manual-${randomToken(12)}`,

@@ -58,7 +58,13 @@ export async function createRefund(
   if (!found) throw notFound('payment', 'id');
   const provider = found.method ? deps.providers.forMethod(found.method) : undefined;
   if (found.status !== 'paid' && found.status !== 'partially_refunded') throw paymentState(found);
-  if (!provider?.refundPayment) throw new ApiError(409, 'conflict_error', 'refund_unsupported', `${found.method} payments cannot be refunded through Kassa`);
+  if (!provider?.refundPayment)
+    throw new ApiError(
+      409,
+      'conflict_error',
+      'refund_unsupported',
+      `${found.method} payments cannot be refunded through Kassa`,
+    );
 
   const client = await deps.db.connect();
   let refund: Refund;
@@ -68,7 +74,12 @@ export async function createRefund(
     const payment = (await findPaymentById(client, found.id))!;
     if (!refundable.includes(payment.status)) throw paymentState(payment);
     if (payment.buyerTotalMinor === null || payment.merchantNetMinor === null) {
-      throw new ApiError(409, 'conflict_error', 'payment_state', `Payment ${payment.id} has no recorded amounts to refund; ask the operator`);
+      throw new ApiError(
+        409,
+        'conflict_error',
+        'payment_state',
+        `Payment ${payment.id} has no recorded amounts to refund; ask the operator`,
+      );
     }
     const { currency } = payment;
     const buyerTotal = payment.buyerTotalMinor;
@@ -76,7 +87,13 @@ export async function createRefund(
     const left = buyerTotal - refundedMinor;
     const amount = request.amount === undefined ? left : amountParam(request.amount, currency, 'amount');
     if (amount <= 0n) {
-      throw new ApiError(400, 'invalid_request_error', left === 0n ? 'payment_refunded' : 'parameter_invalid', left === 0n ? `Payment ${payment.id} is refunded in full already` : 'amount must be above zero', 'amount');
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        left === 0n ? 'payment_refunded' : 'parameter_invalid',
+        left === 0n ? `Payment ${payment.id} is refunded in full already` : 'amount must be above zero',
+        'amount',
+      );
     }
     if (amount > left) {
       throw new ApiError(
@@ -87,7 +104,13 @@ export async function createRefund(
         'amount',
       );
     }
-    const split = refundSplit({ buyerTotalMinor: buyerTotal, feeMinor: buyerTotal - payment.merchantNetMinor, refundedMinor, feeReturnedMinor, amountMinor: amount });
+    const split = refundSplit({
+      buyerTotalMinor: buyerTotal,
+      feeMinor: buyerTotal - payment.merchantNetMinor,
+      refundedMinor,
+      feeReturnedMinor,
+      amountMinor: amount,
+    });
     const available = await lockAvailableBalance(client, payment.merchantId, currency, payment.testMode);
     if (available < split.merchantDebitMinor) {
       throw new ApiError(
@@ -116,7 +139,8 @@ export async function createRefund(
   } catch (error) {
     await client.query('rollback').catch(() => undefined);
     client.release();
-    const made = idempotent && isUniqueViolation(error) && (await findRefundByIdempotencyKey(deps.db, principal, idempotent.key));
+    const made =
+      idempotent && isUniqueViolation(error) && (await findRefundByIdempotencyKey(deps.db, principal, idempotent.key));
     if (made) return recoverRefund(deps, made, paymentId, request);
     throw error;
   }
@@ -128,8 +152,15 @@ export async function createRefund(
 const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505';
 
 /** The refund an earlier request made under the same key, if it is this request's; its workflow started. */
-async function recoverRefund(deps: ServiceDeps, refund: Refund, paymentId: string, request: CreateRefundRequest): Promise<Refund> {
-  const same = refund.paymentId === paymentId && (request.amount === undefined || amountParam(request.amount, refund.currency, 'amount') === refund.amountMinor);
+async function recoverRefund(
+  deps: ServiceDeps,
+  refund: Refund,
+  paymentId: string,
+  request: CreateRefundRequest,
+): Promise<Refund> {
+  const same =
+    refund.paymentId === paymentId &&
+    (request.amount === undefined || amountParam(request.amount, refund.currency, 'amount') === refund.amountMinor);
   if (!same) throw idempotencyKeyReused();
   const payment = await findPaymentById(deps.db, refund.paymentId);
   if (payment) await startRefundWorkflow(deps, refund, payment);
@@ -137,7 +168,12 @@ async function recoverRefund(deps: ServiceDeps, refund: Refund, paymentId: strin
 }
 
 function paymentState(payment: StoredPayment) {
-  return new ApiError(409, 'conflict_error', 'payment_state', `Payment ${payment.id} is ${payment.status}: only a paid payment can be refunded`);
+  return new ApiError(
+    409,
+    'conflict_error',
+    'payment_state',
+    `Payment ${payment.id} is ${payment.status}: only a paid payment can be refunded`,
+  );
 }
 
 async function startRefundWorkflow(deps: ServiceDeps, refund: Refund, payment: StoredPayment) {
@@ -174,7 +210,11 @@ export async function getRefund(deps: ServiceDeps, principal: MerchantPrincipal,
   return refund;
 }
 
-export async function paymentRefunds(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string): Promise<Refund[]> {
+export async function paymentRefunds(
+  deps: ServiceDeps,
+  principal: MerchantPrincipal,
+  paymentId: string,
+): Promise<Refund[]> {
   const payment = await findPayment(deps.db, principal, paymentId);
   if (!payment) throw notFound('payment', 'id');
   return listRefunds(deps.db, payment.id);

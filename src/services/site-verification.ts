@@ -15,7 +15,8 @@ import type { ServiceDeps } from './deps';
 export async function verifySite(deps: ServiceDeps, principal: MerchantPrincipal, checkoutId: string) {
   const checkout = await markVerificationPending(deps.db, principal, checkoutId);
   if (!checkout) throw notFound('checkout', 'id');
-  if (checkout.verification.status === 'verified') return { started: false, checkout: checkoutResource(deps, checkout) };
+  if (checkout.verification.status === 'verified')
+    return { started: false, checkout: checkoutResource(deps, checkout) };
   await deps.temporal.workflow.start<typeof siteVerificationWorkflow>('siteVerificationWorkflow', {
     taskQueue,
     workflowId: siteVerificationWorkflowId(checkout.id),

@@ -14,7 +14,10 @@ const indexedTypes = {
  */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
-  const known = new Set([...Object.keys(existing.customAttributes ?? {}), ...Object.keys(existing.systemAttributes ?? {})]);
+  const known = new Set([
+    ...Object.keys(existing.customAttributes ?? {}),
+    ...Object.keys(existing.systemAttributes ?? {}),
+  ]);
   const missing = Object.entries(searchAttributeDefinitions).filter(([name]) => !known.has(name));
   if (missing.length === 0) return [];
   await connection.operatorService.addSearchAttributes({

@@ -23,5 +23,10 @@ export const merchantNotify: ActivityOptions = {
  */
 export const providerMoney: ActivityOptions = {
   startToCloseTimeout: '30 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '10 minutes', nonRetryableErrorTypes: ['UnknownRefund', 'UnknownPayout'] },
+  retry: {
+    initialInterval: '1 second',
+    backoffCoefficient: 2,
+    maximumInterval: '10 minutes',
+    nonRetryableErrorTypes: ['UnknownRefund', 'UnknownPayout'],
+  },
 };

@@ -80,12 +80,20 @@ export async function floorWorkflow(input: FloorInput): Promise<{ status: string
       method = request.method;
       status = 'awaiting_payment';
       selections += 1;
-      const created = await providerCreate.floorCreateProviderPayment({ paymentId: input.paymentId, attempt: selections, method: request.method });
+      const created = await providerCreate.floorCreateProviderPayment({
+        paymentId: input.paymentId,
+        attempt: selections,
+        method: request.method,
+      });
       providerPaymentId = created.providerPaymentId;
       await record('awaiting_payment');
       return { redirectUrl: created.redirectUrl };
     },
-    { validator: (_request) => { if (status !== 'awaiting_method') throw new Error(`floor is ${status}`); } },
+    {
+      validator: (_request) => {
+        if (status !== 'awaiting_method') throw new Error(`floor is ${status}`);
+      },
+    },
   );
   setHandler(providerCallbackSignal, (callback) => {
     callbacks.push(callback);
@@ -105,7 +113,8 @@ export async function floorWorkflow(input: FloorInput): Promise<{ status: string
       () => !isOpen() || callbacks.length > 0 || selections !== selectionsBefore || atProvider() !== atProviderBefore,
       Math.max(1, wakeAt - Date.now()),
     );
-    if (atProvider() && (!atProviderBefore || selections !== selectionsBefore)) nextPollAt = Date.now() + input.pollSeconds * 1000;
+    if (atProvider() && (!atProviderBefore || selections !== selectionsBefore))
+      nextPollAt = Date.now() + input.pollSeconds * 1000;
     while (callbacks.length > 0 && isOpen()) {
       callbacks.shift();
       await record('paid');

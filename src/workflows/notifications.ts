@@ -58,7 +58,10 @@ const channelLookup = proxyLocalActivities<Activities>(profiles.databaseWrite);
 function channelOptions(channel: NotificationChannel, retrySeconds: [number, number] | null): ActivityOptions {
   const profile = channelProfiles[channel];
   if (!retrySeconds) return profile;
-  return { ...profile, retry: { ...profile.retry, initialInterval: retrySeconds[0] * 1000, maximumInterval: retrySeconds[1] * 1000 } };
+  return {
+    ...profile,
+    retry: { ...profile.retry, initialInterval: retrySeconds[0] * 1000, maximumInterval: retrySeconds[1] * 1000 },
+  };
 }
 
 /**
@@ -77,7 +80,9 @@ export async function notifyChannels(eventId: string): Promise<void> {
       ),
     ),
   );
-  const canceled = results.find((result): result is PromiseRejectedResult => result.status === 'rejected' && isCancellation(result.reason));
+  const canceled = results.find(
+    (result): result is PromiseRejectedResult => result.status === 'rejected' && isCancellation(result.reason),
+  );
   if (canceled) throw canceled.reason;
 }
 
@@ -93,7 +98,10 @@ export async function resendNotificationWorkflow(input: ResendNotificationInput)
     );
   } catch (error) {
     const cause = error instanceof ActivityFailure ? error.cause : undefined;
-    if (cause instanceof ApplicationFailure && (cause.type === 'NotificationNotDelivered' || cause.type === 'NotificationRefused')) {
+    if (
+      cause instanceof ApplicationFailure &&
+      (cause.type === 'NotificationNotDelivered' || cause.type === 'NotificationRefused')
+    ) {
       return cause.details?.[0] as DeliveryOutcome;
     }
     throw error;

@@ -28,7 +28,10 @@ export async function resendEventWorkflow(input: ResendEventInput): Promise<Rese
     return { ...outcome, delivered: true };
   } catch (error) {
     const cause = error instanceof ActivityFailure ? error.cause : undefined;
-    if (cause instanceof ApplicationFailure && (cause.type === 'WebhookNotDelivered' || cause.type === 'WebhookUrlRefused')) {
+    if (
+      cause instanceof ApplicationFailure &&
+      (cause.type === 'WebhookNotDelivered' || cause.type === 'WebhookUrlRefused')
+    ) {
       return { ...(cause.details?.[0] as ResendOutcome), delivered: false };
     }
     throw error;

@@ -19,7 +19,11 @@ export async function payoutWorkflow(input: PayoutInput): Promise<PayoutResult> 
   const outcome = await provider.payOutAtProvider({ payoutId: input.payoutId });
 
   // 2. ledger: settle with the fee, or release the reserve; the event
-  const { eventId } = await database.recordPayoutOutcome({ payoutId: input.payoutId, outcome, eventId: `evt_${uuid4().replace(/-/g, '')}` });
+  const { eventId } = await database.recordPayoutOutcome({
+    payoutId: input.payoutId,
+    outcome,
+    eventId: `evt_${uuid4().replace(/-/g, '')}`,
+  });
 
   // 3. merchant notification, retried for days
   if (eventId) {
@@ -29,5 +33,9 @@ export async function payoutWorkflow(input: PayoutInput): Promise<PayoutResult> 
       // Retries are exhausted after days; the attempts stay recorded with the event.
     }
   }
-  return { payoutId: input.payoutId, status: outcome.state, failureReason: outcome.state === 'failed' ? outcome.failureReason : null };
+  return {
+    payoutId: input.payoutId,
+    status: outcome.state,
+    failureReason: outcome.state === 'failed' ? outcome.failureReason : null,
+  };
 }

@@ -132,7 +132,11 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   const feesFor = (method: string | null) => {
     const quote = input.quotes?.find((candidate) => candidate.method === method);
     if (!quote) return legacyFees;
-    return { feeMinor: quote.feeMinor, buyerTotalMinor: quote.buyerTotalMinor, merchantNetMinor: quote.merchantNetMinor };
+    return {
+      feeMinor: quote.feeMinor,
+      buyerTotalMinor: quote.buyerTotalMinor,
+      merchantNetMinor: quote.merchantNetMinor,
+    };
   };
   let statusSeq = carried?.statusSeq ?? 0;
   let declines = carried?.declines ?? 0;
@@ -144,14 +148,16 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   /** The method given at creation is being set up (not an update, so not among the handlers). */
   let choosingAtCreation = false;
   const isOpen = () => state.status === 'awaiting_method' || state.status === 'awaiting_payment';
-  const pollDelayMs = (index: number) => (input.statusPollSeconds[Math.min(index, input.statusPollSeconds.length - 1)] ?? 60) * 1000;
+  const pollDelayMs = (index: number) =>
+    (input.statusPollSeconds[Math.min(index, input.statusPollSeconds.length - 1)] ?? 60) * 1000;
   const closed = () => ApplicationFailure.nonRetryable(`payment is ${state.status}`, 'PaymentClosed');
 
   /**
    * One payment reaches each outcome at most once per run; a run reset from it that reaches the same
    * outcome raises the same event, which the merchant has been sent already.
    */
-  const eventIdFor = (status: PaymentStatus) => `evt_${input.paymentId.replace(/^pay_/, '')}${status.replace(/[^0-9A-Za-z]/g, '')}`;
+  const eventIdFor = (status: PaymentStatus) =>
+    `evt_${input.paymentId.replace(/^pay_/, '')}${status.replace(/[^0-9A-Za-z]/g, '')}`;
 
   const record = async (status: PaymentStatus, reason: string | null = null) => {
     state.status = status;
@@ -173,7 +179,9 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       redirectUrl: state.redirectUrl,
       failureReason: reason,
       fees: state.method ? feesFor(state.method) : null,
-      event: eventType ? { id: clockSeq ? eventIdFor(status) : `evt_${uuid4().replace(/-/g, '')}`, type: eventType } : null,
+      event: eventType
+        ? { id: clockSeq ? eventIdFor(status) : `evt_${uuid4().replace(/-/g, '')}`, type: eventType }
+        : null,
     };
     const { eventId } = await database.recordPaymentStatus(write);
     if (eventId) {
@@ -206,7 +214,11 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     if (attempts.some((entry) => entry.providerPaymentId === providerPaymentId)) return null;
     let unverified = false;
     for (const entry of attempts.filter((candidate) => candidate.providerPaymentId === null)) {
-      const answer = await askProvider(entry.attempt, entry.method, `whether callback for ${providerPaymentId} is this payment's`);
+      const answer = await askProvider(
+        entry.attempt,
+        entry.method,
+        `whether callback for ${providerPaymentId} is this payment's`,
+      );
       if (!answer.known) unverified = true;
       else if (answer.status) {
         entry.providerPaymentId = answer.status.providerPaymentId;
@@ -235,7 +247,10 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
         return;
       }
       if (refused) {
-        await database.flagCallbacks({ paymentId: input.paymentId, flags: [{ eventId: callback.eventId, flag: refused }] });
+        await database.flagCallbacks({
+          paymentId: input.paymentId,
+          flags: [{ eventId: callback.eventId, flag: refused }],
+        });
         return;
       }
       if (!isOpen()) {
@@ -243,14 +258,17 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
         return;
       }
       // A late success of an earlier attempt: that attempt's method and price are what the buyer paid.
-      const paidAttempt = [...providerAttempts.values()].find((entry) => entry.providerPaymentId === callback.providerPaymentId);
+      const paidAttempt = [...providerAttempts.values()].find(
+        (entry) => entry.providerPaymentId === callback.providerPaymentId,
+      );
       if (paidAttempt && paidAttempt.attempt !== state.attempt) {
         state.attempt = paidAttempt.attempt;
         state.method = paidAttempt.method;
       }
     }
     state.providerPaymentId = callback.providerPaymentId;
-    if (callback.amountMinor === feesFor(state.method).buyerTotalMinor && callback.currency === input.currency) await record('paid');
+    if (callback.amountMinor === feesFor(state.method).buyerTotalMinor && callback.currency === input.currency)
+      await record('paid');
     else await record('under_review', callback.currency === input.currency ? 'amount_mismatch' : 'currency_mismatch');
   }
 
@@ -280,7 +298,10 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     if (answer.known && answer.status && asked) asked.providerPaymentId = answer.status.providerPaymentId;
     if (answer.known && answer.status?.state === 'succeeded') {
       const eventId = `check-${previous.attempt}`;
-      await confirm({ ...answer.status, eventId, paymentId: input.paymentId, occurredAt: new Date().toISOString() }, true);
+      await confirm(
+        { ...answer.status, eventId, paymentId: input.paymentId, occurredAt: new Date().toISOString() },
+        true,
+      );
       throw closed();
     }
     if (!answer.known || answer.status?.state === 'pending') {
@@ -306,21 +327,27 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     state.method = method;
     state.status = 'awaiting_payment';
     selections += 1;
-    const providerAttempt: ProviderAttempt = providerAttempts.get(attempt) ?? { attempt, method, providerPaymentId: null };
+    const providerAttempt: ProviderAttempt = providerAttempts.get(attempt) ?? {
+      attempt,
+      method,
+      providerPaymentId: null,
+    };
     providerAttempt.method = method;
     providerAttempts.set(attempt, providerAttempt);
     let created: { providerPaymentId: string; redirectUrl: string };
     try {
       // 2. provider payment
       const summary = `create ${method} payment at the provider: ${money(feesFor(method).buyerTotalMinor)}, attempt ${attempt}`;
-      created = await providerCreate.createProviderPayment.executeWithOptions({ summary }, [{
-        paymentId: input.paymentId,
-        attempt,
-        method,
-        amountMinor: feesFor(method).buyerTotalMinor,
-        currency: input.currency,
-        description: input.description,
-      }]);
+      created = await providerCreate.createProviderPayment.executeWithOptions({ summary }, [
+        {
+          paymentId: input.paymentId,
+          attempt,
+          method,
+          amountMinor: feesFor(method).buyerTotalMinor,
+          currency: input.currency,
+          description: input.description,
+        },
+      ]);
       unsettled = null;
       providerAttempt.providerPaymentId = created.providerPaymentId;
     } catch (error) {
@@ -360,7 +387,11 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
       await record('canceled');
       return { ...state };
     },
-    { validator: () => { if (!isOpen()) throw new Error(`payment is ${state.status}`); } },
+    {
+      validator: () => {
+        if (!isOpen()) throw new Error(`payment is ${state.status}`);
+      },
+    },
   );
   let recheckRequested = carried?.recheckRequested ?? false;
   setHandler(recheckProviderSignal, () => {
@@ -465,17 +496,30 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     restartPollsForNewAttempt();
     const selectionsBefore = selections;
     const atProviderBefore = atProvider();
-    const wakeAt = atProviderBefore ? (Date.now() < expiresAt ? Math.min(expiresAt, nextPollAt) : nextPollAt) : expiresAt;
+    const wakeAt = atProviderBefore
+      ? Date.now() < expiresAt
+        ? Math.min(expiresAt, nextPollAt)
+        : nextPollAt
+      : expiresAt;
     const retryAt = deferred.length > 0 ? (retryDeferredAt ?? Date.now()) : Infinity;
     const waiting = waitingFor(wakeAt);
     const unverified = `${deferred.length} success(es) whose provider payment is unverified`;
     const summary =
-      retryAt < wakeAt ? `ask again about ${unverified} in ${inWords(retryAt - Date.now())}; then ${waiting.summary}` : waiting.summary;
+      retryAt < wakeAt
+        ? `ask again about ${unverified} in ${inWords(retryAt - Date.now())}; then ${waiting.summary}`
+        : waiting.summary;
     const details =
-      deferred.length > 0 ? `${waiting.details} Asking again about ${unverified} at ${new Date(retryAt).toISOString()}.` : waiting.details;
+      deferred.length > 0
+        ? `${waiting.details} Asking again about ${unverified} at ${new Date(retryAt).toISOString()}.`
+        : waiting.details;
     setCurrentDetails(details);
     const woke = await condition(
-      () => !isOpen() || callbacks.length > 0 || selections !== selectionsBefore || atProvider() !== atProviderBefore || recheckRequested,
+      () =>
+        !isOpen() ||
+        callbacks.length > 0 ||
+        selections !== selectionsBefore ||
+        atProvider() !== atProviderBefore ||
+        recheckRequested,
       Math.max(1, Math.min(wakeAt, retryAt) - Date.now()),
       { summary },
     );
@@ -494,18 +538,26 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
 
     if (atProvider()) {
       const attempt = state.attempt;
-      const answer = await askProvider(attempt, state.method!, recheck ? 'operator re-check' : `status check ${polls + 1}`);
+      const answer = await askProvider(
+        attempt,
+        state.method!,
+        recheck ? 'operator re-check' : `status check ${polls + 1}`,
+      );
       polls += 1;
       nextPollAt = Date.now() + pollDelayMs(polls);
       await drainCallbacks();
       if (!isOpen() || state.attempt !== attempt || !answer.known) continue;
       if (answer.status && answer.status.state !== 'pending') {
         const eventId = `poll-${attempt}-${polls}`;
-        await confirm({ ...answer.status, eventId, paymentId: input.paymentId, occurredAt: new Date().toISOString() }, true);
+        await confirm(
+          { ...answer.status, eventId, paymentId: input.paymentId, occurredAt: new Date().toISOString() },
+          true,
+        );
         continue;
       }
     }
-    if (Date.now() >= expiresAt && isOpen()) await record(declines > 0 ? 'failed' : 'expired', declines > 0 ? 'declined' : 'expired');
+    if (Date.now() >= expiresAt && isOpen())
+      await record(declines > 0 ? 'failed' : 'expired', declines > 0 ? 'declined' : 'expired');
   }
 
   // Deferred successes at close: one naming a provider payment now known to be this payment's is a late
@@ -514,7 +566,10 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   callbacks.push(...deferred.filter((callback) => ownIds.has(callback.providerPaymentId)));
   const unverifiedAtClose = deferred.splice(0).filter((callback) => !ownIds.has(callback.providerPaymentId));
   if (unverifiedAtClose.length > 0) {
-    const flags = unverifiedAtClose.map((callback) => ({ eventId: callback.eventId, flag: 'unverified_provider_payment' }));
+    const flags = unverifiedAtClose.map((callback) => ({
+      eventId: callback.eventId,
+      flag: 'unverified_provider_payment',
+    }));
     await database.flagCallbacks({ paymentId: input.paymentId, flags });
   }
 
@@ -534,7 +589,10 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   const withChannels = patched('notification-channels');
   const repairsLostWrites = pendingEvents.length > 0 && patched('repair-lost-status-write');
   const sendEvent = (eventId: string) =>
-    merchantNotify.notifyMerchant.executeWithOptions({ summary: `notify merchant: ${eventTypes.get(eventId)} ${eventId}` }, [{ eventId }]);
+    merchantNotify.notifyMerchant.executeWithOptions(
+      { summary: `notify merchant: ${eventTypes.get(eventId)} ${eventId}` },
+      [{ eventId }],
+    );
   /** A status write the database acknowledged and then lost (a crash, a failover) is made again, once: it is idempotent. */
   const notify = async (eventId: string) => {
     try {

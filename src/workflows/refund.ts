@@ -20,7 +20,11 @@ export async function refundWorkflow(input: RefundInput): Promise<RefundResult> 
   const outcome = await provider.refundAtProvider({ refundId: input.refundId });
 
   // 2. ledger: settle, or release the reserve; the payment's status; the event
-  const { eventId } = await database.recordRefundOutcome({ refundId: input.refundId, outcome, eventId: `evt_${uuid4().replace(/-/g, '')}` });
+  const { eventId } = await database.recordRefundOutcome({
+    refundId: input.refundId,
+    outcome,
+    eventId: `evt_${uuid4().replace(/-/g, '')}`,
+  });
 
   // 3. merchant notification, retried for days
   if (eventId) {
@@ -30,5 +34,9 @@ export async function refundWorkflow(input: RefundInput): Promise<RefundResult> 
       // Retries are exhausted after days; the attempts stay listed at GET /v1/payments/:id/events.
     }
   }
-  return { refundId: input.refundId, status: outcome.state, failureReason: outcome.state === 'failed' ? outcome.failureReason : null };
+  return {
+    refundId: input.refundId,
+    status: outcome.state,
+    failureReason: outcome.state === 'failed' ? outcome.failureReason : null,
+  };
 }

@@ -11,7 +11,9 @@ const notify = proxyActivities<Activities>(profiles.merchantNotify);
 
 /** Why a step refused for good (the provider took nothing, the payment changed, …), or `null` for anything else. */
 const refusal = (error: unknown): string | null =>
-  error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable ? error.cause.message : null;
+  error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable
+    ? error.cause.message
+    : null;
 
 /**
  * An operator's decision on an exception, id `review-<exception id>-<decision id>`; the API has

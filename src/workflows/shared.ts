@@ -152,7 +152,8 @@ export function lateCallbackFlag(
   callback: Pick<ProviderCallback, 'state' | 'providerPaymentId'>,
   outcome: { status: PaymentStatus; providerPaymentId: string | null },
 ): string | null {
-  if (outcome.status === 'awaiting_method' || outcome.status === 'awaiting_payment' || callback.state === 'pending') return null;
+  if (outcome.status === 'awaiting_method' || outcome.status === 'awaiting_payment' || callback.state === 'pending')
+    return null;
   const moneyTaken = moneyTakenStatuses.includes(outcome.status);
   const samePayment = callback.providerPaymentId === outcome.providerPaymentId;
   if (callback.state === 'succeeded' && !moneyTaken) return `contradicts_${outcome.status}`;

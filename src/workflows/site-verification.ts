@@ -8,7 +8,12 @@ type Activities = ReturnType<typeof createActivities>;
 const siteFetch = proxyActivities<Activities>({
   startToCloseTimeout: '30 seconds',
   scheduleToCloseTimeout: '24 hours',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '1 hour', nonRetryableErrorTypes: ['UnsafeUrl'] },
+  retry: {
+    initialInterval: '5 seconds',
+    backoffCoefficient: 2,
+    maximumInterval: '1 hour',
+    nonRetryableErrorTypes: ['UnsafeUrl'],
+  },
 });
 
 const database = proxyActivities<Activities>({
@@ -27,10 +32,20 @@ export async function siteVerificationWorkflow(input: SiteVerificationInput): Pr
   } catch (error) {
     if (isCancellation(error)) throw error;
     // 2a. gave up: the last attempt's error stays on the checkout
-    await database.recordSiteVerification({ checkoutId: input.checkoutId, siteUrl: input.siteUrl, status: 'failed', error: null });
+    await database.recordSiteVerification({
+      checkoutId: input.checkoutId,
+      siteUrl: input.siteUrl,
+      status: 'failed',
+      error: null,
+    });
     return { status: 'failed' };
   }
   // 2b. verified
-  await database.recordSiteVerification({ checkoutId: input.checkoutId, siteUrl: input.siteUrl, status: 'verified', error: null });
+  await database.recordSiteVerification({
+    checkoutId: input.checkoutId,
+    siteUrl: input.siteUrl,
+    status: 'verified',
+    error: null,
+  });
   return { status: 'verified' };
 }

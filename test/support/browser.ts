@@ -68,7 +68,8 @@ export const artifactsDir = path.resolve(__dirname, '../../test-artifacts');
 export async function launchBrowser(): Promise<Browser> {
   const executablePath = findChromium();
   if (!executablePath) throw new Error(`No Chromium for the browser tests: ${installHint}.`);
-  if (!fs.existsSync(executablePath)) throw new Error(`CHROMIUM_PATH=${executablePath} does not exist: ${installHint}.`);
+  if (!fs.existsSync(executablePath))
+    throw new Error(`CHROMIUM_PATH=${executablePath} does not exist: ${installHint}.`);
   return chromium.launch({ executablePath, headless: true, args: chromiumArgs, timeout: 30_000 });
 }
 

@@ -60,7 +60,12 @@ const live = new Set<KassaProcess>();
  * Kassa as its own process (`node --import tsx worker.ts`) in a process group of its own, so it
  * and anything it starts can be ended together. It also stops itself once this process is gone.
  */
-async function spawnKassa(role: 'api' | 'worker', deployment: Deployment, port: number, name: string): Promise<KassaProcess> {
+async function spawnKassa(
+  role: 'api' | 'worker',
+  deployment: Deployment,
+  port: number,
+  name: string,
+): Promise<KassaProcess> {
   const logFile = path.join(deployment.dir, `${name}.log`);
   const log = fs.openSync(logFile, 'a');
   const publicUrl = deployment.publicUrl ?? `http://127.0.0.1:${port}`;
@@ -195,7 +200,11 @@ export interface Exchange {
  */
 export function recordingClient(baseUrl: () => string, timeoutMs = 30_000) {
   const exchanges: Exchange[] = [];
-  async function call(method: string, pathname: string, options: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<Exchange> {
+  async function call(
+    method: string,
+    pathname: string,
+    options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+  ): Promise<Exchange> {
     const exchange: Exchange = { method, path: pathname, startedAt: Date.now(), endedAt: 0, status: null, body: null };
     try {
       const response = await fetch(`${baseUrl()}${pathname}`, {
@@ -217,7 +226,10 @@ export function recordingClient(baseUrl: () => string, timeoutMs = 30_000) {
         exchange.body = text;
       }
     } catch (error) {
-      exchange.error = (error as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : String((error as Error).cause ?? error);
+      exchange.error =
+        (error as Error).name === 'TimeoutError'
+          ? `no answer within ${timeoutMs} ms`
+          : String((error as Error).cause ?? error);
     }
     exchange.endedAt = Date.now();
     exchanges.push(exchange);
@@ -231,13 +243,23 @@ export type RecordingClient = ReturnType<typeof recordingClient>;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Retries `attempt` until it answers something `done` accepts; anything else is retried after `delayMs`, until `timeoutMs`. */
-async function until(what: string, attempt: () => Promise<Exchange>, done: (exchange: Exchange) => boolean, timeoutMs: number, delayMs = 500, signal?: AbortSignal): Promise<Exchange> {
+async function until(
+  what: string,
+  attempt: () => Promise<Exchange>,
+  done: (exchange: Exchange) => boolean,
+  timeoutMs: number,
+  delayMs = 500,
+  signal?: AbortSignal,
+): Promise<Exchange> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     signal?.throwIfAborted();
     const exchange = await attempt();
     if (done(exchange)) return exchange;
-    if (Date.now() > deadline) throw new Error(`${what}: gave up after ${timeoutMs} ms; last answer ${exchange.status ?? exchange.error} ${JSON.stringify(exchange.body)}`);
+    if (Date.now() > deadline)
+      throw new Error(
+        `${what}: gave up after ${timeoutMs} ms; last answer ${exchange.status ?? exchange.error} ${JSON.stringify(exchange.body)}`,
+      );
     await pause(delayMs);
   }
 }
@@ -266,7 +288,13 @@ export async function payThroughSandbox(
       client.call('POST', '/v1/payments', {
         token: shop.key,
         headers: { 'idempotency-key': `chaos-${orderId}` },
-        body: { checkout_id: shop.checkoutId, order_id: orderId, amount: '50.00', currency: 'RUB', description: 'Chaos test order' },
+        body: {
+          checkout_id: shop.checkoutId,
+          order_id: orderId,
+          amount: '50.00',
+          currency: 'RUB',
+          description: 'Chaos test order',
+        },
       }),
     (exchange) => exchange.status === 201 || exchange.status === 200,
     timeoutMs,
@@ -277,7 +305,11 @@ export async function payThroughSandbox(
   options.onStep?.('created');
   const chosen = await until(
     `choose a method for ${paymentId}`,
-    () => client.call('POST', `/pay/${paymentId}/method`, { body: { method: 'sandbox_card' }, headers: { accept: 'application/json' } }),
+    () =>
+      client.call('POST', `/pay/${paymentId}/method`, {
+        body: { method: 'sandbox_card' },
+        headers: { accept: 'application/json' },
+      }),
     (exchange) => exchange.status === 200,
     timeoutMs,
     500,
@@ -289,9 +321,14 @@ export async function payThroughSandbox(
   const deadline = Date.now() + timeoutMs;
   while (!approved) {
     signal?.throwIfAborted();
-    const response = await fetch(`${redirectUrl}/approve`, { method: 'POST', redirect: 'manual', signal: AbortSignal.timeout(10_000) }).catch(() => null);
+    const response = await fetch(`${redirectUrl}/approve`, {
+      method: 'POST',
+      redirect: 'manual',
+      signal: AbortSignal.timeout(10_000),
+    }).catch(() => null);
     approved = response?.status === 303;
-    if (!approved && Date.now() > deadline) throw new Error(`approve ${paymentId}: sandbox answered ${response?.status}`);
+    if (!approved && Date.now() > deadline)
+      throw new Error(`approve ${paymentId}: sandbox answered ${response?.status}`);
     if (!approved) await pause(500);
   }
   options.onStep?.('approved');
@@ -303,7 +340,11 @@ export async function payThroughSandbox(
     500,
     signal,
   );
-  return { paymentId, providerPaymentId: new URL(redirectUrl).pathname.split('/').pop()!, status: paid.body.status as string };
+  return {
+    paymentId,
+    providerPaymentId: new URL(redirectUrl).pathname.split('/').pop()!,
+    status: paid.body.status as string,
+  };
 }
 
 /**
@@ -329,7 +370,11 @@ export function abortOnDeath(processes: () => KassaProcess[]) {
 }
 
 /** Runs `task` for each item, at most `concurrency` at a time, and settles them all. */
-export async function inParallel<T, R>(items: T[], concurrency: number, task: (item: T, index: number) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+export async function inParallel<T, R>(
+  items: T[],
+  concurrency: number,
+  task: (item: T, index: number) => Promise<R>,
+): Promise<PromiseSettledResult<R>[]> {
   const results: PromiseSettledResult<R>[] = new Array(items.length);
   let next = 0;
   const lane = async () => {
@@ -350,13 +395,17 @@ export async function inParallel<T, R>(items: T[], concurrency: number, task: (i
 export async function sandboxCapturesByPayment(sandboxUrl: string): Promise<Map<string, string[]>> {
   const from = new Date(Date.now() - 24 * 3600_000).toISOString();
   const to = new Date(Date.now() + 3600_000).toISOString();
-  const response = await fetch(`${sandboxUrl}/api/report?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, {
-    headers: { authorization: `Bearer ${sandboxApiKey}` },
-  });
+  const response = await fetch(
+    `${sandboxUrl}/api/report?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`,
+    {
+      headers: { authorization: `Bearer ${sandboxApiKey}` },
+    },
+  );
   if (response.status !== 200) throw new Error(`sandbox report: ${response.status} ${await response.text()}`);
   const report = (await response.json()) as { payments: { id: string; reference: string }[] };
   const captures = new Map<string, string[]>();
-  for (const payment of report.payments) captures.set(payment.reference, [...(captures.get(payment.reference) ?? []), payment.id]);
+  for (const payment of report.payments)
+    captures.set(payment.reference, [...(captures.get(payment.reference) ?? []), payment.id]);
   return captures;
 }
 
@@ -375,7 +424,10 @@ export function webhookIdsByEvent(received: ReceivedRequest[]): Map<string, Set<
 
 /** Merchant events per payment as stored, by type. */
 export async function storedEventsByPayment(db: Pool, paymentIds: string[]): Promise<Map<string, string[]>> {
-  const { rows } = await db.query<{ payment_id: string; type: string }>('select payment_id, type from payment_events where payment_id = any($1) order by created_at', [paymentIds]);
+  const { rows } = await db.query<{ payment_id: string; type: string }>(
+    'select payment_id, type from payment_events where payment_id = any($1) order by created_at',
+    [paymentIds],
+  );
   const events = new Map<string, string[]>();
   for (const row of rows) events.set(row.payment_id, [...(events.get(row.payment_id) ?? []), row.type]);
   return events;
@@ -485,7 +537,11 @@ export async function startSlowReceiver(delayMs: number) {
     received,
     /** Requests received and not yet answered. */
     inFlight: () => inFlight,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -497,7 +553,10 @@ export async function waitForDeliveries(db: Pool, paymentIds: string[], timeoutM
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { rows } = await db
-      .query<{ undelivered: number }>('select count(*)::int as undelivered from payment_events where payment_id = any($1) and delivered_at is null', [paymentIds])
+      .query<{ undelivered: number }>(
+        'select count(*)::int as undelivered from payment_events where payment_id = any($1) and delivered_at is null',
+        [paymentIds],
+      )
       .catch(() => ({ rows: [{ undelivered: -1 }] }));
     const undelivered = rows[0]!.undelivered;
     if (undelivered === 0 || Date.now() > deadline) return undelivered;

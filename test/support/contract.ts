@@ -13,7 +13,12 @@ export interface OpenApiDocument {
   components: { schemas: Record<string, Schema> };
 }
 
-const urls = ['https://shop.example', 'https://shop.example/kassa/notify', 'http://shop.example:8080/ok?x=1', 'https://xn--80akhbyknj4f.example/a/b'];
+const urls = [
+  'https://shop.example',
+  'https://shop.example/kassa/notify',
+  'http://shop.example:8080/ok?x=1',
+  'https://xn--80akhbyknj4f.example/a/b',
+];
 const emails = ['me@shop.example', 'a.b+c@mail.example', 'orders@xn--80akhbyknj4f.example'];
 
 /** Characters counted as JSON Schema counts them: code points. */
@@ -21,7 +26,8 @@ export const codePoints = (text: string) => [...text].length;
 
 function resolve(schema: Schema, document: OpenApiDocument): Schema {
   let current = schema;
-  while (current && typeof current.$ref === 'string') current = document.components.schemas[current.$ref.split('/').pop()!]!;
+  while (current && typeof current.$ref === 'string')
+    current = document.components.schemas[current.$ref.split('/').pop()!]!;
   return current;
 }
 
@@ -40,14 +46,20 @@ function stringArbitrary(schema: Schema, known: KnownIds): fc.Arbitrary<string> 
   const prefix = /^\^(\w+)_/.exec(schema.pattern ?? '')?.[1];
   if (prefix && known[prefix]?.length) {
     const { pattern, ...rest } = schema;
-    return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...known[prefix]!) }, { weight: 1, arbitrary: stringArbitrary({ ...rest, pattern }, {}) });
+    return fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom(...known[prefix]!) },
+      { weight: 1, arbitrary: stringArbitrary({ ...rest, pattern }, {}) },
+    );
   }
   const min = schema.minLength ?? 0;
   const max = schema.maxLength ?? 10_000;
   const fits = (value: string) => codePoints(value) >= min && codePoints(value) <= max;
   if (schema.format === 'uri') return fc.constantFrom(...urls).filter(fits);
   if (schema.format === 'email') return fc.constantFrom(...emails).filter(fits);
-  if (schema.format === 'date-time') return fc.date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true }).map((date) => date.toISOString());
+  if (schema.format === 'date-time')
+    return fc
+      .date({ min: new Date('2020-01-01'), max: new Date('2030-01-01'), noInvalidDate: true })
+      .map((date) => date.toISOString());
   if (schema.pattern !== undefined) {
     const pattern = new RegExp(schema.pattern, 'u');
     const anchored = schema.pattern.startsWith('^') && schema.pattern.endsWith('$');
@@ -59,10 +71,16 @@ function stringArbitrary(schema: Schema, known: KnownIds): fc.Arbitrary<string> 
     }
     const matching = fromPattern
       ? fromPattern
-      : fc.oneof(anyText(min, Math.min(max, 40)), fc.constant('x'.repeat(Math.max(min, 1))), max <= 5000 ? fc.string({ unit: 'grapheme', minLength: max, maxLength: max }) : fc.constant('x'));
+      : fc.oneof(
+          anyText(min, Math.min(max, 40)),
+          fc.constant('x'.repeat(Math.max(min, 1))),
+          max <= 5000 ? fc.string({ unit: 'grapheme', minLength: max, maxLength: max }) : fc.constant('x'),
+        );
     const keep = (value: string) => pattern.test(value) && fits(value);
     if (!fc.sample(matching, { numRuns: 300, seed: 1 }).some(keep)) {
-      throw new Error(`no string of ${min}..${max} characters matching ${schema.pattern} turned up in 300 tries: can the document's pattern match anything?`);
+      throw new Error(
+        `no string of ${min}..${max} characters matching ${schema.pattern} turned up in 300 tries: can the document's pattern match anything?`,
+      );
     }
     return matching.filter(keep);
   }
@@ -70,17 +88,32 @@ function stringArbitrary(schema: Schema, known: KnownIds): fc.Arbitrary<string> 
   if (max <= 5000) lengths.push(fc.constant(max));
   return fc.oneof(
     { weight: 4, arbitrary: anyText(min, Math.min(max, 40)) },
-    { weight: 1, arbitrary: fc.oneof(...lengths).chain((length) => fc.string({ unit: fc.oneof(fc.constant('a'), fc.constant('я'), fc.constant('😀'), fc.constant(' ')), minLength: length, maxLength: length })) },
+    {
+      weight: 1,
+      arbitrary: fc.oneof(...lengths).chain((length) =>
+        fc.string({
+          unit: fc.oneof(fc.constant('a'), fc.constant('я'), fc.constant('😀'), fc.constant(' ')),
+          minLength: length,
+          maxLength: length,
+        }),
+      ),
+    },
   );
 }
 
 /** Values valid per `schema` (most of the time: ajv has the last word). */
-export function validValue(schema: Schema | undefined, document: OpenApiDocument, known: KnownIds = {}, depth = 0): fc.Arbitrary<unknown> {
+export function validValue(
+  schema: Schema | undefined,
+  document: OpenApiDocument,
+  known: KnownIds = {},
+  depth = 0,
+): fc.Arbitrary<unknown> {
   const resolved = schema === undefined ? {} : resolve(schema, document);
   if (resolved.enum) return fc.constantFrom(...resolved.enum);
   if ('const' in resolved) return fc.constant(resolved.const);
   const alternatives = resolved.anyOf ?? resolved.oneOf;
-  if (alternatives) return fc.oneof(...alternatives.map((alternative: Schema) => validValue(alternative, document, known, depth + 1)));
+  if (alternatives)
+    return fc.oneof(...alternatives.map((alternative: Schema) => validValue(alternative, document, known, depth + 1)));
   if (Array.isArray(resolved.type)) {
     return fc.oneof(...resolved.type.map((type: string) => validValue({ ...resolved, type }, document, known, depth)));
   }
@@ -93,7 +126,10 @@ export function validValue(schema: Schema | undefined, document: OpenApiDocument
     case 'number': {
       const min = resolved.minimum ?? -1_000_000_000;
       const max = resolved.maximum ?? 1_000_000_000;
-      return fc.oneof({ weight: 12, arbitrary: fc.oneof(fc.integer({ min, max }), fc.constantFrom(min, max)) }, { weight: 1, arbitrary: fc.constantFrom(min - 1, max + 1, min + 0.5) });
+      return fc.oneof(
+        { weight: 12, arbitrary: fc.oneof(fc.integer({ min, max }), fc.constantFrom(min, max)) },
+        { weight: 1, arbitrary: fc.constantFrom(min - 1, max + 1, min + 0.5) },
+      );
     }
     case 'string': {
       // Now and then a value just past a limit (or within it only after trimming): ajv says which.
@@ -103,7 +139,16 @@ export function validValue(schema: Schema | undefined, document: OpenApiDocument
       if ((resolved.minLength ?? 0) > 0) edges.push('', ' '.repeat(resolved.minLength));
       const valid = stringArbitrary(resolved, known);
       if (edges.length === 0 || resolved.enum) return valid;
-      return fc.oneof({ weight: 12, arbitrary: valid }, { weight: 1, arbitrary: fc.oneof(fc.constantFrom(...edges), valid.map((value) => ` ${value} `)) });
+      return fc.oneof(
+        { weight: 12, arbitrary: valid },
+        {
+          weight: 1,
+          arbitrary: fc.oneof(
+            fc.constantFrom(...edges),
+            valid.map((value) => ` ${value} `),
+          ),
+        },
+      );
     }
     case 'array': {
       const minLength = resolved.minItems ?? 0;
@@ -111,19 +156,35 @@ export function validValue(schema: Schema | undefined, document: OpenApiDocument
       const items = validValue(resolved.items, document, known, depth + 1);
       const arrays = fc.array(items, { minLength, maxLength: Math.max(minLength, maxLength) });
       if (resolved.maxItems === undefined || resolved.maxItems > 60) return arrays;
-      return fc.oneof({ weight: 12, arbitrary: arrays }, { weight: 1, arbitrary: fc.array(items, { minLength: resolved.maxItems + 1, maxLength: resolved.maxItems + 1 }) });
+      return fc.oneof(
+        { weight: 12, arbitrary: arrays },
+        {
+          weight: 1,
+          arbitrary: fc.array(items, { minLength: resolved.maxItems + 1, maxLength: resolved.maxItems + 1 }),
+        },
+      );
     }
     case 'object': {
       const properties: Record<string, Schema> = resolved.properties ?? {};
       const record = fc.record(
-        Object.fromEntries(Object.entries(properties).map(([name, property]) => [name, validValue(property, document, known, depth + 1)])),
+        Object.fromEntries(
+          Object.entries(properties).map(([name, property]) => [
+            name,
+            validValue(property, document, known, depth + 1),
+          ]),
+        ),
         { requiredKeys: resolved.required ?? [] },
       );
       const extra = resolved.additionalProperties;
       if (!extra || extra === true || Object.keys(properties).length > 0) return record;
-      const names = resolved.propertyNames ? validValue({ type: 'string', ...resolved.propertyNames }, document, known, depth + 1) : anyText(0, 12);
+      const names = resolved.propertyNames
+        ? validValue({ type: 'string', ...resolved.propertyNames }, document, known, depth + 1)
+        : anyText(0, 12);
       const maxKeys = Math.min(resolved.maxProperties ?? 3, 3);
-      return fc.dictionary(names as fc.Arbitrary<string>, validValue(extra, document, known, depth + 1), { maxKeys, noNullPrototype: true });
+      return fc.dictionary(names as fc.Arbitrary<string>, validValue(extra, document, known, depth + 1), {
+        maxKeys,
+        noNullPrototype: true,
+      });
     }
     default:
       return fc.jsonValue({ maxDepth: 2 });
@@ -132,15 +193,42 @@ export function validValue(schema: Schema | undefined, document: OpenApiDocument
 
 /** Values no schema with a type would take in its place: wrong types, broken strings, huge ones. */
 export const nastyValue: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom(null, true, false, 0, -1, 1.5, 1e21, -1e21, [], {}, '', ' ', '\u0000', 'a\u0000b', '\ud800', '١٢٣', '٠.٥', 'NaN', '1e3', '-1', '0x10'),
+  fc.constantFrom(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1.5,
+    1e21,
+    -1e21,
+    [],
+    {},
+    '',
+    ' ',
+    '\u0000',
+    'a\u0000b',
+    '\ud800',
+    '١٢٣',
+    '٠.٥',
+    'NaN',
+    '1e3',
+    '-1',
+    '0x10',
+  ),
   fc.integer(),
   fc.double({ noNaN: true, noDefaultInfinity: true }),
   anyText(0, 30),
   fc.constantFrom(600, 5_000, 70_000).map((length) => 'x'.repeat(length)),
   // Around the documented limits: one character over, over only before trimming, and astral characters (two UTF-16 units each).
   fc
-    .tuple(fc.constantFrom(12, 40, 64, 100, 128, 200, 255, 320, 500, 1024, 2048, 4096), fc.constantFrom('over', 'padded', 'astral'))
-    .map(([limit, kind]) => (kind === 'over' ? 'x'.repeat(limit + 1) : kind === 'padded' ? ` ${'x'.repeat(limit)}` : '😀'.repeat(limit))),
+    .tuple(
+      fc.constantFrom(12, 40, 64, 100, 128, 200, 255, 320, 500, 1024, 2048, 4096),
+      fc.constantFrom('over', 'padded', 'astral'),
+    )
+    .map(([limit, kind]) =>
+      kind === 'over' ? 'x'.repeat(limit + 1) : kind === 'padded' ? ` ${'x'.repeat(limit)}` : '😀'.repeat(limit),
+    ),
   fc.jsonValue({ maxDepth: 2 }),
 );
 
@@ -150,7 +238,8 @@ type Path = (string | number)[];
 function places(value: unknown, at: Path = []): Path[] {
   const found: Path[] = [at];
   if (Array.isArray(value)) value.forEach((item, index) => found.push(...places(item, [...at, index])));
-  else if (value && typeof value === 'object') for (const [key, item] of Object.entries(value)) found.push(...places(item, [...at, key]));
+  else if (value && typeof value === 'object')
+    for (const [key, item] of Object.entries(value)) found.push(...places(item, [...at, key]));
   return found;
 }
 
@@ -167,13 +256,28 @@ export type Mutation = 'none' | 'replace' | 'drop' | 'add';
 /** `valid` as it is, or broken in one place: a value replaced, a field dropped, a field added. */
 export function mutated(valid: fc.Arbitrary<unknown>): fc.Arbitrary<{ value: unknown; mutation: Mutation }> {
   return fc
-    .tuple(valid, fc.constantFrom<Mutation>('none', 'none', 'none', 'replace', 'replace', 'drop', 'add'), fc.nat(), nastyValue, fc.oneof(fc.stringMatching(/^[a-z_]{1,12}$/), anyText(0, 8)))
+    .tuple(
+      valid,
+      fc.constantFrom<Mutation>('none', 'none', 'none', 'replace', 'replace', 'drop', 'add'),
+      fc.nat(),
+      nastyValue,
+      fc.oneof(fc.stringMatching(/^[a-z_]{1,12}$/), anyText(0, 8)),
+    )
     .map(([value, mutation, index, nasty, field]) => {
       const spots = places(value);
       const path = spots[index % spots.length]!;
-      if (mutation === 'replace') return { value: path.length === 0 ? nasty : edit(value, path, (parent, key) => (parent[key] = nasty)), mutation };
+      if (mutation === 'replace')
+        return {
+          value: path.length === 0 ? nasty : edit(value, path, (parent, key) => (parent[key] = nasty)),
+          mutation,
+        };
       if (mutation === 'drop' && path.length > 0) {
-        return { value: edit(value, path, (parent, key) => (Array.isArray(parent) ? parent.splice(Number(key), 1) : delete parent[key])), mutation };
+        return {
+          value: edit(value, path, (parent, key) =>
+            Array.isArray(parent) ? parent.splice(Number(key), 1) : delete parent[key],
+          ),
+          mutation,
+        };
       }
       if (mutation === 'add') {
         const objects = spots.filter((spot) => {
@@ -190,10 +294,21 @@ export function mutated(valid: fc.Arbitrary<unknown>): fc.Arbitrary<{ value: unk
 }
 
 /** A query (name → value) broken in one place: a value replaced by any text, a parameter dropped, repeated or added. */
-export function mutatedQuery(valid: fc.Arbitrary<Record<string, string>>): fc.Arbitrary<Record<string, string | string[]>> {
-  const text = fc.oneof(anyText(0, 30), fc.constantFrom('', '-1', '0', '1.5', '1e1', '0x10', ' 5', '101', 'abc', 'x'.repeat(1500)));
+export function mutatedQuery(
+  valid: fc.Arbitrary<Record<string, string>>,
+): fc.Arbitrary<Record<string, string | string[]>> {
+  const text = fc.oneof(
+    anyText(0, 30),
+    fc.constantFrom('', '-1', '0', '1.5', '1e1', '0x10', ' 5', '101', 'abc', 'x'.repeat(1500)),
+  );
   return fc
-    .tuple(valid, fc.constantFrom('none', 'none', 'none', 'replace', 'drop', 'repeat', 'add'), fc.nat(), text, fc.oneof(fc.stringMatching(/^[a-z_]{1,12}$/), anyText(1, 8)))
+    .tuple(
+      valid,
+      fc.constantFrom('none', 'none', 'none', 'replace', 'drop', 'repeat', 'add'),
+      fc.nat(),
+      text,
+      fc.oneof(fc.stringMatching(/^[a-z_]{1,12}$/), anyText(1, 8)),
+    )
     .map(([query, mutation, index, value, name]) => {
       const names = Object.keys(query);
       const target = names[index % Math.max(names.length, 1)];
@@ -208,7 +323,12 @@ export function mutatedQuery(valid: fc.Arbitrary<Record<string, string>>): fc.Ar
 
 /** A validator for the document's schemas (JSON Schema 2020-12, as OpenAPI 3.1 has them). */
 export function schemaValidator(document: OpenApiDocument, options: { coerceTypes?: boolean } = {}) {
-  const ajv = new Ajv2020({ strict: false, allErrors: false, coerceTypes: options.coerceTypes ?? false, validateFormats: true });
+  const ajv = new Ajv2020({
+    strict: false,
+    allErrors: false,
+    coerceTypes: options.coerceTypes ?? false,
+    validateFormats: true,
+  });
   addFormats(ajv);
   const cache = new Map<Schema, ValidateFunction>();
   return (schema: Schema, value: unknown): string | null => {

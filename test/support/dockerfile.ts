@@ -52,5 +52,10 @@ export function copySpec(args: string): { from?: string; chown?: string; sources
   const options = words.filter((word) => word.startsWith('--'));
   const paths = words.filter((word) => !word.startsWith('--'));
   const option = (name: string) => options.find((o) => o.startsWith(`--${name}=`))?.slice(name.length + 3);
-  return { from: option('from'), chown: option('chown'), sources: paths.slice(0, -1), destination: paths[paths.length - 1]! };
+  return {
+    from: option('from'),
+    chown: option('chown'),
+    sources: paths.slice(0, -1),
+    destination: paths[paths.length - 1]!,
+  };
 }

@@ -17,11 +17,28 @@ export interface Sample {
   idempotencyKey?: string;
 }
 
-const errorTypes = ['invalid_request_error', 'authentication_error', 'not_found_error', 'conflict_error', 'rate_limit_error'];
-const forbiddenFields = ['status', 'merchant_id', 'id', 'test_mode', 'webhook_secret', 'object', 'created_at', 'fee', 'verified_at'];
+const errorTypes = [
+  'invalid_request_error',
+  'authentication_error',
+  'not_found_error',
+  'conflict_error',
+  'rate_limit_error',
+];
+const forbiddenFields = [
+  'status',
+  'merchant_id',
+  'id',
+  'test_mode',
+  'webhook_secret',
+  'object',
+  'created_at',
+  'fee',
+  'verified_at',
+];
 
 const json = (value: unknown) => JSON.stringify(value) ?? 'null';
-const omit = (body: Record<string, unknown>, key: string) => Object.fromEntries(Object.entries(body).filter(([name]) => name !== key));
+const omit = (body: Record<string, unknown>, key: string) =>
+  Object.fromEntries(Object.entries(body).filter(([name]) => name !== key));
 
 /**
  * Request bodies for one endpoint: valid ones (`valid` must satisfy the endpoint's schema), valid
@@ -32,15 +49,31 @@ export function bodies(valid: fc.Arbitrary<Record<string, unknown>>, fields: str
   const anyJson = fc.jsonValue({ maxDepth: 3 });
   const key = fc.option(fc.stringMatching(/^[!-~]{1,40}$/), { nil: undefined, freq: 3 });
   const mutated = fields.length
-    ? fc.tuple(valid, fc.constantFrom(...fields), anyJson, fc.boolean()).map(([body, field, value, drop]) => (drop ? omit(body, field) : { ...body, [field]: value }))
+    ? fc
+        .tuple(valid, fc.constantFrom(...fields), anyJson, fc.boolean())
+        .map(([body, field, value, drop]) => (drop ? omit(body, field) : { ...body, [field]: value }))
     : valid;
   const withUnknown = fc
     .tuple(valid, fc.oneof(fc.constantFrom(...forbiddenFields), fc.stringMatching(/^[a-z_]{1,12}$/)), anyJson)
     .filter(([, field]) => !fields.includes(field))
-    .map(([body, field, value]): Sample => ({ text: json({ ...body, [field]: value }), names: [field], unknownField: field }));
+    .map(([body, field, value]): Sample => ({
+      text: json({ ...body, [field]: value }),
+      names: [field],
+      unknownField: field,
+    }));
   return fc.oneof(
-    { weight: 3, arbitrary: fc.tuple(valid, key).map(([body, idempotencyKey]): Sample => ({ text: json(body), names: [], idempotencyKey })) },
-    { weight: 4, arbitrary: fc.tuple(mutated, key).map(([body, idempotencyKey]): Sample => ({ text: json(body), names: Object.keys(body), idempotencyKey })) },
+    {
+      weight: 3,
+      arbitrary: fc
+        .tuple(valid, key)
+        .map(([body, idempotencyKey]): Sample => ({ text: json(body), names: [], idempotencyKey })),
+    },
+    {
+      weight: 4,
+      arbitrary: fc
+        .tuple(mutated, key)
+        .map(([body, idempotencyKey]): Sample => ({ text: json(body), names: Object.keys(body), idempotencyKey })),
+    },
     { weight: 2, arbitrary: withUnknown },
     {
       weight: 1,
@@ -61,20 +94,29 @@ export function expectContractAnswer(response: request.Response, sample: Sample,
     // Unstorable characters and card-like numbers are refused before the body's fields are read.
     const codes = ['parameter_unknown', 'invalid_character', 'card_data_refused'];
     const param: unknown = response.body.error?.param;
-    const named = param === sample.unknownField || (typeof param === 'string' && param.startsWith(`${sample.unknownField}.`));
+    const named =
+      param === sample.unknownField || (typeof param === 'string' && param.startsWith(`${sample.unknownField}.`));
     if (response.status !== 400 || !codes.includes(response.body.error?.code) || !named) {
       throw new Error(`unknown field ${sample.unknownField} not refused by name: ${context}`);
     }
   }
   if (response.status < 400) return;
   const error = response.body?.error;
-  if (!error || !errorTypes.includes(error.type) || typeof error.code !== 'string' || typeof error.message !== 'string' || !error.message) {
+  if (
+    !error ||
+    !errorTypes.includes(error.type) ||
+    typeof error.code !== 'string' ||
+    typeof error.message !== 'string' ||
+    !error.message
+  ) {
     throw new Error(`not the contract's error shape: ${context}`);
   }
   if ([400, 413, 422].includes(response.status)) {
     const names = [...fields, ...sample.names, 'body', 'Idempotency-Key'];
     const param = error.param;
-    const named = typeof param === 'string' && names.some((name) => param === name || param.startsWith(`${name}.`) || param.startsWith(`${name}, `));
+    const named =
+      typeof param === 'string' &&
+      names.some((name) => param === name || param.startsWith(`${name}.`) || param.startsWith(`${name}, `));
     if (!named) throw new Error(`bad input without the field named: ${context}`);
   }
 }
@@ -96,7 +138,11 @@ function served(app: Express): http.Server {
 export async function stopServing(app: Express) {
   const server = servers.get(app);
   servers.delete(app);
-  if (server) await new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); });
+  if (server)
+    await new Promise((resolve) => {
+      server.closeAllConnections();
+      server.close(resolve);
+    });
 }
 
 export interface FuzzTarget {
@@ -113,8 +159,12 @@ export interface FuzzTarget {
 export async function fuzzBodies(app: Express, target: FuzzTarget) {
   await fc.assert(
     fc.asyncProperty(bodies(target.valid, target.fields), async (sample) => {
-      let call = request(served(app))[target.method](target.path).set('authorization', `Bearer ${target.token}`).type('json');
-      if (target.idempotent && sample.idempotencyKey !== undefined) call = call.set('idempotency-key', sample.idempotencyKey);
+      let call = request(served(app))
+        [target.method](target.path)
+        .set('authorization', `Bearer ${target.token}`)
+        .type('json');
+      if (target.idempotent && sample.idempotencyKey !== undefined)
+        call = call.set('idempotency-key', sample.idempotencyKey);
       expectContractAnswer(await call.send(sample.text), sample, target.fields);
     }),
     { numRuns: fuzzRuns },
@@ -122,9 +172,21 @@ export async function fuzzBodies(app: Express, target: FuzzTarget) {
 }
 
 /** Sends {@link fuzzRuns} query strings to a `GET` and checks every answer. */
-export async function fuzzQuery(app: Express, path: string, token: string, valid: fc.Arbitrary<Record<string, string>>, fields: string[]) {
-  const anyQuery = fc.dictionary(fc.string({ maxLength: 12 }), fc.oneof(fc.string({ maxLength: 30 }), fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 })), { maxKeys: 5 });
-  const mutated = fc.tuple(valid, fc.constantFrom(...fields), fc.string({ maxLength: 40 })).map(([query, field, value]) => ({ ...query, [field]: value }));
+export async function fuzzQuery(
+  app: Express,
+  path: string,
+  token: string,
+  valid: fc.Arbitrary<Record<string, string>>,
+  fields: string[],
+) {
+  const anyQuery = fc.dictionary(
+    fc.string({ maxLength: 12 }),
+    fc.oneof(fc.string({ maxLength: 30 }), fc.array(fc.string({ maxLength: 5 }), { maxLength: 3 })),
+    { maxKeys: 5 },
+  );
+  const mutated = fc
+    .tuple(valid, fc.constantFrom(...fields), fc.string({ maxLength: 40 }))
+    .map(([query, field, value]) => ({ ...query, [field]: value }));
   await fc.assert(
     fc.asyncProperty(fc.oneof(valid, mutated, anyQuery), async (query) => {
       const search = new URLSearchParams();
@@ -138,6 +200,15 @@ export async function fuzzQuery(app: Express, path: string, token: string, valid
 
 export const currency = fc.constantFrom(...supportedCurrencies);
 /** A well-formed amount above zero: sometimes with more decimals than its currency allows, which the service refuses. */
-export const amount = fc.oneof(fc.stringMatching(/^[1-9]\d{0,17}(\.\d{1,3})?$/), fc.constantFrom('50.00', '1', '0.01', '1000.000'));
-export const httpUrl = fc.constantFrom('https://shop.example', 'https://shop.example/kassa/notify', 'http://shop.example:8080/ok?x=1', 'https://xn--80akhbyknj4f.example/');
-export const nonBlank = (maxLength: number) => fc.string({ minLength: 1, maxLength }).filter((value) => value.trim().length > 0);
+export const amount = fc.oneof(
+  fc.stringMatching(/^[1-9]\d{0,17}(\.\d{1,3})?$/),
+  fc.constantFrom('50.00', '1', '0.01', '1000.000'),
+);
+export const httpUrl = fc.constantFrom(
+  'https://shop.example',
+  'https://shop.example/kassa/notify',
+  'http://shop.example:8080/ok?x=1',
+  'https://xn--80akhbyknj4f.example/',
+);
+export const nonBlank = (maxLength: number) =>
+  fc.string({ minLength: 1, maxLength }).filter((value) => value.trim().length > 0);

@@ -9,7 +9,10 @@ export default async function globalSetup() {
   const given = process.env.DATABASE_URL;
   // Kassa processes the tests start get their database explicitly, never this one by inheritance.
   delete process.env.DATABASE_URL;
-  const [postgres, temporal] = await Promise.all([given ? undefined : startPostgresCluster(), startTemporalDevServer()]);
+  const [postgres, temporal] = await Promise.all([
+    given ? undefined : startPostgresCluster(),
+    startTemporalDevServer(),
+  ]);
   process.env.TEST_POSTGRES_ADMIN_URL = postgres?.adminUrl ?? adminUrlOf(given!);
   process.env.TEST_TEMPORAL_ADDRESS = temporal.address;
   (globalThis as Record<string, unknown>).__kassaTestServers = { postgres, temporal };

@@ -2,8 +2,7 @@ import type { PostgresCluster, TemporalDevServer } from './processes';
 
 export default async function globalTeardown() {
   const servers = (globalThis as Record<string, unknown>).__kassaTestServers as
-    | { postgres?: PostgresCluster; temporal: TemporalDevServer }
-    | undefined;
+    { postgres?: PostgresCluster; temporal: TemporalDevServer } | undefined;
   if (!servers) return;
   await Promise.allSettled([servers.temporal.stop(), servers.postgres?.stop()]);
 }

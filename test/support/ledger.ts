@@ -27,7 +27,12 @@ export async function expectLedgerBalanced(db: Pool): Promise<void> {
 }
 
 /** A merchant's balance per kind in one currency and mode, in minor units, straight from the entries. */
-export async function balancesOf(db: Pool, owner: string, currency: string, testMode = true): Promise<Record<string, bigint>> {
+export async function balancesOf(
+  db: Pool,
+  owner: string,
+  currency: string,
+  testMode = true,
+): Promise<Record<string, bigint>> {
   const { rows } = await db.query<{ kind: string; total: string }>(
     `select a.kind, coalesce(sum(e.amount_minor), 0)::text as total from ledger_accounts a left join ledger_entries e on e.account_id = a.id
      where a.owner = $1 and a.currency = $2 and a.test_mode = $3 group by a.kind`,

@@ -51,7 +51,10 @@ export const checkoutBody = (extra: Record<string, unknown> = {}) => ({
  * The HTTP app in-process (supertest, no listening port of its own) on a fresh database of the
  * run's PostgreSQL, with a Temporal client that does nothing unless `temporal` is given.
  */
-export async function startApiHarness(env: Record<string, string> = {}, temporal: Client = inertTemporal()): Promise<ApiHarness> {
+export async function startApiHarness(
+  env: Record<string, string> = {},
+  temporal: Client = inertTemporal(),
+): Promise<ApiHarness> {
   const database = await createTestDatabase();
   const adminToken = `adm_${randomToken(32)}`;
   const config = loadConfig({
@@ -75,15 +78,27 @@ export async function startApiHarness(env: Record<string, string> = {}, temporal
     adminToken,
     deps,
     async merchant(checkout = {}) {
-      const created = await request(app).post('/admin/merchants').set('authorization', `Bearer ${adminToken}`).send({ name: 'Shop', email: 'shop@example.com' });
+      const created = await request(app)
+        .post('/admin/merchants')
+        .set('authorization', `Bearer ${adminToken}`)
+        .send({ name: 'Shop', email: 'shop@example.com' });
       if (created.status !== 201) throw new Error(`merchant: ${created.status} ${JSON.stringify(created.body)}`);
       const { test: testKey, live: liveKey } = created.body.api_keys;
       const open = async (key: string) => {
-        const response = await request(app).post('/v1/checkouts').set('authorization', `Bearer ${key}`).send(checkoutBody(checkout));
+        const response = await request(app)
+          .post('/v1/checkouts')
+          .set('authorization', `Bearer ${key}`)
+          .send(checkoutBody(checkout));
         if (response.status !== 201) throw new Error(`checkout: ${response.status} ${JSON.stringify(response.body)}`);
         return response.body;
       };
-      return { id: created.body.id, testKey, liveKey, testCheckout: await open(testKey), liveCheckout: await open(liveKey) };
+      return {
+        id: created.body.id,
+        testKey,
+        liveKey,
+        testCheckout: await open(testKey),
+        liveCheckout: await open(liveKey),
+      };
     },
     async close() {
       await db.end();
@@ -94,5 +109,7 @@ export async function startApiHarness(env: Record<string, string> = {}, temporal
 
 /** Marks a checkout's site verified without fetching it (for tests about live payments, not verification). */
 export async function markVerified(db: Pool, checkoutId: string) {
-  await db.query(`update checkouts set verification_status = 'verified', verified_at = now() where id = $1`, [checkoutId]);
+  await db.query(`update checkouts set verification_status = 'verified', verified_at = now() where id = $1`, [
+    checkoutId,
+  ]);
 }

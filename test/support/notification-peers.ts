@@ -40,12 +40,17 @@ export async function startSmtpSink(options: { user: string; pass: string; refus
       allowInsecureAuth: true,
       logger: false,
       onAuth(auth, _session, callback) {
-        if (auth.username === options.user && auth.password === options.pass) return callback(null, { user: auth.username });
+        if (auth.username === options.user && auth.password === options.pass)
+          return callback(null, { user: auth.username });
         callback(Object.assign(new Error('5.7.8 Authentication credentials invalid'), { responseCode: 535 }));
       },
       onRcptTo(address, _session, callback) {
         if (options.refuse?.test(address.address)) {
-          return callback(Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: no such mailbox`), { responseCode: 550 }));
+          return callback(
+            Object.assign(new Error(`5.1.1 <${address.address}>: Recipient address rejected: no such mailbox`), {
+              responseCode: 550,
+            }),
+          );
         }
         callback();
       },
@@ -55,7 +60,12 @@ export async function startSmtpSink(options: { user: string; pass: string; refus
         stream.on('end', () => {
           PostalMime.parse(Buffer.concat(chunks)).then(
             (mail) => {
-              messages.push({ rcpt: session.envelope.rcptTo.map((rcpt) => rcpt.address), user: session.user as string | undefined, mail, receivedAt: Date.now() });
+              messages.push({
+                rcpt: session.envelope.rcptTo.map((rcpt) => rcpt.address),
+                user: session.user as string | undefined,
+                mail,
+                receivedAt: Date.now(),
+              });
               callback();
             },
             (error) => callback(error),
@@ -81,10 +91,14 @@ export async function startSmtpSink(options: { user: string; pass: string; refus
     },
     /** The messages to `address`, once there are `count`. */
     waitFor(address: string, count = 1, timeoutMs = 30_000) {
-      return until(`${count} message(s) to ${address}`, () => {
-        const found = messages.filter((message) => message.rcpt.includes(address));
-        return found.length >= count ? found : undefined;
-      }, timeoutMs);
+      return until(
+        `${count} message(s) to ${address}`,
+        () => {
+          const found = messages.filter((message) => message.rcpt.includes(address));
+          return found.length >= count ? found : undefined;
+        },
+        timeoutMs,
+      );
     },
     to: (address: string) => messages.filter((message) => message.rcpt.includes(address)),
   };
@@ -102,13 +116,20 @@ export interface PeerRequest {
   status: number;
 }
 
-async function startHttpPeer(answer: (request: Omit<PeerRequest, 'status' | 'receivedAt'>) => { status: number; body: string }) {
+async function startHttpPeer(
+  answer: (request: Omit<PeerRequest, 'status' | 'receivedAt'>) => { status: number; body: string },
+) {
   const requests: PeerRequest[] = [];
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk) => chunks.push(chunk));
     req.on('end', () => {
-      const request = { method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
+      const request = {
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body: Buffer.concat(chunks).toString('utf8'),
+      };
       const { status, body } = answer(request);
       requests.push({ ...request, status, receivedAt: Date.now() });
       res.writeHead(status, { 'content-type': 'application/json' });
@@ -119,7 +140,11 @@ async function startHttpPeer(answer: (request: Omit<PeerRequest, 'status' | 'rec
   return {
     url: `http://127.0.0.1:${(server.address() as { port: number }).port}`,
     requests,
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -134,17 +159,32 @@ export async function startFakeTelegram() {
   let messageId = 0;
   const peer = await startHttpPeer(({ method, path, body }) => {
     const match = /^\/bot([^/]+)\/sendMessage$/.exec(path);
-    if (method !== 'POST' || !match) return { status: 404, body: JSON.stringify({ ok: false, error_code: 404, description: 'Not Found' }) };
-    if (!tokens.has(match[1]!)) return { status: 401, body: JSON.stringify({ ok: false, error_code: 401, description: 'Unauthorized' }) };
+    if (method !== 'POST' || !match)
+      return { status: 404, body: JSON.stringify({ ok: false, error_code: 404, description: 'Not Found' }) };
+    if (!tokens.has(match[1]!))
+      return { status: 401, body: JSON.stringify({ ok: false, error_code: 401, description: 'Unauthorized' }) };
     const message = JSON.parse(body) as { chat_id: string; text: string };
     const failing = failures.get(String(message.chat_id)) ?? 0;
     if (failing > 0) {
       failures.set(String(message.chat_id), failing - 1);
-      return { status: 502, body: JSON.stringify({ ok: false, error_code: 502, description: `Bad Gateway (bot${match[1]})` }) };
+      return {
+        status: 502,
+        body: JSON.stringify({ ok: false, error_code: 502, description: `Bad Gateway (bot${match[1]})` }),
+      };
     }
-    if (!/^-?\d+$|^@/.test(String(message.chat_id))) return { status: 400, body: JSON.stringify({ ok: false, error_code: 400, description: 'Bad Request: chat not found' }) };
+    if (!/^-?\d+$|^@/.test(String(message.chat_id)))
+      return {
+        status: 400,
+        body: JSON.stringify({ ok: false, error_code: 400, description: 'Bad Request: chat not found' }),
+      };
     messageId += 1;
-    return { status: 200, body: JSON.stringify({ ok: true, result: { message_id: messageId, chat: { id: message.chat_id }, text: message.text } }) };
+    return {
+      status: 200,
+      body: JSON.stringify({
+        ok: true,
+        result: { message_id: messageId, chat: { id: message.chat_id }, text: message.text },
+      }),
+    };
   });
   return {
     ...peer,
@@ -153,14 +193,19 @@ export async function startFakeTelegram() {
     /** Messages delivered to `chatId`. */
     delivered: (chatId: string) =>
       peer.requests.filter((request) => request.status === 200 && String(JSON.parse(request.body).chat_id) === chatId),
-    toChat: (chatId: string) => peer.requests.filter((request) => request.path.endsWith('/sendMessage') && String(JSON.parse(request.body).chat_id) === chatId),
+    toChat: (chatId: string) =>
+      peer.requests.filter(
+        (request) => request.path.endsWith('/sendMessage') && String(JSON.parse(request.body).chat_id) === chatId,
+      ),
   };
 }
 
 /** A generic SMS gateway: answers 200 to requests carrying `authValue` in `authHeader`, 401 otherwise. */
 export async function startFakeSmsGateway(authHeader: string, authValue: string) {
   return startHttpPeer(({ headers }) =>
-    headers[authHeader.toLowerCase()] === authValue ? { status: 200, body: '{"status":"queued"}' } : { status: 401, body: '{"error":"bad credentials"}' },
+    headers[authHeader.toLowerCase()] === authValue
+      ? { status: 200, body: '{"status":"queued"}' }
+      : { status: 401, body: '{"error":"bad credentials"}' },
   );
 }
 

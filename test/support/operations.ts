@@ -28,7 +28,10 @@ export async function newPayment(stack: TestStack, shop: Shop, extra: Record<str
 
 /** The buyer picks `method` on the hosted page; answers the sandbox page URL. */
 export async function chooseMethod(stack: TestStack, paymentId: string, method = 'sandbox_card'): Promise<string> {
-  const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, { body: { method }, headers: { accept: 'application/json' } });
+  const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, {
+    body: { method },
+    headers: { accept: 'application/json' },
+  });
   if (chosen.status !== 200) throw new Error(`method: ${chosen.status} ${JSON.stringify(chosen.body)}`);
   return chosen.body.redirect_url as string;
 }
@@ -56,6 +59,9 @@ export const paymentOf = (stack: TestStack, shop: Shop, id: string) =>
 export async function paidPayment(stack: TestStack, shop: Shop, extra: Record<string, unknown> = {}) {
   const payment = await newPayment(stack, shop, extra);
   await buyerActs(await chooseMethod(stack, payment.id), 'approve');
-  await eventually(() => paymentOf(stack, shop, payment.id), (current) => current.status === 'paid');
+  await eventually(
+    () => paymentOf(stack, shop, payment.id),
+    (current) => current.status === 'paid',
+  );
   return payment;
 }

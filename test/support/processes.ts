@@ -3,7 +3,13 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { embeddedPostgresBin, initCluster, postgresRunAs, prepareDirectory, runPostgresProgram } from '../../src/db/embedded';
+import {
+  embeddedPostgresBin,
+  initCluster,
+  postgresRunAs,
+  prepareDirectory,
+  runPostgresProgram,
+} from '../../src/db/embedded';
 import { searchAttributeDefinitions } from '../../src/workflows/shared';
 
 const canListen = (port: number) =>
@@ -29,7 +35,10 @@ export async function waitForPort(port: number, timeoutMs: number, what: string)
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const open = await new Promise<boolean>((resolve) => {
-      const socket = net.connect(port, '127.0.0.1', () => { socket.end(); resolve(true); });
+      const socket = net.connect(port, '127.0.0.1', () => {
+        socket.end();
+        resolve(true);
+      });
       socket.once('error', () => resolve(false));
     });
     if (open) return;
@@ -41,7 +50,10 @@ export async function waitForPort(port: number, timeoutMs: number, what: string)
 const root = path.resolve(__dirname, '../..');
 
 export function temporalCli(): string {
-  const out = execFileSync('bash', [path.join(root, 'scripts/setup-temporal.sh')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('bash', [path.join(root, 'scripts/setup-temporal.sh')], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return out.trim().split('\n').pop()!;
 }
 
@@ -56,16 +68,33 @@ export interface TemporalDevServer {
  * The real Temporal dev server (in memory unless `dbFile`), with the contract's search attributes.
  * Every port it opens is picked free; a port taken in between makes it exit, and it is tried again.
  */
-export async function startTemporalDevServer(options: { ui?: boolean; dbFile?: string } = {}): Promise<TemporalDevServer> {
+export async function startTemporalDevServer(
+  options: { ui?: boolean; dbFile?: string } = {},
+): Promise<TemporalDevServer> {
   for (let tries = 1; ; tries++) {
     const [port, uiPort, httpPort] = [await freePort(), await freePort(), await freePort()];
-    const args = ['server', 'start-dev', '--ip', '127.0.0.1', '--port', String(port), '--http-port', String(httpPort), '--log-level', 'error'];
+    const args = [
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      String(port),
+      '--http-port',
+      String(httpPort),
+      '--log-level',
+      'error',
+    ];
     args.push(...(options.ui ? ['--ui-port', String(uiPort)] : ['--headless']));
     if (options.dbFile) args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal');
-    for (const [name, type] of Object.entries(searchAttributeDefinitions)) args.push('--search-attribute', `${name}=${type}`);
+    for (const [name, type] of Object.entries(searchAttributeDefinitions))
+      args.push('--search-attribute', `${name}=${type}`);
     const child = spawn(temporalCli(), args, { stdio: ['ignore', 'ignore', 'inherit'] });
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    const opened = await Promise.race([waitForPort(port, 30_000, 'temporal dev server').then(() => true), exited.then(() => false)]);
+    const opened = await Promise.race([
+      waitForPort(port, 30_000, 'temporal dev server').then(() => true),
+      exited.then(() => false),
+    ]);
     await new Promise((resolve) => setTimeout(resolve, 300));
     if (opened && child.exitCode === null && child.signalCode === null) {
       return {
@@ -80,7 +109,11 @@ export async function startTemporalDevServer(options: { ui?: boolean; dbFile?: s
   }
 }
 
-export async function stopChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM', graceMs = 10_000): Promise<void> {
+export async function stopChild(
+  child: ChildProcess,
+  signal: NodeJS.Signals = 'SIGTERM',
+  graceMs = 10_000,
+): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   child.kill(signal);

@@ -50,7 +50,10 @@ export async function createTestNamespace(address: string): Promise<string> {
   const namespace = `kassa-${randomToken(10).toLowerCase()}`;
   const connection = await Connection.connect({ address });
   try {
-    await connection.workflowService.registerNamespace({ namespace, workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) } });
+    await connection.workflowService.registerNamespace({
+      namespace,
+      workflowExecutionRetentionPeriod: { seconds: Long.fromNumber(86_400) },
+    });
     const deadline = Date.now() + 10_000;
     for (;;) {
       try {
@@ -71,10 +74,16 @@ export async function startSandboxProcess(): Promise<{ url: string; process: Chi
   for (let tries = 1; ; tries++) {
     const port = await freePort();
     const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/providers/sandbox/main.ts')], {
-      env: { ...process.env, SANDBOX_PORT: String(port), SANDBOX_API_KEY: sandboxApiKey, SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret },
+      env: {
+        ...process.env,
+        SANDBOX_PORT: String(port),
+        SANDBOX_API_KEY: sandboxApiKey,
+        SANDBOX_WEBHOOK_SECRET: sandboxWebhookSecret,
+      },
       stdio: ['ignore', 'ignore', 'inherit'],
     });
-    if (await answersAsItself(child, port, 20_000)) return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopChild(child) };
+    if (await answersAsItself(child, port, 20_000))
+      return { url: `http://127.0.0.1:${port}`, process: child, stop: () => stopChild(child) };
     await stopChild(child);
     if (tries === 3) throw new Error('the sandbox provider could not start on a free port');
   }
@@ -111,7 +120,10 @@ export async function startTestStack(
     STATUS_POLL_SECONDS: '2',
     ...env,
   });
-  const kassa = await startKassa(config, { workflowBundle: await workflowBundle({ tracing: options.kassa?.spanExporter !== undefined }), ...options.kassa });
+  const kassa = await startKassa(config, {
+    workflowBundle: await workflowBundle({ tracing: options.kassa?.spanExporter !== undefined }),
+    ...options.kassa,
+  });
   return {
     url: kassa.url!,
     sandboxUrl: sandbox.url,
@@ -156,11 +168,18 @@ export async function startReceiver(statuses: number[] = []) {
       const deadline = Date.now() + timeoutMs;
       while (received.length < count) {
         if (Date.now() > deadline) throw new Error(`expected ${count} webhook requests, got ${received.length}`);
-        await new Promise<void>((resolve) => { waiters.push(resolve); setTimeout(resolve, 200); });
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          setTimeout(resolve, 200);
+        });
       }
       return received;
     },
-    close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -178,7 +197,12 @@ export async function api<T = any>(
       ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}),
       ...options.headers,
     },
-    body: options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body),
+    body:
+      options.body === undefined
+        ? undefined
+        : typeof options.body === 'string'
+          ? options.body
+          : JSON.stringify(options.body),
   });
   const text = await response.text();
   let body: unknown = text;
@@ -192,7 +216,10 @@ export async function api<T = any>(
 
 /** A merchant with a test-mode checkout notifying `notifyUrl`. */
 export async function onboardMerchant(stack: TestStack, notifyUrl: string, checkout: Record<string, unknown> = {}) {
-  const merchant = await api(stack.url, 'POST', '/admin/merchants', { token: stack.adminToken, body: { name: 'Shop', email: 'shop@example.com' } });
+  const merchant = await api(stack.url, 'POST', '/admin/merchants', {
+    token: stack.adminToken,
+    body: { name: 'Shop', email: 'shop@example.com' },
+  });
   if (merchant.status !== 201) throw new Error(`merchant: ${merchant.status} ${JSON.stringify(merchant.body)}`);
   const testKey: string = merchant.body.api_keys.test;
   const created = await api(stack.url, 'POST', '/v1/checkouts', {
@@ -209,15 +236,25 @@ export async function onboardMerchant(stack: TestStack, notifyUrl: string, check
     },
   });
   if (created.status !== 201) throw new Error(`checkout: ${created.status} ${JSON.stringify(created.body)}`);
-  return { merchantId: merchant.body.id as string, testKey, liveKey: merchant.body.api_keys.live as string, checkout: created.body };
+  return {
+    merchantId: merchant.body.id as string,
+    testKey,
+    liveKey: merchant.body.api_keys.live as string,
+    checkout: created.body,
+  };
 }
 
-export async function eventually<T>(probe: () => Promise<T>, accept: (value: T) => boolean, timeoutMs = 30_000): Promise<T> {
+export async function eventually<T>(
+  probe: () => Promise<T>,
+  accept: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe();
     if (accept(value)) return value;
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
+    if (Date.now() > deadline)
+      throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }

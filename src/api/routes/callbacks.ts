@@ -26,7 +26,8 @@ function storable(provider: PaymentProvider): PaymentProvider {
       const text = rawBody.toString('utf8');
       const problem = text.includes('\u0000')
         ? unstorableInput('body', text)
-        : (findUnsafeInput(parsedFields(text), [], { cards: false }) ?? findUnsafeInput(callback, [], { cards: false }));
+        : (findUnsafeInput(parsedFields(text), [], { cards: false }) ??
+          findUnsafeInput(callback, [], { cards: false }));
       if (problem) throw problem;
       return callback;
     },

@@ -16,7 +16,14 @@ import { ApiError } from '../errors';
 
 function kindParam(value: string) {
   const parsed = channelKindSchema.safeParse(value);
-  if (!parsed.success) throw new ApiError(404, 'not_found_error', 'resource_missing', `No channel ${value}: channels are ${channelKinds.join(', ')}`, 'channel');
+  if (!parsed.success)
+    throw new ApiError(
+      404,
+      'not_found_error',
+      'resource_missing',
+      `No channel ${value}: channels are ${channelKinds.join(', ')}`,
+      'channel',
+    );
   return parsed.data;
 }
 
@@ -39,7 +46,15 @@ function channelRequest(kind: (typeof channelKinds)[number], body: unknown): Cha
 export function channelRoutes(deps: ServiceDeps): Router {
   const router = Router();
   router.use((_req, res, next) => {
-    if (!res.locals.principal) return next(new ApiError(401, 'authentication_error', 'unauthorized', 'A valid API key is required: Authorization: Bearer sk_…'));
+    if (!res.locals.principal)
+      return next(
+        new ApiError(
+          401,
+          'authentication_error',
+          'unauthorized',
+          'A valid API key is required: Authorization: Bearer sk_…',
+        ),
+      );
     next();
   });
 
@@ -51,7 +66,12 @@ export function channelRoutes(deps: ServiceDeps): Router {
   });
   router.put('/checkouts/:id/channels/:channel', async (req, res) => {
     const kind = kindParam(req.params.channel);
-    const { created, channel } = await putCheckoutChannel(deps, principalOf(res), req.params.id, channelRequest(kind, req.body ?? {}));
+    const { created, channel } = await putCheckoutChannel(
+      deps,
+      principalOf(res),
+      req.params.id,
+      channelRequest(kind, req.body ?? {}),
+    );
     res.status(created ? 201 : 200).json(channel);
   });
   router.delete('/checkouts/:id/channels/:channel', async (req, res) => {

@@ -11,7 +11,15 @@ import {
   setCheckoutPricing,
 } from '../../services/checkouts';
 import type { ServiceDeps } from '../../services/deps';
-import { getKey, getMerchant, issueKey, listKeys, onboardMerchant, revokeKey, rotateKey } from '../../services/merchants';
+import {
+  getKey,
+  getMerchant,
+  issueKey,
+  listKeys,
+  onboardMerchant,
+  revokeKey,
+  rotateKey,
+} from '../../services/merchants';
 import { cancelPayment, createPayment } from '../../services/payments';
 import { verifySite } from '../../services/site-verification';
 import { principalOf, requireAdmin, requireMerchant } from '../auth';
@@ -109,7 +117,11 @@ export function merchantRoutes(deps: ServiceDeps): Router {
       limit: query.limit,
       startingAfter: query.starting_after,
     });
-    res.json({ object: 'list', data: payments.map((payment) => paymentResource(payment, publicUrl)), has_more: hasMore });
+    res.json({
+      object: 'list',
+      data: payments.map((payment) => paymentResource(payment, publicUrl)),
+      has_more: hasMore,
+    });
   });
   router.get('/payments/:id', async (req, res) => {
     const payment = await findPayment(deps.db, principalOf(res), req.params.id);

@@ -21,7 +21,13 @@ export function moneyRoutes(deps: ServiceDeps): Router {
     res.json(await getBalance(deps, principalOf(res)));
   });
   merchant.post('/payments/:id/refunds', async (req, res) => {
-    const refund = await createRefund(deps, principalOf(res), req.params.id, createRefundBody.parse(req.body ?? {}), idempotencyOf(res));
+    const refund = await createRefund(
+      deps,
+      principalOf(res),
+      req.params.id,
+      createRefundBody.parse(req.body ?? {}),
+      idempotencyOf(res),
+    );
     res.status(201).json(refundResource(refund));
   });
   merchant.get('/payments/:id/refunds', async (req, res) => {

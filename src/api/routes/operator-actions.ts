@@ -38,10 +38,14 @@ export function operatorActionRoutes(deps: ServiceDeps): Router {
     res.json(await getOperatorException(deps, req.params.id));
   });
   router.post('/exceptions/:id/accept', async (req, res) => {
-    res.status(202).json(await decideException(deps, req.params.id, 'accept', decisionBody.parse(req.body ?? {}).operator));
+    res
+      .status(202)
+      .json(await decideException(deps, req.params.id, 'accept', decisionBody.parse(req.body ?? {}).operator));
   });
   router.post('/exceptions/:id/refund', async (req, res) => {
-    res.status(202).json(await decideException(deps, req.params.id, 'refund', decisionBody.parse(req.body ?? {}).operator));
+    res
+      .status(202)
+      .json(await decideException(deps, req.params.id, 'refund', decisionBody.parse(req.body ?? {}).operator));
   });
   return router;
 }

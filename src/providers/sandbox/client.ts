@@ -126,7 +126,11 @@ export function createSandboxClient(opts: SandboxClientOptions): SandboxClient {
     if (status !== spec.allowStatus && (status < 200 || status > 299)) {
       const { code, message } = readError(response.text);
       const kind = status === 429 || status >= 500 ? 'transient' : 'definite';
-      throw new ProviderError(kind, code ?? `http_${status}`, `${what}: HTTP ${status}${message ? `: ${message}` : ''}`);
+      throw new ProviderError(
+        kind,
+        code ?? `http_${status}`,
+        `${what}: HTTP ${status}${message ? `: ${message}` : ''}`,
+      );
     }
     return response;
   }
@@ -149,7 +153,8 @@ export function createSandboxClient(opts: SandboxClientOptions): SandboxClient {
     return parsed.data;
   }
 
-  const readPayment = (spec: RequestSpec, response: RawResponse): SandboxPayment => read(sandboxPaymentSchema, spec, response);
+  const readPayment = (spec: RequestSpec, response: RawResponse): SandboxPayment =>
+    read(sandboxPaymentSchema, spec, response);
 
   return {
     async createPayment(idempotencyKey, body) {
@@ -170,7 +175,11 @@ export function createSandboxClient(opts: SandboxClientOptions): SandboxClient {
       return read(sandboxRefundSchema, spec, await request(spec));
     },
     async findCardToken(token) {
-      const spec: RequestSpec = { method: 'GET', path: `/api/card-tokens/${encodeURIComponent(token)}`, allowStatus: 404 };
+      const spec: RequestSpec = {
+        method: 'GET',
+        path: `/api/card-tokens/${encodeURIComponent(token)}`,
+        allowStatus: 404,
+      };
       const response = await request(spec);
       return response.status === 404 ? null : read(sandboxCardTokenSchema, spec, response);
     },

@@ -146,13 +146,25 @@ export const sandboxPayoutSchema = z.object({
 });
 export type SandboxPayout = z.infer<typeof sandboxPayoutSchema>;
 
-export const sandboxCardTokenSchema = z.object({ token: z.string().min(1), last4: z.string().regex(/^\d{4}$/), brand: z.string() });
+export const sandboxCardTokenSchema = z.object({
+  token: z.string().min(1),
+  last4: z.string().regex(/^\d{4}$/),
+  brand: z.string(),
+});
 export type SandboxCardToken = z.infer<typeof sandboxCardTokenSchema>;
 
 export const sandboxReportSchema = z.object({
   from: z.string(),
   to: z.string(),
-  payments: z.array(z.object({ id: z.string(), reference: z.string(), amount_minor: digits, currency: currencyCode, captured_at: z.string() })),
+  payments: z.array(
+    z.object({
+      id: z.string(),
+      reference: z.string(),
+      amount_minor: digits,
+      currency: currencyCode,
+      captured_at: z.string(),
+    }),
+  ),
   refunds: z.array(sandboxRefundSchema),
   payouts: z.array(sandboxPayoutSchema),
 });
@@ -192,7 +204,10 @@ export function toCreatePayoutRequest(input: CreatePayoutInput): SandboxCreatePa
     reference: input.payoutId,
     amount_minor: input.amountMinor,
     currency: input.currency,
-    destination: input.destination.type === 'card' ? { type: 'card', token: input.destination.token } : { type: 'wallet', wallet_id: input.destination.walletId },
+    destination:
+      input.destination.type === 'card'
+        ? { type: 'card', token: input.destination.token }
+        : { type: 'wallet', wallet_id: input.destination.walletId },
   };
 }
 

@@ -3,7 +3,15 @@ import { createServer } from 'node:http';
 import { isIPv6, type AddressInfo } from 'node:net';
 import express, { type ErrorRequestHandler, type Express, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import type { SandboxCardToken, SandboxEvent, SandboxPayment, SandboxPayout, SandboxRefund, SandboxReport, SandboxStatus } from './mapper';
+import type {
+  SandboxCardToken,
+  SandboxEvent,
+  SandboxPayment,
+  SandboxPayout,
+  SandboxRefund,
+  SandboxReport,
+  SandboxStatus,
+} from './mapper';
 import { SANDBOX_SIGNATURE_HEADER, signSandboxPayload } from './webhook';
 
 export interface SandboxOptions {
@@ -73,11 +81,16 @@ const createRefundSchema = z.strictObject({
   reference: z.string('must be a string').regex(/^re_[A-Za-z0-9_-]{1,100}$/, 'must be a Kassa refund id (re_…)'),
 });
 
-const walletIdSchema = z.string('must be a string').regex(/^[A-Za-z0-9_-]{3,64}$/, 'must be 3 to 64 letters, digits, _ or -');
+const walletIdSchema = z
+  .string('must be a string')
+  .regex(/^[A-Za-z0-9_-]{3,64}$/, 'must be 3 to 64 letters, digits, _ or -');
 const destinationSchema = z.discriminatedUnion(
   'type',
   [
-    z.strictObject({ type: z.literal('card'), token: z.string('must be a string').regex(/^ctok_[0-9a-f]{1,64}$/, 'must be a card token (ctok_…)') }),
+    z.strictObject({
+      type: z.literal('card'),
+      token: z.string('must be a string').regex(/^ctok_[0-9a-f]{1,64}$/, 'must be a card token (ctok_…)'),
+    }),
     z.strictObject({ type: z.literal('wallet'), wallet_id: walletIdSchema }),
   ],
   'must be {"type":"card","token"} or {"type":"wallet","wallet_id"}',
@@ -212,15 +225,20 @@ function parseInput<T>(schema: z.ZodType<T>, input: unknown): T {
     throw new ApiError(400, 'invalid_request_error', 'invalid_body', 'the body must be a JSON object');
   }
   const param = issue.path.join('.');
-  const code = issue.code === 'invalid_type' && input !== null && typeof input === 'object' && !(param in input)
-    ? 'missing_field'
-    : 'invalid_field';
+  const code =
+    issue.code === 'invalid_type' && input !== null && typeof input === 'object' && !(param in input)
+      ? 'missing_field'
+      : 'invalid_field';
   const message = code === 'missing_field' ? `${param} is required` : `${param}: ${issue.message}`;
   throw new ApiError(400, 'invalid_request_error', code, message, param);
 }
 
 function canonicalJson(value: Record<string, unknown>): string {
-  return JSON.stringify(Object.keys(value).sort().map((key) => [key, value[key]]));
+  return JSON.stringify(
+    Object.keys(value)
+      .sort()
+      .map((key) => [key, value[key]]),
+  );
 }
 
 function escapeHtml(text: string): string {
@@ -228,7 +246,8 @@ function escapeHtml(text: string): string {
 }
 
 function formatAmount(amountMinor: string, currency: string): string {
-  const digits = new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+  const digits =
+    new Intl.NumberFormat('en', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
   if (digits === 0) return `${amountMinor} ${currency}`;
   const padded = amountMinor.padStart(digits + 1, '0');
   return `${padded.slice(0, -digits)}.${padded.slice(-digits)} ${currency}`;
@@ -381,7 +400,9 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
         });
         await res.body?.cancel().catch(() => undefined);
         if (res.ok) {
-          log(`callback ${event.id} ${event.type} for ${event.data.id} delivered (attempt ${attempt}, HTTP ${res.status})`);
+          log(
+            `callback ${event.id} ${event.type} for ${event.data.id} delivered (attempt ${attempt}, HTTP ${res.status})`,
+          );
           return;
         }
         outcome = `HTTP ${res.status}`;
@@ -416,30 +437,39 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
 
   const requireApiKey: RequestHandler = (req, _res, next) => {
     const match = /^Bearer (.+)$/.exec(req.get('authorization') ?? '');
-    const given = createHash('sha256').update(match?.[1] ?? '').digest();
+    const given = createHash('sha256')
+      .update(match?.[1] ?? '')
+      .digest();
     if (!match || !timingSafeEqual(given, apiKeyDigest)) {
-      throw new ApiError(401, 'auth_error', 'unauthorized', 'a valid "Authorization: Bearer <api key>" header is required');
+      throw new ApiError(
+        401,
+        'auth_error',
+        'unauthorized',
+        'a valid "Authorization: Bearer <api key>" header is required',
+      );
     }
     next();
   };
 
-  const settle = (status: 'succeeded' | 'declined'): RequestHandler => (req, res) => {
-    const payment = payments.get(String(req.params.id));
-    if (!payment) return sendPage(res, 404, 'Not found', '<h1>Payment not found</h1>');
-    if (payment.status !== 'pending') {
-      return sendPage(res, 409, 'Already final', `<h1>This payment is already ${escapeHtml(payment.status)}</h1>`);
-    }
-    const fault = faultsByReference.get(payment.reference) ?? defaultFault;
-    payment.status = status;
-    if (status === 'succeeded') payment.capturedAt = new Date();
-    if (status === 'declined') payment.declineReason = 'card_declined';
-    if (status === 'succeeded' && fault.wrong_amount) {
-      payment.amountMinor = (BigInt(payment.requestedAmountMinor) + 100n).toString();
-    }
-    log(`payment ${payment.id} (${payment.reference}) ${status}`);
-    scheduleCallbacks(payment, fault);
-    res.redirect(303, payment.returnUrl);
-  };
+  const settle =
+    (status: 'succeeded' | 'declined'): RequestHandler =>
+    (req, res) => {
+      const payment = payments.get(String(req.params.id));
+      if (!payment) return sendPage(res, 404, 'Not found', '<h1>Payment not found</h1>');
+      if (payment.status !== 'pending') {
+        return sendPage(res, 409, 'Already final', `<h1>This payment is already ${escapeHtml(payment.status)}</h1>`);
+      }
+      const fault = faultsByReference.get(payment.reference) ?? defaultFault;
+      payment.status = status;
+      if (status === 'succeeded') payment.capturedAt = new Date();
+      if (status === 'declined') payment.declineReason = 'card_declined';
+      if (status === 'succeeded' && fault.wrong_amount) {
+        payment.amountMinor = (BigInt(payment.requestedAmountMinor) + 100n).toString();
+      }
+      log(`payment ${payment.id} (${payment.reference}) ${status}`);
+      scheduleCallbacks(payment, fault);
+      res.redirect(303, payment.returnUrl);
+    };
 
   const app = express();
   app.disable('x-powered-by');
@@ -449,27 +479,50 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
   });
 
   // The card holder's side: a card number becomes a token here, at the provider; Kassa only ever sees the token.
-  app.post('/card-tokens', express.json({ limit: '8kb' }), express.urlencoded({ extended: false, limit: '8kb' }), (req, res) => {
-    const card = parseInput(cardSchema, req.body ?? {});
-    const stored: StoredCardToken = {
-      token: newId('ctok'),
-      last4: card.number.slice(-4),
-      brand: card.number.startsWith('4') ? 'visa' : card.number.startsWith('5') ? 'mastercard' : card.number.startsWith('2') ? 'mir' : 'card',
-      fails: card.number === SANDBOX_FAILING_CARD,
-    };
-    cardTokens.set(stored.token, stored);
-    res.status(201).json(cardTokenView(stored));
-  });
+  app.post(
+    '/card-tokens',
+    express.json({ limit: '8kb' }),
+    express.urlencoded({ extended: false, limit: '8kb' }),
+    (req, res) => {
+      const card = parseInput(cardSchema, req.body ?? {});
+      const stored: StoredCardToken = {
+        token: newId('ctok'),
+        last4: card.number.slice(-4),
+        brand: card.number.startsWith('4')
+          ? 'visa'
+          : card.number.startsWith('5')
+            ? 'mastercard'
+            : card.number.startsWith('2')
+              ? 'mir'
+              : 'card',
+        fails: card.number === SANDBOX_FAILING_CARD,
+      };
+      cardTokens.set(stored.token, stored);
+      res.status(201).json(cardTokenView(stored));
+    },
+  );
 
   app.use('/api', requireApiKey, express.json({ limit: '64kb' }));
 
   app.post('/api/payments', (req, res) => {
     const key = req.get('idempotency-key');
     if (key === undefined || key.length === 0) {
-      throw new ApiError(400, 'invalid_request_error', 'missing_field', 'the Idempotency-Key header is required', 'Idempotency-Key');
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'missing_field',
+        'the Idempotency-Key header is required',
+        'Idempotency-Key',
+      );
     }
     if (key.length > 255) {
-      throw new ApiError(400, 'invalid_request_error', 'invalid_field', 'Idempotency-Key is longer than 255 characters', 'Idempotency-Key');
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'invalid_field',
+        'Idempotency-Key is longer than 255 characters',
+        'Idempotency-Key',
+      );
     }
     const body: CreatePaymentBody = parseInput(createPaymentSchema, req.body);
     const fingerprint = canonicalJson(body);
@@ -506,13 +559,16 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
     };
     payments.set(id, payment);
     byKey.set(key, { fingerprint, paymentId: id });
-    log(`payment ${id} created for ${payment.reference}: ${payment.amountMinor} ${payment.currency} (${payment.method})`);
+    log(
+      `payment ${id} created for ${payment.reference}: ${payment.amountMinor} ${payment.currency} (${payment.method})`,
+    );
     res.status(201).json(view(payment));
   });
 
   app.get('/api/payments/by-key/:key', (req, res) => {
     const known = byKey.get(String(req.params.key));
-    if (!known) throw new ApiError(404, 'invalid_request_error', 'not_found', 'no payment under this Idempotency-Key', 'key');
+    if (!known)
+      throw new ApiError(404, 'invalid_request_error', 'not_found', 'no payment under this Idempotency-Key', 'key');
     res.json(view(findPayment(known.paymentId)));
   });
 
@@ -523,16 +579,34 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
   function idempotencyKeyOf(req: express.Request): string {
     const key = req.get('idempotency-key');
     if (key === undefined || key.length === 0) {
-      throw new ApiError(400, 'invalid_request_error', 'missing_field', 'the Idempotency-Key header is required', 'Idempotency-Key');
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'missing_field',
+        'the Idempotency-Key header is required',
+        'Idempotency-Key',
+      );
     }
     if (!idempotencyKeySchema.safeParse(key).success) {
-      throw new ApiError(400, 'invalid_request_error', 'invalid_field', 'Idempotency-Key is longer than 255 characters', 'Idempotency-Key');
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'invalid_field',
+        'Idempotency-Key is longer than 255 characters',
+        'Idempotency-Key',
+      );
     }
     return key;
   }
 
   const keyReused = () =>
-    new ApiError(422, 'idempotency_error', 'idempotency_mismatch', 'this Idempotency-Key was used with a different body', 'Idempotency-Key');
+    new ApiError(
+      422,
+      'idempotency_error',
+      'idempotency_mismatch',
+      'this Idempotency-Key was used with a different body',
+      'Idempotency-Key',
+    );
 
   function refundView(refund: StoredRefund): SandboxRefund {
     return {
@@ -580,9 +654,16 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
       return;
     }
     const payment = payments.get(body.payment_id);
-    if (!payment) throw new ApiError(404, 'invalid_request_error', 'not_found', `no payment ${body.payment_id}`, 'payment_id');
+    if (!payment)
+      throw new ApiError(404, 'invalid_request_error', 'not_found', `no payment ${body.payment_id}`, 'payment_id');
     if (payment.status !== 'succeeded') {
-      throw new ApiError(400, 'invalid_request_error', 'payment_not_captured', `payment ${payment.id} is ${payment.status}`, 'payment_id');
+      throw new ApiError(
+        400,
+        'invalid_request_error',
+        'payment_not_captured',
+        `payment ${payment.id} is ${payment.status}`,
+        'payment_id',
+      );
     }
     const refunded = [...refunds.values()]
       .filter((refund) => refund.paymentId === payment.id && refund.status === 'succeeded')
@@ -609,13 +690,16 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
     };
     refunds.set(refund.id, refund);
     refundsByKey.set(key, { fingerprint, refundId: refund.id });
-    log(`refund ${refund.id} (${refund.reference}) of ${payment.id}: ${refund.amountMinor} ${refund.currency} ${refund.status}`);
+    log(
+      `refund ${refund.id} (${refund.reference}) of ${payment.id}: ${refund.amountMinor} ${refund.currency} ${refund.status}`,
+    );
     res.status(201).json(refundView(refund));
   });
 
   app.get('/api/refunds/:id', (req, res) => {
     const refund = refunds.get(String(req.params.id));
-    if (!refund) throw new ApiError(404, 'invalid_request_error', 'not_found', `no refund ${String(req.params.id)}`, 'id');
+    if (!refund)
+      throw new ApiError(404, 'invalid_request_error', 'not_found', `no refund ${String(req.params.id)}`, 'id');
     res.json(refundView(refund));
   });
 
@@ -640,7 +724,14 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
     let failureReason: string | undefined;
     if (body.destination.type === 'card') {
       const card = cardTokens.get(body.destination.token);
-      if (!card) throw new ApiError(400, 'invalid_request_error', 'invalid_field', 'destination.token: no such card token', 'destination.token');
+      if (!card)
+        throw new ApiError(
+          400,
+          'invalid_request_error',
+          'invalid_field',
+          'destination.token: no such card token',
+          'destination.token',
+        );
       destination = { type: 'card', token: card.token, last4: card.last4 };
       if (card.fails) failureReason = 'card_declined';
     } else {
@@ -667,7 +758,8 @@ export function createSandboxApp(opts: SandboxOptions): SandboxApp {
 
   app.get('/api/payouts/:id', (req, res) => {
     const payout = payouts.get(String(req.params.id));
-    if (!payout) throw new ApiError(404, 'invalid_request_error', 'not_found', `no payout ${String(req.params.id)}`, 'id');
+    if (!payout)
+      throw new ApiError(404, 'invalid_request_error', 'not_found', `no payout ${String(req.params.id)}`, 'id');
     res.json(payoutView(payout));
   });
 
