@@ -26,7 +26,7 @@ export interface WebhookAttemptOutcome {
 /**
  * One attempt at delivering a stored merchant event: the same id and body every time, a fresh
  * Standard Webhooks timestamp and signature (every live secret of the checkout during a rotation),
- * never to an internal address unless allowed (CONTRACT §8), redirects not followed. Any 2xx is
+ * never to an internal address unless allowed (docs/api.md §8), redirects not followed. Any 2xx is
  * delivered. Returns `null` when the event's checkout no longer exists.
  */
 export async function deliverWebhook(

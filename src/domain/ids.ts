@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 
-/** Prefixes of public identifiers (CONTRACT §2). */
+/** Prefixes of public identifiers (docs/api.md §2). */
 export type IdPrefix = 'mer' | 'co' | 'pay' | 'evt' | 're' | 'po' | 'key';
 
 const alphabet = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';

@@ -1,7 +1,7 @@
 import { formatAmount } from './money';
 import type { Payment } from './payment';
 
-/** The Payment object of CONTRACT §4, as the API answers it and webhooks carry it. */
+/** The Payment object of docs/api.md §5, as the API answers it and webhooks carry it. */
 export function paymentResource(payment: Payment, publicUrl: string) {
   const money = (minor: bigint | null) => (minor === null ? null : formatAmount(minor, payment.currency));
   return {

@@ -1,4 +1,4 @@
-/** Payment statuses (CONTRACT §4). `under_review` holds a payment whose confirmation did not match. */
+/** Payment statuses (docs/api.md §5). `under_review` holds a payment whose confirmation did not match. */
 export const paymentStatuses = [
   'awaiting_method',
   'awaiting_payment',

@@ -1,5 +1,5 @@
 /**
- * Which destinations Kassa may send requests to on a merchant's behalf (CONTRACT §8): never a
+ * Which destinations Kassa may send requests to on a merchant's behalf (docs/api.md §8): never a
  * loopback, private, link-local or otherwise internal address, in any of the spellings an
  * attacker may use (`127.1`, `2130706433`, `0x7f000001`, `[::ffff:127.0.0.1]`, …).
  */

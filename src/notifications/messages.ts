@@ -4,7 +4,7 @@
  * to the payment. Pure functions: no I/O, no clock.
  */
 
-/** The payment as an event's `data` carries it (CONTRACT §4). */
+/** The payment as an event's `data` carries it (docs/api.md §5). */
 export interface EventPayment {
   id: string;
   order_id: string;

@@ -14,7 +14,7 @@ export type DeliveryChannel = (typeof deliveryChannels)[number];
 /** The non-webhook deliveries the purchase workflow fans out to, each one activity. */
 export type NotificationChannel = Exclude<DeliveryChannel, 'webhook'>;
 
-/** Event types a channel can subscribe to: a purchase's outcomes (CONTRACT §8 plus `payment.under_review`). */
+/** Event types a channel can subscribe to: a purchase's outcomes (docs/api.md §8 plus `payment.under_review`). */
 export const notificationEventTypes = [
   'payment.paid',
   'payment.failed',

@@ -33,7 +33,7 @@ export function methodOptions(deps: ServiceDeps, payment: StoredPayment, checkou
   }));
 }
 
-/** The link back to the shop per CONTRACT §5, and for paid digital goods a download link, signed with `secret` ({@link linkSecretOf}). */
+/** The link back to the shop per docs/api.md §6, and for paid digital goods a download link, signed with `secret` ({@link linkSecretOf}). */
 export function resultLinks(
   deps: ServiceDeps,
   payment: StoredPayment,

@@ -38,7 +38,7 @@ type MethodsQuery = z.infer<typeof methodsQuery>;
 export const webhookSecretGraceSeconds = 24 * 3600;
 
 /**
- * Refuses merchant URLs Kassa must not be pointed at (CONTRACT §8): non-http(s), with
+ * Refuses merchant URLs Kassa must not be pointed at (docs/api.md §8): non-http(s), with
  * credentials, or naming an internal host unless the operator allows private URLs.
  */
 export function checkMerchantUrls(deps: Pick<ServiceDeps, 'config'>, urls: Record<string, string | undefined>) {
@@ -248,7 +248,7 @@ export async function rotateCheckoutSecret(deps: ServiceDeps, principal: Merchan
   return { ...checkoutResource(deps, checkout), webhook_secret: webhookSecret };
 }
 
-/** The methods a buyer of this checkout sees for an amount, with what each costs (CONTRACT §5 method list). */
+/** The methods a buyer of this checkout sees for an amount, with what each costs (docs/api.md §6 method list). */
 export function visibleMethods(
   deps: Pick<ServiceDeps, 'providers'>,
   checkout: Checkout,

@@ -13,7 +13,7 @@ export function purchaseWorkflowId(paymentId: string): string {
   return `payment-${paymentId}`;
 }
 
-/** Search attributes of CONTRACT §9, kept current by the workflow. */
+/** Search attributes of docs/api.md §9, kept current by the workflow. */
 export const searchAttributes = {
   paymentStatus: defineSearchAttributeKey('PaymentStatus', SearchAttributeType.KEYWORD),
   merchantId: defineSearchAttributeKey('MerchantId', SearchAttributeType.KEYWORD),

@@ -8,7 +8,7 @@ import { refuseUnsafeInput } from '../input-safety';
 import { messagePage, methodChoicePage, resultPage } from '../hosted-pages';
 import { selectMethodBody } from '../schemas';
 
-/** The buyer's hosted pages (CONTRACT §5): no auth, the payment id is the capability. */
+/** The buyer's hosted pages (docs/api.md §6): no auth, the payment id is the capability. */
 export function buyerRoutes(deps: ServiceDeps): Router {
   const router = Router();
   router.use(express.urlencoded({ extended: false, limit: '8kb' }));

@@ -45,7 +45,7 @@ function storableProviders(registry: ProviderRegistry): ProviderRegistry {
   };
 }
 
-/** Provider callbacks (CONTRACT §7): the raw body reaches the provider's verifier untouched. */
+/** Provider callbacks (docs/api.md §7): the raw body reaches the provider's verifier untouched. */
 export function callbackRoutes(deps: ServiceDeps): Router {
   const router = Router();
   const checked: ServiceDeps = { ...deps, providers: storableProviders(deps.providers) };

@@ -38,7 +38,7 @@ import {
   updatePricingBody,
 } from '../schemas';
 
-/** The operator API (CONTRACT §3): merchants, their API keys, checkout pricing. */
+/** The operator API (docs/api.md §4): merchants, their API keys, checkout pricing. */
 export function operatorRoutes(deps: ServiceDeps): Router {
   const router = Router();
   router.use(requireAdmin(deps.config.adminToken!));
@@ -73,7 +73,7 @@ export function operatorRoutes(deps: ServiceDeps): Router {
   return router;
 }
 
-/** The merchant API (CONTRACT §4): every resource is the calling merchant's, in the key's mode. */
+/** The merchant API (docs/api.md §5): every resource is the calling merchant's, in the key's mode. */
 export function merchantRoutes(deps: ServiceDeps): Router {
   const router = Router();
   const { publicUrl } = deps.config;

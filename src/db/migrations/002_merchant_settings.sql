@@ -18,7 +18,7 @@ alter table checkouts alter column verification_token set not null;
 alter table checkouts add constraint checkouts_fee_payer_split
   check (fee_payer in ('merchant', 'buyer', 'split') and (fee_payer = 'split') = (fee_buyer_percent is not null));
 
--- Idempotency-Key (CONTRACT §4): one row per merchant, mode and key; the first request claims it.
+-- Idempotency-Key (docs/api.md §5): one row per merchant, mode and key; the first request claims it.
 create table idempotency_keys (
   merchant_id      text not null references merchants (id),
   test_mode        boolean not null,
