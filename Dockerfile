@@ -5,6 +5,8 @@
 # the dev packages pruned so that the runtime stage copies production packages only.
 FROM node:22.23.3-bookworm-slim AS build
 WORKDIR /app
+# npm 10 runs every install script; this one only reports analytics.
+ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig*.json worker.ts ./

@@ -353,6 +353,7 @@ Press Ctrl-C to stop.`);
 
 process.once('SIGINT', () => void stopAll(0));
 process.once('SIGTERM', () => void stopAll(0));
+process.once('SIGHUP', () => void stopAll(0));
 stopWhenParentExits(() => void stopAll(0));
 main().catch((error) => {
   if (!stopping) {

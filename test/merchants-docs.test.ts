@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { Express } from 'express';
 import request from 'supertest';
 import { type ApiHarness, startApiHarness } from './support/merchant-api';
-import { launchBrowser } from './support/browser';
+import { browserTestsRun, launchBrowser } from './support/browser';
 import { supportedCurrencies } from '../src/domain/money';
 
 let harness: ApiHarness;
@@ -151,6 +151,7 @@ test('/docs serves Swagger UI with its own assets, and it renders every operatio
   expect(page.headers['content-security-policy']).toContain("script-src 'self'");
   expect((await request(harness.app).get('/docs/swagger-ui-bundle.js')).status).toBe(200);
 
+  if (!browserTestsRun(__filename)) return;
   const server = http.createServer(harness.app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const browser = await launchBrowser();
