@@ -1,10 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { flagCallback } from '../db/callbacks';
-import { eventExists, findEvent, insertEvent, nextWebhookAttempt } from '../db/events';
+import { eventExists, findEvent, insertPaymentEvent, nextWebhookAttempt } from '../db/events';
 import { applyStatusChange } from '../db/payments';
 import type { PaymentStatus } from '../domain/payment';
-import { paymentResource } from '../domain/payment-resource';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError, type ProviderPaymentStatus } from '../providers/types';
 import { createFloorActivities } from './floor';
@@ -139,16 +138,7 @@ export function createActivities({
         if (applied && payment.status === 'paid') await postPaymentCaptured(client, payment, providers);
         // A change that did not apply raises no new event; a retried one finds its own event stored.
         const event = input.event && (applied || (await eventExists(client, input.event.id))) ? input.event : null;
-        if (event && applied) {
-          const createdAt = new Date();
-          const body = JSON.stringify({
-            id: event.id,
-            type: event.type,
-            created_at: createdAt.toISOString(),
-            data: paymentResource(payment, publicUrl),
-          });
-          await insertEvent(client, { id: event.id, paymentId: input.paymentId, type: event.type, body, createdAt });
-        }
+        if (event && applied) await insertPaymentEvent(client, payment, event, publicUrl);
         await client.query('commit');
         return { eventId: event?.id ?? null };
       } catch (error) {

@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
-import type { Pool, PoolClient } from 'pg';
-import { insertEvent, findEvent } from '../db/events';
+import type { Pool } from 'pg';
+import { findEvent, insertPaymentEvent } from '../db/events';
 import {
   completeDecision,
   type DecisionOutcome,
@@ -10,6 +10,7 @@ import {
   recordedReviewRefunds,
 } from '../db/exceptions';
 import { applyStatusChange, findPaymentById, type StoredPayment } from '../db/payments';
+import { inTransaction } from '../db/pool';
 import { lockPayment } from '../db/refunds';
 import {
   acceptedAmounts,
@@ -18,7 +19,6 @@ import {
   capturesToRefund,
   reviewRefundId,
 } from '../domain/exceptions';
-import { paymentResource } from '../domain/payment-resource';
 import { providerCaptures, providerNameOf } from '../providers/captures';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError } from '../providers/types';
@@ -45,33 +45,6 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
     const name = providerNameOf(providers, payment?.method ?? null, flaggedBy);
     if (!name || !paymentId) return [];
     return providerCaptures(providers, name, [paymentId], payment?.createdAt ?? new Date(Date.now() - 30 * 86_400_000));
-  };
-
-  const storeEvent = async (client: PoolClient, payment: StoredPayment, event: { id: string; type: string }) => {
-    const createdAt = new Date();
-    const body = JSON.stringify({
-      id: event.id,
-      type: event.type,
-      created_at: createdAt.toISOString(),
-      data: paymentResource(payment, publicUrl),
-    });
-    await insertEvent(client, { id: event.id, paymentId: payment.id, type: event.type, body, createdAt });
-  };
-
-  // src/db has no shared transaction helper yet (src/db/merchants.ts keeps its own, unexported).
-  const inTransaction = async <T>(work: (client: PoolClient) => Promise<T>): Promise<T> => {
-    const client = await db.connect();
-    try {
-      await client.query('begin');
-      const result = await work(client);
-      await client.query('commit');
-      return result;
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
   };
 
   return {
@@ -110,7 +83,7 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
           'CurrencyMismatch',
         );
       }
-      return inTransaction(async (client) => {
+      return inTransaction(db, async (client) => {
         await lockPayment(client, payment.id);
         const refused = acceptRefusal(capture, await recordedReviewRefunds(client, capture.providerPaymentId));
         if (refused) throw ApplicationFailure.nonRetryable(refused, 'AlreadyRefunded');
@@ -129,7 +102,7 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
           throw ApplicationFailure.nonRetryable(`payment ${payment.id} is ${after.status} now`, 'PaymentChanged');
         }
         await postPaymentCaptured(client, after, providers);
-        await storeEvent(client, after, { id: input.eventId, type: 'payment.paid' });
+        await insertPaymentEvent(client, after, { id: input.eventId, type: 'payment.paid' }, publicUrl);
         await completeDecision(client, decision.id, {
           status: 'applied',
           failureReason: null,
@@ -209,7 +182,7 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
       if (decision.status !== 'pending')
         return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
       const failed = input.refunds.filter((refund) => refund.state === 'failed');
-      return inTransaction(async (client) => {
+      return inTransaction(db, async (client) => {
         // Under the payment's lock, like an accept that reads the refunds recorded here.
         if (decision.paymentId) await lockPayment(client, decision.paymentId);
         if (input.refunds.length === 0 || failed.length > 0) {
@@ -241,7 +214,7 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
               fees: null,
             });
             if (applied) {
-              await storeEvent(client, after, { id: input.eventId, type: 'payment.refunded' });
+              await insertPaymentEvent(client, after, { id: input.eventId, type: 'payment.refunded' }, publicUrl);
               eventId = input.eventId;
             }
           }

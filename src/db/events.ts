@@ -1,4 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
+import { paymentResource } from '../domain/payment-resource';
+import type { StoredPayment } from './payments';
 
 export interface PaymentEvent {
   id: string;
@@ -51,6 +53,23 @@ export async function insertEvent(
     'insert into payment_events (id, payment_id, type, body, created_at) values ($1, $2, $3, $4, $5) on conflict (id) do nothing',
     [event.id, event.paymentId, event.type, event.body, event.createdAt],
   );
+}
+
+/** Stores merchant event `event` about `payment`, its body the payment as the API answers it now. */
+export async function insertPaymentEvent(
+  db: PoolClient,
+  payment: StoredPayment,
+  event: { id: string; type: string },
+  publicUrl: string,
+): Promise<void> {
+  const createdAt = new Date();
+  const body = JSON.stringify({
+    id: event.id,
+    type: event.type,
+    created_at: createdAt.toISOString(),
+    data: paymentResource(payment, publicUrl),
+  });
+  await insertEvent(db, { id: event.id, paymentId: payment.id, type: event.type, body, createdAt });
 }
 
 /** Whether event `id` is stored. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Pool, PoolClient } from 'pg';
 import { newId, randomToken } from '../domain/ids';
+import { inTransaction } from './pool';
 
 export type KeyMode = 'test' | 'live';
 
@@ -79,21 +80,6 @@ async function insertApiKey(
     [newId('key'), merchantId, mode, hashApiKey(secret), secret.slice(0, 12)],
   );
   return { key: mapKeyRow(rows[0]!), secret };
-}
-
-async function inTransaction<T>(db: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await db.connect();
-  try {
-    await client.query('begin');
-    const result = await work(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }
 
 /** Creates a merchant with one test and one live key; the keys are returned once, stored hashed. */
