@@ -236,6 +236,16 @@ describe('input that PostgreSQL or PCI DSS cannot take', () => {
     expect(rows[0].n).toBe(0);
   });
 
+  test('a body that is not an object is refused as a whole by the route, never by a field inside it', async () => {
+    for (const body of ['[[[56000000000000000]]]', '[{"":-3800000000000000000}]', '["a\\u0000b"]']) {
+      const created = await api(stack.url, 'POST', '/v1/checkouts', { token: key, body });
+      expect([created.status, created.body.error?.param]).toEqual([400, 'body']);
+      const rotated = await api(stack.url, 'POST', `/v1/checkouts/${checkoutId}/rotate_secret`, { token: key, body });
+      expect(rotated.body.error?.param ?? 'body').toBe('body');
+      expect(rotated.status).toBeLessThan(500);
+    }
+  });
+
   test('a NUL in a metadata key and an unpaired surrogate are refused too', async () => {
     expectRefused(await payment({ metadata: { 'no\u0000te': 'x' } }), 'metadata.no\\u0000te', 'invalid_character');
     // JSON.stringify keeps a lone surrogate as the escape \ud800, which PostgreSQL's jsonb refuses

@@ -85,7 +85,7 @@ test('a workflow that calls an extra activity before the provider call fails the
   try {
     fs.cpSync(path.join(root, 'src'), path.join(copy, 'src'), { recursive: true });
     const file = path.join(copy, 'src/workflows/purchase.ts');
-    const anchor = '      created = await providerCreate.createProviderPayment.executeWithOptions({ summary }, [{';
+    const anchor = '      created = await providerCreate.createProviderPayment.executeWithOptions({ summary }, [';
     const source = fs.readFileSync(file, 'utf8');
     expect(source).toContain(anchor); // when the workflow changes shape, move the anchor with it
     fs.writeFileSync(

@@ -135,12 +135,17 @@ function unsafePathSegment(path: string): ApiError | null {
  * character is refused, and so is a card-like number in a body outside free text; card-like
  * numbers in free text are masked in `req.body` itself, so the route, PostgreSQL, workflow payloads,
  * e-mails, the idempotency record and the answer only ever see the masked text. A path or query is
- * never stored (it only finds things); the logger masks card numbers in it. Mount it after the
- * body parser of the routes it guards.
+ * never stored (it only finds things); the logger masks card numbers in it. A body that is not an
+ * object is left to the route. Mount it after the body parser of the routes it guards.
  */
 export function refuseUnsafeInput(): RequestHandler {
   return (req, _res, next) => {
-    const body = req.body === undefined || Buffer.isBuffer(req.body) ? undefined : (req.body as unknown);
+    // Every body Kassa takes is an object; any other is left to the route, which refuses it as a whole.
+    const parsed: unknown = req.body;
+    const body =
+      parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) && !Buffer.isBuffer(parsed)
+        ? parsed
+        : undefined;
     const problem =
       unsafePathSegment(req.path) ??
       findUnsafeInput(req.query, [], { cards: false }) ??
