@@ -42,6 +42,12 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
     child.kill(signal);
   });
 }
+// npm's `sh -c` dies of a SIGTERM sent to npm without passing it on: when this script's parent is
+// gone, its command is stopped as if it had been signalled.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) child.kill('SIGTERM');
+}, 1000).unref();
 child.on('error', (error) => {
   console.error(`kassa: could not run ${command}: ${error.message}`);
   process.exit(1);
