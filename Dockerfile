@@ -10,7 +10,7 @@ ENV SCARF_ANALYTICS=false
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY tsconfig*.json worker.ts ./
-COPY scripts/build.ts ./scripts/build.ts
+COPY scripts/build.ts scripts/node22.cjs ./scripts/
 COPY src ./src
 # The Temporal SDK's native library ships for five platforms: keep this one's (about 110 MB less).
 RUN npm run build \
@@ -34,6 +34,8 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY deploy/healthcheck.cjs ./deploy/healthcheck.cjs
 RUN mkdir -p /app/.data && chown node:node /app/.data
+# The embedded database, the admin token and the keys live here: keep it across containers.
+VOLUME /app/.data
 USER node
 EXPOSE 3000
 # GET /readyz on PORT: 200 once PostgreSQL and Temporal answer. A worker-only container

@@ -192,8 +192,10 @@ function checkPgBin() {
 try {
   const env = withNode(ensureNode());
   ensureNpmPackages(env);
-  setupTemporal(env, []);
-  if (process.argv.includes('--test')) {
+  const testing = process.argv.includes('--test');
+  // npm start runs the bundled dev server only without TEMPORAL_ADDRESS; the tests always do.
+  if (testing || !process.env.TEMPORAL_ADDRESS) setupTemporal(env, []);
+  if (testing) {
     setupTemporal(env, ['test-server']);
     checkPgBin();
     ensureChromium();

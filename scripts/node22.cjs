@@ -33,20 +33,28 @@ const child = spawn(command, args, {
   detached: true,
   env: { ...process.env, PATH: `${bin}${path.delimiter}${process.env.PATH || ''}` },
 });
+/** The command and everything it started without a group of its own (jest's test servers, say). */
+function signalGroup(signal) {
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    child.kill(signal);
+  }
+}
 // One Ctrl-C arrives twice (from the terminal and through npm): pass on one per half second.
 const lastForwarded = new Map();
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   process.on(signal, () => {
     if (Date.now() - (lastForwarded.get(signal) || 0) < 500) return;
     lastForwarded.set(signal, Date.now());
-    child.kill(signal);
+    signalGroup(signal);
   });
 }
 // npm's `sh -c` dies of a SIGTERM sent to npm without passing it on: when this script's parent is
 // gone, its command is stopped as if it had been signalled.
 const parent = process.ppid;
 setInterval(() => {
-  if (process.ppid !== parent) child.kill('SIGTERM');
+  if (process.ppid !== parent) signalGroup('SIGTERM');
 }, 1000).unref();
 child.on('error', (error) => {
   console.error(`kassa: could not run ${command}: ${error.message}`);

@@ -89,7 +89,9 @@ function launch(
   fs.closeSync(out);
   children.push({ name, child });
   child.once('exit', (code, signal) => {
-    if (!stopping) fail(`${name} exited (${signal ?? `code ${code}`}); see ${logFile}`);
+    if (stopping) return;
+    console.error(`${name} exited (${signal ?? `code ${code}`}); see ${logFile}`);
+    void stopAll(1);
   });
   return child;
 }
@@ -133,7 +135,8 @@ async function stopAll(exitCode: number) {
     if (child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGTERM');
-    const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    // Kassa drains its worker, then stops its embedded PostgreSQL (up to 35 s).
+    const timer = setTimeout(() => child.kill('SIGKILL'), 45_000);
     await exited;
     clearTimeout(timer);
   };

@@ -357,10 +357,15 @@ describe('Dockerfile', () => {
       extends?: string;
       include: string[];
     };
+    // Every script file `npm run build` runs (the Node 22 launcher, the build script).
+    const buildScripts = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.build as string).match(
+      /scripts\/[\w.-]+/g,
+    )!;
+    expect(buildScripts).toEqual(expect.arrayContaining(['scripts/build.ts']));
     const needed = [
       'package.json',
       'package-lock.json',
-      'scripts/build.ts',
+      ...buildScripts,
       'tsconfig.dist.json',
       ...distConfig.include,
       ...(distConfig.extends ? [distConfig.extends.replace(/^\.\//, '')] : []),
