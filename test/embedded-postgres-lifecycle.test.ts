@@ -57,3 +57,40 @@ test('a PostgreSQL server left running by a Kassa that was killed is stopped at 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a second start on a database another live Kassa runs is refused, and the first keeps its server', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-embedded-owner-'));
+  const files = { logFile: path.join(dir, 'logs', 'postgres.log'), passwordFile: path.join(dir, 'postgres-password') };
+  const first = await startEmbeddedPostgres(path.join(dir, 'postgres'), files);
+  try {
+    await expect(startEmbeddedPostgres(path.join(dir, 'postgres'), files)).rejects.toThrow(
+      /another Kassa .* runs the database/,
+    );
+    const pool = new Pool({ connectionString: first.url });
+    expect((await pool.query('select 1 as up')).rows).toEqual([{ up: 1 }]);
+    await pool.end();
+  } finally {
+    await first.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a first start cut off while the cluster is being created leaves nothing that blocks the next start', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-embedded-cut-'));
+  const files = { logFile: path.join(dir, 'logs', 'postgres.log'), passwordFile: path.join(dir, 'postgres-password') };
+  // What a start stopped in the middle of initdb leaves: a half-built scratch cluster.
+  fs.mkdirSync(path.join(dir, 'postgres.initdb', 'base'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'postgres.initdb', 'PG_VERSION'), '18\n');
+  let server: Awaited<ReturnType<typeof startEmbeddedPostgres>> | undefined;
+  try {
+    server = await startEmbeddedPostgres(path.join(dir, 'postgres'), files);
+    const pool = new Pool({ connectionString: server.url });
+    expect((await pool.query('select 1 as up')).rows).toEqual([{ up: 1 }]);
+    await pool.end();
+    expect(fs.existsSync(path.join(dir, 'postgres.initdb'))).toBe(false);
+    expect(fs.existsSync(files.passwordFile)).toBe(true);
+  } finally {
+    await server?.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

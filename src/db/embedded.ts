@@ -202,7 +202,11 @@ export function freeLoopbackPort(): Promise<number> {
   });
 }
 
-/** The pid in `dataDir/postmaster.pid` when that process is a PostgreSQL server still running. */
+/**
+ * The pid in `dataDir/postmaster.pid` when that process is a PostgreSQL server still running on
+ * `dataDir` whose Kassa is gone. A server another live Kassa runs is refused: stopping it would
+ * cut that Kassa off.
+ */
 function staleServerPid(dataDir: string): number | undefined {
   let pid: number;
   try {
@@ -211,11 +215,27 @@ function staleServerPid(dataDir: string): number | undefined {
   } catch {
     return undefined;
   }
-  // Where /proc exists, make sure the pid was not reused by something else.
+  // Where /proc exists, make sure the pid was not reused by something else, and see who runs it.
+  if (!fs.existsSync('/proc')) return pid;
   try {
-    if (!fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('postgres')) return undefined;
-  } catch {
-    if (fs.existsSync('/proc')) return undefined;
+    const command = fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const onDataDir = command.includes(dataDir) || command.includes(path.resolve(dataDir));
+    if (!command[0]?.endsWith('postgres') || !onDataDir) return undefined;
+    const parent = Number(
+      fs
+        .readFileSync(`/proc/${pid}/stat`, 'utf8')
+        .replace(/^.*\) /s, '')
+        .split(' ')[1],
+    );
+    const parentCommand = parent > 1 ? fs.readFileSync(`/proc/${parent}/cmdline`, 'utf8') : '';
+    if (/(^|\/)node(\0|$)/.test(parentCommand.split('\0')[0] ?? '')) {
+      throw new EmbeddedPostgresError(
+        `another Kassa (pid ${parent}) runs the database in ${dataDir}: stop it, or give this process DATABASE_URL`,
+      );
+    }
+  } catch (error) {
+    if (error instanceof EmbeddedPostgresError) throw error;
+    return undefined;
   }
   return pid;
 }
@@ -292,10 +312,16 @@ export async function startEmbeddedPostgres(
         `${dataDir} is not empty and holds no PostgreSQL cluster: move it away and start again`,
       );
     }
+    // Built beside its place and moved in whole, with its password kept first: a start stopped
+    // half-way leaves only a scratch directory, which the next start clears.
+    const building = `${dataDir}.initdb`;
+    fs.rmSync(building, { recursive: true, force: true });
     const password = randomBytes(24).toString('base64url');
-    await initCluster(bin, dataDir, { runAs, password });
     fs.mkdirSync(path.dirname(options.passwordFile), { recursive: true });
     fs.writeFileSync(options.passwordFile, `${password}\n`, { mode: 0o600 });
+    await initCluster(bin, building, { runAs, password });
+    fs.rmSync(dataDir, { recursive: true, force: true });
+    fs.renameSync(building, dataDir);
   } else {
     prepareDirectory(dataDir, runAs);
   }
