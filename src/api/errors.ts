@@ -1,7 +1,8 @@
 import type { ErrorRequestHandler } from 'express';
 import { ZodError } from 'zod';
 import { isDatabaseUnavailable } from '../db/pool';
-import { currentRequest } from './request-context';
+import { DomainError, type DomainErrorKind } from '../domain/errors';
+import { currentRequest } from '../observability/request-scope';
 
 export type ErrorType =
   | 'invalid_request_error'
@@ -26,11 +27,24 @@ export class ApiError extends Error {
   }
 }
 
-export const notFound = (what: string, param?: string) =>
-  new ApiError(404, 'not_found_error', 'resource_missing', `No such ${what}`, param);
+export { invalid, notFound } from '../domain/errors';
 
-export const invalid = (param: string, message: string, code = 'parameter_invalid') =>
-  new ApiError(400, 'invalid_request_error', code, message, param);
+const statusOf: Record<DomainErrorKind, [number, ErrorType]> = {
+  invalid: [400, 'invalid_request_error'],
+  unauthenticated: [401, 'authentication_error'],
+  not_found: [404, 'not_found_error'],
+  conflict: [409, 'conflict_error'],
+  unprocessable: [422, 'invalid_request_error'],
+  unavailable: [503, 'api_error'],
+};
+
+/** An error the contract knows (an API error or a domain error) in its HTTP form; `null` for anything else. */
+export function knownApiError(error: unknown): ApiError | null {
+  if (error instanceof ApiError) return error;
+  if (!(error instanceof DomainError)) return null;
+  const [status, type] = statusOf[error.kind];
+  return new ApiError(status, type, error.code, error.message, error.param, error.extra);
+}
 
 export function zodToApiError(error: ZodError): ApiError {
   const issue = error.issues[0]!;
@@ -50,10 +64,11 @@ export function zodToApiError(error: ZodError): ApiError {
 /** The one place errors become HTTP answers: the database away is a 503 with `Retry-After`, anything unexpected a logged 500. */
 export const errorHandler: ErrorRequestHandler = (error, req, res, _next) => {
   let apiError: ApiError;
-  if (error instanceof ApiError) apiError = error;
+  const known = knownApiError(error);
+  if (known) apiError = known;
   else if (error instanceof ZodError) apiError = zodToApiError(error);
   else if (error?.type === 'entity.parse.failed')
-    apiError = invalid('body', 'The body is not valid JSON', 'body_invalid');
+    apiError = new ApiError(400, 'invalid_request_error', 'body_invalid', 'The body is not valid JSON', 'body');
   else if (error?.type === 'entity.too.large')
     apiError = new ApiError(413, 'invalid_request_error', 'body_too_large', 'The body is too large', 'body');
   else if (isDatabaseUnavailable(error)) {

@@ -1,6 +1,6 @@
 import { formatAmount } from '../domain/money';
 import type { StoredPayment } from '../db/payments';
-import type { ProviderMethod } from '../providers/types';
+import type { MethodOption, ResultLinks } from '../services/buyer';
 
 const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => entities[char]!);
@@ -26,10 +26,6 @@ const failureTexts: Record<string, string> = {
 const failureText = (reason: string | null) => failureTexts[reason ?? ''] ?? 'The payment was not completed';
 
 const money = (minor: bigint, currency: string) => `${formatAmount(minor, currency)} ${currency}`;
-
-export interface MethodOption extends ProviderMethod {
-  buyerTotalMinor: bigint;
-}
 
 export function methodChoicePage(
   payment: StoredPayment,
@@ -58,13 +54,6 @@ ${notice ? `<p role="alert">${escapeHtml(notice)}</p>` : ''}
 ${buttons || '<p>No payment method is available for this payment.</p>'}
 </form>`,
   );
-}
-
-export interface ResultLinks {
-  /** The shop's page, signed. */
-  shopUrl: string;
-  /** A fresh download link, for paid digital goods. */
-  downloadUrl?: string;
 }
 
 export function resultPage(payment: StoredPayment, merchantName: string, links: ResultLinks): string {

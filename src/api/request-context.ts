@@ -3,46 +3,11 @@
  * and always answered), a pino child logger carrying it, and the payment and workflow the
  * request touched, so every line about a request names them. One access-log line per request.
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import type { Request, RequestHandler } from 'express';
 import { randomToken } from '../domain/ids';
 import type { Logger } from '../observability/logger';
-
-export interface RequestContext {
-  requestId: string;
-  /** The request's logger, bound to its request id. */
-  log: Logger;
-  paymentId?: string;
-  workflowId?: string;
-}
-
-const storage = new AsyncLocalStorage<RequestContext>();
-
-/** The context of the request being served, when there is one. */
-export const currentRequest = (): RequestContext | undefined => storage.getStore();
-
-/** A logger naming the current request, payment and workflow (the `fallback` outside a request). */
-export function requestLog(fallback: Logger): Logger {
-  const context = storage.getStore();
-  if (!context) return fallback;
-  return context.log.child({
-    ...(context.paymentId && { paymentId: context.paymentId }),
-    ...(context.workflowId && { workflowId: context.workflowId }),
-  });
-}
-
-/** Records that the current request concerns a payment or a workflow (a payment's workflow names its payment). */
-export function annotateRequest(fields: { paymentId?: string; workflowId?: string }): void {
-  const context = storage.getStore();
-  if (!context) return;
-  if (fields.workflowId) {
-    context.workflowId ??= fields.workflowId;
-    const paymentId = /^payment-(pay_[0-9A-Za-z]+)$/.exec(fields.workflowId)?.[1];
-    if (paymentId) context.paymentId ??= paymentId;
-  }
-  if (fields.paymentId) context.paymentId ??= fields.paymentId;
-}
+import { annotateRequest, type RequestContext, requestScope } from '../observability/request-scope';
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 const paymentInPath = /\/(pay_[0-9A-Za-z]{8,64})(?:\/|$)/;
@@ -98,7 +63,7 @@ export function requestContext(
         `${req.method} ${path} ${res.statusCode}`,
       );
     });
-    storage.run(context, () => next());
+    requestScope.run(context, () => next());
   };
 }
 

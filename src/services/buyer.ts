@@ -1,11 +1,24 @@
+import type { ProviderMethod } from '../providers/types';
 import { findCheckoutById, type Checkout, webhookSecretsFor } from '../db/checkouts';
 import { findMerchant } from '../db/merchants';
 import { findPaymentById, type StoredPayment } from '../db/payments';
 import { safeEqualHex, signDownload, signReturn } from '../domain/signatures';
-import { notFound } from '../api/errors';
-import type { MethodOption, ResultLinks } from '../api/hosted-pages';
+import { notFound } from '../domain/errors';
 import { visibleMethods } from './checkouts';
 import type { ServiceDeps } from './deps';
+
+/** A method the buyer may choose, with what the buyer pays through it. */
+export interface MethodOption extends ProviderMethod {
+  buyerTotalMinor: bigint;
+}
+
+/** Where the result page sends the buyer. */
+export interface ResultLinks {
+  /** The shop's page, signed. */
+  shopUrl: string;
+  /** A fresh download link, for paid digital goods. */
+  downloadUrl?: string;
+}
 
 const downloadLinkSeconds = 24 * 3600;
 

@@ -2,7 +2,7 @@ import { WorkflowNotFoundError } from '@temporalio/client';
 import { flagCallback, otherPaymentsWithProviderPayment, storeCallback } from '../db/callbacks';
 import { findPaymentById } from '../db/payments';
 import { openStatuses } from '../domain/payment';
-import { ApiError, notFound } from '../api/errors';
+import { DomainError, notFound } from '../domain/errors';
 import { CallbackVerificationError } from '../providers/types';
 import { lateCallbackFlag, providerCallbackSignal, purchaseWorkflowId } from '../workflows/shared';
 import type { ServiceDeps } from './deps';
@@ -28,7 +28,7 @@ export async function receiveCallback(
     callback = provider.verifyCallback(rawBody, headers, new Date());
   } catch (error) {
     if (error instanceof CallbackVerificationError) {
-      throw new ApiError(401, 'authentication_error', 'signature_invalid', error.message);
+      throw new DomainError('unauthenticated', 'signature_invalid', error.message);
     }
     throw error;
   }

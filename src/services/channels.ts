@@ -30,8 +30,8 @@ import type {
   DeliveryOutcome,
   SmsContentType,
 } from '../notifications/types';
-import { invalid, notFound } from '../api/errors';
-import { currentRequest } from '../api/request-context';
+import { invalid, notFound } from '../domain/errors';
+import { currentRequest } from '../observability/request-scope';
 import type { resendEventWorkflow } from '../workflows/operator';
 import { resendEventWorkflowId } from '../workflows/shared';
 import type { resendNotificationWorkflow } from '../workflows/notifications';

@@ -24,7 +24,7 @@ import { formatAmount, MoneyFormatError, parseAmount } from '../domain/money';
 import { newWebhookSecret } from '../domain/signatures';
 import { notificationsKey } from '../notifications/secrets';
 import { urlProblem } from '../net/address-policy';
-import { invalid, notFound } from '../api/errors';
+import { invalid, notFound } from '../domain/errors';
 import type { createCheckoutBody, methodsQuery, updateCheckoutBody, updatePricingBody } from '../api/schemas';
 import { verificationFileUrl } from '../workflows/site-verification-shared';
 import type { ServiceDeps } from './deps';

@@ -15,7 +15,7 @@ import { type DecisionAction, exceptionIdPattern, type ProviderCapture, reviewRe
 import { randomToken } from '../domain/ids';
 import { formatAmount } from '../domain/money';
 import { openStatuses } from '../domain/payment';
-import { ApiError, notFound } from '../api/errors';
+import { DomainError, notFound } from '../domain/errors';
 import { providerCaptures, providerNameOf } from '../providers/captures';
 import type { reviewDecisionWorkflow } from '../workflows/review';
 import { type ReviewDecisionInput, reviewWorkflowId } from '../workflows/review-shared';
@@ -24,7 +24,7 @@ import type { ServiceDeps } from './deps';
 import { startOnce } from './start-once';
 
 const decided = (message: string, decision: ExceptionDecision) =>
-  new ApiError(409, 'conflict_error', 'exception_decided', message, undefined, {
+  new DomainError('conflict', 'exception_decided', message, undefined, {
     decision: decisionResource(decision),
   });
 
@@ -212,9 +212,8 @@ export async function decideException(deps: ServiceDeps, id: string, action: Dec
   if (decision) decision = await sameOrConflict(decision);
   else {
     if (exception.payment && openStatuses.includes(exception.payment.status)) {
-      throw new ApiError(
-        409,
-        'conflict_error',
+      throw new DomainError(
+        'conflict',
         'payment_open',
         `payment ${exception.paymentId} is ${exception.payment.status}: its purchase workflow owns its money until it closes, ` +
           'decide once it has',
@@ -225,9 +224,8 @@ export async function decideException(deps: ServiceDeps, id: string, action: Dec
       exception.payment?.failureReason === 'currency_mismatch' &&
       exception.kind === 'under_review'
     ) {
-      throw new ApiError(
-        409,
-        'conflict_error',
+      throw new DomainError(
+        'conflict',
         'exception_not_acceptable',
         `payment ${exception.paymentId} was captured in another currency: it can only be refunded`,
       );

@@ -9,7 +9,7 @@ import {
   revokeApiKey,
   rotateApiKey,
 } from '../db/merchants';
-import { notFound } from '../api/errors';
+import { notFound } from '../domain/errors';
 import type { ServiceDeps } from './deps';
 
 const merchantResource = (merchant: { id: string; name: string; email: string; createdAt: Date }) => ({

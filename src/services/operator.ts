@@ -9,8 +9,8 @@ import { listEventsWithAttempts } from '../db/events';
 import { findPaymentById, type StoredPayment } from '../db/payments';
 import { openStatuses } from '../domain/payment';
 import { paymentResource } from '../domain/payment-resource';
-import { ApiError, notFound } from '../api/errors';
-import { currentRequest } from '../api/request-context';
+import { DomainError, notFound } from '../domain/errors';
+import { currentRequest } from '../observability/request-scope';
 import { randomToken } from '../domain/ids';
 import type { resendEventWorkflow } from '../workflows/operator';
 import { recheckProviderSignal, resendEventWorkflowId } from '../workflows/shared';
@@ -24,7 +24,7 @@ import {
 } from '../workflows/shared';
 import type { ServiceDeps } from './deps';
 
-const conflict = (message: string) => new ApiError(409, 'conflict_error', 'payment_state', message);
+const conflict = (message: string) => new DomainError('conflict', 'payment_state', message);
 
 async function paymentOrNotFound(deps: ServiceDeps, paymentId: string): Promise<StoredPayment> {
   const payment = /^pay_[0-9A-Za-z]{8,64}$/.test(paymentId) ? await findPaymentById(deps.db, paymentId) : null;

@@ -20,7 +20,7 @@ import { formatAmount } from '../domain/money';
 import { type Delivery, openStatuses } from '../domain/payment';
 import type { MerchantPrincipal } from '../db/merchants';
 import type { Checkout } from '../db/checkouts';
-import { ApiError, invalid, notFound } from '../api/errors';
+import { DomainError, invalid, notFound } from '../domain/errors';
 import type { purchaseWorkflow } from '../workflows/purchase';
 import {
   cancelUpdate,
@@ -130,9 +130,8 @@ export async function createPayment(
     const made = idempotent && (await findPaymentByIdempotencyKey(deps.db, principal, idempotent.key));
     if (made) return recoverPayment(deps, made, request);
     const existing = await findPaymentByOrder(deps.db, checkout.id, request.order_id);
-    throw new ApiError(
-      409,
-      'conflict_error',
+    throw new DomainError(
+      'conflict',
       'order_exists',
       `Order ${request.order_id} already has payment ${existing?.id}`,
       'order_id',
@@ -164,9 +163,8 @@ async function recoverPayment(
 
 /** The key names an object made by another request (one older than the key's stored answer). */
 export const idempotencyKeyReused = () =>
-  new ApiError(
-    422,
-    'invalid_request_error',
+  new DomainError(
+    'unprocessable',
     'idempotency_key_reused',
     'This Idempotency-Key was used with another request',
     'Idempotency-Key',
@@ -243,10 +241,10 @@ export async function startUnstartedWorkflows(deps: ServiceDeps, olderThanSecond
   return payments.length;
 }
 
-function updateRejection(error: unknown): ApiError | null {
+function updateRejection(error: unknown): DomainError | null {
   if (!(error instanceof WorkflowUpdateFailedError)) return null;
   const message = error.cause?.message ?? 'the payment cannot change now';
-  return new ApiError(409, 'conflict_error', 'payment_state', message);
+  return new DomainError('conflict', 'payment_state', message);
 }
 
 /** The buyer's choice of method: answers with the provider page to send the buyer to. */
@@ -258,7 +256,7 @@ export async function selectMethod(
   const payment = await findPaymentById(deps.db, paymentId);
   if (!payment) throw notFound('payment');
   if (!openStatuses.includes(payment.status))
-    throw new ApiError(409, 'conflict_error', 'payment_state', `payment is ${payment.status}`);
+    throw new DomainError('conflict', 'payment_state', `payment is ${payment.status}`);
   const checkout = (await findCheckoutById(deps.db, payment.checkoutId))!;
   const methods = visibleMethods(deps, checkout, payment.amountMinor, payment.currency).map((m) => m.code);
   if (!methods.includes(method))
@@ -277,7 +275,7 @@ export async function cancelPayment(deps: ServiceDeps, principal: MerchantPrinci
   if (!payment || payment.merchantId !== principal.merchantId || payment.testMode !== principal.testMode)
     throw notFound('payment', 'id');
   if (!openStatuses.includes(payment.status))
-    throw new ApiError(409, 'conflict_error', 'payment_state', `payment is ${payment.status}`);
+    throw new DomainError('conflict', 'payment_state', `payment is ${payment.status}`);
   try {
     await deps.temporal.workflow.getHandle(purchaseWorkflowId(paymentId)).executeUpdate(cancelUpdate);
   } catch (error) {

@@ -17,7 +17,7 @@ import {
 import { newId } from '../domain/ids';
 import { payoutReserved } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
-import { ApiError, invalid, notFound } from '../api/errors';
+import { DomainError, invalid, notFound } from '../domain/errors';
 import type { ProviderRegistry } from '../providers/registry';
 import { type PaymentProvider, ProviderError } from '../providers/types';
 import type { payoutWorkflow } from '../workflows/payout';
@@ -70,9 +70,8 @@ export async function createPayout(
   }
   const provider = payoutProvider(deps.providers, principal.testMode);
   if (!provider) {
-    throw new ApiError(
-      400,
-      'invalid_request_error',
+    throw new DomainError(
+      'invalid',
       'payouts_unavailable',
       `No provider pays out in ${principal.testMode ? 'test' : 'live'} mode`,
       'destination',
@@ -94,9 +93,8 @@ export async function createPayout(
     await client.query('begin');
     const available = await lockAvailableBalance(client, principal.merchantId, currency, principal.testMode);
     if (available < amount) {
-      throw new ApiError(
-        400,
-        'invalid_request_error',
+      throw new DomainError(
+        'invalid',
         'balance_insufficient',
         `Your available ${currency} balance is ${formatAmount(available, currency)}; this payout needs ${formatAmount(amount, currency)}`,
         'amount',
@@ -156,9 +154,8 @@ async function resolveDestination(
       );
     }
     if (error instanceof ProviderError)
-      throw new ApiError(
-        503,
-        'api_error',
+      throw new DomainError(
+        'unavailable',
         'provider_unavailable',
         `${provider.name} cannot be reached now; retry later`,
       );

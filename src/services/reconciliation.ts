@@ -1,7 +1,7 @@
 import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { latestRuns, type ReconciliationRun } from '../db/reconciliation';
 import { randomToken } from '../domain/ids';
-import { invalid, notFound } from '../api/errors';
+import { invalid, notFound } from '../domain/errors';
 import { type ReconciliationResult, reconciliationScheduleId } from '../workflows/money-shared';
 import type { reconciliationWorkflow } from '../workflows/reconciliation';
 import { taskQueue } from '../workflows/shared';

@@ -17,7 +17,7 @@ import {
 import { newId } from '../domain/ids';
 import { refundReserved, refundSplit } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
-import { ApiError, notFound } from '../api/errors';
+import { DomainError, notFound } from '../domain/errors';
 import type { refundWorkflow } from '../workflows/refund';
 import { refundWorkflowId } from '../workflows/money-shared';
 import { searchAttributes, taskQueue } from '../workflows/shared';
@@ -59,9 +59,8 @@ export async function createRefund(
   const provider = found.method ? deps.providers.forMethod(found.method) : undefined;
   if (found.status !== 'paid' && found.status !== 'partially_refunded') throw paymentState(found);
   if (!provider?.refundPayment)
-    throw new ApiError(
-      409,
-      'conflict_error',
+    throw new DomainError(
+      'conflict',
       'refund_unsupported',
       `${found.method} payments cannot be refunded through Kassa`,
     );
@@ -74,9 +73,8 @@ export async function createRefund(
     const payment = (await findPaymentById(client, found.id))!;
     if (!refundable.includes(payment.status)) throw paymentState(payment);
     if (payment.buyerTotalMinor === null || payment.merchantNetMinor === null) {
-      throw new ApiError(
-        409,
-        'conflict_error',
+      throw new DomainError(
+        'conflict',
         'payment_state',
         `Payment ${payment.id} has no recorded amounts to refund; ask the operator`,
       );
@@ -87,18 +85,16 @@ export async function createRefund(
     const left = buyerTotal - refundedMinor;
     const amount = request.amount === undefined ? left : amountParam(request.amount, currency, 'amount');
     if (amount <= 0n) {
-      throw new ApiError(
-        400,
-        'invalid_request_error',
+      throw new DomainError(
+        'invalid',
         left === 0n ? 'payment_refunded' : 'parameter_invalid',
         left === 0n ? `Payment ${payment.id} is refunded in full already` : 'amount must be above zero',
         'amount',
       );
     }
     if (amount > left) {
-      throw new ApiError(
-        400,
-        'invalid_request_error',
+      throw new DomainError(
+        'invalid',
         'amount_too_large',
         `The buyer paid ${formatAmount(buyerTotal, currency)} ${currency} and ${formatAmount(refundedMinor, currency)} is refunded or being refunded: at most ${formatAmount(left, currency)} can be refunded`,
         'amount',
@@ -113,9 +109,8 @@ export async function createRefund(
     });
     const available = await lockAvailableBalance(client, payment.merchantId, currency, payment.testMode);
     if (available < split.merchantDebitMinor) {
-      throw new ApiError(
-        400,
-        'invalid_request_error',
+      throw new DomainError(
+        'invalid',
         'balance_insufficient',
         `This refund takes ${formatAmount(split.merchantDebitMinor, currency)} ${currency} from your balance and ${formatAmount(available, currency)} is available`,
         'amount',
@@ -168,9 +163,8 @@ async function recoverRefund(
 }
 
 function paymentState(payment: StoredPayment) {
-  return new ApiError(
-    409,
-    'conflict_error',
+  return new DomainError(
+    'conflict',
     'payment_state',
     `Payment ${payment.id} is ${payment.status}: only a paid payment can be refunded`,
   );

@@ -1,7 +1,7 @@
 import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { markVerificationPending } from '../db/checkouts';
 import type { MerchantPrincipal } from '../db/merchants';
-import { notFound } from '../api/errors';
+import { notFound } from '../domain/errors';
 import { taskQueue } from '../workflows/shared';
 import type { siteVerificationWorkflow } from '../workflows/site-verification';
 import { siteVerificationWorkflowId } from '../workflows/site-verification-shared';

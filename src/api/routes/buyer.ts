@@ -3,7 +3,7 @@ import { openStatuses } from '../../domain/payment';
 import { linkSecretOf, loadBuyerView, methodOptions, resolveDownload, resultLinks } from '../../services/buyer';
 import type { ServiceDeps } from '../../services/deps';
 import { selectMethod } from '../../services/payments';
-import { ApiError } from '../errors';
+import { ApiError, knownApiError } from '../errors';
 import { refuseUnsafeInput } from '../input-safety';
 import { messagePage, methodChoicePage, resultPage } from '../hosted-pages';
 import { selectMethodBody } from '../schemas';
@@ -34,8 +34,9 @@ export function buyerRoutes(deps: ServiceDeps): Router {
       if (wantsJson) return res.json({ redirect_url: redirectUrl });
       res.redirect(303, redirectUrl);
     } catch (error) {
-      if (wantsJson || !(error instanceof ApiError) || error.status === 404) throw error;
-      res.status(error.status).type('html').send(messagePage('This payment cannot continue', error.message));
+      const known = knownApiError(error);
+      if (wantsJson || !known || known.status === 404) throw error;
+      res.status(known.status).type('html').send(messagePage('This payment cannot continue', known.message));
     }
   });
 
