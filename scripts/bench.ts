@@ -5,7 +5,7 @@
  *
  * `npm run bench -- --smoke`: a handful of full payments and floor runs through every phase;
  * exits 1 only when the flow breaks (a payment not paid, a webhook missing or badly signed, a
- * floor run not completed), never on timing. CI runs it (test/bench-smoke.test.ts).
+ * floor run not completed), never on timing. CI runs it (test/e2e/bench-smoke.test.ts).
  *
  * Markdown goes to stdout, progress to stderr, JSON to bench-results/latest.json (smoke.json).
  * Counts can be overridden for a shorter run: --blocks, --block-size, --concurrency, --parked,

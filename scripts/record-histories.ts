@@ -1,5 +1,5 @@
 /**
- * Records the workflow histories that test/replay.test.ts replays: runs the purchase tests on a
+ * Records the workflow histories that test/workflows/replay.test.ts replays: runs the purchase tests on a
  * real Temporal server with `RECORD_HISTORIES=1`, which makes them write the history of each
  * representative run (paid, declined then paid, expired, canceled, under review, …) to
  * test/histories/<name>.json. Run it once the workflow code is final for a change, and commit
@@ -51,9 +51,9 @@ function main() {
     [
       path.join(root, 'node_modules/jest/bin/jest.js'),
       '--runInBand',
-      'test/purchase.test.ts',
-      'test/purchase-workflow.test.ts',
-      'test/notifications-delivery.test.ts',
+      'test/e2e/purchase.test.ts',
+      'test/workflows/purchase-workflow.test.ts',
+      'test/e2e/notifications-delivery.test.ts',
     ],
     { cwd: root, stdio: 'inherit', env: { ...process.env, RECORD_HISTORIES: '1' } },
   );

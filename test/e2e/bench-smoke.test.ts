@@ -1,0 +1,31 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const root = path.resolve(__dirname, '../..');
+
+/** `npm run bench -- --smoke` as CI runs it: its own infrastructure, a child process, an exit code. */
+function runSmoke(): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/bench.ts', '--smoke'], {
+    cwd: root,
+    env: { ...process.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
+}
+
+test('the benchmark smoke run takes payments to paid with a signed webhook, completes floor runs, reports every figure and exits 0', async () => {
+  const { code, output } = await runSmoke();
+  if (code !== 0) throw new Error(`bench --smoke exited ${code}:\n${output}`);
+  const results = JSON.parse(fs.readFileSync(path.join(root, 'bench-results/smoke.json'), 'utf8'));
+  expect(results.failures).toEqual([]);
+  expect(results.throughput.pairs).toHaveLength(1);
+  expect(results.shape.purchase.events).toBeGreaterThan(0);
+  expect(results.shape.floor.events).toBeGreaterThan(0);
+  expect(results.callbackToWebhook.count).toBeGreaterThan(0);
+  expect(results.parked.rssMiB).toBeGreaterThan(0);
+  expect(output).toMatch(/\| Payments\/s ÷ floor\/s/);
+}, 120_000);

@@ -1,0 +1,178 @@
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { freePort, stopChild } from '../support/processes';
+
+const root = path.resolve(__dirname, '../..');
+
+function startScript(env: Record<string, string>) {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], {
+    cwd: root,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (chunk) => (output += chunk));
+  child.stderr.on('data', (chunk) => (output += chunk));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+async function waitForOutput(run: ReturnType<typeof startScript>, pattern: RegExp, timeoutMs: number) {
+  const read = run.output;
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(read())) {
+    if (Date.now() > deadline || run.child.exitCode !== null) throw new Error(`no ${pattern} in output:\n${read()}`);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return read().match(pattern)!;
+}
+
+function childrenOf(parent: number): number[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .filter((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(parent);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** PostgreSQL servers still running on the data under `dataDir` (their command lines). */
+function postgresServersOn(dataDir: string): string[] {
+  return fs
+    .readdirSync('/proc')
+    .filter((entry) => /^\d+$/.test(entry))
+    .map((pid) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ');
+      } catch {
+        return '';
+      }
+    })
+    .filter((cmdline) => cmdline.includes('postgres') && cmdline.includes(dataDir));
+}
+
+/** Running, not gone and not a zombie waiting to be reaped. */
+const alive = (pid: number) => {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[0] !== 'Z';
+  } catch {
+    return false;
+  }
+};
+
+// The whole stack starts on ports picked free beforehand; the Temporal server it starts opens ports of
+// its own, so on a busy machine one of them can rarely take a picked port first. One retry, logged.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
+test('a port in use stops npm start with one line naming the port and its variable', async () => {
+  const blocker = net.createServer();
+  await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+  const port = (blocker.address() as net.AddressInfo).port;
+  const run = startScript({
+    PORT: String(port),
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-')),
+  });
+  expect(await run.exited).toBe(1);
+  expect(run.output()).toContain(`port ${port} is in use: set PORT to a free port`);
+  blocker.close();
+});
+
+test('npm start brings up Temporal with its UI, the sandbox, Kassa on its embedded PostgreSQL and the demo shop, printing one timed line per step, and SIGTERM stops them all; a second start keeps the data', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-start-'));
+  const [port, sandboxPort, shopPort, temporalPort, uiPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const env = {
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    SANDBOX_PORT: String(sandboxPort),
+    DEMO_SHOP_PORT: String(shopPort),
+    TEMPORAL_PORT: String(temporalPort),
+    TEMPORAL_UI_PORT: String(uiPort),
+    DATA_DIR: dataDir,
+    TEMPORAL_ADDRESS: '',
+    DATABASE_URL: '',
+    ADMIN_TOKEN: '',
+  };
+  const run = startScript(env);
+  let childPids: number[] = [];
+  try {
+    const [, link] = await waitForOutput(run, /demo payment\s+(\S+)/, 150_000);
+    expect(run.output()).toMatch(/test API key\s+sk_test_/);
+    expect(run.output()).toContain(`Temporal UI      http://127.0.0.1:${uiPort}`);
+    expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+    childPids = childrenOf(run.child.pid!);
+    const page = await fetch(link!);
+    expect(await page.text()).toContain('value="sandbox_card"');
+    const shop = await fetch(`http://127.0.0.1:${shopPort}/`);
+    expect(await shop.text()).toContain('Demo shop');
+    expect(fs.existsSync(path.join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
+    expect(fs.existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);
+    const steps = [...run.output().matchAll(/^ {2}(\S+(?: \S+)?) +(\d+\.\d) s\b/gm)].map((match) => match[1]);
+    expect(steps).toEqual([
+      'Temporal CLI',
+      'Temporal server',
+      'database',
+      'migrations',
+      'workflow bundle',
+      'worker',
+      'API',
+      'sandbox',
+      'demo shop',
+    ]);
+    expect(run.output()).toMatch(/^ {2}database +\d+\.\d s {2}embedded PostgreSQL \d+\.\d+, created in /m);
+    // Kassa's JSON lines go to the log file, not the terminal.
+    expect(run.output()).not.toContain('"level"');
+    const logLines = fs
+      .readFileSync(path.join(dataDir, 'logs', 'kassa.log'), 'utf8')
+      .trim()
+      .split('\n');
+    expect(
+      logLines
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line).startupStep)
+        .filter(Boolean),
+    ).toEqual(['database', 'migrations', 'workflow bundle', 'worker', 'API']);
+    expect(fs.readdirSync(path.join(dataDir, 'logs')).sort()).toEqual(
+      expect.arrayContaining(['kassa.log', 'postgres.log', 'sandbox.log', 'temporal.log']),
+    );
+  } finally {
+    await stopChild(run.child, 'SIGTERM', 45_000);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  expect(childPids.length).toBeGreaterThanOrEqual(3);
+  expect(childPids.filter(alive).map((pid) => fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8'))).toEqual([]);
+  expect(postgresServersOn(dataDir)).toEqual([]);
+
+  const again = startScript(env);
+  try {
+    await waitForOutput(again, /demo payment\s+(\S+)/, 150_000);
+    const key = /test API key\s+(\S+)/.exec(again.output())![1]!;
+    expect(key).toBe(/test API key\s+(\S+)/.exec(run.output())![1]);
+    const payments = await fetch(`http://127.0.0.1:${port}/v1/payments`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
+    expect(((await payments.json()) as { data: unknown[] }).data).toHaveLength(2);
+    expect(again.output()).toMatch(/^ {2}database +\d+\.\d s {2}embedded PostgreSQL \d+\.\d+ in /m);
+    expect(again.output()).toMatch(/^ {2}migrations +\d+\.\d s {2}up to date$/m);
+  } finally {
+    await stopChild(again.child, 'SIGTERM', 45_000);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect(postgresServersOn(dataDir)).toEqual([]);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}, 300_000);
