@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { flagCallback } from '../db/callbacks';
 import { eventExists, findEvent, insertPaymentEvent, nextWebhookAttempt } from '../db/events';
 import { applyStatusChange } from '../db/payments';
+import type { PurchaseEventType } from '../domain/event-types';
 import type { PaymentStatus } from '../domain/payment';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError, type ProviderPaymentStatus } from '../providers/types';
@@ -17,6 +18,7 @@ import { createNotificationActivities } from './notifications';
 import { createOperatorActivities } from './operator';
 import { deliverWebhook } from './webhook-delivery';
 import type { NotificationSettings } from '../notifications/types';
+import { FailureType } from '../domain/failure-types';
 
 export interface ActivityDeps {
   db: Pool;
@@ -51,7 +53,7 @@ export interface RecordPaymentStatusInput {
   failureReason: string | null;
   fees: { feeMinor: string; buyerTotalMinor: string; merchantNetMinor: string } | null;
   /** The merchant event this change raises, its id fixed by the workflow so retries reuse it. */
-  event: { id: string; type: string } | null;
+  event: { id: string; type: PurchaseEventType | (string & {}) } | null;
 }
 
 /** The provider idempotency key of one attempt: stable across activity retries and workflow resets. */
@@ -68,7 +70,7 @@ export function createActivities({
   const webhooks = { db, webhookTimeoutMs, allowPrivateWebhookUrls };
   const providerFor = (method: string) => {
     const provider = providers.forMethod(method);
-    if (!provider) throw ApplicationFailure.nonRetryable(`no provider offers ${method}`, 'UnknownMethod');
+    if (!provider) throw ApplicationFailure.nonRetryable(`no provider offers ${method}`, FailureType.UnknownMethod);
     return provider;
   };
 
@@ -76,7 +78,7 @@ export function createActivities({
     if (error instanceof ProviderError && error.kind === 'definite') {
       return ApplicationFailure.create({
         message: error.message,
-        type: 'ProviderDeclined',
+        type: FailureType.ProviderDeclined,
         nonRetryable: true,
         details: [error.code],
       });
@@ -138,7 +140,8 @@ export function createActivities({
         if (applied && payment.status === 'paid') await postPaymentCaptured(client, payment, providers);
         // A change that did not apply raises no new event; a retried one finds its own event stored.
         const event = input.event && (applied || (await eventExists(client, input.event.id))) ? input.event : null;
-        if (event && applied) await insertPaymentEvent(client, payment, event, publicUrl);
+        if (event && applied)
+          await insertPaymentEvent(client, payment, { id: event.id, type: event.type as PurchaseEventType }, publicUrl);
         await client.query('commit');
         return { eventId: event?.id ?? null };
       } catch (error) {
@@ -161,17 +164,21 @@ export function createActivities({
      */
     async notifyMerchant(input: { eventId: string }): Promise<{ statusCode: number }> {
       const event = await findEvent(db, input.eventId);
-      if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, 'UnknownEvent');
+      if (!event)
+        throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, FailureType.UnknownEvent);
       if (event.deliveredAt) return { statusCode: 200 };
       const outcome = await deliverWebhook(webhooks, event, await nextWebhookAttempt(db, event.id));
       if (!outcome)
-        throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId || event.id} is gone`, 'UnknownCheckout');
+        throw ApplicationFailure.nonRetryable(
+          `checkout of ${event.paymentId || event.id} is gone`,
+          FailureType.UnknownCheckout,
+        );
       if (outcome.refused)
-        throw ApplicationFailure.nonRetryable(`webhook ${event.id}: ${outcome.error}`, 'WebhookUrlRefused');
+        throw ApplicationFailure.nonRetryable(`webhook ${event.id}: ${outcome.error}`, FailureType.WebhookUrlRefused);
       if (outcome.error)
         throw ApplicationFailure.retryable(
           `webhook ${event.id} attempt ${outcome.attempt}: ${outcome.error}`,
-          'WebhookNotDelivered',
+          FailureType.WebhookNotDelivered,
         );
       return { statusCode: outcome.statusCode! };
     },

@@ -33,6 +33,7 @@ import {
   type NotificationSettings,
 } from '../notifications/types';
 import type { ProviderRegistry } from '../providers/registry';
+import { FailureType } from '../domain/failure-types';
 
 export interface NotificationActivityDeps {
   db: Pool;
@@ -88,15 +89,16 @@ export function createNotificationActivities({
 
   async function loadContext(eventId: string): Promise<EventContext> {
     const event = await findEvent(db, eventId);
-    if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} does not exist`, 'UnknownEvent');
+    if (!event) throw ApplicationFailure.nonRetryable(`event ${eventId} does not exist`, FailureType.UnknownEvent);
     if (!event.paymentId)
       throw ApplicationFailure.nonRetryable(
         `event ${eventId} is not a payment's: channels carry payment events`,
-        'NotAPaymentEvent',
+        FailureType.NotAPaymentEvent,
       );
     const payment = JSON.parse(event.body).data as EventPayment & { checkout_id: string };
     const checkout = await findCheckoutById(db, payment.checkout_id);
-    if (!checkout) throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId} is gone`, 'UnknownCheckout');
+    if (!checkout)
+      throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId} is gone`, FailureType.UnknownCheckout);
     const view: EventView = {
       shop: checkout.name,
       eventId: event.id,
@@ -183,7 +185,7 @@ export function createNotificationActivities({
     if (failure) {
       throw ApplicationFailure.create({
         message: `${channel} ${context.event.id} attempt ${outcome.attempt}: ${outcome.error}`,
-        type: failure.kind === 'definite' ? 'NotificationRefused' : 'NotificationNotDelivered',
+        type: failure.kind === 'definite' ? FailureType.NotificationRefused : FailureType.NotificationNotDelivered,
         nonRetryable: failure.kind === 'definite',
         details: [outcome],
         nextRetryDelay: failure.retryAfterSeconds ? `${failure.retryAfterSeconds} seconds` : undefined,
@@ -201,7 +203,8 @@ export function createNotificationActivities({
     /** Which channels besides the webhook an event goes to (a local activity: one quick read). */
     async channelsForEvent(input: { eventId: string }): Promise<ChannelPlan> {
       const event = await findEvent(db, input.eventId);
-      if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, 'UnknownEvent');
+      if (!event)
+        throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, FailureType.UnknownEvent);
       if (!settings || !event.paymentId) return { eventType: event.type, channels: [], retrySeconds: null };
       const checkoutId = (JSON.parse(event.body).data as { checkout_id: string }).checkout_id;
       const channels: NotificationChannel[] = await channelsWanting(db, checkoutId, event.type);

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { findEvent, nextWebhookAttempt } from '../db/events';
 import { deliverWebhook, type WebhookAttemptOutcome, type WebhookDeliveryDeps } from './webhook-delivery';
+import { FailureType } from '../domain/failure-types';
 
 /** What one operator-requested delivery did; a failed one is thrown as `WebhookNotDelivered` with this as its detail. */
 export type ResendOutcome = Omit<WebhookAttemptOutcome, 'refused'>;
@@ -14,17 +15,22 @@ export function createOperatorActivities(deps: WebhookDeliveryDeps) {
      */
     async resendEvent(input: { eventId: string }): Promise<ResendOutcome> {
       const event = await findEvent(deps.db, input.eventId);
-      if (!event) throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, 'UnknownEvent');
+      if (!event)
+        throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, FailureType.UnknownEvent);
       const delivered = await deliverWebhook(deps, event, await nextWebhookAttempt(deps.db, event.id));
       if (!delivered)
-        throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId} is gone`, 'UnknownCheckout');
+        throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId} is gone`, FailureType.UnknownCheckout);
       const { refused, ...outcome } = delivered;
       if (refused)
-        throw ApplicationFailure.nonRetryable(`webhook ${event.id}: ${outcome.error}`, 'WebhookUrlRefused', outcome);
+        throw ApplicationFailure.nonRetryable(
+          `webhook ${event.id}: ${outcome.error}`,
+          FailureType.WebhookUrlRefused,
+          outcome,
+        );
       if (outcome.error)
         throw ApplicationFailure.nonRetryable(
           `webhook ${event.id} attempt ${outcome.attempt}: ${outcome.error}`,
-          'WebhookNotDelivered',
+          FailureType.WebhookNotDelivered,
           outcome,
         );
       return outcome;

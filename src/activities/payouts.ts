@@ -7,6 +7,7 @@ import { payoutReleased, payoutSettled } from '../domain/ledger';
 import { payoutResource } from '../domain/money-resources';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError } from '../providers/types';
+import { FailureType } from '../domain/failure-types';
 
 export interface PayoutActivityDeps {
   db: Pool;
@@ -33,7 +34,8 @@ export function createPayoutActivities({ db, providers }: PayoutActivityDeps) {
      */
     async payOutAtProvider(input: { payoutId: string }): Promise<PayoutOutcome> {
       const payout = await findPayoutById(db, input.payoutId);
-      if (!payout) throw ApplicationFailure.nonRetryable(`payout ${input.payoutId} does not exist`, 'UnknownPayout');
+      if (!payout)
+        throw ApplicationFailure.nonRetryable(`payout ${input.payoutId} does not exist`, FailureType.UnknownPayout);
       const provider = providers.byName(payout.provider);
       if (!provider?.createPayout)
         return { state: 'failed', providerPayoutId: null, failureReason: `provider ${payout.provider} cannot pay out` };
@@ -61,7 +63,7 @@ export function createPayoutActivities({ db, providers }: PayoutActivityDeps) {
         ) {
           throw ApplicationFailure.nonRetryable(
             `provider paid out ${answer.amountMinor} ${answer.currency} (fee ${answer.feeMinor}) for ${payout.amountMinor} ${payout.currency}`,
-            'PayoutAmountMismatch',
+            FailureType.PayoutAmountMismatch,
           );
         }
         return { state: 'paid', providerPayoutId: answer.providerPayoutId, feeMinor: answer.feeMinor };

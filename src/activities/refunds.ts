@@ -17,6 +17,7 @@ import { refundResource } from '../domain/money-resources';
 import { paymentResource } from '../domain/payment-resource';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError } from '../providers/types';
+import { FailureType } from '../domain/failure-types';
 
 export interface RefundActivityDeps {
   db: Pool;
@@ -38,7 +39,8 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
      */
     async refundAtProvider(input: { refundId: string }): Promise<RefundOutcome> {
       const refund = await findRefundById(db, input.refundId);
-      if (!refund) throw ApplicationFailure.nonRetryable(`refund ${input.refundId} does not exist`, 'UnknownRefund');
+      if (!refund)
+        throw ApplicationFailure.nonRetryable(`refund ${input.refundId} does not exist`, FailureType.UnknownRefund);
       const payment = await findPaymentById(db, refund.paymentId);
       const provider = providers.byName(refund.provider);
       if (!provider?.refundPayment)
@@ -57,7 +59,7 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
         if (answer.amountMinor !== refund.amountMinor.toString() || answer.currency !== refund.currency) {
           throw ApplicationFailure.nonRetryable(
             `provider refunded ${answer.amountMinor} ${answer.currency} for ${refund.amountMinor} ${refund.currency}`,
-            'RefundAmountMismatch',
+            FailureType.RefundAmountMismatch,
           );
         }
         return { state: 'succeeded', providerRefundId: answer.providerRefundId };
@@ -83,7 +85,8 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
       try {
         await client.query('begin');
         const pending = await findRefundById(client, input.refundId);
-        if (!pending) throw ApplicationFailure.nonRetryable(`refund ${input.refundId} does not exist`, 'UnknownRefund');
+        if (!pending)
+          throw ApplicationFailure.nonRetryable(`refund ${input.refundId} does not exist`, FailureType.UnknownRefund);
         await lockPayment(client, pending.paymentId);
         const refund = await completeRefund(
           client,

@@ -23,6 +23,7 @@ import { providerCaptures, providerNameOf } from '../providers/captures';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError } from '../providers/types';
 import { postPaymentCaptured } from './ledger';
+import { FailureType } from '../domain/failure-types';
 
 export interface ReviewActivityDeps {
   db: Pool;
@@ -37,7 +38,8 @@ export type ReviewRefunds = NonNullable<DecisionOutcome['refunds']>;
 export function createReviewActivities({ db, providers, publicUrl }: ReviewActivityDeps) {
   const pendingDecision = async (decisionId: string): Promise<ExceptionDecision> => {
     const decision = await findDecision(db, decisionId);
-    if (!decision) throw ApplicationFailure.nonRetryable(`decision ${decisionId} does not exist`, 'UnknownDecision');
+    if (!decision)
+      throw ApplicationFailure.nonRetryable(`decision ${decisionId} does not exist`, FailureType.UnknownDecision);
     return decision;
   };
 
@@ -65,28 +67,31 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
       if (decision.status === 'applied')
         return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
       if (decision.status === 'failed' || !decision.paymentId) {
-        throw ApplicationFailure.nonRetryable(`decision ${decision.id} cannot be applied`, 'DecisionClosed');
+        throw ApplicationFailure.nonRetryable(`decision ${decision.id} cannot be applied`, FailureType.DecisionClosed);
       }
       const payment = await findPaymentById(db, decision.paymentId);
       if (!payment)
-        throw ApplicationFailure.nonRetryable(`payment ${decision.paymentId} does not exist`, 'UnknownPayment');
+        throw ApplicationFailure.nonRetryable(
+          `payment ${decision.paymentId} does not exist`,
+          FailureType.UnknownPayment,
+        );
       const capture = captureToSettle(payment.providerPaymentId, await capturesOf(payment, undefined, payment.id));
       if (!capture) {
         throw ApplicationFailure.nonRetryable(
           `the provider reports no capture for ${payment.id}: nothing to accept`,
-          'NothingCaptured',
+          FailureType.NothingCaptured,
         );
       }
       if (capture.currency !== payment.currency) {
         throw ApplicationFailure.nonRetryable(
           `the provider captured ${capture.currency}, the payment is in ${payment.currency}: refund it instead`,
-          'CurrencyMismatch',
+          FailureType.CurrencyMismatch,
         );
       }
       return inTransaction(db, async (client) => {
         await lockPayment(client, payment.id);
         const refused = acceptRefusal(capture, await recordedReviewRefunds(client, capture.providerPaymentId));
-        if (refused) throw ApplicationFailure.nonRetryable(refused, 'AlreadyRefunded');
+        if (refused) throw ApplicationFailure.nonRetryable(refused, FailureType.AlreadyRefunded);
         const amounts = acceptedAmounts(payment.feeMinor ?? 0n, capture.amountMinor);
         const { payment: after } = await applyStatusChange(client, {
           paymentId: payment.id,
@@ -99,7 +104,10 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
           fees: amounts,
         });
         if (after.status !== 'paid') {
-          throw ApplicationFailure.nonRetryable(`payment ${payment.id} is ${after.status} now`, 'PaymentChanged');
+          throw ApplicationFailure.nonRetryable(
+            `payment ${payment.id} is ${after.status} now`,
+            FailureType.PaymentChanged,
+          );
         }
         await postPaymentCaptured(client, after, providers);
         await insertPaymentEvent(client, after, { id: input.eventId, type: 'payment.paid' }, publicUrl);

@@ -3,6 +3,7 @@ import type { Pool } from 'pg';
 import { recordSiteVerification } from '../db/checkouts';
 import { getFollowingRedirects, type SafeHttpOptions, UnsafeUrlError } from '../net/safe-http';
 import { type SiteVerificationInput, verificationFileUrl } from '../workflows/site-verification-shared';
+import { FailureType } from '../domain/failure-types';
 
 export interface SiteVerificationDeps {
   db: Pool;
@@ -40,7 +41,7 @@ export function createSiteVerificationActivities({ db, http }: SiteVerificationD
             status: 'pending',
             error: problem,
           });
-          throw ApplicationFailure.nonRetryable(problem, 'UnsafeUrl');
+          throw ApplicationFailure.nonRetryable(problem, FailureType.UnsafeUrl);
         }
       }
       await recordSiteVerification(db, {
@@ -49,7 +50,7 @@ export function createSiteVerificationActivities({ db, http }: SiteVerificationD
         status: 'pending',
         error: problem,
       });
-      throw ApplicationFailure.retryable(problem, 'VerificationFileInvalid');
+      throw ApplicationFailure.retryable(problem, FailureType.VerificationFileInvalid);
     },
 
     async recordSiteVerification(input: {

@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import type { MerchantEventType } from '../domain/event-types';
 import { paymentResource } from '../domain/payment-resource';
 import type { StoredPayment } from './payments';
 
@@ -8,7 +9,7 @@ export interface PaymentEvent {
   paymentId: string;
   /** Set on payout events: the checkout whose notify_url and secret they use. */
   checkoutId: string | null;
-  type: string;
+  type: MerchantEventType;
   /** The exact JSON sent to the merchant, the same on every retry. */
   body: string;
   createdAt: Date;
@@ -38,7 +39,7 @@ const mapRow = (row: EventRow): PaymentEvent => ({
   id: row.id,
   paymentId: row.payment_id ?? '',
   checkoutId: row.checkout_id,
-  type: row.type,
+  type: row.type as MerchantEventType,
   body: row.body,
   createdAt: row.created_at,
   deliveredAt: row.delivered_at,
@@ -59,7 +60,7 @@ export async function insertEvent(
 export async function insertPaymentEvent(
   db: PoolClient,
   payment: StoredPayment,
-  event: { id: string; type: string },
+  event: { id: string; type: MerchantEventType },
   publicUrl: string,
 ): Promise<void> {
   const createdAt = new Date();

@@ -3,6 +3,7 @@
  * every channel tells the seller the same thing: shop, order, amount, method, status and a link
  * to the payment. Pure functions: no I/O, no clock.
  */
+import { isMerchantEventType, type MerchantEventType } from '../domain/event-types';
 
 /** The payment as an event's `data` carries it (docs/api.md §5). */
 export interface EventPayment {
@@ -41,19 +42,23 @@ export interface RenderedEmail {
   html: string;
 }
 
-const outcomes: Record<string, { status: string; sign: string }> = {
+const outcomes: Record<MerchantEventType, { status: string; sign: string }> = {
   'payment.paid': { status: 'paid', sign: '✅' },
   'payment.failed': { status: 'failed', sign: '❌' },
   'payment.expired': { status: 'expired', sign: '⌛' },
   'payment.canceled': { status: 'canceled', sign: '🚫' },
   'payment.under_review': { status: 'under review', sign: '⚠️' },
   'payment.refunded': { status: 'refunded', sign: '↩️' },
+  'payment.refund_failed': { status: 'refund failed', sign: '❌' },
   'payout.paid': { status: 'payout paid', sign: '💸' },
   'payout.failed': { status: 'payout failed', sign: '❌' },
 };
 
 const outcomeOf = (eventType: string) =>
-  outcomes[eventType] ?? { status: eventType.replace(/^\w+\./, '').replace(/_/g, ' '), sign: '🔔' };
+  (isMerchantEventType(eventType) ? outcomes[eventType] : null) ?? {
+    status: eventType.replace(/^\w+\./, '').replace(/_/g, ' '),
+    sign: '🔔',
+  };
 
 const escapeHtml = (text: string) =>
   text.replace(/[&<>"']/g, (char) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[char]!);

@@ -2,6 +2,7 @@
  * Merchant notification channels besides the webhook: what a channel is, which events it can
  * carry, and the settings each kind keeps (secrets apart, encrypted).
  */
+import type { MerchantEventType } from '../domain/event-types';
 
 /** Channels a merchant configures per checkout. */
 export const channelKinds = ['email', 'telegram', 'sms'] as const;
@@ -14,15 +15,7 @@ export type DeliveryChannel = (typeof deliveryChannels)[number];
 /** The non-webhook deliveries the purchase workflow fans out to, each one activity. */
 export type NotificationChannel = Exclude<DeliveryChannel, 'webhook'>;
 
-/** Event types a channel can subscribe to: a purchase's outcomes (docs/api.md §8 plus `payment.under_review`). */
-export const notificationEventTypes = [
-  'payment.paid',
-  'payment.failed',
-  'payment.expired',
-  'payment.canceled',
-  'payment.under_review',
-] as const;
-export type NotificationEventType = (typeof notificationEventTypes)[number];
+export { notificationEventTypes, type NotificationEventType } from '../domain/event-types';
 
 export interface EmailSettings {
   /** Recipients, 1 to 10 addresses. */
@@ -74,7 +67,7 @@ export interface NotificationSettings {
 
 /** What the workflow needs to fan an event out: the deliveries it gets, and a retry override when configured. */
 export interface ChannelPlan {
-  eventType: string;
+  eventType: MerchantEventType;
   channels: NotificationChannel[];
   retrySeconds: [number, number] | null;
 }

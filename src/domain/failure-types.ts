@@ -1,0 +1,40 @@
+/**
+ * The `type` of every `ApplicationFailure` Kassa's activities and workflows raise. Workflows
+ * branch on them and retry policies name them, so each is one constant here; the values are
+ * recorded in workflow histories and never change.
+ */
+export const FailureType = {
+  // the row an activity was asked about is not there
+  UnknownEvent: 'UnknownEvent',
+  UnknownCheckout: 'UnknownCheckout',
+  UnknownPayment: 'UnknownPayment',
+  UnknownRefund: 'UnknownRefund',
+  UnknownPayout: 'UnknownPayout',
+  UnknownDecision: 'UnknownDecision',
+  UnknownMethod: 'UnknownMethod',
+  NotAPaymentEvent: 'NotAPaymentEvent',
+  // providers
+  ProviderDeclined: 'ProviderDeclined',
+  RefundAmountMismatch: 'RefundAmountMismatch',
+  PayoutAmountMismatch: 'PayoutAmountMismatch',
+  // merchant webhooks and notification channels
+  WebhookUrlRefused: 'WebhookUrlRefused',
+  WebhookNotDelivered: 'WebhookNotDelivered',
+  NotificationRefused: 'NotificationRefused',
+  NotificationNotDelivered: 'NotificationNotDelivered',
+  // site verification
+  UnsafeUrl: 'UnsafeUrl',
+  VerificationFileInvalid: 'VerificationFileInvalid',
+  // operator decisions on exceptions
+  DecisionClosed: 'DecisionClosed',
+  NothingCaptured: 'NothingCaptured',
+  CurrencyMismatch: 'CurrencyMismatch',
+  AlreadyRefunded: 'AlreadyRefunded',
+  PaymentChanged: 'PaymentChanged',
+  // updates refused by the purchase workflow
+  PaymentClosed: 'PaymentClosed',
+  AttemptUnsettled: 'AttemptUnsettled',
+  MethodLocked: 'MethodLocked',
+  MethodUnavailable: 'MethodUnavailable',
+} as const;
+export type FailureType = (typeof FailureType)[keyof typeof FailureType];
