@@ -39,27 +39,31 @@ import { resendNotificationWorkflowId } from '../workflows/notifications-shared'
 import { searchAttributes, taskQueue } from '../workflows/shared';
 import type { ServiceDeps } from './deps';
 
-interface CommonChannelRequest {
+interface CommonChannelInput {
+  /** Event types the channel sends; kept as they are when left out (`payment.paid` for a new channel). */
   events?: string[];
   enabled?: boolean;
 }
 
-export type EmailChannelRequest = CommonChannelRequest & { to: string[] };
-export type TelegramChannelRequest = CommonChannelRequest & { chat_id: string; bot_token?: string };
-export type SmsChannelRequest = CommonChannelRequest & {
+export type EmailChannelInput = CommonChannelInput & { to: string[] };
+/** A bot token left out keeps the stored one. */
+export type TelegramChannelInput = CommonChannelInput & { chatId: string; botToken?: string };
+/** An `authValue` left out keeps the stored credential; null removes it. */
+export type SmsChannelInput = CommonChannelInput & {
   to: string;
   url: string;
   method?: 'POST' | 'GET';
-  content_type?: SmsContentType;
+  contentType?: SmsContentType;
   body?: string | null;
-  auth_header?: string;
-  auth_value?: string | null;
+  authHeader?: string;
+  authValue?: string | null;
 };
 
-export type ChannelRequest =
-  | { kind: 'email'; body: EmailChannelRequest }
-  | { kind: 'telegram'; body: TelegramChannelRequest }
-  | { kind: 'sms'; body: SmsChannelRequest };
+/** A channel's settings by kind, as a merchant sets them. */
+export type ChannelInput =
+  | { kind: 'email'; body: EmailChannelInput }
+  | { kind: 'telegram'; body: TelegramChannelInput }
+  | { kind: 'sms'; body: SmsChannelInput };
 
 const defaultEvents = ['payment.paid'];
 
@@ -140,7 +144,7 @@ export async function getCheckoutChannel(
 /** Checks an SMS gateway's templates as they will be filled; a 400 naming the field otherwise. */
 function checkSmsTemplates(
   deps: ServiceDeps,
-  body: SmsChannelRequest,
+  body: SmsChannelInput,
   method: 'POST' | 'GET',
   contentType: SmsContentType,
 ) {
@@ -183,13 +187,13 @@ function checkSmsTemplates(
 
 /**
  * Creates or replaces the checkout's channel of one kind. A secret left out keeps the one
- * stored (secrets are write-only); `auth_value: null` removes the SMS credential.
+ * stored (secrets are write-only); `authValue: null` removes the SMS credential.
  */
 export async function putCheckoutChannel(
   deps: ServiceDeps,
   principal: MerchantPrincipal,
   checkoutId: string,
-  request: ChannelRequest,
+  request: ChannelInput,
 ) {
   const checkout = await checkoutOrNotFound(deps, principal, checkoutId);
   const existing = await findChannel(deps.db, checkout.id, request.kind);
@@ -213,15 +217,15 @@ export async function putCheckoutChannel(
       break;
     }
     case 'telegram': {
-      if (!request.body.bot_token && !existing?.secret)
+      if (!request.body.botToken && !existing?.secret)
         throw invalid('bot_token', 'bot_token is required: the token BotFather gave the bot', 'parameter_missing');
-      channel = { kind: 'telegram', settings: { chatId: request.body.chat_id } };
-      sealed = request.body.bot_token ? seal(request.body.bot_token) : kept;
+      channel = { kind: 'telegram', settings: { chatId: request.body.chatId } };
+      sealed = request.body.botToken ? seal(request.body.botToken) : kept;
       break;
     }
     case 'sms': {
       const method = request.body.method ?? 'POST';
-      const contentType = request.body.content_type ?? 'application/json';
+      const contentType = request.body.contentType ?? 'application/json';
       checkSmsTemplates(deps, request.body, method, contentType);
       channel = {
         kind: 'sms',
@@ -231,12 +235,12 @@ export async function putCheckoutChannel(
           method,
           contentType,
           body: request.body.body ?? null,
-          authHeader: (request.body.auth_header ?? 'authorization').toLowerCase(),
+          authHeader: (request.body.authHeader ?? 'authorization').toLowerCase(),
         },
       };
-      sealed = request.body.auth_value
-        ? seal(request.body.auth_value)
-        : request.body.auth_value === null
+      sealed = request.body.authValue
+        ? seal(request.body.authValue)
+        : request.body.authValue === null
           ? { secret: null, secretHint: null }
           : kept;
       break;

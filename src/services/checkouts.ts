@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import {
   type Checkout,
   type CheckoutSettings,
@@ -25,14 +24,53 @@ import { newWebhookSecret } from '../domain/signatures';
 import { notificationsKey } from '../notifications/secrets';
 import { urlProblem } from '../net/address-policy';
 import { invalid, notFound } from '../domain/errors';
-import type { createCheckoutBody, methodsQuery, updateCheckoutBody, updatePricingBody } from '../api/schemas';
 import { verificationFileUrl } from '../workflows/site-verification-shared';
 import type { ServiceDeps } from './deps';
 
-type CreateCheckoutRequest = z.infer<typeof createCheckoutBody>;
-type UpdateCheckoutRequest = z.infer<typeof updateCheckoutBody>;
-type UpdatePricingRequest = z.infer<typeof updatePricingBody>;
-type MethodsQuery = z.infer<typeof methodsQuery>;
+/** Decimal amounts per currency code, as the merchant writes them. */
+export type AmountsByCurrency = Partial<Record<string, string>>;
+
+/** One method a checkout offers, with its display conditions. */
+export interface MethodSettingInput {
+  method: string;
+  /** Shown only for these currencies; null or left out: every currency of the checkout. */
+  currencies?: string[] | null;
+  minAmount?: AmountsByCurrency;
+  maxAmount?: AmountsByCurrency;
+}
+
+/** Who bears the commission: `{ type: 'split', buyerPercent }` shares it. */
+export type FeePayerInput = 'merchant' | 'buyer' | { type: 'split'; buyerPercent: number };
+
+/** A checkout's settings as a merchant sets them; a field left out is left as it is. */
+export interface CheckoutSettingsInput {
+  name?: string;
+  siteUrl?: string;
+  currencies?: string[];
+  notifyUrl?: string;
+  successUrl?: string;
+  failUrl?: string;
+  pendingUrl?: string;
+  feePayer?: FeePayerInput;
+  /** Enabled methods in display order; null: every method of the mode. */
+  methods?: MethodSettingInput[] | null;
+}
+
+/** A new checkout: every setting but the methods is required. */
+export type OpenCheckoutInput = Required<Omit<CheckoutSettingsInput, 'methods'>> &
+  Pick<CheckoutSettingsInput, 'methods'>;
+
+/** A commission: percent as a decimal string, plus fixed amounts per currency. */
+export interface FeeScheduleInput {
+  percent: string;
+  fixed?: AmountsByCurrency;
+}
+
+/** The operator's commissions for a checkout; `methodFees` replaces the whole map. */
+export interface CheckoutPricingInput {
+  fee?: FeeScheduleInput;
+  methodFees?: Record<string, FeeScheduleInput>;
+}
 
 /** How long a rotated webhook secret keeps signing beside its successor. */
 export const webhookSecretGraceSeconds = 24 * 3600;
@@ -70,11 +108,7 @@ const amountsByCurrency = (amounts: Partial<Record<string, string>> | undefined,
 const formatByCurrency = (amounts: Record<string, bigint>) =>
   Object.fromEntries(Object.entries(amounts).map(([currency, minor]) => [currency, formatAmount(minor, currency)]));
 
-function methodSettings(
-  deps: Pick<ServiceDeps, 'providers'>,
-  testMode: boolean,
-  methods: NonNullable<CreateCheckoutRequest['methods']>,
-) {
+function methodSettings(deps: Pick<ServiceDeps, 'providers'>, testMode: boolean, methods: MethodSettingInput[]) {
   const offered = deps.providers.methods(testMode).map((method) => method.code);
   const seen = new Set<string>();
   return methods.map((method, index): MethodSetting => {
@@ -90,8 +124,8 @@ function methodSettings(
     const setting: MethodSetting = {
       code: method.method,
       currencies: method.currencies ?? null,
-      minAmountMinor: amountsByCurrency(method.min_amount, `${param}.min_amount`),
-      maxAmountMinor: amountsByCurrency(method.max_amount, `${param}.max_amount`),
+      minAmountMinor: amountsByCurrency(method.minAmount, `${param}.min_amount`),
+      maxAmountMinor: amountsByCurrency(method.maxAmount, `${param}.max_amount`),
     };
     for (const [currency, min] of Object.entries(setting.minAmountMinor)) {
       const max = setting.maxAmountMinor[currency];
@@ -105,30 +139,30 @@ function methodSettings(
 function settingsFrom(
   deps: Pick<ServiceDeps, 'providers' | 'config'>,
   testMode: boolean,
-  body: UpdateCheckoutRequest,
+  body: CheckoutSettingsInput,
 ): Partial<CheckoutSettings> {
   checkMerchantUrls(deps, {
-    site_url: body.site_url,
-    notify_url: body.notify_url,
-    success_url: body.success_url,
-    fail_url: body.fail_url,
-    pending_url: body.pending_url,
+    site_url: body.siteUrl,
+    notify_url: body.notifyUrl,
+    success_url: body.successUrl,
+    fail_url: body.failUrl,
+    pending_url: body.pendingUrl,
   });
-  const feePayer = body.fee_payer;
+  const feePayer = body.feePayer;
   return {
     name: body.name,
-    siteUrl: body.site_url,
+    siteUrl: body.siteUrl,
     currencies: body.currencies && [...new Set(body.currencies)],
-    notifyUrl: body.notify_url,
-    successUrl: body.success_url,
-    failUrl: body.fail_url,
-    pendingUrl: body.pending_url,
+    notifyUrl: body.notifyUrl,
+    successUrl: body.successUrl,
+    failUrl: body.failUrl,
+    pendingUrl: body.pendingUrl,
     feePayer:
       feePayer === undefined
         ? undefined
         : typeof feePayer === 'string'
           ? { type: feePayer }
-          : { type: 'split', buyerPercent: feePayer.buyer_percent },
+          : { type: 'split', buyerPercent: feePayer.buyerPercent },
     methods: body.methods === undefined ? undefined : body.methods && methodSettings(deps, testMode, body.methods),
   };
 }
@@ -195,7 +229,7 @@ async function ownCheckout(deps: Pick<ServiceDeps, 'db'>, principal: MerchantPri
   return checkout;
 }
 
-export async function openCheckout(deps: ServiceDeps, principal: MerchantPrincipal, body: CreateCheckoutRequest) {
+export async function openCheckout(deps: ServiceDeps, principal: MerchantPrincipal, body: OpenCheckoutInput) {
   const settings = settingsFrom(deps, principal.testMode, body) as CheckoutSettings;
   const webhookSecret = newWebhookSecret();
   const checkout = await insertCheckout(
@@ -222,7 +256,7 @@ export async function changeCheckout(
   deps: ServiceDeps,
   principal: MerchantPrincipal,
   id: string,
-  body: UpdateCheckoutRequest,
+  body: CheckoutSettingsInput,
 ) {
   await ownCheckout(deps, principal, id);
   const checkout = await updateCheckout(deps.db, principal, id, settingsFrom(deps, principal.testMode, body));
@@ -270,7 +304,7 @@ export async function quoteCheckoutMethods(
   deps: ServiceDeps,
   principal: MerchantPrincipal,
   id: string,
-  query: MethodsQuery,
+  query: { amount: string; currency: string },
 ) {
   const checkout = await ownCheckout(deps, principal, id);
   if (!checkout.currencies.includes(query.currency)) {
@@ -300,21 +334,21 @@ export async function quoteCheckoutMethods(
   };
 }
 
-function feeSchedule(body: { percent: string; fixed?: Partial<Record<string, string>> }, param: string): FeeSchedule {
+function feeSchedule(body: FeeScheduleInput, param: string): FeeSchedule {
   const basisPoints = percentToBasisPoints(body.percent);
   if (basisPoints === null) throw invalid(`${param}.percent`, `${param}.percent must be between 0 and 100`);
   return { basisPoints, fixedMinor: amountsByCurrency(body.fixed, `${param}.fixed`) };
 }
 
 /** The operator's commissions for a checkout: its default and per-method overrides. */
-export async function setCheckoutPricing(deps: ServiceDeps, id: string, body: UpdatePricingRequest) {
+export async function setCheckoutPricing(deps: ServiceDeps, id: string, body: CheckoutPricingInput) {
   const current = await findCheckoutById(deps.db, id);
   if (!current) throw notFound('checkout', 'id');
   const known = deps.providers.methods(current.testMode).map((method) => method.code);
   const methodFees =
-    body.method_fees &&
+    body.methodFees &&
     Object.fromEntries(
-      Object.entries(body.method_fees).map(([code, schedule]) => {
+      Object.entries(body.methodFees).map(([code, schedule]) => {
         if (!known.includes(code))
           throw invalid(`method_fees.${code}`, `${code} is not a ${current.testMode ? 'test' : 'live'}-mode method`);
         return [code, feeSchedule(schedule, `method_fees.${code}`)];

@@ -6,18 +6,21 @@ import {
 } from '@temporalio/client';
 import { findCheckout, findCheckoutById } from '../db/checkouts';
 import type { IdempotentCreate } from '../db/idempotency';
+import { listEventsWithAttempts } from '../db/events';
 import {
+  findPayment,
   findPaymentById,
   findPaymentByIdempotencyKey,
   findPaymentByOrder,
   insertPayment,
+  listPayments,
   listUnstartedPayments,
   markWorkflowStarted,
   type StoredPayment,
 } from '../db/payments';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
-import { type Delivery, openStatuses } from '../domain/payment';
+import { type Delivery, openStatuses, type PaymentStatus } from '../domain/payment';
 import type { MerchantPrincipal } from '../db/merchants';
 import type { Checkout } from '../db/checkouts';
 import { DomainError, invalid, notFound } from '../domain/errors';
@@ -35,17 +38,21 @@ import type { ServiceDeps } from './deps';
 import { startOnce } from './start-once';
 import { purchaseDetails, purchaseSummary } from './workflow-summary';
 
-export interface CreatePaymentRequest {
-  checkout_id: string;
-  order_id: string;
+/** A payment as a merchant asks for it. */
+export interface NewPaymentInput {
+  checkoutId: string;
+  orderId: string;
+  /** Decimal string in `currency`. */
   amount: string;
   currency: string;
   description: string;
+  /** The method chosen in advance; the buyer picks on the payment page when null. */
   method?: string | null;
-  expires_in?: number;
+  /** Seconds the buyer has to pay. */
+  expiresIn?: number;
   delivery?: Delivery | null;
-  /** The buyer, for the receipt e-mail sent once the payment is paid. */
-  buyer?: { email: string } | null;
+  /** Where the receipt e-mail goes once the payment is paid. */
+  buyerEmail?: string | null;
   metadata?: Record<string, string>;
 }
 
@@ -70,14 +77,14 @@ function isUniqueViolation(error: unknown): boolean {
 export async function createPayment(
   deps: ServiceDeps,
   principal: MerchantPrincipal,
-  request: CreatePaymentRequest,
+  request: NewPaymentInput,
   idempotent?: IdempotentCreate,
 ) {
   if (idempotent?.recovering) {
     const made = await findPaymentByIdempotencyKey(deps.db, principal, idempotent.key);
     if (made) return recoverPayment(deps, made, request);
   }
-  const checkout = await findCheckout(deps.db, principal, request.checkout_id);
+  const checkout = await findCheckout(deps.db, principal, request.checkoutId);
   if (!checkout) throw notFound('checkout', 'checkout_id');
   if (!principal.testMode && checkout.verification.status !== 'verified') {
     throw invalid(
@@ -113,27 +120,27 @@ export async function createPayment(
       id: newId('pay'),
       merchantId: principal.merchantId,
       checkoutId: checkout.id,
-      orderId: request.order_id,
+      orderId: request.orderId,
       testMode: principal.testMode,
       amountMinor,
       currency: request.currency,
       description: request.description,
       method: request.method ?? null,
       delivery: request.delivery ?? null,
-      buyerEmail: request.buyer?.email ?? null,
+      buyerEmail: request.buyerEmail ?? null,
       metadata: request.metadata ?? {},
-      expiresAt: new Date(now + (request.expires_in ?? defaultExpiresIn) * 1000),
+      expiresAt: new Date(now + (request.expiresIn ?? defaultExpiresIn) * 1000),
       idempotencyKey: idempotent?.key ?? null,
     });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
     const made = idempotent && (await findPaymentByIdempotencyKey(deps.db, principal, idempotent.key));
     if (made) return recoverPayment(deps, made, request);
-    const existing = await findPaymentByOrder(deps.db, checkout.id, request.order_id);
+    const existing = await findPaymentByOrder(deps.db, checkout.id, request.orderId);
     throw new DomainError(
       'conflict',
       'order_exists',
-      `Order ${request.order_id} already has payment ${existing?.id}`,
+      `Order ${request.orderId} already has payment ${existing?.id}`,
       'order_id',
       {
         payment_id: existing?.id,
@@ -148,11 +155,11 @@ export async function createPayment(
 async function recoverPayment(
   deps: ServiceDeps,
   payment: StoredPayment,
-  request: CreatePaymentRequest,
+  request: NewPaymentInput,
 ): Promise<StoredPayment> {
   const same =
-    payment.checkoutId === request.checkout_id &&
-    payment.orderId === request.order_id &&
+    payment.checkoutId === request.checkoutId &&
+    payment.orderId === request.orderId &&
     payment.currency === request.currency &&
     payment.amountMinor === amountParam(request.amount, request.currency, 'amount');
   if (!same) throw idempotencyKeyReused();
@@ -282,4 +289,34 @@ export async function cancelPayment(deps: ServiceDeps, principal: MerchantPrinci
     throw updateRejection(error) ?? error;
   }
   return (await findPaymentById(deps.db, paymentId))!;
+}
+
+/** The calling merchant's payment, in the key's mode. */
+export async function getPayment(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string) {
+  const payment = await findPayment(deps.db, principal, paymentId);
+  if (!payment) throw notFound('payment', 'id');
+  return payment;
+}
+
+/** A page of the merchant's payments, newest first. */
+export interface PaymentListQuery {
+  checkoutId?: string;
+  status?: PaymentStatus;
+  limit: number;
+  /** The id of the last payment of the previous page. */
+  startingAfter?: string;
+}
+
+export async function listMerchantPayments(
+  deps: ServiceDeps,
+  principal: MerchantPrincipal,
+  query: PaymentListQuery,
+): Promise<{ payments: StoredPayment[]; hasMore: boolean }> {
+  return listPayments(deps.db, { merchantId: principal.merchantId, testMode: principal.testMode, ...query });
+}
+
+/** The merchant events of one of the merchant's payments, oldest first, each with its delivery attempts. */
+export async function listPaymentEvents(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string) {
+  const payment = await getPayment(deps, principal, paymentId);
+  return listEventsWithAttempts(deps.db, payment.id);
 }

@@ -19,7 +19,7 @@ import { payoutReserved } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
 import { DomainError, invalid, notFound } from '../domain/errors';
 import type { ProviderRegistry } from '../providers/registry';
-import { type PaymentProvider, ProviderError } from '../providers/types';
+import { type PaymentProvider, type PayoutDestinationInput, ProviderError } from '../providers/types';
 import type { payoutWorkflow } from '../workflows/payout';
 import { payoutWorkflowId } from '../workflows/money-shared';
 import { searchAttributes, taskQueue } from '../workflows/shared';
@@ -28,13 +28,15 @@ import type { ServiceDeps } from './deps';
 import { idempotencyKeyReused } from './payments';
 import { startOnce } from './start-once';
 
-export interface CreatePayoutRequest {
+/** A withdrawal as a merchant asks for it. */
+export interface NewPayoutInput {
+  /** Decimal string in `currency`. */
   amount: string;
   currency: string;
   /** A card by the provider's token (`POST SANDBOX_URL/card-tokens` in test mode), or a wallet. */
-  destination: { type: 'card'; token: string } | { type: 'wallet'; wallet_id: string };
+  destination: PayoutDestinationInput;
   /** Whose notify_url gets `payout.paid` / `payout.failed`; the merchant's first checkout in the mode when left out. */
-  checkout_id?: string;
+  checkoutId?: string;
 }
 
 /** The provider that pays out in a mode: the first one offering methods in it that can. */
@@ -58,7 +60,7 @@ export function payoutProvider(providers: ProviderRegistry, testMode: boolean): 
 export async function createPayout(
   deps: ServiceDeps,
   principal: MerchantPrincipal,
-  request: CreatePayoutRequest,
+  request: NewPayoutInput,
   idempotent?: IdempotentCreate,
 ): Promise<Payout> {
   const { currency } = request;
@@ -78,8 +80,8 @@ export async function createPayout(
     );
   }
   let checkoutId: string | null;
-  if (request.checkout_id) {
-    const checkout = await findCheckout(deps.db, principal, request.checkout_id);
+  if (request.checkoutId) {
+    const checkout = await findCheckout(deps.db, principal, request.checkoutId);
     if (!checkout) throw notFound('checkout', 'checkout_id');
     checkoutId = checkout.id;
   } else {
@@ -138,12 +140,10 @@ async function recoverPayout(deps: ServiceDeps, payout: Payout, amount: bigint, 
 
 async function resolveDestination(
   provider: PaymentProvider,
-  destination: CreatePayoutRequest['destination'],
+  destination: PayoutDestinationInput,
 ): Promise<PayoutDestination> {
   try {
-    return await provider.resolvePayoutDestination!(
-      destination.type === 'card' ? destination : { type: 'wallet', walletId: destination.wallet_id },
-    );
+    return await provider.resolvePayoutDestination!(destination);
   } catch (error) {
     if (error instanceof ProviderError && error.kind === 'definite') {
       const param = destination.type === 'card' ? 'destination.token' : 'destination.wallet_id';

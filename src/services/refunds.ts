@@ -26,7 +26,8 @@ import type { ServiceDeps } from './deps';
 import { idempotencyKeyReused } from './payments';
 import { startOnce } from './start-once';
 
-export interface CreateRefundRequest {
+/** A refund as a merchant asks for it. */
+export interface NewRefundInput {
   /** Decimal string in the payment's currency; the whole rest of the payment when left out. */
   amount?: string;
 }
@@ -47,7 +48,7 @@ export async function createRefund(
   deps: ServiceDeps,
   principal: MerchantPrincipal,
   paymentId: string,
-  request: CreateRefundRequest,
+  request: NewRefundInput,
   idempotent?: IdempotentCreate,
 ): Promise<Refund> {
   if (idempotent?.recovering) {
@@ -151,7 +152,7 @@ async function recoverRefund(
   deps: ServiceDeps,
   refund: Refund,
   paymentId: string,
-  request: CreateRefundRequest,
+  request: NewRefundInput,
 ): Promise<Refund> {
   const same =
     refund.paymentId === paymentId &&

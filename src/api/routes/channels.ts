@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import { channelKinds } from '../../notifications/types';
 import {
-  type ChannelRequest,
+  type ChannelInput,
   deleteCheckoutChannel,
   getCheckoutChannel,
   listCheckoutChannels,
@@ -27,14 +27,18 @@ function kindParam(value: string) {
   return parsed.data;
 }
 
-function channelRequest(kind: (typeof channelKinds)[number], body: unknown): ChannelRequest {
+function channelRequest(kind: (typeof channelKinds)[number], body: unknown): ChannelInput {
   switch (kind) {
     case 'email':
       return { kind, body: channelBodies.email.parse(body) };
-    case 'telegram':
-      return { kind, body: channelBodies.telegram.parse(body) };
-    case 'sms':
-      return { kind, body: channelBodies.sms.parse(body) };
+    case 'telegram': {
+      const { chat_id, bot_token, ...common } = channelBodies.telegram.parse(body);
+      return { kind, body: { ...common, chatId: chat_id, botToken: bot_token } };
+    }
+    case 'sms': {
+      const { content_type, auth_header, auth_value, ...rest } = channelBodies.sms.parse(body);
+      return { kind, body: { ...rest, contentType: content_type, authHeader: auth_header, authValue: auth_value } };
+    }
   }
 }
 

@@ -1,9 +1,10 @@
 import { Router } from 'express';
-import { listEventsWithAttempts } from '../../db/events';
-import { findPayment, listPayments } from '../../db/payments';
+import type { z } from 'zod';
 import { paymentResource } from '../../domain/payment-resource';
 import {
+  type CheckoutSettingsInput,
   changeCheckout,
+  type OpenCheckoutInput,
   getCheckout,
   openCheckout,
   quoteCheckoutMethods,
@@ -20,10 +21,15 @@ import {
   revokeKey,
   rotateKey,
 } from '../../services/merchants';
-import { cancelPayment, createPayment } from '../../services/payments';
+import {
+  cancelPayment,
+  createPayment,
+  getPayment,
+  listMerchantPayments,
+  listPaymentEvents,
+} from '../../services/payments';
 import { verifySite } from '../../services/site-verification';
 import { principalOf, requireAdmin, requireMerchant } from '../auth';
-import { notFound } from '../errors';
 import { idempotency, idempotencyOf } from '../idempotency';
 import { rateLimit } from '../rate-limit';
 import {
@@ -37,6 +43,52 @@ import {
   updateCheckoutBody,
   updatePricingBody,
 } from '../schemas';
+
+type NewCheckoutBody = z.infer<typeof createCheckoutBody>;
+type CheckoutBody = z.infer<typeof updateCheckoutBody>;
+type PricingBody = z.infer<typeof updatePricingBody>;
+type PaymentBody = z.infer<ReturnType<typeof createPaymentBodyFor>>;
+
+function checkoutSettings(body: NewCheckoutBody): OpenCheckoutInput;
+function checkoutSettings(body: CheckoutBody): CheckoutSettingsInput;
+function checkoutSettings(body: CheckoutBody): CheckoutSettingsInput {
+  return {
+    name: body.name,
+    siteUrl: body.site_url,
+    currencies: body.currencies,
+    notifyUrl: body.notify_url,
+    successUrl: body.success_url,
+    failUrl: body.fail_url,
+    pendingUrl: body.pending_url,
+    feePayer:
+      typeof body.fee_payer === 'object'
+        ? { type: 'split', buyerPercent: body.fee_payer.buyer_percent }
+        : body.fee_payer,
+    methods:
+      body.methods &&
+      body.methods.map((method) => ({
+        method: method.method,
+        currencies: method.currencies,
+        minAmount: method.min_amount,
+        maxAmount: method.max_amount,
+      })),
+  };
+}
+
+const pricingInput = (body: PricingBody) => ({ fee: body.fee, methodFees: body.method_fees });
+
+const paymentInput = (body: PaymentBody) => ({
+  checkoutId: body.checkout_id,
+  orderId: body.order_id,
+  amount: body.amount,
+  currency: body.currency,
+  description: body.description,
+  method: body.method,
+  expiresIn: body.expires_in,
+  delivery: body.delivery,
+  buyerEmail: body.buyer?.email,
+  metadata: body.metadata,
+});
 
 /** The operator API (docs/api.md §4): merchants, their API keys, checkout pricing. */
 export function operatorRoutes(deps: ServiceDeps): Router {
@@ -68,7 +120,7 @@ export function operatorRoutes(deps: ServiceDeps): Router {
     res.json(await getKey(deps, req.params.key_id));
   });
   router.patch('/checkouts/:id', async (req, res) => {
-    res.json(await setCheckoutPricing(deps, req.params.id, updatePricingBody.parse(req.body)));
+    res.json(await setCheckoutPricing(deps, req.params.id, pricingInput(updatePricingBody.parse(req.body))));
   });
   return router;
 }
@@ -83,13 +135,17 @@ export function merchantRoutes(deps: ServiceDeps): Router {
   router.use(idempotency(deps.db, deps.config));
 
   router.post('/checkouts', async (req, res) => {
-    res.status(201).json(await openCheckout(deps, principalOf(res), createCheckoutBody.parse(req.body)));
+    res
+      .status(201)
+      .json(await openCheckout(deps, principalOf(res), checkoutSettings(createCheckoutBody.parse(req.body))));
   });
   router.get('/checkouts/:id', async (req, res) => {
     res.json(await getCheckout(deps, principalOf(res), req.params.id));
   });
   router.patch('/checkouts/:id', async (req, res) => {
-    res.json(await changeCheckout(deps, principalOf(res), req.params.id, updateCheckoutBody.parse(req.body)));
+    res.json(
+      await changeCheckout(deps, principalOf(res), req.params.id, checkoutSettings(updateCheckoutBody.parse(req.body))),
+    );
   });
   router.get('/checkouts/:id/methods', async (req, res) => {
     res.json(await quoteCheckoutMethods(deps, principalOf(res), req.params.id, methodsQuery.parse(req.query)));
@@ -105,13 +161,17 @@ export function merchantRoutes(deps: ServiceDeps): Router {
   });
 
   router.post('/payments', async (req, res) => {
-    const payment = await createPayment(deps, principalOf(res), createPaymentBody.parse(req.body), idempotencyOf(res));
+    const payment = await createPayment(
+      deps,
+      principalOf(res),
+      paymentInput(createPaymentBody.parse(req.body)),
+      idempotencyOf(res),
+    );
     res.status(201).json(paymentResource(payment, publicUrl));
   });
   router.get('/payments', async (req, res) => {
     const query = listPaymentsQuery.parse(req.query);
-    const { payments, hasMore } = await listPayments(deps.db, {
-      ...principalOf(res),
+    const { payments, hasMore } = await listMerchantPayments(deps, principalOf(res), {
       checkoutId: query.checkout_id,
       status: query.status,
       limit: query.limit,
@@ -124,18 +184,14 @@ export function merchantRoutes(deps: ServiceDeps): Router {
     });
   });
   router.get('/payments/:id', async (req, res) => {
-    const payment = await findPayment(deps.db, principalOf(res), req.params.id);
-    if (!payment) throw notFound('payment', 'id');
-    res.json(paymentResource(payment, publicUrl));
+    res.json(paymentResource(await getPayment(deps, principalOf(res), req.params.id), publicUrl));
   });
   router.post('/payments/:id/cancel', async (req, res) => {
     emptyBody.parse(req.body ?? {});
     res.json(paymentResource(await cancelPayment(deps, principalOf(res), req.params.id), publicUrl));
   });
   router.get('/payments/:id/events', async (req, res) => {
-    const payment = await findPayment(deps.db, principalOf(res), req.params.id);
-    if (!payment) throw notFound('payment', 'id');
-    const events = await listEventsWithAttempts(deps.db, payment.id);
+    const events = await listPaymentEvents(deps, principalOf(res), req.params.id);
     res.json({
       object: 'list',
       data: events.map((event) => ({

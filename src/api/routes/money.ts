@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import type { z } from 'zod';
 import { payoutResource, refundResource } from '../../domain/money-resources';
 import { getBalance } from '../../services/balance';
 import type { ServiceDeps } from '../../services/deps';
@@ -8,6 +9,12 @@ import { createRefund, getRefund, paymentRefunds } from '../../services/refunds'
 import { principalOf, requireAdmin, requireMerchant } from '../auth';
 import { idempotencyOf } from '../idempotency';
 import { createPayoutBody, createRefundBody, listPayoutsQuery, runReconciliationBody } from '../money-schemas';
+
+const payoutInput = ({ destination, checkout_id, ...body }: z.infer<typeof createPayoutBody>) => ({
+  ...body,
+  checkoutId: checkout_id,
+  destination: destination.type === 'card' ? destination : { type: 'wallet' as const, walletId: destination.wallet_id },
+});
 
 /**
  * Money: the merchant's balance, refunds and payouts under `/v1`, reconciliation under `/admin`.
@@ -38,7 +45,12 @@ export function moneyRoutes(deps: ServiceDeps): Router {
     res.json(refundResource(await getRefund(deps, principalOf(res), req.params.id)));
   });
   merchant.post('/payouts', async (req, res) => {
-    const payout = await createPayout(deps, principalOf(res), createPayoutBody.parse(req.body), idempotencyOf(res));
+    const payout = await createPayout(
+      deps,
+      principalOf(res),
+      payoutInput(createPayoutBody.parse(req.body)),
+      idempotencyOf(res),
+    );
     res.status(201).json(payoutResource(payout));
   });
   merchant.get('/payouts', async (req, res) => {
