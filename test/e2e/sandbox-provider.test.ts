@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
 import { createSandboxProvider } from '../../src/providers/sandbox';
-import { startSandboxServer, type SandboxServer } from '../../src/providers/sandbox/server';
+import { startSandboxServer, type SandboxServer } from '../../simulators/sandbox/server';
 import { signSandboxPayload } from '../../src/providers/sandbox/webhook';
 import {
   CallbackVerificationError,
@@ -604,7 +604,7 @@ describe('callback faults and delivery', () => {
 });
 
 describe('the sandbox process', () => {
-  const main = path.join(__dirname, '../../src/providers/sandbox/main.ts');
+  const main = path.join(__dirname, '../../simulators/sandbox/main.ts');
 
   function runMain(env: Record<string, string>): Promise<{ code: number | null; stderr: string }> {
     return new Promise((resolve, reject) => {
