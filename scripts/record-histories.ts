@@ -153,6 +153,21 @@ export function recordHistory(name: string, history: History): AddedHistory | nu
   return addHistory(historiesDir, name, historyToJson(history));
 }
 
+/** Adds every history recorded in `fromDir` to `toDir` by {@link addHistory}; answers the files it added. */
+export function mergeRecordedHistories(fromDir: string, toDir: string, today = new Date()) {
+  const recorded = fs
+    .readdirSync(fromDir)
+    .filter((file) => file.endsWith('.json'))
+    .sort();
+  const added: string[] = [];
+  for (const file of recorded) {
+    const json = fs.readFileSync(path.join(fromDir, file), 'utf8');
+    const result = addHistory(toDir, path.basename(file, '.json'), json, today);
+    if (result.action === 'added') added.push(result.file);
+  }
+  return { recorded: recorded.length, added };
+}
+
 function main() {
   const root = path.resolve(__dirname, '..');
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-histories-'));
@@ -167,21 +182,9 @@ function main() {
         env: { ...process.env, RECORD_HISTORIES: '1', RECORD_HISTORIES_DIR: scratch },
       },
     );
-    const recorded = fs
-      .readdirSync(scratch)
-      .filter((file) => file.endsWith('.json'))
-      .sort();
-    const added: string[] = [];
-    for (const file of recorded) {
-      const result = addHistory(
-        committedHistoriesDir,
-        path.basename(file, '.json'),
-        fs.readFileSync(path.join(scratch, file), 'utf8'),
-      );
-      if (result.action === 'added') added.push(result.file);
-    }
+    const { recorded, added } = mergeRecordedHistories(scratch, committedHistoriesDir);
     console.log(
-      `recorded ${recorded.length} histories; added ${added.length} to test/histories${added.length ? `: ${added.join(', ')}` : ''}; none removed or overwritten`,
+      `recorded ${recorded} histories; added ${added.length} to test/histories${added.length ? `: ${added.join(', ')}` : ''}; none removed or overwritten`,
     );
     status = run.status ?? 1;
   } finally {
