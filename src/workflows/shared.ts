@@ -140,27 +140,8 @@ export const cancelUpdate = defineUpdate<PurchaseState, []>('cancel');
 /** A verified provider callback; the workflow drops repeats by `eventId`. */
 export const providerCallbackSignal = defineSignal<[ProviderCallback]>('providerCallback');
 
-/** Statuses in which the buyer's money has been taken. */
-const moneyTakenStatuses: readonly PaymentStatus[] = ['paid', 'under_review', 'refunded', 'partially_refunded'];
-
-/**
- * Why a provider callback that arrives after a payment's outcome contradicts it, or `null` when
- * it agrees or says nothing new (a `pending` event, a decline of an earlier attempt). Pure: both
- * the workflow and the callback endpoint use it.
- */
-export function lateCallbackFlag(
-  callback: Pick<ProviderCallback, 'state' | 'providerPaymentId'>,
-  outcome: { status: PaymentStatus; providerPaymentId: string | null },
-): string | null {
-  if (outcome.status === 'awaiting_method' || outcome.status === 'awaiting_payment' || callback.state === 'pending')
-    return null;
-  const moneyTaken = moneyTakenStatuses.includes(outcome.status);
-  const samePayment = callback.providerPaymentId === outcome.providerPaymentId;
-  if (callback.state === 'succeeded' && !moneyTaken) return `contradicts_${outcome.status}`;
-  if (callback.state === 'succeeded' && !samePayment) return 'second_payment';
-  if (callback.state === 'declined' && moneyTaken && samePayment) return `contradicts_${outcome.status}`;
-  return null;
-}
+/** Why a late provider callback contradicts a payment's outcome, or `null`: see `purchase/decisions.ts`. */
+export { lateCallbackFlag } from './purchase/decisions';
 
 /**
  * An operator's "ask the provider now" instead of at the next scheduled status check (after a

@@ -1,0 +1,465 @@
+/**
+ * One purchase's state and the operations on it: select method, cancel, confirm, attempt choice,
+ * status record, provider check. The workflow's message handlers and its main loop call these;
+ * what a callback means and when to wake are decided in `decisions.ts`.
+ */
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  isCancellation,
+  patched,
+  upsertSearchAttributes,
+  uuid4,
+} from '@temporalio/workflow';
+import type { RecordPaymentStatusInput } from '../../activities';
+import { eventIdFromUuid, paymentStatusEventId } from '../../domain/event-ids';
+import type { PurchaseEventType } from '../../domain/event-types';
+import { FailureType } from '../../domain/failure-types';
+import type { PaymentStatus } from '../../domain/payment';
+import type { ProviderCallback, ProviderPaymentStatus } from '../../providers/types';
+import {
+  type ProviderAttempt,
+  type PurchaseCarry,
+  type PurchaseInput,
+  type PurchaseState,
+  searchAttributes,
+} from '../shared';
+import { database, providerCheck, providerCreate } from './activities';
+import {
+  attemptChoice,
+  attemptNaming,
+  callbackOutcome,
+  deferredAtClose,
+  feesFor,
+  isOpenStatus,
+  nextStatusSeq,
+  isRepeatedCallback,
+  pollDelayMs,
+  type ProviderAnswer,
+  successOutcome,
+  unsettledVerdict,
+} from './decisions';
+import type { RaisedEvent } from './notification-tail';
+import { askReason, askSummary, createSummary } from './ui-text';
+
+/** Behaviour that runs recorded before it replay without: read once, at the start of each run. */
+export interface PurchasePatches {
+  /** Status writes ordered by workflow time (they land after a reset), merchant events identified by payment and status. */
+  clockSeq: boolean;
+  /** A success counts only for a provider payment Kassa made for this payment. */
+  ownPaymentsOnly: boolean;
+}
+
+/** The merchant event a payment raises on reaching each outcome. */
+const outcomeEventTypes: Partial<Record<PaymentStatus, PurchaseEventType>> = {
+  paid: 'payment.paid',
+  failed: 'payment.failed',
+  expired: 'payment.expired',
+  canceled: 'payment.canceled',
+  under_review: 'payment.under_review',
+};
+
+/** A failure the provider itself gave (it said no): nothing was created under the key. */
+const isDefinite = (error: unknown) =>
+  error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable;
+
+export class Purchase {
+  readonly state: PurchaseState;
+  readonly expiresAt: number;
+  /** Callback event ids received, so repeats are dropped. */
+  readonly seenEvents: Set<string>;
+  /** Callbacks received and not yet applied. */
+  readonly callbacks: ProviderCallback[];
+  /** Every provider payment this payment asked for, by attempt: a success must name one of them. */
+  readonly providerAttempts: Map<number, ProviderAttempt>;
+  /**
+   * Successes naming a provider payment whose owner the provider could not be asked about: asked
+   * again after a poll delay and before expiry; flagged only if still unverified when the payment closes.
+   */
+  readonly deferred: ProviderCallback[];
+  deferredTries: number;
+  retryDeferredAt: number | null;
+  statusSeq: number;
+  declines: number;
+  /** Counts method choices, so the confirmation loop restarts its poll schedule on each. */
+  selections = 0;
+  /** An attempt whose provider payment may or may not exist: its key is reused, never replaced blindly. */
+  unsettled: { attempt: number; method: string } | null;
+  recheckRequested: boolean;
+  polls: number;
+  nextPollAt: number;
+  /** The method choice (by count) the poll schedule belongs to; a run continued as new starts with its own. */
+  scheduledSelection = 0;
+  /** The method given at creation is being set up (not an update, so not among the handlers). */
+  choosingAtCreation = false;
+  /** Merchant events this run raised, in order: sent once the payment is decided. */
+  readonly raisedEvents: string[] = [];
+  readonly raisedBy = new Map<string, RaisedEvent>();
+  private methodChange: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    readonly input: PurchaseInput,
+    private readonly patches: PurchasePatches,
+  ) {
+    const carried = input.carried;
+    this.state = carried
+      ? { ...carried.state }
+      : {
+          status: 'awaiting_method',
+          method: null,
+          attempt: 0,
+          providerPaymentId: null,
+          redirectUrl: null,
+          failureReason: null,
+        };
+    this.expiresAt = Date.parse(input.expiresAt);
+    this.seenEvents = new Set(carried?.seenEventIds ?? []);
+    this.callbacks = [...(carried?.callbacks ?? [])];
+    this.providerAttempts = new Map((carried?.providerAttempts ?? []).map((entry) => [entry.attempt, { ...entry }]));
+    this.deferred = [...(carried?.deferredCallbacks ?? [])];
+    this.deferredTries = carried?.deferredTries ?? 0;
+    this.retryDeferredAt = carried?.retryDeferredAt ?? null;
+    this.statusSeq = carried?.statusSeq ?? 0;
+    this.declines = carried?.declines ?? 0;
+    this.unsettled = carried?.unsettled ?? null;
+    this.recheckRequested = carried?.recheckRequested ?? false;
+    this.polls = carried?.polls ?? 0;
+    this.nextPollAt = carried?.nextPollAt ?? Infinity;
+  }
+
+  isOpen = () => isOpenStatus(this.state.status);
+
+  atProvider = () => this.state.status === 'awaiting_payment' && this.state.providerPaymentId !== null;
+
+  fees = (method: string | null) => feesFor(this.input, method);
+
+  private closed = () => ApplicationFailure.nonRetryable(`payment is ${this.state.status}`, FailureType.PaymentClosed);
+
+  /** A verified provider callback; repeats of an event already received are dropped. */
+  receiveCallback(callback: ProviderCallback) {
+    if (isRepeatedCallback(this.seenEvents, callback)) return;
+    this.seenEvents.add(callback.eventId);
+    this.callbacks.push(callback);
+  }
+
+  /** The operator's re-check, once: true when one was asked for since the last call. */
+  takeRecheck(): boolean {
+    const recheck = this.recheckRequested;
+    this.recheckRequested = false;
+    return recheck;
+  }
+
+  // status record
+
+  private eventIdFor(status: PaymentStatus): string {
+    return this.patches.clockSeq ? paymentStatusEventId(this.input.paymentId, status) : eventIdFromUuid(uuid4());
+  }
+
+  /** Stores `status` (and the merchant event it raises) and shows it in the search attributes. */
+  async record(status: PaymentStatus, reason: string | null = null) {
+    const { state } = this;
+    state.status = status;
+    state.failureReason = reason;
+    this.statusSeq = nextStatusSeq(this.statusSeq, Date.now(), this.patches.clockSeq);
+    upsertSearchAttributes([
+      { key: searchAttributes.paymentStatus, value: status },
+      ...(state.method ? [{ key: searchAttributes.paymentMethod, value: state.method }] : []),
+    ]);
+    const eventType = outcomeEventTypes[status];
+    const write: RecordPaymentStatusInput = {
+      paymentId: this.input.paymentId,
+      seq: this.statusSeq,
+      status,
+      method: state.method,
+      providerPaymentId: state.providerPaymentId,
+      redirectUrl: state.redirectUrl,
+      failureReason: reason,
+      fees: state.method ? this.fees(state.method) : null,
+      event: eventType ? { id: this.eventIdFor(status), type: eventType } : null,
+    };
+    const { eventId } = await database.recordPaymentStatus(write);
+    if (eventId) {
+      this.raisedEvents.push(eventId);
+      this.raisedBy.set(eventId, { type: eventType!, write });
+    }
+  }
+
+  // provider check
+
+  /** The provider's answer about one attempt; `known: false` when it could not be asked. */
+  async askProvider(attempt: number, method: string, why: string): Promise<ProviderAnswer> {
+    try {
+      const status = await providerCheck.checkProviderPayment.executeWithOptions(
+        { summary: askSummary(method, attempt, why) },
+        [{ paymentId: this.input.paymentId, attempt, method }],
+      );
+      return { known: true, status };
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      return { known: false };
+    }
+  }
+
+  /** A provider's answer about one of this payment's own keys, as a callback. */
+  answerAsCallback(status: ProviderPaymentStatus, eventId: string): ProviderCallback {
+    return { ...status, eventId, paymentId: this.input.paymentId, occurredAt: new Date().toISOString() };
+  }
+
+  /**
+   * Why a success naming `providerPaymentId` is not this payment's, or null when it is: a provider
+   * payment made under one of this payment's keys (the current attempt or an earlier one). An attempt
+   * whose create has not answered (yet) is asked about, never taken on trust.
+   */
+  private async notOwnProviderPayment(providerPaymentId: string): Promise<string | null> {
+    const attempts = [...this.providerAttempts.values()];
+    if (attemptNaming(attempts, providerPaymentId)) return null;
+    let unverified = false;
+    for (const entry of attempts.filter((candidate) => candidate.providerPaymentId === null)) {
+      const answer = await this.askProvider(entry.attempt, entry.method, askReason.ownership(providerPaymentId));
+      if (!answer.known) unverified = true;
+      else if (answer.status) {
+        entry.providerPaymentId = answer.status.providerPaymentId;
+        if (entry.providerPaymentId === providerPaymentId) return null;
+      }
+    }
+    return unverified ? 'unverified_provider_payment' : 'foreign_provider_payment';
+  }
+
+  // confirm
+
+  /** Applies a provider's word on this payment; `asked`: the provider answered about one of this payment's own keys. */
+  async confirm(callback: ProviderCallback, asked = false) {
+    const outcome = callbackOutcome(callback, this.state);
+    if (outcome.kind === 'ignore') return;
+    if (outcome.kind === 'decline') {
+      this.declines += 1;
+      this.state.providerPaymentId = null;
+      this.state.redirectUrl = null;
+      await this.record('awaiting_method', outcome.reason);
+      return;
+    }
+    if (this.patches.ownPaymentsOnly && !asked) {
+      const refused = await this.notOwnProviderPayment(callback.providerPaymentId);
+      // Not knowing is not a refusal: the provider is asked again, and the success may yet be this payment's.
+      if (refused === 'unverified_provider_payment' && patched('retry-unverified-callbacks')) {
+        this.defer(callback);
+        return;
+      }
+      if (refused) {
+        await database.flagCallbacks({
+          paymentId: this.input.paymentId,
+          flags: [{ eventId: callback.eventId, flag: refused }],
+        });
+        return;
+      }
+      if (!this.isOpen()) {
+        this.callbacks.push(callback);
+        return;
+      }
+      // A late success of an earlier attempt: that attempt's method and price are what the buyer paid.
+      const paidAttempt = attemptNaming(this.providerAttempts.values(), callback.providerPaymentId);
+      if (paidAttempt && paidAttempt.attempt !== this.state.attempt) {
+        this.state.attempt = paidAttempt.attempt;
+        this.state.method = paidAttempt.method;
+      }
+    }
+    this.state.providerPaymentId = callback.providerPaymentId;
+    const success = successOutcome(callback, {
+      buyerTotalMinor: this.fees(this.state.method).buyerTotalMinor,
+      currency: this.input.currency,
+    });
+    await this.record(success.status, success.reason);
+  }
+
+  /** Applies the callbacks received so far, in order, while the payment is open. */
+  async drainCallbacks() {
+    while (this.callbacks.length > 0 && this.isOpen()) await this.confirm(this.callbacks.shift()!);
+  }
+
+  /** Keeps a success whose owner is unknown for the next try: after the poll delay for its try count. */
+  private defer(callback: ProviderCallback) {
+    this.deferred.push(callback);
+    this.retryDeferredAt ??= Date.now() + pollDelayMs(this.input.statusPollSeconds, this.deferredTries);
+  }
+
+  /** Asks again about the deferred successes; those still unknown are deferred once more, later. */
+  async retryDeferred() {
+    const again = this.deferred.splice(0);
+    this.deferredTries += 1;
+    this.retryDeferredAt = null;
+    while (again.length > 0 && this.isOpen()) await this.confirm(again.shift()!);
+    this.deferred.push(...again);
+    if (this.deferred.length === 0) this.deferredTries = 0;
+  }
+
+  /** At close: deferred successes now known to be this payment's become late callbacks; the rest are flagged. */
+  async settleDeferredAtClose() {
+    const { late, unverified } = deferredAtClose(this.deferred.splice(0), this.providerAttempts.values());
+    this.callbacks.push(...late);
+    if (unverified.length === 0) return;
+    const flags = unverified.map((callback) => ({ eventId: callback.eventId, flag: 'unverified_provider_payment' }));
+    await database.flagCallbacks({ paymentId: this.input.paymentId, flags });
+  }
+
+  // attempt choice
+
+  /** The attempt number (provider key) for a new provider payment with `method`. */
+  private async attemptFor(method: string): Promise<number> {
+    const choice = attemptChoice(this.unsettled, method, this.state.attempt);
+    if (choice.kind === 'use') return choice.attempt;
+    const { previous } = choice;
+    const answer = await this.askProvider(previous.attempt, previous.method, askReason.beforeTrying(method));
+    const asked = this.providerAttempts.get(previous.attempt);
+    if (answer.known && answer.status && asked) asked.providerPaymentId = answer.status.providerPaymentId;
+    const verdict = unsettledVerdict(previous.attempt, answer);
+    if (verdict.kind === 'paid') {
+      await this.confirm(this.answerAsCallback(verdict.status, `check-${previous.attempt}`), true);
+      throw this.closed();
+    }
+    if (verdict.kind === 'unsettled') {
+      throw ApplicationFailure.nonRetryable(
+        `the last ${previous.method} attempt is not settled yet: choose ${previous.method} again or try later`,
+        FailureType.AttemptUnsettled,
+      );
+    }
+    this.unsettled = null;
+    return verdict.attempt;
+  }
+
+  // select method
+
+  /** Why the buyer may not choose `method` now, thrown; the update is refused before it is accepted. */
+  validateMethodChoice(method: string) {
+    if (!this.isOpen()) throw new Error(`payment is ${this.state.status}`);
+    if (!this.input.methods.includes(method)) throw new Error(`method ${method} is not offered for this payment`);
+    if (this.state.status === 'awaiting_payment' && this.state.method !== method) {
+      throw new Error(`payment is awaiting ${this.state.method} at the provider`);
+    }
+  }
+
+  /** Method choices run one after another, in the order they arrive. */
+  chooseMethod(method: string): Promise<string> {
+    const chosen = this.methodChange.then(() => this.startProviderPayment(method));
+    this.methodChange = chosen.catch(() => undefined);
+    return chosen;
+  }
+
+  /** The method the merchant gave at creation, chosen as the buyer would; the workflow does not wait for it. */
+  chooseAtCreation(method: string) {
+    this.choosingAtCreation = true;
+    void this.chooseMethod(method)
+      .catch(() => undefined)
+      .then(() => {
+        this.choosingAtCreation = false;
+      });
+  }
+
+  /** One provider payment at a time; the same method again gets the same page. */
+  private async startProviderPayment(method: string): Promise<string> {
+    const { state } = this;
+    if (state.status === 'awaiting_payment') {
+      if (state.method === method && state.redirectUrl) return state.redirectUrl;
+      throw ApplicationFailure.nonRetryable(
+        `payment is awaiting ${state.method} at the provider`,
+        FailureType.MethodLocked,
+      );
+    }
+    if (!this.isOpen()) throw this.closed();
+    const attempt = await this.attemptFor(method);
+    if (state.status !== 'awaiting_method') throw this.closed();
+    const providerAttempt = this.beginAttempt(attempt, method);
+    const { input } = this;
+    let created: { providerPaymentId: string; redirectUrl: string };
+    try {
+      // 2. provider payment
+      const amountMinor = this.fees(method).buyerTotalMinor;
+      const summary = createSummary(method, amountMinor, input.currency, attempt);
+      created = await providerCreate.createProviderPayment.executeWithOptions({ summary }, [
+        {
+          paymentId: input.paymentId,
+          attempt,
+          method,
+          amountMinor,
+          currency: input.currency,
+          description: input.description,
+        },
+      ]);
+      this.unsettled = null;
+      providerAttempt.providerPaymentId = created.providerPaymentId;
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+      this.unsettled = isDefinite(error) ? null : { attempt, method };
+      if (isDefinite(error) && providerAttempt.providerPaymentId === null) this.providerAttempts.delete(attempt);
+      if (this.isOpen())
+        await this.record('awaiting_method', isDefinite(error) ? 'provider_rejected' : 'provider_unavailable');
+      throw ApplicationFailure.nonRetryable(
+        `${method} is unavailable now: choose another method`,
+        FailureType.MethodUnavailable,
+      );
+    }
+    if (!this.isOpen()) throw this.closed();
+    state.providerPaymentId = created.providerPaymentId;
+    state.redirectUrl = created.redirectUrl;
+    await this.record('awaiting_payment');
+    return created.redirectUrl;
+  }
+
+  /** The payment waits for `method` at the provider under `attempt`'s key from now on. */
+  private beginAttempt(attempt: number, method: string): ProviderAttempt {
+    this.state.attempt = attempt;
+    this.state.method = method;
+    this.state.status = 'awaiting_payment';
+    this.selections += 1;
+    const providerAttempt = this.providerAttempts.get(attempt) ?? { attempt, method, providerPaymentId: null };
+    providerAttempt.method = method;
+    this.providerAttempts.set(attempt, providerAttempt);
+    return providerAttempt;
+  }
+
+  // cancel
+
+  /** Why the payment may not be canceled now, thrown; the update is refused before it is accepted. */
+  validateCancel() {
+    if (!this.isOpen()) throw new Error(`payment is ${this.state.status}`);
+  }
+
+  async cancel(): Promise<PurchaseState> {
+    await this.record('canceled');
+    return { ...this.state };
+  }
+
+  // poll schedule
+
+  /** A provider payment made since the poll schedule was set gets the schedule from its start. */
+  restartPollsForNewAttempt() {
+    if (!this.atProvider() || this.scheduledSelection === this.selections) return;
+    this.scheduledSelection = this.selections;
+    this.polls = 0;
+    this.nextPollAt = Date.now() + pollDelayMs(this.input.statusPollSeconds, 0);
+  }
+
+  /** Counts a status check and plans the next one. */
+  countStatusCheck() {
+    this.polls += 1;
+    this.nextPollAt = Date.now() + pollDelayMs(this.input.statusPollSeconds, this.polls);
+  }
+
+  /** Everything this run decides by, for the next run when it continues as new. */
+  handover(): PurchaseCarry {
+    return {
+      state: { ...this.state },
+      seenEventIds: [...this.seenEvents],
+      callbacks: [...this.callbacks],
+      declines: this.declines,
+      unsettled: this.unsettled,
+      providerAttempts: [...this.providerAttempts.values()].map((entry) => ({ ...entry })),
+      polls: this.polls,
+      nextPollAt: Number.isFinite(this.nextPollAt) ? this.nextPollAt : null,
+      recheckRequested: this.recheckRequested,
+      statusSeq: this.statusSeq,
+      deferredCallbacks: [...this.deferred],
+      deferredTries: this.deferredTries,
+      retryDeferredAt: this.retryDeferredAt,
+    };
+  }
+}
