@@ -9,15 +9,14 @@ import { ApiError, errorHandler } from './errors';
 import { refuseUnsafeInput } from './input-safety';
 import { limitJsonDepth } from './json-depth';
 import { methodNotAllowed } from './method-not-allowed';
-import { docsRoutes } from './routes/docs';
-import { buyerRoutes } from './routes/buyer';
-import { channelRoutes } from './routes/channels';
-import { callbackRoutes } from './routes/callbacks';
-import { healthRoutes } from './routes/health';
-import { merchantRoutes, operatorRoutes } from './routes/merchant-api';
-import { moneyRoutes } from './routes/money';
-import { operatorActionRoutes } from './routes/operator-actions';
+import { merchantApi } from './merchant';
+import { operatorApi } from './operator';
 import { requestContext } from './request-context';
+import { audienceRouter } from './route';
+import { buyerRoutes } from './routes/buyer';
+import { callbackRoutes } from './routes/callbacks';
+import { docsRoutes } from './routes/docs';
+import { healthRoutes } from './routes/health';
 import { securityHeaders } from './security-headers';
 
 /** Builds the HTTP app without listening: merchant and operator APIs, hosted pages, callbacks. */
@@ -31,19 +30,20 @@ export function createApp(deps: ServiceDeps): Express {
   if (observability.tracer) app.use(httpTracing(observability.tracer));
   app.use(requestContext(observability.logger, observability.metrics.observeRequest));
   app.use(methodNotAllowed(app));
-  app.use(metricsRoutes(observability.metrics, requireAdmin(deps.config.adminToken!)));
+  // public: health, metrics (operator token), the API reference
   app.use(healthRoutes(deps));
+  app.use(metricsRoutes(observability.metrics, requireAdmin(deps.config.adminToken!)));
   app.use(docsRoutes(deps));
+  // providers: the raw body reaches the provider's verifier, so before any body parser
   app.use('/callbacks', callbackRoutes(deps));
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
   app.use(limitJsonDepth(20));
   app.use(refuseUnsafeInput());
+  // buyers: hosted pages, the payment id is the capability
   app.use('/pay', buyerRoutes(deps));
-  app.use('/admin', operatorRoutes(deps));
-  app.use('/admin', operatorActionRoutes(deps));
-  app.use('/v1', merchantRoutes(deps));
-  app.use(moneyRoutes(deps));
-  app.use('/v1', channelRoutes(deps)); // after merchantRoutes: it authenticates, rate-limits and takes Idempotency-Key
+  // operators and merchants: each audience's guards run once, then its declared routes
+  app.use(operatorApi.prefix, audienceRouter(operatorApi, deps));
+  app.use(merchantApi.prefix, audienceRouter(merchantApi, deps));
   app.use((req, _res, next) =>
     next(new ApiError(404, 'not_found_error', 'route_missing', `No route ${req.method} ${req.path}`)),
   );

@@ -1,10 +1,11 @@
 /**
  * Notification channels, the delivery log and re-sends as zod schemas: the routes parse with
- * them and the OpenAPI document lists {@link channelEndpoints}.
+ * them and the OpenAPI document shows them.
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { channelKinds, deliveryChannels, notificationEventTypes } from '../notifications/types';
+import { notificationEventTypes } from '../domain/event-types';
+import { channelKinds, deliveryChannels } from '../notifications/types';
 import { chars, email, text, time } from './schemas';
 
 extendZodWithOpenApi(z);
@@ -190,74 +191,3 @@ export const resendResult = z
     latency_ms: z.number(),
   })
   .openapi('ResendResult');
-
-const channelsDescription =
-  'Besides the webhook, a checkout can tell the seller by e-mail (one to ten addresses), Telegram (a bot and a chat) and SMS ' +
-  '(any HTTP gateway: URL and body templates, a credential header). Each channel picks its event types; each is delivered in ' +
-  'parallel with the webhook and retried on its own schedule. Secrets are write-only and shown masked.';
-
-/** The channel endpoints for the OpenAPI document. */
-export const channelEndpoints = [
-  {
-    method: 'get',
-    path: '/v1/checkouts/{id}/channels',
-    api: 'merchant',
-    tag: 'Notifications',
-    summary: "A checkout's notification channels",
-    description: channelsDescription,
-    ok: { status: 200, description: 'E-mail, Telegram, SMS, those that are set', schema: channelList },
-  },
-  {
-    method: 'get',
-    path: '/v1/checkouts/{id}/channels/{channel}',
-    api: 'merchant',
-    tag: 'Notifications',
-    summary: 'One notification channel',
-    ok: { status: 200, description: 'The channel, secrets masked, with its last attempt', schema: channelResource },
-  },
-  ...channelKinds.map(
-    (kind) =>
-      ({
-        method: 'put',
-        path: `/v1/checkouts/{id}/channels/${kind}`,
-        api: 'merchant',
-        tag: 'Notifications',
-        summary: `Set the ${kind} notification channel`,
-        description: `${channelsDescription} The body is the channel's settings; \`201\` when the channel is new.`,
-        body: channelBodies[kind],
-        ok: { status: 200, description: 'The channel, secrets masked', schema: channelResource },
-        okAlso: [{ status: 201, description: 'The channel, new, secrets masked', schema: channelResource }],
-      }) as const,
-  ),
-  {
-    method: 'delete',
-    path: '/v1/checkouts/{id}/channels/{channel}',
-    api: 'merchant',
-    tag: 'Notifications',
-    summary: 'Remove a notification channel',
-    ok: { status: 200, description: 'Removed', schema: deletedChannel },
-  },
-  {
-    method: 'get',
-    path: '/v1/payments/{id}/deliveries',
-    api: 'merchant',
-    tag: 'Notifications',
-    summary: "Every delivery attempt of a payment's events, on every channel",
-    ok: {
-      status: 200,
-      description: 'Oldest first: webhook, e-mail, Telegram, SMS, buyer receipt',
-      schema: deliveryList,
-    },
-  },
-  {
-    method: 'post',
-    path: '/v1/payments/{id}/events/{event_id}/resend',
-    api: 'merchant',
-    tag: 'Notifications',
-    summary: 'Send an event once more to one channel',
-    description:
-      '`channel`: `webhook`, `email`, `telegram`, `sms` or `buyer_receipt`. One attempt, now; answered with its outcome.',
-    body: resendBody,
-    ok: { status: 200, description: 'The attempt', schema: resendResult },
-  },
-] as const;

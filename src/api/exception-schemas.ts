@@ -1,7 +1,6 @@
 /**
  * The exceptions API's requests and resources as zod schemas (payments held for review, late
- * successes, flagged callbacks, and operators' decisions on them), and its endpoints for the
- * OpenAPI document.
+ * successes, flagged callbacks, and operators' decisions on them).
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
@@ -151,61 +150,3 @@ export const exceptionResource = z
 export const exceptionList = z
   .object({ object: z.literal('list'), data: z.array(exceptionResource), has_more: z.boolean() })
   .openapi('ExceptionList');
-
-/** The exceptions endpoints, in the shape of `openapi.ts`'s endpoint list. */
-export const exceptionEndpoints = [
-  {
-    method: 'get',
-    path: '/admin/exceptions',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'Exceptions: money taken that Kassa has not settled, flagged callbacks',
-    description:
-      'Payments `under_review`, payments expired, canceled or failed that the provider says succeeded, and other flagged provider callbacks, newest first, ' +
-      "each with what the provider's report says it captured and the decisions taken.",
-    query: listExceptionsQuery,
-    ok: { status: 200, description: 'A page of exceptions', schema: exceptionList },
-  },
-  {
-    method: 'get',
-    path: '/admin/exceptions/{id}',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'One exception with its decisions',
-    ok: { status: 200, description: 'The exception', schema: exceptionResource },
-  },
-  {
-    method: 'post',
-    path: '/admin/exceptions/{id}/accept',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'Accept the money the provider took',
-    description:
-      'The capture the provider reports is posted to the ledger, the payment becomes `paid` and the merchant gets `payment.paid`; ' +
-      'for a flagged callback the decision is recorded and nothing moves. `409` when the exception was decided otherwise, or `payment_open` ' +
-      'while its payment is still open. A capture the provider has refunded any of is not accepted: the decision fails `already_refunded`.',
-    body: decisionBody,
-    ok: {
-      status: 202,
-      description: 'The decision, carried out by workflow `review-<exception id>-<decision id>`',
-      schema: exceptionDecisionResource,
-    },
-  },
-  {
-    method: 'post',
-    path: '/admin/exceptions/{id}/refund',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'Give the money back at the provider',
-    description:
-      'Every capture the ledger does not hold is refunded at the provider; the ledger is not touched. A payment held for review becomes `refunded` ' +
-      '(`payment.refunded`); a late success keeps its status. `409` when the exception was decided otherwise, or `payment_open` while its ' +
-      'payment is still open (its purchase workflow owns it until it closes).',
-    body: decisionBody,
-    ok: {
-      status: 202,
-      description: 'The decision, carried out by workflow `review-<exception id>-<decision id>`',
-      schema: exceptionDecisionResource,
-    },
-  },
-] as const;

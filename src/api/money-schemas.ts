@@ -1,6 +1,6 @@
 /**
  * The money API's requests and resources as zod schemas (balance, refunds, payouts,
- * reconciliation), and its endpoints for the OpenAPI document.
+ * reconciliation).
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
@@ -168,93 +168,3 @@ export const reconciliationResult = z
     mismatches: z.array(mismatch),
   })
   .openapi('ReconciliationResult');
-
-/** The money endpoints, in the shape of `openapi.ts`'s endpoint list. */
-export const moneyEndpoints = [
-  {
-    method: 'get',
-    path: '/v1/balance',
-    api: 'merchant',
-    tag: 'Money',
-    summary: 'Your balance per currency',
-    description:
-      'From the ledger: `available` (refundable, withdrawable), `pending` and `reserved` (held for refunds and payouts in flight).',
-    ok: { status: 200, description: 'The balance in the key’s mode', schema: balanceResource },
-  },
-  {
-    method: 'post',
-    path: '/v1/payments/{id}/refunds',
-    api: 'merchant',
-    tag: 'Money',
-    summary: 'Refund a payment, in full or in part',
-    description:
-      'Never more in total than the buyer paid, even with concurrent requests (`400 amount_too_large`). Kassa gives back the same share of its commission; ' +
-      'your balance gives the rest (`400 balance_insufficient` when it cannot). The payment becomes `partially_refunded` or `refunded` and `payment.refunded` is sent.',
-    body: createRefundBody,
-    ok: { status: 201, description: 'The refund, `pending` until the provider answers', schema: refundResource },
-  },
-  {
-    method: 'get',
-    path: '/v1/payments/{id}/refunds',
-    api: 'merchant',
-    tag: 'Money',
-    summary: "A payment's refunds",
-    ok: { status: 200, description: 'Oldest first', schema: refundList },
-  },
-  {
-    method: 'get',
-    path: '/v1/refunds/{id}',
-    api: 'merchant',
-    tag: 'Money',
-    summary: 'A refund',
-    ok: { status: 200, description: 'The refund', schema: refundResource },
-  },
-  {
-    method: 'post',
-    path: '/v1/payouts',
-    api: 'merchant',
-    tag: 'Money',
-    summary: 'Withdraw to a card or a wallet',
-    description:
-      'Reserves the amount from your available balance (`400 balance_insufficient` when it is not there), pays out, and deducts only the bank’s fee. ' +
-      'A card is given as the provider’s token and kept only as that token and its last four digits. `payout.paid` or `payout.failed` follows.',
-    body: createPayoutBody,
-    ok: { status: 201, description: 'The payout, `pending` until the provider answers', schema: payoutResource },
-  },
-  {
-    method: 'get',
-    path: '/v1/payouts',
-    api: 'merchant',
-    tag: 'Money',
-    summary: 'Your payouts, newest first',
-    query: listPayoutsQuery,
-    ok: { status: 200, description: 'The latest payouts', schema: payoutList },
-  },
-  {
-    method: 'get',
-    path: '/v1/payouts/{id}',
-    api: 'merchant',
-    tag: 'Money',
-    summary: 'A payout',
-    ok: { status: 200, description: 'The payout', schema: payoutResource },
-  },
-  {
-    method: 'get',
-    path: '/admin/reconciliation',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'The latest reconciliation and its mismatches',
-    description:
-      'Run daily by the `reconciliation-daily` Temporal Schedule (00:30 UTC, the previous UTC day): the ledger, payments, refunds and payouts against each provider’s report.',
-    ok: { status: 200, description: 'The latest run with every mismatch', schema: reconciliationRunResource },
-  },
-  {
-    method: 'post',
-    path: '/admin/reconciliation/runs',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'Reconcile a period now',
-    body: runReconciliationBody,
-    ok: { status: 200, description: 'The run’s result', schema: reconciliationResult },
-  },
-] as const;

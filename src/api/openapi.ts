@@ -1,38 +1,15 @@
 /**
- * The OpenAPI 3.1 document of the merchant and operator APIs, built from the zod schemas the
- * routes parse with (`schemas.ts`), so the two cannot drift apart.
+ * The OpenAPI 3.1 document of the merchant and operator APIs, generated from the routes' own
+ * declarations (`route.ts`): the schemas they parse with and the answers they give, so the two
+ * cannot drift apart.
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import {
-  apiKeyList,
-  apiKeyResource,
-  checkoutResource,
-  checkoutWithSecretResource,
-  createCheckoutBody,
-  createdMerchantResource,
-  createMerchantBody,
-  createPaymentBody,
-  emptyBody,
-  errorResponse,
-  id,
-  eventList,
-  issuedApiKeyResource,
-  issueKeyBody,
-  listPaymentsQuery,
-  merchantResource,
-  methodQuoteList,
-  methodsQuery,
-  paymentList,
-  paymentResource,
-  rotatedApiKeyResource,
-  updateCheckoutBody,
-  updatePricingBody,
-} from './schemas';
-import { createRefundBody, moneyEndpoints, runReconciliationBody } from './money-schemas';
 import { channelKinds } from '../notifications/types';
-import { channelEndpoints } from './channel-schemas';
-import { exceptionEndpoints } from './exception-schemas';
+import { merchantApi } from './merchant';
+import { operatorApi } from './operator';
+import type { Audience, Route } from './route';
+import { errorResponse, id, paymentResource } from './schemas';
 
 const overview = `
 Kassa is a self-hosted payment gateway. A shop creates a **checkout** (its "касса"), then a **payment** per order, and sends
@@ -78,35 +55,6 @@ header then carries two space-separated \`v1,\` entries: accept the message if e
 else is retried with backoff for at least 3 days.
 `.trim();
 
-type Api = 'merchant' | 'operator';
-
-interface Answer {
-  status: number;
-  description: string;
-  schema: z.ZodType;
-}
-
-interface Endpoint {
-  method: 'get' | 'post' | 'patch' | 'put' | 'delete';
-  path: string;
-  api: Api;
-  tag: string;
-  summary: string;
-  description?: string;
-  query?: z.ZodObject;
-  body?: z.ZodType;
-  /** The route takes a missing body as `{}`. */
-  bodyOptional?: boolean;
-  ok: Answer;
-  okAlso?: readonly Answer[];
-}
-
-const operatorActionResult = z.record(z.string(), z.unknown()).openapi('OperatorActionResult');
-/** Operator actions read no body: any JSON is taken and ignored. */
-const ignoredBody = z
-  .union([z.record(z.string(), z.unknown()), z.array(z.unknown())])
-  .openapi('IgnoredBody', { description: 'Ignored: any JSON object or array, or none' });
-
 /** The id a path segment names, by the collection before it (`/payments/{id}` is a `pay_` id). */
 const idPrefixes: Record<string, string> = {
   merchants: 'mer',
@@ -135,242 +83,95 @@ const pathParams = (path: string) => {
   );
 };
 
-const endpoints: Endpoint[] = [
-  {
-    method: 'post',
-    path: '/admin/merchants',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'Create a merchant with a test and a live key',
-    body: createMerchantBody,
-    ok: { status: 201, description: 'The merchant; its keys are shown this once', schema: createdMerchantResource },
-  },
-  {
-    method: 'get',
-    path: '/admin/merchants/{id}',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'A merchant',
-    ok: { status: 200, description: 'The merchant', schema: merchantResource },
-  },
-  {
-    method: 'get',
-    path: '/admin/merchants/{id}/keys',
-    api: 'operator',
-    tag: 'Operator',
-    summary: "A merchant's API keys (prefixes only)",
-    ok: { status: 200, description: 'Newest first, revoked ones included', schema: apiKeyList },
-  },
-  {
-    method: 'post',
-    path: '/admin/merchants/{id}/keys',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'Issue an API key',
-    body: issueKeyBody,
-    ok: { status: 201, description: 'The key; `secret` is shown this once', schema: issuedApiKeyResource },
-  },
-  {
-    method: 'post',
-    path: '/admin/merchants/{id}/keys/{key_id}/rotate',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'Rotate an API key',
-    description: 'Revokes the key at once and issues a replacement in the same mode.',
-    body: emptyBody,
-    ok: {
-      status: 201,
-      description: 'The revoked key and its replacement, whose `secret` is shown this once',
-      schema: rotatedApiKeyResource,
-    },
-  },
-  {
-    method: 'post',
-    path: '/admin/merchants/{id}/keys/{key_id}/revoke',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'Revoke an API key',
-    description: 'The next request made with the key is answered `401`.',
-    body: emptyBody,
-    ok: { status: 200, description: 'The revoked key', schema: apiKeyResource },
-  },
-  {
-    method: 'get',
-    path: '/admin/keys/{key_id}',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'An API key by its id',
-    ok: { status: 200, description: 'The key (prefix only)', schema: apiKeyResource },
-  },
-  {
-    method: 'patch',
-    path: '/admin/checkouts/{id}',
-    api: 'operator',
-    tag: 'Operator',
-    summary: "Set a checkout's commissions",
-    body: updatePricingBody,
-    ok: { status: 200, description: 'The checkout', schema: checkoutResource },
-  },
-  {
-    method: 'get',
-    path: '/admin/payments/{id}',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'Inspect any payment: its row, workflow and attempts',
-    ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult },
-  },
-  {
-    method: 'post',
-    path: '/admin/payments/{id}/cancel',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'Cancel any open payment',
-    body: ignoredBody,
-    ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult },
-  },
-  {
-    method: 'post',
-    path: '/admin/payments/{id}/events/{event_id}/resend',
-    api: 'operator',
-    tag: 'Operator',
-    summary: 'Deliver a webhook event again',
-    body: ignoredBody,
-    ok: { status: 200, description: 'See docs/operations.md', schema: operatorActionResult },
-  },
-  {
-    method: 'post',
-    path: '/admin/payments/{id}/recheck',
-    api: 'operator',
-    tag: 'Operator',
-    summary: "Ask the provider about a payment's current attempt",
-    body: ignoredBody,
-    ok: { status: 202, description: 'See docs/operations.md', schema: operatorActionResult },
-  },
+/** The APIs the document describes, in its order. */
+const audiences: readonly Audience[] = [operatorApi, merchantApi];
 
-  {
-    method: 'post',
-    path: '/v1/checkouts',
-    api: 'merchant',
-    tag: 'Checkouts',
-    summary: 'Create a checkout',
-    body: createCheckoutBody,
-    ok: {
-      status: 201,
-      description: 'The checkout with its webhook secret, shown this once',
-      schema: checkoutWithSecretResource,
-    },
-  },
-  {
-    method: 'get',
-    path: '/v1/checkouts/{id}',
-    api: 'merchant',
-    tag: 'Checkouts',
-    summary: 'A checkout',
-    ok: { status: 200, description: 'The checkout', schema: checkoutResource },
-  },
-  {
-    method: 'patch',
-    path: '/v1/checkouts/{id}',
-    api: 'merchant',
-    tag: 'Checkouts',
-    summary: 'Change a checkout',
-    description:
-      'Only the fields given change. `methods` replaces the whole list. A new `site_url` must be verified again.',
-    body: updateCheckoutBody,
-    ok: { status: 200, description: 'The checkout', schema: checkoutResource },
-  },
-  {
-    method: 'get',
-    path: '/v1/checkouts/{id}/methods',
-    api: 'merchant',
-    tag: 'Checkouts',
-    summary: 'What a buyer would see',
-    description:
-      'The methods shown for this amount and currency (display conditions applied), each with its fee and who pays what.',
-    query: methodsQuery,
-    ok: { status: 200, description: 'The methods, in display order', schema: methodQuoteList },
-  },
-  {
-    method: 'post',
-    path: '/v1/checkouts/{id}/rotate_secret',
-    api: 'merchant',
-    tag: 'Checkouts',
-    summary: 'Rotate the webhook secret',
-    description:
-      'A new `whsec_` secret, shown this once. For 24 hours webhooks are signed with both the new and the old secret.',
-    body: emptyBody,
-    ok: { status: 200, description: 'The checkout with its new secret', schema: checkoutWithSecretResource },
-  },
-  {
-    method: 'post',
-    path: '/v1/checkouts/{id}/verify',
-    api: 'merchant',
-    tag: 'Checkouts',
-    summary: 'Verify the site',
-    description:
-      'Fetches `verification.file_url` and expects `verification.token` in it; keeps trying on a backoff for 24 hours. ' +
-      'Answers `202` while pending, `200` when verified already.',
-    body: emptyBody,
-    ok: { status: 202, description: 'The checkout, its verification pending', schema: checkoutResource },
-    okAlso: [{ status: 200, description: 'The checkout, verified already', schema: checkoutResource }],
-  },
+/** One documented operation: a route, or one value of a route whose body depends on a path parameter. */
+interface Operation {
+  audience: Audience;
+  route: Route;
+  path: string;
+  summary: string;
+  body?: z.ZodType;
+}
 
-  {
-    method: 'post',
-    path: '/v1/payments',
-    api: 'merchant',
-    tag: 'Payments',
-    summary: 'Create a payment',
-    description: 'Live payments need a checkout whose site is verified.',
-    body: createPaymentBody,
-    ok: { status: 201, description: 'The payment; send the buyer to `checkout_url`', schema: paymentResource },
-  },
-  {
-    method: 'get',
-    path: '/v1/payments',
-    api: 'merchant',
-    tag: 'Payments',
-    summary: 'List payments, newest first',
-    query: listPaymentsQuery,
-    ok: { status: 200, description: 'A page of payments', schema: paymentList },
-  },
-  {
-    method: 'get',
-    path: '/v1/payments/{id}',
-    api: 'merchant',
-    tag: 'Payments',
-    summary: 'A payment',
-    ok: { status: 200, description: 'The payment', schema: paymentResource },
-  },
-  {
-    method: 'post',
-    path: '/v1/payments/{id}/cancel',
-    api: 'merchant',
-    tag: 'Payments',
-    summary: 'Cancel a payment before it is paid',
-    body: emptyBody,
-    ok: { status: 200, description: 'The canceled payment', schema: paymentResource },
-  },
-  {
-    method: 'get',
-    path: '/v1/payments/{id}/events',
-    api: 'merchant',
-    tag: 'Payments',
-    summary: "A payment's webhook events and delivery attempts",
-    ok: { status: 200, description: 'Oldest first', schema: eventList },
-  },
-  ...moneyEndpoints,
-  ...exceptionEndpoints,
-  ...channelEndpoints,
-];
+function operationsOf(audience: Audience, route: Route): Operation[] {
+  const path = `${audience.prefix}${route.path.replace(/:(\w+)/g, '{$1}')}`;
+  const byParam = route.bodyByParam;
+  if (!byParam) return [{ audience, route, path, summary: route.summary, body: route.body }];
+  return Object.entries(byParam.bodies).map(([value, body]) => ({
+    audience,
+    route,
+    path: path.replace(`{${byParam.param}}`, value),
+    summary: byParam.summary(value),
+    body,
+  }));
+}
+
+const operations = audiences.flatMap((audience) => audience.routes.flatMap((route) => operationsOf(audience, route)));
 
 const errorContent = { 'application/json': { schema: errorResponse } };
 
-/** Routes that parse `req.body ?? {}`: no body is the same as `{}`. */
-const optionalBodies = new Set<z.ZodType>([emptyBody, ignoredBody, createRefundBody, runReconciliationBody]);
-
 /** The routes the document lists, as `METHOD /path/{param}` (for tests). */
-export const documentedRoutes = endpoints.map((endpoint) => `${endpoint.method.toUpperCase()} ${endpoint.path}`);
+export const documentedRoutes = operations.map(({ route, path }) => `${route.method.toUpperCase()} ${path}`);
+
+function routeConfig({ audience, route, path, summary, body }: Operation): RouteConfig {
+  const idempotent = audience.idempotent && route.method === 'post';
+  const answers = [route.ok, ...(route.okAlso ?? [])];
+  return {
+    method: route.method,
+    path,
+    tags: [route.tag],
+    summary,
+    description: route.description,
+    security: [{ [audience.security]: [] }],
+    request: {
+      params: pathParams(path),
+      query: route.query as z.ZodObject | undefined,
+      headers: idempotent
+        ? z.object({
+            'Idempotency-Key': z
+              .string()
+              .min(1)
+              .max(255)
+              .optional()
+              .openapi({ description: 'Makes retries safe: see the overview' }),
+          })
+        : undefined,
+      body: body && {
+        required: route.missingBody === 'refused' || route.missingBody === 'empty-documented-required',
+        content: { 'application/json': { schema: body } },
+      },
+    },
+    responses: {
+      ...Object.fromEntries(
+        answers.map((answer) => [
+          answer.status,
+          { description: answer.description, content: { 'application/json': { schema: answer.schema } } },
+        ]),
+      ),
+      400: { description: 'Bad input; `param` names the field', content: errorContent },
+      401: { description: audience.unauthorized, content: errorContent },
+      404: {
+        description: 'No such object for this key (another merchant’s, or the other mode’s)',
+        content: errorContent,
+      },
+      ...(route.method !== 'get'
+        ? {
+            409: {
+              description: 'The object’s state does not allow it now, or the same Idempotency-Key is still running',
+              content: errorContent,
+            },
+          }
+        : {}),
+      ...(body ? { 413: { description: 'The body is larger than 64 KiB', content: errorContent } } : {}),
+      ...(idempotent
+        ? { 422: { description: 'The Idempotency-Key was used with another body', content: errorContent } }
+        : {}),
+      429: { description: 'Too many requests; see `Retry-After`', content: errorContent },
+    },
+  };
+}
 
 export function openApiDocument(publicUrl: string) {
   const registry = new OpenAPIRegistry();
@@ -385,67 +186,7 @@ export function openApiDocument(publicUrl: string) {
     description: 'The operator token (`ADMIN_TOKEN`)',
   });
 
-  for (const endpoint of endpoints) {
-    const idempotent = endpoint.api === 'merchant' && endpoint.method === 'post';
-    const route: RouteConfig = {
-      method: endpoint.method,
-      path: endpoint.path,
-      tags: [endpoint.tag],
-      summary: endpoint.summary,
-      description: endpoint.description,
-      security: [{ [endpoint.api === 'merchant' ? 'apiKey' : 'operatorToken']: [] }],
-      request: {
-        params: pathParams(endpoint.path),
-        query: endpoint.query,
-        headers: idempotent
-          ? z.object({
-              'Idempotency-Key': z
-                .string()
-                .min(1)
-                .max(255)
-                .optional()
-                .openapi({ description: 'Makes retries safe: see the overview' }),
-            })
-          : undefined,
-        body: endpoint.body && {
-          required: !(endpoint.bodyOptional ?? optionalBodies.has(endpoint.body)),
-          content: { 'application/json': { schema: endpoint.body } },
-        },
-      },
-      responses: {
-        ...Object.fromEntries(
-          [endpoint.ok, ...(endpoint.okAlso ?? [])].map((answer) => [
-            answer.status,
-            { description: answer.description, content: { 'application/json': { schema: answer.schema } } },
-          ]),
-        ),
-        400: { description: 'Bad input; `param` names the field', content: errorContent },
-        401: {
-          description:
-            endpoint.api === 'merchant' ? 'Missing, unknown or revoked key' : 'Missing or wrong operator token',
-          content: errorContent,
-        },
-        404: {
-          description: 'No such object for this key (another merchant’s, or the other mode’s)',
-          content: errorContent,
-        },
-        ...(endpoint.method !== 'get'
-          ? {
-              409: {
-                description: 'The object’s state does not allow it now, or the same Idempotency-Key is still running',
-                content: errorContent,
-              },
-            }
-          : {}),
-        ...(endpoint.body ? { 413: { description: 'The body is larger than 64 KiB', content: errorContent } } : {}),
-        ...(idempotent
-          ? { 422: { description: 'The Idempotency-Key was used with another body', content: errorContent } }
-          : {}),
-        429: { description: 'Too many requests; see `Retry-After`', content: errorContent },
-      },
-    };
-    registry.registerPath(route);
-  }
+  for (const operation of operations) registry.registerPath(routeConfig(operation));
 
   registry.registerWebhook({
     method: 'post',

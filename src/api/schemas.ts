@@ -206,6 +206,13 @@ export const updatePricingBody = z
   })
   .openapi('UpdateCheckoutPricing');
 
+/** What an operator action on a payment answers (docs/operations.md). */
+export const operatorActionResult = z.record(z.string(), z.unknown()).openapi('OperatorActionResult');
+/** Operator actions read no body: any JSON is taken and ignored. */
+export const ignoredBody = z
+  .union([z.record(z.string(), z.unknown()), z.array(z.unknown())])
+  .openapi('IgnoredBody', { description: 'Ignored: any JSON object or array, or none' });
+
 // Merchant API: checkouts
 
 const feePayer = z

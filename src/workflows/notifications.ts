@@ -7,43 +7,12 @@ import {
   proxyLocalActivities,
 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { FailureType } from '../domain/failure-types';
 import * as profiles from './activity-profiles';
 import type { DeliveryOutcome, NotificationChannel } from '../notifications/types';
 import type { ResendNotificationInput } from './notifications-shared';
 
 type Activities = ReturnType<typeof createActivities>;
-
-/**
- * Each channel's own retry policy: quick first retries, then backing off to the longest interval
- * until schedule-to-close. A channel down for hours is thus tried at least every `maximumInterval`
- * and delivered within that long after it is back, as long as it returns within schedule-to-close.
- */
-const channelProfiles: Record<NotificationChannel, ActivityOptions> = {
-  /** The seller's e-mail: first retry after 30 s, then doubling to hourly, for 3 days. */
-  email: {
-    startToCloseTimeout: '1 minute',
-    scheduleToCloseTimeout: '3 days',
-    retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
-  },
-  /** Telegram: first retry after 10 s, then doubling to every 30 min, for 3 days. */
-  telegram: {
-    startToCloseTimeout: '30 seconds',
-    scheduleToCloseTimeout: '3 days',
-    retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '30 minutes' },
-  },
-  /** SMS: first retry after 30 s, then doubling to hourly, for 1 day: a text about a sale days old is noise, and each costs money. */
-  sms: {
-    startToCloseTimeout: '30 seconds',
-    scheduleToCloseTimeout: '1 day',
-    retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
-  },
-  /** The buyer's receipt: as the seller's e-mail. */
-  buyer_receipt: {
-    startToCloseTimeout: '1 minute',
-    scheduleToCloseTimeout: '3 days',
-    retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
-  },
-};
 
 const activityFor = {
   email: 'sendEmailNotification',
@@ -56,7 +25,7 @@ const channelLookup = proxyLocalActivities<Activities>(profiles.databaseWrite);
 
 /** A channel's profile; `retrySeconds` (config `NOTIFICATION_RETRY_SECONDS`) replaces its intervals, not its schedule-to-close. */
 function channelOptions(channel: NotificationChannel, retrySeconds: [number, number] | null): ActivityOptions {
-  const profile = channelProfiles[channel];
+  const profile = profiles.channelNotify[channel];
   if (!retrySeconds) return profile;
   return {
     ...profile,
@@ -86,8 +55,7 @@ export async function notifyChannels(eventId: string): Promise<void> {
   if (canceled) throw canceled.reason;
 }
 
-/** One attempt, now, whatever happened before; the payment's own retries go on regardless. */
-const resendOnce = proxyActivities<Activities>({ startToCloseTimeout: '1 minute', retry: { maximumAttempts: 1 } });
+const resendOnce = proxyActivities<Activities>(profiles.merchantResend);
 
 /** A merchant's re-send of one stored event to one channel (`POST /v1/payments/:id/events/:event_id/resend`). */
 export async function resendNotificationWorkflow(input: ResendNotificationInput): Promise<DeliveryOutcome> {
@@ -100,7 +68,7 @@ export async function resendNotificationWorkflow(input: ResendNotificationInput)
     const cause = error instanceof ActivityFailure ? error.cause : undefined;
     if (
       cause instanceof ApplicationFailure &&
-      (cause.type === 'NotificationNotDelivered' || cause.type === 'NotificationRefused')
+      (cause.type === FailureType.NotificationNotDelivered || cause.type === FailureType.NotificationRefused)
     ) {
       return cause.details?.[0] as DeliveryOutcome;
     }

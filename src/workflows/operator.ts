@@ -1,14 +1,12 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import type { ResendOutcome } from '../activities/operator';
+import { FailureType } from '../domain/failure-types';
+import * as profiles from './activity-profiles';
 
 type OperatorActivities = ReturnType<typeof createActivities>;
 
-/** One attempt, now: the operator sees its outcome and decides; the payment's own retries go on regardless. */
-const operatorDelivery = proxyActivities<OperatorActivities>({
-  startToCloseTimeout: '30 seconds',
-  retry: { maximumAttempts: 1 },
-});
+const operatorDelivery = proxyActivities<OperatorActivities>(profiles.operatorResend);
 
 export interface ResendEventInput {
   paymentId: string;
@@ -30,7 +28,7 @@ export async function resendEventWorkflow(input: ResendEventInput): Promise<Rese
     const cause = error instanceof ActivityFailure ? error.cause : undefined;
     if (
       cause instanceof ApplicationFailure &&
-      (cause.type === 'WebhookNotDelivered' || cause.type === 'WebhookUrlRefused')
+      (cause.type === FailureType.WebhookNotDelivered || cause.type === FailureType.WebhookUrlRefused)
     ) {
       return { ...(cause.details?.[0] as ResendOutcome), delivered: false };
     }

@@ -1,5 +1,6 @@
 import { proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { eventIdFromUuid } from '../domain/event-ids';
 import * as profiles from './activity-profiles';
 import type { PayoutInput, PayoutResult } from './money-shared';
 
@@ -22,7 +23,7 @@ export async function payoutWorkflow(input: PayoutInput): Promise<PayoutResult> 
   const { eventId } = await database.recordPayoutOutcome({
     payoutId: input.payoutId,
     outcome,
-    eventId: `evt_${uuid4().replace(/-/g, '')}`,
+    eventId: eventIdFromUuid(uuid4()),
   });
 
   // 3. merchant notification, retried for days

@@ -1,14 +1,11 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import * as profiles from './activity-profiles';
 import type { ReconciliationInput, ReconciliationResult } from './money-shared';
 
 type Activities = ReturnType<typeof createActivities>;
 
-/** Reading the database and each provider's report: a few tries, then the run fails and the next day's runs. */
-const reconciliation = proxyActivities<Activities>({
-  startToCloseTimeout: '5 minutes',
-  retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumAttempts: 5 },
-});
+const reconciliation = proxyActivities<Activities>(profiles.reconciliationRead);
 
 const dayMs = 24 * 60 * 60 * 1000;
 

@@ -1,5 +1,6 @@
 import { proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { eventIdFromUuid } from '../domain/event-ids';
 import * as profiles from './activity-profiles';
 import type { RefundInput, RefundResult } from './money-shared';
 
@@ -23,7 +24,7 @@ export async function refundWorkflow(input: RefundInput): Promise<RefundResult> 
   const { eventId } = await database.recordRefundOutcome({
     refundId: input.refundId,
     outcome,
-    eventId: `evt_${uuid4().replace(/-/g, '')}`,
+    eventId: eventIdFromUuid(uuid4()),
   });
 
   // 3. merchant notification, retried for days

@@ -1,5 +1,6 @@
 import { ActivityFailure, ApplicationFailure, proxyActivities, uuid4 } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import { eventIdFromUuid } from '../domain/event-ids';
 import * as profiles from './activity-profiles';
 import type { ReviewDecisionInput, ReviewDecisionResult } from './review-shared';
 
@@ -25,7 +26,7 @@ export async function reviewDecisionWorkflow(input: ReviewDecisionInput): Promis
   let writes = 0;
   /** A status write's order: workflow time in ms * 1000 + writes in that millisecond, newer than any write before it. */
   const nextSeq = () => Date.now() * 1000 + writes++;
-  const eventId = `evt_${uuid4().replace(/-/g, '')}`;
+  const eventId = eventIdFromUuid(uuid4());
   const { decisionId } = input;
   let raised: string | null;
   try {

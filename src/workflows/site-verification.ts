@@ -1,25 +1,13 @@
 import { isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
+import * as profiles from './activity-profiles';
 import type { SiteVerificationInput, SiteVerificationResult } from './site-verification-shared';
 
 type Activities = ReturnType<typeof createActivities>;
 
-/** Fetching the token file: retried on a backoff (5 s, doubling, at most hourly) for 24 hours. */
-const siteFetch = proxyActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  scheduleToCloseTimeout: '24 hours',
-  retry: {
-    initialInterval: '5 seconds',
-    backoffCoefficient: 2,
-    maximumInterval: '1 hour',
-    nonRetryableErrorTypes: ['UnsafeUrl'],
-  },
-});
+const siteFetch = proxyActivities<Activities>(profiles.siteFetch);
 
-const database = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '1 second', maximumInterval: '1 minute' },
-});
+const database = proxyActivities<Activities>(profiles.databaseWriteUnhurried);
 
 /**
  * Proves that a checkout's merchant controls its site: the site must serve the checkout's token

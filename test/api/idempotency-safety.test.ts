@@ -252,6 +252,20 @@ describe('the API after the process holding a key died mid-POST /v1/payments', (
   const principal = () => ({ merchantId: merchant.id, testMode: true, keyId: 'key' }) as never;
 
   /** What a process killed mid-request leaves: the key claimed by a holder whose lock is gone. */
+  /** The service's input for a body the API would take. */
+  const asInput = (body: {
+    checkout_id: string;
+    order_id: string;
+    amount: string;
+    currency: string;
+    description: string;
+  }) => ({
+    checkoutId: body.checkout_id,
+    orderId: body.order_id,
+    amount: body.amount,
+    currency: body.currency,
+    description: body.description,
+  });
   const deadClaim = (key: string, body: unknown) =>
     harness.db.query(
       `insert into idempotency_keys (merchant_id, test_mode, key, request_hash, state, claim, holder) values ($1, true, $2, $3, 'in_flight', 'dead', 2147483000)`,
@@ -266,7 +280,7 @@ describe('the API after the process holding a key died mid-POST /v1/payments', (
       currency: 'RUB',
       description: 'x',
     };
-    const made = await createPayment(harness.deps, principal(), body, { key: 'crash-1', recovering: false });
+    const made = await createPayment(harness.deps, principal(), asInput(body), { key: 'crash-1', recovering: false });
     await deadClaim('crash-1', body);
     const retry = await send('crash-1', body);
     expect(retry.status).toBe(201);
@@ -309,7 +323,7 @@ describe('the API after the process holding a key died mid-POST /v1/payments', (
       currency: 'RUB',
       description: 'x',
     };
-    await createPayment(harness.deps, principal(), body, { key: 'crash-3', recovering: false });
+    await createPayment(harness.deps, principal(), asInput(body), { key: 'crash-3', recovering: false });
     const other = await send('crash-3', { ...body, order_id: 'CRASH-3b' });
     expect(other.status).toBe(422);
     expect(other.body.error).toMatchObject({ code: 'idempotency_key_reused', param: 'Idempotency-Key' });
@@ -326,7 +340,7 @@ describe('the API after the process holding a key died mid-POST /v1/payments', (
       currency: 'RUB',
       description: 'x',
     };
-    const made = await createPayment(harness.deps, principal(), body, { key: 'crash-4', recovering: false });
+    const made = await createPayment(harness.deps, principal(), asInput(body), { key: 'crash-4', recovering: false });
     const retry = await send('crash-4', body);
     expect(retry).toMatchObject({ status: 201, body: { id: made.id } });
   });

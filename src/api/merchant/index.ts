@@ -1,0 +1,26 @@
+import { principalOf, requireMerchant } from '../auth';
+import { idempotency } from '../idempotency';
+import { rateLimit } from '../rate-limit';
+import type { Audience } from '../route';
+import { channelRoutes } from './channels';
+import { checkoutRoutes } from './checkouts';
+import { moneyRoutes } from './money';
+import { paymentRoutes } from './payments';
+
+/**
+ * The merchant API (docs/api.md §5), under `/v1`: every route authenticates the key, counts
+ * against the key's rate and takes `Idempotency-Key` on `POST`; every resource is the calling
+ * merchant's, in the key's mode.
+ */
+export const merchantApi: Audience = {
+  prefix: '/v1',
+  security: 'apiKey',
+  unauthorized: 'Missing, unknown or revoked key',
+  idempotent: true,
+  guards: (deps) => [
+    requireMerchant(deps.db),
+    rateLimit(deps.config.rateLimitPerMinute, (_req, res) => principalOf(res).keyId),
+    idempotency(deps.db, deps.config),
+  ],
+  routes: [...checkoutRoutes, ...paymentRoutes, ...moneyRoutes, ...channelRoutes],
+};

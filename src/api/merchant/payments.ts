@@ -1,0 +1,120 @@
+import type { z } from 'zod';
+import { paymentResource } from '../../domain/payment-resource';
+import {
+  cancelPayment,
+  createPayment,
+  getPayment,
+  listMerchantPayments,
+  listPaymentEvents,
+  type NewPaymentInput,
+} from '../../services/payments';
+import { merchantRoute } from '../route';
+import {
+  createPaymentBody,
+  createPaymentBodyFor,
+  emptyBody,
+  eventList,
+  listPaymentsQuery,
+  paymentList,
+  paymentResource as paymentSchema,
+} from '../schemas';
+
+const paymentInput = (body: z.output<typeof createPaymentBody>): NewPaymentInput => ({
+  checkoutId: body.checkout_id,
+  orderId: body.order_id,
+  amount: body.amount,
+  currency: body.currency,
+  description: body.description,
+  method: body.method,
+  expiresIn: body.expires_in,
+  delivery: body.delivery,
+  buyerEmail: body.buyer?.email,
+  metadata: body.metadata,
+});
+
+/** The merchant's payments (docs/api.md §5). */
+export const paymentRoutes = [
+  merchantRoute({
+    method: 'post',
+    path: '/payments',
+    tag: 'Payments',
+    summary: 'Create a payment',
+    description: 'Live payments need a checkout whose site is verified.',
+    body: createPaymentBody,
+    bodyFor: (config) => createPaymentBodyFor(config.minExpiresInSeconds),
+    ok: { status: 201, description: 'The payment; send the buyer to `checkout_url`', schema: paymentSchema },
+    handle: async ({ deps, principal, body, idempotency }) =>
+      paymentResource(await createPayment(deps, principal, paymentInput(body), idempotency), deps.config.publicUrl),
+  }),
+  merchantRoute({
+    method: 'get',
+    path: '/payments',
+    tag: 'Payments',
+    summary: 'List payments, newest first',
+    query: listPaymentsQuery,
+    ok: { status: 200, description: 'A page of payments', schema: paymentList },
+    handle: async ({ deps, principal, query }) => {
+      const { payments, hasMore } = await listMerchantPayments(deps, principal, {
+        checkoutId: query.checkout_id,
+        status: query.status,
+        limit: query.limit,
+        startingAfter: query.starting_after,
+      });
+      return {
+        object: 'list',
+        data: payments.map((payment) => paymentResource(payment, deps.config.publicUrl)),
+        has_more: hasMore,
+      };
+    },
+  }),
+  merchantRoute({
+    method: 'get',
+    path: '/payments/:id',
+    tag: 'Payments',
+    summary: 'A payment',
+    ok: { status: 200, description: 'The payment', schema: paymentSchema },
+    handle: async ({ deps, principal, params }) =>
+      paymentResource(await getPayment(deps, principal, params.id!), deps.config.publicUrl),
+  }),
+  merchantRoute({
+    method: 'post',
+    path: '/payments/:id/cancel',
+    tag: 'Payments',
+    summary: 'Cancel a payment before it is paid',
+    body: emptyBody,
+    missingBody: 'empty',
+    ok: { status: 200, description: 'The canceled payment', schema: paymentSchema },
+    handle: async ({ deps, principal, params }) =>
+      paymentResource(await cancelPayment(deps, principal, params.id!), deps.config.publicUrl),
+  }),
+  merchantRoute({
+    method: 'get',
+    path: '/payments/:id/events',
+    tag: 'Payments',
+    summary: "A payment's webhook events and delivery attempts",
+    ok: { status: 200, description: 'Oldest first', schema: eventList },
+    handle: async ({ deps, principal, params }) => {
+      const events = await listPaymentEvents(deps, principal, params.id!);
+      return {
+        object: 'list',
+        data: events.map((event) => ({
+          id: event.id,
+          object: 'event',
+          type: event.type,
+          created_at: event.createdAt.toISOString(),
+          delivered_at: event.deliveredAt?.toISOString() ?? null,
+          data: JSON.parse(event.body).data,
+          attempts: event.attempts.map((attempt) => ({
+            attempt: attempt.attempt,
+            url: attempt.url,
+            attempted_at: new Date(attempt.attemptedAt).toISOString(),
+            status_code: attempt.statusCode,
+            latency_ms: attempt.latencyMs,
+            error: attempt.error,
+          })),
+        })),
+        has_more: false,
+      };
+    },
+  }),
+];

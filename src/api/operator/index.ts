@@ -1,0 +1,23 @@
+import { requireAdmin } from '../auth';
+import { rateLimit } from '../rate-limit';
+import type { Audience } from '../route';
+import { exceptionRoutes } from './exceptions';
+import { merchantRoutes } from './merchants';
+import { paymentActionRoutes } from './payments';
+import { reconciliationRoutes } from './reconciliation';
+
+/**
+ * The operator API (docs/api.md §4, docs/operations.md), under `/admin`: every route takes
+ * `Authorization: Bearer <ADMIN_TOKEN>` and counts against the operator's rate.
+ */
+export const operatorApi: Audience = {
+  prefix: '/admin',
+  security: 'operatorToken',
+  unauthorized: 'Missing or wrong operator token',
+  idempotent: false,
+  guards: (deps) => [
+    requireAdmin(deps.config.adminToken!),
+    rateLimit(deps.config.rateLimitPerMinute, () => 'operator'),
+  ],
+  routes: [...merchantRoutes, ...paymentActionRoutes, ...exceptionRoutes, ...reconciliationRoutes],
+};

@@ -1,0 +1,106 @@
+import { setCheckoutPricing } from '../../services/checkouts';
+import {
+  getKey,
+  getMerchant,
+  issueKey,
+  listKeys,
+  onboardMerchant,
+  revokeKey,
+  rotateKey,
+} from '../../services/merchants';
+import { operatorRoute } from '../route';
+import {
+  apiKeyList,
+  apiKeyResource,
+  checkoutResource,
+  createdMerchantResource,
+  createMerchantBody,
+  emptyBody,
+  issuedApiKeyResource,
+  issueKeyBody,
+  merchantResource,
+  rotatedApiKeyResource,
+  updatePricingBody,
+} from '../schemas';
+
+/** Merchants, their API keys, checkout pricing (docs/api.md §4). */
+export const merchantRoutes = [
+  operatorRoute({
+    method: 'post',
+    path: '/merchants',
+    tag: 'Operator',
+    summary: 'Create a merchant with a test and a live key',
+    body: createMerchantBody,
+    ok: { status: 201, description: 'The merchant; its keys are shown this once', schema: createdMerchantResource },
+    handle: ({ deps, body }) => onboardMerchant(deps, body),
+  }),
+  operatorRoute({
+    method: 'get',
+    path: '/merchants/:id',
+    tag: 'Operator',
+    summary: 'A merchant',
+    ok: { status: 200, description: 'The merchant', schema: merchantResource },
+    handle: ({ deps, params }) => getMerchant(deps, params.id!),
+  }),
+  operatorRoute({
+    method: 'get',
+    path: '/merchants/:id/keys',
+    tag: 'Operator',
+    summary: "A merchant's API keys (prefixes only)",
+    ok: { status: 200, description: 'Newest first, revoked ones included', schema: apiKeyList },
+    handle: ({ deps, params }) => listKeys(deps, params.id!),
+  }),
+  operatorRoute({
+    method: 'post',
+    path: '/merchants/:id/keys',
+    tag: 'Operator',
+    summary: 'Issue an API key',
+    body: issueKeyBody,
+    ok: { status: 201, description: 'The key; `secret` is shown this once', schema: issuedApiKeyResource },
+    handle: ({ deps, params, body }) => issueKey(deps, params.id!, body.mode),
+  }),
+  operatorRoute({
+    method: 'post',
+    path: '/merchants/:id/keys/:key_id/rotate',
+    tag: 'Operator',
+    summary: 'Rotate an API key',
+    description: 'Revokes the key at once and issues a replacement in the same mode.',
+    body: emptyBody,
+    missingBody: 'empty',
+    ok: {
+      status: 201,
+      description: 'The revoked key and its replacement, whose `secret` is shown this once',
+      schema: rotatedApiKeyResource,
+    },
+    handle: ({ deps, params }) => rotateKey(deps, params.id!, params.key_id!),
+  }),
+  operatorRoute({
+    method: 'post',
+    path: '/merchants/:id/keys/:key_id/revoke',
+    tag: 'Operator',
+    summary: 'Revoke an API key',
+    description: 'The next request made with the key is answered `401`.',
+    body: emptyBody,
+    missingBody: 'empty',
+    ok: { status: 200, description: 'The revoked key', schema: apiKeyResource },
+    handle: ({ deps, params }) => revokeKey(deps, params.id!, params.key_id!),
+  }),
+  operatorRoute({
+    method: 'get',
+    path: '/keys/:key_id',
+    tag: 'Operator',
+    summary: 'An API key by its id',
+    ok: { status: 200, description: 'The key (prefix only)', schema: apiKeyResource },
+    handle: ({ deps, params }) => getKey(deps, params.key_id!),
+  }),
+  operatorRoute({
+    method: 'patch',
+    path: '/checkouts/:id',
+    tag: 'Operator',
+    summary: "Set a checkout's commissions",
+    body: updatePricingBody,
+    ok: { status: 200, description: 'The checkout', schema: checkoutResource },
+    handle: ({ deps, params, body }) =>
+      setCheckoutPricing(deps, params.id!, { fee: body.fee, methodFees: body.method_fees }),
+  }),
+];
