@@ -12,6 +12,7 @@ RUN npm ci --no-audit --no-fund
 COPY tsconfig*.json worker.ts ./
 COPY scripts/build.ts scripts/node22.cjs ./scripts/
 COPY src ./src
+COPY simulators ./simulators
 # The Temporal SDK's native library ships for five platforms: keep this one's (about 110 MB less).
 RUN npm run build \
   && npm prune --omit=dev --no-audit --no-fund \

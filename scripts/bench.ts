@@ -38,6 +38,7 @@ import {
   root,
   sandboxApiKey,
   startDatabase,
+  startFloorWorker,
   startKassaProcess,
   startSandbox,
   startTemporal,
@@ -271,11 +272,14 @@ async function main(): Promise<number> {
     temporalPid = temporalServer.pid;
     const receiver = await startMerchantReceiver();
     cleanup.add('merchant receiver', () => receiver.close());
-    const kassa = await startKassaProcess(cleanup, dir, {
-      databaseUrl: database.url,
-      temporalAddress: temporalServer.address,
-      sandboxUrl: sandbox.url,
-    });
+    const [kassa, floorWorker] = await Promise.all([
+      startKassaProcess(cleanup, dir, {
+        databaseUrl: database.url,
+        temporalAddress: temporalServer.address,
+        sandboxUrl: sandbox.url,
+      }),
+      startFloorWorker(cleanup, dir, temporalServer.address),
+    ]);
     kassaPid = kassa.pid;
     Runtime.install({ logger: new DefaultLogger('ERROR') });
     const connection = await NativeConnection.connect({ address: temporalServer.address });
@@ -315,22 +319,30 @@ async function main(): Promise<number> {
       timeoutMs: plan.timeoutMs,
     };
     log(
-      `ready: kassa ${kassa.url} (pid ${kassa.pid}), temporal ${temporalServer.address} on ${temporalServer.dbFile} (WAL), sandbox ${sandbox.url}`,
+      `ready: kassa ${kassa.url} (pid ${kassa.pid}), floor worker (pid ${floorWorker.pid}), temporal ${temporalServer.address} on ${temporalServer.dbFile} (WAL), sandbox ${sandbox.url}`,
     );
     results.settings = {
       plan,
       kassa:
         'own process, KASSA_ROLE=all KASSA_ENV=test LOG_LEVEL=warn RATE_LIMIT_PER_MINUTE=1000000, other settings default',
       temporal: 'dev server, file SQLite, journal_mode=wal, eager workflow start and eager activities on',
+      floor: 'own worker process, floorWorkflow and its no-op activities only, on task queue bench-floor',
     };
 
-    /** CPU of Kassa and of the Temporal server per operation of `run`, averaged over the runs of `name`. */
-    const withCpu = async <T>(name: string, run: () => Promise<LoadResult<T>>): Promise<LoadResult<T>> => {
-      const kassaBefore = cpuSecondsOf(kassaPid);
+    /**
+     * CPU of the process that runs `name`'s workflows (Kassa, or the floor worker) and of the Temporal
+     * server per operation of `run`, averaged over the runs of `name`.
+     */
+    const withCpu = async <T>(
+      name: string,
+      workerPid: number,
+      run: () => Promise<LoadResult<T>>,
+    ): Promise<LoadResult<T>> => {
+      const kassaBefore = cpuSecondsOf(workerPid);
       const temporalBefore = cpuSecondsOf(temporalPid);
       const result = await run();
       const ops = Math.max(1, result.ok);
-      const kassaMs = ((cpuSecondsOf(kassaPid) - kassaBefore) * 1000) / ops;
+      const kassaMs = ((cpuSecondsOf(workerPid) - kassaBefore) * 1000) / ops;
       const temporalMs = ((cpuSecondsOf(temporalPid) - temporalBefore) * 1000) / ops;
       const previous = cpu[name] ?? { kassaMsPerOp: 0, temporalMsPerOp: 0, runs: 0 };
       const runs = previous.runs + 1;
@@ -406,14 +418,14 @@ async function main(): Promise<number> {
         const rates: Record<string, number> = {};
         for (const kind of b % 2 === 0 ? ['full', 'floor'] : ['floor', 'full']) {
           if (kind === 'full') {
-            const result = await withCpu('full payment', () => fullLoop(plan.blockSize));
+            const result = await withCpu('full payment', kassa.pid, () => fullLoop(plan.blockSize));
             check(`block ${b} full`, result);
             timings.push(...result.values);
             lastFull = result.values.map((value) => purchaseWorkflowId(value.paymentId));
             rates.full = result.rate;
             blocks.push({ block: b, kind, loadAverage: round(os.loadavg()[0]!, 2), ...summary(result) });
           } else {
-            const result = await withCpu('floor run', () => floorLoop(plan.blockSize));
+            const result = await withCpu('floor run', floorWorker.pid, () => floorLoop(plan.blockSize));
             check(`block ${b} floor`, result);
             lastFloor = result.values.map((value) => value.workflowId);
             rates.floor = result.rate;

@@ -2,6 +2,8 @@
  * `npm run build`: the production build in `dist/`, run with plain `node dist/worker.js`.
  *
  * - TypeScript compiled by tsc with `tsconfig.dist.json` (`worker.ts` and `src/`, with source maps);
+ * - the sandbox provider, a program of its own, compiled with `simulators/tsconfig.dist.json`
+ *   (`node dist/simulators/sandbox/main.js`);
  * - the files under `src/` that are not TypeScript (SQL migrations) copied beside the compiled code;
  * - the workflow code bundled ahead of time, without and with the tracing interceptors
  *   (`dist/workflow-bundle.js`, `dist/workflow-bundle-tracing.js`, source maps inline), so that a
@@ -48,18 +50,17 @@ function copyAssets(from: string, to: string): number {
   return copied;
 }
 
+function compile(project: string): void {
+  execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', path.join(root, project)], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+}
+
 async function main() {
   await step('clean dist/', () => fs.rmSync(dist, { recursive: true, force: true }));
-  await step('compile TypeScript', () =>
-    execFileSync(
-      process.execPath,
-      [require.resolve('typescript/bin/tsc'), '-p', path.join(root, 'tsconfig.dist.json')],
-      {
-        cwd: root,
-        stdio: 'inherit',
-      },
-    ),
-  );
+  await step('compile TypeScript', () => compile('tsconfig.dist.json'));
+  await step('compile the sandbox provider', () => compile('simulators/tsconfig.dist.json'));
   await step('copy assets', () => copyAssets(path.join(root, 'src'), path.join(dist, 'src')));
   for (const tracing of [false, true]) {
     const file = tracing ? prebuiltBundleFiles.tracing : prebuiltBundleFiles.plain;

@@ -256,7 +256,7 @@ async function main() {
   launch(
     'sandbox provider',
     process.execPath,
-    [...tsx, 'src/providers/sandbox/main.ts'],
+    [...tsx, 'simulators/sandbox/main.ts'],
     { ...env, SANDBOX_PORT: String(sandboxPort) },
     path.join(logs, 'sandbox.log'),
   );

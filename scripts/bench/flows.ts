@@ -6,10 +6,10 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { signSandboxPayload } from '../../src/providers/sandbox';
-import type { floorWorkflow } from '../../src/workflows/floor';
-import { providerCallbackSignal, searchAttributes, selectMethodUpdate, taskQueue } from '../../src/workflows/shared';
+import { providerCallbackSignal, searchAttributes, selectMethodUpdate } from '../../src/workflows/shared';
+import type { floorWorkflow } from './floor-workflow';
 import { type MerchantReceiver, request } from './http';
-import { sandboxApiKey, sandboxWebhookSecret } from './infra';
+import { floorTaskQueue, sandboxApiKey, sandboxWebhookSecret } from './infra';
 
 export interface BenchTarget {
   kassaUrl: string;
@@ -116,12 +116,15 @@ export async function fullPayment(target: BenchTarget): Promise<FullPaymentTimin
   };
 }
 
-/** The floor: the same update, signal and activity count as a paid purchase, with no-op bodies, driven through the client. */
+/**
+ * The floor: the same update, signal and activity count as a paid purchase, with no-op bodies, driven
+ * through the client on the floor worker's own task queue.
+ */
 export async function floorRun(target: BenchTarget, index: number | string): Promise<{ workflowId: string }> {
   const paymentId = `pay_floor${runTag}${index}`;
   const workflowId = `floor-${paymentId}`;
   const handle = await target.temporal.workflow.start<typeof floorWorkflow>('floorWorkflow', {
-    taskQueue,
+    taskQueue: floorTaskQueue,
     workflowId,
     args: [{ paymentId, expiresAt: new Date(Date.now() + 3600_000).toISOString(), pollSeconds: 30 }],
     staticSummary: `B-${runTag}-floor-${index}: 5000 RUB minor, mer_floor`,

@@ -1,7 +1,7 @@
 /**
  * The benchmark's own infrastructure, all on loopback and free ports: a Temporal dev server on a
- * file SQLite database in WAL mode, a PostgreSQL cluster (the server npm installs), the sandbox provider process and
- * Kassa as its own process (so its RSS can be read), each stopped by {@link Cleanup}.
+ * file SQLite database in WAL mode, a PostgreSQL cluster (the server npm installs), the sandbox provider process,
+ * Kassa as its own process (so its RSS can be read) and the floor worker as another, each stopped by {@link Cleanup}.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -16,6 +16,7 @@ import {
   temporalCli,
   waitForPort,
 } from '../../test/support/processes';
+import { floorWorkerReadyLine } from './floor-worker';
 import { request } from './http';
 
 export const root = path.resolve(__dirname, '../..');
@@ -165,7 +166,7 @@ export async function startSandbox(cleanup: Cleanup, dir: string, tries = 1): Pr
   const child = spawnTsx(
     cleanup,
     'sandbox',
-    'src/providers/sandbox/main.ts',
+    'simulators/sandbox/main.ts',
     {
       SANDBOX_PORT: String(port),
       SANDBOX_API_KEY: sandboxApiKey,
@@ -178,6 +179,36 @@ export async function startSandbox(cleanup: Cleanup, dir: string, tries = 1): Pr
     throw new Error(`the sandbox provider could not start on a free port; see ${logFile}`);
   }
   return { url: `http://127.0.0.1:${port}`, pid: child.pid! };
+}
+
+/** The task queue only the floor worker polls: Kassa's workers do not know `floorWorkflow`. */
+export const floorTaskQueue = 'bench-floor';
+
+/** The floor worker (scripts/bench/floor-worker.ts) as its own process, ready once it polls {@link floorTaskQueue}. */
+export async function startFloorWorker(
+  cleanup: Cleanup,
+  dir: string,
+  temporalAddress: string,
+): Promise<{ pid: number; logFile: string }> {
+  const logFile = path.join(dir, 'floor-worker.log');
+  const child = spawnTsx(
+    cleanup,
+    'floor worker',
+    'scripts/bench/floor-worker.ts',
+    { TEMPORAL_ADDRESS: temporalAddress, FLOOR_TASK_QUEUE: floorTaskQueue },
+    logFile,
+  );
+  const exited = failOnExit(child, 'floor worker', logFile);
+  exited.catch(() => undefined);
+  const ready = (async () => {
+    const deadline = Date.now() + 120_000;
+    while (!fs.readFileSync(logFile, 'utf8').includes(floorWorkerReadyLine)) {
+      if (Date.now() > deadline) throw new Error(`the floor worker was not ready within 120 s (log: ${logFile})`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  await Promise.race([ready, exited]);
+  return { pid: child.pid!, logFile };
 }
 
 export interface KassaProcess {

@@ -164,7 +164,7 @@ describe('docker-compose.yml', () => {
         dockerfile: 'Dockerfile',
       });
     }
-    expect(service('sandbox').command).toEqual(['node', 'dist/src/providers/sandbox/main.js']);
+    expect(service('sandbox').command).toEqual(['node', 'dist/simulators/sandbox/main.js']);
   });
 
   it('points the API and workers at the postgres service and at temporal:7233', () => {
@@ -369,6 +369,8 @@ describe('Dockerfile', () => {
       'tsconfig.dist.json',
       ...distConfig.include,
       ...(distConfig.extends ? [distConfig.extends.replace(/^\.\//, '')] : []),
+      // The sandbox provider, compiled as a program of its own.
+      'simulators',
     ];
     expect(needed).toEqual(expect.arrayContaining(['worker.ts', 'src', 'tsconfig.json']));
     expect(needed.filter((file) => !copied(file))).toEqual([]);

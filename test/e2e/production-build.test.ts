@@ -53,7 +53,7 @@ test('npm run build compiles the worker and the sources, copies every migration 
     'worker.js',
     'worker.js.map',
     'src/config.js',
-    'src/providers/sandbox/main.js',
+    'simulators/sandbox/main.js',
     'workflow-bundle.js',
     'workflow-bundle-tracing.js',
   ]) {
