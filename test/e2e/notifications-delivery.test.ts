@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
-import { historiesDir, historyToJson } from '../../scripts/record-histories';
+import { recordHistory } from '../../scripts/record-histories';
 import { decryptSecret } from '../../src/notifications/secrets';
 import { purchaseWorkflowId } from '../../src/workflows/shared';
 import { startFakeSmsGateway, startFakeTelegram, startSmtpSink, until } from '../support/notification-peers';
@@ -409,8 +409,7 @@ describe('delivery', () => {
 
     const handle = stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id));
     expect((await handle.result()).status).toBe('paid');
-    if (process.env.RECORD_HISTORIES === '1')
-      fs.writeFileSync(path.join(historiesDir, 'paid-with-channels.json'), historyToJson(await handle.fetchHistory()));
+    recordHistory('paid-with-channels', await handle.fetchHistory());
   });
 
   test('a receipt for physical goods names the delivery method and the expected date', async () => {

@@ -1,10 +1,8 @@
 import { createHmac, randomUUID } from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
 import { temporal } from '@temporalio/proto';
 import type Long from 'long';
 import { Pool } from 'pg';
-import { historiesDir, historyToJson } from '../../scripts/record-histories';
+import { recordHistory } from '../../scripts/record-histories';
 import { loadConfig } from '../../src/config';
 import { verifyWebhook } from '../../src/domain/signatures';
 import { signSandboxPayload } from '../../src/providers/sandbox';
@@ -163,10 +161,7 @@ async function resetToBeforeCancel(paymentId: string, eventId?: Long) {
 async function finished(paymentId: string, historyName?: string) {
   const handle = handleOf(paymentId);
   const result = await handle.result();
-  if (recordHistories && historyName) {
-    fs.mkdirSync(historiesDir, { recursive: true });
-    fs.writeFileSync(path.join(historiesDir, `${historyName}.json`), historyToJson(await handle.fetchHistory()));
-  }
+  if (recordHistories && historyName) recordHistory(historyName, await handle.fetchHistory());
   return result;
 }
 
