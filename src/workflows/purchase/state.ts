@@ -63,6 +63,7 @@ const outcomeEventTypes: Partial<Record<PaymentStatus, PurchaseEventType>> = {
 const isDefinite = (error: unknown) =>
   error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable;
 
+/** One run of a purchase: what it knows (carried over from the run before, if any) and what it can do. */
 export class Purchase {
   readonly state: PurchaseState;
   readonly expiresAt: number;
@@ -94,6 +95,7 @@ export class Purchase {
   choosingAtCreation = false;
   /** Merchant events this run raised, in order: sent once the payment is decided. */
   readonly raisedEvents: string[] = [];
+  /** Each raised event's type and the status write that stored it. */
   readonly raisedBy = new Map<string, RaisedEvent>();
   private methodChange: Promise<unknown> = Promise.resolve();
 
