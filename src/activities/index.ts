@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { flagCallback } from '../db/callbacks';
-import { eventExists, findEvent, insertPaymentEvent, nextWebhookAttempt } from '../db/events';
+import { eventExists, findEvent, nextWebhookAttempt } from '../db/events';
+import { inTransaction } from '../db/transaction';
 import { applyStatusChange } from '../db/payments';
 import type { PurchaseEventType } from '../domain/event-types';
 import type { PaymentStatus } from '../domain/payment';
@@ -17,6 +18,8 @@ import { createSiteVerificationActivities } from './site-verification';
 import { createNotificationActivities } from './notifications';
 import { createOperatorActivities } from './operator';
 import { deliverWebhook } from './webhook-delivery';
+import { storePaymentEvent } from './merchant-events';
+import { paymentResource } from '../resources/payment';
 import type { NotificationSettings } from '../notifications/types';
 import { FailureType } from '../domain/failure-types';
 
@@ -126,9 +129,7 @@ export function createActivities({
     },
 
     async recordPaymentStatus(input: RecordPaymentStatusInput): Promise<{ eventId: string | null }> {
-      const client = await db.connect();
-      try {
-        await client.query('begin');
+      return inTransaction(db, async (client) => {
         const { payment, applied } = await applyStatusChange(client, {
           ...input,
           fees: input.fees && {
@@ -140,16 +141,12 @@ export function createActivities({
         if (applied && payment.status === 'paid') await postPaymentCaptured(client, payment, providers);
         // A change that did not apply raises no new event; a retried one finds its own event stored.
         const event = input.event && (applied || (await eventExists(client, input.event.id))) ? input.event : null;
-        if (event && applied)
-          await insertPaymentEvent(client, payment, { id: event.id, type: event.type as PurchaseEventType }, publicUrl);
-        await client.query('commit');
+        if (event && applied) {
+          const type = event.type as PurchaseEventType;
+          await storePaymentEvent(client, payment.id, { id: event.id, type }, paymentResource(payment, publicUrl));
+        }
         return { eventId: event?.id ?? null };
-      } catch (error) {
-        await client.query('rollback').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
     },
 
     /** Flags inbox callbacks that came after the payment's outcome and contradict it. */

@@ -1,13 +1,15 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
-import { findEvent } from '../db/events';
+import { eventExists } from '../db/events';
 import { post } from '../db/ledger';
+import { inTransaction } from '../db/transaction';
 import { completePayout, findPayoutById, insertPayoutEvent, type Payout, payoutMoney } from '../db/payouts';
 import { payoutReleased, payoutSettled } from '../domain/ledger';
-import { payoutResource } from '../domain/money-resources';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError } from '../providers/types';
 import { FailureType } from '../domain/failure-types';
+import { webhookBody } from '../resources/event';
+import { payoutResource } from '../resources/payout';
 
 export interface PayoutActivityDeps {
   db: Pool;
@@ -85,9 +87,7 @@ export function createPayoutActivities({ db, providers }: PayoutActivityDeps) {
       outcome: PayoutOutcome;
       eventId: string;
     }): Promise<{ eventId: string | null }> {
-      const client = await db.connect();
-      try {
-        await client.query('begin');
+      return inTransaction(db, async (client) => {
         const { outcome } = input;
         const payout = await completePayout(
           client,
@@ -96,10 +96,7 @@ export function createPayoutActivities({ db, providers }: PayoutActivityDeps) {
             ? { status: 'paid', providerPayoutId: outcome.providerPayoutId, feeMinor: BigInt(outcome.feeMinor) }
             : { status: 'failed', providerPayoutId: outcome.providerPayoutId, failureReason: outcome.failureReason },
         );
-        if (!payout) {
-          await client.query('commit');
-          return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
-        }
+        if (!payout) return { eventId: (await eventExists(client, input.eventId)) ? input.eventId : null };
         const posting =
           payout.status === 'paid'
             ? payoutSettled({
@@ -109,34 +106,20 @@ export function createPayoutActivities({ db, providers }: PayoutActivityDeps) {
               })
             : payoutReleased(payoutMoney(payout));
         if (posting) await post(client, posting);
-        let eventId: string | null = null;
-        if (payout.checkoutId) {
-          const type = payout.status === 'paid' ? 'payout.paid' : 'payout.failed';
-          const createdAt = new Date();
-          const body = JSON.stringify({
-            id: input.eventId,
-            type,
-            created_at: createdAt.toISOString(),
-            data: payoutResource(payout),
-          });
-          await insertPayoutEvent(client, {
-            id: input.eventId,
-            payoutId: payout.id,
-            checkoutId: payout.checkoutId,
-            type,
-            body,
-            createdAt,
-          });
-          eventId = input.eventId;
-        }
-        await client.query('commit');
-        return { eventId };
-      } catch (error) {
-        await client.query('rollback').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+        if (!payout.checkoutId) return { eventId: null };
+        const event = {
+          id: input.eventId,
+          type: payout.status === 'paid' ? 'payout.paid' : 'payout.failed',
+          createdAt: new Date(),
+        } as const;
+        await insertPayoutEvent(client, {
+          ...event,
+          payoutId: payout.id,
+          checkoutId: payout.checkoutId,
+          body: webhookBody(event, payoutResource(payout)),
+        });
+        return { eventId: input.eventId };
+      });
     },
   };
 }

@@ -3,10 +3,9 @@ import { decisionsForReconciliation } from '../db/exceptions';
 import { ledgerImbalances, transactionsOf } from '../db/ledger';
 import { paymentFacts, payoutFacts, refundFacts, saveRun } from '../db/reconciliation';
 import { reviewRefundPrefix } from '../domain/exceptions';
-import { reconcile } from '../domain/reconciliation';
+import { reconcile, type ReconciliationResult } from '../domain/reconciliation';
 import type { ProviderRegistry } from '../providers/registry';
 import type { PaymentProvider, ProviderReport } from '../providers/types';
-import type { ReconciliationResult } from '../workflows/money-shared';
 
 export interface ReconciliationActivityDeps {
   db: Pool;

@@ -1,7 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
-import { findEvent, insertEvent } from '../db/events';
+import { eventExists } from '../db/events';
 import { post } from '../db/ledger';
+import { inTransaction } from '../db/transaction';
 import { findPaymentById } from '../db/payments';
 import {
   completeRefund,
@@ -13,11 +14,12 @@ import {
 } from '../db/refunds';
 import { refundReleased, refundSettled } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
-import { refundResource } from '../domain/money-resources';
-import { paymentResource } from '../domain/payment-resource';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError } from '../providers/types';
 import { FailureType } from '../domain/failure-types';
+import { paymentResource } from '../resources/payment';
+import { refundResource } from '../resources/refund';
+import { storePaymentEvent } from './merchant-events';
 
 export interface RefundActivityDeps {
   db: Pool;
@@ -81,9 +83,7 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
       outcome: RefundOutcome;
       eventId: string;
     }): Promise<{ eventId: string | null }> {
-      const client = await db.connect();
-      try {
-        await client.query('begin');
+      return inTransaction(db, async (client) => {
         const pending = await findRefundById(client, input.refundId);
         if (!pending)
           throw ApplicationFailure.nonRetryable(`refund ${input.refundId} does not exist`, FailureType.UnknownRefund);
@@ -95,10 +95,7 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
             ? { status: 'succeeded', providerRefundId: input.outcome.providerRefundId }
             : { status: 'failed', failureReason: input.outcome.failureReason },
         );
-        if (!refund) {
-          await client.query('commit');
-          return { eventId: (await findEvent(db, input.eventId)) ? input.eventId : null };
-        }
+        if (!refund) return { eventId: (await eventExists(client, input.eventId)) ? input.eventId : null };
         const posting =
           refund.status === 'succeeded' ? refundSettled(refundMoney(refund)) : refundReleased(refundMoney(refund));
         if (posting) await post(client, posting);
@@ -112,27 +109,18 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
           );
         }
         const payment = (await findPaymentById(client, refund.paymentId))!;
-        const type = refund.status === 'succeeded' ? 'payment.refunded' : 'payment.refund_failed';
-        const createdAt = new Date();
-        const body = JSON.stringify({
-          id: input.eventId,
-          type,
-          created_at: createdAt.toISOString(),
-          data: {
+        await storePaymentEvent(
+          client,
+          payment.id,
+          { id: input.eventId, type: refund.status === 'succeeded' ? 'payment.refunded' : 'payment.refund_failed' },
+          {
             ...paymentResource(payment, publicUrl),
             amount_refunded: formatAmount(succeededMinor, payment.currency),
             refund: refundResource(refund),
           },
-        });
-        await insertEvent(client, { id: input.eventId, paymentId: payment.id, type, body, createdAt });
-        await client.query('commit');
+        );
         return { eventId: input.eventId };
-      } catch (error) {
-        await client.query('rollback').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      });
     },
   };
 }

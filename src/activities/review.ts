@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
-import { findEvent, insertPaymentEvent } from '../db/events';
+import { findEvent } from '../db/events';
 import {
   completeDecision,
   type DecisionOutcome,
@@ -10,7 +10,7 @@ import {
   recordedReviewRefunds,
 } from '../db/exceptions';
 import { applyStatusChange, findPaymentById, type StoredPayment } from '../db/payments';
-import { inTransaction } from '../db/pool';
+import { inTransaction } from '../db/transaction';
 import { lockPayment } from '../db/refunds';
 import {
   acceptedAmounts,
@@ -24,6 +24,8 @@ import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError } from '../providers/types';
 import { postPaymentCaptured } from './ledger';
 import { FailureType } from '../domain/failure-types';
+import { paymentResource } from '../resources/payment';
+import { storePaymentEvent } from './merchant-events';
 
 export interface ReviewActivityDeps {
   db: Pool;
@@ -110,7 +112,12 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
           );
         }
         await postPaymentCaptured(client, after, providers);
-        await insertPaymentEvent(client, after, { id: input.eventId, type: 'payment.paid' }, publicUrl);
+        await storePaymentEvent(
+          client,
+          after.id,
+          { id: input.eventId, type: 'payment.paid' },
+          paymentResource(after, publicUrl),
+        );
         await completeDecision(client, decision.id, {
           status: 'applied',
           failureReason: null,
@@ -222,7 +229,12 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
               fees: null,
             });
             if (applied) {
-              await insertPaymentEvent(client, after, { id: input.eventId, type: 'payment.refunded' }, publicUrl);
+              await storePaymentEvent(
+                client,
+                after.id,
+                { id: input.eventId, type: 'payment.refunded' },
+                paymentResource(after, publicUrl),
+              );
               eventId = input.eventId;
             }
           }

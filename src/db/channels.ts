@@ -2,38 +2,16 @@ import type { Pool } from 'pg';
 import type {
   ChannelKind,
   ChannelSettings,
+  DeliveryAttempt,
   EmailSettings,
   NotificationChannel,
+  RecordedAttempt,
   SmsSettings,
+  StoredChannel,
   TelegramSettings,
-} from '../notifications/types';
+} from '../domain/channel';
 
-/** A checkout's notification channel as stored; `secret` is the ciphertext, never the secret. */
-export type StoredChannel = ChannelSettings & {
-  checkoutId: string;
-  enabled: boolean;
-  events: string[];
-  secret: string | null;
-  secretHint: string | null;
-  createdAt: Date;
-  updatedAt: Date;
-};
-
-/** One attempt to deliver an event on a channel other than the webhook. */
-export interface DeliveryAttempt {
-  eventId: string;
-  checkoutId: string;
-  channel: NotificationChannel;
-  target: string;
-  attemptedAt: Date;
-  latencyMs: number;
-  delivered: boolean;
-  response: string | null;
-  error: string | null;
-  resend: boolean;
-}
-
-export type RecordedAttempt = DeliveryAttempt & { attempt: number };
+export type { DeliveryAttempt, RecordedAttempt, StoredChannel } from '../domain/channel';
 
 interface ChannelRow {
   checkout_id: string;

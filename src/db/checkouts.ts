@@ -1,42 +1,17 @@
 import type { Pool } from 'pg';
-import type { CheckoutPricing, FeePayerSetting, FeeSchedule, MethodSetting } from '../domain/fees';
+import type { Checkout, CheckoutPricingSettings, CheckoutSettings, VerificationStatus } from '../domain/checkout';
+import type { FeeSchedule } from '../domain/fees';
+import { inTransaction } from './transaction';
 import { decryptWithLoadedKeys, encryptSecret, loadedSecretKeys } from '../notifications/secrets';
 
-export type VerificationStatus = 'unverified' | 'pending' | 'verified' | 'failed';
-
-/** Proof that the merchant controls `siteUrl`: the token served at `/.well-known/kassa-verification.txt`. */
-export interface SiteVerification {
-  token: string;
-  status: VerificationStatus;
-  /** Why the last attempt failed, while pending or once failed. */
-  error: string | null;
-  verifiedAt: Date | null;
-}
-
-export interface Checkout {
-  id: string;
-  merchantId: string;
-  testMode: boolean;
-  name: string;
-  siteUrl: string;
-  currencies: string[];
-  notifyUrl: string;
-  successUrl: string;
-  failUrl: string;
-  pendingUrl: string;
-  feePayer: FeePayerSetting;
-  /** The checkout's default commission (set by the operator). */
-  fee: FeeSchedule;
-  /** Per-method commissions replacing `fee` (set by the operator). */
-  methodFees: Record<string, FeeSchedule>;
-  /** Enabled methods with their display conditions; `null`: every method of the mode, unconditionally. */
-  methods: MethodSetting[] | null;
-  /** Until then the secret before the last rotation signs too; the secrets themselves come from {@link webhookSecretsFor}. */
-  previousWebhookSecretExpiresAt: Date | null;
-  verification: SiteVerification;
-  createdAt: Date;
-  updatedAt: Date;
-}
+export {
+  pricingOf,
+  type Checkout,
+  type CheckoutPricingSettings,
+  type CheckoutSettings,
+  type SiteVerification,
+  type VerificationStatus,
+} from '../domain/checkout';
 
 type MinorMap = Record<string, string>;
 interface StoredFeeSchedule {
@@ -123,21 +98,6 @@ const mapRow = (row: CheckoutRow): Checkout => ({
   createdAt: row.created_at,
   updatedAt: row.updated_at,
 });
-
-export const pricingOf = (checkout: Checkout): CheckoutPricing => ({
-  fee: checkout.fee,
-  methodFees: checkout.methodFees,
-  payer: checkout.feePayer,
-});
-
-/** What a merchant sets on a checkout. */
-export type CheckoutSettings = Pick<
-  Checkout,
-  'name' | 'siteUrl' | 'currencies' | 'notifyUrl' | 'successUrl' | 'failUrl' | 'pendingUrl' | 'feePayer' | 'methods'
->;
-
-/** What the operator sets on a checkout: its commissions. */
-export type CheckoutPricingSettings = Pick<Checkout, 'fee' | 'methodFees'>;
 
 type Owner = { merchantId: string; testMode: boolean };
 
@@ -295,9 +255,7 @@ export async function rotateWebhookSecret(
   graceSeconds: number,
   key: Buffer,
 ) {
-  const client = await db.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(db, async (client) => {
     const { rows: current } = await client.query<{ webhook_secret: string }>(
       'select webhook_secret from checkouts where id = $1 and merchant_id = $2 and test_mode = $3 for update',
       [id, owner.merchantId, owner.testMode],
@@ -310,14 +268,8 @@ export async function rotateWebhookSecret(
        where id = $1 and merchant_id = $2 and test_mode = $3 returning *`,
       [id, owner.merchantId, owner.testMode, previous ?? null, sealWebhookSecret(key, id, secret), graceSeconds],
     );
-    await client.query('commit');
     return rows[0] ? mapRow(rows[0]) : null;
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**

@@ -1,29 +1,9 @@
 import type { Pool, PoolClient } from 'pg';
+import type { PaymentEvent, PaymentEventWithAttempts, WebhookAttempt } from '../domain/event';
 import type { MerchantEventType } from '../domain/event-types';
-import { paymentResource } from '../domain/payment-resource';
-import type { StoredPayment } from './payments';
+import type { Queryable } from './transaction';
 
-export interface PaymentEvent {
-  id: string;
-  /** The payment, or `''` for a payout event (which names its checkout instead). */
-  paymentId: string;
-  /** Set on payout events: the checkout whose notify_url and secret they use. */
-  checkoutId: string | null;
-  type: MerchantEventType;
-  /** The exact JSON sent to the merchant, the same on every retry. */
-  body: string;
-  createdAt: Date;
-  deliveredAt: Date | null;
-}
-
-export interface WebhookAttempt {
-  attempt: number;
-  url: string;
-  attemptedAt: Date;
-  statusCode: number | null;
-  latencyMs: number;
-  error: string | null;
-}
+export type { PaymentEvent, PaymentEventWithAttempts, WebhookAttempt } from '../domain/event';
 
 interface EventRow {
   id: string;
@@ -56,30 +36,13 @@ export async function insertEvent(
   );
 }
 
-/** Stores merchant event `event` about `payment`, its body the payment as the API answers it now. */
-export async function insertPaymentEvent(
-  db: PoolClient,
-  payment: StoredPayment,
-  event: { id: string; type: MerchantEventType },
-  publicUrl: string,
-): Promise<void> {
-  const createdAt = new Date();
-  const body = JSON.stringify({
-    id: event.id,
-    type: event.type,
-    created_at: createdAt.toISOString(),
-    data: paymentResource(payment, publicUrl),
-  });
-  await insertEvent(db, { id: event.id, paymentId: payment.id, type: event.type, body, createdAt });
-}
-
 /** Whether event `id` is stored. */
-export async function eventExists(db: PoolClient, id: string): Promise<boolean> {
+export async function eventExists(db: Queryable, id: string): Promise<boolean> {
   const { rowCount } = await db.query('select 1 from payment_events where id = $1', [id]);
   return (rowCount ?? 0) > 0;
 }
 
-export async function findEvent(db: Pool, id: string): Promise<PaymentEvent | null> {
+export async function findEvent(db: Queryable, id: string): Promise<PaymentEvent | null> {
   const { rows } = await db.query<EventRow>('select * from payment_events where id = $1', [id]);
   return rows[0] ? mapRow(rows[0]) : null;
 }
@@ -99,7 +62,7 @@ export async function recordWebhookAttempt(db: Pool, eventId: string, attempt: W
 }
 
 /** A payment's events, oldest first, each with its delivery attempts. */
-export async function listEventsWithAttempts(db: Pool, paymentId: string) {
+export async function listEventsWithAttempts(db: Pool, paymentId: string): Promise<PaymentEventWithAttempts[]> {
   const { rows } = await db.query<EventRow & { attempts: WebhookAttempt[] | null }>(
     `select e.*, (select json_agg(json_build_object('attempt', a.attempt, 'url', a.url, 'attemptedAt', a.attempted_at,
          'statusCode', a.status_code, 'latencyMs', a.latency_ms, 'error', a.error) order by a.attempt)
@@ -107,7 +70,10 @@ export async function listEventsWithAttempts(db: Pool, paymentId: string) {
      from payment_events e where e.payment_id = $1 order by e.created_at, e.id`,
     [paymentId],
   );
-  return rows.map((row) => ({ ...mapRow(row), attempts: row.attempts ?? [] }));
+  return rows.map((row) => ({
+    ...mapRow(row),
+    attempts: (row.attempts ?? []).map((attempt) => ({ ...attempt, attemptedAt: new Date(attempt.attemptedAt) })),
+  }));
 }
 
 /** The next delivery attempt number of a merchant event: one past the last recorded. */

@@ -1,48 +1,21 @@
-import type { Pool, PoolClient } from 'pg';
-import type { DecisionAction, DecisionStatus, ExceptionKind } from '../domain/exceptions';
+import type {
+  DecisionAction,
+  DecisionOutcome,
+  DecisionStatus,
+  ExceptionDecision,
+  ExceptionKind,
+  StoredException,
+} from '../domain/exceptions';
 import type { PaymentStatus } from '../domain/payment';
+import type { Queryable } from './transaction';
 
-type Queryable = Pool | PoolClient;
-
-/** One refund a decision asked the provider for, under `refundId` (its key), answered or refused. */
-export interface DecisionRefund {
-  refundId: string;
-  providerRefundId: string | null;
-  providerPaymentId: string;
-  amountMinor: string;
-  currency: string;
-  state: 'succeeded' | 'failed';
-  failureReason?: string;
-}
-
-/** What a decision did: the capture posted, or the refunds made at the provider. */
-export interface DecisionOutcome {
-  captured?: {
-    providerPaymentId: string;
-    amountMinor: string;
-    currency: string;
-    feeMinor: string;
-    merchantNetMinor: string;
-  };
-  refunds?: DecisionRefund[];
-  /** A flagged callback accepted as it is: nothing moved. */
-  acknowledged?: true;
-}
-
-export interface ExceptionDecision {
-  id: string;
-  exceptionId: string;
-  kind: ExceptionKind;
-  paymentId: string | null;
-  action: DecisionAction;
-  operator: string;
-  decidedAt: Date;
-  status: DecisionStatus;
-  outcome: DecisionOutcome | null;
-  failureReason: string | null;
-  completedAt: Date | null;
-  workflowId: string;
-}
+export type {
+  DecisionOutcome,
+  DecisionRefund,
+  ExceptionDecision,
+  FlaggedCallback,
+  StoredException,
+} from '../domain/exceptions';
 
 interface DecisionRow {
   id: string;
@@ -75,38 +48,6 @@ const mapDecision = (row: DecisionRow): ExceptionDecision => ({
   completedAt: row.completed_at === null ? null : date(row.completed_at),
   workflowId: row.workflow_id,
 });
-
-export interface FlaggedCallback {
-  provider: string;
-  eventId: string;
-  state: string;
-  flag: string;
-  receivedAt: Date;
-}
-
-/** One exception as stored facts show it; what the provider captured is added by the caller. */
-export interface StoredException {
-  id: string;
-  kind: ExceptionKind;
-  since: Date;
-  paymentId: string | null;
-  payment: {
-    merchantId: string;
-    status: PaymentStatus;
-    testMode: boolean;
-    amountMinor: bigint;
-    currency: string;
-    method: string | null;
-    feeMinor: bigint | null;
-    buyerTotalMinor: bigint | null;
-    providerPaymentId: string | null;
-    failureReason: string | null;
-    createdAt: Date;
-  } | null;
-  flags: FlaggedCallback[];
-  /** Oldest first; the last one that has not failed closes the exception. */
-  decisions: ExceptionDecision[];
-}
 
 export interface ExceptionFilter {
   /** `open`: no decision that has not failed; `decided`: one. */

@@ -1,7 +1,16 @@
-import type { Pool, PoolClient } from 'pg';
-import type { AccountKind, AccountRef, Posting } from '../domain/ledger';
+import type { PoolClient } from 'pg';
+import type {
+  AccountBalance,
+  AccountKind,
+  AccountRef,
+  CurrencyBalance,
+  LedgerImbalance,
+  PostedTransaction,
+  Posting,
+} from '../domain/ledger';
+import type { Queryable } from './transaction';
 
-type Queryable = Pool | PoolClient;
+export type { AccountBalance, CurrencyBalance, LedgerImbalance, PostedTransaction } from '../domain/ledger';
 
 /** The id of an account, made on first use. */
 export async function ensureAccount(db: Queryable, ref: AccountRef): Promise<string> {
@@ -60,13 +69,6 @@ export async function lockAvailableBalance(
   return BigInt(rows[0]!.balance);
 }
 
-export interface CurrencyBalance {
-  currency: string;
-  available: bigint;
-  pending: bigint;
-  reserved: bigint;
-}
-
 /** A merchant's balances in one mode, per currency it has ever had money in. */
 export async function merchantBalances(
   db: Queryable,
@@ -95,10 +97,6 @@ export async function merchantBalances(
   return [...byCurrency.values()];
 }
 
-export interface AccountBalance extends AccountRef {
-  balanceMinor: bigint;
-}
-
 /** Every account with its balance (operators, reconciliation, tests). */
 export async function accountBalances(db: Queryable): Promise<AccountBalance[]> {
   const { rows } = await db.query<{
@@ -121,14 +119,6 @@ export async function accountBalances(db: Queryable): Promise<AccountBalance[]> 
     testMode: row.test_mode,
     balanceMinor: BigInt(row.balance),
   }));
-}
-
-export interface LedgerImbalance {
-  /** A transaction id, or `null` for the whole ledger. */
-  transactionId: string | null;
-  currency: string;
-  testMode: boolean;
-  sumMinor: bigint;
 }
 
 /**
@@ -156,23 +146,6 @@ export async function ledgerImbalances(db: Queryable): Promise<LedgerImbalance[]
     testMode: row.test_mode,
     sumMinor: BigInt(row.total),
   }));
-}
-
-export interface PostedTransaction {
-  id: string;
-  sourceType: string;
-  sourceId: string;
-  event: string;
-  testMode: boolean;
-  createdAt: Date;
-  entries: {
-    owner: string;
-    kind: AccountKind;
-    provider: string;
-    currency: string;
-    amountMinor: bigint;
-    memo: string;
-  }[];
 }
 
 /** Transactions of one source (a payment, refund or payout), oldest first. */

@@ -1,34 +1,10 @@
 import { createHash } from 'node:crypto';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { newId, randomToken } from '../domain/ids';
-import { inTransaction } from './pool';
+import type { ApiKey, KeyMode, Merchant, MerchantPrincipal } from '../domain/merchant';
+import { inTransaction, type Queryable } from './transaction';
 
-export type KeyMode = 'test' | 'live';
-
-export interface Merchant {
-  id: string;
-  name: string;
-  email: string;
-  createdAt: Date;
-}
-
-/** Who is calling the merchant API, resolved from an `sk_…` key. */
-export interface MerchantPrincipal {
-  merchantId: string;
-  testMode: boolean;
-  keyId: string;
-}
-
-/** An API key as stored: its hash and a short prefix to recognise it by, never the key itself. */
-export interface ApiKey {
-  id: string;
-  merchantId: string;
-  mode: KeyMode;
-  /** The key's first 12 characters, e.g. `sk_test_AbCd`. */
-  prefix: string;
-  createdAt: Date;
-  revokedAt: Date | null;
-}
+export type { ApiKey, KeyMode, Merchant, MerchantPrincipal } from '../domain/merchant';
 
 interface MerchantRow {
   id: string;
@@ -70,7 +46,7 @@ export function hashApiKey(key: string): string {
 
 /** A new key for `merchantId`; the returned `secret` exists nowhere else. */
 async function insertApiKey(
-  db: Pool | PoolClient,
+  db: Queryable,
   merchantId: string,
   mode: KeyMode,
 ): Promise<{ key: ApiKey; secret: string }> {
@@ -129,7 +105,7 @@ export async function findApiKey(db: Pool, keyId: string): Promise<ApiKey | null
 }
 
 /** Revokes a key at once (the next request with it is refused); revoking twice keeps the first time. */
-export async function revokeApiKey(db: Pool | PoolClient, merchantId: string, keyId: string): Promise<ApiKey | null> {
+export async function revokeApiKey(db: Queryable, merchantId: string, keyId: string): Promise<ApiKey | null> {
   const { rows } = await db.query<ApiKeyRow>(
     `update api_keys set revoked_at = coalesce(revoked_at, now()) where id = $1 and merchant_id = $2 returning ${keyColumns}`,
     [keyId, merchantId],

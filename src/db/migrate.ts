@@ -1,6 +1,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Pool } from 'pg';
+import { transactionOn } from './transaction';
 
 const migrationsDir = path.join(__dirname, 'migrations');
 const lockKey = 4_711_2026;
@@ -23,15 +24,12 @@ export async function migrate(pool: Pool): Promise<string[]> {
     for (const file of files) {
       if (done.has(file)) continue;
       const sql = await fs.readFile(path.join(migrationsDir, file), 'utf8');
-      await client.query('begin');
-      try {
+      await transactionOn(client, async () => {
         await client.query(sql);
         await client.query('insert into schema_migrations (version) values ($1)', [file]);
-        await client.query('commit');
-      } catch (error) {
-        await client.query('rollback');
+      }).catch((error: unknown) => {
         throw new Error(`migration ${file} failed: ${(error as Error).message}`);
-      }
+      });
       applied.push(file);
     }
   } finally {

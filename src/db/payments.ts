@@ -1,5 +1,8 @@
 import type { Pool, PoolClient } from 'pg';
-import type { Delivery, Payment, PaymentStatus } from '../domain/payment';
+import type { Delivery, Payment, PaymentStatus, StoredPayment } from '../domain/payment';
+import type { Queryable } from './transaction';
+
+export type { StoredPayment } from '../domain/payment';
 
 interface PaymentRow {
   id: string;
@@ -24,8 +27,6 @@ interface PaymentRow {
   expires_at: Date;
   paid_at: Date | null;
 }
-
-export type StoredPayment = Payment & { redirectUrl: string | null };
 
 const toBigInt = (value: string | null) => (value === null ? null : BigInt(value));
 
@@ -134,7 +135,7 @@ export async function findPayment(db: Pool, owner: { merchantId: string; testMod
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
-export async function findPaymentById(db: Pool | PoolClient, id: string): Promise<StoredPayment | null> {
+export async function findPaymentById(db: Queryable, id: string): Promise<StoredPayment | null> {
   const { rows } = await db.query<PaymentRow>('select * from payments where id = $1', [id]);
   return rows[0] ? mapRow(rows[0]) : null;
 }

@@ -1,29 +1,9 @@
-import type { Pool, PoolClient } from 'pg';
-import type { PayoutMoney } from '../domain/ledger';
+import type { PoolClient } from 'pg';
+import type { MerchantEventType } from '../domain/event-types';
+import type { Payout, PayoutStatus } from '../domain/payout';
+import type { Queryable } from './transaction';
 
-type Queryable = Pool | PoolClient;
-
-export type PayoutStatus = 'pending' | 'paid' | 'failed';
-
-/** Where a payout goes. A card is only the provider's token and its last four digits. */
-export type PayoutDestination = { type: 'card'; token: string; last4: string } | { type: 'wallet'; walletId: string };
-
-export interface Payout {
-  id: string;
-  merchantId: string;
-  testMode: boolean;
-  checkoutId: string | null;
-  amountMinor: bigint;
-  currency: string;
-  feeMinor: bigint | null;
-  destination: PayoutDestination;
-  status: PayoutStatus;
-  provider: string;
-  providerPayoutId: string | null;
-  failureReason: string | null;
-  createdAt: Date;
-  completedAt: Date | null;
-}
+export { payoutMoney, type Payout, type PayoutDestination, type PayoutStatus } from '../domain/payout';
 
 interface PayoutRow {
   id: string;
@@ -63,16 +43,6 @@ const mapRow = (row: PayoutRow): Payout => ({
   failureReason: row.failure_reason,
   createdAt: row.created_at,
   completedAt: row.completed_at,
-});
-
-/** What the ledger's posting rules need of a payout. */
-export const payoutMoney = (payout: Payout): PayoutMoney => ({
-  payoutId: payout.id,
-  merchantId: payout.merchantId,
-  testMode: payout.testMode,
-  currency: payout.currency,
-  provider: payout.provider,
-  amountMinor: payout.amountMinor,
 });
 
 /** The checkout whose notify_url gets a merchant's payout webhooks by default: its first in the mode. */
@@ -212,7 +182,7 @@ export async function findPayoutsByIds(db: Queryable, ids: string[]): Promise<Pa
 /** Stores a payout event with its exact body, once (a retried insert of the same id keeps the first). */
 export async function insertPayoutEvent(
   client: PoolClient,
-  event: { id: string; payoutId: string; checkoutId: string; type: string; body: string; createdAt: Date },
+  event: { id: string; payoutId: string; checkoutId: string; type: MerchantEventType; body: string; createdAt: Date },
 ): Promise<void> {
   await client.query(
     `insert into payment_events (id, payout_id, checkout_id, type, body, created_at) values ($1, $2, $3, $4, $5, $6)

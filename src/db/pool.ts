@@ -1,4 +1,4 @@
-import { Pool, type PoolClient } from 'pg';
+import { Pool } from 'pg';
 
 /**
  * How long a query may wait for a connection: to open one (a server that accepts and never
@@ -67,20 +67,4 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof code === 'string' && unavailableCodes.has(code)) return true;
   if (Array.isArray(errors) && errors.some(isDatabaseUnavailable)) return true;
   return typeof message === 'string' && unavailableMessages.some((text) => message.includes(text));
-}
-
-/** Runs `work` in one transaction on one connection: committed when it resolves, rolled back when it throws. */
-export async function inTransaction<T>(db: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await db.connect();
-  try {
-    await client.query('begin');
-    const result = await work(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
 }

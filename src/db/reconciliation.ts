@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
-import type { PaymentFact, PayoutFact, RefundFact } from '../domain/reconciliation';
-import type { Mismatch } from '../workflows/money-shared';
+import type { Mismatch, PaymentFact, PayoutFact, ReconciliationRun, RefundFact } from '../domain/reconciliation';
+
+export type { ReconciliationRun } from '../domain/reconciliation';
 
 interface PaymentFactRow {
   id: string;
@@ -101,17 +102,6 @@ export async function payoutFacts(db: Pool, from: Date, to: Date, ids: string[])
     feeMinor: big(row.fee_minor),
     completedAt: row.completed_at,
   }));
-}
-
-export interface ReconciliationRun {
-  id: string;
-  workflowId: string;
-  windowFrom: Date;
-  windowTo: Date;
-  startedAt: Date;
-  finishedAt: Date;
-  checked: Record<string, number>;
-  mismatches: Mismatch[];
 }
 
 interface RunRow {

@@ -1,26 +1,8 @@
-import type { Pool, PoolClient } from 'pg';
-import type { RefundMoney } from '../domain/ledger';
+import type { PoolClient } from 'pg';
+import type { Refund, RefundStatus } from '../domain/refund';
+import type { Queryable } from './transaction';
 
-type Queryable = Pool | PoolClient;
-
-export type RefundStatus = 'pending' | 'succeeded' | 'failed';
-
-export interface Refund {
-  id: string;
-  paymentId: string;
-  merchantId: string;
-  testMode: boolean;
-  amountMinor: bigint;
-  currency: string;
-  feeReturnedMinor: bigint;
-  merchantDebitMinor: bigint;
-  status: RefundStatus;
-  provider: string;
-  providerRefundId: string | null;
-  failureReason: string | null;
-  createdAt: Date;
-  completedAt: Date | null;
-}
+export { refundMoney, type Refund, type RefundStatus } from '../domain/refund';
 
 interface RefundRow {
   id: string;
@@ -54,19 +36,6 @@ const mapRow = (row: RefundRow): Refund => ({
   failureReason: row.failure_reason,
   createdAt: row.created_at,
   completedAt: row.completed_at,
-});
-
-/** What the ledger's posting rules need of a refund. */
-export const refundMoney = (refund: Refund): RefundMoney => ({
-  refundId: refund.id,
-  paymentId: refund.paymentId,
-  merchantId: refund.merchantId,
-  testMode: refund.testMode,
-  currency: refund.currency,
-  provider: refund.provider,
-  amountMinor: refund.amountMinor,
-  feeReturnedMinor: refund.feeReturnedMinor,
-  merchantDebitMinor: refund.merchantDebitMinor,
 });
 
 export type NewRefund = Pick<

@@ -12,7 +12,7 @@
  * A capture any of which was refunded is never accepted (`acceptRefusal`). No decision is taken
  * while the exception's payment is still open: its purchase workflow owns the money until then.
  */
-import type { ProviderReport } from '../providers/types';
+import type { ProviderReport } from './provider-report';
 import { formatAmount } from './money';
 import type { PaymentStatus } from './payment';
 
@@ -23,6 +23,78 @@ export const decisionActions = ['accept', 'refund'] as const;
 export type DecisionAction = (typeof decisionActions)[number];
 
 export type DecisionStatus = 'pending' | 'applied' | 'failed';
+
+/** One refund a decision asked the provider for, under `refundId` (its key), answered or refused. */
+export interface DecisionRefund {
+  refundId: string;
+  providerRefundId: string | null;
+  providerPaymentId: string;
+  amountMinor: string;
+  currency: string;
+  state: 'succeeded' | 'failed';
+  failureReason?: string;
+}
+
+/** What a decision did: the capture posted, or the refunds made at the provider. */
+export interface DecisionOutcome {
+  captured?: {
+    providerPaymentId: string;
+    amountMinor: string;
+    currency: string;
+    feeMinor: string;
+    merchantNetMinor: string;
+  };
+  refunds?: DecisionRefund[];
+  /** A flagged callback accepted as it is: nothing moved. */
+  acknowledged?: true;
+}
+
+export interface ExceptionDecision {
+  id: string;
+  exceptionId: string;
+  kind: ExceptionKind;
+  paymentId: string | null;
+  action: DecisionAction;
+  operator: string;
+  decidedAt: Date;
+  status: DecisionStatus;
+  outcome: DecisionOutcome | null;
+  failureReason: string | null;
+  completedAt: Date | null;
+  workflowId: string;
+}
+
+export interface FlaggedCallback {
+  provider: string;
+  eventId: string;
+  state: string;
+  flag: string;
+  receivedAt: Date;
+}
+
+/** One exception as stored facts show it; what the provider captured is added by the caller. */
+export interface StoredException {
+  id: string;
+  kind: ExceptionKind;
+  since: Date;
+  paymentId: string | null;
+  payment: {
+    merchantId: string;
+    status: PaymentStatus;
+    testMode: boolean;
+    amountMinor: bigint;
+    currency: string;
+    method: string | null;
+    feeMinor: bigint | null;
+    buyerTotalMinor: bigint | null;
+    providerPaymentId: string | null;
+    failureReason: string | null;
+    createdAt: Date;
+  } | null;
+  flags: FlaggedCallback[];
+  /** Oldest first; the last one that has not failed closes the exception. */
+  decisions: ExceptionDecision[];
+}
 
 /** Statuses after which a success at the provider is money Kassa did not take in. */
 export const lateSuccessStatuses: readonly PaymentStatus[] = ['expired', 'canceled', 'failed'];

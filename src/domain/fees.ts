@@ -8,7 +8,7 @@
  * is rounded half-up the same way and the merchant bears the rest, so the two shares always add
  * up to the fee.
  */
-import type { ProviderMethod } from '../providers/types';
+import type { ProviderMethod } from './methods';
 
 /**
  * Who bears the commission. On the wire: `"merchant"`, `"buyer"`, or

@@ -357,3 +357,43 @@ export function payoutReleased(payout: PayoutMoney): Posting | null {
     ],
   );
 }
+
+/** A merchant's money in one currency and mode: what can be refunded or paid out, what is on its way, what is held. */
+export interface CurrencyBalance {
+  currency: string;
+  available: bigint;
+  pending: bigint;
+  reserved: bigint;
+}
+
+/** An account and what it holds. */
+export interface AccountBalance extends AccountRef {
+  balanceMinor: bigint;
+}
+
+/** A transaction, or the whole ledger, that does not sum to zero in a currency. */
+export interface LedgerImbalance {
+  /** A transaction id, or `null` for the whole ledger. */
+  transactionId: string | null;
+  currency: string;
+  testMode: boolean;
+  sumMinor: bigint;
+}
+
+/** A posted ledger transaction with its entries, as read back. */
+export interface PostedTransaction {
+  id: string;
+  sourceType: string;
+  sourceId: string;
+  event: string;
+  testMode: boolean;
+  createdAt: Date;
+  entries: {
+    owner: string;
+    kind: AccountKind;
+    provider: string;
+    currency: string;
+    amountMinor: bigint;
+    memo: string;
+  }[];
+}

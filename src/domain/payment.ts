@@ -56,3 +56,6 @@ export function splitFee(amountMinor: bigint, feePayer: FeePayer, basisPoints = 
     ? { feeMinor, buyerTotalMinor: amountMinor + feeMinor, merchantNetMinor: amountMinor }
     : { feeMinor, buyerTotalMinor: amountMinor, merchantNetMinor: amountMinor - feeMinor };
 }
+
+/** A payment as Kassa keeps it: the resource's facts and where the buyer was last sent to pay. */
+export type StoredPayment = Payment & { redirectUrl: string | null };

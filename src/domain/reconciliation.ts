@@ -6,9 +6,44 @@
  * counterpart is looked for in facts gathered over a wider span, so an item near the edge is
  * not reported missing because the other side stamped it a moment later.
  */
-import type { ProviderReport } from '../providers/types';
-import type { Mismatch } from '../workflows/money-shared';
+import type { ProviderReport } from './provider-report';
+import type { DecisionRefund } from './exceptions';
+import type { LedgerImbalance } from './ledger';
 import { formatAmount } from './money';
+
+/** One thing that does not agree between the ledger, Kassa's records and a provider's report. */
+export interface Mismatch {
+  /** e.g. `missing_at_provider`, `amount_mismatch`, `not_in_ledger`, `ledger_unbalanced`. */
+  kind: string;
+  source: 'payment' | 'refund' | 'payout' | 'ledger';
+  /** The payment, refund or payout id; a ledger transaction id, or `null` for the whole ledger. */
+  id: string | null;
+  provider: string | null;
+  message: string;
+}
+
+/** What one reconciliation run answers its workflow. */
+export interface ReconciliationResult {
+  id: string;
+  window: { from: string; to: string };
+  /** How many of each were compared. */
+  checked: Record<string, number>;
+  mismatchCount: number;
+  /** The first 500; all of them are kept for `GET /admin/reconciliation`. */
+  mismatches: Mismatch[];
+}
+
+/** A stored reconciliation run, every mismatch kept. */
+export interface ReconciliationRun {
+  id: string;
+  workflowId: string;
+  windowFrom: Date;
+  windowTo: Date;
+  startedAt: Date;
+  finishedAt: Date;
+  checked: Record<string, number>;
+  mismatches: Mismatch[];
+}
 
 export interface PaymentFact {
   id: string;
@@ -54,13 +89,6 @@ export interface PostingFact {
   entries: { kind: string; owner: string; provider: string; currency: string; amountMinor: bigint }[];
 }
 
-export interface ImbalanceFact {
-  transactionId: string | null;
-  currency: string;
-  testMode: boolean;
-  sumMinor: bigint;
-}
-
 /**
  * An operator's decision on an exception, with the refunds that succeeded at the provider: an
  * applied one, or one that failed part-way (another capture's refund refused).
@@ -71,7 +99,7 @@ export interface ReviewFact {
   kind: string;
   action: 'accept' | 'refund';
   applied: boolean;
-  refunds: { refundId: string; providerPaymentId: string; amountMinor: string; currency: string }[];
+  refunds: Pick<DecisionRefund, 'refundId' | 'providerPaymentId' | 'amountMinor' | 'currency'>[];
 }
 
 export interface ReconciliationFacts {
@@ -83,7 +111,7 @@ export interface ReconciliationFacts {
   postings: PostingFact[];
   /** Reports of the providers that give one, over the wider span. */
   reports: { provider: string; report: ProviderReport }[];
-  imbalances: ImbalanceFact[];
+  imbalances: LedgerImbalance[];
   /** Operators' applied decisions on the payments' exceptions, and every decision that made a reported refund. */
   reviews?: ReviewFact[];
 }

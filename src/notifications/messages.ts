@@ -4,25 +4,27 @@
  * to the payment. Pure functions: no I/O, no clock.
  */
 import { isMerchantEventType, type MerchantEventType } from '../domain/event-types';
+import type { PaymentResource } from '../resources/payment';
 
-/** The payment as an event's `data` carries it (docs/api.md §5). */
-export interface EventPayment {
-  id: string;
-  order_id: string;
-  status: string;
-  amount: string;
-  currency: string;
-  description: string;
-  method: string | null;
-  fee: string | null;
-  buyer_total: string | null;
-  merchant_net: string | null;
-  failure_reason: string | null;
-  checkout_url: string;
-  test_mode: boolean;
-  delivery: { type: 'digital'; download_url: string } | { type: 'physical'; method: string; eta_days: number } | null;
-  paid_at: string | null;
-}
+/** What notifications read of the payment an event's `data` carries (docs/api.md §5). */
+export type EventPayment = Pick<
+  PaymentResource,
+  | 'id'
+  | 'order_id'
+  | 'status'
+  | 'amount'
+  | 'currency'
+  | 'description'
+  | 'method'
+  | 'fee'
+  | 'buyer_total'
+  | 'merchant_net'
+  | 'failure_reason'
+  | 'checkout_url'
+  | 'test_mode'
+  | 'delivery'
+  | 'paid_at'
+>;
 
 export interface EventView {
   /** The checkout's name. */

@@ -117,10 +117,7 @@ export function decryptWithLoadedKeys(stored: string, owner: string): string {
   throw failure;
 }
 
-/** What the API shows of a secret: its last four characters behind a fixed mask, e.g. `********WXYZ`. */
-export function maskSecret(lastFour: string | null): string | null {
-  return lastFour === null ? null : `********${lastFour}`;
-}
+export { maskSecret } from '../domain/channel';
 
 /** The last four characters kept beside the ciphertext for {@link maskSecret}; none for a secret too short to spare them. */
 export const secretHint = (secret: string): string => (secret.length >= 12 ? secret.slice(-4) : '');

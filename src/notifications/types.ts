@@ -3,49 +3,22 @@
  * carry, and the settings each kind keeps (secrets apart, encrypted).
  */
 import type { MerchantEventType } from '../domain/event-types';
+import type { NotificationChannel } from '../domain/channel';
 
-/** Channels a merchant configures per checkout. */
-export const channelKinds = ['email', 'telegram', 'sms'] as const;
-export type ChannelKind = (typeof channelKinds)[number];
-
-/** Every way an event reaches someone: the webhook, a merchant channel, or the buyer's receipt. */
-export const deliveryChannels = ['webhook', ...channelKinds, 'buyer_receipt'] as const;
-export type DeliveryChannel = (typeof deliveryChannels)[number];
-
-/** The non-webhook deliveries the purchase workflow fans out to, each one activity. */
-export type NotificationChannel = Exclude<DeliveryChannel, 'webhook'>;
+export {
+  channelKinds,
+  deliveryChannels,
+  type ChannelKind,
+  type ChannelSettings,
+  type DeliveryChannel,
+  type EmailSettings,
+  type NotificationChannel,
+  type SmsContentType,
+  type SmsSettings,
+  type TelegramSettings,
+} from '../domain/channel';
 
 export { notificationEventTypes, type NotificationEventType } from '../domain/event-types';
-
-export interface EmailSettings {
-  /** Recipients, 1 to 10 addresses. */
-  to: string[];
-}
-
-export interface TelegramSettings {
-  /** A numeric chat id (`-100…` for groups and channels) or `@channelname`. */
-  chatId: string;
-}
-
-export type SmsContentType = 'application/json' | 'application/x-www-form-urlencoded' | 'text/plain';
-
-export interface SmsSettings {
-  /** The seller's phone number, E.164 (`+79991234567`). */
-  to: string;
-  /** The gateway URL; `{placeholders}` are filled in percent-encoded. */
-  url: string;
-  method: 'POST' | 'GET';
-  contentType: SmsContentType;
-  /** The request body template (POST); `{placeholders}` are escaped for `contentType`. */
-  body: string | null;
-  /** The header that carries the gateway credential (its value is the channel's secret). */
-  authHeader: string;
-}
-
-export type ChannelSettings =
-  | { kind: 'email'; settings: EmailSettings }
-  | { kind: 'telegram'; settings: TelegramSettings }
-  | { kind: 'sms'; settings: SmsSettings };
 
 /** How the worker delivers notifications; built once from config in the composition root. */
 export interface NotificationSettings {

@@ -3,6 +3,13 @@
  * provider and know nothing of Temporal: retries belong to the caller's retry policy.
  * Amounts cross this boundary as minor units in decimal strings (JSON-safe, never floats).
  */
+import type { ProviderMethod } from '../domain/methods';
+import type { PayoutDestination, PayoutDestinationInput } from '../domain/payout';
+import type { ProviderPayoutState, ProviderRefundState, ProviderReport } from '../domain/provider-report';
+
+export type { ProviderMethod } from '../domain/methods';
+export type { PayoutDestination, PayoutDestinationInput } from '../domain/payout';
+export type { ProviderPayoutState, ProviderRefundState, ProviderReport } from '../domain/provider-report';
 
 /** How sure we are about a failed provider call. */
 export type ProviderFailureKind =
@@ -30,16 +37,6 @@ export class CallbackVerificationError extends Error {
     super(message);
     this.name = 'CallbackVerificationError';
   }
-}
-
-/** A payment method a provider offers, as shown to the buyer. */
-export interface ProviderMethod {
-  /** Method code on Kassa's side, e.g. `sandbox_card`. */
-  code: string;
-  /** Human name on the hosted page. */
-  title: string;
-  /** Test-mode (sandbox) method or a real-money one. */
-  testMode: boolean;
 }
 
 export interface CreateProviderPaymentInput {
@@ -97,8 +94,6 @@ export interface RefundPaymentInput {
   currency: string;
 }
 
-export type ProviderRefundState = 'succeeded' | 'failed';
-
 export interface ProviderRefund {
   providerRefundId: string;
   state: ProviderRefundState;
@@ -106,12 +101,6 @@ export interface ProviderRefund {
   currency: string;
   failureReason?: string;
 }
-
-/** Where a payout goes, as the merchant names it: a card by the provider's token, never its number. */
-export type PayoutDestinationInput = { type: 'card'; token: string } | { type: 'wallet'; walletId: string };
-
-/** A destination the provider knows, with what Kassa may keep of it. */
-export type PayoutDestination = { type: 'card'; token: string; last4: string } | { type: 'wallet'; walletId: string };
 
 export interface CreatePayoutInput {
   /** Kassa's payout id (`po_…`): one key never pays out twice. */
@@ -123,8 +112,6 @@ export interface CreatePayoutInput {
   destination: PayoutDestinationInput;
 }
 
-export type ProviderPayoutState = 'paid' | 'failed';
-
 export interface ProviderPayout {
   providerPayoutId: string;
   state: ProviderPayoutState;
@@ -133,35 +120,6 @@ export interface ProviderPayout {
   feeMinor: string;
   currency: string;
   failureReason?: string;
-}
-
-/** What a provider did in a period: the other side of reconciliation. */
-export interface ProviderReport {
-  payments: {
-    providerPaymentId: string;
-    paymentId: string;
-    amountMinor: string;
-    currency: string;
-    capturedAt: string;
-  }[];
-  refunds: {
-    providerRefundId: string;
-    refundId: string;
-    providerPaymentId: string;
-    amountMinor: string;
-    currency: string;
-    state: ProviderRefundState;
-    createdAt: string;
-  }[];
-  payouts: {
-    providerPayoutId: string;
-    payoutId: string;
-    amountMinor: string;
-    feeMinor: string;
-    currency: string;
-    state: ProviderPayoutState;
-    createdAt: string;
-  }[];
 }
 
 export interface PaymentProvider {

@@ -1,8 +1,9 @@
-import { Pool, type PoolClient } from 'pg';
+import { Pool } from 'pg';
 import request from 'supertest';
 import { createActivities, type RecordPaymentStatusInput } from '../../src/activities';
 import { ensureAccount, post } from '../../src/db/ledger';
 import { findPaymentById } from '../../src/db/payments';
+import { inTransaction } from '../../src/db/transaction';
 import { type AccountRef, kassaOwner, paymentCaptured } from '../../src/domain/ledger';
 import { type ApiHarness, startApiHarness } from '../support/merchant-api';
 import { balancesOf, expectLedgerBalanced, postingsOf } from '../support/ledger';
@@ -31,9 +32,7 @@ const account = (kind: AccountRef['kind'], testMode = true, owner = 'mer_ledgerT
 let sequence = 0;
 /** Inserts a raw transaction with `entries` (account, minor units) in one database transaction and commits. */
 async function rawTransaction(entries: [AccountRef, bigint][], testMode = true) {
-  const client = await db.connect();
-  try {
-    await client.query('begin');
+  await inTransaction(db, async (client) => {
     const { rows } = await client.query<{ id: string }>(
       `insert into ledger_transactions (source_type, source_id, event, test_mode, description) values ('adjustment', $1, 'raw', $2, 'test') returning id`,
       [`adj_${++sequence}`, testMode],
@@ -46,28 +45,7 @@ async function rawTransaction(entries: [AccountRef, bigint][], testMode = true) 
         amount.toString(),
       ]);
     }
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
-
-async function inTransaction<T>(work: (client: PoolClient) => Promise<T>): Promise<T> {
-  const client = await db.connect();
-  try {
-    await client.query('begin');
-    const result = await work(client);
-    await client.query('commit');
-    return result;
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 const ledgerCount = async () => Number((await db.query('select count(*) from ledger_entries')).rows[0].count);
@@ -165,12 +143,12 @@ test('the same posting retried ten times, one after another and all at once, pos
     merchantNetMinor: 4850n,
   })!;
   const sequential: boolean[] = [];
-  for (let i = 0; i < 10; i++) sequential.push(await inTransaction((client) => post(client, capture)));
+  for (let i = 0; i < 10; i++) sequential.push(await inTransaction(db, (client) => post(client, capture)));
   expect(sequential).toEqual([true, ...Array(9).fill(false)]);
 
   const concurrent = { ...capture, source: { type: 'payment' as const, id: 'pay_retriedPosting02' } };
   const outcomes = await Promise.all(
-    Array.from({ length: 10 }, () => inTransaction((client) => post(client, concurrent))),
+    Array.from({ length: 10 }, () => inTransaction(db, (client) => post(client, concurrent))),
   );
   expect(outcomes.filter(Boolean)).toHaveLength(1);
   expect(await postingsOf(db, 'payment', 'pay_retriedPosting02')).toEqual({ captured: 1 });

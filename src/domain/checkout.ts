@@ -1,0 +1,61 @@
+import type { CheckoutPricing, FeePayerSetting, FeeSchedule, MethodSetting } from './fees';
+
+/** Where a site serves its verification token, from the root of its origin. */
+export const verificationFilePath = '/.well-known/kassa-verification.txt';
+
+/** Where a site serves its token: at the root of `siteUrl`'s origin. */
+export function verificationFileUrl(siteUrl: string): string {
+  return new URL(verificationFilePath, siteUrl).toString();
+}
+
+export type VerificationStatus = 'unverified' | 'pending' | 'verified' | 'failed';
+
+/** Proof that the merchant controls `siteUrl`: the token served at `/.well-known/kassa-verification.txt`. */
+export interface SiteVerification {
+  token: string;
+  status: VerificationStatus;
+  /** Why the last attempt failed, while pending or once failed. */
+  error: string | null;
+  verifiedAt: Date | null;
+}
+
+/** A merchant's shop in one mode: where buyers come from, where webhooks go, how it is priced. */
+export interface Checkout {
+  id: string;
+  merchantId: string;
+  testMode: boolean;
+  name: string;
+  siteUrl: string;
+  currencies: string[];
+  notifyUrl: string;
+  successUrl: string;
+  failUrl: string;
+  pendingUrl: string;
+  feePayer: FeePayerSetting;
+  /** The checkout's default commission (set by the operator). */
+  fee: FeeSchedule;
+  /** Per-method commissions replacing `fee` (set by the operator). */
+  methodFees: Record<string, FeeSchedule>;
+  /** Enabled methods with their display conditions; `null`: every method of the mode, unconditionally. */
+  methods: MethodSetting[] | null;
+  /** Until then the secret before the last rotation signs too (the secrets themselves are kept apart, sealed). */
+  previousWebhookSecretExpiresAt: Date | null;
+  verification: SiteVerification;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+/** What a merchant sets on a checkout. */
+export type CheckoutSettings = Pick<
+  Checkout,
+  'name' | 'siteUrl' | 'currencies' | 'notifyUrl' | 'successUrl' | 'failUrl' | 'pendingUrl' | 'feePayer' | 'methods'
+>;
+
+/** What the operator sets on a checkout: its commissions. */
+export type CheckoutPricingSettings = Pick<Checkout, 'fee' | 'methodFees'>;
+
+export const pricingOf = (checkout: Checkout): CheckoutPricing => ({
+  fee: checkout.fee,
+  methodFees: checkout.methodFees,
+  payer: checkout.feePayer,
+});
