@@ -37,9 +37,9 @@ import { stopWhenParentExits } from './src/parent-watch';
 import { randomToken } from './src/domain/ids';
 import { providersFromConfig, type ProviderRegistry } from './src/providers/registry';
 import type { ServiceDeps } from './src/services/deps';
-import { startMoneyJobs } from './src/services/money-jobs';
-import { startUnstartedWorkflows } from './src/services/payments';
-import { ensureSearchAttributes } from './src/services/temporal-setup';
+import { startOutboxSweep } from './src/temporal/outbox';
+import { ensureSearchAttributes } from './src/temporal/search-attributes';
+import { ensureReconciliationSchedule } from './src/temporal/start';
 import { taskQueue } from './src/workflows/shared';
 import type { Observability } from './src/observability';
 import { createLogger, temporalLogger } from './src/observability/logger';
@@ -293,6 +293,7 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
       const deps: ServiceDeps = {
         db,
         temporal,
+        eagerWorkflowStart: workerConnection !== undefined,
         providers,
         observability,
         config: { ...config, adminToken: adminTokenFor(config) },
@@ -313,13 +314,10 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
           }),
       );
       running.url = `http://${config.host}:${port}`;
-      const sweep = setInterval(() => {
-        startUnstartedWorkflows(deps).catch((error) =>
-          logger.error({ err: error }, `restarting unstarted payments: ${error.message}`),
-        );
-      }, 30_000);
-      closers.push(async () => clearInterval(sweep));
-      closers.push(await startMoneyJobs(deps, (message, error) => logger.error({ err: error }, message)));
+      await ensureReconciliationSchedule(temporal).catch((error: Error) =>
+        logger.error({ err: error }, `creating the reconciliation schedule: ${error.message}`),
+      );
+      closers.push(startOutboxSweep(deps, (message, error) => logger.error({ err: error }, message)));
     }
     return running;
   } catch (error) {

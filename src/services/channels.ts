@@ -32,11 +32,8 @@ import type {
 } from '../notifications/types';
 import { invalid, notFound } from '../domain/errors';
 import { currentRequest } from '../observability/request-scope';
-import type { resendEventWorkflow } from '../workflows/operator';
-import { resendEventWorkflowId } from '../workflows/shared';
-import type { resendNotificationWorkflow } from '../workflows/notifications';
-import { resendNotificationWorkflowId } from '../workflows/notifications-shared';
-import { searchAttributes, taskQueue } from '../workflows/shared';
+import { resendEvent, resendNotification } from '../temporal/definitions';
+import { executeWorkflow } from '../temporal/start';
 import type { ServiceDeps } from './deps';
 
 interface CommonChannelInput {
@@ -330,14 +327,7 @@ export async function resendToChannel(
   const event = (await listEventsWithAttempts(deps.db, payment.id)).find((candidate) => candidate.id === eventId);
   if (!event) throw notFound('event', 'event_id');
   const requestId = (currentRequest()?.requestId ?? randomToken(12)).replace(/[^A-Za-z0-9_-]/g, '');
-  const common = {
-    taskQueue,
-    typedSearchAttributes: [
-      { key: searchAttributes.merchantId, value: payment.merchantId },
-      { key: searchAttributes.checkoutId, value: payment.checkoutId },
-      { key: searchAttributes.orderId, value: payment.orderId },
-    ],
-  };
+  const resend = { payment, event, requestId, by: 'merchant' as const };
   const answer = (outcome: Pick<DeliveryOutcome, 'delivered' | 'attempt' | 'response' | 'error' | 'latencyMs'>) => ({
     object: 'delivery_attempt' as const,
     event_id: event.id,
@@ -351,14 +341,7 @@ export async function resendToChannel(
   });
 
   if (channel === 'webhook') {
-    const result = await deps.temporal.withDeadline(Date.now() + 45_000, () =>
-      deps.temporal.workflow.execute<typeof resendEventWorkflow>('resendEventWorkflow', {
-        ...common,
-        workflowId: resendEventWorkflowId(event.id, requestId),
-        args: [{ paymentId: payment.id, eventId: event.id, eventType: event.type }],
-        staticSummary: `merchant re-sends ${event.type} ${event.id} of ${payment.id} (order ${payment.orderId}) by webhook`,
-      }),
-    );
+    const result = await executeWorkflow(deps, resendEvent, resend, 45_000);
     return answer({ ...result, response: result.statusCode === null ? null : `HTTP ${result.statusCode}` });
   }
   if (channel === 'buyer_receipt') {
@@ -373,13 +356,6 @@ export async function resendToChannel(
       `checkout ${payment.checkoutId} has no ${channel} channel: PUT /v1/checkouts/${payment.checkoutId}/channels/${channel} first`,
     );
   }
-  const outcome = await deps.temporal.withDeadline(Date.now() + 75_000, () =>
-    deps.temporal.workflow.execute<typeof resendNotificationWorkflow>('resendNotificationWorkflow', {
-      ...common,
-      workflowId: resendNotificationWorkflowId(event.id, channel, requestId),
-      args: [{ paymentId: payment.id, eventId: event.id, eventType: event.type, channel }],
-      staticSummary: `merchant re-sends ${event.type} ${event.id} of ${payment.id} (order ${payment.orderId}) by ${channel.replace('_', ' ')}`,
-    }),
-  );
+  const outcome = await executeWorkflow(deps, resendNotification, { ...resend, channel }, 75_000);
   return answer(outcome);
 }

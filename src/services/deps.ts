@@ -8,6 +8,11 @@ import type { ProviderRegistry } from '../providers/registry';
 export interface ServiceDeps {
   db: Pool;
   temporal: Client;
+  /**
+   * True when `temporal` runs on the NativeConnection of a worker in this process (worker.ts knows):
+   * purchases then start eagerly, their first workflow task handed back with the start call.
+   */
+  eagerWorkflowStart?: boolean;
   providers: ProviderRegistry;
   config: Config;
   /** Logger, metrics and tracer; absent in apps assembled by hand (tests), which then log nothing. */

@@ -17,11 +17,10 @@ import { formatAmount } from '../domain/money';
 import { openStatuses } from '../domain/payment';
 import { DomainError, notFound } from '../domain/errors';
 import { providerCaptures, providerNameOf } from '../providers/captures';
-import type { reviewDecisionWorkflow } from '../workflows/review';
-import { type ReviewDecisionInput, reviewWorkflowId } from '../workflows/review-shared';
-import { searchAttributes, taskQueue } from '../workflows/shared';
+import { reviewDecision } from '../temporal/definitions';
+import { startWorkflow } from '../temporal/start';
+import { reviewWorkflowId } from '../workflows/review-shared';
 import type { ServiceDeps } from './deps';
-import { startOnce } from './start-once';
 
 const decided = (message: string, decision: ExceptionDecision) =>
   new DomainError('conflict', 'exception_decided', message, undefined, {
@@ -182,22 +181,7 @@ export async function decideException(deps: ServiceDeps, id: string, action: Dec
   /** Carries a recorded decision out, at most once: also when the request that recorded it died before starting it. */
   const carryOut = async (decision: ExceptionDecision) => {
     if (decision.status !== 'pending') return;
-    const input: ReviewDecisionInput = {
-      decisionId: decision.id,
-      exceptionId: decision.exceptionId,
-      kind: decision.kind,
-      action: decision.action,
-      paymentId: decision.paymentId,
-    };
-    await startOnce<typeof reviewDecisionWorkflow>(deps.temporal, 'reviewDecisionWorkflow', {
-      taskQueue,
-      workflowId: decision.workflowId,
-      args: [input],
-      staticSummary: `operator ${decision.operator} decides to ${decision.action} exception ${decision.exceptionId} (${decision.kind})`,
-      ...(exception.payment && {
-        typedSearchAttributes: [{ key: searchAttributes.merchantId, value: exception.payment.merchantId }],
-      }),
-    });
+    await startWorkflow(deps, reviewDecision, { decision, merchantId: exception.payment?.merchantId ?? null });
   };
   const sameOrConflict = async (standing: ExceptionDecision) => {
     await carryOut(standing);

@@ -2,8 +2,7 @@
  * Operator actions on one payment (`/admin/payments/:id…`, operator token): look at it as
  * Temporal sees it, cancel it, re-send a merchant event, re-check the provider now.
  */
-import { WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
-import { optionalTsToDate } from '@temporalio/common/lib/time';
+import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { listEventsWithAttempts } from '../db/events';
 import { findPaymentById, type StoredPayment } from '../db/payments';
@@ -12,15 +11,15 @@ import { paymentResource } from '../domain/payment-resource';
 import { DomainError, notFound } from '../domain/errors';
 import { currentRequest } from '../observability/request-scope';
 import { randomToken } from '../domain/ids';
-import type { resendEventWorkflow } from '../workflows/operator';
-import { recheckProviderSignal, resendEventWorkflowId } from '../workflows/shared';
+import { resendEvent as resendEventDefinition } from '../temporal/definitions';
+import { executeWorkflow } from '../temporal/start';
+import { updatePurchase } from '../temporal/updates';
 import {
   cancelUpdate,
   purchaseWorkflowId,
+  recheckProviderSignal,
   type PurchaseState,
-  searchAttributes,
   statusQuery,
-  taskQueue,
 } from '../workflows/shared';
 import type { ServiceDeps } from './deps';
 
@@ -32,7 +31,9 @@ async function paymentOrNotFound(deps: ServiceDeps, paymentId: string): Promise<
   return payment;
 }
 
-const iso = (ts: Parameters<typeof optionalTsToDate>[0]) => optionalTsToDate(ts)?.toISOString() ?? null;
+/** A protobuf timestamp (seconds may be a Long) as ISO 8601. */
+const iso = (ts: temporal.api.workflow.v1.PendingActivityInfo.$Properties['scheduledTime']) =>
+  ts ? new Date(Number(String(ts.seconds ?? 0)) * 1000 + Math.floor((ts.nanos ?? 0) / 1e6)).toISOString() : null;
 const pendingStates = temporal.api.enums.v1.PendingActivityState;
 
 type PendingActivity = {
@@ -167,13 +168,7 @@ export async function cancelAsOperator(deps: ServiceDeps, paymentId: string) {
   const payment = await paymentOrNotFound(deps, paymentId);
   if (!openStatuses.includes(payment.status))
     throw conflict(`payment is ${payment.status}: only open payments can be canceled`);
-  try {
-    await deps.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).executeUpdate(cancelUpdate);
-  } catch (error) {
-    if (error instanceof WorkflowUpdateFailedError)
-      throw conflict(error.cause?.message ?? 'the payment cannot be canceled now');
-    throw error;
-  }
+  await updatePurchase(deps.temporal, payment.id, (handle) => handle.executeUpdate(cancelUpdate));
   return paymentResource((await findPaymentById(deps.db, payment.id))!, deps.config.publicUrl);
 }
 
@@ -187,19 +182,12 @@ export async function resendEvent(deps: ServiceDeps, paymentId: string, eventId:
   const event = (await listEventsWithAttempts(deps.db, payment.id)).find((candidate) => candidate.id === eventId);
   if (!event) throw notFound('event', 'event_id');
   const requestId = `${currentRequest()?.requestId ?? 'req'}-${randomToken(6)}`.replace(/[^A-Za-z0-9_-]/g, '');
-  const run = () =>
-    deps.temporal.workflow.execute<typeof resendEventWorkflow>('resendEventWorkflow', {
-      taskQueue,
-      workflowId: resendEventWorkflowId(event.id, requestId),
-      args: [{ paymentId: payment.id, eventId: event.id, eventType: event.type }],
-      staticSummary: `operator re-sends ${event.type} ${event.id} of ${payment.id} (order ${payment.orderId})`,
-      typedSearchAttributes: [
-        { key: searchAttributes.merchantId, value: payment.merchantId },
-        { key: searchAttributes.checkoutId, value: payment.checkoutId },
-        { key: searchAttributes.orderId, value: payment.orderId },
-      ],
-    });
-  const result = await deps.temporal.withDeadline(Date.now() + 45_000, run);
+  const result = await executeWorkflow(
+    deps,
+    resendEventDefinition,
+    { payment, event, requestId, by: 'operator' },
+    45_000,
+  );
   return {
     event_id: event.id,
     type: event.type,

@@ -1,9 +1,3 @@
-import {
-  type Client,
-  type InternalConnectionLike,
-  InternalConnectionLikeSymbol,
-  WorkflowUpdateFailedError,
-} from '@temporalio/client';
 import { findCheckout, findCheckoutById } from '../db/checkouts';
 import type { IdempotentCreate } from '../db/idempotency';
 import { listEventsWithAttempts } from '../db/events';
@@ -14,29 +8,18 @@ import {
   findPaymentByOrder,
   insertPayment,
   listPayments,
-  listUnstartedPayments,
-  markWorkflowStarted,
   type StoredPayment,
 } from '../db/payments';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
 import { type Delivery, openStatuses, type PaymentStatus } from '../domain/payment';
 import type { MerchantPrincipal } from '../db/merchants';
-import type { Checkout } from '../db/checkouts';
 import { DomainError, invalid, notFound } from '../domain/errors';
-import type { purchaseWorkflow } from '../workflows/purchase';
-import {
-  cancelUpdate,
-  purchaseWorkflowId,
-  type PurchaseInput,
-  searchAttributes,
-  selectMethodUpdate,
-  taskQueue,
-} from '../workflows/shared';
+import { startPurchase, sweepUnstarted } from '../temporal/outbox';
+import { updatePurchase } from '../temporal/updates';
+import { cancelUpdate, selectMethodUpdate } from '../workflows/shared';
 import { amountParam, checkMerchantUrls, visibleMethods } from './checkouts';
 import type { ServiceDeps } from './deps';
-import { startOnce } from './start-once';
-import { purchaseDetails, purchaseSummary } from './workflow-summary';
 
 /** A payment as a merchant asks for it. */
 export interface NewPaymentInput {
@@ -67,7 +50,7 @@ function isUniqueViolation(error: unknown): boolean {
 
 /**
  * Stores a payment and starts its workflow. The row is written first and marked started
- * after; a crash in between is healed by {@link startUnstartedWorkflows}, so neither a payment
+ * after; a crash in between is healed by the outbox sweep (src/temporal/outbox.ts), so neither a payment
  * without a workflow nor a workflow without a payment outlives it.
  *
  * Under an `Idempotency-Key` the row carries the key (unique per merchant and mode), so a key
@@ -147,7 +130,7 @@ export async function createPayment(
       },
     );
   }
-  await startPurchaseWorkflow(deps, payment, checkout, request.method ?? null);
+  await startPurchase(deps, payment, checkout);
   return payment;
 }
 
@@ -164,7 +147,7 @@ async function recoverPayment(
     payment.amountMinor === amountParam(request.amount, request.currency, 'amount');
   if (!same) throw idempotencyKeyReused();
   const checkout = await findCheckoutById(deps.db, payment.checkoutId);
-  if (checkout) await startPurchaseWorkflow(deps, payment, checkout, payment.method);
+  if (checkout) await startPurchase(deps, payment, checkout);
   return payment;
 }
 
@@ -177,81 +160,9 @@ export const idempotencyKeyReused = () =>
     'Idempotency-Key',
   );
 
-async function startPurchaseWorkflow(
-  deps: ServiceDeps,
-  payment: StoredPayment,
-  checkout: Checkout,
-  method: string | null,
-) {
-  const quotes = visibleMethods(deps, checkout, payment.amountMinor, payment.currency);
-  const input: PurchaseInput = {
-    paymentId: payment.id,
-    merchantId: payment.merchantId,
-    checkoutId: payment.checkoutId,
-    orderId: payment.orderId,
-    testMode: payment.testMode,
-    amountMinor: payment.amountMinor.toString(),
-    currency: payment.currency,
-    description: payment.description,
-    methods: quotes.map((quote) => quote.code),
-    method,
-    feePayer: checkout.feePayer.type === 'buyer' ? 'buyer' : 'merchant',
-    feeBasisPoints: checkout.fee.basisPoints,
-    quotes: quotes.map((quote) => ({
-      method: quote.code,
-      feeMinor: quote.feeMinor.toString(),
-      buyerTotalMinor: quote.buyerTotalMinor.toString(),
-      merchantNetMinor: quote.merchantNetMinor.toString(),
-    })),
-    expiresAt: payment.expiresAt.toISOString(),
-    statusPollSeconds: deps.config.statusPollSeconds,
-  };
-  await startOnce<typeof purchaseWorkflow>(deps.temporal, 'purchaseWorkflow', {
-    taskQueue,
-    workflowId: purchaseWorkflowId(payment.id),
-    args: [input],
-    requestEagerStart: startsEagerly(deps.temporal),
-    staticSummary: purchaseSummary(payment, checkout),
-    staticDetails: purchaseDetails(payment, checkout),
-    typedSearchAttributes: [
-      { key: searchAttributes.paymentStatus, value: 'awaiting_method' },
-      { key: searchAttributes.merchantId, value: payment.merchantId },
-      { key: searchAttributes.checkoutId, value: payment.checkoutId },
-      { key: searchAttributes.orderId, value: payment.orderId },
-      { key: searchAttributes.amountMinor, value: Number(payment.amountMinor) },
-      { key: searchAttributes.currency, value: payment.currency },
-      { key: searchAttributes.testMode, value: payment.testMode },
-    ],
-  });
-  await markWorkflowStarted(deps.db, payment.id);
-}
-
-/**
- * Eager start hands the first workflow task back with the start call instead of through a poll; it
- * needs a native connection shared with a worker in this process, which worker.ts gives the client
- * exactly when it runs one (docs/performance.md).
- */
-function startsEagerly(client: Client): boolean {
-  return (
-    (client.connection as InternalConnectionLike | undefined)?.[InternalConnectionLikeSymbol]?.supportsEagerStart ===
-    true
-  );
-}
-
-/** Starts the workflows of payments stored but never confirmed started. Safe to run anywhere, any time. */
+/** Starts the workflows of payments stored but never confirmed started; kept for callers of the old name. */
 export async function startUnstartedWorkflows(deps: ServiceDeps, olderThanSeconds = 15): Promise<number> {
-  const payments = await listUnstartedPayments(deps.db, olderThanSeconds);
-  for (const payment of payments) {
-    const checkout = await findCheckout(deps.db, payment, payment.checkoutId);
-    if (checkout) await startPurchaseWorkflow(deps, payment, checkout, payment.method);
-  }
-  return payments.length;
-}
-
-function updateRejection(error: unknown): DomainError | null {
-  if (!(error instanceof WorkflowUpdateFailedError)) return null;
-  const message = error.cause?.message ?? 'the payment cannot change now';
-  return new DomainError('conflict', 'payment_state', message);
+  return (await sweepUnstarted(deps, olderThanSeconds, ['payments'])).payments ?? 0;
 }
 
 /** The buyer's choice of method: answers with the provider page to send the buyer to. */
@@ -268,13 +179,9 @@ export async function selectMethod(
   const methods = visibleMethods(deps, checkout, payment.amountMinor, payment.currency).map((m) => m.code);
   if (!methods.includes(method))
     throw invalid('method', `method ${method} is not offered; choose one of ${methods.join(', ')}`);
-  try {
-    return await deps.temporal.workflow
-      .getHandle(purchaseWorkflowId(paymentId))
-      .executeUpdate(selectMethodUpdate, { args: [{ method }] });
-  } catch (error) {
-    throw updateRejection(error) ?? error;
-  }
+  return updatePurchase(deps.temporal, paymentId, (handle) =>
+    handle.executeUpdate(selectMethodUpdate, { args: [{ method }] }),
+  );
 }
 
 export async function cancelPayment(deps: ServiceDeps, principal: MerchantPrincipal, paymentId: string) {
@@ -283,11 +190,7 @@ export async function cancelPayment(deps: ServiceDeps, principal: MerchantPrinci
     throw notFound('payment', 'id');
   if (!openStatuses.includes(payment.status))
     throw new DomainError('conflict', 'payment_state', `payment is ${payment.status}`);
-  try {
-    await deps.temporal.workflow.getHandle(purchaseWorkflowId(paymentId)).executeUpdate(cancelUpdate);
-  } catch (error) {
-    throw updateRejection(error) ?? error;
-  }
+  await updatePurchase(deps.temporal, paymentId, (handle) => handle.executeUpdate(cancelUpdate));
   return (await findPaymentById(deps.db, paymentId))!;
 }
 

@@ -8,8 +8,6 @@ import {
   firstCheckoutOf,
   insertPayout,
   listPayouts,
-  listUnstartedPayouts,
-  markPayoutWorkflowStarted,
   type Payout,
   type PayoutDestination,
   payoutMoney,
@@ -20,13 +18,10 @@ import { formatAmount } from '../domain/money';
 import { DomainError, invalid, notFound } from '../domain/errors';
 import type { ProviderRegistry } from '../providers/registry';
 import { type PaymentProvider, type PayoutDestinationInput, ProviderError } from '../providers/types';
-import type { payoutWorkflow } from '../workflows/payout';
-import { payoutWorkflowId } from '../workflows/money-shared';
-import { searchAttributes, taskQueue } from '../workflows/shared';
+import { startPayout, sweepUnstarted } from '../temporal/outbox';
 import { amountParam } from './checkouts';
 import type { ServiceDeps } from './deps';
 import { idempotencyKeyReused } from './payments';
-import { startOnce } from './start-once';
 
 /** A withdrawal as a merchant asks for it. */
 export interface NewPayoutInput {
@@ -125,7 +120,7 @@ export async function createPayout(
     throw error;
   }
   client.release();
-  await startPayoutWorkflow(deps, payout);
+  await startPayout(deps, payout);
   return payout;
 }
 
@@ -134,7 +129,7 @@ const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code
 /** The payout an earlier request made under the same key, if it is this request's; its workflow started. */
 async function recoverPayout(deps: ServiceDeps, payout: Payout, amount: bigint, currency: string): Promise<Payout> {
   if (payout.amountMinor !== amount || payout.currency !== currency) throw idempotencyKeyReused();
-  await startPayoutWorkflow(deps, payout);
+  await startPayout(deps, payout);
   return payout;
 }
 
@@ -163,27 +158,9 @@ async function resolveDestination(
   }
 }
 
-async function startPayoutWorkflow(deps: ServiceDeps, payout: Payout) {
-  await startOnce<typeof payoutWorkflow>(deps.temporal, 'payoutWorkflow', {
-    taskQueue,
-    workflowId: payoutWorkflowId(payout.id),
-    args: [{ payoutId: payout.id }],
-    staticSummary: `payout ${formatAmount(payout.amountMinor, payout.currency)} ${payout.currency} to ${payout.destination.type === 'card' ? `card •••• ${payout.destination.last4}` : 'a wallet'}`,
-    typedSearchAttributes: [
-      { key: searchAttributes.merchantId, value: payout.merchantId },
-      { key: searchAttributes.amountMinor, value: Number(payout.amountMinor) },
-      { key: searchAttributes.currency, value: payout.currency },
-      { key: searchAttributes.testMode, value: payout.testMode },
-    ],
-  });
-  await markPayoutWorkflowStarted(deps.db, payout.id);
-}
-
-/** Starts the workflows of payouts stored but never confirmed started (a crash in between). */
+/** Starts the workflows of payouts stored but never confirmed started; kept for callers of the old name. */
 export async function startUnstartedPayouts(deps: ServiceDeps, olderThanSeconds = 15): Promise<number> {
-  const payouts = await listUnstartedPayouts(deps.db, olderThanSeconds);
-  for (const payout of payouts) await startPayoutWorkflow(deps, payout);
-  return payouts.length;
+  return (await sweepUnstarted(deps, olderThanSeconds, ['payouts'])).payouts ?? 0;
 }
 
 export async function getPayout(deps: ServiceDeps, principal: MerchantPrincipal, payoutId: string): Promise<Payout> {

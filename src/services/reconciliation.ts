@@ -1,37 +1,13 @@
-import { type Client, ScheduleAlreadyRunning, ScheduleOverlapPolicy } from '@temporalio/client';
 import { latestRuns, type ReconciliationRun } from '../db/reconciliation';
 import { randomToken } from '../domain/ids';
 import { invalid, notFound } from '../domain/errors';
-import { type ReconciliationResult, reconciliationScheduleId } from '../workflows/money-shared';
-import type { reconciliationWorkflow } from '../workflows/reconciliation';
-import { taskQueue } from '../workflows/shared';
+import { reconciliation } from '../temporal/definitions';
+import { executeWorkflow } from '../temporal/start';
+import type { ReconciliationResult } from '../workflows/money-shared';
 import type { ServiceDeps } from './deps';
 
-/**
- * Creates the daily reconciliation Schedule (`reconciliation-daily`, 00:30 UTC, reconciling the
- * previous UTC day) unless it exists. Idempotent: every API process calls it at start.
- */
-export async function ensureReconciliationSchedule(temporal: Client): Promise<'created' | 'exists'> {
-  try {
-    await temporal.schedule.create({
-      scheduleId: reconciliationScheduleId,
-      spec: { calendars: [{ hour: 0, minute: 30, comment: 'daily at 00:30 UTC' }] },
-      action: {
-        type: 'startWorkflow',
-        workflowType: 'reconciliationWorkflow',
-        workflowId: reconciliationScheduleId,
-        taskQueue,
-        args: [{}],
-      },
-      policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: '1 day' },
-      memo: { purpose: 'compare the ledger, payments and provider reports of the previous UTC day' },
-    });
-    return 'created';
-  } catch (error) {
-    if (error instanceof ScheduleAlreadyRunning) return 'exists';
-    throw error;
-  }
-}
+/** Moved to src/temporal/start.ts; kept until every caller imports it from there. */
+export { ensureReconciliationSchedule } from '../temporal/start';
 
 function runResource(run: ReconciliationRun) {
   return {
@@ -70,10 +46,5 @@ export async function runReconciliation(
 ): Promise<ReconciliationResult> {
   if (period.from && period.to && Date.parse(period.from) >= Date.parse(period.to))
     throw invalid('to', 'to must be after from');
-  return deps.temporal.workflow.execute<typeof reconciliationWorkflow>('reconciliationWorkflow', {
-    taskQueue,
-    workflowId: `reconciliation-manual-${randomToken(12)}`,
-    args: [period],
-    staticSummary: 'reconciliation run by an operator',
-  });
+  return executeWorkflow(deps, reconciliation, { period, token: randomToken(12) });
 }

@@ -7,9 +7,7 @@ import {
   findRefundByIdempotencyKey,
   insertRefund,
   listRefunds,
-  listUnstartedRefunds,
   lockPayment,
-  markRefundWorkflowStarted,
   type Refund,
   refundMoney,
   refundTotals,
@@ -18,13 +16,10 @@ import { newId } from '../domain/ids';
 import { refundReserved, refundSplit } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
 import { DomainError, notFound } from '../domain/errors';
-import type { refundWorkflow } from '../workflows/refund';
-import { refundWorkflowId } from '../workflows/money-shared';
-import { searchAttributes, taskQueue } from '../workflows/shared';
+import { startRefund, sweepUnstarted } from '../temporal/outbox';
 import { amountParam } from './checkouts';
 import type { ServiceDeps } from './deps';
 import { idempotencyKeyReused } from './payments';
-import { startOnce } from './start-once';
 
 /** A refund as a merchant asks for it. */
 export interface NewRefundInput {
@@ -141,7 +136,7 @@ export async function createRefund(
     throw error;
   }
   client.release();
-  await startRefundWorkflow(deps, refund, found);
+  await startRefund(deps, refund, found);
   return refund;
 }
 
@@ -159,7 +154,7 @@ async function recoverRefund(
     (request.amount === undefined || amountParam(request.amount, refund.currency, 'amount') === refund.amountMinor);
   if (!same) throw idempotencyKeyReused();
   const payment = await findPaymentById(deps.db, refund.paymentId);
-  if (payment) await startRefundWorkflow(deps, refund, payment);
+  if (payment) await startRefund(deps, refund, payment);
   return refund;
 }
 
@@ -171,32 +166,9 @@ function paymentState(payment: StoredPayment) {
   );
 }
 
-async function startRefundWorkflow(deps: ServiceDeps, refund: Refund, payment: StoredPayment) {
-  await startOnce<typeof refundWorkflow>(deps.temporal, 'refundWorkflow', {
-    taskQueue,
-    workflowId: refundWorkflowId(refund.id),
-    args: [{ refundId: refund.id, paymentId: refund.paymentId }],
-    staticSummary: `refund ${formatAmount(refund.amountMinor, refund.currency)} ${refund.currency} of ${payment.id} (order ${payment.orderId})`,
-    typedSearchAttributes: [
-      { key: searchAttributes.merchantId, value: payment.merchantId },
-      { key: searchAttributes.checkoutId, value: payment.checkoutId },
-      { key: searchAttributes.orderId, value: payment.orderId },
-      { key: searchAttributes.amountMinor, value: Number(refund.amountMinor) },
-      { key: searchAttributes.currency, value: refund.currency },
-      { key: searchAttributes.testMode, value: refund.testMode },
-    ],
-  });
-  await markRefundWorkflowStarted(deps.db, refund.id);
-}
-
-/** Starts the workflows of refunds stored but never confirmed started (a crash in between). */
+/** Starts the workflows of refunds stored but never confirmed started; kept for callers of the old name. */
 export async function startUnstartedRefunds(deps: ServiceDeps, olderThanSeconds = 15): Promise<number> {
-  const refunds = await listUnstartedRefunds(deps.db, olderThanSeconds);
-  for (const refund of refunds) {
-    const payment = await findPaymentById(deps.db, refund.paymentId);
-    if (payment) await startRefundWorkflow(deps, refund, payment);
-  }
-  return refunds.length;
+  return (await sweepUnstarted(deps, olderThanSeconds, ['refunds'])).refunds ?? 0;
 }
 
 export async function getRefund(deps: ServiceDeps, principal: MerchantPrincipal, refundId: string): Promise<Refund> {

@@ -1,10 +1,8 @@
-import { WorkflowIdConflictPolicy } from '@temporalio/common';
 import { markVerificationPending } from '../db/checkouts';
 import type { MerchantPrincipal } from '../db/merchants';
 import { notFound } from '../domain/errors';
-import { taskQueue } from '../workflows/shared';
-import type { siteVerificationWorkflow } from '../workflows/site-verification';
-import { siteVerificationWorkflowId } from '../workflows/site-verification-shared';
+import { siteVerification } from '../temporal/definitions';
+import { startWorkflow } from '../temporal/start';
 import { checkoutResource } from './checkouts';
 import type { ServiceDeps } from './deps';
 
@@ -17,12 +15,6 @@ export async function verifySite(deps: ServiceDeps, principal: MerchantPrincipal
   if (!checkout) throw notFound('checkout', 'id');
   if (checkout.verification.status === 'verified')
     return { started: false, checkout: checkoutResource(deps, checkout) };
-  await deps.temporal.workflow.start<typeof siteVerificationWorkflow>('siteVerificationWorkflow', {
-    taskQueue,
-    workflowId: siteVerificationWorkflowId(checkout.id),
-    args: [{ checkoutId: checkout.id, siteUrl: checkout.siteUrl, token: checkout.verification.token }],
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.TERMINATE_EXISTING,
-    staticSummary: `site verification of ${checkout.siteUrl} for ${checkout.id} (${checkout.merchantId})`,
-  });
+  await startWorkflow(deps, siteVerification, checkout);
   return { started: true, checkout: checkoutResource(deps, checkout) };
 }

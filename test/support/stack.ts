@@ -1,11 +1,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import http from 'node:http';
 import path from 'node:path';
-import { Connection } from '@temporalio/client';
+import { Client, Connection } from '@temporalio/client';
 import Long from 'long';
 import { Pool } from 'pg';
 import { loadConfig } from '../../src/config';
 import { randomToken } from '../../src/domain/ids';
+import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import { type KassaOptions, type RunningKassa, startKassa, workflowBundle } from '../../worker';
 import { answersAsItself, freePort, stopChild } from './processes';
 
@@ -67,6 +68,35 @@ export async function createTestNamespace(address: string): Promise<string> {
   } finally {
     await connection.close();
   }
+}
+
+export interface TestTemporal {
+  connection: Connection;
+  /** A client on `namespace`. */
+  client: Client;
+  namespace: string;
+  close(): Promise<void>;
+}
+
+/**
+ * A client of the run's Temporal (or `address`) on a namespace of its own, with Kassa's search
+ * attributes registered there: for tests that start workflows without a whole Kassa.
+ */
+export async function startTestTemporal(address = process.env.TEST_TEMPORAL_ADDRESS!): Promise<TestTemporal> {
+  const namespace = await createTestNamespace(address);
+  const connection = await Connection.connect({ address });
+  // A new namespace takes a moment to reach the frontend's cache.
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    try {
+      await ensureSearchAttributes(connection, namespace);
+      break;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  return { connection, namespace, client: new Client({ connection, namespace }), close: () => connection.close() };
 }
 
 /** The sandbox provider as its own process, as in production. */

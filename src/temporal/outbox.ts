@@ -1,0 +1,126 @@
+/**
+ * The outbox: a payment, refund or payout is stored first, then its workflow is started, then the
+ * row is marked started. A crash in between leaves a row stored but not started; one sweep, on one
+ * timer, starts those. Starting is idempotent (the `once` id policy), so the API and the sweep may
+ * both start the same row.
+ */
+import type { Pool } from 'pg';
+import type { Config } from '../config';
+import { findCheckout } from '../db/checkouts';
+import { listUnstartedPayments, markWorkflowStarted, findPaymentById } from '../db/payments';
+import { listUnstartedPayouts, markPayoutWorkflowStarted } from '../db/payouts';
+import { listUnstartedRefunds, markRefundWorkflowStarted } from '../db/refunds';
+import type { Checkout } from '../domain/checkout';
+import type { StoredPayment } from '../domain/payment';
+import type { Payout } from '../domain/payout';
+import type { Refund } from '../domain/refund';
+import type { ProviderRegistry } from '../providers/registry';
+import { payout, purchase, refund } from './definitions';
+import { type Starter, startWorkflow } from './start';
+
+export interface OutboxDeps extends Starter {
+  db: Pool;
+  providers: ProviderRegistry;
+  config: Pick<Config, 'statusPollSeconds'>;
+}
+
+/** Starts a stored payment's purchase workflow and marks the payment started. */
+export async function startPurchase(deps: OutboxDeps, payment: StoredPayment, checkout: Checkout): Promise<void> {
+  await startWorkflow(deps, purchase, {
+    payment,
+    checkout,
+    offered: deps.providers.methods(payment.testMode),
+    statusPollSeconds: deps.config.statusPollSeconds,
+  });
+  await markWorkflowStarted(deps.db, payment.id);
+}
+
+/** Starts a stored refund's workflow and marks the refund started. */
+export async function startRefund(deps: OutboxDeps, stored: Refund, payment: StoredPayment): Promise<void> {
+  await startWorkflow(deps, refund, { refund: stored, payment });
+  await markRefundWorkflowStarted(deps.db, stored.id);
+}
+
+/** Starts a stored payout's workflow and marks the payout started. */
+export async function startPayout(deps: OutboxDeps, stored: Payout): Promise<void> {
+  await startWorkflow(deps, payout, stored);
+  await markPayoutWorkflowStarted(deps.db, stored.id);
+}
+
+/** Per kind of row: the unstarted ones (oldest first, at most 100), and how one is started. */
+const outboxes = {
+  payments: {
+    unstarted: (deps: OutboxDeps, olderThanSeconds: number) => listUnstartedPayments(deps.db, olderThanSeconds),
+    async start(deps: OutboxDeps, payment: StoredPayment) {
+      const checkout = await findCheckout(deps.db, payment, payment.checkoutId);
+      if (checkout) await startPurchase(deps, payment, checkout);
+    },
+  },
+  refunds: {
+    unstarted: (deps: OutboxDeps, olderThanSeconds: number) => listUnstartedRefunds(deps.db, olderThanSeconds),
+    async start(deps: OutboxDeps, stored: Refund) {
+      const payment = await findPaymentById(deps.db, stored.paymentId);
+      if (payment) await startRefund(deps, stored, payment);
+    },
+  },
+  payouts: {
+    unstarted: (deps: OutboxDeps, olderThanSeconds: number) => listUnstartedPayouts(deps.db, olderThanSeconds),
+    start: startPayout,
+  },
+};
+
+export type OutboxKind = keyof typeof outboxes;
+export const outboxKinds = Object.keys(outboxes) as OutboxKind[];
+
+async function sweepOne<K extends OutboxKind>(deps: OutboxDeps, kind: K, olderThanSeconds: number): Promise<number> {
+  const outbox = outboxes[kind] as {
+    unstarted(deps: OutboxDeps, olderThanSeconds: number): Promise<unknown[]>;
+    start(deps: OutboxDeps, row: unknown): Promise<void>;
+  };
+  const rows = await outbox.unstarted(deps, olderThanSeconds);
+  for (const row of rows) await outbox.start(deps, row);
+  return rows.length;
+}
+
+/**
+ * Starts the workflows of rows stored at least `olderThanSeconds` ago but never marked started,
+ * and answers how many of each kind it found. Safe to run anywhere, any time.
+ */
+export async function sweepUnstarted(
+  deps: OutboxDeps,
+  olderThanSeconds = 15,
+  kinds: readonly OutboxKind[] = outboxKinds,
+): Promise<Partial<Record<OutboxKind, number>>> {
+  const counts: Partial<Record<OutboxKind, number>> = {};
+  for (const kind of kinds) counts[kind] = await sweepOne(deps, kind, olderThanSeconds);
+  return counts;
+}
+
+/**
+ * Sweeps every `everyMs` (one timer for every kind; a sweep still running is not overlapped). A
+ * failing kind is reported and does not stop the others. Answers the function that stops it.
+ */
+export function startOutboxSweep(
+  deps: OutboxDeps,
+  onError: (message: string, error: Error) => void,
+  everyMs = 30_000,
+): () => Promise<void> {
+  let running: Promise<unknown> | null = null;
+  const sweep = () =>
+    Promise.all(
+      outboxKinds.map((kind) =>
+        sweepOne(deps, kind, 15).catch((error: Error) =>
+          onError(`restarting unstarted ${kind}: ${error.message}`, error),
+        ),
+      ),
+    );
+  const timer = setInterval(() => {
+    running ??= sweep().finally(() => {
+      running = null;
+    });
+  }, everyMs);
+  return async () => {
+    clearInterval(timer);
+    await running;
+  };
+}
