@@ -68,6 +68,17 @@ test('npm run build compiles the worker and the sources, copies every migration 
   expect(fs.readFileSync(path.join(dist, 'workflow-bundle-tracing.js'), 'utf8')).toContain('OpenTelemetry');
 });
 
+test("the production workflow bundle holds Kassa's workflows only: the benchmark's floor is neither bundled nor compiled", () => {
+  expect(build.code).toBe(0);
+  const bundle = fs.readFileSync(path.join(dist, 'workflow-bundle.js'), 'utf8');
+  expect(bundle).toContain('purchaseWorkflow');
+  expect(bundle).not.toContain('floorWorkflow');
+  const floorFiles = ['src/workflows/floor.js', 'src/activities/floor.js'].filter((file) =>
+    fs.existsSync(path.join(dist, file)),
+  );
+  expect(floorFiles).toEqual([]);
+});
+
 test('every file the image copies exists after the build, and every command docker-compose.yml runs is in dist/', () => {
   expect(build.code).toBe(0);
   const stages = parseDockerfile(fs.readFileSync(path.join(root, 'Dockerfile'), 'utf8'));

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -634,4 +635,18 @@ describe('the sandbox process', () => {
     expect(code).toBe(1);
     expect(stderr.trim()).toMatch(/^invalid SANDBOX_PORT: expected an integer port/);
   }, 15_000);
+});
+
+describe('the sandbox program', () => {
+  test('is a program of its own: nothing under simulators/ imports from src/', () => {
+    const dir = path.join(__dirname, '../../simulators');
+    const files = fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((file) => file.endsWith('.ts'));
+    expect(files).toEqual(expect.arrayContaining([path.join('sandbox', 'main.ts'), path.join('sandbox', 'app.ts')]));
+    const intoSrc = files.filter((file) =>
+      /\bfrom\s+'[^']*\bsrc\/|import\s+'[^']*\bsrc\/|require\('[^']*\bsrc\//.test(
+        fs.readFileSync(path.join(dir, file), 'utf8'),
+      ),
+    );
+    expect(intoSrc).toEqual([]);
+  });
 });
