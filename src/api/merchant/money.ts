@@ -1,8 +1,10 @@
 import type { z } from 'zod';
-import { payoutResource, refundResource } from '../../domain/money-resources';
 import { getBalance } from '../../services/balance';
 import { createPayout, getPayout, merchantPayouts, type NewPayoutInput } from '../../services/payouts';
 import { createRefund, getRefund, paymentRefunds } from '../../services/refunds';
+import { listResource } from '../../resources/list';
+import { payoutResource } from '../../resources/payout';
+import { refundResource } from '../../resources/refund';
 import {
   balanceResource,
   createPayoutBody,
@@ -53,10 +55,8 @@ export const moneyRoutes = [
     tag: 'Money',
     summary: "A payment's refunds",
     ok: { status: 200, description: 'Oldest first', schema: refundList },
-    handle: async ({ deps, principal, params }) => {
-      const refunds = await paymentRefunds(deps, principal, params.id!);
-      return { object: 'list', data: refunds.map(refundResource), has_more: false };
-    },
+    handle: async ({ deps, principal, params }) =>
+      listResource((await paymentRefunds(deps, principal, params.id!)).map(refundResource)),
   }),
   merchantRoute({
     method: 'get',
@@ -88,7 +88,7 @@ export const moneyRoutes = [
     ok: { status: 200, description: 'The latest payouts', schema: payoutList },
     handle: async ({ deps, principal, query: { limit } }) => {
       const payouts = await merchantPayouts(deps, principal, limit + 1);
-      return { object: 'list', data: payouts.slice(0, limit).map(payoutResource), has_more: payouts.length > limit };
+      return listResource(payouts.slice(0, limit).map(payoutResource), payouts.length > limit);
     },
   }),
   merchantRoute({

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
-import { paymentResource } from '../../domain/payment-resource';
+import { eventResource } from '../../resources/event';
+import { listResource } from '../../resources/list';
+import { paymentResource } from '../../resources/payment';
 import {
   cancelPayment,
   createPayment,
@@ -60,11 +62,10 @@ export const paymentRoutes = [
         limit: query.limit,
         startingAfter: query.starting_after,
       });
-      return {
-        object: 'list',
-        data: payments.map((payment) => paymentResource(payment, deps.config.publicUrl)),
-        has_more: hasMore,
-      };
+      return listResource(
+        payments.map((payment) => paymentResource(payment, deps.config.publicUrl)),
+        hasMore,
+      );
     },
   }),
   merchantRoute({
@@ -93,28 +94,7 @@ export const paymentRoutes = [
     tag: 'Payments',
     summary: "A payment's webhook events and delivery attempts",
     ok: { status: 200, description: 'Oldest first', schema: eventList },
-    handle: async ({ deps, principal, params }) => {
-      const events = await listPaymentEvents(deps, principal, params.id!);
-      return {
-        object: 'list',
-        data: events.map((event) => ({
-          id: event.id,
-          object: 'event',
-          type: event.type,
-          created_at: event.createdAt.toISOString(),
-          delivered_at: event.deliveredAt?.toISOString() ?? null,
-          data: JSON.parse(event.body).data,
-          attempts: event.attempts.map((attempt) => ({
-            attempt: attempt.attempt,
-            url: attempt.url,
-            attempted_at: new Date(attempt.attemptedAt).toISOString(),
-            status_code: attempt.statusCode,
-            latency_ms: attempt.latencyMs,
-            error: attempt.error,
-          })),
-        })),
-        has_more: false,
-      };
-    },
+    handle: async ({ deps, principal, params }) =>
+      listResource((await listPaymentEvents(deps, principal, params.id!)).map(eventResource)),
   }),
 ];
