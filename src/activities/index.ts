@@ -56,7 +56,7 @@ export interface RecordPaymentStatusInput {
   failureReason: string | null;
   fees: { feeMinor: string; buyerTotalMinor: string; merchantNetMinor: string } | null;
   /** The merchant event this change raises, its id fixed by the workflow so retries reuse it. */
-  event: { id: string; type: PurchaseEventType | (string & {}) } | null;
+  event: { id: string; type: PurchaseEventType } | null;
 }
 
 /** The provider idempotency key of one attempt: stable across activity retries and workflow resets. */
@@ -141,10 +141,7 @@ export function createActivities({
         if (applied && payment.status === 'paid') await postPaymentCaptured(client, payment, providers);
         // A change that did not apply raises no new event; a retried one finds its own event stored.
         const event = input.event && (applied || (await eventExists(client, input.event.id))) ? input.event : null;
-        if (event && applied) {
-          const type = event.type as PurchaseEventType;
-          await storePaymentEvent(client, payment.id, { id: event.id, type }, paymentResource(payment, publicUrl));
-        }
+        if (event && applied) await storePaymentEvent(client, payment.id, event, paymentResource(payment, publicUrl));
         return { eventId: event?.id ?? null };
       });
     },

@@ -14,7 +14,6 @@ import { signDownload } from '../domain/signatures';
 import { createMailer, type Mailer } from '../notifications/email';
 import {
   buyerReceiptEmail,
-  type EventPayment,
   type EventView,
   type ReceiptDelivery,
   sellerChatMessage,
@@ -34,6 +33,8 @@ import {
 } from '../notifications/types';
 import type { ProviderRegistry } from '../providers/registry';
 import { FailureType } from '../domain/failure-types';
+import { storedEventData } from '../resources/event';
+import type { PaymentResource } from '../resources/payment';
 
 export interface NotificationActivityDeps {
   db: Pool;
@@ -95,7 +96,7 @@ export function createNotificationActivities({
         `event ${eventId} is not a payment's: channels carry payment events`,
         FailureType.NotAPaymentEvent,
       );
-    const payment = JSON.parse(event.body).data as EventPayment & { checkout_id: string };
+    const payment = storedEventData(event) as PaymentResource;
     const checkout = await findCheckoutById(db, payment.checkout_id);
     if (!checkout)
       throw ApplicationFailure.nonRetryable(`checkout of ${event.paymentId} is gone`, FailureType.UnknownCheckout);
@@ -206,7 +207,7 @@ export function createNotificationActivities({
       if (!event)
         throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, FailureType.UnknownEvent);
       if (!settings || !event.paymentId) return { eventType: event.type, channels: [], retrySeconds: null };
-      const checkoutId = (JSON.parse(event.body).data as { checkout_id: string }).checkout_id;
+      const checkoutId = (storedEventData(event) as PaymentResource).checkout_id;
       const channels: NotificationChannel[] = await channelsWanting(db, checkoutId, event.type);
       if (event.type === 'payment.paid' && mailer && (await buyerEmailOf(db, event.paymentId)))
         channels.push('buyer_receipt');

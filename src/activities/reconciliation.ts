@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { decisionsForReconciliation } from '../db/exceptions';
-import { ledgerImbalances, transactionsOf } from '../db/ledger';
+import { ledgerImbalances, sourcesPosted, transactionsOf } from '../db/ledger';
 import { paymentFacts, payoutFacts, refundFacts, saveRun } from '../db/reconciliation';
 import { reviewRefundPrefix } from '../domain/exceptions';
 import { reconcile, type ReconciliationResult } from '../domain/reconciliation';
@@ -53,19 +53,13 @@ export function createReconciliationActivities({ db, providers }: Reconciliation
           reports.push({ provider: provider.name, report: await provider.report({ from: wideFrom, to: wideTo }) });
       }
       const reported = (pick: (report: ProviderReport) => string[]) => reports.flatMap(({ report }) => pick(report));
-      const paymentsPosted = await db.query<{ source_id: string }>(
-        `select source_id from ledger_transactions where source_type = 'payment' and created_at >= $1 and created_at < $2`,
-        [wideFrom, wideTo],
-      );
+      const paymentsPosted = await sourcesPosted(db, 'payment', wideFrom, wideTo);
       const providerOf = (method: string) => providers.forMethod(method)?.name ?? null;
       const payments = await paymentFacts(
         db,
         wideFrom,
         wideTo,
-        [
-          ...reported((report) => report.payments.map((payment) => payment.paymentId)),
-          ...paymentsPosted.rows.map((row) => row.source_id),
-        ],
+        [...reported((report) => report.payments.map((payment) => payment.paymentId)), ...paymentsPosted],
         providerOf,
       );
       const refunds = await refundFacts(

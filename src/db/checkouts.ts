@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import type { MerchantScope } from '../domain/merchant';
 import type { Checkout, CheckoutPricingSettings, CheckoutSettings, VerificationStatus } from '../domain/checkout';
 import type { FeeSchedule } from '../domain/fees';
 import { inTransaction } from './transaction';
@@ -99,8 +100,6 @@ const mapRow = (row: CheckoutRow): Checkout => ({
   updatedAt: row.updated_at,
 });
 
-type Owner = { merchantId: string; testMode: boolean };
-
 /** Column assignments for the given settings; `undefined` leaves a setting as it is. */
 function settingColumns(settings: Partial<CheckoutSettings & CheckoutPricingSettings>): [string, unknown][] {
   const columns: [string, unknown][] = [];
@@ -184,7 +183,7 @@ export async function insertCheckout(
 }
 
 /** A checkout as its owner sees it: another merchant's, or the other mode's, is not found. */
-export async function findCheckout(db: Pool, owner: Owner, id: string) {
+export async function findCheckout(db: Pool, owner: MerchantScope, id: string) {
   const { rows } = await db.query<CheckoutRow>(
     'select * from checkouts where id = $1 and merchant_id = $2 and test_mode = $3',
     [id, owner.merchantId, owner.testMode],
@@ -203,7 +202,7 @@ export async function findCheckoutById(db: Pool, id: string): Promise<Checkout |
  */
 export async function updateCheckout(
   db: Pool,
-  owner: Owner,
+  owner: MerchantScope,
   id: string,
   changes: Partial<CheckoutSettings>,
 ): Promise<Checkout | null> {
@@ -249,7 +248,7 @@ export async function updateCheckoutPricing(
  */
 export async function rotateWebhookSecret(
   db: Pool,
-  owner: Owner,
+  owner: MerchantScope,
   id: string,
   secret: string,
   graceSeconds: number,
@@ -341,7 +340,7 @@ export async function sealPlaintextWebhookSecrets(db: Pool, key: Buffer): Promis
 }
 
 /** Marks a verification as started, unless the checkout is verified already. */
-export async function markVerificationPending(db: Pool, owner: Owner, id: string): Promise<Checkout | null> {
+export async function markVerificationPending(db: Pool, owner: MerchantScope, id: string): Promise<Checkout | null> {
   const { rows } = await db.query<CheckoutRow>(
     `update checkouts set verification_status = case when verified_at is null then 'pending' else verification_status end,
        verification_error = case when verified_at is null then null else verification_error end, updated_at = now()

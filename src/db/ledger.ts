@@ -7,6 +7,7 @@ import type {
   LedgerImbalance,
   PostedTransaction,
   Posting,
+  SourceType,
 } from '../domain/ledger';
 import type { Queryable } from './transaction';
 
@@ -190,17 +191,11 @@ export async function transactionsOf(
   }));
 }
 
-/** Sources with a transaction for `event` created in [from, to). */
-export async function sourcesPosted(
-  db: Queryable,
-  sourceType: string,
-  event: string,
-  from: Date,
-  to: Date,
-): Promise<string[]> {
+/** Sources of one type with a transaction created in [from, to). */
+export async function sourcesPosted(db: Queryable, sourceType: SourceType, from: Date, to: Date): Promise<string[]> {
   const { rows } = await db.query<{ source_id: string }>(
-    'select source_id from ledger_transactions where source_type = $1 and event = $2 and created_at >= $3 and created_at < $4',
-    [sourceType, event, from, to],
+    'select source_id from ledger_transactions where source_type = $1 and created_at >= $2 and created_at < $3',
+    [sourceType, from, to],
   );
   return rows.map((row) => row.source_id);
 }

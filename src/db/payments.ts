@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import type { MerchantScope } from '../domain/merchant';
 import type { Delivery, Payment, PaymentStatus, StoredPayment } from '../domain/payment';
 import type { Queryable } from './transaction';
 
@@ -101,11 +102,7 @@ export async function insertPayment(db: Pool, payment: NewPayment): Promise<Stor
 }
 
 /** The payment a merchant created in one mode under an `Idempotency-Key`. */
-export async function findPaymentByIdempotencyKey(
-  db: Pool,
-  owner: { merchantId: string; testMode: boolean },
-  key: string,
-) {
+export async function findPaymentByIdempotencyKey(db: Pool, owner: MerchantScope, key: string) {
   const { rows } = await db.query<PaymentRow>(
     'select * from payments where merchant_id = $1 and test_mode = $2 and idempotency_key = $3',
     [owner.merchantId, owner.testMode, key],
@@ -127,7 +124,7 @@ export async function listUnstartedPayments(db: Pool, olderThanSeconds: number, 
   return rows.map(mapRow);
 }
 
-export async function findPayment(db: Pool, owner: { merchantId: string; testMode: boolean }, id: string) {
+export async function findPayment(db: Pool, owner: MerchantScope, id: string) {
   const { rows } = await db.query<PaymentRow>(
     'select * from payments where id = $1 and merchant_id = $2 and test_mode = $3',
     [id, owner.merchantId, owner.testMode],

@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import type { MerchantScope } from '../domain/merchant';
 import type { MerchantEventType } from '../domain/event-types';
 import type { Payout, PayoutStatus } from '../domain/payout';
 import type { Queryable } from './transaction';
@@ -90,7 +91,7 @@ export async function insertPayout(client: PoolClient, payout: NewPayout): Promi
 /** The payout a merchant created in one mode under an `Idempotency-Key`. */
 export async function findPayoutByIdempotencyKey(
   db: Queryable,
-  owner: { merchantId: string; testMode: boolean },
+  owner: MerchantScope,
   key: string,
 ): Promise<Payout | null> {
   const { rows } = await db.query<PayoutRow>(
@@ -105,11 +106,7 @@ export async function findPayoutById(db: Queryable, id: string): Promise<Payout 
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
-export async function findPayout(
-  db: Queryable,
-  owner: { merchantId: string; testMode: boolean },
-  id: string,
-): Promise<Payout | null> {
+export async function findPayout(db: Queryable, owner: MerchantScope, id: string): Promise<Payout | null> {
   const { rows } = await db.query<PayoutRow>(
     'select * from payouts where id = $1 and merchant_id = $2 and test_mode = $3',
     [id, owner.merchantId, owner.testMode],
@@ -118,11 +115,7 @@ export async function findPayout(
 }
 
 /** A merchant's payouts in one mode, newest first. */
-export async function listPayouts(
-  db: Queryable,
-  owner: { merchantId: string; testMode: boolean },
-  limit: number,
-): Promise<Payout[]> {
+export async function listPayouts(db: Queryable, owner: MerchantScope, limit: number): Promise<Payout[]> {
   const { rows } = await db.query<PayoutRow>(
     'select * from payouts where merchant_id = $1 and test_mode = $2 order by created_at desc, id desc limit $3',
     [owner.merchantId, owner.testMode, limit],

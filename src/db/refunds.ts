@@ -1,4 +1,5 @@
 import type { PoolClient } from 'pg';
+import type { MerchantScope } from '../domain/merchant';
 import type { Refund, RefundStatus } from '../domain/refund';
 import type { Queryable } from './transaction';
 
@@ -78,7 +79,7 @@ export async function insertRefund(client: PoolClient, refund: NewRefund): Promi
 /** The refund a merchant created in one mode under an `Idempotency-Key`. */
 export async function findRefundByIdempotencyKey(
   db: Queryable,
-  owner: { merchantId: string; testMode: boolean },
+  owner: MerchantScope,
   key: string,
 ): Promise<Refund | null> {
   const { rows } = await db.query<RefundRow>(
@@ -93,11 +94,7 @@ export async function findRefundById(db: Queryable, id: string): Promise<Refund 
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
-export async function findRefund(
-  db: Queryable,
-  owner: { merchantId: string; testMode: boolean },
-  id: string,
-): Promise<Refund | null> {
+export async function findRefund(db: Queryable, owner: MerchantScope, id: string): Promise<Refund | null> {
   const { rows } = await db.query<RefundRow>(
     'select * from refunds where id = $1 and merchant_id = $2 and test_mode = $3',
     [id, owner.merchantId, owner.testMode],

@@ -14,7 +14,7 @@
  */
 import type { ProviderReport } from './provider-report';
 import { formatAmount } from './money';
-import type { PaymentStatus } from './payment';
+import type { Payment, PaymentStatus } from './payment';
 
 export const exceptionKinds = ['under_review', 'late_success', 'flagged_callback'] as const;
 export type ExceptionKind = (typeof exceptionKinds)[number];
@@ -78,19 +78,20 @@ export interface StoredException {
   kind: ExceptionKind;
   since: Date;
   paymentId: string | null;
-  payment: {
-    merchantId: string;
-    status: PaymentStatus;
-    testMode: boolean;
-    amountMinor: bigint;
-    currency: string;
-    method: string | null;
-    feeMinor: bigint | null;
-    buyerTotalMinor: bigint | null;
-    providerPaymentId: string | null;
-    failureReason: string | null;
-    createdAt: Date;
-  } | null;
+  payment: Pick<
+    Payment,
+    | 'merchantId'
+    | 'status'
+    | 'testMode'
+    | 'amountMinor'
+    | 'currency'
+    | 'method'
+    | 'feeMinor'
+    | 'buyerTotalMinor'
+    | 'providerPaymentId'
+    | 'failureReason'
+    | 'createdAt'
+  > | null;
   flags: FlaggedCallback[];
   /** Oldest first; the last one that has not failed closes the exception. */
   decisions: ExceptionDecision[];

@@ -14,6 +14,9 @@ export interface MerchantPrincipal {
   keyId: string;
 }
 
+/** Whose rows a merchant's request sees: its own, in its key's mode (test or live). */
+export type MerchantScope = Pick<MerchantPrincipal, 'merchantId' | 'testMode'>;
+
 /** An API key as stored: its hash and a short prefix to recognise it by, never the key itself. */
 export interface ApiKey {
   id: string;

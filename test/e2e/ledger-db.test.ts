@@ -209,7 +209,7 @@ describe('a payment turning paid', () => {
     const expired = {
       ...paidInput(paymentId, 2),
       status: 'expired' as const,
-      event: { id: `evt_expired${paymentId.slice(-6)}`, type: 'payment.expired' },
+      event: { id: `evt_expired${paymentId.slice(-6)}`, type: 'payment.expired' as const },
     };
     expect(await activities.recordPaymentStatus(expired)).toEqual({ eventId: null });
     expect((await findPaymentById(db, paymentId))!.status).toBe('paid');
