@@ -1,3 +1,0 @@
-export { balanceResource } from '../resources/balance';
-export { payoutResource } from '../resources/payout';
-export { refundResource } from '../resources/refund';

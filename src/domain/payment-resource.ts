@@ -1,1 +1,0 @@
-export { paymentResource } from '../resources/payment';
