@@ -1,7 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Pool } from 'pg';
-import { findPrincipalByApiKey, type MerchantPrincipal } from '../db/merchants';
+import { findPrincipalByApiKey } from '../db/merchants';
+import type { MerchantPrincipal } from '../domain/merchant';
 import { ApiError } from './errors';
 
 const unauthorized = (message: string) => new ApiError(401, 'authentication_error', 'unauthorized', message);

@@ -1,5 +1,5 @@
 import { formatAmount } from '../domain/money';
-import type { StoredPayment } from '../db/payments';
+import type { StoredPayment } from '../domain/payment';
 import type { MethodOption, ResultLinks } from '../services/buyer';
 
 const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

@@ -6,7 +6,7 @@
 import { type Request, type RequestHandler, type Response, Router } from 'express';
 import type { z } from 'zod';
 import type { IdempotentCreate } from '../db/idempotency';
-import type { MerchantPrincipal } from '../db/merchants';
+import type { MerchantPrincipal } from '../domain/merchant';
 import type { Config } from '../config';
 import type { ServiceDeps } from '../services/deps';
 import { principalOf } from './auth';

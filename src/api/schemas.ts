@@ -5,6 +5,7 @@
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { merchantEventTypes } from '../domain/event-types';
 import { isSupportedCurrency, supportedCurrencies } from '../domain/money';
 import { paymentStatuses } from '../domain/payment';
 
@@ -461,7 +462,7 @@ export const eventList = z
       z.object({
         id: z.string(),
         object: z.literal('event'),
-        type: z.string(),
+        type: z.enum(merchantEventTypes),
         created_at: time,
         delivered_at: time.nullable(),
         data: paymentResource,
