@@ -1,6 +1,6 @@
 import { merchantBalances } from '../db/ledger';
 import type { MerchantPrincipal } from '../db/merchants';
-import { balanceResource } from '../domain/money-resources';
+import { balanceResource } from '../resources/balance';
 import type { ServiceDeps } from './deps';
 
 /** The merchant's balance in the key's mode: available, pending and reserved per currency, from the ledger. */

@@ -10,17 +10,16 @@ import {
   lastAttempts,
   listChannels,
   listPaymentDeliveries,
-  type RecordedAttempt,
-  type StoredChannel,
   upsertChannel,
 } from '../db/channels';
 import { findCheckout } from '../db/checkouts';
 import { listEventsWithAttempts } from '../db/events';
 import type { MerchantPrincipal } from '../db/merchants';
 import { findPayment } from '../db/payments';
+import type { NotificationEventType } from '../domain/event-types';
 import { randomToken } from '../domain/ids';
 import { urlProblem } from '../net/address-policy';
-import { encryptSecret, maskSecret, notificationsKey, secretHint, secretOwner } from '../notifications/secrets';
+import { encryptSecret, notificationsKey, secretHint, secretOwner } from '../notifications/secrets';
 import { emailAvailable } from '../notifications/settings';
 import { fillTemplate, sampleSmsValues, smsPlaceholders, unknownPlaceholders } from '../notifications/sms';
 import type {
@@ -31,6 +30,8 @@ import type {
   SmsContentType,
 } from '../notifications/types';
 import { invalid, notFound } from '../domain/errors';
+import { channelResource } from '../resources/channel';
+import { listResource } from '../resources/list';
 import { currentRequest } from '../observability/request-scope';
 import { resendEvent, resendNotification } from '../temporal/definitions';
 import { executeWorkflow } from '../temporal/start';
@@ -38,7 +39,7 @@ import type { ServiceDeps } from './deps';
 
 interface CommonChannelInput {
   /** Event types the channel sends; kept as they are when left out (`payment.paid` for a new channel). */
-  events?: string[];
+  events?: NotificationEventType[];
   enabled?: boolean;
 }
 
@@ -62,7 +63,7 @@ export type ChannelInput =
   | { kind: 'telegram'; body: TelegramChannelInput }
   | { kind: 'sms'; body: SmsChannelInput };
 
-const defaultEvents = ['payment.paid'];
+const defaultEvents: NotificationEventType[] = ['payment.paid'];
 
 async function checkoutOrNotFound(deps: ServiceDeps, principal: MerchantPrincipal, checkoutId: string) {
   const checkout = await findCheckout(deps.db, principal, checkoutId);
@@ -70,60 +71,10 @@ async function checkoutOrNotFound(deps: ServiceDeps, principal: MerchantPrincipa
   return checkout;
 }
 
-/** A channel as the API shows it: settings in the request's names, secrets masked, and its last attempt. */
-export function channelResource(channel: StoredChannel, last: RecordedAttempt | undefined) {
-  const common = {
-    object: 'notification_channel' as const,
-    checkout_id: channel.checkoutId,
-    channel: channel.kind,
-    enabled: channel.enabled,
-    events: channel.events,
-  };
-  let settings: Record<string, unknown>;
-  switch (channel.kind) {
-    case 'email':
-      settings = { to: channel.settings.to };
-      break;
-    case 'telegram':
-      settings = { chat_id: channel.settings.chatId, bot_token: maskSecret(channel.secretHint) };
-      break;
-    case 'sms':
-      settings = {
-        to: channel.settings.to,
-        url: channel.settings.url,
-        method: channel.settings.method,
-        content_type: channel.settings.contentType,
-        body: channel.settings.body,
-        auth_header: channel.settings.authHeader,
-        auth_value: channel.secret === null ? null : maskSecret(channel.secretHint),
-      };
-      break;
-  }
-  return {
-    ...common,
-    ...settings,
-    last_attempt: last
-      ? {
-          event_id: last.eventId,
-          attempted_at: last.attemptedAt.toISOString(),
-          delivered: last.delivered,
-          response: last.response,
-          error: last.error,
-        }
-      : null,
-    created_at: channel.createdAt.toISOString(),
-    updated_at: channel.updatedAt.toISOString(),
-  };
-}
-
 export async function listCheckoutChannels(deps: ServiceDeps, principal: MerchantPrincipal, checkoutId: string) {
   const checkout = await checkoutOrNotFound(deps, principal, checkoutId);
   const [channels, last] = await Promise.all([listChannels(deps.db, checkout.id), lastAttempts(deps.db, checkout.id)]);
-  return {
-    object: 'list' as const,
-    data: channels.map((channel) => channelResource(channel, last.get(channel.kind))),
-    has_more: false,
-  };
+  return listResource(channels.map((channel) => channelResource(channel, last.get(channel.kind))));
 }
 
 export async function getCheckoutChannel(

@@ -24,7 +24,7 @@ import { newWebhookSecret } from '../domain/signatures';
 import { notificationsKey } from '../notifications/secrets';
 import { urlProblem } from '../net/address-policy';
 import { invalid, notFound } from '../domain/errors';
-import { verificationFileUrl } from '../workflows/site-verification-shared';
+import { checkoutResource, checkoutWithSecretResource } from '../resources/checkout';
 import type { ServiceDeps } from './deps';
 
 /** Decimal amounts per currency code, as the merchant writes them. */
@@ -172,56 +172,9 @@ const feeView = (schedule: FeeSchedule) => ({
   fixed: formatByCurrency(schedule.fixedMinor),
 });
 
-/** The Checkout object: settings, the methods enabled now with their conditions and fees, and verification. */
-export function checkoutResource(deps: Pick<ServiceDeps, 'providers'>, checkout: Checkout) {
-  const offered = deps.providers.methods(checkout.testMode);
-  const settings =
-    checkout.methods ??
-    offered.map((method) => ({ code: method.code, currencies: null, minAmountMinor: {}, maxAmountMinor: {} }));
-  const payer = checkout.feePayer;
-  return {
-    id: checkout.id,
-    object: 'checkout' as const,
-    name: checkout.name,
-    site_url: checkout.siteUrl,
-    currencies: checkout.currencies,
-    notify_url: checkout.notifyUrl,
-    success_url: checkout.successUrl,
-    fail_url: checkout.failUrl,
-    pending_url: checkout.pendingUrl,
-    fee_payer: payer.type === 'split' ? { type: 'split' as const, buyer_percent: payer.buyerPercent } : payer.type,
-    fee: feeView(checkout.fee),
-    methods: settings.flatMap((setting) => {
-      const method = offered.find((candidate) => candidate.code === setting.code);
-      if (!method) return [];
-      return [
-        {
-          method: method.code,
-          title: method.title,
-          currencies: setting.currencies,
-          min_amount: formatByCurrency(setting.minAmountMinor),
-          max_amount: formatByCurrency(setting.maxAmountMinor),
-          fee: feeView(checkout.methodFees[method.code] ?? checkout.fee),
-        },
-      ];
-    }),
-    methods_configured: checkout.methods !== null,
-    verification: {
-      status: checkout.verification.status,
-      file_url: verificationFileUrl(checkout.siteUrl),
-      token: checkout.verification.token,
-      verified_at: checkout.verification.verifiedAt?.toISOString() ?? null,
-      last_error: checkout.verification.error,
-    },
-    previous_secret_expires_at:
-      checkout.previousWebhookSecretExpiresAt && checkout.previousWebhookSecretExpiresAt.getTime() > Date.now()
-        ? checkout.previousWebhookSecretExpiresAt.toISOString()
-        : null,
-    test_mode: checkout.testMode,
-    created_at: checkout.createdAt.toISOString(),
-    updated_at: checkout.updatedAt.toISOString(),
-  };
-}
+/** The Checkout object with the methods the providers offer in its mode. */
+export const checkoutAnswer = (deps: Pick<ServiceDeps, 'providers'>, checkout: Checkout) =>
+  checkoutResource(checkout, deps.providers.methods(checkout.testMode));
 
 async function ownCheckout(deps: Pick<ServiceDeps, 'db'>, principal: MerchantPrincipal, id: string): Promise<Checkout> {
   const checkout = await findCheckout(deps.db, principal, id);
@@ -245,11 +198,11 @@ export async function openCheckout(deps: ServiceDeps, principal: MerchantPrincip
     },
     notificationsKey(deps.config),
   );
-  return { ...checkoutResource(deps, checkout), webhook_secret: webhookSecret };
+  return checkoutWithSecretResource(checkout, deps.providers.methods(checkout.testMode), webhookSecret);
 }
 
 export async function getCheckout(deps: ServiceDeps, principal: MerchantPrincipal, id: string) {
-  return checkoutResource(deps, await ownCheckout(deps, principal, id));
+  return checkoutAnswer(deps, await ownCheckout(deps, principal, id));
 }
 
 export async function changeCheckout(
@@ -261,7 +214,7 @@ export async function changeCheckout(
   await ownCheckout(deps, principal, id);
   const checkout = await updateCheckout(deps.db, principal, id, settingsFrom(deps, principal.testMode, body));
   if (!checkout) throw notFound('checkout', 'id');
-  return checkoutResource(deps, checkout);
+  return checkoutAnswer(deps, checkout);
 }
 
 /**
@@ -279,7 +232,7 @@ export async function rotateCheckoutSecret(deps: ServiceDeps, principal: Merchan
     notificationsKey(deps.config),
   );
   if (!checkout) throw notFound('checkout', 'id');
-  return { ...checkoutResource(deps, checkout), webhook_secret: webhookSecret };
+  return checkoutWithSecretResource(checkout, deps.providers.methods(checkout.testMode), webhookSecret);
 }
 
 /** The methods a buyer of this checkout sees for an amount, with what each costs (docs/api.md §6 method list). */
@@ -359,5 +312,5 @@ export async function setCheckoutPricing(deps: ServiceDeps, id: string, body: Ch
     methodFees,
   });
   if (!checkout) throw notFound('checkout', 'id');
-  return checkoutResource(deps, checkout);
+  return checkoutAnswer(deps, checkout);
 }

@@ -20,6 +20,7 @@ import { providerCaptures, providerNameOf } from '../providers/captures';
 import { reviewDecision } from '../temporal/definitions';
 import { startWorkflow } from '../temporal/start';
 import { reviewWorkflowId } from '../workflows/review-shared';
+import { listResource } from '../resources/list';
 import type { ServiceDeps } from './deps';
 
 const decided = (message: string, decision: ExceptionDecision) =>
@@ -153,7 +154,7 @@ async function withCaptures(deps: ServiceDeps, exceptions: StoredException[]) {
 /** Exceptions, newest first, with what the provider reports it captured; open ones unless asked otherwise. */
 export async function listOperatorExceptions(deps: ServiceDeps, filter: ExceptionFilter) {
   const { exceptions, hasMore } = await listExceptions(deps.db, filter);
-  return { object: 'list' as const, data: await withCaptures(deps, exceptions), has_more: hasMore };
+  return listResource(await withCaptures(deps, exceptions), hasMore);
 }
 
 async function exceptionOrNotFound(deps: ServiceDeps, id: string): Promise<StoredException> {

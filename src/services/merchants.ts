@@ -10,6 +10,7 @@ import {
   rotateApiKey,
 } from '../db/merchants';
 import { notFound } from '../domain/errors';
+import { listResource } from '../resources/list';
 import type { ServiceDeps } from './deps';
 
 const merchantResource = (merchant: { id: string; name: string; email: string; createdAt: Date }) => ({
@@ -50,11 +51,7 @@ export async function issueKey(deps: Pick<ServiceDeps, 'db'>, merchantId: string
 
 export async function listKeys(deps: Pick<ServiceDeps, 'db'>, merchantId: string) {
   await getMerchant(deps, merchantId);
-  return {
-    object: 'list' as const,
-    data: (await listApiKeys(deps.db, merchantId)).map(apiKeyResource),
-    has_more: false,
-  };
+  return listResource((await listApiKeys(deps.db, merchantId)).map(apiKeyResource));
 }
 
 export async function getKey(deps: Pick<ServiceDeps, 'db'>, keyId: string) {

@@ -7,7 +7,7 @@ import { temporal } from '@temporalio/proto';
 import { listEventsWithAttempts } from '../db/events';
 import { findPaymentById, type StoredPayment } from '../db/payments';
 import { openStatuses } from '../domain/payment';
-import { paymentResource } from '../domain/payment-resource';
+import { paymentResource } from '../resources/payment';
 import { DomainError, notFound } from '../domain/errors';
 import { currentRequest } from '../observability/request-scope';
 import { randomToken } from '../domain/ids';

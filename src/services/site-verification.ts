@@ -3,7 +3,7 @@ import type { MerchantPrincipal } from '../db/merchants';
 import { notFound } from '../domain/errors';
 import { siteVerification } from '../temporal/definitions';
 import { startWorkflow } from '../temporal/start';
-import { checkoutResource } from './checkouts';
+import { checkoutAnswer } from './checkouts';
 import type { ServiceDeps } from './deps';
 
 /**
@@ -13,8 +13,7 @@ import type { ServiceDeps } from './deps';
 export async function verifySite(deps: ServiceDeps, principal: MerchantPrincipal, checkoutId: string) {
   const checkout = await markVerificationPending(deps.db, principal, checkoutId);
   if (!checkout) throw notFound('checkout', 'id');
-  if (checkout.verification.status === 'verified')
-    return { started: false, checkout: checkoutResource(deps, checkout) };
+  if (checkout.verification.status === 'verified') return { started: false, checkout: checkoutAnswer(deps, checkout) };
   await startWorkflow(deps, siteVerification, checkout);
-  return { started: true, checkout: checkoutResource(deps, checkout) };
+  return { started: true, checkout: checkoutAnswer(deps, checkout) };
 }
