@@ -1,10 +1,8 @@
 import express, { type Express } from 'express';
 import { notificationsKey } from '../notifications/secrets';
 import { quietObservability } from '../observability';
-import { metricsRoutes } from '../observability/metrics';
 import { httpTracing } from '../observability/tracing';
 import type { ServiceDeps } from '../services/deps';
-import { requireAdmin } from './auth';
 import { ApiError, errorHandler } from './errors';
 import { refuseUnsafeInput } from './input-safety';
 import { limitJsonDepth } from './json-depth';
@@ -15,11 +13,14 @@ import { requestContext } from './request-context';
 import { audienceRouter } from './route';
 import { buyerRoutes } from './routes/buyer';
 import { callbackRoutes } from './routes/callbacks';
-import { docsRoutes } from './routes/docs';
-import { healthRoutes } from './routes/health';
+import { publicRoutes } from './routes/public';
 import { securityHeaders } from './security-headers';
 
-/** Builds the HTTP app without listening: merchant and operator APIs, hosted pages, callbacks. */
+/**
+ * Builds the HTTP app without listening, one router per audience: the public (health, metrics,
+ * the API reference), providers' callbacks, buyers' hosted pages, the operator API and the
+ * merchant API. What guards an audience is declared once, with it.
+ */
 export function createApp(deps: ServiceDeps): Express {
   notificationsKey(deps.config); // loaded now: it opens the sealed webhook secrets that sign buyer links
   const app = express();
@@ -30,10 +31,7 @@ export function createApp(deps: ServiceDeps): Express {
   if (observability.tracer) app.use(httpTracing(observability.tracer));
   app.use(requestContext(observability.logger, observability.metrics.observeRequest));
   app.use(methodNotAllowed(app));
-  // public: health, metrics (operator token), the API reference
-  app.use(healthRoutes(deps));
-  app.use(metricsRoutes(observability.metrics, requireAdmin(deps.config.adminToken!)));
-  app.use(docsRoutes(deps));
+  app.use(publicRoutes(deps, observability.metrics));
   // providers: the raw body reaches the provider's verifier, so before any body parser
   app.use('/callbacks', callbackRoutes(deps));
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
