@@ -258,7 +258,7 @@ test('a refund and a payout stored just before a crash (their workflows never st
     createPayout(crashing, principal, {
       amount: '5.00',
       currency: 'RUB',
-      destination: { type: 'wallet', wallet_id: 'w_sweep1' },
+      destination: { type: 'wallet', walletId: 'w_sweep1' },
     }),
   ).rejects.toThrow('the process died here');
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '14.40', reserved: '14.70' });

@@ -14,9 +14,6 @@ jest.setTimeout(120_000);
 
 const root = path.resolve(__dirname, '../..');
 
-/** Workflows exported from src/workflows that production does not run: the benchmark registers them itself. */
-const notInProduction = new Set(['floorWorkflow']);
-
 const histories = fs
   .readdirSync(committedHistoriesDir)
   .filter((file) => file.endsWith('.json'))
@@ -34,7 +31,7 @@ for (const entry of histories) byType.set(entry.workflowType, [...(byType.get(en
 
 /** The workflow types the production worker registers (the workflow functions src/workflows exports). */
 const productionTypes = Object.entries(productionWorkflows)
-  .filter(([name, value]) => typeof value === 'function' && !notInProduction.has(name))
+  .filter(([, value]) => typeof value === 'function')
   .map(([name]) => name)
   .sort();
 
