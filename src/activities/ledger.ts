@@ -1,8 +1,8 @@
 import type { PoolClient } from 'pg';
 import { post } from '../db/ledger';
-import type { StoredPayment } from '../db/payments';
 import { paymentCaptured } from '../domain/ledger';
 import type { ProviderRegistry } from '../providers/registry';
+import type { StoredPayment } from '../domain/payment';
 
 /**
  * Posts a paid payment to the ledger, in the caller's database transaction (the one that makes it

@@ -1,15 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
-import {
-  buyerEmailOf,
-  channelsWanting,
-  findChannel,
-  recordDelivery,
-  type StoredChannel,
-  wasDelivered,
-} from '../db/channels';
-import { type Checkout, findCheckoutById, webhookSecretsFor } from '../db/checkouts';
-import { findEvent, type PaymentEvent } from '../db/events';
+import { buyerEmailOf, channelsWanting, findChannel, recordDelivery, wasDelivered } from '../db/channels';
+import { findCheckoutById, webhookSecretsFor } from '../db/checkouts';
+import { findEvent } from '../db/events';
 import { signDownload } from '../domain/signatures';
 import { createMailer, type Mailer } from '../notifications/email';
 import {
@@ -24,17 +17,18 @@ import { decryptSecret, redactSecrets, SecretUnreadableError, secretOwner } from
 import { sendSms } from '../notifications/sms';
 import { sendTelegramMessage } from '../notifications/telegram';
 import {
-  type ChannelKind,
   type ChannelPlan,
   DeliveryError,
   type DeliveryOutcome,
-  type NotificationChannel,
   type NotificationSettings,
 } from '../notifications/types';
 import type { ProviderRegistry } from '../providers/registry';
 import { FailureType } from '../domain/failure-types';
 import { storedEventData } from '../resources/event';
 import type { PaymentResource } from '../resources/payment';
+import type { ChannelKind, NotificationChannel, StoredChannel } from '../domain/channel';
+import type { Checkout } from '../domain/checkout';
+import type { PaymentEvent } from '../domain/event';
 
 export interface NotificationActivityDeps {
   db: Pool;

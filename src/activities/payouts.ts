@@ -3,13 +3,14 @@ import type { Pool } from 'pg';
 import { eventExists } from '../db/events';
 import { post } from '../db/ledger';
 import { inTransaction } from '../db/transaction';
-import { completePayout, findPayoutById, insertPayoutEvent, type Payout, payoutMoney } from '../db/payouts';
+import { completePayout, findPayoutById, insertPayoutEvent } from '../db/payouts';
 import { payoutReleased, payoutSettled } from '../domain/ledger';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError } from '../providers/types';
 import { FailureType } from '../domain/failure-types';
 import { webhookBody } from '../resources/event';
 import { payoutResource } from '../resources/payout';
+import { type Payout, payoutMoney } from '../domain/payout';
 
 export interface PayoutActivityDeps {
   db: Pool;

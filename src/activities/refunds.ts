@@ -4,14 +4,7 @@ import { eventExists } from '../db/events';
 import { post } from '../db/ledger';
 import { inTransaction } from '../db/transaction';
 import { findPaymentById } from '../db/payments';
-import {
-  completeRefund,
-  findRefundById,
-  lockPayment,
-  markPaymentRefunded,
-  refundMoney,
-  refundTotals,
-} from '../db/refunds';
+import { completeRefund, findRefundById, lockPayment, markPaymentRefunded, refundTotals } from '../db/refunds';
 import { refundReleased, refundSettled } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
 import type { ProviderRegistry } from '../providers/registry';
@@ -20,6 +13,7 @@ import { FailureType } from '../domain/failure-types';
 import { paymentResource } from '../resources/payment';
 import { refundResource } from '../resources/refund';
 import { storePaymentEvent } from './merchant-events';
+import { refundMoney } from '../domain/refund';
 
 export interface RefundActivityDeps {
   db: Pool;

@@ -1,15 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { findEvent } from '../db/events';
-import {
-  completeDecision,
-  type DecisionOutcome,
-  type ExceptionDecision,
-  findDecision,
-  findException,
-  recordedReviewRefunds,
-} from '../db/exceptions';
-import { applyStatusChange, findPaymentById, type StoredPayment } from '../db/payments';
+import { completeDecision, findDecision, findException, recordedReviewRefunds } from '../db/exceptions';
+import { applyStatusChange, findPaymentById } from '../db/payments';
 import { inTransaction } from '../db/transaction';
 import { lockPayment } from '../db/refunds';
 import {
@@ -26,6 +19,8 @@ import { postPaymentCaptured } from './ledger';
 import { FailureType } from '../domain/failure-types';
 import { paymentResource } from '../resources/payment';
 import { storePaymentEvent } from './merchant-events';
+import type { DecisionOutcome, ExceptionDecision } from '../domain/exceptions';
+import type { StoredPayment } from '../domain/payment';
 
 export interface ReviewActivityDeps {
   db: Pool;

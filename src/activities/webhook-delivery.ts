@@ -1,9 +1,10 @@
 import type { Pool } from 'pg';
 import { findCheckoutById, webhookSecretsFor } from '../db/checkouts';
-import { type PaymentEvent, recordWebhookAttempt } from '../db/events';
+import { recordWebhookAttempt } from '../db/events';
 import { findPaymentById } from '../db/payments';
 import { signWebhookWithAll } from '../domain/signatures';
 import { safeRequest, UnsafeUrlError } from '../net/safe-http';
+import type { PaymentEvent } from '../domain/event';
 
 export interface WebhookDeliveryDeps {
   db: Pool;

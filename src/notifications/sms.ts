@@ -5,7 +5,8 @@
  * in a form body, JSON-string-escaped in a JSON body, as is in a plain-text body.
  */
 import { safeRequest, UnsafeUrlError } from '../net/safe-http';
-import { DeliveryError, type SmsContentType, type SmsSettings } from './types';
+import type { SmsContentType, SmsSettings } from '../domain/channel';
+import { DeliveryError } from './types';
 
 /** What a template may name. */
 export const smsPlaceholders = [

@@ -1,6 +1,7 @@
 /**
- * Merchant notification channels besides the webhook: what a channel is, which events it can
- * carry, and the settings each kind keeps (secrets apart, encrypted).
+ * How notifications besides the webhook are delivered: the worker's settings, the plan of one
+ * event's deliveries, what an attempt did and the error a channel raises. What a channel is (its
+ * kinds and settings) is in `src/domain/channel.ts`.
  */
 import type { MerchantEventType } from '../domain/event-types';
 import type { NotificationChannel } from '../domain/channel';
