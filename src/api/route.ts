@@ -15,10 +15,10 @@ import { idempotencyOf } from './idempotency';
 export type HttpMethod = 'get' | 'post' | 'patch' | 'put' | 'delete';
 
 /** A success answer as the document lists it. */
-export interface Answer {
+export interface Answer<Schema extends z.ZodType = z.ZodType> {
   status: number;
   description: string;
-  schema: z.ZodType;
+  schema: Schema;
 }
 
 /** What a merchant route's handler gets besides its input: the key's merchant and mode, and the create's key. */
@@ -37,13 +37,20 @@ export interface RouteInput<Body, Query> {
 }
 
 /** A handler's answer with a status other than the declared one (`okAlso`). */
-export class Reply {
+export class Reply<Body = unknown> {
   constructor(
     readonly status: number,
-    readonly body: unknown,
+    readonly body: Body,
   ) {}
 }
-export const reply = (status: number, body: unknown) => new Reply(status, body);
+export const reply = <Body>(status: number, body: Body) => new Reply(status, body);
+
+/**
+ * An answer whose static type is looser than the schema it is documented with (a field typed
+ * `boolean` that is always `true`, `unknown` data that is a stored resource): the contract tests
+ * check it against the schema instead of the compiler.
+ */
+export const looselyTyped = (answer: unknown) => answer as never;
 
 /**
  * How a route reads a request without a body: `refused` (a `400` naming `body`), `empty` (as `{}`,
@@ -61,7 +68,11 @@ export interface BodyByParam {
   unknown: (value: string) => Error;
 }
 
-interface Declaration<Body extends z.ZodType, Query extends z.ZodType, Caller> {
+/**
+ * A route as declared. What its handler answers must be what `ok` documents: a route whose service
+ * starts answering another shape does not compile.
+ */
+interface Declaration<Body extends z.ZodType, Query extends z.ZodType, Ok extends z.ZodType, Caller> {
   method: HttpMethod;
   /** Express path under the audience's prefix: `/payments/:id`. */
   path: string;
@@ -74,9 +85,12 @@ interface Declaration<Body extends z.ZodType, Query extends z.ZodType, Caller> {
   bodyFor?: (config: Config) => z.ZodType<z.output<Body>>;
   bodyByParam?: BodyByParam;
   missingBody?: MissingBody;
-  ok: Answer;
-  okAlso?: readonly Answer[];
-  handle: (input: RouteInput<z.output<Body>, z.output<Query>> & Caller) => Promise<unknown> | unknown;
+  ok: Answer<Ok>;
+  /** Other success statuses, with the same schema as `ok`: the handler answers them with {@link reply}. */
+  okAlso?: readonly Answer<Ok>[];
+  handle: (
+    input: RouteInput<z.output<Body>, z.output<Query>> & Caller,
+  ) => Promise<z.input<Ok> | Reply<z.input<Ok>>> | z.input<Ok> | Reply<z.input<Ok>>;
 }
 
 /** A declared route, its handler's types erased. */
@@ -96,23 +110,31 @@ export interface Route {
   handle: (input: RouteInput<unknown, unknown> & Partial<MerchantCaller>) => Promise<unknown> | unknown;
 }
 
-function declare<Body extends z.ZodType, Query extends z.ZodType, Caller>(
-  declaration: Declaration<Body, Query, Caller>,
+function declare<Body extends z.ZodType, Query extends z.ZodType, Ok extends z.ZodType, Caller>(
+  declaration: Declaration<Body, Query, Ok, Caller>,
 ): Route {
   return {
     ...declaration,
     missingBody: declaration.missingBody ?? (declaration.body || declaration.bodyByParam ? 'refused' : 'ignored'),
-  } as Route;
+  } as unknown as Route;
 }
 
 /** A route of the merchant API (`/v1`): its handler gets the calling merchant. */
-export const merchantRoute = <Body extends z.ZodType = z.ZodUndefined, Query extends z.ZodType = z.ZodUndefined>(
-  declaration: Declaration<Body, Query, MerchantCaller>,
+export const merchantRoute = <
+  Ok extends z.ZodType,
+  Body extends z.ZodType = z.ZodUndefined,
+  Query extends z.ZodType = z.ZodUndefined,
+>(
+  declaration: Declaration<Body, Query, Ok, MerchantCaller>,
 ) => declare(declaration);
 
 /** A route of the operator API (`/admin`). */
-export const operatorRoute = <Body extends z.ZodType = z.ZodUndefined, Query extends z.ZodType = z.ZodUndefined>(
-  declaration: Declaration<Body, Query, object>,
+export const operatorRoute = <
+  Ok extends z.ZodType,
+  Body extends z.ZodType = z.ZodUndefined,
+  Query extends z.ZodType = z.ZodUndefined,
+>(
+  declaration: Declaration<Body, Query, Ok, object>,
 ) => declare(declaration);
 
 /** Who calls an audience's routes and what guards them, declared once per audience. */

@@ -20,7 +20,7 @@ import {
   resendBody,
   resendResult,
 } from '../channel-schemas';
-import { merchantRoute, reply } from '../route';
+import { looselyTyped, merchantRoute, reply } from '../route';
 
 const unknownChannel = (value: string) =>
   new DomainError(
@@ -106,8 +106,8 @@ export const channelRoutes = [
     tag: 'Notifications',
     summary: 'Remove a notification channel',
     ok: { status: 200, description: 'Removed', schema: deletedChannel },
-    handle: ({ deps, principal, params }) =>
-      deleteCheckoutChannel(deps, principal, params.id!, kindParam(params.channel!)),
+    handle: async ({ deps, principal, params }) =>
+      looselyTyped(await deleteCheckoutChannel(deps, principal, params.id!, kindParam(params.channel!))),
   }),
   merchantRoute({
     method: 'get',

@@ -6,7 +6,7 @@ import {
   exceptionResource,
   listExceptionsQuery,
 } from '../exception-schemas';
-import { operatorRoute } from '../route';
+import { looselyTyped, operatorRoute } from '../route';
 
 const decided = {
   status: 202,
@@ -26,14 +26,16 @@ export const exceptionRoutes = [
       "each with what the provider's report says it captured and the decisions taken.",
     query: listExceptionsQuery,
     ok: { status: 200, description: 'A page of exceptions', schema: exceptionList },
-    handle: ({ deps, query }) =>
-      listOperatorExceptions(deps, {
-        status: query.status,
-        kind: query.kind,
-        merchantId: query.merchant_id,
-        limit: query.limit,
-        startingAfter: query.starting_after,
-      }),
+    handle: async ({ deps, query }) =>
+      looselyTyped(
+        await listOperatorExceptions(deps, {
+          status: query.status,
+          kind: query.kind,
+          merchantId: query.merchant_id,
+          limit: query.limit,
+          startingAfter: query.starting_after,
+        }),
+      ),
   }),
   operatorRoute({
     method: 'get',
@@ -41,7 +43,7 @@ export const exceptionRoutes = [
     tag: 'Operator',
     summary: 'One exception with its decisions',
     ok: { status: 200, description: 'The exception', schema: exceptionResource },
-    handle: ({ deps, params }) => getOperatorException(deps, params.id!),
+    handle: async ({ deps, params }) => looselyTyped(await getOperatorException(deps, params.id!)),
   }),
   operatorRoute({
     method: 'post',
@@ -55,7 +57,8 @@ export const exceptionRoutes = [
     body: decisionBody,
     missingBody: 'empty-documented-required',
     ok: decided,
-    handle: ({ deps, params, body }) => decideException(deps, params.id!, 'accept', body.operator),
+    handle: async ({ deps, params, body }) =>
+      looselyTyped(await decideException(deps, params.id!, 'accept', body.operator)),
   }),
   operatorRoute({
     method: 'post',
@@ -69,6 +72,7 @@ export const exceptionRoutes = [
     body: decisionBody,
     missingBody: 'empty-documented-required',
     ok: decided,
-    handle: ({ deps, params, body }) => decideException(deps, params.id!, 'refund', body.operator),
+    handle: async ({ deps, params, body }) =>
+      looselyTyped(await decideException(deps, params.id!, 'refund', body.operator)),
   }),
 ];
