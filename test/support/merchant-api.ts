@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/config';
 import { migrate } from '../../src/db/migrate';
 import { randomToken } from '../../src/domain/ids';
 import { providersFromConfig } from '../../src/providers/registry';
+import type { MerchantPrincipal } from '../../src/domain/merchant';
 import type { ServiceDeps } from '../../src/services/deps';
 import { createTestDatabase } from './stack';
 
@@ -24,8 +25,22 @@ export interface ApiHarness {
   deps: ServiceDeps;
   /** A merchant made through the operator API, with a test-mode and a live-mode checkout. */
   merchant(checkout?: Record<string, unknown>): Promise<Merchant>;
+  /** A request to the app under a key or token: `call(key, 'post', '/v1/payments', body, headers)`. */
+  call(
+    token: string,
+    method: HttpMethod,
+    pathname: string,
+    body?: object,
+    headers?: Record<string, string>,
+  ): request.Test;
+  /** A request to the operator API under the harness's admin token. */
+  admin(method: HttpMethod, pathname: string, body?: object): request.Test;
+  /** A payment made through POST /v1/payments in the merchant's test mode (see {@link paymentBody}); answers its JSON. */
+  payment(merchant: Merchant, extra?: Record<string, unknown>): Promise<Record<string, any>>;
   close(): Promise<void>;
 }
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 export interface Merchant {
   id: string;
@@ -45,6 +60,23 @@ export const checkoutBody = (extra: Record<string, unknown> = {}) => ({
   pending_url: 'https://shop.example/wait',
   fee_payer: 'merchant',
   ...extra,
+});
+
+/** A payment body for `checkoutId`: 50.00 RUB with a fresh order id; `extra` overrides any field. */
+export const paymentBody = (checkoutId: string, extra: Record<string, unknown> = {}) => ({
+  checkout_id: checkoutId,
+  order_id: `A-${randomToken(10)}`,
+  amount: '50.00',
+  currency: 'RUB',
+  description: 'Test product',
+  ...extra,
+});
+
+/** Who a service sees calling with the merchant's test (or live) key, for tests that call a service directly. */
+export const principalOf = (merchant: Pick<Merchant, 'id'>, testMode = true): MerchantPrincipal => ({
+  merchantId: merchant.id,
+  testMode,
+  keyId: `key_${testMode ? 'test' : 'live'}`,
 });
 
 /**
@@ -71,6 +103,16 @@ export async function startApiHarness(
   await migrate(db);
   const deps: ServiceDeps = { db, temporal, providers: providersFromConfig(config), config };
   const app = createApp(deps);
+  const call = (
+    token: string,
+    method: HttpMethod,
+    pathname: string,
+    body?: object,
+    headers: Record<string, string> = {},
+  ) => {
+    const test = request(app)[method](pathname).set('authorization', `Bearer ${token}`).set(headers);
+    return body === undefined ? test : test.send(body);
+  };
   return {
     app,
     db,
@@ -99,6 +141,18 @@ export async function startApiHarness(
         testCheckout: await open(testKey),
         liveCheckout: await open(liveKey),
       };
+    },
+    call,
+    admin: (method, pathname, body) => call(adminToken, method, pathname, body),
+    async payment(merchant, extra = {}) {
+      const created = await call(
+        merchant.testKey,
+        'post',
+        '/v1/payments',
+        paymentBody(merchant.testCheckout.id, extra),
+      );
+      if (created.status !== 201) throw new Error(`payment: ${created.status} ${JSON.stringify(created.body)}`);
+      return created.body;
     },
     async close() {
       await db.end();

@@ -6,7 +6,10 @@ import Long from 'long';
 import { Pool } from 'pg';
 import { loadConfig } from '../../src/config';
 import { randomToken } from '../../src/domain/ids';
+import { providersFromConfig } from '../../src/providers/registry';
+import type { ServiceDeps } from '../../src/services/deps';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
+import { purchaseWorkflowId } from '../../src/workflows/shared';
 import { type KassaOptions, type RunningKassa, startKassa, workflowBundle } from '../../worker';
 import { answersAsItself, freePort, stopChild } from './processes';
 
@@ -103,7 +106,7 @@ export async function startTestTemporal(address = process.env.TEST_TEMPORAL_ADDR
 export async function startSandboxProcess(): Promise<{ url: string; process: ChildProcess; stop(): Promise<void> }> {
   for (let tries = 1; ; tries++) {
     const port = await freePort();
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'src/providers/sandbox/main.ts')], {
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, 'simulators/sandbox/main.ts')], {
       env: {
         ...process.env,
         SANDBOX_PORT: String(port),
@@ -287,4 +290,113 @@ export async function eventually<T>(
       throw new Error(`condition not met within ${timeoutMs} ms; last value: ${JSON.stringify(value)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/** The services as the stack's API process has them, for tests that call a service directly. */
+export function serviceDeps(stack: TestStack): ServiceDeps {
+  return {
+    db: stack.kassa.db,
+    temporal: stack.kassa.temporal,
+    providers: providersFromConfig(stack.kassa.config),
+    config: stack.kassa.config,
+  };
+}
+
+/** The purchase workflow of a payment, on the stack's Temporal. */
+export const purchaseHandle = (stack: TestStack, paymentId: string) =>
+  stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(paymentId));
+
+/** A merchant made through the operator API, with its test and live keys (no checkout). */
+export async function createMerchant(stack: TestStack) {
+  const created = await api(stack.url, 'POST', '/admin/merchants', {
+    token: stack.adminToken,
+    body: { name: 'Shop', email: 'shop@example.com' },
+  });
+  if (created.status !== 201) throw new Error(`merchant: ${created.status} ${JSON.stringify(created.body)}`);
+  return {
+    id: created.body.id as string,
+    testKey: created.body.api_keys.test as string,
+    liveKey: created.body.api_keys.live as string,
+  };
+}
+
+/** A payment of 50.00 RUB with a fresh order id, through POST /v1/payments; `extra` overrides any field. */
+export async function createTestPayment(
+  stack: TestStack,
+  key: string,
+  checkoutId: string,
+  extra: Record<string, unknown> = {},
+) {
+  const created = await api(stack.url, 'POST', '/v1/payments', {
+    token: key,
+    body: {
+      checkout_id: checkoutId,
+      order_id: `A-${randomToken(10)}`,
+      amount: '50.00',
+      currency: 'RUB',
+      description: 'Test product',
+      ...extra,
+    },
+  });
+  if (created.status !== 201) throw new Error(`payment: ${created.status} ${JSON.stringify(created.body)}`);
+  return created.body as { id: string; order_id: string; status: string; checkout_url: string } & Record<string, any>;
+}
+
+export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+
+/**
+ * Shops for one test file: `newShop(statuses, checkout)` makes a merchant whose checkout notifies a
+ * fresh receiver answering `statuses`, then 200. Every receiver is closed after the test that made it.
+ */
+export function shopsFor(stack: () => TestStack) {
+  const receivers: Receiver[] = [];
+  afterEach(async () => {
+    await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
+  });
+  return async function newShop(statuses: number[] = [], checkout: Record<string, unknown> = {}) {
+    const receiver = await startReceiver(statuses);
+    receivers.push(receiver);
+    return { receiver, ...(await onboardMerchant(stack(), receiver.url, checkout)) };
+  };
+}
+
+/** A call to the sandbox provider's own API, as its operator (a fresh idempotency key each time). */
+export const sandboxApi = (stack: TestStack, method: string, pathname: string, body?: unknown) =>
+  fetch(`${stack.sandboxUrl}${pathname}`, {
+    method,
+    headers: {
+      authorization: `Bearer ${sandboxApiKey}`,
+      'content-type': 'application/json',
+      'idempotency-key': `test-${randomToken(12)}`,
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+
+/** Asks the sandbox to misbehave for one payment's callbacks (`{ drop: true }`, `{ wrong_amount: true }`, …). */
+export async function sandboxFault(stack: TestStack, paymentId: string, fault: Record<string, unknown>) {
+  const response = await sandboxApi(stack, 'POST', '/api/faults', { reference: paymentId, ...fault });
+  if (response.status !== 204) throw new Error(`sandbox fault: ${response.status}`);
+}
+
+/**
+ * A capture made at the sandbox directly, as a provider might on its own: `reference` names the
+ * Kassa payment, and its callback goes to the stack. Answers the sandbox's payment id.
+ */
+export async function captureAtSandbox(stack: TestStack, reference: string, amountMinor: string): Promise<string> {
+  const response = await sandboxApi(stack, 'POST', '/api/payments', {
+    reference,
+    method: 'sandbox_card',
+    amount_minor: amountMinor,
+    currency: 'RUB',
+    description: 'outside Kassa',
+    return_url: `${stack.url}/pay/${reference}/return`,
+    callback_url: `${stack.url}/callbacks/sandbox`,
+  });
+  const created = (await response.json()) as { id: string };
+  const approved = await fetch(`${stack.sandboxUrl}/checkout/${created.id}/approve`, {
+    method: 'POST',
+    redirect: 'manual',
+  });
+  if (approved.status !== 303) throw new Error(`sandbox approve: ${approved.status}`);
+  return created.id;
 }

@@ -9,7 +9,7 @@ import { startPurchase, sweepUnstarted } from '../../src/temporal/outbox';
 import { startWorkflow } from '../../src/temporal/start';
 import { updatePurchase } from '../../src/temporal/updates';
 import { cancelUpdate, purchaseWorkflowId, searchAttributes } from '../../src/workflows/shared';
-import { type ApiHarness, type Merchant, startApiHarness } from '../support/merchant-api';
+import { type ApiHarness, type Merchant, paymentBody, startApiHarness } from '../support/merchant-api';
 import { startTestTemporal, type TestTemporal } from '../support/stack';
 
 jest.setTimeout(60_000);
@@ -151,4 +151,24 @@ test('an update to a payment whose workflow has closed, or never started, is a c
   const neverStarted = await rejection(newId('pay'));
   expect(neverStarted).toBeInstanceOf(DomainError);
   expect(neverStarted).toMatchObject({ kind: 'conflict', code: 'payment_state' });
+});
+
+test('a payment made through the API has its workflow started and marked; a second request for the same order starts nothing more', async () => {
+  const body = { order_id: `ST-${randomToken(10)}` };
+  const created = await harness.payment(merchant, body);
+  const described = await describe_(created.id);
+  expect(described.status.name).toBe('RUNNING');
+  expect(await workflowStarted(created.id)).toBe(true);
+
+  const again = await harness
+    .call(
+      merchant.testKey,
+      'post',
+      '/v1/payments',
+      { ...paymentBody(checkout.id), ...body },
+      { 'idempotency-key': 'k1' },
+    )
+    .expect(409);
+  expect(again.body.error).toMatchObject({ code: 'order_exists' });
+  expect((await describe_(created.id)).runId).toBe(described.runId);
 });
