@@ -1,13 +1,13 @@
 import type { PoolClient } from 'pg';
 import { insertEvent } from '../db/events';
-import type { MerchantEventType, PayoutEventType } from '../domain/event-types';
+import type { PaymentEventType } from '../domain/event-types';
 import { type MerchantEventData, webhookBody } from '../resources/event';
 
 /**
  * Stores a merchant event about a payment in the caller's transaction, its body built now from
  * `data` and sent as it is on every attempt. A retried insert of the same id keeps the first body.
  */
-export async function storePaymentEvent<Type extends Exclude<MerchantEventType, PayoutEventType>>(
+export async function storePaymentEvent<Type extends PaymentEventType>(
   client: PoolClient,
   paymentId: string,
   event: { id: string; type: Type },

@@ -36,6 +36,9 @@ export type RefundEventType = (typeof refundEventTypes)[number];
 export const payoutEventTypes = ['payout.paid', 'payout.failed'] as const satisfies readonly MerchantEventType[];
 export type PayoutEventType = (typeof payoutEventTypes)[number];
 
+/** Events about a payment (its purchase or a refund of it), sent to the payment's checkout. */
+export type PaymentEventType = Exclude<MerchantEventType, PayoutEventType>;
+
 /** Event types a notification channel can subscribe to: a purchase's outcomes. */
 export const notificationEventTypes = purchaseEventTypes;
 export type NotificationEventType = PurchaseEventType;

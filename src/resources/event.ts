@@ -1,5 +1,5 @@
 import type { PaymentEvent, PaymentEventWithAttempts, WebhookAttempt } from '../domain/event';
-import type { MerchantEventType, PayoutEventType, PurchaseEventType } from '../domain/event-types';
+import type { MerchantEventType, PaymentEventType, PayoutEventType, PurchaseEventType } from '../domain/event-types';
 import type { PaymentResource } from './payment';
 import type { PayoutResource } from './payout';
 import type { RefundResource } from './refund';
@@ -51,7 +51,10 @@ export const webhookAttemptResource = (attempt: WebhookAttempt) => ({
 export const storedEventData = (event: Pick<PaymentEvent, 'body'>): unknown =>
   (JSON.parse(event.body) as { data: unknown }).data;
 
-/** The Event object of `GET /v1/payments/:id/events`: the event as sent, when it was delivered, and every attempt. */
+/**
+ * The Event object of `GET /v1/payments/:id/events`: the event as sent (a payment's events carry
+ * the payment), when it was delivered, and every attempt.
+ */
 export function eventResource(event: PaymentEventWithAttempts) {
   return {
     id: event.id,
@@ -59,7 +62,7 @@ export function eventResource(event: PaymentEventWithAttempts) {
     type: event.type,
     created_at: event.createdAt.toISOString(),
     delivered_at: event.deliveredAt?.toISOString() ?? null,
-    data: storedEventData(event),
+    data: storedEventData(event) as MerchantEventData[PaymentEventType],
     attempts: event.attempts.map(webhookAttemptResource),
   };
 }

@@ -10,7 +10,7 @@ export function payoutResource(payout: Payout) {
     id: payout.id,
     object: 'payout' as const,
     status: payout.status,
-    amount: money(payout.amountMinor),
+    amount: formatAmount(payout.amountMinor, payout.currency),
     currency: payout.currency,
     /** The bank's fee, deducted from the amount; `null` until paid. */
     fee: money(payout.feeMinor),
