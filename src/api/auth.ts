@@ -3,9 +3,9 @@ import type { RequestHandler } from 'express';
 import type { Pool } from 'pg';
 import { findPrincipalByApiKey } from '../db/merchants';
 import type { MerchantPrincipal } from '../domain/merchant';
-import { ApiError } from './errors';
+import { DomainError } from '../domain/errors';
 
-const unauthorized = (message: string) => new ApiError(401, 'authentication_error', 'unauthorized', message);
+const unauthorized = (message: string) => new DomainError('unauthenticated', 'unauthorized', message);
 
 function bearer(header: string | undefined): string | null {
   const match = /^Bearer (\S+)$/.exec(header ?? '');

@@ -11,8 +11,10 @@ import {
   type IdempotentCreate,
   releaseIdempotencyKey,
 } from '../db/idempotency';
+import { DomainError } from '../domain/errors';
 import { randomToken } from '../domain/ids';
 import { decryptSecret, encryptSecret, notificationsKey } from '../notifications/secrets';
+import { idempotencyKeyReused } from '../services/payments';
 import { principalOf } from './auth';
 import { ApiError, invalid } from './errors';
 
@@ -128,18 +130,11 @@ export function idempotency(db: Pool, config?: StoredAnswerKeyConfig): RequestHa
     const record = await claimIdempotencyKey(db, scope, hash, randomToken(24), await holder.id());
     if (record.state !== 'claimed') {
       if (record.requestHash !== hash) {
-        throw new ApiError(
-          422,
-          'invalid_request_error',
-          'idempotency_key_reused',
-          'This Idempotency-Key was used with another request',
-          'Idempotency-Key',
-        );
+        throw idempotencyKeyReused();
       }
       if (record.state === 'in_flight') {
-        throw new ApiError(
-          409,
-          'conflict_error',
+        throw new DomainError(
+          'conflict',
           'idempotency_key_in_use',
           'A request with this Idempotency-Key is still running; retry later',
           'Idempotency-Key',
