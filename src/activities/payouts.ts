@@ -1,9 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
-import { eventExists } from '../db/events';
+import { eventExists, insertPayoutEvent } from '../db/events';
 import { post } from '../db/ledger';
 import { inTransaction } from '../db/transaction';
-import { completePayout, findPayoutById, insertPayoutEvent } from '../db/payouts';
+import { completePayout, findPayoutById } from '../db/payouts';
 import { payoutReleased, payoutSettled } from '../domain/ledger';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError } from '../providers/types';

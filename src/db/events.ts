@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { PaymentEvent, PaymentEventWithAttempts, WebhookAttempt } from '../domain/event';
-import type { MerchantEventType } from '../domain/event-types';
+import type { MerchantEventType, PayoutEventType } from '../domain/event-types';
 import type { Queryable } from './transaction';
 
 export type { PaymentEvent, PaymentEventWithAttempts, WebhookAttempt } from '../domain/event';
@@ -33,6 +33,18 @@ export async function insertEvent(
   await db.query(
     'insert into payment_events (id, payment_id, type, body, created_at) values ($1, $2, $3, $4, $5) on conflict (id) do nothing',
     [event.id, event.paymentId, event.type, event.body, event.createdAt],
+  );
+}
+
+/** Stores a payout event with its exact body, once (a retried insert of the same id keeps the first). */
+export async function insertPayoutEvent(
+  client: PoolClient,
+  event: { id: string; payoutId: string; checkoutId: string; type: PayoutEventType; body: string; createdAt: Date },
+): Promise<void> {
+  await client.query(
+    `insert into payment_events (id, payout_id, checkout_id, type, body, created_at) values ($1, $2, $3, $4, $5, $6)
+     on conflict (id) do nothing`,
+    [event.id, event.payoutId, event.checkoutId, event.type, event.body, event.createdAt],
   );
 }
 

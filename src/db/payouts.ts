@@ -1,6 +1,5 @@
 import type { PoolClient } from 'pg';
 import type { MerchantScope } from '../domain/merchant';
-import type { MerchantEventType } from '../domain/event-types';
 import type { Payout, PayoutStatus } from '../domain/payout';
 import type { Queryable } from './transaction';
 
@@ -170,25 +169,4 @@ export async function findPayoutsByIds(db: Queryable, ids: string[]): Promise<Pa
   if (ids.length === 0) return [];
   const { rows } = await db.query<PayoutRow>('select * from payouts where id = any($1)', [ids]);
   return rows.map(mapRow);
-}
-
-/** Stores a payout event with its exact body, once (a retried insert of the same id keeps the first). */
-export async function insertPayoutEvent(
-  client: PoolClient,
-  event: { id: string; payoutId: string; checkoutId: string; type: MerchantEventType; body: string; createdAt: Date },
-): Promise<void> {
-  await client.query(
-    `insert into payment_events (id, payout_id, checkout_id, type, body, created_at) values ($1, $2, $3, $4, $5, $6)
-     on conflict (id) do nothing`,
-    [event.id, event.payoutId, event.checkoutId, event.type, event.body, event.createdAt],
-  );
-}
-
-/** A payout's events, oldest first, with whether each was delivered. */
-export async function listPayoutEvents(db: Queryable, payoutId: string) {
-  const { rows } = await db.query<{ id: string; type: string; created_at: Date; delivered_at: Date | null }>(
-    'select id, type, created_at, delivered_at from payment_events where payout_id = $1 order by created_at, id',
-    [payoutId],
-  );
-  return rows.map((row) => ({ id: row.id, type: row.type, createdAt: row.created_at, deliveredAt: row.delivered_at }));
 }
