@@ -10,6 +10,7 @@ import type {
   StoredChannel,
   TelegramSettings,
 } from '../domain/channel';
+import type { NotificationEventType } from '../domain/event-types';
 
 export type { DeliveryAttempt, RecordedAttempt, StoredChannel } from '../domain/channel';
 
@@ -17,7 +18,7 @@ interface ChannelRow {
   checkout_id: string;
   kind: ChannelKind;
   enabled: boolean;
-  events: string[];
+  events: NotificationEventType[];
   settings: Record<string, unknown>;
   secret: string | null;
   secret_hint: string | null;
@@ -96,7 +97,7 @@ export async function upsertChannel(
   channel: ChannelSettings & {
     checkoutId: string;
     enabled: boolean;
-    events: string[];
+    events: NotificationEventType[];
     secret: string | null;
     secretHint: string | null;
   },

@@ -2,6 +2,7 @@
  * Merchant notification channels besides the webhook: what a channel is, which deliveries there
  * are, and the settings each kind keeps (its secret apart, sealed).
  */
+import type { NotificationEventType } from './event-types';
 
 /** Channels a merchant configures per checkout. */
 export const channelKinds = ['email', 'telegram', 'sms'] as const;
@@ -48,7 +49,7 @@ export type ChannelSettings =
 export type StoredChannel = ChannelSettings & {
   checkoutId: string;
   enabled: boolean;
-  events: string[];
+  events: NotificationEventType[];
   secret: string | null;
   secretHint: string | null;
   createdAt: Date;

@@ -269,7 +269,7 @@ test('a channel shows its settings in the API names with secrets masked, and its
   const base = {
     checkoutId: 'co_1',
     enabled: true,
-    events: ['payment.paid'],
+    events: ['payment.paid' as const],
     createdAt: at('2026-01-01T00:00:00.000Z'),
     updatedAt: at('2026-01-01T00:00:00.000Z'),
   };
@@ -298,7 +298,7 @@ test('a channel shows its settings in the API names with secrets masked, and its
     checkout_id: 'co_1',
     channel: 'telegram',
     enabled: true,
-    events: ['payment.paid'],
+    events: ['payment.paid' as const],
     chat_id: '-100123',
     bot_token: '********WXYZ',
     last_attempt: {
