@@ -1,10 +1,10 @@
-import { WorkflowNotFoundError } from '@temporalio/client';
 import { flagCallback, otherPaymentsWithProviderPayment, storeCallback } from '../db/callbacks';
 import { findPaymentById } from '../db/payments';
 import { openStatuses } from '../domain/payment';
 import { DomainError, notFound } from '../domain/errors';
 import { CallbackVerificationError } from '../providers/types';
-import { lateCallbackFlag, providerCallbackSignal, purchaseWorkflowId } from '../workflows/shared';
+import { signalPurchase } from '../temporal/messages';
+import { lateCallbackFlag, providerCallbackSignal } from '../workflows/shared';
 import type { ServiceDeps } from './deps';
 
 /**
@@ -43,15 +43,7 @@ export async function receiveCallback(
     });
     return;
   }
-  let workflowFound = true;
-  try {
-    await deps.temporal.workflow
-      .getHandle(purchaseWorkflowId(callback.paymentId))
-      .signal(providerCallbackSignal, callback);
-  } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw error;
-    workflowFound = false;
-  }
+  const workflowFound = await signalPurchase(deps.temporal, callback.paymentId, providerCallbackSignal, callback);
   // Read after the signal: an outcome recorded before this read is checked here; one recorded
   // after it, the workflow checks itself against the signal it has then received.
   const payment = await findPaymentById(deps.db, callback.paymentId);

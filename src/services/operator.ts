@@ -13,7 +13,7 @@ import { currentRequest } from '../observability/request-scope';
 import { randomToken } from '../domain/ids';
 import { resendEvent as resendEventDefinition } from '../temporal/definitions';
 import { executeWorkflow } from '../temporal/start';
-import { updatePurchase } from '../temporal/updates';
+import { signalPurchase, updatePurchase } from '../temporal/messages';
 import {
   cancelUpdate,
   purchaseWorkflowId,
@@ -207,6 +207,7 @@ export async function recheckProvider(deps: ServiceDeps, paymentId: string) {
   const payment = await paymentOrNotFound(deps, paymentId);
   if (payment.status !== 'awaiting_payment')
     throw conflict(`payment is ${payment.status}: only a payment awaiting the provider can be re-checked`);
-  await deps.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).signal(recheckProviderSignal);
+  if (!(await signalPurchase(deps.temporal, payment.id, recheckProviderSignal)))
+    throw conflict('the payment has closed or is not running yet: nothing to re-check');
   return { payment_id: payment.id, status: payment.status, recheck_requested: true };
 }

@@ -16,7 +16,7 @@ import { type Delivery, openStatuses, type PaymentStatus } from '../domain/payme
 import type { MerchantPrincipal } from '../db/merchants';
 import { DomainError, invalid, notFound } from '../domain/errors';
 import { startPurchase, sweepUnstarted } from '../temporal/outbox';
-import { updatePurchase } from '../temporal/updates';
+import { updatePurchase } from '../temporal/messages';
 import { cancelUpdate, selectMethodUpdate } from '../workflows/shared';
 import { amountParam, checkMerchantUrls, visibleMethods } from './checkouts';
 import type { ServiceDeps } from './deps';

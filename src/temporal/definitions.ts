@@ -3,7 +3,7 @@
  * to do when the id is taken, its search attributes and what the Temporal UI shows for it. The
  * start functions (./start.ts) derive the start options from these and nothing else.
  */
-import type { SearchAttributePair, Workflow } from '@temporalio/common';
+import type { SearchAttributePair } from '@temporalio/common';
 import { type Checkout, pricingOf } from '../domain/checkout';
 import type { NotificationChannel } from '../domain/channel';
 import type { ExceptionDecision } from '../domain/exceptions';
@@ -19,14 +19,7 @@ import {
   reconciliationScheduleId,
   refundWorkflowId,
 } from '../workflows/money-shared';
-import type { resendNotificationWorkflow } from '../workflows/notifications';
 import { resendNotificationWorkflowId } from '../workflows/notifications-shared';
-import type { resendEventWorkflow } from '../workflows/operator';
-import type { payoutWorkflow } from '../workflows/payout';
-import type { purchaseWorkflow } from '../workflows/purchase';
-import type { reconciliationWorkflow } from '../workflows/reconciliation';
-import type { refundWorkflow } from '../workflows/refund';
-import type { reviewDecisionWorkflow } from '../workflows/review';
 import {
   purchaseWorkflowId,
   type PurchaseInput,
@@ -34,7 +27,7 @@ import {
   searchAttributes,
   taskQueue,
 } from '../workflows/shared';
-import type { siteVerificationWorkflow } from '../workflows/site-verification';
+import type * as registered from '../workflows';
 import { siteVerificationWorkflowId } from '../workflows/site-verification-shared';
 
 /**
@@ -46,10 +39,13 @@ import { siteVerificationWorkflowId } from '../workflows/site-verification-share
  */
 export type IdPolicy = 'once' | 'restart' | 'fresh';
 
+/** A workflow the worker registers (src/workflows/index.ts): naming another is a compile error. */
+export type WorkflowType = keyof typeof registered;
+export type WorkflowOf<T extends WorkflowType> = (typeof registered)[T];
+
 /** One workflow as Kassa starts it, for a subject `S` (the payment, refund, … it runs for). */
-export interface WorkflowDefinition<W extends Workflow, S> {
-  /** The workflow function's exported name. */
-  workflowType: string;
+export interface WorkflowDefinition<T extends WorkflowType, S> {
+  workflowType: T;
   taskQueue: string;
   idPolicy: IdPolicy;
   /**
@@ -58,7 +54,7 @@ export interface WorkflowDefinition<W extends Workflow, S> {
    */
   eager?: boolean;
   workflowId(subject: S): string;
-  args(subject: S): Parameters<W>;
+  args(subject: S): Parameters<WorkflowOf<T>>;
   /** Indexed for the operator's searches in the Temporal UI (docs/api.md §9). */
   searchAttributes(subject: S): SearchAttributePair[];
   /** One line in the Temporal UI's workflow list. */
@@ -67,7 +63,7 @@ export interface WorkflowDefinition<W extends Workflow, S> {
   details?(subject: S): string;
 }
 
-const define = <W extends Workflow, S>(definition: WorkflowDefinition<W, S>) => definition;
+const define = <T extends WorkflowType, S>(definition: WorkflowDefinition<T, S>) => definition;
 
 const money = (minor: bigint, currency: string) => `${formatAmount(minor, currency)} ${currency}`;
 
@@ -122,7 +118,7 @@ export function purchaseInput(subject: PurchaseSubject): PurchaseInput {
 }
 
 /** One payment is one workflow, `payment-<id>`. */
-export const purchase = define<typeof purchaseWorkflow, PurchaseSubject>({
+export const purchase = define<'purchaseWorkflow', PurchaseSubject>({
   workflowType: 'purchaseWorkflow',
   taskQueue,
   idPolicy: 'once',
@@ -152,7 +148,7 @@ export const purchase = define<typeof purchaseWorkflow, PurchaseSubject>({
 });
 
 /** One refund is one workflow, `refund-<id>`. */
-export const refund = define<typeof refundWorkflow, { refund: Refund; payment: StoredPayment }>({
+export const refund = define<'refundWorkflow', { refund: Refund; payment: StoredPayment }>({
   workflowType: 'refundWorkflow',
   taskQueue,
   idPolicy: 'once',
@@ -171,7 +167,7 @@ export const refund = define<typeof refundWorkflow, { refund: Refund; payment: S
 });
 
 /** One payout is one workflow, `payout-<id>`. */
-export const payout = define<typeof payoutWorkflow, Payout>({
+export const payout = define<'payoutWorkflow', Payout>({
   workflowType: 'payoutWorkflow',
   taskQueue,
   idPolicy: 'once',
@@ -189,7 +185,7 @@ export const payout = define<typeof payoutWorkflow, Payout>({
 
 /** An operator's recorded decision on an exception, carried out once (`review-<exception>-<decision>`). */
 export const reviewDecision = define<
-  typeof reviewDecisionWorkflow,
+  'reviewDecisionWorkflow',
   { decision: ExceptionDecision; merchantId: string | null }
 >({
   workflowType: 'reviewDecisionWorkflow',
@@ -211,7 +207,7 @@ export const reviewDecision = define<
 });
 
 /** Verifying a checkout's site, `verify-<checkout id>`: asking again restarts it. */
-export const siteVerification = define<typeof siteVerificationWorkflow, Checkout>({
+export const siteVerification = define<'siteVerificationWorkflow', Checkout>({
   workflowType: 'siteVerificationWorkflow',
   taskQueue,
   idPolicy: 'restart',
@@ -237,7 +233,7 @@ const resendSearchAttributes = ({ payment }: ResendSubject) => [
 ];
 
 /** A merchant event re-sent by webhook. */
-export const resendEvent = define<typeof resendEventWorkflow, ResendSubject>({
+export const resendEvent = define<'resendEventWorkflow', ResendSubject>({
   workflowType: 'resendEventWorkflow',
   taskQueue,
   idPolicy: 'fresh',
@@ -250,7 +246,7 @@ export const resendEvent = define<typeof resendEventWorkflow, ResendSubject>({
 
 /** A merchant event re-sent to one notification channel (e-mail, Telegram, SMS, the buyer's receipt). */
 export const resendNotification = define<
-  typeof resendNotificationWorkflow,
+  'resendNotificationWorkflow',
   ResendSubject & { channel: NotificationChannel }
 >({
   workflowType: 'resendNotificationWorkflow',
@@ -264,7 +260,7 @@ export const resendNotification = define<
 });
 
 /** Reconciliation run now by an operator, `reconciliation-manual-<token>`. */
-export const reconciliation = define<typeof reconciliationWorkflow, { period: ReconciliationInput; token: string }>({
+export const reconciliation = define<'reconciliationWorkflow', { period: ReconciliationInput; token: string }>({
   workflowType: 'reconciliationWorkflow',
   taskQueue,
   idPolicy: 'fresh',
@@ -277,10 +273,10 @@ export const reconciliation = define<typeof reconciliationWorkflow, { period: Re
 /** The daily reconciliation: a Temporal Schedule at 00:30 UTC reconciling the previous UTC day. */
 export const reconciliationSchedule = {
   scheduleId: reconciliationScheduleId,
-  workflowType: 'reconciliationWorkflow',
+  workflowType: 'reconciliationWorkflow' satisfies WorkflowType,
   taskQueue,
   workflowId: reconciliationScheduleId,
-  args: [{}] as Parameters<typeof reconciliationWorkflow>,
+  args: [{}] as Parameters<WorkflowOf<'reconciliationWorkflow'>>,
   calendar: { hour: 0, minute: 30, comment: 'daily at 00:30 UTC' },
   catchupWindow: '1 day',
   purpose: 'compare the ledger, payments and provider reports of the previous UTC day',

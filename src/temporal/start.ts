@@ -11,8 +11,14 @@ import {
   WorkflowIdReusePolicy,
   type WorkflowStartOptions,
 } from '@temporalio/client';
-import { type Workflow, WorkflowIdConflictPolicy, type WorkflowResultType } from '@temporalio/common';
-import { type IdPolicy, reconciliationSchedule, type WorkflowDefinition } from './definitions';
+import { WorkflowIdConflictPolicy, type WorkflowResultType } from '@temporalio/common';
+import {
+  type IdPolicy,
+  reconciliationSchedule,
+  type WorkflowDefinition,
+  type WorkflowOf,
+  type WorkflowType,
+} from './definitions';
 
 /** What starts workflows: a client, and whether it shares its connection with a worker in this process. */
 export interface Starter {
@@ -34,10 +40,10 @@ const idPolicies: Record<IdPolicy, Pick<WorkflowStartOptions, 'workflowIdReusePo
 };
 
 /** The start options of a subject's workflow, as its definition says. */
-export function startOptions<W extends Workflow, S>(
-  definition: WorkflowDefinition<W, S>,
+export function startOptions<T extends WorkflowType, S>(
+  definition: WorkflowDefinition<T, S>,
   subject: S,
-): WorkflowStartOptions<W> {
+): WorkflowStartOptions<WorkflowOf<T>> {
   const searchAttributes = definition.searchAttributes(subject);
   const options = {
     taskQueue: definition.taskQueue,
@@ -48,21 +54,21 @@ export function startOptions<W extends Workflow, S>(
     staticSummary: definition.summary(subject),
     ...(definition.details && { staticDetails: definition.details(subject) }),
   };
-  // `args` is `Parameters<W>`; the SDK's conditional args type cannot see that for a generic W.
-  return options as unknown as WorkflowStartOptions<W>;
+  // `args` is `Parameters<WorkflowOf<T>>`; the SDK's conditional args type cannot see that for a generic T.
+  return options as unknown as WorkflowStartOptions<WorkflowOf<T>>;
 }
 
 /**
  * Starts the subject's workflow. Under the `once` policy a running workflow of the same id is
  * reused (its handle answered) and a closed one is not started again (`null`).
  */
-export async function startWorkflow<W extends Workflow, S>(
+export async function startWorkflow<T extends WorkflowType, S>(
   starter: Starter,
-  definition: WorkflowDefinition<W, S>,
+  definition: WorkflowDefinition<T, S>,
   subject: S,
-): Promise<WorkflowHandleWithFirstExecutionRunId<W> | null> {
+): Promise<WorkflowHandleWithFirstExecutionRunId<WorkflowOf<T>> | null> {
   try {
-    return await starter.temporal.workflow.start<W>(definition.workflowType, {
+    return await starter.temporal.workflow.start<WorkflowOf<T>>(definition.workflowType, {
       ...startOptions(definition, subject),
       ...(definition.eager && starter.eagerWorkflowStart && { requestEagerStart: true }),
     });
@@ -73,13 +79,14 @@ export async function startWorkflow<W extends Workflow, S>(
 }
 
 /** Runs the subject's workflow and answers its result, giving up after `deadlineMs`. */
-export async function executeWorkflow<W extends Workflow, S>(
+export async function executeWorkflow<T extends WorkflowType, S>(
   starter: Starter,
-  definition: WorkflowDefinition<W, S>,
+  definition: WorkflowDefinition<T, S>,
   subject: S,
   deadlineMs?: number,
-): Promise<WorkflowResultType<W>> {
-  const run = () => starter.temporal.workflow.execute<W>(definition.workflowType, startOptions(definition, subject));
+): Promise<WorkflowResultType<WorkflowOf<T>>> {
+  const run = () =>
+    starter.temporal.workflow.execute<WorkflowOf<T>>(definition.workflowType, startOptions(definition, subject));
   return deadlineMs === undefined ? run() : starter.temporal.withDeadline(Date.now() + deadlineMs, run);
 }
 

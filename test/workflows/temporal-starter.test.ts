@@ -7,8 +7,8 @@ import type { StoredPayment } from '../../src/domain/payment';
 import { purchase, type PurchaseSubject, siteVerification } from '../../src/temporal/definitions';
 import { startPurchase, sweepUnstarted } from '../../src/temporal/outbox';
 import { startWorkflow } from '../../src/temporal/start';
-import { updatePurchase } from '../../src/temporal/updates';
-import { cancelUpdate, purchaseWorkflowId, searchAttributes } from '../../src/workflows/shared';
+import { signalPurchase, updatePurchase } from '../../src/temporal/messages';
+import { cancelUpdate, purchaseWorkflowId, recheckProviderSignal, searchAttributes } from '../../src/workflows/shared';
 import { type ApiHarness, type Merchant, paymentBody, startApiHarness } from '../support/merchant-api';
 import { startTestTemporal, type TestTemporal } from '../support/stack';
 
@@ -151,6 +151,20 @@ test('an update to a payment whose workflow has closed, or never started, is a c
   const neverStarted = await rejection(newId('pay'));
   expect(neverStarted).toBeInstanceOf(DomainError);
   expect(neverStarted).toMatchObject({ kind: 'conflict', code: 'payment_state' });
+});
+
+test('a signal reaches a running purchase, and says so; to a closed or missing one it answers false', async () => {
+  const running = await storedPayment();
+  await startWorkflow(harness.deps, purchase, subjectOf(running));
+  expect(await signalPurchase(temporal.client, running.id, recheckProviderSignal)).toBe(true);
+  const history = await temporal.client.workflow.getHandle(purchaseWorkflowId(running.id)).fetchHistory();
+  expect(
+    history.events?.some((event) => event.workflowExecutionSignaledEventAttributes?.signalName === 'recheckProvider'),
+  ).toBe(true);
+
+  await temporal.client.workflow.getHandle(purchaseWorkflowId(running.id)).terminate('closed for the test');
+  expect(await signalPurchase(temporal.client, running.id, recheckProviderSignal)).toBe(false);
+  expect(await signalPurchase(temporal.client, newId('pay'), recheckProviderSignal)).toBe(false);
 });
 
 test('a payment made through the API has its workflow started and marked; a second request for the same order starts nothing more', async () => {

@@ -1,9 +1,10 @@
 /**
- * Updates sent to a payment's purchase workflow, and the one mapping of their failures to domain
- * errors: a workflow that rejects the update, or that is not running (closed, or not started
- * yet), is a conflict with the payment's state.
+ * Messages the API sends a payment's purchase workflow. Updates fail in one way services know:
+ * a workflow that rejects the update, or that is not running (closed, or not started yet), is a
+ * conflict with the payment's state (the one mapping, {@link updateRejection}).
  */
 import { type Client, type WorkflowHandle, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import { DomainError } from '../domain/errors';
 import { purchaseWorkflowId } from '../workflows/shared';
 
@@ -35,5 +36,24 @@ export async function updatePurchase<Ret>(
     return await send(temporal.workflow.getHandle(purchaseWorkflowId(paymentId)));
   } catch (error) {
     throw updateRejection(error) ?? error;
+  }
+}
+
+/**
+ * Signals the payment's workflow. Answers false when it is not running (closed, or not started
+ * yet): a signal is fire-and-forget, so the caller decides what a missing workflow means.
+ */
+export async function signalPurchase<Args extends unknown[]>(
+  temporal: Client,
+  paymentId: string,
+  signal: SignalDefinition<Args>,
+  ...args: Args
+): Promise<boolean> {
+  try {
+    await temporal.workflow.getHandle(purchaseWorkflowId(paymentId)).signal(signal, ...args);
+    return true;
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) return false;
+    throw error;
   }
 }
