@@ -6,9 +6,6 @@ import { executeWorkflow } from '../temporal/start';
 import type { ReconciliationResult } from '../workflows/money-shared';
 import type { ServiceDeps } from './deps';
 
-/** Moved to src/temporal/start.ts; kept until every caller imports it from there. */
-export { ensureReconciliationSchedule } from '../temporal/start';
-
 function runResource(run: ReconciliationRun) {
   return {
     id: run.id,
