@@ -1,4 +1,6 @@
-import { maskSecret, type RecordedAttempt, type StoredChannel } from '../domain/channel';
+import { type DeliveryChannel, maskSecret, type RecordedAttempt, type StoredChannel } from '../domain/channel';
+import type { PaymentEvent, WebhookAttempt } from '../domain/event';
+import type { MerchantEventType } from '../domain/event-types';
 
 /** A notification channel as the API shows it: settings in the request's names, secrets masked, and its last attempt. */
 export function channelResource(channel: StoredChannel, last: RecordedAttempt | undefined) {
@@ -46,3 +48,58 @@ export function channelResource(channel: StoredChannel, last: RecordedAttempt | 
   };
 }
 export type ChannelResource = ReturnType<typeof channelResource>;
+
+/** One attempt to deliver an event, on any channel, as a payment's delivery log lists it. */
+export interface DeliveryAttemptResource {
+  object: 'delivery_attempt';
+  event_id: string;
+  event_type: MerchantEventType | null;
+  channel: DeliveryChannel;
+  attempt: number;
+  target: string;
+  attempted_at: string;
+  delivered: boolean;
+  latency_ms: number;
+  response: string | null;
+  error: string | null;
+  /** `null` for the webhook, whose re-sends are its next attempts. */
+  resend: boolean | null;
+}
+
+/** A webhook attempt in the delivery log: any 2xx delivered it. */
+export const webhookDeliveryResource = (
+  event: Pick<PaymentEvent, 'id' | 'type'>,
+  attempt: WebhookAttempt,
+): DeliveryAttemptResource => ({
+  object: 'delivery_attempt',
+  event_id: event.id,
+  event_type: event.type,
+  channel: 'webhook',
+  attempt: attempt.attempt,
+  target: attempt.url,
+  attempted_at: attempt.attemptedAt.toISOString(),
+  delivered: attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300,
+  latency_ms: attempt.latencyMs,
+  response: attempt.statusCode === null ? null : `HTTP ${attempt.statusCode}`,
+  error: attempt.error,
+  resend: null,
+});
+
+/** An attempt on a channel besides the webhook (e-mail, Telegram, SMS, the buyer's receipt) in the delivery log. */
+export const channelDeliveryResource = (
+  attempt: RecordedAttempt,
+  eventType: MerchantEventType | null,
+): DeliveryAttemptResource => ({
+  object: 'delivery_attempt',
+  event_id: attempt.eventId,
+  event_type: eventType,
+  channel: attempt.channel,
+  attempt: attempt.attempt,
+  target: attempt.target,
+  attempted_at: attempt.attemptedAt.toISOString(),
+  delivered: attempt.delivered,
+  latency_ms: attempt.latencyMs,
+  response: attempt.response,
+  error: attempt.error,
+  resend: attempt.resend,
+});

@@ -5,12 +5,15 @@ import type { Payment } from '../../src/domain/payment';
 import type { Payout } from '../../src/domain/payout';
 import type { Refund } from '../../src/domain/refund';
 import { balanceResource } from '../../src/resources/balance';
-import { channelResource } from '../../src/resources/channel';
+import { channelDeliveryResource, channelResource, webhookDeliveryResource } from '../../src/resources/channel';
 import { checkoutResource, checkoutWithSecretResource } from '../../src/resources/checkout';
 import { eventEnvelope, eventResource, webhookBody } from '../../src/resources/event';
+import { decisionResource, exceptionResource } from '../../src/resources/exception';
 import { listResource } from '../../src/resources/list';
+import { apiKeyResource, merchantResource } from '../../src/resources/merchant';
 import { paymentResource } from '../../src/resources/payment';
 import { payoutResource } from '../../src/resources/payout';
+import { reconciliationRunResource } from '../../src/resources/reconciliation';
 import { refundResource } from '../../src/resources/refund';
 
 // The JSON Kassa answers and sends, field by field and in order, from the domain's types.
@@ -334,4 +337,147 @@ test('a channel shows its settings in the API names with secrets masked, and its
     content_type: 'application/json',
     last_attempt: null,
   });
+});
+
+test('the delivery log shows a webhook attempt as delivered only on a 2xx, and a channel attempt as recorded', () => {
+  const attemptedAt = at('2026-01-01T00:02:00.000Z');
+  const hook = { attempt: 2, url: 'https://shop.example/hook', attemptedAt, latencyMs: 9, error: null };
+  expect(webhookDeliveryResource({ id: 'evt_1', type: 'payment.paid' }, { ...hook, statusCode: 204 })).toEqual({
+    object: 'delivery_attempt',
+    event_id: 'evt_1',
+    event_type: 'payment.paid',
+    channel: 'webhook',
+    attempt: 2,
+    target: 'https://shop.example/hook',
+    attempted_at: '2026-01-01T00:02:00.000Z',
+    delivered: true,
+    latency_ms: 9,
+    response: 'HTTP 204',
+    error: null,
+    resend: null,
+  });
+  expect(webhookDeliveryResource({ id: 'evt_1', type: 'payment.paid' }, { ...hook, statusCode: 302 }).delivered).toBe(
+    false,
+  );
+  expect(
+    webhookDeliveryResource({ id: 'evt_1', type: 'payment.paid' }, { ...hook, statusCode: null, error: 'timeout' }),
+  ).toMatchObject({ delivered: false, response: null, error: 'timeout' });
+  const email = channelDeliveryResource(
+    {
+      eventId: 'evt_1',
+      checkoutId: 'co_1',
+      channel: 'email',
+      target: 'a@shop.example',
+      attemptedAt,
+      latencyMs: 3,
+      delivered: false,
+      response: null,
+      error: '550 no such user',
+      resend: true,
+      attempt: 1,
+    },
+    null,
+  );
+  expect(email).toMatchObject({ channel: 'email', event_type: null, delivered: false, resend: true });
+});
+
+test('a merchant and its keys show the key prefix only; a reconciliation run counts its mismatches', () => {
+  const createdAt = at('2026-01-01T00:00:00.000Z');
+  expect(merchantResource({ id: 'mer_1', name: 'Shop', email: 'a@shop.example', createdAt })).toEqual({
+    id: 'mer_1',
+    object: 'merchant',
+    name: 'Shop',
+    email: 'a@shop.example',
+    created_at: '2026-01-01T00:00:00.000Z',
+  });
+  expect(
+    apiKeyResource({
+      id: 'key_1',
+      merchantId: 'mer_1',
+      mode: 'live',
+      prefix: 'sk_live_AbCd',
+      createdAt,
+      revokedAt: null,
+    }),
+  ).toEqual({
+    id: 'key_1',
+    object: 'api_key',
+    merchant_id: 'mer_1',
+    mode: 'live',
+    prefix: 'sk_live_AbCd',
+    created_at: '2026-01-01T00:00:00.000Z',
+    revoked_at: null,
+  });
+  const mismatch = { kind: 'not_in_ledger', source: 'payment' as const, id: 'pay_1', provider: null, message: 'm' };
+  expect(
+    reconciliationRunResource({
+      id: 'run_1',
+      workflowId: 'reconciliation-1',
+      windowFrom: createdAt,
+      windowTo: at('2026-01-02T00:00:00.000Z'),
+      startedAt: createdAt,
+      finishedAt: createdAt,
+      checked: { payments: 3 },
+      mismatches: [mismatch, mismatch],
+    }),
+  ).toMatchObject({
+    object: 'reconciliation_run',
+    window: { from: '2026-01-01T00:00:00.000Z', to: '2026-01-02T00:00:00.000Z' },
+    mismatch_count: 2,
+  });
+});
+
+test('an exception shows its amounts in decimals and its standing decision: the last one that did not fail', () => {
+  const decision = (id: string, status: 'failed' | 'applied') => ({
+    id,
+    exceptionId: payment.id,
+    kind: 'under_review' as const,
+    paymentId: payment.id,
+    action: 'accept' as const,
+    operator: 'ops',
+    decidedAt: at('2026-01-01T13:00:00.000Z'),
+    status,
+    outcome:
+      status === 'applied'
+        ? {
+            captured: {
+              providerPaymentId: 'sp_1',
+              amountMinor: '123456',
+              currency: 'RUB',
+              feeMinor: '3704',
+              merchantNetMinor: '119752',
+            },
+          }
+        : null,
+    failureReason: status === 'failed' ? 'provider down' : null,
+    completedAt: null,
+    workflowId: `review-${id}`,
+  });
+  const json = exceptionResource(
+    {
+      id: payment.id,
+      kind: 'under_review',
+      since: at('2026-01-01T12:06:00.000Z'),
+      paymentId: payment.id,
+      payment: { ...payment, status: 'under_review', failureReason: 'amount_mismatch' },
+      flags: [],
+      decisions: [decision('d1', 'failed'), decision('d2', 'applied')],
+    },
+    null,
+    null,
+  );
+  expect(json).toMatchObject({
+    object: 'exception',
+    status: 'decided',
+    amount: '1234.56',
+    expected_total: '1234.56',
+    reason: 'amount_mismatch',
+    provider_captured: null,
+  });
+  expect(json.decision).toMatchObject({
+    id: 'd2',
+    outcome: { captured: { amount: '1234.56', fee: '37.04', merchant_net: '1197.52' } },
+  });
+  expect(decisionResource(decision('d1', 'failed'))).toMatchObject({ outcome: null, failure_reason: 'provider down' });
+  expect(json.decisions).toHaveLength(2);
 });
