@@ -19,7 +19,7 @@ import { postPaymentCaptured } from './ledger';
 import { FailureType } from '../domain/failure-types';
 import { paymentResource } from '../resources/payment';
 import { storePaymentEvent } from './merchant-events';
-import type { DecisionOutcome, ExceptionDecision } from '../domain/exceptions';
+import type { DecisionRefund, ExceptionDecision } from '../domain/exceptions';
 import type { StoredPayment } from '../domain/payment';
 
 export interface ReviewActivityDeps {
@@ -27,9 +27,6 @@ export interface ReviewActivityDeps {
   providers: ProviderRegistry;
   publicUrl: string;
 }
-
-/** The refunds a decision asked the provider for; each one answered, refused or not. */
-export type ReviewRefunds = NonNullable<DecisionOutcome['refunds']>;
 
 /** Activities of `reviewDecisionWorkflow`: an operator's decision on an exception, carried out once. */
 export function createReviewActivities({ db, providers, publicUrl }: ReviewActivityDeps) {
@@ -135,13 +132,13 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
      * its own key, so a retry never refunds twice). A refusal is an outcome; an unknown one is
      * thrown and retried.
      */
-    async refundException(input: { decisionId: string }): Promise<ReviewRefunds> {
+    async refundException(input: { decisionId: string }): Promise<DecisionRefund[]> {
       const decision = await pendingDecision(input.decisionId);
       if (decision.status !== 'pending') return decision.outcome?.refunds ?? [];
       const exception = await findException(db, decision.exceptionId);
       const payment = decision.paymentId ? await findPaymentById(db, decision.paymentId) : null;
       const captures = await capturesOf(payment, exception?.flags[0]?.provider, decision.paymentId);
-      const refunds: ReviewRefunds = [];
+      const refunds: DecisionRefund[] = [];
       for (const { capture, amountMinor } of capturesToRefund(decision.kind, payment, captures)) {
         const provider = providers.byName(capture.provider);
         const refundId = reviewRefundId(capture.providerPaymentId);
@@ -184,7 +181,7 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
      */
     async recordExceptionRefund(input: {
       decisionId: string;
-      refunds: ReviewRefunds;
+      refunds: DecisionRefund[];
       seq: number;
       eventId: string;
     }): Promise<{ eventId: string | null }> {
