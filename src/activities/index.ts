@@ -8,7 +8,6 @@ import type { PurchaseEventType } from '../domain/event-types';
 import type { PaymentStatus } from '../domain/payment';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError, type ProviderPaymentStatus } from '../providers/types';
-import { createFloorActivities } from './floor';
 import { postPaymentCaptured } from './ledger';
 import { createPayoutActivities } from './payouts';
 import { createReconciliationActivities } from './reconciliation';
@@ -90,7 +89,6 @@ export function createActivities({
   };
 
   return {
-    ...createFloorActivities(),
     ...createOperatorActivities(webhooks),
     ...createSiteVerificationActivities({ db, http: { allowPrivate: allowPrivateWebhookUrls } }),
     ...createRefundActivities({ db, providers, publicUrl }),
