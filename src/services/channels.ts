@@ -30,7 +30,7 @@ import type {
   SmsContentType,
 } from '../notifications/types';
 import { invalid, notFound } from '../domain/errors';
-import { channelResource } from '../resources/channel';
+import { channelDeliveryResource, channelResource, webhookDeliveryResource } from '../resources/channel';
 import { listResource } from '../resources/list';
 import { currentRequest } from '../observability/request-scope';
 import { resendEvent, resendNotification } from '../temporal/definitions';
@@ -227,36 +227,8 @@ export async function listPaymentDeliveryLog(deps: ServiceDeps, principal: Merch
     listPaymentDeliveries(deps.db, payment.id),
   ]);
   const typeOf = new Map(events.map((event) => [event.id, event.type]));
-  const webhook = events.flatMap((event) =>
-    event.attempts.map((attempt) => ({
-      object: 'delivery_attempt' as const,
-      event_id: event.id,
-      event_type: event.type,
-      channel: 'webhook' as DeliveryChannel,
-      attempt: attempt.attempt,
-      target: attempt.url,
-      attempted_at: new Date(attempt.attemptedAt).toISOString(),
-      delivered: attempt.statusCode !== null && attempt.statusCode >= 200 && attempt.statusCode < 300,
-      latency_ms: attempt.latencyMs,
-      response: attempt.statusCode === null ? null : `HTTP ${attempt.statusCode}`,
-      error: attempt.error,
-      resend: null as boolean | null,
-    })),
-  );
-  const others = deliveries.map((attempt) => ({
-    object: 'delivery_attempt' as const,
-    event_id: attempt.eventId,
-    event_type: typeOf.get(attempt.eventId) ?? null,
-    channel: attempt.channel as DeliveryChannel,
-    attempt: attempt.attempt,
-    target: attempt.target,
-    attempted_at: attempt.attemptedAt.toISOString(),
-    delivered: attempt.delivered,
-    latency_ms: attempt.latencyMs,
-    response: attempt.response,
-    error: attempt.error,
-    resend: attempt.resend as boolean | null,
-  }));
+  const webhook = events.flatMap((event) => event.attempts.map((attempt) => webhookDeliveryResource(event, attempt)));
+  const others = deliveries.map((attempt) => channelDeliveryResource(attempt, typeOf.get(attempt.eventId) ?? null));
   const data = [...webhook, ...others].sort((a, b) => a.attempted_at.localeCompare(b.attempted_at));
   return { object: 'list' as const, payment_id: payment.id, data, has_more: false };
 }

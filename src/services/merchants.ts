@@ -1,5 +1,4 @@
 import {
-  type ApiKey,
   createMerchant,
   findApiKey,
   findMerchant,
@@ -11,25 +10,8 @@ import {
 } from '../db/merchants';
 import { notFound } from '../domain/errors';
 import { listResource } from '../resources/list';
+import { apiKeyResource, merchantResource } from '../resources/merchant';
 import type { ServiceDeps } from './deps';
-
-const merchantResource = (merchant: { id: string; name: string; email: string; createdAt: Date }) => ({
-  id: merchant.id,
-  object: 'merchant' as const,
-  name: merchant.name,
-  email: merchant.email,
-  created_at: merchant.createdAt.toISOString(),
-});
-
-export const apiKeyResource = (key: ApiKey) => ({
-  id: key.id,
-  object: 'api_key' as const,
-  merchant_id: key.merchantId,
-  mode: key.mode,
-  prefix: key.prefix,
-  created_at: key.createdAt.toISOString(),
-  revoked_at: key.revokedAt?.toISOString() ?? null,
-});
 
 export async function onboardMerchant(deps: Pick<ServiceDeps, 'db'>, input: { name: string; email: string }) {
   const { merchant, apiKeys } = await createMerchant(deps.db, input);

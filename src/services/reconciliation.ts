@@ -1,24 +1,11 @@
-import { latestRuns, type ReconciliationRun } from '../db/reconciliation';
+import { latestRuns } from '../db/reconciliation';
 import { randomToken } from '../domain/ids';
 import { invalid, notFound } from '../domain/errors';
+import { reconciliationRunResource } from '../resources/reconciliation';
 import { reconciliation } from '../temporal/definitions';
 import { executeWorkflow } from '../temporal/start';
 import type { ReconciliationResult } from '../workflows/money-shared';
 import type { ServiceDeps } from './deps';
-
-function runResource(run: ReconciliationRun) {
-  return {
-    id: run.id,
-    object: 'reconciliation_run' as const,
-    workflow_id: run.workflowId,
-    window: { from: run.windowFrom.toISOString(), to: run.windowTo.toISOString() },
-    started_at: run.startedAt.toISOString(),
-    finished_at: run.finishedAt.toISOString(),
-    checked: run.checked,
-    mismatch_count: run.mismatches.length,
-    mismatches: run.mismatches,
-  };
-}
 
 /** The latest reconciliation run with every mismatch it found, and the runs before it in brief. */
 export async function latestReconciliation(deps: ServiceDeps) {
@@ -26,10 +13,10 @@ export async function latestReconciliation(deps: ServiceDeps) {
   if (!latest)
     throw notFound('reconciliation run: none has run yet (daily at 00:30 UTC, or POST /admin/reconciliation/runs)');
   return {
-    ...runResource(latest),
+    ...reconciliationRunResource(latest),
     earlier_runs: earlier.map((run) => ({
       id: run.id,
-      window: runResource(run).window,
+      window: reconciliationRunResource(run).window,
       finished_at: run.finishedAt.toISOString(),
       mismatch_count: run.mismatches.length,
     })),
