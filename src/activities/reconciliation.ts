@@ -5,7 +5,8 @@ import { paymentFacts, payoutFacts, refundFacts, saveRun } from '../db/reconcili
 import { reviewRefundPrefix } from '../domain/exceptions';
 import { reconcile, type ReconciliationResult } from '../domain/reconciliation';
 import type { ProviderRegistry } from '../providers/registry';
-import type { PaymentProvider, ProviderReport } from '../providers/types';
+import type { PaymentProvider } from '../providers/types';
+import type { ProviderReport } from '../domain/provider-report';
 
 export interface ReconciliationActivityDeps {
   db: Pool;

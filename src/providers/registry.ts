@@ -1,6 +1,7 @@
 import type { Config } from '../config';
 import { createSandboxProvider } from './sandbox';
-import type { PaymentProvider, ProviderMethod } from './types';
+import type { ProviderMethod } from '../domain/methods';
+import type { PaymentProvider } from './types';
 
 /** The one place providers are listed. */
 export interface ProviderRegistry {
