@@ -15,7 +15,7 @@ import {
   refundList,
   refundResource as refundSchema,
 } from '../money-schemas';
-import { looselyTyped, merchantRoute } from '../route';
+import { merchantRoute } from '../route';
 
 const payoutInput = ({ destination, checkout_id, ...body }: z.output<typeof createPayoutBody>): NewPayoutInput => ({
   ...body,
@@ -77,7 +77,7 @@ export const moneyRoutes = [
     body: createPayoutBody,
     ok: { status: 201, description: 'The payout, `pending` until the provider answers', schema: payoutSchema },
     handle: async ({ deps, principal, body, idempotency }) =>
-      looselyTyped(payoutResource(await createPayout(deps, principal, payoutInput(body), idempotency))),
+      payoutResource(await createPayout(deps, principal, payoutInput(body), idempotency)),
   }),
   merchantRoute({
     method: 'get',
@@ -88,7 +88,7 @@ export const moneyRoutes = [
     ok: { status: 200, description: 'The latest payouts', schema: payoutList },
     handle: async ({ deps, principal, query: { limit } }) => {
       const payouts = await merchantPayouts(deps, principal, limit + 1);
-      return looselyTyped(listResource(payouts.slice(0, limit).map(payoutResource), payouts.length > limit));
+      return listResource(payouts.slice(0, limit).map(payoutResource), payouts.length > limit);
     },
   }),
   merchantRoute({
@@ -97,7 +97,6 @@ export const moneyRoutes = [
     tag: 'Money',
     summary: 'A payout',
     ok: { status: 200, description: 'The payout', schema: payoutSchema },
-    handle: async ({ deps, principal, params }) =>
-      looselyTyped(payoutResource(await getPayout(deps, principal, params.id!))),
+    handle: async ({ deps, principal, params }) => payoutResource(await getPayout(deps, principal, params.id!)),
   }),
 ];

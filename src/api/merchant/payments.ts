@@ -10,7 +10,7 @@ import {
   listPaymentEvents,
   type NewPaymentInput,
 } from '../../services/payments';
-import { looselyTyped, merchantRoute } from '../route';
+import { merchantRoute } from '../route';
 import {
   createPaymentBody,
   createPaymentBodyFor,
@@ -95,6 +95,6 @@ export const paymentRoutes = [
     summary: "A payment's webhook events and delivery attempts",
     ok: { status: 200, description: 'Oldest first', schema: eventList },
     handle: async ({ deps, principal, params }) =>
-      looselyTyped(listResource((await listPaymentEvents(deps, principal, params.id!)).map(eventResource))),
+      listResource((await listPaymentEvents(deps, principal, params.id!)).map(eventResource)),
   }),
 ];
