@@ -27,8 +27,6 @@ export class ApiError extends Error {
   }
 }
 
-export { invalid, notFound } from '../domain/errors';
-
 const statusOf: Record<DomainErrorKind, [number, ErrorType]> = {
   invalid: [400, 'invalid_request_error'],
   unauthenticated: [401, 'authentication_error'],

@@ -11,12 +11,12 @@ import {
   type IdempotentCreate,
   releaseIdempotencyKey,
 } from '../db/idempotency';
-import { DomainError } from '../domain/errors';
+import { DomainError, invalid } from '../domain/errors';
 import { randomToken } from '../domain/ids';
 import { decryptSecret, encryptSecret, notificationsKey } from '../notifications/secrets';
 import { idempotencyKeyReused } from '../services/payments';
 import { principalOf } from './auth';
-import { ApiError, invalid } from './errors';
+import { ApiError } from './errors';
 
 /** JSON with object keys sorted, so that key order does not make two bodies differ. */
 function canonicalJson(value: unknown): string {
