@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { randomToken } from '../../src/domain/ids';
-import { ensureSearchAttributes } from '../../src/services/temporal-setup';
+import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import {
   purchaseWorkflowId,
   searchAttributeDefinitions,

@@ -3,8 +3,9 @@ import { Pool } from 'pg';
 import { verifyWebhook } from '../../src/domain/signatures';
 import { providersFromConfig } from '../../src/providers/registry';
 import type { ServiceDeps } from '../../src/services/deps';
-import { createPayout, startUnstartedPayouts } from '../../src/services/payouts';
-import { createRefund, startUnstartedRefunds } from '../../src/services/refunds';
+import { createPayout } from '../../src/services/payouts';
+import { createRefund } from '../../src/services/refunds';
+import { sweepUnstarted } from '../../src/temporal/outbox';
 import { refundWorkflowId } from '../../src/workflows/money-shared';
 import { expectLedgerBalanced, postingsOf } from '../support/ledger';
 import { balanceOf, moneyShop, paidPayment, type Receiver, webhookTypes } from '../support/money';
@@ -263,13 +264,12 @@ test('a refund and a payout stored just before a crash (their workflows never st
   ).rejects.toThrow('the process died here');
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '14.40', reserved: '14.70' });
 
-  expect(await startUnstartedRefunds(deps, 0)).toBe(1);
-  expect(await startUnstartedPayouts(deps, 0)).toBe(1);
+  expect(await sweepUnstarted(deps, 0, ['refunds', 'payouts'])).toEqual({ refunds: 1, payouts: 1 });
   await eventually(
     () => balanceOf(stack, testKey),
     (balance) => balance.reserved === '0.00',
   );
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '14.40', reserved: '0.00' });
   expect(await payment(testKey, paid.id)).toMatchObject({ status: 'partially_refunded' });
-  expect(await startUnstartedRefunds(deps, 0)).toBe(0);
+  expect(await sweepUnstarted(deps, 0, ['refunds'])).toEqual({ refunds: 0 });
 });

@@ -1,5 +1,5 @@
 /** Steps the operations tests share: a shop, a payment, a buyer paying at the sandbox. */
-import { api, eventually, onboardMerchant, sandboxApiKey, startReceiver, type TestStack } from './stack';
+import { api, eventually, onboardMerchant, startReceiver, type TestStack } from './stack';
 
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 export type Shop = Awaited<ReturnType<typeof onboardMerchant>> & { receiver: Receiver };
@@ -42,15 +42,7 @@ export async function buyerActs(redirectUrl: string, action: 'approve' | 'declin
   if (response.status !== 303) throw new Error(`sandbox ${action}: ${response.status}`);
 }
 
-/** Asks the sandbox to misbehave for one payment's callbacks (`{ drop: true }`, …). */
-export async function sandboxFault(stack: TestStack, paymentId: string, fault: Record<string, unknown>): Promise<void> {
-  const response = await fetch(`${stack.sandboxUrl}/api/faults`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${sandboxApiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ reference: paymentId, ...fault }),
-  });
-  if (response.status !== 204) throw new Error(`sandbox fault: ${response.status}`);
-}
+export { sandboxFault } from './stack';
 
 export const paymentOf = (stack: TestStack, shop: Shop, id: string) =>
   api(stack.url, 'GET', `/v1/payments/${id}`, { token: shop.testKey }).then((response) => response.body);
