@@ -5,10 +5,10 @@
  */
 import { OpenAPIRegistry, OpenApiGeneratorV31, type RouteConfig } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { channelKinds } from '../notifications/types';
+import { channelKinds } from '../domain/channel';
 import { merchantApi } from './merchant';
 import { operatorApi } from './operator';
-import type { Audience, Route } from './route';
+import type { DocumentedAudience, Route } from './route';
 import { errorResponse, id, paymentResource } from './schemas';
 
 const overview = `
@@ -84,18 +84,18 @@ const pathParams = (path: string) => {
 };
 
 /** The APIs the document describes, in its order. */
-const audiences: readonly Audience[] = [operatorApi, merchantApi];
+const audiences: readonly DocumentedAudience[] = [operatorApi, merchantApi];
 
 /** One documented operation: a route, or one value of a route whose body depends on a path parameter. */
 interface Operation {
-  audience: Audience;
+  audience: DocumentedAudience;
   route: Route;
   path: string;
   summary: string;
   body?: z.ZodType;
 }
 
-function operationsOf(audience: Audience, route: Route): Operation[] {
+function operationsOf(audience: DocumentedAudience, route: Route): Operation[] {
   const path = `${audience.prefix}${route.path.replace(/:(\w+)/g, '{$1}')}`;
   const byParam = route.bodyByParam;
   if (!byParam) return [{ audience, route, path, summary: route.summary, body: route.body }];

@@ -9,8 +9,6 @@ import type { IdempotentCreate } from '../db/idempotency';
 import type { MerchantPrincipal } from '../domain/merchant';
 import type { Config } from '../config';
 import type { ServiceDeps } from '../services/deps';
-import { principalOf } from './auth';
-import { idempotencyOf } from './idempotency';
 
 export type HttpMethod = 'get' | 'post' | 'patch' | 'put' | 'delete';
 
@@ -93,8 +91,8 @@ interface Declaration<Body extends z.ZodType, Query extends z.ZodType, Ok extend
   ) => Promise<z.input<Ok> | Reply<z.input<Ok>>> | z.input<Ok> | Reply<z.input<Ok>>;
 }
 
-/** A declared route, its handler's types erased. */
-export interface Route {
+/** A declared route, its handler's input and answer types erased; `Caller` is what its audience must give it. */
+export interface Route<Caller = never> {
   method: HttpMethod;
   path: string;
   tag: string;
@@ -107,16 +105,16 @@ export interface Route {
   missingBody: MissingBody;
   ok: Answer;
   okAlso?: readonly Answer[];
-  handle: (input: RouteInput<unknown, unknown> & Partial<MerchantCaller>) => Promise<unknown> | unknown;
+  handle: (input: RouteInput<unknown, unknown> & Caller) => Promise<unknown> | unknown;
 }
 
 function declare<Body extends z.ZodType, Query extends z.ZodType, Ok extends z.ZodType, Caller>(
   declaration: Declaration<Body, Query, Ok, Caller>,
-): Route {
+): Route<Caller> {
   return {
     ...declaration,
     missingBody: declaration.missingBody ?? (declaration.body || declaration.bodyByParam ? 'refused' : 'ignored'),
-  } as unknown as Route;
+  } as unknown as Route<Caller>;
 }
 
 /** A route of the merchant API (`/v1`): its handler gets the calling merchant. */
@@ -137,8 +135,11 @@ export const operatorRoute = <
   declaration: Declaration<Body, Query, Ok, object>,
 ) => declare(declaration);
 
-/** Who calls an audience's routes and what guards them, declared once per audience. */
-export interface Audience {
+/**
+ * Who calls an audience's routes and what guards them, declared once per audience. A route declared
+ * for another audience's caller (a merchant route under `/admin`) does not compile.
+ */
+export interface Audience<Caller> {
   /** Where its router is mounted: `/v1`, `/admin`. */
   prefix: string;
   /** Its security scheme in the document. */
@@ -149,10 +150,15 @@ export interface Audience {
   idempotent: boolean;
   /** Authentication, rate limit and idempotency: run before every route of the audience. */
   guards: (deps: ServiceDeps) => RequestHandler[];
-  routes: readonly Route[];
+  /** What the guards found out about the caller, for the handlers (the merchant, the `Idempotency-Key`). */
+  callerOf: (res: Response) => Caller;
+  routes: readonly Route<Caller>[];
 }
 
-function bodyParser(route: Route, config: Config): (req: Request) => unknown {
+/** What the document needs of an audience: any audience, whatever its caller. */
+export type DocumentedAudience = Omit<Audience<never>, 'guards' | 'callerOf'>;
+
+function bodyParser(route: Route<never>, config: Config): (req: Request) => unknown {
   if (route.missingBody === 'ignored') return () => undefined;
   const readMissing = route.missingBody !== 'refused';
   const read = (req: Request) => (readMissing ? (req.body ?? {}) : req.body);
@@ -169,24 +175,28 @@ function bodyParser(route: Route, config: Config): (req: Request) => unknown {
   return (req) => schema.parse(read(req));
 }
 
-function handlerOf(route: Route, deps: ServiceDeps, merchant: boolean) {
+function handlerOf<Caller>(route: Route<Caller>, deps: ServiceDeps, callerOf: (res: Response) => Caller) {
   const parseBody = bodyParser(route, deps.config);
   const parseQuery = route.query ? (req: Request) => route.query!.parse(req.query) : () => undefined;
   return async (req: Request, res: Response) => {
     const body = parseBody(req);
     const query = parseQuery(req);
-    const caller = merchant ? { principal: principalOf(res), idempotency: idempotencyOf(res) } : {};
-    const answer = await route.handle({ deps, params: req.params as Record<string, string>, body, query, ...caller });
+    const answer = await route.handle({
+      deps,
+      params: req.params as Record<string, string>,
+      body,
+      query,
+      ...callerOf(res),
+    });
     if (answer instanceof Reply) res.status(answer.status).json(answer.body);
     else res.status(route.ok.status).json(answer);
   };
 }
 
 /** The audience's router: its guards once, then every declared route. */
-export function audienceRouter(audience: Audience, deps: ServiceDeps): Router {
+export function audienceRouter<Caller>(audience: Audience<Caller>, deps: ServiceDeps): Router {
   const router = Router();
   for (const guard of audience.guards(deps)) router.use(guard);
-  const merchant = audience.security === 'apiKey';
-  for (const route of audience.routes) router[route.method](route.path, handlerOf(route, deps, merchant));
+  for (const route of audience.routes) router[route.method](route.path, handlerOf(route, deps, audience.callerOf));
   return router;
 }

@@ -19,7 +19,7 @@ const thing = z.strictObject({ name: z.string().min(1) });
 const answer = { status: 200, description: 'ok', schema: z.unknown() };
 const seen: unknown[] = [];
 
-const routes: Route[] = [
+const routes: Route<object>[] = [
   operatorRoute({
     method: 'post',
     path: '/things/:id',
@@ -71,12 +71,13 @@ const guarded: RequestHandler = (req, _res, next) =>
   next(req.get('x-pass') ? undefined : new DomainError('unauthenticated', 'unauthorized', 'no'));
 
 function appWith(guards: RequestHandler[]) {
-  const audience: Audience = {
+  const audience: Audience<object> = {
     prefix: '/t',
     security: 'operatorToken',
     unauthorized: 'no',
     idempotent: false,
     guards: () => guards,
+    callerOf: () => ({}),
     routes,
   };
   const app = express();

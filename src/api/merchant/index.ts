@@ -1,7 +1,7 @@
 import { principalOf, requireMerchant } from '../auth';
-import { idempotency } from '../idempotency';
+import { idempotency, idempotencyOf } from '../idempotency';
 import { rateLimit } from '../rate-limit';
-import type { Audience } from '../route';
+import type { Audience, MerchantCaller } from '../route';
 import { channelRoutes } from './channels';
 import { checkoutRoutes } from './checkouts';
 import { moneyRoutes } from './money';
@@ -12,7 +12,7 @@ import { paymentRoutes } from './payments';
  * against the key's rate and takes `Idempotency-Key` on `POST`; every resource is the calling
  * merchant's, in the key's mode.
  */
-export const merchantApi: Audience = {
+export const merchantApi: Audience<MerchantCaller> = {
   prefix: '/v1',
   security: 'apiKey',
   unauthorized: 'Missing, unknown or revoked key',
@@ -22,5 +22,6 @@ export const merchantApi: Audience = {
     rateLimit(deps.config.rateLimitPerMinute, (_req, res) => principalOf(res).keyId),
     idempotency(deps.db, deps.config),
   ],
+  callerOf: (res) => ({ principal: principalOf(res), idempotency: idempotencyOf(res) }),
   routes: [...checkoutRoutes, ...paymentRoutes, ...moneyRoutes, ...channelRoutes],
 };

@@ -10,7 +10,7 @@ import { reconciliationRoutes } from './reconciliation';
  * The operator API (docs/api.md §4, docs/operations.md), under `/admin`: every route takes
  * `Authorization: Bearer <ADMIN_TOKEN>` and counts against the operator's rate.
  */
-export const operatorApi: Audience = {
+export const operatorApi: Audience<object> = {
   prefix: '/admin',
   security: 'operatorToken',
   unauthorized: 'Missing or wrong operator token',
@@ -19,5 +19,6 @@ export const operatorApi: Audience = {
     requireAdmin(deps.config.adminToken!),
     rateLimit(deps.config.rateLimitPerMinute, () => 'operator'),
   ],
+  callerOf: () => ({}),
   routes: [...merchantRoutes, ...paymentActionRoutes, ...exceptionRoutes, ...reconciliationRoutes],
 };
