@@ -5,7 +5,7 @@
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
 import { notificationEventTypes } from '../domain/event-types';
-import { channelKinds, deliveryChannels } from '../notifications/types';
+import { channelKinds, deliveryChannels } from '../domain/channel';
 import { chars, email, text, time } from './schemas';
 
 extendZodWithOpenApi(z);

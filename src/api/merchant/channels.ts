@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { DomainError } from '../../domain/errors';
-import { type ChannelKind, channelKinds } from '../../notifications/types';
+import { type ChannelKind, channelKinds } from '../../domain/channel';
 import {
   type ChannelInput,
   deleteCheckoutChannel,
