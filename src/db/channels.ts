@@ -12,8 +12,6 @@ import type {
 } from '../domain/channel';
 import type { NotificationEventType } from '../domain/event-types';
 
-export type { DeliveryAttempt, RecordedAttempt, StoredChannel } from '../domain/channel';
-
 interface ChannelRow {
   checkout_id: string;
   kind: ChannelKind;

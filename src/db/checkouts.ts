@@ -5,15 +5,6 @@ import type { FeeSchedule } from '../domain/fees';
 import { inTransaction } from './transaction';
 import { decryptWithLoadedKeys, encryptSecret, loadedSecretKeys } from '../notifications/secrets';
 
-export {
-  pricingOf,
-  type Checkout,
-  type CheckoutPricingSettings,
-  type CheckoutSettings,
-  type SiteVerification,
-  type VerificationStatus,
-} from '../domain/checkout';
-
 type MinorMap = Record<string, string>;
 interface StoredFeeSchedule {
   basis_points: number;

@@ -3,8 +3,6 @@ import type { PaymentEvent, PaymentEventWithAttempts, WebhookAttempt } from '../
 import type { MerchantEventType, PayoutEventType } from '../domain/event-types';
 import type { Queryable } from './transaction';
 
-export type { PaymentEvent, PaymentEventWithAttempts, WebhookAttempt } from '../domain/event';
-
 interface EventRow {
   id: string;
   payment_id: string | null;

@@ -11,8 +11,6 @@ import type {
 } from '../domain/ledger';
 import type { Queryable } from './transaction';
 
-export type { AccountBalance, CurrencyBalance, LedgerImbalance, PostedTransaction } from '../domain/ledger';
-
 /** The id of an account, made on first use. */
 export async function ensureAccount(db: Queryable, ref: AccountRef): Promise<string> {
   const params = [ref.owner, ref.kind, ref.provider, ref.currency, ref.testMode];

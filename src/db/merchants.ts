@@ -4,8 +4,6 @@ import { newId, randomToken } from '../domain/ids';
 import type { ApiKey, KeyMode, Merchant, MerchantPrincipal } from '../domain/merchant';
 import { inTransaction, type Queryable } from './transaction';
 
-export type { ApiKey, KeyMode, Merchant, MerchantPrincipal } from '../domain/merchant';
-
 interface MerchantRow {
   id: string;
   name: string;

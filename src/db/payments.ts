@@ -3,8 +3,6 @@ import type { MerchantScope } from '../domain/merchant';
 import type { Delivery, Payment, PaymentStatus, StoredPayment } from '../domain/payment';
 import type { Queryable } from './transaction';
 
-export type { StoredPayment } from '../domain/payment';
-
 interface PaymentRow {
   id: string;
   merchant_id: string;

@@ -3,8 +3,6 @@ import type { MerchantScope } from '../domain/merchant';
 import type { Payout, PayoutStatus } from '../domain/payout';
 import type { Queryable } from './transaction';
 
-export { payoutMoney, type Payout, type PayoutDestination, type PayoutStatus } from '../domain/payout';
-
 interface PayoutRow {
   id: string;
   merchant_id: string;

@@ -1,8 +1,6 @@
 import type { Pool } from 'pg';
 import type { Mismatch, PaymentFact, PayoutFact, ReconciliationRun, RefundFact } from '../domain/reconciliation';
 
-export type { ReconciliationRun } from '../domain/reconciliation';
-
 interface PaymentFactRow {
   id: string;
   status: string;

@@ -3,8 +3,6 @@ import type { MerchantScope } from '../domain/merchant';
 import type { Refund, RefundStatus } from '../domain/refund';
 import type { Queryable } from './transaction';
 
-export { refundMoney, type Refund, type RefundStatus } from '../domain/refund';
-
 interface RefundRow {
   id: string;
   payment_id: string;

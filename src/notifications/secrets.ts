@@ -117,8 +117,6 @@ export function decryptWithLoadedKeys(stored: string, owner: string): string {
   throw failure;
 }
 
-export { maskSecret } from '../domain/channel';
-
 /** The last four characters kept beside the ciphertext for {@link maskSecret}; none for a secret too short to spare them. */
 export const secretHint = (secret: string): string => (secret.length >= 12 ? secret.slice(-4) : '');
 

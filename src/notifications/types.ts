@@ -6,21 +6,6 @@
 import type { MerchantEventType } from '../domain/event-types';
 import type { NotificationChannel } from '../domain/channel';
 
-export {
-  channelKinds,
-  deliveryChannels,
-  type ChannelKind,
-  type ChannelSettings,
-  type DeliveryChannel,
-  type EmailSettings,
-  type NotificationChannel,
-  type SmsContentType,
-  type SmsSettings,
-  type TelegramSettings,
-} from '../domain/channel';
-
-export { notificationEventTypes, type NotificationEventType } from '../domain/event-types';
-
 /** How the worker delivers notifications; built once from config in the composition root. */
 export interface NotificationSettings {
   /** The AES-256-GCM key channel secrets are encrypted with (`NOTIFICATIONS_KEY`). */

@@ -1,5 +1,5 @@
 import { merchantBalances } from '../db/ledger';
-import type { MerchantPrincipal } from '../db/merchants';
+import type { MerchantPrincipal } from '../domain/merchant';
 import { balanceResource } from '../resources/balance';
 import type { ServiceDeps } from './deps';
 

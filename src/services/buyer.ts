@@ -1,7 +1,9 @@
 import type { ProviderMethod } from '../providers/types';
-import { findCheckoutById, type Checkout, webhookSecretsFor } from '../db/checkouts';
+import { findCheckoutById, webhookSecretsFor } from '../db/checkouts';
+import type { Checkout } from '../domain/checkout';
 import { findMerchant } from '../db/merchants';
-import { findPaymentById, type StoredPayment } from '../db/payments';
+import { findPaymentById } from '../db/payments';
+import type { StoredPayment } from '../domain/payment';
 import { safeEqualHex, signDownload, signReturn } from '../domain/signatures';
 import { notFound } from '../domain/errors';
 import { visibleMethods } from './checkouts';

@@ -14,7 +14,7 @@ import {
 } from '../db/channels';
 import { findCheckout } from '../db/checkouts';
 import { listEventsWithAttempts } from '../db/events';
-import type { MerchantPrincipal } from '../db/merchants';
+import type { MerchantPrincipal } from '../domain/merchant';
 import { findPayment } from '../db/payments';
 import type { NotificationEventType } from '../domain/event-types';
 import { randomToken } from '../domain/ids';
@@ -22,13 +22,8 @@ import { urlProblem } from '../net/address-policy';
 import { encryptSecret, notificationsKey, secretHint, secretOwner } from '../notifications/secrets';
 import { emailAvailable } from '../notifications/settings';
 import { fillTemplate, sampleSmsValues, smsPlaceholders, unknownPlaceholders } from '../notifications/sms';
-import type {
-  ChannelKind,
-  ChannelSettings,
-  DeliveryChannel,
-  DeliveryOutcome,
-  SmsContentType,
-} from '../notifications/types';
+import type { DeliveryOutcome } from '../notifications/types';
+import type { ChannelKind, ChannelSettings, DeliveryChannel, SmsContentType } from '../domain/channel';
 import { invalid, notFound } from '../domain/errors';
 import { channelDeliveryResource, channelResource, webhookDeliveryResource } from '../resources/channel';
 import { listResource } from '../resources/list';

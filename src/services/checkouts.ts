@@ -1,15 +1,13 @@
 import {
-  type Checkout,
-  type CheckoutSettings,
   findCheckout,
   findCheckoutById,
   insertCheckout,
-  pricingOf,
   rotateWebhookSecret,
   updateCheckout,
   updateCheckoutPricing,
 } from '../db/checkouts';
-import type { MerchantPrincipal } from '../db/merchants';
+import { type Checkout, type CheckoutSettings, pricingOf } from '../domain/checkout';
+import type { MerchantPrincipal } from '../domain/merchant';
 import {
   basisPointsToPercent,
   type FeeSchedule,

@@ -3,11 +3,11 @@ import {
   findApiKey,
   findMerchant,
   issueApiKey,
-  type KeyMode,
   listApiKeys,
   revokeApiKey,
   rotateApiKey,
 } from '../db/merchants';
+import type { KeyMode } from '../domain/merchant';
 import { notFound } from '../domain/errors';
 import { listResource } from '../resources/list';
 import { apiKeyResource, merchantResource } from '../resources/merchant';

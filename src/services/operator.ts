@@ -5,7 +5,8 @@
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { listEventsWithAttempts } from '../db/events';
-import { findPaymentById, type StoredPayment } from '../db/payments';
+import { findPaymentById } from '../db/payments';
+import type { StoredPayment } from '../domain/payment';
 import { openStatuses } from '../domain/payment';
 import { paymentResource } from '../resources/payment';
 import { DomainError, notFound } from '../domain/errors';

@@ -8,12 +8,12 @@ import {
   findPaymentByOrder,
   insertPayment,
   listPayments,
-  type StoredPayment,
 } from '../db/payments';
+import type { StoredPayment } from '../domain/payment';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
 import { type Delivery, openStatuses, type PaymentStatus } from '../domain/payment';
-import type { MerchantPrincipal } from '../db/merchants';
+import type { MerchantPrincipal } from '../domain/merchant';
 import { DomainError, invalid, notFound } from '../domain/errors';
 import { startPurchase, sweepUnstarted } from '../temporal/outbox';
 import { updatePurchase } from '../temporal/messages';

@@ -1,17 +1,10 @@
+import { inTransaction } from '../db/transaction';
 import { findCheckout } from '../db/checkouts';
 import { lockAvailableBalance, post } from '../db/ledger';
-import type { MerchantPrincipal } from '../db/merchants';
+import type { MerchantPrincipal } from '../domain/merchant';
 import type { IdempotentCreate } from '../db/idempotency';
-import {
-  findPayout,
-  findPayoutByIdempotencyKey,
-  firstCheckoutOf,
-  insertPayout,
-  listPayouts,
-  type Payout,
-  type PayoutDestination,
-  payoutMoney,
-} from '../db/payouts';
+import { findPayout, findPayoutByIdempotencyKey, firstCheckoutOf, insertPayout, listPayouts } from '../db/payouts';
+import { type Payout, type PayoutDestination, payoutMoney } from '../domain/payout';
 import { newId } from '../domain/ids';
 import { payoutReserved } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
@@ -84,42 +77,39 @@ export async function createPayout(
   }
   const destination = await resolveDestination(provider, request.destination);
 
-  const client = await deps.db.connect();
   let payout: Payout;
   try {
-    await client.query('begin');
-    const available = await lockAvailableBalance(client, principal.merchantId, currency, principal.testMode);
-    if (available < amount) {
-      throw new DomainError(
-        'invalid',
-        'balance_insufficient',
-        `Your available ${currency} balance is ${formatAmount(available, currency)}; this payout needs ${formatAmount(amount, currency)}`,
-        'amount',
-      );
-    }
-    payout = await insertPayout(client, {
-      id: newId('po'),
-      merchantId: principal.merchantId,
-      testMode: principal.testMode,
-      checkoutId,
-      amountMinor: amount,
-      currency,
-      destination,
-      provider: provider.name,
-      idempotencyKey: idempotent?.key ?? null,
+    payout = await inTransaction(deps.db, async (client) => {
+      const available = await lockAvailableBalance(client, principal.merchantId, currency, principal.testMode);
+      if (available < amount) {
+        throw new DomainError(
+          'invalid',
+          'balance_insufficient',
+          `Your available ${currency} balance is ${formatAmount(available, currency)}; this payout needs ${formatAmount(amount, currency)}`,
+          'amount',
+        );
+      }
+      const payout = await insertPayout(client, {
+        id: newId('po'),
+        merchantId: principal.merchantId,
+        testMode: principal.testMode,
+        checkoutId,
+        amountMinor: amount,
+        currency,
+        destination,
+        provider: provider.name,
+        idempotencyKey: idempotent?.key ?? null,
+      });
+      const reserve = payoutReserved(payoutMoney(payout));
+      if (reserve) await post(client, reserve);
+      return payout;
     });
-    const reserve = payoutReserved(payoutMoney(payout));
-    if (reserve) await post(client, reserve);
-    await client.query('commit');
   } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    client.release();
     const made =
       idempotent && isUniqueViolation(error) && (await findPayoutByIdempotencyKey(deps.db, principal, idempotent.key));
     if (made) return recoverPayout(deps, made, amount, currency);
     throw error;
   }
-  client.release();
   await startPayout(deps, payout);
   return payout;
 }

@@ -1,6 +1,8 @@
+import { inTransaction } from '../db/transaction';
 import { lockAvailableBalance, post } from '../db/ledger';
-import type { MerchantPrincipal } from '../db/merchants';
-import { findPayment, findPaymentById, type StoredPayment } from '../db/payments';
+import type { MerchantPrincipal } from '../domain/merchant';
+import { findPayment, findPaymentById } from '../db/payments';
+import type { StoredPayment } from '../domain/payment';
 import type { IdempotentCreate } from '../db/idempotency';
 import {
   findRefund,
@@ -8,10 +10,9 @@ import {
   insertRefund,
   listRefunds,
   lockPayment,
-  type Refund,
-  refundMoney,
   refundTotals,
 } from '../db/refunds';
+import { type Refund, refundMoney } from '../domain/refund';
 import { newId } from '../domain/ids';
 import { refundReserved, refundSplit } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
@@ -61,81 +62,78 @@ export async function createRefund(
       `${found.method} payments cannot be refunded through Kassa`,
     );
 
-  const client = await deps.db.connect();
   let refund: Refund;
   try {
-    await client.query('begin');
-    await lockPayment(client, found.id);
-    const payment = (await findPaymentById(client, found.id))!;
-    if (!refundable.includes(payment.status)) throw paymentState(payment);
-    if (payment.buyerTotalMinor === null || payment.merchantNetMinor === null) {
-      throw new DomainError(
-        'conflict',
-        'payment_state',
-        `Payment ${payment.id} has no recorded amounts to refund; ask the operator`,
-      );
-    }
-    const { currency } = payment;
-    const buyerTotal = payment.buyerTotalMinor;
-    const { refundedMinor, feeReturnedMinor } = await refundTotals(client, payment.id);
-    const left = buyerTotal - refundedMinor;
-    const amount = request.amount === undefined ? left : amountParam(request.amount, currency, 'amount');
-    if (amount <= 0n) {
-      throw new DomainError(
-        'invalid',
-        left === 0n ? 'payment_refunded' : 'parameter_invalid',
-        left === 0n ? `Payment ${payment.id} is refunded in full already` : 'amount must be above zero',
-        'amount',
-      );
-    }
-    if (amount > left) {
-      throw new DomainError(
-        'invalid',
-        'amount_too_large',
-        `The buyer paid ${formatAmount(buyerTotal, currency)} ${currency} and ${formatAmount(refundedMinor, currency)} is refunded or being refunded: at most ${formatAmount(left, currency)} can be refunded`,
-        'amount',
-      );
-    }
-    const split = refundSplit({
-      buyerTotalMinor: buyerTotal,
-      feeMinor: buyerTotal - payment.merchantNetMinor,
-      refundedMinor,
-      feeReturnedMinor,
-      amountMinor: amount,
+    refund = await inTransaction(deps.db, async (client) => {
+      await lockPayment(client, found.id);
+      const payment = (await findPaymentById(client, found.id))!;
+      if (!refundable.includes(payment.status)) throw paymentState(payment);
+      if (payment.buyerTotalMinor === null || payment.merchantNetMinor === null) {
+        throw new DomainError(
+          'conflict',
+          'payment_state',
+          `Payment ${payment.id} has no recorded amounts to refund; ask the operator`,
+        );
+      }
+      const { currency } = payment;
+      const buyerTotal = payment.buyerTotalMinor;
+      const { refundedMinor, feeReturnedMinor } = await refundTotals(client, payment.id);
+      const left = buyerTotal - refundedMinor;
+      const amount = request.amount === undefined ? left : amountParam(request.amount, currency, 'amount');
+      if (amount <= 0n) {
+        throw new DomainError(
+          'invalid',
+          left === 0n ? 'payment_refunded' : 'parameter_invalid',
+          left === 0n ? `Payment ${payment.id} is refunded in full already` : 'amount must be above zero',
+          'amount',
+        );
+      }
+      if (amount > left) {
+        throw new DomainError(
+          'invalid',
+          'amount_too_large',
+          `The buyer paid ${formatAmount(buyerTotal, currency)} ${currency} and ${formatAmount(refundedMinor, currency)} is refunded or being refunded: at most ${formatAmount(left, currency)} can be refunded`,
+          'amount',
+        );
+      }
+      const split = refundSplit({
+        buyerTotalMinor: buyerTotal,
+        feeMinor: buyerTotal - payment.merchantNetMinor,
+        refundedMinor,
+        feeReturnedMinor,
+        amountMinor: amount,
+      });
+      const available = await lockAvailableBalance(client, payment.merchantId, currency, payment.testMode);
+      if (available < split.merchantDebitMinor) {
+        throw new DomainError(
+          'invalid',
+          'balance_insufficient',
+          `This refund takes ${formatAmount(split.merchantDebitMinor, currency)} ${currency} from your balance and ${formatAmount(available, currency)} is available`,
+          'amount',
+        );
+      }
+      const refund = await insertRefund(client, {
+        id: newId('re'),
+        paymentId: payment.id,
+        merchantId: payment.merchantId,
+        testMode: payment.testMode,
+        amountMinor: amount,
+        currency,
+        feeReturnedMinor: split.feeReturnedMinor,
+        merchantDebitMinor: split.merchantDebitMinor,
+        provider: provider.name,
+        idempotencyKey: idempotent?.key ?? null,
+      });
+      const reserve = refundReserved(refundMoney(refund));
+      if (reserve) await post(client, reserve);
+      return refund;
     });
-    const available = await lockAvailableBalance(client, payment.merchantId, currency, payment.testMode);
-    if (available < split.merchantDebitMinor) {
-      throw new DomainError(
-        'invalid',
-        'balance_insufficient',
-        `This refund takes ${formatAmount(split.merchantDebitMinor, currency)} ${currency} from your balance and ${formatAmount(available, currency)} is available`,
-        'amount',
-      );
-    }
-    refund = await insertRefund(client, {
-      id: newId('re'),
-      paymentId: payment.id,
-      merchantId: payment.merchantId,
-      testMode: payment.testMode,
-      amountMinor: amount,
-      currency,
-      feeReturnedMinor: split.feeReturnedMinor,
-      merchantDebitMinor: split.merchantDebitMinor,
-      provider: provider.name,
-      idempotencyKey: idempotent?.key ?? null,
-    });
-    const reserve = refundReserved(refundMoney(refund));
-    if (reserve) await post(client, reserve);
-    await client.query('commit');
   } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    client.release();
     const made =
       idempotent && isUniqueViolation(error) && (await findRefundByIdempotencyKey(deps.db, principal, idempotent.key));
     if (made) return recoverRefund(deps, made, paymentId, request);
     throw error;
   }
-  client.release();
   await startRefund(deps, refund, found);
   return refund;
 }

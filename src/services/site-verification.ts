@@ -1,5 +1,5 @@
 import { markVerificationPending } from '../db/checkouts';
-import type { MerchantPrincipal } from '../db/merchants';
+import type { MerchantPrincipal } from '../domain/merchant';
 import { notFound } from '../domain/errors';
 import { siteVerification } from '../temporal/definitions';
 import { startWorkflow } from '../temporal/start';

@@ -4,7 +4,7 @@
  */
 import type { ActivityOptions, LocalActivityOptions } from '@temporalio/workflow';
 import { FailureType } from '../domain/failure-types';
-import type { NotificationChannel } from '../notifications/types';
+import type { NotificationChannel } from '../domain/channel';
 
 /** Short database writes, run as local activities on the hot path. */
 export const databaseWrite: LocalActivityOptions = {

@@ -39,23 +39,4 @@ export interface ReconciliationInput {
   to?: string;
 }
 
-/** One thing that does not agree between the ledger, Kassa's records and a provider's report. */
-export interface Mismatch {
-  /** e.g. `missing_at_provider`, `amount_mismatch`, `not_in_ledger`, `ledger_unbalanced`. */
-  kind: string;
-  source: 'payment' | 'refund' | 'payout' | 'ledger';
-  /** The payment, refund or payout id; a ledger transaction id, or `null` for the whole ledger. */
-  id: string | null;
-  provider: string | null;
-  message: string;
-}
-
-export interface ReconciliationResult {
-  id: string;
-  window: { from: string; to: string };
-  /** How many of each were compared. */
-  checked: Record<string, number>;
-  mismatchCount: number;
-  /** The first 500; all of them are kept for `GET /admin/reconciliation`. */
-  mismatches: Mismatch[];
-}
+export type { Mismatch, ReconciliationResult } from '../domain/reconciliation';

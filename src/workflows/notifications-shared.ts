@@ -1,7 +1,7 @@
 /**
  * What the API and the worker share about notification workflows, importable without workflow code.
  */
-import type { NotificationChannel } from '../notifications/types';
+import type { NotificationChannel } from '../domain/channel';
 
 /** The input of `resendNotificationWorkflow`: one stored event, once more, to one channel. */
 export interface ResendNotificationInput {

@@ -9,7 +9,8 @@ import {
 import type { createActivities } from '../activities';
 import { FailureType } from '../domain/failure-types';
 import * as profiles from './activity-profiles';
-import type { DeliveryOutcome, NotificationChannel } from '../notifications/types';
+import type { NotificationChannel } from '../domain/channel';
+import type { DeliveryOutcome } from '../notifications/types';
 import type { ResendNotificationInput } from './notifications-shared';
 
 type Activities = ReturnType<typeof createActivities>;

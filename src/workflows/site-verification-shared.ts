@@ -3,13 +3,6 @@
  * workflow code. The workflow runs on the `payments` task queue (`taskQueue` in `shared.ts`).
  */
 
-export const verificationFilePath = '/.well-known/kassa-verification.txt';
-
-/** Where a site serves its token: at the root of `siteUrl`'s origin. */
-export function verificationFileUrl(siteUrl: string): string {
-  return new URL(verificationFilePath, siteUrl).toString();
-}
-
 export function siteVerificationWorkflowId(checkoutId: string): string {
   return `verify-${checkoutId}`;
 }

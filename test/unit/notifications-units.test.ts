@@ -15,11 +15,11 @@ import {
 import {
   decryptSecret,
   encryptSecret,
-  maskSecret,
   notificationsKey,
   parseNotificationsKey,
   redactSecrets,
 } from '../../src/notifications/secrets';
+import { maskSecret } from '../../src/domain/channel';
 import { notificationSettings } from '../../src/notifications/settings';
 import { fillTemplate, sampleSmsValues, smsRequest, unknownPlaceholders } from '../../src/notifications/sms';
 
