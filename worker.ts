@@ -31,7 +31,7 @@ import { EmbeddedPostgresError, startEmbeddedPostgres, stopEmbeddedServers } fro
 import { migrate } from './src/db/migrate';
 import { sealPlaintextWebhookSecrets } from './src/db/checkouts';
 import { notificationsKey } from './src/notifications/secrets';
-import { notificationSettings } from './src/notifications/settings';
+import { notificationSettings } from './src/config';
 import { createPool } from './src/db/pool';
 import { stopWhenParentExits } from './src/parent-watch';
 import { randomToken } from './src/domain/ids';

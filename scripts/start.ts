@@ -15,7 +15,7 @@ import readline from 'node:readline';
 import { loadConfig } from '../src/config';
 import { createDemoShop } from '../src/demo-shop/app';
 import { describeSmtpUrl } from '../src/notifications/email';
-import { emailAvailable, mailLogDir } from '../src/notifications/settings';
+import { emailAvailable, mailLogDir } from '../src/config';
 import { stopWhenParentExits } from '../src/parent-watch';
 import { searchAttributeDefinitions } from '../src/workflows/shared';
 import { findTemporalCli } from './temporal-cli';

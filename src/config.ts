@@ -1,5 +1,7 @@
+import path from 'node:path';
 import { z } from 'zod';
-import { parseNotificationsKey } from './notifications/secrets';
+import { notificationsKey, parseNotificationsKey } from './notifications/secrets';
+import type { NotificationSettings } from './notifications/types';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const httpUrl = z
@@ -143,3 +145,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const got = env[name] === undefined || secretVariables.has(name) ? '' : ` (got ${JSON.stringify(env[name])})`;
   throw new ConfigError(`${name}: ${issue.message}${got}`);
 }
+
+/** How the worker delivers notifications, from config (the composition root calls this once). */
+export function notificationSettings(config: Config): NotificationSettings {
+  return {
+    key: notificationsKey(config),
+    smtpUrl: config.notifications.smtpUrl,
+    mailLogDir: config.notifications.smtpUrl || config.env === 'production' ? null : mailLogDir(config),
+    mailFrom: config.notifications.mailFrom,
+    telegramApiUrl: config.notifications.telegramApiUrl,
+    retrySeconds: config.notifications.retrySeconds,
+    allowPrivateUrls: config.allowPrivateWebhookUrls,
+  };
+}
+
+/** The dev mail log's directory: e-mail goes there outside production when `SMTP_URL` is unset. */
+export const mailLogDir = (config: Pick<Config, 'dataDir'>) => path.resolve(config.dataDir, 'mail');
+
+/** Whether e-mail can go anywhere: SMTP, or the dev mail log. */
+export const emailAvailable = (config: Config) => config.notifications.smtpUrl !== null || config.env !== 'production';

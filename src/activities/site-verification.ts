@@ -2,8 +2,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { recordSiteVerification } from '../db/checkouts';
 import { getFollowingRedirects, type SafeHttpOptions, UnsafeUrlError } from '../net/safe-http';
-import { verificationFileUrl } from '../domain/checkout';
-import type { SiteVerificationInput } from '../workflows/site-verification-shared';
+import { type SiteVerificationInput, verificationFileUrl } from '../domain/checkout';
 import { FailureType } from '../domain/failure-types';
 
 export interface SiteVerificationDeps {

@@ -8,22 +8,11 @@ import type { Request, RequestHandler } from 'express';
 import { randomToken } from '../domain/ids';
 import type { Logger } from '../observability/logger';
 import { annotateRequest, type RequestContext, requestScope } from '../observability/request-scope';
+import { routeLabel } from '../observability/route-label';
 
 const requestIdPattern = /^[A-Za-z0-9._:-]{1,128}$/;
 const paymentInPath = /\/(pay_[0-9A-Za-z]{8,64})(?:\/|$)/;
 const quietPaths = new Set(['/healthz', '/readyz', '/metrics']);
-
-/**
- * The route a request matched, with its parameters as in the route (`/v1/payments/:id`), or
- * `unmatched`: a label of bounded cardinality for metrics and logs.
- */
-export function routeLabel(req: Request): string {
-  const pattern: unknown = req.route?.path;
-  if (typeof pattern !== 'string') return 'unmatched';
-  const path = (req.originalUrl.split('?')[0] ?? '').replace(/\/+$/, '').split('/');
-  const routeParts = pattern.replace(/\/+$/, '').split('/').slice(1);
-  return [...path.slice(0, Math.max(1, path.length - routeParts.length)), ...routeParts].join('/') || '/';
-}
 
 /** The middleware: first in the app, so every later line and the error handler see the context. */
 export function requestContext(

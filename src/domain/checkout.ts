@@ -8,6 +8,15 @@ export function verificationFileUrl(siteUrl: string): string {
   return new URL(verificationFilePath, siteUrl).toString();
 }
 
+/** One verification run of a checkout's site: the input of `siteVerificationWorkflow` and of its check. */
+export interface SiteVerificationInput {
+  checkoutId: string;
+  /** The site being verified; a later change of the checkout's site makes this run's result void. */
+  siteUrl: string;
+  /** What the file must contain. */
+  token: string;
+}
+
 export type VerificationStatus = 'unverified' | 'pending' | 'verified' | 'failed';
 
 /** Proof that the merchant controls `siteUrl`: the token served at `/.well-known/kassa-verification.txt`. */

@@ -15,7 +15,7 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { type Request, type RequestHandler, Router } from 'express';
 import type { Pool } from 'pg';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
-import { routeLabel } from '../api/request-context';
+import { routeLabel } from './route-label';
 import type { Logger } from './logger';
 
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];

@@ -32,7 +32,7 @@ import type { Request, RequestHandler, Response } from 'express';
 import { type ClientRequest, IncomingMessage, ServerResponse } from 'node:http';
 import { isBuiltin } from 'node:module';
 import { randomBytes } from 'node:crypto';
-import { routeLabel } from '../api/request-context';
+import { routeLabel } from './route-label';
 import type { RequestContext } from './request-scope';
 import { findCardNumber } from '../domain/card-numbers';
 

@@ -20,7 +20,7 @@ import type { NotificationEventType } from '../domain/event-types';
 import { randomToken } from '../domain/ids';
 import { urlProblem } from '../net/address-policy';
 import { encryptSecret, notificationsKey, secretHint, secretOwner } from '../notifications/secrets';
-import { emailAvailable } from '../notifications/settings';
+import { emailAvailable } from '../config';
 import { fillTemplate, sampleSmsValues, smsPlaceholders, unknownPlaceholders } from '../notifications/sms';
 import type { DeliveryOutcome } from '../notifications/types';
 import type { ChannelKind, ChannelSettings, DeliveryChannel, SmsContentType } from '../domain/channel';

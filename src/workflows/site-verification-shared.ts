@@ -7,14 +7,7 @@ export function siteVerificationWorkflowId(checkoutId: string): string {
   return `verify-${checkoutId}`;
 }
 
-/** The input of `siteVerificationWorkflow`. */
-export interface SiteVerificationInput {
-  checkoutId: string;
-  /** The site being verified; a later change of the checkout's site makes this run's result void. */
-  siteUrl: string;
-  /** What the file must contain. */
-  token: string;
-}
+export type { SiteVerificationInput } from '../domain/checkout';
 
 export interface SiteVerificationResult {
   status: 'verified' | 'failed';

@@ -11,7 +11,7 @@ import { loadConfig } from '../../src/config';
 import { migrate } from '../../src/db/migrate';
 import { createPool } from '../../src/db/pool';
 import { randomToken } from '../../src/domain/ids';
-import { notificationSettings } from '../../src/notifications/settings';
+import { notificationSettings } from '../../src/config';
 import { createLogger } from '../../src/observability/logger';
 import { createMetrics } from '../../src/observability/metrics';
 import { createProviderRegistry, type ProviderRegistry, providersFromConfig } from '../../src/providers/registry';

@@ -20,7 +20,7 @@ import {
   redactSecrets,
 } from '../../src/notifications/secrets';
 import { maskSecret } from '../../src/domain/channel';
-import { notificationSettings } from '../../src/notifications/settings';
+import { notificationSettings } from '../../src/config';
 import { fillTemplate, sampleSmsValues, smsRequest, unknownPlaceholders } from '../../src/notifications/sms';
 
 // Notification building blocks without servers: secret encryption and the key, configuration,
