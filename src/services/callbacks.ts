@@ -4,7 +4,8 @@ import { openStatuses } from '../domain/payment';
 import { DomainError, notFound } from '../domain/errors';
 import { CallbackVerificationError } from '../providers/types';
 import { signalPurchase } from '../temporal/messages';
-import { lateCallbackFlag, providerCallbackSignal } from '../workflows/shared';
+import { lateCallbackFlag } from '../workflows/purchase/decisions';
+import { providerCallbackSignal } from '../workflows/shared';
 import type { ServiceDeps } from './deps';
 
 /**

@@ -140,9 +140,6 @@ export const cancelUpdate = defineUpdate<PurchaseState, []>('cancel');
 /** A verified provider callback; the workflow drops repeats by `eventId`. */
 export const providerCallbackSignal = defineSignal<[ProviderCallback]>('providerCallback');
 
-/** Why a late provider callback contradicts a payment's outcome, or `null`: see `purchase/decisions.ts`. */
-export { lateCallbackFlag } from './purchase/decisions';
-
 /**
  * An operator's "ask the provider now" instead of at the next scheduled status check (after a
  * provider outage, or when a callback is known to be lost). Only meaningful in `awaiting_payment`.

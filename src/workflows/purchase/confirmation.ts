@@ -4,8 +4,7 @@
  * then, after the outcome, the late callbacks that contradict it.
  */
 import { allHandlersFinished, condition, continueAsNew, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
-import type { purchaseWorkflow } from '../purchase';
-import { defaultPurchaseHistoryLimit } from '../shared';
+import { defaultPurchaseHistoryLimit, type PurchaseInput, type PurchaseState } from '../shared';
 import { database } from './activities';
 import { deferredOnWake, deferredRetryAt, expiryOutcome, lateCallbackFlags, nextWakeAt, sleepMs } from './decisions';
 import type { Delivery } from './notification-tail';
@@ -114,7 +113,10 @@ async function continueWithFreshHistory(purchase: Purchase): Promise<void> {
   if (!purchase.isOpen()) return;
   // A method choice that finished meanwhile made a provider payment the carried schedule is not for.
   purchase.restartPollsForNewAttempt();
-  await continueAsNew<typeof purchaseWorkflow>({ ...purchase.input, carried: purchase.handover() });
+  await continueAsNew<(input: PurchaseInput) => Promise<PurchaseState>>({
+    ...purchase.input,
+    carried: purchase.handover(),
+  });
 }
 
 /** Step 5: callbacks that came after the outcome; those that say otherwise are flagged for review, until the sends end. */
