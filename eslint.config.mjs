@@ -31,6 +31,50 @@ const nodeBuiltins = [
   'zlib',
 ];
 
+/**
+ * One direction of flow, top to bottom: a folder under src/ may import only the rooms below it
+ * (docs/architecture.md). Workflows have their own, stricter block further down.
+ */
+const above = {
+  services: ['api'],
+  temporal: ['api', 'services'],
+  activities: ['api', 'services', 'temporal', 'workflows'],
+  db: ['api', 'services', 'temporal', 'workflows', 'activities'],
+  providers: ['api', 'services', 'temporal', 'workflows', 'activities', 'db'],
+  notifications: ['api', 'services', 'temporal', 'workflows', 'activities', 'db', 'config'],
+  observability: ['api', 'services', 'temporal', 'workflows', 'activities', 'db'],
+  resources: ['api', 'services', 'temporal', 'workflows', 'activities', 'db', 'providers', 'notifications'],
+  domain: [
+    'api',
+    'services',
+    'temporal',
+    'workflows',
+    'activities',
+    'db',
+    'providers',
+    'notifications',
+    'resources',
+    'observability',
+    'config',
+  ],
+};
+const layering = Object.entries(above).map(([room, upper]) => ({
+  files: [`src/${room}/**/*.ts`],
+  rules: {
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            group: upper.flatMap((name) => [`../${name}`, `../${name}/**`, `../../${name}`, `../../${name}/**`]),
+            message: `src/${room} may import only the rooms below it: this one is above (docs/architecture.md, "One direction of flow").`,
+          },
+        ],
+      },
+    ],
+  },
+}));
+
 export default tseslint.config(
   {
     ignores: [
@@ -63,6 +107,7 @@ export default tseslint.config(
     files: ['test/**/*.ts', 'scripts/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-require-imports': 'off' },
   },
+  ...layering,
   {
     files: ['src/workflows/**/*.ts'],
     rules: {
@@ -93,7 +138,16 @@ export default tseslint.config(
                 '../activities/*',
                 '../api/*',
                 '../services/*',
+                '../temporal/*',
                 '../notifications/*',
+                '../../db/*',
+                '../../providers/*',
+                '../../activities',
+                '../../activities/*',
+                '../../api/*',
+                '../../services/*',
+                '../../temporal/*',
+                '../../notifications/*',
               ],
               allowTypeImports: true,
               message: 'Workflows reach I/O only through activities (type imports are fine).',

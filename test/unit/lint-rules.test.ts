@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 
-// The lint rules that keep workflow code deterministic, checked on code they must refuse and code they must let through.
+// The lint rules that keep workflow code deterministic and the flow of imports one-way, checked on code they must
+// refuse and code they must let through.
 
 const root = path.resolve(__dirname, '../..');
 
@@ -54,4 +55,41 @@ test('workflow code may import the workflow SDK, domain code and types of activi
 
 test('the same imports are fine outside src/workflows', () => {
   expect(problemsIn('src/activities/lint-probe.ts', "import fs from 'node:fs';\nexport const used = fs;")).toEqual([]);
+});
+
+test('a room may not import the rooms above it: services not the API, the domain not the database or workflows', () => {
+  expect(
+    problemsIn(
+      'src/services/lint-probe.ts',
+      "import { notFound } from '../api/errors';\nexport const used = notFound;",
+    ),
+  ).toEqual([expect.stringMatching(/^1: .*src\/services may import only the rooms below it/)]);
+  const domain = [
+    "import { findPaymentById } from '../db/payments';",
+    "import { taskQueue } from '../workflows/shared';",
+    "import { paymentResource } from '../resources/payment';",
+    'export const used = [findPaymentById, taskQueue, paymentResource];',
+  ].join('\n');
+  expect(problemsIn('src/domain/lint-probe.ts', domain).map((problem) => problem.split(':')[0])).toEqual([
+    '1',
+    '2',
+    '3',
+  ]);
+  expect(
+    problemsIn(
+      'src/workflows/purchase/lint-probe.ts',
+      "import { startWorkflow } from '../../temporal/start';\nexport const used = startWorkflow;",
+    ),
+  ).toHaveLength(1);
+});
+
+test('a room may import the rooms below it and packages whose names look like a room', () => {
+  const code = [
+    "import { trace } from '@opentelemetry/api';",
+    "import { findPaymentById } from '../db/payments';",
+    "import { paymentResource } from '../resources/payment';",
+    "import { formatAmount } from '../domain/money';",
+    'export const used = [trace, findPaymentById, paymentResource, formatAmount];',
+  ].join('\n');
+  expect(problemsIn('src/services/lint-probe.ts', code)).toEqual([]);
 });
