@@ -10,11 +10,12 @@ import { purchaseWorkflowId, statusQuery } from '../../src/workflows/shared';
 import {
   api,
   eventually,
-  onboardMerchant,
+  createTestPayment,
+  purchaseHandle,
   type ReceivedRequest,
-  sandboxApiKey,
+  sandboxFault,
   sandboxWebhookSecret,
-  startReceiver,
+  shopsFor,
   startTestStack,
   type TestStack,
 } from '../support/stack';
@@ -36,35 +37,14 @@ afterAll(async () => {
   await stack?.close();
 });
 
-type Receiver = Awaited<ReturnType<typeof startReceiver>>;
-const receivers: Receiver[] = [];
-afterEach(async () => {
-  await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
-});
+const newShop = shopsFor(() => stack);
 
-/** A merchant whose checkout notifies a fresh receiver answering `statuses`, then 200. */
-async function newShop(statuses: number[] = [], checkout: Record<string, unknown> = {}) {
-  const receiver = await startReceiver(statuses);
-  receivers.push(receiver);
-  return { receiver, ...(await onboardMerchant(stack, receiver.url, checkout)) };
-}
-
-async function newPayment(testKey: string, checkoutId: string, extra: Record<string, unknown> = {}) {
-  const created = await api(stack.url, 'POST', '/v1/payments', {
-    token: testKey,
-    body: {
-      checkout_id: checkoutId,
-      order_id: `A-${Math.random().toString(36).slice(2)}`,
-      amount: '50.00',
-      currency: 'RUB',
-      description: 'Test product',
-      delivery: { type: 'digital', download_url: 'https://shop.example/files/1.zip' },
-      ...extra,
-    },
+/** A payment of 50.00 RUB with a digital delivery; `extra` overrides any field. */
+const newPayment = (testKey: string, checkoutId: string, extra: Record<string, unknown> = {}) =>
+  createTestPayment(stack, testKey, checkoutId, {
+    delivery: { type: 'digital', download_url: 'https://shop.example/files/1.zip' },
+    ...extra,
   });
-  expect(created.status).toBe(201);
-  return created.body;
-}
 
 async function chooseMethod(paymentId: string, method: string) {
   const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, {
@@ -81,21 +61,10 @@ async function buyerActs(redirectUrl: string, action: 'approve' | 'decline') {
   return response.headers.get('location')!;
 }
 
-/** Asks the sandbox to misbehave for one payment's callbacks. */
-async function sandboxFault(paymentId: string, fault: Record<string, unknown>) {
-  const response = await fetch(`${stack.sandboxUrl}/api/faults`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${sandboxApiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ reference: paymentId, ...fault }),
-  });
-  expect(response.status).toBe(204);
-}
-
 const paymentStatus = (key: string, id: string) =>
   api(stack.url, 'GET', `/v1/payments/${id}`, { token: key }).then((r) => r.body);
 const paymentEvents = (key: string, id: string) =>
   api(stack.url, 'GET', `/v1/payments/${id}/events`, { token: key }).then((r) => r.body.data as any[]);
-const handleOf = (paymentId: string) => stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(paymentId));
 const providerPaymentIdOf = (redirectUrl: string) => new URL(redirectUrl).pathname.split('/').pop()!;
 const webhookTypes = (received: ReceivedRequest[]) => received.map((request) => JSON.parse(request.body).type);
 
@@ -136,7 +105,7 @@ const storedPayment = async (id: string) =>
  */
 async function resetToBeforeCancel(paymentId: string, eventId?: Long) {
   const client = stack.kassa.temporal;
-  const events = (await handleOf(paymentId).fetchHistory()).events ?? [];
+  const events = (await purchaseHandle(stack, paymentId).fetchHistory()).events ?? [];
   const cancelAt = events.findIndex(
     (event) => event.workflowExecutionUpdateAcceptedEventAttributes?.acceptedRequest?.input?.name === 'cancel',
   );
@@ -159,7 +128,7 @@ async function resetToBeforeCancel(paymentId: string, eventId?: Long) {
 
 /** Waits for the workflow to finish (merchant notified), then records its history when asked to. */
 async function finished(paymentId: string, historyName?: string) {
-  const handle = handleOf(paymentId);
+  const handle = purchaseHandle(stack, paymentId);
   const result = await handle.result();
   if (recordHistories && historyName) recordHistory(historyName, await handle.fetchHistory());
   return result;
@@ -251,16 +220,16 @@ test('a buyer who pays at the sandbox makes the payment paid and the merchant ge
   expect(webhook!.headers['webhook-id']).toBe(event.id);
   expectSignedBy(checkout.webhook_secret, webhook!);
 
-  const described = await handleOf(payment.id).describe();
+  const described = await purchaseHandle(stack, payment.id).describe();
   expect(described.type).toBe('purchaseWorkflow');
   expect(described.taskQueue).toBe('payments');
   expect(described.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'MerchantId')?.value).toBe(
     merchantId,
   );
-  const state = await handleOf(payment.id).query(statusQuery);
+  const state = await purchaseHandle(stack, payment.id).query(statusQuery);
   expect(state.status).toBe('paid');
   await finished(payment.id, 'paid');
-  const completed = await handleOf(payment.id).describe();
+  const completed = await purchaseHandle(stack, payment.id).describe();
   expect(completed.typedSearchAttributes.getAll().find((pair) => pair.key.name === 'PaymentStatus')?.value).toBe(
     'paid',
   );
@@ -398,7 +367,7 @@ test('when the provider sends the same callback three times and out of order, th
   const { receiver, testKey, checkout } = await newShop();
   const payment = await newPayment(testKey, checkout.id);
   const redirectUrl = await chooseMethod(payment.id, 'sandbox_card');
-  await sandboxFault(payment.id, { duplicate: 2, reorder: true });
+  await sandboxFault(stack, payment.id, { duplicate: 2, reorder: true });
   await buyerActs(redirectUrl, 'approve');
 
   // The sandbox sends the final event three times, then a stale `pending` one: once that is in, all are.
@@ -437,7 +406,7 @@ test('when the provider never calls back, asking it on the poll schedule confirm
   const { receiver, testKey, checkout } = await newShop();
   const payment = await newPayment(testKey, checkout.id);
   const redirectUrl = await chooseMethod(payment.id, 'sandbox_card');
-  await sandboxFault(payment.id, { drop: true });
+  await sandboxFault(stack, payment.id, { drop: true });
   await buyerActs(redirectUrl, 'approve');
 
   const paid = await eventually(
@@ -456,7 +425,7 @@ test('when the provider confirms a different amount, the payment is never paid: 
   const { receiver, testKey, checkout } = await newShop();
   const payment = await newPayment(testKey, checkout.id);
   const redirectUrl = await chooseMethod(payment.id, 'sandbox_card');
-  await sandboxFault(payment.id, { wrong_amount: true });
+  await sandboxFault(stack, payment.id, { wrong_amount: true });
   await buyerActs(redirectUrl, 'approve');
 
   const review = await eventually(
@@ -483,7 +452,7 @@ test('when the merchant endpoint answers 500, the webhook is retried with the sa
 
   // While the workflow is still retrying the webhook, a contradicting callback is flagged all the same.
   await receiver.waitFor(1);
-  expect((await handleOf(payment.id).describe()).status.name).toBe('RUNNING');
+  expect((await purchaseHandle(stack, payment.id).describe()).status.name).toBe('RUNNING');
   const spid = (await db.query('select provider_payment_id from payments where id = $1', [payment.id])).rows[0]
     .provider_payment_id;
   expect((await sandboxCallback({ spid, paymentId: payment.id, status: 'declined' })).status).toBe(200);
@@ -557,7 +526,7 @@ test('forged, unsigned and stale callbacks are refused with 401 and change nothi
   expect(tampered.status).toBe(401);
 
   expect(await inbox(payment.id)).toEqual([]);
-  const state = await handleOf(payment.id).query(statusQuery);
+  const state = await purchaseHandle(stack, payment.id).query(statusQuery);
   expect(state.status).toBe('awaiting_payment');
   expect(await paymentStatus(testKey, payment.id)).toMatchObject({ status: 'awaiting_payment', paid_at: null });
   expect(webhookTypes(receiver.received)).toEqual([]);
@@ -626,7 +595,7 @@ test('a method chosen at creation skips the hosted page: the checkout link leads
     (p) => p.status === 'paid',
   );
   await finished(payment.id, 'method-at-creation');
-  expect((await handleOf(payment.id).query(statusQuery)).attempt).toBe(1);
+  expect((await purchaseHandle(stack, payment.id).query(statusQuery)).attempt).toBe(1);
 });
 
 test('the return page of a paid digital order gives a download link that a tampered token does not open, and a signed link back to the shop', async () => {
@@ -706,12 +675,12 @@ test('a validly signed success for one payment carrying the provider payment id 
   expect((await inbox(second.id)).map((row) => [row.state, row.flag])).toEqual([
     ['succeeded', 'foreign_provider_payment'],
   ]);
-  const signals = ((await handleOf(second.id).fetchHistory()).events ?? []).flatMap(
+  const signals = ((await purchaseHandle(stack, second.id).fetchHistory()).events ?? []).flatMap(
     (event) => event.workflowExecutionSignaledEventAttributes?.signalName ?? [],
   );
   expect(signals).toEqual([]);
   expect(await paymentStatus(testKey, second.id)).toMatchObject({ status: 'awaiting_payment', paid_at: null });
-  expect((await handleOf(second.id).query(statusQuery)).status).toBe('awaiting_payment');
+  expect((await purchaseHandle(stack, second.id).query(statusQuery)).status).toBe('awaiting_payment');
   expect(await capturedPayments([first.id, second.id])).toEqual([first.id]);
 
   expect((await api(stack.url, 'POST', `/v1/payments/${second.id}/cancel`, { token: testKey })).status).toBe(200);
