@@ -1,20 +1,19 @@
 import net from 'node:net';
 import { Pool } from 'pg';
 import { expectLedgerBalanced } from '../support/ledger';
-import { moneyShop, paidPayment, type Receiver, sandboxCardToken } from '../support/money';
-import { api, eventually, sandboxApiKey, startTestStack, type TestStack } from '../support/stack';
+import { moneyShopsFor, paidPayment, sandboxCardToken } from '../support/money';
+import { api, eventually, sandboxReport, startTestStack, type TestStack } from '../support/stack';
 
 jest.setTimeout(120_000);
 
 let stack: TestStack;
 let db: Pool;
-const receivers: Receiver[] = [];
+const newShop = moneyShopsFor(() => stack);
 beforeAll(async () => {
   stack = await startTestStack();
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
 }, 90_000);
 afterAll(async () => {
-  await Promise.all(receivers.map((receiver) => receiver.close()));
   await db?.end();
   await stack?.close();
 });
@@ -99,8 +98,7 @@ function tally(what: string, retried: { status: number; body: any; headers: Head
 const count = async (sql: string, params: unknown[]) => Number((await db.query(sql, params)).rows[0].count);
 
 test('a client that resets its connection mid-request, then retries with the same key, gets exactly one checkout, payment, refund and payout per key', async () => {
-  const shop = await moneyShop(stack);
-  receivers.push(shop.receiver);
+  const shop = await newShop();
   const paid = await paidPayment(stack, shop.testKey, shop.checkout.id, '100.00');
   const card = await sandboxCardToken(stack);
   const token = shop.testKey;
@@ -170,13 +168,7 @@ test('a client that resets its connection mid-request, then retries with the sam
     () => count(`select count(*) from payouts where merchant_id = $1 and status = 'pending'`, [shop.merchantId]),
     (pending) => pending === 0,
   );
-  const query = new URLSearchParams({
-    from: new Date(Date.now() - 3_600_000).toISOString(),
-    to: new Date(Date.now() + 60_000).toISOString(),
-  });
-  const report = (await (
-    await fetch(`${stack.sandboxUrl}/api/report?${query}`, { headers: { authorization: `Bearer ${sandboxApiKey}` } })
-  ).json()) as {
+  const report = (await sandboxReport(stack)) as {
     refunds: { reference: string }[];
     payouts: { reference: string }[];
   };

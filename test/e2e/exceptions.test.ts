@@ -11,62 +11,30 @@ import {
   type ProviderCapture,
 } from '../../src/domain/exceptions';
 import { balancesOf, expectLedgerBalanced, postingsOf } from '../support/ledger';
-import { moneyShop, paidPayment, type Receiver } from '../support/money';
-import { api, eventually, sandboxApiKey, startTestStack, type TestStack } from '../support/stack';
+import { heldForReview, moneyShopsFor, paidPayment, type Receiver } from '../support/money';
+import {
+  api,
+  captureAtSandbox,
+  createTestPayment,
+  eventually,
+  sandboxReport,
+  startTestStack,
+  type TestStack,
+} from '../support/stack';
 
 jest.setTimeout(90_000);
 
 let stack: TestStack;
 let db: Pool;
-const receivers: Receiver[] = [];
+const shop = moneyShopsFor(() => stack);
 beforeAll(async () => {
   stack = await startTestStack({ MIN_EXPIRES_IN_SECONDS: '2' });
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
 }, 90_000);
 afterAll(async () => {
-  await Promise.all(receivers.map((receiver) => receiver.close()));
   await db?.end();
   await stack?.close();
 });
-
-async function shop() {
-  const created = await moneyShop(stack);
-  receivers.push(created.receiver);
-  return created;
-}
-
-const sandbox = (method: string, path: string, body?: unknown) =>
-  fetch(`${stack.sandboxUrl}${path}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${sandboxApiKey}`,
-      'content-type': 'application/json',
-      'idempotency-key': `test-${Math.random()}`,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-
-let orders = 0;
-async function createPayment(
-  testKey: string,
-  checkoutId: string,
-  amount = '50.00',
-  extra: Record<string, unknown> = {},
-) {
-  const created = await api(stack.url, 'POST', '/v1/payments', {
-    token: testKey,
-    body: {
-      checkout_id: checkoutId,
-      order_id: `X-${Date.now()}-${++orders}`,
-      amount,
-      currency: 'RUB',
-      description: 'Test product',
-      ...extra,
-    },
-  });
-  expect(created.status).toBe(201);
-  return created.body as { id: string };
-}
 
 async function chooseCard(paymentId: string): Promise<string> {
   const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, {
@@ -79,20 +47,6 @@ async function chooseCard(paymentId: string): Promise<string> {
 
 const paymentOf = (testKey: string, id: string) =>
   api(stack.url, 'GET', `/v1/payments/${id}`, { token: testKey }).then((r) => r.body);
-
-/** A payment the sandbox captures 1.00 more than asked for: Kassa holds it under review. */
-async function heldForReview(testKey: string, checkoutId: string, faults: Record<string, boolean> = {}) {
-  const payment = await createPayment(testKey, checkoutId);
-  expect((await sandbox('POST', '/api/faults', { reference: payment.id, wrong_amount: true, ...faults })).status).toBe(
-    204,
-  );
-  const redirect = await chooseCard(payment.id);
-  await fetch(`${redirect}/approve`, { method: 'POST', redirect: 'manual' });
-  return eventually(
-    () => paymentOf(testKey, payment.id),
-    (body) => body.status === 'under_review',
-  );
-}
 
 const exceptions = (query = '') => api(stack.url, 'GET', `/admin/exceptions${query}`, { token: stack.adminToken });
 const decide = (id: string, action: 'accept' | 'refund', body: unknown = { operator: 'alice' }) =>
@@ -107,39 +61,13 @@ const decisionOf = (id: string) =>
   );
 const exceptionOf = (id: string) =>
   api(stack.url, 'GET', `/admin/exceptions/${encodeURIComponent(id)}`, { token: stack.adminToken }).then((r) => r.body);
-const sandboxReport = async () =>
-  (
-    await sandbox(
-      'GET',
-      `/api/report?from=${new Date(Date.now() - 600_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`,
-    )
-  ).json();
-
-/** A capture made at the sandbox directly, as a provider might on its own: `reference` names the Kassa payment. */
-async function captureAtSandbox(reference: string, amountMinor: string): Promise<string> {
-  const created = await (
-    await sandbox('POST', '/api/payments', {
-      reference,
-      method: 'sandbox_card',
-      amount_minor: amountMinor,
-      currency: 'RUB',
-      description: 'outside Kassa',
-      return_url: `${stack.url}/pay/${reference}/return`,
-      callback_url: `${stack.url}/callbacks/sandbox`,
-    })
-  ).json();
-  expect(
-    (await fetch(`${stack.sandboxUrl}/checkout/${created.id}/approve`, { method: 'POST', redirect: 'manual' })).status,
-  ).toBe(303);
-  return created.id;
-}
 
 const webhooksFor = (receiver: Receiver, paymentId: string) =>
   receiver.received.map((request) => JSON.parse(request.body)).filter((event) => event.data?.id === paymentId);
 
 test('a payment held for review is listed; accepting it posts what the provider captured, makes it paid and tells the merchant', async () => {
   const { testKey, checkout, merchantId, receiver } = await shop();
-  const held = await heldForReview(testKey, checkout.id);
+  const held = await heldForReview(stack, testKey, checkout.id);
 
   expect((await api(stack.url, 'GET', '/admin/exceptions')).status).toBe(401);
   const listed = await exceptions(`?merchant_id=${merchantId}`);
@@ -217,7 +145,7 @@ test('a payment held for review is listed; accepting it posts what the provider 
 
 test('a payment held for review can be refunded instead: the sandbox shows the refund, the ledger is untouched', async () => {
   const { testKey, checkout, merchantId, receiver } = await shop();
-  const held = await heldForReview(testKey, checkout.id);
+  const held = await heldForReview(stack, testKey, checkout.id);
 
   // the operator's client retries while the first request is still running: one decision, one refund
   const attempts = await Promise.all([1, 2, 3].map(() => decide(held.id, 'refund', { operator: 'bob' })));
@@ -229,12 +157,7 @@ test('a payment held for review can be refunded instead: the sandbox shows the r
     expect.objectContaining({ amount: '51.00', status: 'succeeded', provider_payment_id: expect.any(String) }),
   ]);
 
-  const report = await (
-    await sandbox(
-      'GET',
-      `/api/report?from=${new Date(Date.now() - 600_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`,
-    )
-  ).json();
+  const report = await sandboxReport(stack, 600_000);
   const atSandbox = report.refunds.filter(
     (refund: { reference: string }) => refund.reference === decided.decision.outcome.refunds[0].reference,
   );
@@ -260,9 +183,9 @@ test('a payment held for review can be refunded instead: the sandbox shows the r
 
 test('successes after expiry and after cancel are listed as late successes: one accepted, the other refunded at the provider', async () => {
   const { testKey, checkout, merchantId, receiver } = await shop();
-  const expiring = await createPayment(testKey, checkout.id, '20.00', { expires_in: 2 });
+  const expiring = await createTestPayment(stack, testKey, checkout.id, { amount: '20.00', expires_in: 2 });
   const expiringRedirect = await chooseCard(expiring.id);
-  const canceled = await createPayment(testKey, checkout.id, '30.00');
+  const canceled = await createTestPayment(stack, testKey, checkout.id, { amount: '30.00' });
   const canceledRedirect = await chooseCard(canceled.id);
   expect(
     (await api(stack.url, 'POST', `/v1/payments/${canceled.id}/cancel`, { token: testKey, body: {} })).body.status,
@@ -315,7 +238,7 @@ test('successes after expiry and after cancel are listed as late successes: one 
 
 test('a refund the provider refuses fails the decision with its reason, and the operator may decide again', async () => {
   const { testKey, checkout } = await shop();
-  const held = await heldForReview(testKey, checkout.id, { refund_fails: true });
+  const held = await heldForReview(stack, testKey, checkout.id, { refund_fails: true });
   expect((await decide(held.id, 'refund', { operator: 'frank' })).status).toBe(202);
   const failed = await eventually(
     () => api(stack.url, 'GET', `/admin/exceptions/${held.id}`, { token: stack.adminToken }).then((r) => r.body),
@@ -350,18 +273,7 @@ test('a second capture of a paid payment is a flagged callback; refunding it giv
   const before = await balancesOf(db, merchantId, 'RUB');
 
   // the provider takes the buyer's money a second time for the same payment
-  const second = await (
-    await sandbox('POST', '/api/payments', {
-      reference: paid.id,
-      method: 'sandbox_card',
-      amount_minor: '3000',
-      currency: 'RUB',
-      description: 'again',
-      return_url: `${stack.url}/pay/${paid.id}/return`,
-      callback_url: `${stack.url}/callbacks/sandbox`,
-    })
-  ).json();
-  await fetch(`${stack.sandboxUrl}/checkout/${second.id}/approve`, { method: 'POST', redirect: 'manual' });
+  const second = await captureAtSandbox(stack, paid.id, '3000', 'again');
 
   const listed = await eventually(
     () => exceptions(`?merchant_id=${merchantId}&kind=flagged_callback`),
@@ -378,7 +290,7 @@ test('a second capture of a paid payment is a flagged callback; refunding it giv
   const captured = flagged.provider_captured.map(
     (capture: { provider_payment_id: string }) => capture.provider_payment_id,
   );
-  expect([captured.length, captured.includes(second.id)]).toEqual([2, true]);
+  expect([captured.length, captured.includes(second)]).toEqual([2, true]);
 
   const page = await exceptions('?status=all&limit=1');
   expect([page.body.data.length, page.body.has_more]).toEqual([1, true]);
@@ -390,7 +302,7 @@ test('a second capture of a paid payment is a flagged callback; refunding it giv
   const decided = await decisionOf(flagged.id);
   expect(decided.decision).toMatchObject({ status: 'applied', operator: 'erin' });
   expect(decided.decision.outcome.refunds).toEqual([
-    expect.objectContaining({ provider_payment_id: second.id, amount: '30.00', status: 'succeeded' }),
+    expect.objectContaining({ provider_payment_id: second, amount: '30.00', status: 'succeeded' }),
   ]);
   expect((await paymentOf(testKey, paid.id)).status).toBe('paid');
   expect(await balancesOf(db, merchantId, 'RUB')).toEqual(before);
@@ -417,7 +329,7 @@ test('each step of a decision, retried after it took effect, changes nothing the
       })
     ).decision;
 
-  const accepted = await heldForReview(testKey, checkout.id);
+  const accepted = await heldForReview(stack, testKey, checkout.id);
   const acceptance = await decisionFor(accepted.id, 'accept');
   const input = { decisionId: acceptance.id, seq: Date.now() * 1000, eventId: `evt_retry${Date.now()}` };
   expect(await activities.acceptException(input)).toEqual({ eventId: input.eventId });
@@ -428,7 +340,7 @@ test('each step of a decision, retried after it took effect, changes nothing the
   ).toBe(1);
   expect(await balancesOf(db, merchantId, 'RUB')).toMatchObject({ available: 4950n });
 
-  const refunded = await heldForReview(testKey, checkout.id);
+  const refunded = await heldForReview(stack, testKey, checkout.id);
   const refund = await decisionFor(refunded.id, 'refund');
   const first = await activities.refundException({ decisionId: refund.id });
   const again = await activities.refundException({ decisionId: refund.id });
@@ -436,12 +348,7 @@ test('each step of a decision, retried after it took effect, changes nothing the
   const record = { decisionId: refund.id, refunds: first, seq: Date.now() * 1000, eventId: `evt_retry${Date.now()}` };
   expect(await activities.recordExceptionRefund(record)).toEqual({ eventId: record.eventId });
   expect(await activities.recordExceptionRefund(record)).toEqual({ eventId: record.eventId });
-  const report = await (
-    await sandbox(
-      'GET',
-      `/api/report?from=${new Date(Date.now() - 600_000).toISOString()}&to=${new Date(Date.now() + 60_000).toISOString()}`,
-    )
-  ).json();
+  const report = await sandboxReport(stack, 600_000);
   expect(
     report.refunds.filter((entry: { payment_id: string }) => entry.payment_id === first[0]!.providerPaymentId),
   ).toHaveLength(1);
@@ -451,7 +358,7 @@ test('each step of a decision, retried after it took effect, changes nothing the
 
 test('a decision recorded by a request that died before starting it is carried out when the exception is next decided', async () => {
   const { testKey, checkout } = await shop();
-  const held = await heldForReview(testKey, checkout.id);
+  const held = await heldForReview(stack, testKey, checkout.id);
   const decisionId = `dec_orphaned${Date.now()}`;
   await insertDecision(db, {
     id: decisionId,
@@ -474,8 +381,8 @@ test('a decision recorded by a request that died before starting it is carried o
 
 test('after a refund decision gave back one capture and the provider refused the other, accepting refuses: the merchant is never credited money the buyer has back', async () => {
   const { testKey, checkout, merchantId } = await shop();
-  const held = await heldForReview(testKey, checkout.id);
-  const second = await captureAtSandbox(held.id, '3000');
+  const held = await heldForReview(stack, testKey, checkout.id);
+  const second = await captureAtSandbox(stack, held.id, '3000');
 
   // the provider refunds the payment's own capture and refuses to refund the second one
   const sandboxProviders = providersFromConfig(stack.kassa.config);
@@ -545,7 +452,7 @@ test('after a refund decision gave back one capture and the provider refused the
     'succeeded',
     'succeeded',
   ]);
-  const atSandbox = (await sandboxReport()).refunds.filter((refund: { reference: string }) =>
+  const atSandbox = (await sandboxReport(stack, 600_000)).refunds.filter((refund: { reference: string }) =>
     refund.reference.startsWith('re_review_'),
   );
   const own = refunded.decision.outcome.refunds.find(
@@ -565,8 +472,8 @@ test('after a refund decision gave back one capture and the provider refused the
 
 test('a flagged callback of a payment still open is not decided: 409 payment_open, its purchase workflow owns it', async () => {
   const { testKey, checkout, merchantId } = await shop();
-  const open = await createPayment(testKey, checkout.id, '12.00');
-  const foreign = await captureAtSandbox(open.id, '1200');
+  const open = await createTestPayment(stack, testKey, checkout.id, { amount: '12.00' });
+  const foreign = await captureAtSandbox(stack, open.id, '1200');
 
   const listed = await eventually(
     () => exceptions(`?merchant_id=${merchantId}&kind=flagged_callback`),
@@ -588,7 +495,9 @@ test('a flagged callback of a payment still open is not decided: 409 payment_ope
   }
   expect(await exceptionOf(flagged.id)).toMatchObject({ status: 'open', decisions: [] });
   expect(
-    (await sandboxReport()).refunds.filter((refund: { payment_id: string }) => refund.payment_id === foreign),
+    (await sandboxReport(stack, 600_000)).refunds.filter(
+      (refund: { payment_id: string }) => refund.payment_id === foreign,
+    ),
   ).toEqual([]);
   expect((await paymentOf(testKey, open.id)).status).toBe('awaiting_method');
 });

@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { recordHistory } from '../../scripts/record-histories';
-import { moneyShop, paidPayment, type Receiver, sandboxCardToken, webhookTypes } from '../support/money';
-import { api, eventually, sandboxApiKey, startTestStack, type TestStack } from '../support/stack';
+import { moneyShopsFor, paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
+import { api, eventually, sandboxFault, startTestStack, type TestStack } from '../support/stack';
 
 // Representative runs of the refund, payout and reconciliation workflows on the real stack, each
 // checked for its outcome; with RECORD_HISTORIES=1 their histories are added to test/histories
@@ -10,21 +10,19 @@ jest.setTimeout(60_000);
 
 let stack: TestStack;
 let db: Pool;
-const receivers: Receiver[] = [];
+const newShop = moneyShopsFor(() => stack);
 beforeAll(async () => {
   stack = await startTestStack();
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
 }, 90_000);
 afterAll(async () => {
-  await Promise.all(receivers.map((receiver) => receiver.close()));
   await db?.end();
   await stack?.close();
 });
 
 /** A merchant with one paid payment of `amount` (merchant pays the 3 %). */
 async function fundedShop(amount = '100.00') {
-  const shop = await moneyShop(stack);
-  receivers.push(shop.receiver);
+  const shop = await newShop();
   const paid = await paidPayment(stack, shop.testKey, shop.checkout.id, amount);
   return { ...shop, paid };
 }
@@ -42,15 +40,6 @@ const refund = (key: string, paymentId: string, body: Record<string, unknown> = 
   api(stack.url, 'POST', `/v1/payments/${paymentId}/refunds`, { token: key, body });
 const payout = (key: string, body: Record<string, unknown>) =>
   api(stack.url, 'POST', '/v1/payouts', { token: key, body });
-
-async function sandboxFault(paymentId: string, fault: Record<string, unknown>) {
-  const response = await fetch(`${stack.sandboxUrl}/api/faults`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${sandboxApiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ reference: paymentId, ...fault }),
-  });
-  expect(response.status).toBe(204);
-}
 
 let reconciliations = 0;
 /** The workflow the daily Schedule runs, now, over the last hour. */
@@ -85,7 +74,7 @@ test('a refund the provider makes: succeeded, payment refunded, the shop told pa
 
 test('a refund the provider refuses: failed with its reason, payment still paid, the shop told payment.refund_failed', async () => {
   const { testKey, paid, receiver } = await fundedShop('50.00');
-  await sandboxFault(paid.id, { refund_fails: true });
+  await sandboxFault(stack, paid.id, { refund_fails: true });
   const created = await refund(testKey, paid.id, { amount: '20.00' });
   expect(created.status).toBe(201);
   const result = await finished<MoneyResult>(`refund-${created.body.id}`, 'refundWorkflow', 'refund-failed');

@@ -4,13 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { recordHistory } from '../../scripts/record-histories';
-import { moneyShop, paidPayment, type Receiver } from '../support/money';
+import { heldForReview, moneyShop, paidPayment, type Receiver } from '../support/money';
 import { startSmtpSink } from '../support/notification-peers';
 import {
   api,
   eventually,
+  captureAtSandbox,
   onboardMerchant,
-  sandboxApiKey,
+  purchaseHandle,
   startReceiver,
   startTestStack,
   type TestStack,
@@ -94,47 +95,6 @@ async function finishedRunOf<T>(type: string, name: string): Promise<T> {
   return result;
 }
 
-async function sandbox(method: string, pathname: string, body?: unknown) {
-  return fetch(`${stack.sandboxUrl}${pathname}`, {
-    method,
-    headers: {
-      authorization: `Bearer ${sandboxApiKey}`,
-      'content-type': 'application/json',
-      'idempotency-key': `histories-${Math.random()}`,
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-}
-
-let orders = 0;
-/** A payment the sandbox captures 1.00 more than asked for: Kassa holds it under review. */
-async function heldForReview(testKey: string, checkoutId: string, faults: Record<string, boolean> = {}) {
-  const created = await api(stack.url, 'POST', '/v1/payments', {
-    token: testKey,
-    body: {
-      checkout_id: checkoutId,
-      order_id: `H-${Date.now()}-${++orders}`,
-      amount: '50.00',
-      currency: 'RUB',
-      description: 'Test product',
-    },
-  });
-  expect(created.status).toBe(201);
-  expect(
-    (await sandbox('POST', '/api/faults', { reference: created.body.id, wrong_amount: true, ...faults })).status,
-  ).toBe(204);
-  const chosen = await api(stack.url, 'POST', `/pay/${created.body.id}/method`, {
-    body: { method: 'sandbox_card' },
-    headers: { accept: 'application/json' },
-  });
-  await fetch(`${chosen.body.redirect_url}/approve`, { method: 'POST', redirect: 'manual' });
-  await eventually(
-    () => api(stack.url, 'GET', `/v1/payments/${created.body.id}`, { token: testKey }).then((r) => r.body.status),
-    (status) => status === 'under_review',
-  );
-  return created.body.id as string;
-}
-
 const decide = (id: string, action: 'accept' | 'refund', operator: string) =>
   admin('POST', `/admin/exceptions/${encodeURIComponent(id)}/${action}`, { operator });
 const paymentStatus = (testKey: string, id: string) =>
@@ -149,7 +109,7 @@ interface DecisionResult {
 describe('review decisions', () => {
   test('accepting a payment held for review posts the capture, makes it paid and raises payment.paid', async () => {
     const { testKey, checkout } = await shop();
-    const held = await heldForReview(testKey, checkout.id);
+    const held = (await heldForReview(stack, testKey, checkout.id)).id as string;
     expect((await decide(held, 'accept', 'alice')).status).toBe(202);
     const result = await finishedRunOf<DecisionResult>('reviewDecisionWorkflow', 'review-accepted');
     expect(result).toMatchObject({ status: 'applied', failureReason: null, eventId: expect.stringMatching(/^evt_/) });
@@ -158,7 +118,7 @@ describe('review decisions', () => {
 
   test('refunding a payment held for review gives the capture back at the provider and raises payment.refunded', async () => {
     const { testKey, checkout } = await shop();
-    const held = await heldForReview(testKey, checkout.id);
+    const held = (await heldForReview(stack, testKey, checkout.id)).id as string;
     expect((await decide(held, 'refund', 'bob')).status).toBe(202);
     const result = await finishedRunOf<DecisionResult>('reviewDecisionWorkflow', 'review-refunded');
     expect(result).toMatchObject({ status: 'applied', eventId: expect.stringMatching(/^evt_/) });
@@ -167,7 +127,7 @@ describe('review decisions', () => {
 
   test('a refund decision the provider refuses fails with its reason and leaves the payment under review', async () => {
     const { testKey, checkout } = await shop();
-    const held = await heldForReview(testKey, checkout.id, { refund_fails: true });
+    const held = (await heldForReview(stack, testKey, checkout.id, { refund_fails: true })).id as string;
     expect((await decide(held, 'refund', 'frank')).status).toBe(202);
     const result = await finishedRunOf<DecisionResult>('reviewDecisionWorkflow', 'review-refund-refused');
     expect(result).toMatchObject({ status: 'failed', failureReason: expect.stringContaining('refund_declined') });
@@ -178,18 +138,7 @@ describe('review decisions', () => {
   test('accepting a flagged second capture of a paid payment acknowledges it and moves nothing', async () => {
     const { testKey, checkout, merchantId } = await shop();
     const paid = await paidPayment(stack, testKey, checkout.id, '30.00');
-    const second = await (
-      await sandbox('POST', '/api/payments', {
-        reference: paid.id,
-        method: 'sandbox_card',
-        amount_minor: '3000',
-        currency: 'RUB',
-        description: 'again',
-        return_url: `${stack.url}/pay/${paid.id}/return`,
-        callback_url: `${stack.url}/callbacks/sandbox`,
-      })
-    ).json();
-    await fetch(`${stack.sandboxUrl}/checkout/${second.id}/approve`, { method: 'POST', redirect: 'manual' });
+    await captureAtSandbox(stack, paid.id, '3000', 'again');
     const listed = await eventually(
       () => admin('GET', `/admin/exceptions?merchant_id=${merchantId}&kind=flagged_callback`),
       (r) => r.body.data.length > 0,
@@ -227,7 +176,7 @@ describe('re-sends', () => {
     expect(resent.body).toMatchObject({ event_id: event.id, delivered: false, status_code: 500 });
     const result = await finishedRunOf<{ delivered: boolean }>('resendEventWorkflow', 'resend-event-not-delivered');
     expect(result).toMatchObject({ delivered: false, statusCode: 500 });
-    await stack.kassa.temporal.workflow.getHandle(`payment-${paid.id}`).terminate('test over');
+    await purchaseHandle(stack, paid.id).terminate('test over');
   });
 
   test('a merchant re-sends an event by e-mail: delivered, then to an address the mail server refuses: not delivered', async () => {

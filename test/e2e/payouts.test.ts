@@ -1,20 +1,19 @@
 import { Pool } from 'pg';
 import { payoutWorkflowId } from '../../src/workflows/money-shared';
 import { expectLedgerBalanced, postingsOf } from '../support/ledger';
-import { balanceOf, moneyShop, paidPayment, type Receiver, sandboxCardToken, webhookTypes } from '../support/money';
+import { balanceOf, moneyShopsFor, paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
 import { api, eventually, startTestStack, type TestStack } from '../support/stack';
 
 jest.setTimeout(60_000);
 
 let stack: TestStack;
 let db: Pool;
-const receivers: Receiver[] = [];
+const newShop = moneyShopsFor(() => stack);
 beforeAll(async () => {
   stack = await startTestStack();
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
 }, 90_000);
 afterAll(async () => {
-  await Promise.all(receivers.map((receiver) => receiver.close()));
   await db?.end();
   await stack?.close();
 });
@@ -24,8 +23,7 @@ afterEach(async () => {
 
 /** A merchant with 97.00 RUB available: one 100.00 payment, 3 % paid by the merchant. */
 async function fundedShop() {
-  const created = await moneyShop(stack);
-  receivers.push(created.receiver);
+  const created = await newShop();
   const paid = await paidPayment(stack, created.testKey, created.checkout.id, '100.00');
   expect(await balanceOf(stack, created.testKey)).toMatchObject({ available: '97.00', reserved: '0.00' });
   return { ...created, paid };
@@ -187,8 +185,7 @@ test('the same Idempotency-Key pays out once', async () => {
 
 test('bad payouts are 4xx naming the field; a card number is refused; another merchant’s payout is 404; live mode has no payout provider', async () => {
   const { testKey, liveKey } = await fundedShop();
-  const stranger = await moneyShop(stack);
-  receivers.push(stranger.receiver);
+  const stranger = await newShop();
   for (const [body, param] of [
     [{ currency: 'RUB', destination: { type: 'wallet', wallet_id: 'w_1234' } }, 'amount'],
     [{ amount: '1.001', currency: 'RUB', destination: { type: 'wallet', wallet_id: 'w_1234' } }, 'amount'],

@@ -4,20 +4,19 @@ import { reconciliationScheduleId, type ReconciliationResult } from '../../src/w
 import type { reconciliationWorkflow } from '../../src/workflows/reconciliation';
 import { taskQueue } from '../../src/workflows/shared';
 import { expectLedgerBalanced } from '../support/ledger';
-import { moneyShop, paidPayment, type Receiver, sandboxCardToken } from '../support/money';
-import { api, eventually, sandboxApiKey, startTestStack, type TestStack } from '../support/stack';
+import { heldForReview, moneyShopsFor, paidPayment, sandboxCardToken } from '../support/money';
+import { api, captureAtSandbox, eventually, startTestStack, type TestStack } from '../support/stack';
 
 jest.setTimeout(90_000);
 
 let stack: TestStack;
 let db: Pool;
-const receivers: Receiver[] = [];
+const shop = moneyShopsFor(() => stack);
 beforeAll(async () => {
   stack = await startTestStack();
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
 }, 90_000);
 afterAll(async () => {
-  await Promise.all(receivers.map((receiver) => receiver.close()));
   await db?.end();
   await stack?.close();
 });
@@ -30,12 +29,6 @@ async function reconcileNow(): Promise<ReconciliationResult> {
     workflowId: `reconciliation-test-${++runs}`,
     args: [{ from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() }],
   });
-}
-
-async function shop() {
-  const created = await moneyShop(stack);
-  receivers.push(created.receiver);
-  return created;
 }
 
 /** Payments, a refund and a payout that all agree: the ground truth that must reconcile cleanly. */
@@ -90,24 +83,7 @@ test('planted mismatches are each listed in the workflow result and at GET /admi
   const { testKey, checkout } = await cleanActivity();
 
   // 1. the provider captures 1.00 more than asked: Kassa holds the payment under review, the provider reports a capture
-  const created = await api(stack.url, 'POST', '/v1/payments', {
-    token: testKey,
-    body: { checkout_id: checkout.id, order_id: `W-${Date.now()}`, amount: '50.00', currency: 'RUB', description: 'x' },
-  });
-  await fetch(`${stack.sandboxUrl}/api/faults`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${sandboxApiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ reference: created.body.id, wrong_amount: true }),
-  });
-  const chosen = await api(stack.url, 'POST', `/pay/${created.body.id}/method`, {
-    body: { method: 'sandbox_card' },
-    headers: { accept: 'application/json' },
-  });
-  await fetch(`${chosen.body.redirect_url}/approve`, { method: 'POST', redirect: 'manual' });
-  await eventually(
-    () => api(stack.url, 'GET', `/v1/payments/${created.body.id}`, { token: testKey }).then((r) => r.body.status),
-    (status) => status === 'under_review',
-  );
+  const held = await heldForReview(stack, testKey, checkout.id);
 
   // 2. a payment made paid behind Kassa's back: neither the ledger nor the provider know of it
   const forged = await api(stack.url, 'POST', '/v1/payments', {
@@ -149,7 +125,7 @@ test('planted mismatches are each listed in the workflow result and at GET /admi
   const listed = result.mismatches.map((mismatch) => [mismatch.kind, mismatch.source, mismatch.id]).sort();
   expect(listed).toEqual(
     [
-      ['amount_mismatch', 'payment', created.body.id],
+      ['amount_mismatch', 'payment', held.id],
       ['not_in_ledger', 'payment', forged.body.id],
       ['missing_at_provider', 'payment', forged.body.id],
       ['ledger_without_payment', 'payment', canceled.body.id],
@@ -190,61 +166,16 @@ test('planted mismatches are each listed in the workflow result and at GET /admi
   await expectLedgerBalanced(db);
 });
 
-/** A capture made at the sandbox directly, as a provider might on its own: `reference` names the Kassa payment. */
-async function captureAtSandbox(reference: string, amountMinor: string): Promise<string> {
-  const response = await fetch(`${stack.sandboxUrl}/api/payments`, {
-    method: 'POST',
-    headers: {
-      authorization: `Bearer ${sandboxApiKey}`,
-      'content-type': 'application/json',
-      'idempotency-key': `planted-${reference}-${Date.now()}`,
-    },
-    body: JSON.stringify({
-      reference,
-      method: 'sandbox_card',
-      amount_minor: amountMinor,
-      currency: 'RUB',
-      description: 'planted',
-      return_url: `${stack.url}/pay/${reference}/return`,
-      callback_url: `${stack.url}/callbacks/sandbox`,
-    }),
-  });
-  const created = (await response.json()) as { id: string };
-  const approved = await fetch(`${stack.sandboxUrl}/checkout/${created.id}/approve`, {
-    method: 'POST',
-    redirect: 'manual',
-  });
-  expect(approved.status).toBe(303);
-  return created.id;
-}
-
 test('a second capture of one payment, a capture with no payment and a capture of another amount are each reported, until operators settle them', async () => {
   const { testKey, checkout } = await shop();
   const twice = await paidPayment(stack, testKey, checkout.id, '40.00');
-  const secondCapture = await captureAtSandbox(twice.id, '4000');
+  const secondCapture = await captureAtSandbox(stack, twice.id, '4000', 'planted');
   const orphan = `pay_planted${Date.now()}`;
-  const orphanCapture = await captureAtSandbox(orphan, '1500');
+  const orphanCapture = await captureAtSandbox(stack, orphan, '1500', 'planted');
 
-  const created = await api(stack.url, 'POST', '/v1/payments', {
-    token: testKey,
-    body: { checkout_id: checkout.id, order_id: `R-${Date.now()}`, amount: '25.00', currency: 'RUB', description: 'x' },
-  });
-  await fetch(`${stack.sandboxUrl}/api/faults`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${sandboxApiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ reference: created.body.id, wrong_amount: true }),
-  });
-  const chosen = await api(stack.url, 'POST', `/pay/${created.body.id}/method`, {
-    body: { method: 'sandbox_card' },
-    headers: { accept: 'application/json' },
-  });
-  await fetch(`${chosen.body.redirect_url}/approve`, { method: 'POST', redirect: 'manual' });
-  await eventually(
-    () => api(stack.url, 'GET', `/v1/payments/${created.body.id}`, { token: testKey }).then((r) => r.body.status),
-    (status) => status === 'under_review',
-  );
+  const held = await heldForReview(stack, testKey, checkout.id, {}, { amount: '25.00' });
 
-  const ours = new Set([twice.id, orphan, created.body.id]);
+  const ours = new Set([twice.id, orphan, held.id]);
   const linesOf = (result: ReconciliationResult) =>
     result.mismatches
       .filter((mismatch) => ours.has(mismatch.id!))
@@ -255,7 +186,7 @@ test('a second capture of one payment, a capture with no payment and a capture o
     [
       ['duplicate_capture', twice.id],
       ['capture_without_payment', orphan],
-      ['amount_mismatch', created.body.id],
+      ['amount_mismatch', held.id],
     ].sort(),
   );
   const messageOf = (kind: string) =>
@@ -273,7 +204,7 @@ test('a second capture of one payment, a capture with no payment and a capture o
   ).toEqual(linesOf(result));
 
   // the operator accepts the payment held for review and refunds the second capture
-  const accepted = await api(stack.url, 'POST', `/admin/exceptions/${created.body.id}/accept`, {
+  const accepted = await api(stack.url, 'POST', `/admin/exceptions/${held.id}/accept`, {
     token: stack.adminToken,
     body: { operator: 'alice' },
   });
@@ -308,7 +239,7 @@ test('a second capture of one payment, a capture with no payment and a capture o
 
 test('a capture for a payment Kassa does not know, refunded by an operator through its flagged callback, reconciles cleanly', async () => {
   const stray = `pay_stray${Date.now()}`;
-  const capture = await captureAtSandbox(stray, '2500');
+  const capture = await captureAtSandbox(stack, stray, '2500', 'planted');
   const before = await reconcileNow();
   const linesOf = (result: ReconciliationResult) =>
     result.mismatches

@@ -1,39 +1,38 @@
 import type { Client } from '@temporalio/client';
 import { Pool } from 'pg';
 import { verifyWebhook } from '../../src/domain/signatures';
-import { providersFromConfig } from '../../src/providers/registry';
-import type { ServiceDeps } from '../../src/services/deps';
 import { createPayout } from '../../src/services/payouts';
 import { createRefund } from '../../src/services/refunds';
 import { sweepUnstarted } from '../../src/temporal/outbox';
 import { refundWorkflowId } from '../../src/workflows/money-shared';
 import { expectLedgerBalanced, postingsOf } from '../support/ledger';
-import { balanceOf, moneyShop, paidPayment, type Receiver, webhookTypes } from '../support/money';
-import { api, eventually, sandboxApiKey, startTestStack, type TestStack } from '../support/stack';
+import { balanceOf, moneyShopsFor, paidPayment, webhookTypes } from '../support/money';
+import {
+  api,
+  eventually,
+  sandboxFault,
+  sandboxReport,
+  serviceDeps,
+  startTestStack,
+  type TestStack,
+} from '../support/stack';
 
 jest.setTimeout(60_000);
 
 let stack: TestStack;
 let db: Pool;
-const receivers: Receiver[] = [];
+const shop = moneyShopsFor(() => stack);
 beforeAll(async () => {
   stack = await startTestStack();
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
 }, 90_000);
 afterAll(async () => {
-  await Promise.all(receivers.map((receiver) => receiver.close()));
   await db?.end();
   await stack?.close();
 });
 afterEach(async () => {
   await expectLedgerBalanced(db);
 });
-
-async function shop(checkout: Record<string, unknown> = {}) {
-  const created = await moneyShop(stack, checkout);
-  receivers.push(created.receiver);
-  return created;
-}
 
 const refund = (key: string, paymentId: string, body: Record<string, unknown> = {}) =>
   api(stack.url, 'POST', `/v1/payments/${paymentId}/refunds`, { token: key, body });
@@ -44,17 +43,6 @@ const refundDone = (key: string, refundId: string) =>
   );
 const payment = (key: string, id: string) =>
   api(stack.url, 'GET', `/v1/payments/${id}`, { token: key }).then((r) => r.body);
-
-async function sandboxReport() {
-  const query = new URLSearchParams({
-    from: new Date(Date.now() - 3_600_000).toISOString(),
-    to: new Date(Date.now() + 60_000).toISOString(),
-  });
-  const response = await fetch(`${stack.sandboxUrl}/api/report?${query}`, {
-    headers: { authorization: `Bearer ${sandboxApiKey}` },
-  });
-  return response.json() as Promise<{ refunds: { reference: string; amount_minor: string; status: string }[] }>;
-}
 
 test('a full refund gives the buyer back what they paid, takes back exactly the net credited, and the shop gets one signed payment.refunded', async () => {
   const { testKey, checkout, receiver } = await shop();
@@ -117,7 +105,7 @@ test('a full refund gives the buyer back what they paid, takes back exactly the 
   const events = await api(stack.url, 'GET', `/v1/payments/${paid.id}/events`, { token: testKey });
   expect(events.body.data.map((entry: { type: string }) => entry.type)).toEqual(['payment.paid', 'payment.refunded']);
 
-  expect((await sandboxReport()).refunds).toContainEqual(
+  expect((await sandboxReport(stack)).refunds).toContainEqual(
     expect.objectContaining({ reference: created.body.id, amount_minor: '5000', status: 'succeeded' }),
   );
   const described = await stack.kassa.temporal.workflow.getHandle(refundWorkflowId(created.body.id)).describe();
@@ -185,12 +173,7 @@ test('concurrent refunds of one payment never add up to more than the buyer paid
 test('a refund the provider refuses releases its reserve, leaves the payment paid, and tells the shop', async () => {
   const { testKey, checkout, receiver } = await shop();
   const paid = await paidPayment(stack, testKey, checkout.id, '20.00');
-  const fault = await fetch(`${stack.sandboxUrl}/api/faults`, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${sandboxApiKey}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ reference: paid.id, refund_fails: true }),
-  });
-  expect(fault.status).toBe(204);
+  await sandboxFault(stack, paid.id, { refund_fails: true });
   const created = await refund(testKey, paid.id, { amount: '5.00' });
   expect(created.status).toBe(201);
   expect(await refundDone(testKey, created.body.id)).toMatchObject({
@@ -235,12 +218,7 @@ test('bad refunds are 4xx naming the field; an unpaid or another merchant’s pa
 test('a refund and a payout stored just before a crash (their workflows never started) are started by the API’s sweep', async () => {
   const { testKey, checkout, merchantId } = await shop();
   const paid = await paidPayment(stack, testKey, checkout.id, '30.00');
-  const deps: ServiceDeps = {
-    db: stack.kassa.db,
-    temporal: stack.kassa.temporal,
-    providers: providersFromConfig(stack.kassa.config),
-    config: stack.kassa.config,
-  };
+  const deps = serviceDeps(stack);
   const crashing = {
     ...deps,
     temporal: {

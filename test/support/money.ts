@@ -1,6 +1,15 @@
-import { api, eventually, onboardMerchant, startReceiver, type TestStack } from './stack';
+import {
+  api,
+  createTestPayment,
+  eventually,
+  onboardMerchant,
+  type Receiver,
+  sandboxFault,
+  startReceiver,
+  type TestStack,
+} from './stack';
 
-export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+export type { Receiver } from './stack';
 
 /** A merchant whose test checkout notifies a fresh receiver; `checkout` overrides the checkout's fields. */
 export async function moneyShop(stack: TestStack, checkout: Record<string, unknown> = {}) {
@@ -8,7 +17,18 @@ export async function moneyShop(stack: TestStack, checkout: Record<string, unkno
   return { receiver, ...(await onboardMerchant(stack, receiver.url, checkout)) };
 }
 
-let orders = 0;
+/** Shops for one test file, each made by {@link moneyShop}; their receivers are closed after the file's tests. */
+export function moneyShopsFor(stack: () => TestStack) {
+  const receivers: Receiver[] = [];
+  afterAll(async () => {
+    await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
+  });
+  return async (checkout: Record<string, unknown> = {}) => {
+    const shop = await moneyShop(stack(), checkout);
+    receivers.push(shop.receiver);
+    return shop;
+  };
+}
 
 /** A payment taken the way a buyer does it: created, method chosen, approved at the sandbox, until `paid`. */
 export async function paidPayment(
@@ -18,27 +38,42 @@ export async function paidPayment(
   amount = '50.00',
   currency = 'RUB',
 ) {
-  const created = await api(stack.url, 'POST', '/v1/payments', {
-    token: testKey,
-    body: {
-      checkout_id: checkoutId,
-      order_id: `M-${Date.now()}-${++orders}`,
-      amount,
-      currency,
-      description: 'Test product',
-    },
-  });
-  if (created.status !== 201) throw new Error(`payment: ${created.status} ${JSON.stringify(created.body)}`);
-  const chosen = await api(stack.url, 'POST', `/pay/${created.body.id}/method`, {
+  const created = await createTestPayment(stack, testKey, checkoutId, { amount, currency });
+  await payWithSandboxCard(stack, created.id);
+  return eventually(
+    () => api(stack.url, 'GET', `/v1/payments/${created.id}`, { token: testKey }).then((r) => r.body),
+    (p) => p.status === 'paid',
+  );
+}
+
+/** The buyer chooses the sandbox card on the hosted page and approves at the sandbox. */
+async function payWithSandboxCard(stack: TestStack, paymentId: string) {
+  const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, {
     body: { method: 'sandbox_card' },
     headers: { accept: 'application/json' },
   });
   if (chosen.status !== 200) throw new Error(`method: ${chosen.status} ${JSON.stringify(chosen.body)}`);
   const approved = await fetch(`${chosen.body.redirect_url}/approve`, { method: 'POST', redirect: 'manual' });
   if (approved.status !== 303) throw new Error(`approve: ${approved.status}`);
+}
+
+/**
+ * A payment (50.00 RUB unless `extra` says otherwise) that the sandbox captures 1.00 more than asked
+ * for, with any further `faults`: Kassa holds it under review. Answers the payment as Kassa shows it then.
+ */
+export async function heldForReview(
+  stack: TestStack,
+  testKey: string,
+  checkoutId: string,
+  faults: Record<string, boolean> = {},
+  extra: Record<string, unknown> = {},
+) {
+  const payment = await createTestPayment(stack, testKey, checkoutId, extra);
+  await sandboxFault(stack, payment.id, { wrong_amount: true, ...faults });
+  await payWithSandboxCard(stack, payment.id);
   return eventually(
-    () => api(stack.url, 'GET', `/v1/payments/${created.body.id}`, { token: testKey }).then((r) => r.body),
-    (p) => p.status === 'paid',
+    () => api(stack.url, 'GET', `/v1/payments/${payment.id}`, { token: testKey }).then((r) => r.body),
+    (body) => body.status === 'under_review',
   );
 }
 

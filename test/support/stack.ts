@@ -372,6 +372,15 @@ export const sandboxApi = (stack: TestStack, method: string, pathname: string, b
     body: body === undefined ? undefined : JSON.stringify(body),
   });
 
+/** The sandbox's report of what it captured, refunded and paid out from `sinceMs` ago until a minute from now. */
+export async function sandboxReport(stack: TestStack, sinceMs = 3_600_000): Promise<any> {
+  const query = new URLSearchParams({
+    from: new Date(Date.now() - sinceMs).toISOString(),
+    to: new Date(Date.now() + 60_000).toISOString(),
+  });
+  return (await sandboxApi(stack, 'GET', `/api/report?${query}`)).json();
+}
+
 /** Asks the sandbox to misbehave for one payment's callbacks (`{ drop: true }`, `{ wrong_amount: true }`, …). */
 export async function sandboxFault(stack: TestStack, paymentId: string, fault: Record<string, unknown>) {
   const response = await sandboxApi(stack, 'POST', '/api/faults', { reference: paymentId, ...fault });
@@ -382,13 +391,18 @@ export async function sandboxFault(stack: TestStack, paymentId: string, fault: R
  * A capture made at the sandbox directly, as a provider might on its own: `reference` names the
  * Kassa payment, and its callback goes to the stack. Answers the sandbox's payment id.
  */
-export async function captureAtSandbox(stack: TestStack, reference: string, amountMinor: string): Promise<string> {
+export async function captureAtSandbox(
+  stack: TestStack,
+  reference: string,
+  amountMinor: string,
+  description = 'outside Kassa',
+): Promise<string> {
   const response = await sandboxApi(stack, 'POST', '/api/payments', {
     reference,
     method: 'sandbox_card',
     amount_minor: amountMinor,
     currency: 'RUB',
-    description: 'outside Kassa',
+    description,
     return_url: `${stack.url}/pay/${reference}/return`,
     callback_url: `${stack.url}/callbacks/sandbox`,
   });
