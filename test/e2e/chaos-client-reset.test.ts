@@ -1,14 +1,14 @@
 import net from 'node:net';
 import { Pool } from 'pg';
 import { expectLedgerBalanced } from '../support/ledger';
-import { moneyShopsFor, paidPayment, sandboxCardToken } from '../support/money';
-import { api, eventually, sandboxReport, startTestStack, type TestStack } from '../support/stack';
+import { paidPayment, sandboxCardToken } from '../support/money';
+import { api, eventually, sandboxReport, shopsFor, startTestStack, type TestStack } from '../support/stack';
 
 jest.setTimeout(120_000);
 
 let stack: TestStack;
 let db: Pool;
-const newShop = moneyShopsFor(() => stack);
+const newShop = shopsFor(() => stack, 'all');
 beforeAll(async () => {
   stack = await startTestStack();
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });

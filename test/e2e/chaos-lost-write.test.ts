@@ -1,7 +1,14 @@
 import { Pool } from 'pg';
-import { purchaseWorkflowId } from '../../src/workflows/shared';
 import { expectLedgerBalanced, postingsOf } from '../support/ledger';
-import { api, eventually, onboardMerchant, startReceiver, startTestStack, type TestStack } from '../support/stack';
+import {
+  api,
+  eventually,
+  onboardMerchant,
+  purchaseHandle,
+  startReceiver,
+  startTestStack,
+  type TestStack,
+} from '../support/stack';
 
 jest.setTimeout(120_000);
 
@@ -92,7 +99,7 @@ test('when the database loses the write that recorded paid, the workflow writes 
     client.release();
   }
 
-  await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(paymentId)).result();
+  await purchaseHandle(stack, paymentId).result();
   const payment = await api(stack.url, 'GET', `/v1/payments/${paymentId}`, { token: shop.testKey });
   expect(payment.body.status).toBe('paid');
   expect(await postingsOf(db, 'payment', paymentId)).toEqual({ captured: 1 });

@@ -11,13 +11,15 @@ import {
   type ProviderCapture,
 } from '../../src/domain/exceptions';
 import { balancesOf, expectLedgerBalanced, postingsOf } from '../support/ledger';
-import { heldForReview, moneyShopsFor, paidPayment, type Receiver } from '../support/money';
+import { heldForReview, paidPayment } from '../support/money';
 import {
   api,
   captureAtSandbox,
   createTestPayment,
   eventually,
+  type Receiver,
   sandboxReport,
+  shopsFor,
   startTestStack,
   type TestStack,
 } from '../support/stack';
@@ -26,7 +28,7 @@ jest.setTimeout(90_000);
 
 let stack: TestStack;
 let db: Pool;
-const shop = moneyShopsFor(() => stack);
+const shop = shopsFor(() => stack, 'all');
 beforeAll(async () => {
   stack = await startTestStack({ MIN_EXPIRES_IN_SECONDS: '2' });
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });

@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { recordHistory } from '../../scripts/record-histories';
-import { moneyShopsFor, paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
-import { api, eventually, sandboxFault, startTestStack, type TestStack } from '../support/stack';
+import { paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
+import { api, eventually, sandboxFault, shopsFor, startTestStack, type TestStack } from '../support/stack';
 
 // Representative runs of the refund, payout and reconciliation workflows on the real stack, each
 // checked for its outcome; with RECORD_HISTORIES=1 their histories are added to test/histories
@@ -10,7 +10,7 @@ jest.setTimeout(60_000);
 
 let stack: TestStack;
 let db: Pool;
-const newShop = moneyShopsFor(() => stack);
+const newShop = shopsFor(() => stack, 'all');
 beforeAll(async () => {
   stack = await startTestStack();
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });

@@ -4,15 +4,14 @@ import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { recordHistory } from '../../scripts/record-histories';
-import { heldForReview, moneyShop, paidPayment, type Receiver } from '../support/money';
+import { heldForReview, paidPayment } from '../support/money';
 import { startSmtpSink } from '../support/notification-peers';
 import {
   api,
   eventually,
   captureAtSandbox,
-  onboardMerchant,
   purchaseHandle,
-  startReceiver,
+  shopsFor,
   startTestStack,
   type TestStack,
 } from '../support/stack';
@@ -33,7 +32,7 @@ let smtp: Awaited<ReturnType<typeof startSmtpSink>>;
 let site: http.Server;
 let siteHost: string;
 const served = new Map<string, string>();
-const receivers: Receiver[] = [];
+const shop = shopsFor(() => stack, 'all');
 
 beforeAll(async () => {
   dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-histories-'));
@@ -54,19 +53,12 @@ beforeAll(async () => {
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
 }, 90_000);
 afterAll(async () => {
-  await Promise.all(receivers.map((receiver) => receiver.close()));
   await db?.end();
   await stack?.close();
   await smtp?.stop();
   await new Promise<void>((resolve) => (site ? site.close(() => resolve()) : resolve()));
   if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
 });
-
-async function shop() {
-  const created = await moneyShop(stack);
-  receivers.push(created.receiver);
-  return created;
-}
 
 const admin = (method: string, pathname: string, body?: unknown) =>
   api(stack.url, method, pathname, { token: stack.adminToken, body });
@@ -166,9 +158,7 @@ describe('re-sends', () => {
   });
 
   test('an operator re-sends a webhook the merchant’s endpoint keeps refusing: not delivered, with its answer', async () => {
-    const receiver = await startReceiver(Array<number>(100).fill(500));
-    receivers.push(receiver);
-    const { testKey, checkout } = await onboardMerchant(stack, receiver.url);
+    const { receiver, testKey, checkout } = await shop(Array<number>(100).fill(500));
     const paid = await paidPayment(stack, testKey, checkout.id);
     await receiver.waitFor(1);
     const [event] = (await api(stack.url, 'GET', `/v1/payments/${paid.id}/events`, { token: testKey })).body.data;

@@ -1,7 +1,7 @@
 import { Pool } from 'pg';
 import { expectLedgerBalanced } from '../support/ledger';
-import { balanceOf, moneyShop, paidPayment, type Receiver, sandboxCardToken, webhookTypes } from '../support/money';
-import { api, eventually, startTestStack, type TestStack } from '../support/stack';
+import { balanceOf, paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
+import { api, eventually, shopsFor, startTestStack, type TestStack } from '../support/stack';
 
 // The "done when": a test merchant takes payments, sees its balance grow by the net amounts,
 // refunds one, withdraws the rest to a sandbox card, and the ledger sums to zero at every step.
@@ -10,13 +10,12 @@ jest.setTimeout(90_000);
 
 let stack: TestStack;
 let db: Pool;
-let receiver: Receiver | undefined;
+const newShop = shopsFor(() => stack, 'all');
 beforeAll(async () => {
   stack = await startTestStack();
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
 }, 90_000);
 afterAll(async () => {
-  await receiver?.close();
   await db?.end();
   await stack?.close();
 });
@@ -32,9 +31,8 @@ async function kassaAccounts(currency: string) {
 }
 
 test('a test merchant takes payments, refunds one, withdraws the rest to a sandbox card, and the ledger sums to zero at every step', async () => {
-  const shop = await moneyShop(stack);
-  receiver = shop.receiver;
-  const { testKey, checkout } = shop;
+  const shop = await newShop();
+  const { testKey, checkout, receiver } = shop;
 
   // 1. payments: the balance grows by each net amount (3 % commission paid by the merchant)
   const nets: string[] = [];

@@ -5,9 +5,17 @@ import path from 'node:path';
 import { Pool } from 'pg';
 import { recordHistory } from '../../scripts/record-histories';
 import { decryptSecret } from '../../src/notifications/secrets';
-import { purchaseWorkflowId } from '../../src/workflows/shared';
 import { startFakeSmsGateway, startFakeTelegram, startSmtpSink, until } from '../support/notification-peers';
-import { api, eventually, onboardMerchant, startReceiver, startTestStack, type TestStack } from '../support/stack';
+import { buyerActs, chooseMethod } from '../support/money';
+import {
+  api,
+  createTestPayment,
+  eventually,
+  purchaseHandle,
+  shopsFor,
+  startTestStack,
+  type TestStack,
+} from '../support/stack';
 
 // Notification channels against real peers on loopback: an SMTP server, a Telegram Bot API and an
 // SMS gateway, beside the merchant's webhook receiver. Retries are shortened to 1 s, then 2 s
@@ -55,11 +63,7 @@ afterAll(async () => {
   fs.rmSync(dataDir, { recursive: true, force: true });
 });
 
-type Receiver = Awaited<ReturnType<typeof startReceiver>>;
-const receivers: Receiver[] = [];
-afterEach(async () => {
-  await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
-});
+const shops = shopsFor(() => stack);
 
 const unique = () => Math.random().toString(36).slice(2, 10);
 const botToken = () => `${100000 + Math.floor(Math.random() * 900000)}:AAH${randomBytes(16).toString('hex')}`;
@@ -67,43 +71,25 @@ const chatId = () => `-100${Math.floor(Math.random() * 1e10)}`;
 
 /** A merchant whose checkout notifies a fresh webhook receiver. */
 async function newShop(name = 'My shop') {
-  const receiver = await startReceiver();
-  receivers.push(receiver);
-  const shop = await onboardMerchant(stack, receiver.url, { name });
+  const shop = await shops([], { name });
   const channels = `/v1/checkouts/${shop.checkout.id}/channels`;
   const put = (channel: string, body: Record<string, unknown>) =>
     api(stack.url, 'PUT', `${channels}/${channel}`, { token: shop.testKey, body });
-  return { receiver, ...shop, checkoutId: shop.checkout.id as string, channels, put };
+  return { ...shop, checkoutId: shop.checkout.id as string, channels, put };
 }
 
 type Shop = Awaited<ReturnType<typeof newShop>>;
 
-async function newPayment(shop: Shop, extra: Record<string, unknown> = {}) {
-  const created = await api(stack.url, 'POST', '/v1/payments', {
-    token: shop.testKey,
-    body: {
-      checkout_id: shop.checkoutId,
-      order_id: `A-${unique()}`,
-      amount: '50.00',
-      currency: 'RUB',
-      description: 'Test product',
-      delivery: { type: 'digital', download_url: 'https://shop.example/files/1.zip' },
-      ...extra,
-    },
+/** A payment of 50.00 RUB with a digital delivery; `extra` overrides any field. */
+const newPayment = (shop: Shop, extra: Record<string, unknown> = {}) =>
+  createTestPayment(stack, shop.testKey, shop.checkoutId, {
+    delivery: { type: 'digital', download_url: 'https://shop.example/files/1.zip' },
+    ...extra,
   });
-  expect(created.status).toBe(201);
-  return created.body as { id: string; order_id: string; checkout_url: string };
-}
 
 /** The buyer pays with the sandbox card; answers when the sandbox has sent the buyer back. */
 async function pay(paymentId: string) {
-  const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, {
-    body: { method: 'sandbox_card' },
-    headers: { accept: 'application/json' },
-  });
-  expect(chosen.status).toBe(200);
-  const approved = await fetch(`${chosen.body.redirect_url}/approve`, { method: 'POST', redirect: 'manual' });
-  expect(approved.status).toBe(303);
+  await buyerActs(await chooseMethod(stack, paymentId), 'approve');
   return Date.now();
 }
 
@@ -342,7 +328,7 @@ describe('delivery', () => {
     };
     for (const [channel, at] of Object.entries(times))
       expect([channel, at - paidAt < 5_000, Math.abs(at - times.webhook) < 1_500]).toEqual([channel, true, true]);
-    const history = await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).fetchHistory();
+    const history = await purchaseHandle(stack, payment.id).fetchHistory();
     const scheduled = (history.events ?? []).filter((event) => event.activityTaskScheduledEventAttributes);
     const notifications = scheduled.filter((event) =>
       [
@@ -407,7 +393,7 @@ describe('delivery', () => {
     for (const channel of channels.body.data)
       expect(channel.last_attempt).toMatchObject({ delivered: true, error: null });
 
-    const handle = stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id));
+    const handle = purchaseHandle(stack, payment.id);
     expect((await handle.result()).status).toBe('paid');
     recordHistory('paid-with-channels', await handle.fetchHistory());
   });
@@ -440,7 +426,7 @@ describe('delivery', () => {
     const payment = await newPayment(shop);
     const canceled = await api(stack.url, 'POST', `/v1/payments/${payment.id}/cancel`, { token: shop.testKey });
     expect(canceled.status).toBe(200);
-    await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).result();
+    await purchaseHandle(stack, payment.id).result();
     expect(JSON.parse(telegram.delivered(chat)[0]!.body).text).toContain(`Order ${payment.order_id} canceled`);
     expect(smtp.to(seller)).toEqual([]);
     expect((await deliveries(shop, payment.id)).map((attempt) => attempt.channel).sort()).toEqual([
@@ -490,10 +476,8 @@ describe('failures', () => {
       [4, true],
     ]);
     expect(log[0].error).toBe('Telegram Bot API answered HTTP 502: Bad Gateway (bot[REDACTED])');
-    await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).result();
-    const history = JSON.stringify(
-      await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).fetchHistory(),
-    );
+    await purchaseHandle(stack, payment.id).result();
+    const history = JSON.stringify(await purchaseHandle(stack, payment.id).fetchHistory());
     expect(history).toContain('Bad Gateway (bot[REDACTED])');
     expect(history).not.toContain(token.split(':')[1]);
   });
@@ -540,7 +524,7 @@ describe('failures', () => {
     await shop.put('email', { to: ['nobody@bounce.example'] });
     const payment = await newPayment(shop);
     await pay(payment.id);
-    const result = await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).result();
+    const result = await purchaseHandle(stack, payment.id).result();
     expect(result.status).toBe('paid');
     await shop.receiver.waitFor(1);
 
@@ -572,7 +556,7 @@ describe('resend and secrecy', () => {
     const payment = await newPayment(shop);
     await pay(payment.id);
     await smtp.waitFor(seller);
-    await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).result();
+    await purchaseHandle(stack, payment.id).result();
     const [event] = (await api(stack.url, 'GET', `/v1/payments/${payment.id}/events`, { token: shop.testKey })).body
       .data;
     const resend = (body: unknown) =>

@@ -4,47 +4,34 @@ import { Client, Connection } from '@temporalio/client';
 import { msToTs } from '@temporalio/common/lib/time';
 import { randomToken } from '../../src/domain/ids';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
-import {
-  purchaseWorkflowId,
-  searchAttributeDefinitions,
-  searchAttributes,
-  statusQuery,
-} from '../../src/workflows/shared';
-import {
-  buyerActs,
-  chooseMethod,
-  newPayment,
-  newShop,
-  paidPayment,
-  paymentOf,
-  sandboxFault,
-  type Shop,
-} from '../support/operations';
+import { searchAttributeDefinitions, searchAttributes, statusQuery } from '../../src/workflows/shared';
+import { buyerActs, chooseMethod } from '../support/money';
+import { newPayment, paidPayment, paymentOf } from '../support/operations';
 import { temporalCli } from '../support/processes';
-import { api, eventually, startTestStack, type TestStack } from '../support/stack';
+import {
+  api,
+  eventually,
+  purchaseHandle,
+  sandboxFault,
+  shopsFor,
+  startTestStack,
+  type TestStack,
+} from '../support/stack';
 
 // Operator actions (docs/operations.md) against a real Temporal server. Status checks are an hour
 // apart here, so a payment whose callback is lost waits until someone re-checks it.
 jest.setTimeout(60_000);
 
 let stack: TestStack;
-const shops: Shop[] = [];
+const shop = shopsFor(() => stack, 'all');
 beforeAll(async () => {
   stack = await startTestStack({ STATUS_POLL_SECONDS: '3600' });
 }, 90_000);
 afterAll(async () => {
-  await Promise.all(shops.map((shop) => shop.receiver.close()));
   await stack?.close();
 });
 
-async function shop(statuses: number[] = []) {
-  const created = await newShop(stack, statuses);
-  shops.push(created);
-  return created;
-}
-
 const admin = (method: string, pathname: string) => api(stack.url, method, pathname, { token: stack.adminToken });
-const handleOf = (paymentId: string) => stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(paymentId));
 
 test('search attributes are registered on a namespace that lacks them, and registering again changes nothing', async () => {
   const connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
@@ -149,7 +136,7 @@ test('an operator cancels an open payment of any merchant; the merchant is told;
     type: 'payment.canceled',
     data: { id: payment.id, status: 'canceled' },
   });
-  expect(await handleOf(payment.id).query(statusQuery)).toMatchObject({ status: 'canceled' });
+  expect(await purchaseHandle(stack, payment.id).query(statusQuery)).toMatchObject({ status: 'canceled' });
 
   const again = await admin('POST', `/admin/payments/${payment.id}/cancel`);
   expect(again.status).toBe(409);
@@ -183,7 +170,7 @@ test('when the merchant endpoint fails, the operator sees the failing webhook an
   expect(new Set(received.map((request) => request.headers['webhook-id']))).toEqual(new Set([event.id]));
 
   // The workflow's own retry finds the event delivered and finishes.
-  await handleOf(payment.id).result();
+  await purchaseHandle(stack, payment.id).result();
   const events = await api(stack.url, 'GET', `/v1/payments/${payment.id}/events`, { token: merchant.testKey });
   expect(events.body.data[0].delivered_at).not.toBeNull();
   expect(events.body.data[0].attempts.map((attempt: { status_code: number }) => attempt.status_code)).toContain(200);
@@ -218,7 +205,7 @@ test('re-checking the provider is refused unless the payment awaits the provider
   const recheck = await admin('POST', `/admin/payments/${payment.id}/recheck`);
   expect(recheck.status).toBe(202);
   expect(recheck.body).toEqual({ payment_id: payment.id, status: 'awaiting_payment', recheck_requested: true });
-  const history = await handleOf(payment.id).fetchHistory();
+  const history = await purchaseHandle(stack, payment.id).fetchHistory();
   const signals = history.events!.flatMap((event) => event.workflowExecutionSignaledEventAttributes?.signalName ?? []);
   expect(signals).toContain('recheckProvider');
 });

@@ -4,9 +4,9 @@ import pino from 'pino';
 import { createLogger, luhnValid, scrubText } from '../../src/observability/logger';
 import { signSandboxPayload } from '../../src/providers/sandbox';
 import { purchaseWorkflowId } from '../../src/workflows/shared';
-import { newPayment, newShop, paidPayment, type Shop } from '../support/operations';
+import { newPayment, paidPayment } from '../support/operations';
 import { freePort } from '../support/processes';
-import { api, eventually, startTestStack, type TestStack } from '../support/stack';
+import { api, eventually, purchaseHandle, shopsFor, startTestStack, type TestStack } from '../support/stack';
 
 // /metrics and the JSON logs of a Kassa whose worker exports the Temporal SDK's own metrics, as
 // `worker.ts` main() sets it up, with every log line captured.
@@ -15,7 +15,7 @@ jest.setTimeout(60_000);
 const lines: string[] = [];
 let stack: TestStack;
 let metricsPort: number;
-const shops: Shop[] = [];
+const shop = shopsFor(() => stack, 'all');
 
 beforeAll(async () => {
   const temporalMetricsPort = await freePort();
@@ -45,15 +45,8 @@ beforeAll(async () => {
   );
 }, 90_000);
 afterAll(async () => {
-  await Promise.all(shops.map((shop) => shop.receiver.close()));
   await stack?.close();
 });
-
-async function shop(statuses: number[] = []) {
-  const created = await newShop(stack, statuses);
-  shops.push(created);
-  return created;
-}
 
 /** The value of one sample line of the exposition, or undefined. */
 function sample(exposition: string, name: string, labels: Record<string, string>): number | undefined {
@@ -219,7 +212,7 @@ test('no API key, webhook secret, signature or card number reaches a log line, w
   });
   expect(canceled.status).toBe(200);
   await merchant.receiver.waitFor(1);
-  await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).result();
+  await purchaseHandle(stack, payment.id).result();
   // And the logger used directly, with secrets in the message, the fields and an error.
   stack.kassa.observability.logger.error(
     {

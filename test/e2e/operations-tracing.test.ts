@@ -2,9 +2,8 @@ import * as otel from '@opentelemetry/api';
 import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { findCardNumber } from '../../src/domain/card-numbers';
 import { scrubSafeIds } from '../../src/observability/tracing';
-import { purchaseWorkflowId } from '../../src/workflows/shared';
-import { newShop, paidPayment, type Shop } from '../support/operations';
-import { api, eventually, startTestStack, type TestStack } from '../support/stack';
+import { paidPayment } from '../support/operations';
+import { api, eventually, newShop, purchaseHandle, type Shop, startTestStack, type TestStack } from '../support/stack';
 
 // OpenTelemetry traces from the REST call through the workflow to its activities, collected in memory,
 // and Kassa's log lines, which carry the ids of the span they were written in.
@@ -51,7 +50,7 @@ function ancestry(span: ReadableSpan): string[] {
 
 test('one trace runs from the REST call through the workflow into its activities', async () => {
   const payment = await paidPayment(stack, shop, { order_id: 'TRACE-1' });
-  await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).result();
+  await purchaseHandle(stack, payment.id).result();
 
   // POST /v1/payments starts the workflow: its run and the activities it schedules belong to that trace.
   const created = await eventually(

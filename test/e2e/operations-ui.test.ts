@@ -1,17 +1,10 @@
 import type { Browser, Page } from 'playwright-core';
 import { purchaseWorkflowId } from '../../src/workflows/shared';
 import { artifactPath, describeWithBrowser, launchBrowser } from '../support/browser';
-import {
-  buyerActs,
-  chooseMethod,
-  newPayment,
-  newShop,
-  paidPayment,
-  sandboxFault,
-  type Shop,
-} from '../support/operations';
+import { buyerActs, chooseMethod } from '../support/money';
+import { newPayment, paidPayment } from '../support/operations';
 import { startTemporalDevServer, type TemporalDevServer } from '../support/processes';
-import { startTestStack, type TestStack } from '../support/stack';
+import { newShop, sandboxFault, type Shop, startTestStack, type TestStack } from '../support/stack';
 
 // What docs/operations.md tells an operator to do, in the Temporal Web UI of a dev server of its own:
 // filter by search attributes, find the merchant's payment, open it, read its steps.

@@ -1,14 +1,14 @@
 import { Pool } from 'pg';
 import { payoutWorkflowId } from '../../src/workflows/money-shared';
 import { expectLedgerBalanced, postingsOf } from '../support/ledger';
-import { balanceOf, moneyShopsFor, paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
-import { api, eventually, startTestStack, type TestStack } from '../support/stack';
+import { balanceOf, paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
+import { api, eventually, shopsFor, startTestStack, type TestStack } from '../support/stack';
 
 jest.setTimeout(60_000);
 
 let stack: TestStack;
 let db: Pool;
-const newShop = moneyShopsFor(() => stack);
+const newShop = shopsFor(() => stack, 'all');
 beforeAll(async () => {
   stack = await startTestStack();
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });

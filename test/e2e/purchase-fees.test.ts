@@ -1,8 +1,9 @@
-import { api, eventually, onboardMerchant, startReceiver, startTestStack, type TestStack } from '../support/stack';
+import { api, eventually, shopsFor, startTestStack, type TestStack } from '../support/stack';
 
 jest.setTimeout(120_000);
 
 let stack: TestStack;
+const newShop = shopsFor(() => stack);
 beforeAll(async () => {
   stack = await startTestStack();
 });
@@ -11,10 +12,7 @@ afterAll(async () => {
 });
 
 test('a split commission with a per-method fee is what the buyer is charged at the provider and what the payment shows', async () => {
-  const receiver = await startReceiver();
-  const { testKey, checkout } = await onboardMerchant(stack, receiver.url, {
-    fee_payer: { type: 'split', buyer_percent: 50 },
-  });
+  const { testKey, checkout } = await newShop([], { fee_payer: { type: 'split', buyer_percent: 50 } });
   const pricing = await api(stack.url, 'PATCH', `/admin/checkouts/${checkout.id}`, {
     token: stack.adminToken,
     body: { method_fees: { sandbox_wallet: { percent: '5', fixed: { RUB: '1.00' } } } },
@@ -49,5 +47,4 @@ test('a split commission with a per-method fee is what the buyer is charged at t
   expect(paid).toMatchObject({ fee: '6.00', buyer_total: '103.00', merchant_net: '97.00' });
   const balance = await api(stack.url, 'GET', '/v1/balance', { token: testKey });
   expect(JSON.stringify(balance.body)).toContain('97.00');
-  await receiver.close();
 });

@@ -4,14 +4,14 @@ import { reconciliationScheduleId, type ReconciliationResult } from '../../src/w
 import type { reconciliationWorkflow } from '../../src/workflows/reconciliation';
 import { taskQueue } from '../../src/workflows/shared';
 import { expectLedgerBalanced } from '../support/ledger';
-import { heldForReview, moneyShopsFor, paidPayment, sandboxCardToken } from '../support/money';
-import { api, captureAtSandbox, eventually, startTestStack, type TestStack } from '../support/stack';
+import { heldForReview, paidPayment, sandboxCardToken } from '../support/money';
+import { api, captureAtSandbox, eventually, shopsFor, startTestStack, type TestStack } from '../support/stack';
 
 jest.setTimeout(90_000);
 
 let stack: TestStack;
 let db: Pool;
-const shop = moneyShopsFor(() => stack);
+const shop = shopsFor(() => stack, 'all');
 beforeAll(async () => {
   stack = await startTestStack();
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });

@@ -6,13 +6,14 @@ import { createRefund } from '../../src/services/refunds';
 import { sweepUnstarted } from '../../src/temporal/outbox';
 import { refundWorkflowId } from '../../src/workflows/money-shared';
 import { expectLedgerBalanced, postingsOf } from '../support/ledger';
-import { balanceOf, moneyShopsFor, paidPayment, webhookTypes } from '../support/money';
+import { balanceOf, paidPayment, webhookTypes } from '../support/money';
 import {
   api,
   eventually,
   sandboxFault,
   sandboxReport,
   serviceDeps,
+  shopsFor,
   startTestStack,
   type TestStack,
 } from '../support/stack';
@@ -21,7 +22,7 @@ jest.setTimeout(60_000);
 
 let stack: TestStack;
 let db: Pool;
-const shop = moneyShopsFor(() => stack);
+const shop = shopsFor(() => stack, 'all');
 beforeAll(async () => {
   stack = await startTestStack();
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
@@ -114,7 +115,7 @@ test('a full refund gives the buyer back what they paid, takes back exactly the 
 
 test('refunds in parts: partially_refunded, then refunded; asking for more than is left is a 400 naming amount', async () => {
   // The buyer pays the commission: 100.00 + 3.00; the merchant is credited 100.00.
-  const { testKey, checkout } = await shop({ fee_payer: 'buyer' });
+  const { testKey, checkout } = await shop([], { fee_payer: 'buyer' });
   const paid = await paidPayment(stack, testKey, checkout.id, '100.00');
   expect(paid).toMatchObject({ buyer_total: '103.00', merchant_net: '100.00' });
 

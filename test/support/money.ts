@@ -1,60 +1,43 @@
-import {
-  api,
-  createTestPayment,
-  eventually,
-  onboardMerchant,
-  type Receiver,
-  sandboxFault,
-  startReceiver,
-  type TestStack,
-} from './stack';
-
-export type { Receiver } from './stack';
-
-/** A merchant whose test checkout notifies a fresh receiver; `checkout` overrides the checkout's fields. */
-export async function moneyShop(stack: TestStack, checkout: Record<string, unknown> = {}) {
-  const receiver = await startReceiver();
-  return { receiver, ...(await onboardMerchant(stack, receiver.url, checkout)) };
-}
-
-/** Shops for one test file, each made by {@link moneyShop}; their receivers are closed after the file's tests. */
-export function moneyShopsFor(stack: () => TestStack) {
-  const receivers: Receiver[] = [];
-  afterAll(async () => {
-    await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
-  });
-  return async (checkout: Record<string, unknown> = {}) => {
-    const shop = await moneyShop(stack(), checkout);
-    receivers.push(shop.receiver);
-    return shop;
-  };
-}
+import { api, createTestPayment, eventually, type Receiver, sandboxFault, type TestStack } from './stack';
 
 /** A payment taken the way a buyer does it: created, method chosen, approved at the sandbox, until `paid`. */
-export async function paidPayment(
+export const paidPayment = (
   stack: TestStack,
   testKey: string,
   checkoutId: string,
   amount = '50.00',
   currency = 'RUB',
+) => paidPaymentWith(stack, testKey, checkoutId, { amount, currency });
+
+/** As {@link paidPayment}, with the payment's fields given as to {@link createTestPayment}; answers the paid payment. */
+export async function paidPaymentWith(
+  stack: TestStack,
+  testKey: string,
+  checkoutId: string,
+  fields: Record<string, unknown> = {},
 ) {
-  const created = await createTestPayment(stack, testKey, checkoutId, { amount, currency });
-  await payWithSandboxCard(stack, created.id);
+  const created = await createTestPayment(stack, testKey, checkoutId, fields);
+  await buyerActs(await chooseMethod(stack, created.id), 'approve');
   return eventually(
     () => api(stack.url, 'GET', `/v1/payments/${created.id}`, { token: testKey }).then((r) => r.body),
     (p) => p.status === 'paid',
   );
 }
 
-/** The buyer chooses the sandbox card on the hosted page and approves at the sandbox. */
-async function payWithSandboxCard(stack: TestStack, paymentId: string) {
+/** The buyer picks `method` on the hosted page; answers the sandbox page URL. */
+export async function chooseMethod(stack: TestStack, paymentId: string, method = 'sandbox_card'): Promise<string> {
   const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, {
-    body: { method: 'sandbox_card' },
+    body: { method },
     headers: { accept: 'application/json' },
   });
   if (chosen.status !== 200) throw new Error(`method: ${chosen.status} ${JSON.stringify(chosen.body)}`);
-  const approved = await fetch(`${chosen.body.redirect_url}/approve`, { method: 'POST', redirect: 'manual' });
-  if (approved.status !== 303) throw new Error(`approve: ${approved.status}`);
+  return chosen.body.redirect_url as string;
+}
+
+/** The buyer presses Approve or Decline on the sandbox page. */
+export async function buyerActs(redirectUrl: string, action: 'approve' | 'decline'): Promise<void> {
+  const response = await fetch(`${redirectUrl}/${action}`, { method: 'POST', redirect: 'manual' });
+  if (response.status !== 303) throw new Error(`sandbox ${action}: ${response.status}`);
 }
 
 /**
@@ -70,7 +53,7 @@ export async function heldForReview(
 ) {
   const payment = await createTestPayment(stack, testKey, checkoutId, extra);
   await sandboxFault(stack, payment.id, { wrong_amount: true, ...faults });
-  await payWithSandboxCard(stack, payment.id);
+  await buyerActs(await chooseMethod(stack, payment.id), 'approve');
   return eventually(
     () => api(stack.url, 'GET', `/v1/payments/${payment.id}`, { token: testKey }).then((r) => r.body),
     (body) => body.status === 'under_review',

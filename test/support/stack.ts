@@ -343,20 +343,34 @@ export async function createTestPayment(
 }
 
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
+export type Shop = Awaited<ReturnType<typeof onboardMerchant>> & { receiver: Receiver };
 
 /**
- * Shops for one test file: `newShop(statuses, checkout)` makes a merchant whose checkout notifies a
- * fresh receiver answering `statuses`, then 200. Every receiver is closed after the test that made it.
+ * A merchant whose checkout notifies a fresh receiver answering `statuses`, then 200; `checkout`
+ * overrides the checkout's fields. Close `shop.receiver` after (or make shops with {@link shopsFor}).
  */
-export function shopsFor(stack: () => TestStack) {
+export async function newShop(
+  stack: TestStack,
+  statuses: number[] = [],
+  checkout: Record<string, unknown> = {},
+): Promise<Shop> {
+  const receiver = await startReceiver(statuses);
+  return { receiver, ...(await onboardMerchant(stack, receiver.url, checkout)) };
+}
+
+/**
+ * Shops for one test file: `newShop(statuses, checkout)` as {@link newShop} on the file's stack. Every
+ * receiver is closed after the test that made it, or with `closeAfter: 'all'` after the file's tests.
+ */
+export function shopsFor(stack: () => TestStack, closeAfter: 'each' | 'all' = 'each') {
   const receivers: Receiver[] = [];
-  afterEach(async () => {
+  (closeAfter === 'each' ? afterEach : afterAll)(async () => {
     await Promise.all(receivers.splice(0).map((receiver) => receiver.close()));
   });
-  return async function newShop(statuses: number[] = [], checkout: Record<string, unknown> = {}) {
-    const receiver = await startReceiver(statuses);
-    receivers.push(receiver);
-    return { receiver, ...(await onboardMerchant(stack(), receiver.url, checkout)) };
+  return async (statuses: number[] = [], checkout: Record<string, unknown> = {}) => {
+    const shop = await newShop(stack(), statuses, checkout);
+    receivers.push(shop.receiver);
+    return shop;
   };
 }
 
