@@ -1,22 +1,15 @@
 import net from 'node:net';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { expectLedgerBalanced } from '../support/ledger';
 import { paidPayment, sandboxCardToken } from '../support/money';
-import { api, eventually, sandboxReport, shopsFor, startTestStack, type TestStack } from '../support/stack';
+import { api, eventually, sandboxReport, shopsFor, stackForFile, type TestStack } from '../support/stack';
 
 jest.setTimeout(120_000);
 
 let stack: TestStack;
 let db: Pool;
 const newShop = shopsFor(() => stack, 'all');
-beforeAll(async () => {
-  stack = await startTestStack();
-  db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
-}, 90_000);
-afterAll(async () => {
-  await db?.end();
-  await stack?.close();
-});
+stackForFile((running) => ({ stack, db } = running));
 
 const attempts = 10;
 const delays = Array.from({ length: attempts }, (_, index) => Math.round((index * 20) / (attempts - 1)));

@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { createReviewActivities } from '../../src/activities/review';
 import { insertDecision } from '../../src/db/exceptions';
 import { type ProviderRegistry, providersFromConfig } from '../../src/providers/registry';
@@ -20,7 +20,7 @@ import {
   type Receiver,
   sandboxReport,
   shopsFor,
-  startTestStack,
+  stackForFile,
   type TestStack,
 } from '../support/stack';
 
@@ -29,14 +29,7 @@ jest.setTimeout(90_000);
 let stack: TestStack;
 let db: Pool;
 const shop = shopsFor(() => stack, 'all');
-beforeAll(async () => {
-  stack = await startTestStack({ MIN_EXPIRES_IN_SECONDS: '2' });
-  db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
-}, 90_000);
-afterAll(async () => {
-  await db?.end();
-  await stack?.close();
-});
+stackForFile((running) => ({ stack, db } = running), { MIN_EXPIRES_IN_SECONDS: '2' });
 
 async function chooseCard(paymentId: string): Promise<string> {
   const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, {

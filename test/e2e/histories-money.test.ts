@@ -1,7 +1,7 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { recordHistory } from '../../scripts/record-histories';
 import { paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
-import { api, eventually, sandboxFault, shopsFor, startTestStack, type TestStack } from '../support/stack';
+import { api, eventually, sandboxFault, shopsFor, stackForFile, type TestStack } from '../support/stack';
 
 // Representative runs of the refund, payout and reconciliation workflows on the real stack, each
 // checked for its outcome; with RECORD_HISTORIES=1 their histories are added to test/histories
@@ -11,14 +11,7 @@ jest.setTimeout(60_000);
 let stack: TestStack;
 let db: Pool;
 const newShop = shopsFor(() => stack, 'all');
-beforeAll(async () => {
-  stack = await startTestStack();
-  db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
-}, 90_000);
-afterAll(async () => {
-  await db?.end();
-  await stack?.close();
-});
+stackForFile((running) => ({ stack, db } = running));
 
 /** A merchant with one paid payment of `amount` (merchant pays the 3 %). */
 async function fundedShop(amount = '100.00') {

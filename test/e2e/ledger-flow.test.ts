@@ -1,7 +1,7 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { expectLedgerBalanced } from '../support/ledger';
 import { balanceOf, paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
-import { api, eventually, shopsFor, startTestStack, type TestStack } from '../support/stack';
+import { api, eventually, shopsFor, stackForFile, type TestStack } from '../support/stack';
 
 // The "done when": a test merchant takes payments, sees its balance grow by the net amounts,
 // refunds one, withdraws the rest to a sandbox card, and the ledger sums to zero at every step.
@@ -11,14 +11,7 @@ jest.setTimeout(90_000);
 let stack: TestStack;
 let db: Pool;
 const newShop = shopsFor(() => stack, 'all');
-beforeAll(async () => {
-  stack = await startTestStack();
-  db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
-}, 90_000);
-afterAll(async () => {
-  await db?.end();
-  await stack?.close();
-});
+stackForFile((running) => ({ stack, db } = running));
 
 /** Kassa's own accounts per kind in one currency (test mode), in minor units. */
 async function kassaAccounts(currency: string) {

@@ -1,22 +1,15 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { payoutWorkflowId } from '../../src/workflows/money-shared';
 import { expectLedgerBalanced, postingsOf } from '../support/ledger';
 import { balanceOf, paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
-import { api, eventually, shopsFor, startTestStack, type TestStack } from '../support/stack';
+import { api, eventually, shopsFor, stackForFile, type TestStack } from '../support/stack';
 
 jest.setTimeout(60_000);
 
 let stack: TestStack;
 let db: Pool;
 const newShop = shopsFor(() => stack, 'all');
-beforeAll(async () => {
-  stack = await startTestStack();
-  db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
-}, 90_000);
-afterAll(async () => {
-  await db?.end();
-  await stack?.close();
-});
+stackForFile((running) => ({ stack, db } = running));
 afterEach(async () => {
   await expectLedgerBalanced(db);
 });

@@ -1,7 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { temporal } from '@temporalio/proto';
 import type Long from 'long';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { recordHistory } from '../../scripts/record-histories';
 import { loadConfig } from '../../src/config';
 import { verifyWebhook } from '../../src/domain/signatures';
@@ -9,14 +9,14 @@ import { signSandboxPayload } from '../../src/providers/sandbox';
 import { purchaseWorkflowId, statusQuery } from '../../src/workflows/shared';
 import {
   api,
-  eventually,
   createTestPayment,
+  eventually,
   purchaseHandle,
   type ReceivedRequest,
   sandboxFault,
   sandboxWebhookSecret,
   shopsFor,
-  startTestStack,
+  stackForFile,
   type TestStack,
 } from '../support/stack';
 
@@ -27,15 +27,8 @@ const recordHistories = process.env.RECORD_HISTORIES === '1';
 
 let stack: TestStack;
 let db: Pool;
-beforeAll(async () => {
-  // Expiry in seconds rather than minutes, so a payment can be watched expiring.
-  stack = await startTestStack({ MIN_EXPIRES_IN_SECONDS: '1' });
-  db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
-}, 90_000);
-afterAll(async () => {
-  await db?.end();
-  await stack?.close();
-});
+// Expiry in seconds rather than minutes, so a payment can be watched expiring.
+stackForFile((running) => ({ stack, db } = running), { MIN_EXPIRES_IN_SECONDS: '1' });
 
 const newShop = shopsFor(() => stack);
 

@@ -1,25 +1,18 @@
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { type PaymentFact, reconcile } from '../../src/domain/reconciliation';
 import { reconciliationScheduleId, type ReconciliationResult } from '../../src/workflows/money-shared';
 import type { reconciliationWorkflow } from '../../src/workflows/reconciliation';
 import { taskQueue } from '../../src/workflows/shared';
 import { expectLedgerBalanced } from '../support/ledger';
 import { heldForReview, paidPayment, sandboxCardToken } from '../support/money';
-import { api, captureAtSandbox, eventually, shopsFor, startTestStack, type TestStack } from '../support/stack';
+import { api, captureAtSandbox, eventually, shopsFor, stackForFile, type TestStack } from '../support/stack';
 
 jest.setTimeout(90_000);
 
 let stack: TestStack;
 let db: Pool;
 const shop = shopsFor(() => stack, 'all');
-beforeAll(async () => {
-  stack = await startTestStack();
-  db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
-}, 90_000);
-afterAll(async () => {
-  await db?.end();
-  await stack?.close();
-});
+stackForFile((running) => ({ stack, db } = running));
 
 let runs = 0;
 /** Runs the workflow the daily Schedule runs, now, over the last hour (no waiting a day). */

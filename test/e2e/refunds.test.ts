@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { verifyWebhook } from '../../src/domain/signatures';
 import { createPayout } from '../../src/services/payouts';
 import { createRefund } from '../../src/services/refunds';
@@ -14,7 +14,7 @@ import {
   sandboxReport,
   serviceDeps,
   shopsFor,
-  startTestStack,
+  stackForFile,
   type TestStack,
 } from '../support/stack';
 
@@ -23,14 +23,7 @@ jest.setTimeout(60_000);
 let stack: TestStack;
 let db: Pool;
 const shop = shopsFor(() => stack, 'all');
-beforeAll(async () => {
-  stack = await startTestStack();
-  db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
-}, 90_000);
-afterAll(async () => {
-  await db?.end();
-  await stack?.close();
-});
+stackForFile((running) => ({ stack, db } = running));
 afterEach(async () => {
   await expectLedgerBalanced(db);
 });

@@ -171,6 +171,24 @@ export async function startTestStack(
   };
 }
 
+/**
+ * For one test file: before its tests, a stack started with `env` and a pool on its database, handed
+ * to `use` (`stackForFile((running) => ({ stack, db } = running))`); after them, both closed.
+ */
+export function stackForFile(use: (running: { stack: TestStack; db: Pool }) => void, env: Record<string, string> = {}) {
+  let stack: TestStack | undefined;
+  let db: Pool | undefined;
+  beforeAll(async () => {
+    stack = await startTestStack(env);
+    db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
+    use({ stack, db });
+  }, 90_000);
+  afterAll(async () => {
+    await db?.end();
+    await stack?.close();
+  });
+}
+
 export interface ReceivedRequest {
   headers: http.IncomingHttpHeaders;
   body: string;
