@@ -73,6 +73,27 @@ function purchaseInput(overrides: Partial<PurchaseInput> = {}): PurchaseInput {
 }
 
 /** Activities that record their calls; a provider that creates at once and says `pending` unless told otherwise. */
+/** What the fake provider answers a create: its payment `sp_<attempt>` and that payment's checkout page. */
+const providerCreated = (input: { attempt: number }) => ({
+  providerPaymentId: `sp_${input.attempt}`,
+  redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
+});
+
+/** What the fake provider answers a check: its payment `sp_<attempt>` of 50.00 RUB, in `state`. */
+const providerStatus = (input: { attempt: number }, state: ProviderPaymentStatus['state']): ProviderPaymentStatus => ({
+  providerPaymentId: `sp_${input.attempt}`,
+  state,
+  amountMinor: '5000',
+  currency: 'RUB',
+});
+
+/** A promise and the function that resolves it: `const [opened, open] = gate()`. */
+function gate(): [Promise<void>, () => void] {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return [opened, open];
+}
+
 function fakeActivities(overrides: Partial<Activities> = {}) {
   const calls = {
     create: [] as CreateProviderPaymentInput[],
@@ -83,13 +104,10 @@ function fakeActivities(overrides: Partial<Activities> = {}) {
   };
   const activities: Activities = {
     async createProviderPayment(input) {
-      return {
-        providerPaymentId: `sp_${input.attempt}`,
-        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
-      };
+      return providerCreated(input);
     },
     async checkProviderPayment(input): Promise<ProviderPaymentStatus | null> {
-      return { providerPaymentId: `sp_${input.attempt}`, state: 'pending', amountMinor: '5000', currency: 'RUB' };
+      return providerStatus(input, 'pending');
     },
     async recordPaymentStatus(input) {
       return { eventId: input.event?.id ?? null };
@@ -181,10 +199,7 @@ test('a method chosen at creation and chosen again while its provider payment is
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       await sleep(500);
-      return {
-        providerPaymentId: `sp_${input.attempt}`,
-        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
-      };
+      return providerCreated(input);
     },
   });
   const input = purchaseInput({ method: 'sandbox_card' });
@@ -219,15 +234,9 @@ test('when creating a provider payment gets no answer, the buyer cannot start an
           type: 'ProviderError',
           nextRetryDelay: '10ms',
         });
-      return {
-        providerPaymentId: `sp_${input.attempt}`,
-        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
-      };
+      return providerCreated(input);
     },
-    checkProviderPayment: async (input) =>
-      firstAttempt === 'pending'
-        ? { providerPaymentId: `sp_${input.attempt}`, state: 'pending', amountMinor: '5000', currency: 'RUB' }
-        : null,
+    checkProviderPayment: async (input) => (firstAttempt === 'pending' ? providerStatus(input, 'pending') : null),
   });
   const input = purchaseInput();
   await withWorkflow(
@@ -267,10 +276,7 @@ test('the same method chosen again after a create with no answer reuses the same
     createProviderPayment: async (input) => {
       if (createFailures-- > 0)
         throw ApplicationFailure.create({ message: 'timeout', type: 'ProviderError', nextRetryDelay: '10ms' });
-      return {
-        providerPaymentId: `sp_${input.attempt}`,
-        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
-      };
+      return providerCreated(input);
     },
   });
   await withWorkflow(activities, purchaseInput(), async (handle) => {
@@ -289,7 +295,7 @@ test('while the provider cannot be asked, the payment does not expire; it expire
   const { activities, calls } = fakeActivities({
     checkProviderPayment: async (input) => {
       if (!reachable) throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
-      return { providerPaymentId: `sp_${input.attempt}`, state: 'pending', amountMinor: '5000', currency: 'RUB' };
+      return providerStatus(input, 'pending');
     },
   });
   const input = purchaseInput({ expiresAt: new Date(Date.now() + 1_500).toISOString() });
@@ -320,13 +326,12 @@ test('while the provider cannot be asked, the payment does not expire; it expire
 });
 
 test('a provider answer that arrives after the merchant canceled does not make the payment paid', async () => {
-  let asked!: () => void;
-  const askedOnce = new Promise<void>((resolve) => (asked = resolve));
+  const [askedOnce, asked] = gate();
   const { activities, calls } = fakeActivities({
     checkProviderPayment: async (input) => {
       asked();
       await sleep(1_000);
-      return { providerPaymentId: `sp_${input.attempt}`, state: 'succeeded', amountMinor: '5000', currency: 'RUB' };
+      return providerStatus(input, 'succeeded');
     },
   });
   await withWorkflow(
@@ -346,8 +351,7 @@ test('a provider answer that arrives after the merchant canceled does not make t
 });
 
 test('a callback that arrives while the expiry is being recorded is flagged for review, and the payment stays expired', async () => {
-  let recording!: () => void;
-  const recordingExpiry = new Promise<void>((resolve) => (recording = resolve));
+  const [recordingExpiry, recording] = gate();
   const { activities, calls } = fakeActivities({
     recordPaymentStatus: async (input) => {
       if (input.status === 'expired') {
@@ -446,15 +450,11 @@ test('a success naming a provider payment this payment never made is refused and
 });
 
 test('a success that arrives before the provider answered the create is checked with the provider: a stranger is flagged, its own payment pays', async () => {
-  let answerCreate!: () => void;
-  const createAnswered = new Promise<void>((resolve) => (answerCreate = resolve));
+  const [createAnswered, answerCreate] = gate();
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       await createAnswered;
-      return {
-        providerPaymentId: `sp_${input.attempt}`,
-        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
-      };
+      return providerCreated(input);
     },
   });
   const input = purchaseInput({ statusPollSeconds: [60] });
@@ -581,14 +581,11 @@ test('a success that arrives while the provider cannot say whose it is is asked 
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       if (createFailures-- > 0) throw lostCreate();
-      return {
-        providerPaymentId: `sp_${input.attempt}`,
-        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
-      };
+      return providerCreated(input);
     },
     checkProviderPayment: async (input) => {
       if (checks++ === 0) throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
-      return { providerPaymentId: `sp_${input.attempt}`, state: 'succeeded', amountMinor: '5000', currency: 'RUB' };
+      return providerStatus(input, 'succeeded');
     },
   });
   const input = purchaseInput();
@@ -672,14 +669,11 @@ test('a success still unverified when the payment continues as new is handed ove
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       if (createFailures-- > 0) throw lostCreate();
-      return {
-        providerPaymentId: `sp_${input.attempt}`,
-        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
-      };
+      return providerCreated(input);
     },
     checkProviderPayment: async (input) => {
       if (!providerUp) throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
-      return { providerPaymentId: `sp_${input.attempt}`, state: 'succeeded', amountMinor: '5000', currency: 'RUB' };
+      return providerStatus(input, 'succeeded');
     },
   });
   // Each try at the deferred success adds to the history: the run soon continues as new with it.
@@ -714,16 +708,13 @@ test('a method choice that finishes while the workflow asks about an unverified 
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       if (createFailures-- > 0) throw lostCreate();
-      return {
-        providerPaymentId: `sp_${input.attempt}`,
-        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
-      };
+      return providerCreated(input);
     },
     checkProviderPayment: async (input) => {
       checks += 1;
       if (checks === 2) await sleep(2_000);
       if (checks <= 2) throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
-      return { providerPaymentId: `sp_${input.attempt}`, state: 'pending', amountMinor: '5000', currency: 'RUB' };
+      return providerStatus(input, 'pending');
     },
   });
   // Deferred successes are asked about after 1 s, then after 30 s; a provider payment is checked 1 s after it is made.
@@ -760,21 +751,17 @@ test('a method choice that finishes while the workflow asks about an unverified 
 });
 
 test("a deferred success of the payment's own provider payment is not flagged when a status check pays the payment first", async () => {
-  let releaseCreate!: () => void;
-  const createHeld = new Promise<void>((resolve) => (releaseCreate = resolve));
+  const [createHeld, releaseCreate] = gate();
   let createAnswered = false;
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       await createHeld;
       createAnswered = true;
-      return {
-        providerPaymentId: `sp_${input.attempt}`,
-        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
-      };
+      return providerCreated(input);
     },
     checkProviderPayment: async (input) => {
       if (!createAnswered) throw ApplicationFailure.nonRetryable('provider is down', 'ProviderError');
-      return { providerPaymentId: `sp_${input.attempt}`, state: 'succeeded', amountMinor: '5000', currency: 'RUB' };
+      return providerStatus(input, 'succeeded');
     },
   });
   // The deferred success is asked about after 0.5 s, then after 10 s; the provider payment is checked 0.5 s after it is made.
@@ -828,15 +815,11 @@ async function fillHistoryUntilContinuing(handle: WorkflowHandle<typeof purchase
 }
 
 test('a run that continues as new while a method choice is in flight hands over the new provider payment with a fresh poll schedule', async () => {
-  let releaseCreate!: () => void;
-  const createHeld = new Promise<void>((resolve) => (releaseCreate = resolve));
+  const [createHeld, releaseCreate] = gate();
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       if (input.attempt === 2) await createHeld;
-      return {
-        providerPaymentId: `sp_${input.attempt}`,
-        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
-      };
+      return providerCreated(input);
     },
   });
   const input = purchaseInput({ statusPollSeconds: [0.2, 0.2, 60], historyLimit: 120 });
@@ -906,15 +889,11 @@ test('a run that continues as new while a method choice is in flight hands over 
 });
 
 test('a success received while a run waits to continue as new is handed over unhandled, and pays the payment once in the next run', async () => {
-  let releaseCreate!: () => void;
-  const createHeld = new Promise<void>((resolve) => (releaseCreate = resolve));
+  const [createHeld, releaseCreate] = gate();
   const { activities, calls } = fakeActivities({
     createProviderPayment: async (input) => {
       await createHeld;
-      return {
-        providerPaymentId: `sp_${input.attempt}`,
-        redirectUrl: `https://sandbox.example/checkout/sp_${input.attempt}`,
-      };
+      return providerCreated(input);
     },
   });
   const input = purchaseInput({ statusPollSeconds: [60], historyLimit: 40 });
