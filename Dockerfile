@@ -1,5 +1,6 @@
 # Kassa's production image: `node dist/worker.js` (no tsx, no webpack at start) as a non-root user
-# under tini. KASSA_ROLE (api | worker | all) selects what it runs; see docker-compose.yml.
+# under tini. KASSA_ROLE (api | worker | all) selects what it runs; `node deploy/migrate.cjs` applies
+# the migrations and exits (the compose job migrate); see docker-compose.yml.
 
 # Build: every package, the TypeScript compiled to dist/ and the workflow bundles prebuilt, then
 # the dev packages pruned so that the runtime stage copies production packages only.
@@ -34,13 +35,14 @@ COPY --from=build /app/package.json ./package.json
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY deploy/healthcheck.cjs ./deploy/healthcheck.cjs
+COPY deploy/migrate.cjs ./deploy/migrate.cjs
 RUN mkdir -p /app/.data && chown node:node /app/.data
 # The embedded database, the admin token and the keys live here: keep it across containers.
 VOLUME /app/.data
 USER node
 EXPOSE 3000
 # GET /readyz on PORT: 200 once PostgreSQL and Temporal answer. A worker-only container
-# (KASSA_ROLE=worker) serves no HTTP: docker-compose.yml turns the check off for it.
+# (KASSA_ROLE=worker) serves no API: docker-compose.yml checks its METRICS_PORT instead.
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 CMD ["node", "deploy/healthcheck.cjs"]
 ENTRYPOINT ["/usr/bin/tini", "--"]
 CMD ["node", "dist/worker.js"]

