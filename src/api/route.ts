@@ -44,13 +44,6 @@ export class Reply<Body = unknown> {
 export const reply = <Body>(status: number, body: Body) => new Reply(status, body);
 
 /**
- * An answer whose static type is looser than the schema it is documented with (a field typed
- * `boolean` that is always `true`, `unknown` data that is a stored resource): the contract tests
- * check it against the schema instead of the compiler.
- */
-export const looselyTyped = (answer: unknown) => answer as never;
-
-/**
  * How a route reads a request without a body: `refused` (a `400` naming `body`), `empty` (as `{}`,
  * documented optional), `empty-documented-required` (as `{}`, but the document asks for one), or
  * `ignored` (any body or none; nothing is parsed).

@@ -41,7 +41,7 @@ export function decisionResource(decision: ExceptionDecision) {
           failure_reason: refund.failureReason ?? null,
         })),
       }),
-      ...(acknowledged && { acknowledged: true }),
+      ...(acknowledged && { acknowledged: true as const }),
     },
     workflow_id: decision.workflowId,
   };

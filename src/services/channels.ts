@@ -210,7 +210,7 @@ export async function deleteCheckoutChannel(
 ) {
   const checkout = await checkoutOrNotFound(deps, principal, checkoutId);
   if (!(await deleteChannel(deps.db, checkout.id, kind))) throw notFound(`${kind} channel`, 'channel');
-  return { object: 'notification_channel' as const, checkout_id: checkout.id, channel: kind, deleted: true };
+  return { object: 'notification_channel' as const, checkout_id: checkout.id, channel: kind, deleted: true as const };
 }
 
 /** Every delivery attempt of a payment's events, on every channel (the webhook included), oldest first. */

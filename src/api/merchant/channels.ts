@@ -20,7 +20,7 @@ import {
   resendBody,
   resendResult,
 } from '../channel-schemas';
-import { looselyTyped, merchantRoute, reply } from '../route';
+import { merchantRoute, reply } from '../route';
 
 const unknownChannel = (value: string) =>
   new DomainError(
@@ -107,7 +107,7 @@ export const channelRoutes = [
     summary: 'Remove a notification channel',
     ok: { status: 200, description: 'Removed', schema: deletedChannel },
     handle: async ({ deps, principal, params }) =>
-      looselyTyped(await deleteCheckoutChannel(deps, principal, params.id!, kindParam(params.channel!))),
+      deleteCheckoutChannel(deps, principal, params.id!, kindParam(params.channel!)),
   }),
   merchantRoute({
     method: 'get',

@@ -6,7 +6,7 @@ import {
   exceptionResource,
   listExceptionsQuery,
 } from '../exception-schemas';
-import { looselyTyped, operatorRoute } from '../route';
+import { operatorRoute } from '../route';
 
 const decided = {
   status: 202,
@@ -27,15 +27,13 @@ export const exceptionRoutes = [
     query: listExceptionsQuery,
     ok: { status: 200, description: 'A page of exceptions', schema: exceptionList },
     handle: async ({ deps, query }) =>
-      looselyTyped(
-        await listOperatorExceptions(deps, {
-          status: query.status,
-          kind: query.kind,
-          merchantId: query.merchant_id,
-          limit: query.limit,
-          startingAfter: query.starting_after,
-        }),
-      ),
+      listOperatorExceptions(deps, {
+        status: query.status,
+        kind: query.kind,
+        merchantId: query.merchant_id,
+        limit: query.limit,
+        startingAfter: query.starting_after,
+      }),
   }),
   operatorRoute({
     method: 'get',
@@ -43,7 +41,7 @@ export const exceptionRoutes = [
     tag: 'Operator',
     summary: 'One exception with its decisions',
     ok: { status: 200, description: 'The exception', schema: exceptionResource },
-    handle: async ({ deps, params }) => looselyTyped(await getOperatorException(deps, params.id!)),
+    handle: async ({ deps, params }) => getOperatorException(deps, params.id!),
   }),
   operatorRoute({
     method: 'post',
@@ -57,8 +55,7 @@ export const exceptionRoutes = [
     body: decisionBody,
     missingBody: 'empty-documented-required',
     ok: decided,
-    handle: async ({ deps, params, body }) =>
-      looselyTyped(await decideException(deps, params.id!, 'accept', body.operator)),
+    handle: async ({ deps, params, body }) => decideException(deps, params.id!, 'accept', body.operator),
   }),
   operatorRoute({
     method: 'post',
@@ -72,7 +69,6 @@ export const exceptionRoutes = [
     body: decisionBody,
     missingBody: 'empty-documented-required',
     ok: decided,
-    handle: async ({ deps, params, body }) =>
-      looselyTyped(await decideException(deps, params.id!, 'refund', body.operator)),
+    handle: async ({ deps, params, body }) => decideException(deps, params.id!, 'refund', body.operator),
   }),
 ];
