@@ -14,26 +14,18 @@ import {
   type KassaProcess,
   newDeployment,
   observerPool,
+  outcomesOf,
   payThroughSandbox,
   recordingClient,
-  sandboxCapturesByPayment,
   startApiProcess,
   startWorkerProcess,
   stopAllKassaProcesses,
-  storedEventsByPayment,
   tail,
   waitForDeliveries,
-  webhookIdsByEvent,
 } from '../support/chaos';
 import { expectLedgerBalanced, postingsOf } from '../support/ledger';
 import { freePort, type PostgresCluster, startPostgresCluster } from '../support/processes';
-import {
-  createTestNamespace,
-  onboardMerchant,
-  startReceiver,
-  startSandboxProcess,
-  type TestStack,
-} from '../support/stack';
+import { createTestNamespace, onboardMerchant, startReceiver, startSandboxProcess } from '../support/stack';
 
 jest.setTimeout(300_000);
 
@@ -185,7 +177,7 @@ describe('PostgreSQL restarted during 20 payments', () => {
   });
 
   test('every payment is paid and captured once, with one payment.paid event and webhook id, the ledger balances, and no Kassa process dies', async () => {
-    const shop = await onboardMerchant({ url: api.url!, adminToken: deployment.adminToken } as TestStack, receiver.url);
+    const shop = await onboardMerchant({ url: api.url!, adminToken: deployment.adminToken }, receiver.url);
     let methodsChosen = 0;
     let drivingDone = false;
 
@@ -241,17 +233,15 @@ describe('PostgreSQL restarted during 20 payments', () => {
     // Every event delivered as far as Kassa knows, cut-off deliveries retried included.
     const undelivered = await waitForDeliveries(db, paymentIds, 90_000);
 
-    const captures = await sandboxCapturesByPayment(sandbox.url);
-    const webhookIds = webhookIdsByEvent(receiver.received);
-    counts = await countOutcomes({
+    const outcomes = await outcomesOf({
+      db,
+      sandboxUrl: sandbox.url,
+      received: receiver.received,
       paymentIds,
       tried: paymentCount,
-      statusOf: async (id) =>
-        (await db.query<{ status: string }>('select status from payments where id = $1', [id])).rows[0]?.status ?? null,
-      captures,
-      webhookIds,
-      storedEvents: await storedEventsByPayment(db, paymentIds),
     });
+    const { webhookIds } = outcomes;
+    counts = outcomes.counts;
     const during = (exchange: Exchange) =>
       outages.some((outage) => exchange.startedAt <= outage.resumedAt + graceMs && exchange.endedAt >= outage.pausedAt);
     const failed = client.exchanges.filter((exchange) => exchange.status === null || exchange.status >= 500);

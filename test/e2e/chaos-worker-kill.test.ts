@@ -2,23 +2,20 @@ import fs from 'node:fs';
 import { Pool } from 'pg';
 import {
   abortOnDeath,
-  countOutcomes,
   describePayments,
   inParallel,
   type KassaProcess,
   newDeployment,
   type Deployment,
+  outcomesOf,
   payThroughSandbox,
   recordingClient,
-  sandboxCapturesByPayment,
   startApiProcess,
   startSlowReceiver,
   startWorkerProcess,
   stopAllKassaProcesses,
-  storedEventsByPayment,
   tail,
   waitForDeliveries,
-  webhookIdsByEvent,
 } from '../support/chaos';
 import { expectLedgerBalanced, postingsOf } from '../support/ledger';
 import { freePort } from '../support/processes';
@@ -28,7 +25,6 @@ import {
   onboardMerchant,
   sandboxApiKey,
   startSandboxProcess,
-  type TestStack,
 } from '../support/stack';
 
 jest.setTimeout(300_000);
@@ -76,7 +72,7 @@ afterAll(async () => {
 });
 
 test('when the worker is SIGKILLed twice during 50 payments, each is paid and captured once, notified under one webhook id, and the ledger balances', async () => {
-  const shop = await onboardMerchant({ url: api.url!, adminToken: deployment.adminToken } as TestStack, receiver.url);
+  const shop = await onboardMerchant({ url: api.url!, adminToken: deployment.adminToken }, receiver.url);
   const client = recordingClient(() => api.url!);
   let methodsChosen = 0;
   let paid = 0;
@@ -129,17 +125,12 @@ test('when the worker is SIGKILLed twice during 50 payments, each is paid and ca
   // Every event delivered as far as Kassa knows, cut-off deliveries retried included.
   const undelivered = await waitForDeliveries(db, paymentIds, 90_000);
 
-  const captures = await sandboxCapturesByPayment(sandbox.url);
-  const webhookIds = webhookIdsByEvent(receiver.received);
-  const storedEvents = await storedEventsByPayment(db, paymentIds);
-  const counts = await countOutcomes({
+  const { captures, webhookIds, counts } = await outcomesOf({
+    db,
+    sandboxUrl: sandbox.url,
+    received: receiver.received,
     paymentIds,
     tried: paymentCount,
-    statusOf: async (id) =>
-      (await db.query<{ status: string }>('select status from payments where id = $1', [id])).rows[0]?.status ?? null,
-    captures,
-    webhookIds,
-    storedEvents,
   });
   console.log(
     `worker SIGKILL chaos: ${JSON.stringify({ tried: counts.tried, held: counts.held, lost: counts.lost, doubled: counts.doubled, kills, webhookRequests: receiver.received.length, redelivered: receiver.received.length - webhookIds.size })}`,

@@ -470,6 +470,32 @@ export async function countOutcomes(options: {
   return { tried: options.tried, held, lost, doubled, details };
 }
 
+/**
+ * What became of `paymentIds` (out of `tried`), read where it shows: the sandbox's captures, the
+ * webhooks `received`, the stored events and the payments' statuses; counted by {@link countOutcomes}.
+ */
+export async function outcomesOf(options: {
+  db: Pool;
+  sandboxUrl: string;
+  received: ReceivedRequest[];
+  paymentIds: string[];
+  tried: number;
+}) {
+  const { db, paymentIds } = options;
+  const captures = await sandboxCapturesByPayment(options.sandboxUrl);
+  const webhookIds = webhookIdsByEvent(options.received);
+  const counts = await countOutcomes({
+    paymentIds,
+    tried: options.tried,
+    statusOf: async (id) =>
+      (await db.query<{ status: string }>('select status from payments where id = $1', [id])).rows[0]?.status ?? null,
+    captures,
+    webhookIds,
+    storedEvents: await storedEventsByPayment(db, paymentIds),
+  });
+  return { captures, webhookIds, counts };
+}
+
 /** A pool for the test's own reads, which never throws on a connection the server drops. */
 export function observerPool(databaseUrl: string): Pool {
   const pool = new Pool({ connectionString: databaseUrl, max: 2 });

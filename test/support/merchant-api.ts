@@ -9,7 +9,7 @@ import { randomToken } from '../../src/domain/ids';
 import { providersFromConfig } from '../../src/providers/registry';
 import type { MerchantPrincipal } from '../../src/domain/merchant';
 import type { ServiceDeps } from '../../src/services/deps';
-import { createTestDatabase } from './stack';
+import { createTestDatabase, paymentBody } from './stack';
 
 /** A Temporal client that accepts every call and runs nothing: for tests of the API alone. */
 export function inertTemporal(): Client {
@@ -59,16 +59,6 @@ export const checkoutBody = (extra: Record<string, unknown> = {}) => ({
   fail_url: 'https://shop.example/fail',
   pending_url: 'https://shop.example/wait',
   fee_payer: 'merchant',
-  ...extra,
-});
-
-/** A payment body for `checkoutId`: 50.00 RUB with a fresh order id; `extra` overrides any field. */
-export const paymentBody = (checkoutId: string, extra: Record<string, unknown> = {}) => ({
-  checkout_id: checkoutId,
-  order_id: `A-${randomToken(10)}`,
-  amount: '50.00',
-  currency: 'RUB',
-  description: 'Test product',
   ...extra,
 });
 

@@ -266,7 +266,11 @@ export async function api<T = any>(
 }
 
 /** A merchant with a test-mode checkout notifying `notifyUrl`. */
-export async function onboardMerchant(stack: TestStack, notifyUrl: string, checkout: Record<string, unknown> = {}) {
+export async function onboardMerchant(
+  stack: Pick<TestStack, 'url' | 'adminToken'>,
+  notifyUrl: string,
+  checkout: Record<string, unknown> = {},
+) {
   const merchant = await api(stack.url, 'POST', '/admin/merchants', {
     token: stack.adminToken,
     body: { name: 'Shop', email: 'shop@example.com' },
@@ -338,24 +342,24 @@ export async function createMerchant(stack: TestStack) {
   };
 }
 
-/** A payment of 50.00 RUB with a fresh order id, through POST /v1/payments; `extra` overrides any field. */
+/** A payment body for `checkoutId`: 50.00 RUB with a fresh order id; `extra` overrides any field. */
+export const paymentBody = (checkoutId: string, extra: Record<string, unknown> = {}) => ({
+  checkout_id: checkoutId,
+  order_id: `A-${randomToken(10)}`,
+  amount: '50.00',
+  currency: 'RUB',
+  description: 'Test product',
+  ...extra,
+});
+
+/** A payment made with {@link paymentBody} through POST /v1/payments; answers its JSON. */
 export async function createTestPayment(
   stack: TestStack,
   key: string,
   checkoutId: string,
   extra: Record<string, unknown> = {},
 ) {
-  const created = await api(stack.url, 'POST', '/v1/payments', {
-    token: key,
-    body: {
-      checkout_id: checkoutId,
-      order_id: `A-${randomToken(10)}`,
-      amount: '50.00',
-      currency: 'RUB',
-      description: 'Test product',
-      ...extra,
-    },
-  });
+  const created = await api(stack.url, 'POST', '/v1/payments', { token: key, body: paymentBody(checkoutId, extra) });
   if (created.status !== 201) throw new Error(`payment: ${created.status} ${JSON.stringify(created.body)}`);
   return created.body as { id: string; order_id: string; status: string; checkout_url: string } & Record<string, any>;
 }

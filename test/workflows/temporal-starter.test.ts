@@ -9,8 +9,8 @@ import { startPurchase, sweepUnstarted } from '../../src/temporal/outbox';
 import { startWorkflow } from '../../src/temporal/start';
 import { signalPurchase, updatePurchase } from '../../src/temporal/messages';
 import { cancelUpdate, purchaseWorkflowId, recheckProviderSignal, searchAttributes } from '../../src/workflows/shared';
-import { type ApiHarness, type Merchant, paymentBody, startApiHarness } from '../support/merchant-api';
-import { startTestTemporal, type TestTemporal } from '../support/stack';
+import { type ApiHarness, type Merchant, startApiHarness } from '../support/merchant-api';
+import { paymentBody, startTestTemporal, type TestTemporal } from '../support/stack';
 
 jest.setTimeout(60_000);
 
