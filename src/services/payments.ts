@@ -15,7 +15,7 @@ import { formatAmount } from '../domain/money';
 import { type Delivery, openStatuses, type PaymentStatus } from '../domain/payment';
 import type { MerchantPrincipal } from '../domain/merchant';
 import { DomainError, invalid, notFound } from '../domain/errors';
-import { startPurchase, sweepUnstarted } from '../temporal/outbox';
+import { startPurchase } from '../temporal/outbox';
 import { updatePurchase } from '../temporal/messages';
 import { cancelUpdate, selectMethodUpdate } from '../workflows/shared';
 import { amountParam, checkMerchantUrls, visibleMethods } from './checkouts';
@@ -159,11 +159,6 @@ export const idempotencyKeyReused = () =>
     'This Idempotency-Key was used with another request',
     'Idempotency-Key',
   );
-
-/** Starts the workflows of payments stored but never confirmed started; kept for callers of the old name. */
-export async function startUnstartedWorkflows(deps: ServiceDeps, olderThanSeconds = 15): Promise<number> {
-  return (await sweepUnstarted(deps, olderThanSeconds, ['payments'])).payments ?? 0;
-}
 
 /** The buyer's choice of method: answers with the provider page to send the buyer to. */
 export async function selectMethod(

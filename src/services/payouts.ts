@@ -11,7 +11,7 @@ import { formatAmount } from '../domain/money';
 import { DomainError, invalid, notFound } from '../domain/errors';
 import type { ProviderRegistry } from '../providers/registry';
 import { type PaymentProvider, type PayoutDestinationInput, ProviderError } from '../providers/types';
-import { startPayout, sweepUnstarted } from '../temporal/outbox';
+import { startPayout } from '../temporal/outbox';
 import { amountParam } from './checkouts';
 import type { ServiceDeps } from './deps';
 import { idempotencyKeyReused } from './payments';
@@ -146,11 +146,6 @@ async function resolveDestination(
       );
     throw error;
   }
-}
-
-/** Starts the workflows of payouts stored but never confirmed started; kept for callers of the old name. */
-export async function startUnstartedPayouts(deps: ServiceDeps, olderThanSeconds = 15): Promise<number> {
-  return (await sweepUnstarted(deps, olderThanSeconds, ['payouts'])).payouts ?? 0;
 }
 
 export async function getPayout(deps: ServiceDeps, principal: MerchantPrincipal, payoutId: string): Promise<Payout> {

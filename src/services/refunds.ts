@@ -17,7 +17,7 @@ import { newId } from '../domain/ids';
 import { refundReserved, refundSplit } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
 import { DomainError, notFound } from '../domain/errors';
-import { startRefund, sweepUnstarted } from '../temporal/outbox';
+import { startRefund } from '../temporal/outbox';
 import { amountParam } from './checkouts';
 import type { ServiceDeps } from './deps';
 import { idempotencyKeyReused } from './payments';
@@ -162,11 +162,6 @@ function paymentState(payment: StoredPayment) {
     'payment_state',
     `Payment ${payment.id} is ${payment.status}: only a paid payment can be refunded`,
   );
-}
-
-/** Starts the workflows of refunds stored but never confirmed started; kept for callers of the old name. */
-export async function startUnstartedRefunds(deps: ServiceDeps, olderThanSeconds = 15): Promise<number> {
-  return (await sweepUnstarted(deps, olderThanSeconds, ['refunds'])).refunds ?? 0;
 }
 
 export async function getRefund(deps: ServiceDeps, principal: MerchantPrincipal, refundId: string): Promise<Refund> {

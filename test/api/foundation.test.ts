@@ -3,7 +3,7 @@ import request from 'supertest';
 import { createApp } from '../../src/api/app';
 import { insertPayment } from '../../src/db/payments';
 import { newId } from '../../src/domain/ids';
-import { startUnstartedWorkflows } from '../../src/services/payments';
+import { sweepUnstarted } from '../../src/temporal/outbox';
 import { purchaseWorkflowId } from '../../src/workflows/shared';
 import { api, eventually, onboardMerchant, startTestStack, type TestStack } from '../support/stack';
 import { providersFromConfig } from '../../src/providers/registry';
@@ -187,8 +187,8 @@ test('a payment stored without its workflow (a crash in between) gets its workfl
     providers: providersFromConfig(stack.kassa.config),
     config: stack.kassa.config,
   };
-  expect(await startUnstartedWorkflows(deps, 0)).toBe(1);
+  expect(await sweepUnstarted(deps, 0, ['payments'])).toEqual({ payments: 1 });
   const described = await stack.kassa.temporal.workflow.getHandle(purchaseWorkflowId(payment.id)).describe();
   expect(described.status.name).toBe('RUNNING');
-  expect(await startUnstartedWorkflows(deps, 0)).toBe(0);
+  expect(await sweepUnstarted(deps, 0, ['payments'])).toEqual({ payments: 0 });
 });
