@@ -220,6 +220,17 @@ describe('docker-compose.yml', () => {
     expect(everyInterface.sort()).toEqual(['api-proxy', 'sandbox']);
   });
 
+  it('gives a command only to services of the Kassa image, each a node script (the image test checks each is in dist/)', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      if (svc.command === undefined) continue;
+      expect({ name, image: svc.image, node: (svc.command as string[])[0] }).toEqual({
+        name,
+        image: service('api').image,
+        node: 'node',
+      });
+    }
+  });
+
   it('builds the API, worker, migrations and sandbox from the repository Dockerfile', () => {
     for (const name of ['api', 'worker', 'migrate', 'sandbox']) {
       const build = service(name).build;
@@ -460,9 +471,9 @@ describe('docker-compose.yml Temporal setup', () => {
     if (!volume?.source) throw new Error(`nothing mounted at ${target}`);
     return join(root, volume.source);
   };
+  /** The script a setup job runs: `entrypoint: ['/bin/sh', '<mounted dir>/<file>']`, as a repository path. */
   const script = (svc: Service) => {
-    const command = Array.isArray(svc.command) ? svc.command : [svc.command ?? ''];
-    const file = command[command.length - 1]!;
+    const file = (svc.entrypoint as string[])[1]!;
     const dir = file.slice(0, file.lastIndexOf('/'));
     return join(mounted(svc, dir), file.slice(dir.length + 1));
   };
@@ -489,7 +500,11 @@ describe('docker-compose.yml Temporal setup', () => {
 
   it('runs scripts that exist, under sh, with the schema and dynamic config the server is told to read', () => {
     for (const name of ['temporal-schema', 'temporal-setup']) {
-      expect({ name, entrypoint: service(name).entrypoint }).toEqual({ name, entrypoint: ['/bin/sh'] });
+      expect({ name, shell: (service(name).entrypoint as string[])[0], command: service(name).command }).toEqual({
+        name,
+        shell: '/bin/sh',
+        command: undefined,
+      });
       const file = script(service(name));
       expect({ name, exists: existsSync(file) }).toEqual({ name, exists: true });
       expect(spawnSync('sh', ['-n', file]).status).toBe(0);
