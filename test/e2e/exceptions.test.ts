@@ -11,7 +11,7 @@ import {
   type ProviderCapture,
 } from '../../src/domain/exceptions';
 import { balancesOf, expectLedgerBalanced, postingsOf } from '../support/ledger';
-import { heldForReview, paidPayment } from '../support/money';
+import { chooseMethod, heldForReview, paidPayment } from '../support/money';
 import {
   api,
   captureAtSandbox,
@@ -30,15 +30,6 @@ let stack: TestStack;
 let db: Pool;
 const shop = shopsFor(() => stack, 'all');
 stackForFile((running) => ({ stack, db } = running), { MIN_EXPIRES_IN_SECONDS: '2' });
-
-async function chooseCard(paymentId: string): Promise<string> {
-  const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, {
-    body: { method: 'sandbox_card' },
-    headers: { accept: 'application/json' },
-  });
-  expect(chosen.status).toBe(200);
-  return chosen.body.redirect_url;
-}
 
 const paymentOf = (testKey: string, id: string) =>
   api(stack.url, 'GET', `/v1/payments/${id}`, { token: testKey }).then((r) => r.body);
@@ -179,9 +170,9 @@ test('a payment held for review can be refunded instead: the sandbox shows the r
 test('successes after expiry and after cancel are listed as late successes: one accepted, the other refunded at the provider', async () => {
   const { testKey, checkout, merchantId, receiver } = await shop();
   const expiring = await createTestPayment(stack, testKey, checkout.id, { amount: '20.00', expires_in: 2 });
-  const expiringRedirect = await chooseCard(expiring.id);
+  const expiringRedirect = await chooseMethod(stack, expiring.id);
   const canceled = await createTestPayment(stack, testKey, checkout.id, { amount: '30.00' });
-  const canceledRedirect = await chooseCard(canceled.id);
+  const canceledRedirect = await chooseMethod(stack, canceled.id);
   expect(
     (await api(stack.url, 'POST', `/v1/payments/${canceled.id}/cancel`, { token: testKey, body: {} })).body.status,
   ).toBe('canceled');

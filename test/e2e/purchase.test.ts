@@ -7,6 +7,7 @@ import { loadConfig } from '../../src/config';
 import { verifyWebhook } from '../../src/domain/signatures';
 import { signSandboxPayload } from '../../src/providers/sandbox';
 import { purchaseWorkflowId, statusQuery } from '../../src/workflows/shared';
+import { buyerActs, chooseMethod } from '../support/money';
 import {
   api,
   createTestPayment,
@@ -38,21 +39,6 @@ const newPayment = (testKey: string, checkoutId: string, extra: Record<string, u
     delivery: { type: 'digital', download_url: 'https://shop.example/files/1.zip' },
     ...extra,
   });
-
-async function chooseMethod(paymentId: string, method: string) {
-  const chosen = await api(stack.url, 'POST', `/pay/${paymentId}/method`, {
-    body: { method },
-    headers: { accept: 'application/json' },
-  });
-  expect(chosen.status).toBe(200);
-  return chosen.body.redirect_url as string;
-}
-
-async function buyerActs(redirectUrl: string, action: 'approve' | 'decline') {
-  const response = await fetch(`${redirectUrl}/${action}`, { method: 'POST', redirect: 'manual' });
-  expect(response.status).toBe(303);
-  return response.headers.get('location')!;
-}
 
 const paymentStatus = (key: string, id: string) =>
   api(stack.url, 'GET', `/v1/payments/${id}`, { token: key }).then((r) => r.body);
@@ -197,7 +183,7 @@ test('a buyer who pays at the sandbox makes the payment paid and the merchant ge
   const page = await api(stack.url, 'GET', `/pay/${payment.id}`);
   expect(page.body).toContain('<button type="submit" name="method" value="sandbox_card">');
 
-  const redirectUrl = await chooseMethod(payment.id, 'sandbox_card');
+  const redirectUrl = await chooseMethod(stack, payment.id, 'sandbox_card');
   expect(redirectUrl).toMatch(new RegExp(`^${stack.sandboxUrl}/checkout/sp_`));
   const back = await buyerActs(redirectUrl, 'approve');
   expect(back).toBe(`${stack.url}/pay/${payment.id}/return`);
@@ -235,7 +221,7 @@ test('when the provider declines, the buyer is offered another method, and payin
   const { receiver, testKey, checkout } = await newShop();
   const payment = await newPayment(testKey, checkout.id);
 
-  const cardPage = await chooseMethod(payment.id, 'sandbox_card');
+  const cardPage = await chooseMethod(stack, payment.id, 'sandbox_card');
   const back = await buyerActs(cardPage, 'decline');
   const declined = await eventually(
     () => paymentStatus(testKey, payment.id),
@@ -253,7 +239,7 @@ test('when the provider declines, the buyer is offered another method, and payin
   expect(choice.body).toContain('Your last attempt did not go through');
   expect(choice.body).toContain('value="sandbox_wallet"');
 
-  const walletPage = await chooseMethod(payment.id, 'sandbox_wallet');
+  const walletPage = await chooseMethod(stack, payment.id, 'sandbox_wallet');
   expect(providerPaymentIdOf(walletPage)).not.toBe(providerPaymentIdOf(cardPage));
   await buyerActs(walletPage, 'approve');
   const paid = await eventually(
@@ -322,7 +308,7 @@ test('merchants may not ask for an expiry under 60 seconds unless a non-producti
 test('a merchant cancels an unpaid payment: canceled, payment.canceled, and neither a second cancel nor a method choice is accepted', async () => {
   const { receiver, testKey, checkout } = await newShop();
   const payment = await newPayment(testKey, checkout.id);
-  const cardPage = await chooseMethod(payment.id, 'sandbox_card');
+  const cardPage = await chooseMethod(stack, payment.id, 'sandbox_card');
 
   const canceled = await api(stack.url, 'POST', `/v1/payments/${payment.id}/cancel`, { token: testKey });
   expect(canceled.status).toBe(200);
@@ -359,7 +345,7 @@ test('a merchant cancels an unpaid payment: canceled, payment.canceled, and neit
 test('when the provider sends the same callback three times and out of order, the payment is confirmed once and the merchant gets one payment.paid', async () => {
   const { receiver, testKey, checkout } = await newShop();
   const payment = await newPayment(testKey, checkout.id);
-  const redirectUrl = await chooseMethod(payment.id, 'sandbox_card');
+  const redirectUrl = await chooseMethod(stack, payment.id, 'sandbox_card');
   await sandboxFault(stack, payment.id, { duplicate: 2, reorder: true });
   await buyerActs(redirectUrl, 'approve');
 
@@ -398,7 +384,7 @@ test('when the provider sends the same callback three times and out of order, th
 test('when the provider never calls back, asking it on the poll schedule confirms the payment and the merchant is notified', async () => {
   const { receiver, testKey, checkout } = await newShop();
   const payment = await newPayment(testKey, checkout.id);
-  const redirectUrl = await chooseMethod(payment.id, 'sandbox_card');
+  const redirectUrl = await chooseMethod(stack, payment.id, 'sandbox_card');
   await sandboxFault(stack, payment.id, { drop: true });
   await buyerActs(redirectUrl, 'approve');
 
@@ -417,7 +403,7 @@ test('when the provider never calls back, asking it on the poll schedule confirm
 test('when the provider confirms a different amount, the payment is never paid: it goes under review and the merchant is told', async () => {
   const { receiver, testKey, checkout } = await newShop();
   const payment = await newPayment(testKey, checkout.id);
-  const redirectUrl = await chooseMethod(payment.id, 'sandbox_card');
+  const redirectUrl = await chooseMethod(stack, payment.id, 'sandbox_card');
   await sandboxFault(stack, payment.id, { wrong_amount: true });
   await buyerActs(redirectUrl, 'approve');
 
@@ -441,7 +427,7 @@ test('when the provider confirms a different amount, the payment is never paid: 
 test('when the merchant endpoint answers 500, the webhook is retried with the same id, freshly signed, and both attempts are listed', async () => {
   const { receiver, testKey, checkout } = await newShop([500]);
   const payment = await newPayment(testKey, checkout.id);
-  await buyerActs(await chooseMethod(payment.id, 'sandbox_card'), 'approve');
+  await buyerActs(await chooseMethod(stack, payment.id, 'sandbox_card'), 'approve');
 
   // While the workflow is still retrying the webhook, a contradicting callback is flagged all the same.
   await receiver.waitFor(1);
@@ -490,7 +476,7 @@ test('when the merchant endpoint answers 500, the webhook is retried with the sa
 test('forged, unsigned and stale callbacks are refused with 401 and change nothing', async () => {
   const { receiver, testKey, checkout } = await newShop();
   const payment = await newPayment(testKey, checkout.id);
-  const spid = providerPaymentIdOf(await chooseMethod(payment.id, 'sandbox_card'));
+  const spid = providerPaymentIdOf(await chooseMethod(stack, payment.id, 'sandbox_card'));
   const claim = { spid, paymentId: payment.id, status: 'succeeded' as const };
 
   const refusals = [
@@ -531,7 +517,7 @@ test('forged, unsigned and stale callbacks are refused with 401 and change nothi
 test('a valid callback for a finished payment is stored, answered 200, and flagged when it contradicts the outcome', async () => {
   const { receiver, testKey, checkout } = await newShop();
   const payment = await newPayment(testKey, checkout.id);
-  const redirectUrl = await chooseMethod(payment.id, 'sandbox_card');
+  const redirectUrl = await chooseMethod(stack, payment.id, 'sandbox_card');
   await buyerActs(redirectUrl, 'approve');
   await eventually(
     () => paymentStatus(testKey, payment.id),
@@ -575,7 +561,7 @@ test('a method chosen at creation skips the hosted page: the checkout link leads
   expect(location).toMatch(new RegExp(`^${stack.sandboxUrl}/checkout/sp_`));
   const again = await api(stack.url, 'GET', `/pay/${payment.id}`);
   expect(again.headers.get('location')).toBe(location);
-  expect(await chooseMethod(payment.id, 'sandbox_card')).toBe(location);
+  expect(await chooseMethod(stack, payment.id, 'sandbox_card')).toBe(location);
   const other = await api(stack.url, 'POST', `/pay/${payment.id}/method`, {
     body: { method: 'sandbox_wallet' },
     headers: { accept: 'application/json' },
@@ -594,7 +580,7 @@ test('a method chosen at creation skips the hosted page: the checkout link leads
 test('the return page of a paid digital order gives a download link that a tampered token does not open, and a signed link back to the shop', async () => {
   const { testKey, checkout } = await newShop();
   const payment = await newPayment(testKey, checkout.id);
-  const back = await buyerActs(await chooseMethod(payment.id, 'sandbox_card'), 'approve');
+  const back = await buyerActs(await chooseMethod(stack, payment.id, 'sandbox_card'), 'approve');
   await eventually(
     () => paymentStatus(testKey, payment.id),
     (p) => p.status === 'paid',
@@ -631,7 +617,7 @@ test('the return page of a paid physical order shows the delivery method and the
   const payment = await newPayment(testKey, checkout.id, {
     delivery: { type: 'physical', method: 'courier', eta_days: 3 },
   });
-  const back = await buyerActs(await chooseMethod(payment.id, 'sandbox_wallet'), 'approve');
+  const back = await buyerActs(await chooseMethod(stack, payment.id, 'sandbox_wallet'), 'approve');
   const paid = await eventually(
     () => paymentStatus(testKey, payment.id),
     (p) => p.status === 'paid',
@@ -649,8 +635,8 @@ test('a validly signed success for one payment carrying the provider payment id 
   const { receiver, testKey, checkout } = await newShop();
   const first = await newPayment(testKey, checkout.id);
   const second = await newPayment(testKey, checkout.id);
-  const firstPage = await chooseMethod(first.id, 'sandbox_card');
-  await chooseMethod(second.id, 'sandbox_card');
+  const firstPage = await chooseMethod(stack, first.id, 'sandbox_card');
+  await chooseMethod(stack, second.id, 'sandbox_card');
   await buyerActs(firstPage, 'approve');
   await eventually(
     () => paymentStatus(testKey, first.id),
@@ -685,7 +671,7 @@ test('an operator reset repairs a payment: the status writes of the reset run la
   // The first webhook attempt fails, so the workflow is still running when the buyer's money arrives.
   const { receiver, testKey, checkout } = await newShop([500]);
   const payment = await newPayment(testKey, checkout.id);
-  const cardPage = await chooseMethod(payment.id, 'sandbox_card');
+  const cardPage = await chooseMethod(stack, payment.id, 'sandbox_card');
   expect((await api(stack.url, 'POST', `/v1/payments/${payment.id}/cancel`, { token: testKey })).status).toBe(200);
   await receiver.waitFor(1);
   await buyerActs(cardPage, 'approve');

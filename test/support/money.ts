@@ -34,10 +34,11 @@ export async function chooseMethod(stack: TestStack, paymentId: string, method =
   return chosen.body.redirect_url as string;
 }
 
-/** The buyer presses Approve or Decline on the sandbox page. */
-export async function buyerActs(redirectUrl: string, action: 'approve' | 'decline'): Promise<void> {
+/** The buyer presses Approve or Decline on the sandbox page; answers where the sandbox sends the buyer back. */
+export async function buyerActs(redirectUrl: string, action: 'approve' | 'decline'): Promise<string> {
   const response = await fetch(`${redirectUrl}/${action}`, { method: 'POST', redirect: 'manual' });
   if (response.status !== 303) throw new Error(`sandbox ${action}: ${response.status}`);
+  return response.headers.get('location')!;
 }
 
 /**
