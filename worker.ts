@@ -6,15 +6,9 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client } from '@temporalio/client';
 import type { Context } from '@temporalio/activity';
-import {
-  bundleWorkflowCode,
-  NativeConnection,
-  Runtime,
-  Worker,
-  type WorkflowBundleWithSourceMap,
-} from '@temporalio/worker';
+import { bundleWorkflowCode, Runtime, Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import type { Pool } from 'pg';
 import { OpenTelemetryWorkflowClientInterceptor } from '@temporalio/interceptors-opentelemetry/lib/client';
 import {
@@ -38,7 +32,8 @@ import { randomToken } from './src/domain/ids';
 import { providersFromConfig, type ProviderRegistry } from './src/providers/registry';
 import type { ServiceDeps } from './src/services/deps';
 import { startOutboxSweep } from './src/temporal/outbox';
-import { ensureSearchAttributes } from './src/temporal/search-attributes';
+import { connectClient, connectWorker, describeTemporal } from './src/temporal/connection';
+import { prepareSearchAttributes, searchAttributeClientInterceptor } from './src/temporal/search-attributes';
 import { ensureReconciliationSchedule } from './src/temporal/start';
 import { taskQueue } from './src/workflows/shared';
 import type { Observability } from './src/observability';
@@ -84,9 +79,10 @@ export function workflowBundle(options: { tracing?: boolean } = {}): Promise<Wor
     cachedBundles.set(tracing, bundle);
   }
   if (!bundle) {
-    const workflowInterceptorModules = tracing
-      ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')]
-      : [];
+    const workflowInterceptorModules = [
+      require.resolve('./src/workflows/search-attribute-guard'),
+      ...(tracing ? [require.resolve('@temporalio/interceptors-opentelemetry/lib/workflow-interceptors')] : []),
+    ];
     bundle = bundleWorkflowCode({
       workflowsPath: require.resolve('./src/workflows'),
       workflowInterceptorModules,
@@ -204,23 +200,29 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
       (applied) => (applied.length > 0 ? `${applied.length} applied` : 'up to date'),
     );
 
-    const connection = await Connection.connect({ address: config.temporal.address });
+    const temporalTarget = describeTemporal(config.temporal);
+    const connectionFailed = (error: Error) => {
+      throw new Error(`connecting to Temporal (${temporalTarget}): ${error.message}`);
+    };
+    const connection = await connectClient(config.temporal).catch(connectionFailed);
     closers.push(() => connection.close());
     // With a worker in this process the client shares its native connection: payments then start
     // eagerly, their first workflow task handed back with the start call (docs/performance.md).
     const workerConnection =
-      config.role !== 'api' ? await NativeConnection.connect({ address: config.temporal.address }) : undefined;
+      config.role !== 'api' ? await connectWorker(config.temporal).catch(connectionFailed) : undefined;
     if (workerConnection) closers.push(() => workerConnection.close());
+    logger.info({ temporal: temporalTarget }, 'Temporal connected');
+    const searchAttributes = await prepareSearchAttributes(connection, config.temporal.namespace, logger);
     const clientInterceptors = [
       requestContextClientInterceptor(),
       ...(tracing ? [new OpenTelemetryWorkflowClientInterceptor({ tracer: tracing.tracer })] : []),
+      searchAttributeClientInterceptor(searchAttributes),
     ];
     const temporal = new Client({
       connection: workerConnection ?? connection,
       namespace: config.temporal.namespace,
       interceptors: { workflow: clientInterceptors },
     });
-    await ensureSearchAttributes(connection, config.temporal.namespace);
 
     const providers = options.providers ?? providersFromConfig(config);
     const metrics = createMetrics({

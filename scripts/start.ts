@@ -1,6 +1,6 @@
 /**
  * `npm start`: the whole stack on one machine. Starts the Temporal dev server (unless
- * TEMPORAL_ADDRESS is set), the sandbox provider, Kassa (API + worker, embedded PostgreSQL
+ * TEMPORAL_ADDRESS, TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE points at a cluster), the sandbox provider, Kassa (API + worker, embedded PostgreSQL
  * unless DATABASE_URL is set) and a demo shop; seeds a demo merchant; prints where things are.
  * Prints one line per step with its duration; every process's log goes to `DATA_DIR/logs/`
  * (Kassa's JSON lines to `kassa.log`), and only Kassa's warnings and errors reach the terminal,
@@ -175,7 +175,8 @@ async function main() {
   const shopPort = Number(process.env.DEMO_SHOP_PORT ?? 4200);
   const temporalPort = Number(process.env.TEMPORAL_PORT || 7233);
   const uiPort = Number(process.env.TEMPORAL_UI_PORT || 8233);
-  const startTemporal = !process.env.TEMPORAL_ADDRESS;
+  const startTemporal =
+    !process.env.TEMPORAL_ADDRESS && !process.env.TEMPORAL_CONFIG_FILE && !process.env.TEMPORAL_PROFILE;
   const wanted: [number, string][] = [
     [config.port, 'PORT'],
     [sandboxPort, 'SANDBOX_PORT'],
@@ -347,7 +348,7 @@ Kassa is running.
   operator token   ${adminToken}
   demo payment     ${payment.checkout_url}
   demo shop        ${shopUrl}   (orders: ${shopUrl}/orders)
-  Temporal UI      ${startTemporal ? `http://127.0.0.1:${uiPort}` : `(your cluster at ${env.TEMPORAL_ADDRESS})`}
+  Temporal UI      ${startTemporal ? `http://127.0.0.1:${uiPort}` : `(your cluster at ${config.temporal.address})`}
   sandbox provider http://127.0.0.1:${sandboxPort}
   seller e-mail    ${mail}
   data and logs    ${dataDir}   (logs in ${logs})

@@ -2,6 +2,10 @@ import path from 'node:path';
 import { z } from 'zod';
 import { notificationsKey, parseNotificationsKey } from './notifications/secrets';
 import type { NotificationSettings } from './notifications/types';
+import { ConfigError } from './config-error';
+import { loadTemporalSettings, type TemporalSettings } from './temporal/connection';
+
+export { ConfigError } from './config-error';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const httpUrl = z
@@ -25,8 +29,8 @@ const envSchema = z
     TEMPORAL_ADDRESS: z
       .string()
       .regex(/^[^\s:]+:\d+$/, 'host:port')
-      .default('127.0.0.1:7233'),
-    TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+      .optional(),
+    TEMPORAL_TLS: z.enum(['true', 'false', '1', '0'], 'true or false').optional(),
     SANDBOX_URL: httpUrl.default('http://127.0.0.1:4100'),
     SANDBOX_API_KEY: z.string().min(8).default('sandbox_dev_key'),
     SANDBOX_WEBHOOK_SECRET: z.string().min(16).default('sandbox_dev_webhook_secret'),
@@ -81,7 +85,6 @@ const envSchema = z
     publicUrl: env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`,
     databaseUrl: env.DATABASE_URL,
     databasePoolMax: env.DATABASE_POOL_MAX,
-    temporal: { address: env.TEMPORAL_ADDRESS, namespace: env.TEMPORAL_NAMESPACE },
     sandbox: { url: env.SANDBOX_URL, apiKey: env.SANDBOX_API_KEY, webhookSecret: env.SANDBOX_WEBHOOK_SECRET },
     adminToken: env.ADMIN_TOKEN,
     allowPrivateWebhookUrls: env.ALLOW_PRIVATE_WEBHOOK_URLS ?? env.KASSA_ENV !== 'production',
@@ -114,7 +117,10 @@ const envSchema = z
   }));
 
 /** Kassa's whole configuration, parsed once from the environment at boot. */
-export type Config = z.infer<typeof envSchema>;
+export type Config = z.infer<typeof envSchema> & {
+  /** The Temporal cluster: `TEMPORAL_*` variables and an optional profile file (src/temporal/connection.ts). */
+  temporal: TemporalSettings;
+};
 
 /** Variables whose value a configuration error never repeats. */
 const secretVariables = new Set([
@@ -123,23 +129,20 @@ const secretVariables = new Set([
   'ADMIN_TOKEN',
   'SANDBOX_API_KEY',
   'SANDBOX_WEBHOOK_SECRET',
+  'TEMPORAL_API_KEY',
+  'TEMPORAL_TLS_CLIENT_KEY_DATA',
 ]);
-
-export class ConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ConfigError';
-  }
-}
 
 /**
  * Parses the environment; an empty variable counts as unset. A bad value throws a {@link ConfigError} whose message names the
  * variable and the form it expects, e.g. `PORT must be a number (got "abc")`.
  */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const set = Object.fromEntries(
+    Object.entries(env).filter(([, value]) => value !== undefined && value !== ''),
+  ) as Record<string, string>;
   const result = envSchema.safeParse(set);
-  if (result.success) return result.data;
+  if (result.success) return { ...result.data, temporal: loadTemporalSettings(set) };
   const issue = result.error.issues[0]!;
   const name = String(issue.path[0] ?? 'environment');
   const got = env[name] === undefined || secretVariables.has(name) ? '' : ` (got ${JSON.stringify(env[name])})`;

@@ -1,5 +1,7 @@
-import type { Connection } from '@temporalio/client';
+import type { Connection, WorkflowClientInterceptor } from '@temporalio/client';
+import { type SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
+import { registeredSearchAttributesMemo } from '../workflows/search-attribute-guard';
 import { searchAttributeDefinitions } from '../workflows/shared';
 
 const indexedTypes = {
@@ -9,20 +11,129 @@ const indexedTypes = {
 };
 
 /**
- * Registers the contract's search attributes in the namespace if any is missing: idempotent,
- * so every process may call it at startup, on the dev server and on an existing cluster.
+ * Registers the contract's search attributes in the namespace if any is missing: idempotent, and
+ * throws when listing or registering fails. Returns the names it added.
  */
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const missing = await missingSearchAttributes(connection, namespace);
+  if (missing.length === 0) return [];
+  await connection.operatorService.addSearchAttributes({
+    namespace,
+    searchAttributes: Object.fromEntries(
+      missing.map((name) => [name, indexedTypes[searchAttributeDefinitions[name]!]]),
+    ),
+  });
+  return missing;
+}
+
+async function missingSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
   const existing = await connection.operatorService.listSearchAttributes({ namespace });
   const known = new Set([
     ...Object.keys(existing.customAttributes ?? {}),
     ...Object.keys(existing.systemAttributes ?? {}),
   ]);
-  const missing = Object.entries(searchAttributeDefinitions).filter(([name]) => !known.has(name));
-  if (missing.length === 0) return [];
-  await connection.operatorService.addSearchAttributes({
-    namespace,
-    searchAttributes: Object.fromEntries(missing.map(([name, type]) => [name, indexedTypes[type]])),
-  });
-  return missing.map(([name]) => name);
+  return Object.keys(searchAttributeDefinitions).filter((name) => !known.has(name));
+}
+
+/** What startup found: the attributes Kassa may set, and those the cluster lacks and would not register. */
+export interface SearchAttributeState {
+  registered: string[];
+  added: string[];
+  missing: string[];
+}
+
+/** gRPC codes that mean "this cluster will not let Kassa register": no point retrying. */
+const refusals = new Set<number>([
+  7, // PERMISSION_DENIED
+  9, // FAILED_PRECONDITION
+  12, // UNIMPLEMENTED
+  16, // UNAUTHENTICATED
+]);
+
+/**
+ * At startup: registers what is missing, once. When the cluster refuses (Temporal Cloud, a
+ * locked-down cluster) Kassa starts anyway: it warns with the commands an operator runs, and sets
+ * only the registered attributes from then on (see {@link searchAttributeClientInterceptor}).
+ * Other errors (a namespace the frontend does not know yet) are retried for `retryForMs`.
+ */
+export async function prepareSearchAttributes(
+  connection: Connection,
+  namespace: string,
+  logger: { warn(fields: object, message: string): void },
+  retryForMs = 10_000,
+): Promise<SearchAttributeState> {
+  const all = Object.keys(searchAttributeDefinitions);
+  const deadline = Date.now() + retryForMs;
+  for (;;) {
+    try {
+      const added = await ensureSearchAttributes(connection, namespace);
+      return { registered: all, added, missing: [] };
+    } catch (error) {
+      const code = (error as { code?: number }).code;
+      if ((code === undefined || !refusals.has(code)) && Date.now() < deadline) {
+        await new Promise((resolve) => setTimeout(resolve, 250));
+        continue;
+      }
+      const missing = await missingSearchAttributes(connection, namespace).catch(() => all);
+      if (missing.length === 0) return { registered: all, added: [], missing: [] };
+      logger.warn(
+        { missingSearchAttributes: missing, err: { message: (error as Error).message, code } },
+        searchAttributeAdvice(namespace, missing, (error as Error).message),
+      );
+      return { registered: all.filter((name) => !missing.includes(name)), added: [], missing };
+    }
+  }
+}
+
+/** The warning: what is missing, why, and the commands that register it (self-hosted CLI and Temporal Cloud). */
+export function searchAttributeAdvice(namespace: string, missing: string[], reason: string): string {
+  const cli = missing.map(
+    (name) =>
+      `  temporal operator search-attribute create --namespace ${namespace} --name ${name} --type ${searchAttributeDefinitions[name]}`,
+  );
+  const cloudNamespace = namespace.includes('.') ? namespace : `${namespace}.<account-id>`;
+  const cloud = `  tcld namespace search-attributes add --namespace ${cloudNamespace} ${missing
+    .map((name) => `--search-attribute "${name}=${searchAttributeDefinitions[name]}"`)
+    .join(' ')}`;
+  return [
+    `search attributes ${missing.join(', ')} are not registered in namespace ${namespace} and Kassa may not register them (${reason}).`,
+    'Kassa runs without them: payments work, but operators cannot search workflows by them. Register them, then restart Kassa:',
+    ...cli,
+    'On Temporal Cloud:',
+    cloud,
+  ].join('\n');
+}
+
+/**
+ * When some search attributes are missing, workflows start with the registered ones only and carry
+ * their names in a memo; the workflow interceptor then upserts only those, for the whole life of
+ * that execution (so replays stay the same after the attributes are registered). With none
+ * missing, starts are left as they are.
+ */
+export function searchAttributeClientInterceptor(state: SearchAttributeState): WorkflowClientInterceptor {
+  if (state.missing.length === 0) return {};
+  const registered = new Set(state.registered);
+  const restrict = <
+    O extends { typedSearchAttributes?: SearchAttributePair[] | TypedSearchAttributes; memo?: Record<string, unknown> },
+  >(
+    options: O,
+  ): O => {
+    const pairs =
+      options.typedSearchAttributes instanceof TypedSearchAttributes
+        ? options.typedSearchAttributes.getAll()
+        : (options.typedSearchAttributes ?? []);
+    const kept = pairs.filter((pair) => registered.has(pair.key.name));
+    return {
+      ...options,
+      typedSearchAttributes: kept.length > 0 ? kept : undefined,
+      memo: { ...options.memo, [registeredSearchAttributesMemo]: state.registered },
+    };
+  };
+  return {
+    start: (input, next) => next({ ...input, options: restrict(input.options) }),
+    startWithDetails: (input, next) => next({ ...input, options: restrict(input.options) }),
+    signalWithStart: (input, next) => next({ ...input, options: restrict(input.options) }),
+    startUpdateWithStart: (input, next) =>
+      next({ ...input, workflowStartOptions: restrict(input.workflowStartOptions) }),
+  };
 }
