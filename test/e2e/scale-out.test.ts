@@ -47,13 +47,17 @@ const workers: KassaProcess[] = [];
 let db: Pool;
 
 beforeAll(async () => {
-  let namespace: string;
-  [database, sandbox, receiver, balancer, namespace] = await Promise.all([
-    createTestDatabase(),
-    startSandboxProcess(),
-    startSlowReceiver(300),
-    startLoadBalancer([]),
-    createTestNamespace(process.env.TEST_TEMPORAL_ADDRESS!),
+  let namespace = '';
+  // Each start settles before a failure is raised, so that afterAll finds everything it must end.
+  const settle = async (starts: Promise<unknown>[]) => {
+    for (const result of await Promise.allSettled(starts)) if (result.status === 'rejected') throw result.reason;
+  };
+  await settle([
+    createTestDatabase().then((created) => (database = created)),
+    startSandboxProcess().then((started) => (sandbox = started)),
+    startSlowReceiver(300).then((started) => (receiver = started)),
+    startLoadBalancer().then((started) => (balancer = started)),
+    createTestNamespace(process.env.TEST_TEMPORAL_ADDRESS!).then((created) => (namespace = created)),
   ]);
   deployment = newDeployment({
     databaseUrl: database.url,
@@ -65,14 +69,12 @@ beforeAll(async () => {
   deployment.publicUrl = balancer.url;
   const api = (name: string) =>
     startApiProcess({ ...deployment, publicUrl: undefined, env: { PUBLIC_URL: balancer.url } }, name);
-  const started = await Promise.all([
-    api('api-1'),
-    api('api-2'),
-    startWorkerProcess(deployment, 'worker-1'),
-    startWorkerProcess(deployment, 'worker-2'),
+  await settle([
+    api('api-1').then((started) => apis.push(started)),
+    api('api-2').then((started) => apis.push(started)),
+    startWorkerProcess(deployment, 'worker-1').then((started) => workers.push(started)),
+    startWorkerProcess(deployment, 'worker-2').then((started) => workers.push(started)),
   ]);
-  apis.push(started[0], started[1]);
-  workers.push(started[2], started[3]);
   balancer.backends.push(...apis.map((process) => process.url!));
   db = new Pool({ connectionString: database.url, max: 2 });
 }, 150_000);
@@ -256,7 +258,7 @@ test('two API and two worker processes share 100 payments, one worker SIGKILLed 
   }
 
   // Every process but the killed one is still up.
-  for (const process of [...apis, ...workers.slice(1)])
+  for (const process of [...apis, ...workers.filter((worker) => worker.pid !== kill!.worker)])
     if (process.child.exitCode !== null || process.child.signalCode !== null)
       throw new Error(`${process.role} ${process.pid} exited:\n${tail(process.logFile)}`);
 });
