@@ -1,6 +1,6 @@
 import type { Pool } from 'pg';
 import { recordHistory } from '../../scripts/record-histories';
-import { paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
+import { forgedPaidPayment, paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
 import { api, eventually, sandboxFault, shopsFor, stackForFile, type TestStack } from '../support/stack';
 
 // Representative runs of the refund, payout and reconciliation workflows on the real stack, each
@@ -126,14 +126,7 @@ test('a reconciliation of payments, refunds and payouts that agree finds no mism
 
 test('a reconciliation after a payment was made paid behind Kassa’s back lists the mismatch', async () => {
   const { testKey, checkout } = await fundedShop('10.00');
-  const forged = await api(stack.url, 'POST', '/v1/payments', {
-    token: testKey,
-    body: { checkout_id: checkout.id, order_id: `F-${Date.now()}`, amount: '10.00', currency: 'RUB', description: 'x' },
-  });
-  await db.query(
-    `update payments set status = 'paid', method = 'sandbox_card', paid_at = now(), buyer_total_minor = 1000, merchant_net_minor = 970, fee_minor = 30 where id = $1`,
-    [forged.body.id],
-  );
+  const forged = await forgedPaidPayment(stack, db, testKey, checkout.id);
   const handle = await reconcileNow();
   const result = await finished<{ mismatches: { paymentId?: string }[] }>(
     handle.workflowId,
@@ -141,10 +134,10 @@ test('a reconciliation after a payment was made paid behind Kassa’s back lists
     'reconciliation-mismatches',
   );
   expect(result.mismatches.length).toBeGreaterThan(0);
-  expect(JSON.stringify(result.mismatches)).toContain(forged.body.id);
+  expect(JSON.stringify(result.mismatches)).toContain(forged.id);
   const stored = await eventually(
     () => api(stack.url, 'GET', '/admin/reconciliation', { token: stack.adminToken }).then((r) => r.body),
-    (body) => JSON.stringify(body).includes(forged.body.id),
+    (body) => JSON.stringify(body).includes(forged.id),
   );
-  expect(JSON.stringify(stored)).toContain(forged.body.id);
+  expect(JSON.stringify(stored)).toContain(forged.id);
 });

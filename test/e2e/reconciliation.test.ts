@@ -4,7 +4,7 @@ import { reconciliationScheduleId, type ReconciliationResult } from '../../src/w
 import type { reconciliationWorkflow } from '../../src/workflows/reconciliation';
 import { taskQueue } from '../../src/workflows/shared';
 import { expectLedgerBalanced } from '../support/ledger';
-import { heldForReview, paidPayment, sandboxCardToken } from '../support/money';
+import { forgedPaidPayment, heldForReview, paidPayment, sandboxCardToken } from '../support/money';
 import { api, captureAtSandbox, eventually, shopsFor, stackForFile, type TestStack } from '../support/stack';
 
 jest.setTimeout(90_000);
@@ -79,14 +79,7 @@ test('planted mismatches are each listed in the workflow result and at GET /admi
   const held = await heldForReview(stack, testKey, checkout.id);
 
   // 2. a payment made paid behind Kassa's back: neither the ledger nor the provider know of it
-  const forged = await api(stack.url, 'POST', '/v1/payments', {
-    token: testKey,
-    body: { checkout_id: checkout.id, order_id: `F-${Date.now()}`, amount: '10.00', currency: 'RUB', description: 'x' },
-  });
-  await db.query(
-    `update payments set status = 'paid', method = 'sandbox_card', paid_at = now(), buyer_total_minor = 1000, merchant_net_minor = 970, fee_minor = 30 where id = $1`,
-    [forged.body.id],
-  );
+  const forged = await forgedPaidPayment(stack, db, testKey, checkout.id);
 
   // 3. a capture in the ledger for a payment that was canceled
   const canceled = await api(stack.url, 'POST', '/v1/payments', {
@@ -119,8 +112,8 @@ test('planted mismatches are each listed in the workflow result and at GET /admi
   expect(listed).toEqual(
     [
       ['amount_mismatch', 'payment', held.id],
-      ['not_in_ledger', 'payment', forged.body.id],
-      ['missing_at_provider', 'payment', forged.body.id],
+      ['not_in_ledger', 'payment', forged.id],
+      ['missing_at_provider', 'payment', forged.id],
       ['ledger_without_payment', 'payment', canceled.body.id],
     ].sort(),
   );

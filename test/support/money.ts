@@ -1,3 +1,4 @@
+import type { Pool } from 'pg';
 import { api, createTestPayment, eventually, type Receiver, sandboxFault, type TestStack } from './stack';
 
 /** A payment taken the way a buyer does it: created, method chosen, approved at the sandbox, until `paid`. */
@@ -59,6 +60,19 @@ export async function heldForReview(
     () => api(stack.url, 'GET', `/v1/payments/${payment.id}`, { token: testKey }).then((r) => r.body),
     (body) => body.status === 'under_review',
   );
+}
+
+/**
+ * A payment of 10.00 RUB made `paid` in the database behind Kassa's back: neither the ledger nor
+ * the provider know of it.
+ */
+export async function forgedPaidPayment(stack: TestStack, db: Pool, testKey: string, checkoutId: string) {
+  const forged = await createTestPayment(stack, testKey, checkoutId, { amount: '10.00', description: 'x' });
+  await db.query(
+    `update payments set status = 'paid', method = 'sandbox_card', paid_at = now(), buyer_total_minor = 1000, merchant_net_minor = 970, fee_minor = 30 where id = $1`,
+    [forged.id],
+  );
+  return forged;
 }
 
 /** A card number made into a token at the sandbox, as the card holder's browser would. */
