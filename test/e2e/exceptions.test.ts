@@ -17,6 +17,7 @@ import {
   captureAtSandbox,
   createTestPayment,
   eventually,
+  paymentOf,
   type Receiver,
   sandboxReport,
   shopsFor,
@@ -30,9 +31,6 @@ let stack: TestStack;
 let db: Pool;
 const shop = shopsFor(() => stack, 'all');
 stackForFile((running) => ({ stack, db } = running), { MIN_EXPIRES_IN_SECONDS: '2' });
-
-const paymentOf = (testKey: string, id: string) =>
-  api(stack.url, 'GET', `/v1/payments/${id}`, { token: testKey }).then((r) => r.body);
 
 const exceptions = (query = '') => api(stack.url, 'GET', `/admin/exceptions${query}`, { token: stack.adminToken });
 const decide = (id: string, action: 'accept' | 'refund', body: unknown = { operator: 'alice' }) =>
@@ -97,7 +95,7 @@ test('a payment held for review is listed; accepting it posts what the provider 
   ]);
 
   const paid = await eventually(
-    () => paymentOf(testKey, held.id),
+    () => paymentOf(stack, testKey, held.id),
     (body) => body.status === 'paid',
   );
   expect(paid).toMatchObject({ buyer_total: '51.00', fee: '1.50', merchant_net: '49.50', failure_reason: null });
@@ -156,7 +154,7 @@ test('a payment held for review can be refunded instead: the sandbox shows the r
 
   expect(await postingsOf(db, 'payment', held.id)).toEqual({});
   expect(await balancesOf(db, merchantId, 'RUB')).toMatchObject({ available: 0n, reserved: 0n });
-  expect((await paymentOf(testKey, held.id)).status).toBe('refunded');
+  expect((await paymentOf(stack, testKey, held.id)).status).toBe('refunded');
   await eventually(
     async () => webhooksFor(receiver, held.id).map((event) => event.type),
     (types) => types.includes('payment.refunded'),
@@ -177,7 +175,7 @@ test('successes after expiry and after cancel are listed as late successes: one 
     (await api(stack.url, 'POST', `/v1/payments/${canceled.id}/cancel`, { token: testKey, body: {} })).body.status,
   ).toBe('canceled');
   await eventually(
-    () => paymentOf(testKey, expiring.id),
+    () => paymentOf(stack, testKey, expiring.id),
     (body) => body.status === 'expired',
     20_000,
   );
@@ -202,7 +200,7 @@ test('successes after expiry and after cancel are listed as late successes: one 
 
   expect((await decide(expiring.id, 'accept', { operator: 'dave' })).status).toBe(202);
   const paid = await eventually(
-    () => paymentOf(testKey, expiring.id),
+    () => paymentOf(stack, testKey, expiring.id),
     (body) => body.status === 'paid',
   );
   expect(paid).toMatchObject({ buyer_total: '20.00', merchant_net: '19.40' });
@@ -216,7 +214,7 @@ test('successes after expiry and after cancel are listed as late successes: one 
   expect((await decide(canceled.id, 'refund', { operator: 'dave' })).status).toBe(202);
   const decided = await decisionOf(canceled.id);
   expect(decided.decision.outcome.refunds).toEqual([expect.objectContaining({ amount: '30.00', status: 'succeeded' })]);
-  expect((await paymentOf(testKey, canceled.id)).status).toBe('canceled');
+  expect((await paymentOf(stack, testKey, canceled.id)).status).toBe('canceled');
   expect(await postingsOf(db, 'payment', canceled.id)).toEqual({});
   expect(await balancesOf(db, merchantId, 'RUB')).toMatchObject({ available: 1940n });
   await expectLedgerBalanced(db);
@@ -236,11 +234,11 @@ test('a refund the provider refuses fails the decision with its reason, and the 
     decisions: [expect.objectContaining({ operator: 'frank', action: 'refund' })],
   });
   expect(failed.decisions[0].failure_reason).toContain('refund_declined');
-  expect((await paymentOf(testKey, held.id)).status).toBe('under_review');
+  expect((await paymentOf(stack, testKey, held.id)).status).toBe('under_review');
 
   expect((await decide(held.id, 'accept', { operator: 'grace' })).status).toBe(202);
   await eventually(
-    () => paymentOf(testKey, held.id),
+    () => paymentOf(stack, testKey, held.id),
     (body) => body.status === 'paid',
   );
   const history = (await decisionOf(held.id)).decisions.map((decision: { operator: string; status: string }) => [
@@ -290,7 +288,7 @@ test('a second capture of a paid payment is a flagged callback; refunding it giv
   expect(decided.decision.outcome.refunds).toEqual([
     expect.objectContaining({ provider_payment_id: second, amount: '30.00', status: 'succeeded' }),
   ]);
-  expect((await paymentOf(testKey, paid.id)).status).toBe('paid');
+  expect((await paymentOf(stack, testKey, paid.id)).status).toBe('paid');
   expect(await balancesOf(db, merchantId, 'RUB')).toEqual(before);
   await expectLedgerBalanced(db);
 });
@@ -338,7 +336,7 @@ test('each step of a decision, retried after it took effect, changes nothing the
   expect(
     report.refunds.filter((entry: { payment_id: string }) => entry.payment_id === first[0]!.providerPaymentId),
   ).toHaveLength(1);
-  expect((await paymentOf(testKey, refunded.id)).status).toBe('refunded');
+  expect((await paymentOf(stack, testKey, refunded.id)).status).toBe('refunded');
   await expectLedgerBalanced(db);
 });
 
@@ -359,7 +357,7 @@ test('a decision recorded by a request that died before starting it is carried o
   const late = await decide(held.id, 'refund', { operator: 'ivan' });
   expect([late.status, late.body.error.decision.id]).toEqual([409, decisionId]);
   await eventually(
-    () => paymentOf(testKey, held.id),
+    () => paymentOf(stack, testKey, held.id),
     (body) => body.status === 'paid',
   );
   expect((await decisionOf(held.id)).decision).toMatchObject({ id: decisionId, operator: 'heidi', status: 'applied' });
@@ -427,7 +425,7 @@ test('after a refund decision gave back one capture and the provider refused the
     status: 'failed',
     failure_reason: expect.stringContaining('already_refunded'),
   });
-  expect((await paymentOf(testKey, held.id)).status).toBe('under_review');
+  expect((await paymentOf(stack, testKey, held.id)).status).toBe('under_review');
   expect(await postingsOf(db, 'payment', held.id)).toEqual({});
   expect(await balancesOf(db, merchantId, 'RUB')).toMatchObject({ available: 0n });
 
@@ -452,7 +450,7 @@ test('after a refund decision gave back one capture and the provider refused the
       ),
     ).toHaveLength(1);
   }
-  expect((await paymentOf(testKey, held.id)).status).toBe('refunded');
+  expect((await paymentOf(stack, testKey, held.id)).status).toBe('refunded');
   await expectLedgerBalanced(db);
 });
 
@@ -485,7 +483,7 @@ test('a flagged callback of a payment still open is not decided: 409 payment_ope
       (refund: { payment_id: string }) => refund.payment_id === foreign,
     ),
   ).toEqual([]);
-  expect((await paymentOf(testKey, open.id)).status).toBe('awaiting_method');
+  expect((await paymentOf(stack, testKey, open.id)).status).toBe('awaiting_method');
 });
 
 describe('what a decision settles', () => {

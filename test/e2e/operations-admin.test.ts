@@ -6,11 +6,12 @@ import { randomToken } from '../../src/domain/ids';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import { searchAttributeDefinitions, searchAttributes, statusQuery } from '../../src/workflows/shared';
 import { buyerActs, chooseMethod } from '../support/money';
-import { newPayment, paidPayment, paymentOf } from '../support/operations';
+import { newPayment, paidPayment } from '../support/operations';
 import { temporalCli } from '../support/processes';
 import {
   api,
   eventually,
+  paymentOf,
   purchaseHandle,
   sandboxFault,
   shopsFor,
@@ -216,10 +217,10 @@ test('a re-check makes a payment whose callback was lost paid at once', async ()
   const redirectUrl = await chooseMethod(stack, payment.id);
   await sandboxFault(stack, payment.id, { drop: true });
   await buyerActs(redirectUrl, 'approve');
-  expect((await paymentOf(stack, merchant, payment.id)).status).toBe('awaiting_payment');
+  expect((await paymentOf(stack, merchant.testKey, payment.id)).status).toBe('awaiting_payment');
   expect((await admin('POST', `/admin/payments/${payment.id}/recheck`)).status).toBe(202);
   const paid = await eventually(
-    () => paymentOf(stack, merchant, payment.id),
+    () => paymentOf(stack, merchant.testKey, payment.id),
     (current) => current.status === 'paid',
     15_000,
   );

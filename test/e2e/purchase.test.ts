@@ -12,6 +12,7 @@ import {
   api,
   createTestPayment,
   eventually,
+  paymentOf,
   purchaseHandle,
   type ReceivedRequest,
   sandboxFault,
@@ -40,8 +41,6 @@ const newPayment = (testKey: string, checkoutId: string, extra: Record<string, u
     ...extra,
   });
 
-const paymentStatus = (key: string, id: string) =>
-  api(stack.url, 'GET', `/v1/payments/${id}`, { token: key }).then((r) => r.body);
 const paymentEvents = (key: string, id: string) =>
   api(stack.url, 'GET', `/v1/payments/${id}/events`, { token: key }).then((r) => r.body.data as any[]);
 const providerPaymentIdOf = (redirectUrl: string) => new URL(redirectUrl).pathname.split('/').pop()!;
@@ -189,7 +188,7 @@ test('a buyer who pays at the sandbox makes the payment paid and the merchant ge
   expect(back).toBe(`${stack.url}/pay/${payment.id}/return`);
 
   const paid = await eventually(
-    () => paymentStatus(testKey, payment.id),
+    () => paymentOf(stack, testKey, payment.id),
     (p) => p.status === 'paid',
   );
   expect(paid).toMatchObject({ method: 'sandbox_card', fee: '1.50', buyer_total: '50.00', merchant_net: '48.50' });
@@ -224,7 +223,7 @@ test('when the provider declines, the buyer is offered another method, and payin
   const cardPage = await chooseMethod(stack, payment.id, 'sandbox_card');
   const back = await buyerActs(cardPage, 'decline');
   const declined = await eventually(
-    () => paymentStatus(testKey, payment.id),
+    () => paymentOf(stack, testKey, payment.id),
     (p) => p.failure_reason === 'card_declined',
   );
   expect(declined).toMatchObject({ status: 'awaiting_method', paid_at: null });
@@ -243,7 +242,7 @@ test('when the provider declines, the buyer is offered another method, and payin
   expect(providerPaymentIdOf(walletPage)).not.toBe(providerPaymentIdOf(cardPage));
   await buyerActs(walletPage, 'approve');
   const paid = await eventually(
-    () => paymentStatus(testKey, payment.id),
+    () => paymentOf(stack, testKey, payment.id),
     (p) => p.status === 'paid',
   );
   expect(paid).toMatchObject({ method: 'sandbox_wallet', failure_reason: null });
@@ -276,7 +275,7 @@ test('a payment nobody pays expires at its expires_at and the merchant gets paym
   const payment = await newPayment(testKey, checkout.id, { expires_in: 2 });
   expect(Math.abs(Date.parse(payment.expires_at) - Date.parse(payment.created_at) - 2000)).toBeLessThan(500);
   const expired = await eventually(
-    () => paymentStatus(testKey, payment.id),
+    () => paymentOf(stack, testKey, payment.id),
     (p) => p.status === 'expired',
     15_000,
   );
@@ -338,7 +337,7 @@ test('a merchant cancels an unpaid payment: canceled, payment.canceled, and neit
     10_000,
   );
   expect(rows.map((row) => [row.state, row.flag])).toEqual([['succeeded', 'contradicts_canceled']]);
-  expect(await paymentStatus(testKey, payment.id)).toMatchObject({ status: 'canceled', paid_at: null });
+  expect(await paymentOf(stack, testKey, payment.id)).toMatchObject({ status: 'canceled', paid_at: null });
   expect(webhookTypes(receiver.received)).toEqual(['payment.canceled']);
 });
 
@@ -360,7 +359,7 @@ test('when the provider sends the same callback three times and out of order, th
   expect(rows.every((row) => row.flag === null)).toBe(true);
 
   const paid = await eventually(
-    () => paymentStatus(testKey, payment.id),
+    () => paymentOf(stack, testKey, payment.id),
     (p) => p.status === 'paid',
   );
   await finished(payment.id, 'duplicate-callbacks');
@@ -377,7 +376,7 @@ test('when the provider sends the same callback three times and out of order, th
   );
   expect(resent.status).toBe(200);
   expect(await inbox(payment.id)).toEqual(rows);
-  expect(await paymentStatus(testKey, payment.id)).toEqual(paid);
+  expect(await paymentOf(stack, testKey, payment.id)).toEqual(paid);
   expect(await paymentEvents(testKey, payment.id)).toHaveLength(1);
 });
 
@@ -389,7 +388,7 @@ test('when the provider never calls back, asking it on the poll schedule confirm
   await buyerActs(redirectUrl, 'approve');
 
   const paid = await eventually(
-    () => paymentStatus(testKey, payment.id),
+    () => paymentOf(stack, testKey, payment.id),
     (p) => p.status === 'paid',
     15_000,
   );
@@ -408,7 +407,7 @@ test('when the provider confirms a different amount, the payment is never paid: 
   await buyerActs(redirectUrl, 'approve');
 
   const review = await eventually(
-    () => paymentStatus(testKey, payment.id),
+    () => paymentOf(stack, testKey, payment.id),
     (p) => p.status === 'under_review',
   );
   expect(review).toMatchObject({ failure_reason: 'amount_mismatch', paid_at: null });
@@ -419,7 +418,7 @@ test('when the provider confirms a different amount, the payment is never paid: 
     status: 'under_review',
     failure_reason: 'amount_mismatch',
   });
-  expect(await paymentStatus(testKey, payment.id)).toMatchObject({ status: 'under_review', paid_at: null });
+  expect(await paymentOf(stack, testKey, payment.id)).toMatchObject({ status: 'under_review', paid_at: null });
   const returnPage = await api(stack.url, 'GET', `/pay/${payment.id}/return`);
   expect(returnPage.body).not.toContain('Payment received');
 });
@@ -507,7 +506,7 @@ test('forged, unsigned and stale callbacks are refused with 401 and change nothi
   expect(await inbox(payment.id)).toEqual([]);
   const state = await purchaseHandle(stack, payment.id).query(statusQuery);
   expect(state.status).toBe('awaiting_payment');
-  expect(await paymentStatus(testKey, payment.id)).toMatchObject({ status: 'awaiting_payment', paid_at: null });
+  expect(await paymentOf(stack, testKey, payment.id)).toMatchObject({ status: 'awaiting_payment', paid_at: null });
   expect(webhookTypes(receiver.received)).toEqual([]);
 
   expect((await api(stack.url, 'POST', `/v1/payments/${payment.id}/cancel`, { token: testKey })).status).toBe(200);
@@ -520,11 +519,11 @@ test('a valid callback for a finished payment is stored, answered 200, and flagg
   const redirectUrl = await chooseMethod(stack, payment.id, 'sandbox_card');
   await buyerActs(redirectUrl, 'approve');
   await eventually(
-    () => paymentStatus(testKey, payment.id),
+    () => paymentOf(stack, testKey, payment.id),
     (p) => p.status === 'paid',
   );
   await finished(payment.id);
-  const paid = await paymentStatus(testKey, payment.id);
+  const paid = await paymentOf(stack, testKey, payment.id);
 
   const late = await sandboxCallback({
     spid: providerPaymentIdOf(redirectUrl),
@@ -545,7 +544,7 @@ test('a valid callback for a finished payment is stored, answered 200, and flagg
     ['declined', 'contradicts_paid'],
     ['pending', null],
   ]);
-  expect(await paymentStatus(testKey, payment.id)).toEqual(paid);
+  expect(await paymentOf(stack, testKey, payment.id)).toEqual(paid);
   expect(await paymentEvents(testKey, payment.id)).toHaveLength(1);
   expect(webhookTypes(receiver.received)).toEqual(['payment.paid']);
 });
@@ -570,7 +569,7 @@ test('a method chosen at creation skips the hosted page: the checkout link leads
 
   await buyerActs(location, 'approve');
   await eventually(
-    () => paymentStatus(testKey, payment.id),
+    () => paymentOf(stack, testKey, payment.id),
     (p) => p.status === 'paid',
   );
   await finished(payment.id, 'method-at-creation');
@@ -582,7 +581,7 @@ test('the return page of a paid digital order gives a download link that a tampe
   const payment = await newPayment(testKey, checkout.id);
   const back = await buyerActs(await chooseMethod(stack, payment.id, 'sandbox_card'), 'approve');
   await eventually(
-    () => paymentStatus(testKey, payment.id),
+    () => paymentOf(stack, testKey, payment.id),
     (p) => p.status === 'paid',
   );
 
@@ -619,7 +618,7 @@ test('the return page of a paid physical order shows the delivery method and the
   });
   const back = await buyerActs(await chooseMethod(stack, payment.id, 'sandbox_wallet'), 'approve');
   const paid = await eventually(
-    () => paymentStatus(testKey, payment.id),
+    () => paymentOf(stack, testKey, payment.id),
     (p) => p.status === 'paid',
   );
 
@@ -639,7 +638,7 @@ test('a validly signed success for one payment carrying the provider payment id 
   await chooseMethod(stack, second.id, 'sandbox_card');
   await buyerActs(firstPage, 'approve');
   await eventually(
-    () => paymentStatus(testKey, first.id),
+    () => paymentOf(stack, testKey, first.id),
     (p) => p.status === 'paid',
   );
 
@@ -658,7 +657,7 @@ test('a validly signed success for one payment carrying the provider payment id 
     (event) => event.workflowExecutionSignaledEventAttributes?.signalName ?? [],
   );
   expect(signals).toEqual([]);
-  expect(await paymentStatus(testKey, second.id)).toMatchObject({ status: 'awaiting_payment', paid_at: null });
+  expect(await paymentOf(stack, testKey, second.id)).toMatchObject({ status: 'awaiting_payment', paid_at: null });
   expect((await purchaseHandle(stack, second.id).query(statusQuery)).status).toBe('awaiting_payment');
   expect(await capturedPayments([first.id, second.id])).toEqual([first.id]);
 
@@ -687,7 +686,7 @@ test('an operator reset repairs a payment: the status writes of the reset run la
   // The cancel was a mistake: back to just before it, the provider's callback applied again.
   const reset = await resetToBeforeCancel(payment.id);
   const paid = await eventually(
-    () => paymentStatus(testKey, payment.id),
+    () => paymentOf(stack, testKey, payment.id),
     (p) => p.status === 'paid',
     20_000,
   );

@@ -10,6 +10,7 @@ import { balanceOf, paidPayment, webhookTypes } from '../support/money';
 import {
   api,
   eventually,
+  paymentOf,
   sandboxFault,
   sandboxReport,
   serviceDeps,
@@ -35,8 +36,6 @@ const refundDone = (key: string, refundId: string) =>
     () => api(stack.url, 'GET', `/v1/refunds/${refundId}`, { token: key }).then((r) => r.body),
     (r) => r.status !== 'pending',
   );
-const payment = (key: string, id: string) =>
-  api(stack.url, 'GET', `/v1/payments/${id}`, { token: key }).then((r) => r.body);
 
 test('a full refund gives the buyer back what they paid, takes back exactly the net credited, and the shop gets one signed payment.refunded', async () => {
   const { testKey, checkout, receiver } = await shop();
@@ -66,7 +65,7 @@ test('a full refund gives the buyer back what they paid, takes back exactly the 
     status: 'succeeded',
     completed_at: expect.any(String),
   });
-  expect(await payment(testKey, paid.id)).toMatchObject({ status: 'refunded' });
+  expect(await paymentOf(stack, testKey, paid.id)).toMatchObject({ status: 'refunded' });
   expect(await balanceOf(stack, testKey)).toEqual({
     currency: 'RUB',
     available: '0.00',
@@ -115,7 +114,7 @@ test('refunds in parts: partially_refunded, then refunded; asking for more than 
   const first = await refund(testKey, paid.id, { amount: '30.00' });
   expect(first.body).toMatchObject({ amount: '30.00', fee_returned: '0.87', merchant_debit: '29.13' });
   await refundDone(testKey, first.body.id);
-  expect(await payment(testKey, paid.id)).toMatchObject({ status: 'partially_refunded' });
+  expect(await paymentOf(stack, testKey, paid.id)).toMatchObject({ status: 'partially_refunded' });
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '70.87', reserved: '0.00' });
 
   const tooMuch = await refund(testKey, paid.id, { amount: '73.01' });
@@ -130,7 +129,7 @@ test('refunds in parts: partially_refunded, then refunded; asking for more than 
   const rest = await refund(testKey, paid.id);
   expect(rest.body).toMatchObject({ amount: '73.00', fee_returned: '2.13', merchant_debit: '70.87' });
   await refundDone(testKey, rest.body.id);
-  expect(await payment(testKey, paid.id)).toMatchObject({ status: 'refunded' });
+  expect(await paymentOf(stack, testKey, paid.id)).toMatchObject({ status: 'refunded' });
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '0.00', reserved: '0.00' });
 
   const again = await refund(testKey, paid.id, { amount: '0.01' });
@@ -153,7 +152,7 @@ test('concurrent refunds of one payment never add up to more than the buyer paid
   for (const answer of answers.filter((candidate) => candidate.status === 400))
     expect(answer.body.error).toMatchObject({ code: 'amount_too_large', param: 'amount' });
   for (const answer of accepted) await refundDone(testKey, answer.body.id);
-  expect(await payment(testKey, paid.id)).toMatchObject({ status: 'refunded' });
+  expect(await paymentOf(stack, testKey, paid.id)).toMatchObject({ status: 'refunded' });
   const { rows } = await db.query(
     `select sum(amount_minor)::text as total from refunds where payment_id = $1 and status <> 'failed'`,
     [paid.id],
@@ -174,7 +173,7 @@ test('a refund the provider refuses releases its reserve, leaves the payment pai
     status: 'failed',
     failure_reason: 'refund_declined',
   });
-  expect(await payment(testKey, paid.id)).toMatchObject({ status: 'paid' });
+  expect(await paymentOf(stack, testKey, paid.id)).toMatchObject({ status: 'paid' });
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '19.40', reserved: '0.00' });
   expect(await postingsOf(db, 'refund', created.body.id)).toEqual({ reserved: 1, released: 1 });
   await receiver.waitFor(2);
@@ -242,6 +241,6 @@ test('a refund and a payout stored just before a crash (their workflows never st
     (balance) => balance.reserved === '0.00',
   );
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '14.40', reserved: '0.00' });
-  expect(await payment(testKey, paid.id)).toMatchObject({ status: 'partially_refunded' });
+  expect(await paymentOf(stack, testKey, paid.id)).toMatchObject({ status: 'partially_refunded' });
   expect(await sweepUnstarted(deps, 0, ['refunds'])).toEqual({ refunds: 0 });
 });

@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { api, createTestPayment, eventually, type Receiver, sandboxFault, type TestStack } from './stack';
+import { api, createTestPayment, eventually, paymentOf, type Receiver, sandboxFault, type TestStack } from './stack';
 
 /** A payment taken the way a buyer does it: created, method chosen, approved at the sandbox, until `paid`. */
 export const paidPayment = (
@@ -20,7 +20,7 @@ export async function paidPaymentWith(
   const created = await createTestPayment(stack, testKey, checkoutId, fields);
   await buyerActs(await chooseMethod(stack, created.id), 'approve');
   return eventually(
-    () => api(stack.url, 'GET', `/v1/payments/${created.id}`, { token: testKey }).then((r) => r.body),
+    () => paymentOf(stack, testKey, created.id),
     (p) => p.status === 'paid',
   );
 }
@@ -57,7 +57,7 @@ export async function heldForReview(
   await sandboxFault(stack, payment.id, { wrong_amount: true, ...faults });
   await buyerActs(await chooseMethod(stack, payment.id), 'approve');
   return eventually(
-    () => api(stack.url, 'GET', `/v1/payments/${payment.id}`, { token: testKey }).then((r) => r.body),
+    () => paymentOf(stack, testKey, payment.id),
     (body) => body.status === 'under_review',
   );
 }

@@ -364,6 +364,10 @@ export async function createTestPayment(
   return created.body as { id: string; order_id: string; status: string; checkout_url: string } & Record<string, any>;
 }
 
+/** A payment as the merchant with `key` sees it at GET /v1/payments/{id}. */
+export const paymentOf = (stack: TestStack, key: string, id: string) =>
+  api(stack.url, 'GET', `/v1/payments/${id}`, { token: key }).then((response) => response.body);
+
 export type Receiver = Awaited<ReturnType<typeof startReceiver>>;
 export type Shop = Awaited<ReturnType<typeof onboardMerchant>> & { receiver: Receiver };
 
