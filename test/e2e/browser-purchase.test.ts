@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { signReturn, verifyWebhook } from '../../src/domain/signatures';
 import { artifactPath, describeWithBrowser, launchBrowser } from '../support/browser';
-import { api, onboardMerchant, startReceiver, startTestStack, type TestStack } from '../support/stack';
+import { api, newShop, type Receiver, type Shop, startTestStack, type TestStack } from '../support/stack';
 
 // A real buyer's browser against Kassa's hosted pages and the sandbox provider's page.
 jest.setTimeout(60_000);
@@ -9,14 +9,15 @@ jest.setTimeout(60_000);
 describeWithBrowser('a buyer in a real browser', __filename, () => {
   let stack: TestStack;
   let browser: Browser;
-  let receiver: Awaited<ReturnType<typeof startReceiver>>;
-  let merchant: Awaited<ReturnType<typeof onboardMerchant>>;
+  let merchant: Shop;
+  let receiver: Receiver;
 
   beforeAll(async () => {
     // Launch first: a missing Chromium fails here, before the slower stack starts.
     browser = await launchBrowser();
-    [stack, receiver] = await Promise.all([startTestStack(), startReceiver()]);
-    merchant = await onboardMerchant(stack, receiver.url);
+    stack = await startTestStack();
+    merchant = await newShop(stack);
+    receiver = merchant.receiver;
   }, 90_000);
 
   afterAll(async () => {
