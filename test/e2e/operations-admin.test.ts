@@ -1,7 +1,6 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { msToTs } from '@temporalio/common/lib/time';
 import { randomToken } from '../../src/domain/ids';
 import { ensureSearchAttributes } from '../../src/temporal/search-attributes';
 import { searchAttributeDefinitions, searchAttributes, statusQuery } from '../../src/workflows/shared';
@@ -10,6 +9,7 @@ import { newPayment, paidPayment } from '../support/operations';
 import { temporalCli } from '../support/processes';
 import {
   api,
+  createTestNamespace,
   eventually,
   paymentOf,
   purchaseHandle,
@@ -35,13 +35,10 @@ afterAll(async () => {
 const admin = (method: string, pathname: string) => api(stack.url, method, pathname, { token: stack.adminToken });
 
 test('search attributes are registered on a namespace that lacks them, and registering again changes nothing', async () => {
-  const connection = await Connection.connect({ address: process.env.TEST_TEMPORAL_ADDRESS! });
+  const address = process.env.TEST_TEMPORAL_ADDRESS!;
+  const namespace = await createTestNamespace(address);
+  const connection = await Connection.connect({ address });
   try {
-    const namespace = `kassa-sa-${randomToken(10).toLowerCase()}`;
-    await connection.workflowService.registerNamespace({
-      namespace,
-      workflowExecutionRetentionPeriod: msToTs('1 day'),
-    });
     // A new namespace takes a moment to reach the frontend's cache.
     const first = await eventually(
       () => ensureSearchAttributes(connection, namespace).catch((error: Error) => error),
