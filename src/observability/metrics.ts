@@ -64,6 +64,43 @@ export function createMetrics(options: MetricsOptions = {}) {
         }
       },
     });
+    new Gauge({
+      name: 'kassa_payment_oldest_awaiting_payment_seconds',
+      help: 'Seconds since the oldest payment waiting for its provider (awaiting_payment) last changed, by method and mode, read in the database at scrape time (aggregate with max)',
+      labelNames: ['method', 'mode'] as const,
+      registers,
+      async collect() {
+        this.reset();
+        const rows = await db
+          .query<{ method: string | null; test_mode: boolean; age: string }>(
+            `select method, test_mode, extract(epoch from now() - min(updated_at)) as age
+               from payments where status = 'awaiting_payment' group by method, test_mode`,
+          )
+          .then(
+            (result) => result.rows,
+            () => [],
+          );
+        for (const row of rows)
+          this.set({ method: row.method ?? 'none', mode: row.test_mode ? 'test' : 'live' }, Number(row.age));
+      },
+    });
+    new Gauge({
+      name: 'kassa_reconciliation_last_run_mismatches',
+      help: 'Mismatches the last finished reconciliation run found; absent before the first run (aggregate with max)',
+      registers,
+      async collect() {
+        this.reset();
+        const rows = await db
+          .query<{ mismatches: number }>(
+            'select jsonb_array_length(mismatches) as mismatches from reconciliation_runs order by finished_at desc limit 1',
+          )
+          .then(
+            (result) => result.rows,
+            () => [],
+          );
+        if (rows[0]) this.set(rows[0].mismatches);
+      },
+    });
   }
 
   const metrics = {

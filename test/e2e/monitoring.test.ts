@@ -5,7 +5,8 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { parse } from 'yaml';
 import { paidPayment } from '../support/operations';
 import { freePort } from '../support/processes';
-import { shopsFor, startTestStack, type TestStack } from '../support/stack';
+import { chooseMethod } from '../support/money';
+import { api, createTestPayment, shopsFor, startTestStack, type TestStack } from '../support/stack';
 
 // The monitoring that ships in deploy/: the alert rules (deploy/prometheus/alerts.yml), Prometheus'
 // configuration and Kassa's Grafana dashboard (deploy/grafana/kassa.json). Every metric they name
@@ -192,6 +193,14 @@ describe('against a running Kassa', () => {
     const failing = await shop([500]);
     await paidPayment(stack, failing);
     await failing.receiver.waitFor(2);
+    // One payment left waiting for its provider, and one reconciliation run.
+    const waiting = await createTestPayment(stack, merchant.testKey, merchant.checkout.id);
+    await chooseMethod(stack, waiting.id);
+    const run = await api(stack.url, 'POST', '/admin/reconciliation/runs', {
+      token: stack.adminToken,
+      body: { from: new Date(Date.now() - 3_600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() },
+    });
+    expect(run.status).toBe(200);
     const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
     expect(response.status).toBe(200);
     const exposition = await response.text();
