@@ -35,6 +35,29 @@ async function missingSearchAttributes(connection: Connection, namespace: string
   return Object.keys(searchAttributeDefinitions).filter((name) => !known.has(name));
 }
 
+const probeValues = { Keyword: '""', Int: '0', Bool: 'true' };
+
+/**
+ * The missing attributes found without the operator service (which locked-down clusters may deny
+ * even for listing): a visibility query naming an unknown attribute is refused as INVALID_ARGUMENT.
+ */
+async function probeSearchAttributes(connection: Connection, namespace: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (const [name, type] of Object.entries(searchAttributeDefinitions)) {
+    try {
+      await connection.workflowService.listWorkflowExecutions({
+        namespace,
+        pageSize: 1,
+        query: `${name} = ${probeValues[type]}`,
+      });
+    } catch (error) {
+      if ((error as { code?: number }).code !== 3) throw error;
+      missing.push(name);
+    }
+  }
+  return missing;
+}
+
 /** What startup found: the attributes Kassa may set, and those the cluster lacks and would not register. */
 export interface SearchAttributeState {
   registered: string[];
@@ -74,7 +97,9 @@ export async function prepareSearchAttributes(
         await new Promise((resolve) => setTimeout(resolve, 250));
         continue;
       }
-      const missing = await missingSearchAttributes(connection, namespace).catch(() => all);
+      const missing = await missingSearchAttributes(connection, namespace)
+        .catch(() => probeSearchAttributes(connection, namespace))
+        .catch(() => all);
       if (missing.length === 0) return { registered: all, added: [], missing: [] };
       logger.warn(
         { missingSearchAttributes: missing, err: { message: (error as Error).message, code } },

@@ -10,7 +10,8 @@ import { workflowBundle } from '../../worker';
 import { purchaseWorkflowId, searchAttributeDefinitions } from '../../src/workflows/shared';
 import { paidPayment } from '../support/operations';
 import { createTestNamespace, newShop, type Shop, startTestStack, type TestStack } from '../support/stack';
-import { addSearchAttributesPath, startGrpcProxy } from '../support/temporal-proxies';
+import { prepareSearchAttributes } from '../../src/temporal/search-attributes';
+import { addSearchAttributesPath, listSearchAttributesPath, startGrpcProxy } from '../support/temporal-proxies';
 
 jest.setTimeout(60_000);
 
@@ -111,6 +112,27 @@ describe('on a cluster that refuses to register the missing ones', () => {
     expect(warning!.msg).toContain(
       `tcld namespace search-attributes add --namespace ${namespace}.<account-id> --search-attribute "PaymentStatus=Keyword" --search-attribute "PaymentMethod=Keyword" --search-attribute "Currency=Keyword"`,
     );
+  });
+
+  test('where even listing them is denied, Kassa finds the missing ones by asking the visibility store', async () => {
+    const sealed = await startGrpcProxy({
+      target: devServer(),
+      refuse: [addSearchAttributesPath, listSearchAttributesPath],
+    });
+    const connection = await Connection.connect({ address: sealed.address });
+    const warnings: string[] = [];
+    try {
+      const state = await prepareSearchAttributes(connection, namespace, {
+        warn: (_fields, message) => warnings.push(message),
+      });
+      expect(state.missing).toEqual(missing);
+      expect(sealed.refused).toContain(listSearchAttributesPath);
+      expect(sealed.refused).not.toContain(addSearchAttributesPath);
+      expect(warnings.join('\n')).toContain(`--name PaymentStatus --type Keyword`);
+    } finally {
+      await connection.close();
+      await sealed.close();
+    }
   });
 
   test('a payment still goes to paid, showing the registered attributes only and never failing a workflow task', async () => {

@@ -79,6 +79,7 @@ export async function startTlsTerminator(options: {
 
 /** The gRPC methods' paths, e.g. `/temporal.api.operatorservice.v1.OperatorService/AddSearchAttributes`. */
 export const addSearchAttributesPath = '/temporal.api.operatorservice.v1.OperatorService/AddSearchAttributes';
+export const listSearchAttributesPath = '/temporal.api.operatorservice.v1.OperatorService/ListSearchAttributes';
 
 /**
  * A plaintext HTTP/2 proxy for gRPC: forwards every call to `target`, records each request's path
@@ -121,14 +122,10 @@ export async function startGrpcProxy(options: {
     let trailers: http2.IncomingHttpHeaders = {};
     call.on('trailers', (received) => (trailers = received));
     call.on('response', (response) => {
-      const trailersOnly = 'grpc-status' in response;
-      const { ':status': status, ...rest } = response;
-      stream.respond({ ':status': status, ...rest }, { waitForTrailers: !trailersOnly });
-      if (!trailersOnly)
-        stream.on('wantTrailers', () => {
-          const { ...send } = trailers;
-          stream.sendTrailers(send);
-        });
+      // An error without a body comes as headers that end the stream ("trailers-only"): pass it on as such.
+      if ('grpc-status' in response) return void stream.respond(response, { endStream: true });
+      stream.respond(response, { waitForTrailers: true });
+      stream.on('wantTrailers', () => stream.sendTrailers(trailers));
       call.pipe(stream);
     });
     stream.pipe(call);
