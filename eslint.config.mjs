@@ -75,6 +75,33 @@ const layering = Object.entries(above).map(([room, upper]) => ({
   },
 }));
 
+/** The configuration files at the top of src/ sit low in the house too: below everything that reads config. */
+const configFiles = {
+  files: ['src/config.ts', 'src/config-error.ts', 'src/temporal-settings.ts'],
+  rules: {
+    '@typescript-eslint/no-restricted-imports': [
+      'error',
+      {
+        patterns: [
+          {
+            group: [
+              'api',
+              'services',
+              'temporal',
+              'workflows',
+              'activities',
+              'db',
+              'providers',
+              'observability',
+            ].flatMap((name) => [`./${name}`, `./${name}/**`]),
+            message: 'Configuration is read by every room, so it may import only notifications and the domain.',
+          },
+        ],
+      },
+    ],
+  },
+};
+
 export default tseslint.config(
   {
     ignores: [
@@ -108,6 +135,7 @@ export default tseslint.config(
     rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-require-imports': 'off' },
   },
   ...layering,
+  configFiles,
   {
     files: ['src/workflows/**/*.ts'],
     rules: {

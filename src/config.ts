@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { notificationsKey, parseNotificationsKey } from './notifications/secrets';
 import type { NotificationSettings } from './notifications/types';
 import { ConfigError } from './config-error';
-import { loadTemporalSettings, type TemporalSettings } from './temporal/connection';
+import { loadTemporalSettings, type TemporalSettings } from './temporal-settings';
 
 export { ConfigError } from './config-error';
 

@@ -93,3 +93,10 @@ test('a room may import the rooms below it and packages whose names look like a 
   ].join('\n');
   expect(problemsIn('src/services/lint-probe.ts', code)).toEqual([]);
 });
+
+test('configuration may not import the rooms that read it', () => {
+  const code = "import { connectClient } from './temporal/connection';\nexport const used = connectClient;";
+  expect(problemsIn('src/config.ts', code)).toEqual([
+    expect.stringMatching(/^1: .*Configuration is read by every room/),
+  ]);
+});
