@@ -118,7 +118,7 @@ const envSchema = z
 
 /** Kassa's whole configuration, parsed once from the environment at boot. */
 export type Config = z.infer<typeof envSchema> & {
-  /** The Temporal cluster: `TEMPORAL_*` variables and an optional profile file (src/temporal/connection.ts). */
+  /** The Temporal cluster: `TEMPORAL_*` variables and an optional profile file (src/temporal-settings.ts). */
   temporal: TemporalSettings;
 };
 

@@ -63,8 +63,10 @@ export function loadTemporalSettings(env: Record<string, string>): TemporalSetti
       configSource: configFile === undefined ? undefined : { path: configFile },
     });
   } catch (error) {
-    const name = /Profile '/.test((error as Error).message) ? 'TEMPORAL_PROFILE' : 'TEMPORAL_CONFIG_FILE';
-    throw new ConfigError(`${name}: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    const name = /Profile '/.test(message) ? 'TEMPORAL_PROFILE' : 'TEMPORAL_CONFIG_FILE';
+    // The first line only: a TOML parser quotes the lines around a syntax error, which may hold a key.
+    throw new ConfigError(`${name}: ${message.split('\n')[0]}`);
   }
   const fromFile = (key: string) => `${key} of profile "${env.TEMPORAL_PROFILE ?? 'default'}" in TEMPORAL_CONFIG_FILE`;
 

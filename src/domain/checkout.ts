@@ -1,4 +1,12 @@
-import type { CheckoutPricing, FeePayerSetting, FeeSchedule, MethodSetting } from './fees';
+import {
+  type CheckoutPricing,
+  type FeePayerSetting,
+  type FeeSchedule,
+  type MethodQuote,
+  type MethodSetting,
+  quoteMethods,
+} from './fees';
+import type { ProviderMethod } from './methods';
 
 /** Where a site serves its verification token, from the root of its origin. */
 export const verificationFilePath = '/.well-known/kassa-verification.txt';
@@ -68,3 +76,24 @@ export const pricingOf = (checkout: Checkout): CheckoutPricing => ({
   methodFees: checkout.methodFees,
   payer: checkout.feePayer,
 });
+
+/**
+ * The methods a buyer of `checkout` sees for this amount, in display order, and what each costs:
+ * what the API quotes, what the buyer's page offers and what a purchase workflow is started with.
+ */
+export function checkoutQuotes(
+  offered: readonly ProviderMethod[],
+  checkout: Checkout,
+  amountMinor: bigint,
+  currency: string,
+): MethodQuote[] {
+  if (!checkout.currencies.includes(currency)) return [];
+  return quoteMethods({
+    offered,
+    testMode: checkout.testMode,
+    settings: checkout.methods,
+    pricing: pricingOf(checkout),
+    amountMinor,
+    currency,
+  });
+}

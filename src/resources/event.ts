@@ -38,7 +38,7 @@ export const webhookBody = <Type extends MerchantEventType>(
 ): string => JSON.stringify(eventEnvelope(event, data));
 
 /** One delivery attempt of a webhook, as `GET /v1/payments/:id/events` lists it. */
-export const webhookAttemptResource = (attempt: WebhookAttempt) => ({
+const webhookAttemptResource = (attempt: WebhookAttempt) => ({
   attempt: attempt.attempt,
   url: attempt.url,
   attempted_at: attempt.attemptedAt.toISOString(),

@@ -6,7 +6,7 @@ import {
   updateCheckout,
   updateCheckoutPricing,
 } from '../db/checkouts';
-import { type Checkout, type CheckoutSettings, pricingOf } from '../domain/checkout';
+import { type Checkout, type CheckoutSettings, checkoutQuotes } from '../domain/checkout';
 import type { MerchantPrincipal } from '../domain/merchant';
 import {
   basisPointsToPercent,
@@ -14,7 +14,6 @@ import {
   type MethodQuote,
   type MethodSetting,
   percentToBasisPoints,
-  quoteMethods,
 } from '../domain/fees';
 import { newId, randomToken } from '../domain/ids';
 import { formatAmount, MoneyFormatError, parseAmount } from '../domain/money';
@@ -240,15 +239,7 @@ export function visibleMethods(
   amountMinor: bigint,
   currency: string,
 ): MethodQuote[] {
-  if (!checkout.currencies.includes(currency)) return [];
-  return quoteMethods({
-    offered: deps.providers.methods(checkout.testMode),
-    testMode: checkout.testMode,
-    settings: checkout.methods,
-    pricing: pricingOf(checkout),
-    amountMinor,
-    currency,
-  });
+  return checkoutQuotes(deps.providers.methods(checkout.testMode), checkout, amountMinor, currency);
 }
 
 export async function quoteCheckoutMethods(

@@ -4,7 +4,7 @@ import { invalid, notFound } from '../domain/errors';
 import { reconciliationRunResource } from '../resources/reconciliation';
 import { reconciliation } from '../temporal/definitions';
 import { executeWorkflow } from '../temporal/start';
-import type { ReconciliationResult } from '../workflows/money-shared';
+import type { ReconciliationResult } from '../domain/reconciliation';
 import type { ServiceDeps } from './deps';
 
 /** The latest reconciliation run with every mismatch it found, and the runs before it in brief. */

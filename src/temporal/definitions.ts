@@ -4,10 +4,9 @@
  * start functions (./start.ts) derive the start options from these and nothing else.
  */
 import type { SearchAttributePair } from '@temporalio/common';
-import { type Checkout, pricingOf } from '../domain/checkout';
+import { type Checkout, checkoutQuotes } from '../domain/checkout';
 import type { NotificationChannel } from '../domain/channel';
 import type { ExceptionDecision } from '../domain/exceptions';
-import { type MethodQuote, quoteMethods } from '../domain/fees';
 import { formatAmount } from '../domain/money';
 import type { StoredPayment } from '../domain/payment';
 import type { Payout } from '../domain/payout';
@@ -33,7 +32,8 @@ import { siteVerificationWorkflowId } from '../workflows/site-verification-share
 /**
  * What a start does when its workflow id is taken:
  * - `once`: the workflow of a stored row (payment, refund, payout, decision). A running one is
- *   reused and a closed one is never started again, so the API and the outbox sweep may both start it.
+ *   reused and a closed one is never started again, so a retried request, and for payments, refunds
+ *   and payouts the outbox sweep, may start it again safely.
  * - `restart`: a running one is terminated and replaced; a closed one is followed by a new run.
  * - `fresh`: the id is new for every start (it carries a request id or a random token).
  */
@@ -77,22 +77,9 @@ export interface PurchaseSubject {
   statusPollSeconds: number[];
 }
 
-/** The methods the payment's buyer sees and what each costs, fixed when its workflow starts. */
-export function purchaseQuotes({ payment, checkout, offered }: PurchaseSubject): MethodQuote[] {
-  if (!checkout.currencies.includes(payment.currency)) return [];
-  return quoteMethods({
-    offered,
-    testMode: checkout.testMode,
-    settings: checkout.methods,
-    pricing: pricingOf(checkout),
-    amountMinor: payment.amountMinor,
-    currency: payment.currency,
-  });
-}
-
 export function purchaseInput(subject: PurchaseSubject): PurchaseInput {
   const { payment, checkout } = subject;
-  const quotes = purchaseQuotes(subject);
+  const quotes = checkoutQuotes(subject.offered, checkout, payment.amountMinor, payment.currency);
   return {
     paymentId: payment.id,
     merchantId: payment.merchantId,

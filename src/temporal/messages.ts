@@ -9,7 +9,7 @@ import { DomainError } from '../domain/errors';
 import { purchaseWorkflowId } from '../workflows/shared';
 
 /** The domain error an update's failure means, or null for a failure that is not about the payment. */
-export function updateRejection(error: unknown): DomainError | null {
+function updateRejection(error: unknown): DomainError | null {
   if (error instanceof WorkflowUpdateFailedError)
     return new DomainError('conflict', 'payment_state', error.cause?.message ?? 'the payment cannot change now');
   if (error instanceof WorkflowNotFoundError) {

@@ -18,7 +18,7 @@ import type { ProviderRegistry } from '../providers/registry';
 import { payout, purchase, refund } from './definitions';
 import { type Starter, startWorkflow } from './start';
 
-export interface OutboxDeps extends Starter {
+interface OutboxDeps extends Starter {
   db: Pool;
   providers: ProviderRegistry;
   config: Pick<Config, 'statusPollSeconds'>;
@@ -69,8 +69,8 @@ const outboxes = {
   },
 };
 
-export type OutboxKind = keyof typeof outboxes;
-export const outboxKinds = Object.keys(outboxes) as OutboxKind[];
+type OutboxKind = keyof typeof outboxes;
+const outboxKinds = Object.keys(outboxes) as OutboxKind[];
 
 async function sweepOne<K extends OutboxKind>(deps: OutboxDeps, kind: K, olderThanSeconds: number): Promise<number> {
   const outbox = outboxes[kind] as {

@@ -1,8 +1,7 @@
 import type { Connection, WorkflowClientInterceptor } from '@temporalio/client';
 import { type SearchAttributePair, TypedSearchAttributes } from '@temporalio/common';
 import { temporal } from '@temporalio/proto';
-import { registeredSearchAttributesMemo } from '../workflows/search-attribute-guard';
-import { searchAttributeDefinitions } from '../workflows/shared';
+import { registeredSearchAttributesMemo, searchAttributeDefinitions } from '../workflows/shared';
 
 const indexedTypes = {
   Keyword: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
@@ -77,7 +76,8 @@ const refusals = new Set<number>([
  * At startup: registers what is missing, once. When the cluster refuses (Temporal Cloud, a
  * locked-down cluster) Kassa starts anyway: it warns with the commands an operator runs, and sets
  * only the registered attributes from then on (see {@link searchAttributeClientInterceptor}).
- * Other errors (a namespace the frontend does not know yet) are retried for `retryForMs`.
+ * Other errors (a namespace the frontend does not know yet, an unreachable cluster) are retried for
+ * `retryForMs`, then fail the start: only a refusal makes Kassa run without attributes.
  */
 export async function prepareSearchAttributes(
   connection: Connection,
@@ -93,13 +93,15 @@ export async function prepareSearchAttributes(
       return { registered: all, added, missing: [] };
     } catch (error) {
       const code = (error as { code?: number }).code;
-      if ((code === undefined || !refusals.has(code)) && Date.now() < deadline) {
+      if (code === undefined || !refusals.has(code)) {
+        // Not a refusal (the cluster is down, the namespace not there yet): retry, then fail the start.
+        if (Date.now() >= deadline) throw error;
         await new Promise((resolve) => setTimeout(resolve, 250));
         continue;
       }
-      const missing = await missingSearchAttributes(connection, namespace)
-        .catch(() => probeSearchAttributes(connection, namespace))
-        .catch(() => all);
+      const missing = await missingSearchAttributes(connection, namespace).catch(() =>
+        probeSearchAttributes(connection, namespace),
+      );
       if (missing.length === 0) return { registered: all, added: [], missing: [] };
       logger.warn(
         { missingSearchAttributes: missing, err: { message: (error as Error).message, code } },
@@ -111,7 +113,7 @@ export async function prepareSearchAttributes(
 }
 
 /** The warning: what is missing, why, and the commands that register it (self-hosted CLI and Temporal Cloud). */
-export function searchAttributeAdvice(namespace: string, missing: string[], reason: string): string {
+function searchAttributeAdvice(namespace: string, missing: string[], reason: string): string {
   const cli = missing.map(
     (name) =>
       `  temporal operator search-attribute create --namespace ${namespace} --name ${name} --type ${searchAttributeDefinitions[name]}`,

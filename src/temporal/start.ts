@@ -40,7 +40,7 @@ const idPolicies: Record<IdPolicy, Pick<WorkflowStartOptions, 'workflowIdReusePo
 };
 
 /** The start options of a subject's workflow, as its definition says. */
-export function startOptions<T extends WorkflowType, S>(
+function startOptions<T extends WorkflowType, S>(
   definition: WorkflowDefinition<T, S>,
   subject: S,
 ): WorkflowStartOptions<WorkflowOf<T>> {

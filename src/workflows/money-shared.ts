@@ -38,5 +38,3 @@ export interface ReconciliationInput {
   from?: string;
   to?: string;
 }
-
-export type { Mismatch, ReconciliationResult } from '../domain/reconciliation';

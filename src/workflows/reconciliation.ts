@@ -1,7 +1,8 @@
 import { proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { createActivities } from '../activities';
 import * as profiles from './activity-profiles';
-import type { ReconciliationInput, ReconciliationResult } from './money-shared';
+import type { ReconciliationResult } from '../domain/reconciliation';
+import type { ReconciliationInput } from './money-shared';
 
 type Activities = ReturnType<typeof createActivities>;
 

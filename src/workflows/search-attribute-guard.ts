@@ -5,9 +5,7 @@
  */
 import type { temporal } from '@temporalio/proto';
 import { type WorkflowInterceptorsFactory, workflowInfo } from '@temporalio/workflow';
-
-/** The memo key that lists the search attributes a workflow may set; absent: all of them. */
-export const registeredSearchAttributesMemo = 'kassaRegisteredSearchAttributes';
+import { registeredSearchAttributesMemo } from './shared';
 
 type IndexedFields = temporal.api.common.v1.ISearchAttributes | null | undefined;
 

@@ -148,3 +148,6 @@ export const recheckProviderSignal = defineSignal<[]>('recheckProvider');
 
 /** The workflow id of a re-send of one merchant event; `attemptId` makes each re-send its own run. */
 export const resendEventWorkflowId = (eventId: string, attemptId: string) => `resend-${eventId}-${attemptId}`;
+
+/** The memo key that lists the search attributes a workflow may set; absent: all of them (`search-attribute-guard.ts`). */
+export const registeredSearchAttributesMemo = 'kassaRegisteredSearchAttributes';

@@ -1,6 +1,7 @@
 import type { Pool } from 'pg';
 import { type PaymentFact, reconcile } from '../../src/domain/reconciliation';
-import { reconciliationScheduleId, type ReconciliationResult } from '../../src/workflows/money-shared';
+import type { ReconciliationResult } from '../../src/domain/reconciliation';
+import { reconciliationScheduleId } from '../../src/workflows/money-shared';
 import type { reconciliationWorkflow } from '../../src/workflows/reconciliation';
 import { taskQueue } from '../../src/workflows/shared';
 import { expectLedgerBalanced } from '../support/ledger';

@@ -87,6 +87,19 @@ describe('the Temporal connection', () => {
     );
   });
 
+  test('a profile file that does not parse is named, and the lines around the mistake (a key among them) are not repeated', () => {
+    const file = path.join(dir, 'broken.toml');
+    fs.writeFileSync(file, ['[profile.default]', 'api_key = "leaky-key-7f3a9"', 'address = = "x:7233"'].join('\n'));
+    let message = '';
+    try {
+      loadConfig({ TEMPORAL_CONFIG_FILE: file });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/^TEMPORAL_CONFIG_FILE: /);
+    expect(message).not.toContain('leaky-key-7f3a9');
+  });
+
   test.each([
     [{ TEMPORAL_CONFIG_FILE: '/nowhere/temporal.toml' }, /^TEMPORAL_CONFIG_FILE: no such file/],
     [{ TEMPORAL_TLS: 'yes' }, /^TEMPORAL_TLS: true or false/],

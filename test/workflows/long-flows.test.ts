@@ -14,11 +14,8 @@ import { ScheduleOverlapPolicy } from '@temporalio/client';
 import { verifyWebhook } from '../../src/domain/signatures';
 import { providersFromConfig } from '../../src/providers/registry';
 import * as profiles from '../../src/workflows/activity-profiles';
-import {
-  payoutWorkflowId,
-  reconciliationScheduleId,
-  type ReconciliationResult,
-} from '../../src/workflows/money-shared';
+import type { ReconciliationResult } from '../../src/domain/reconciliation';
+import { payoutWorkflowId, reconciliationScheduleId } from '../../src/workflows/money-shared';
 import { defaultPurchaseHistoryLimit, purchaseWorkflowId } from '../../src/workflows/shared';
 import { expectLedgerBalanced, postingsOf } from '../support/ledger';
 import { balanceOf, paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
