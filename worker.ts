@@ -24,6 +24,7 @@ import { type Config, ConfigError, loadConfig } from './src/config';
 import { EmbeddedPostgresError, startEmbeddedPostgres, stopEmbeddedServers } from './src/db/embedded';
 import { migrate } from './src/db/migrate';
 import { sealPlaintextWebhookSecrets } from './src/db/checkouts';
+import { resealSecrets } from './src/db/secret-rotation';
 import { notificationsKey } from './src/notifications/secrets';
 import { notificationSettings } from './src/config';
 import { createPool } from './src/db/pool';
@@ -155,10 +156,12 @@ async function timed<T>(
 /** Starts what `config.role` asks for and returns a handle that stops all of it. */
 export async function startKassa(config: Config, options: KassaOptions = {}): Promise<RunningKassa> {
   const closers: (() => Promise<unknown>)[] = [];
-  const close = async () => {
-    for (const closer of closers.reverse())
-      await closer().catch((error) => console.error(`shutdown: ${error.message}`));
-  };
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      for (const closer of closers.reverse())
+        await closer().catch((error) => console.error(`shutdown: ${error.message}`));
+    })());
   let embeddedDescription: string | undefined;
   try {
     const logger = createLogger({
@@ -195,6 +198,9 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
       async () => {
         const applied = await migrate(db);
         await sealPlaintextWebhookSecrets(db, notificationsKey(config));
+        const resealed = await resealSecrets(db, notificationsKey(config), config.notifications.previousKeys);
+        if (resealed.checkouts + resealed.channels > 0)
+          logger.info(resealed, 'secrets sealed again with the current NOTIFICATIONS_KEY');
         return applied;
       },
       (applied) => (applied.length > 0 ? `${applied.length} applied` : 'up to date'),

@@ -9,6 +9,7 @@ const { ConfigError, loadConfig } = require(path.join(dist, 'src/config'));
 const { createPool } = require(path.join(dist, 'src/db/pool'));
 const { migrate } = require(path.join(dist, 'src/db/migrate'));
 const { sealPlaintextWebhookSecrets } = require(path.join(dist, 'src/db/checkouts'));
+const { resealSecrets } = require(path.join(dist, 'src/db/secret-rotation'));
 const { notificationsKey } = require(path.join(dist, 'src/notifications/secrets'));
 
 async function main() {
@@ -18,9 +19,13 @@ async function main() {
   try {
     const applied = await migrate(pool);
     const sealed = await sealPlaintextWebhookSecrets(pool, notificationsKey(config));
+    const resealed = await resealSecrets(pool, notificationsKey(config), config.notifications.previousKeys);
     console.log(
       `migrations: ${applied.length > 0 ? `${applied.length} applied (${applied.join(', ')})` : 'up to date'}; ` +
-        `${sealed} webhook secret(s) sealed`,
+        `${sealed} webhook secret(s) sealed` +
+        (resealed.checkouts + resealed.channels > 0
+          ? `; sealed again with the new key: ${resealed.checkouts} checkout(s), ${resealed.channels} channel(s)`
+          : ''),
     );
   } finally {
     await pool.end();

@@ -57,6 +57,13 @@ const envSchema = z
         '32 bytes as 64 hex digits or base64 (openssl rand -base64 32)',
       )
       .optional(),
+    NOTIFICATIONS_KEY_PREVIOUS: z
+      .string()
+      .refine(
+        (value) => value.split(',').every((part) => parseNotificationsKey(part) !== null),
+        'keys NOTIFICATIONS_KEY replaced, comma-separated, each 32 bytes as 64 hex digits or base64',
+      )
+      .optional(),
     SMTP_URL: z
       .string()
       .regex(/^smtps?:\/\/[^\s]+$/, 'an smtp:// or smtps:// URL')
@@ -105,6 +112,8 @@ const envSchema = z
     notifications: {
       /** Encrypts channel secrets at rest; unset outside production: a key generated into `DATA_DIR/notifications-key`. */
       key: env.NOTIFICATIONS_KEY === undefined ? null : parseNotificationsKey(env.NOTIFICATIONS_KEY),
+      /** Keys `NOTIFICATIONS_KEY` replaced: they only decrypt, until every secret is sealed again with the current one. */
+      previousKeys: (env.NOTIFICATIONS_KEY_PREVIOUS?.split(',') ?? []).map((part) => parseNotificationsKey(part)!),
       /** Unset: e-mail goes to the dev mail log `DATA_DIR/mail` (development, test) and e-mail channels are refused (production). */
       smtpUrl: env.SMTP_URL ?? null,
       mailFrom: env.MAIL_FROM,
@@ -125,6 +134,7 @@ export type Config = z.infer<typeof envSchema> & {
 /** Variables whose value a configuration error never repeats. */
 const secretVariables = new Set([
   'NOTIFICATIONS_KEY',
+  'NOTIFICATIONS_KEY_PREVIOUS',
   'SMTP_URL',
   'ADMIN_TOKEN',
   'SANDBOX_API_KEY',
@@ -153,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
 export function notificationSettings(config: Config): NotificationSettings {
   return {
     key: notificationsKey(config),
+    previousKeys: config.notifications.previousKeys,
     smtpUrl: config.notifications.smtpUrl,
     mailLogDir: config.notifications.smtpUrl || config.env === 'production' ? null : mailLogDir(config),
     mailFrom: config.notifications.mailFrom,

@@ -13,7 +13,7 @@ import {
   sellerEmail,
   sellerSms,
 } from '../notifications/messages';
-import { decryptSecret, redactSecrets, SecretUnreadableError, secretOwner } from '../notifications/secrets';
+import { decryptWithKeys, redactSecrets, SecretUnreadableError, secretOwner } from '../notifications/secrets';
 import { sendSms } from '../notifications/sms';
 import { sendTelegramMessage } from '../notifications/telegram';
 import {
@@ -109,7 +109,8 @@ export function createNotificationActivities({
     if (!settings) throw new DeliveryError('notifications are not configured on this worker', 'definite');
     if (!channel.secret) return null;
     try {
-      return decryptSecret(settings.key, channel.secret, secretOwner(channel.checkoutId, channel.kind));
+      const keys = [settings.key, ...settings.previousKeys];
+      return decryptWithKeys(keys, channel.secret, secretOwner(channel.checkoutId, channel.kind));
     } catch (error) {
       if (error instanceof SecretUnreadableError)
         throw new DeliveryError(

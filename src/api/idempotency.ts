@@ -13,7 +13,7 @@ import {
 } from '../db/idempotency';
 import { DomainError, invalid } from '../domain/errors';
 import { randomToken } from '../domain/ids';
-import { decryptSecret, encryptSecret, notificationsKey } from '../notifications/secrets';
+import { decryptWithKeys, encryptSecret, notificationsKey } from '../notifications/secrets';
 import { idempotencyKeyReused } from '../services/payments';
 import { principalOf } from './auth';
 import { ApiError } from './errors';
@@ -46,7 +46,7 @@ const answerWaitMs = 5000;
 
 /** What the encryption of stored answers needs of the configuration. */
 export interface StoredAnswerKeyConfig {
-  notifications: { key: Buffer | null };
+  notifications: { key: Buffer | null; previousKeys?: Buffer[] };
   dataDir: string;
 }
 
@@ -86,7 +86,8 @@ export function idempotency(db: Pool, config?: StoredAnswerKeyConfig): RequestHa
     if (!stored.startsWith('v1.')) return stored;
     if (!config) throw unreadable();
     try {
-      return decryptSecret(notificationsKey(config), stored, answerOwner(scope));
+      const keys = [notificationsKey(config), ...(config.notifications.previousKeys ?? [])];
+      return decryptWithKeys(keys, stored, answerOwner(scope));
     } catch {
       throw unreadable();
     }

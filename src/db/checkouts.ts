@@ -136,7 +136,7 @@ function settingColumns(settings: Partial<CheckoutSettings & CheckoutPricingSett
  * the other. A row from before encryption holds the plain `whsec_…`; it is read as it is and
  * sealed on the first read ({@link webhookSecretsFor}) or at startup ({@link sealPlaintextWebhookSecrets}).
  */
-const webhookSecretOwner = (checkoutId: string) => `${checkoutId}/webhook_secret`;
+export const webhookSecretOwner = (checkoutId: string) => `${checkoutId}/webhook_secret`;
 const isPlaintextSecret = (stored: string) => stored.startsWith('whsec_');
 
 export const sealWebhookSecret = (key: Buffer, checkoutId: string, secret: string) =>

@@ -47,10 +47,18 @@ export const loadedSecretKeys = (): readonly Buffer[] => loadedKeys;
  * The key secrets are encrypted with: `NOTIFICATIONS_KEY` when set (config requires it
  * in production); otherwise one generated at the first start and kept in
  * `DATA_DIR/notifications-key` (mode 0600), so that development data survives restarts.
- * The process remembers it for {@link decryptWithLoadedKeys}.
+ * The process remembers it, and the keys it replaced (`NOTIFICATIONS_KEY_PREVIOUS`), for
+ * {@link decryptWithLoadedKeys}.
  */
-export function notificationsKey(config: { notifications: { key: Buffer | null }; dataDir: string }): Buffer {
-  if (config.notifications.key) return remember(config.notifications.key);
+export function notificationsKey(config: {
+  notifications: { key: Buffer | null; previousKeys?: Buffer[] };
+  dataDir: string;
+}): Buffer {
+  if (config.notifications.key) {
+    const key = remember(config.notifications.key);
+    for (const previous of config.notifications.previousKeys ?? []) remember(previous);
+    return key;
+  }
   const file = path.resolve(config.dataDir, 'notifications-key');
   const known = devKeys.get(file);
   if (known) return known;
@@ -105,8 +113,13 @@ export function decryptSecret(key: Buffer, stored: string, owner: string): strin
  */
 export function decryptWithLoadedKeys(stored: string, owner: string): string {
   if (loadedKeys.length === 0) throw new SecretUnreadableError('no NOTIFICATIONS_KEY is loaded in this process');
-  let failure: unknown;
-  for (const key of loadedKeys) {
+  return decryptWithKeys(loadedKeys, stored, owner);
+}
+
+/** {@link decryptSecret} with the first of `keys` that fits: the current key, then the ones it replaced. */
+export function decryptWithKeys(keys: readonly Buffer[], stored: string, owner: string): string {
+  let failure: unknown = new SecretUnreadableError();
+  for (const key of keys) {
     try {
       return decryptSecret(key, stored, owner);
     } catch (error) {

@@ -10,6 +10,8 @@ import type { NotificationChannel } from '../domain/channel';
 export interface NotificationSettings {
   /** The AES-256-GCM key channel secrets are encrypted with (`NOTIFICATIONS_KEY`). */
   key: Buffer;
+  /** Keys it replaced (`NOTIFICATIONS_KEY_PREVIOUS`): secrets sealed with them still open. */
+  previousKeys: Buffer[];
   /** `smtp(s)://user:pass@host:port`; unset: e-mail goes to the dev mail log (development, test) or nowhere (production). */
   smtpUrl: string | null;
   /** Where e-mail goes without `smtpUrl` outside production: one `.eml` per message and `mail.log` (JSON lines). */
