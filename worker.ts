@@ -153,6 +153,29 @@ async function timed<T>(
   return result;
 }
 
+/**
+ * Installs the Temporal SDK's runtime once per process, with its Prometheus exporter on
+ * `metricsBindAddress` (`host:port`) when given: worker processes append its series to `/metrics`.
+ * Answers the exporter's URL.
+ */
+export function installTemporalRuntime(
+  logger: Runtime['logger'],
+  metricsBindAddress: string | null,
+): string | undefined {
+  if (metricsBindAddress === null) {
+    Runtime.install({ logger });
+    return undefined;
+  }
+  const prometheus = {
+    bindAddress: metricsBindAddress,
+    countersTotalSuffix: true,
+    unitSuffix: true,
+    useSecondsForDurations: true,
+  };
+  Runtime.install({ logger, telemetryOptions: { metrics: { prometheus } } });
+  return `http://${metricsBindAddress}/metrics`;
+}
+
 /** Starts what `config.role` asks for and returns a handle that stops all of it. */
 export async function startKassa(config: Config, options: KassaOptions = {}): Promise<RunningKassa> {
   const closers: (() => Promise<unknown>)[] = [];
@@ -350,18 +373,12 @@ async function main() {
   let temporalMetricsUrl: string | undefined;
   const runtimeLogger = temporalLogger(createLogger({ level: temporalLogLevel, base: { role: config.role } }));
   if (config.role === 'api') {
-    Runtime.install({ logger: runtimeLogger });
+    installTemporalRuntime(runtimeLogger, null);
   } else {
-    const bindAddress = `127.0.0.1:${config.temporalMetricsPort ?? (await pickLoopbackPort())}`;
-    Runtime.install({
-      logger: runtimeLogger,
-      telemetryOptions: {
-        metrics: {
-          prometheus: { bindAddress, countersTotalSuffix: true, unitSuffix: true, useSecondsForDurations: true },
-        },
-      },
-    });
-    temporalMetricsUrl = `http://${bindAddress}/metrics`;
+    temporalMetricsUrl = installTemporalRuntime(
+      runtimeLogger,
+      `127.0.0.1:${config.temporalMetricsPort ?? (await pickLoopbackPort())}`,
+    );
   }
   let running: RunningKassa | undefined;
   let stopping = false;

@@ -86,7 +86,8 @@ export async function createPayment(
   if (amountMinor <= 0n) throw invalid('amount', 'amount must be above zero');
   if (amountMinor > maxAmountMinor)
     throw invalid('amount', `amount must be at most ${formatAmount(maxAmountMinor, request.currency)}`);
-  const methods = visibleMethods(deps, checkout, amountMinor, request.currency).map((method) => method.code);
+  const quotes = visibleMethods(deps, checkout, amountMinor, request.currency);
+  const methods = quotes.map((method) => method.code);
   if (request.method && !methods.includes(request.method)) {
     throw invalid(
       'method',
@@ -130,7 +131,7 @@ export async function createPayment(
       },
     );
   }
-  await startPurchase(deps, payment, checkout);
+  await startPurchase(deps, payment, checkout, quotes);
   return payment;
 }
 

@@ -4,14 +4,14 @@
  * start functions (./start.ts) derive the start options from these and nothing else.
  */
 import type { SearchAttributePair } from '@temporalio/common';
-import { type Checkout, checkoutQuotes } from '../domain/checkout';
+import type { Checkout } from '../domain/checkout';
+import type { MethodQuote } from '../domain/fees';
 import type { NotificationChannel } from '../domain/channel';
 import type { ExceptionDecision } from '../domain/exceptions';
 import { formatAmount } from '../domain/money';
 import type { StoredPayment } from '../domain/payment';
 import type { Payout } from '../domain/payout';
 import type { Refund } from '../domain/refund';
-import type { ProviderMethod } from '../providers/types';
 import {
   payoutWorkflowId,
   type ReconciliationInput,
@@ -71,15 +71,14 @@ const money = (minor: bigint, currency: string) => `${formatAmount(minor, curren
 export interface PurchaseSubject {
   payment: StoredPayment;
   checkout: Checkout;
-  /** The provider registry's methods in the payment's mode. */
-  offered: readonly ProviderMethod[];
+  /** The methods its buyer may choose and what each costs (`checkoutQuotes` in src/domain/checkout.ts), fixed at the start. */
+  quotes: readonly MethodQuote[];
   /** Seconds between provider status checks (config `STATUS_POLL_SECONDS`). */
   statusPollSeconds: number[];
 }
 
 export function purchaseInput(subject: PurchaseSubject): PurchaseInput {
-  const { payment, checkout } = subject;
-  const quotes = checkoutQuotes(subject.offered, checkout, payment.amountMinor, payment.currency);
+  const { payment, checkout, quotes } = subject;
   return {
     paymentId: payment.id,
     merchantId: payment.merchantId,

@@ -10,7 +10,7 @@ import { findCheckout } from '../db/checkouts';
 import { listUnstartedPayments, markWorkflowStarted, findPaymentById } from '../db/payments';
 import { listUnstartedPayouts, markPayoutWorkflowStarted } from '../db/payouts';
 import { listUnstartedRefunds, markRefundWorkflowStarted } from '../db/refunds';
-import type { Checkout } from '../domain/checkout';
+import { type Checkout, checkoutQuotes } from '../domain/checkout';
 import type { StoredPayment } from '../domain/payment';
 import type { Payout } from '../domain/payout';
 import type { Refund } from '../domain/refund';
@@ -24,14 +24,17 @@ interface OutboxDeps extends Starter {
   config: Pick<Config, 'statusPollSeconds'>;
 }
 
-/** Starts a stored payment's purchase workflow and marks the payment started. */
-export async function startPurchase(deps: OutboxDeps, payment: StoredPayment, checkout: Checkout): Promise<void> {
-  await startWorkflow(deps, purchase, {
-    payment,
-    checkout,
-    offered: deps.providers.methods(payment.testMode),
-    statusPollSeconds: deps.config.statusPollSeconds,
-  });
+/**
+ * Starts a stored payment's purchase workflow and marks the payment started. `quotes` are the
+ * checkout's methods for the payment, when the caller has them already (the create request).
+ */
+export async function startPurchase(
+  deps: OutboxDeps,
+  payment: StoredPayment,
+  checkout: Checkout,
+  quotes = checkoutQuotes(deps.providers.methods(payment.testMode), checkout, payment.amountMinor, payment.currency),
+): Promise<void> {
+  await startWorkflow(deps, purchase, { payment, checkout, quotes, statusPollSeconds: deps.config.statusPollSeconds });
   await markWorkflowStarted(deps.db, payment.id);
 }
 

@@ -1,7 +1,8 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger } from '@temporalio/worker';
+import { installTemporalRuntime } from '../../worker';
 import { parse } from 'yaml';
 import { paidPayment } from '../support/operations';
 import { freePort } from '../support/processes';
@@ -169,19 +170,7 @@ describe('against a running Kassa', () => {
   beforeAll(async () => {
     const temporalMetricsPort = await freePort();
     metricsPort = await freePort();
-    Runtime.install({
-      logger: new DefaultLogger('ERROR'),
-      telemetryOptions: {
-        metrics: {
-          prometheus: {
-            bindAddress: `127.0.0.1:${temporalMetricsPort}`,
-            countersTotalSuffix: true,
-            unitSuffix: true,
-            useSecondsForDurations: true,
-          },
-        },
-      },
-    });
+    installTemporalRuntime(new DefaultLogger('ERROR'), `127.0.0.1:${temporalMetricsPort}`);
     stack = await startTestStack(
       { METRICS_PORT: String(metricsPort) },
       { kassa: { temporalMetricsUrl: `http://127.0.0.1:${temporalMetricsPort}/metrics` } },

@@ -1,4 +1,5 @@
-import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { DefaultLogger } from '@temporalio/worker';
+import { installTemporalRuntime } from '../../worker';
 import { Pool } from 'pg';
 import pino from 'pino';
 import { createLogger, luhnValid, scrubText } from '../../src/observability/logger';
@@ -21,19 +22,7 @@ beforeAll(async () => {
   const temporalMetricsPort = await freePort();
   metricsPort = await freePort();
   // Before anything in this file creates a Temporal Runtime.
-  Runtime.install({
-    logger: new DefaultLogger('WARN'),
-    telemetryOptions: {
-      metrics: {
-        prometheus: {
-          bindAddress: `127.0.0.1:${temporalMetricsPort}`,
-          countersTotalSuffix: true,
-          unitSuffix: true,
-          useSecondsForDurations: true,
-        },
-      },
-    },
-  });
+  installTemporalRuntime(new DefaultLogger('WARN'), `127.0.0.1:${temporalMetricsPort}`);
   stack = await startTestStack(
     { LOG_LEVEL: 'debug', METRICS_PORT: String(metricsPort) },
     {

@@ -2,22 +2,19 @@ import fs from 'node:fs';
 import { Pool } from 'pg';
 import {
   abortOnDeath,
-  countOutcomes,
   type Deployment,
   describePayments,
   inParallel,
   type KassaProcess,
   newDeployment,
+  outcomesOf,
   payThroughSandbox,
-  sandboxCapturesByPayment,
   startApiProcess,
   startSlowReceiver,
   startWorkerProcess,
   stopAllKassaProcesses,
-  storedEventsByPayment,
   tail,
   waitForDeliveries,
-  webhookIdsByEvent,
 } from '../support/chaos';
 import { expectLedgerBalanced, postingsOf } from '../support/ledger';
 import { alternatingClient, metricSum, startLoadBalancer, workerShares } from '../support/scale-out';
@@ -159,16 +156,12 @@ test('two API and two worker processes share 100 payments, one worker SIGKILLed 
   const paymentIds = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value.paymentId] : []));
   const undelivered = await waitForDeliveries(db, paymentIds, 90_000);
 
-  const captures = await sandboxCapturesByPayment(sandbox.url);
-  const webhookIds = webhookIdsByEvent(receiver.received);
-  const counts = await countOutcomes({
+  const { captures, webhookIds, counts } = await outcomesOf({
+    db,
+    sandboxUrl: sandbox.url,
+    received: receiver.received,
     paymentIds,
     tried: paymentCount,
-    statusOf: async (id) =>
-      (await db.query<{ status: string }>('select status from payments where id = $1', [id])).rows[0]?.status ?? null,
-    captures,
-    webhookIds,
-    storedEvents: await storedEventsByPayment(db, paymentIds),
   });
   const expositions = await Promise.all(
     apiUrls.map(async (url) =>

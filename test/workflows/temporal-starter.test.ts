@@ -1,6 +1,6 @@
 import { findCheckoutById } from '../../src/db/checkouts';
 import { insertPayment, markWorkflowStarted } from '../../src/db/payments';
-import type { Checkout } from '../../src/domain/checkout';
+import { type Checkout, checkoutQuotes } from '../../src/domain/checkout';
 import { DomainError } from '../../src/domain/errors';
 import { newId, randomToken } from '../../src/domain/ids';
 import type { StoredPayment } from '../../src/domain/payment';
@@ -54,7 +54,7 @@ async function storedPayment(options: { started?: boolean } = {}): Promise<Store
 const subjectOf = (payment: StoredPayment): PurchaseSubject => ({
   payment,
   checkout,
-  offered: harness.deps.providers.methods(true),
+  quotes: checkoutQuotes(harness.deps.providers.methods(true), checkout, payment.amountMinor, payment.currency),
   statusPollSeconds: [5],
 });
 
