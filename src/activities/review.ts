@@ -159,6 +159,8 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
         }
         try {
           const answer = await provider.refundPayment({ idempotencyKey: refundId, ...base });
+          // The same key asks again on the retry, until the provider's answer is final.
+          if (answer.state === 'pending') throw ApplicationFailure.retryable(`refund ${refundId} is pending`);
           refunds.push({
             ...base,
             providerRefundId: answer.providerRefundId,

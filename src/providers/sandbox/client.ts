@@ -32,6 +32,10 @@ export interface SandboxClient {
   findPaymentByKey(idempotencyKey: string): Promise<SandboxPayment | null>;
   /** Refunds (part of) a captured payment, or returns the refund already made under this key. */
   createRefund(idempotencyKey: string, body: SandboxCreateRefundRequest): Promise<SandboxRefund>;
+  /** `null` when the sandbox does not know the refund. */
+  findRefund(id: string): Promise<SandboxRefund | null>;
+  /** `null` when the sandbox does not know the payout. */
+  findPayout(id: string): Promise<SandboxPayout | null>;
   /** `null` when the sandbox does not know the token. */
   findCardToken(token: string): Promise<SandboxCardToken | null>;
   /** Pays out, or returns the payout already made under this key. */
@@ -173,6 +177,16 @@ export function createSandboxClient(opts: SandboxClientOptions): SandboxClient {
     async createRefund(idempotencyKey, body) {
       const spec: RequestSpec = { method: 'POST', path: '/api/refunds', idempotencyKey, body };
       return read(sandboxRefundSchema, spec, await request(spec));
+    },
+    async findRefund(id) {
+      const spec: RequestSpec = { method: 'GET', path: `/api/refunds/${encodeURIComponent(id)}`, allowStatus: 404 };
+      const response = await request(spec);
+      return response.status === 404 ? null : read(sandboxRefundSchema, spec, response);
+    },
+    async findPayout(id) {
+      const spec: RequestSpec = { method: 'GET', path: `/api/payouts/${encodeURIComponent(id)}`, allowStatus: 404 };
+      const response = await request(spec);
+      return response.status === 404 ? null : read(sandboxPayoutSchema, spec, response);
     },
     async findCardToken(token) {
       const spec: RequestSpec = {

@@ -74,7 +74,10 @@ export function toProviderState(status: SandboxStatus): ProviderPaymentState {
   }
 }
 
-export function toCreatePaymentRequest(input: CreateProviderPaymentInput): SandboxCreatePaymentRequest {
+/** The sandbox keeps Kassa's payment id as its reference: its callbacks and report name the payment by it. */
+export function toCreatePaymentRequest(
+  input: Omit<CreateProviderPaymentInput, 'reference'>,
+): SandboxCreatePaymentRequest {
   return {
     reference: input.paymentId,
     method: input.method,
@@ -86,8 +89,10 @@ export function toCreatePaymentRequest(input: CreateProviderPaymentInput): Sandb
   };
 }
 
-export function toCreatePaymentOutput(payment: SandboxPayment): CreateProviderPaymentOutput {
-  return { providerPaymentId: payment.id, redirectUrl: payment.checkout_url };
+export function toCreatePaymentOutput(
+  payment: SandboxPayment,
+): CreateProviderPaymentOutput & { providerPaymentId: string } {
+  return { providerPaymentId: payment.id, redirect: { method: 'GET', url: payment.checkout_url } };
 }
 
 export function toPaymentStatus(payment: SandboxPayment): ProviderPaymentStatus {
@@ -123,7 +128,7 @@ export const sandboxRefundSchema = z.object({
   reference: z.string(),
   amount_minor: digits,
   currency: currencyCode,
-  status: z.enum(['succeeded', 'failed']),
+  status: z.enum(['pending', 'succeeded', 'failed']),
   created_at: z.string(),
   failure_reason: z.string().optional(),
 });
@@ -140,7 +145,7 @@ export const sandboxPayoutSchema = z.object({
     z.object({ type: z.literal('card'), token: z.string(), last4: z.string().regex(/^\d{4}$/) }),
     z.object({ type: z.literal('wallet'), wallet_id: z.string() }),
   ]),
-  status: z.enum(['paid', 'failed']),
+  status: z.enum(['pending', 'paid', 'failed']),
   created_at: z.string(),
   failure_reason: z.string().optional(),
 });
@@ -235,23 +240,35 @@ export function toProviderReport(report: SandboxReport): ProviderReport {
       currency: payment.currency,
       capturedAt: payment.captured_at,
     })),
-    refunds: report.refunds.map((refund) => ({
-      providerRefundId: refund.id,
-      refundId: refund.reference,
-      providerPaymentId: refund.payment_id,
-      amountMinor: refund.amount_minor,
-      currency: refund.currency,
-      state: refund.status,
-      createdAt: refund.created_at,
-    })),
-    payouts: report.payouts.map((payout) => ({
-      providerPayoutId: payout.id,
-      payoutId: payout.reference,
-      amountMinor: payout.amount_minor,
-      feeMinor: payout.fee_minor,
-      currency: payout.currency,
-      state: payout.status,
-      createdAt: payout.created_at,
-    })),
+    refunds: report.refunds.flatMap((refund) =>
+      refund.status === 'pending'
+        ? []
+        : [
+            {
+              providerRefundId: refund.id,
+              refundId: refund.reference,
+              providerPaymentId: refund.payment_id,
+              amountMinor: refund.amount_minor,
+              currency: refund.currency,
+              state: refund.status,
+              createdAt: refund.created_at,
+            },
+          ],
+    ),
+    payouts: report.payouts.flatMap((payout) =>
+      payout.status === 'pending'
+        ? []
+        : [
+            {
+              providerPayoutId: payout.id,
+              payoutId: payout.reference,
+              amountMinor: payout.amount_minor,
+              feeMinor: payout.fee_minor,
+              currency: payout.currency,
+              state: payout.status,
+              createdAt: payout.created_at,
+            },
+          ],
+    ),
   };
 }
