@@ -251,6 +251,43 @@ const methodSetting = z
   })
   .openapi('MethodSetting');
 
+const sciSettingsBody = z
+  .strictObject({
+    enabled: z.boolean().optional().openapi({ description: 'Whether `/sci` takes forms for this checkout (true)' }),
+    sign_algorithm: z.enum(['md5', 'sha256']).optional().openapi({ description: 'How `ik_sign` is computed (md5)' }),
+    sign_required: z
+      .boolean()
+      .optional()
+      .openapi({ description: 'A form without `ik_sign` is refused (true); a wrong one always is' }),
+    url_override: z.boolean().optional().openapi({
+      description: 'The form’s `ik_suc_u`, `ik_fal_u`, `ik_pnd_u`, `ik_ia_u` replace the checkout’s (false)',
+    }),
+    unique_order: z
+      .boolean()
+      .optional()
+      .openapi({
+        description:
+          'A repeated `ik_pm_no` continues its open payment of the same amount, or is refused (true); ' +
+          'false: a new payment is made for it, its `order_id` suffixed `~2`, `~3`…',
+      }),
+    interaction_url: httpUrl
+      .nullable()
+      .optional()
+      .openapi({ description: 'Receives Interkassa-style interactions (`ik_*` fields, signed); null: none' }),
+    interaction_method: z.enum(['POST', 'GET']).optional().openapi({ description: 'How interactions are sent (POST)' }),
+    lifetime: z
+      .number()
+      .int()
+      .min(60)
+      .max(2_592_000)
+      .optional()
+      .openapi({ description: 'Seconds an SCI payment lives when the form sets no `ik_exp`/`ik_ltm` (2592000)' }),
+  })
+  .openapi('SciSettings', {
+    description:
+      'Interkassa SCI compatibility (docs/interkassa.md). The fields given change; the first time, the others take their defaults.',
+  });
+
 const checkoutFields = {
   name: text(200).openapi({ example: 'My shop' }),
   site_url: httpUrl.openapi({
@@ -269,6 +306,11 @@ const checkoutFields = {
   methods: z.array(methodSetting).max(50).nullable().openapi({
     description: 'Enabled methods in display order, with display conditions; null or omitted: every method of the mode',
   }),
+  late_success: z.enum(['refund', 'hold']).openapi({
+    description:
+      'A provider’s success that arrives after the payment expired or was canceled: `refund` it at once, or `hold` it for review (the default)',
+  }),
+  sci: sciSettingsBody,
 };
 
 export const createCheckoutBody = z
@@ -276,6 +318,8 @@ export const createCheckoutBody = z
     ...checkoutFields,
     fee_payer: checkoutFields.fee_payer.default('merchant'),
     methods: checkoutFields.methods.optional(),
+    late_success: checkoutFields.late_success.optional(),
+    sci: checkoutFields.sci.optional(),
   })
   .openapi('CreateCheckout');
 export const updateCheckoutBody = z.strictObject(checkoutFields).partial().openapi('UpdateCheckout');
@@ -327,6 +371,33 @@ export const checkoutResource = z
       verified_at: z.string().nullable(),
       last_error: z.string().nullable(),
     }),
+    late_success: z.enum(['refund', 'hold']),
+    sci: z
+      .object({
+        enabled: z.boolean(),
+        checkout_ref: z.string().openapi({
+          description: 'The shop’s `ik_co_id`: 24 lower-case hex characters, fixed for the checkout’s life',
+          example: '5f0c3a9be1d24c7a8b6e0f12',
+        }),
+        sign_algorithm: z.enum(['md5', 'sha256']),
+        sign_required: z.boolean(),
+        url_override: z.boolean(),
+        unique_order: z.boolean(),
+        interaction_url: z.string().nullable(),
+        interaction_method: z.enum(['POST', 'GET']),
+        lifetime: z.number().int(),
+        secret_key: z.string().openapi({
+          description:
+            'Signs forms and live interactions. In full when SCI is first set up and on rotation; `********` and its last four characters elsewhere',
+          example: '********9bC0',
+        }),
+        test_key: z.string().openapi({
+          description: 'Signs test-mode interactions; shown like `secret_key`',
+          example: '********x7Qa',
+        }),
+      })
+      .nullable()
+      .openapi({ description: 'Interkassa SCI compatibility; null until set' }),
     previous_secret_expires_at: z
       .string()
       .nullable()

@@ -2,8 +2,9 @@ import type { Pool } from 'pg';
 import type { MerchantScope } from '../domain/merchant';
 import type { Checkout, CheckoutPricingSettings, CheckoutSettings, VerificationStatus } from '../domain/checkout';
 import type { FeeSchedule } from '../domain/fees';
+import type { LateSuccess, SciHttpMethod, SciSettings, SciSignAlgorithm } from '../domain/interkassa';
 import { inTransaction } from './transaction';
-import { decryptWithLoadedKeys, encryptSecret, loadedSecretKeys } from '../notifications/secrets';
+import { decryptWithLoadedKeys, encryptSecret, loadedSecretKeys, secretHint } from '../notifications/secrets';
 
 type MinorMap = Record<string, string>;
 interface StoredFeeSchedule {
@@ -15,6 +16,17 @@ interface StoredMethodSetting {
   currencies: string[] | null;
   min: MinorMap;
   max: MinorMap;
+}
+
+interface StoredSciSettings {
+  enabled: boolean;
+  sign_algorithm: SciSignAlgorithm;
+  sign_required: boolean;
+  url_override: boolean;
+  unique_order: boolean;
+  interaction_url: string | null;
+  interaction_method: SciHttpMethod;
+  lifetime: number;
 }
 
 interface CheckoutRow {
@@ -41,6 +53,13 @@ interface CheckoutRow {
   verification_status: VerificationStatus;
   verification_error: string | null;
   verified_at: Date | null;
+  late_success: LateSuccess;
+  sci_settings: StoredSciSettings | null;
+  sci_checkout_ref: string | null;
+  sci_secret_key: string | null;
+  sci_test_key: string | null;
+  sci_secret_hint: string | null;
+  sci_test_hint: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -56,6 +75,29 @@ const toSchedule = (stored: StoredFeeSchedule): FeeSchedule => ({
 const fromSchedule = (schedule: FeeSchedule): StoredFeeSchedule => ({
   basis_points: schedule.basisPoints,
   fixed: toStrings(schedule.fixedMinor),
+});
+
+const toSciSettings = (stored: StoredSciSettings, checkoutRef: string): SciSettings => ({
+  enabled: stored.enabled,
+  signAlgorithm: stored.sign_algorithm,
+  signRequired: stored.sign_required,
+  urlOverride: stored.url_override,
+  uniqueOrder: stored.unique_order,
+  interactionUrl: stored.interaction_url,
+  interactionMethod: stored.interaction_method,
+  lifetime: stored.lifetime,
+  checkoutRef,
+});
+
+const fromSciSettings = (settings: Omit<SciSettings, 'checkoutRef'>): StoredSciSettings => ({
+  enabled: settings.enabled,
+  sign_algorithm: settings.signAlgorithm,
+  sign_required: settings.signRequired,
+  url_override: settings.urlOverride,
+  unique_order: settings.uniqueOrder,
+  interaction_url: settings.interactionUrl,
+  interaction_method: settings.interactionMethod,
+  lifetime: settings.lifetime,
 });
 
 const mapRow = (row: CheckoutRow): Checkout => ({
@@ -80,6 +122,12 @@ const mapRow = (row: CheckoutRow): Checkout => ({
       minAmountMinor: toBigInts(stored.min),
       maxAmountMinor: toBigInts(stored.max),
     })) ?? null,
+  lateSuccess: row.late_success,
+  sci: row.sci_settings && row.sci_checkout_ref ? toSciSettings(row.sci_settings, row.sci_checkout_ref) : null,
+  sciKeyHints:
+    row.sci_settings && row.sci_checkout_ref
+      ? { secretKey: row.sci_secret_hint ?? '', testKey: row.sci_test_hint ?? '' }
+      : null,
   previousWebhookSecretExpiresAt: row.previous_webhook_secret_expires_at,
   verification: {
     token: row.verification_token,
@@ -102,6 +150,7 @@ function settingColumns(settings: Partial<CheckoutSettings & CheckoutPricingSett
   set('success_url', settings.successUrl);
   set('fail_url', settings.failUrl);
   set('pending_url', settings.pendingUrl);
+  set('late_success', settings.lateSuccess);
   if (settings.feePayer) {
     set('fee_payer', settings.feePayer.type);
     set('fee_buyer_percent', settings.feePayer.type === 'split' ? settings.feePayer.buyerPercent : null);
@@ -154,6 +203,8 @@ export async function insertCheckout(
     testMode: boolean;
     webhookSecret: string;
     verificationToken: string;
+    /** SCI settings with the checkout's fresh ref and keys, when the merchant gave them. */
+    sci?: NewSci;
   },
   key: Buffer,
 ): Promise<Checkout> {
@@ -165,6 +216,17 @@ export async function insertCheckout(
     ['verification_token', checkout.verificationToken],
     ...settingColumns({ ...checkout, methods: checkout.methods ?? undefined }),
   ];
+  if (checkout.sci) {
+    const sealed = sealSciKeys(key, checkout.id, checkout.sci.keys);
+    columns.push(
+      ['sci_settings', JSON.stringify(fromSciSettings(checkout.sci.settings))],
+      ['sci_checkout_ref', checkout.sci.checkoutRef],
+      ['sci_secret_key', sealed.secretKey],
+      ['sci_test_key', sealed.testKey],
+      ['sci_secret_hint', sealed.secretHint],
+      ['sci_test_hint', sealed.testHint],
+    );
+  }
   const { rows } = await db.query<CheckoutRow>(
     `insert into checkouts (${columns.map(([column]) => column).join(', ')})
      values (${columns.map((_, index) => `$${index + 1}`).join(', ')}) returning *`,
@@ -358,4 +420,107 @@ export async function recordSiteVerification(
     [result.checkoutId, result.siteUrl, result.status, result.error],
   );
   return (rowCount ?? 0) > 0;
+}
+
+/** A checkout's SCI keys in clear: the secret key signs forms and live interactions, the test key test ones. */
+export interface SciKeys {
+  secretKey: string;
+  testKey: string;
+}
+
+/** SCI settings as first given, with the ref and keys made for them. */
+export interface NewSci {
+  settings: Omit<SciSettings, 'checkoutRef'>;
+  checkoutRef: string;
+  keys: SciKeys;
+}
+
+/** SCI keys at rest: sealed like webhook secrets, each bound to its checkout and its role. */
+export const sciKeyOwner = (checkoutId: string, role: 'secret' | 'test') => `${checkoutId}/sci_${role}_key`;
+
+function sealSciKeys(key: Buffer, checkoutId: string, keys: SciKeys) {
+  return {
+    secretKey: encryptSecret(key, keys.secretKey, sciKeyOwner(checkoutId, 'secret')),
+    testKey: encryptSecret(key, keys.testKey, sciKeyOwner(checkoutId, 'test')),
+    secretHint: secretHint(keys.secretKey),
+    testHint: secretHint(keys.testKey),
+  };
+}
+
+/**
+ * Sets a checkout's SCI settings. The first time, `fresh`'s ref and keys become the checkout's for
+ * good (`issued`); after that they are ignored and the checkout keeps its own.
+ */
+export async function setSciSettings(
+  db: Pool,
+  owner: MerchantScope,
+  id: string,
+  fresh: NewSci,
+  key: Buffer,
+): Promise<{ checkout: Checkout; issued: boolean } | null> {
+  const sealed = sealSciKeys(key, id, fresh.keys);
+  const { rows } = await db.query<CheckoutRow>(
+    `update checkouts set sci_settings = $4,
+       sci_checkout_ref = coalesce(sci_checkout_ref, $5),
+       sci_secret_key = case when sci_checkout_ref is null then $6 else sci_secret_key end,
+       sci_test_key = case when sci_checkout_ref is null then $7 else sci_test_key end,
+       sci_secret_hint = case when sci_checkout_ref is null then $8 else sci_secret_hint end,
+       sci_test_hint = case when sci_checkout_ref is null then $9 else sci_test_hint end,
+       updated_at = now()
+     where id = $1 and merchant_id = $2 and test_mode = $3 returning *`,
+    [
+      id,
+      owner.merchantId,
+      owner.testMode,
+      JSON.stringify(fromSciSettings(fresh.settings)),
+      fresh.checkoutRef,
+      sealed.secretKey,
+      sealed.testKey,
+      sealed.secretHint,
+      sealed.testHint,
+    ],
+  );
+  const row = rows[0];
+  return row ? { checkout: mapRow(row), issued: row.sci_checkout_ref === fresh.checkoutRef } : null;
+}
+
+/** Replaces both SCI keys at once; null when the checkout is not found or has no SCI settings. */
+export async function rotateSciKeys(
+  db: Pool,
+  owner: MerchantScope,
+  id: string,
+  keys: SciKeys,
+  key: Buffer,
+): Promise<Checkout | null> {
+  const sealed = sealSciKeys(key, id, keys);
+  const { rows } = await db.query<CheckoutRow>(
+    `update checkouts set sci_secret_key = $4, sci_test_key = $5, sci_secret_hint = $6, sci_test_hint = $7,
+       updated_at = now()
+     where id = $1 and merchant_id = $2 and test_mode = $3 and sci_checkout_ref is not null returning *`,
+    [id, owner.merchantId, owner.testMode, sealed.secretKey, sealed.testKey, sealed.secretHint, sealed.testHint],
+  );
+  return rows[0] ? mapRow(rows[0]) : null;
+}
+
+/** The checkout a shop names in `ik_co_id`: its SCI checkout ref. */
+export async function findCheckoutBySciRef(db: Pool, checkoutRef: string): Promise<Checkout | null> {
+  const { rows } = await db.query<CheckoutRow>('select * from checkouts where sci_checkout_ref = $1', [checkoutRef]);
+  return rows[0] ? mapRow(rows[0]) : null;
+}
+
+/**
+ * A checkout's SCI keys in clear; null when it has none. Throws `SecretUnreadableError` when they
+ * were sealed with a key this process has not loaded.
+ */
+export async function sciKeysFor(db: Pool, checkoutId: string): Promise<SciKeys | null> {
+  const { rows } = await db.query<{ sci_secret_key: string | null; sci_test_key: string | null }>(
+    'select sci_secret_key, sci_test_key from checkouts where id = $1',
+    [checkoutId],
+  );
+  const row = rows[0];
+  if (!row?.sci_secret_key || !row.sci_test_key) return null;
+  return {
+    secretKey: decryptWithLoadedKeys(row.sci_secret_key, sciKeyOwner(checkoutId, 'secret')),
+    testKey: decryptWithLoadedKeys(row.sci_test_key, sciKeyOwner(checkoutId, 'test')),
+  };
 }

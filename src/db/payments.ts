@@ -1,5 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { MerchantScope } from '../domain/merchant';
+import type { PaymentSci } from '../domain/interkassa';
 import type { Delivery, Payment, PaymentStatus, StoredPayment } from '../domain/payment';
 import type { Queryable } from './transaction';
 
@@ -22,6 +23,8 @@ interface PaymentRow {
   failure_reason: string | null;
   delivery: Delivery | null;
   metadata: Record<string, string>;
+  sci: PaymentSci | null;
+  locale: string | null;
   created_at: Date;
   expires_at: Date;
   paid_at: Date | null;
@@ -48,6 +51,8 @@ const mapRow = (row: PaymentRow): StoredPayment => ({
   failureReason: row.failure_reason,
   delivery: row.delivery,
   metadata: row.metadata,
+  sci: row.sci,
+  locale: row.locale,
   createdAt: row.created_at,
   expiresAt: row.expires_at,
   paidAt: row.paid_at,
@@ -67,6 +72,8 @@ export type NewPayment = Pick<
   | 'delivery'
   | 'metadata'
   | 'expiresAt'
+  | 'sci'
+  | 'locale'
 > & {
   /** The buyer's e-mail, for the receipt (notification channels); kept out of the Payment resource. */
   buyerEmail?: string | null;
@@ -77,8 +84,8 @@ export type NewPayment = Pick<
 export async function insertPayment(db: Pool, payment: NewPayment): Promise<StoredPayment> {
   const { rows } = await db.query<PaymentRow>(
     `insert into payments (id, merchant_id, checkout_id, order_id, test_mode, status, amount_minor, currency, description,
-       method, delivery, metadata, expires_at, buyer_email, idempotency_key)
-     values ($1, $2, $3, $4, $5, 'awaiting_method', $6, $7, $8, $9, $10, $11, $12, $13, $14) returning *`,
+       method, delivery, metadata, expires_at, buyer_email, idempotency_key, sci, locale)
+     values ($1, $2, $3, $4, $5, 'awaiting_method', $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) returning *`,
     [
       payment.id,
       payment.merchantId,
@@ -94,6 +101,8 @@ export async function insertPayment(db: Pool, payment: NewPayment): Promise<Stor
       payment.expiresAt,
       payment.buyerEmail ?? null,
       payment.idempotencyKey ?? null,
+      payment.sci ? JSON.stringify(payment.sci) : null,
+      payment.locale ?? null,
     ],
   );
   return mapRow(rows[0]!);
@@ -141,6 +150,15 @@ export async function findPaymentByOrder(db: Pool, checkoutId: string, orderId: 
     orderId,
   ]);
   return rows[0] ? mapRow(rows[0]) : null;
+}
+
+/** The order ids of a checkout's payments for `orderId` and its `orderId~N` repeats (SCI without unique orders). */
+export async function listOrderRepeats(db: Pool, checkoutId: string, orderId: string): Promise<string[]> {
+  const { rows } = await db.query<{ order_id: string }>(
+    `select order_id from payments where checkout_id = $1 and (order_id = $2 or left(order_id, length($2) + 1) = $2 || '~')`,
+    [checkoutId, orderId],
+  );
+  return rows.map((row) => row.order_id);
 }
 
 export interface PaymentListFilter {

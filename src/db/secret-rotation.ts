@@ -6,12 +6,12 @@ import {
   SecretUnreadableError,
   secretOwner,
 } from '../notifications/secrets';
-import { webhookSecretOwner } from './checkouts';
+import { sciKeyOwner, webhookSecretOwner } from './checkouts';
 
 /**
  * After `NOTIFICATIONS_KEY` changes: every secret still sealed with a key it replaced
  * (`NOTIFICATIONS_KEY_PREVIOUS`) is sealed again with the current one — checkouts' webhook
- * secrets (current and previous) and notification channels' secrets. Run at startup after the
+ * secrets (current and previous), their SCI keys, and notification channels' secrets. Run at startup after the
  * migrations; safe in several processes at once (a row changed meanwhile is left as it is). Once it
  * has run everywhere, the previous keys can be dropped. A secret no key opens is left alone.
  */
@@ -49,6 +49,21 @@ export async function resealSecrets(
       `update checkouts set webhook_secret = $4, previous_webhook_secret = $5
        where id = $1 and webhook_secret = $2 and previous_webhook_secret is not distinct from $3`,
       [row.id, row.webhook_secret, row.previous_webhook_secret, current, previous],
+    );
+    checkouts += rowCount ?? 0;
+  }
+
+  const sciKeys = await db.query<{ id: string; sci_secret_key: string; sci_test_key: string }>(
+    `select id, sci_secret_key, sci_test_key from checkouts where sci_secret_key is not null and sci_test_key is not null`,
+  );
+  for (const row of sciKeys.rows) {
+    const secretKey = reseal(row.sci_secret_key, sciKeyOwner(row.id, 'secret'));
+    const testKey = reseal(row.sci_test_key, sciKeyOwner(row.id, 'test'));
+    if (secretKey === row.sci_secret_key && testKey === row.sci_test_key) continue;
+    const { rowCount } = await db.query(
+      `update checkouts set sci_secret_key = $4, sci_test_key = $5
+       where id = $1 and sci_secret_key = $2 and sci_test_key = $3`,
+      [row.id, row.sci_secret_key, row.sci_test_key, secretKey, testKey],
     );
     checkouts += rowCount ?? 0;
   }

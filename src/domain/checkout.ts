@@ -6,6 +6,7 @@ import {
   type MethodSetting,
   quoteMethods,
 } from './fees';
+import type { LateSuccess, SciSettings } from './interkassa';
 import type { ProviderMethod } from './methods';
 
 /** Where a site serves its verification token, from the root of its origin. */
@@ -55,6 +56,12 @@ export interface Checkout {
   methodFees: Record<string, FeeSchedule>;
   /** Enabled methods with their display conditions; `null`: every method of the mode, unconditionally. */
   methods: MethodSetting[] | null;
+  /** A provider's success after the payment expired or was canceled: refunded at once, or held for review. */
+  lateSuccess: LateSuccess;
+  /** Interkassa SCI compatibility; null until the merchant sets it (the keys are kept apart, sealed). */
+  sci: SciSettings | null;
+  /** The SCI keys' last four characters, to show them masked; null with `sci`. */
+  sciKeyHints: { secretKey: string; testKey: string } | null;
   /** Until then the secret before the last rotation signs too (the secrets themselves are kept apart, sealed). */
   previousWebhookSecretExpiresAt: Date | null;
   verification: SiteVerification;
@@ -65,7 +72,16 @@ export interface Checkout {
 /** What a merchant sets on a checkout. */
 export type CheckoutSettings = Pick<
   Checkout,
-  'name' | 'siteUrl' | 'currencies' | 'notifyUrl' | 'successUrl' | 'failUrl' | 'pendingUrl' | 'feePayer' | 'methods'
+  | 'name'
+  | 'siteUrl'
+  | 'currencies'
+  | 'notifyUrl'
+  | 'successUrl'
+  | 'failUrl'
+  | 'pendingUrl'
+  | 'feePayer'
+  | 'methods'
+  | 'lateSuccess'
 >;
 
 /** What the operator sets on a checkout: its commissions. */

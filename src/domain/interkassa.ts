@@ -37,8 +37,14 @@ export interface PaymentSci {
   coId: string;
   /** `ik_am` exactly as sent (`50`, `50.5`, `50.00`), echoed back in `ik_am`. */
   amount: string;
+  /** `ik_pm_no` exactly as sent: the payment's `orderId`, unless a repeat made it unique (`A-1~2`). */
+  paymentNo: string;
   /** `ik_pw_via` as sent, if the shop chose the method in advance. */
   payway: string | null;
+  /** The Kassa methods the buyer may choose after `ik_pw_on`/`ik_pw_off`; null: every method the checkout offers. */
+  methods: string[] | null;
+  /** `ik_cli` as sent (an e-mail or a phone); an e-mail also gets the buyer's receipt. */
+  payerContact: string | null;
   /** Every `ik_x_*` field as sent, echoed back in the interaction. */
   extra: Record<string, string>;
   /** The form's own URLs, kept only when the checkout allows `url_override`. */
@@ -52,3 +58,20 @@ export interface PaymentSci {
 
 /** Interkassa's test payway: on a test-mode checkout it pays with the sandbox. */
 export const sciTestPayway = 'test_interkassa_test_xts';
+
+/** A checkout's SCI settings before the shop sets any; `enabled` is true once the block is given. */
+export const sciDefaults: Omit<SciSettings, 'checkoutRef' | 'interactionUrl'> = {
+  enabled: true,
+  signAlgorithm: 'md5',
+  signRequired: true,
+  urlOverride: false,
+  uniqueOrder: true,
+  interactionMethod: 'POST',
+  lifetime: 2_592_000,
+};
+
+/** The bounds of a payment's life through SCI, in seconds (`lifetime`, `ik_ltm`, `ik_exp`). */
+export const sciLifetimeBounds = { min: 60, max: 2_592_000 } as const;
+
+/** What happens to a provider's success that arrives after the payment expired or was canceled. */
+export type LateSuccess = 'refund' | 'hold';

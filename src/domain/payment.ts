@@ -1,3 +1,5 @@
+import type { PaymentSci } from './interkassa';
+
 /** Payment statuses (docs/api.md §5). `under_review` holds a payment whose confirmation did not match. */
 export const paymentStatuses = [
   'awaiting_method',
@@ -38,6 +40,10 @@ export interface Payment {
   createdAt: Date;
   expiresAt: Date;
   paidAt: Date | null;
+  /** What a payment made through the Interkassa SCI form keeps of it; null (or absent) for one made through the API. */
+  sci?: PaymentSci | null;
+  /** The buyer's language (`ik_loc`), when the shop chose one. */
+  locale?: string | null;
 }
 
 /** Who bears the commission for a checkout's payments. */

@@ -11,6 +11,28 @@ const feeView = (schedule: FeeSchedule) => ({
   fixed: formatByCurrency(schedule.fixedMinor),
 });
 
+/** A secret shown as `********` and its last four characters. */
+const masked = (hint: string) => `********${hint}`;
+
+/** A checkout's SCI settings with its keys masked; null until the merchant sets them. */
+function sciView(checkout: Checkout) {
+  const sci = checkout.sci;
+  if (!sci) return null;
+  return {
+    enabled: sci.enabled,
+    checkout_ref: sci.checkoutRef,
+    sign_algorithm: sci.signAlgorithm,
+    sign_required: sci.signRequired,
+    url_override: sci.urlOverride,
+    unique_order: sci.uniqueOrder,
+    interaction_url: sci.interactionUrl,
+    interaction_method: sci.interactionMethod,
+    lifetime: sci.lifetime,
+    secret_key: masked(checkout.sciKeyHints?.secretKey ?? ''),
+    test_key: masked(checkout.sciKeyHints?.testKey ?? ''),
+  };
+}
+
 /**
  * The Checkout object: settings, the methods enabled now with their conditions and fees, and
  * verification. `offered`: the methods the providers offer in the checkout's mode.
@@ -54,6 +76,8 @@ export function checkoutResource(checkout: Checkout, offered: readonly ProviderM
       verified_at: checkout.verification.verifiedAt?.toISOString() ?? null,
       last_error: checkout.verification.error,
     },
+    late_success: checkout.lateSuccess,
+    sci: sciView(checkout),
     previous_secret_expires_at:
       checkout.previousWebhookSecretExpiresAt && checkout.previousWebhookSecretExpiresAt.getTime() > now.getTime()
         ? checkout.previousWebhookSecretExpiresAt.toISOString()
@@ -73,3 +97,12 @@ export const checkoutWithSecretResource = (
   webhookSecret: string,
   now = new Date(),
 ) => ({ ...checkoutResource(checkout, offered, now), webhook_secret: webhookSecret });
+
+/** A checkout answer with its SCI keys in full: when SCI is first set up and when its keys are rotated. */
+export function withSciKeys<Answer extends CheckoutResource>(
+  answer: Answer,
+  keys: { secretKey: string; testKey: string },
+): Answer {
+  if (!answer.sci) return answer;
+  return { ...answer, sci: { ...answer.sci, secret_key: keys.secretKey, test_key: keys.testKey } };
+}

@@ -1,8 +1,13 @@
+import { randomBytes } from 'node:crypto';
 import {
   findCheckout,
   findCheckoutById,
   insertCheckout,
+  type NewSci,
+  rotateSciKeys,
   rotateWebhookSecret,
+  type SciKeys,
+  setSciSettings,
   updateCheckout,
   updateCheckoutPricing,
 } from '../db/checkouts';
@@ -16,12 +21,20 @@ import {
   percentToBasisPoints,
 } from '../domain/fees';
 import { newId, randomToken } from '../domain/ids';
+import {
+  type LateSuccess,
+  type SciHttpMethod,
+  sciDefaults,
+  sciLifetimeBounds,
+  type SciSettings,
+  type SciSignAlgorithm,
+} from '../domain/interkassa';
 import { formatAmount, MoneyFormatError, parseAmount } from '../domain/money';
 import { newWebhookSecret } from '../domain/signatures';
 import { notificationsKey } from '../notifications/secrets';
 import { urlProblem } from '../net/address-policy';
-import { invalid, notFound } from '../domain/errors';
-import { checkoutResource, checkoutWithSecretResource } from '../resources/checkout';
+import { DomainError, invalid, notFound } from '../domain/errors';
+import { checkoutResource, checkoutWithSecretResource, withSciKeys } from '../resources/checkout';
 import type { ServiceDeps } from './deps';
 
 /** Decimal amounts per currency code, as the merchant writes them. */
@@ -51,11 +64,27 @@ export interface CheckoutSettingsInput {
   feePayer?: FeePayerInput;
   /** Enabled methods in display order; null: every method of the mode. */
   methods?: MethodSettingInput[] | null;
+  lateSuccess?: LateSuccess;
+  /** Interkassa SCI compatibility: the fields given change, the others keep their value (or default). */
+  sci?: SciSettingsInput;
 }
 
-/** A new checkout: every setting but the methods is required. */
-export type OpenCheckoutInput = Required<Omit<CheckoutSettingsInput, 'methods'>> &
-  Pick<CheckoutSettingsInput, 'methods'>;
+/** A checkout's SCI settings as a merchant sets them; a field left out keeps its value, or its default the first time. */
+export interface SciSettingsInput {
+  enabled?: boolean;
+  signAlgorithm?: SciSignAlgorithm;
+  signRequired?: boolean;
+  urlOverride?: boolean;
+  uniqueOrder?: boolean;
+  /** Null: no interactions are sent. */
+  interactionUrl?: string | null;
+  interactionMethod?: SciHttpMethod;
+  lifetime?: number;
+}
+
+/** A new checkout: every setting but the methods, `late_success` and SCI is required. */
+export type OpenCheckoutInput = Required<Omit<CheckoutSettingsInput, 'methods' | 'lateSuccess' | 'sci'>> &
+  Pick<CheckoutSettingsInput, 'methods' | 'lateSuccess' | 'sci'>;
 
 /** A commission: percent as a decimal string, plus fixed amounts per currency. */
 export interface FeeScheduleInput {
@@ -161,8 +190,38 @@ function settingsFrom(
           ? { type: feePayer }
           : { type: 'split', buyerPercent: feePayer.buyerPercent },
     methods: body.methods === undefined ? undefined : body.methods && methodSettings(deps, testMode, body.methods),
+    lateSuccess: body.lateSuccess,
   };
 }
+
+/** `given` over `current` (or the defaults): the settings a checkout's SCI block leaves it with. */
+function sciSettingsFrom(
+  deps: Pick<ServiceDeps, 'config'>,
+  current: SciSettings | null,
+  given: SciSettingsInput,
+): Omit<SciSettings, 'checkoutRef'> {
+  checkMerchantUrls(deps, { 'sci.interaction_url': given.interactionUrl ?? undefined });
+  const base = current ?? { ...sciDefaults, interactionUrl: null };
+  const defined = Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined));
+  const settings = { ...base, ...defined } as Omit<SciSettings, 'checkoutRef'> & { checkoutRef?: string };
+  if (settings.lifetime < sciLifetimeBounds.min || settings.lifetime > sciLifetimeBounds.max) {
+    throw invalid(
+      'sci.lifetime',
+      `sci.lifetime must be from ${sciLifetimeBounds.min} to ${sciLifetimeBounds.max} seconds`,
+    );
+  }
+  delete settings.checkoutRef;
+  return settings;
+}
+
+/** A key the shop signs with: 32 letters and digits, as Interkassa's keys are letters and digits. */
+const newSciKeys = (): SciKeys => ({ secretKey: randomToken(32), testKey: randomToken(32) });
+
+const newSci = (settings: Omit<SciSettings, 'checkoutRef'>): NewSci => ({
+  settings,
+  checkoutRef: randomBytes(12).toString('hex'),
+  keys: newSciKeys(),
+});
 
 const feeView = (schedule: FeeSchedule) => ({
   percent: basisPointsToPercent(schedule.basisPoints),
@@ -181,6 +240,7 @@ async function ownCheckout(deps: Pick<ServiceDeps, 'db'>, principal: MerchantPri
 
 export async function openCheckout(deps: ServiceDeps, principal: MerchantPrincipal, body: OpenCheckoutInput) {
   const settings = settingsFrom(deps, principal.testMode, body) as CheckoutSettings;
+  const sci = body.sci && newSci(sciSettingsFrom(deps, null, body.sci));
   const webhookSecret = newWebhookSecret();
   const checkout = await insertCheckout(
     deps.db,
@@ -192,10 +252,12 @@ export async function openCheckout(deps: ServiceDeps, principal: MerchantPrincip
       testMode: principal.testMode,
       webhookSecret,
       verificationToken: `kv_${randomToken(32)}`,
+      sci,
     },
     notificationsKey(deps.config),
   );
-  return checkoutWithSecretResource(checkout, deps.providers.methods(checkout.testMode), webhookSecret);
+  const answer = checkoutWithSecretResource(checkout, deps.providers.methods(checkout.testMode), webhookSecret);
+  return sci ? withSciKeys(answer, sci.keys) : answer;
 }
 
 export async function getCheckout(deps: ServiceDeps, principal: MerchantPrincipal, id: string) {
@@ -208,10 +270,35 @@ export async function changeCheckout(
   id: string,
   body: CheckoutSettingsInput,
 ) {
-  await ownCheckout(deps, principal, id);
-  const checkout = await updateCheckout(deps.db, principal, id, settingsFrom(deps, principal.testMode, body));
+  const current = await ownCheckout(deps, principal, id);
+  const settings = settingsFrom(deps, principal.testMode, body);
+  const sci = body.sci && newSci(sciSettingsFrom(deps, current.sci, body.sci));
+  let checkout = await updateCheckout(deps.db, principal, id, settings);
   if (!checkout) throw notFound('checkout', 'id');
-  return checkoutAnswer(deps, checkout);
+  if (!sci) return checkoutAnswer(deps, checkout);
+  const set = await setSciSettings(deps.db, principal, id, sci, notificationsKey(deps.config));
+  if (!set) throw notFound('checkout', 'id');
+  checkout = set.checkout;
+  return set.issued ? withSciKeys(checkoutAnswer(deps, checkout), sci.keys) : checkoutAnswer(deps, checkout);
+}
+
+/**
+ * New SCI secret and test keys, answered this once. Unlike the webhook secret the old keys stop
+ * at once: Interkassa's keys change the same way, and the shop holds both in its settings.
+ */
+export async function rotateCheckoutSciKeys(deps: ServiceDeps, principal: MerchantPrincipal, id: string) {
+  await ownCheckout(deps, principal, id);
+  const keys = newSciKeys();
+  const checkout = await rotateSciKeys(deps.db, principal, id, keys, notificationsKey(deps.config));
+  if (!checkout) {
+    throw new DomainError(
+      'conflict',
+      'sci_not_configured',
+      `Checkout ${id} has no SCI settings yet: set them with PATCH /v1/checkouts/${id} {"sci":{…}}`,
+      'id',
+    );
+  }
+  return withSciKeys(checkoutAnswer(deps, checkout), keys);
 }
 
 /**

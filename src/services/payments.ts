@@ -9,6 +9,7 @@ import {
   insertPayment,
   listPayments,
 } from '../db/payments';
+import type { PaymentSci } from '../domain/interkassa';
 import type { StoredPayment } from '../domain/payment';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
@@ -37,6 +38,10 @@ export interface NewPaymentInput {
   /** Where the receipt e-mail goes once the payment is paid. */
   buyerEmail?: string | null;
   metadata?: Record<string, string>;
+  /** What the shop's Interkassa SCI form said; its `methods` narrow the methods offered. */
+  sci?: PaymentSci | null;
+  /** The buyer's language, when the shop chose one. */
+  locale?: string | null;
 }
 
 const defaultExpiresIn = 1800;
@@ -86,7 +91,10 @@ export async function createPayment(
   if (amountMinor <= 0n) throw invalid('amount', 'amount must be above zero');
   if (amountMinor > maxAmountMinor)
     throw invalid('amount', `amount must be at most ${formatAmount(maxAmountMinor, request.currency)}`);
-  const quotes = visibleMethods(deps, checkout, amountMinor, request.currency);
+  const allowed = request.sci?.methods;
+  const quotes = visibleMethods(deps, checkout, amountMinor, request.currency).filter(
+    (quote) => !allowed || allowed.includes(quote.code),
+  );
   const methods = quotes.map((method) => method.code);
   if (request.method && !methods.includes(request.method)) {
     throw invalid(
@@ -115,6 +123,8 @@ export async function createPayment(
       metadata: request.metadata ?? {},
       expiresAt: new Date(now + (request.expiresIn ?? defaultExpiresIn) * 1000),
       idempotencyKey: idempotent?.key ?? null,
+      sci: request.sci ?? null,
+      locale: request.locale ?? null,
     });
   } catch (error) {
     if (!isUniqueViolation(error)) throw error;
@@ -172,7 +182,10 @@ export async function selectMethod(
   if (!openStatuses.includes(payment.status))
     throw new DomainError('conflict', 'payment_state', `payment is ${payment.status}`);
   const checkout = (await findCheckoutById(deps.db, payment.checkoutId))!;
-  const methods = visibleMethods(deps, checkout, payment.amountMinor, payment.currency).map((m) => m.code);
+  const allowed = payment.sci?.methods;
+  const methods = visibleMethods(deps, checkout, payment.amountMinor, payment.currency)
+    .map((m) => m.code)
+    .filter((code) => !allowed || allowed.includes(code));
   if (!methods.includes(method))
     throw invalid('method', `method ${method} is not offered; choose one of ${methods.join(', ')}`);
   return updatePurchase(deps.temporal, paymentId, (handle) =>

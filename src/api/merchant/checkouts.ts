@@ -6,6 +6,7 @@ import {
   openCheckout,
   type OpenCheckoutInput,
   quoteCheckoutMethods,
+  rotateCheckoutSciKeys,
   rotateCheckoutSecret,
 } from '../../services/checkouts';
 import { verifySite } from '../../services/site-verification';
@@ -45,6 +46,17 @@ function checkoutSettings(body: CheckoutBody): CheckoutSettingsInput {
         minAmount: method.min_amount,
         maxAmount: method.max_amount,
       })),
+    lateSuccess: body.late_success,
+    sci: body.sci && {
+      enabled: body.sci.enabled,
+      signAlgorithm: body.sci.sign_algorithm,
+      signRequired: body.sci.sign_required,
+      urlOverride: body.sci.url_override,
+      uniqueOrder: body.sci.unique_order,
+      interactionUrl: body.sci.interaction_url,
+      interactionMethod: body.sci.interaction_method,
+      lifetime: body.sci.lifetime,
+    },
   };
 }
 
@@ -104,6 +116,19 @@ export const checkoutRoutes = [
     missingBody: 'empty',
     ok: { status: 200, description: 'The checkout with its new secret', schema: checkoutWithSecretResource },
     handle: ({ deps, principal, params }) => rotateCheckoutSecret(deps, principal, params.id!),
+  }),
+  merchantRoute({
+    method: 'post',
+    path: '/checkouts/:id/sci/rotate_keys',
+    tag: 'Checkouts',
+    summary: 'Rotate the SCI keys',
+    description:
+      'New SCI secret and test keys, shown this once in `sci`; the old ones stop signing at once. ' +
+      'A checkout without SCI settings is a `409`.',
+    body: emptyBody,
+    missingBody: 'empty',
+    ok: { status: 200, description: 'The checkout with its new SCI keys', schema: checkoutResource },
+    handle: ({ deps, principal, params }) => rotateCheckoutSciKeys(deps, principal, params.id!),
   }),
   merchantRoute({
     method: 'post',

@@ -11,7 +11,9 @@ alter table checkouts
   add column sci_test_key     text check (sci_test_key is null or sci_test_key like 'v1.%'),
   -- The keys' last four characters, to show them masked.
   add column sci_secret_hint  text,
-  add column sci_test_hint    text;
+  add column sci_test_hint    text,
+  -- What happens to a provider's success that arrives after the payment expired or was canceled.
+  add column late_success     text not null default 'hold' check (late_success in ('refund', 'hold'));
 
 -- The shop's own terms for an SCI-made payment: ik_co_id and ik_am as sent, ik_x_* fields,
 -- ik_pw_via, and its URL overrides. Null for a payment made through the REST API.
