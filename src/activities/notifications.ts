@@ -1,6 +1,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
-import { buyerEmailOf, channelsWanting, findChannel, recordDelivery, wasDelivered } from '../db/channels';
+import {
+  buyerEmailOf,
+  channelsWanting,
+  findChannel,
+  type InteractionSource,
+  interactionSourceOf,
+  recordDelivery,
+  wasDelivered,
+} from '../db/channels';
 import { findCheckoutById, webhookSecretsFor } from '../db/checkouts';
 import { findEvent } from '../db/events';
 import { signDownload } from '../domain/signatures';
@@ -14,6 +22,7 @@ import {
   sellerSms,
 } from '../notifications/messages';
 import { decryptWithKeys, redactSecrets, SecretUnreadableError, secretOwner } from '../notifications/secrets';
+import { interactionFields, interactionState, sendInteraction, signFlatFields } from '../notifications/interaction';
 import { sendSms } from '../notifications/sms';
 import { sendTelegramMessage } from '../notifications/telegram';
 import {
@@ -121,6 +130,25 @@ export function createNotificationActivities({
     }
   };
 
+  /** The key an interaction is signed with: the test key for a test-mode payment, the secret key otherwise. */
+  const sciKeyOf = (source: InteractionSource, testMode: boolean) => {
+    if (!settings) throw new DeliveryError('notifications are not configured on this worker', 'definite');
+    const name = testMode ? 'test' : 'secret';
+    const sealed = testMode ? source.sealedTestKey : source.sealedSecretKey;
+    if (!sealed) throw new DeliveryError(`the checkout has no SCI ${name} key: rotate its SCI keys`, 'definite');
+    try {
+      return decryptWithKeys(
+        [settings.key, ...settings.previousKeys],
+        sealed,
+        secretOwner(source.checkoutId, `sci_${name}_key`),
+      );
+    } catch (error) {
+      if (error instanceof SecretUnreadableError)
+        throw new DeliveryError(`the checkout's SCI ${name} key cannot be read (${error.message})`, 'definite');
+      throw error;
+    }
+  };
+
   const noMailer = () =>
     new DeliveryError('e-mail is not set up on this Kassa: the operator sets SMTP_URL', 'definite');
 
@@ -206,6 +234,8 @@ export function createNotificationActivities({
       const channels: NotificationChannel[] = await channelsWanting(db, checkoutId, event.type);
       if (event.type === 'payment.paid' && mailer && (await buyerEmailOf(db, event.paymentId)))
         channels.push('buyer_receipt');
+      if (interactionState(event.type) && (await interactionSourceOf(db, event.paymentId))?.target)
+        channels.push('interaction');
       return { eventType: event.type, channels, retrySeconds: settings.retrySeconds };
     },
 
@@ -322,6 +352,43 @@ export function createNotificationActivities({
             const receipt = await mailer.send({ to: [buyerEmail], ...buyerReceiptEmail(context.view, delivery) });
             return { response: receipt.response };
           },
+        };
+      });
+    },
+
+    /** The interaction of a payment made through the SCI form: `ik_*` fields, signed, to the shop's interaction URL. */
+    async sendInteractionNotification(input: ChannelDeliveryInput): Promise<DeliveryOutcome> {
+      return deliver('interaction', input, async (context) => {
+        const { payment } = context.view;
+        const state = interactionState(context.event.type);
+        const source = state ? await interactionSourceOf(db, payment.id) : null;
+        const target = source?.target;
+        if (!state || !source || !target) return null;
+        const key = sciKeyOf(source, payment.test_mode);
+        const fields = interactionFields({
+          coId: source.sci.coId,
+          paymentId: payment.id,
+          state,
+          createdAt: source.createdAt,
+          processedAt: new Date(payment.paid_at ?? context.event.createdAt),
+          providerPaymentId: source.providerPaymentId,
+          orderId: payment.order_id,
+          testMode: payment.test_mode,
+          payway: source.sci.payway,
+          method: payment.method,
+          amount: source.sci.amount,
+          currency: payment.currency,
+          description: payment.description,
+          merchantNet: payment.merchant_net ?? payment.amount,
+          buyerTotal: payment.buyer_total ?? payment.amount,
+          extra: source.sci.extra ?? {},
+        });
+        fields.ik_sign = signFlatFields(fields, key, source.signAlgorithm);
+        return {
+          target: `${target.method} ${target.url}`,
+          secrets: [key],
+          send: () =>
+            sendInteraction(target, fields, { allowPrivate: settings!.allowPrivateUrls, timeoutMs: httpTimeoutMs }),
         };
       });
     },

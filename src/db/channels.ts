@@ -11,6 +11,7 @@ import type {
   TelegramSettings,
 } from '../domain/channel';
 import type { NotificationEventType } from '../domain/event-types';
+import type { PaymentSci, SciSignAlgorithm, SciTarget } from '../domain/interkassa';
 
 interface ChannelRow {
   checkout_id: string;
@@ -202,4 +203,57 @@ export async function buyerEmailOf(db: Pool, paymentId: string): Promise<string 
     paymentId,
   ]);
   return rows[0]?.buyer_email ?? null;
+}
+
+/** What an interaction needs of an SCI-made payment and its checkout; the keys still sealed. */
+export interface InteractionSource {
+  checkoutId: string;
+  sci: PaymentSci;
+  providerPaymentId: string | null;
+  createdAt: Date;
+  signAlgorithm: SciSignAlgorithm;
+  /** The payment's own `ik_ia_u` (kept only under `url_override`), else the checkout's interaction URL. */
+  target: SciTarget | null;
+  sealedSecretKey: string | null;
+  sealedTestKey: string | null;
+}
+
+interface InteractionRow {
+  checkout_id: string;
+  sci: PaymentSci;
+  provider_payment_id: string | null;
+  created_at: Date;
+  sci_settings: Record<string, unknown> | null;
+  sci_secret_key: string | null;
+  sci_test_key: string | null;
+}
+
+/** The interaction source of a payment made through the SCI form; null for a payment made through the API. */
+export async function interactionSourceOf(db: Pool, paymentId: string): Promise<InteractionSource | null> {
+  const { rows } = await db.query<InteractionRow>(
+    `select p.checkout_id, p.sci, p.provider_payment_id, p.created_at, c.sci_settings, c.sci_secret_key, c.sci_test_key
+       from payments p join checkouts c on c.id = p.checkout_id
+      where p.id = $1 and p.sci is not null`,
+    [paymentId],
+  );
+  const row = rows[0];
+  if (!row) return null;
+  const settings = row.sci_settings ?? {};
+  const setting = (snake: string, camel: string) => settings[snake] ?? settings[camel];
+  const interactionUrl = setting('interaction_url', 'interactionUrl');
+  const interactionMethod = setting('interaction_method', 'interactionMethod') === 'GET' ? 'GET' : 'POST';
+  return {
+    checkoutId: row.checkout_id,
+    sci: row.sci,
+    providerPaymentId: row.provider_payment_id,
+    createdAt: row.created_at,
+    signAlgorithm: setting('sign_algorithm', 'signAlgorithm') === 'sha256' ? 'sha256' : 'md5',
+    target:
+      row.sci.urls?.interaction ??
+      (typeof interactionUrl === 'string' && interactionUrl
+        ? { url: interactionUrl, method: interactionMethod }
+        : null),
+    sealedSecretKey: row.sci_secret_key,
+    sealedTestKey: row.sci_test_key,
+  };
 }

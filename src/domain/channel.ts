@@ -8,8 +8,11 @@ import type { NotificationEventType } from './event-types';
 export const channelKinds = ['email', 'telegram', 'sms'] as const;
 export type ChannelKind = (typeof channelKinds)[number];
 
-/** Every way an event reaches someone: the webhook, a merchant channel, or the buyer's receipt. */
-export const deliveryChannels = ['webhook', ...channelKinds, 'buyer_receipt'] as const;
+/**
+ * Every way an event reaches someone: the webhook, a merchant channel, the buyer's receipt, or the
+ * Interkassa-style interaction of a payment made through the SCI form (docs/interkassa.md).
+ */
+export const deliveryChannels = ['webhook', ...channelKinds, 'buyer_receipt', 'interaction'] as const;
 export type DeliveryChannel = (typeof deliveryChannels)[number];
 
 /** The non-webhook deliveries the purchase workflow fans out to, each one activity. */

@@ -82,6 +82,12 @@ export const channelNotify: Record<NotificationChannel, ActivityOptions> = {
     scheduleToCloseTimeout: '3 days',
     retry: { initialInterval: '30 seconds', backoffCoefficient: 2, maximumInterval: '1 hour' },
   },
+  /** The shop's SCI interaction: as the webhook, first retry after 5 s, then backing off to hourly, for 4 days. */
+  interaction: {
+    startToCloseTimeout: '30 seconds',
+    scheduleToCloseTimeout: '4 days',
+    retry: { initialInterval: '5 seconds', backoffCoefficient: 3, maximumInterval: '1 hour' },
+  },
 };
 
 /** A merchant's re-send of one event to one channel: one attempt, now; the payment's own retries go on regardless. */

@@ -20,6 +20,7 @@ const activityFor = {
   telegram: 'sendTelegramNotification',
   sms: 'sendSmsNotification',
   buyer_receipt: 'sendBuyerReceipt',
+  interaction: 'sendInteractionNotification',
 } as const satisfies Record<NotificationChannel, keyof Activities>;
 
 const channelLookup = proxyLocalActivities<Activities>(profiles.databaseWrite);
