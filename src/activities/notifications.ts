@@ -12,6 +12,7 @@ import {
 import { findCheckoutById, webhookSecretsFor } from '../db/checkouts';
 import { findEvent } from '../db/events';
 import { signDownload } from '../domain/signatures';
+import { sciSign } from '../domain/sci-signature';
 import { createMailer, type Mailer } from '../notifications/email';
 import {
   buyerReceiptEmail,
@@ -22,7 +23,7 @@ import {
   sellerSms,
 } from '../notifications/messages';
 import { decryptWithKeys, redactSecrets, SecretUnreadableError, secretOwner } from '../notifications/secrets';
-import { interactionFields, interactionState, sendInteraction, signFlatFields } from '../notifications/interaction';
+import { interactionFields, interactionState, sendInteraction } from '../notifications/interaction';
 import { sendSms } from '../notifications/sms';
 import { sendTelegramMessage } from '../notifications/telegram';
 import {
@@ -372,7 +373,7 @@ export function createNotificationActivities({
           createdAt: source.createdAt,
           processedAt: new Date(payment.paid_at ?? context.event.createdAt),
           providerPaymentId: source.providerPaymentId,
-          orderId: payment.order_id,
+          paymentNo: source.sci.paymentNo ?? payment.order_id,
           testMode: payment.test_mode,
           payway: source.sci.payway,
           method: payment.method,
@@ -383,7 +384,7 @@ export function createNotificationActivities({
           buyerTotal: payment.buyer_total ?? payment.amount,
           extra: source.sci.extra ?? {},
         });
-        fields.ik_sign = signFlatFields(fields, key, source.signAlgorithm);
+        fields.ik_sign = sciSign(fields, key, source.signAlgorithm);
         return {
           target: `${target.method} ${target.url}`,
           secrets: [key],

@@ -11,7 +11,7 @@ import type {
   TelegramSettings,
 } from '../domain/channel';
 import type { NotificationEventType } from '../domain/event-types';
-import type { PaymentSci, SciSignAlgorithm, SciTarget } from '../domain/interkassa';
+import type { PaymentSci, SciHttpMethod, SciSignAlgorithm, SciTarget } from '../domain/interkassa';
 
 interface ChannelRow {
   checkout_id: string;
@@ -223,7 +223,12 @@ interface InteractionRow {
   sci: PaymentSci;
   provider_payment_id: string | null;
   created_at: Date;
-  sci_settings: Record<string, unknown> | null;
+  /** As the checkouts repository stores them. */
+  sci_settings: {
+    sign_algorithm: SciSignAlgorithm;
+    interaction_url: string | null;
+    interaction_method: SciHttpMethod;
+  } | null;
   sci_secret_key: string | null;
   sci_test_key: string | null;
 }
@@ -238,21 +243,16 @@ export async function interactionSourceOf(db: Pool, paymentId: string): Promise<
   );
   const row = rows[0];
   if (!row) return null;
-  const settings = row.sci_settings ?? {};
-  const setting = (snake: string, camel: string) => settings[snake] ?? settings[camel];
-  const interactionUrl = setting('interaction_url', 'interactionUrl');
-  const interactionMethod = setting('interaction_method', 'interactionMethod') === 'GET' ? 'GET' : 'POST';
+  const settings = row.sci_settings;
   return {
     checkoutId: row.checkout_id,
     sci: row.sci,
     providerPaymentId: row.provider_payment_id,
     createdAt: row.created_at,
-    signAlgorithm: setting('sign_algorithm', 'signAlgorithm') === 'sha256' ? 'sha256' : 'md5',
+    signAlgorithm: settings?.sign_algorithm ?? 'md5',
     target:
       row.sci.urls?.interaction ??
-      (typeof interactionUrl === 'string' && interactionUrl
-        ? { url: interactionUrl, method: interactionMethod }
-        : null),
+      (settings?.interaction_url ? { url: settings.interaction_url, method: settings.interaction_method } : null),
     sealedSecretKey: row.sci_secret_key,
     sealedTestKey: row.sci_test_key,
   };

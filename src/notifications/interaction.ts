@@ -3,8 +3,7 @@
  * A form of `ik_*` fields only (the shop's checker signs every field it is given), signed like the
  * shop's own form, sent by POST or GET to the interaction URL. Only `HTTP 200` is delivered.
  */
-import { createHash } from 'node:crypto';
-import type { SciHttpMethod, SciSignAlgorithm, SciTarget } from '../domain/interkassa';
+import type { SciHttpMethod, SciTarget } from '../domain/interkassa';
 import { sciTestPayway } from '../domain/interkassa';
 import { safeRequest, UnsafeUrlError } from '../net/safe-http';
 import { DeliveryError } from './types';
@@ -41,7 +40,8 @@ export interface InteractionFacts {
   /** When the payment was decided (paid, failed, canceled, expired). */
   processedAt: Date;
   providerPaymentId: string | null;
-  orderId: string;
+  /** `ik_pm_no` as the shop sent it. */
+  paymentNo: string;
   testMode: boolean;
   /** `ik_pw_via` the shop chose, if any. */
   payway: string | null;
@@ -71,7 +71,7 @@ export function interactionFields(facts: InteractionFacts): Record<string, strin
     ik_inv_crt: interkassaDate(facts.createdAt),
     ik_inv_prc: interkassaDate(facts.processedAt),
     ik_trn_id: facts.providerPaymentId ?? '',
-    ik_pm_no: facts.orderId,
+    ik_pm_no: facts.paymentNo,
     ik_pw_via: facts.testMode ? sciTestPayway : (facts.payway ?? facts.method ?? ''),
     ik_am: facts.amount,
     ik_cur: facts.currency,
@@ -84,18 +84,6 @@ export function interactionFields(facts: InteractionFacts): Record<string, strin
     fields[field] = value;
   }
   return fields;
-}
-
-/**
- * `ik_sign` over flat fields: the values of every field but `ik_sign`, by key in byte order, the
- * key appended last, joined with `:`, hashed, the raw digest in base64.
- */
-export function signFlatFields(fields: Record<string, string>, key: string, algorithm: SciSignAlgorithm): string {
-  const names = Object.keys(fields)
-    .filter((name) => name !== 'ik_sign')
-    .sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
-  const text = [...names.map((name) => fields[name]!), key].join(':');
-  return createHash(algorithm).update(text, 'utf8').digest('base64');
 }
 
 /** The HTTP request of an interaction: a form body for POST, the fields added to the query for GET. */

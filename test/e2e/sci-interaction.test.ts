@@ -1,6 +1,4 @@
-import { randomBytes } from 'node:crypto';
 import { Pool } from 'pg';
-import { encryptSecret } from '../../src/notifications/secrets';
 import { buyerActs, chooseMethod } from '../support/money';
 import { interkassaSign, type ShopKeys, type SciShop, startSciShop } from '../support/sci-shop';
 import {
@@ -20,16 +18,12 @@ import {
 // shortened to 1 s, then 2 s (NOTIFICATION_RETRY_SECONDS).
 jest.setTimeout(60_000);
 
-const notificationsKey = randomBytes(32);
 let stack: TestStack;
 let db: Pool;
 const closers: (() => Promise<void>)[] = [];
 
 beforeAll(async () => {
-  stack = await startTestStack({
-    NOTIFICATIONS_KEY: notificationsKey.toString('base64'),
-    NOTIFICATION_RETRY_SECONDS: '1,2',
-  });
+  stack = await startTestStack({ NOTIFICATION_RETRY_SECONDS: '1,2' });
   db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
 }, 90_000);
 afterEach(async () => {
@@ -39,8 +33,6 @@ afterAll(async () => {
   await db?.end();
   await stack?.close();
 });
-
-const keyText = () => randomBytes(12).toString('hex');
 
 interface SciCheckout {
   testKey: string;
@@ -55,35 +47,22 @@ interface SciCheckout {
 async function sciCheckout(
   options: { algorithm?: 'md5' | 'sha256'; method?: 'GET' | 'POST'; statuses?: number[] } = {},
 ): Promise<SciCheckout> {
-  const keys: ShopKeys = { secretKey: keyText(), testKey: keyText(), algorithm: options.algorithm ?? 'md5' };
+  const algorithm = options.algorithm ?? 'md5';
+  let keys: ShopKeys = { secretKey: '', testKey: '', algorithm };
   const shop = await startSciShop({ keys: () => keys, interactionStatuses: options.statuses });
   const webhooks = await startReceiver();
   closers.push(shop.close, webhooks.close);
-  const merchant = await onboardMerchant(stack, webhooks.url);
+  const merchant = await onboardMerchant(stack, webhooks.url, {
+    sci: {
+      sign_algorithm: algorithm,
+      interaction_url: shop.interactionUrl,
+      interaction_method: options.method ?? 'POST',
+    },
+  });
+  const sci = merchant.checkout.sci as { checkout_ref: string; secret_key: string; test_key: string };
+  keys = { secretKey: sci.secret_key, testKey: sci.test_key, algorithm };
   const checkoutId = merchant.checkout.id as string;
-  const checkoutRef = randomBytes(12).toString('hex');
-  await db.query(
-    `update checkouts set sci_settings = $2, sci_checkout_ref = $3, sci_secret_key = $4, sci_test_key = $5,
-       sci_secret_hint = right($6, 4), sci_test_hint = right($7, 4) where id = $1`,
-    [
-      checkoutId,
-      JSON.stringify({
-        enabled: true,
-        sign_algorithm: keys.algorithm,
-        sign_required: true,
-        url_override: false,
-        unique_order: true,
-        interaction_url: shop.interactionUrl,
-        interaction_method: options.method ?? 'POST',
-        lifetime: 2592000,
-      }),
-      checkoutRef,
-      encryptSecret(notificationsKey, keys.secretKey, `${checkoutId}/sci_secret_key`),
-      encryptSecret(notificationsKey, keys.testKey, `${checkoutId}/sci_test_key`),
-      keys.secretKey,
-      keys.testKey,
-    ],
-  );
+  const checkoutRef = sci.checkout_ref;
   return { testKey: merchant.testKey, checkoutId, checkoutRef, keys, shop, webhooks };
 }
 

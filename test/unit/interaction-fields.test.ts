@@ -1,9 +1,9 @@
+import { sciSign } from '../../src/domain/sci-signature';
 import {
   type InteractionFacts,
   interactionFields,
   interactionRequest,
   interactionState,
-  signFlatFields,
 } from '../../src/notifications/interaction';
 
 const facts: InteractionFacts = {
@@ -13,7 +13,7 @@ const facts: InteractionFacts = {
   createdAt: new Date('2026-11-30T10:01:02.345Z'),
   processedAt: new Date('2026-11-30T10:05:06.789Z'),
   providerPaymentId: 'sp_123',
-  orderId: 'A-1001',
+  paymentNo: 'A-1001',
   testMode: false,
   payway: null,
   method: 'sandbox_card',
@@ -62,7 +62,7 @@ describe('interaction fields', () => {
     expect(interactionFields({ ...facts, method: null }).ik_pw_via).toBe('');
   });
 
-  test('ik_sign matches vectors computed apart (Python hashlib over the UTF-8 text), md5 and sha256; ik_sign itself is left out', () => {
+  test('the interaction is signed as the form is: ik_sign matches vectors computed apart (Python hashlib over the UTF-8 text), md5 and sha256; ik_sign itself is left out', () => {
     // "50.00:51237daa8f2a2d8413000000:Книга:success:visa:1:SecretKey123"
     const fields = {
       ik_co_id: '51237daa8f2a2d8413000000',
@@ -72,9 +72,9 @@ describe('interaction fields', () => {
       ik_x_a: '1',
       ik_pw_via: 'visa',
     };
-    expect(signFlatFields(fields, 'SecretKey123', 'md5')).toBe('N+M/o5XekC7InXJI59PNjQ==');
-    expect(signFlatFields(fields, 'SecretKey123', 'sha256')).toBe('dPJ5vmlTu3IChw+z+iv6CWHy7HBrcLjjYjEPtgkMIhg=');
-    expect(signFlatFields({ ...fields, ik_sign: 'anything' }, 'SecretKey123', 'md5')).toBe('N+M/o5XekC7InXJI59PNjQ==');
+    expect(sciSign(fields, 'SecretKey123', 'md5')).toBe('N+M/o5XekC7InXJI59PNjQ==');
+    expect(sciSign(fields, 'SecretKey123', 'sha256')).toBe('dPJ5vmlTu3IChw+z+iv6CWHy7HBrcLjjYjEPtgkMIhg=');
+    expect(sciSign({ ...fields, ik_sign: 'anything' }, 'SecretKey123', 'md5')).toBe('N+M/o5XekC7InXJI59PNjQ==');
   });
 
   test('POST is a form body; GET keeps the URL’s own query and adds the fields', () => {
