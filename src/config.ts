@@ -34,6 +34,7 @@ const envSchema = z
     SANDBOX_URL: httpUrl.default('http://127.0.0.1:4100'),
     SANDBOX_API_KEY: z.string().min(8).default('sandbox_dev_key'),
     SANDBOX_WEBHOOK_SECRET: z.string().min(16).default('sandbox_dev_webhook_secret'),
+    CONNECTOR_REFRESH_MS: z.coerce.number().int().min(0).max(3_600_000).default(2000),
     ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
     ALLOW_PRIVATE_WEBHOOK_URLS: z
       .enum(['true', 'false'])
@@ -93,6 +94,8 @@ const envSchema = z
     databaseUrl: env.DATABASE_URL,
     databasePoolMax: env.DATABASE_POOL_MAX,
     sandbox: { url: env.SANDBOX_URL, apiKey: env.SANDBOX_API_KEY, webhookSecret: env.SANDBOX_WEBHOOK_SECRET },
+    /** How often each process reads the connectors table again for other processes' changes; 0: never. */
+    connectorRefreshMs: env.CONNECTOR_REFRESH_MS,
     adminToken: env.ADMIN_TOKEN,
     allowPrivateWebhookUrls: env.ALLOW_PRIVATE_WEBHOOK_URLS ?? env.KASSA_ENV !== 'production',
     dataDir: env.DATA_DIR,

@@ -49,3 +49,19 @@ export async function otherPaymentsWithProviderPayment(
   );
   return rows;
 }
+
+/**
+ * Stores a verified refund or payout callback in the inbox (no payment). Returns false when the
+ * provider already sent this event id.
+ */
+export async function storeMoneyCallback(
+  db: Pool,
+  event: { provider: string; eventId: string; state: string; body: string },
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `insert into provider_callbacks (provider, event_id, payment_id, state, body) values ($1, $2, null, $3, $4)
+     on conflict (provider, event_id) do nothing`,
+    [event.provider, event.eventId, event.state, event.body],
+  );
+  return rowCount === 1;
+}

@@ -1,6 +1,5 @@
-import express, { Router } from 'express';
-import type { ProviderRegistry } from '../../providers/registry';
-import type { PaymentProvider } from '../../providers/types';
+import express, { type Request, type Response, Router } from 'express';
+import type { CallbackRequest, TranslatedCallback } from '../../providers/types';
 import { receiveCallback } from '../../services/callbacks';
 import type { ServiceDeps } from '../../services/deps';
 import { findUnsafeInput, unstorableInput } from '../input-safety';
@@ -15,44 +14,51 @@ function parsedFields(rawBody: string): unknown {
 }
 
 /**
- * A provider whose verified callbacks are also checked for what PostgreSQL cannot store: after
- * the signature (a forged callback stays a `401`), before anything is stored. The problem is a
- * `400` naming the field of the provider's body.
+ * What PostgreSQL cannot store, checked after the signature (a forged callback stays a `401`),
+ * before anything is stored: a `400` naming the field of the provider's body.
  */
-function storable(provider: PaymentProvider): PaymentProvider {
-  return Object.assign(Object.create(provider) as PaymentProvider, {
-    verifyCallback(rawBody: Buffer, headers: Record<string, string | string[] | undefined>, now: Date) {
-      const callback = provider.verifyCallback(rawBody, headers, now);
-      const text = rawBody.toString('utf8');
-      const problem = text.includes('\u0000')
-        ? unstorableInput('body', text)
-        : (findUnsafeInput(parsedFields(text), [], { cards: false }) ??
-          findUnsafeInput(callback, [], { cards: false }));
-      if (problem) throw problem;
-      return callback;
-    },
-  });
+function storable(callback: TranslatedCallback, rawBody: Buffer): void {
+  const text = rawBody.toString('utf8');
+  const problem = text.includes('\u0000')
+    ? unstorableInput('body', text)
+    : (findUnsafeInput(parsedFields(text), [], { cards: false }) ?? findUnsafeInput(callback, [], { cards: false }));
+  if (problem) throw problem;
 }
 
-function storableProviders(registry: ProviderRegistry): ProviderRegistry {
+function callbackRequest(req: Request): CallbackRequest {
+  const query: Record<string, string> = {};
+  for (const [name, value] of new URL(req.originalUrl, 'http://callback.invalid').searchParams)
+    if (!(name in query)) query[name] = value;
   return {
-    byName: (name) => {
-      const provider = registry.byName(name);
-      return provider && storable(provider);
-    },
-    forMethod: (code) => registry.forMethod(code),
-    methods: (testMode) => registry.methods(testMode),
+    rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
+    headers: req.headers,
+    query,
+    method: req.method === 'GET' ? 'GET' : 'POST',
+    remoteAddress: req.ip ?? req.socket.remoteAddress ?? '',
+    now: new Date(),
   };
 }
 
-/** Provider callbacks (docs/api.md §7): the raw body reaches the provider's verifier untouched. */
+/**
+ * Provider callbacks (docs/api.md §7) at `/callbacks/:provider` and `/callbacks/:provider/:connector_id`,
+ * POST or GET: the raw body reaches the connector's verifier untouched, and the answer is the one
+ * its provider requires.
+ */
 export function callbackRoutes(deps: ServiceDeps): Router {
   const router = Router();
-  const checked: ServiceDeps = { ...deps, providers: storableProviders(deps.providers) };
-  router.post('/:provider', express.raw({ type: () => true, limit: '64kb' }), async (req, res) => {
-    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    await receiveCallback(checked, req.params.provider, body, req.headers);
-    res.json({ received: true });
-  });
+  const handle = async (req: Request, res: Response) => {
+    const reply = await receiveCallback(deps, {
+      provider: String(req.params.provider),
+      ...(req.params.connector_id !== undefined && { connectorId: String(req.params.connector_id) }),
+      request: callbackRequest(req),
+      storable,
+    });
+    res.status(reply.status).type(reply.contentType).send(reply.body);
+  };
+  const raw = express.raw({ type: () => true, limit: '64kb' });
+  router.post('/:provider', raw, handle);
+  router.post('/:provider/:connector_id', raw, handle);
+  router.get('/:provider', handle);
+  router.get('/:provider/:connector_id', handle);
   return router;
 }
