@@ -117,9 +117,8 @@ export function createStripeClient(opts: StripeClientOptions) {
       return session && read(stripeSessionSchema, session, 'Checkout Session');
     },
 
-    async expireSession(id: string, idempotencyKey: string): Promise<StripeSession> {
-      const session = await call(() => sdk.checkout.sessions.expire(id, {}, { idempotencyKey }));
-      return read(stripeSessionSchema, session, 'Checkout Session');
+    async expireSession(id: string, idempotencyKey: string): Promise<void> {
+      await call(() => sdk.checkout.sessions.expire(id, {}, { idempotencyKey }));
     },
 
     /**

@@ -102,10 +102,12 @@ export function createStripeConnector(
     ...(options.timeoutMs !== undefined && { timeoutMs: options.timeoutMs }),
   });
 
-  const findSession = (ref: ProviderPaymentRef): Promise<StripeSession | null> =>
-    ref.providerPaymentId
-      ? client.retrieveSession(ref.providerPaymentId)
-      : client.findSession((session) => sessionMadeWith(session, ref), ref.idempotencyKey);
+  /** The whole session (its PaymentIntent expanded), by id or, when the create answer was lost, by key. */
+  const findSession = async (ref: ProviderPaymentRef): Promise<StripeSession | null> => {
+    if (ref.providerPaymentId) return client.retrieveSession(ref.providerPaymentId);
+    const found = await client.findSession((session) => sessionMadeWith(session, ref), ref.idempotencyKey);
+    return found && client.retrieveSession(found.id);
+  };
 
   return {
     provider: 'stripe',
@@ -120,10 +122,7 @@ export function createStripeConnector(
 
     async getPaymentStatus(ref) {
       const session = await findSession(ref);
-      if (!session) return null;
-      // A session found by listing lacks its expanded PaymentIntent: read it whole.
-      const whole = ref.providerPaymentId ? session : await client.retrieveSession(session.id);
-      return whole && toPaymentStatus(whole);
+      return session && toPaymentStatus(session);
     },
 
     async cancelPayment(ref) {
@@ -132,9 +131,9 @@ export function createStripeConnector(
         throw new ProviderError('definite', 'not_found', `Stripe has no Checkout Session for ${ref.idempotencyKey}`);
       if (session.status !== 'open') return toPaymentStatus(session);
       try {
-        const expired = await client.expireSession(session.id, `${ref.idempotencyKey}-expire`);
-        // An expired session can never be paid; Stripe answers with it.
-        return toPaymentStatus({ ...expired, status: 'expired' });
+        // Only an open session can be expired, and an expired one can never be paid.
+        await client.expireSession(session.id, `${ref.idempotencyKey}-expire`);
+        return toPaymentStatus({ ...session, status: 'expired' });
       } catch (error) {
         // Paid or expired meanwhile: it is no longer open, so say what it is now.
         if (!(error instanceof ProviderError) || error.kind !== 'definite') throw error;

@@ -1,0 +1,245 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createStripeConnector } from '../../src/providers/stripe';
+import type { PaymentConnector } from '../../src/providers/types';
+import { startStripeMock, type StripeMock } from '../support/stripe-mock';
+
+/** What reached stripe-mock through the recording proxy. */
+interface Seen {
+  method: string;
+  path: string;
+  idempotencyKey: string | undefined;
+  body: URLSearchParams;
+}
+
+/** A local server answering every request with `answer` (or never, when it returns null). */
+async function listen(answer: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<http.Server> {
+  const server = http.createServer(answer);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+}
+const urlOf = (server: http.Server) => `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const close = (server: http.Server) =>
+  new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+
+let mock: StripeMock;
+let recorder: http.Server;
+let seen: Seen[] = [];
+let connector: PaymentConnector;
+const others: http.Server[] = [];
+
+const credentials = (apiBase: string, secretKey = 'sk_test_kassa') => ({
+  secret_key: secretKey,
+  webhook_secret: 'whsec_kassa',
+  api_base: apiBase,
+});
+
+beforeAll(async () => {
+  mock = await startStripeMock();
+  const target = new URL(mock.url);
+  recorder = await listen((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const key = req.headers['idempotency-key'];
+      seen.push({
+        method: req.method!,
+        path: decodeURIComponent(req.url!),
+        idempotencyKey: typeof key === 'string' ? key : undefined,
+        body: new URLSearchParams(body.toString('utf8')),
+      });
+      const upstream = http.request(
+        { host: target.hostname, port: Number(target.port), method: req.method, path: req.url, headers: req.headers },
+        (answer) => {
+          res.writeHead(answer.statusCode!, answer.headers);
+          answer.pipe(res);
+        },
+      );
+      upstream.end(body);
+    });
+  });
+  connector = createStripeConnector(credentials(urlOf(recorder)), { mode: 'test' });
+}, 30_000);
+
+afterAll(async () => {
+  await Promise.all([recorder, ...others].map(close));
+  await mock?.stop();
+});
+
+beforeEach(() => {
+  seen = [];
+});
+
+const input = {
+  idempotencyKey: 'pay_stripe1-attempt-1',
+  reference: 'pay_stripe1-attempt-1',
+  paymentId: 'pay_stripe1',
+  method: 'stripe_card',
+  amountMinor: '1500',
+  currency: 'JPY',
+  description: 'Order 7',
+  returnUrl: 'https://kassa.example/pay/pay_stripe1/return',
+  callbackUrl: 'https://kassa.example/callbacks/stripe/conn_1',
+};
+
+describe('Stripe connector against stripe-mock', () => {
+  test('creating a payment makes a Checkout Session under the attempt key and sends the buyer to its page', async () => {
+    const created = await connector.createPayment(input);
+    expect(created.providerPaymentId).toMatch(/^cs_/);
+    expect(created.redirect).toEqual({
+      method: 'GET',
+      url: expect.stringMatching(/^https:\/\/checkout\.stripe\.com\//),
+    });
+    expect(seen).toHaveLength(1);
+    const [post] = seen;
+    expect(post).toMatchObject({ method: 'POST', path: '/v1/checkout/sessions', idempotencyKey: input.idempotencyKey });
+    expect(Object.fromEntries(post!.body)).toMatchObject({
+      mode: 'payment',
+      client_reference_id: input.reference,
+      'metadata[kassa_payment_id]': 'pay_stripe1',
+      'metadata[kassa_attempt_key]': input.idempotencyKey,
+      'payment_intent_data[metadata][kassa_attempt_key]': input.idempotencyKey,
+      'line_items[0][price_data][currency]': 'jpy',
+      'line_items[0][price_data][unit_amount]': '1500',
+      success_url: input.returnUrl,
+    });
+  });
+
+  test('the status of a session is read by its id, with its PaymentIntent', async () => {
+    const status = await connector.getPaymentStatus({
+      idempotencyKey: input.idempotencyKey,
+      reference: input.reference,
+      providerPaymentId: 'cs_test_known',
+    });
+    // stripe-mock's session is open and unpaid.
+    expect(status).toMatchObject({ providerPaymentId: 'cs_test_known', state: 'pending' });
+    expect(seen.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'GET /v1/checkout/sessions/cs_test_known?expand[0]=payment_intent',
+    ]);
+  });
+
+  test('without a session id, the key is looked up by PaymentIntent search and the day’s sessions; none is null', async () => {
+    const status = await connector.getPaymentStatus({
+      idempotencyKey: 'pay_lost-attempt-1',
+      reference: 'pay_lost-attempt-1',
+      providerPaymentId: null,
+    });
+    expect(status).toBeNull();
+    expect(seen[0]!.path).toContain(
+      `/v1/payment_intents/search?query=metadata['kassa_attempt_key']:'pay_lost-attempt-1'`,
+    );
+    expect(seen.at(-1)!.path).toMatch(/^\/v1\/checkout\/sessions\?limit=100&created\[gte\]=\d+$/);
+  });
+
+  test('cancel expires the open session under a key of its own', async () => {
+    const canceled = await connector.cancelPayment!({
+      idempotencyKey: input.idempotencyKey,
+      reference: input.reference,
+      providerPaymentId: 'cs_test_open',
+    });
+    expect(canceled).toMatchObject({ providerPaymentId: 'cs_test_open', state: 'canceled' });
+    expect(seen[0]).toMatchObject({
+      method: 'GET',
+      path: expect.stringContaining('/v1/checkout/sessions/cs_test_open'),
+    });
+    const expire = seen.find((request) => request.method === 'POST');
+    expect(expire).toMatchObject({
+      path: '/v1/checkout/sessions/cs_test_open/expire',
+      idempotencyKey: `${input.idempotencyKey}-expire`,
+    });
+  });
+
+  test('a refund goes to the session’s PaymentIntent under the refund key, and is read back', async () => {
+    const refund = await connector.refundPayment!({
+      idempotencyKey: 're_kassa7',
+      refundId: 're_kassa7',
+      providerPaymentId: 'cs_test_paid',
+      amountMinor: '700',
+      currency: 'USD',
+    });
+    expect(refund).toMatchObject({
+      providerRefundId: expect.stringMatching(/^re_/),
+      amountMinor: '700',
+      currency: 'USD',
+    });
+    expect(['pending', 'succeeded']).toContain(refund.state);
+    const post = seen.find((request) => request.method === 'POST');
+    expect(post).toMatchObject({ path: '/v1/refunds', idempotencyKey: 're_kassa7' });
+    expect(Object.fromEntries(post!.body)).toMatchObject({
+      payment_intent: expect.stringMatching(/^pi_/),
+      amount: '700',
+      'metadata[kassa_refund_id]': 're_kassa7',
+    });
+
+    const again = await connector.getRefundStatus!({
+      refundId: 're_kassa7',
+      providerRefundId: refund.providerRefundId,
+    });
+    expect(again).toMatchObject({ providerRefundId: refund.providerRefundId });
+    await expect(connector.getRefundStatus!({ refundId: 're_unknown', providerRefundId: null })).resolves.toBeNull();
+  });
+
+  test('stripe-mock refuses a live key: a live connector there fails definitely; through the live-key proxy it works', async () => {
+    const direct = createStripeConnector(credentials(mock.url, 'sk_live_kassa'), { mode: 'live' });
+    await expect(direct.createPayment(input)).rejects.toMatchObject({ kind: 'definite' });
+    const proxied = createStripeConnector(credentials(mock.liveUrl, 'sk_live_kassa'), { mode: 'live' });
+    await expect(proxied.createPayment(input)).resolves.toMatchObject({
+      providerPaymentId: expect.stringMatching(/^cs_/),
+    });
+  });
+});
+
+describe('Stripe failures over HTTP', () => {
+  const stub = async (status: number, headers: Record<string, string>, error: object) => {
+    const server = await listen((_req, res) => {
+      res.writeHead(status, { 'content-type': 'application/json', ...headers });
+      res.end(JSON.stringify({ error }));
+    });
+    others.push(server);
+    return createStripeConnector(credentials(urlOf(server)), { mode: 'test' });
+  };
+
+  test('429 is transient and carries Retry-After as the next retry delay', async () => {
+    const limited = await stub(429, { 'retry-after': '2' }, { type: 'rate_limit_error', message: 'Too many requests' });
+    await expect(limited.createPayment(input)).rejects.toMatchObject({
+      kind: 'transient',
+      code: 'rate_limited',
+      retryAfterMs: 2000,
+    });
+  });
+
+  test('a 500 after sending is indeterminate; a declined card is definite with its decline code', async () => {
+    const broken = await stub(500, {}, { type: 'api_error', message: 'Something went wrong' });
+    await expect(broken.createPayment(input)).rejects.toMatchObject({ kind: 'indeterminate' });
+    const declined = await stub(402, {}, { type: 'card_error', code: 'card_declined', decline_code: 'stolen_card' });
+    await expect(declined.createPayment(input)).rejects.toMatchObject({ kind: 'definite', code: 'stolen_card' });
+  });
+
+  test('a session Stripe does not know is null', async () => {
+    const missing = await stub(
+      404,
+      {},
+      { type: 'invalid_request_error', code: 'resource_missing', message: 'No such' },
+    );
+    await expect(
+      missing.getPaymentStatus({ idempotencyKey: 'k', reference: 'k', providerPaymentId: 'cs_gone' }),
+    ).resolves.toBeNull();
+  });
+
+  test('nobody listening is transient; no answer within the timeout is indeterminate', async () => {
+    const closed = await listen(() => undefined);
+    const closedUrl = urlOf(closed);
+    await close(closed);
+    const unreachable = createStripeConnector(credentials(closedUrl), { mode: 'test' });
+    await expect(unreachable.createPayment(input)).rejects.toMatchObject({ kind: 'transient', code: 'unreachable' });
+
+    const silent = await listen(() => undefined);
+    others.push(silent);
+    const slow = createStripeConnector(credentials(urlOf(silent)), { mode: 'test' }, { timeoutMs: 300 });
+    await expect(slow.createPayment(input)).rejects.toMatchObject({ kind: 'indeterminate', code: 'timeout' });
+  });
+});
