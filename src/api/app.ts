@@ -14,6 +14,7 @@ import { audienceRouter } from './route';
 import { buyerRoutes } from './routes/buyer';
 import { callbackRoutes } from './routes/callbacks';
 import { publicRoutes } from './routes/public';
+import { sciRoutes } from './routes/sci';
 import { securityHeaders } from './security-headers';
 
 /**
@@ -34,6 +35,8 @@ export function createApp(deps: ServiceDeps): Express {
   app.use(publicRoutes(deps, observability.metrics));
   // providers: the raw body reaches the provider's verifier, so before any body parser
   app.use('/callbacks', callbackRoutes(deps));
+  // shops' Interkassa SCI forms: read as PHP reads them (form-encoded or multipart), signed by `ik_sign`
+  app.use('/sci', sciRoutes(deps));
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
   app.use(limitJsonDepth(20));
   app.use(refuseUnsafeInput());

@@ -1,6 +1,6 @@
 import { resealSecrets } from '../../src/db/secret-rotation';
 import { sciKeysFor } from '../../src/db/checkouts';
-import { notificationsKey } from '../../src/notifications/secrets';
+import { decryptSecret, notificationsKey } from '../../src/notifications/secrets';
 import { type ApiHarness, checkoutBody, startApiHarness } from '../support/merchant-api';
 
 let harness: ApiHarness;
@@ -146,7 +146,6 @@ describe('a checkout’s SCI settings', () => {
       created.body.id,
     ]);
     expect(after.rows[0].sci_secret_key).not.toBe(before.rows[0].sci_secret_key);
-    const { decryptSecret } = await import('../../src/notifications/secrets');
     expect(decryptSecret(newKey, after.rows[0].sci_secret_key, `${created.body.id}/sci_secret_key`)).toBe(
       created.body.sci.secret_key,
     );
