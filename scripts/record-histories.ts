@@ -73,6 +73,7 @@ export const historiesDir = process.env.RECORD_HISTORIES_DIR
 export const recordingTests = [
   'test/e2e/purchase.test.ts',
   'test/workflows/purchase-workflow.test.ts',
+  'test/workflows/connector-purchase.test.ts',
   'test/e2e/notifications-delivery.test.ts',
   'test/e2e/histories-money.test.ts',
   'test/e2e/histories-operations.test.ts',

@@ -7,7 +7,9 @@ import { applyStatusChange } from '../db/payments';
 import type { PurchaseEventType } from '../domain/event-types';
 import type { PaymentStatus } from '../domain/payment';
 import type { ProviderRegistry } from '../providers/registry';
-import { ProviderError, type ProviderPaymentStatus } from '../providers/types';
+import { settleAttempt } from '../db/attempts';
+import type { AttemptStatus } from '../domain/attempt';
+import { createConnectorActivities } from './connectors';
 import { postPaymentCaptured } from './ledger';
 import { createPayoutActivities } from './payouts';
 import { createReconciliationActivities } from './reconciliation';
@@ -35,15 +37,7 @@ export interface ActivityDeps {
   notifications?: NotificationSettings;
 }
 
-export interface CreateProviderPaymentInput {
-  paymentId: string;
-  attempt: number;
-  method: string;
-  /** What the buyer pays, minor units. */
-  amountMinor: string;
-  currency: string;
-  description: string;
-}
+export type { CanceledProviderPayment, CreatedProviderPayment, CreateProviderPaymentInput } from './connectors';
 
 export interface RecordPaymentStatusInput {
   paymentId: string;
@@ -56,10 +50,11 @@ export interface RecordPaymentStatusInput {
   fees: { feeMinor: string; buyerTotalMinor: string; merchantNetMinor: string } | null;
   /** The merchant event this change raises, its id fixed by the workflow so retries reuse it. */
   event: { id: string; type: PurchaseEventType } | null;
+  /** The current attempt settled with this change (succeeded, declined): its row says so too. */
+  attempt?: { attempt: number; status: AttemptStatus; providerPaymentId: string | null };
 }
 
-/** The provider idempotency key of one attempt: stable across activity retries and workflow resets. */
-export const providerIdempotencyKey = (paymentId: string, attempt: number) => `${paymentId}-attempt-${attempt}`;
+export { providerIdempotencyKey } from './connectors';
 
 export function createActivities({
   db,
@@ -70,24 +65,6 @@ export function createActivities({
   notifications,
 }: ActivityDeps) {
   const webhooks = { db, webhookTimeoutMs, allowPrivateWebhookUrls };
-  const providerFor = (method: string) => {
-    const provider = providers.forMethod(method);
-    if (!provider) throw ApplicationFailure.nonRetryable(`no provider offers ${method}`, FailureType.UnknownMethod);
-    return provider;
-  };
-
-  const asActivityFailure = (error: unknown): unknown => {
-    if (error instanceof ProviderError && error.kind === 'definite') {
-      return ApplicationFailure.create({
-        message: error.message,
-        type: FailureType.ProviderDeclined,
-        nonRetryable: true,
-        details: [error.code],
-      });
-    }
-    return error;
-  };
-
   return {
     ...createOperatorActivities(webhooks),
     ...createSiteVerificationActivities({ db, http: { allowPrivate: allowPrivateWebhookUrls } }),
@@ -96,36 +73,7 @@ export function createActivities({
     ...createReconciliationActivities({ db, providers }),
     ...createReviewActivities({ db, providers, publicUrl }),
     ...createNotificationActivities({ db, providers, publicUrl, settings: notifications }),
-    async createProviderPayment(input: CreateProviderPaymentInput) {
-      const provider = providerFor(input.method);
-      try {
-        return await provider.createPayment({
-          idempotencyKey: providerIdempotencyKey(input.paymentId, input.attempt),
-          paymentId: input.paymentId,
-          method: input.method,
-          amountMinor: input.amountMinor,
-          currency: input.currency,
-          description: input.description,
-          returnUrl: `${publicUrl}/pay/${input.paymentId}/return`,
-          callbackUrl: `${publicUrl}/callbacks/${provider.name}`,
-        });
-      } catch (error) {
-        throw asActivityFailure(error);
-      }
-    },
-
-    async checkProviderPayment(input: {
-      paymentId: string;
-      attempt: number;
-      method: string;
-    }): Promise<ProviderPaymentStatus | null> {
-      try {
-        return await providerFor(input.method).getPaymentStatus(providerIdempotencyKey(input.paymentId, input.attempt));
-      } catch (error) {
-        throw asActivityFailure(error);
-      }
-    },
-
+    ...createConnectorActivities({ db, providers, publicUrl }),
     async recordPaymentStatus(input: RecordPaymentStatusInput): Promise<{ eventId: string | null }> {
       return inTransaction(db, async (client) => {
         const { payment, applied } = await applyStatusChange(client, {
@@ -137,6 +85,7 @@ export function createActivities({
           },
         });
         if (applied && payment.status === 'paid') await postPaymentCaptured(client, payment, providers);
+        if (applied && input.attempt) await settleAttempt(client, { paymentId: input.paymentId, ...input.attempt });
         // A change that did not apply raises no new event; a retried one finds its own event stored.
         const event = input.event && (applied || (await eventExists(client, input.event.id))) ? input.event : null;
         if (event && applied) await storePaymentEvent(client, payment.id, event, paymentResource(payment, publicUrl));

@@ -100,6 +100,7 @@ export function purchaseInput(subject: PurchaseSubject): PurchaseInput {
     })),
     expiresAt: payment.expiresAt.toISOString(),
     statusPollSeconds: subject.statusPollSeconds,
+    lateSuccess: checkout.lateSuccess,
   };
 }
 

@@ -12,6 +12,7 @@ import { Purchase } from './purchase/state';
 import { finishedDetails } from './purchase/ui-text';
 import {
   cancelUpdate,
+  connectorResumedSignal,
   providerCallbackSignal,
   type PurchaseInput,
   type PurchaseState,
@@ -32,6 +33,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   const purchase = new Purchase(input, {
     clockSeq: patched('status-seq-from-clock'),
     ownPaymentsOnly: patched('callback-own-provider-payment'),
+    connectors: patched('purchase-at-connectors'),
   });
   const mayContinueAsNew = patched('continue-as-new');
 
@@ -45,6 +47,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
     purchase.recheckRequested = true;
   });
   setHandler(providerCallbackSignal, (callback) => purchase.receiveCallback(callback));
+  setHandler(connectorResumedSignal, ({ connectorId }) => purchase.connectorResumed(connectorId));
 
   // 1. select method (the hosted page's update, or the merchant's choice at creation) and
   // 2. provider payment: both in `Purchase.chooseMethod`
@@ -55,6 +58,8 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
   //    while the provider's answer is unknown
   await awaitOutcome(purchase, mayContinueAsNew);
   await purchase.settleDeferredAtClose();
+  // the provider payment of an expired or canceled payment is canceled there, without holding up what follows
+  const canceling = purchase.cancelAtProvider();
 
   // 4. merchant notification and the checkout's other channels, retried for days
   await condition(allHandlersFinished);
@@ -62,6 +67,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
 
   // 5. late callbacks: they came after the outcome; those that say otherwise are flagged for review
   await flagLateCallbacks(purchase, delivery);
+  await canceling;
   setCurrentDetails(finishedDetails(purchase.state.status, delivery.undelivered));
   if (delivery.canceled) throw delivery.canceled;
   return { ...purchase.state };

@@ -72,6 +72,12 @@ export interface PurchaseInput {
   historyLimit?: number;
   /** The state a previous run handed over when it continued as new; absent in a payment's first run. */
   carried?: PurchaseCarry;
+  /**
+   * What becomes of a success that arrives after the payment expired or was canceled (and its
+   * provider payment was canceled): `refund`ed at once, or `hold` for the operator (flagged for
+   * review). Absent: `hold`.
+   */
+  lateSuccess?: 'refund' | 'hold';
 }
 
 /** A provider payment Kassa asked for under one attempt's key; `providerPaymentId` is null until the provider says it. */
@@ -79,6 +85,8 @@ export interface ProviderAttempt {
   attempt: number;
   method: string;
   providerPaymentId: string | null;
+  /** The connector the attempt was made at; absent in attempts made before connectors. */
+  connectorId?: string | null;
 }
 
 /** What a purchase run hands to the next when it continues as new: everything it decides by. */
@@ -107,6 +115,8 @@ export interface PurchaseCarry {
   deferredTries?: number;
   /** Epoch ms of the next try for the deferred successes; null when none is planned. */
   retryDeferredAt?: number | null;
+  /** The paused connector the current attempt waits at; null or absent when not parked. */
+  parkedAt?: string | null;
 }
 
 /** One method's price for this payment, minor units in decimal strings. */
@@ -145,6 +155,12 @@ export const providerCallbackSignal = defineSignal<[ProviderCallback]>('provider
  * provider outage, or when a callback is known to be lost). Only meaningful in `awaiting_payment`.
  */
 export const recheckProviderSignal = defineSignal<[]>('recheckProvider');
+
+/**
+ * A connector resumed: a payment whose current attempt is parked at it asks the provider at once
+ * and continues from where it was (sent by `wakeParkedPurchases`).
+ */
+export const connectorResumedSignal = defineSignal<[{ connectorId: string }]>('connectorResumed');
 
 /** The workflow id of a re-send of one merchant event; `attemptId` makes each re-send its own run. */
 export const resendEventWorkflowId = (eventId: string, attemptId: string) => `resend-${eventId}-${attemptId}`;

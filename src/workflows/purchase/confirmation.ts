@@ -61,9 +61,10 @@ async function waitForNews(purchase: Purchase): Promise<{ woke: boolean; wakeAt:
   const wakeAt = nextWakeAt({ atProvider: atProviderBefore, now, expiresAt, nextPollAt });
   const deferredCount = purchase.deferred.length;
   const retryAt = deferredRetryAt({ count: deferredCount, retryAt: purchase.retryDeferredAt, now });
-  const { state, polls } = purchase;
+  const { state, polls, parkedAt } = purchase;
   const { summary, details } = waitText({
     state,
+    parkedAt,
     atProvider: atProviderBefore,
     polls,
     nextPollAt,
@@ -98,7 +99,9 @@ async function stillPendingAfterCheck(purchase: Purchase, recheck: boolean): Pro
   const answer = await purchase.askProvider(attempt, purchase.state.method!, why);
   purchase.countStatusCheck();
   await purchase.drainCallbacks();
-  if (!purchase.isOpen() || purchase.state.attempt !== attempt || !answer.known) return false;
+  if (!purchase.isOpen() || purchase.state.attempt !== attempt) return false;
+  // A parked payment still expires on time; one whose provider could not be asked waits for its answer.
+  if (!answer.known) return answer.parked !== undefined;
   if (!answer.status || answer.status.state === 'pending') return true;
   await purchase.confirm(purchase.answerAsCallback(answer.status, `poll-${attempt}-${purchase.polls}`), true);
   return false;
@@ -119,12 +122,16 @@ async function continueWithFreshHistory(purchase: Purchase): Promise<void> {
   });
 }
 
-/** Step 5: callbacks that came after the outcome; those that say otherwise are flagged for review, until the sends end. */
+/**
+ * Step 5: callbacks that came after the outcome; those that say otherwise are flagged for review,
+ * until the sends and the cancel at the provider end.
+ */
 export async function flagLateCallbacks(purchase: Purchase, delivery: Delivery): Promise<void> {
+  const busy = () => delivery.notifying || purchase.cancelingAtProvider;
   for (;;) {
-    await condition(() => purchase.callbacks.length > 0 || !delivery.notifying);
+    await condition(() => purchase.callbacks.length > 0 || !busy());
     const flags = lateCallbackFlags(purchase.callbacks.splice(0), purchase.state);
     if (flags.length > 0) await database.flagCallbacks({ paymentId: purchase.input.paymentId, flags });
-    if (!delivery.notifying && purchase.callbacks.length === 0) break;
+    if (!busy() && purchase.callbacks.length === 0) break;
   }
 }

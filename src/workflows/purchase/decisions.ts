@@ -92,7 +92,10 @@ export function attemptChoice(
 }
 
 /** The provider's answer about one attempt; `known: false` when it could not be asked. */
-export type ProviderAnswer = { known: true; status: ProviderPaymentStatus | null } | { known: false };
+export type ProviderAnswer =
+  | { known: true; status: ProviderPaymentStatus | null }
+  /** `parked`: the connector the attempt is at is paused, so it was not asked. */
+  | { known: false; parked?: string };
 
 /**
  * What the provider's answer about an unsettled attempt allows: it was paid (the payment is

@@ -11,7 +11,14 @@ import {
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
-import type { RecordPaymentStatusInput } from '../../activities';
+import type { CreatedProviderPayment, RecordPaymentStatusInput } from '../../activities';
+import {
+  type AttemptStatus,
+  ConnectorFailureType,
+  type CreateFailure,
+  createFailure,
+  nextConnector,
+} from '../../domain/attempt';
 import { eventIdFromUuid, paymentStatusEventId } from '../../domain/event-ids';
 import type { PurchaseEventType } from '../../domain/event-types';
 import { FailureType } from '../../domain/failure-types';
@@ -24,7 +31,7 @@ import {
   type PurchaseState,
   searchAttributes,
 } from '../shared';
-import { database, providerCheck, providerCreate } from './activities';
+import { database, providerCancel, providerCheck, providerCreate } from './activities';
 import {
   attemptChoice,
   attemptNaming,
@@ -40,7 +47,7 @@ import {
   unsettledVerdict,
 } from './decisions';
 import type { RaisedEvent } from './notification-tail';
-import { askReason, askSummary, createSummary } from './ui-text';
+import { askReason, askSummary, cancelSummary, createSummary } from './ui-text';
 
 /** Behaviour that runs recorded before it replay without: read once, at the start of each run. */
 export interface PurchasePatches {
@@ -48,7 +55,16 @@ export interface PurchasePatches {
   clockSeq: boolean;
   /** A success counts only for a provider payment Kassa made for this payment. */
   ownPaymentsOnly: boolean;
+  /**
+   * Each attempt is made at one connector, the next one tried when a create is refused or does not
+   * reach the provider; a paused connector parks the payment; the provider payment is canceled
+   * when the payment expires or is canceled.
+   */
+  connectors: boolean;
 }
+
+/** Outcomes after which a provider payment still waiting is canceled at its connector. */
+const cancelableAfter: readonly PaymentStatus[] = ['expired', 'canceled', 'failed'];
 
 /** The merchant event a payment raises on reaching each outcome. */
 const outcomeEventTypes: Partial<Record<PaymentStatus, PurchaseEventType>> = {
@@ -62,6 +78,18 @@ const outcomeEventTypes: Partial<Record<PaymentStatus, PurchaseEventType>> = {
 /** A failure the provider itself gave (it said no): nothing was created under the key. */
 const isDefinite = (error: unknown) =>
   error instanceof ActivityFailure && error.cause instanceof ApplicationFailure && error.cause.nonRetryable;
+
+/** The application failure an activity ended with, if that is what it ended with. */
+const applicationFailure = (error: unknown) =>
+  error instanceof ActivityFailure && error.cause instanceof ApplicationFailure
+    ? { type: error.cause.type, nonRetryable: error.cause.nonRetryable === true }
+    : null;
+
+/** Why a connector activity failed, when it was because the connector is paused. */
+const isPaused = (error: unknown) => applicationFailure(error)?.type === ConnectorFailureType.ConnectorPaused;
+
+/** One try at creating the provider payment: made, or failed as {@link createFailure} classes it. */
+type CreateTry = { created: CreatedProviderPayment } | { failure: CreateFailure };
 
 /** One run of a purchase: what it knows (carried over from the run before, if any) and what it can do. */
 export class Purchase {
@@ -93,6 +121,10 @@ export class Purchase {
   scheduledSelection = 0;
   /** The method given at creation is being set up (not an update, so not among the handlers). */
   choosingAtCreation = false;
+  /** The paused connector the current attempt waits at: not asked until it resumes (or the payment closes). */
+  parkedAt: string | null;
+  /** The provider payment is being canceled after the payment closed: late callbacks are still watched for. */
+  cancelingAtProvider = false;
   /** Merchant events this run raised, in order: sent once the payment is decided. */
   readonly raisedEvents: string[] = [];
   /** Each raised event's type and the status write that stored it. */
@@ -127,6 +159,7 @@ export class Purchase {
     this.recheckRequested = carried?.recheckRequested ?? false;
     this.polls = carried?.polls ?? 0;
     this.nextPollAt = carried?.nextPollAt ?? Infinity;
+    this.parkedAt = carried?.parkedAt ?? null;
   }
 
   isOpen = () => isOpenStatus(this.state.status);
@@ -158,7 +191,7 @@ export class Purchase {
   }
 
   /** Stores `status` (and the merchant event it raises) and shows it in the search attributes. */
-  async record(status: PaymentStatus, reason: string | null = null) {
+  async record(status: PaymentStatus, reason: string | null = null, attemptStatus: AttemptStatus | null = null) {
     const { state } = this;
     state.status = status;
     state.failureReason = reason;
@@ -178,6 +211,9 @@ export class Purchase {
       failureReason: reason,
       fees: state.method ? this.fees(state.method) : null,
       event: eventType ? { id: this.eventIdFor(status), type: eventType } : null,
+      ...(attemptStatus && this.patches.connectors
+        ? { attempt: { attempt: state.attempt, status: attemptStatus, providerPaymentId: state.providerPaymentId } }
+        : {}),
     };
     const { eventId } = await database.recordPaymentStatus(write);
     if (eventId) {
@@ -190,16 +226,34 @@ export class Purchase {
 
   /** The provider's answer about one attempt; `known: false` when it could not be asked. */
   async askProvider(attempt: number, method: string, why: string): Promise<ProviderAnswer> {
+    const connectorId = this.connectorOf(attempt);
     try {
       const status = await providerCheck.checkProviderPayment.executeWithOptions(
-        { summary: askSummary(method, attempt, why) },
-        [{ paymentId: this.input.paymentId, attempt, method }],
+        { summary: askSummary(method, attempt, why, connectorId) },
+        [{ paymentId: this.input.paymentId, attempt, method, ...(connectorId ? { connectorId } : {}) }],
       );
+      if (attempt === this.state.attempt) this.parkedAt = null;
       return { known: true, status };
     } catch (error) {
       if (isCancellation(error)) throw error;
+      if (connectorId && isPaused(error)) {
+        if (attempt === this.state.attempt) this.parkedAt = connectorId;
+        return { known: false, parked: connectorId };
+      }
       return { known: false };
     }
+  }
+
+  /** The connector attempt `attempt` was made at; null for attempts made before connectors. */
+  connectorOf(attempt: number): string | null {
+    return this.patches.connectors ? (this.providerAttempts.get(attempt)?.connectorId ?? null) : null;
+  }
+
+  /** A connector resumed: a payment parked at it asks the provider at once. */
+  connectorResumed(connectorId: string) {
+    if (this.parkedAt !== connectorId) return;
+    this.parkedAt = null;
+    this.recheckRequested = true;
   }
 
   /** A provider's answer about one of this payment's own keys, as a callback. */
@@ -237,7 +291,7 @@ export class Purchase {
       this.declines += 1;
       this.state.providerPaymentId = null;
       this.state.redirectUrl = null;
-      await this.record('awaiting_method', outcome.reason);
+      await this.record('awaiting_method', outcome.reason, 'declined');
       return;
     }
     if (this.patches.ownPaymentsOnly && !asked) {
@@ -270,7 +324,7 @@ export class Purchase {
       buyerTotalMinor: this.fees(this.state.method).buyerTotalMinor,
       currency: this.input.currency,
     });
-    await this.record(success.status, success.reason);
+    await this.record(success.status, success.reason, 'succeeded');
   }
 
   /** Applies the callbacks received so far, in order, while the payment is open. */
@@ -369,14 +423,57 @@ export class Purchase {
     if (!this.isOpen()) throw this.closed();
     const attempt = await this.attemptFor(method);
     if (state.status !== 'awaiting_method') throw this.closed();
-    const providerAttempt = this.beginAttempt(attempt, method);
+    const created = this.patches.connectors
+      ? await this.createAtConnectors(attempt, method)
+      : await this.createProviderPayment(attempt, method, null);
+    if ('failure' in created) {
+      if (this.isOpen())
+        await this.record(
+          'awaiting_method',
+          created.failure === 'refused' ? 'provider_rejected' : 'provider_unavailable',
+        );
+      throw ApplicationFailure.nonRetryable(
+        `${method} is unavailable now: choose another method`,
+        FailureType.MethodUnavailable,
+      );
+    }
+    if (!this.isOpen()) throw this.closed();
+    state.providerPaymentId = created.created.providerPaymentId;
+    state.redirectUrl = created.created.redirectUrl;
+    await this.record('awaiting_payment');
+    return created.created.redirectUrl;
+  }
+
+  /**
+   * Fallback: the method's active connectors by priority, each a new attempt, until one makes the
+   * provider payment. An attempt whose key was used before stays at its own connector; a create
+   * whose outcome is unknown ends the tries (never a second charge while one may exist).
+   */
+  private async createAtConnectors(firstAttempt: number, method: string): Promise<CreateTry> {
+    const { connectors } = await database.connectorsForMethod({ method, testMode: this.input.testMode });
+    const tried: string[] = [];
+    let attempt = firstAttempt;
+    let connectorId = this.providerAttempts.get(attempt)?.connectorId ?? nextConnector(connectors, tried);
+    let result: CreateTry = { failure: 'unreached' };
+    while (connectorId) {
+      tried.push(connectorId);
+      result = await this.createProviderPayment(attempt, method, connectorId);
+      if (!('failure' in result) || result.failure === 'unknown' || !this.isOpen()) return result;
+      connectorId = nextConnector(connectors, tried);
+      attempt = this.state.attempt + 1;
+    }
+    return result;
+  }
+
+  /** Attempt `attempt` of `method` (at `connectorId`, when given): the provider payment, or how it failed. */
+  private async createProviderPayment(attempt: number, method: string, connectorId: string | null): Promise<CreateTry> {
+    const providerAttempt = this.beginAttempt(attempt, method, connectorId);
     const { input } = this;
-    let created: { providerPaymentId: string; redirectUrl: string };
     try {
       // 2. provider payment
       const amountMinor = this.fees(method).buyerTotalMinor;
-      const summary = createSummary(method, amountMinor, input.currency, attempt);
-      created = await providerCreate.createProviderPayment.executeWithOptions({ summary }, [
+      const summary = createSummary(method, amountMinor, input.currency, attempt, connectorId);
+      const created = await providerCreate.createProviderPayment.executeWithOptions({ summary }, [
         {
           paymentId: input.paymentId,
           attempt,
@@ -384,36 +481,35 @@ export class Purchase {
           amountMinor,
           currency: input.currency,
           description: input.description,
+          ...(connectorId ? { connectorId } : {}),
         },
       ]);
       this.unsettled = null;
       providerAttempt.providerPaymentId = created.providerPaymentId;
+      return { created };
     } catch (error) {
       if (isCancellation(error)) throw error;
-      this.unsettled = isDefinite(error) ? null : { attempt, method };
-      if (isDefinite(error) && providerAttempt.providerPaymentId === null) this.providerAttempts.delete(attempt);
-      if (this.isOpen())
-        await this.record('awaiting_method', isDefinite(error) ? 'provider_rejected' : 'provider_unavailable');
-      throw ApplicationFailure.nonRetryable(
-        `${method} is unavailable now: choose another method`,
-        FailureType.MethodUnavailable,
-      );
+      const failure = connectorId
+        ? createFailure(applicationFailure(error))
+        : isDefinite(error)
+          ? 'refused'
+          : 'unknown';
+      this.unsettled = failure === 'unknown' ? { attempt, method } : null;
+      if (failure !== 'unknown' && providerAttempt.providerPaymentId === null) this.providerAttempts.delete(attempt);
+      return { failure };
     }
-    if (!this.isOpen()) throw this.closed();
-    state.providerPaymentId = created.providerPaymentId;
-    state.redirectUrl = created.redirectUrl;
-    await this.record('awaiting_payment');
-    return created.redirectUrl;
   }
 
   /** The payment waits for `method` at the provider under `attempt`'s key from now on. */
-  private beginAttempt(attempt: number, method: string): ProviderAttempt {
+  private beginAttempt(attempt: number, method: string, connectorId: string | null): ProviderAttempt {
     this.state.attempt = attempt;
     this.state.method = method;
     this.state.status = 'awaiting_payment';
     this.selections += 1;
+    this.parkedAt = null;
     const providerAttempt = this.providerAttempts.get(attempt) ?? { attempt, method, providerPaymentId: null };
     providerAttempt.method = method;
+    if (connectorId) providerAttempt.connectorId = connectorId;
     this.providerAttempts.set(attempt, providerAttempt);
     return providerAttempt;
   }
@@ -428,6 +524,34 @@ export class Purchase {
   async cancel(): Promise<PurchaseState> {
     await this.record('canceled');
     return { ...this.state };
+  }
+
+  // cancel at the provider
+
+  /**
+   * After the payment expired, failed or was canceled while the current attempt's provider payment
+   * may exist: cancels it at its connector, retried, the outcome already recorded. A success the
+   * provider answers instead is a late callback like any other (held for the operator).
+   */
+  async cancelAtProvider(): Promise<void> {
+    const { state } = this;
+    const connectorId = this.connectorOf(state.attempt);
+    if (!connectorId || !cancelableAfter.includes(state.status)) return;
+    if (state.providerPaymentId === null && this.unsettled === null) return;
+    this.cancelingAtProvider = true;
+    try {
+      const { attempt, method } = state;
+      const answer = await providerCancel.cancelProviderPayment.executeWithOptions(
+        { summary: cancelSummary(method!, attempt, connectorId) },
+        [{ paymentId: this.input.paymentId, attempt, method: method!, connectorId }],
+      );
+      if (answer.status?.state === 'succeeded' && answer.eventId)
+        this.callbacks.push(this.answerAsCallback(answer.status, answer.eventId));
+    } catch (error) {
+      if (isCancellation(error)) throw error;
+    } finally {
+      this.cancelingAtProvider = false;
+    }
   }
 
   // poll schedule
@@ -462,6 +586,7 @@ export class Purchase {
       deferredCallbacks: [...this.deferred],
       deferredTries: this.deferredTries,
       retryDeferredAt: this.retryDeferredAt,
+      ...(this.parkedAt ? { parkedAt: this.parkedAt } : {}),
     };
   }
 }

@@ -15,11 +15,23 @@ export function inWords(ms: number): string {
   return `${Math.round(seconds / 86_400)} d`;
 }
 
-export const createSummary = (method: string, buyerTotalMinor: string, currency: string, attempt: number) =>
-  `create ${method} payment at the provider: ${formatAmount(BigInt(buyerTotalMinor), currency)} ${currency}, attempt ${attempt}`;
+/** `at the provider`, or `at connector conn_…` for attempts made at a connector. */
+const where = (connectorId: string | null) => (connectorId ? `at connector ${connectorId}` : 'at the provider');
 
-export const askSummary = (method: string, attempt: number, why: string) =>
-  `ask the provider about the ${method} payment, attempt ${attempt} (${why})`;
+export const createSummary = (
+  method: string,
+  buyerTotalMinor: string,
+  currency: string,
+  attempt: number,
+  connectorId: string | null = null,
+) =>
+  `create ${method} payment ${where(connectorId)}: ${formatAmount(BigInt(buyerTotalMinor), currency)} ${currency}, attempt ${attempt}`;
+
+export const askSummary = (method: string, attempt: number, why: string, connectorId: string | null = null) =>
+  `ask ${connectorId ? `connector ${connectorId}` : 'the provider'} about the ${method} payment, attempt ${attempt} (${why})`;
+
+export const cancelSummary = (method: string, attempt: number, connectorId: string) =>
+  `cancel the ${method} payment ${where(connectorId)}, attempt ${attempt}`;
 
 /** Why the provider is asked, for {@link askSummary}. */
 export const askReason = {
@@ -40,6 +52,8 @@ export interface WaitView {
   deferredCount: number;
   /** When the deferred successes are asked about again; Infinity when there are none. */
   retryAt: number;
+  /** The paused connector the current attempt waits at, if any. */
+  parkedAt?: string | null;
 }
 
 /** What the workflow waits for until `wakeAt`: a timer summary for the history and markdown for the UI's current details. */
@@ -59,6 +73,16 @@ function waitingFor(view: WaitView): { summary: string; details: string } {
     return {
       summary: `provider creates the ${state.method} payment`,
       details: `**awaiting_payment**: creating the ${state.method} payment at the provider (attempt ${state.attempt}).`,
+    };
+  }
+  if (view.parkedAt) {
+    return {
+      summary: `connector ${view.parkedAt} resumes, a provider callback, or expiry; paused? asked again in ${wait}`,
+      details:
+        `**awaiting_payment**: parked: connector ${view.parkedAt} is paused, so the provider is not asked about ` +
+        `the ${state.method} payment ${state.providerPaymentId} (attempt ${state.attempt}) until it resumes ` +
+        `(its resume wakes this payment; each status check meanwhile only sees that it is still paused). ` +
+        `A callback still settles it. Expires at ${expiry}.`,
     };
   }
   const checking = wakeAt === view.nextPollAt;

@@ -1,0 +1,131 @@
+/**
+ * A payment attempt at one connector: what became of it, how a failed create is classed, and the
+ * circuit breaker's rules. Plain values and functions, shared by the workflow and the activities.
+ */
+
+/**
+ * Where one attempt stands: made at the provider (`created`), refused by it (nothing made),
+ * not reached (nothing made: down, refused connection, paused), outcome unknown (it may exist),
+ * or settled: `succeeded`, `declined`, `canceled`.
+ */
+export const attemptStatuses = [
+  'created',
+  'refused',
+  'unreachable',
+  'unknown',
+  'succeeded',
+  'declined',
+  'canceled',
+] as const;
+export type AttemptStatus = (typeof attemptStatuses)[number];
+
+/** One attempt as stored and listed. */
+export interface PaymentAttempt {
+  paymentId: string;
+  attempt: number;
+  connectorId: string;
+  provider: string;
+  method: string;
+  /** The order number the provider sees. */
+  reference: string;
+  providerPaymentId: string | null;
+  status: AttemptStatus;
+  latencyMs: number | null;
+  /** A provider's error code, never its message (it may echo what it was sent). */
+  error: string | null;
+  createdAt: Date;
+}
+
+/**
+ * The `type` of the failures the connector activities raise. Recorded in workflow histories: the
+ * values never change.
+ */
+export const ConnectorFailureType = {
+  /** The provider was not reached after the activity's retries: nothing was made under the key. */
+  ProviderUnreached: 'ProviderUnreached',
+  /** The connector is paused: it is not asked anything until it resumes. */
+  ConnectorPaused: 'ConnectorPaused',
+  /** No active connector serves the method (all paused or removed). */
+  NoConnector: 'NoConnector',
+  /** The create may or may not have made a provider payment: the provider must be asked. */
+  ProviderOutcomeUnknown: 'ProviderOutcomeUnknown',
+} as const;
+
+/** How a failed create at one connector ends: refused or unreached (try the next connector), or unknown (never). */
+export type CreateFailure = 'refused' | 'unreached' | 'unknown';
+
+/**
+ * The class of a failed create from its failure's type and retryability: a definite refusal, a
+ * provider never reached (or a paused connector), else unknown, so that an outcome that may exist
+ * is never left behind for another connector.
+ */
+export function createFailure(
+  failure: { type: string | null | undefined; nonRetryable: boolean } | null,
+): CreateFailure {
+  if (!failure) return 'unknown';
+  if (failure.type === ConnectorFailureType.ProviderUnreached) return 'unreached';
+  if (failure.type === ConnectorFailureType.ConnectorPaused) return 'unreached';
+  if (failure.type === ConnectorFailureType.NoConnector) return 'unreached';
+  if (failure.type === ConnectorFailureType.ProviderOutcomeUnknown) return 'unknown';
+  return failure.nonRetryable ? 'refused' : 'unknown';
+}
+
+/** The next connector to try for a method: the first by priority not tried yet in this choice; null when none is left. */
+export const nextConnector = (connectors: readonly string[], tried: readonly string[]): string | null =>
+  connectors.find((id) => !tried.includes(id)) ?? null;
+
+/**
+ * What an attempt's row says after a create try, given what an earlier try of the same attempt
+ * left: an outcome once unknown stays unknown (a later try that did not reach the provider cannot
+ * prove the earlier one made nothing).
+ */
+export function attemptStatusAfterCreate(
+  previous: AttemptStatus | null,
+  result: 'created' | 'refused' | 'unreachable' | 'unknown',
+): AttemptStatus {
+  if (result === 'created' || result === 'refused') return result;
+  return previous === 'unknown' ? 'unknown' : result;
+}
+
+/** The circuit breaker's settings: trip after `failures` failed creates within `windowSeconds`, probe `probeSeconds` after. */
+export interface BreakerSettings {
+  failures: number;
+  windowSeconds: number;
+  probeSeconds: number;
+}
+
+export const defaultBreakerSettings: BreakerSettings = { failures: 5, windowSeconds: 60, probeSeconds: 30 };
+
+/** Attempt statuses that count against a connector: it was not reached or did not answer; a refusal is an answer. */
+export const breakerCountedStatuses: readonly AttemptStatus[] = ['unreachable', 'unknown'];
+
+/** Whether an active connector with `recentFailures` failed creates in the window pauses itself now. */
+export const breakerTrips = (
+  connector: { status: 'active' | 'paused' },
+  recentFailures: number,
+  settings: BreakerSettings,
+) => connector.status === 'active' && recentFailures >= settings.failures;
+
+/** Whether a connector the breaker paused is due for its probe: its cool-down since `pausedAt` is over. */
+export const probeDue = (
+  connector: { status: 'active' | 'paused'; pausedReason: string | null; pausedAt: Date | null },
+  now: Date,
+  settings: BreakerSettings,
+) =>
+  connector.status === 'paused' &&
+  connector.pausedReason === 'circuit_breaker' &&
+  connector.pausedAt !== null &&
+  now.getTime() - connector.pausedAt.getTime() >= settings.probeSeconds * 1000;
+
+/** Reads the breaker's settings from the environment (`CONNECTOR_BREAKER_*`), defaults for what is unset or not a positive integer. */
+export function breakerSettingsFromEnv(env: Record<string, string | undefined>): BreakerSettings {
+  const positive = (value: string | undefined, fallback: number) => {
+    const parsed = Number(value);
+    return value !== undefined && Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
+  };
+  return {
+    failures: positive(env.CONNECTOR_BREAKER_FAILURES, defaultBreakerSettings.failures),
+    windowSeconds: positive(env.CONNECTOR_BREAKER_WINDOW_SECONDS, defaultBreakerSettings.windowSeconds),
+    probeSeconds: positive(env.CONNECTOR_BREAKER_PROBE_SECONDS, defaultBreakerSettings.probeSeconds),
+  };
+}

@@ -1,0 +1,73 @@
+import {
+  attemptStatusAfterCreate,
+  breakerSettingsFromEnv,
+  breakerTrips,
+  ConnectorFailureType,
+  createFailure,
+  defaultBreakerSettings,
+  nextConnector,
+  probeDue,
+} from '../../src/domain/attempt';
+import { FailureType } from '../../src/domain/failure-types';
+
+describe('a failed create at one connector', () => {
+  test('a refusal and a provider not reached move on to the next connector; anything else is an unknown outcome', () => {
+    expect(createFailure({ type: FailureType.ProviderDeclined, nonRetryable: true })).toBe('refused');
+    expect(createFailure({ type: ConnectorFailureType.ProviderUnreached, nonRetryable: false })).toBe('unreached');
+    expect(createFailure({ type: ConnectorFailureType.ConnectorPaused, nonRetryable: true })).toBe('unreached');
+    expect(createFailure({ type: ConnectorFailureType.NoConnector, nonRetryable: true })).toBe('unreached');
+    expect(createFailure({ type: ConnectorFailureType.ProviderOutcomeUnknown, nonRetryable: true })).toBe('unknown');
+    expect(createFailure({ type: 'Error', nonRetryable: false })).toBe('unknown');
+    // a timeout or a cancellation carries no application failure: it may have made the payment
+    expect(createFailure(null)).toBe('unknown');
+  });
+
+  test('the next connector is the first by priority not tried yet, none when all were', () => {
+    expect(nextConnector(['conn_a', 'conn_b', 'conn_c'], [])).toBe('conn_a');
+    expect(nextConnector(['conn_a', 'conn_b', 'conn_c'], ['conn_a'])).toBe('conn_b');
+    expect(nextConnector(['conn_a', 'conn_b'], ['conn_b', 'conn_a'])).toBeNull();
+    expect(nextConnector([], [])).toBeNull();
+  });
+
+  test('an outcome once unknown stays unknown when a later try of the same attempt does not reach the provider', () => {
+    expect(attemptStatusAfterCreate('unknown', 'unreachable')).toBe('unknown');
+    expect(attemptStatusAfterCreate(null, 'unreachable')).toBe('unreachable');
+    expect(attemptStatusAfterCreate('unreachable', 'unreachable')).toBe('unreachable');
+    expect(attemptStatusAfterCreate('unknown', 'created')).toBe('created');
+    expect(attemptStatusAfterCreate('unknown', 'refused')).toBe('refused');
+    expect(attemptStatusAfterCreate('unreachable', 'unknown')).toBe('unknown');
+  });
+});
+
+describe('the circuit breaker', () => {
+  const settings = { failures: 3, windowSeconds: 60, probeSeconds: 30 };
+
+  test('trips an active connector at the count of failures, not before, and never a paused one again', () => {
+    expect(breakerTrips({ status: 'active' }, 2, settings)).toBe(false);
+    expect(breakerTrips({ status: 'active' }, 3, settings)).toBe(true);
+    expect(breakerTrips({ status: 'paused' }, 10, settings)).toBe(false);
+  });
+
+  test('probes only a connector it paused itself, once its cool-down is over', () => {
+    const pausedAt = new Date('2026-01-01T00:00:00Z');
+    const tripped = { status: 'paused' as const, pausedReason: 'circuit_breaker', pausedAt };
+    expect(probeDue(tripped, new Date(pausedAt.getTime() + 29_999), settings)).toBe(false);
+    expect(probeDue(tripped, new Date(pausedAt.getTime() + 30_000), settings)).toBe(true);
+    expect(probeDue({ ...tripped, pausedReason: 'operator' }, new Date(pausedAt.getTime() + 99_000), settings)).toBe(
+      false,
+    );
+    expect(probeDue({ ...tripped, status: 'active' }, new Date(pausedAt.getTime() + 99_000), settings)).toBe(false);
+  });
+
+  test('reads its settings from CONNECTOR_BREAKER_*, defaults for what is unset or not a positive integer', () => {
+    expect(breakerSettingsFromEnv({})).toEqual(defaultBreakerSettings);
+    expect(
+      breakerSettingsFromEnv({
+        CONNECTOR_BREAKER_FAILURES: '2',
+        CONNECTOR_BREAKER_WINDOW_SECONDS: '10',
+        CONNECTOR_BREAKER_PROBE_SECONDS: 'x',
+      }),
+    ).toEqual({ failures: 2, windowSeconds: 10, probeSeconds: defaultBreakerSettings.probeSeconds });
+    expect(breakerSettingsFromEnv({ CONNECTOR_BREAKER_FAILURES: '0' }).failures).toBe(defaultBreakerSettings.failures);
+  });
+});

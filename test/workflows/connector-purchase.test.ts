@@ -1,0 +1,350 @@
+import { Client, Connection, type WorkflowHandle, type WorkflowUpdateFailedError } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { recordHistory } from '../../scripts/record-histories';
+import type { CreateProviderPaymentInput, createActivities, RecordPaymentStatusInput } from '../../src/activities';
+import { ConnectorFailureType } from '../../src/domain/attempt';
+import { FailureType } from '../../src/domain/failure-types';
+import type { ProviderCallback, ProviderPaymentStatus } from '../../src/providers/types';
+import type { purchaseWorkflow } from '../../src/workflows/purchase';
+import {
+  cancelUpdate,
+  connectorResumedSignal,
+  providerCallbackSignal,
+  type PurchaseInput,
+  selectMethodUpdate,
+  statusQuery,
+} from '../../src/workflows/shared';
+import { eventually } from '../support/stack';
+import { workflowBundle } from '../../worker';
+
+// The purchase workflow at connectors, on the real Temporal server with plain-function activities:
+// fallback to the next connector, parking at a paused one, canceling at the provider after the outcome.
+jest.setTimeout(40_000);
+
+type Activities = Pick<
+  ReturnType<typeof createActivities>,
+  | 'connectorsForMethod'
+  | 'createProviderPayment'
+  | 'checkProviderPayment'
+  | 'cancelProviderPayment'
+  | 'recordPaymentStatus'
+  | 'flagCallbacks'
+  | 'notifyMerchant'
+  | 'channelsForEvent'
+>;
+
+let client: Client;
+let connection: Connection;
+let nativeConnection: NativeConnection;
+beforeAll(async () => {
+  const address = process.env.TEST_TEMPORAL_ADDRESS!;
+  [connection, nativeConnection] = await Promise.all([
+    Connection.connect({ address }),
+    NativeConnection.connect({ address }),
+  ]);
+  client = new Client({ connection });
+  await workflowBundle();
+}, 60_000);
+afterAll(async () => {
+  await nativeConnection?.close();
+  await connection?.close();
+});
+
+const random = () => Math.random().toString(36).slice(2, 12);
+
+const purchaseInput = (overrides: Partial<PurchaseInput> = {}): PurchaseInput => ({
+  paymentId: `pay_${random()}`,
+  merchantId: 'mer_test',
+  checkoutId: 'co_test',
+  orderId: `A-${random()}`,
+  testMode: true,
+  amountMinor: '5000',
+  currency: 'RUB',
+  description: 'Test product',
+  methods: ['sandbox_card'],
+  method: null,
+  feePayer: 'merchant',
+  feeBasisPoints: 300,
+  expiresAt: new Date(Date.now() + 60_000).toISOString(),
+  statusPollSeconds: [60],
+  ...overrides,
+});
+
+const status = (attempt: number, state: ProviderPaymentStatus['state']): ProviderPaymentStatus => ({
+  providerPaymentId: `sp_${attempt}`,
+  state,
+  amountMinor: '5000',
+  currency: 'RUB',
+});
+
+const succeeded = (input: PurchaseInput, attempt: number): ProviderCallback => ({
+  ...status(attempt, 'succeeded'),
+  eventId: `sevt_${random()}`,
+  paymentId: input.paymentId,
+  occurredAt: new Date().toISOString(),
+});
+
+/** Two connectors for the method; a provider that creates `sp_<attempt>` and answers `pending`, unless told otherwise. */
+function fakeActivities(overrides: Partial<Activities> = {}) {
+  const calls = {
+    create: [] as CreateProviderPaymentInput[],
+    check: [] as { attempt: number; connectorId?: string | null }[],
+    cancel: [] as { attempt: number; connectorId: string }[],
+    statuses: [] as RecordPaymentStatusInput[],
+    flags: [] as { eventId: string; flag: string }[],
+  };
+  const base: Activities = {
+    connectorsForMethod: async () => ({ connectors: ['conn_a', 'conn_b'] }),
+    createProviderPayment: async (input) => ({
+      providerPaymentId: `sp_${input.attempt}`,
+      redirectUrl: `https://provider.example/${input.connectorId}/sp_${input.attempt}`,
+    }),
+    checkProviderPayment: async (input) => status(input.attempt, 'pending'),
+    cancelProviderPayment: async (input) => ({
+      status: status(input.attempt, 'canceled'),
+      eventId: null,
+      supported: true,
+    }),
+    recordPaymentStatus: async (input) => ({ eventId: input.event?.id ?? null }),
+    flagCallbacks: async (input) => {
+      calls.flags.push(...input.flags);
+    },
+    notifyMerchant: async () => ({ statusCode: 200 }),
+    channelsForEvent: async () => ({ eventType: 'payment.paid', channels: [], retrySeconds: null }),
+    ...overrides,
+  };
+  const activities: Activities = {
+    ...base,
+    createProviderPayment: async (input) => {
+      calls.create.push(input);
+      return base.createProviderPayment(input);
+    },
+    checkProviderPayment: async (input) => {
+      calls.check.push({ attempt: input.attempt, connectorId: input.connectorId });
+      return base.checkProviderPayment(input);
+    },
+    cancelProviderPayment: async (input) => {
+      calls.cancel.push({ attempt: input.attempt, connectorId: input.connectorId });
+      return base.cancelProviderPayment(input);
+    },
+    recordPaymentStatus: async (input) => {
+      calls.statuses.push(input);
+      return base.recordPaymentStatus(input);
+    },
+  };
+  return { activities, calls };
+}
+
+async function withWorkflow(
+  activities: Activities,
+  input: PurchaseInput,
+  body: (handle: WorkflowHandle<typeof purchaseWorkflow>) => Promise<void>,
+  historyName?: string,
+) {
+  const taskQueue = `connector-test-${random()}`;
+  const worker = await Worker.create({
+    connection: nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
+  await worker.runUntil(async () => {
+    const handle = await client.workflow.start<typeof purchaseWorkflow>('purchaseWorkflow', {
+      taskQueue,
+      workflowId: `payment-${input.paymentId}`,
+      args: [input],
+    });
+    try {
+      await body(handle);
+    } finally {
+      await handle.terminate('test over').catch(() => undefined);
+    }
+    if (historyName) recordHistory(historyName, await handle.fetchHistory());
+  });
+}
+
+/** Why the workflow refused the buyer's choice of sandbox_card. */
+const refusal = (handle: WorkflowHandle<typeof purchaseWorkflow>) =>
+  handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] }).then(
+    () => 'accepted',
+    (error: WorkflowUpdateFailedError) => String(error.cause?.message),
+  );
+
+const refused = () =>
+  ApplicationFailure.create({ message: 'refused', type: FailureType.ProviderDeclined, nonRetryable: true });
+
+test('a create refused at the first connector is made at the next as a new attempt, and paid there once', async () => {
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async (input) => {
+      if (input.connectorId === 'conn_a') throw refused();
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://b.example/sp_${input.attempt}` };
+    },
+  });
+  const input = purchaseInput();
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      const { redirectUrl } = await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+      expect(redirectUrl).toBe('https://b.example/sp_2');
+      expect(calls.create.map((call) => [call.attempt, call.connectorId])).toEqual([
+        [1, 'conn_a'],
+        [2, 'conn_b'],
+      ]);
+      await handle.signal(providerCallbackSignal, succeeded(input, 2));
+      await eventually(
+        () => handle.query(statusQuery),
+        (state) => state.status === 'paid',
+      );
+      const paid = calls.statuses.filter((write) => write.status === 'paid');
+      expect(paid).toHaveLength(1);
+      expect(paid[0]!.attempt).toEqual({ attempt: 2, status: 'succeeded', providerPaymentId: 'sp_2' });
+      // the buyer never saw the refusal: no way back to the method choice between the two connectors
+      expect(calls.statuses.map((write) => write.status)).toEqual(['awaiting_payment', 'paid']);
+    },
+    'fallback-to-second-connector',
+  );
+});
+
+test('a provider not reached falls back; an unknown outcome never does: that connector is asked again', async () => {
+  const unreached = fakeActivities({
+    createProviderPayment: async (input) => {
+      if (input.connectorId === 'conn_a')
+        throw ApplicationFailure.create({ type: ConnectorFailureType.ProviderUnreached, nonRetryable: true });
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://b.example/sp_${input.attempt}` };
+    },
+  });
+  await withWorkflow(unreached.activities, purchaseInput(), async (handle) => {
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    expect(unreached.calls.create.map((call) => call.connectorId)).toEqual(['conn_a', 'conn_b']);
+  });
+
+  const unknown = fakeActivities({
+    createProviderPayment: async () => {
+      throw ApplicationFailure.create({ type: ConnectorFailureType.ProviderOutcomeUnknown, nonRetryable: true });
+    },
+  });
+  await withWorkflow(unknown.activities, purchaseInput(), async (handle) => {
+    expect(await refusal(handle)).toMatch(/unavailable/);
+    expect(unknown.calls.create.map((call) => call.connectorId)).toEqual(['conn_a']);
+    expect((await handle.query(statusQuery)).failureReason).toBe('provider_unavailable');
+    // the same method again: the same key at the same connector, never another connector
+    expect(await refusal(handle)).toMatch(/unavailable/);
+    expect(unknown.calls.create.map((call) => [call.attempt, call.connectorId])).toEqual([
+      [1, 'conn_a'],
+      [1, 'conn_a'],
+    ]);
+  });
+});
+
+test('refused at every connector: the buyer chooses again, provider_rejected', async () => {
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async () => {
+      throw refused();
+    },
+  });
+  await withWorkflow(activities, purchaseInput(), async (handle) => {
+    expect(await refusal(handle)).toMatch(/unavailable/);
+    expect(calls.create.map((call) => call.connectorId)).toEqual(['conn_a', 'conn_b']);
+    const state = await handle.query(statusQuery);
+    expect([state.status, state.failureReason]).toEqual(['awaiting_method', 'provider_rejected']);
+  });
+});
+
+test('a payment at a paused connector parks, is not asked about, and continues when the connector resumes', async () => {
+  let paused = false;
+  let checksWhilePaused = 0;
+  const { activities, calls } = fakeActivities({
+    checkProviderPayment: async (input) => {
+      if (paused) {
+        checksWhilePaused += 1;
+        throw ApplicationFailure.create({ type: ConnectorFailureType.ConnectorPaused, nonRetryable: true });
+      }
+      return status(input.attempt, 'succeeded');
+    },
+  });
+  const input = purchaseInput({ statusPollSeconds: [2, 600] });
+  await withWorkflow(
+    activities,
+    input,
+    async (handle) => {
+      paused = true;
+      await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+      await eventually(
+        async () => checksWhilePaused,
+        (count) => count === 1,
+      );
+      const parked = await handle.query(statusQuery);
+      expect(parked.status).toBe('awaiting_payment');
+      // another connector's resume does not wake it
+      await handle.signal(connectorResumedSignal, { connectorId: 'conn_b' });
+      paused = false;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect(calls.check).toHaveLength(1);
+      await handle.signal(connectorResumedSignal, { connectorId: 'conn_a' });
+      await eventually(
+        () => handle.query(statusQuery),
+        (state) => state.status === 'paid',
+      );
+      expect(calls.check.map((call) => call.connectorId)).toEqual(['conn_a', 'conn_a']);
+    },
+    'parked-then-resumed',
+  );
+});
+
+test('a parked payment still expires on time, and its provider payment is canceled', async () => {
+  const { activities, calls } = fakeActivities({
+    checkProviderPayment: async () => {
+      throw ApplicationFailure.create({ type: ConnectorFailureType.ConnectorPaused, nonRetryable: true });
+    },
+  });
+  const input = purchaseInput({ statusPollSeconds: [1], expiresAt: new Date(Date.now() + 4_000).toISOString() });
+  await withWorkflow(activities, input, async (handle) => {
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    await handle.result();
+    expect((await handle.query(statusQuery)).status).toBe('expired');
+    expect(calls.cancel).toEqual([{ attempt: 1, connectorId: 'conn_a' }]);
+  });
+});
+
+test('canceled while a provider payment waits: canceled at the provider after the outcome', async () => {
+  const { activities, calls } = fakeActivities();
+  await withWorkflow(
+    activities,
+    purchaseInput(),
+    async (handle) => {
+      await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+      await handle.executeUpdate(cancelUpdate);
+      await handle.result();
+      expect(calls.cancel).toEqual([{ attempt: 1, connectorId: 'conn_a' }]);
+      expect(calls.flags).toEqual([]);
+    },
+    'canceled-at-provider',
+  );
+});
+
+test('a payment canceled before any provider payment cancels nothing at the provider', async () => {
+  const { activities, calls } = fakeActivities();
+  await withWorkflow(activities, purchaseInput(), async (handle) => {
+    await handle.executeUpdate(cancelUpdate);
+    await handle.result();
+    expect(calls.cancel).toEqual([]);
+  });
+});
+
+test('a success the provider answers to the cancel is held for the operator like a late callback', async () => {
+  const { activities, calls } = fakeActivities({
+    cancelProviderPayment: async (input) => ({
+      status: status(input.attempt, 'succeeded'),
+      eventId: 'cancel-key',
+      supported: true,
+    }),
+  });
+  await withWorkflow(activities, purchaseInput(), async (handle) => {
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    await handle.executeUpdate(cancelUpdate);
+    await handle.result();
+    expect(calls.flags).toEqual([{ eventId: 'cancel-key', flag: 'contradicts_canceled' }]);
+  });
+});
