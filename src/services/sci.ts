@@ -400,6 +400,13 @@ async function nextPage(deps: ServiceDeps, payment: StoredPayment): Promise<stri
 export async function takeSciForm(deps: ServiceDeps, fields: SciFields): Promise<SciOutcome> {
   const checkout = await sciCheckout(deps, fields);
   await checkSignature(deps, checkout, fields);
+  if (!checkout.testMode && checkout.verification.status !== 'verified') {
+    throw refuse(
+      'checkout_not_verified',
+      'ik_co_id',
+      `checkout ${checkout.id} takes live payments once its site is verified`,
+    );
+  }
   const action = sciAction(fields);
   const currency = currencyOf(checkout, fields);
   const amount = amountOf(fields, currency);

@@ -94,6 +94,13 @@ describe('the SCI form, ik_act=process', () => {
     expect(seen.body).toMatchObject({ order_id: fields.ik_pm_no, amount: '50.50', currency: 'RUB' });
   });
 
+  it('takes the checkout’s co_ id in ik_co_id as well as its ref, and keeps ik_co_id as sent', async () => {
+    const shop = await sciShop();
+    expect((await post(form(shop, { ik_co_id: shop.checkoutId }))).status).toBe(303);
+    const [payment] = await paymentsOf(shop.checkoutId);
+    expect(payment.sci.coId).toBe(shop.checkoutId);
+  });
+
   it('answers JSON to a multipart POST without the trailing slash, as the PHP SDK sends it', async () => {
     const shop = await sciShop();
     const fields = form(shop, { ik_int: 'json' });
@@ -388,6 +395,26 @@ describe('a refused SCI form makes no payment', () => {
     const answer = await post(form(shop, { ik_pw_via: 'test_interkassa_test_xts', ik_int: 'json' }));
     expect(answer.status).toBe(400);
     expect(answer.body.resultMsg).toContain('ik_pw_via');
+    expect(await paymentsOf(shop.checkoutId)).toHaveLength(0);
+  });
+
+  it('on a live checkout whose site is not verified', async () => {
+    const merchant = await harness.merchant();
+    const patched = await harness.call(merchant.liveKey, 'patch', `/v1/checkouts/${merchant.liveCheckout.id}`, {
+      sci: {},
+    });
+    const shop: SciShop = {
+      key: merchant.liveKey,
+      liveKey: merchant.liveKey,
+      checkoutId: merchant.liveCheckout.id,
+      ref: patched.body.sci.checkout_ref,
+      secretKey: patched.body.sci.secret_key,
+      testKey: patched.body.sci.test_key,
+      algorithm: 'md5',
+    };
+    const answer = await post(form(shop, { ik_int: 'json' }));
+    expect(answer.status).toBe(400);
+    expect(answer.body).toMatchObject({ resultCode: '11', resultData: { field: 'ik_co_id' } });
     expect(await paymentsOf(shop.checkoutId)).toHaveLength(0);
   });
 
