@@ -4,15 +4,7 @@ import { createStripeConnector } from '../../src/providers/stripe';
 import type { PaymentConnector } from '../../src/providers/types';
 import { startStripeMock, type StripeMock } from '../support/stripe-mock';
 
-/** What reached stripe-mock through the recording proxy. */
-interface Seen {
-  method: string;
-  path: string;
-  idempotencyKey: string | undefined;
-  body: URLSearchParams;
-}
-
-/** A local server answering every request with `answer` (or never, when it returns null). */
+/** A local server answering every request with `answer` (which may never answer). */
 async function listen(answer: (req: http.IncomingMessage, res: http.ServerResponse) => void): Promise<http.Server> {
   const server = http.createServer(answer);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -26,10 +18,9 @@ const close = (server: http.Server) =>
   });
 
 let mock: StripeMock;
-let recorder: http.Server;
-let seen: Seen[] = [];
 let connector: PaymentConnector;
 const others: http.Server[] = [];
+const seen = () => mock.exchanges;
 
 const credentials = (apiBase: string, secretKey = 'sk_test_kassa') => ({
   secret_key: secretKey,
@@ -39,39 +30,16 @@ const credentials = (apiBase: string, secretKey = 'sk_test_kassa') => ({
 
 beforeAll(async () => {
   mock = await startStripeMock();
-  const target = new URL(mock.url);
-  recorder = await listen((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const key = req.headers['idempotency-key'];
-      seen.push({
-        method: req.method!,
-        path: decodeURIComponent(req.url!),
-        idempotencyKey: typeof key === 'string' ? key : undefined,
-        body: new URLSearchParams(body.toString('utf8')),
-      });
-      const upstream = http.request(
-        { host: target.hostname, port: Number(target.port), method: req.method, path: req.url, headers: req.headers },
-        (answer) => {
-          res.writeHead(answer.statusCode!, answer.headers);
-          answer.pipe(res);
-        },
-      );
-      upstream.end(body);
-    });
-  });
-  connector = createStripeConnector(credentials(urlOf(recorder)), { mode: 'test' });
+  connector = createStripeConnector(credentials(mock.url), { mode: 'test' });
 }, 30_000);
 
 afterAll(async () => {
-  await Promise.all([recorder, ...others].map(close));
+  await Promise.all(others.map(close));
   await mock?.stop();
 });
 
 beforeEach(() => {
-  seen = [];
+  mock.exchanges.length = 0;
 });
 
 const input = {
@@ -94,10 +62,10 @@ describe('Stripe connector against stripe-mock', () => {
       method: 'GET',
       url: expect.stringMatching(/^https:\/\/checkout\.stripe\.com\//),
     });
-    expect(seen).toHaveLength(1);
-    const [post] = seen;
+    expect(seen()).toHaveLength(1);
+    const [post] = seen();
     expect(post).toMatchObject({ method: 'POST', path: '/v1/checkout/sessions', idempotencyKey: input.idempotencyKey });
-    expect(Object.fromEntries(post!.body)).toMatchObject({
+    expect(Object.fromEntries(post!.params)).toMatchObject({
       mode: 'payment',
       client_reference_id: input.reference,
       'metadata[kassa_payment_id]': 'pay_stripe1',
@@ -117,7 +85,7 @@ describe('Stripe connector against stripe-mock', () => {
     });
     // stripe-mock's session is open and unpaid.
     expect(status).toMatchObject({ providerPaymentId: 'cs_test_known', state: 'pending' });
-    expect(seen.map((request) => `${request.method} ${request.path}`)).toEqual([
+    expect(seen().map((request) => `${request.method} ${request.path}`)).toEqual([
       'GET /v1/checkout/sessions/cs_test_known?expand[0]=payment_intent',
     ]);
   });
@@ -129,10 +97,10 @@ describe('Stripe connector against stripe-mock', () => {
       providerPaymentId: null,
     });
     expect(status).toBeNull();
-    expect(seen[0]!.path).toContain(
+    expect(seen()[0]!.path).toContain(
       `/v1/payment_intents/search?query=metadata['kassa_attempt_key']:'pay_lost-attempt-1'`,
     );
-    expect(seen.at(-1)!.path).toMatch(/^\/v1\/checkout\/sessions\?limit=100&created\[gte\]=\d+$/);
+    expect(seen().at(-1)!.path).toMatch(/^\/v1\/checkout\/sessions\?limit=100&created\[gte\]=\d+$/);
   });
 
   test('cancel expires the open session under a key of its own', async () => {
@@ -142,11 +110,11 @@ describe('Stripe connector against stripe-mock', () => {
       providerPaymentId: 'cs_test_open',
     });
     expect(canceled).toMatchObject({ providerPaymentId: 'cs_test_open', state: 'canceled' });
-    expect(seen[0]).toMatchObject({
+    expect(seen()[0]).toMatchObject({
       method: 'GET',
       path: expect.stringContaining('/v1/checkout/sessions/cs_test_open'),
     });
-    const expire = seen.find((request) => request.method === 'POST');
+    const expire = seen().find((request) => request.method === 'POST');
     expect(expire).toMatchObject({
       path: '/v1/checkout/sessions/cs_test_open/expire',
       idempotencyKey: `${input.idempotencyKey}-expire`,
@@ -167,9 +135,9 @@ describe('Stripe connector against stripe-mock', () => {
       currency: 'USD',
     });
     expect(['pending', 'succeeded']).toContain(refund.state);
-    const post = seen.find((request) => request.method === 'POST');
+    const post = seen().find((request) => request.method === 'POST');
     expect(post).toMatchObject({ path: '/v1/refunds', idempotencyKey: 're_kassa7' });
-    expect(Object.fromEntries(post!.body)).toMatchObject({
+    expect(Object.fromEntries(post!.params)).toMatchObject({
       payment_intent: expect.stringMatching(/^pi_/),
       amount: '700',
       'metadata[kassa_refund_id]': 're_kassa7',
@@ -184,9 +152,9 @@ describe('Stripe connector against stripe-mock', () => {
   });
 
   test('stripe-mock refuses a live key: a live connector there fails definitely; through the live-key proxy it works', async () => {
-    const direct = createStripeConnector(credentials(mock.url, 'sk_live_kassa'), { mode: 'live' });
+    const direct = createStripeConnector(credentials(mock.directUrl, 'sk_live_kassa'), { mode: 'live' });
     await expect(direct.createPayment(input)).rejects.toMatchObject({ kind: 'definite' });
-    const proxied = createStripeConnector(credentials(mock.liveUrl, 'sk_live_kassa'), { mode: 'live' });
+    const proxied = createStripeConnector(credentials(mock.url, 'sk_live_kassa'), { mode: 'live' });
     await expect(proxied.createPayment(input)).resolves.toMatchObject({
       providerPaymentId: expect.stringMatching(/^cs_/),
     });

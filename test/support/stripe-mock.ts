@@ -15,38 +15,81 @@ export function stripeMockBinary(): string {
   return out.trim().split('\n').pop()!;
 }
 
+/** One request that went through the proxy to stripe-mock, and its answer. */
+export interface StripeExchange {
+  method: string;
+  /** Path and query, percent-decoded. */
+  path: string;
+  idempotencyKey: string | undefined;
+  /** The form-encoded request body. */
+  params: URLSearchParams;
+  status: number;
+  answer: any;
+}
+
 export interface StripeMock {
-  /** `http://127.0.0.1:<port>`: a test Stripe connector's `api_base`. */
-  url: string;
   /**
-   * The same stripe-mock behind a proxy that presents a live key (`sk_live_…`) as the test key of
-   * the same name: stripe-mock accepts test keys only, and a live connector must hold a live key.
+   * A Stripe connector's `api_base`: a proxy in front of stripe-mock that records every exchange
+   * and presents a live key (`sk_live_…`) as the test key of the same name, since stripe-mock
+   * accepts test keys only and a live connector must hold a live key.
    */
-  liveUrl: string;
+  url: string;
+  /** stripe-mock itself. */
+  directUrl: string;
+  /** What went through {@link url}, oldest first; tests may empty it. */
+  exchanges: StripeExchange[];
   process: ChildProcess;
   stop(): Promise<void>;
 }
 
-/** Forwards every request to `port`, a `Bearer sk_live_…`/`rk_live_…` key rewritten to its test twin. */
-async function startLiveKeyProxy(port: number): Promise<http.Server> {
+async function startProxy(port: number, exchanges: StripeExchange[]): Promise<http.Server> {
   const server = http.createServer((req, res) => {
-    const headers = { ...req.headers };
-    if (typeof headers.authorization === 'string')
-      headers.authorization = headers.authorization.replace(/^Bearer (sk|rk)_live_/, 'Bearer $1_test_');
-    const upstream = http.request({ host: '127.0.0.1', port, method: req.method, path: req.url, headers }, (answer) => {
-      res.writeHead(answer.statusCode ?? 502, answer.headers);
-      answer.pipe(res);
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const headers = { ...req.headers };
+      if (typeof headers.authorization === 'string')
+        headers.authorization = headers.authorization.replace(/^Bearer (sk|rk)_live_/, 'Bearer $1_test_');
+      const key = req.headers['idempotency-key'];
+      const upstream = http.request(
+        { host: '127.0.0.1', port, method: req.method, path: req.url, headers },
+        (answer) => {
+          const parts: Buffer[] = [];
+          answer.on('data', (chunk: Buffer) => parts.push(chunk));
+          answer.on('end', () => {
+            const text = Buffer.concat(parts).toString('utf8');
+            let parsed: unknown = text;
+            try {
+              parsed = JSON.parse(text);
+            } catch {
+              // not JSON: kept as text
+            }
+            exchanges.push({
+              method: req.method!,
+              path: decodeURIComponent(req.url!),
+              idempotencyKey: typeof key === 'string' ? key : undefined,
+              params: new URLSearchParams(body.toString('utf8')),
+              status: answer.statusCode!,
+              answer: parsed,
+            });
+            res.writeHead(answer.statusCode!, answer.headers);
+            res.end(text);
+          });
+        },
+      );
+      upstream.once('error', () => res.destroy());
+      upstream.end(body);
     });
-    upstream.once('error', () => res.destroy());
-    req.pipe(upstream);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return server;
 }
 
 /**
- * A stripe-mock process serving HTTP (and HTTPS, unused) on ports the kernel picks on 127.0.0.1 (read back
- * from its first lines). It keeps no state: every answer is a fixture, the same ids every time.
+ * A stripe-mock process serving HTTP (and HTTPS, unused) on ports the kernel picks on 127.0.0.1
+ * (read back from its first lines), behind a recording proxy. It keeps no state: every answer is
+ * a fixture that echoes some of the request's parameters.
  */
 export async function startStripeMock(): Promise<StripeMock> {
   const child = spawn(stripeMockBinary(), ['-http-addr', '127.0.0.1:0', '-https-addr', '127.0.0.1:0'], {
@@ -73,10 +116,12 @@ export async function startStripeMock(): Promise<StripeMock> {
   });
   child.stdout!.resume();
   child.stderr!.resume();
-  const proxy = await startLiveKeyProxy(port);
+  const exchanges: StripeExchange[] = [];
+  const proxy = await startProxy(port, exchanges);
   return {
-    url: `http://127.0.0.1:${port}`,
-    liveUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    url: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+    directUrl: `http://127.0.0.1:${port}`,
+    exchanges,
     process: child,
     async stop() {
       proxy.closeAllConnections();
