@@ -3,7 +3,8 @@ import { findCheckoutById, webhookSecretsFor } from '../db/checkouts';
 import type { Checkout } from '../domain/checkout';
 import { findMerchant } from '../db/merchants';
 import { findPaymentById } from '../db/payments';
-import type { StoredPayment } from '../domain/payment';
+import { openStatuses, type PaymentStatus, type StoredPayment } from '../domain/payment';
+import type { PaymentSci, SciHttpMethod } from '../domain/interkassa';
 import { safeEqualHex, signDownload, signReturn } from '../domain/signatures';
 import { notFound } from '../domain/errors';
 import { visibleMethods } from './checkouts';
@@ -14,12 +15,68 @@ export interface MethodOption extends ProviderMethod {
   buyerTotalMinor: bigint;
 }
 
+/** How the buyer goes back to the shop: a link (GET), or a form the page submits (POST). */
+export interface ShopReturn {
+  method: SciHttpMethod;
+  /** The link for GET (its fields in the query), the form's action for POST. */
+  url: string;
+  /** The form's fields for POST; empty for GET. */
+  fields: Record<string, string>;
+}
+
 /** Where the result page sends the buyer. */
 export interface ResultLinks {
-  /** The shop's page, signed. */
+  /** The shop's page: signed for an API-made payment, with the `ik_*` fields for an SCI-made one. */
   shopUrl: string;
+  /** How the buyer gets there. */
+  back: ShopReturn;
+  /** Seconds until the page sends the buyer back on its own; null while the buyer may still act here. */
+  autoReturnSeconds: number | null;
   /** A fresh download link, for paid digital goods. */
   downloadUrl?: string;
+}
+
+/** How long the result page shows the result before it sends the buyer back to the shop. */
+export const autoReturnSeconds = 5;
+/** As long, when the page offers a download the buyer has to see and click first. */
+export const autoReturnWithDownloadSeconds = 30;
+
+const paidStatuses: readonly PaymentStatus[] = ['paid', 'refunded', 'partially_refunded'];
+
+/** Where an SCI-made payment sends the buyer back, as Interkassa names it: its URL and `ik_inv_st`. */
+function sciWayBack(payment: StoredPayment): { page: 'success' | 'fail' | 'pending'; state: string } {
+  if (paidStatuses.includes(payment.status)) return { page: 'success', state: 'success' };
+  switch (payment.status) {
+    case 'awaiting_payment':
+    case 'under_review':
+      return { page: 'pending', state: 'process' };
+    case 'expired':
+    case 'canceled':
+      return { page: 'fail', state: 'canceled' };
+    default:
+      return { page: 'fail', state: 'fail' };
+  }
+}
+
+/**
+ * The way back of a payment made through the SCI form: the shop's own URL for the outcome when the
+ * form gave one (kept with the payment only under `url_override`), else the checkout's, by GET or
+ * POST, carrying `ik_co_id`, `ik_inv_id`, `ik_inv_st` and `ik_pm_no`.
+ */
+function sciReturn(payment: StoredPayment, sci: PaymentSci, checkout: Checkout): ShopReturn {
+  const { page, state } = sciWayBack(payment);
+  const checkoutUrl = { success: checkout.successUrl, fail: checkout.failUrl, pending: checkout.pendingUrl }[page];
+  const target = sci.urls?.[page] ?? { url: checkoutUrl, method: 'GET' as const };
+  const fields = {
+    ik_co_id: sci.coId,
+    ik_inv_id: payment.id,
+    ik_inv_st: state,
+    ik_pm_no: sci.paymentNo ?? payment.orderId,
+  };
+  if (target.method === 'POST') return { method: 'POST', url: target.url, fields };
+  const url = new URL(target.url);
+  for (const [name, value] of Object.entries(fields)) url.searchParams.set(name, value);
+  return { method: 'GET', url: url.toString(), fields: {} };
 }
 
 const downloadLinkSeconds = 24 * 3600;
@@ -48,7 +105,11 @@ export function methodOptions(deps: ServiceDeps, payment: StoredPayment, checkou
   }));
 }
 
-/** The link back to the shop per docs/api.md §6, and for paid digital goods a download link, signed with `secret` ({@link linkSecretOf}). */
+/**
+ * The way back to the shop per docs/api.md §6 (for an SCI-made payment, docs/interkassa.md), whether
+ * the page goes there on its own, and for paid digital goods a download link, signed with `secret`
+ * ({@link linkSecretOf}). Only URLs the checkout owns: its own, or those stored with the payment.
+ */
 export function resultLinks(
   deps: ServiceDeps,
   payment: StoredPayment,
@@ -56,24 +117,36 @@ export function resultLinks(
   secret: string,
   now = Date.now(),
 ): ResultLinks {
-  const paid = payment.status === 'paid' || payment.status === 'refunded' || payment.status === 'partially_refunded';
-  const base = paid
-    ? checkout.successUrl
-    : payment.status === 'awaiting_payment'
-      ? checkout.pendingUrl
-      : checkout.failUrl;
-  const shopUrl = new URL(base);
-  shopUrl.searchParams.set('payment_id', payment.id);
-  shopUrl.searchParams.set('order_id', payment.orderId);
-  shopUrl.searchParams.set('status', payment.status);
-  shopUrl.searchParams.set(
-    'signature',
-    signReturn(secret, { paymentId: payment.id, orderId: payment.orderId, status: payment.status }),
-  );
-  const links: ResultLinks = { shopUrl: shopUrl.toString() };
+  const paid = paidStatuses.includes(payment.status);
+  let back: ShopReturn;
+  if (payment.sci) {
+    back = sciReturn(payment, payment.sci, checkout);
+  } else {
+    const base = paid
+      ? checkout.successUrl
+      : payment.status === 'awaiting_payment'
+        ? checkout.pendingUrl
+        : checkout.failUrl;
+    const shopUrl = new URL(base);
+    shopUrl.searchParams.set('payment_id', payment.id);
+    shopUrl.searchParams.set('order_id', payment.orderId);
+    shopUrl.searchParams.set('status', payment.status);
+    shopUrl.searchParams.set(
+      'signature',
+      signReturn(secret, { paymentId: payment.id, orderId: payment.orderId, status: payment.status }),
+    );
+    back = { method: 'GET', url: shopUrl.toString(), fields: {} };
+  }
+  const links: ResultLinks = {
+    shopUrl: back.url,
+    back,
+    // Open payments stay: the buyer may choose another method, or the confirmation is on its way.
+    autoReturnSeconds: openStatuses.includes(payment.status) ? null : autoReturnSeconds,
+  };
   if (payment.status === 'paid' && payment.delivery?.type === 'digital') {
     const expires = Math.floor(now / 1000) + downloadLinkSeconds;
     links.downloadUrl = `${deps.config.publicUrl}/pay/${payment.id}/download?expires=${expires}&token=${signDownload(secret, payment.id, expires)}`;
+    links.autoReturnSeconds = autoReturnWithDownloadSeconds;
   }
   return links;
 }

@@ -1,18 +1,55 @@
-import express, { Router } from 'express';
+import express, { type Response, Router } from 'express';
 import { openStatuses } from '../../domain/payment';
-import { linkSecretOf, loadBuyerView, methodOptions, resolveDownload, resultLinks } from '../../services/buyer';
+import {
+  linkSecretOf,
+  loadBuyerView,
+  methodOptions,
+  resolveDownload,
+  type ResultLinks,
+  resultLinks,
+} from '../../services/buyer';
 import type { ServiceDeps } from '../../services/deps';
 import { selectMethod } from '../../services/payments';
 import { ApiError, knownApiError } from '../errors';
 import { refuseUnsafeInput } from '../input-safety';
-import { messagePage, methodChoicePage, resultPage } from '../hosted-pages';
+import {
+  autoReturnScript,
+  autoReturnScriptPath,
+  messagePage,
+  methodChoicePage,
+  resultPage,
+  shopReturnPage,
+} from '../hosted-pages';
 import { selectMethodBody } from '../schemas';
+
+/**
+ * A page whose form goes back to the shop by POST may submit it there: the shop's origin joins the
+ * CSP's `form-action` for this answer only. The URL is one the checkout owns (its own, or one
+ * stored with the payment).
+ */
+function allowFormTo(res: Response, links: ResultLinks) {
+  if (links.back.method !== 'POST') return;
+  const policy = res.getHeader('content-security-policy');
+  if (typeof policy !== 'string') return;
+  const origin = new URL(links.back.url).origin;
+  res.setHeader(
+    'content-security-policy',
+    policy.replace(
+      /(^|;)(\s*form-action)([^;]*)/,
+      (_whole, start: string, name: string, sources: string) => `${start}${name}${sources} ${origin}`,
+    ),
+  );
+}
 
 /** The buyer's hosted pages (docs/api.md §6): no auth, the payment id is the capability. */
 export function buyerRoutes(deps: ServiceDeps): Router {
   const router = Router();
   router.use(express.urlencoded({ extended: false, limit: '8kb' }));
   router.use(refuseUnsafeInput());
+
+  router.get(autoReturnScriptPath.replace(/^\/pay/, ''), (_req, res) => {
+    res.type('text/javascript').set('cache-control', 'public, max-age=3600').send(autoReturnScript);
+  });
 
   router.get('/:id', async (req, res) => {
     const { payment, checkout, merchantName } = await loadBuyerView(deps, req.params.id);
@@ -42,11 +79,18 @@ export function buyerRoutes(deps: ServiceDeps): Router {
 
   router.get('/:id/return', async (req, res) => {
     const { payment, checkout, merchantName } = await loadBuyerView(deps, req.params.id);
-    res
-      .type('html')
-      .send(
-        resultPage(payment, merchantName, resultLinks(deps, payment, checkout, await linkSecretOf(deps, checkout))),
-      );
+    const links = resultLinks(deps, payment, checkout, await linkSecretOf(deps, checkout));
+    allowFormTo(res, links);
+    res.type('html').send(resultPage(payment, merchantName, links));
+  });
+
+  // Where the result page's refresh leads when its time is up: on to the shop, by GET or by a form.
+  router.get('/:id/back', async (req, res) => {
+    const { payment, checkout, merchantName } = await loadBuyerView(deps, req.params.id);
+    const links = resultLinks(deps, payment, checkout, await linkSecretOf(deps, checkout));
+    if (links.back.method === 'GET') return res.redirect(303, links.back.url);
+    allowFormTo(res, links);
+    res.type('html').send(shopReturnPage(merchantName, links));
   });
 
   router.get('/:id/status', async (req, res) => {

@@ -1,0 +1,167 @@
+import { Pool } from 'pg';
+import { buyerActs, chooseMethod } from '../support/money';
+import {
+  api,
+  createTestPayment,
+  eventually,
+  onboardMerchant,
+  paymentOf,
+  startReceiver,
+  startTestStack,
+  type TestStack,
+} from '../support/stack';
+
+// The way back to the shop from the result page: for a payment made through the SCI form, Interkassa's
+// success, fail or pending URL with its ik_* fields, by GET or by a form; for every payment, on its own
+// after the result was shown, and only ever to a URL the checkout owns.
+jest.setTimeout(60_000);
+
+let stack: TestStack;
+let db: Pool;
+let receiver: Awaited<ReturnType<typeof startReceiver>>;
+let merchant: Awaited<ReturnType<typeof onboardMerchant>>;
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
+  receiver = await startReceiver();
+  merchant = await onboardMerchant(stack, receiver.url, { sci: { url_override: true } });
+}, 90_000);
+afterAll(async () => {
+  await receiver?.close();
+  await db?.end();
+  await stack?.close();
+});
+
+type Target = { url: string; method: 'GET' | 'POST' };
+
+/** A payment as the SCI form makes it, with the form's own URLs when given. */
+async function sciPayment(urls: { success?: Target; fail?: Target; pending?: Target } = {}, paymentNo?: string) {
+  const payment = await createTestPayment(stack, merchant.testKey, merchant.checkout.id);
+  await db.query('update payments set sci = $2 where id = $1', [
+    payment.id,
+    JSON.stringify({
+      coId: merchant.checkout.sci.checkout_ref,
+      amount: '50',
+      paymentNo: paymentNo ?? payment.order_id,
+      payway: null,
+      methods: null,
+      payerContact: null,
+      extra: { ik_x_user: '7' },
+      urls,
+    }),
+  ]);
+  return payment;
+}
+
+async function paid(paymentId: string) {
+  await buyerActs(await chooseMethod(stack, paymentId), 'approve');
+  await eventually(
+    () => paymentOf(stack, merchant.testKey, paymentId),
+    (body) => body.status === 'paid',
+  );
+}
+
+const page = (paymentId: string, path = 'return') =>
+  fetch(`${stack.url}/pay/${paymentId}/${path}`, { redirect: 'manual' }).then(async (response) => ({
+    status: response.status,
+    headers: response.headers,
+    html: await response.text(),
+  }));
+
+const attribute = (html: string, pattern: RegExp) => pattern.exec(html)?.[1]?.replace(/&amp;/g, '&');
+
+test('a paid SCI payment goes back to the checkout’s success URL by GET with ik_co_id, ik_inv_id, ik_inv_st and ik_pm_no, on its own after a few seconds', async () => {
+  const payment = await sciPayment();
+  await paid(payment.id);
+
+  const result = await page(payment.id);
+  expect(result.status).toBe(200);
+  expect(result.html).toContain('Thank you! Payment received');
+  const href = attribute(result.html, /id="back-to-shop" href="([^"]+)"/)!;
+  const back = new URL(href);
+  expect(back.origin + back.pathname).toBe('https://shop.example/ok');
+  expect(Object.fromEntries(back.searchParams)).toEqual({
+    ik_co_id: merchant.checkout.sci.checkout_ref,
+    ik_inv_id: payment.id,
+    ik_inv_st: 'success',
+    ik_pm_no: payment.order_id,
+  });
+  // it goes there by itself: the refresh leads to Kassa's redirect, which answers with the same URL
+  expect(result.html).toContain(`<meta http-equiv="refresh" content="5;url=/pay/${payment.id}/back">`);
+  expect(result.html).toContain('You will be taken back to My shop in 5 seconds.');
+  const onward = await page(payment.id, 'back');
+  expect(onward.status).toBe(303);
+  expect(onward.headers.get('location')).toBe(href);
+});
+
+test('with the form’s own URL and method POST, the buyer goes back through a form that submits itself, its button visible, fields escaped', async () => {
+  const orderNo = `A"><b>x</b>${Date.now()}`;
+  const payment = await sciPayment(
+    {
+      success: { url: 'http://127.0.0.1:9/shop/success?from=kassa', method: 'POST' },
+      fail: { url: 'https://shop.example/own-fail', method: 'GET' },
+    },
+    orderNo,
+  );
+  await paid(payment.id);
+
+  const result = await page(payment.id);
+  expect(result.html).toContain(
+    '<form id="back-to-shop-form" method="post" action="http://127.0.0.1:9/shop/success?from=kassa" data-submit-after="5">',
+  );
+  expect(result.html).toContain('<button type="submit" id="back-to-shop">Back to My shop</button>');
+  expect(result.html).toContain('<input type="hidden" name="ik_inv_st" value="success">');
+  expect(result.html).toContain(`<input type="hidden" name="ik_pm_no" value="A&quot;&gt;&lt;b&gt;x&lt;/b&gt;`);
+  expect(result.html).not.toContain('<b>x</b>');
+  expect(result.html).toContain('<script src="/pay/assets/auto-return.js" defer></script>');
+  expect(result.html).not.toMatch(/<script>/);
+  expect(result.html).not.toContain('http-equiv="refresh"');
+  // the page may submit its form to the shop's origin, and only there besides the usual
+  const policy = result.headers.get('content-security-policy')!;
+  expect(policy).toMatch(/form-action [^;]*'self'[^;]* http:\/\/127\.0\.0\.1:9(;|$)/);
+  expect(policy).not.toContain('https://shop.example');
+
+  const script = await fetch(`${stack.url}/pay/assets/auto-return.js`);
+  expect(script.status).toBe(200);
+  expect(script.headers.get('content-type')).toMatch(/^text\/javascript/);
+  expect(await script.text()).toContain('form[data-submit-after]');
+
+  const onward = await page(payment.id, 'back');
+  expect(onward.status).toBe(200);
+  expect(onward.html).toContain('data-submit-after="0"');
+  expect(onward.headers.get('content-security-policy')).toMatch(/form-action [^;]* http:\/\/127\.0\.0\.1:9(;|$)/);
+});
+
+test('a canceled SCI payment goes back to the form’s own fail URL with ik_inv_st canceled', async () => {
+  const payment = await sciPayment({ fail: { url: 'https://shop.example/own-fail', method: 'GET' } });
+  const canceled = await api(stack.url, 'POST', `/v1/payments/${payment.id}/cancel`, { token: merchant.testKey });
+  expect(canceled.status).toBe(200);
+  const result = await page(payment.id);
+  const back = new URL(attribute(result.html, /id="back-to-shop" href="([^"]+)"/)!);
+  expect(back.origin + back.pathname).toBe('https://shop.example/own-fail');
+  expect(back.searchParams.get('ik_inv_st')).toBe('canceled');
+  expect(result.html).toContain(`content="5;url=/pay/${payment.id}/back"`);
+});
+
+test('a payment made through the API goes back to its signed success URL on its own too; a declined one stays to choose again', async () => {
+  const payment = await createTestPayment(stack, merchant.testKey, merchant.checkout.id);
+  await buyerActs(await chooseMethod(stack, payment.id), 'decline');
+  const declined = await eventually(
+    () => page(payment.id),
+    (result) => result.html.includes('did not go through'),
+  );
+  expect(declined.html).not.toContain('http-equiv="refresh"');
+  expect(declined.html).not.toContain('auto-return');
+
+  await paid(payment.id);
+  const result = await page(payment.id);
+  const href = attribute(result.html, /id="back-to-shop" href="([^"]+)"/)!;
+  expect(new URL(href).searchParams.get('status')).toBe('paid');
+  expect(new URL(href).searchParams.get('signature')).toMatch(/^[0-9a-f]{64}$/);
+  expect(result.html).toContain(`content="5;url=/pay/${payment.id}/back"`);
+  const onward = await page(payment.id, 'back');
+  expect(onward.headers.get('location')).toBe(href);
+  // another payment's id is not a way anywhere
+  expect((await page('pay_doesnotexist000', 'back')).status).toBe(404);
+});
