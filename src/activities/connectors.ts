@@ -18,6 +18,7 @@ import {
   settleAttempt,
 } from '../db/attempts';
 import { storeCallback } from '../db/callbacks';
+import { providerReference, setConnectorStatus } from '../db/connectors';
 import {
   attemptStatusAfterCreate,
   type BreakerSettings,
@@ -34,17 +35,6 @@ import {
   type ProviderPaymentStatus,
   type ProviderRedirect,
 } from '../providers/types';
-
-/** The connectors table's own functions, read when first needed. */
-const connectorsTable = () => import('../db/connectors');
-/** The order number the provider sees: Kassa's key itself, or for providers with their own format a stored number. */
-const providerReference = async (db: Pool, connectorId: string, idempotencyKey: string, format: 'kassa' | 'numeric') =>
-  format === 'kassa'
-    ? idempotencyKey
-    : (await connectorsTable()).providerReference(db, connectorId, idempotencyKey, format);
-const setConnectorStatus = async (
-  ...args: Parameters<Awaited<ReturnType<typeof connectorsTable>>['setConnectorStatus']>
-) => (await connectorsTable()).setConnectorStatus(...args);
 
 export interface ConnectorActivityDeps {
   db: Pool;

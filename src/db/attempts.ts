@@ -7,6 +7,7 @@ import {
   type AttemptStatus,
   type BreakerSettings,
   breakerCountedStatuses,
+  type ConnectorEvent,
   type PaymentAttempt,
 } from '../domain/attempt';
 
@@ -158,14 +159,6 @@ export async function claimDueProbes(db: Pool, settings: BreakerSettings): Promi
 /** The breaker let go of `connectorId` (its probe answered). */
 export async function releaseBreaker(db: Pool, connectorId: string): Promise<void> {
   await db.query('update connector_breakers set next_probe_at = null where connector_id = $1', [connectorId]);
-}
-
-export interface ConnectorEvent {
-  id: string;
-  connectorId: string;
-  kind: 'breaker_tripped' | 'probe_failed' | 'breaker_resumed';
-  detail: Record<string, unknown>;
-  createdAt: Date;
 }
 
 export async function addConnectorEvent(

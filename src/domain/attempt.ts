@@ -36,6 +36,15 @@ export interface PaymentAttempt {
   createdAt: Date;
 }
 
+/** Something the operator should know about a connector: its breaker paused it, a probe failed or resumed it. */
+export interface ConnectorEvent {
+  id: string;
+  connectorId: string;
+  kind: 'breaker_tripped' | 'probe_failed' | 'breaker_resumed';
+  detail: Record<string, unknown>;
+  createdAt: Date;
+}
+
 /**
  * The `type` of the failures the connector activities raise. Recorded in workflow histories: the
  * values never change.

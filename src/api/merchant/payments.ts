@@ -1,4 +1,7 @@
-import type { z } from 'zod';
+import { z } from 'zod';
+import { attemptStatuses } from '../../domain/attempt';
+import { attemptResource } from '../../resources/attempt';
+import { listPaymentAttempts } from '../../services/attempts';
 import { eventResource } from '../../resources/event';
 import { listResource } from '../../resources/list';
 import { paymentResource } from '../../resources/payment';
@@ -20,6 +23,27 @@ import {
   paymentList,
   paymentResource as paymentSchema,
 } from '../schemas';
+
+/** One provider payment attempt at a connector. */
+export const attemptSchema = z.object({
+  object: z.literal('payment_attempt'),
+  attempt: z.number().int(),
+  connector_id: z.string(),
+  provider: z.string(),
+  method: z.string(),
+  provider_reference: z.string().describe('The order number the provider sees'),
+  provider_payment_id: z.string().nullable(),
+  status: z.enum(attemptStatuses),
+  latency_ms: z.number().int().nullable().describe("How long the provider's create took"),
+  error: z.string().nullable().describe("The provider's error code, when the create failed"),
+  created_at: z.string(),
+});
+
+export const attemptList = z.object({
+  object: z.literal('list'),
+  data: z.array(attemptSchema),
+  has_more: z.boolean(),
+});
 
 const paymentInput = (body: z.output<typeof createPaymentBody>): NewPaymentInput => ({
   checkoutId: body.checkout_id,
@@ -96,5 +120,18 @@ export const paymentRoutes = [
     ok: { status: 200, description: 'Oldest first', schema: eventList },
     handle: async ({ deps, principal, params }) =>
       listResource((await listPaymentEvents(deps, principal, params.id!)).map(eventResource)),
+  }),
+  merchantRoute({
+    method: 'get',
+    path: '/payments/:id/attempts',
+    tag: 'Payments',
+    summary: "A payment's provider payment attempts, each at one connector",
+    description:
+      'Oldest first. A create refused or not reached at one connector is followed by an attempt at the next ' +
+      "connector serving the method; status: created, refused, unreachable, unknown (the provider's outcome " +
+      'is not known yet), succeeded, declined, canceled.',
+    ok: { status: 200, description: 'Oldest first', schema: attemptList },
+    handle: async ({ deps, principal, params }) =>
+      listResource((await listPaymentAttempts(deps, principal, params.id!)).map(attemptResource)),
   }),
 ];
