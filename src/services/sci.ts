@@ -15,6 +15,7 @@ import {
   type PaymentSci,
   type SciHttpMethod,
   sciLifetimeBounds,
+  type SciSettings,
   type SciTarget,
   sciTestPayway,
 } from '../domain/interkassa';
@@ -75,6 +76,12 @@ const maxDescription = 500;
 const maxExtraFields = 50;
 const maxExtraValue = 1000;
 
+/** A checkout that takes SCI forms. */
+type SciCheckout = Checkout & { sci: SciSettings };
+
+/** What the shop sent, shortened for a message. */
+const quoted = (value: string) => (value.length > 64 ? `${value.slice(0, 64)}…` : value);
+
 /** A field's string value, or undefined; a nested array where a plain value belongs is refused. */
 function text(fields: SciFields, name: string): string | undefined {
   const value = fields[name];
@@ -110,19 +117,17 @@ export function sciLocale(fields: SciFields): string | null {
 }
 
 /** The checkout `ik_co_id` names: its SCI checkout ref, or its `co_…` id. */
-async function sciCheckout(
-  deps: ServiceDeps,
-  fields: SciFields,
-): Promise<Checkout & { sci: NonNullable<Checkout['sci']> }> {
+async function sciCheckout(deps: ServiceDeps, fields: SciFields): Promise<SciCheckout> {
   const coId = required(fields, 'ik_co_id');
   const checkout = /^[0-9a-f]{24}$/.test(coId)
     ? await findCheckoutBySciRef(deps.db, coId)
     : isId('co', coId)
       ? await findCheckoutById(deps.db, coId)
       : null;
-  if (!checkout) throw refuse('checkout_unknown', 'ik_co_id', `no checkout ${coId}`);
-  if (!checkout.sci?.enabled) throw refuse('sci_disabled', 'ik_co_id', `checkout ${coId} does not take SCI payments`);
-  return checkout as Checkout & { sci: NonNullable<Checkout['sci']> };
+  if (!checkout) throw refuse('checkout_unknown', 'ik_co_id', `no checkout ${quoted(coId)}`);
+  if (!checkout.sci?.enabled)
+    throw refuse('sci_disabled', 'ik_co_id', `checkout ${quoted(coId)} does not take SCI payments`);
+  return checkout as SciCheckout;
 }
 
 /**
@@ -130,11 +135,7 @@ async function sciCheckout(
  * the test payway on a test-mode checkout may be signed with the test key instead, as some CMS
  * modules sign it in their test mode.
  */
-async function checkSignature(
-  deps: ServiceDeps,
-  checkout: Checkout & { sci: NonNullable<Checkout['sci']> },
-  fields: SciFields,
-) {
+async function checkSignature(deps: ServiceDeps, checkout: SciCheckout, fields: SciFields) {
   const given = fields.ik_sign;
   if (given === undefined || given === '') {
     if (checkout.sci.signRequired) throw refuse('sign_missing', 'ik_sign', 'ik_sign is required by this checkout');
@@ -164,7 +165,7 @@ function currencyOf(checkout: Checkout, fields: SciFields): string {
     throw refuse(
       'currency_unsupported',
       'ik_cur',
-      `ik_cur ${given} is not accepted; the checkout accepts ${checkout.currencies.join(', ')}`,
+      `ik_cur ${quoted(given)} is not accepted; the checkout accepts ${checkout.currencies.join(', ')}`,
     );
   }
   return currency;
@@ -221,7 +222,8 @@ function methodsOf(deps: ServiceDeps, checkout: Checkout, fields: SciFields, quo
   if (via) {
     const code = methodNamed(deps, checkout, via);
     chosen = offered.find((quote) => quote.code === code) ?? null;
-    if (!chosen) throw refuse('method_unavailable', 'ik_pw_via', `ik_pw_via ${via} is not on offer for this payment`);
+    if (!chosen)
+      throw refuse('method_unavailable', 'ik_pw_via', `ik_pw_via ${quoted(via)} is not on offer for this payment`);
   }
   return { offered, chosen, restricted: Boolean(on || off), via: via ?? null };
 }
@@ -241,7 +243,7 @@ function secondsUntil(value: string, now: number): number | null {
 }
 
 /** How long the payment lives: `ik_exp`, else `ik_ltm`, else the checkout's SCI lifetime. */
-function expiresInOf(deps: ServiceDeps, checkout: Checkout & { sci: NonNullable<Checkout['sci']> }, fields: SciFields) {
+function expiresInOf(deps: ServiceDeps, checkout: SciCheckout, fields: SciFields) {
   const min = Math.max(deps.config.minExpiresInSeconds, 1);
   const max = sciLifetimeBounds.max;
   const exp = text(fields, 'ik_exp');
@@ -305,7 +307,7 @@ function onSite(checkout: Checkout, url: string): boolean {
  * The form's own URLs, kept only when the checkout allows `url_override`: each checked as a merchant
  * URL, the buyer's pages on the checkout's site (a return page never sends the buyer elsewhere).
  */
-function urlsOf(deps: ServiceDeps, checkout: Checkout & { sci: NonNullable<Checkout['sci']> }, fields: SciFields) {
+function urlsOf(deps: ServiceDeps, checkout: SciCheckout, fields: SciFields) {
   const urls: PaymentSci['urls'] = {};
   if (!checkout.sci.urlOverride) return urls;
   for (const [kind, [urlField, methodField]] of Object.entries(urlFields) as [
@@ -457,8 +459,8 @@ export async function takeSciForm(deps: ServiceDeps, fields: SciFields): Promise
         'order_exists',
         'ik_pm_no',
         openStatuses.includes(earlier.status)
-          ? `ik_pm_no ${paymentNo} already has an open payment of another amount or currency`
-          : `ik_pm_no ${paymentNo} already has a payment (${earlier.status}); this checkout takes each order once`,
+          ? `ik_pm_no ${quoted(paymentNo)} already has an open payment of another amount or currency`
+          : `ik_pm_no ${quoted(paymentNo)} already has a payment (${earlier.status}); this checkout takes each order once`,
       );
     }
   }

@@ -443,8 +443,16 @@ describe('reading the SCI form', () => {
     const shop = await sciShop();
     const big = await post({ ...form(shop), ik_x_big: 'x'.repeat(70 * 1024) });
     expect(big.status).toBe(413);
-    const many = await multipart(Object.fromEntries(Array.from({ length: 250 }, (_, index) => [`ik_x_${index}`, 'v'])));
+    const many = await multipart({
+      ik_int: 'json',
+      ...Object.fromEntries(Array.from({ length: 250 }, (_, index) => [`ik_x_${index}`, 'v'])),
+    });
     expect(many.status).toBe(413);
+    expect(many.body).toMatchObject({ resultCode: '12', resultData: { field: 'body' } });
+    const manyEncoded = await post(
+      Object.fromEntries(Array.from({ length: 250 }, (_, index) => [`ik_x_${index}`, 'v'])),
+    );
+    expect(manyEncoded.status).toBe(413);
     const withFile = await request(harness.app)
       .post('/sci')
       .field('ik_co_id', shop.ref)

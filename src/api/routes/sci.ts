@@ -16,6 +16,8 @@ class UnreadableForm extends Error {
     readonly status: 400 | 413,
     readonly field: string,
     message: string,
+    /** The fields read before it stopped: they may still say which interface to answer in. */
+    readonly readSoFar: [string, string][] = [],
   ) {
     super(message);
   }
@@ -47,7 +49,10 @@ function readRaw(req: Request): Promise<Buffer> {
 
 function urlencodedPairs(text: string): [string, string][] {
   const pairs = [...new URLSearchParams(text)];
-  if (pairs.length > sciLimits.fields) throw tooLarge(`${pairs.length} fields`);
+  if (pairs.length > sciLimits.fields) {
+    const error = tooLarge(`${pairs.length} fields`);
+    throw new UnreadableForm(error.status, error.field, error.message, pairs);
+  }
   for (const [name, value] of pairs) {
     if (Buffer.byteLength(name) > sciLimits.fieldNameBytes || Buffer.byteLength(value) > sciLimits.fieldBytes) {
       throw tooLarge(`the field ${name.slice(0, 40)}`);
@@ -85,7 +90,7 @@ function multipartPairs(req: Request): Promise<[string, string][]> {
       failed = true;
       req.unpipe(parser);
       req.resume();
-      reject(error);
+      reject(new UnreadableForm(error.status, error.field, error.message, pairs));
     };
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
@@ -123,6 +128,13 @@ async function formOf(req: Request): Promise<SciFields> {
   const fields = phpFields(pairs);
   const unsafe = findUnsafeInput(fields, [], { cards: false });
   if (unsafe) throw new UnreadableForm(400, unsafe.param ?? 'body', unsafe.message);
+  return fields;
+}
+
+/** `ik_int` and `ik_loc` of a form that could not be read whole, to answer in its interface and language. */
+function interfaceFields(pairs: [string, string][]): SciFields {
+  const fields = Object.create(null) as SciFields;
+  for (const [name, value] of pairs) if (name === 'ik_int' || name === 'ik_loc') fields[name] = value;
   return fields;
 }
 
@@ -173,13 +185,8 @@ export function sciRoutes(deps: ServiceDeps): Router {
     } catch (error) {
       if (error instanceof SciRefusal) return answerRefusal(res, req, fields, error, 400);
       if (error instanceof UnreadableForm) {
-        return answerRefusal(
-          res,
-          req,
-          fields,
-          new SciRefusal('body_invalid', error.field, error.message),
-          error.status,
-        );
+        const refusal = new SciRefusal('body_invalid', error.field, error.message);
+        return answerRefusal(res, req, interfaceFields(error.readSoFar), refusal, error.status);
       }
       if (error instanceof SciFieldsError) {
         return answerRefusal(res, req, fields, new SciRefusal('body_invalid', error.field, error.message), 400);
