@@ -56,7 +56,7 @@ export async function startSciShop(options: { keys: () => ShopKeys; interactionS
   const statuses = [...(options.interactionStatuses ?? [])];
   const interactions: Interaction[] = [];
   const landings: ShopRequest[] = [];
-  let form: { action: string; fields: Record<string, string> } | null = null;
+  let form: { action: string; fields: Record<string, string>; after: Record<string, string | null> } | null = null;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -73,8 +73,13 @@ export async function startSciShop(options: { keys: () => ShopKeys; interactionS
       };
       if (url.pathname === '/checkout' && form) {
         const keys = options.keys();
-        const signed = { ...form.fields, ik_sign: interkassaSign(form.fields, keys.secretKey, keys.algorithm) };
+        const signed: Record<string, string | null> = {
+          ...form.fields,
+          ik_sign: interkassaSign(form.fields, keys.secretKey, keys.algorithm),
+          ...form.after,
+        };
         const inputs = Object.entries(signed)
+          .filter((entry): entry is [string, string] => entry[1] !== null)
           .map(([name, value]) => `<input type="hidden" name="${escape(name)}" value="${escape(value)}">`)
           .join('\n');
         res.setHeader('content-type', 'text/html; charset=utf-8');
@@ -98,6 +103,11 @@ ${inputs}
         res.end(verified ? (status === 200 ? 'OK' : 'try later') : 'bad sign');
         return;
       }
+      if (url.pathname === '/favicon.ico') {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
       landings.push(request);
       res.setHeader('content-type', 'text/html; charset=utf-8');
       res.end(
@@ -114,9 +124,12 @@ ${inputs}
     interactionUrl: `${base}/interaction`,
     interactions,
     landings,
-    /** The order the checkout page shows next: its `ik_*` fields, signed when served. */
-    offer(action: string, fields: Record<string, string>) {
-      form = { action, fields };
+    /**
+     * The order the checkout page shows next: its `ik_*` fields, signed when served; `after` changes
+     * fields once signed (a tampered form; null leaves a field out).
+     */
+    offer(action: string, fields: Record<string, string>, after: Record<string, string | null> = {}) {
+      form = { action, fields, after };
     },
     async waitForInteractions(count: number, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
