@@ -1,4 +1,5 @@
 import { Pool } from 'pg';
+import { randomToken } from '../../src/domain/ids';
 import { buyerActs, chooseMethod } from '../support/money';
 import { interkassaSign, type ShopKeys, type SciShop, startSciShop } from '../support/sci-shop';
 import {
@@ -66,23 +67,22 @@ async function sciCheckout(
   return { testKey: merchant.testKey, checkoutId, checkoutRef, keys, shop, webhooks };
 }
 
-/** A payment as the SCI form makes it: `ik_am` as the shop wrote it, its `ik_x_*` fields kept. */
+/** A payment made by the shop's SCI form (posted to /sci/, answered in JSON): `ik_am` as written, its `ik_x_*` fields. */
 async function sciPayment(checkout: SciCheckout, form: { amount: string; extra?: Record<string, string> }) {
-  const payment = await createTestPayment(stack, checkout.testKey, checkout.checkoutId, {
-    amount: form.amount,
-    description: 'Книга «Мастер и Маргарита»',
-  });
-  await db.query('update payments set sci = $2 where id = $1', [
-    payment.id,
-    JSON.stringify({
-      coId: checkout.checkoutRef,
-      amount: form.amount,
-      payway: null,
-      extra: form.extra ?? {},
-      urls: {},
-    }),
-  ]);
-  return payment;
+  const fields: Record<string, string> = {
+    ik_co_id: checkout.checkoutRef,
+    ik_pm_no: `ORD-${randomToken(8)}`,
+    ik_am: form.amount,
+    ik_cur: 'RUB',
+    ik_desc: 'Книга «Мастер и Маргарита»',
+    ik_int: 'json',
+    ...form.extra,
+  };
+  fields.ik_sign = interkassaSign(fields, checkout.keys.secretKey, checkout.keys.algorithm);
+  const response = await fetch(`${stack.url}/sci/`, { method: 'POST', body: new URLSearchParams(fields) });
+  const answer = (await response.json()) as { resultCode: string; resultData: { payment: { id: string } } };
+  if (answer.resultCode !== '0') throw new Error(`sci: ${JSON.stringify(answer)}`);
+  return { id: answer.resultData.payment.id, order_id: fields.ik_pm_no };
 }
 
 const deliveries = (checkout: SciCheckout, paymentId: string) =>
@@ -230,4 +230,17 @@ test('a payment made through the API sends no interaction, though its checkout h
   expect(refused.status).toBe(400);
   expect(refused.body.error).toMatchObject({ param: 'channel', message: expect.stringContaining('SCI form') });
   expect(checkout.shop.interactions).toHaveLength(0);
+});
+
+test('a live payment’s interaction is signed with the secret key, and names the method it was paid with', async () => {
+  const checkout = await sciCheckout();
+  const payment = await sciPayment(checkout, { amount: '50.00' });
+  // A live checkout needs a verified site and a live provider: the payment is made live behind the API's back.
+  await db.query('update payments set test_mode = false where id = $1', [payment.id]);
+  await buyerActs(await chooseMethod(stack, payment.id), 'approve');
+
+  const [interaction] = await checkout.shop.waitForInteractions(1);
+  expect(interaction).toMatchObject({ verified: true, keyUsed: 'secret', status: 200 });
+  expect(interaction!.fields).toMatchObject({ ik_inv_st: 'success', ik_pw_via: 'sandbox_card' });
+  expect(interaction!.fields.ik_sign).toBe(interkassaSign(interaction!.fields, checkout.keys.secretKey, 'md5'));
 });

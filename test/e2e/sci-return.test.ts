@@ -1,4 +1,5 @@
-import { Pool } from 'pg';
+import { randomToken } from '../../src/domain/ids';
+import { sciSign } from '../../src/domain/sci-signature';
 import { buyerActs, chooseMethod } from '../support/money';
 import {
   api,
@@ -17,41 +18,38 @@ import {
 jest.setTimeout(60_000);
 
 let stack: TestStack;
-let db: Pool;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let merchant: Awaited<ReturnType<typeof onboardMerchant>>;
 
 beforeAll(async () => {
   stack = await startTestStack();
-  db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
   receiver = await startReceiver();
-  merchant = await onboardMerchant(stack, receiver.url, { sci: { url_override: true } });
+  merchant = await onboardMerchant(stack, receiver.url, { site_url: shopSite, sci: { url_override: true } });
 }, 90_000);
 afterAll(async () => {
   await receiver?.close();
-  await db?.end();
   await stack?.close();
 });
 
-type Target = { url: string; method: 'GET' | 'POST' };
+const shopSite = 'http://127.0.0.1:9';
 
-/** A payment as the SCI form makes it, with the form's own URLs when given. */
-async function sciPayment(urls: { success?: Target; fail?: Target; pending?: Target } = {}, paymentNo?: string) {
-  const payment = await createTestPayment(stack, merchant.testKey, merchant.checkout.id);
-  await db.query('update payments set sci = $2 where id = $1', [
-    payment.id,
-    JSON.stringify({
-      coId: merchant.checkout.sci.checkout_ref,
-      amount: '50',
-      paymentNo: paymentNo ?? payment.order_id,
-      payway: null,
-      methods: null,
-      payerContact: null,
-      extra: { ik_x_user: '7' },
-      urls,
-    }),
-  ]);
-  return payment;
+/** A payment made by the shop's SCI form (posted to /sci/, answered in JSON), with the form's own URLs when given. */
+async function sciPayment(own: Record<string, string> = {}, paymentNo = `ORD-${randomToken(8)}`) {
+  const fields: Record<string, string> = {
+    ik_co_id: merchant.checkout.sci.checkout_ref,
+    ik_pm_no: paymentNo,
+    ik_am: '50',
+    ik_cur: 'RUB',
+    ik_desc: 'Заказ',
+    ik_x_user: '7',
+    ik_int: 'json',
+    ...own,
+  };
+  fields.ik_sign = sciSign(fields, merchant.checkout.sci.secret_key, 'md5');
+  const response = await fetch(`${stack.url}/sci/`, { method: 'POST', body: new URLSearchParams(fields) });
+  const answer = (await response.json()) as { resultCode: string; resultData: { payment: { id: string } } };
+  if (answer.resultCode !== '0') throw new Error(`sci: ${JSON.stringify(answer)}`);
+  return { id: answer.resultData.payment.id, order_id: paymentNo };
 }
 
 async function paid(paymentId: string) {
@@ -99,8 +97,10 @@ test('with the form’s own URL and method POST, the buyer goes back through a f
   const orderNo = `A"><b>x</b>${Date.now()}`;
   const payment = await sciPayment(
     {
-      success: { url: 'http://127.0.0.1:9/shop/success?from=kassa', method: 'POST' },
-      fail: { url: 'https://shop.example/own-fail', method: 'GET' },
+      ik_suc_u: `${shopSite}/shop/success?from=kassa`,
+      ik_suc_m: 'POST',
+      ik_fal_u: `${shopSite}/own-fail`,
+      ik_fal_m: 'GET',
     },
     orderNo,
   );
@@ -134,12 +134,12 @@ test('with the form’s own URL and method POST, the buyer goes back through a f
 });
 
 test('a canceled SCI payment goes back to the form’s own fail URL with ik_inv_st canceled', async () => {
-  const payment = await sciPayment({ fail: { url: 'https://shop.example/own-fail', method: 'GET' } });
+  const payment = await sciPayment({ ik_fal_u: `${shopSite}/own-fail` });
   const canceled = await api(stack.url, 'POST', `/v1/payments/${payment.id}/cancel`, { token: merchant.testKey });
   expect(canceled.status).toBe(200);
   const result = await page(payment.id);
   const back = new URL(attribute(result.html, /id="back-to-shop" href="([^"]+)"/)!);
-  expect(back.origin + back.pathname).toBe('https://shop.example/own-fail');
+  expect(back.origin + back.pathname).toBe(`${shopSite}/own-fail`);
   expect(back.searchParams.get('ik_inv_st')).toBe('canceled');
   expect(result.html).toContain(`content="5;url=/pay/${payment.id}/back"`);
 });
