@@ -228,9 +228,14 @@ function methodsOf(deps: ServiceDeps, checkout: Checkout, fields: SciFields, quo
   return { offered, chosen, restricted: Boolean(on || off), via: via ?? null };
 }
 
-/** Seconds from now to `ik_exp`: a unix time, or a date and time (UTC unless it names its offset). */
+/**
+ * Seconds from now to `ik_exp`: a date (`2026-12-31`, its end), a date and time
+ * (`2026-12-31 20:50:33`, UTC unless it names its offset), or a unix time.
+ */
 function secondsUntil(value: string, now: number): number | null {
   const trimmed = value.trim();
+  // a whole number too small to be a unix time is a lifetime in seconds, as some shops send it
+  if (/^\d{1,8}$/.test(trimmed)) return Number(trimmed);
   let at: number;
   if (/^\d{9,11}$/.test(trimmed)) at = Number(trimmed) * 1000;
   else {

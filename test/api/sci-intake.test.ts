@@ -168,6 +168,7 @@ describe('the SCI form, ik_act=process', () => {
     await post(form(shop, { ik_exp: new Date((inAnHour + 3600) * 1000).toISOString().slice(0, 19).replace('T', ' ') }));
     await post(form(shop, { ik_ltm: '600' }));
     await post(form(shop));
+    await post(form(shop, { ik_exp: '1800' }));
     const lives = (await paymentsOf(shop.checkoutId)).map((payment) =>
       Math.round((payment.expires_at.getTime() - payment.created_at.getTime()) / 1000),
     );
@@ -179,6 +180,8 @@ describe('the SCI form, ik_act=process', () => {
     expect(lives[2]).toBeLessThan(605);
     expect(lives[3]).toBeGreaterThan(3595);
     expect(lives[3]).toBeLessThan(3605);
+    expect(lives[4]).toBeGreaterThan(1795);
+    expect(lives[4]).toBeLessThan(1805);
   });
 
   it('keeps the form’s URLs only when the checkout allows url_override, on its site', async () => {
