@@ -30,7 +30,9 @@ import { notificationSettings } from './src/config';
 import { createPool } from './src/db/pool';
 import { stopWhenParentExits } from './src/parent-watch';
 import { randomToken } from './src/domain/ids';
-import { providersFromConfig, type ProviderRegistry } from './src/providers/registry';
+import { loadProviderRegistry, type ProviderRegistry } from './src/providers/registry';
+import { loadStoredConnectors } from './src/db/connectors';
+import { prepareConnectors } from './src/services/connectors';
 import type { ServiceDeps } from './src/services/deps';
 import { startOutboxSweep } from './src/temporal/outbox';
 import { connectClient, connectWorker, describeTemporal } from './src/temporal/connection';
@@ -45,7 +47,7 @@ import { startTracing } from './src/observability/tracing';
 export interface KassaOptions {
   /** A prebuilt workflow bundle (tests build one per file and share it). */
   workflowBundle?: WorkflowBundleWithSourceMap;
-  /** Replaces the providers built from config (tests). */
+  /** Replaces the connector registry read from the database (tests). */
   providers?: ProviderRegistry;
   /** Where log lines go instead of stdout (tests). */
   logDestination?: { write(chunk: string): unknown };
@@ -61,6 +63,8 @@ export interface RunningKassa {
   url?: string;
   db: Pool;
   temporal: Client;
+  /** The connector registry this process serves with. */
+  providers?: ProviderRegistry;
   observability: Observability;
   close(): Promise<void>;
 }
@@ -224,6 +228,12 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
         const resealed = await resealSecrets(db, notificationsKey(config), config.notifications.previousKeys);
         if (resealed.checkouts + resealed.channels > 0)
           logger.info(resealed, 'secrets sealed again with the current NOTIFICATIONS_KEY');
+        const connectors = await prepareConnectors(db, config);
+        if (connectors.resealed > 0)
+          logger.info(
+            { connectors: connectors.resealed },
+            'connector credentials sealed again with the current NOTIFICATIONS_KEY',
+          );
         return applied;
       },
       (applied) => (applied.length > 0 ? `${applied.length} applied` : 'up to date'),
@@ -253,14 +263,16 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
       interceptors: { workflow: clientInterceptors },
     });
 
-    const providers = options.providers ?? providersFromConfig(config);
+    const loaded = options.providers ? undefined : await connectorRegistry(db, config, logger);
+    if (loaded) closers.push(async () => loaded.close());
+    const providers = options.providers ?? loaded!;
     const metrics = createMetrics({
       db,
       temporalMetricsUrl: options.temporalMetricsUrl,
       isProvider: (name) => providers.byName(name) !== undefined,
     });
     const observability: Observability = { logger, metrics, tracer: tracing?.tracer };
-    const running: RunningKassa = { config, db, temporal, observability, close };
+    const running: RunningKassa = { config, db, temporal, providers, observability, close };
     if (config.metricsPort !== undefined) {
       const metricsServer = await startMetricsServer(metrics, config.host, config.metricsPort);
       closers.push(
@@ -355,6 +367,24 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
     await close();
     throw error;
   }
+}
+
+/**
+ * The connectors table as a registry, read before anything serves and every `CONNECTOR_REFRESH_MS`
+ * after; a connector that cannot be made is logged once per change.
+ */
+async function connectorRegistry(db: Pool, config: Config, logger: { error(fields: object, message: string): void }) {
+  const reported = new Set<string>();
+  return loadProviderRegistry({
+    load: () => loadStoredConnectors(db, [notificationsKey(config), ...config.notifications.previousKeys]),
+    publicUrl: config.publicUrl,
+    refreshMs: config.connectorRefreshMs,
+    onError: (error, connectorId) => {
+      if (reported.has(error.message)) return;
+      if (connectorId) reported.add(error.message);
+      logger.error({ err: error, connectorId }, error.message);
+    },
+  });
 }
 
 async function main() {

@@ -7,8 +7,11 @@ import { findPaymentById } from '../db/payments';
 import { completeRefund, findRefundById, lockPayment, markPaymentRefunded, refundTotals } from '../db/refunds';
 import { refundReleased, refundSettled } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
-import type { ProviderRegistry } from '../providers/registry';
-import { ProviderError } from '../providers/types';
+import { refundConnectorId } from '../db/connectors';
+import type { ConnectorHandle, ProviderRegistry } from '../providers/registry';
+import { ProviderError, type ProviderRefund } from '../providers/types';
+import type { Refund } from '../domain/refund';
+import { retryableProviderFailure, waitWhilePaused } from './provider-failures';
 import { FailureType } from '../domain/failure-types';
 import { paymentResource } from '../resources/payment';
 import { refundResource } from '../resources/refund';
@@ -21,49 +24,106 @@ export interface RefundActivityDeps {
   publicUrl: string;
 }
 
-/** What the provider said about a refund: the money went back, or it refused. */
+/** What the provider said about a refund: the money went back, it refused, or not yet (`pending`). */
 export type RefundOutcome =
-  { state: 'succeeded'; providerRefundId: string } | { state: 'failed'; failureReason: string };
+  | { state: 'succeeded'; providerRefundId: string }
+  | { state: 'failed'; failureReason: string }
+  | { state: 'pending'; providerRefundId: string | null };
+
+/** A final outcome: what the ledger records. */
+export type FinalRefundOutcome = Exclude<RefundOutcome, { state: 'pending' }>;
 
 /** Activities of `refundWorkflow`. */
 export function createRefundActivities({ db, providers, publicUrl }: RefundActivityDeps) {
+  /**
+   * The connector a refund goes through: the one recorded with it, else (a refund made before
+   * connectors) its provider's first connector in its mode.
+   */
+  const connectorOf = async (refund: Refund): Promise<ConnectorHandle | undefined> => {
+    const id = await refundConnectorId(db, refund.id);
+    if (id) return providers.connector(id);
+    const mode = refund.testMode ? 'test' : 'live';
+    return providers.byProvider(refund.provider).find((handle) => handle.connector.mode === mode);
+  };
+
+  const existingRefund = async (refundId: string) => {
+    const refund = await findRefundById(db, refundId);
+    if (!refund) throw ApplicationFailure.nonRetryable(`refund ${refundId} does not exist`, FailureType.UnknownRefund);
+    return refund;
+  };
+
+  /** The provider's answer as an outcome; an answer for other money is never recorded. */
+  const outcomeOf = (refund: Refund, answer: ProviderRefund): RefundOutcome => {
+    if (answer.state === 'failed')
+      return { state: 'failed', failureReason: answer.failureReason ?? 'refused by the provider' };
+    if (answer.amountMinor !== refund.amountMinor.toString() || answer.currency !== refund.currency) {
+      throw ApplicationFailure.nonRetryable(
+        `provider refunded ${answer.amountMinor} ${answer.currency} for ${refund.amountMinor} ${refund.currency}`,
+        FailureType.RefundAmountMismatch,
+      );
+    }
+    return answer.state === 'pending'
+      ? { state: 'pending', providerRefundId: answer.providerRefundId || null }
+      : { state: 'succeeded', providerRefundId: answer.providerRefundId };
+  };
+
   return {
     /**
-     * Asks the provider to give the money back, under the refund's id as idempotency key (the same
-     * across retries and resets). A refusal is an outcome, not an error; an unknown outcome throws
-     * and is retried under the same key.
+     * Asks the refund's connector to give the money back, under the refund's id as idempotency key
+     * (the same across retries and resets). A refusal is an outcome, not an error, and so is
+     * `pending` (settled later by a callback or {@link checkRefundAtProvider}); an unknown outcome
+     * throws and is retried under the same key. A paused connector makes it wait.
      */
     async refundAtProvider(input: { refundId: string }): Promise<RefundOutcome> {
-      const refund = await findRefundById(db, input.refundId);
-      if (!refund)
-        throw ApplicationFailure.nonRetryable(`refund ${input.refundId} does not exist`, FailureType.UnknownRefund);
+      const refund = await existingRefund(input.refundId);
       const payment = await findPaymentById(db, refund.paymentId);
-      const provider = providers.byName(refund.provider);
-      if (!provider?.refundPayment)
+      const handle = await connectorOf(refund);
+      if (!handle?.client.refundPayment)
         return { state: 'failed', failureReason: `provider ${refund.provider} cannot refund` };
       if (!payment?.providerPaymentId) return { state: 'failed', failureReason: 'the payment has no provider payment' };
+      waitWhilePaused(handle);
       try {
-        const answer = await provider.refundPayment({
+        const answer = await handle.client.refundPayment({
           idempotencyKey: refund.id,
           refundId: refund.id,
           providerPaymentId: payment.providerPaymentId,
           amountMinor: refund.amountMinor.toString(),
           currency: refund.currency,
         });
-        if (answer.state === 'failed')
-          return { state: 'failed', failureReason: answer.failureReason ?? 'refused by the provider' };
-        if (answer.amountMinor !== refund.amountMinor.toString() || answer.currency !== refund.currency) {
-          throw ApplicationFailure.nonRetryable(
-            `provider refunded ${answer.amountMinor} ${answer.currency} for ${refund.amountMinor} ${refund.currency}`,
-            FailureType.RefundAmountMismatch,
-          );
-        }
-        return { state: 'succeeded', providerRefundId: answer.providerRefundId };
+        return outcomeOf(refund, answer);
       } catch (error) {
         if (error instanceof ProviderError && error.kind === 'definite')
           return { state: 'failed', failureReason: error.code };
-        throw error;
+        throw retryableProviderFailure(error);
       }
+    },
+
+    /**
+     * Where a pending refund stands: the connector's refund status when it has one, else what its
+     * callback said (`answer`), else still pending.
+     */
+    async checkRefundAtProvider(input: {
+      refundId: string;
+      providerRefundId: string | null;
+      answer?: ProviderRefund;
+    }): Promise<RefundOutcome> {
+      const refund = await existingRefund(input.refundId);
+      const handle = await connectorOf(refund);
+      if (handle?.client.getRefundStatus) {
+        waitWhilePaused(handle);
+        try {
+          const answer = await handle.client.getRefundStatus({
+            refundId: refund.id,
+            providerRefundId: input.providerRefundId,
+          });
+          if (answer) return outcomeOf(refund, answer);
+        } catch (error) {
+          throw retryableProviderFailure(error);
+        }
+      }
+      return input.answer
+        ? outcomeOf(refund, input.answer)
+        : { state: 'pending', providerRefundId: input.providerRefundId };
     },
 
     /**
@@ -74,7 +134,7 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
      */
     async recordRefundOutcome(input: {
       refundId: string;
-      outcome: RefundOutcome;
+      outcome: FinalRefundOutcome;
       eventId: string;
     }): Promise<{ eventId: string | null }> {
       return inTransaction(db, async (client) => {

@@ -9,8 +9,9 @@ import { newId } from '../domain/ids';
 import { payoutReserved } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
 import { DomainError, invalid, notFound } from '../domain/errors';
-import type { ProviderRegistry } from '../providers/registry';
-import { type PaymentProvider, type PayoutDestinationInput, ProviderError } from '../providers/types';
+import { setPayoutConnector } from '../db/connectors';
+import type { ConnectorHandle } from '../providers/registry';
+import { type PayoutDestinationInput, ProviderError } from '../providers/types';
 import { startPayout } from '../temporal/outbox';
 import { amountParam } from './checkouts';
 import type { ServiceDeps } from './deps';
@@ -25,15 +26,6 @@ export interface NewPayoutInput {
   destination: PayoutDestinationInput;
   /** Whose notify_url gets `payout.paid` / `payout.failed`; the merchant's first checkout in the mode when left out. */
   checkoutId?: string;
-}
-
-/** The provider that pays out in a mode: the first one offering methods in it that can. */
-export function payoutProvider(providers: ProviderRegistry, testMode: boolean): PaymentProvider | null {
-  for (const method of providers.methods(testMode)) {
-    const provider = providers.forMethod(method.code);
-    if (provider?.createPayout && provider.resolvePayoutDestination) return provider;
-  }
-  return null;
 }
 
 /**
@@ -58,8 +50,8 @@ export async function createPayout(
     const made = await findPayoutByIdempotencyKey(deps.db, principal, idempotent.key);
     if (made) return recoverPayout(deps, made, amount, currency);
   }
-  const provider = payoutProvider(deps.providers, principal.testMode);
-  if (!provider) {
+  const connector = deps.providers.payoutConnector(principal.testMode, currency);
+  if (!connector?.client.resolvePayoutDestination) {
     throw new DomainError(
       'invalid',
       'payouts_unavailable',
@@ -75,7 +67,7 @@ export async function createPayout(
   } else {
     checkoutId = await firstCheckoutOf(deps.db, principal.merchantId, principal.testMode);
   }
-  const destination = await resolveDestination(provider, request.destination);
+  const destination = await resolveDestination(connector, request.destination);
 
   let payout: Payout;
   try {
@@ -97,9 +89,10 @@ export async function createPayout(
         amountMinor: amount,
         currency,
         destination,
-        provider: provider.name,
+        provider: connector.connector.provider,
         idempotencyKey: idempotent?.key ?? null,
       });
+      await setPayoutConnector(client, payout.id, connector.connector.id);
       const reserve = payoutReserved(payoutMoney(payout));
       if (reserve) await post(client, reserve);
       return payout;
@@ -124,11 +117,12 @@ async function recoverPayout(deps: ServiceDeps, payout: Payout, amount: bigint, 
 }
 
 async function resolveDestination(
-  provider: PaymentProvider,
+  { client }: ConnectorHandle,
   destination: PayoutDestinationInput,
 ): Promise<PayoutDestination> {
+  const provider = { name: client.provider };
   try {
-    return await provider.resolvePayoutDestination!(destination);
+    return await client.resolvePayoutDestination!(destination);
   } catch (error) {
     if (error instanceof ProviderError && error.kind === 'definite') {
       const param = destination.type === 'card' ? 'destination.token' : 'destination.wallet_id';

@@ -17,6 +17,8 @@ import { newId } from '../domain/ids';
 import { refundReserved, refundSplit } from '../domain/ledger';
 import { formatAmount } from '../domain/money';
 import { DomainError, notFound } from '../domain/errors';
+import { capturingConnectorId, setRefundConnector } from '../db/connectors';
+import type { ConnectorHandle } from '../providers/registry';
 import { startRefund } from '../temporal/outbox';
 import { amountParam } from './checkouts';
 import type { ServiceDeps } from './deps';
@@ -53,9 +55,9 @@ export async function createRefund(
   }
   const found = await findPayment(deps.db, principal, paymentId);
   if (!found) throw notFound('payment', 'id');
-  const provider = found.method ? deps.providers.forMethod(found.method) : undefined;
   if (found.status !== 'paid' && found.status !== 'partially_refunded') throw paymentState(found);
-  if (!provider?.refundPayment)
+  const connector = await refundConnector(deps, found);
+  if (!connector?.client.refundPayment)
     throw new DomainError(
       'conflict',
       'refund_unsupported',
@@ -121,9 +123,10 @@ export async function createRefund(
         currency,
         feeReturnedMinor: split.feeReturnedMinor,
         merchantDebitMinor: split.merchantDebitMinor,
-        provider: provider.name,
+        provider: connector.connector.provider,
         idempotencyKey: idempotent?.key ?? null,
       });
+      await setRefundConnector(client, refund.id, connector.connector.id);
       const reserve = refundReserved(refundMoney(refund));
       if (reserve) await post(client, reserve);
       return refund;
@@ -139,6 +142,22 @@ export async function createRefund(
 }
 
 const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505';
+
+/**
+ * The connector a payment's refund goes through: the one whose attempt captured it, else the
+ * first active connector serving its method in its mode, else any connector serving it.
+ */
+async function refundConnector(deps: ServiceDeps, payment: StoredPayment): Promise<ConnectorHandle | undefined> {
+  const capturedBy = await capturingConnectorId(deps.db, payment.id, payment.providerPaymentId);
+  const captured = capturedBy ? deps.providers.connector(capturedBy) : undefined;
+  if (captured || !payment.method) return captured;
+  const { method } = payment;
+  const mode = payment.testMode ? 'test' : 'live';
+  return (
+    deps.providers.connectorsFor(method, payment.testMode)[0] ??
+    deps.providers.all().find((handle) => handle.connector.mode === mode && handle.connector.methods.includes(method))
+  );
+}
 
 /** The refund an earlier request made under the same key, if it is this request's; its workflow started. */
 async function recoverRefund(

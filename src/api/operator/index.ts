@@ -1,6 +1,7 @@
 import { requireAdmin } from '../auth';
 import { rateLimit } from '../rate-limit';
 import type { Audience } from '../route';
+import { connectorRoutes } from './connectors';
 import { exceptionRoutes } from './exceptions';
 import { merchantRoutes } from './merchants';
 import { paymentActionRoutes } from './payments';
@@ -20,5 +21,5 @@ export const operatorApi: Audience<object> = {
     rateLimit(deps.config.rateLimitPerMinute, () => 'operator'),
   ],
   callerOf: () => ({}),
-  routes: [...merchantRoutes, ...paymentActionRoutes, ...exceptionRoutes, ...reconciliationRoutes],
+  routes: [...merchantRoutes, ...paymentActionRoutes, ...exceptionRoutes, ...reconciliationRoutes, ...connectorRoutes],
 };
