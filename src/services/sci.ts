@@ -96,11 +96,12 @@ function required(fields: SciFields, name: string): string {
   return value;
 }
 
-/** `ik_act`: `process` unless the form asks otherwise. */
+/** `ik_act`: `process` unless the form asks otherwise; `payways_calc` is `payways`. */
 export function sciAction(fields: SciFields): SciAction {
   const action = text(fields, 'ik_act') || 'process';
+  if (action === 'payways_calc') return 'payways';
   if (action !== 'process' && action !== 'payways' && action !== 'payway') {
-    throw refuse('field_invalid', 'ik_act', 'ik_act must be process, payways or payway');
+    throw refuse('field_invalid', 'ik_act', 'ik_act must be process, payways, payways_calc or payway');
   }
   return action;
 }
@@ -172,17 +173,49 @@ function currencyOf(checkout: Checkout, fields: SciFields): string {
 }
 
 /** `ik_am` exactly as sent (`50`, `50.5`, `50.00`), in minor units of `currency`. */
-function amountOf(fields: SciFields, currency: string): { sent: string; minor: bigint } {
+function amountOf(fields: SciFields, currency: string): { sent: string; decimal: string; minor: bigint } {
   const sent = required(fields, 'ik_am');
+  // Interkassa takes `50,5`, `50.`, `.5` and leading zeros too: read them as the decimal they mean.
+  const match = /^(\d{0,18})(?:[.,](\d*))?$/.exec(sent.trim());
+  if (!match || !/[1-9]/.test(sent)) {
+    throw refuse('amount_invalid', 'ik_am', 'ik_am must be an amount above zero such as 50, 50.5 or 50.00');
+  }
+  const whole = match[1]!.replace(/^0+(?=\d)/, '') || '0';
+  const decimal = match[2] ? `${whole}.${match[2]}` : whole;
   let minor: bigint;
   try {
-    minor = parseAmount(sent, currency);
+    minor = parseAmount(decimal, currency);
   } catch (error) {
     if (error instanceof MoneyFormatError) throw refuse('amount_invalid', 'ik_am', `ik_am ${error.message}`);
     throw error;
   }
   if (minor <= 0n) throw refuse('amount_invalid', 'ik_am', 'ik_am must be above zero');
-  return { sent, minor };
+  return { sent, decimal, minor };
+}
+
+/**
+ * `ik_am_t=payway` (the amount is what the buyer pays) means the same as `invoice` when the merchant
+ * bears the commission; otherwise Kassa cannot honour it.
+ */
+function checkAmountType(checkout: Checkout, fields: SciFields) {
+  const type = text(fields, 'ik_am_t');
+  if (!type || type === 'invoice') return;
+  if (type !== 'payway') throw refuse('field_invalid', 'ik_am_t', 'ik_am_t must be invoice or payway');
+  if (checkout.feePayer.type !== 'merchant') {
+    throw refuse(
+      'field_invalid',
+      'ik_am_t',
+      'ik_am_t=payway needs a checkout whose fee_payer is merchant (the buyer then pays ik_am exactly)',
+    );
+  }
+}
+
+/** Kassa reads forms in UTF-8 only, as Interkassa does by default. */
+function checkEncoding(fields: SciFields) {
+  const encoding = text(fields, 'ik_enc');
+  if (encoding && !/^utf-?8$/i.test(encoding.trim())) {
+    throw refuse('field_invalid', 'ik_enc', 'ik_enc must be utf-8: send the form in UTF-8');
+  }
 }
 
 /** The Kassa method an Interkassa payway name stands for here, or null when there is none. */
@@ -194,7 +227,7 @@ function methodNamed(deps: ServiceDeps, checkout: Checkout, name: string): strin
 
 const nameList = (value: string) =>
   value
-    .split(',')
+    .split(/[,;]/)
     .map((name) => name.trim())
     .filter(Boolean);
 
@@ -415,6 +448,8 @@ export async function takeSciForm(deps: ServiceDeps, fields: SciFields): Promise
     );
   }
   const action = sciAction(fields);
+  checkEncoding(fields);
+  checkAmountType(checkout, fields);
   const currency = currencyOf(checkout, fields);
   const amount = amountOf(fields, currency);
   const quotes = visibleMethods(deps, checkout, amount.minor, currency);
@@ -478,7 +513,7 @@ export async function takeSciForm(deps: ServiceDeps, fields: SciFields): Promise
       {
         checkoutId: checkout.id,
         orderId,
-        amount: amount.sent,
+        amount: amount.decimal,
         currency,
         description,
         method: methods.chosen?.code ?? null,

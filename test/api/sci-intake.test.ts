@@ -132,6 +132,10 @@ describe('the SCI form, ik_act=process', () => {
     ['50.5', 'RUB', '5050'],
     ['50.00', 'RUB', '5000'],
     ['1500', 'JPY', '1500'],
+    ['50,5', 'RUB', '5050'],
+    ['50.', 'RUB', '5000'],
+    ['.5', 'RUB', '50'],
+    ['050.00', 'RUB', '5000'],
   ])('takes ik_am %s %s exactly as sent (%s minor units)', async (amount, currency, minor) => {
     const shop = await sciShop();
     const fields = form(shop, { ik_am: amount, ik_cur: currency });
@@ -156,9 +160,11 @@ describe('the SCI form, ik_act=process', () => {
     const shop = await sciShop();
     await post(form(shop, { ik_pw_on: 'visa_cpaytrz_merchant_rub, sandbox_wallet, test_interkassa_test_xts' }));
     await post(form(shop, { ik_pw_off: 'sandbox_wallet' }));
-    const [on, off] = await paymentsOf(shop.checkoutId);
+    await post(form(shop, { ik_pw_on: 'webmoney;sandbox_wallet' }));
+    const [on, off, semicolons] = await paymentsOf(shop.checkoutId);
     expect(on.sci.methods).toEqual(['sandbox_card', 'sandbox_wallet']);
     expect(off.sci.methods).toEqual(['sandbox_card']);
+    expect(semicolons.sci.methods).toEqual(['sandbox_wallet']);
   });
 
   it('sets the expiry from ik_exp (unix time or date), ik_ltm, or the checkout lifetime', async () => {
@@ -279,7 +285,7 @@ describe('the SCI form, ik_act=payways and payway', () => {
         fee: '3.00',
       },
     ]);
-    const filtered = await post(form(shop, { ik_act: 'payways', ik_int: 'json', ik_pw_off: 'sandbox_card' }));
+    const filtered = await post(form(shop, { ik_act: 'payways_calc', ik_int: 'json', ik_pw_off: 'sandbox_card' }));
     expect(filtered.body.resultData.payways.map((payway: { als: string }) => payway.als)).toEqual(['sandbox_wallet']);
 
     const page = await post(form(shop, { ik_act: 'payways', ik_loc: 'ru' }));
@@ -335,7 +341,9 @@ describe('a refused SCI form makes no payment', () => {
     ],
     ['with too many decimals', (shop) => form(shop, { ...json, ik_am: '50.123' }), 'ik_am', '8'],
     ['with decimals JPY has not', (shop) => form(shop, { ...json, ik_am: '50.5', ik_cur: 'JPY' }), 'ik_am', '8'],
-    ['with a zero amount', (shop) => form(shop, { ...json, ik_am: '0' }), 'ik_am', '8'],
+    ['with a zero amount', (shop) => form(shop, { ...json, ik_am: '0,00' }), 'ik_am', '8'],
+    ['with a negative amount', (shop) => form(shop, { ...json, ik_am: '-5' }), 'ik_am', '8'],
+    ['with another encoding', (shop) => form(shop, { ...json, ik_enc: 'cp1251' }), 'ik_enc', '2'],
     ['with an unknown currency', (shop) => form(shop, { ...json, ik_cur: 'XXX' }), 'ik_cur', '7'],
     ['with a currency the checkout does not take', (shop) => form(shop, { ...json, ik_cur: 'EUR' }), 'ik_cur', '7'],
     ['without ik_pm_no', (shop) => form(shop, { ...json, ik_pm_no: '' }), 'ik_pm_no', '1'],
@@ -371,6 +379,16 @@ describe('a refused SCI form makes no payment', () => {
       expect(await paymentsOf(shop.checkoutId)).toHaveLength(0);
     },
   );
+
+  it('with ik_am_t=payway when the buyer bears the commission (taken when the merchant does)', async () => {
+    const shop = await sciShop();
+    expect((await post(form(shop, { ik_am_t: 'payway' }))).status).toBe(303);
+    await harness.call(shop.key, 'patch', `/v1/checkouts/${shop.checkoutId}`, { fee_payer: 'buyer' });
+    const answer = await post(form(shop, { ik_am_t: 'payway', ik_int: 'json' }));
+    expect(answer.status).toBe(400);
+    expect(answer.body.resultData.field).toBe('ik_am_t');
+    expect(await paymentsOf(shop.checkoutId)).toHaveLength(1);
+  });
 
   it('with SCI disabled on the checkout', async () => {
     const shop = await sciShop({ enabled: false });
