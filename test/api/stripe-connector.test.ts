@@ -211,3 +211,101 @@ describe('Stripe failures over HTTP', () => {
     await expect(slow.createPayment(input)).rejects.toMatchObject({ kind: 'indeterminate', code: 'timeout' });
   });
 });
+
+describe('Stripe lookups by key (a create whose answer was lost)', () => {
+  /** A Stripe that knows the sessions and refunds given, answering the few calls a lookup makes. */
+  async function stripeKnowing(state: { intents: object[]; sessions: object[]; refunds: object[] }) {
+    const calls: string[] = [];
+    const server = await listen((req, res) => {
+      const url = new URL(req.url!, 'http://stripe.invalid');
+      calls.push(`${req.method} ${decodeURIComponent(url.pathname + url.search)}`);
+      const page = (items: { id: string }[]) => {
+        const after = url.searchParams.get('starting_after');
+        const from = after ? items.findIndex((item) => item.id === after) + 1 : 0;
+        const data = items.slice(from, from + 2);
+        return { object: 'list', data, has_more: from + 2 < items.length };
+      };
+      const sessions = state.sessions as { id: string; payment_intent: string }[];
+      let body: unknown;
+      if (url.pathname === '/v1/payment_intents/search')
+        body = { object: 'search_result', data: state.intents, has_more: false };
+      else if (url.pathname === '/v1/checkout/sessions' && url.searchParams.has('payment_intent'))
+        body = page(sessions.filter((session) => session.payment_intent === url.searchParams.get('payment_intent')));
+      else if (url.pathname === '/v1/checkout/sessions') body = page(sessions);
+      else if (url.pathname.startsWith('/v1/checkout/sessions/'))
+        body = sessions.find((session) => session.id === url.pathname.split('/').pop());
+      else if (url.pathname === '/v1/refunds') body = page(state.refunds as { id: string }[]);
+      res.writeHead(body ? 200 : 404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body ?? { error: { type: 'invalid_request_error', code: 'resource_missing' } }));
+    });
+    others.push(server);
+    return { calls, connector: createStripeConnector(credentials(urlOf(server)), { mode: 'test' }) };
+  }
+  const session = (id: string, key: string, over: object = {}) => ({
+    id,
+    object: 'checkout.session',
+    status: 'open',
+    payment_status: 'unpaid',
+    amount_total: 1500,
+    currency: 'jpy',
+    client_reference_id: key,
+    metadata: { kassa_payment_id: 'pay_x', kassa_attempt_key: key },
+    payment_intent: null,
+    ...over,
+  });
+  const ref = (key: string) => ({ idempotencyKey: key, reference: key, providerPaymentId: null });
+
+  test('a paid session is found through its PaymentIntent’s metadata', async () => {
+    const key = 'pay_x-attempt-1';
+    const { connector: stripe } = await stripeKnowing({
+      intents: [
+        { id: 'pi_9', status: 'succeeded', amount: 1500, currency: 'jpy', metadata: { kassa_attempt_key: key } },
+      ],
+      sessions: [session('cs_9', key, { status: 'complete', payment_status: 'paid', payment_intent: 'pi_9' })],
+      refunds: [],
+    });
+    await expect(stripe.getPaymentStatus(ref(key))).resolves.toEqual({
+      providerPaymentId: 'cs_9',
+      state: 'succeeded',
+      amountMinor: '1500',
+      currency: 'JPY',
+    });
+  });
+
+  test('an unpaid session is found among the day’s sessions, page after page', async () => {
+    const key = 'pay_y-attempt-2';
+    const { connector: stripe, calls } = await stripeKnowing({
+      intents: [],
+      sessions: [session('cs_1', 'pay_a-attempt-1'), session('cs_2', 'pay_b-attempt-1'), session('cs_3', key)],
+      refunds: [],
+    });
+    await expect(stripe.getPaymentStatus(ref(key))).resolves.toMatchObject({
+      providerPaymentId: 'cs_3',
+      state: 'pending',
+    });
+    expect(calls.some((call) => call.includes('starting_after=cs_2'))).toBe(true);
+    await expect(stripe.getPaymentStatus(ref('pay_z-attempt-1'))).resolves.toBeNull();
+  });
+
+  test('a refund whose answer was lost is found by Kassa’s refund id in its metadata', async () => {
+    const refund = (id: string, refundId: string) => ({
+      id,
+      object: 'refund',
+      status: 'succeeded',
+      amount: 300,
+      currency: 'jpy',
+      metadata: { kassa_refund_id: refundId },
+    });
+    const { connector: stripe } = await stripeKnowing({
+      intents: [],
+      sessions: [],
+      refunds: [refund('re_s1', 're_k1'), refund('re_s2', 're_k2'), refund('re_s3', 're_k3')],
+    });
+    await expect(stripe.getRefundStatus!({ refundId: 're_k3', providerRefundId: null })).resolves.toEqual({
+      providerRefundId: 're_s3',
+      state: 'succeeded',
+      amountMinor: '300',
+      currency: 'JPY',
+    });
+  });
+});
