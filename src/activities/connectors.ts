@@ -18,6 +18,7 @@ import {
   settleAttempt,
 } from '../db/attempts';
 import { storeCallback } from '../db/callbacks';
+import { insertDecision } from '../db/exceptions';
 import { providerReference, setConnectorStatus } from '../db/connectors';
 import {
   attemptStatusAfterCreate,
@@ -78,6 +79,9 @@ export interface CanceledProviderPayment {
   /** False when the connector cannot cancel (or is gone): nothing was asked. */
   supported: boolean;
 }
+
+/** Who decided a late success's refund, in the exception's decisions: the checkout's setting. */
+export const lateSuccessOperator = 'kassa (checkout late_success: refund)';
 
 /** The provider idempotency key of one attempt: stable across activity retries and workflow resets. */
 export const providerIdempotencyKey = (paymentId: string, attempt: number) => `${paymentId}-attempt-${attempt}`;
@@ -260,6 +264,30 @@ export function createConnectorActivities({ db, providers, publicUrl, breaker }:
           ? ApplicationFailure.create({ message: error.message, ...retryDelay(error) })
           : error;
       }
+    },
+
+    /**
+     * Records Kassa's decision to refund a late success, as the checkout's `late_success: refund`
+     * says; null when another decision stands (an operator's). Its workflow carries it out.
+     */
+    async decideLateSuccessRefund(input: { paymentId: string; decisionId: string; workflowId: string }) {
+      const { decision } = await insertDecision(db, {
+        id: input.decisionId,
+        exceptionId: input.paymentId,
+        kind: 'late_success',
+        paymentId: input.paymentId,
+        action: 'refund',
+        operator: lateSuccessOperator,
+        workflowId: input.workflowId,
+      });
+      if (decision.id !== input.decisionId) return null;
+      return {
+        decisionId: decision.id,
+        exceptionId: decision.exceptionId,
+        kind: decision.kind,
+        action: decision.action,
+        paymentId: decision.paymentId,
+      };
     },
 
     /**

@@ -9,6 +9,7 @@ import {
   probeDue,
 } from '../../src/domain/attempt';
 import { FailureType } from '../../src/domain/failure-types';
+import { lateSuccessAction } from '../../src/workflows/purchase/decisions';
 
 describe('a failed create at one connector', () => {
   test('a refusal and a provider not reached move on to the next connector; anything else is an unknown outcome', () => {
@@ -69,5 +70,22 @@ describe('the circuit breaker', () => {
       }),
     ).toEqual({ failures: 2, windowSeconds: 10, probeSeconds: defaultBreakerSettings.probeSeconds });
     expect(breakerSettingsFromEnv({ CONNECTOR_BREAKER_FAILURES: '0' }).failures).toBe(defaultBreakerSettings.failures);
+  });
+});
+
+describe('a success after the payment expired, failed or was canceled', () => {
+  const late = [{ flag: 'contradicts_expired' }];
+  test("is refunded only when the checkout's late_success says refund; held otherwise, and by default", () => {
+    expect(lateSuccessAction('refund', late)).toBe('refund');
+    expect(lateSuccessAction('hold', late)).toBe('hold');
+    expect(lateSuccessAction(undefined, late)).toBe('hold');
+    expect(lateSuccessAction('refund', [{ flag: 'contradicts_canceled' }])).toBe('refund');
+    expect(lateSuccessAction('refund', [{ flag: 'contradicts_failed' }])).toBe('refund');
+  });
+
+  test('anything else flagged is never refunded by the setting: a second payment, a decline contradicting a paid one', () => {
+    expect(lateSuccessAction('refund', [{ flag: 'second_payment' }])).toBeNull();
+    expect(lateSuccessAction('refund', [{ flag: 'contradicts_paid' }])).toBeNull();
+    expect(lateSuccessAction('refund', [])).toBeNull();
   });
 });

@@ -28,6 +28,7 @@ type Activities = Pick<
   | 'createProviderPayment'
   | 'checkProviderPayment'
   | 'cancelProviderPayment'
+  | 'decideLateSuccessRefund'
   | 'recordPaymentStatus'
   | 'flagCallbacks'
   | 'notifyMerchant'
@@ -93,6 +94,7 @@ function fakeActivities(overrides: Partial<Activities> = {}) {
     cancel: [] as { attempt: number; connectorId: string }[],
     statuses: [] as RecordPaymentStatusInput[],
     flags: [] as { eventId: string; flag: string }[],
+    lateRefunds: [] as { paymentId: string; decisionId: string; workflowId: string }[],
   };
   const base: Activities = {
     connectorsForMethod: async () => ({ connectors: ['conn_a', 'conn_b'] }),
@@ -107,6 +109,16 @@ function fakeActivities(overrides: Partial<Activities> = {}) {
       supported: true,
     }),
     recordPaymentStatus: async (input) => ({ eventId: input.event?.id ?? null }),
+    decideLateSuccessRefund: async (input) => {
+      calls.lateRefunds.push(input);
+      return {
+        decisionId: input.decisionId,
+        exceptionId: input.paymentId,
+        kind: 'late_success' as const,
+        action: 'refund' as const,
+        paymentId: input.paymentId,
+      };
+    },
     flagCallbacks: async (input) => {
       calls.flags.push(...input.flags);
     },
@@ -348,3 +360,34 @@ test('a success the provider answers to the cancel is held for the operator like
     expect(calls.flags).toEqual([{ eventId: 'cancel-key', flag: 'contradicts_canceled' }]);
   });
 });
+
+test.each([
+  ['hold', 0],
+  ['refund', 1],
+] as const)(
+  "a success after expiry, with the checkout's late_success %s: refunded by a review decision only when it says refund",
+  async (lateSuccess, refunds) => {
+    // the buyer paid just as the payment expired: the cancel finds the provider payment succeeded
+    const { activities, calls } = fakeActivities({
+      cancelProviderPayment: async (input) => ({
+        status: status(input.attempt, 'succeeded'),
+        eventId: 'cancel-key',
+        supported: true,
+      }),
+    });
+    const input = purchaseInput({ lateSuccess, expiresAt: new Date(Date.now() + 2_000).toISOString() });
+    await withWorkflow(activities, input, async (handle) => {
+      await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+      await handle.result();
+      expect((await handle.query(statusQuery)).status).toBe('expired');
+      expect(calls.flags.map((entry) => entry.flag)).toEqual(['contradicts_expired']);
+      expect(calls.lateRefunds).toHaveLength(refunds);
+      for (const decision of calls.lateRefunds) {
+        expect(decision.workflowId).toBe(`review-${input.paymentId}-${decision.decisionId}`);
+        const child = client.workflow.getHandle(decision.workflowId);
+        expect((await child.describe()).type).toBe('reviewDecisionWorkflow');
+        await child.terminate('test over');
+      }
+    });
+  },
+);

@@ -6,7 +6,15 @@
 import { allHandlersFinished, condition, continueAsNew, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import { defaultPurchaseHistoryLimit, type PurchaseInput, type PurchaseState } from '../shared';
 import { database } from './activities';
-import { deferredOnWake, deferredRetryAt, expiryOutcome, lateCallbackFlags, nextWakeAt, sleepMs } from './decisions';
+import {
+  deferredOnWake,
+  deferredRetryAt,
+  expiryOutcome,
+  lateCallbackFlags,
+  lateSuccessAction,
+  nextWakeAt,
+  sleepMs,
+} from './decisions';
 import type { Delivery } from './notification-tail';
 import type { Purchase } from './state';
 import { askReason, continuingAsNewDetails, waitText } from './ui-text';
@@ -132,6 +140,7 @@ export async function flagLateCallbacks(purchase: Purchase, delivery: Delivery):
     await condition(() => purchase.callbacks.length > 0 || !busy());
     const flags = lateCallbackFlags(purchase.callbacks.splice(0), purchase.state);
     if (flags.length > 0) await database.flagCallbacks({ paymentId: purchase.input.paymentId, flags });
+    if (lateSuccessAction(purchase.input.lateSuccess, flags) === 'refund') await purchase.refundLateSuccess();
     if (!busy() && purchase.callbacks.length === 0) break;
   }
 }

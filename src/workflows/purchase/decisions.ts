@@ -205,3 +205,19 @@ export const lateCallbackFlags = (
   callbacks
     .map((callback) => ({ eventId: callback.eventId, flag: lateCallbackFlag(callback, outcome) }))
     .filter((entry): entry is { eventId: string; flag: string } => entry.flag !== null);
+
+/**
+ * What happens to a success that came after the payment expired, failed or was canceled (flagged
+ * `contradicts_<outcome>`), as the checkout's `lateSuccess` says: `refund`ed at once, or `hold` for
+ * the operator (the default). Anything else flagged is always held.
+ */
+export function lateSuccessAction(
+  setting: 'refund' | 'hold' | undefined,
+  flags: readonly { flag: string }[],
+): 'refund' | 'hold' | null {
+  const late = flags.some((entry) =>
+    ['contradicts_expired', 'contradicts_canceled', 'contradicts_failed'].includes(entry.flag),
+  );
+  if (!late) return null;
+  return setting === 'refund' ? 'refund' : 'hold';
+}

@@ -7,7 +7,9 @@ import {
   ActivityFailure,
   ApplicationFailure,
   isCancellation,
+  ParentClosePolicy,
   patched,
+  startChild,
   upsertSearchAttributes,
   uuid4,
 } from '@temporalio/workflow';
@@ -46,6 +48,8 @@ import {
   successOutcome,
   unsettledVerdict,
 } from './decisions';
+import type { reviewDecisionWorkflow } from '../review';
+import { reviewWorkflowId } from '../review-shared';
 import type { RaisedEvent } from './notification-tail';
 import { askReason, askSummary, cancelSummary, createSummary } from './ui-text';
 
@@ -125,6 +129,8 @@ export class Purchase {
   parkedAt: string | null;
   /** The provider payment is being canceled after the payment closed: late callbacks are still watched for. */
   cancelingAtProvider = false;
+  /** A late success was given back as the checkout asks (once per run). */
+  private lateSuccessRefunded = false;
   /** Merchant events this run raised, in order: sent once the payment is decided. */
   readonly raisedEvents: string[] = [];
   /** Each raised event's type and the status write that stored it. */
@@ -552,6 +558,26 @@ export class Purchase {
     } finally {
       this.cancelingAtProvider = false;
     }
+  }
+
+  /**
+   * A success after the payment expired, failed or was canceled, refunded as the checkout asks: the
+   * decision is recorded like an operator's (by Kassa) and carried out by its review workflow,
+   * which outlives this one; none when an operator decided already.
+   */
+  async refundLateSuccess(): Promise<void> {
+    if (this.lateSuccessRefunded) return;
+    this.lateSuccessRefunded = true;
+    const { paymentId } = this.input;
+    const decisionId = `dec_${uuid4().replace(/-/g, '').slice(0, 20)}`;
+    const workflowId = reviewWorkflowId(paymentId, decisionId);
+    const decision = await database.decideLateSuccessRefund({ paymentId, decisionId, workflowId });
+    if (!decision) return;
+    await startChild<typeof reviewDecisionWorkflow>('reviewDecisionWorkflow', {
+      workflowId,
+      args: [decision],
+      parentClosePolicy: ParentClosePolicy.ABANDON,
+    });
   }
 
   // poll schedule
