@@ -1,7 +1,7 @@
 import Stripe from 'stripe';
 import { supportedCurrencies } from '../../src/domain/money';
 import { fromStripeAmount, stripeExponent, toStripeAmount } from '../../src/providers/stripe/amounts';
-import { createStripeConnector, stripeCredentialsSchema } from '../../src/providers/stripe';
+import { createStripeConnector, stripeCredentialsSchema, stripeModeProblem } from '../../src/providers/stripe';
 import {
   classifyStripeError,
   retryAfterMs,
@@ -288,6 +288,12 @@ describe('Stripe credentials and webhooks', () => {
     expect(wrong.success).toBe(false);
     expect(wrong.error!.issues.map((issue) => issue.path.join('.')).sort()).toEqual(['api_base', 'secret_key']);
     expect(stripeCredentialsSchema.safeParse({ ...credentials, extra: 1 }).success).toBe(false);
+  });
+
+  test('a key of the other mode is a problem named secret_key', () => {
+    expect(stripeModeProblem(credentials, 'test')).toBeNull();
+    expect(stripeModeProblem(credentials, 'live')).toMatchObject({ field: 'secret_key' });
+    expect(stripeModeProblem({ ...credentials, secret_key: 'rk_live_1' }, 'live')).toBeNull();
   });
 
   test('a live connector with a test key refuses to act', async () => {

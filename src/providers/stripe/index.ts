@@ -47,6 +47,15 @@ export type StripeCredentials = z.infer<typeof stripeCredentialsSchema>;
 export const stripeKeyMode = (secretKey: string): 'test' | 'live' =>
   /^(sk|rk)_live_/.test(secretKey) ? 'live' : 'test';
 
+/** Why these credentials cannot serve a connector of `mode` (its key is of the other mode), or null. */
+export const stripeModeProblem = (
+  credentials: StripeCredentials,
+  mode: 'test' | 'live',
+): { field: 'secret_key'; message: string } | null =>
+  stripeKeyMode(credentials.secret_key) === mode
+    ? null
+    : { field: 'secret_key', message: `a ${mode} connector needs a ${mode} key (sk_${mode}_…)` };
+
 const CAPABILITIES: ReadonlySet<ConnectorCapability> = new Set([
   'create',
   'status',
