@@ -505,7 +505,10 @@ describe('reading the SCI form', () => {
     expect((await test).status).toBe(303);
   });
 
-  it('answers 405 to other methods', async () => {
+  it('answers 405 to other methods, and a HEAD makes no payment', async () => {
     expect((await request(harness.app).put('/sci')).status).toBe(405);
+    const shop = await sciShop();
+    expect((await request(harness.app).head(`/sci?${new URLSearchParams(form(shop))}`)).status).toBe(200);
+    expect(await paymentsOf(shop.checkoutId)).toHaveLength(0);
   });
 });

@@ -194,6 +194,10 @@ export function sciRoutes(deps: ServiceDeps): Router {
       throw error;
     }
   };
+  // a HEAD (a link checker, a preview) makes no payment
+  router.head('/', (_req, res) => {
+    res.status(200).type('html').end();
+  });
   router.get('/', take);
   router.post('/', take);
   return router;
