@@ -1,6 +1,6 @@
 import { formatAmount } from '../domain/money';
 import type { StoredPayment } from '../domain/payment';
-import type { MethodOption, ResultLinks } from '../services/buyer';
+import { type MethodOption, pendingRefreshSeconds, type ResultLinks } from '../services/buyer';
 
 const entities: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 export const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => entities[char]!);
@@ -137,18 +137,25 @@ ${back(`Back to ${merchantName}`)}`,
         head,
       );
     }
-    case 'awaiting_payment':
+    case 'awaiting_payment': {
+      const waitedLong = links.autoReturnSeconds !== null;
       return layout(
         'Waiting for confirmation',
         `<h1>Waiting for the payment to be confirmed…</h1>
-<p class="muted">This page refreshes by itself. ${
-          links.back.method === 'GET'
-            ? `You can also <a id="pending-link" href="${escapeHtml(links.back.url)}">return to ${title}</a>; it will learn of the payment as soon as it is confirmed.</p>`
-            : `You can also return to ${title}; it will learn of the payment as soon as it is confirmed.</p>
-${backToShop(links, `Return to ${merchantName}`)}`
-        }`,
-        { refresh: { seconds: 2 } },
+<p class="muted">${
+          waitedLong
+            ? `The confirmation is taking longer than usual. ${title} will learn of the payment as soon as it is confirmed.`
+            : `This page refreshes by itself. You can also return to ${title}; it will learn of the payment as soon as it is confirmed.`
+        }</p>
+${autoReturnNotice(links, title)}
+${
+  links.back.method === 'GET'
+    ? `<p><a id="pending-link" href="${escapeHtml(links.back.url)}">Return to ${title}</a></p>`
+    : backToShop(links, `Return to ${merchantName}`, 'button', links.autoReturnSeconds)
+}`,
+        waitedLong ? head : { refresh: { seconds: pendingRefreshSeconds, url: links.refreshUrl } },
       );
+    }
     case 'awaiting_method':
       return layout(
         'Payment not completed',

@@ -32,6 +32,8 @@ export interface ResultLinks {
   back: ShopReturn;
   /** Seconds until the page sends the buyer back on its own; null while the buyer may still act here. */
   autoReturnSeconds: number | null;
+  /** For a payment still being confirmed: the page's next refresh, counting how long the buyer has waited. */
+  refreshUrl?: string;
   /** A fresh download link, for paid digital goods. */
   downloadUrl?: string;
 }
@@ -40,6 +42,10 @@ export interface ResultLinks {
 export const autoReturnSeconds = 5;
 /** As long, when the page offers a download the buyer has to see and click first. */
 export const autoReturnWithDownloadSeconds = 30;
+/** How often the page of a payment still being confirmed refreshes itself. */
+export const pendingRefreshSeconds = 2;
+/** How long the buyer watches a payment still being confirmed before the page sends them to the shop's pending page. */
+export const pendingReturnAfterSeconds = 60;
 
 const paidStatuses: readonly PaymentStatus[] = ['paid', 'refunded', 'partially_refunded'];
 
@@ -115,8 +121,9 @@ export function resultLinks(
   payment: StoredPayment,
   checkout: Checkout,
   secret: string,
-  now = Date.now(),
+  options: { now?: number; waitedSeconds?: number } = {},
 ): ResultLinks {
+  const { now = Date.now(), waitedSeconds = 0 } = options;
   const paid = paidStatuses.includes(payment.status);
   let back: ShopReturn;
   if (payment.sci) {
@@ -140,9 +147,13 @@ export function resultLinks(
   const links: ResultLinks = {
     shopUrl: back.url,
     back,
-    // Open payments stay: the buyer may choose another method, or the confirmation is on its way.
+    // Open payments stay: the buyer may choose another method, or the confirmation is on its way (for a while).
     autoReturnSeconds: openStatuses.includes(payment.status) ? null : autoReturnSeconds,
   };
+  if (payment.status === 'awaiting_payment') {
+    if (waitedSeconds >= pendingReturnAfterSeconds) links.autoReturnSeconds = autoReturnSeconds;
+    else links.refreshUrl = `/pay/${payment.id}/return?waited=${waitedSeconds + pendingRefreshSeconds}`;
+  }
   if (payment.status === 'paid' && payment.delivery?.type === 'digital') {
     const expires = Math.floor(now / 1000) + downloadLinkSeconds;
     links.downloadUrl = `${deps.config.publicUrl}/pay/${payment.id}/download?expires=${expires}&token=${signDownload(secret, payment.id, expires)}`;

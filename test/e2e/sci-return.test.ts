@@ -165,3 +165,31 @@ test('a payment made through the API goes back to its signed success URL on its 
   // another payment's id is not a way anywhere
   expect((await page('pay_doesnotexist000', 'back')).status).toBe(404);
 });
+
+test('while a payment is being confirmed the page refreshes itself, counting the wait; after a minute it sends the buyer to the pending URL', async () => {
+  const payment = await sciPayment();
+  await chooseMethod(stack, payment.id);
+  await eventually(
+    () => paymentOf(stack, merchant.testKey, payment.id),
+    (body) => body.status === 'awaiting_payment',
+  );
+
+  const first = await page(payment.id);
+  expect(first.html).toContain(`<meta http-equiv="refresh" content="2;url=/pay/${payment.id}/return?waited=2">`);
+  expect(first.html).not.toContain('auto-return');
+  const pending = new URL(attribute(first.html, /id="pending-link" href="([^"]+)"/)!);
+  expect(pending.origin + pending.pathname).toBe('https://shop.example/wait');
+  expect(Object.fromEntries(pending.searchParams)).toMatchObject({ ik_inv_st: 'process', ik_inv_id: payment.id });
+
+  const later = await page(payment.id, 'return?waited=30');
+  expect(later.html).toContain(`content="2;url=/pay/${payment.id}/return?waited=32"`);
+
+  const long = await page(payment.id, 'return?waited=60');
+  expect(long.html).toContain('taking longer than usual');
+  expect(long.html).toContain(`content="5;url=/pay/${payment.id}/back"`);
+  const onward = await page(payment.id, 'back');
+  expect(onward.status).toBe(303);
+  expect(onward.headers.get('location')).toBe(pending.href);
+  // a made-up wait is read as none
+  expect((await page(payment.id, 'return?waited=abc')).html).toContain('return?waited=2"');
+});

@@ -79,7 +79,10 @@ export function buyerRoutes(deps: ServiceDeps): Router {
 
   router.get('/:id/return', async (req, res) => {
     const { payment, checkout, merchantName } = await loadBuyerView(deps, req.params.id);
-    const links = resultLinks(deps, payment, checkout, await linkSecretOf(deps, checkout));
+    const waited = String(req.query.waited ?? '');
+    const links = resultLinks(deps, payment, checkout, await linkSecretOf(deps, checkout), {
+      waitedSeconds: /^\d{1,5}$/.test(waited) ? Number(waited) : 0,
+    });
     allowFormTo(res, links);
     res.type('html').send(resultPage(payment, merchantName, links));
   });
