@@ -309,3 +309,37 @@ describe('Stripe lookups by key (a create whose answer was lost)', () => {
     });
   });
 });
+
+test('cancelling a session the buyer paid meanwhile answers it paid', async () => {
+  let expired = false;
+  const server = await listen((req, res) => {
+    const answer = (status: number, body: object) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'POST') {
+      expired = true;
+      return answer(400, { error: { type: 'invalid_request_error', message: 'Only open sessions can be expired.' } });
+    }
+    const paid = expired;
+    answer(200, {
+      id: 'cs_race',
+      object: 'checkout.session',
+      status: paid ? 'complete' : 'open',
+      payment_status: paid ? 'paid' : 'unpaid',
+      amount_total: 990,
+      currency: 'usd',
+      metadata: {},
+      payment_intent: null,
+    });
+  });
+  others.push(server);
+  const stripe = createStripeConnector(credentials(urlOf(server)), { mode: 'test' });
+  await expect(
+    stripe.cancelPayment!({
+      idempotencyKey: 'pay_r-attempt-1',
+      reference: 'pay_r-attempt-1',
+      providerPaymentId: 'cs_race',
+    }),
+  ).resolves.toMatchObject({ providerPaymentId: 'cs_race', state: 'succeeded', amountMinor: '990', currency: 'USD' });
+});
