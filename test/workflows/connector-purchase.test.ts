@@ -376,18 +376,23 @@ test.each([
       }),
     });
     const input = purchaseInput({ lateSuccess, expiresAt: new Date(Date.now() + 2_000).toISOString() });
-    await withWorkflow(activities, input, async (handle) => {
-      await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
-      await handle.result();
-      expect((await handle.query(statusQuery)).status).toBe('expired');
-      expect(calls.flags.map((entry) => entry.flag)).toEqual(['contradicts_expired']);
-      expect(calls.lateRefunds).toHaveLength(refunds);
-      for (const decision of calls.lateRefunds) {
-        expect(decision.workflowId).toBe(`review-${input.paymentId}-${decision.decisionId}`);
-        const child = client.workflow.getHandle(decision.workflowId);
-        expect((await child.describe()).type).toBe('reviewDecisionWorkflow');
-        await child.terminate('test over');
-      }
-    });
+    await withWorkflow(
+      activities,
+      input,
+      async (handle) => {
+        await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+        await handle.result();
+        expect((await handle.query(statusQuery)).status).toBe('expired');
+        expect(calls.flags.map((entry) => entry.flag)).toEqual(['contradicts_expired']);
+        expect(calls.lateRefunds).toHaveLength(refunds);
+        for (const decision of calls.lateRefunds) {
+          expect(decision.workflowId).toBe(`review-${input.paymentId}-${decision.decisionId}`);
+          const child = client.workflow.getHandle(decision.workflowId);
+          expect((await child.describe()).type).toBe('reviewDecisionWorkflow');
+          await child.terminate('test over');
+        }
+      },
+      `late-success-${lateSuccess === 'refund' ? 'refunded' : 'held'}`,
+    );
   },
 );
