@@ -43,14 +43,17 @@ export const sciRefusalCodes = {
 } as const;
 export type SciRefusalReason = keyof typeof sciRefusalCodes;
 
-/** A refused form: `field` is the `ik_*` field at fault, `detail` says what is wrong with it, in English. */
-export class SciRefusal extends Error {
+/**
+ * A refused form, a domain error like any other invalid request: `field` is the `ik_*` field at
+ * fault, `detail` says what is wrong with it, in English; the SCI route answers it in Interkassa's shape.
+ */
+export class SciRefusal extends DomainError {
   constructor(
     readonly reason: SciRefusalReason,
     readonly field: string,
     readonly detail: string,
   ) {
-    super(`${field}: ${detail}`);
+    super('invalid', `sci_${reason}`, `${field}: ${detail}`, field);
     this.name = 'SciRefusal';
   }
 }
