@@ -4,7 +4,9 @@ import {
   interactionFields,
   interactionRequest,
   interactionState,
+  sendInteraction,
 } from '../../src/notifications/interaction';
+import { DeliveryError } from '../../src/notifications/types';
 
 const facts: InteractionFacts = {
   coId: '51237daa8f2a2d8413000000',
@@ -89,5 +91,20 @@ describe('interaction fields', () => {
     const get = interactionRequest({ url: 'https://shop.example/ik?route=callback', method: 'GET' }, fields);
     expect(get.body).toBeUndefined();
     expect(Object.fromEntries(new URL(get.url).searchParams)).toEqual({ route: 'callback', ...fields });
+  });
+
+  test('an interaction URL on a loopback or private address is refused for good where the operator does not allow them, before connecting', async () => {
+    for (const url of ['http://127.0.0.1:1/ik', 'http://10.0.0.7/ik', 'http://[::1]/ik']) {
+      const sent = sendInteraction(
+        { url, method: 'POST' },
+        { ik_inv_st: 'success' },
+        { allowPrivate: false, timeoutMs: 1000 },
+      );
+      await expect(sent).rejects.toBeInstanceOf(DeliveryError);
+      await expect(sent).rejects.toMatchObject({
+        kind: 'definite',
+        message: expect.stringContaining('the interaction URL is refused'),
+      });
+    }
   });
 });
