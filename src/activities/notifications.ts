@@ -9,7 +9,7 @@ import {
   recordDelivery,
   wasDelivered,
 } from '../db/channels';
-import { findCheckoutById, webhookSecretsFor } from '../db/checkouts';
+import { findCheckoutById, sciKeyOwner, webhookSecretsFor } from '../db/checkouts';
 import { findEvent } from '../db/events';
 import { signDownload } from '../domain/signatures';
 import { sciSign } from '../domain/sci-signature';
@@ -138,11 +138,7 @@ export function createNotificationActivities({
     const sealed = testMode ? source.sealedTestKey : source.sealedSecretKey;
     if (!sealed) throw new DeliveryError(`the checkout has no SCI ${name} key: rotate its SCI keys`, 'definite');
     try {
-      return decryptWithKeys(
-        [settings.key, ...settings.previousKeys],
-        sealed,
-        secretOwner(source.checkoutId, `sci_${name}_key`),
-      );
+      return decryptWithKeys([settings.key, ...settings.previousKeys], sealed, sciKeyOwner(source.checkoutId, name));
     } catch (error) {
       if (error instanceof SecretUnreadableError)
         throw new DeliveryError(`the checkout's SCI ${name} key cannot be read (${error.message})`, 'definite');
