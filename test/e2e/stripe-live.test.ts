@@ -23,13 +23,13 @@ afterAll(() => mock?.stop());
 stackForFile((running) => ({ stack, db } = running));
 
 /** A Stripe event about the session Kassa created, as Stripe would sign and send it. */
-function sessionEvent(type: string, session: Record<string, unknown>, id: string) {
+function sessionEvent(type: string, session: Record<string, unknown>, id: string, livemode = true) {
   const payload = JSON.stringify({
     id,
     object: 'event',
     type,
     created: Math.floor(Date.now() / 1000),
-    livemode: true,
+    livemode,
     data: { object: { object: 'checkout.session', ...session } },
   });
   return { payload, signature: Stripe.webhooks.generateTestHeaderString({ payload, secret: webhookSecret }) };
@@ -147,4 +147,66 @@ test('a live-mode payment is paid end to end through a live Stripe connector aga
     amount: '500',
     'metadata[kassa_refund_id]': refund.body.id,
   });
+});
+
+test('Stripe test mode is a test connector with a test key: a test payment is paid through it; a live-mode event there is ignored', async () => {
+  const connector = await api(stack.url, 'POST', '/admin/connectors', {
+    token: stack.adminToken,
+    body: {
+      provider: 'stripe',
+      mode: 'test',
+      credentials: { secret_key: 'sk_test_kassae2e', webhook_secret: webhookSecret, api_base: mock.url },
+    },
+  });
+  expect(connector).toMatchObject({ status: 201, body: { mode: 'test', methods: ['stripe_card'] } });
+  const merchant = await createMerchant(stack);
+  const checkout = await api(stack.url, 'POST', '/v1/checkouts', {
+    token: merchant.testKey,
+    body: {
+      name: 'Test shop',
+      site_url: 'https://shop.example',
+      currencies: ['USD'],
+      notify_url: 'https://shop.example/notify',
+      success_url: 'https://shop.example/ok',
+      fail_url: 'https://shop.example/fail',
+      pending_url: 'https://shop.example/wait',
+    },
+  });
+  const created = await api(stack.url, 'POST', '/v1/payments', {
+    token: merchant.testKey,
+    body: { checkout_id: checkout.body.id, order_id: 'T-1', amount: '9.90', currency: 'USD', description: 'Cup' },
+  });
+  expect(created).toMatchObject({ status: 201, body: { test_mode: true } });
+  const paymentId: string = created.body.id;
+
+  mock.exchanges.length = 0;
+  await chooseMethod(stack, paymentId, 'stripe_card');
+  const create = mock.exchanges.find(
+    (exchange) => exchange.method === 'POST' && exchange.path === '/v1/checkout/sessions',
+  );
+  const sent = Object.fromEntries(create!.params);
+  const session = {
+    id: create!.answer.id,
+    status: 'complete',
+    payment_status: 'paid',
+    amount_total: 990,
+    currency: 'usd',
+    metadata: { kassa_payment_id: paymentId, kassa_attempt_key: sent['metadata[kassa_attempt_key]'] },
+  };
+
+  const live = sessionEvent('checkout.session.completed', session, 'evt_test_e2e_live', true);
+  expect((await deliver(connector.body.id, live)).status).toBe(200);
+  expect((await paymentOf(stack, merchant.testKey, paymentId)).status).not.toBe('paid');
+
+  const completed = sessionEvent('checkout.session.completed', session, 'evt_test_e2e_1', false);
+  expect((await deliver(connector.body.id, completed)).status).toBe(200);
+  await eventually(
+    () => paymentOf(stack, merchant.testKey, paymentId),
+    (payment) => payment.status === 'paid',
+  );
+  const stored = await db.query<{ event_id: string }>(
+    `select event_id from provider_callbacks where provider = 'stripe' and payment_id = $1`,
+    [paymentId],
+  );
+  expect(stored.rows.map((row) => row.event_id)).toEqual(['evt_test_e2e_1']);
 });
