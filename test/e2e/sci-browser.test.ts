@@ -61,8 +61,11 @@ describeWithBrowser('a shop integrated the Interkassa way', __filename, () => {
     ...extra,
   });
 
-  async function asBuyer(run: (page: Page) => Promise<void>, failureShot: string) {
-    const context: BrowserContext = await browser.newContext({ viewport: { width: 800, height: 700 } });
+  async function asBuyer(run: (page: Page) => Promise<void>, failureShot: string, javaScriptEnabled = true) {
+    const context: BrowserContext = await browser.newContext({
+      viewport: { width: 800, height: 700 },
+      javaScriptEnabled,
+    });
     const page = await context.newPage();
     page.setDefaultTimeout(20_000);
     page.setDefaultNavigationTimeout(20_000);
@@ -156,6 +159,26 @@ describeWithBrowser('a shop integrated the Interkassa way', __filename, () => {
       expect(interaction).toMatchObject({ verified: true, keyUsed: 'test', status: 200, method: 'GET' });
       expect(interaction!.fields).toMatchObject({ ik_inv_st: 'success', ik_am: '50' });
     }, 'sci-browser-post-FAILED.png');
+  });
+
+  test('without JavaScript, the buyer goes back by POST with the button the page shows', async () => {
+    const { shop, ref } = await interkassaShop('md5', { url_override: true });
+    const fields = order(ref, { ik_suc_u: `${shop.base}/thanks`, ik_suc_m: 'POST' });
+    shop.offer(`${stack.url}/sci/`, fields);
+
+    await asBuyer(
+      async (page) => {
+        const paymentId = await payAtKassa(page, shop);
+        await Promise.all([page.waitForURL(`${shop.base}/thanks`), page.click('#back-to-shop')]);
+        expect(shop.landings.at(-1)).toMatchObject({
+          path: '/thanks',
+          method: 'POST',
+          fields: { ik_co_id: ref, ik_inv_id: paymentId, ik_inv_st: 'success', ik_pm_no: fields.ik_pm_no },
+        });
+      },
+      'sci-browser-nojs-FAILED.png',
+      false,
+    );
   });
 
   test('a form changed after it was signed is refused with a page naming ik_sign, and no payment is made', async () => {
