@@ -22,6 +22,7 @@ import { randomToken } from '../domain/ids';
 import { notificationsKey } from '../notifications/secrets';
 import { configSandboxConnector, connectorAdapters } from '../providers/registry';
 import type { ConnectorAdapter } from '../providers/types';
+import { wakeParkedPurchases } from '../temporal/connectors';
 import type { ServiceDeps } from './deps';
 
 /** A connector as the operator API answers it. */
@@ -210,8 +211,9 @@ export async function resumeConnector(
   const resumed = await setConnectorStatus(deps.db, id, 'active', null);
   if (!resumed) throw notFound('connector', 'id');
   await deps.providers.refresh();
+  const woken = await wakeParkedPurchases(deps, id);
   deps.observability?.logger.info(
-    { connectorId: id, operator: input.operator ?? null },
+    { connectorId: id, operator: input.operator ?? null, woken },
     `connector ${id} resumed by the operator`,
   );
   return connectorResource(resumed);
