@@ -26,6 +26,7 @@ import {
   breakerSettingsFromEnv,
   breakerTrips,
   ConnectorFailureType,
+  lateSuccessOperator,
 } from '../domain/attempt';
 import { FailureType } from '../domain/failure-types';
 import { connectorBreakerTrips } from '../observability/connector-breaker';
@@ -80,9 +81,6 @@ export interface CanceledProviderPayment {
   supported: boolean;
 }
 
-/** Who decided a late success's refund, in the exception's decisions: the checkout's setting. */
-export const lateSuccessOperator = 'kassa (checkout late_success: refund)';
-
 /** The provider idempotency key of one attempt: stable across activity retries and workflow resets. */
 export const providerIdempotencyKey = (paymentId: string, attempt: number) => `${paymentId}-attempt-${attempt}`;
 
@@ -105,6 +103,22 @@ const declined = (error: ProviderError) =>
 const retryDelay = (error: unknown) =>
   error instanceof ProviderError && error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {};
 
+/** Whether a connector is paused now: the in-memory copy is read again before a pause is believed. */
+async function pausedNow(providers: ProviderRegistry, connectorId: string): Promise<boolean> {
+  if (providers.connector(connectorId)?.connector.status !== 'paused') return false;
+  await providers.refresh();
+  return providers.connector(connectorId)?.connector.status === 'paused';
+}
+
+/**
+ * For money moved at a connector (refunds, payouts): a connector that is paused fails the activity
+ * with a retryable `ConnectorPaused`, so it waits under its retry policy and goes on once the
+ * connector resumes.
+ */
+export async function waitWhileConnectorPaused(providers: ProviderRegistry, connectorId: string): Promise<void> {
+  if (await pausedNow(providers, connectorId)) throw paused(connectorId, true);
+}
+
 export function createConnectorActivities({ db, providers, publicUrl, breaker }: ConnectorActivityDeps) {
   const settings = breaker ?? breakerSettingsFromEnv(process.env);
 
@@ -123,12 +137,7 @@ export function createConnectorActivities({ db, providers, publicUrl, breaker }:
     return handle;
   };
 
-  /** Whether the connector is paused, by a fresh read when the copy says so (it may have resumed since). */
-  const isPaused = async (handle: ConnectorHandle) => {
-    if (handle.connector.status !== 'paused') return false;
-    await providers.refresh();
-    return providers.connector(handle.connector.id)?.connector.status === 'paused';
-  };
+  const isPaused = (handle: ConnectorHandle) => pausedNow(providers, handle.connector.id);
 
   const refOf = async (handle: ConnectorHandle, paymentId: string, attempt: number): Promise<ProviderPaymentRef> => {
     const idempotencyKey = providerIdempotencyKey(paymentId, attempt);

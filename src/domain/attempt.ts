@@ -138,3 +138,6 @@ export function breakerSettingsFromEnv(env: Record<string, string | undefined>):
     probeSeconds: positive(env.CONNECTOR_BREAKER_PROBE_SECONDS, defaultBreakerSettings.probeSeconds),
   };
 }
+
+/** Who decided a late success's refund, in the exception's decisions: the checkout's setting. */
+export const lateSuccessOperator = 'kassa (checkout late_success: refund)';

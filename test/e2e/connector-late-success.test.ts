@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { lateSuccessOperator } from '../../src/activities/connectors';
+import { lateSuccessOperator } from '../../src/domain/attempt';
 import { buyerActs, chooseMethod } from '../support/money';
 import { createTestPayment, eventually, paymentOf, shopsFor, stackForFile, type TestStack } from '../support/stack';
 
