@@ -269,7 +269,7 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
     const metrics = createMetrics({
       db,
       temporalMetricsUrl: options.temporalMetricsUrl,
-      isProvider: (name) => providers.byName(name) !== undefined,
+      isProvider: (name) => providers.byProvider(name).length > 0,
     });
     const observability: Observability = { logger, metrics, tracer: tracing?.tracer };
     const running: RunningKassa = { config, db, temporal, providers, observability, close };

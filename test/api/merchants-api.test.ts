@@ -14,7 +14,16 @@ import { verifyWebhook } from '../../src/domain/signatures';
 import { providersFromConfig } from '../../src/providers/registry';
 import { siteVerificationWorkflowId } from '../../src/workflows/site-verification-shared';
 import { checkoutBody, markVerified, startApiHarness } from '../support/merchant-api';
-import { api, eventually, type ReceivedRequest, startReceiver, startTestStack, type TestStack } from '../support/stack';
+import {
+  api,
+  eventually,
+  type ReceivedRequest,
+  sandboxApiKey,
+  sandboxWebhookSecret,
+  startReceiver,
+  startTestStack,
+  type TestStack,
+} from '../support/stack';
 
 let stack: TestStack;
 let db: Pool;
@@ -379,7 +388,7 @@ describe('checkouts', () => {
     );
   });
 
-  test('test payments offer only sandbox methods; a live checkout cannot enable them, and live payments need a verified site', async () => {
+  test('test payments offer the test connectors’ methods and live payments the live connectors’; a live checkout enables only live methods, and live payments need a verified site', async () => {
     const merchant = await newMerchant();
     const testCheckout = await newCheckout(merchant.testKey);
     const testMethods = await call(
@@ -390,17 +399,25 @@ describe('checkouts', () => {
     expect(testMethods.body.data.map((method: any) => method.method)).toEqual(['sandbox_card', 'sandbox_wallet']);
     expect((await newPayment(merchant.testKey, testCheckout.id)).test_mode).toBe(true);
 
+    const connector = await admin('POST', '/admin/connectors', {
+      provider: 'sandbox',
+      mode: 'live',
+      credentials: { base_url: stack.sandboxUrl, api_key: sandboxApiKey, webhook_secret: sandboxWebhookSecret },
+      methods: ['sandbox_card'],
+    });
+    expect(connector.status).toBe(201);
     expect(
-      await call(merchant.liveKey, 'POST', '/v1/checkouts', checkoutBody({ methods: [{ method: 'sandbox_card' }] })),
+      await call(merchant.liveKey, 'POST', '/v1/checkouts', checkoutBody({ methods: [{ method: 'sandbox_wallet' }] })),
     ).toMatchObject({
       status: 400,
       body: { error: { param: 'methods.0.method' } },
     });
     const liveCheckout = await newCheckout(merchant.liveKey);
     expect(
-      (await call(merchant.liveKey, 'GET', `/v1/checkouts/${liveCheckout.id}/methods?amount=50.00&currency=RUB`)).body
-        .data,
-    ).toEqual([]);
+      (
+        await call(merchant.liveKey, 'GET', `/v1/checkouts/${liveCheckout.id}/methods?amount=50.00&currency=RUB`)
+      ).body.data.map((method: any) => method.method),
+    ).toEqual(['sandbox_card']);
     const unverified = await call(merchant.liveKey, 'POST', '/v1/payments', {
       checkout_id: liveCheckout.id,
       order_id: 'L-1',
@@ -416,7 +433,13 @@ describe('checkouts', () => {
     await markVerified(db, liveCheckout.id);
     expect((await newPayment(merchant.liveKey, liveCheckout.id, { order_id: 'L-1' })).test_mode).toBe(false);
     const live = await newPayment(merchant.liveKey, liveCheckout.id);
-    expect((await api(stack.url, 'GET', `/pay/${live.id}`)).body).not.toContain('sandbox_');
+    const page = (await api(stack.url, 'GET', `/pay/${live.id}`)).body;
+    expect(page).toContain('value="sandbox_card"');
+    expect(page).not.toContain('value="sandbox_wallet"');
+    expect(
+      await admin('PATCH', `/admin/checkouts/${liveCheckout.id}`, { method_fees: { sandbox_card: { percent: '1' } } }),
+    ).toMatchObject({ status: 200 });
+    expect((await admin('POST', `/admin/connectors/${connector.body.id}/pause`, {})).status).toBe(200);
   });
 });
 

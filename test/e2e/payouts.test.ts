@@ -2,7 +2,16 @@ import type { Pool } from 'pg';
 import { payoutWorkflowId } from '../../src/workflows/money-shared';
 import { expectLedgerBalanced, postingsOf } from '../support/ledger';
 import { balanceOf, paidPayment, sandboxCardToken, webhookTypes } from '../support/money';
-import { api, eventually, shopsFor, stackForFile, type TestStack } from '../support/stack';
+import { checkoutBody, markVerified } from '../support/merchant-api';
+import {
+  api,
+  eventually,
+  sandboxApiKey,
+  sandboxWebhookSecret,
+  shopsFor,
+  stackForFile,
+  type TestStack,
+} from '../support/stack';
 
 jest.setTimeout(60_000);
 
@@ -176,7 +185,7 @@ test('the same Idempotency-Key pays out once', async () => {
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '87.00' });
 });
 
-test('bad payouts are 4xx naming the field; a card number is refused; another merchant’s payout is 404; live mode has no payout provider', async () => {
+test('bad payouts are 4xx naming the field; a card number is refused; another merchant’s payout is 404', async () => {
   const { testKey, liveKey } = await fundedShop();
   const stranger = await newShop();
   for (const [body, param] of [
@@ -217,13 +226,41 @@ test('bad payouts are 4xx naming the field; a card number is refused; another me
   });
   expect((await api(stack.url, 'GET', `/v1/payouts/${made.body.id}`, { token: stranger.testKey })).status).toBe(404);
   expect((await api(stack.url, 'GET', `/v1/payouts/${made.body.id}`, { token: liveKey })).status).toBe(404);
-  const live = await payout(liveKey, {
-    amount: '1.00',
-    currency: 'RUB',
-    destination: { type: 'wallet', wallet_id: 'w_1234' },
-  });
-  expect([live.status, live.body.error.code]).toEqual([400, 'payouts_unavailable']);
   await payoutDone(testKey, made.body.id);
   const list = await api(stack.url, 'GET', '/v1/payouts?limit=5', { token: testKey });
   expect(list.body.data.map((entry: { id: string }) => entry.id)).toEqual([made.body.id]);
+});
+
+test('live payouts go through the live connector that can pay out; while it is paused, live payouts are unavailable', async () => {
+  const { liveKey } = await newShop();
+  const connector = await api(stack.url, 'POST', '/admin/connectors', {
+    token: stack.adminToken,
+    body: {
+      provider: 'sandbox',
+      mode: 'live',
+      credentials: { base_url: stack.sandboxUrl, api_key: sandboxApiKey, webhook_secret: sandboxWebhookSecret },
+      methods: ['sandbox_card'],
+    },
+  });
+  expect(connector.status).toBe(201);
+  const checkout = await api(stack.url, 'POST', '/v1/checkouts', { token: liveKey, body: checkoutBody() });
+  await markVerified(db, checkout.body.id);
+  await paidPayment(stack, liveKey, checkout.body.id, '100.00');
+  expect(await balanceOf(stack, liveKey)).toMatchObject({ available: '97.00' });
+
+  const wallet = { amount: '40.00', currency: 'RUB', destination: { type: 'wallet', wallet_id: 'w_live_42' } };
+  const admin = (action: string) =>
+    api(stack.url, 'POST', `/admin/connectors/${connector.body.id}/${action}`, { token: stack.adminToken, body: {} });
+  expect((await admin('pause')).body.status).toBe('paused');
+  const refused = await payout(liveKey, wallet);
+  expect([refused.status, refused.body.error.code]).toEqual([400, 'payouts_unavailable']);
+  expect((await admin('resume')).body.status).toBe('active');
+
+  const created = await payout(liveKey, wallet);
+  expect(created.status).toBe(201);
+  expect(created.body).toMatchObject({ test_mode: false, status: 'pending' });
+  expect(await payoutDone(liveKey, created.body.id)).toMatchObject({ status: 'paid', amount: '40.00', fee: '0.00' });
+  expect(await balanceOf(stack, liveKey)).toMatchObject({ available: '57.00', reserved: '0.00' });
+  const { rows } = await db.query('select provider, connector_id from payouts where id = $1', [created.body.id]);
+  expect(rows[0]).toEqual({ provider: 'sandbox', connector_id: connector.body.id });
 });
