@@ -250,6 +250,27 @@ test('a provider not reached falls back; an unknown outcome never does: that con
   });
 });
 
+test('a key whose outcome is unknown is tried again only at its own connector, even when that one is paused now', async () => {
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async () => {
+      const type =
+        calls.create.length === 1 ? ConnectorFailureType.ProviderOutcomeUnknown : ConnectorFailureType.ConnectorPaused;
+      throw ApplicationFailure.create({ type, nonRetryable: true });
+    },
+  });
+  await withWorkflow(activities, purchaseInput(), async (handle) => {
+    expect(await refusal(handle)).toMatch(/unavailable/);
+    expect(await refusal(handle)).toMatch(/unavailable/);
+    expect(calls.create.map((call) => [call.attempt, call.connectorId])).toEqual([
+      [1, 'conn_a'],
+      [1, 'conn_a'],
+    ]);
+    // still unsettled: a third choice asks conn_a once more under the same key
+    expect(await refusal(handle)).toMatch(/unavailable/);
+    expect(calls.create.map((call) => call.connectorId)).toEqual(['conn_a', 'conn_a', 'conn_a']);
+  });
+});
+
 test('refused at every connector: the buyer chooses again, provider_rejected', async () => {
   const { activities, calls } = fakeActivities({
     createProviderPayment: async () => {

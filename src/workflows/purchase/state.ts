@@ -453,17 +453,20 @@ export class Purchase {
   /**
    * Fallback: the method's active connectors by priority, each a new attempt, until one makes the
    * provider payment. An attempt whose key was used before stays at its own connector; a create
-   * whose outcome is unknown ends the tries (never a second charge while one may exist).
+   * whose outcome is unknown ends the tries (never a second charge while one may exist), and so
+   * does one under a key whose outcome was unknown that does not reach its connector now.
    */
   private async createAtConnectors(firstAttempt: number, method: string): Promise<CreateTry> {
     const { connectors } = await database.connectorsForMethod({ method, testMode: this.input.testMode });
     const tried: string[] = [];
     let attempt = firstAttempt;
+    let keyMayExist = this.unsettled?.attempt === firstAttempt;
     let connectorId = this.providerAttempts.get(attempt)?.connectorId ?? nextConnector(connectors, tried);
     let result: CreateTry = { failure: 'unreached' };
     while (connectorId) {
       tried.push(connectorId);
-      result = await this.createProviderPayment(attempt, method, connectorId);
+      result = await this.createProviderPayment(attempt, method, connectorId, keyMayExist);
+      keyMayExist = false;
       if (!('failure' in result) || result.failure === 'unknown' || !this.isOpen()) return result;
       connectorId = nextConnector(connectors, tried);
       attempt = this.state.attempt + 1;
@@ -471,8 +474,17 @@ export class Purchase {
     return result;
   }
 
-  /** Attempt `attempt` of `method` (at `connectorId`, when given): the provider payment, or how it failed. */
-  private async createProviderPayment(attempt: number, method: string, connectorId: string | null): Promise<CreateTry> {
+  /**
+   * Attempt `attempt` of `method` (at `connectorId`, when given): the provider payment, or how it
+   * failed. `keyMayExist`: an earlier create under this key had no known outcome, so not reaching
+   * the provider now proves nothing.
+   */
+  private async createProviderPayment(
+    attempt: number,
+    method: string,
+    connectorId: string | null,
+    keyMayExist = false,
+  ): Promise<CreateTry> {
     const providerAttempt = this.beginAttempt(attempt, method, connectorId);
     const { input } = this;
     try {
@@ -495,11 +507,12 @@ export class Purchase {
       return { created };
     } catch (error) {
       if (isCancellation(error)) throw error;
-      const failure = connectorId
+      const classed = connectorId
         ? createFailure(applicationFailure(error))
         : isDefinite(error)
           ? 'refused'
           : 'unknown';
+      const failure = classed === 'unreached' && keyMayExist ? 'unknown' : classed;
       this.unsettled = failure === 'unknown' ? { attempt, method } : null;
       if (failure !== 'unknown' && providerAttempt.providerPaymentId === null) this.providerAttempts.delete(attempt);
       return { failure };
