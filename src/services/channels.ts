@@ -7,6 +7,7 @@ import {
   buyerEmailOf,
   deleteChannel,
   findChannel,
+  interactionSourceOf,
   lastAttempts,
   listChannels,
   listPaymentDeliveries,
@@ -21,6 +22,7 @@ import { randomToken } from '../domain/ids';
 import { urlProblem } from '../net/address-policy';
 import { encryptSecret, notificationsKey, secretHint, secretOwner } from '../notifications/secrets';
 import { emailAvailable } from '../config';
+import { interactionState } from '../notifications/interaction';
 import { fillTemplate, sampleSmsValues, smsPlaceholders, unknownPlaceholders } from '../notifications/sms';
 import type { DeliveryOutcome } from '../notifications/types';
 import type { ChannelKind, ChannelSettings, DeliveryChannel, SmsContentType } from '../domain/channel';
@@ -268,6 +270,12 @@ export async function resendToChannel(
     }
     if (!emailAvailable(deps.config))
       throw invalid('channel', 'e-mail is not set up on this Kassa: the operator sets SMTP_URL');
+  } else if (channel === 'interaction') {
+    if (!interactionState(event.type) || !(await interactionSourceOf(deps.db, payment.id))?.target)
+      throw invalid(
+        'channel',
+        'an interaction goes with the paid, failed, canceled or expired event of a payment made through the SCI form, to its interaction URL',
+      );
   } else if (!(await findChannel(deps.db, payment.checkoutId, channel))) {
     throw invalid(
       'channel',
