@@ -26,6 +26,7 @@ import {
   breakerSettingsFromEnv,
   breakerTrips,
   ConnectorFailureType,
+  probeDue,
   lateSuccessOperator,
 } from '../domain/attempt';
 import { FailureType } from '../domain/failure-types';
@@ -167,7 +168,9 @@ export function createConnectorActivities({ db, providers, publicUrl, breaker }:
    * The probes that are due: each tripped connector past its cool-down is asked a harmless status
    * question (a key it never saw); any answer, a refusal included, resumes it.
    */
-  async function probeDue() {
+  async function probeTripped() {
+    const now = new Date();
+    if (!providers.all().some((handle) => probeDue(handle.connector, now, settings))) return;
     for (const id of await claimDueProbes(db, settings)) {
       const handle = providers.connector(id);
       if (!handle || handle.connector.pausedReason !== 'circuit_breaker') {
@@ -196,7 +199,10 @@ export function createConnectorActivities({ db, providers, publicUrl, breaker }:
   return {
     /** The mode's active connectors serving `method`, by priority (a tripped one whose probe answers is among them again). */
     async connectorsForMethod(input: { method: string; testMode: boolean }): Promise<{ connectors: string[] }> {
-      await probeDue();
+      // The probe does not hold up the buyer's choice: a connector it resumes serves the next one.
+      probeTripped().catch((error: unknown) =>
+        log.warn('connector probe did not run', { error: (error as Error).message }),
+      );
       return { connectors: providers.connectorsFor(input.method, input.testMode).map((handle) => handle.connector.id) };
     },
 
@@ -215,11 +221,12 @@ export function createConnectorActivities({ db, providers, publicUrl, breaker }:
         reference,
         providerPaymentId: null,
       };
+      const previous = await attemptStatus(db, input.paymentId, input.attempt);
       if (await isPaused(handle)) {
-        await saveAttempt(db, { ...row, status: 'unreachable', latencyMs: null, error: 'connector_paused' });
+        const status = attemptStatusAfterCreate(previous, 'unreachable');
+        await saveAttempt(db, { ...row, status, latencyMs: null, error: 'connector_paused' });
         throw paused(connector.id, false);
       }
-      const previous = await attemptStatus(db, input.paymentId, input.attempt);
       const started = Date.now();
       try {
         const created = await client.createPayment({
@@ -262,7 +269,7 @@ export function createConnectorActivities({ db, providers, publicUrl, breaker }:
 
     /** Asks the attempt's connector what became of it; a paused connector is not asked (the workflow parks). */
     async checkProviderPayment(input: CheckProviderPaymentInput): Promise<ProviderPaymentStatus | null> {
-      await probeDue();
+      await probeTripped();
       const handle = handleFor(input);
       if (await isPaused(handle)) throw paused(handle.connector.id, false);
       try {

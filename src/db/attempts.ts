@@ -117,11 +117,15 @@ export async function openPaymentsAt(db: Pick<Pool, 'query'>, connectorId: strin
   return rows.map((row) => row.payment_id);
 }
 
-/** How many creates at `connectorId` failed (not reached, or outcome unknown) within the breaker's window. */
+/**
+ * How many creates at `connectorId` failed (not reached, or outcome unknown) within the breaker's
+ * window; those refused because it was paused do not count.
+ */
 export async function recentFailedCreates(db: Pool, connectorId: string, settings: BreakerSettings): Promise<number> {
   const { rows } = await db.query<{ failures: string }>(
     `select count(*) as failures from payment_attempts
-     where connector_id = $1 and status = any($2) and updated_at > now() - make_interval(secs => $3)`,
+     where connector_id = $1 and status = any($2) and updated_at > now() - make_interval(secs => $3)
+       and error is distinct from 'connector_paused'`,
     [connectorId, breakerCountedStatuses, settings.windowSeconds],
   );
   return Number(rows[0]!.failures);
