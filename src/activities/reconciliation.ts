@@ -5,7 +5,6 @@ import { paymentFacts, payoutFacts, refundFacts, saveRun } from '../db/reconcili
 import { reviewRefundPrefix } from '../domain/exceptions';
 import { reconcile, type ReconciliationResult } from '../domain/reconciliation';
 import type { ProviderRegistry } from '../providers/registry';
-import type { PaymentProvider } from '../providers/types';
 import type { ProviderReport } from '../domain/provider-report';
 
 export interface ReconciliationActivityDeps {
@@ -18,14 +17,33 @@ const marginMs = 60 * 60 * 1000;
 /** How many mismatches the workflow's result carries; the stored run keeps them all. */
 const resultLimit = 500;
 
-/** Every provider in the registry, once. */
-function allProviders(registry: ProviderRegistry): PaymentProvider[] {
-  const found = new Map<string, PaymentProvider>();
-  for (const method of [...registry.methods(true), ...registry.methods(false)]) {
-    const provider = registry.forMethod(method.code);
-    if (provider) found.set(provider.name, provider);
+/**
+ * Each provider's report over all its connectors (paused ones too: what they did still counts),
+ * merged: an entry two connectors of one account both report is counted once.
+ */
+async function providerReports(
+  registry: ProviderRegistry,
+  period: { from: Date; to: Date },
+): Promise<{ provider: string; report: ProviderReport }[]> {
+  const merged = new Map<string, ProviderReport>();
+  const seen = new Set<string>();
+  const fresh = (provider: string, kind: string, id: string) => {
+    const key = `${provider}/${kind}/${id}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  };
+  for (const { connector, client } of registry.all()) {
+    if (!client.report) continue;
+    const report = await client.report(period);
+    const into = merged.get(connector.provider) ?? { payments: [], refunds: [], payouts: [] };
+    merged.set(connector.provider, into);
+    const name = connector.provider;
+    into.payments.push(...report.payments.filter((entry) => fresh(name, 'payment', entry.providerPaymentId)));
+    into.refunds.push(...report.refunds.filter((entry) => fresh(name, 'refund', entry.providerRefundId)));
+    into.payouts.push(...report.payouts.filter((entry) => fresh(name, 'payout', entry.providerPayoutId)));
   }
-  return [...found.values()];
+  return [...merged].map(([provider, report]) => ({ provider, report }));
 }
 
 /** Activities of `reconciliationWorkflow`. */
@@ -48,14 +66,11 @@ export function createReconciliationActivities({ db, providers }: Reconciliation
       const wideFrom = new Date(from.getTime() - marginMs);
       const wideTo = new Date(to.getTime() + marginMs);
 
-      const reports: { provider: string; report: ProviderReport }[] = [];
-      for (const provider of allProviders(providers)) {
-        if (provider.report)
-          reports.push({ provider: provider.name, report: await provider.report({ from: wideFrom, to: wideTo }) });
-      }
+      const reports = await providerReports(providers, { from: wideFrom, to: wideTo });
       const reported = (pick: (report: ProviderReport) => string[]) => reports.flatMap(({ report }) => pick(report));
       const paymentsPosted = await sourcesPosted(db, 'payment', wideFrom, wideTo);
-      const providerOf = (method: string) => providers.forMethod(method)?.name ?? null;
+      const providerOf = (method: string) =>
+        providers.all().find((handle) => handle.connector.methods.includes(method))?.connector.provider ?? null;
       const payments = await paymentFacts(
         db,
         wideFrom,

@@ -18,7 +18,7 @@ export async function providerCaptures(
   paymentIds: readonly string[],
   from: Date,
 ): Promise<ProviderCapture[]> {
-  const provider = providers.byName(providerName);
+  const provider = providers.byProvider(providerName).find((handle) => handle.client.report)?.client;
   if (!provider?.report || paymentIds.length === 0) return [];
   const report = await provider.report({
     from: new Date(from.getTime() - reportMarginMs),
@@ -33,5 +33,8 @@ export function providerNameOf(
   method: string | null,
   flaggedBy: string | undefined,
 ): string | null {
-  return (method ? providers.forMethod(method)?.name : undefined) ?? flaggedBy ?? null;
+  const serving = method
+    ? providers.all().find((handle) => handle.connector.methods.includes(method))?.connector.provider
+    : undefined;
+  return serving ?? flaggedBy ?? null;
 }
