@@ -39,7 +39,7 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
 
   // message handlers, registered before the first await: an update without its handler is refused
   setHandler(statusQuery, () => ({ ...purchase.state }));
-  setHandler(selectMethodUpdate, async ({ method }) => ({ redirectUrl: await purchase.chooseMethod(method) }), {
+  setHandler(selectMethodUpdate, async ({ method }) => purchase.selectMethod(method), {
     validator: ({ method }) => purchase.validateMethodChoice(method),
   });
   setHandler(cancelUpdate, () => purchase.cancel(), { validator: () => purchase.validateCancel() });

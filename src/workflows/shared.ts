@@ -5,7 +5,7 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { PaymentStatus } from '../domain/payment';
-import type { ProviderCallback } from '../providers/types';
+import type { ProviderCallback, ProviderRedirect } from '../providers/types';
 
 export const taskQueue = 'payments';
 
@@ -133,6 +133,11 @@ export interface PurchaseState {
   attempt: number;
   providerPaymentId: string | null;
   redirectUrl: string | null;
+  /**
+   * How the buyer goes to `redirectUrl`: a plain link, or a form that submits itself (POST, with
+   * its fields) for providers that take the buyer that way. Absent before connectors.
+   */
+  redirect?: ProviderRedirect | null;
   failureReason: string | null;
 }
 
@@ -142,6 +147,8 @@ export interface SelectMethodRequest {
 
 export interface SelectMethodResult {
   redirectUrl: string;
+  /** How the buyer goes there (GET link or self-submitting POST form), when the connector said. */
+  redirect?: ProviderRedirect;
 }
 
 export const statusQuery = defineQuery<PurchaseState>('status');

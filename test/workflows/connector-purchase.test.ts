@@ -417,3 +417,20 @@ test.each([
     );
   },
 );
+
+test('a connector that takes the buyer by a POST form: the choice answers the form, and the same page again', async () => {
+  const form = { method: 'POST' as const, url: 'https://provider.example/pay', fields: { InvId: '17', Sum: '50.00' } };
+  const { activities } = fakeActivities({
+    createProviderPayment: async (input) => ({
+      providerPaymentId: `sp_${input.attempt}`,
+      redirectUrl: form.url,
+      redirect: form,
+    }),
+  });
+  await withWorkflow(activities, purchaseInput(), async (handle) => {
+    const chosen = await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    expect(chosen).toEqual({ redirectUrl: form.url, redirect: form });
+    expect(await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] })).toEqual(chosen);
+    expect((await handle.query(statusQuery)).redirect).toEqual(form);
+  });
+});

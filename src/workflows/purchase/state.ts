@@ -32,6 +32,7 @@ import {
   type PurchaseInput,
   type PurchaseState,
   searchAttributes,
+  type SelectMethodResult,
 } from '../shared';
 import { database, providerCancel, providerCheck, providerCreate } from './activities';
 import {
@@ -297,6 +298,7 @@ export class Purchase {
       this.declines += 1;
       this.state.providerPaymentId = null;
       this.state.redirectUrl = null;
+      if (this.state.redirect) this.state.redirect = null;
       await this.record('awaiting_method', outcome.reason, 'declined');
       return;
     }
@@ -406,6 +408,13 @@ export class Purchase {
     return chosen;
   }
 
+  /** The buyer's choice (the update): where the buyer goes, and how when the connector said. */
+  async selectMethod(method: string): Promise<SelectMethodResult> {
+    const redirectUrl = await this.chooseMethod(method);
+    const { redirect } = this.state;
+    return redirect && redirect.url === redirectUrl ? { redirectUrl, redirect } : { redirectUrl };
+  }
+
   /** The method the merchant gave at creation, chosen as the buyer would; the workflow does not wait for it. */
   chooseAtCreation(method: string) {
     this.choosingAtCreation = true;
@@ -446,6 +455,7 @@ export class Purchase {
     if (!this.isOpen()) throw this.closed();
     state.providerPaymentId = created.created.providerPaymentId;
     state.redirectUrl = created.created.redirectUrl;
+    if (created.created.redirect) state.redirect = created.created.redirect;
     await this.record('awaiting_payment');
     return created.created.redirectUrl;
   }
