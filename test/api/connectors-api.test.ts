@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Pool } from 'pg';
+import { insertConnector, loadStoredConnectors, resealConnectorCredentials } from '../../src/db/connectors';
 import { markVerified, checkoutBody } from '../support/merchant-api';
 import { balanceOf, buyerActs, chooseMethod } from '../support/money';
 import {
@@ -287,4 +289,31 @@ test('a refund and a payout the provider answers pending are settled by status c
   } finally {
     await slow.close();
   }
+});
+
+test('after a key rotation, connector credentials are sealed again with the new key and still open', async () => {
+  const oldKey = randomBytes(32);
+  const newKey = randomBytes(32);
+  const credentials = { ...sandboxCredentials(), api_key: 'rotated_key_0123456789' };
+  const made = await insertConnector(
+    db,
+    {
+      id: `conn_rotation${Date.now()}`,
+      provider: 'sandbox',
+      mode: 'test',
+      methods: ['sandbox_card'],
+      priority: 900,
+      credentials,
+      credentialsHint: {},
+    },
+    oldKey,
+  );
+  await db.query(
+    `update connectors set status = 'paused', paused_reason = 'operator', paused_at = now() where id = $1`,
+    [made.id],
+  );
+  expect(await resealConnectorCredentials(stack.kassa.db, newKey, [oldKey])).toBeGreaterThanOrEqual(1);
+  const [opened] = (await loadStoredConnectors(db, [newKey])).filter((connector) => connector.id === made.id);
+  expect(opened!.credentials).toEqual(credentials);
+  expect(await resealConnectorCredentials(stack.kassa.db, newKey, [oldKey])).toBe(0);
 });
