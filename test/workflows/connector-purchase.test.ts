@@ -214,6 +214,16 @@ test('a create refused at the first connector is made at the next as a new attem
       expect(paid[0]!.attempt).toEqual({ attempt: 2, status: 'succeeded', providerPaymentId: 'sp_2' });
       // the buyer never saw the refusal: no way back to the method choice between the two connectors
       expect(calls.statuses.map((write) => write.status)).toEqual(['awaiting_payment', 'paid']);
+      // each attempt is in the history, its activity summary naming its connector
+      const summaries = (await handle.fetchHistory()).events!.flatMap((event) =>
+        event.activityTaskScheduledEventAttributes?.activityType?.name === 'createProviderPayment'
+          ? [JSON.parse(Buffer.from(event.userMetadata!.summary!.data!).toString())]
+          : [],
+      );
+      expect(summaries).toEqual([
+        expect.stringMatching(/at connector conn_a: .* attempt 1$/),
+        expect.stringMatching(/at connector conn_b: .* attempt 2$/),
+      ]);
     },
     'fallback-to-second-connector',
   );
@@ -432,5 +442,35 @@ test('a connector that takes the buyer by a POST form: the choice answers the fo
     expect(chosen).toEqual({ redirectUrl: form.url, redirect: form });
     expect(await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] })).toEqual(chosen);
     expect((await handle.query(statusQuery)).redirect).toEqual(form);
+  });
+});
+
+test("a run that continues as new carries each attempt's connector: the next run asks the connector the payment waits at", async () => {
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async (input) => {
+      if (input.connectorId === 'conn_a') throw refused();
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://b.example/sp_${input.attempt}` };
+    },
+  });
+  const input = purchaseInput({ statusPollSeconds: [0.2], historyLimit: 40 });
+  await withWorkflow(activities, input, async (handle) => {
+    await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
+    await eventually(
+      async () => (await handle.describe()).runId,
+      (runId) => runId !== handle.firstExecutionRunId,
+    );
+    const checksBefore = calls.check.length;
+    await eventually(
+      async () => calls.check.length,
+      (count) => count > checksBefore + 1,
+    );
+    expect(new Set(calls.check.map((call) => [call.attempt, call.connectorId].join('@')))).toEqual(
+      new Set(['2@conn_b']),
+    );
+    await handle.signal(providerCallbackSignal, succeeded(input, 2));
+    await eventually(
+      () => handle.query(statusQuery),
+      (state) => state.status === 'paid',
+    );
   });
 });
