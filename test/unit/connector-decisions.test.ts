@@ -10,6 +10,7 @@ import {
 } from '../../src/domain/attempt';
 import { FailureType } from '../../src/domain/failure-types';
 import { lateSuccessAction } from '../../src/workflows/purchase/decisions';
+import { askSummary, cancelSummary, createSummary, waitText } from '../../src/workflows/purchase/ui-text';
 
 describe('a failed create at one connector', () => {
   test('a refusal and a provider not reached move on to the next connector; anything else is an unknown outcome', () => {
@@ -87,5 +88,48 @@ describe('a success after the payment expired, failed or was canceled', () => {
     expect(lateSuccessAction('refund', [{ flag: 'second_payment' }])).toBeNull();
     expect(lateSuccessAction('refund', [{ flag: 'contradicts_paid' }])).toBeNull();
     expect(lateSuccessAction('refund', [])).toBeNull();
+  });
+});
+
+describe('what the Temporal UI shows of connectors', () => {
+  const state = {
+    status: 'awaiting_payment' as const,
+    method: 'sandbox_card',
+    attempt: 2,
+    providerPaymentId: 'sp_2',
+    redirectUrl: 'https://provider.example/sp_2',
+    failureReason: null,
+  };
+  const view = {
+    state,
+    atProvider: true,
+    polls: 1,
+    now: 0,
+    expiresAt: 600_000,
+    nextPollAt: 30_000,
+    wakeAt: 30_000,
+    deferredCount: 0,
+    retryAt: Infinity,
+  };
+
+  test('a parked payment says which connector it waits for and that a callback still settles it', () => {
+    const parked = waitText({ ...view, parkedAt: 'conn_a' });
+    expect(parked.summary).toMatch(/connector conn_a resumes/);
+    expect(parked.details).toMatch(/parked: connector conn_a is paused/);
+    expect(parked.details).toMatch(/callback still settles it/);
+    expect(waitText(view).details).not.toMatch(/parked/);
+  });
+
+  test('create, ask and cancel summaries name the connector; those of runs before connectors do not', () => {
+    expect(createSummary('sandbox_card', '5000', 'RUB', 2, 'conn_b')).toBe(
+      'create sandbox_card payment at connector conn_b: 50.00 RUB, attempt 2',
+    );
+    expect(createSummary('sandbox_card', '5000', 'RUB', 1)).toBe(
+      'create sandbox_card payment at the provider: 50.00 RUB, attempt 1',
+    );
+    expect(askSummary('sandbox_card', 2, 'status check 1', 'conn_b')).toMatch(/^ask connector conn_b about/);
+    expect(cancelSummary('sandbox_card', 2, 'conn_b')).toBe(
+      'cancel the sandbox_card payment at connector conn_b, attempt 2',
+    );
   });
 });
