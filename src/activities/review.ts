@@ -16,6 +16,7 @@ import { providerCaptures, providerNameOf } from '../providers/captures';
 import type { ProviderRegistry } from '../providers/registry';
 import { ProviderError } from '../providers/types';
 import { postPaymentCaptured } from './ledger';
+import { retryableProviderFailure } from './provider-failures';
 import { FailureType } from '../domain/failure-types';
 import { paymentResource } from '../resources/payment';
 import { storePaymentEvent } from './merchant-events';
@@ -168,7 +169,7 @@ export function createReviewActivities({ db, providers, publicUrl }: ReviewActiv
             ...(answer.failureReason && { failureReason: answer.failureReason }),
           });
         } catch (error) {
-          if (!(error instanceof ProviderError && error.kind === 'definite')) throw error;
+          if (!(error instanceof ProviderError && error.kind === 'definite')) throw retryableProviderFailure(error);
           refunds.push({ ...base, providerRefundId: null, state: 'failed', failureReason: error.code });
         }
       }

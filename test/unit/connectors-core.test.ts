@@ -11,7 +11,7 @@ import {
   createProviderRegistry,
   providersFromConfig,
 } from '../../src/providers/registry';
-import { sandboxAdapter } from '../../src/providers/sandbox';
+import { createSandboxConnector, sandboxAdapter } from '../../src/providers/sandbox';
 import {
   type CallbackRequest,
   CallbackVerificationError,
@@ -123,6 +123,25 @@ describe('money activities and provider failures', () => {
     ).toBeUndefined();
     const refused = new ProviderError('definite', 'declined', 'no');
     expect(retryableProviderFailure(refused)).toBe(refused);
+  });
+
+  test("the sandbox connector passes on the provider's Retry-After", async () => {
+    const busy = sandboxAdapter.connect(
+      { base_url: 'http://127.0.0.1:9', api_key: 'sandbox_key', webhook_secret: 'sandbox_webhook_secret' },
+      { connectorId: 'conn_test00000000', mode: 'test', publicUrl: 'http://127.0.0.1:3000' },
+    );
+    const limited = createSandboxConnector({
+      baseUrl: 'http://127.0.0.1:9',
+      apiKey: 'k',
+      webhookSecret: 'w',
+      fetchImpl: async () =>
+        new Response('{"error":{"code":"rate_limited"}}', { status: 429, headers: { 'retry-after': '7' } }),
+    });
+    const error = await limited
+      .getPaymentStatus({ idempotencyKey: 'k', reference: 'k', providerPaymentId: null })
+      .catch((e) => e);
+    expect(error).toMatchObject({ kind: 'transient', code: 'rate_limited', retryAfterMs: 7000 });
+    expect(busy.capabilities.has('refund_status')).toBe(true);
   });
 
   test('a paused connector makes its refunds and payouts wait (a retryable failure)', () => {

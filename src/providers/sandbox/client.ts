@@ -66,6 +66,8 @@ interface RequestSpec {
 interface RawResponse {
   status: number;
   text: string;
+  /** `Retry-After` in whole seconds, when given so. */
+  retryAfterSeconds?: number;
 }
 
 function errorCodes(err: unknown): string[] {
@@ -113,7 +115,12 @@ export function createSandboxClient(opts: SandboxClientOptions): SandboxClient {
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
       });
-      response = { status: res.status, text: await res.text() };
+      const retryAfter = res.headers.get('retry-after');
+      response = {
+        status: res.status,
+        text: await res.text(),
+        ...(retryAfter !== null && /^\d{1,6}$/.test(retryAfter) && { retryAfterSeconds: Number(retryAfter) }),
+      };
     } catch (err) {
       if (isTimeout(err)) {
         throw new ProviderError(afterSendKind(spec), 'timeout', `${what}: no answer within ${timeoutMs} ms`);
@@ -134,6 +141,7 @@ export function createSandboxClient(opts: SandboxClientOptions): SandboxClient {
         kind,
         code ?? `http_${status}`,
         `${what}: HTTP ${status}${message ? `: ${message}` : ''}`,
+        response.retryAfterSeconds === undefined ? undefined : { retryAfterMs: response.retryAfterSeconds * 1000 },
       );
     }
     return response;
