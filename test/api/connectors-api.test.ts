@@ -53,7 +53,7 @@ async function slowSettlingSandbox() {
       headers: Object.fromEntries(
         Object.entries(req.headers).filter(([name]) => !['host', 'content-length', 'connection'].includes(name)),
       ) as Record<string, string>,
-      body: req.method === 'GET' ? undefined : body,
+      body: req.method === 'GET' ? undefined : body.toString('utf8'),
     });
     let text = await forwarded.text();
     const moneyCreate = req.method === 'POST' && /^\/api\/(refunds|payouts)$/.test(path);
