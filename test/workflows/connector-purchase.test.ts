@@ -474,3 +474,32 @@ test("a run that continues as new carries each attempt's connector: the next run
     );
   });
 });
+
+test('a provider payment made while the payment was being canceled is canceled at the provider too', async () => {
+  let release!: () => void;
+  const released = new Promise<void>((resolve) => (release = resolve));
+  let started!: () => void;
+  const creating = new Promise<void>((resolve) => (started = resolve));
+  const { activities, calls } = fakeActivities({
+    createProviderPayment: async (input) => {
+      started();
+      await released;
+      return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://a.example/sp_${input.attempt}` };
+    },
+  });
+  await withWorkflow(
+    activities,
+    purchaseInput(),
+    async (handle) => {
+      const choice = handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] }).catch(() => null);
+      await creating;
+      await handle.executeUpdate(cancelUpdate);
+      release();
+      await choice;
+      await handle.result();
+      expect((await handle.query(statusQuery)).status).toBe('canceled');
+      expect(calls.cancel).toEqual([{ attempt: 1, connectorId: 'conn_a' }]);
+    },
+    'canceled-while-creating-at-provider',
+  );
+});

@@ -6,6 +6,7 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  condition,
   isCancellation,
   ParentClosePolicy,
   patched,
@@ -130,6 +131,10 @@ export class Purchase {
   parkedAt: string | null;
   /** The provider payment is being canceled after the payment closed: late callbacks are still watched for. */
   cancelingAtProvider = false;
+  /** The current attempt's provider payment was made after the payment had closed: it is canceled all the same. */
+  private madeAfterClose = false;
+  /** Creates at the provider not answered yet. */
+  private createsInFlight = 0;
   /** A late success was given back as the checkout asks (once per run). */
   private lateSuccessRefunded = false;
   /** Merchant events this run raised, in order: sent once the payment is decided. */
@@ -497,6 +502,7 @@ export class Purchase {
   ): Promise<CreateTry> {
     const providerAttempt = this.beginAttempt(attempt, method, connectorId);
     const { input } = this;
+    this.createsInFlight += 1;
     try {
       // 2. provider payment
       const amountMinor = this.fees(method).buyerTotalMinor;
@@ -514,6 +520,8 @@ export class Purchase {
       ]);
       this.unsettled = null;
       providerAttempt.providerPaymentId = created.providerPaymentId;
+      // made while the payment closed (canceled, say): canceled at the provider with the rest
+      if (!this.isOpen() && this.patches.connectors) this.madeAfterClose = true;
       return { created };
     } catch (error) {
       if (isCancellation(error)) throw error;
@@ -526,6 +534,8 @@ export class Purchase {
       this.unsettled = failure === 'unknown' ? { attempt, method } : null;
       if (failure !== 'unknown' && providerAttempt.providerPaymentId === null) this.providerAttempts.delete(attempt);
       return { failure };
+    } finally {
+      this.createsInFlight -= 1;
     }
   }
 
@@ -564,11 +574,14 @@ export class Purchase {
    */
   async cancelAtProvider(): Promise<void> {
     const { state } = this;
-    const connectorId = this.connectorOf(state.attempt);
-    if (!connectorId || !cancelableAfter.includes(state.status)) return;
-    if (state.providerPaymentId === null && this.unsettled === null) return;
+    if (!this.patches.connectors || !cancelableAfter.includes(state.status)) return;
     this.cancelingAtProvider = true;
     try {
+      // a create still in flight may yet make a provider payment: it is canceled too
+      if (this.createsInFlight > 0) await condition(() => this.createsInFlight === 0);
+      const connectorId = this.connectorOf(state.attempt);
+      if (!connectorId) return;
+      if (state.providerPaymentId === null && this.unsettled === null && !this.madeAfterClose) return;
       const { attempt, method } = state;
       const answer = await providerCancel.cancelProviderPayment.executeWithOptions(
         { summary: cancelSummary(method!, attempt, connectorId) },
