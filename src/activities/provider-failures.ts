@@ -6,21 +6,14 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { ConnectorHandle } from '../providers/registry';
 import { ProviderError } from '../providers/types';
-
-/** Types of the retryable failures raised here (recorded in histories: never renamed). */
-export const MoneyFailureType = {
-  /** The connector is paused: asked again after the retry delay. */
-  ConnectorPaused: 'ConnectorPaused',
-  /** The provider could not answer now (a transient or unknown outcome): asked again under the same key. */
-  ProviderUnavailable: 'ProviderUnavailable',
-} as const;
+import { FailureType } from '../domain/failure-types';
 
 /** A transient or unknown provider failure as a retryable failure that honours the provider's `Retry-After`. */
 export function retryableProviderFailure(error: unknown): unknown {
   if (!(error instanceof ProviderError) || error.kind === 'definite') return error;
   return ApplicationFailure.create({
     message: error.message,
-    type: MoneyFailureType.ProviderUnavailable,
+    type: FailureType.ProviderUnavailable,
     details: [error.code],
     ...(error.retryAfterMs !== undefined && { nextRetryDelay: error.retryAfterMs }),
   });
@@ -31,6 +24,6 @@ export function waitWhilePaused(handle: ConnectorHandle): void {
   if (handle.connector.status === 'paused')
     throw ApplicationFailure.create({
       message: `connector ${handle.connector.id} is paused`,
-      type: MoneyFailureType.ConnectorPaused,
+      type: FailureType.ConnectorPaused,
     });
 }

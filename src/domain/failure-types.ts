@@ -17,6 +17,10 @@ export const FailureType = {
   ProviderDeclined: 'ProviderDeclined',
   RefundAmountMismatch: 'RefundAmountMismatch',
   PayoutAmountMismatch: 'PayoutAmountMismatch',
+  /** The provider could not answer now (a transient or unknown outcome): asked again under the same key. */
+  ProviderUnavailable: 'ProviderUnavailable',
+  /** The connector is paused: its refunds and payouts are asked again after the retry delay. */
+  ConnectorPaused: 'ConnectorPaused',
   // merchant webhooks and notification channels
   WebhookUrlRefused: 'WebhookUrlRefused',
   WebhookNotDelivered: 'WebhookNotDelivered',

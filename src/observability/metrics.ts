@@ -156,7 +156,7 @@ export function createMetrics(options: MetricsOptions = {}) {
     observeRequest(req: Request, status: number, seconds: number) {
       const route = routeLabel(req);
       metrics.httpDuration.observe({ method: req.method, route, status: String(status) }, seconds);
-      if (route === '/callbacks/:provider' && req.method === 'POST') {
+      if (route.startsWith('/callbacks/:provider')) {
         const name = (req.originalUrl.split('?')[0] ?? '').split('/')[2] ?? '';
         const outcome =
           status < 300 ? 'accepted' : status === 401 ? 'rejected_signature' : status < 500 ? 'rejected' : 'error';

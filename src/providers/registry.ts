@@ -8,6 +8,7 @@ import type { Config } from '../config';
 import { CONFIG_SANDBOX_CONNECTOR_ID, type Connector, type StoredConnector } from '../domain/connector';
 import type { ProviderMethod } from '../domain/methods';
 import { createSandboxConnector, sandboxAdapter } from './sandbox';
+import { stripeAdapter } from './stripe';
 import type {
   ConnectorAdapter,
   ConnectorCapability,
@@ -20,6 +21,7 @@ import type {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export const connectorAdapters: Readonly<Record<string, ConnectorAdapter<any>>> = {
   sandbox: sandboxAdapter,
+  stripe: stripeAdapter,
 };
 
 /** A connector with its client, made from its credentials by its adapter. */

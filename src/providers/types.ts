@@ -246,6 +246,8 @@ export interface ConnectorAdapter<Credentials = Record<string, unknown>> {
   readonly secretFields: readonly string[];
   /** `numeric`: the provider needs its own numeric order number, kept in `provider_references`. */
   readonly referenceFormat: 'kassa' | 'numeric';
+  /** A credentials problem that depends on the connector's mode (a test key at a live connector), or null. */
+  modeProblem?(credentials: Credentials, mode: 'test' | 'live'): { field: string; message: string } | null;
   connect(credentials: Credentials, context: ConnectorContext): PaymentConnector;
 }
 

@@ -16,7 +16,7 @@ import {
   setConnectorStatus,
   updateConnector as updateConnectorRow,
 } from '../db/connectors';
-import { maskCredential } from '../domain/connector';
+import { type ConnectorMode, maskCredential } from '../domain/connector';
 import { invalid, notFound } from '../domain/errors';
 import { randomToken } from '../domain/ids';
 import { notificationsKey } from '../notifications/secrets';
@@ -73,9 +73,13 @@ function adapterOf(provider: string): AnyAdapter {
 }
 
 /** The credentials as the adapter reads them; a problem names `credentials.<field>`. */
-function validCredentials(adapter: AnyAdapter, credentials: unknown): Record<string, unknown> {
+function validCredentials(adapter: AnyAdapter, credentials: unknown, mode: ConnectorMode): Record<string, unknown> {
   const parsed = adapter.credentials.safeParse(credentials ?? {});
-  if (parsed.success) return parsed.data as Record<string, unknown>;
+  if (parsed.success) {
+    const problem = adapter.modeProblem?.(parsed.data, mode);
+    if (problem) throw invalid(`credentials.${problem.field}`, `credentials.${problem.field}: ${problem.message}`);
+    return parsed.data as Record<string, unknown>;
+  }
   const issue = parsed.error.issues[0]!;
   const field = issue.code === 'unrecognized_keys' ? (issue.keys[0] ?? '') : issue.path.map(String).join('.');
   const param = field ? `credentials.${field}` : 'credentials';
@@ -127,7 +131,7 @@ export interface CreateConnectorInput {
 
 export async function createConnector(deps: ServiceDeps, input: CreateConnectorInput): Promise<ConnectorResource> {
   const adapter = adapterOf(input.provider);
-  const credentials = validCredentials(adapter, input.credentials);
+  const credentials = validCredentials(adapter, input.credentials, input.mode);
   const created = await insertConnector(
     deps.db,
     {
@@ -167,7 +171,8 @@ export async function updateConnector(
 ): Promise<ConnectorResource> {
   const current = await existing(deps, id);
   const adapter = adapterOf(current.provider);
-  const credentials = input.credentials === undefined ? undefined : validCredentials(adapter, input.credentials);
+  const credentials =
+    input.credentials === undefined ? undefined : validCredentials(adapter, input.credentials, current.mode);
   const updated = await updateConnectorRow(
     deps.db,
     id,

@@ -59,7 +59,7 @@ describe('docs/api.md', () => {
 
   it('lists as planned only endpoints that do not exist yet', () => {
     const plannedEndpoints = [...endpointsIn(plannedText)];
-    expect(plannedEndpoints.length).toBeGreaterThan(5);
+    expect(plannedEndpoints.length).toBeGreaterThan(0);
     expect(plannedEndpoints.filter((endpoint) => routes.has(endpoint)).sort()).toEqual([]);
   });
 

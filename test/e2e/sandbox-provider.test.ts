@@ -111,6 +111,7 @@ function paymentInput(overrides: Partial<CreateProviderPaymentInput> = {}): Crea
   const paymentId = `pay_test${Date.now()}x${sequence}`;
   return {
     idempotencyKey: `create-${paymentId}`,
+    reference: `create-${paymentId}`,
     paymentId,
     method: 'sandbox_card',
     amountMinor: '5000',

@@ -1,15 +1,9 @@
 import type { Pool } from 'pg';
 import Stripe from 'stripe';
-import { connectorAdapters } from '../../src/providers/registry';
-import { stripeAdapter } from '../../src/providers/stripe';
-import type { ConnectorAdapter } from '../../src/providers/types';
 import { markVerified } from '../support/merchant-api';
 import { chooseMethod } from '../support/money';
 import { api, createMerchant, eventually, paymentOf, stackForFile, type TestStack } from '../support/stack';
 import { startStripeMock, type StripeMock } from '../support/stripe-mock';
-
-// Until the registry lists Stripe itself, this file's in-process Kassa learns it here.
-(connectorAdapters as Record<string, ConnectorAdapter<any>>).stripe ??= stripeAdapter;
 
 const webhookSecret = 'whsec_kassa_live_e2e';
 let stack: TestStack;

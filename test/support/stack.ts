@@ -319,7 +319,7 @@ export function serviceDeps(stack: TestStack): ServiceDeps {
   return {
     db: stack.kassa.db,
     temporal: stack.kassa.temporal,
-    providers: providersFromConfig(stack.kassa.config),
+    providers: stack.kassa.providers ?? providersFromConfig(stack.kassa.config),
     config: stack.kassa.config,
   };
 }

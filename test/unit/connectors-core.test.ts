@@ -1,7 +1,8 @@
 import express from 'express';
 import request from 'supertest';
 import { ApplicationFailure } from '@temporalio/common';
-import { MoneyFailureType, retryableProviderFailure, waitWhilePaused } from '../../src/activities/provider-failures';
+import { retryableProviderFailure, waitWhilePaused } from '../../src/activities/provider-failures';
+import { FailureType } from '../../src/domain/failure-types';
 import { errorHandler } from '../../src/api/errors';
 import { callbackRoutes } from '../../src/api/routes/callbacks';
 import type { Connector } from '../../src/domain/connector';
@@ -113,7 +114,7 @@ describe('money activities and provider failures', () => {
     );
     expect(limited).toBeInstanceOf(ApplicationFailure);
     expect(limited).toMatchObject({
-      type: MoneyFailureType.ProviderUnavailable,
+      type: FailureType.ProviderUnavailable,
       nonRetryable: false,
       nextRetryDelay: 7000,
     });
@@ -146,7 +147,7 @@ describe('money activities and provider failures', () => {
 
   test('a paused connector makes its refunds and payouts wait (a retryable failure)', () => {
     expect(() => waitWhilePaused(handle({ status: 'paused', pausedReason: 'operator' }))).toThrow(
-      expect.objectContaining({ type: MoneyFailureType.ConnectorPaused, nonRetryable: false }),
+      expect.objectContaining({ type: FailureType.ConnectorPaused, nonRetryable: false }),
     );
     expect(() => waitWhilePaused(handle({}))).not.toThrow();
   });

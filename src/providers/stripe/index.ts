@@ -182,5 +182,6 @@ export const stripeAdapter: ConnectorAdapter<StripeCredentials> = {
   credentials: stripeCredentialsSchema,
   secretFields: ['secret_key', 'webhook_secret'],
   referenceFormat: 'kassa',
+  modeProblem: stripeModeProblem,
   connect: (credentials, context) => createStripeConnector(credentials, context),
 };
