@@ -1,4 +1,5 @@
 import express, { type Express } from 'express';
+import { defaultRetryDelaysMs } from '../common/callbacks';
 import { createCallbackSender } from './callbacks';
 import { type SandboxContext, requireApiKey } from './context';
 import { errorHandler, notFound } from './errors';
@@ -28,8 +29,6 @@ export interface SandboxOptions {
 
 /** The sandbox's express app plus a way to stop its scheduled and in-flight callbacks. */
 export type SandboxApp = Express & { stopCallbacks(): void };
-
-const defaultRetryDelaysMs = [500, 1000, 2000, 4000, 8000] as const;
 
 /**
  * The sandbox payment provider's HTTP app, without listening: its API under `/api` (payments,
