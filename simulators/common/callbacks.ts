@@ -9,7 +9,8 @@ export interface CallbackRequest {
   url: string;
   /** Default `POST`. */
   method?: 'POST' | 'GET';
-  headers: Record<string, string>;
+  /** A header whose value is `undefined` is not sent. */
+  headers: Record<string, string | undefined>;
   /** Absent for a GET. */
   body?: string;
 }
@@ -53,7 +54,9 @@ async function attempt(
   try {
     const res = await fetch(request.url, {
       method: request.method ?? 'POST',
-      headers: request.headers,
+      headers: Object.fromEntries(
+        Object.entries(request.headers).filter((entry): entry is [string, string] => entry[1] !== undefined),
+      ),
       body: request.body,
       redirect: 'manual',
       signal: AbortSignal.any([AbortSignal.timeout(settings.timeoutMs), scheduler.signal]),

@@ -42,8 +42,13 @@ export class FaultBook {
     this.fallback = {};
   }
 
-  for(reference: string): Fault {
-    return this.byReference.get(reference) ?? this.fallback;
+  /** The faults of the first of `references` that has its own, else those for every payment. */
+  for(...references: string[]): Fault {
+    for (const reference of references) {
+      const own = this.byReference.get(reference);
+      if (own) return own;
+    }
+    return this.fallback;
   }
 }
 
