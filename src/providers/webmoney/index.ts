@@ -1,0 +1,105 @@
+import { z } from 'zod';
+import type {
+  CallbackOutcome,
+  CallbackReply,
+  ConnectorAdapter,
+  ConnectorCapability,
+  PaymentConnector,
+  TranslatedCallback,
+} from '../types';
+import { createWebMoneyClient } from './client';
+import { paymentFormFields, paymentFormUrl, PURSE_PATTERN, purseCurrency, toPaymentStatus } from './mapper';
+import { verifyWebMoneyCallback } from './webhook';
+
+export { notificationHash, formSeal } from './mapper';
+
+const httpUrl = z
+  .string()
+  .max(2000)
+  .refine((value) => {
+    try {
+      return ['http:', 'https:'].includes(new URL(value).protocol);
+    } catch {
+      return false;
+    }
+  }, 'must be an http(s) URL');
+
+/** One WebMoney purse registered at the Merchant service: its owner, the purse, its secret key. */
+export const webmoneyCredentialsSchema = z.strictObject({
+  /** The Merchant service; tests point it at the simulator. */
+  merchant_url: httpUrl.default('https://merchant.webmoney.ru'),
+  /** The WMID owning the purse (12 digits), for X18. */
+  wmid: z.string().regex(/^\d{12}$/, 'must be a 12-digit WMID'),
+  /** The purse payments go to: its letter is its currency (Z USD, E EUR, P or R RUB, U UAH, K KZT, B BYN). */
+  purse: z
+    .string()
+    .regex(PURSE_PATTERN, 'must be a purse: a letter and 12 digits')
+    .refine((purse) => purseCurrency(purse) !== null, 'must be a Z, E, P, R, U, K or B purse'),
+  /** The purse's Secret Key from its Merchant settings (also X18's). */
+  secret_key: z.string().min(8).max(50),
+  /** The purse's "Control signature forming method": SHA256 (default) or MD5. */
+  hash_method: z.enum(['sha256', 'md5']).default('sha256'),
+});
+export type WebMoneyCredentials = z.infer<typeof webmoneyCredentialsSchema>;
+
+const CAPABILITIES: ReadonlySet<ConnectorCapability> = new Set<ConnectorCapability>(['create', 'status', 'webhooks']);
+
+/**
+ * What the result URL answers: the pre-request `YES` (or the reason it is refused, which WebMoney
+ * shows the buyer), a notification `200` with an empty body, a refused call `403` with a short reason.
+ */
+export function webmoneyReply(outcome: CallbackOutcome, callback: TranslatedCallback | null): CallbackReply {
+  if (callback?.kind === 'check')
+    return { status: 200, contentType: 'text/plain; charset=utf-8', body: callback.reply ?? 'YES' };
+  if (outcome === 'rejected')
+    return { status: 403, contentType: 'text/plain; charset=utf-8', body: 'NO: not verified' };
+  return { status: 200, contentType: 'text/plain; charset=utf-8', body: '' };
+}
+
+/** WebMoney Merchant Interface: the buyer pays at WebMoney through a POSTed form; X18 says what was paid. */
+export const webmoneyAdapter: ConnectorAdapter<WebMoneyCredentials> = {
+  provider: 'webmoney',
+  methods: [{ code: 'webmoney_wallet', title: 'WebMoney' }],
+  credentials: webmoneyCredentialsSchema,
+  secretFields: ['secret_key'],
+  referenceFormat: 'numeric',
+  connect(credentials, context): PaymentConnector {
+    const testMode = context.mode === 'test';
+    const account = {
+      purse: credentials.purse,
+      secretKey: credentials.secret_key,
+      hashMethod: credentials.hash_method,
+      testMode,
+    };
+    const client = createWebMoneyClient({
+      merchantUrl: credentials.merchant_url,
+      wmid: credentials.wmid,
+      purse: credentials.purse,
+      secretKey: credentials.secret_key,
+      hashMethod: credentials.hash_method,
+    });
+    const currency = purseCurrency(credentials.purse)!;
+    return {
+      provider: 'webmoney',
+      capabilities: CAPABILITIES,
+      async createPayment(input) {
+        return {
+          providerPaymentId: null,
+          redirect: {
+            method: 'POST',
+            url: paymentFormUrl(credentials.merchant_url),
+            fields: paymentFormFields(input, account),
+          },
+        };
+      },
+      async getPaymentStatus(ref) {
+        if (!/^\d{1,10}$/.test(ref.reference)) return null;
+        return toPaymentStatus(await client.findPayment(ref.reference), ref.reference, currency);
+      },
+      async verifyCallback(request) {
+        return verifyWebMoneyCallback(account, request);
+      },
+      callbackReply: webmoneyReply,
+    };
+  },
+};

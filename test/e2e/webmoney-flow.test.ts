@@ -1,0 +1,244 @@
+import type { Pool } from 'pg';
+import { connectorAdapters } from '../../src/providers/registry';
+import { webmoneyAdapter } from '../../src/providers/webmoney';
+import { statusQuery } from '../../src/workflows/shared';
+import { buyerActs, chooseMethod } from '../support/money';
+import {
+  api,
+  createTestPayment,
+  eventually,
+  paymentOf,
+  purchaseHandle,
+  shopsFor,
+  stackForFile,
+  type TestStack,
+} from '../support/stack';
+import {
+  startWebMoneySimulator,
+  submitForm,
+  type WebMoneySimulator,
+  webmoneyBuyerActs,
+  webmoneyTestPurse,
+} from '../support/webmoney-simulator';
+
+// Until the registry lists WebMoney, the stack (in this process) learns it here.
+(connectorAdapters as Record<string, unknown>).webmoney ??= webmoneyAdapter;
+
+let stack: TestStack;
+let db: Pool;
+let sim: WebMoneySimulator;
+let connectorId: string;
+let callbackUrl: string;
+
+beforeAll(async () => {
+  sim = await startWebMoneySimulator();
+}, 30_000);
+afterAll(() => sim?.stop());
+stackForFile((running) => ({ stack, db } = running));
+const newShop = shopsFor(() => stack);
+
+beforeAll(async () => {
+  const created = await api(stack.url, 'POST', '/admin/connectors', {
+    token: stack.adminToken,
+    body: {
+      provider: 'webmoney',
+      mode: 'test',
+      credentials: sim.credentials(),
+      methods: ['webmoney_wallet'],
+      priority: 0,
+    },
+  });
+  expect(created).toMatchObject({ status: 201, body: { provider: 'webmoney', status: 'active' } });
+  expect(JSON.stringify(created.body)).not.toContain('webmoney_test_secret');
+  connectorId = created.body.id;
+  callbackUrl = `${stack.url}/callbacks/webmoney/${connectorId}`;
+});
+
+/** The buyer chooses WebMoney: the form Kassa answers (its action and fields). */
+async function webmoneyForm(paymentId: string) {
+  const action = await chooseMethod(stack, paymentId, 'webmoney_wallet');
+  const state = await purchaseHandle(stack, paymentId).query(statusQuery);
+  expect(state.redirect).toMatchObject({ method: 'POST', url: action });
+  const redirect = state.redirect as { url: string; fields: Record<string, string> };
+  return { action, fields: redirect.fields };
+}
+
+const postForm = (url: string, body: string) =>
+  fetch(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body }).then(
+    async (res) => ({ status: res.status, type: res.headers.get('content-type'), text: await res.text() }),
+  );
+
+const callsFor = async (paymentNo: string) => (await sim.resultCalls()).filter((c) => c.paymentNo === paymentNo);
+
+test('paid through the form: YES to the pre-request, the notification verified and answered, repeats and forgeries change nothing', async () => {
+  const shop = await newShop();
+  const payment = await createTestPayment(stack, shop.testKey, shop.checkout.id);
+  const { action, fields } = await webmoneyForm(payment.id);
+  expect(action).toBe(`${sim.url}/lmi/payment_utf.asp`);
+  expect(fields).toMatchObject({
+    LMI_PAYEE_PURSE: webmoneyTestPurse,
+    LMI_PAYMENT_AMOUNT: '50.00',
+    LMI_SIM_MODE: '0',
+    LMI_RESULT_URL: callbackUrl,
+    LMI_SUCCESS_URL: `${stack.url}/pay/${payment.id}/return`,
+    KASSA_PAYMENT_ID: payment.id,
+  });
+  expect(fields.LMI_PAYMENT_NO).toMatch(/^\d{1,10}$/);
+
+  const page = await submitForm(action, fields);
+  const approved = await webmoneyBuyerActs(page, 'approve');
+  expect(approved).toMatchObject({ status: 303, location: `${stack.url}/pay/${payment.id}/return` });
+  const paid = await eventually(
+    () => paymentOf(stack, shop.testKey, payment.id),
+    (p) => p.status === 'paid',
+  );
+  expect(paid).toMatchObject({ method: 'webmoney_wallet', amount: '50.00', currency: 'RUB' });
+
+  const calls = await eventually(
+    () => callsFor(fields.LMI_PAYMENT_NO!),
+    (list) => list.length === 2 && list[1]!.status !== null,
+  );
+  expect(calls.map(({ kind, status, answer }) => ({ kind, status, answer }))).toEqual([
+    { kind: 'prerequest', status: 200, answer: 'YES' },
+    { kind: 'notification', status: 200, answer: '' },
+  ]);
+  const notification = calls[1]!.body;
+
+  // The same notification again: answered the same, nothing changes.
+  expect(await postForm(callbackUrl, notification)).toEqual({
+    status: 200,
+    type: 'text/plain; charset=utf-8',
+    text: '',
+  });
+  // A changed hash, a changed amount under the old hash, another purse: refused WebMoney's way, nothing changes.
+  const changed = (edit: (params: URLSearchParams) => void) => {
+    const params = new URLSearchParams(notification);
+    edit(params);
+    return params.toString();
+  };
+  const refused = { status: 403, type: 'text/plain; charset=utf-8', text: 'NO: not verified' };
+  const hash = new URLSearchParams(notification).get('LMI_HASH')!;
+  expect(
+    await postForm(
+      callbackUrl,
+      changed((p) => p.set('LMI_HASH', `${hash.slice(0, -1)}${hash.endsWith('0') ? '1' : '0'}`)),
+    ),
+  ).toEqual(refused);
+  expect(
+    await postForm(
+      callbackUrl,
+      changed((p) => p.set('LMI_PAYMENT_AMOUNT', '5.00')),
+    ),
+  ).toEqual(refused);
+  expect(
+    await postForm(
+      callbackUrl,
+      changed((p) => p.set('LMI_PAYEE_PURSE', 'Z100000000009')),
+    ),
+  ).toEqual(refused);
+  expect(
+    await postForm(
+      callbackUrl,
+      changed((p) => p.delete('LMI_HASH')),
+    ),
+  ).toEqual(refused);
+  const after = await paymentOf(stack, shop.testKey, payment.id);
+  expect(after).toMatchObject({ status: 'paid', amount: '50.00', paid_at: paid.paid_at });
+  const stored = await db.query('select count(*)::int as n from provider_callbacks where payment_id = $1', [
+    payment.id,
+  ]);
+  expect(stored.rows[0].n).toBe(1);
+});
+
+test('the pre-request says YES only for the form as Kassa made it: an edited amount is refused and nothing is paid', async () => {
+  const shop = await newShop();
+  const payment = await createTestPayment(stack, shop.testKey, shop.checkout.id);
+  const { action, fields } = await webmoneyForm(payment.id);
+  const page = await submitForm(action, { ...fields, LMI_PAYMENT_AMOUNT: '1.00' });
+  const approved = await webmoneyBuyerActs(page, 'approve');
+  expect(approved.status).toBe(402);
+  expect(approved.text).toContain('NO: wrong amount');
+
+  const preRequest = new URLSearchParams({ LMI_PREREQUEST: '1', LMI_MODE: '1', ...fields });
+  expect(await postForm(callbackUrl, preRequest.toString())).toEqual({
+    status: 200,
+    type: 'text/plain; charset=utf-8',
+    text: 'YES',
+  });
+  preRequest.set('LMI_PAYMENT_NO', String(Number(fields.LMI_PAYMENT_NO) + 1));
+  expect((await postForm(callbackUrl, preRequest.toString())).text).toBe('NO: unknown order');
+  preRequest.set('LMI_PAYMENT_NO', fields.LMI_PAYMENT_NO!);
+  preRequest.set('LMI_MODE', '0');
+  expect((await postForm(callbackUrl, preRequest.toString())).text).toBe('NO: wrong mode');
+  expect((await paymentOf(stack, shop.testKey, payment.id)).status).toBe('awaiting_payment');
+});
+
+test('declined at WebMoney, then paid with another method', async () => {
+  const shop = await newShop();
+  const payment = await createTestPayment(stack, shop.testKey, shop.checkout.id);
+  const { action, fields } = await webmoneyForm(payment.id);
+  const declined = await webmoneyBuyerActs(await submitForm(action, fields), 'decline');
+  expect(declined).toMatchObject({ status: 303, location: `${stack.url}/pay/${payment.id}/return` });
+
+  await buyerActs(await chooseMethod(stack, payment.id, 'sandbox_card'), 'approve');
+  const paid = await eventually(
+    () => paymentOf(stack, shop.testKey, payment.id),
+    (p) => p.status === 'paid',
+  );
+  expect(paid.method).toBe('sandbox_card');
+  expect((await callsFor(fields.LMI_PAYMENT_NO!)).length).toBe(0);
+});
+
+test('the notification lost: X18 confirms the payment, and the same form is never paid twice', async () => {
+  const shop = await newShop();
+  const payment = await createTestPayment(stack, shop.testKey, shop.checkout.id);
+  const { action, fields } = await webmoneyForm(payment.id);
+  await sim.fault(fields.LMI_PAYMENT_NO!, { drop: true });
+  expect((await webmoneyBuyerActs(await submitForm(action, fields), 'approve')).status).toBe(303);
+
+  // The buyer chooses WebMoney again meanwhile: the same payment number, and WebMoney refuses a second payment.
+  const again = await chooseMethod(stack, payment.id, 'webmoney_wallet').then(() =>
+    purchaseHandle(stack, payment.id).query(statusQuery),
+  );
+  expect((again.redirect as { fields: Record<string, string> }).fields.LMI_PAYMENT_NO).toBe(fields.LMI_PAYMENT_NO);
+  const second = await webmoneyBuyerActs(await submitForm(action, fields), 'approve');
+  expect(second.status).toBe(409);
+
+  const paid = await eventually(
+    () => paymentOf(stack, shop.testKey, payment.id),
+    (p) => p.status === 'paid',
+  );
+  expect(paid.amount).toBe('50.00');
+  expect((await callsFor(fields.LMI_PAYMENT_NO!)).map((c) => c.kind)).toEqual(['prerequest']);
+});
+
+test('a notification of more than was asked is held for review', async () => {
+  const shop = await newShop();
+  const payment = await createTestPayment(stack, shop.testKey, shop.checkout.id);
+  const { action, fields } = await webmoneyForm(payment.id);
+  await sim.fault(fields.LMI_PAYMENT_NO!, { wrong_amount: true, duplicate: 1 });
+  await webmoneyBuyerActs(await submitForm(action, fields), 'approve');
+  const held = await eventually(
+    () => paymentOf(stack, shop.testKey, payment.id),
+    (p) => p.status === 'under_review',
+  );
+  expect(held.status).toBe('under_review');
+  const { rows } = await db.query('select failure_reason from payments where id = $1', [payment.id]);
+  expect(rows[0].failure_reason).toBe('amount_mismatch');
+});
+
+test('a paid WebMoney payment cannot be refunded through Kassa: a clear 409', async () => {
+  const shop = await newShop();
+  const payment = await createTestPayment(stack, shop.testKey, shop.checkout.id);
+  const { action, fields } = await webmoneyForm(payment.id);
+  await webmoneyBuyerActs(await submitForm(action, fields), 'approve');
+  await eventually(
+    () => paymentOf(stack, shop.testKey, payment.id),
+    (p) => p.status === 'paid',
+  );
+  const refund = await api(stack.url, 'POST', `/v1/payments/${payment.id}/refunds`, {
+    token: shop.testKey,
+    body: { amount: '10.00' },
+  });
+  expect(refund).toMatchObject({ status: 409, body: { error: { code: 'refund_unsupported' } } });
+});
