@@ -25,7 +25,6 @@ import {
   type BreakerSettings,
   breakerSettingsFromEnv,
   breakerTrips,
-  ConnectorFailureType,
   probeDue,
   lateSuccessOperator,
 } from '../domain/attempt';
@@ -88,7 +87,7 @@ export const providerIdempotencyKey = (paymentId: string, attempt: number) => `$
 const paused = (connectorId: string, retryable: boolean) =>
   ApplicationFailure.create({
     message: `connector ${connectorId} is paused`,
-    type: ConnectorFailureType.ConnectorPaused,
+    type: FailureType.ConnectorPaused,
     nonRetryable: !retryable,
   });
 
@@ -133,7 +132,7 @@ export function createConnectorActivities({ db, providers, publicUrl, breaker }:
     if (!handle)
       throw ApplicationFailure.nonRetryable(
         `no connector ${input.connectorId ?? `offers ${input.method}`}`,
-        ConnectorFailureType.NoConnector,
+        FailureType.NoConnector,
       );
     return handle;
   };
@@ -256,12 +255,12 @@ export function createConnectorActivities({ db, providers, publicUrl, breaker }:
         if (status === 'unreachable')
           throw ApplicationFailure.create({
             message: `${connector.id} not reached: ${code}`,
-            type: ConnectorFailureType.ProviderUnreached,
+            type: FailureType.ProviderUnreached,
             ...retryDelay(error),
           });
         throw ApplicationFailure.create({
           message: `${connector.id}: outcome unknown (${code})`,
-          type: ConnectorFailureType.ProviderOutcomeUnknown,
+          type: FailureType.ProviderOutcomeUnknown,
           ...retryDelay(error),
         });
       }

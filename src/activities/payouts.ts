@@ -8,7 +8,8 @@ import { payoutReleased, payoutSettled } from '../domain/ledger';
 import { payoutConnectorId } from '../db/connectors';
 import type { ConnectorHandle, ProviderRegistry } from '../providers/registry';
 import { ProviderError, type ProviderPayout } from '../providers/types';
-import { retryableProviderFailure, waitWhilePaused } from './provider-failures';
+import { waitWhileConnectorPaused } from './connectors';
+import { retryableProviderFailure } from './provider-failures';
 import { FailureType } from '../domain/failure-types';
 import { webhookBody } from '../resources/event';
 import { payoutResource } from '../resources/payout';
@@ -90,7 +91,7 @@ export function createPayoutActivities({ db, providers }: PayoutActivityDeps) {
       const handle = await connectorOf(payout);
       if (!handle?.client.createPayout)
         return { state: 'failed', providerPayoutId: null, failureReason: `provider ${payout.provider} cannot pay out` };
-      waitWhilePaused(handle);
+      await waitWhileConnectorPaused(providers, handle.connector.id);
       try {
         const answer = await handle.client.createPayout({
           idempotencyKey: payout.id,
@@ -120,7 +121,7 @@ export function createPayoutActivities({ db, providers }: PayoutActivityDeps) {
       const payout = await existingPayout(input.payoutId);
       const handle = await connectorOf(payout);
       if (handle?.client.getPayoutStatus) {
-        waitWhilePaused(handle);
+        await waitWhileConnectorPaused(providers, handle.connector.id);
         try {
           const answer = await handle.client.getPayoutStatus({
             payoutId: payout.id,

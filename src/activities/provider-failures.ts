@@ -1,10 +1,8 @@
 /**
  * How the money activities (refunds, payouts) turn a connector's failures into Temporal's terms:
- * a provider's rate-limit delay becomes the next retry's delay, and a paused connector makes the
- * activity wait (retried) until it is resumed.
+ * a provider's rate-limit delay becomes the next retry's delay.
  */
 import { ApplicationFailure } from '@temporalio/common';
-import type { ConnectorHandle } from '../providers/registry';
 import { ProviderError } from '../providers/types';
 import { FailureType } from '../domain/failure-types';
 
@@ -17,13 +15,4 @@ export function retryableProviderFailure(error: unknown): unknown {
     details: [error.code],
     ...(error.retryAfterMs !== undefined && { nextRetryDelay: error.retryAfterMs }),
   });
-}
-
-/** Throws the retryable "paused" failure when the connector is paused: its refunds and payouts wait. */
-export function waitWhilePaused(handle: ConnectorHandle): void {
-  if (handle.connector.status === 'paused')
-    throw ApplicationFailure.create({
-      message: `connector ${handle.connector.id} is paused`,
-      type: FailureType.ConnectorPaused,
-    });
 }

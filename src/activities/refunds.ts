@@ -11,7 +11,8 @@ import { refundConnectorId } from '../db/connectors';
 import type { ConnectorHandle, ProviderRegistry } from '../providers/registry';
 import { ProviderError, type ProviderRefund } from '../providers/types';
 import type { Refund } from '../domain/refund';
-import { retryableProviderFailure, waitWhilePaused } from './provider-failures';
+import { waitWhileConnectorPaused } from './connectors';
+import { retryableProviderFailure } from './provider-failures';
 import { FailureType } from '../domain/failure-types';
 import { paymentResource } from '../resources/payment';
 import { refundResource } from '../resources/refund';
@@ -81,7 +82,7 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
       if (!handle?.client.refundPayment)
         return { state: 'failed', failureReason: `provider ${refund.provider} cannot refund` };
       if (!payment?.providerPaymentId) return { state: 'failed', failureReason: 'the payment has no provider payment' };
-      waitWhilePaused(handle);
+      await waitWhileConnectorPaused(providers, handle.connector.id);
       try {
         const answer = await handle.client.refundPayment({
           idempotencyKey: refund.id,
@@ -110,7 +111,7 @@ export function createRefundActivities({ db, providers, publicUrl }: RefundActiv
       const refund = await existingRefund(input.refundId);
       const handle = await connectorOf(refund);
       if (handle?.client.getRefundStatus) {
-        waitWhilePaused(handle);
+        await waitWhileConnectorPaused(providers, handle.connector.id);
         try {
           const answer = await handle.client.getRefundStatus({
             refundId: refund.id,

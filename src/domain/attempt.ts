@@ -2,6 +2,7 @@
  * A payment attempt at one connector: what became of it, how a failed create is classed, and the
  * circuit breaker's rules. Plain values and functions, shared by the workflow and the activities.
  */
+import { FailureType } from './failure-types';
 
 /**
  * Where one attempt stands: made at the provider (`created`), refused by it (nothing made),
@@ -45,21 +46,6 @@ export interface ConnectorEvent {
   createdAt: Date;
 }
 
-/**
- * The `type` of the failures the connector activities raise. Recorded in workflow histories: the
- * values never change.
- */
-export const ConnectorFailureType = {
-  /** The provider was not reached after the activity's retries: nothing was made under the key. */
-  ProviderUnreached: 'ProviderUnreached',
-  /** The connector is paused: it is not asked anything until it resumes. */
-  ConnectorPaused: 'ConnectorPaused',
-  /** No active connector serves the method (all paused or removed). */
-  NoConnector: 'NoConnector',
-  /** The create may or may not have made a provider payment: the provider must be asked. */
-  ProviderOutcomeUnknown: 'ProviderOutcomeUnknown',
-} as const;
-
 /** How a failed create at one connector ends: refused or unreached (try the next connector), or unknown (never). */
 export type CreateFailure = 'refused' | 'unreached' | 'unknown';
 
@@ -72,10 +58,10 @@ export function createFailure(
   failure: { type: string | null | undefined; nonRetryable: boolean } | null,
 ): CreateFailure {
   if (!failure) return 'unknown';
-  if (failure.type === ConnectorFailureType.ProviderUnreached) return 'unreached';
-  if (failure.type === ConnectorFailureType.ConnectorPaused) return 'unreached';
-  if (failure.type === ConnectorFailureType.NoConnector) return 'unreached';
-  if (failure.type === ConnectorFailureType.ProviderOutcomeUnknown) return 'unknown';
+  if (failure.type === FailureType.ProviderUnreached) return 'unreached';
+  if (failure.type === FailureType.ConnectorPaused) return 'unreached';
+  if (failure.type === FailureType.NoConnector) return 'unreached';
+  if (failure.type === FailureType.ProviderOutcomeUnknown) return 'unknown';
   return failure.nonRetryable ? 'refused' : 'unknown';
 }
 

@@ -19,8 +19,14 @@ export const FailureType = {
   PayoutAmountMismatch: 'PayoutAmountMismatch',
   /** The provider could not answer now (a transient or unknown outcome): asked again under the same key. */
   ProviderUnavailable: 'ProviderUnavailable',
-  /** The connector is paused: its refunds and payouts are asked again after the retry delay. */
+  /** The connector is paused: nothing is asked of it until it resumes (refunds and payouts wait under their retry policy). */
   ConnectorPaused: 'ConnectorPaused',
+  /** No active connector serves the method (all paused or removed). */
+  NoConnector: 'NoConnector',
+  /** A create did not reach the provider after the activity's retries: nothing was made under the key. */
+  ProviderUnreached: 'ProviderUnreached',
+  /** A create may or may not have made a provider payment: the provider must be asked. */
+  ProviderOutcomeUnknown: 'ProviderOutcomeUnknown',
   // merchant webhooks and notification channels
   WebhookUrlRefused: 'WebhookUrlRefused',
   WebhookNotDelivered: 'WebhookNotDelivered',

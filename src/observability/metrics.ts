@@ -15,6 +15,7 @@ import type { ActivityInterceptorsFactory } from '@temporalio/worker';
 import { type Request, type RequestHandler, Router } from 'express';
 import type { Pool } from 'pg';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import { connectorMetricsRegistry } from './connector-breaker';
 import { routeLabel } from './route-label';
 import type { Logger } from './logger';
 
@@ -166,7 +167,7 @@ export function createMetrics(options: MetricsOptions = {}) {
 
     /** The whole exposition: Kassa's registry, then the Temporal Runtime's series when it serves any. */
     async render(): Promise<string> {
-      const own = await registry.metrics();
+      const own = `${await registry.metrics()}\n${await connectorMetricsRegistry.metrics()}`;
       if (!options.temporalMetricsUrl) return own;
       try {
         const response = await fetch(options.temporalMetricsUrl, { signal: AbortSignal.timeout(2000) });
@@ -220,7 +221,11 @@ export async function startMetricsServer(metrics: Metrics, host: string, port: n
   return server;
 }
 
-const providerOperations: Record<string, string> = { createProviderPayment: 'create', checkProviderPayment: 'check' };
+const providerOperations: Record<string, string> = {
+  createProviderPayment: 'create',
+  checkProviderPayment: 'check',
+  cancelProviderPayment: 'cancel',
+};
 const webhookActivities: Record<string, string> = { notifyMerchant: 'workflow', resendEvent: 'operator' };
 
 /** The payment an activity works for, from its workflow id (`payment-pay_…`) or its input. */

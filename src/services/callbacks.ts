@@ -2,7 +2,9 @@ import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
 import { flagCallback, otherPaymentsWithProviderPayment, storeCallback, storeMoneyCallback } from '../db/callbacks';
+import { findCheckoutById } from '../db/checkouts';
 import { findPaymentById } from '../db/payments';
+import { lateSuccessOperator } from '../domain/attempt';
 import { openStatuses } from '../domain/payment';
 import { DomainError, notFound } from '../domain/errors';
 import type { ConnectorHandle } from '../providers/registry';
@@ -18,9 +20,10 @@ import {
 import { signalPurchase } from '../temporal/messages';
 import { payoutWorkflowId, refundWorkflowId } from '../workflows/money-shared';
 import { payoutSettledSignal, refundSettledSignal } from '../workflows/money-signals';
-import { lateCallbackFlag } from '../workflows/purchase/decisions';
+import { lateCallbackFlag, lateSuccessAction } from '../workflows/purchase/decisions';
 import { providerCallbackSignal } from '../workflows/shared';
 import type { ServiceDeps } from './deps';
+import { decideException } from './exceptions';
 
 export interface IncomingCallback {
   /** The `:provider` of the path. */
@@ -189,5 +192,18 @@ export async function receivePaymentCallback(
       eventId: callback.eventId,
       flag,
     });
+  // A closed workflow cannot act on a late success itself: the checkout's `late_success` is applied here.
+  if (flag && payment && !workflowFound) await refundLateSuccess(deps, payment.id, payment.checkoutId, flag);
   return outcome;
+}
+
+/** Refunds a late success at once when its checkout says so; a decision already made stands. */
+async function refundLateSuccess(deps: ServiceDeps, paymentId: string, checkoutId: string, flag: string) {
+  const checkout = await findCheckoutById(deps.db, checkoutId);
+  if (lateSuccessAction(checkout?.lateSuccess, [{ flag }]) !== 'refund') return;
+  try {
+    await decideException(deps, paymentId, 'refund', lateSuccessOperator);
+  } catch (error) {
+    if (!(error instanceof DomainError && error.kind === 'conflict')) throw error;
+  }
 }

@@ -4,10 +4,12 @@
  */
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
+import { listAttempts } from '../db/attempts';
 import { listEventsWithAttempts } from '../db/events';
 import { findPaymentById } from '../db/payments';
 import type { StoredPayment } from '../domain/payment';
 import { openStatuses } from '../domain/payment';
+import { attemptResource } from '../resources/attempt';
 import { paymentResource } from '../resources/payment';
 import { DomainError, notFound } from '../domain/errors';
 import { currentRequest } from '../observability/request-scope';
@@ -125,6 +127,7 @@ export async function inspectPayment(deps: ServiceDeps, paymentId: string) {
     payment: paymentResource(payment, deps.config.publicUrl),
     merchant_id: payment.merchantId,
     provider_payment_id: payment.providerPaymentId,
+    attempts: (await listAttempts(deps.db, payment.id)).map(attemptResource),
     workflow: description
       ? {
           id: description.workflowId,

@@ -5,7 +5,6 @@ import { z } from 'zod';
 import { createConnectorActivities, waitWhileConnectorPaused } from '../../src/activities/connectors';
 import { listAttempts } from '../../src/db/attempts';
 import { migrate } from '../../src/db/migrate';
-import { ConnectorFailureType } from '../../src/domain/attempt';
 import type { Connector } from '../../src/domain/connector';
 import { FailureType } from '../../src/domain/failure-types';
 import { connectorBreakerTrips } from '../../src/observability/connector-breaker';
@@ -163,15 +162,10 @@ test('a refusal, a provider not reached and an unknown outcome are recorded and 
     [
       new ProviderError('transient', 'unreachable', 'down', { retryAfterMs: 1234 }),
       'unreachable',
-      ConnectorFailureType.ProviderUnreached,
+      FailureType.ProviderUnreached,
       false,
     ],
-    [
-      new ProviderError('indeterminate', 'timeout', 'no answer'),
-      'unknown',
-      ConnectorFailureType.ProviderOutcomeUnknown,
-      false,
-    ],
+    [new ProviderError('indeterminate', 'timeout', 'no answer'), 'unknown', FailureType.ProviderOutcomeUnknown, false],
   ] as const;
   for (const [error, status, type, nonRetryable] of outcomes) {
     const { handle } = scripted(`conn_fails${status}01`, {
@@ -205,7 +199,7 @@ test('a try that does not reach the provider after one whose outcome was unknown
   const id = paymentId();
   await failureOf(run(activities.createProviderPayment, createInput(id, 'conn_flaky0001')));
   const second = await failureOf(run(activities.createProviderPayment, createInput(id, 'conn_flaky0001')));
-  expect(second.type).toBe(ConnectorFailureType.ProviderOutcomeUnknown);
+  expect(second.type).toBe(FailureType.ProviderOutcomeUnknown);
   expect((await listAttempts(db, id)).map((attempt) => attempt.status)).toEqual(['unknown']);
 });
 
@@ -214,7 +208,7 @@ test('a paused connector is not asked: creates and checks fail as paused; money 
   const activities = activitiesFor(handle);
   const id = paymentId();
   expect(await failureOf(run(activities.createProviderPayment, createInput(id, 'conn_paused001')))).toMatchObject({
-    type: ConnectorFailureType.ConnectorPaused,
+    type: FailureType.ConnectorPaused,
     nonRetryable: true,
   });
   expect(calls.create).toEqual([]);
@@ -227,7 +221,7 @@ test('a paused connector is not asked: creates and checks fail as paused; money 
         connectorId: 'conn_paused001',
       }),
     ),
-  ).toMatchObject({ type: ConnectorFailureType.ConnectorPaused, nonRetryable: true });
+  ).toMatchObject({ type: FailureType.ConnectorPaused, nonRetryable: true });
   expect(
     await failureOf(
       run(activities.cancelProviderPayment, {
@@ -237,7 +231,7 @@ test('a paused connector is not asked: creates and checks fail as paused; money 
         connectorId: 'conn_paused001',
       }),
     ),
-  ).toMatchObject({ type: ConnectorFailureType.ConnectorPaused, nonRetryable: false });
+  ).toMatchObject({ type: FailureType.ConnectorPaused, nonRetryable: false });
   expect(calls.cancel).toBe(0);
   const registry = createConnectorRegistry([handle]);
   expect(await failureOf(waitWhileConnectorPaused(registry, 'conn_paused001'))).toMatchObject({ nonRetryable: false });

@@ -2,7 +2,6 @@ import {
   attemptStatusAfterCreate,
   breakerSettingsFromEnv,
   breakerTrips,
-  ConnectorFailureType,
   createFailure,
   defaultBreakerSettings,
   nextConnector,
@@ -15,10 +14,10 @@ import { askSummary, cancelSummary, createSummary, waitText } from '../../src/wo
 describe('a failed create at one connector', () => {
   test('a refusal and a provider not reached move on to the next connector; anything else is an unknown outcome', () => {
     expect(createFailure({ type: FailureType.ProviderDeclined, nonRetryable: true })).toBe('refused');
-    expect(createFailure({ type: ConnectorFailureType.ProviderUnreached, nonRetryable: false })).toBe('unreached');
-    expect(createFailure({ type: ConnectorFailureType.ConnectorPaused, nonRetryable: true })).toBe('unreached');
-    expect(createFailure({ type: ConnectorFailureType.NoConnector, nonRetryable: true })).toBe('unreached');
-    expect(createFailure({ type: ConnectorFailureType.ProviderOutcomeUnknown, nonRetryable: true })).toBe('unknown');
+    expect(createFailure({ type: FailureType.ProviderUnreached, nonRetryable: false })).toBe('unreached');
+    expect(createFailure({ type: FailureType.ConnectorPaused, nonRetryable: true })).toBe('unreached');
+    expect(createFailure({ type: FailureType.NoConnector, nonRetryable: true })).toBe('unreached');
+    expect(createFailure({ type: FailureType.ProviderOutcomeUnknown, nonRetryable: true })).toBe('unknown');
     expect(createFailure({ type: 'Error', nonRetryable: false })).toBe('unknown');
     // a timeout or a cancellation carries no application failure: it may have made the payment
     expect(createFailure(null)).toBe('unknown');

@@ -1,7 +1,7 @@
 import express from 'express';
 import request from 'supertest';
 import { ApplicationFailure } from '@temporalio/common';
-import { retryableProviderFailure, waitWhilePaused } from '../../src/activities/provider-failures';
+import { retryableProviderFailure } from '../../src/activities/provider-failures';
 import { FailureType } from '../../src/domain/failure-types';
 import { errorHandler } from '../../src/api/errors';
 import { callbackRoutes } from '../../src/api/routes/callbacks';
@@ -143,13 +143,6 @@ describe('money activities and provider failures', () => {
       .catch((e) => e);
     expect(error).toMatchObject({ kind: 'transient', code: 'rate_limited', retryAfterMs: 7000 });
     expect(busy.capabilities.has('refund_status')).toBe(true);
-  });
-
-  test('a paused connector makes its refunds and payouts wait (a retryable failure)', () => {
-    expect(() => waitWhilePaused(handle({ status: 'paused', pausedReason: 'operator' }))).toThrow(
-      expect.objectContaining({ type: FailureType.ConnectorPaused, nonRetryable: false }),
-    );
-    expect(() => waitWhilePaused(handle({}))).not.toThrow();
   });
 });
 

@@ -3,7 +3,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import { NativeConnection, Worker } from '@temporalio/worker';
 import { recordHistory } from '../../scripts/record-histories';
 import type { CreateProviderPaymentInput, createActivities, RecordPaymentStatusInput } from '../../src/activities';
-import { ConnectorFailureType } from '../../src/domain/attempt';
 import { FailureType } from '../../src/domain/failure-types';
 import type { ProviderCallback, ProviderPaymentStatus } from '../../src/providers/types';
 import type { purchaseWorkflow } from '../../src/workflows/purchase';
@@ -233,7 +232,7 @@ test('a provider not reached falls back; an unknown outcome never does: that con
   const unreached = fakeActivities({
     createProviderPayment: async (input) => {
       if (input.connectorId === 'conn_a')
-        throw ApplicationFailure.create({ type: ConnectorFailureType.ProviderUnreached, nonRetryable: true });
+        throw ApplicationFailure.create({ type: FailureType.ProviderUnreached, nonRetryable: true });
       return { providerPaymentId: `sp_${input.attempt}`, redirectUrl: `https://b.example/sp_${input.attempt}` };
     },
   });
@@ -244,7 +243,7 @@ test('a provider not reached falls back; an unknown outcome never does: that con
 
   const unknown = fakeActivities({
     createProviderPayment: async () => {
-      throw ApplicationFailure.create({ type: ConnectorFailureType.ProviderOutcomeUnknown, nonRetryable: true });
+      throw ApplicationFailure.create({ type: FailureType.ProviderOutcomeUnknown, nonRetryable: true });
     },
   });
   await withWorkflow(unknown.activities, purchaseInput(), async (handle) => {
@@ -263,8 +262,7 @@ test('a provider not reached falls back; an unknown outcome never does: that con
 test('a key whose outcome is unknown is tried again only at its own connector, even when that one is paused now', async () => {
   const { activities, calls } = fakeActivities({
     createProviderPayment: async () => {
-      const type =
-        calls.create.length === 1 ? ConnectorFailureType.ProviderOutcomeUnknown : ConnectorFailureType.ConnectorPaused;
+      const type = calls.create.length === 1 ? FailureType.ProviderOutcomeUnknown : FailureType.ConnectorPaused;
       throw ApplicationFailure.create({ type, nonRetryable: true });
     },
   });
@@ -302,7 +300,7 @@ test('a payment at a paused connector parks, is not asked about, and continues w
     checkProviderPayment: async (input) => {
       if (paused) {
         checksWhilePaused += 1;
-        throw ApplicationFailure.create({ type: ConnectorFailureType.ConnectorPaused, nonRetryable: true });
+        throw ApplicationFailure.create({ type: FailureType.ConnectorPaused, nonRetryable: true });
       }
       return status(input.attempt, 'succeeded');
     },
@@ -339,7 +337,7 @@ test('a payment at a paused connector parks, is not asked about, and continues w
 test('a parked payment still expires on time, and its provider payment is canceled', async () => {
   const { activities, calls } = fakeActivities({
     checkProviderPayment: async () => {
-      throw ApplicationFailure.create({ type: ConnectorFailureType.ConnectorPaused, nonRetryable: true });
+      throw ApplicationFailure.create({ type: FailureType.ConnectorPaused, nonRetryable: true });
     },
   });
   const input = purchaseInput({ statusPollSeconds: [1], expiresAt: new Date(Date.now() + 4_000).toISOString() });
@@ -454,10 +452,11 @@ test("a run that continues as new carries each attempt's connector: the next run
   });
   const input = purchaseInput({ statusPollSeconds: [0.2], historyLimit: 40 });
   await withWorkflow(activities, input, async (handle) => {
+    const firstRunId = (await handle.describe()).runId;
     await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
     await eventually(
       async () => (await handle.describe()).runId,
-      (runId) => runId !== handle.firstExecutionRunId,
+      (runId) => runId !== firstRunId,
     );
     const checksBefore = calls.check.length;
     await eventually(

@@ -24,6 +24,8 @@ jest.setTimeout(30_000);
 /** The activities purchaseWorkflow calls. */
 type Activities = Pick<
   ReturnType<typeof createActivities>,
+  | 'connectorsForMethod'
+  | 'cancelProviderPayment'
   | 'createProviderPayment'
   | 'checkProviderPayment'
   | 'recordPaymentStatus'
@@ -103,6 +105,12 @@ function fakeActivities(overrides: Partial<Activities> = {}) {
     notified: [] as string[],
   };
   const activities: Activities = {
+    async connectorsForMethod() {
+      return { connectors: ['conn_test'] };
+    },
+    async cancelProviderPayment() {
+      return { status: null, eventId: null, supported: false };
+    },
     async createProviderPayment(input) {
       return providerCreated(input);
     },

@@ -15,13 +15,7 @@ import {
   uuid4,
 } from '@temporalio/workflow';
 import type { CreatedProviderPayment, RecordPaymentStatusInput } from '../../activities';
-import {
-  type AttemptStatus,
-  ConnectorFailureType,
-  type CreateFailure,
-  createFailure,
-  nextConnector,
-} from '../../domain/attempt';
+import { type AttemptStatus, type CreateFailure, createFailure, nextConnector } from '../../domain/attempt';
 import { eventIdFromUuid, paymentStatusEventId } from '../../domain/event-ids';
 import type { PurchaseEventType } from '../../domain/event-types';
 import { FailureType } from '../../domain/failure-types';
@@ -92,7 +86,7 @@ const applicationFailure = (error: unknown) =>
     : null;
 
 /** Why a connector activity failed, when it was because the connector is paused. */
-const isPaused = (error: unknown) => applicationFailure(error)?.type === ConnectorFailureType.ConnectorPaused;
+const isPaused = (error: unknown) => applicationFailure(error)?.type === FailureType.ConnectorPaused;
 
 /** One try at creating the provider payment: made, or failed as {@link createFailure} classes it. */
 type CreateTry = { created: CreatedProviderPayment } | { failure: CreateFailure };
