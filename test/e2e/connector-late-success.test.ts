@@ -1,7 +1,15 @@
 import type { Pool } from 'pg';
 import { lateSuccessOperator } from '../../src/domain/attempt';
 import { buyerActs, chooseMethod } from '../support/money';
-import { createTestPayment, eventually, paymentOf, shopsFor, stackForFile, type TestStack } from '../support/stack';
+import {
+  createTestPayment,
+  eventually,
+  paymentOf,
+  purchaseHandle,
+  shopsFor,
+  stackForFile,
+  type TestStack,
+} from '../support/stack';
 
 // A buyer who pays after the payment expired: the checkout's late_success says whether Kassa gives
 // the money back at once (a review decision made by Kassa) or holds it for the operator.
@@ -55,4 +63,21 @@ test('late_success hold: a success after expiry is flagged and waits for the ope
   );
   await new Promise((resolve) => setTimeout(resolve, 2_000));
   expect(await decisionsOf(paymentId)).toEqual([]);
+});
+
+test('late_success refund: a success after the purchase has closed is refunded at once too', async () => {
+  const shop = await newShop([200], { late_success: 'refund' });
+  const payment = await createTestPayment(stack, shop.testKey, shop.checkout.id, { expires_in: 3 });
+  const redirectUrl = await chooseMethod(stack, payment.id);
+  await eventually(
+    async () => (await purchaseHandle(stack, payment.id).describe()).status.name,
+    (status) => status === 'COMPLETED',
+  );
+  await buyerActs(redirectUrl, 'approve');
+  const [decision] = await eventually(
+    () => decisionsOf(payment.id),
+    (rows) => rows[0]?.status === 'applied',
+  );
+  expect(decision).toMatchObject({ action: 'refund', operator: lateSuccessOperator });
+  expect(decision!.outcome.refunds.map((refund: { state: string }) => refund.state)).toEqual(['succeeded']);
 });
