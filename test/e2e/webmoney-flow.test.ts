@@ -81,6 +81,7 @@ test('paid through the form: YES to the pre-request, the notification verified a
     LMI_SIM_MODE: '0',
     LMI_RESULT_URL: callbackUrl,
     LMI_SUCCESS_URL: `${stack.url}/pay/${payment.id}/return`,
+    LMI_FAIL_URL: callbackUrl,
     KASSA_PAYMENT_ID: payment.id,
   });
   expect(fields.LMI_PAYMENT_NO).toMatch(/^\d{1,10}$/);
@@ -173,12 +174,25 @@ test('the pre-request says YES only for the form as Kassa made it: an edited amo
   expect((await paymentOf(stack, shop.testKey, payment.id)).status).toBe('awaiting_payment');
 });
 
-test('declined at WebMoney, then paid with another method', async () => {
+test('declined at WebMoney: the buyer comes back through Kassa, X18 finds nothing paid, another method pays', async () => {
   const shop = await newShop();
   const payment = await createTestPayment(stack, shop.testKey, shop.checkout.id);
   const { action, fields } = await webmoneyForm(payment.id);
   const declined = await webmoneyBuyerActs(await submitForm(action, fields), 'decline');
-  expect(declined).toMatchObject({ status: 303, location: `${stack.url}/pay/${payment.id}/return` });
+  expect(declined.status).toBe(303);
+  expect(declined.location!.startsWith(`${callbackUrl}?`)).toBe(true);
+  const back = await fetch(declined.location!, { redirect: 'manual' });
+  expect(back.status).toBe(200);
+  expect(await back.text()).toContain(`content="0;url=${stack.url}/pay/${payment.id}/return"`);
+  await eventually(
+    () => paymentOf(stack, shop.testKey, payment.id),
+    (p) => p.status === 'awaiting_method',
+  );
+  // The same return again, and one whose seal does not hold: nothing more happens.
+  expect((await fetch(declined.location!, { redirect: 'manual' })).status).toBe(200);
+  const forged = new URL(declined.location!);
+  forged.searchParams.set('KASSA_PAYMENT_ID', 'pay_someoneelse0000000');
+  expect((await fetch(forged, { redirect: 'manual' })).status).toBe(403);
 
   await buyerActs(await chooseMethod(stack, payment.id, 'sandbox_card'), 'approve');
   const paid = await eventually(

@@ -8,8 +8,16 @@ import type {
   TranslatedCallback,
 } from '../types';
 import { createWebMoneyClient } from './client';
-import { paymentFormFields, paymentFormUrl, PURSE_PATTERN, purseCurrency, toPaymentStatus } from './mapper';
-import { verifyWebMoneyCallback } from './webhook';
+import {
+  paymentFormFields,
+  paymentFormUrl,
+  PURSE_PATTERN,
+  purseCurrency,
+  toPaymentStatus,
+  transDateToIso,
+} from './mapper';
+import type { X18Answer } from './mapper';
+import { type BuyerReturn, verifyWebMoneyCallback } from './webhook';
 
 export { notificationHash, formSeal } from './mapper';
 
@@ -43,6 +51,15 @@ export const webmoneyCredentialsSchema = z.strictObject({
 export type WebMoneyCredentials = z.infer<typeof webmoneyCredentialsSchema>;
 
 const CAPABILITIES: ReadonlySet<ConnectorCapability> = new Set<ConnectorCapability>(['create', 'status', 'webhooks']);
+
+const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/** A page that sends the buyer on to `url` (the callback answer has no Location header). */
+const onwardPage = (url: string): CallbackReply => ({
+  status: 200,
+  contentType: 'text/html; charset=utf-8',
+  body: `<!doctype html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${escapeHtml(url)}"><title>Back to the payment</title></head><body><a href="${escapeHtml(url)}">Back to the payment</a></body></html>`,
+});
 
 /**
  * What the result URL answers: the pre-request `YES` (or the reason it is refused, which WebMoney
@@ -79,6 +96,39 @@ export const webmoneyAdapter: ConnectorAdapter<WebMoneyCredentials> = {
       hashMethod: credentials.hash_method,
     });
     const currency = purseCurrency(credentials.purse)!;
+    /** Buyers back from the fail URL, by their translated callback: where each goes on to. */
+    const returns = new WeakMap<TranslatedCallback, string>();
+    /** What X18 says of a returning buyer's payment number: paid after all, or the attempt declined. */
+    const buyerReturn = (back: BuyerReturn, answer: X18Answer, now: Date): TranslatedCallback => {
+      const found = toPaymentStatus(answer, back.paymentNo, currency);
+      if (found && answer.operation) {
+        return {
+          kind: 'payment',
+          callback: {
+            eventId: `wm_${credentials.purse}_${answer.operation.wmtransid}`,
+            providerPaymentId: back.paymentNo,
+            paymentId: back.paymentId,
+            state: 'succeeded',
+            amountMinor: found.amountMinor,
+            currency,
+            occurredAt: transDateToIso(answer.operation.operdate) ?? now.toISOString(),
+          },
+        };
+      }
+      return {
+        kind: 'payment',
+        callback: {
+          eventId: `wm_return_${credentials.purse}_${back.paymentNo}_${back.invoiceNo}`,
+          providerPaymentId: back.paymentNo,
+          paymentId: back.paymentId,
+          state: 'declined',
+          amountMinor: back.amountMinor,
+          currency,
+          occurredAt: now.toISOString(),
+          declineReason: 'not_paid_at_webmoney',
+        },
+      };
+    };
     return {
       provider: 'webmoney',
       capabilities: CAPABILITIES,
@@ -97,9 +147,21 @@ export const webmoneyAdapter: ConnectorAdapter<WebMoneyCredentials> = {
         return toPaymentStatus(await client.findPayment(ref.reference), ref.reference, currency);
       },
       async verifyCallback(request) {
-        return verifyWebMoneyCallback(account, request);
+        const verified = verifyWebMoneyCallback(account, request);
+        if (verified.kind !== 'return') return verified;
+        let translated: TranslatedCallback;
+        try {
+          translated = buyerReturn(verified, await client.findPayment(verified.paymentNo), request.now);
+        } catch (error) {
+          translated = { kind: 'ignored', reason: `X18 not answered: ${(error as Error).message}` };
+        }
+        returns.set(translated, `${context.publicUrl}/pay/${encodeURIComponent(verified.paymentId)}/return`);
+        return translated;
       },
-      callbackReply: webmoneyReply,
+      callbackReply(outcome, callback) {
+        const onward = callback && returns.get(callback);
+        return onward ? onwardPage(onward) : webmoneyReply(outcome, callback);
+      },
     };
   },
 };

@@ -101,8 +101,10 @@ export function paymentFormFields(
     LMI_RESULT_URL: input.callbackUrl,
     LMI_SUCCESS_URL: input.returnUrl,
     LMI_SUCCESS_METHOD: '2',
-    LMI_FAIL_URL: input.returnUrl,
-    LMI_FAIL_METHOD: '2',
+    // The buyer who leaves WebMoney unpaid comes back through Kassa's callback URL: X18 then says
+    // whether a payment was made under the number after all, or the attempt is declined.
+    LMI_FAIL_URL: input.callbackUrl,
+    LMI_FAIL_METHOD: '0',
     ...(account.testMode && { LMI_SIM_MODE: '0' }),
     [KASSA_PAYMENT_ID]: input.paymentId,
     [KASSA_AMOUNT]: amount,

@@ -59,14 +59,43 @@ function preRequestReply(account: WebMoneyAccount, fields: Record<string, string
   return 'YES';
 }
 
+/** A buyer back from WebMoney's fail URL (a GET with the form's echoed fields): X18 says what became of it. */
+export interface BuyerReturn {
+  kind: 'return';
+  paymentNo: string;
+  paymentId: string;
+  invoiceNo: string;
+  /** The amount the form asked for, minor units. */
+  amountMinor: string;
+  currency: string;
+}
+
 /**
- * Verifies and translates a call to the result URL. A call for another purse is not this
+ * Verifies and translates a call to the result URL, or a buyer's return through the fail URL
+ * (a GET without `LMI_PREREQUEST` or `LMI_HASH`, trusted only as far as Kassa's seal holds). A call for another purse is not this
  * connector's (CallbackVerificationError); a pre-request is answered without changing anything; a
  * notification must carry the right `LMI_HASH` (constant-time), the connector's mode and Kassa's
  * seal, and is then a payment made.
  */
-export function verifyWebMoneyCallback(account: WebMoneyAccount, request: CallbackRequest): TranslatedCallback {
+export function verifyWebMoneyCallback(
+  account: WebMoneyAccount,
+  request: CallbackRequest,
+): TranslatedCallback | BuyerReturn {
   const fields = fieldsOf(request);
+  if (request.method === 'GET' && fields.LMI_PREREQUEST === undefined && fields.LMI_HASH === undefined) {
+    if (!sealHolds(account, fields)) throw new CallbackVerificationError('Kassa’s seal on the form does not hold');
+    const currency = purseCurrency(account.purse)!;
+    const amountMinor = fromWebMoneyAmount(fields[KASSA_AMOUNT]!, currency);
+    if (amountMinor === null) throw new CallbackVerificationError('KASSA_AMOUNT malformed');
+    return {
+      kind: 'return',
+      paymentNo: fields.LMI_PAYMENT_NO!,
+      paymentId: fields[KASSA_PAYMENT_ID]!,
+      invoiceNo: /^\d{1,20}$/.test(fields.LMI_SYS_INVS_NO ?? '') ? fields.LMI_SYS_INVS_NO! : '0',
+      amountMinor,
+      currency,
+    };
+  }
   if (fields.LMI_PAYEE_PURSE !== account.purse) {
     throw new CallbackVerificationError('LMI_PAYEE_PURSE is not this connector’s purse');
   }
