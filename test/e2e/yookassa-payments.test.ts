@@ -77,6 +77,9 @@ test('paid: a two-stage YooKassa payment confirmed on its page is captured by Ka
   );
   expect(paid).toMatchObject({ amount: '50.00', currency: 'RUB', method: 'yookassa_card' });
   expect(await simPayment(created.id)).toMatchObject({ status: 'succeeded', paid: true });
+  // It came by notification (waiting_for_capture, then succeeded after Kassa's capture: one event).
+  const events = await db.query('select event_id, state from provider_callbacks where payment_id = $1', [payment.id]);
+  expect(events.rows).toEqual([{ event_id: `${created.id}.succeeded`, state: 'succeeded' }]);
 
   const refund = await api(stack.url, 'POST', `/v1/payments/${payment.id}/refunds`, {
     token: testKey,
@@ -201,6 +204,31 @@ test('a lost notification: the status check finds the paid payment, captures it,
     30_000,
   );
   expect(await simPayment(yookassaIdOf(redirect))).toMatchObject({ status: 'succeeded' });
+  const events = await db.query('select count(*)::int as n from provider_callbacks where payment_id = $1', [
+    payment.id,
+  ]);
+  expect(events.rows[0].n).toBe(0);
+});
+
+test('a refund YooKassa refuses is failed in Kassa', async () => {
+  const { testKey, checkout } = await newShop();
+  const payment = await createTestPayment(stack, testKey, checkout.id);
+  await sim.fault({ reference: payment.id, refund_fails: true });
+  await buyerActs(await chooseMethod(stack, payment.id, 'yookassa_card'), 'approve');
+  await eventually(
+    () => paymentOf(stack, testKey, payment.id),
+    (body) => body.status === 'paid',
+  );
+  const refund = await api(stack.url, 'POST', `/v1/payments/${payment.id}/refunds`, {
+    token: testKey,
+    body: { amount: '50.00' },
+  });
+  expect(refund.status).toBe(201);
+  const settled = await eventually(
+    () => api(stack.url, 'GET', `/v1/refunds/${refund.body.id}`, { token: testKey }).then((r) => r.body),
+    (body) => body.status !== 'pending',
+  );
+  expect(settled.status).toBe('failed');
 });
 
 test('an unknown outcome: a create whose answer was lost is asked again under the same key and makes one YooKassa payment', async () => {
