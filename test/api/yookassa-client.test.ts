@@ -1,4 +1,5 @@
 import { freePort } from '../support/processes';
+import { startReceiver } from '../support/stack';
 import { createYooKassaConnector as connectTo } from '../../src/providers/yookassa';
 import type { CreateProviderPaymentInput, PaymentConnector } from '../../src/providers/types';
 import {
@@ -176,4 +177,84 @@ test('a YooKassa that cannot be reached is transient', async () => {
     { mode: 'test' },
   );
   await expect(gone.createPayment(input())).rejects.toMatchObject({ kind: 'transient', code: 'unreachable' });
+});
+
+describe("the simulator's notifications", () => {
+  const events = (received: { body: string }[]) =>
+    received.map((request) => {
+      const body = JSON.parse(request.body);
+      return `${body.type} ${body.event} ${body.object.status}`;
+    });
+
+  test('go to the shop’s notification URL as {type, event, object}, retried until a 200, with duplicates and a stale one as the faults say', async () => {
+    const receiver = await startReceiver([500]);
+    try {
+      await sim.setNotificationUrl(receiver.url);
+      const request = input();
+      await sim.fault({ reference: request.paymentId, duplicate: 1, reorder: true, delay_ms: 50 });
+      const created = await connector.createPayment(request);
+      await press(created.redirect.url, 'approve');
+      await receiver.waitFor(3);
+      await connector.getPaymentStatus(ref(request, created.providerPaymentId));
+      const received = await receiver.waitFor(6);
+      expect(events(received)).toEqual([
+        // The first answer was a 500: sent again.
+        'notification payment.waiting_for_capture waiting_for_capture',
+        'notification payment.waiting_for_capture waiting_for_capture',
+        'notification payment.waiting_for_capture waiting_for_capture',
+        'notification payment.succeeded succeeded',
+        'notification payment.succeeded succeeded',
+        'notification payment.waiting_for_capture waiting_for_capture',
+      ]);
+      expect(received[0]!.headers['content-type']).toBe('application/json');
+      expect(JSON.parse(received[3]!.body).object).toMatchObject({
+        id: created.providerPaymentId,
+        paid: true,
+        amount: { value: '50.00', currency: 'RUB' },
+        metadata: { kassa_payment_id: request.paymentId },
+      });
+    } finally {
+      await sim.call('DELETE', '/sim/faults');
+      await sim.setNotificationUrl(null);
+      await receiver.close();
+    }
+  });
+
+  test('are not sent for a payment whose faults drop them; a declined payment is canceled with its reason', async () => {
+    const receiver = await startReceiver();
+    try {
+      await sim.setNotificationUrl(receiver.url);
+      const dropped = input();
+      await sim.fault({ reference: dropped.paymentId, drop: true });
+      await press((await connector.createPayment(dropped)).redirect.url, 'approve');
+      const declined = input();
+      await press((await connector.createPayment(declined)).redirect.url, 'decline');
+      const [only] = await receiver.waitFor(1);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(receiver.received).toHaveLength(1);
+      expect(JSON.parse(only!.body)).toMatchObject({
+        event: 'payment.canceled',
+        object: {
+          status: 'canceled',
+          metadata: { kassa_payment_id: declined.paymentId },
+          cancellation_details: { party: 'payment_network', reason: 'general_decline' },
+        },
+      });
+    } finally {
+      await sim.call('DELETE', '/sim/faults');
+      await sim.setNotificationUrl(null);
+      await receiver.close();
+    }
+  });
+
+  test('the buyer sees the amount and Approve and Decline on the confirmation page, escaped', async () => {
+    const created = await connector.createPayment(input({ description: '<b>Tea & cake</b>' }));
+    const page = await fetch(created.redirect.url);
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain('50.00 RUB');
+    expect(html).toContain('&#60;b&#62;Tea &#38; cake&#60;/b&#62;');
+    expect(html).toContain(`action="/checkout/${created.providerPaymentId}/approve"`);
+    expect(html).toContain(`action="/checkout/${created.providerPaymentId}/decline"`);
+  });
 });
