@@ -46,6 +46,8 @@ export interface RecordPaymentStatusInput {
   method: string | null;
   providerPaymentId: string | null;
   redirectUrl: string | null;
+  /** The fields to post to `redirectUrl` when the provider takes the buyer by a form. */
+  redirectForm?: Record<string, string> | null;
   failureReason: string | null;
   fees: { feeMinor: string; buyerTotalMinor: string; merchantNetMinor: string } | null;
   /** The merchant event this change raises, its id fixed by the workflow so retries reuse it. */

@@ -50,13 +50,15 @@ function backToShop(
   const { back } = links;
   if (back.method === 'GET')
     return `<a class="${className}" id="back-to-shop" href="${escapeHtml(back.url)}">${escapeHtml(label)}</a>`;
-  const inputs = Object.entries(back.fields)
-    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
-    .join('');
   return `<form id="back-to-shop-form" method="post" action="${escapeHtml(back.url)}"${
     autoSeconds === null ? '' : ` data-submit-after="${autoSeconds}"`
-  }>${inputs}<button type="submit" id="back-to-shop">${escapeHtml(label)}</button></form>`;
+  }>${hiddenInputs(back.fields)}<button type="submit" id="back-to-shop">${escapeHtml(label)}</button></form>`;
 }
+
+const hiddenInputs = (fields: Record<string, string>) =>
+  Object.entries(fields)
+    .map(([name, value]) => `<input type="hidden" name="${escapeHtml(name)}" value="${escapeHtml(value)}">`)
+    .join('');
 
 /** The head of a result page that sends the buyer back on its own: a refresh to Kassa's redirect (GET) or the form's script (POST). */
 function autoReturnHead(payment: StoredPayment, links: ResultLinks): PageHead {
@@ -183,6 +185,22 @@ export function shopReturnPage(merchantName: string, links: ResultLinks): string
     `<h1>Back to ${escapeHtml(merchantName)}</h1>
 <p class="muted">Taking you back to ${escapeHtml(merchantName)}…</p>
 ${backToShop(links, `Continue to ${merchantName}`, 'button', 0)}`,
+    { autoSubmit: true },
+  );
+}
+
+/**
+ * The page that takes the buyer to a provider that wants a form posted to it (WebMoney, Interkassa):
+ * the form submits itself, its button works without script.
+ */
+export function providerFormPage(merchantName: string, form: { url: string; fields: Record<string, string> }): string {
+  return layout(
+    `Paying ${merchantName}`,
+    `<h1>Paying ${escapeHtml(merchantName)}</h1>
+<p class="muted">Taking you to the payment page…</p>
+<form id="provider-form" method="post" action="${escapeHtml(form.url)}" data-submit-after="0">${hiddenInputs(
+      form.fields,
+    )}<button type="submit">Continue to payment</button></form>`,
     { autoSubmit: true },
   );
 }

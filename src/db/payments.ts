@@ -20,6 +20,7 @@ interface PaymentRow {
   merchant_net_minor: string | null;
   provider_payment_id: string | null;
   redirect_url: string | null;
+  redirect_form: Record<string, string> | null;
   failure_reason: string | null;
   delivery: Delivery | null;
   metadata: Record<string, string>;
@@ -48,6 +49,7 @@ const mapRow = (row: PaymentRow): StoredPayment => ({
   merchantNetMinor: toBigInt(row.merchant_net_minor),
   providerPaymentId: row.provider_payment_id,
   redirectUrl: row.redirect_url,
+  redirectForm: row.redirect_form,
   failureReason: row.failure_reason,
   delivery: row.delivery,
   metadata: row.metadata,
@@ -199,6 +201,8 @@ export interface StatusChange {
   method: string | null;
   providerPaymentId: string | null;
   redirectUrl: string | null;
+  /** The fields to post to `redirectUrl`; null: a plain GET. */
+  redirectForm?: Record<string, string> | null;
   failureReason: string | null;
   fees: { feeMinor: bigint; buyerTotalMinor: bigint; merchantNetMinor: bigint } | null;
 }
@@ -215,7 +219,7 @@ export async function applyStatusChange(
   const { rows } = await db.query<PaymentRow>(
     `update payments set status = $3, status_seq = $2, method = $4, provider_payment_id = $5, redirect_url = $6,
        failure_reason = $7, fee_minor = coalesce($8, fee_minor), buyer_total_minor = coalesce($9, buyer_total_minor),
-       merchant_net_minor = coalesce($10, merchant_net_minor),
+       merchant_net_minor = coalesce($10, merchant_net_minor), redirect_form = $11,
        paid_at = case when $3 = 'paid' then coalesce(paid_at, now()) else paid_at end, updated_at = now()
      where id = $1 and status_seq < $2 and status not in ('paid', 'refunded', 'partially_refunded') returning *`,
     [
@@ -229,6 +233,7 @@ export async function applyStatusChange(
       change.fees?.feeMinor.toString() ?? null,
       change.fees?.buyerTotalMinor.toString() ?? null,
       change.fees?.merchantNetMinor.toString() ?? null,
+      change.redirectForm ? JSON.stringify(change.redirectForm) : null,
     ],
   );
   if (rows[0]) return { payment: mapRow(rows[0]), applied: true };

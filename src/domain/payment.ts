@@ -64,4 +64,8 @@ export function splitFee(amountMinor: bigint, feePayer: FeePayer, basisPoints = 
 }
 
 /** A payment as Kassa keeps it: the resource's facts and where the buyer was last sent to pay. */
-export type StoredPayment = Payment & { redirectUrl: string | null };
+/**
+ * A stored payment with where its buyer goes next: `redirectUrl`, reached by GET, or with
+ * `redirectForm` by a form of these fields posted to it.
+ */
+export type StoredPayment = Payment & { redirectUrl: string | null; redirectForm: Record<string, string> | null };

@@ -18,7 +18,7 @@ import type { MerchantPrincipal } from '../domain/merchant';
 import { DomainError, invalid, notFound } from '../domain/errors';
 import { startPurchase } from '../temporal/outbox';
 import { updatePurchase } from '../temporal/messages';
-import { cancelUpdate, selectMethodUpdate } from '../workflows/shared';
+import { cancelUpdate, type SelectMethodResult, selectMethodUpdate } from '../workflows/shared';
 import { amountParam, checkMerchantUrls, visibleMethods } from './checkouts';
 import type { ServiceDeps } from './deps';
 
@@ -171,12 +171,8 @@ export const idempotencyKeyReused = () =>
     'Idempotency-Key',
   );
 
-/** The buyer's choice of method: answers with the provider page to send the buyer to. */
-export async function selectMethod(
-  deps: ServiceDeps,
-  paymentId: string,
-  method: string,
-): Promise<{ redirectUrl: string }> {
+/** The buyer's choice of method: answers with the provider page to send the buyer to, and how. */
+export async function selectMethod(deps: ServiceDeps, paymentId: string, method: string): Promise<SelectMethodResult> {
   const payment = await findPaymentById(deps.db, paymentId);
   if (!payment) throw notFound('payment');
   if (!openStatuses.includes(payment.status))

@@ -17,10 +17,12 @@ import {
   autoReturnScriptPath,
   messagePage,
   methodChoicePage,
+  providerFormPage,
   resultPage,
   shopReturnPage,
 } from '../hosted-pages';
 import { selectMethodBody } from '../schemas';
+import type { SelectMethodResult } from '../../workflows/shared';
 
 /**
  * A page whose form goes back to the shop by POST may submit it there: the shop's origin joins the
@@ -28,10 +30,14 @@ import { selectMethodBody } from '../schemas';
  * stored with the payment).
  */
 function allowFormTo(res: Response, links: ResultLinks) {
-  if (links.back.method !== 'POST') return;
+  if (links.back.method === 'POST') allowFormAction(res, links.back.url);
+}
+
+/** The origin of `url` joins the CSP's `form-action` for this answer only. */
+function allowFormAction(res: Response, url: string) {
   const policy = res.getHeader('content-security-policy');
   if (typeof policy !== 'string') return;
-  const origin = new URL(links.back.url).origin;
+  const origin = new URL(url).origin;
   res.setHeader(
     'content-security-policy',
     policy.replace(
@@ -39,6 +45,24 @@ function allowFormTo(res: Response, links: ResultLinks) {
       (_whole, start: string, name: string, sources: string) => `${start}${name}${sources} ${origin}`,
     ),
   );
+}
+
+/** Where the buyer goes to pay: the provider's page, reached by GET or by posting `form` to it. */
+interface ProviderPage {
+  url: string;
+  form: Record<string, string> | null;
+}
+
+const pageOf = (next: SelectMethodResult): ProviderPage => ({
+  url: next.redirectUrl,
+  form: next.redirect?.method === 'POST' ? next.redirect.fields : null,
+});
+
+/** Sends the buyer on to the provider: a `303`, or a page whose form posts itself there. */
+function toProvider(res: Response, merchantName: string, page: ProviderPage) {
+  if (!page.form) return res.redirect(303, page.url);
+  allowFormAction(res, page.url);
+  res.type('html').send(providerFormPage(merchantName, { url: page.url, fields: page.form }));
 }
 
 /** The buyer's hosted pages (docs/api.md §6): no auth, the payment id is the capability. */
@@ -53,10 +77,11 @@ export function buyerRoutes(deps: ServiceDeps): Router {
 
   router.get('/:id', async (req, res) => {
     const { payment, checkout, merchantName } = await loadBuyerView(deps, req.params.id);
-    if (payment.status === 'awaiting_payment' && payment.redirectUrl) return res.redirect(303, payment.redirectUrl);
+    if (payment.status === 'awaiting_payment' && payment.redirectUrl)
+      return toProvider(res, merchantName, { url: payment.redirectUrl, form: payment.redirectForm });
     // A method the merchant chose at creation skips this page (the workflow may still be creating its provider payment).
     if (payment.status === 'awaiting_method' && payment.method && !payment.failureReason) {
-      return res.redirect(303, (await selectMethod(deps, payment.id, payment.method)).redirectUrl);
+      return toProvider(res, merchantName, pageOf(await selectMethod(deps, payment.id, payment.method)));
     }
     if (!openStatuses.includes(payment.status)) return res.redirect(303, `/pay/${payment.id}/return`);
     const notice = payment.failureReason ? 'Your last attempt did not go through. Please choose a method.' : undefined;
@@ -67,9 +92,11 @@ export function buyerRoutes(deps: ServiceDeps): Router {
     const wantsJson = req.is('application/json') || req.accepts(['html', 'json']) === 'json';
     const { method } = selectMethodBody.parse(req.body ?? {});
     try {
-      const { redirectUrl } = await selectMethod(deps, req.params.id, method);
-      if (wantsJson) return res.json({ redirect_url: redirectUrl });
-      res.redirect(303, redirectUrl);
+      const next = await selectMethod(deps, req.params.id, method);
+      if (wantsJson)
+        return res.json({ redirect_url: next.redirectUrl, ...(next.redirect && { redirect: next.redirect }) });
+      const { merchantName } = await loadBuyerView(deps, req.params.id);
+      toProvider(res, merchantName, pageOf(next));
     } catch (error) {
       const known = knownApiError(error);
       if (wantsJson || !known || known.status === 404) throw error;

@@ -214,6 +214,7 @@ export class Purchase {
       method: state.method,
       providerPaymentId: state.providerPaymentId,
       redirectUrl: state.redirectUrl,
+      ...(state.redirect?.method === 'POST' && { redirectForm: state.redirect.fields }),
       failureReason: reason,
       fees: state.method ? this.fees(state.method) : null,
       event: eventType ? { id: this.eventIdFor(status), type: eventType } : null,
