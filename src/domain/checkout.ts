@@ -96,15 +96,17 @@ export const pricingOf = (checkout: Checkout): CheckoutPricing => ({
 /**
  * The methods a buyer of `checkout` sees for this amount, in display order, and what each costs:
  * what the API quotes, what the buyer's page offers and what a purchase workflow is started with.
+ * `only` narrows them to a payment's own list (the methods an SCI form left).
  */
 export function checkoutQuotes(
   offered: readonly ProviderMethod[],
   checkout: Checkout,
   amountMinor: bigint,
   currency: string,
+  only: readonly string[] | null = null,
 ): MethodQuote[] {
   if (!checkout.currencies.includes(currency)) return [];
-  return quoteMethods({
+  const quotes = quoteMethods({
     offered,
     testMode: checkout.testMode,
     settings: checkout.methods,
@@ -112,4 +114,5 @@ export function checkoutQuotes(
     amountMinor,
     currency,
   });
+  return only ? quotes.filter((quote) => only.includes(quote.code)) : quotes;
 }

@@ -103,14 +103,12 @@ export async function linkSecretOf(deps: ServiceDeps, checkout: Checkout): Promi
 
 /** The methods the buyer may choose, with what each costs them (display conditions applied). */
 export function methodOptions(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout): MethodOption[] {
-  return visibleMethods(deps, checkout, payment.amountMinor, payment.currency)
-    .filter((quote) => !payment.sci?.methods || payment.sci.methods.includes(quote.code))
-    .map((quote) => ({
-      code: quote.code,
-      title: quote.title,
-      testMode: payment.testMode,
-      buyerTotalMinor: quote.buyerTotalMinor,
-    }));
+  return visibleMethods(deps, checkout, payment.amountMinor, payment.currency, payment.sci?.methods).map((quote) => ({
+    code: quote.code,
+    title: quote.title,
+    testMode: payment.testMode,
+    buyerTotalMinor: quote.buyerTotalMinor,
+  }));
 }
 
 /**

@@ -325,8 +325,9 @@ export function visibleMethods(
   checkout: Checkout,
   amountMinor: bigint,
   currency: string,
+  only: readonly string[] | null = null,
 ): MethodQuote[] {
-  return checkoutQuotes(deps.providers.methods(checkout.testMode), checkout, amountMinor, currency);
+  return checkoutQuotes(deps.providers.methods(checkout.testMode), checkout, amountMinor, currency, only);
 }
 
 export async function quoteCheckoutMethods(

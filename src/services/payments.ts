@@ -91,10 +91,7 @@ export async function createPayment(
   if (amountMinor <= 0n) throw invalid('amount', 'amount must be above zero');
   if (amountMinor > maxAmountMinor)
     throw invalid('amount', `amount must be at most ${formatAmount(maxAmountMinor, request.currency)}`);
-  const allowed = request.sci?.methods;
-  const quotes = visibleMethods(deps, checkout, amountMinor, request.currency).filter(
-    (quote) => !allowed || allowed.includes(quote.code),
-  );
+  const quotes = visibleMethods(deps, checkout, amountMinor, request.currency, request.sci?.methods);
   const methods = quotes.map((method) => method.code);
   if (request.method && !methods.includes(request.method)) {
     throw invalid(
@@ -178,10 +175,9 @@ export async function selectMethod(deps: ServiceDeps, paymentId: string, method:
   if (!openStatuses.includes(payment.status))
     throw new DomainError('conflict', 'payment_state', `payment is ${payment.status}`);
   const checkout = (await findCheckoutById(deps.db, payment.checkoutId))!;
-  const allowed = payment.sci?.methods;
-  const methods = visibleMethods(deps, checkout, payment.amountMinor, payment.currency)
-    .map((m) => m.code)
-    .filter((code) => !allowed || allowed.includes(code));
+  const methods = visibleMethods(deps, checkout, payment.amountMinor, payment.currency, payment.sci?.methods).map(
+    (quote) => quote.code,
+  );
   if (!methods.includes(method))
     throw invalid('method', `method ${method} is not offered; choose one of ${methods.join(', ')}`);
   return updatePurchase(deps.temporal, paymentId, (handle) =>

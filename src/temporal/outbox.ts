@@ -32,7 +32,13 @@ export async function startPurchase(
   deps: OutboxDeps,
   payment: StoredPayment,
   checkout: Checkout,
-  quotes = checkoutQuotes(deps.providers.methods(payment.testMode), checkout, payment.amountMinor, payment.currency),
+  quotes = checkoutQuotes(
+    deps.providers.methods(payment.testMode),
+    checkout,
+    payment.amountMinor,
+    payment.currency,
+    payment.sci?.methods,
+  ),
 ): Promise<void> {
   await startWorkflow(deps, purchase, { payment, checkout, quotes, statusPollSeconds: deps.config.statusPollSeconds });
   await markWorkflowStarted(deps.db, payment.id);
