@@ -9,6 +9,7 @@ import { CONFIG_SANDBOX_CONNECTOR_ID, type Connector, type StoredConnector } fro
 import type { ProviderMethod } from '../domain/methods';
 import { createSandboxConnector, sandboxAdapter } from './sandbox';
 import { stripeAdapter } from './stripe';
+import { yookassaAdapter } from './yookassa';
 import type {
   ConnectorAdapter,
   ConnectorCapability,
@@ -22,6 +23,7 @@ import type {
 export const connectorAdapters: Readonly<Record<string, ConnectorAdapter<any>>> = {
   sandbox: sandboxAdapter,
   stripe: stripeAdapter,
+  yookassa: yookassaAdapter,
 };
 
 /** A connector with its client, made from its credentials by its adapter. */

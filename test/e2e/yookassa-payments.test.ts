@@ -1,7 +1,4 @@
 import type { Pool } from 'pg';
-import { connectorAdapters } from '../../src/providers/registry';
-import type { ConnectorAdapter } from '../../src/providers/types';
-import { yookassaAdapter } from '../../src/providers/yookassa';
 import { buyerActs, chooseMethod } from '../support/money';
 import {
   api,
@@ -19,9 +16,6 @@ import {
   yookassaSecretKey,
   yookassaShopId,
 } from '../support/yookassa-simulator';
-
-// Until the registry lists YooKassa, the test process adds it (the stack runs in this process).
-(connectorAdapters as Record<string, ConnectorAdapter<any>>).yookassa ??= yookassaAdapter;
 
 let stack: TestStack;
 let db: Pool;
