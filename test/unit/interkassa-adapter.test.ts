@@ -147,7 +147,7 @@ describe('states', () => {
       'succeeded',
     ]);
     expect(toPaymentStatus({ id: '300', coId: 'c', paymentNo: 'p', state: '7', am: '50.0000', cur: 'rub' })).toEqual({
-      providerPaymentId: '300',
+      providerPaymentId: 'p',
       state: 'succeeded',
       amountMinor: '5000',
       currency: 'RUB',
@@ -163,7 +163,7 @@ describe('the interaction', () => {
         kind: 'payment',
         callback: {
           eventId: 'interkassa:300000123:success',
-          providerPaymentId: '300000123',
+          providerPaymentId: input.reference,
           paymentId: input.paymentId,
           state: 'succeeded',
           amountMinor: '5000',

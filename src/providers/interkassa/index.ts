@@ -4,9 +4,9 @@
  * (checked with `ik_sign`); the REST API answers where an invoice stands and makes refunds.
  */
 import { z } from 'zod';
-import type { ConnectorAdapter, ConnectorCapability, PaymentConnector } from '../types';
+import { ProviderError, type ConnectorAdapter, type ConnectorCapability, type PaymentConnector } from '../types';
 import { createInterkassaClient } from './client';
-import { toInterkassaAmount, toPaymentStatus, toProviderRefund, toSciForm } from './mapper';
+import { invoiceState, toInterkassaAmount, toPaymentStatus, toProviderRefund, toSciForm } from './mapper';
 import { verifyInteraction } from './webhook';
 
 export { INTERKASSA_TEST_PAYWAY } from './mapper';
@@ -69,6 +69,12 @@ export function createInterkassaConnector(opts: InterkassaConnectorOptions): Pay
     ...(opts.timeoutMs !== undefined && { timeoutMs: opts.timeoutMs }),
     ...(opts.fetchImpl && { fetchImpl: opts.fetchImpl }),
   });
+  /** The invoice of an order number (the paid one, else the newest), or of an invoice id. */
+  async function invoiceOf(paymentNoOrId: string) {
+    if (/^\d{1,20}$/.test(paymentNoOrId)) return client.invoice(paymentNoOrId);
+    const invoices = await client.invoicesByPaymentNo(credentials.checkout_id, paymentNoOrId);
+    return invoices.find((invoice) => invoiceState(invoice.state) === 'succeeded') ?? invoices[0] ?? null;
+  }
   return {
     provider: 'interkassa',
     capabilities: CAPABILITIES,
@@ -83,11 +89,8 @@ export function createInterkassaConnector(opts: InterkassaConnectorOptions): Pay
       return { providerPaymentId: null, redirect: { method: 'POST', url: credentials.sci_url, fields } };
     },
     async getPaymentStatus(ref) {
-      const invoice = ref.providerPaymentId
-        ? await client.invoice(ref.providerPaymentId)
-        : ((await client.invoicesByPaymentNo(credentials.checkout_id, ref.reference))[0] ?? null);
-      if (!invoice) return null;
-      return toPaymentStatus(invoice);
+      const invoice = await invoiceOf(ref.providerPaymentId ?? ref.reference);
+      return invoice && toPaymentStatus(invoice);
     },
     async verifyCallback(request) {
       return verifyInteraction(
@@ -108,8 +111,15 @@ export function createInterkassaConnector(opts: InterkassaConnectorOptions): Pay
         : { status: 200, contentType: 'text/plain; charset=utf-8', body: 'OK' };
     },
     async refundPayment(input) {
+      const invoice = await invoiceOf(input.providerPaymentId);
+      if (!invoice || invoiceState(invoice.state) !== 'succeeded')
+        throw new ProviderError(
+          'definite',
+          'not_paid',
+          `interkassa has no paid invoice for ${input.providerPaymentId}`,
+        );
       const refund = await client.refund({
-        invoiceId: input.providerPaymentId,
+        invoiceId: invoice.id,
         amount: toInterkassaAmount(input.amountMinor, input.currency),
         merchantOrderId: input.refundId,
         description: `Refund ${input.refundId}`,

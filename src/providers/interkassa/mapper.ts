@@ -139,17 +139,23 @@ export function interkassaDate(value: string | undefined, fallback: Date): strin
   return Number.isNaN(date.getTime()) ? fallback.toISOString() : date.toISOString();
 }
 
-/** A verified interaction's fields as the purchase workflow's callback; `null` when it names no Kassa payment. */
+/**
+ * A verified interaction's fields as the purchase workflow's callback; `null` when it names no Kassa
+ * payment. The provider payment is the order number (`ik_pm_no`), as Kassa knew it from the create:
+ * Interkassa numbers its invoice only when the form arrives.
+ */
 export function toProviderCallback(fields: Record<string, string>, now: Date): ProviderCallback | null {
   const paymentId = kassaPaymentIdOf(fields[KASSA_PAYMENT_FIELD], fields.ik_pm_no);
   const invoiceId = fields.ik_inv_id ?? '';
   const status = fields.ik_inv_st ?? '';
   const currency = (fields.ik_cur ?? '').toUpperCase();
-  if (!paymentId || !/^[0-9A-Za-z_-]{1,64}$/.test(invoiceId)) return null;
+  const paymentNo = fields.ik_pm_no ?? '';
+  if (!paymentId || !paymentNo || !/^[0-9A-Za-z_-]{1,64}$/.test(invoiceId)) return null;
   const state = interactionState(status);
   return {
     eventId: `interkassa:${invoiceId}:${status}`,
-    providerPaymentId: invoiceId,
+    // Kassa names the provider payment by its order number until the interaction names the invoice.
+    providerPaymentId: paymentNo,
     paymentId,
     state,
     // An amount Kassa cannot read never equals the expected one: the payment is held for review.
@@ -175,7 +181,7 @@ export function toPaymentStatus(invoice: InterkassaInvoice): ProviderPaymentStat
   const state = invoiceState(invoice.state);
   const currency = invoice.cur.toUpperCase();
   return {
-    providerPaymentId: invoice.id,
+    providerPaymentId: invoice.paymentNo,
     state,
     amountMinor: fromInterkassaAmount(invoice.am, currency) ?? '-1',
     currency,
