@@ -306,6 +306,7 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
               publicUrl: config.publicUrl,
               allowPrivateWebhookUrls: config.allowPrivateWebhookUrls,
               notifications: notificationSettings(config),
+              connectorBreaker: config.connectorBreaker,
             }),
             interceptors: {
               activity: [

@@ -35,6 +35,9 @@ const envSchema = z
     SANDBOX_API_KEY: z.string().min(8).default('sandbox_dev_key'),
     SANDBOX_WEBHOOK_SECRET: z.string().min(16).default('sandbox_dev_webhook_secret'),
     CONNECTOR_REFRESH_MS: z.coerce.number().int().min(0).max(3_600_000).default(2000),
+    CONNECTOR_BREAKER_FAILURES: z.coerce.number().int().min(1).max(10_000).default(5),
+    CONNECTOR_BREAKER_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
+    CONNECTOR_BREAKER_PROBE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
     ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
     ALLOW_PRIVATE_WEBHOOK_URLS: z
       .enum(['true', 'false'])
@@ -96,6 +99,12 @@ const envSchema = z
     sandbox: { url: env.SANDBOX_URL, apiKey: env.SANDBOX_API_KEY, webhookSecret: env.SANDBOX_WEBHOOK_SECRET },
     /** How often each process reads the connectors table again for other processes' changes; 0: never. */
     connectorRefreshMs: env.CONNECTOR_REFRESH_MS,
+    /** A connector pauses itself after `failures` failed creates within `windowSeconds`; probed after `probeSeconds`. */
+    connectorBreaker: {
+      failures: env.CONNECTOR_BREAKER_FAILURES,
+      windowSeconds: env.CONNECTOR_BREAKER_WINDOW_SECONDS,
+      probeSeconds: env.CONNECTOR_BREAKER_PROBE_SECONDS,
+    },
     adminToken: env.ADMIN_TOKEN,
     allowPrivateWebhookUrls: env.ALLOW_PRIVATE_WEBHOOK_URLS ?? env.KASSA_ENV !== 'production',
     dataDir: env.DATA_DIR,

@@ -23,9 +23,9 @@ import { providerReference, setConnectorStatus } from '../db/connectors';
 import {
   attemptStatusAfterCreate,
   type BreakerSettings,
-  breakerSettingsFromEnv,
   breakerTrips,
   probeDue,
+  defaultBreakerSettings,
   lateSuccessOperator,
 } from '../domain/attempt';
 import { FailureType } from '../domain/failure-types';
@@ -120,7 +120,7 @@ export async function waitWhileConnectorPaused(providers: ProviderRegistry, conn
 }
 
 export function createConnectorActivities({ db, providers, publicUrl, breaker }: ConnectorActivityDeps) {
-  const settings = breaker ?? breakerSettingsFromEnv(process.env);
+  const settings = breaker ?? defaultBreakerSettings;
 
   /** The attempt's connector: the one named, or for runs from before connectors the method's first. */
   const handleFor = (input: { method: string; connectorId?: string | null }): ConnectorHandle => {

@@ -8,7 +8,7 @@ import type { PurchaseEventType } from '../domain/event-types';
 import type { PaymentStatus } from '../domain/payment';
 import type { ProviderRegistry } from '../providers/registry';
 import { settleAttempt } from '../db/attempts';
-import type { AttemptStatus } from '../domain/attempt';
+import type { AttemptStatus, BreakerSettings } from '../domain/attempt';
 import { createConnectorActivities } from './connectors';
 import { postPaymentCaptured } from './ledger';
 import { createPayoutActivities } from './payouts';
@@ -35,6 +35,8 @@ export interface ActivityDeps {
   allowPrivateWebhookUrls?: boolean;
   /** E-mail, Telegram and SMS channels and buyer receipts; absent: only webhooks are sent. */
   notifications?: NotificationSettings;
+  /** When a connector pauses itself (`CONNECTOR_BREAKER_*`); absent: the defaults. */
+  connectorBreaker?: BreakerSettings;
 }
 
 export type { CanceledProviderPayment, CreatedProviderPayment, CreateProviderPaymentInput } from './connectors';
@@ -65,6 +67,7 @@ export function createActivities({
   webhookTimeoutMs = 10_000,
   allowPrivateWebhookUrls = false,
   notifications,
+  connectorBreaker,
 }: ActivityDeps) {
   const webhooks = { db, webhookTimeoutMs, allowPrivateWebhookUrls };
   return {
@@ -75,7 +78,7 @@ export function createActivities({
     ...createReconciliationActivities({ db, providers }),
     ...createReviewActivities({ db, providers, publicUrl }),
     ...createNotificationActivities({ db, providers, publicUrl, settings: notifications }),
-    ...createConnectorActivities({ db, providers, publicUrl }),
+    ...createConnectorActivities({ db, providers, publicUrl, breaker: connectorBreaker }),
     async recordPaymentStatus(input: RecordPaymentStatusInput): Promise<{ eventId: string | null }> {
       return inTransaction(db, async (client) => {
         const { payment, applied } = await applyStatusChange(client, {

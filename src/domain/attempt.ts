@@ -112,18 +112,5 @@ export const probeDue = (
   connector.pausedAt !== null &&
   now.getTime() - connector.pausedAt.getTime() >= settings.probeSeconds * 1000;
 
-/** Reads the breaker's settings from the environment (`CONNECTOR_BREAKER_*`), defaults for what is unset or not a positive integer. */
-export function breakerSettingsFromEnv(env: Record<string, string | undefined>): BreakerSettings {
-  const positive = (value: string | undefined, fallback: number) => {
-    const parsed = Number(value);
-    return value !== undefined && Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
-  };
-  return {
-    failures: positive(env.CONNECTOR_BREAKER_FAILURES, defaultBreakerSettings.failures),
-    windowSeconds: positive(env.CONNECTOR_BREAKER_WINDOW_SECONDS, defaultBreakerSettings.windowSeconds),
-    probeSeconds: positive(env.CONNECTOR_BREAKER_PROBE_SECONDS, defaultBreakerSettings.probeSeconds),
-  };
-}
-
 /** Who decided a late success's refund, in the exception's decisions: the checkout's setting. */
 export const lateSuccessOperator = 'kassa (checkout late_success: refund)';

@@ -23,9 +23,10 @@ jest.setTimeout(90_000);
 
 let stack: TestStack;
 let db: Pool;
-process.env.CONNECTOR_BREAKER_FAILURES = '2';
-process.env.CONNECTOR_BREAKER_PROBE_SECONDS = '1';
-stackForFile((running) => ({ stack, db } = running));
+stackForFile((running) => ({ stack, db } = running), {
+  CONNECTOR_BREAKER_FAILURES: '2',
+  CONNECTOR_BREAKER_PROBE_SECONDS: '1',
+});
 const newShop = shopsFor(() => stack, 'all');
 
 /** A port nothing listens on. */

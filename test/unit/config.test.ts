@@ -1,3 +1,4 @@
+import { defaultBreakerSettings } from '../../src/domain/attempt';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,9 +24,15 @@ describe('configuration', () => {
     ['ADMIN_TOKEN', 'short', /^ADMIN_TOKEN: at least 16 characters/],
     ['KASSA_ROLE', 'everything', /^KASSA_ROLE: /],
     ['STATUS_POLL_SECONDS', '1,a', /^STATUS_POLL_SECONDS: comma-separated whole seconds/],
+    ['CONNECTOR_BREAKER_FAILURES', '0', /^CONNECTOR_BREAKER_FAILURES: /],
+    ['CONNECTOR_BREAKER_PROBE_SECONDS', 'soon', /^CONNECTOR_BREAKER_PROBE_SECONDS: /],
   ])('a bad %s (%s) stops startup with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  test("the circuit breaker's defaults are the activities' own", () => {
+    expect(loadConfig({}).connectorBreaker).toEqual(defaultBreakerSettings);
   });
 
   test('PUBLIC_URL loses its trailing slash so links never carry a double slash', () => {

@@ -1,9 +1,7 @@
 import {
   attemptStatusAfterCreate,
-  breakerSettingsFromEnv,
   breakerTrips,
   createFailure,
-  defaultBreakerSettings,
   nextConnector,
   probeDue,
 } from '../../src/domain/attempt';
@@ -58,18 +56,6 @@ describe('the circuit breaker', () => {
       false,
     );
     expect(probeDue({ ...tripped, status: 'active' }, new Date(pausedAt.getTime() + 99_000), settings)).toBe(false);
-  });
-
-  test('reads its settings from CONNECTOR_BREAKER_*, defaults for what is unset or not a positive integer', () => {
-    expect(breakerSettingsFromEnv({})).toEqual(defaultBreakerSettings);
-    expect(
-      breakerSettingsFromEnv({
-        CONNECTOR_BREAKER_FAILURES: '2',
-        CONNECTOR_BREAKER_WINDOW_SECONDS: '10',
-        CONNECTOR_BREAKER_PROBE_SECONDS: 'x',
-      }),
-    ).toEqual({ failures: 2, windowSeconds: 10, probeSeconds: defaultBreakerSettings.probeSeconds });
-    expect(breakerSettingsFromEnv({ CONNECTOR_BREAKER_FAILURES: '0' }).failures).toBe(defaultBreakerSettings.failures);
   });
 });
 
