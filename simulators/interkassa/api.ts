@@ -2,7 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, Router } from 'express';
 import type { InterkassaContext } from './context';
 import { TEST_PAYWAY, cardPayway, ikDate } from './interaction';
-import { fromMinor, type Invoice, type Refund, toMinor } from './store';
+import { creditedAmount, fromMinor, type Invoice, type Refund, toMinor } from './store';
 
 /** Every answer: `{status, code, data, message}`, `code` 0 on success. */
 const ok = (res: Response, data: unknown) => res.json({ status: 'ok', code: 0, data, message: 'Success' });
@@ -47,7 +47,7 @@ function view(invoice: Invoice) {
     crt: ikDate(invoice.createdAt),
     prc: ikDate(invoice.processedAt),
     ...(paid !== null && {
-      coRfn: fromMinor((paid * 97n) / 100n, invoice.currency, 4),
+      coRfn: creditedAmount(paid, invoice.currency),
       psPrice: fromMinor(paid, invoice.currency),
       refunded: fromMinor(invoice.refundedMinor, invoice.currency),
     }),

@@ -1,7 +1,7 @@
 import type { Callback, CallbackRequest, CallbackSender } from '../common/callbacks';
 import { type Fault, faultSequence } from '../common/faults';
 import { ikSign } from './signature';
-import { fromMinor, type Invoice, type InvoiceStatus } from './store';
+import { creditedAmount, fromMinor, type Invoice, type InvoiceStatus } from './store';
 import type { Checkout } from './context';
 
 /** Interkassa's test payway: paid without money; its interactions are signed with the test key. */
@@ -37,7 +37,7 @@ export function interactionFields(checkout: Checkout, invoice: Invoice, status: 
     ik_pw_via: payway,
     ik_am: paid === null ? invoice.amount : fromMinor(paid, invoice.currency),
     ...(paid !== null && {
-      ik_co_rfn: fromMinor((paid * 97n) / 100n, invoice.currency, 4),
+      ik_co_rfn: creditedAmount(paid, invoice.currency),
       ik_ps_price: fromMinor(paid, invoice.currency),
     }),
     ik_cur: invoice.currency,

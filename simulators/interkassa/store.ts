@@ -71,6 +71,15 @@ export function fromMinor(minor: bigint, currency: string, decimals?: number): s
   return `${text.slice(0, -places)}.${text.slice(-places)}`;
 }
 
+/** What the checkout is credited for `paid` after a 3 % fee, with Interkassa's four decimals (`12.1250`). */
+export function creditedAmount(paid: bigint, currency: string): string {
+  const digits = minorDigits(currency);
+  const inTenThousandths = paid * 10n ** BigInt(Math.max(0, 4 - digits));
+  const credited = (inTenThousandths * 97n) / 100n;
+  const text = credited.toString().padStart(5, '0');
+  return `${text.slice(0, -4)}.${text.slice(-4)}`;
+}
+
 /** Invoices and refunds, in memory; ids are numbers as Interkassa's are. */
 export class InterkassaStore {
   private readonly invoices = new Map<string, Invoice>();
