@@ -256,3 +256,35 @@ test('a paid WebMoney payment cannot be refunded through Kassa: a clear 409', as
   });
   expect(refund).toMatchObject({ status: 409, body: { error: { code: 'refund_unsupported' } } });
 });
+
+test('one connector per purse: a RUB payment refused by a USD purse’s connector goes on to the RUB purse’s', async () => {
+  const usd = await api(stack.url, 'POST', '/admin/connectors', {
+    token: stack.adminToken,
+    body: {
+      provider: 'webmoney',
+      mode: 'test',
+      credentials: sim.credentials('Z100000000003'),
+      methods: ['webmoney_wallet'],
+      priority: 0,
+    },
+  });
+  expect(usd.status).toBe(201);
+  const moved = await api(stack.url, 'PATCH', `/admin/connectors/${connectorId}`, {
+    token: stack.adminToken,
+    body: { priority: 10 },
+  });
+  expect(moved.status).toBe(200);
+
+  const shop = await newShop();
+  const payment = await createTestPayment(stack, shop.testKey, shop.checkout.id);
+  const { fields } = await webmoneyForm(payment.id);
+  expect(fields).toMatchObject({ LMI_PAYEE_PURSE: webmoneyTestPurse, LMI_RESULT_URL: callbackUrl });
+  const { rows } = await db.query(
+    'select connector_id, status, error from payment_attempts where payment_id = $1 order by attempt',
+    [payment.id],
+  );
+  expect(rows).toEqual([
+    { connector_id: usd.body.id, status: 'refused', error: 'currency_not_supported' },
+    { connector_id: connectorId, status: 'created', error: null },
+  ]);
+});
