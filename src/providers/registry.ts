@@ -9,6 +9,7 @@ import { CONFIG_SANDBOX_CONNECTOR_ID, type Connector, type StoredConnector } fro
 import type { ProviderMethod } from '../domain/methods';
 import { createSandboxConnector, sandboxAdapter } from './sandbox';
 import { stripeAdapter } from './stripe';
+import { webmoneyAdapter } from './webmoney';
 import { yookassaAdapter } from './yookassa';
 import type {
   ConnectorAdapter,
@@ -24,6 +25,7 @@ export const connectorAdapters: Readonly<Record<string, ConnectorAdapter<any>>> 
   sandbox: sandboxAdapter,
   stripe: stripeAdapter,
   yookassa: yookassaAdapter,
+  webmoney: webmoneyAdapter,
 };
 
 /** A connector with its client, made from its credentials by its adapter. */

@@ -1,6 +1,4 @@
 import type { Browser, Page } from 'playwright-core';
-import { connectorAdapters } from '../../src/providers/registry';
-import { webmoneyAdapter } from '../../src/providers/webmoney';
 import { artifactPath, describeWithBrowser, launchBrowser } from '../support/browser';
 import {
   api,
@@ -15,7 +13,6 @@ import { startWebMoneySimulator, type WebMoneySimulator } from '../support/webmo
 
 // A buyer's browser paying through WebMoney: Kassa's page, the form it posts, WebMoney's page, back.
 jest.setTimeout(60_000);
-(connectorAdapters as Record<string, unknown>).webmoney ??= webmoneyAdapter;
 
 describeWithBrowser('a buyer paying with WebMoney in a real browser', __filename, () => {
   let stack: TestStack;

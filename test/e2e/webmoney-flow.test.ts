@@ -1,6 +1,4 @@
 import type { Pool } from 'pg';
-import { connectorAdapters } from '../../src/providers/registry';
-import { webmoneyAdapter } from '../../src/providers/webmoney';
 import { statusQuery } from '../../src/workflows/shared';
 import { buyerActs, chooseMethod } from '../support/money';
 import {
@@ -20,9 +18,6 @@ import {
   webmoneyBuyerActs,
   webmoneyTestPurse,
 } from '../support/webmoney-simulator';
-
-// Until the registry lists WebMoney, the stack (in this process) learns it here.
-(connectorAdapters as Record<string, unknown>).webmoney ??= webmoneyAdapter;
 
 let stack: TestStack;
 let db: Pool;
