@@ -149,6 +149,21 @@ test('a test payment is paid at Interkassa’s test payway: one invoice per atte
   );
   expect(settled).toMatchObject({ status: 'succeeded', amount: '20.00' });
   expect((await invoicesOf(fields.ik_pm_no!))[0]).toMatchObject({ state: '7', refunded: '20.00' });
+
+  // A refund Interkassa's payment system declines is failed, and nothing more is refunded.
+  await sim.fault(fields.ik_pm_no, { refund_fails: true });
+  const declined = await api(stack.url, 'POST', `/v1/payments/${payment.id}/refunds`, {
+    token: shop.testKey,
+    body: { amount: '5.00' },
+  });
+  expect(declined.status).toBe(201);
+  expect(
+    await eventually(
+      () => api(stack.url, 'GET', `/v1/refunds/${declined.body.id}`, { token: shop.testKey }).then((r) => r.body),
+      (body) => body.status !== 'pending',
+    ),
+  ).toMatchObject({ status: 'failed' });
+  expect((await invoicesOf(fields.ik_pm_no!))[0]).toMatchObject({ refunded: '20.00' });
 });
 
 test('declined at Interkassa, the buyer chooses again and pays with another method at another connector', async () => {
@@ -181,6 +196,23 @@ test('when the interaction is lost, Kassa asks Interkassa’s API and finds the 
     30_000,
   );
   expect(paid).toMatchObject({ amount: '50.00', currency: 'RUB' });
+});
+
+test('interactions sent twice more and a stale process after them: the payment is paid once', async () => {
+  const shop = await newShop();
+  const payment = await createTestPayment(stack, shop.testKey, shop.checkout.id);
+  const fields = await sciForm(payment.id);
+  await sim.fault(fields.ik_pm_no, { duplicate: 2, reorder: true });
+  await buyerActs(new URL((await submit(fields)).location!, sim.url).href, 'approve');
+  await eventually(
+    () => paymentOf(stack, shop.testKey, payment.id),
+    (p) => p.status === 'paid',
+  );
+  await shop.receiver.waitFor(1);
+  await new Promise((resolve) => setTimeout(resolve, 1_500));
+  expect((await paymentOf(stack, shop.testKey, payment.id)).status).toBe('paid');
+  const events = await api(stack.url, 'GET', `/v1/payments/${payment.id}/events`, { token: shop.testKey });
+  expect(events.body.data.filter((event: { type: string }) => event.type === 'payment.paid')).toHaveLength(1);
 });
 
 test('an amount or a currency other than asked is held for review, not paid', async () => {

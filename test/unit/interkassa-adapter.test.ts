@@ -211,3 +211,135 @@ describe('the interaction', () => {
     expect(testConnector.callbackReply!('rejected', null)).toMatchObject({ status: 400, body: 'ik_sign invalid' });
   });
 });
+
+describe('the REST API client', () => {
+  type Answer = { status: number; body: unknown; headers?: Record<string, string> } | Error;
+  /** A connector whose API answers `answers` in turn; keeps each request. */
+  function connectorAnswering(answers: Answer[]) {
+    const requests: { url: string; init: RequestInit }[] = [];
+    const fetchImpl = (async (url: string, init: RequestInit) => {
+      requests.push({ url, init });
+      const answer = answers.shift()!;
+      if (answer instanceof Error) throw answer;
+      return new Response(JSON.stringify(answer.body), { status: answer.status, headers: answer.headers });
+    }) as unknown as typeof fetch;
+    const connector = createInterkassaConnector({
+      credentials: { ...credentials, api_account_id: 'acct-9' },
+      mode: 'test',
+      fetchImpl,
+    });
+    return { connector, requests };
+  }
+  const ref = { idempotencyKey: input.idempotencyKey, reference: input.reference, providerPaymentId: input.reference };
+  const invoice = (state: string, id = '300000123') => ({
+    id,
+    coId: credentials.checkout_id,
+    paymentNo: input.reference,
+    state,
+    am: '50.00',
+    cur: 'RUB',
+  });
+
+  test('finds the invoice by order number with Basic auth and the business account; the paid one wins', async () => {
+    const { connector, requests } = connectorAnswering([
+      {
+        status: 200,
+        body: {
+          status: 'ok',
+          code: 0,
+          data: {
+            '300000124': invoice('8', '300000124'),
+            '300000123': invoice('7'),
+            '1': { ...invoice('7', '1'), paymentNo: 'someone-else' },
+          },
+        },
+      },
+    ]);
+    await expect(connector.getPaymentStatus(ref)).resolves.toEqual({
+      providerPaymentId: input.reference,
+      state: 'succeeded',
+      amountMinor: '5000',
+      currency: 'RUB',
+    });
+    const url = new URL(requests[0]!.url);
+    expect(url.pathname).toBe('/v1/co-invoice');
+    expect(Object.fromEntries(url.searchParams)).toEqual({
+      checkoutId: credentials.checkout_id,
+      paymentNo: input.reference,
+    });
+    expect(requests[0]!.init.headers).toMatchObject({
+      authorization: `Basic ${Buffer.from('user:api-key').toString('base64')}`,
+      'ik-api-account-id': 'acct-9',
+    });
+  });
+
+  test('no invoice is null: Interkassa never saw the form', async () => {
+    const { connector } = connectorAnswering([{ status: 200, body: { status: 'ok', code: 0, data: {} } }]);
+    await expect(connector.getPaymentStatus(ref)).resolves.toBeNull();
+  });
+
+  test('failures are classified once: rate limits and outages wait as told, refusals are definite, a lost refund is indeterminate', async () => {
+    const kinds = async (
+      answers: Answer[],
+      call: (c: ReturnType<typeof connectorAnswering>['connector']) => Promise<unknown>,
+    ) => {
+      const error = await call(connectorAnswering(answers).connector).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ProviderError);
+      const { kind, code, retryAfterMs } = error as ProviderError;
+      return { kind, code, retryAfterMs };
+    };
+    const status = (c: ReturnType<typeof connectorAnswering>['connector']) => c.getPaymentStatus(ref);
+    expect(await kinds([{ status: 429, body: {}, headers: { 'retry-after': '7' } }], status)).toEqual({
+      kind: 'transient',
+      code: 'rate_limited',
+      retryAfterMs: 7000,
+    });
+    expect(await kinds([{ status: 401, body: { status: 'error', code: 401, message: 'Auth' } }], status)).toMatchObject(
+      { kind: 'definite', code: 'unauthorized' },
+    );
+    expect(
+      await kinds([{ status: 200, body: { status: 'error', code: 5, data: { '@resultMessage': 'no' } } }], status),
+    ).toMatchObject({ kind: 'definite', code: 'interkassa_5' });
+    expect(await kinds([{ status: 502, body: {} }], status)).toMatchObject({ kind: 'transient' });
+    const refused = Object.assign(new TypeError('fetch failed'), { cause: { code: 'ECONNREFUSED' } });
+    expect(await kinds([refused], status)).toMatchObject({ kind: 'transient', code: 'unreachable' });
+
+    const refund = (c: ReturnType<typeof connectorAnswering>['connector']) =>
+      c.refundPayment!({
+        idempotencyKey: 're_1',
+        refundId: 're_1',
+        providerPaymentId: input.reference,
+        amountMinor: '2000',
+        currency: 'RUB',
+      });
+    const paid = { status: 200, body: { status: 'ok', code: 0, data: { '300000123': invoice('7') } } };
+    const timeout = Object.assign(new Error('timed out'), { name: 'TimeoutError' });
+    expect(await kinds([paid, timeout], refund)).toMatchObject({ kind: 'indeterminate', code: 'timeout' });
+    expect(await kinds([paid, { status: 500, body: {} }], refund)).toMatchObject({ kind: 'indeterminate' });
+    const unpaid = { status: 200, body: { status: 'ok', code: 0, data: { '300000123': invoice('2') } } };
+    expect(await kinds([unpaid], refund)).toMatchObject({ kind: 'definite', code: 'not_paid' });
+  });
+
+  test('a refund goes to the paid invoice with Kassa’s refund id as merchantOrderId', async () => {
+    const paid = { status: 200, body: { status: 'ok', code: 0, data: { '300000123': invoice('7') } } };
+    const done = {
+      status: 200,
+      body: { status: 'ok', code: 0, data: { id: '7000001', state: 'success', amount: '20.00' } },
+    };
+    const { connector, requests } = connectorAnswering([paid, done]);
+    const refund = await connector.refundPayment!({
+      idempotencyKey: 're_1',
+      refundId: 're_1',
+      providerPaymentId: input.reference,
+      amountMinor: '2000',
+      currency: 'RUB',
+    });
+    expect(refund).toEqual({ providerRefundId: '7000001', state: 'succeeded', amountMinor: '2000', currency: 'RUB' });
+    expect(new URL(requests[1]!.url).pathname).toBe('/v1/refund');
+    expect(Object.fromEntries(new URLSearchParams(String(requests[1]!.init.body)))).toMatchObject({
+      id: '300000123',
+      amount: '20.00',
+      merchantOrderId: 're_1',
+    });
+  });
+});
