@@ -64,7 +64,7 @@ beforeEach(async () => {
 
 let order = 0;
 /** A form as a shop signs it (override or drop fields with `undefined`). */
-function form(overrides: Record<string, string | undefined> = {}, key = checkout.secretKey) {
+function form(overrides: Record<string, string | undefined> = {}, key = checkout.secretKey): Record<string, string> {
   const fields: Record<string, string> = {};
   const all = {
     ik_co_id: checkout.id,
