@@ -19,7 +19,12 @@ const env = readEnv(
     INTERKASSA_SECRET_KEY: secretVariable(8),
     INTERKASSA_TEST_KEY: secretVariable(8),
     INTERKASSA_SIGN_ALGORITHM: z.enum(['md5', 'sha256']),
-    INTERKASSA_INTERACTION_URL: z.union([z.literal('none'), z.url({ protocol: /^https?$/ })]),
+    INTERKASSA_INTERACTION_URL: z
+      .string()
+      .refine(
+        (value) => value === 'none' || (/^https?:\/\//.test(value) && URL.canParse(value)),
+        'an http(s) URL, or none',
+      ),
     INTERKASSA_API_USER_ID: secretVariable(4),
     INTERKASSA_API_KEY: secretVariable(8),
     INTERKASSA_API_ACCOUNT_ID: secretVariable(4),
