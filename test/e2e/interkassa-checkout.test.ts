@@ -6,6 +6,8 @@ import {
   type InterkassaSimulator,
   startInterkassaSimulator,
 } from '../support/interkassa-simulator';
+import type { Pool } from 'pg';
+import { markVerified } from '../support/merchant-api';
 import { buyerActs, chooseMethod } from '../support/money';
 import {
   api,
@@ -19,6 +21,7 @@ import {
 } from '../support/stack';
 
 let stack: TestStack;
+let db: Pool;
 let sim: InterkassaSimulator;
 let connectorId: string;
 
@@ -27,7 +30,7 @@ beforeAll(async () => {
   sim = await startInterkassaSimulator();
 }, 30_000);
 afterAll(() => sim?.stop());
-stackForFile((running) => ({ stack } = running));
+stackForFile((running) => ({ stack, db } = running));
 const newShop = shopsFor(() => stack, 'all');
 
 beforeAll(async () => {
@@ -240,4 +243,51 @@ test('an amount or a currency other than asked is held for review, not paid', as
       (p) => p.status === 'under_review',
     ),
   ).toMatchObject({ failure_reason: 'currency_mismatch' });
+});
+
+test('a live connector sends no test payway, is paid by an interaction signed with the secret key, and never counts a test-payway interaction as paid', async () => {
+  const live = await api(stack.url, 'POST', '/admin/connectors', {
+    token: stack.adminToken,
+    body: { provider: 'interkassa', mode: 'live', credentials: sim.credentials, methods: ['interkassa_checkout'] },
+  });
+  expect(live).toMatchObject({ status: 201, body: { mode: 'live' } });
+  const shop = await newShop();
+  const checkout = await api(stack.url, 'POST', '/v1/checkouts', {
+    token: shop.liveKey,
+    body: {
+      name: 'Live shop',
+      site_url: 'https://shop.example',
+      currencies: ['RUB'],
+      notify_url: shop.receiver.url,
+      success_url: 'https://shop.example/ok',
+      fail_url: 'https://shop.example/fail',
+      pending_url: 'https://shop.example/wait',
+    },
+  });
+  expect(checkout.status).toBe(201);
+  await markVerified(db, checkout.body.id);
+  const payment = await createTestPayment(stack, shop.liveKey, checkout.body.id);
+  expect(payment.test_mode).toBe(false);
+  const fields = await sciForm(payment.id);
+  expect(fields.ik_pw_via).toBeUndefined();
+  const { location } = await submit(fields);
+  const [invoice] = await invoicesOf(fields.ik_pm_no!);
+
+  // Signed with the test key for the test payway: valid, but not money at a live checkout.
+  const testPaid = interaction(invoice.id, payment.id, { ik_pm_no: fields.ik_pm_no! });
+  const answered = await fetch(`${stack.url}/callbacks/interkassa/${live.body.id}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: testPaid,
+  });
+  expect(answered.status).toBe(200);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  expect((await paymentOf(stack, shop.liveKey, payment.id)).status).toBe('awaiting_payment');
+
+  await buyerActs(new URL(location!, sim.url).href, 'approve');
+  const paid = await eventually(
+    () => paymentOf(stack, shop.liveKey, payment.id),
+    (p) => p.status === 'paid',
+  );
+  expect(paid).toMatchObject({ test_mode: false, method: 'interkassa_checkout', amount: '50.00' });
 });
