@@ -7,6 +7,7 @@
 import type { Config } from '../config';
 import { CONFIG_SANDBOX_CONNECTOR_ID, type Connector, type StoredConnector } from '../domain/connector';
 import type { ProviderMethod } from '../domain/methods';
+import { interkassaAdapter } from './interkassa';
 import { createSandboxConnector, sandboxAdapter } from './sandbox';
 import { stripeAdapter } from './stripe';
 import { webmoneyAdapter } from './webmoney';
@@ -26,6 +27,7 @@ export const connectorAdapters: Readonly<Record<string, ConnectorAdapter<any>>> 
   stripe: stripeAdapter,
   yookassa: yookassaAdapter,
   webmoney: webmoneyAdapter,
+  interkassa: interkassaAdapter,
 };
 
 /** A connector with its client, made from its credentials by its adapter. */

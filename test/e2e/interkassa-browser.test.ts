@@ -1,10 +1,6 @@
 import type { Browser, Page } from 'playwright-core';
 import { artifactPath, describeWithBrowser, launchBrowser } from '../support/browser';
-import {
-  ensureInterkassaAdapter,
-  type InterkassaSimulator,
-  startInterkassaSimulator,
-} from '../support/interkassa-simulator';
+import { type InterkassaSimulator, startInterkassaSimulator } from '../support/interkassa-simulator';
 import {
   api,
   createTestPayment,
@@ -17,7 +13,6 @@ import {
 
 // A buyer's browser paying through Interkassa: Kassa's page, the SCI form it posts, Interkassa's page, back.
 jest.setTimeout(60_000);
-ensureInterkassaAdapter();
 
 describeWithBrowser('a buyer paying through Interkassa in a real browser', __filename, () => {
   let stack: TestStack;

@@ -1,7 +1,6 @@
 import { sciSign } from '../../src/domain/sci-signature';
 import { statusQuery } from '../../src/workflows/shared';
 import {
-  ensureInterkassaAdapter,
   interkassaCheckout,
   type InterkassaSimulator,
   startInterkassaSimulator,
@@ -25,7 +24,6 @@ let db: Pool;
 let sim: InterkassaSimulator;
 let connectorId: string;
 
-ensureInterkassaAdapter();
 beforeAll(async () => {
   sim = await startInterkassaSimulator();
 }, 30_000);

@@ -1,8 +1,5 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { interkassaAdapter } from '../../src/providers/interkassa';
-import { connectorAdapters } from '../../src/providers/registry';
-import type { ConnectorAdapter } from '../../src/providers/types';
 import { answersAsItself, freePort, stopChild } from './processes';
 
 const root = path.resolve(__dirname, '../..');
@@ -27,15 +24,6 @@ export interface InterkassaSimulator {
   /** A call to its REST API as the checkout's API user. */
   api(method: 'GET' | 'POST', pathname: string, form?: Record<string, string>): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
-}
-
-/**
- * Until the registry lists Interkassa, tests running Kassa in this process add its adapter there
- * (the one map every part of Kassa reads); once listed, this changes nothing.
- */
-export function ensureInterkassaAdapter(): void {
-  const adapters = connectorAdapters as Record<string, ConnectorAdapter<any>>;
-  adapters.interkassa ??= interkassaAdapter;
 }
 
 /** The Interkassa simulator as its own process on a free port, as `npm start` runs it. */
