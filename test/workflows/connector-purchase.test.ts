@@ -1,6 +1,6 @@
-import { Client, Connection, type WorkflowHandle, type WorkflowUpdateFailedError } from '@temporalio/client';
+import type { Client, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker } from '@temporalio/worker';
 import { recordHistory } from '../../scripts/record-histories';
 import type { CreateProviderPaymentInput, createActivities, RecordPaymentStatusInput } from '../../src/activities';
 import { FailureType } from '../../src/domain/failure-types';
@@ -16,6 +16,11 @@ import {
 } from '../../src/workflows/shared';
 import { eventually } from '../support/stack';
 import { workflowBundle } from '../../worker';
+import {
+  purchaseInput as basePurchaseInput,
+  randomSuffix as random,
+  temporalForFile,
+} from '../support/workflow-harness';
 
 // The purchase workflow at connectors, on the real Temporal server with plain-function activities:
 // fallback to the next connector, parking at a paused one, canceling at the provider after the outcome.
@@ -35,41 +40,12 @@ type Activities = Pick<
 >;
 
 let client: Client;
-let connection: Connection;
 let nativeConnection: NativeConnection;
-beforeAll(async () => {
-  const address = process.env.TEST_TEMPORAL_ADDRESS!;
-  [connection, nativeConnection] = await Promise.all([
-    Connection.connect({ address }),
-    NativeConnection.connect({ address }),
-  ]);
-  client = new Client({ connection });
-  await workflowBundle();
-}, 60_000);
-afterAll(async () => {
-  await nativeConnection?.close();
-  await connection?.close();
-});
+temporalForFile((temporal) => ({ client, nativeConnection } = temporal));
 
-const random = () => Math.random().toString(36).slice(2, 12);
-
-const purchaseInput = (overrides: Partial<PurchaseInput> = {}): PurchaseInput => ({
-  paymentId: `pay_${random()}`,
-  merchantId: 'mer_test',
-  checkoutId: 'co_test',
-  orderId: `A-${random()}`,
-  testMode: true,
-  amountMinor: '5000',
-  currency: 'RUB',
-  description: 'Test product',
-  methods: ['sandbox_card'],
-  method: null,
-  feePayer: 'merchant',
-  feeBasisPoints: 300,
-  expiresAt: new Date(Date.now() + 60_000).toISOString(),
-  statusPollSeconds: [60],
-  ...overrides,
-});
+/** One method, polled every minute unless a test says otherwise. */
+const purchaseInput = (overrides: Partial<PurchaseInput> = {}): PurchaseInput =>
+  basePurchaseInput({ methods: ['sandbox_card'], statusPollSeconds: [60], ...overrides });
 
 const status = (attempt: number, state: ProviderPaymentStatus['state']): ProviderPaymentStatus => ({
   providerPaymentId: `sp_${attempt}`,

@@ -1,5 +1,5 @@
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import type { Client } from '@temporalio/client';
+import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { createActivities } from '../../src/activities';
 import type { ProviderRefund } from '../../src/providers/types';
 import { refundSettledSignal } from '../../src/workflows/money-signals';
@@ -7,6 +7,7 @@ import type { payoutWorkflow } from '../../src/workflows/payout';
 import type { refundWorkflow } from '../../src/workflows/refund';
 import { eventually } from '../support/stack';
 import { workflowBundle } from '../../worker';
+import { randomSuffix as random, temporalForFile } from '../support/workflow-harness';
 
 // Refunds and payouts a provider answers `pending`, on the real Temporal server with plain-function
 // activities: settled by the provider's callback (a signal) or by the status-check schedule.
@@ -15,23 +16,8 @@ jest.setTimeout(30_000);
 type Activities = ReturnType<typeof createActivities>;
 
 let client: Client;
-let connection: Connection;
 let nativeConnection: NativeConnection;
-beforeAll(async () => {
-  const address = process.env.TEST_TEMPORAL_ADDRESS!;
-  [connection, nativeConnection] = await Promise.all([
-    Connection.connect({ address }),
-    NativeConnection.connect({ address }),
-  ]);
-  client = new Client({ connection });
-  await workflowBundle();
-}, 60_000);
-afterAll(async () => {
-  await nativeConnection?.close();
-  await connection?.close();
-});
-
-const random = () => Math.random().toString(36).slice(2, 12);
+temporalForFile((temporal) => ({ client, nativeConnection } = temporal));
 
 async function withWorker(activities: Partial<Activities>, body: (taskQueue: string) => Promise<void>) {
   const taskQueue = `money-test-${random()}`;

@@ -1,9 +1,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { historiesDir, historyToJson } from '../../scripts/record-histories';
-import { Client, Connection, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { type Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { type NativeConnection, Worker } from '@temporalio/worker';
 import type { CreateProviderPaymentInput, createActivities, RecordPaymentStatusInput } from '../../src/activities';
 import type { ProviderCallback, ProviderPaymentStatus } from '../../src/providers/types';
 import type { purchaseWorkflow } from '../../src/workflows/purchase';
@@ -16,6 +16,7 @@ import {
 } from '../../src/workflows/shared';
 import { eventually } from '../support/stack';
 import { workflowBundle } from '../../worker';
+import { purchaseInput, randomSuffix as random, temporalForFile } from '../support/workflow-harness';
 
 // The purchase workflow on the real Temporal server with plain-function activities: the races and
 // provider failures that a real sandbox cannot be made to produce on cue.
@@ -35,44 +36,10 @@ type Activities = Pick<
 >;
 
 let client: Client;
-let connection: Connection;
 let nativeConnection: NativeConnection;
-beforeAll(async () => {
-  const address = process.env.TEST_TEMPORAL_ADDRESS!;
-  [connection, nativeConnection] = await Promise.all([
-    Connection.connect({ address }),
-    NativeConnection.connect({ address }),
-  ]);
-  client = new Client({ connection });
-  await workflowBundle();
-}, 60_000);
-afterAll(async () => {
-  await nativeConnection?.close();
-  await connection?.close();
-});
+temporalForFile((temporal) => ({ client, nativeConnection } = temporal));
 
-const random = () => Math.random().toString(36).slice(2, 12);
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-function purchaseInput(overrides: Partial<PurchaseInput> = {}): PurchaseInput {
-  return {
-    paymentId: `pay_${random()}`,
-    merchantId: 'mer_test',
-    checkoutId: 'co_test',
-    orderId: `A-${random()}`,
-    testMode: true,
-    amountMinor: '5000',
-    currency: 'RUB',
-    description: 'Test product',
-    methods: ['sandbox_card', 'sandbox_wallet'],
-    method: null,
-    feePayer: 'merchant',
-    feeBasisPoints: 300,
-    expiresAt: new Date(Date.now() + 60_000).toISOString(),
-    statusPollSeconds: [1],
-    ...overrides,
-  };
-}
 
 /** Activities that record their calls; a provider that creates at once and says `pending` unless told otherwise. */
 /** What the fake provider answers a create: its payment `sp_<attempt>` and that payment's checkout page. */
