@@ -4,13 +4,13 @@ import { fromStripeAmount, stripeExponent, toStripeAmount } from '../../src/prov
 import { createStripeConnector, stripeCredentialsSchema, stripeModeProblem } from '../../src/providers/stripe';
 import {
   classifyStripeError,
-  retryAfterMs,
   sessionState,
   type StripeEvent,
   type StripeSession,
   toSessionCreateParams,
   translateEvent,
 } from '../../src/providers/stripe/mapper';
+import { retryAfterMs } from '../../src/providers/http-failures';
 import { type CallbackRequest, CallbackVerificationError } from '../../src/providers/types';
 
 const session = (over: Partial<StripeSession> = {}): StripeSession => ({

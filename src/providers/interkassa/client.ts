@@ -6,6 +6,7 @@
 import type { z } from 'zod';
 import { ProviderError } from '../types';
 import { invoiceSchema, refundSchema, type InterkassaInvoice, type InterkassaRefund } from './mapper';
+import { fetchFailure, retryAfter } from '../http-failures';
 
 export interface InterkassaClientOptions {
   /** e.g. `https://api.interkassa.com/v1`. */
@@ -31,23 +32,6 @@ export interface InterkassaClient {
     merchantOrderId: string;
     description: string;
   }): Promise<InterkassaRefund>;
-}
-
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
-function errorCodes(err: unknown): string[] {
-  const cause = (err as { cause?: unknown })?.cause;
-  if (cause instanceof AggregateError) return cause.errors.map((e: { code?: unknown }) => String(e?.code ?? ''));
-  const code = (cause as { code?: unknown })?.code;
-  return typeof code === 'string' ? [code] : [];
 }
 
 interface Envelope {
@@ -93,7 +77,7 @@ export function createInterkassaClient(opts: InterkassaClientOptions): Interkass
     if (form) headers['content-type'] = 'application/x-www-form-urlencoded';
     let status: number;
     let text: string;
-    let retryAfter: string | null;
+    let retryAfterHeader: string | null;
     try {
       const res = await fetchImpl(apiUrl + path, {
         method,
@@ -103,26 +87,19 @@ export function createInterkassaClient(opts: InterkassaClientOptions): Interkass
         signal: AbortSignal.timeout(timeoutMs),
       });
       status = res.status;
-      retryAfter = res.headers.get('retry-after');
+      retryAfterHeader = res.headers.get('retry-after');
       text = await res.text();
     } catch (err) {
-      const name = (err as { name?: unknown })?.name;
-      if (name === 'TimeoutError' || name === 'AbortError')
-        throw new ProviderError(afterSend, 'timeout', `${what}: no answer within ${timeoutMs} ms`);
-      const codes = errorCodes(err);
-      if (codes.length > 0 && codes.every((code) => NOT_SENT_CODES.has(code)))
-        throw new ProviderError('transient', 'unreachable', `${what}: ${codes[0]}`);
-      throw new ProviderError(afterSend, 'connection_lost', `${what}: ${codes[0] ?? String(err)}`);
+      throw fetchFailure(err, what, afterSend, timeoutMs);
     }
     const envelope = envelopeOf(text);
     if (status === 404 && notFoundIsNull) return null;
     if (status === 429 || status === 503) {
-      const seconds = retryAfter !== null && /^\d{1,6}$/.test(retryAfter) ? Number(retryAfter) : undefined;
       throw new ProviderError(
         'transient',
         status === 429 ? 'rate_limited' : 'unavailable',
         `${what}: HTTP ${status}`,
-        seconds === undefined ? undefined : { retryAfterMs: seconds * 1000 },
+        retryAfter(retryAfterHeader),
       );
     }
     if (status >= 500) throw new ProviderError(afterSend, `http_${status}`, `${what}: HTTP ${status}`);

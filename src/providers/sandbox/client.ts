@@ -15,6 +15,7 @@ import {
   type SandboxRefund,
   type SandboxReport,
 } from './mapper';
+import { fetchFailure, retryAfter } from '../http-failures';
 
 export interface SandboxClientOptions {
   /** Sandbox base URL, e.g. `http://127.0.0.1:4100`. */
@@ -43,17 +44,6 @@ export interface SandboxClient {
   report(from: Date, to: Date): Promise<SandboxReport>;
 }
 
-/** Error codes that mean the connection was never made, so the request never left. */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
 interface RequestSpec {
   method: 'GET' | 'POST';
   path: string;
@@ -66,22 +56,8 @@ interface RequestSpec {
 interface RawResponse {
   status: number;
   text: string;
-  /** `Retry-After` in whole seconds, when given so. */
-  retryAfterSeconds?: number;
-}
-
-function errorCodes(err: unknown): string[] {
-  const cause = (err as { cause?: unknown })?.cause;
-  if (cause instanceof AggregateError) {
-    return cause.errors.map((e: { code?: unknown }) => String(e?.code ?? ''));
-  }
-  const code = (cause as { code?: unknown })?.code;
-  return typeof code === 'string' ? [code] : [];
-}
-
-function isTimeout(err: unknown): boolean {
-  const name = (err as { name?: unknown })?.name;
-  return name === 'TimeoutError' || name === 'AbortError';
+  /** The provider's `Retry-After`, as the failure's options. */
+  retryAfter?: { retryAfterMs: number };
 }
 
 /**
@@ -115,22 +91,9 @@ export function createSandboxClient(opts: SandboxClientOptions): SandboxClient {
         redirect: 'manual',
         signal: AbortSignal.timeout(timeoutMs),
       });
-      const retryAfter = res.headers.get('retry-after');
-      response = {
-        status: res.status,
-        text: await res.text(),
-        ...(retryAfter !== null && /^\d{1,6}$/.test(retryAfter) && { retryAfterSeconds: Number(retryAfter) }),
-      };
+      response = { status: res.status, text: await res.text(), retryAfter: retryAfter(res.headers.get('retry-after')) };
     } catch (err) {
-      if (isTimeout(err)) {
-        throw new ProviderError(afterSendKind(spec), 'timeout', `${what}: no answer within ${timeoutMs} ms`);
-      }
-      const codes = errorCodes(err);
-      if (codes.length > 0 && codes.every((code) => NOT_SENT_CODES.has(code))) {
-        throw new ProviderError('transient', 'unreachable', `${what}: ${codes[0]}`);
-      }
-      const detail = codes[0] ?? (err instanceof Error ? err.message : String(err));
-      throw new ProviderError(afterSendKind(spec), 'connection_lost', `${what}: ${detail}`);
+      throw fetchFailure(err, what, afterSendKind(spec), timeoutMs);
     }
 
     const { status } = response;
@@ -141,7 +104,7 @@ export function createSandboxClient(opts: SandboxClientOptions): SandboxClient {
         kind,
         code ?? `http_${status}`,
         `${what}: HTTP ${status}${message ? `: ${message}` : ''}`,
-        response.retryAfterSeconds === undefined ? undefined : { retryAfterMs: response.retryAfterSeconds * 1000 },
+        response.retryAfter,
       );
     }
     return response;

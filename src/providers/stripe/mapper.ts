@@ -9,6 +9,7 @@ import {
   type TranslatedCallback,
 } from '../types';
 import { fromStripeAmount, toStripeAmount } from './amounts';
+import { neverSent, retryAfterMs } from '../http-failures';
 
 /** Metadata keys Kassa sets on every Checkout Session, PaymentIntent and Refund it makes. */
 export const METADATA = {
@@ -249,18 +250,6 @@ export interface StripeErrorShape {
   detail?: unknown;
 }
 
-/** Network failures that mean the request never left: safe to send again. */
-const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
-
-/** `Retry-After` as milliseconds: delta-seconds or an HTTP date. */
-export function retryAfterMs(value: string | string[] | undefined, now: Date): number | undefined {
-  const text = Array.isArray(value) ? value[0] : value;
-  if (!text) return undefined;
-  if (/^\d+$/.test(text.trim())) return Number(text.trim()) * 1000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now.getTime());
-}
-
 function headerOf(headers: StripeErrorShape['headers'], name: string) {
   for (const [key, value] of Object.entries(headers ?? {})) if (key.toLowerCase() === name) return value;
   return undefined;
@@ -297,7 +286,7 @@ export function classifyStripeError(error: StripeErrorShape, now = new Date()): 
     }
     case 'StripeConnectionError': {
       const code = (error.detail as { code?: unknown } | undefined)?.code;
-      if (typeof code === 'string' && NOT_SENT.has(code) && !error.requestId)
+      if (typeof code === 'string' && neverSent(code) && !error.requestId)
         return new ProviderError('transient', 'unreachable', message);
       return new ProviderError('indeterminate', code === 'ETIMEDOUT' ? 'timeout' : 'connection_lost', message);
     }

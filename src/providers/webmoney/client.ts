@@ -1,6 +1,7 @@
 /** WebMoney's X18 interface (payment details by payment number) over HTTP, each failure classified once. */
 import { ProviderError } from '../types';
 import { type HashMethod, parseX18Answer, type X18Answer, x18Request } from './mapper';
+import { fetchFailure, retryAfter } from '../http-failures';
 
 export interface WebMoneyClientOptions {
   /** The Merchant service, e.g. `https://merchant.webmoney.ru`. */
@@ -27,7 +28,7 @@ export function createWebMoneyClient(opts: WebMoneyClientOptions): WebMoneyClien
     async findPayment(paymentNo) {
       let status: number;
       let text: string;
-      let retryAfter: string | null;
+      let retryAfterHeader: string | null;
       try {
         const res = await fetchImpl(url, {
           method: 'POST',
@@ -37,23 +38,19 @@ export function createWebMoneyClient(opts: WebMoneyClientOptions): WebMoneyClien
           signal: AbortSignal.timeout(timeoutMs),
         });
         status = res.status;
-        retryAfter = res.headers.get('retry-after');
+        retryAfterHeader = res.headers.get('retry-after');
         text = await res.text();
       } catch (err) {
         // A read changes nothing at WebMoney: whatever happened, asking again is safe.
-        const name = (err as { name?: string })?.name;
-        const code = name === 'TimeoutError' || name === 'AbortError' ? 'timeout' : 'unreachable';
-        throw new ProviderError('transient', code, `WebMoney X18: ${code}`);
+        throw fetchFailure(err, 'WebMoney X18', 'transient', timeoutMs);
       }
-      if (status === 429 || status >= 500) {
-        const seconds = retryAfter !== null && /^\d{1,6}$/.test(retryAfter) ? Number(retryAfter) : undefined;
+      if (status === 429 || status >= 500)
         throw new ProviderError(
           'transient',
           `http_${status}`,
           `WebMoney X18: HTTP ${status}`,
-          seconds === undefined ? undefined : { retryAfterMs: seconds * 1000 },
+          retryAfter(retryAfterHeader),
         );
-      }
       if (status < 200 || status > 299)
         throw new ProviderError('definite', `http_${status}`, `WebMoney X18: HTTP ${status}`);
       const answer = parseX18Answer(text);

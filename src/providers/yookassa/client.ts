@@ -7,6 +7,7 @@ import {
   yookassaPaymentSchema,
   yookassaRefundSchema,
 } from './mapper';
+import { fetchFailure, retryAfterMs } from '../http-failures';
 
 /** YooKassa's API endpoint. */
 export const YOOKASSA_API_BASE = 'https://api.yookassa.ru/v3';
@@ -26,17 +27,6 @@ const LOOKUP_WINDOW_MS = 24 * 60 * 60 * 1000;
 /** Pages of 100 a lookup reads before it gives up as unknown. */
 const LOOKUP_PAGES = 10;
 
-/** Codes that mean the connection was never made, so the request never left. */
-const NOT_SENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EADDRNOTAVAIL',
-  'UND_ERR_CONNECT_TIMEOUT',
-]);
-
 interface Spec {
   method: 'GET' | 'POST';
   path: string;
@@ -51,21 +41,10 @@ interface Answer {
   retryAfter: string | null;
 }
 
-function errorCodes(error: unknown): string[] {
-  const cause = (error as { cause?: unknown })?.cause;
-  if (cause instanceof AggregateError) return cause.errors.map((e: { code?: unknown }) => String(e?.code ?? ''));
-  const code = (cause as { code?: unknown })?.code;
-  return typeof code === 'string' ? [code] : [];
-}
-
 /** `Retry-After` (seconds or an HTTP date) or YooKassa's `retry_after` (milliseconds), as milliseconds. */
 export function retryDelayMs(header: string | null, body: unknown, now = Date.now()): number | undefined {
-  if (header) {
-    const text = header.trim();
-    if (/^\d{1,6}$/.test(text)) return Number(text) * 1000;
-    const at = Date.parse(text);
-    if (!Number.isNaN(at)) return Math.max(0, at - now);
-  }
+  const fromHeader = retryAfterMs(header, new Date(now));
+  if (fromHeader !== undefined) return fromHeader;
   const inBody = (body as { retry_after?: unknown } | null)?.retry_after;
   return typeof inBody === 'number' && Number.isSafeInteger(inBody) && inBody >= 0 ? inBody : undefined;
 }
@@ -129,13 +108,7 @@ export function createYooKassaClient(opts: YooKassaClientOptions) {
       });
       text = await response.text();
     } catch (error) {
-      const name = (error as { name?: unknown })?.name;
-      if (name === 'TimeoutError' || name === 'AbortError')
-        throw new ProviderError(after, 'timeout', `YooKassa ${what}: no answer within ${timeoutMs} ms`);
-      const codes = errorCodes(error);
-      if (codes.length > 0 && codes.every((code) => NOT_SENT_CODES.has(code)))
-        throw new ProviderError('transient', 'unreachable', `YooKassa ${what}: ${codes[0]}`);
-      throw new ProviderError(after, 'connection_lost', `YooKassa ${what}: ${codes[0] ?? String(error)}`);
+      throw fetchFailure(error, `YooKassa ${what}`, after, timeoutMs);
     }
     let json: unknown = null;
     try {
