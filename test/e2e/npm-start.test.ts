@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { freePort, stopChild } from '../support/processes';
+import { createTestDatabase, createTestNamespace } from '../support/stack';
 
 const root = path.resolve(__dirname, '../..');
 
@@ -176,3 +177,80 @@ test('npm start brings up Temporal with its UI, the sandbox, Kassa on its embedd
   expect(postgresServersOn(dataDir)).toEqual([]);
   fs.rmSync(dataDir, { recursive: true, force: true });
 }, 300_000);
+
+test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test connector, and a demo payment can be clicked through Stripe', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-sims-'));
+  const database = await createTestDatabase();
+  const [port, sandboxPort, shopPort, stripePort, stripeMockPort] = await Promise.all([
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+    freePort(),
+  ]);
+  const run = startScript({
+    KASSA_SIMULATORS: 'all',
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    SANDBOX_PORT: String(sandboxPort),
+    DEMO_SHOP_PORT: String(shopPort),
+    STRIPE_SIM_PORT: String(stripePort),
+    STRIPE_MOCK_PORT: String(stripeMockPort),
+    TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!,
+    TEMPORAL_NAMESPACE: await createTestNamespace(process.env.TEST_TEMPORAL_ADDRESS!),
+    DATABASE_URL: database.url,
+    DATA_DIR: dataDir,
+    ADMIN_TOKEN: '',
+  });
+  try {
+    const [, link] = await waitForOutput(run, /demo payment\s+(\S+)/, 120_000);
+    const connectorId = new RegExp(
+      `^ {2}stripe +\\d+\\.\\d s {2}http://127\\.0\\.0\\.1:${stripePort}, test connector (conn_\\S+)$`,
+      'm',
+    ).exec(run.output())?.[1];
+    expect(connectorId).toBeDefined();
+    expect(run.output()).toContain(`Stripe simulator http://127.0.0.1:${stripePort}   (test connector ${connectorId})`);
+    expect(fs.readdirSync(path.join(dataDir, 'logs'))).toEqual(
+      expect.arrayContaining(['stripe.log', 'stripe-mock.log']),
+    );
+    expect(await (await fetch(`http://127.0.0.1:${shopPort}/`)).text()).toContain('the sandbox provider or Stripe');
+
+    const page = await (await fetch(link!)).text();
+    expect(page).toContain('value="sandbox_card"');
+    expect(page).toContain('value="stripe_card"');
+    const paymentId = /\/pay\/(pay_[^/?#"]+)/.exec(link!)![1]!;
+    const chosen = await fetch(`http://127.0.0.1:${port}/pay/${paymentId}/method`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({ method: 'stripe_card' }),
+    });
+    const { redirect_url: checkoutPage } = (await chosen.json()) as { redirect_url: string };
+    expect(checkoutPage).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${stripePort}/c/pay/cs_test_`));
+    expect((await fetch(`${checkoutPage}/approve`, { method: 'POST', redirect: 'manual' })).status).toBe(303);
+    const testKey = /test API key\s+(\S+)/.exec(run.output())![1]!;
+    const deadline = Date.now() + 30_000;
+    let status = '';
+    while (status !== 'paid' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      const payment = await fetch(`http://127.0.0.1:${port}/v1/payments/${paymentId}`, {
+        headers: { authorization: `Bearer ${testKey}` },
+      });
+      status = ((await payment.json()) as { status: string }).status;
+    }
+    expect(status).toBe('paid');
+  } finally {
+    await stopChild(run.child, 'SIGTERM', 45_000);
+    await database.drop();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}, 180_000);
+
+test('KASSA_SIMULATORS naming a simulator there is none of is one line naming the known ones', async () => {
+  const run = startScript({
+    KASSA_SIMULATORS: 'stripe,nosuch',
+    TEMPORAL_ADDRESS: '127.0.0.1:1',
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-')),
+  });
+  expect(await run.exited).toBe(1);
+  expect(run.output()).toContain('KASSA_SIMULATORS names nosuch: expected all or some of stripe');
+});

@@ -20,7 +20,6 @@ afterAll(() => sim?.stop());
 
 const sessionParams = (reference: string, amount = 1500): Stripe.Checkout.SessionCreateParams => ({
   mode: 'payment',
-  payment_method_types: ['card'],
   line_items: [
     { quantity: 1, price_data: { currency: 'usd', unit_amount: amount, product_data: { name: 'Tea <b>' } } },
   ],
