@@ -178,7 +178,30 @@ test('npm start brings up Temporal with its UI, the sandbox, Kassa on its embedd
   fs.rmSync(dataDir, { recursive: true, force: true });
 }, 300_000);
 
-test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test connector, and a demo payment can be clicked through Stripe', async () => {
+/** A demo payment paid by clicking through the Stripe simulator; answers the payment's final status. */
+async function payThroughStripe(kassa: string, link: string, testKey: string, stripePort: number) {
+  const paymentId = /\/pay\/(pay_[^/?#"]+)/.exec(link)![1]!;
+  const chosen = await fetch(`${kassa}/pay/${paymentId}/method`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', accept: 'application/json' },
+    body: JSON.stringify({ method: 'stripe_card' }),
+  });
+  const { redirect_url: checkoutPage } = (await chosen.json()) as { redirect_url: string };
+  expect(checkoutPage).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${stripePort}/c/pay/cs_test_`));
+  expect((await fetch(`${checkoutPage}/approve`, { method: 'POST', redirect: 'manual' })).status).toBe(303);
+  const deadline = Date.now() + 30_000;
+  let status = '';
+  while (status !== 'paid' && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const payment = await fetch(`${kassa}/v1/payments/${paymentId}`, {
+      headers: { authorization: `Bearer ${testKey}` },
+    });
+    status = ((await payment.json()) as { status: string }).status;
+  }
+  return status;
+}
+
+test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test connector, a demo payment can be clicked through Stripe, and a second start keeps the connector', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-sims-'));
   const database = await createTestDatabase();
   const [port, sandboxPort, shopPort, stripePort, stripeMockPort] = await Promise.all([
@@ -188,10 +211,11 @@ test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test 
     freePort(),
     freePort(),
   ]);
-  const run = startScript({
+  const kassa = `http://127.0.0.1:${port}`;
+  const env = {
     KASSA_SIMULATORS: 'all',
     PORT: String(port),
-    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    PUBLIC_URL: kassa,
     SANDBOX_PORT: String(sandboxPort),
     DEMO_SHOP_PORT: String(shopPort),
     STRIPE_SIM_PORT: String(stripePort),
@@ -201,49 +225,44 @@ test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test 
     DATABASE_URL: database.url,
     DATA_DIR: dataDir,
     ADMIN_TOKEN: '',
-  });
+  };
+  const connectorLine = new RegExp(
+    `^ {2}stripe +\\d+\\.\\d s {2}http://127\\.0\\.0\\.1:${stripePort}, test connector (conn_\\S+)$`,
+    'm',
+  );
+  let connectorId: string | undefined;
+  const run = startScript(env);
   try {
     const [, link] = await waitForOutput(run, /demo payment\s+(\S+)/, 120_000);
-    const connectorId = new RegExp(
-      `^ {2}stripe +\\d+\\.\\d s {2}http://127\\.0\\.0\\.1:${stripePort}, test connector (conn_\\S+)$`,
-      'm',
-    ).exec(run.output())?.[1];
+    connectorId = connectorLine.exec(run.output())?.[1];
     expect(connectorId).toBeDefined();
     expect(run.output()).toContain(`Stripe simulator http://127.0.0.1:${stripePort}   (test connector ${connectorId})`);
     expect(fs.readdirSync(path.join(dataDir, 'logs'))).toEqual(
       expect.arrayContaining(['stripe.log', 'stripe-mock.log']),
     );
     expect(await (await fetch(`http://127.0.0.1:${shopPort}/`)).text()).toContain('the sandbox provider or Stripe');
-
     const page = await (await fetch(link!)).text();
     expect(page).toContain('value="sandbox_card"');
     expect(page).toContain('value="stripe_card"');
-    const paymentId = /\/pay\/(pay_[^/?#"]+)/.exec(link!)![1]!;
-    const chosen = await fetch(`http://127.0.0.1:${port}/pay/${paymentId}/method`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', accept: 'application/json' },
-      body: JSON.stringify({ method: 'stripe_card' }),
-    });
-    const { redirect_url: checkoutPage } = (await chosen.json()) as { redirect_url: string };
-    expect(checkoutPage).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${stripePort}/c/pay/cs_test_`));
-    expect((await fetch(`${checkoutPage}/approve`, { method: 'POST', redirect: 'manual' })).status).toBe(303);
     const testKey = /test API key\s+(\S+)/.exec(run.output())![1]!;
-    const deadline = Date.now() + 30_000;
-    let status = '';
-    while (status !== 'paid' && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 200));
-      const payment = await fetch(`http://127.0.0.1:${port}/v1/payments/${paymentId}`, {
-        headers: { authorization: `Bearer ${testKey}` },
-      });
-      status = ((await payment.json()) as { status: string }).status;
-    }
-    expect(status).toBe('paid');
+    expect(await payThroughStripe(kassa, link!, testKey, stripePort)).toBe('paid');
   } finally {
     await stopChild(run.child, 'SIGTERM', 45_000);
+  }
+
+  // The simulator forgot its webhook endpoint; the connector is the same, with the new endpoint's secret.
+  const again = startScript(env);
+  try {
+    const [, link] = await waitForOutput(again, /demo payment\s+(\S+)/, 120_000);
+    expect(connectorLine.exec(again.output())?.[1]).toBe(connectorId);
+    const testKey = /test API key\s+(\S+)/.exec(again.output())![1]!;
+    expect(await payThroughStripe(kassa, link!, testKey, stripePort)).toBe('paid');
+  } finally {
+    await stopChild(again.child, 'SIGTERM', 45_000);
     await database.drop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-}, 180_000);
+}, 240_000);
 
 test('KASSA_SIMULATORS naming a simulator there is none of is one line naming the known ones', async () => {
   const run = startScript({
