@@ -95,6 +95,91 @@ export const simulators: SimulatorEntry[] = [
       await stripeCall(url, `/v1/webhook_endpoints/${endpoint.id}`, { url: `${kassaUrl}/callbacks/stripe/${id}` });
     },
   },
+  {
+    name: 'webmoney',
+    title: 'WebMoney simulator',
+    portVariable: 'WEBMONEY_PORT',
+    port: 4120,
+    env: {
+      WEBMONEY_WMID: '123456789012',
+      WEBMONEY_SECRET_KEY: 'webmoney_dev_secret',
+      WEBMONEY_HASH_METHOD: 'sha256',
+      WEBMONEY_LIVE_PURSES: 'Z100000000002',
+    },
+    // The form carries LMI_RESULT_URL: nothing to point at Kassa afterwards.
+    async register({ url, connect }) {
+      await connect({
+        provider: 'webmoney',
+        credentials: {
+          merchant_url: url,
+          wmid: '123456789012',
+          purse: 'P100000000001',
+          secret_key: 'webmoney_dev_secret',
+          hash_method: 'sha256',
+        },
+      });
+    },
+  },
+  {
+    name: 'yookassa',
+    title: 'YooKassa simulator',
+    portVariable: 'YOOKASSA_PORT',
+    port: 4130,
+    env: { YOOKASSA_SHOP_ID: '100500', YOOKASSA_SECRET_KEY: 'test_simulator_secret_key' },
+    async register({ url, kassaUrl, connect }) {
+      const id = await connect({
+        provider: 'yookassa',
+        credentials: {
+          shop_id: '100500',
+          secret_key: 'test_simulator_secret_key',
+          api_base: `${url}/v3`,
+          notification_networks: ['127.0.0.1/32', '::1'],
+        },
+      });
+      // The shop's notification URL, set in YooKassa's merchant profile: here the simulator's setting.
+      const response = await fetch(`${url}/sim/settings`, {
+        method: 'POST',
+        headers: {
+          authorization: `Basic ${Buffer.from('100500:test_simulator_secret_key').toString('base64')}`,
+          'content-type': 'application/json',
+        },
+        body: JSON.stringify({ notification_url: `${kassaUrl}/callbacks/yookassa/${id}` }),
+      });
+      if (response.status !== 204) throw new Error(`YooKassa simulator settings answered ${response.status}`);
+    },
+  },
+  {
+    name: 'interkassa',
+    title: 'Interkassa simulator',
+    portVariable: 'INTERKASSA_PORT',
+    port: 4140,
+    env: {
+      INTERKASSA_CHECKOUT_ID: '5f0c6a3e1ae1bd2a008b4567',
+      INTERKASSA_SECRET_KEY: 'ik_dev_secret_key',
+      INTERKASSA_TEST_KEY: 'ik_dev_test_key',
+      INTERKASSA_SIGN_ALGORITHM: 'md5',
+      INTERKASSA_API_USER_ID: 'ik_dev_api_user',
+      INTERKASSA_API_KEY: 'ik_dev_api_key',
+      INTERKASSA_API_ACCOUNT_ID: '5f0c6a3e1ae1bd2a008b4000',
+    },
+    // The form carries the interaction URL (ik_ia_u): nothing to point at Kassa afterwards.
+    async register({ url, connect }) {
+      await connect({
+        provider: 'interkassa',
+        credentials: {
+          checkout_id: '5f0c6a3e1ae1bd2a008b4567',
+          secret_key: 'ik_dev_secret_key',
+          test_key: 'ik_dev_test_key',
+          sign_algorithm: 'md5',
+          api_user_id: 'ik_dev_api_user',
+          api_key: 'ik_dev_api_key',
+          api_account_id: '5f0c6a3e1ae1bd2a008b4000',
+          sci_url: `${url}/`,
+          api_url: `${url}/v1`,
+        },
+      });
+    },
+  },
 ];
 
 /** The entries `KASSA_SIMULATORS` names: `all`, or names separated by commas; empty for none. */

@@ -204,13 +204,8 @@ async function payThroughStripe(kassa: string, link: string, testKey: string, st
 test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test connector, a demo payment can be clicked through Stripe, and a second start keeps the connector', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-sims-'));
   const database = await createTestDatabase();
-  const [port, sandboxPort, shopPort, stripePort, stripeMockPort] = await Promise.all([
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-    freePort(),
-  ]);
+  const [port, sandboxPort, shopPort, stripePort, stripeMockPort, webmoneyPort, yookassaPort, interkassaPort] =
+    await Promise.all(Array.from({ length: 8 }, () => freePort()));
   const kassa = `http://127.0.0.1:${port}`;
   const env = {
     KASSA_SIMULATORS: 'all',
@@ -220,6 +215,9 @@ test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test 
     DEMO_SHOP_PORT: String(shopPort),
     STRIPE_SIM_PORT: String(stripePort),
     STRIPE_MOCK_PORT: String(stripeMockPort),
+    WEBMONEY_PORT: String(webmoneyPort),
+    YOOKASSA_PORT: String(yookassaPort),
+    INTERKASSA_PORT: String(interkassaPort),
     TEMPORAL_ADDRESS: process.env.TEST_TEMPORAL_ADDRESS!,
     TEMPORAL_NAMESPACE: await createTestNamespace(process.env.TEST_TEMPORAL_ADDRESS!),
     DATABASE_URL: database.url,
@@ -240,10 +238,20 @@ test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test 
     expect(fs.readdirSync(path.join(dataDir, 'logs'))).toEqual(
       expect.arrayContaining(['stripe.log', 'stripe-mock.log']),
     );
-    expect(await (await fetch(`http://127.0.0.1:${shopPort}/`)).text()).toContain('the sandbox provider or Stripe');
+    for (const [name, simulatorPort] of [
+      ['webmoney', webmoneyPort],
+      ['yookassa', yookassaPort],
+      ['interkassa', interkassaPort],
+    ] as const)
+      expect(run.output()).toMatch(
+        new RegExp(`^ {2}${name} +\\d+\\.\\d s {2}http://127\\.0\\.0\\.1:${simulatorPort}, test connector conn_`, 'm'),
+      );
+    expect(await (await fetch(`http://127.0.0.1:${shopPort}/`)).text()).toContain(
+      'the sandbox provider, Stripe, WebMoney, YooKassa or Interkassa',
+    );
     const page = await (await fetch(link!)).text();
-    expect(page).toContain('value="sandbox_card"');
-    expect(page).toContain('value="stripe_card"');
+    for (const method of ['sandbox_card', 'stripe_card', 'webmoney_wallet', 'yookassa_card', 'interkassa_checkout'])
+      expect(page).toContain(`value="${method}"`);
     const testKey = /test API key\s+(\S+)/.exec(run.output())![1]!;
     expect(await payThroughStripe(kassa, link!, testKey, stripePort)).toBe('paid');
   } finally {
@@ -271,5 +279,5 @@ test('KASSA_SIMULATORS naming a simulator there is none of is one line naming th
     DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-')),
   });
   expect(await run.exited).toBe(1);
-  expect(run.output()).toContain('KASSA_SIMULATORS names nosuch: expected all or some of stripe');
+  expect(run.output()).toContain('KASSA_SIMULATORS names nosuch: expected all or some of stripe, webmoney');
 });
