@@ -178,17 +178,34 @@ test('npm start brings up Temporal with its UI, the sandbox, Kassa on its embedd
   fs.rmSync(dataDir, { recursive: true, force: true });
 }, 300_000);
 
-/** A demo payment paid by clicking through the Stripe simulator; answers the payment's final status. */
-async function payThroughStripe(kassa: string, link: string, testKey: string, stripePort: number) {
+/**
+ * A payment at Kassa's page `link` paid by a buyer choosing `method` and pressing Approve on its
+ * simulator's page (reached by a redirect, or by the form Kassa answers); answers where that page
+ * was and the payment's status once paid (or after 30 s).
+ */
+async function payThrough(kassa: string, link: string, testKey: string, method: string) {
   const paymentId = /\/pay\/(pay_[^/?#"]+)/.exec(link)![1]!;
   const chosen = await fetch(`${kassa}/pay/${paymentId}/method`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', accept: 'application/json' },
-    body: JSON.stringify({ method: 'stripe_card' }),
+    body: JSON.stringify({ method }),
   });
-  const { redirect_url: checkoutPage } = (await chosen.json()) as { redirect_url: string };
-  expect(checkoutPage).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${stripePort}/c/pay/cs_test_`));
-  expect((await fetch(`${checkoutPage}/approve`, { method: 'POST', redirect: 'manual' })).status).toBe(303);
+  const next = (await chosen.json()) as {
+    redirect_url: string;
+    redirect?: { method: string; url: string; fields?: Record<string, string> };
+  };
+  let page = next.redirect_url;
+  if (next.redirect?.method === 'POST') {
+    const submitted = await fetch(next.redirect.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams(next.redirect.fields ?? {}).toString(),
+      redirect: 'manual',
+    });
+    expect(submitted.status).toBe(303);
+    page = new URL(submitted.headers.get('location')!, next.redirect.url).href;
+  }
+  expect((await fetch(`${page}/approve`, { method: 'POST', redirect: 'manual' })).status).toBe(303);
   const deadline = Date.now() + 30_000;
   let status = '';
   while (status !== 'paid' && Date.now() < deadline) {
@@ -198,10 +215,31 @@ async function payThroughStripe(kassa: string, link: string, testKey: string, st
     });
     status = ((await payment.json()) as { status: string }).status;
   }
-  return status;
+  return { page, status };
 }
 
-test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test connector, a demo payment can be clicked through Stripe, and a second start keeps the connector', async () => {
+/** A fresh demo payment of the demo merchant (`DATA_DIR/demo.json`): answers its page at Kassa. */
+async function demoPayment(kassa: string, dataDir: string) {
+  const demo = JSON.parse(fs.readFileSync(path.join(dataDir, 'demo.json'), 'utf8')) as {
+    testKey: string;
+    checkoutId: string;
+  };
+  const created = await fetch(`${kassa}/v1/payments`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${demo.testKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({
+      checkout_id: demo.checkoutId,
+      order_id: `SIM-${Math.random().toString(36).slice(2)}`,
+      amount: '50.00',
+      currency: 'RUB',
+      description: 'Demo payment',
+    }),
+  });
+  expect(created.status).toBe(201);
+  return ((await created.json()) as { checkout_url: string }).checkout_url;
+}
+
+test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test connector, a demo payment can be paid through each of them, and a second start keeps the connectors', async () => {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kassa-sims-'));
   const database = await createTestDatabase();
   const [port, sandboxPort, shopPort, stripePort, stripeMockPort, webmoneyPort, yookassaPort, interkassaPort] =
@@ -228,12 +266,17 @@ test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test 
     `^ {2}stripe +\\d+\\.\\d s {2}http://127\\.0\\.0\\.1:${stripePort}, test connector (conn_\\S+)$`,
     'm',
   );
+  const connectorIds = (output: string) =>
+    [...output.matchAll(/^ {2}(\w+) +\d+\.\d s {2}http:\S+, test connector (conn_\S+)$/gm)].map(
+      (m) => `${m[1]} ${m[2]}`,
+    );
   let connectorId: string | undefined;
   const run = startScript(env);
   try {
     const [, link] = await waitForOutput(run, /demo payment\s+(\S+)/, 120_000);
     connectorId = connectorLine.exec(run.output())?.[1];
     expect(connectorId).toBeDefined();
+    expect(connectorIds(run.output())).toHaveLength(4);
     expect(run.output()).toContain(`Stripe simulator http://127.0.0.1:${stripePort}   (test connector ${connectorId})`);
     expect(fs.readdirSync(path.join(dataDir, 'logs'))).toEqual(
       expect.arrayContaining(['stripe.log', 'stripe-mock.log']),
@@ -253,7 +296,20 @@ test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test 
     for (const method of ['sandbox_card', 'stripe_card', 'webmoney_wallet', 'yookassa_card', 'interkassa_checkout'])
       expect(page).toContain(`value="${method}"`);
     const testKey = /test API key\s+(\S+)/.exec(run.output())![1]!;
-    expect(await payThroughStripe(kassa, link!, testKey, stripePort)).toBe('paid');
+    const stripe = await payThrough(kassa, link!, testKey, 'stripe_card');
+    expect(stripe).toEqual({
+      page: expect.stringMatching(`^http://127.0.0.1:${stripePort}/c/pay/cs_test_`),
+      status: 'paid',
+    });
+    for (const [method, simulatorPort] of [
+      ['sandbox_card', sandboxPort],
+      ['webmoney_wallet', webmoneyPort],
+      ['yookassa_card', yookassaPort],
+      ['interkassa_checkout', interkassaPort],
+    ] as const) {
+      const paid = await payThrough(kassa, await demoPayment(kassa, dataDir), testKey, method);
+      expect(paid).toEqual({ page: expect.stringContaining(`http://127.0.0.1:${simulatorPort}/`), status: 'paid' });
+    }
   } finally {
     await stopChild(run.child, 'SIGTERM', 45_000);
   }
@@ -263,8 +319,9 @@ test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test 
   try {
     const [, link] = await waitForOutput(again, /demo payment\s+(\S+)/, 120_000);
     expect(connectorLine.exec(again.output())?.[1]).toBe(connectorId);
+    expect(connectorIds(again.output())).toEqual(connectorIds(run.output()));
     const testKey = /test API key\s+(\S+)/.exec(again.output())![1]!;
-    expect(await payThroughStripe(kassa, link!, testKey, stripePort)).toBe('paid');
+    expect(await payThrough(kassa, link!, testKey, 'stripe_card')).toMatchObject({ status: 'paid' });
   } finally {
     await stopChild(again.child, 'SIGTERM', 45_000);
     await database.drop();
