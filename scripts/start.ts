@@ -401,7 +401,7 @@ Kassa is running.
   demo shop        ${shopUrl}   (orders: ${shopUrl}/orders)
   Temporal UI      ${startTemporal ? `http://127.0.0.1:${uiPort}` : `(your cluster at ${config.temporal.address})`}
   sandbox provider http://127.0.0.1:${sandboxPort}
-${registered.map(({ entry, url, connectorId }) => `  ${entry.title.padEnd(17)}${url}   (test connector ${connectorId})\n`).join('')}  seller e-mail    ${mail}
+${registered.map(({ entry, url, connectorId }) => `  ${`${entry.title} `.padEnd(17)}${url}   (test connector ${connectorId})\n`).join('')}  seller e-mail    ${mail}
   data and logs    ${dataDir}   (logs in ${logs})
 Press Ctrl-C to stop.`);
 }

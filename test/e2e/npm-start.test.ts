@@ -278,6 +278,9 @@ test('with KASSA_SIMULATORS=all npm start also runs every simulator with a test 
     expect(connectorId).toBeDefined();
     expect(connectorIds(run.output())).toHaveLength(4);
     expect(run.output()).toContain(`Stripe simulator http://127.0.0.1:${stripePort}   (test connector ${connectorId})`);
+    expect(run.output()).toMatch(
+      new RegExp(`^ {2}Interkassa simulator http://127\\.0\\.0\\.1:${interkassaPort} {3}\\(test connector conn_`, 'm'),
+    );
     expect(fs.readdirSync(path.join(dataDir, 'logs'))).toEqual(
       expect.arrayContaining(['stripe.log', 'stripe-mock.log']),
     );
