@@ -422,14 +422,19 @@ async function freeOrderId(deps: ServiceDeps, checkoutId: string, paymentNo: str
   for (let repeat = 2; ; repeat += 1) if (!taken.has(`${paymentNo}~${repeat}`)) return `${paymentNo}~${repeat}`;
 }
 
-/** The buyer's next page for a payment: the provider's, when its method was chosen in advance and the purchase has one. */
+/**
+ * The buyer's next page for a payment: the provider's, when its method was chosen in advance and
+ * the purchase has one that a link reaches; Kassa's payment page otherwise (it also posts the form
+ * of a provider that takes the buyer by POST).
+ */
 async function nextPage(deps: ServiceDeps, payment: StoredPayment): Promise<string> {
   const paymentPage = `${deps.config.publicUrl}/pay/${payment.id}`;
   if (!payment.method || !openStatuses.includes(payment.status)) return paymentPage;
-  if (payment.status === 'awaiting_payment' && payment.redirectUrl) return payment.redirectUrl;
+  if (payment.status === 'awaiting_payment' && payment.redirectUrl)
+    return payment.redirectForm ? paymentPage : payment.redirectUrl;
   try {
-    const { redirectUrl } = await selectMethod(deps, payment.id, payment.method);
-    return redirectUrl || paymentPage;
+    const next = await selectMethod(deps, payment.id, payment.method);
+    return next.redirect?.method === 'POST' ? paymentPage : next.redirectUrl || paymentPage;
   } catch {
     return paymentPage;
   }

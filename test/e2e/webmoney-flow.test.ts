@@ -1,4 +1,5 @@
 import type { Pool } from 'pg';
+import { type SciFields, sciSign } from '../../src/domain/sci-signature';
 import { statusQuery } from '../../src/workflows/shared';
 import { buyerActs, chooseMethod } from '../support/money';
 import {
@@ -282,4 +283,30 @@ test('one connector per purse: a RUB payment refused by a USD purse’s connecto
     { connector_id: usd.body.id, status: 'refused', error: 'currency_not_supported' },
     { connector_id: connectorId, status: 'created', error: null },
   ]);
+});
+
+test('an SCI form that chose WebMoney in advance sends the buyer to the payment page, which posts the WebMoney form', async () => {
+  const shop = await newShop();
+  const sci = (
+    await api(stack.url, 'PATCH', `/v1/checkouts/${shop.checkout.id}`, { token: shop.testKey, body: { sci: {} } })
+  ).body.sci;
+  const fields: Record<string, string> = {
+    ik_co_id: sci.checkout_ref,
+    ik_pm_no: `WM-${Date.now()}`,
+    ik_am: '10.00',
+    ik_cur: 'RUB',
+    ik_desc: 'Order',
+    ik_pw_via: 'webmoney_wallet',
+  };
+  const answer = await fetch(`${stack.url}/sci/`, {
+    method: 'POST',
+    body: new URLSearchParams({ ...fields, ik_sign: sciSign(fields as SciFields, sci.secret_key, 'md5') }),
+    redirect: 'manual',
+  });
+  expect(answer.status).toBe(303);
+  const page = answer.headers.get('location')!;
+  expect(page).toMatch(new RegExp(`^${stack.url}/pay/pay_\\w+$`));
+  const html = await (await fetch(page)).text();
+  expect(html).toContain(`action="${sim.url}/lmi/payment_utf.asp"`);
+  expect(html).toContain('name="LMI_PAYMENT_AMOUNT" value="10.00"');
 });
