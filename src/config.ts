@@ -1,3 +1,4 @@
+import net from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 import { notificationsKey, parseNotificationsKey } from './notifications/secrets';
@@ -13,6 +14,23 @@ const httpUrl = z
   .url()
   .refine((value) => /^https?:\/\//.test(value), 'an http(s) URL')
   .transform((value) => value.replace(/\/+$/, ''));
+
+/** A proxy express may trust: one of its names, or an address with an optional prefix length. */
+const isProxyItem = (item: string) => {
+  if (['loopback', 'linklocal', 'uniquelocal'].includes(item)) return true;
+  const [address, prefix, extra] = item.split('/');
+  return extra === undefined && net.isIP(address ?? '') !== 0 && (prefix === undefined || /^\d{1,3}$/.test(prefix));
+};
+
+/** `TRUST_PROXY`: hops to trust (`1`), or the proxies' names, addresses and networks, comma-separated. */
+const trustProxy = z
+  .string()
+  .transform((value) => value.split(',').map((item) => item.trim()))
+  .refine(
+    (items) => (items.length === 1 && /^\d{1,2}$/.test(items[0]!)) || items.every(isProxyItem),
+    'a number of hops, or loopback, linklocal, uniquelocal, addresses and networks, comma-separated',
+  )
+  .transform((items) => (items.length === 1 && /^\d{1,2}$/.test(items[0]!) ? Number(items[0]) : items));
 
 const envSchema = z
   .object({
@@ -39,6 +57,7 @@ const envSchema = z
     CONNECTOR_BREAKER_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
     CONNECTOR_BREAKER_PROBE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
     ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+    TRUST_PROXY: trustProxy.optional(),
     ALLOW_PRIVATE_WEBHOOK_URLS: z
       .enum(['true', 'false'])
       .optional()
@@ -107,6 +126,8 @@ const envSchema = z
     },
     adminToken: env.ADMIN_TOKEN,
     allowPrivateWebhookUrls: env.ALLOW_PRIVATE_WEBHOOK_URLS ?? env.KASSA_ENV !== 'production',
+    /** The reverse proxies whose `X-Forwarded-For` names the caller (a provider's address is checked); unset: none. */
+    trustProxy: env.TRUST_PROXY ?? null,
     dataDir: env.DATA_DIR,
     statusPollSeconds: env.STATUS_POLL_SECONDS.split(',').map(Number),
     logLevel: env.LOG_LEVEL,

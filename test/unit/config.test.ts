@@ -25,10 +25,22 @@ describe('configuration', () => {
     ['KASSA_ROLE', 'everything', /^KASSA_ROLE: /],
     ['STATUS_POLL_SECONDS', '1,a', /^STATUS_POLL_SECONDS: comma-separated whole seconds/],
     ['CONNECTOR_BREAKER_FAILURES', '0', /^CONNECTOR_BREAKER_FAILURES: /],
+    ['TRUST_PROXY', 'nginx', /^TRUST_PROXY: a number of hops/],
+    ['TRUST_PROXY', '10.0.0.0/8/1', /^TRUST_PROXY: /],
     ['CONNECTOR_BREAKER_PROBE_SECONDS', 'soon', /^CONNECTOR_BREAKER_PROBE_SECONDS: /],
   ])('a bad %s (%s) stops startup with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
+  });
+
+  test('TRUST_PROXY is a number of hops or a list of proxies; unset trusts none', () => {
+    expect(loadConfig({}).trustProxy).toBeNull();
+    expect(loadConfig({ TRUST_PROXY: '1' }).trustProxy).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,::1' }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      '::1',
+    ]);
   });
 
   test("the circuit breaker's defaults are the activities' own", () => {
