@@ -63,7 +63,7 @@ export const connectorResource = (connector: ConnectorView): ConnectorResource =
 type AnyAdapter = ConnectorAdapter<any>;
 
 function adapterOf(provider: string): AnyAdapter {
-  const adapter = connectorAdapters[provider];
+  const adapter = Object.hasOwn(connectorAdapters, provider) ? connectorAdapters[provider] : undefined;
   if (!adapter)
     throw invalid(
       'provider',

@@ -144,13 +144,23 @@ export async function createRefund(
 const isUniqueViolation = (error: unknown) => (error as { code?: string })?.code === '23505';
 
 /**
- * The connector a payment's refund goes through: the one whose attempt captured it, else the
- * first active connector serving its method in its mode, else any connector serving it.
+ * The connector a payment's refund goes through: the one whose attempt captured it (never another
+ * account, even when that one cannot be loaded now), else, for a payment captured before
+ * connectors, the first active connector serving its method in its mode, else any serving it.
  */
 async function refundConnector(deps: ServiceDeps, payment: StoredPayment): Promise<ConnectorHandle | undefined> {
   const capturedBy = await capturingConnectorId(deps.db, payment.id, payment.providerPaymentId);
-  const captured = capturedBy ? deps.providers.connector(capturedBy) : undefined;
-  if (captured || !payment.method) return captured;
+  if (capturedBy) {
+    const captured = deps.providers.connector(capturedBy);
+    if (!captured)
+      throw new DomainError(
+        'conflict',
+        'connector_unavailable',
+        `The connector that captured this payment (${capturedBy}) is not available now; the operator can check it`,
+      );
+    return captured;
+  }
+  if (!payment.method) return undefined;
   const { method } = payment;
   const mode = payment.testMode ? 'test' : 'live';
   return (

@@ -142,6 +142,8 @@ test('a connector is added with its credentials validated, sealed at rest and sh
 test('bad connectors are a 400 naming the field: unknown provider, a method its provider cannot serve, credentials its adapter refuses', async () => {
   const cases: [Record<string, unknown>, string][] = [
     [{ provider: 'paypalish', mode: 'live', credentials: {} }, 'provider'],
+    [{ provider: 'constructor', mode: 'live', credentials: {} }, 'provider'],
+    [{ provider: 'toString', mode: 'test', credentials: {} }, 'provider'],
     [{ provider: 'sandbox', mode: 'live', credentials: sandboxCredentials(), methods: ['stripe_card'] }, 'methods.0'],
     [{ provider: 'sandbox', mode: 'prod', credentials: sandboxCredentials() }, 'mode'],
     [

@@ -8,19 +8,9 @@ import { ProviderError, type ConnectorAdapter, type ConnectorCapability, type Pa
 import { createInterkassaClient } from './client';
 import { invoiceState, toInterkassaAmount, toPaymentStatus, toProviderRefund, toSciForm } from './mapper';
 import { verifyInteraction } from './webhook';
+import { providerUrl } from '../credentials';
 
 export { INTERKASSA_TEST_PAYWAY } from './mapper';
-
-const httpUrl = z
-  .string()
-  .max(2000)
-  .refine((value) => {
-    try {
-      return ['http:', 'https:'].includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL');
 
 const key = z.string().min(1).max(200);
 
@@ -39,8 +29,8 @@ export const interkassaCredentialsSchema = z.strictObject({
   api_key: key,
   /** The business account (`Ik-Api-Account-Id`), where the API asks for one. */
   api_account_id: z.string().min(1).max(100).optional(),
-  sci_url: httpUrl.default('https://sci.interkassa.com/'),
-  api_url: httpUrl.default('https://api.interkassa.com/v1'),
+  sci_url: providerUrl.default('https://sci.interkassa.com/'),
+  api_url: providerUrl.default('https://api.interkassa.com/v1'),
 });
 export type InterkassaCredentials = z.infer<typeof interkassaCredentialsSchema>;
 

@@ -20,6 +20,7 @@ import {
   toProviderReport,
 } from './mapper';
 import { verifySandboxCallback } from './webhook';
+import { providerUrl } from '../credentials';
 
 export { signSandboxPayload } from './webhook';
 
@@ -39,20 +40,9 @@ export const SANDBOX_METHODS: readonly ProviderMethod[] = [
   { code: 'sandbox_wallet', title: 'E-wallet (sandbox)', testMode: true },
 ];
 
-const httpUrl = z
-  .string()
-  .max(2000)
-  .refine((value) => {
-    try {
-      return ['http:', 'https:'].includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL');
-
 /** A sandbox connector's credentials: where its sandbox listens and its two keys. */
 export const sandboxCredentialsSchema = z.strictObject({
-  base_url: httpUrl,
+  base_url: providerUrl,
   api_key: z.string().min(1).max(500),
   webhook_secret: z.string().min(1).max(500),
 });

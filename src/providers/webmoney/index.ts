@@ -18,24 +18,14 @@ import {
 } from './mapper';
 import type { X18Answer } from './mapper';
 import { type BuyerReturn, verifyWebMoneyCallback } from './webhook';
+import { providerUrl } from '../credentials';
 
 export { notificationHash, formSeal } from './mapper';
-
-const httpUrl = z
-  .string()
-  .max(2000)
-  .refine((value) => {
-    try {
-      return ['http:', 'https:'].includes(new URL(value).protocol);
-    } catch {
-      return false;
-    }
-  }, 'must be an http(s) URL');
 
 /** One WebMoney purse registered at the Merchant service: its owner, the purse, its secret key. */
 export const webmoneyCredentialsSchema = z.strictObject({
   /** The Merchant service; tests point it at the simulator. */
-  merchant_url: httpUrl.default('https://merchant.webmoney.ru'),
+  merchant_url: providerUrl.default('https://merchant.webmoney.ru'),
   /** The WMID owning the purse (12 digits), for X18. */
   wmid: z.string().regex(/^\d{12}$/, 'must be a 12-digit WMID'),
   /** The purse payments go to: its letter is its currency (Z USD, E EUR, P or R RUB, U UAH, K KZT, B BYN). */
