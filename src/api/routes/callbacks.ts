@@ -26,9 +26,9 @@ function storable(callback: TranslatedCallback, rawBody: Buffer): void {
 }
 
 function callbackRequest(req: Request): CallbackRequest {
-  const query: Record<string, string> = {};
+  const query: Record<string, string> = Object.create(null);
   for (const [name, value] of new URL(req.originalUrl, 'http://callback.invalid').searchParams)
-    if (!(name in query)) query[name] = value;
+    if (!Object.hasOwn(query, name)) query[name] = value;
   return {
     rawBody: Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0),
     headers: req.headers,
