@@ -141,6 +141,11 @@ const businessRefusals: { operation?: RegExp; param?: RegExp; code?: string; mes
   { code: 'destination_invalid', why: 'the provider does not know the card token or wallet' },
   { param: /^to$/, message: /must be after from/, why: 'a reconciliation period ends after it starts' },
   {
+    operation: /^\/admin\/connectors/,
+    param: /^(provider|credentials(\..+)?|methods\.\d+)$/,
+    why: 'a provider Kassa has an adapter for, with the credentials and methods its adapter takes',
+  },
+  {
     operation: /channels\/sms$/,
     param: /^(url|body)$/,
     why: 'an SMS gateway template: placeholders, http(s) URL (the url field says so)',

@@ -7,6 +7,7 @@ import {
   resumeConnector,
   updateConnector,
 } from '../../services/connectors';
+import { connectorAdapters } from '../../providers/registry';
 import { operatorRoute } from '../route';
 import { chars, id, text, time } from '../schemas';
 
@@ -32,7 +33,12 @@ const credentials = z.record(z.string(), z.unknown()).openapi({
 
 const createConnectorBody = z
   .strictObject({
-    provider: chars(100).openapi({ description: 'The adapter: `sandbox`, …', example: 'sandbox' }),
+    provider: chars(100).openapi({
+      description: `The provider, one Kassa has an adapter for: ${Object.keys(connectorAdapters)
+        .map((name) => `\`${name}\``)
+        .join(', ')}`,
+      example: 'sandbox',
+    }),
     mode: z.enum(['test', 'live']).openapi({ description: 'Test connectors serve test-mode payments only' }),
     credentials,
     methods: methodCodes.optional(),
