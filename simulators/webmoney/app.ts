@@ -14,9 +14,11 @@ import {
   PURSE,
   sameDigest,
   toMinor,
+  x14Response,
   x18Response,
   xmlField,
 } from './protocol';
+import type { TLSSocket } from 'node:tls';
 import { type Invoice, WebMoneyStore } from './store';
 import { createHash } from 'node:crypto';
 
@@ -43,7 +45,8 @@ export interface ResultCall {
   answer: string;
 }
 
-export type WebMoneyApp = Express & { stopCallbacks(): void };
+/** The Merchant service, and W3S's X14 (served over mutual TLS by `server.ts`). */
+export type WebMoneyApp = Express & { stopCallbacks(): void; x14: Express };
 
 const formSchema = z.object({
   LMI_PAYEE_PURSE: z.string().regex(PURSE),
@@ -63,8 +66,11 @@ const formSchema = z.object({
  * The WebMoney Merchant service as Kassa meets it: the payment request form
  * (`POST /lmi/payment_utf.asp`), the buyer's page with Approve and Decline, the result URL's
  * pre-request and payment notification (`LMI_HASH`), the buyer's way back to the success or fail
- * URL, and X18 (`POST /conf/xml/XMLTransGet.asp`). Test harness: `POST|DELETE /sim/faults`
- * (reference = `LMI_PAYMENT_NO`), `GET /sim/result-calls`.
+ * URL, and X18 (`POST /conf/xml/XMLTransGet.asp`); `x14` is W3S's X14 fee-free refund
+ * (`POST /asp/XMLTransMoneybackCert.asp`, the caller known by its client certificate). Test harness:
+ * `POST|DELETE /sim/faults` (reference = `LMI_PAYMENT_NO`; `refund_fails` refuses its refunds),
+ * `GET /sim/result-calls`, `POST /sim/x14-lose-answer` (`{ payment_no }`: the next refund is made
+ * and its answer lost), `GET /sim/x14-refunds`.
  */
 export function createWebMoneyApp(opts: WebMoneyOptions): WebMoneyApp {
   const log = opts.log ?? (() => undefined);
@@ -241,6 +247,71 @@ export function createWebMoneyApp(opts: WebMoneyOptions): WebMoneyApp {
   });
 
   app.use(faultRoutes({ path: '/sim/faults', faults, reference: z.string().refine(isPaymentNo), log }));
+  app.post('/sim/x14-lose-answer', express.json(), (req, res) => {
+    const number = String((req.body as { payment_no?: unknown } | undefined)?.payment_no ?? '');
+    if (!isPaymentNo(number)) return res.status(400).json({ error: 'payment_no' });
+    store.loseX14Answer.add(number);
+    res.status(204).end();
+  });
+  app.get('/sim/x14-refunds', (_req, res) => {
+    res.json({
+      data: [...store.invoices.values()].flatMap((invoice) =>
+        (invoice.refunds ?? []).map((refund) => ({
+          paymentNo: invoice.paymentNo,
+          wmtranid: invoice.payment!.transNo,
+          ...refund,
+        })),
+      ),
+    });
+  });
+
+  const x14 = express();
+  x14.disable('x-powered-by');
+  x14.post('/asp/XMLTransMoneybackCert.asp', express.text({ type: () => true, limit: '16kb' }), (req, res) => {
+    const xml = typeof req.body === 'string' ? req.body : '';
+    const reqn = xmlField(xml, 'reqn') ?? '';
+    res.type('text/xml; charset=utf-8');
+    const socket = req.socket as TLSSocket;
+    const subject = socket.authorized ? socket.getPeerCertificate()?.subject?.CN : undefined;
+    if (subject !== opts.wmid) return res.send(x14Response(reqn, -4, 'the client certificate is not the WMID’s'));
+    if (!/^w3s\.request$/.test(/<([a-z0-9.]+)>/.exec(xml)?.[1] ?? '')) {
+      return res.send(x14Response(reqn, -1, 'request is not a w3s.request'));
+    }
+    const inwmtranid = xmlField(xml, 'inwmtranid') ?? '';
+    const amount = xmlField(xml, 'amount') ?? '';
+    if (!/^\d{1,15}$/.test(reqn)) return res.send(x14Response(reqn, -1, 'reqn is wrong'));
+    if (!/^\d{1,20}$/.test(inwmtranid)) return res.send(x14Response(reqn, -2, 'trans/inwmtranid is wrong'));
+    if (!isAmount(amount)) return res.send(x14Response(reqn, -3, 'trans/amount is wrong'));
+    if (BigInt(reqn) <= store.lastReqn)
+      return res.send(x14Response(reqn, 102, 'reqn is not greater than the previous'));
+    store.lastReqn = BigInt(reqn);
+    const invoice = [...store.invoices.values()].find((candidate) => candidate.payment?.transNo === inwmtranid);
+    if (!invoice?.payment) return res.send(x14Response(reqn, 17, 'transaction inwmtranid not found'));
+    if (faults.for(invoice.paymentNo).refund_fails) {
+      return res.send(x14Response(reqn, 18, 'the refund is refused for this transaction'));
+    }
+    const refunded = (invoice.refunds ?? []).reduce((sum, refund) => sum + BigInt(toMinor(refund.amount)), 0n);
+    if (refunded + BigInt(toMinor(amount)) > BigInt(toMinor(invoice.payment.amount))) {
+      return res.send(x14Response(reqn, 19, 'the amount exceeds what is left of the transaction'));
+    }
+    const refund = { id: store.nextTransNo(), reqn, amount: fromMinor(toMinor(amount)), date: moscowDate(new Date()) };
+    (invoice.refunds ??= []).push(refund);
+    log(`refund ${refund.id} of transaction ${inwmtranid}: ${refund.amount}`);
+    if (store.loseX14Answer.delete(invoice.paymentNo)) {
+      log(`the answer to refund ${refund.id} is lost`);
+      return req.socket.destroy();
+    }
+    res.send(
+      x14Response(reqn, 0, '', {
+        id: refund.id,
+        inwmtranid,
+        pursesrc: invoice.purse,
+        pursedest: invoice.payment.payerPurse,
+        amount: refund.amount,
+        date: refund.date,
+      }),
+    );
+  });
   app.get('/sim/result-calls', (_req, res) => {
     res.json({ data: calls });
   });
@@ -342,6 +413,7 @@ export function createWebMoneyApp(opts: WebMoneyOptions): WebMoneyApp {
   }
 
   return Object.assign(app, {
+    x14,
     stopCallbacks: () => {
       stopped = true;
       for (const sender of senders) sender.stop();

@@ -85,3 +85,26 @@ export function x18Response(retval: number, retdesc: string, operation?: X18Oper
     : '';
   return `<?xml version="1.0"?><merchant.response>${op}<retval>${retval}</retval><retdesc>${escapeXml(retdesc)}</retdesc></merchant.response>`;
 }
+
+/** An X14 `w3s.response`: `retval` 0 with the refund operation, or another `retval` with `retdesc`. */
+export function x14Response(
+  reqn: string,
+  retval: number,
+  retdesc: string,
+  operation?: {
+    id: string;
+    inwmtranid: string;
+    pursesrc: string;
+    pursedest: string;
+    amount: string;
+    date: string;
+  },
+): string {
+  const op = operation
+    ? `<operation id="${operation.id}" ts="${operation.id}"><inwmtranid>${operation.inwmtranid}</inwmtranid>` +
+      `<pursesrc>${operation.pursesrc}</pursesrc><pursedest>${operation.pursedest}</pursedest>` +
+      `<amount>${operation.amount}</amount><comiss>0.00</comiss><desc>Moneyback of transaction ${operation.inwmtranid}</desc>` +
+      `<datecrt>${operation.date}</datecrt><dateupd>${operation.date}</dateupd></operation>`
+    : '';
+  return `<?xml version="1.0"?><w3s.response><reqn>${escapeXml(reqn)}</reqn><retval>${retval}</retval><retdesc>${escapeXml(retdesc)}</retdesc>${op}</w3s.response>`;
+}

@@ -19,6 +19,17 @@ export interface Invoice {
   status: 'pending' | 'paid' | 'declined' | 'refused';
   refusal?: string;
   payment?: Operation;
+  /** X14 refunds of the payment, oldest first. */
+  refunds?: Refund[];
+}
+
+/** An X14 fee-free refund: back from the purse to the payer's purse. */
+export interface Refund {
+  /** The refund operation's own transaction id. */
+  id: string;
+  reqn: string;
+  amount: string;
+  date: string;
 }
 
 /** A payment made: what X18 answers and the notification carries. */
@@ -37,6 +48,10 @@ export class WebMoneyStore {
   readonly paidByNumber = new Map<string, Invoice>();
   private invoiceCounter = 700_000_000;
   private transCounter = 1_900_000_000;
+  /** The greatest X14 `reqn` accepted so far: each request's must be greater. */
+  lastReqn = 0n;
+  /** Payment numbers whose next X14 answer is lost after the refund is made (test harness). */
+  readonly loseX14Answer = new Set<string>();
 
   nextInvoiceNo(): string {
     return String(++this.invoiceCounter);

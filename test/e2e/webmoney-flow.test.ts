@@ -237,8 +237,8 @@ test('a notification of more than was asked is held for review', async () => {
   expect(rows[0].failure_reason).toBe('amount_mismatch');
 });
 
-test('a paid WebMoney payment cannot be refunded through Kassa: a clear 409', async () => {
-  const shop = await newShop();
+/** A WebMoney payment paid by the buyer: its id and its WebMoney payment number. */
+async function paidWebMoneyPayment(shop: Awaited<ReturnType<typeof newShop>>) {
   const payment = await createTestPayment(stack, shop.testKey, shop.checkout.id);
   const { action, fields } = await webmoneyForm(payment.id);
   await webmoneyBuyerActs(await submitForm(action, fields), 'approve');
@@ -246,11 +246,105 @@ test('a paid WebMoney payment cannot be refunded through Kassa: a clear 409', as
     () => paymentOf(stack, shop.testKey, payment.id),
     (p) => p.status === 'paid',
   );
-  const refund = await api(stack.url, 'POST', `/v1/payments/${payment.id}/refunds`, {
-    token: shop.testKey,
-    body: { amount: '10.00' },
+  return { id: payment.id as string, paymentNo: fields.LMI_PAYMENT_NO! };
+}
+
+const refundOf = (shop: Awaited<ReturnType<typeof newShop>>, paymentId: string, amount: string) =>
+  api(stack.url, 'POST', `/v1/payments/${paymentId}/refunds`, { token: shop.testKey, body: { amount } });
+
+const settled = (shop: Awaited<ReturnType<typeof newShop>>, refundId: string) =>
+  eventually(
+    () => api(stack.url, 'GET', `/v1/refunds/${refundId}`, { token: shop.testKey }).then((r) => r.body),
+    (refund) => refund.status !== 'pending',
+  );
+
+const x14RefundsOf = async (paymentNo: string) => (await sim.x14Refunds()).filter((r) => r.paymentNo === paymentNo);
+
+describe('refunds through X14', () => {
+  test('without the WMID’s certificate a paid WebMoney payment cannot be refunded: a clear 409', async () => {
+    const shop = await newShop();
+    const payment = await paidWebMoneyPayment(shop);
+    const refund = await refundOf(shop, payment.id, '10.00');
+    expect(refund).toMatchObject({ status: 409, body: { error: { code: 'refund_unsupported' } } });
   });
-  expect(refund).toMatchObject({ status: 409, body: { error: { code: 'refund_unsupported' } } });
+
+  test('with it, a paid payment is refunded in part, then in full, over mutual TLS; the certificate’s key is never shown', async () => {
+    const x14 = sim.x14Credentials();
+    const changed = await api(stack.url, 'PATCH', `/admin/connectors/${connectorId}`, {
+      token: stack.adminToken,
+      body: { credentials: { ...sim.credentials(), ...x14 } },
+    });
+    expect(changed.status).toBe(200);
+    const shown = JSON.stringify(changed.body);
+    expect(shown).not.toContain('PRIVATE KEY');
+    expect(shown).not.toContain(x14.x14_client_cert.slice(30, 90));
+
+    const shop = await newShop();
+    const payment = await paidWebMoneyPayment(shop);
+    const part = await refundOf(shop, payment.id, '10.00');
+    expect(part.status).toBe(201);
+    expect(await settled(shop, part.body.id)).toMatchObject({ status: 'succeeded', amount: '10.00' });
+    expect((await paymentOf(stack, shop.testKey, payment.id)).status).toBe('partially_refunded');
+
+    const rest = await refundOf(shop, payment.id, '40.00');
+    expect(rest.status).toBe(201);
+    expect(await settled(shop, rest.body.id)).toMatchObject({ status: 'succeeded', amount: '40.00' });
+    expect((await paymentOf(stack, shop.testKey, payment.id)).status).toBe('refunded');
+
+    const made = await x14RefundsOf(payment.paymentNo);
+    expect(made.map((r) => r.amount)).toEqual(['10.00', '40.00']);
+    expect(BigInt(made[1]!.reqn)).toBeGreaterThan(BigInt(made[0]!.reqn));
+    const { rows } = await db.query(
+      'select provider_refund_id from refunds where payment_id = $1 order by created_at',
+      [payment.id],
+    );
+    expect(rows.map((row) => row.provider_refund_id)).toEqual(made.map((r) => r.id));
+  });
+
+  test('a refund WebMoney refuses ends failed with its retval, and the payment stays paid', async () => {
+    const shop = await newShop();
+    const payment = await paidWebMoneyPayment(shop);
+    await sim.fault(payment.paymentNo, { refund_fails: true });
+    const refund = await refundOf(shop, payment.id, '20.00');
+    expect(refund.status).toBe(201);
+    expect(await settled(shop, refund.body.id)).toMatchObject({ status: 'failed', failure_reason: 'x14_18' });
+    expect((await paymentOf(stack, shop.testKey, payment.id)).status).toBe('paid');
+    expect(await x14RefundsOf(payment.paymentNo)).toEqual([]);
+  });
+
+  test('an answer lost after the request left is never asked again: the refund waits, WebMoney refunded once', async () => {
+    const shop = await newShop();
+    const payment = await paidWebMoneyPayment(shop);
+    await sim.loseX14Answer(payment.paymentNo);
+    const refund = await refundOf(shop, payment.id, '15.00');
+    expect(refund.status).toBe(201);
+    await eventually(
+      () => x14RefundsOf(payment.paymentNo),
+      (made) => made.length > 0,
+    );
+    // Past the first status check (5 s) of the pending refund.
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    const now = await api(stack.url, 'GET', `/v1/refunds/${refund.body.id}`, { token: shop.testKey });
+    expect(now.body.status).toBe('pending');
+    expect((await x14RefundsOf(payment.paymentNo)).map((r) => r.amount)).toEqual(['15.00']);
+  }, 30_000);
+
+  test('a client certificate W3S does not trust is refused (retval -4): the refund fails, nothing is refunded', async () => {
+    const changed = await api(stack.url, 'PATCH', `/admin/connectors/${connectorId}`, {
+      token: stack.adminToken,
+      body: { credentials: { ...sim.credentials(), ...sim.x14Credentials(), ...sim.strangerCredentials() } },
+    });
+    expect(changed.status).toBe(200);
+    const shop = await newShop();
+    const payment = await paidWebMoneyPayment(shop);
+    const refund = await refundOf(shop, payment.id, '5.00');
+    expect(refund.status).toBe(201);
+    expect(await settled(shop, refund.body.id)).toMatchObject({
+      status: 'failed',
+      failure_reason: 'x14_-4',
+    });
+    expect(await x14RefundsOf(payment.paymentNo)).toEqual([]);
+  });
 });
 
 test('one connector per purse: a RUB payment refused by a USD purse’s connector goes on to the RUB purse’s', async () => {

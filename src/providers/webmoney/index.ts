@@ -5,10 +5,16 @@ import type {
   ConnectorAdapter,
   ConnectorCapability,
   PaymentConnector,
+  ProviderRefund,
+  RefundPaymentInput,
   TranslatedCallback,
 } from '../types';
+import { ProviderError } from '../types';
 import { createWebMoneyClient } from './client';
+import { createX14Client, type X14Client } from './x14-client';
 import {
+  fromWebMoneyAmount,
+  toWebMoneyAmount,
   paymentFormFields,
   paymentFormUrl,
   PURSE_PATTERN,
@@ -21,6 +27,16 @@ import { type BuyerReturn, verifyWebMoneyCallback } from './webhook';
 import { providerUrl } from '../credentials';
 
 export { notificationHash, formSeal } from './mapper';
+
+/** A PEM block of `label` (`CERTIFICATE`, `PRIVATE KEY` also matching `EC PRIVATE KEY`, …). */
+const pem = (label: string) =>
+  z
+    .string()
+    .max(20_000)
+    .refine(
+      (text) => new RegExp(`-----BEGIN [A-Z ]*${label}-----[\\s\\S]+-----END [A-Z ]*${label}-----`).test(text),
+      `must be a PEM ${label.toLowerCase()}`,
+    );
 
 /** One WebMoney purse registered at the Merchant service: its owner, the purse, its secret key. */
 export const webmoneyCredentialsSchema = z.strictObject({
@@ -37,10 +53,19 @@ export const webmoneyCredentialsSchema = z.strictObject({
   secret_key: z.string().min(8).max(50),
   /** The purse's "Control signature forming method": SHA256 (default) or MD5. */
   hash_method: z.enum(['sha256', 'md5']).default('sha256'),
+  /** W3S, where X14 (fee-free refund) is asked; tests point it at the simulator. */
+  x14_url: providerUrl.default('https://w3s.wmtransfer.com'),
+  /** The WMID's X.509 client certificate (WM Keeper WebPro), PEM: with its key, refunds through X14. */
+  x14_client_cert: pem('CERTIFICATE').optional(),
+  /** The private key of {@link x14_client_cert}, PEM. */
+  x14_client_key: pem('PRIVATE KEY').optional(),
+  /** The CA W3S's server certificate must chain to, PEM; the system's CAs when absent. */
+  x14_ca: pem('CERTIFICATE').optional(),
 });
 export type WebMoneyCredentials = z.infer<typeof webmoneyCredentialsSchema>;
 
 const CAPABILITIES: ReadonlySet<ConnectorCapability> = new Set<ConnectorCapability>(['create', 'status', 'webhooks']);
+const WITH_REFUNDS: ReadonlySet<ConnectorCapability> = new Set<ConnectorCapability>([...CAPABILITIES, 'refund']);
 
 const escapeHtml = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
@@ -68,7 +93,7 @@ export const webmoneyAdapter: ConnectorAdapter<WebMoneyCredentials> = {
   provider: 'webmoney',
   methods: [{ code: 'webmoney_wallet', title: 'WebMoney' }],
   credentials: webmoneyCredentialsSchema,
-  secretFields: ['secret_key'],
+  secretFields: ['secret_key', 'x14_client_cert', 'x14_client_key'],
   referenceFormat: 'numeric',
   connect(credentials, context): PaymentConnector {
     const testMode = context.mode === 'test';
@@ -86,6 +111,45 @@ export const webmoneyAdapter: ConnectorAdapter<WebMoneyCredentials> = {
       hashMethod: credentials.hash_method,
     });
     const currency = purseCurrency(credentials.purse)!;
+    const x14: X14Client | null =
+      credentials.x14_client_cert && credentials.x14_client_key
+        ? createX14Client({
+            baseUrl: credentials.x14_url,
+            cert: credentials.x14_client_cert,
+            key: credentials.x14_client_key,
+            ...(credentials.x14_ca && { ca: credentials.x14_ca }),
+          })
+        : null;
+    /**
+     * X14: the payment's WebMoney transaction (X18, by payment number), then the refund. X14 has no
+     * idempotency key, so a request whose answer is lost is never sent again: the refund stays
+     * `pending` for the operator. A refusal (any `retval` but 0) is a failed refund.
+     */
+    const refundPayment = async (input: RefundPaymentInput): Promise<ProviderRefund> => {
+      if (input.currency !== currency)
+        throw new ProviderError('definite', 'currency_not_supported', `the purse holds ${currency}`);
+      if (!/^\d{1,10}$/.test(input.providerPaymentId))
+        throw new ProviderError('definite', 'invalid_reference', 'not a WebMoney payment number');
+      const found = await client.findPayment(input.providerPaymentId);
+      if (!toPaymentStatus(found, input.providerPaymentId, currency) || !found.operation?.wmtransid)
+        throw new ProviderError('definite', 'payment_not_found', 'X18 finds no payment under this number');
+      const result = await x14!.refund(found.operation.wmtransid, toWebMoneyAmount(input.amountMinor, currency));
+      if (result.kind === 'lost')
+        return { providerRefundId: '', state: 'pending', amountMinor: input.amountMinor, currency };
+      const { answer } = result;
+      if (answer.retval !== '0' || !answer.operation)
+        return {
+          providerRefundId: '',
+          state: 'failed',
+          amountMinor: input.amountMinor,
+          currency,
+          failureReason: `x14_${answer.retval}`,
+        };
+      const amountMinor = fromWebMoneyAmount(answer.operation.amount, currency);
+      if (amountMinor === null)
+        return { providerRefundId: answer.operation.id, state: 'pending', amountMinor: input.amountMinor, currency };
+      return { providerRefundId: answer.operation.id, state: 'succeeded', amountMinor, currency };
+    };
     /** Buyers back from the fail URL, by their translated callback: where each goes on to. */
     const returns = new WeakMap<TranslatedCallback, string>();
     /** What X18 says of a returning buyer's payment number: paid after all, or the attempt declined. */
@@ -121,7 +185,8 @@ export const webmoneyAdapter: ConnectorAdapter<WebMoneyCredentials> = {
     };
     return {
       provider: 'webmoney',
-      capabilities: CAPABILITIES,
+      capabilities: x14 ? WITH_REFUNDS : CAPABILITIES,
+      ...(x14 && { refundPayment }),
       async createPayment(input) {
         return {
           providerPaymentId: null,

@@ -208,3 +208,47 @@ export function toPaymentStatus(answer: X18Answer, paymentNo: string, currency: 
   }
   return { providerPaymentId: paymentNo, state: 'succeeded', amountMinor, currency };
 }
+
+/** The largest X14 `reqn`: an unsigned integer of at most 15 digits. */
+const MAX_REQN = 999_999_999_999_999n;
+
+/**
+ * An X14 `reqn` from the clock: tenths of milliseconds since 2020 (15 digits until 2336), at
+ * least one more than `previous`, so every request of a process, retries included, is greater
+ * than the one before, and a restarted process goes on from the clock.
+ */
+export function nextReqn(now: number, previous: bigint): bigint {
+  const fromClock = (BigInt(Math.floor(now)) - 1_577_836_800_000n) * 10n;
+  const reqn = fromClock > previous ? fromClock : previous + 1n;
+  if (reqn > MAX_REQN) throw new ProviderError('definite', 'reqn_exhausted', 'X14 reqn would exceed 15 digits');
+  return reqn;
+}
+
+/** An X14 request (`w3s.request`) under X.509 authorization: no `wmid`, no `sign`. */
+export function x14Request(reqn: bigint, wmtranid: string, amount: string): string {
+  return (
+    '<w3s.request>' +
+    `<reqn>${reqn}</reqn>` +
+    `<trans><inwmtranid>${wmtranid}</inwmtranid><amount>${amount}</amount></trans>` +
+    '</w3s.request>'
+  );
+}
+
+export interface X14Answer {
+  retval: string;
+  retdesc: string;
+  /** The refund operation made: its transaction id and amount. */
+  operation: { id: string; amount: string } | null;
+}
+
+/** Reads a `w3s.response` of X14; null when the body is not one. */
+export function parseX14Answer(xml: string): X14Answer | null {
+  if (!/<w3s\.response[\s>]/.test(xml)) return null;
+  const retval = xmlText(xml, 'retval');
+  if (retval === null || !/^-?\d{1,6}$/.test(retval)) return null;
+  const element = /<operation(\s[^>]*)?>([\s\S]*?)<\/operation>/.exec(xml);
+  const operation = element
+    ? { id: xmlAttribute(element[1] ?? '', 'id') ?? '', amount: xmlText(element[2]!, 'amount') ?? '' }
+    : null;
+  return { retval, retdesc: xmlText(xml, 'retdesc') ?? '', operation };
+}
