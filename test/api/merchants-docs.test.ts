@@ -93,6 +93,8 @@ test('the documented request schemas are the ones the routes enforce', async () 
     'pending_url',
     'fee_payer',
     'methods',
+    'late_success',
+    'sci',
   ]);
   expect(JSON.stringify(components.schemas.FeePayer)).toContain('buyer_percent');
   expect(components.schemas.CreatePayment.additionalProperties).toBe(false);
