@@ -3,7 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { ProviderError } from '../../src/providers/types';
 import { webmoneyAdapter } from '../../src/providers/webmoney';
 import { createWebMoneyClient } from '../../src/providers/webmoney/client';
-import { notificationHash } from '../../src/providers/webmoney/mapper';
+import { createX14Client } from '../../src/providers/webmoney/x14-client';
+import { request as httpsRequest } from 'node:https';
+import { nextReqn, notificationHash } from '../../src/providers/webmoney/mapper';
 import {
   startWebMoneySimulator,
   submitForm,
@@ -184,4 +186,88 @@ test('X18 failures: nothing listening is transient; a 503 with Retry-After is tr
   } finally {
     await new Promise((resolve) => busy.close(resolve));
   }
+});
+
+describe('X14 over mutual TLS', () => {
+  /** A paid form at the simulator: its payment number and amount. */
+  const paid = async (amount = '12.30') => {
+    const fields = form({ LMI_PAYMENT_AMOUNT: amount });
+    await webmoneyBuyerActs(await submitForm(`${sim.url}/lmi/payment_utf.asp`, fields), 'approve');
+    return fields.LMI_PAYMENT_NO;
+  };
+  const refund = (paymentNo: string, amountMinor: string, refundId = `re_${paymentNo}_${amountMinor}`) =>
+    connector(sim.x14Credentials()).refundPayment!({
+      idempotencyKey: refundId,
+      refundId,
+      providerPaymentId: paymentNo,
+      amountMinor,
+      currency: 'RUB',
+    });
+  const refundsOf = async (paymentNo: string) => (await sim.x14Refunds()).filter((r) => r.paymentNo === paymentNo);
+
+  test('refunds in part up to what was paid; more than is left is refused; the operation id is the refund’s', async () => {
+    const paymentNo = await paid();
+    const first = await refund(paymentNo, '230');
+    expect(first).toMatchObject({ state: 'succeeded', amountMinor: '230', currency: 'RUB' });
+    expect(await refund(paymentNo, '1001')).toMatchObject({ state: 'failed', failureReason: 'x14_19' });
+    expect(await refund(paymentNo, '1000')).toMatchObject({ state: 'succeeded', amountMinor: '1000' });
+    const made = await refundsOf(paymentNo);
+    expect(made.map((r) => [r.id, r.amount])).toEqual([
+      [first.providerRefundId, '2.30'],
+      [expect.any(String), '10.00'],
+    ]);
+  });
+
+  test('a payment number X18 does not find is refused before X14 is asked', async () => {
+    await expect(refund('2000000000', '100')).rejects.toMatchObject({ kind: 'definite', code: 'payment_not_found' });
+  });
+
+  test('the simulator takes only a reqn greater than the last, only from a certificate of the WMID it trusts', async () => {
+    const { x14_client_cert: cert, x14_client_key: key, x14_ca: ca } = sim.x14Credentials();
+    const ask = (body: string, credentials = { cert, key }) =>
+      new Promise<string>((resolve, reject) => {
+        const req = httpsRequest(
+          `${sim.x14Url}/asp/XMLTransMoneybackCert.asp`,
+          { method: 'POST', ...credentials, ca },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk) => (text += chunk));
+            res.on('end', () => resolve(text));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+    const paymentNo = await paid();
+    const [{ wmtranid }] = (await sim.resultCalls())
+      .filter((c) => c.paymentNo === paymentNo && c.kind === 'notification')
+      .map((c) => ({ wmtranid: new URLSearchParams(c.body).get('LMI_SYS_TRANS_NO')! }));
+    const request = (reqn: string) =>
+      `<w3s.request><reqn>${reqn}</reqn><trans><inwmtranid>${wmtranid}</inwmtranid><amount>1.00</amount></trans></w3s.request>`;
+    // Just ahead of the clock, so the refunds of later tests still go through.
+    const big = (nextReqn(Date.now(), 0n) + 10n).toString();
+    expect(await ask(request(big))).toContain('<retval>0</retval>');
+    expect(await ask(request(big))).toContain('<retval>102</retval>');
+    const stranger = sim.strangerCredentials();
+    expect(
+      await ask(request((BigInt(big) + 1n).toString()), {
+        cert: stranger.x14_client_cert,
+        key: stranger.x14_client_key,
+      }),
+    ).toContain('<retval>-4</retval>');
+    expect((await refundsOf(paymentNo)).map((r) => r.reqn)).toEqual([big]);
+  });
+
+  test('failures: nothing listening is transient; a server certificate that does not verify is definite; a lost answer is lost', async () => {
+    const { x14_client_cert: cert, x14_client_key: key, x14_ca: ca } = sim.x14Credentials();
+    const down = createX14Client({ baseUrl: 'https://127.0.0.1:9', cert, key, ca });
+    await expect(down.refund('1', '1.00')).rejects.toMatchObject({ kind: 'transient', code: 'unreachable' });
+    const untrusted = createX14Client({ baseUrl: sim.x14Url, cert, key });
+    await expect(untrusted.refund('1', '1.00')).rejects.toMatchObject({ kind: 'definite', code: 'x14_tls_refused' });
+
+    const paymentNo = await paid();
+    await sim.loseX14Answer(paymentNo);
+    expect(await refund(paymentNo, '100')).toMatchObject({ state: 'pending', providerRefundId: '' });
+    expect((await refundsOf(paymentNo)).map((r) => r.amount)).toEqual(['1.00']);
+  });
 });

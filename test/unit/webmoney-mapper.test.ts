@@ -3,13 +3,16 @@ import { webmoneyAdapter, webmoneyReply } from '../../src/providers/webmoney';
 import {
   formSeal,
   fromWebMoneyAmount,
+  nextReqn,
   notificationHash,
+  parseX14Answer,
   parseX18Answer,
   paymentFormFields,
   purseCurrency,
   toPaymentStatus,
   toWebMoneyAmount,
   transDateToIso,
+  x14Request,
   x18Request,
 } from '../../src/providers/webmoney/mapper';
 import { verifyWebMoneyCallback } from '../../src/providers/webmoney/webhook';
@@ -265,7 +268,80 @@ describe('the adapter', () => {
     });
     const bad = webmoneyAdapter.credentials.safeParse({ wmid: '1', purse: 'X100000000001', secret_key: secretKey });
     expect(bad.success ? [] : bad.error.issues.map((issue) => issue.path.join('.')).sort()).toEqual(['purse', 'wmid']);
-    expect(webmoneyAdapter.secretFields).toEqual(['secret_key']);
+    expect(webmoneyAdapter.secretFields).toEqual(['secret_key', 'x14_client_cert', 'x14_client_key']);
     expect(webmoneyAdapter.referenceFormat).toBe('numeric');
+  });
+});
+
+describe('X14', () => {
+  test('reqn: tenths of milliseconds since 2020 in at most 15 digits, always greater than the one before', () => {
+    const at = Date.parse('2026-11-30T14:00:00.000Z');
+    const first = nextReqn(at, 0n);
+    expect(first).toBe((BigInt(at) - 1_577_836_800_000n) * 10n);
+    expect(first.toString().length).toBeLessThanOrEqual(15);
+    expect(nextReqn(at, first)).toBe(first + 1n);
+    expect(nextReqn(at - 60_000, first)).toBe(first + 1n);
+    expect(nextReqn(at + 1, first)).toBe(first + 10n);
+    expect(nextReqn(Date.parse('+005100-01-01T00:00:00Z'), 0n).toString().length).toBe(15);
+    expect(() => nextReqn(Date.parse('+005200-01-01T00:00:00Z'), 0n)).toThrow(
+      expect.objectContaining({ kind: 'definite', code: 'reqn_exhausted' }),
+    );
+  });
+
+  test('the request names the transaction and the amount, and carries neither wmid nor sign (X.509 authorization)', () => {
+    expect(x14Request(123n, '1900000001', '10.00')).toBe(
+      '<w3s.request><reqn>123</reqn><trans><inwmtranid>1900000001</inwmtranid><amount>10.00</amount></trans></w3s.request>',
+    );
+  });
+
+  test('the answer: retval, retdesc and the refund operation; anything else is not an answer', () => {
+    expect(
+      parseX14Answer(
+        '<?xml version="1.0"?><w3s.response><reqn>123</reqn><retval>0</retval><retdesc></retdesc>' +
+          '<operation id="1900000007" ts="1900000007"><inwmtranid>1900000001</inwmtranid><pursesrc>P100000000001</pursesrc>' +
+          '<pursedest>P123456789012</pursedest><amount>10.00</amount><comiss>0.00</comiss></operation></w3s.response>',
+      ),
+    ).toEqual({ retval: '0', retdesc: '', operation: { id: '1900000007', amount: '10.00' } });
+    expect(
+      parseX14Answer('<w3s.response><reqn>1</reqn><retval>18</retval><retdesc>no</retdesc></w3s.response>'),
+    ).toEqual({ retval: '18', retdesc: 'no', operation: null });
+    expect(parseX14Answer('<merchant.response><retval>0</retval></merchant.response>')).toBeNull();
+    expect(parseX14Answer('<html>busy</html>')).toBeNull();
+  });
+
+  const base = { wmid: '123456789012', purse, secret_key: secretKey };
+  const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+  const key = '-----BEGIN PRIVATE KEY-----\nMIGH\n-----END PRIVATE KEY-----\n';
+  const context = { connectorId: 'con_1', mode: 'test' as const, publicUrl: 'http://kassa.test' };
+
+  test('credentials: the certificate and key are PEM; with both the connector refunds, without either it cannot', () => {
+    const parsed = webmoneyAdapter.credentials.parse({ ...base, x14_client_cert: cert, x14_client_key: key });
+    expect(parsed.x14_url).toBe('https://w3s.wmtransfer.com');
+    const refunding = webmoneyAdapter.connect(parsed, context);
+    expect([...refunding.capabilities]).toContain('refund');
+    expect(typeof refunding.refundPayment).toBe('function');
+
+    const plain = webmoneyAdapter.connect(
+      webmoneyAdapter.credentials.parse({ ...base, x14_client_cert: cert }),
+      context,
+    );
+    expect([...plain.capabilities]).not.toContain('refund');
+    expect(plain.refundPayment).toBeUndefined();
+
+    const bad = webmoneyAdapter.credentials.safeParse({ ...base, x14_client_cert: key, x14_client_key: 'secret' });
+    expect(bad.success ? [] : bad.error.issues.map((issue) => issue.path.join('.')).sort()).toEqual([
+      'x14_client_cert',
+      'x14_client_key',
+    ]);
+  });
+
+  test('X14 is only spoken over TLS', () => {
+    const parsed = webmoneyAdapter.credentials.parse({
+      ...base,
+      x14_url: 'http://127.0.0.1:1',
+      x14_client_cert: cert,
+      x14_client_key: key,
+    });
+    expect(() => webmoneyAdapter.connect(parsed, context)).toThrow(expect.objectContaining({ code: 'x14_not_https' }));
   });
 });

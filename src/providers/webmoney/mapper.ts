@@ -213,7 +213,7 @@ export function toPaymentStatus(answer: X18Answer, paymentNo: string, currency: 
 const MAX_REQN = 999_999_999_999_999n;
 
 /**
- * An X14 `reqn` from the clock: tenths of milliseconds since 2020 (15 digits until 2336), at
+ * An X14 `reqn` from the clock: tenths of milliseconds since 2020 (15 digits for 3 000 years), at
  * least one more than `previous`, so every request of a process, retries included, is greater
  * than the one before, and a restarted process goes on from the clock.
  */
