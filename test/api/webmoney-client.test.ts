@@ -239,9 +239,14 @@ describe('X14 over mutual TLS', () => {
         req.end(body);
       });
     const paymentNo = await paid();
-    const [{ wmtranid }] = (await sim.resultCalls())
-      .filter((c) => c.paymentNo === paymentNo && c.kind === 'notification')
-      .map((c) => ({ wmtranid: new URLSearchParams(c.body).get('LMI_SYS_TRANS_NO')! }));
+    const x18 = createWebMoneyClient({
+      merchantUrl: sim.url,
+      wmid: '123456789012',
+      purse: webmoneyTestPurse,
+      secretKey: webmoneySecretKey,
+      hashMethod: 'sha256',
+    });
+    const wmtranid = (await x18.findPayment(paymentNo)).operation!.wmtransid;
     const request = (reqn: string) =>
       `<w3s.request><reqn>${reqn}</reqn><trans><inwmtranid>${wmtranid}</inwmtranid><amount>1.00</amount></trans></w3s.request>`;
     // Just ahead of the clock, so the refunds of later tests still go through.
