@@ -76,7 +76,7 @@ test('hosted pages, the operator API, callbacks and health answer 405 with Allow
     ['GET', 'HEAD', 'OPTIONS'],
   );
   expect405(await request(harness.app).put('/admin/merchants'), ['POST', 'OPTIONS']);
-  expect405(await request(harness.app).get('/callbacks/sandbox'), ['POST', 'OPTIONS']);
+  expect405(await request(harness.app).put('/callbacks/sandbox'), ['GET', 'HEAD', 'OPTIONS', 'POST']);
   expect405(await request(harness.app).post('/healthz'), ['GET', 'HEAD', 'OPTIONS']);
 });
 
@@ -87,7 +87,7 @@ test('OPTIONS answers 204 with Allow; HEAD follows GET; unknown paths stay 404',
   const head = await request(harness.app).head('/v1/payments').set('authorization', `Bearer ${merchant.testKey}`);
   expect(head.status).toBe(200);
   expect((await request(harness.app).head('/healthz')).status).not.toBe(405);
-  const headOnPost = await request(harness.app).head('/callbacks/sandbox');
+  const headOnPost = await request(harness.app).head('/pay/pay_00000000000000/method');
   expect([headOnPost.status, allowed(headOnPost.headers.allow)]).toEqual([405, ['OPTIONS', 'POST']]);
   const missing = await request(harness.app)
     .delete('/v1/nothing-here')

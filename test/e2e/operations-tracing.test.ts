@@ -87,7 +87,7 @@ test('one trace runs from the REST call through the workflow into its activities
   expect(ancestry(create[0]!).some((name) => name.includes('selectMethod'))).toBe(true);
 
   // So is the provider's callback: verified, stored, signalled.
-  const [callback] = named('POST /callbacks/:provider');
+  const [callback] = named('POST /callbacks/:provider/:connector_id');
   expect(named('SignalWorkflow:providerCallback', callback!.spanContext().traceId)).toHaveLength(1);
 });
 

@@ -85,7 +85,7 @@ describeWithBrowser('an operator in the Temporal Web UI', __filename, () => {
         await page.getByText(step).first().waitFor();
       for (const step of [
         'buyer chooses a method; expires in 30 min',
-        'create sandbox_card payment at the provider: 50.00 RUB, attempt 1',
+        'create sandbox_card payment at connector conn_sandboxFromConfig: 50.00 RUB, attempt 1',
         'notify merchant: payment.paid',
       ]) {
         await page.getByText(step).first().waitFor();
