@@ -263,6 +263,16 @@ describe('X14 over mutual TLS', () => {
     expect((await refundsOf(paymentNo)).map((r) => r.reqn)).toEqual([big]);
   });
 
+  test('two connectors of one process never send the same reqn, even in the same instant', async () => {
+    const { x14_client_cert: cert, x14_client_key: key, x14_ca: ca } = sim.x14Credentials();
+    const instant = Date.now() + 1_000;
+    const [a, b] = [1, 2].map(() => createX14Client({ baseUrl: sim.x14Url, cert, key, ca, now: () => instant }));
+    // No such transaction (17), but each reqn was taken: none is refused as not greater (102).
+    for (const client of [a!, b!, a!]) {
+      expect(await client.refund('1', '1.00')).toMatchObject({ kind: 'answer', answer: { retval: '17' } });
+    }
+  });
+
   test('failures: nothing listening is transient; a server certificate that does not verify is definite; a lost answer is lost', async () => {
     const { x14_client_cert: cert, x14_client_key: key, x14_ca: ca } = sim.x14Credentials();
     const down = createX14Client({ baseUrl: 'https://127.0.0.1:9', cert, key, ca });

@@ -34,16 +34,18 @@ export interface X14Client {
 const tlsRefusal = (code: string | undefined) =>
   code !== undefined && (/^ERR_SSL_.*ALERT/.test(code) || /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ALTNAME/.test(code));
 
+/** The process's last X14 `reqn`, shared by every connector: WMIDs may sign for several purses. */
+let previousReqn = 0n;
+
 export function createX14Client(opts: X14ClientOptions): X14Client {
   const url = new URL(`${opts.baseUrl.replace(/\/+$/, '')}/asp/XMLTransMoneybackCert.asp`);
   if (url.protocol !== 'https:') throw new ProviderError('definite', 'x14_not_https', 'X14 is only spoken over TLS');
   const timeoutMs = opts.timeoutMs ?? 20_000;
   const now = opts.now ?? Date.now;
-  let previous = 0n;
   return {
     refund(wmtranid, amount) {
-      const reqn = nextReqn(now(), previous);
-      previous = reqn;
+      const reqn = nextReqn(now(), previousReqn);
+      previousReqn = reqn;
       const body = Buffer.from(x14Request(reqn, wmtranid, amount), 'utf8');
       return new Promise<X14Result>((resolve, reject) => {
         let sent = false;
