@@ -189,7 +189,7 @@ describe('the Stripe simulator on its own', () => {
       const failing = await stripe.refunds.create({ payment_intent: intent, amount: 100 });
       expect(failing.status).toBe('pending');
       expect(await stripe.refunds.retrieve(failing.id)).toMatchObject({ status: 'failed', failure_reason: 'declined' });
-      await hook.receiver.waitFor(5, 5000);
+      await hook.receiver.waitFor(6, 10_000);
       expect(
         hook
           .events()
@@ -207,7 +207,7 @@ describe('the Stripe simulator on its own', () => {
       const dup = await stripe.checkout.sessions.create(sessionParams('ord-dup'));
       await sim.fault({ reference: 'ord-dup', duplicate: 2, reorder: true });
       await press(dup.url!, 'approve');
-      await hook.receiver.waitFor(5, 5000);
+      await hook.receiver.waitFor(5, 10_000);
       const events = hook.events();
       expect(events.map((event) => event.type)).toEqual([
         'checkout.session.completed',
