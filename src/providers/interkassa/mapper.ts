@@ -4,7 +4,7 @@
  * both ways. No I/O.
  */
 import { z } from 'zod';
-import { currencyExponent, MoneyFormatError } from '../../domain/money';
+import { currencyExponent } from '../../domain/money';
 import { sciSign, type SciFields } from '../../domain/sci-signature';
 import type { SciSignAlgorithm } from '../../domain/interkassa';
 import {
@@ -15,6 +15,7 @@ import {
   type ProviderPaymentStatus,
   type ProviderRefund,
 } from '../types';
+import { kassaExponent } from '../currencies';
 
 /** Interkassa's test payway: paid without money, its interactions signed with the test key. */
 export const INTERKASSA_TEST_PAYWAY = 'test_interkassa_test_xts';
@@ -50,21 +51,11 @@ export const invoiceStates: Readonly<Record<string, ProviderPaymentState>> = {
 export const interactionState = (status: string): ProviderPaymentState => interactionStates[status] ?? 'pending';
 export const invoiceState = (state: string): ProviderPaymentState => invoiceStates[state] ?? 'pending';
 
-function exponentOf(currency: string): number {
-  try {
-    return currencyExponent(currency.toUpperCase());
-  } catch (error) {
-    if (error instanceof MoneyFormatError)
-      throw new ProviderError('definite', 'currency_not_supported', `Kassa does not handle ${currency}`);
-    throw error;
-  }
-}
-
 /** Kassa's minor units as Interkassa's decimal amount (`ik_am`): `1500` USD → `15.00`, `500` JPY → `500`. */
 export function toInterkassaAmount(amountMinor: string, currency: string): string {
   if (!/^(0|[1-9]\d{0,17})$/.test(amountMinor))
     throw new ProviderError('definite', 'invalid_amount', `amount ${amountMinor} is not minor units`);
-  const exponent = exponentOf(currency);
+  const exponent = kassaExponent(currency);
   if (exponent === 0) return amountMinor;
   const digits = amountMinor.padStart(exponent + 1, '0');
   return `${digits.slice(0, -exponent)}.${digits.slice(-exponent)}`;

@@ -1,5 +1,5 @@
-import { currencyExponent, MoneyFormatError } from '../../domain/money';
 import { ProviderError } from '../types';
+import { kassaExponent } from '../currencies';
 
 /**
  * Stripe's minor units are not always ISO 4217's. Stripe's zero-decimal currencies take whole
@@ -34,16 +34,6 @@ export function stripeExponent(currency: string): number {
   if (ZERO_DECIMAL.has(code)) return 0;
   if (THREE_DECIMAL.has(code)) return 3;
   return 2;
-}
-
-function kassaExponent(currency: string): number {
-  try {
-    return currencyExponent(currency.toUpperCase());
-  } catch (error) {
-    if (error instanceof MoneyFormatError)
-      throw new ProviderError('definite', 'currency_not_supported', `Kassa does not handle ${currency}`);
-    throw error;
-  }
 }
 
 /** Kassa's minor units (a decimal string) as Stripe's integer amount for the currency. */
