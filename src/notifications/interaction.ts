@@ -5,8 +5,8 @@
  */
 import type { SciHttpMethod, SciTarget } from '../domain/interkassa';
 import { sciTestPayway } from '../domain/interkassa';
-import { safeRequest, UnsafeUrlError } from '../net/safe-http';
 import { DeliveryError } from './types';
+import { callEndpoint } from './endpoint';
 
 /** `ik_inv_st` of an interaction: Interkassa's final invoice states. */
 export type InteractionState = 'success' | 'fail' | 'canceled';
@@ -109,25 +109,7 @@ export async function sendInteraction(
   fields: Record<string, string>,
   options: { allowPrivate: boolean; timeoutMs: number },
 ): Promise<{ response: string }> {
-  const request = interactionRequest(target, fields);
-  let status: number;
-  let answer: string;
-  try {
-    const response = await safeRequest(request.url, request, {
-      allowPrivate: options.allowPrivate,
-      timeoutMs: options.timeoutMs,
-      maxResponseBytes: 4096,
-    });
-    status = response.status;
-    answer = response.body.replace(/\s+/g, ' ').trim().slice(0, 200);
-  } catch (error) {
-    if (error instanceof UnsafeUrlError)
-      throw new DeliveryError(`the interaction URL is refused: ${error.message}`, 'definite');
-    const reason =
-      (error as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (error as Error).message;
-    throw new DeliveryError(`the interaction URL is unreachable: ${reason}`, 'transient');
-  }
-  const said = answer ? `: ${answer}` : '';
+  const { status, said } = await callEndpoint(interactionRequest(target, fields), 'the interaction', options);
   if (status === 200) return { response: `HTTP 200${said}` };
   throw new DeliveryError(`the shop answered HTTP ${status}${said}; only HTTP 200 is delivered`, 'transient');
 }

@@ -4,9 +4,9 @@
  * braces (`{to}`, `{text}`, …); each is escaped for where it lands: percent-encoded in the URL and
  * in a form body, JSON-string-escaped in a JSON body, as is in a plain-text body.
  */
-import { safeRequest, UnsafeUrlError } from '../net/safe-http';
 import type { SmsContentType, SmsSettings } from '../domain/channel';
 import { DeliveryError } from './types';
+import { callEndpoint } from './endpoint';
 
 /** What a template may name. */
 export const smsPlaceholders = [
@@ -85,25 +85,7 @@ export async function sendSms(
   values: SmsValues,
   options: { allowPrivate: boolean; timeoutMs: number },
 ): Promise<{ response: string }> {
-  const request = smsRequest(settings, credential, values);
-  let status: number;
-  let answer: string;
-  try {
-    const response = await safeRequest(request.url, request, {
-      allowPrivate: options.allowPrivate,
-      timeoutMs: options.timeoutMs,
-      maxResponseBytes: 4096,
-    });
-    status = response.status;
-    answer = response.body.replace(/\s+/g, ' ').trim().slice(0, 200);
-  } catch (error) {
-    if (error instanceof UnsafeUrlError)
-      throw new DeliveryError(`the SMS gateway URL is refused: ${error.message}`, 'definite');
-    const reason =
-      (error as Error).name === 'TimeoutError' ? `no answer within ${options.timeoutMs} ms` : (error as Error).message;
-    throw new DeliveryError(`SMS gateway unreachable: ${reason}`, 'transient');
-  }
-  const said = answer ? `: ${answer}` : '';
+  const { status, said } = await callEndpoint(smsRequest(settings, credential, values), 'the SMS gateway', options);
   if (status >= 200 && status < 300) return { response: `HTTP ${status}${said}` };
   const retryable = status >= 500 || status === 408 || status === 429;
   throw new DeliveryError(`SMS gateway answered HTTP ${status}${said}`, retryable ? 'transient' : 'definite');

@@ -1,6 +1,6 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { signReturn, verifyWebhook } from '../../src/domain/signatures';
-import { artifactPath, describeWithBrowser, launchBrowser } from '../support/browser';
+import { artifactPath, describeWithBrowser, launchBrowser, asBuyerIn } from '../support/browser';
 import { api, newShop, type Receiver, type Shop, startTestStack, type TestStack } from '../support/stack';
 
 // A real buyer's browser against Kassa's hosted pages and the sandbox provider's page.
@@ -26,21 +26,7 @@ describeWithBrowser('a buyer in a real browser', __filename, () => {
     await stack?.close();
   });
 
-  /** Each test is a new buyer: its own browser context (cookies, cache), closed afterwards. */
-  async function asBuyer(run: (page: Page) => Promise<void>, failureShot: string) {
-    const context: BrowserContext = await browser.newContext({ viewport: { width: 800, height: 700 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.setDefaultNavigationTimeout(20_000);
-    try {
-      await run(page);
-    } catch (error) {
-      await page.screenshot({ path: artifactPath(failureShot), fullPage: true }).catch(() => undefined);
-      throw error;
-    } finally {
-      await context.close();
-    }
-  }
+  const asBuyer = (run: (page: Page) => Promise<void>, failureShot: string) => asBuyerIn(browser, run, failureShot);
 
   async function createPayment(delivery: Record<string, unknown>) {
     const created = await api(stack.url, 'POST', '/v1/payments', {

@@ -1,7 +1,7 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { Pool } from 'pg';
 import { randomToken } from '../../src/domain/ids';
-import { artifactPath, describeWithBrowser, launchBrowser } from '../support/browser';
+import { artifactPath, describeWithBrowser, launchBrowser, asBuyerIn } from '../support/browser';
 import { type SciShop, type ShopKeys, startSciShop } from '../support/sci-shop';
 import { onboardMerchant, paymentOf, startReceiver, startTestStack, type TestStack } from '../support/stack';
 
@@ -61,23 +61,8 @@ describeWithBrowser('a shop integrated the Interkassa way', __filename, () => {
     ...extra,
   });
 
-  async function asBuyer(run: (page: Page) => Promise<void>, failureShot: string, javaScriptEnabled = true) {
-    const context: BrowserContext = await browser.newContext({
-      viewport: { width: 800, height: 700 },
-      javaScriptEnabled,
-    });
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    page.setDefaultNavigationTimeout(20_000);
-    try {
-      await run(page);
-    } catch (error) {
-      await page.screenshot({ path: artifactPath(failureShot), fullPage: true }).catch(() => undefined);
-      throw error;
-    } finally {
-      await context.close();
-    }
-  }
+  const asBuyer = (run: (page: Page) => Promise<void>, failureShot: string, javaScriptEnabled = true) =>
+    asBuyerIn(browser, run, failureShot, javaScriptEnabled);
 
   /** From the shop's page to the sandbox's approval, landing on Kassa's result page. */
   async function payAtKassa(page: Page, shop: SciShop) {

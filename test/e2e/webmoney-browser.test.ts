@@ -1,5 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
-import { artifactPath, describeWithBrowser, launchBrowser } from '../support/browser';
+import { describeWithBrowser, launchBrowser, asBuyerIn } from '../support/browser';
 import {
   api,
   createTestPayment,
@@ -38,19 +38,7 @@ describeWithBrowser('a buyer paying with WebMoney in a real browser', __filename
     expect(created.status).toBe(201);
   });
 
-  async function asBuyer(run: (page: Page) => Promise<void>, shot: string) {
-    const context = await browser.newContext({ viewport: { width: 800, height: 700 } });
-    const page = await context.newPage();
-    page.setDefaultTimeout(20_000);
-    try {
-      await run(page);
-    } catch (error) {
-      await page.screenshot({ path: artifactPath(shot), fullPage: true }).catch(() => undefined);
-      throw error;
-    } finally {
-      await context.close();
-    }
-  }
+  const asBuyer = (run: (page: Page) => Promise<void>, failureShot: string) => asBuyerIn(browser, run, failureShot);
 
   /** Kassa's method page → WebMoney (the form posts itself) → WebMoney's page. */
   async function toWebMoney(page: Page, checkoutUrl: string) {

@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** Names Chromium and Chrome go by on PATH, in the order they are tried. */
 const chromiumNames = ['chromium', 'chromium-browser', 'google-chrome', 'google-chrome-stable'];
@@ -77,4 +77,28 @@ export async function launchBrowser(): Promise<Browser> {
 export function artifactPath(name: string): string {
   fs.mkdirSync(artifactsDir, { recursive: true });
   return path.join(artifactsDir, name);
+}
+
+/**
+ * A new buyer: its own browser context (cookies, cache) and page, closed afterwards; when `run`
+ * fails, a screenshot of the page is left as `test-artifacts/<failureShot>`.
+ */
+export async function asBuyerIn(
+  browser: Browser,
+  run: (page: Page) => Promise<void>,
+  failureShot: string,
+  javaScriptEnabled = true,
+): Promise<void> {
+  const context = await browser.newContext({ viewport: { width: 800, height: 700 }, javaScriptEnabled });
+  const page = await context.newPage();
+  page.setDefaultTimeout(20_000);
+  page.setDefaultNavigationTimeout(20_000);
+  try {
+    await run(page);
+  } catch (error) {
+    await page.screenshot({ path: artifactPath(failureShot), fullPage: true }).catch(() => undefined);
+    throw error;
+  } finally {
+    await context.close();
+  }
 }

@@ -1,5 +1,7 @@
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { Client, Connection, type WorkflowHandle } from '@temporalio/client';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { recordHistory } from '../../scripts/record-histories';
+import type { purchaseWorkflow } from '../../src/workflows/purchase';
 import type { PurchaseInput } from '../../src/workflows/shared';
 import { workflowBundle } from '../../worker';
 
@@ -45,3 +47,36 @@ export const purchaseInput = (overrides: Partial<PurchaseInput> = {}): PurchaseI
   statusPollSeconds: [1],
   ...overrides,
 });
+
+/**
+ * A fresh worker with `activities` on its own task queue while `body` drives one purchase workflow,
+ * terminated after; with `RECORD_HISTORIES=1` its history is added as `historyName` (never replacing one).
+ */
+export async function withPurchaseWorkflow(
+  temporal: { client: Client; nativeConnection: NativeConnection },
+  activities: object,
+  input: PurchaseInput,
+  body: (handle: WorkflowHandle<typeof purchaseWorkflow>) => Promise<void>,
+  historyName?: string,
+) {
+  const taskQueue = `purchase-test-${randomSuffix()}`;
+  const worker = await Worker.create({
+    connection: temporal.nativeConnection,
+    taskQueue,
+    workflowBundle: await workflowBundle(),
+    activities,
+  });
+  await worker.runUntil(async () => {
+    const handle = await temporal.client.workflow.start<typeof purchaseWorkflow>('purchaseWorkflow', {
+      taskQueue,
+      workflowId: `payment-${input.paymentId}`,
+      args: [input],
+    });
+    try {
+      await body(handle);
+    } finally {
+      await handle.terminate('test over').catch(() => undefined);
+    }
+    if (historyName) recordHistory(historyName, await handle.fetchHistory());
+  });
+}

@@ -1,7 +1,6 @@
 import type { Client, WorkflowHandle, WorkflowUpdateFailedError } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { type NativeConnection, Worker } from '@temporalio/worker';
-import { recordHistory } from '../../scripts/record-histories';
+import type { NativeConnection } from '@temporalio/worker';
 import type { CreateProviderPaymentInput, createActivities, RecordPaymentStatusInput } from '../../src/activities';
 import { FailureType } from '../../src/domain/failure-types';
 import type { ProviderCallback, ProviderPaymentStatus } from '../../src/providers/types';
@@ -15,11 +14,11 @@ import {
   statusQuery,
 } from '../../src/workflows/shared';
 import { eventually } from '../support/stack';
-import { workflowBundle } from '../../worker';
 import {
   purchaseInput as basePurchaseInput,
   randomSuffix as random,
   temporalForFile,
+  withPurchaseWorkflow,
 } from '../support/workflow-harness';
 
 // The purchase workflow at connectors, on the real Temporal server with plain-function activities:
@@ -123,33 +122,12 @@ function fakeActivities(overrides: Partial<Activities> = {}) {
   return { activities, calls };
 }
 
-async function withWorkflow(
+const withWorkflow = (
   activities: Activities,
   input: PurchaseInput,
   body: (handle: WorkflowHandle<typeof purchaseWorkflow>) => Promise<void>,
   historyName?: string,
-) {
-  const taskQueue = `connector-test-${random()}`;
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities,
-  });
-  await worker.runUntil(async () => {
-    const handle = await client.workflow.start<typeof purchaseWorkflow>('purchaseWorkflow', {
-      taskQueue,
-      workflowId: `payment-${input.paymentId}`,
-      args: [input],
-    });
-    try {
-      await body(handle);
-    } finally {
-      await handle.terminate('test over').catch(() => undefined);
-    }
-    if (historyName) recordHistory(historyName, await handle.fetchHistory());
-  });
-}
+) => withPurchaseWorkflow({ client, nativeConnection }, activities, input, body, historyName);
 
 /** Why the workflow refused the buyer's choice of sandbox_card. */
 const refusal = (handle: WorkflowHandle<typeof purchaseWorkflow>) =>

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { historiesDir, historyToJson } from '../../scripts/record-histories';
 import { type Client, WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { type NativeConnection, Worker } from '@temporalio/worker';
+import type { NativeConnection } from '@temporalio/worker';
 import type { CreateProviderPaymentInput, createActivities, RecordPaymentStatusInput } from '../../src/activities';
 import type { ProviderCallback, ProviderPaymentStatus } from '../../src/providers/types';
 import type { purchaseWorkflow } from '../../src/workflows/purchase';
@@ -15,8 +15,12 @@ import {
   statusQuery,
 } from '../../src/workflows/shared';
 import { eventually } from '../support/stack';
-import { workflowBundle } from '../../worker';
-import { purchaseInput, randomSuffix as random, temporalForFile } from '../support/workflow-harness';
+import {
+  purchaseInput,
+  randomSuffix as random,
+  temporalForFile,
+  withPurchaseWorkflow,
+} from '../support/workflow-harness';
 
 // The purchase workflow on the real Temporal server with plain-function activities: the races and
 // provider failures that a real sandbox cannot be made to produce on cue.
@@ -117,37 +121,12 @@ function fakeActivities(overrides: Partial<Activities> = {}) {
   return { activities: recorded, calls };
 }
 
-/** A fresh worker on its own task queue while `body` drives one workflow; `RECORD_HISTORIES=1` keeps its history. */
-async function withWorkflow(
+const withWorkflow = (
   activities: Activities,
   input: PurchaseInput,
   body: (handle: WorkflowHandle<typeof purchaseWorkflow>) => Promise<void>,
   historyName?: string,
-) {
-  const taskQueue = `purchase-test-${random()}`;
-  const worker = await Worker.create({
-    connection: nativeConnection,
-    taskQueue,
-    workflowBundle: await workflowBundle(),
-    activities,
-  });
-  await worker.runUntil(async () => {
-    const handle = await client.workflow.start<typeof purchaseWorkflow>('purchaseWorkflow', {
-      taskQueue,
-      workflowId: `payment-${input.paymentId}`,
-      args: [input],
-    });
-    try {
-      await body(handle);
-    } finally {
-      await handle.terminate('test over').catch(() => undefined);
-    }
-    if (process.env.RECORD_HISTORIES === '1' && historyName) {
-      fs.mkdirSync(historiesDir, { recursive: true });
-      fs.writeFileSync(path.join(historiesDir, `${historyName}.json`), historyToJson(await handle.fetchHistory()));
-    }
-  });
-}
+) => withPurchaseWorkflow({ client, nativeConnection }, activities, input, body, historyName);
 
 /** Status writes carry workflow time in ms × 1000 plus a count within the ms: increasing, and no older than `since`. */
 function expectClockOrdered(seqs: number[], since: number) {
