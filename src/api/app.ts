@@ -16,6 +16,7 @@ import { callbackRoutes } from './routes/callbacks';
 import { publicRoutes } from './routes/public';
 import { sciRoutes } from './routes/sci';
 import { securityHeaders } from './security-headers';
+import { webRoutes } from './web';
 
 /**
  * Builds the HTTP app without listening, one router per audience: the public (health, metrics,
@@ -43,6 +44,8 @@ export function createApp(deps: ServiceDeps): Express {
   app.use(refuseUnsafeInput());
   // buyers: hosted pages, the payment id is the capability
   app.use('/pay', buyerRoutes(deps));
+  // people who sign in: the merchant's cabinet and the operator's console (before the operator API's bearer guard)
+  app.use(webRoutes(deps));
   // operators and merchants: each audience's guards run once, then its declared routes
   app.use(operatorApi.prefix, audienceRouter(operatorApi, deps));
   app.use(merchantApi.prefix, audienceRouter(merchantApi, deps));

@@ -1,0 +1,21 @@
+import path from 'node:path';
+import express, { Router } from 'express';
+import type { ServiceDeps } from '../../services/deps';
+import { cabinetRoutes } from './cabinet';
+import { consoleRoutes } from './console';
+import { assetsPath } from './layout';
+
+/** The forms of the cabinet and the console: small, flat, url-encoded. */
+const formBody = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 });
+
+/**
+ * Kassa's web pages for people who sign in: the merchant's cabinet (`/dashboard`) and the
+ * operator's console (`/admin/console`), and the files every page loads (`/assets`).
+ */
+export function webRoutes(deps: ServiceDeps): Router {
+  const router = Router();
+  router.use(assetsPath, express.static(path.join(__dirname, 'assets'), { maxAge: '1h' }));
+  router.use('/dashboard', formBody, cabinetRoutes(deps));
+  router.use('/admin/console', formBody, consoleRoutes(deps));
+  return router;
+}

@@ -1,0 +1,31 @@
+import type { Response } from 'express';
+import { translator, type Translator } from '../../i18n';
+import { html, type SafeHtml } from './html';
+
+/** Who is signed in to the cabinet or the console, as the pages behind the sign-in see it. */
+export interface WebSession {
+  userId: string;
+  email: string;
+  role: 'merchant' | 'operator';
+  /** The merchant whose cabinet this is; null for an operator. */
+  merchantId: string | null;
+  /** Sent back by every form as `_csrf`; a form without it is refused. */
+  csrfToken: string;
+  /** The language the pages speak to this person. */
+  locale: string;
+  /** The cabinet's test/live switch: which mode's objects the screens show and create. */
+  testMode: boolean;
+}
+
+/** The session of a request that passed the sign-in guard. */
+export const sessionOf = (res: Response): WebSession => res.locals.session as WebSession;
+
+/** What a signed-in page renders with: the session and the texts in its language. */
+export function pageContext(res: Response): { session: WebSession; t: Translator } {
+  const session = sessionOf(res);
+  return { session, t: translator(session.locale) };
+}
+
+/** The hidden field every form that changes something carries. */
+export const csrfField = (session: Pick<WebSession, 'csrfToken'>): SafeHtml =>
+  html`<input type="hidden" name="_csrf" value="${session.csrfToken}" />`;
