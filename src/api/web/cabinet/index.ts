@@ -6,6 +6,7 @@ import { developerScreens } from './developers';
 import { homeScreens } from './home';
 import { moneyScreens } from './money';
 import { paymentScreens } from './payments';
+import { teamScreens } from './team';
 
 /**
  * The merchant's cabinet under `/dashboard`: the sign-in pages first (sign in, invitation,
@@ -20,5 +21,6 @@ export function cabinetRoutes(deps: ServiceDeps): Router {
   router.use(paymentScreens(deps));
   router.use(moneyScreens(deps));
   router.use(developerScreens(deps));
+  router.use(teamScreens(deps));
   return router;
 }
