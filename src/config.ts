@@ -57,6 +57,7 @@ const envSchema = z
     CONNECTOR_BREAKER_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(60),
     CONNECTOR_BREAKER_PROBE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
     ADMIN_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
+    TEMPORAL_UI_URL: httpUrl.optional(),
     TRUST_PROXY: trustProxy.optional(),
     ALLOW_PRIVATE_WEBHOOK_URLS: z
       .enum(['true', 'false'])
@@ -125,6 +126,8 @@ const envSchema = z
       probeSeconds: env.CONNECTOR_BREAKER_PROBE_SECONDS,
     },
     adminToken: env.ADMIN_TOKEN,
+    /** The Temporal UI the console links payments' workflows into; unset: no links. */
+    temporalUiUrl: env.TEMPORAL_UI_URL ?? null,
     allowPrivateWebhookUrls: env.ALLOW_PRIVATE_WEBHOOK_URLS ?? env.KASSA_ENV !== 'production',
     /** The reverse proxies whose `X-Forwarded-For` names the caller (a provider's address is checked); unset: none. */
     trustProxy: env.TRUST_PROXY ?? null,

@@ -1,4 +1,5 @@
 import type { Response } from 'express';
+import type { MerchantPrincipal } from '../../domain/merchant';
 import { translator, type Translator } from '../../i18n';
 import { html, type SafeHtml } from './html';
 
@@ -29,3 +30,10 @@ export function pageContext(res: Response): { session: WebSession; t: Translator
 /** The hidden field every form that changes something carries. */
 export const csrfField = (session: Pick<WebSession, 'csrfToken'>): SafeHtml =>
   html`<input type="hidden" name="_csrf" value="${session.csrfToken}" />`;
+
+/** The merchant the cabinet acts for, in the mode its switch shows; requests count against the user's rate, not a key's. */
+export function merchantPrincipalOf(res: Response): MerchantPrincipal {
+  const session = sessionOf(res);
+  if (!session.merchantId) throw new Error('a cabinet page without a merchant session');
+  return { merchantId: session.merchantId, testMode: session.testMode, keyId: `web:${session.userId}` };
+}
