@@ -271,6 +271,7 @@ async function main() {
       () => `127.0.0.1:${temporalPort}, UI http://127.0.0.1:${uiPort}`,
     );
     env.TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;
+    env.TEMPORAL_UI_URL ||= `http://127.0.0.1:${uiPort}`;
   }
 
   const tsx = ['--import', 'tsx'];
