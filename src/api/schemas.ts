@@ -288,6 +288,35 @@ const sciSettingsBody = z
       'Interkassa SCI compatibility (docs/interkassa.md). The fields given change; the first time, the others take their defaults.',
   });
 
+const branding = z
+  .strictObject({
+    logo_url: httpUrl
+      .regex(/^https:\/\//i, 'must be an https URL')
+      .nullable()
+      .optional()
+      .openapi({
+        description: 'The shop’s logo on the buyer’s pages, loaded by the buyer’s browser: an https URL; null: none',
+        example: 'https://shop.example/logo.png',
+      }),
+    color: z
+      .string()
+      .regex(/^#[0-9A-Fa-f]{6}$/, 'must be a colour written #rrggbb')
+      .nullable()
+      .optional()
+      .openapi({
+        description: 'The shop’s colour for buttons and links on the buyer’s pages; null: Kassa’s blue',
+        example: '#0a7d5a',
+      }),
+  })
+  .openapi('CheckoutBranding', {
+    description: 'How the buyer’s pages show the shop. Only the fields given change; null clears one.',
+  });
+
+const checkoutLocale = z.enum(['en', 'ru']).openapi({
+  description:
+    'The buyer pages’ language when neither the payment (`ik_loc`, `?locale=`) nor the buyer’s browser names one Kassa speaks (`en`)',
+});
+
 const checkoutFields = {
   name: text(200).openapi({ example: 'My shop' }),
   site_url: httpUrl.openapi({
@@ -311,6 +340,8 @@ const checkoutFields = {
       'A provider’s success that arrives after the payment expired or was canceled: `refund` it at once, or `hold` it for review (the default)',
   }),
   sci: sciSettingsBody,
+  branding,
+  locale: checkoutLocale,
 };
 
 export const createCheckoutBody = z
@@ -320,6 +351,8 @@ export const createCheckoutBody = z
     methods: checkoutFields.methods.optional(),
     late_success: checkoutFields.late_success.optional(),
     sci: checkoutFields.sci.optional(),
+    branding: checkoutFields.branding.optional(),
+    locale: checkoutFields.locale.optional(),
   })
   .openapi('CreateCheckout');
 export const updateCheckoutBody = z.strictObject(checkoutFields).partial().openapi('UpdateCheckout');
@@ -372,6 +405,13 @@ export const checkoutResource = z
       last_error: z.string().nullable(),
     }),
     late_success: z.enum(['refund', 'hold']),
+    branding: z
+      .object({
+        logo_url: z.string().nullable().openapi({ description: 'An https URL; null: no logo' }),
+        color: z.string().nullable().openapi({ description: '`#rrggbb`; null: Kassa’s blue', example: '#0a7d5a' }),
+      })
+      .openapi({ description: 'How the buyer’s pages show the shop' }),
+    locale: z.enum(['en', 'ru']).openapi({ description: 'The buyer pages’ default language' }),
     sci: z
       .object({
         enabled: z.boolean(),

@@ -1,6 +1,12 @@
 import type { Pool } from 'pg';
 import type { MerchantScope } from '../domain/merchant';
-import type { Checkout, CheckoutPricingSettings, CheckoutSettings, VerificationStatus } from '../domain/checkout';
+import type {
+  Checkout,
+  CheckoutLocale,
+  CheckoutPricingSettings,
+  CheckoutSettings,
+  VerificationStatus,
+} from '../domain/checkout';
 import type { FeeSchedule } from '../domain/fees';
 import type { LateSuccess, SciHttpMethod, SciSettings, SciSignAlgorithm } from '../domain/interkassa';
 import { inTransaction } from './transaction';
@@ -54,6 +60,9 @@ interface CheckoutRow {
   verification_error: string | null;
   verified_at: Date | null;
   late_success: LateSuccess;
+  logo_url: string | null;
+  brand_color: string | null;
+  locale: CheckoutLocale;
   sci_settings: StoredSciSettings | null;
   sci_checkout_ref: string | null;
   sci_secret_key: string | null;
@@ -123,6 +132,8 @@ const mapRow = (row: CheckoutRow): Checkout => ({
       maxAmountMinor: toBigInts(stored.max),
     })) ?? null,
   lateSuccess: row.late_success,
+  branding: { logoUrl: row.logo_url, color: row.brand_color },
+  locale: row.locale,
   sci: row.sci_settings && row.sci_checkout_ref ? toSciSettings(row.sci_settings, row.sci_checkout_ref) : null,
   sciKeyHints:
     row.sci_settings && row.sci_checkout_ref
@@ -151,6 +162,11 @@ function settingColumns(settings: Partial<CheckoutSettings & CheckoutPricingSett
   set('fail_url', settings.failUrl);
   set('pending_url', settings.pendingUrl);
   set('late_success', settings.lateSuccess);
+  set('locale', settings.locale);
+  if (settings.branding) {
+    set('logo_url', settings.branding.logoUrl);
+    set('brand_color', settings.branding.color);
+  }
   if (settings.feePayer) {
     set('fee_payer', settings.feePayer.type);
     set('fee_buyer_percent', settings.feePayer.type === 'split' ? settings.feePayer.buyerPercent : null);

@@ -37,6 +37,16 @@ export interface SiteVerification {
   verifiedAt: Date | null;
 }
 
+/** The languages a checkout's buyer pages may default to. */
+export const checkoutLocales = ['en', 'ru'] as const;
+export type CheckoutLocale = (typeof checkoutLocales)[number];
+
+/** How the buyer's pages show the shop: its logo (an https URL) and its colour (`#rrggbb`); null: Kassa's own. */
+export interface CheckoutBranding {
+  logoUrl: string | null;
+  color: string | null;
+}
+
 /** A merchant's shop in one mode: where buyers come from, where webhooks go, how it is priced. */
 export interface Checkout {
   id: string;
@@ -58,6 +68,9 @@ export interface Checkout {
   methods: MethodSetting[] | null;
   /** A provider's success after the payment expired or was canceled: refunded at once, or held for review. */
   lateSuccess: LateSuccess;
+  branding: CheckoutBranding;
+  /** The buyer pages' language when neither the payment nor the buyer's browser names one Kassa speaks. */
+  locale: CheckoutLocale;
   /** Interkassa SCI compatibility; null until the merchant sets it (the keys are kept apart, sealed). */
   sci: SciSettings | null;
   /** The SCI keys' last four characters, to show them masked; null with `sci`. */
@@ -82,6 +95,8 @@ export type CheckoutSettings = Pick<
   | 'feePayer'
   | 'methods'
   | 'lateSuccess'
+  | 'branding'
+  | 'locale'
 >;
 
 /** What the operator sets on a checkout: its commissions. */

@@ -77,6 +77,8 @@ export function checkoutResource(checkout: Checkout, offered: readonly ProviderM
       last_error: checkout.verification.error,
     },
     late_success: checkout.lateSuccess,
+    branding: { logo_url: checkout.branding.logoUrl, color: checkout.branding.color },
+    locale: checkout.locale,
     sci: sciView(checkout),
     previous_secret_expires_at:
       checkout.previousWebhookSecretExpiresAt && checkout.previousWebhookSecretExpiresAt.getTime() > now.getTime()

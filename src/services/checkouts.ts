@@ -11,7 +11,13 @@ import {
   updateCheckout,
   updateCheckoutPricing,
 } from '../db/checkouts';
-import { type Checkout, type CheckoutSettings, checkoutQuotes } from '../domain/checkout';
+import {
+  type Checkout,
+  type CheckoutBranding,
+  type CheckoutLocale,
+  type CheckoutSettings,
+  checkoutQuotes,
+} from '../domain/checkout';
 import type { MerchantPrincipal } from '../domain/merchant';
 import {
   basisPointsToPercent,
@@ -67,6 +73,16 @@ export interface CheckoutSettingsInput {
   lateSuccess?: LateSuccess;
   /** Interkassa SCI compatibility: the fields given change, the others keep their value (or default). */
   sci?: SciSettingsInput;
+  /** The buyer pages' look: the fields given change (null clears one), the others keep their value. */
+  branding?: BrandingInput;
+  /** The buyer pages' default language. */
+  locale?: CheckoutLocale;
+}
+
+/** The shop's logo (an https URL) and colour (`#rrggbb`) on the buyer's pages; null: Kassa's own. */
+export interface BrandingInput {
+  logoUrl?: string | null;
+  color?: string | null;
 }
 
 /** A checkout's SCI settings as a merchant sets them; a field left out keeps its value, or its default the first time. */
@@ -82,9 +98,11 @@ export interface SciSettingsInput {
   lifetime?: number;
 }
 
-/** A new checkout: every setting but the methods, `late_success` and SCI is required. */
-export type OpenCheckoutInput = Required<Omit<CheckoutSettingsInput, 'methods' | 'lateSuccess' | 'sci'>> &
-  Pick<CheckoutSettingsInput, 'methods' | 'lateSuccess' | 'sci'>;
+/** A new checkout: every setting but the methods, `late_success`, SCI, branding and language is required. */
+export type OpenCheckoutInput = Required<
+  Omit<CheckoutSettingsInput, 'methods' | 'lateSuccess' | 'sci' | 'branding' | 'locale'>
+> &
+  Pick<CheckoutSettingsInput, 'methods' | 'lateSuccess' | 'sci' | 'branding' | 'locale'>;
 
 /** A commission: percent as a decimal string, plus fixed amounts per currency. */
 export interface FeeScheduleInput {
@@ -162,10 +180,36 @@ function methodSettings(deps: Pick<ServiceDeps, 'providers'>, testMode: boolean,
   });
 }
 
+/**
+ * `given` over `current`: the checkout's logo and colour. The logo is loaded by the buyer's
+ * browser, never by Kassa, so any https URL without credentials will do; the colour is kept in
+ * lower case.
+ */
+export function brandingFrom(current: CheckoutBranding, given: BrandingInput): CheckoutBranding {
+  const logoUrl = given.logoUrl === undefined ? current.logoUrl : given.logoUrl;
+  const color = given.color === undefined ? current.color : given.color;
+  if (logoUrl !== null) {
+    let url: URL | null = null;
+    try {
+      url = new URL(logoUrl);
+    } catch {
+      // refused below
+    }
+    if (!url || url.protocol !== 'https:' || url.username || url.password || [...logoUrl].length > 2048)
+      throw invalid('branding.logo_url', 'branding.logo_url must be an https URL without credentials');
+  }
+  if (color !== null && !/^#[0-9a-f]{6}$/i.test(color))
+    throw invalid('branding.color', 'branding.color must be a colour written #rrggbb');
+  return { logoUrl, color: color?.toLowerCase() ?? null };
+}
+
+const noBranding: CheckoutBranding = { logoUrl: null, color: null };
+
 function settingsFrom(
   deps: Pick<ServiceDeps, 'providers' | 'config'>,
   testMode: boolean,
   body: CheckoutSettingsInput,
+  current: CheckoutBranding = noBranding,
 ): Partial<CheckoutSettings> {
   checkMerchantUrls(deps, {
     site_url: body.siteUrl,
@@ -191,6 +235,8 @@ function settingsFrom(
           : { type: 'split', buyerPercent: feePayer.buyerPercent },
     methods: body.methods === undefined ? undefined : body.methods && methodSettings(deps, testMode, body.methods),
     lateSuccess: body.lateSuccess,
+    branding: body.branding && brandingFrom(current, body.branding),
+    locale: body.locale,
   };
 }
 
@@ -271,7 +317,7 @@ export async function changeCheckout(
   body: CheckoutSettingsInput,
 ) {
   const current = await ownCheckout(deps, principal, id);
-  const settings = settingsFrom(deps, principal.testMode, body);
+  const settings = settingsFrom(deps, principal.testMode, body, current.branding);
   const sci = body.sci && newSci(sciSettingsFrom(deps, current.sci, body.sci));
   let checkout = await updateCheckout(deps.db, principal, id, settings);
   if (!checkout) throw notFound('checkout', 'id');

@@ -219,6 +219,8 @@ describe('checkout', () => {
     methodFees: { sandbox_wallet: { basisPoints: 150, fixedMinor: { RUB: 1000n } } },
     methods: null,
     lateSuccess: 'hold',
+    branding: { logoUrl: null, color: null },
+    locale: 'en',
     sci: null,
     sciKeyHints: null,
     previousWebhookSecretExpiresAt: at('2026-01-02T00:00:00.000Z'),

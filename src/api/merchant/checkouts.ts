@@ -47,6 +47,8 @@ function checkoutSettings(body: CheckoutBody): CheckoutSettingsInput {
         maxAmount: method.max_amount,
       })),
     lateSuccess: body.late_success,
+    branding: body.branding && { logoUrl: body.branding.logo_url, color: body.branding.color },
+    locale: body.locale,
     sci: body.sci && {
       enabled: body.sci.enabled,
       signAlgorithm: body.sci.sign_algorithm,
