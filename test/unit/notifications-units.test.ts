@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import PostalMime from 'postal-mime';
 import { ConfigError, loadConfig } from '../../src/config';
+import { merchantEventTypes } from '../../src/domain/event-types';
 import { createMailer } from '../../src/notifications/email';
 import {
   buyerReceiptEmail,
@@ -201,40 +202,114 @@ describe('messages', () => {
     },
   };
 
+  const spaces = (text: string) => text.replace(/[\u00a0\u202f]/g, ' ');
+
   test('the seller sees shop, order, amount, method, status and the link in every form; HTML is escaped', () => {
     const email = sellerEmail(view);
-    expect(email.subject).toBe('[Tea & <Cakes>] Order A-7 failed: 1250.50 RUB');
+    expect(spaces(email.subject)).toBe('[Tea & <Cakes>] Order A-7 failed: RUB 1,250.50');
     for (const text of [email.text, sellerChatMessage(view)]) {
       for (const fact of [
         'Tea & <Cakes>',
         'A-7',
-        '1250.50 RUB',
+        'RUB 1,250.50',
         'Bank card (card)',
         'failed',
         'https://pay.example/pay/pay_1',
-        'Buyer paid: 1288.02 RUB',
+        'Buyer paid: RUB 1,288.02',
+        'You are credited: RUB 1,250.50 (fee RUB 37.52)',
         'declined',
       ]) {
-        expect(text.replace(/:\s+/g, ': ')).toContain(fact);
+        expect(spaces(text).replace(/:\s+/g, ': ')).toContain(fact);
       }
     }
+    expect(email.html).toContain('<html lang="en">');
     expect(email.html).toContain('Tea &amp; &lt;Cakes&gt;');
     expect(email.html).not.toContain('<Cakes>');
+    expect(email.html).toContain('<a href="https://pay.example/pay/pay_1">https://pay.example/pay/pay_1</a>');
     expect(sellerSms(view)).toBe(
-      'Tea & <Cakes>: order A-7 failed, 1250.50 RUB by Bank card. https://pay.example/pay/pay_1',
+      'Tea & <Cakes>: order A-7 failed, RUB 1,250.50 by Bank card. https://pay.example/pay/pay_1',
+    );
+  });
+
+  test('the seller’s messages speak the checkout’s default language, amounts in its format', () => {
+    const russian: EventView = { ...view, locale: 'ru', payment: { ...view.payment, test_mode: true } };
+    const email = sellerEmail(russian);
+    expect(spaces(email.subject)).toBe('[Tea & <Cakes>] [ТЕСТ] Заказ A-7: оплата не прошла, 1 250,50 ₽');
+    const text = spaces(email.text).replace(/:\s+/g, ': ');
+    for (const fact of [
+      'Магазин: Tea & <Cakes>',
+      'Сумма: 1 250,50 ₽',
+      'Способ оплаты: Bank card (card)',
+      'Статус: оплата не прошла',
+      'Покупатель заплатил: 1 288,02 ₽',
+      'Вам зачислено: 1 250,50 ₽ (комиссия 37,52 ₽)',
+      'Причина: платёж отклонён',
+      'Событие evt_1 (payment.failed); подробности в API: https://pay.example/v1/payments/pay_1',
+    ])
+      expect(text).toContain(fact);
+    expect(email.html).toContain('<html lang="ru">');
+    expect(sellerChatMessage(russian)).toMatch(/^❌ \[ТЕСТ\] Заказ A-7: оплата не прошла, 1 250,50 ₽\n/);
+    // SMS and chats carry plain spaces: a no-break space would cost an SMS its GSM alphabet
+    expect(sellerSms(russian)).toBe(
+      'Tea & <Cakes>: заказ A-7 — оплата не прошла, 1 250,50 ₽, Bank card. https://pay.example/pay/pay_1',
+    );
+    expect(sellerSms(russian)).not.toMatch(/[\u00a0\u202f]/);
+    // a language Kassa does not speak: English
+    expect(sellerSms({ ...view, locale: 'xx' })).toBe(sellerSms(view));
+    // a currency without minor units keeps none
+    expect(sellerSms({ ...view, payment: { ...view.payment, amount: '1500', currency: 'JPY' } })).toContain(
+      '¥1,500 by',
     );
   });
 
   test('the buyer’s receipt names what was bought, what was paid and how it comes', () => {
     const receipt = buyerReceiptEmail(
-      { ...view, eventType: 'payment.paid' },
+      { ...view, eventType: 'payment.paid', payment: { ...view.payment, paid_at: '2026-03-02T09:30:00.000Z' } },
       { type: 'physical', method: 'courier', expectedBy: '2026-03-04' },
     );
     expect(receipt.subject).toBe('Your receipt from Tea & <Cakes>: order A-7');
     expect(receipt.text).toMatch(/Item:\s+Green tea/);
-    expect(receipt.text).toMatch(/Paid:\s+1288\.02 RUB/);
+    expect(spaces(receipt.text)).toMatch(/Paid:\s+RUB 1,288\.02/);
+    expect(spaces(receipt.text)).toMatch(/Date:\s+Mar 2, 2026, 9:30 AM/);
     expect(receipt.text).toMatch(/Delivery:\s+courier/);
-    expect(receipt.text).toMatch(/Expected by:\s+2026-03-04/);
+    expect(receipt.text).toMatch(/Expected by:\s+Mar 4, 2026/);
+    expect(receipt.text).toContain('Your order will be delivered by courier.');
+    expect(receipt.html).toContain('<h2>Thank you for your purchase at Tea &amp; &lt;Cakes&gt;</h2>');
+  });
+
+  test('the receipt speaks the buyer’s language, else the checkout’s default; the download link is escaped', () => {
+    const digital = {
+      type: 'digital' as const,
+      downloadUrl: 'https://pay.example/pay/pay_1/download?expires=1&token="x"',
+      validUntil: '2026-03-09T10:00:00.000Z',
+    };
+    const paid: EventView = { ...view, eventType: 'payment.paid', payment: { ...view.payment, test_mode: true } };
+    const russian = buyerReceiptEmail({ ...paid, buyerLocale: 'ru', locale: 'en' }, digital);
+    expect(russian.subject).toBe('[ТЕСТ] Ваш чек от Tea & <Cakes>: заказ A-7');
+    expect(spaces(russian.text)).toMatch(/Оплачено:\s+1 288,02 ₽/);
+    expect(russian.text).toMatch(/Ссылка действует до:\s+9 мар\. 2026 г\., 10:00/);
+    expect(russian.text).toContain('Откройте ссылку для скачивания, чтобы получить файл.');
+    expect(russian.html).toContain('<html lang="ru">');
+    expect(russian.html).toContain(
+      '<a href="https://pay.example/pay/pay_1/download?expires=1&amp;token=&quot;x&quot;">Скачать файл</a>',
+    );
+    // nothing chosen on the payment: the checkout's default
+    expect(buyerReceiptEmail({ ...paid, locale: 'ru' }, digital).subject).toContain('Ваш чек');
+    expect(buyerReceiptEmail({ ...paid, buyerLocale: 'en', locale: 'ru' }, digital).subject).toBe(
+      '[TEST] Your receipt from Tea & <Cakes>: order A-7',
+    );
+    // the seller's messages do not follow the buyer's language
+    expect(sellerSms({ ...paid, buyerLocale: 'ru' })).toContain('order A-7 paid');
+  });
+
+  test('every merchant event has a status in every language', () => {
+    for (const locale of ['en', 'ru'])
+      for (const type of merchantEventTypes) {
+        const chat = sellerChatMessage({ ...view, eventType: type, locale });
+        expect(chat).not.toContain('🔔');
+        expect(chat.split('\n')[0]).not.toContain('_');
+      }
+    expect(sellerChatMessage({ ...view, eventType: 'payout.failed', locale: 'ru' })).toContain('выплата не удалась');
   });
 });
 
