@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { recordHistory } from '../../scripts/record-histories';
+import { translator } from '../../src/i18n';
 import { decryptSecret } from '../../src/notifications/secrets';
 import { startFakeSmsGateway, startFakeTelegram, startSmtpSink, until } from '../support/notification-peers';
 import { buyerActs, chooseMethod } from '../support/money';
@@ -22,6 +23,8 @@ import {
 // (NOTIFICATION_RETRY_SECONDS); the production schedules are in src/workflows/notifications.ts.
 jest.setTimeout(60_000);
 
+/** Amounts and dates are formatted with no-break spaces; the facts are compared with plain ones. */
+const spaces = (text: string) => text.replace(/[\u00a0\u202f]/g, ' ');
 const smtpUser = 'kassa-mailer';
 const smtpPass = 'smtp-Pass-7f3c9a1e';
 const notificationsKey = randomBytes(32);
@@ -268,12 +271,12 @@ describe('delivery', () => {
     expect(sellerMail!.user).toBe(smtpUser);
     expect(sellerMail!.rcpt).toHaveLength(2);
     expect(mail.from?.address).toBe('kassa@pay.example');
-    expect(mail.subject).toBe(`[Gadget store] [TEST] Order ${payment.order_id} paid: 50.00 RUB`);
-    for (const part of [mail.text!, mail.html!]) {
+    expect(spaces(mail.subject!)).toBe(`[Gadget store] [TEST] Order ${payment.order_id} paid: RUB 50.00`);
+    for (const part of [spaces(mail.text!), spaces(mail.html!)]) {
       for (const fact of [
         'Gadget store',
         payment.order_id,
-        '50.00 RUB',
+        'RUB 50.00',
         'Bank card (sandbox)',
         'paid',
         payment.checkout_url,
@@ -301,7 +304,7 @@ describe('delivery', () => {
     for (const fact of [
       'Gadget store',
       payment.order_id,
-      '50.00 RUB',
+      'RUB 50.00',
       'Bank card (sandbox)',
       'Status: paid',
       payment.checkout_url,
@@ -314,7 +317,7 @@ describe('delivery', () => {
     const smsBody = JSON.parse(text.body);
     expect(smsBody).toEqual({
       to: '+79991234567',
-      text: expect.stringContaining(`order ${payment.order_id} paid, 50.00 RUB`),
+      text: expect.stringContaining(`order ${payment.order_id} paid, RUB 50.00`),
       order: payment.order_id,
     });
 
@@ -408,10 +411,11 @@ describe('delivery', () => {
     await pay(payment.id);
     const [receipt] = await smtp.waitFor(buyer);
     const paid = await api(stack.url, 'GET', `/v1/payments/${payment.id}`, { token: shop.testKey });
-    const expected = new Date(Date.parse(paid.body.paid_at) + 3 * 86_400_000).toISOString().slice(0, 10);
+    const day = new Date(Date.parse(paid.body.paid_at) + 3 * 86_400_000).toISOString().slice(0, 10);
+    const expected = translator('en').date(new Date(day));
     expect(receipt!.mail.text).toMatch(/Delivery:\s+courier/);
-    expect(receipt!.mail.text).toMatch(new RegExp(`Expected by:\\s+${expected}`));
-    expect(receipt!.mail.html).toContain(expected);
+    expect(spaces(receipt!.mail.text!)).toMatch(new RegExp(`Expected by:\\s+${expected}`));
+    expect(spaces(receipt!.mail.html!)).toContain(expected);
     expect(receipt!.mail.text).not.toContain('Download');
   });
 
