@@ -46,6 +46,8 @@ const checkout = (changes: Partial<CheckoutResource> = {}): CheckoutResource => 
     last_error: null,
   },
   late_success: 'hold',
+  branding: { logo_url: null, color: null },
+  locale: 'en',
   sci: null,
   previous_secret_expires_at: null,
   test_mode: true,

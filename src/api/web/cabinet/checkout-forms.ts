@@ -62,6 +62,8 @@ function messageFor(t: Translator, input: string): string {
   if (input === 'buyer_percent') return t.t('cabinet.errors.percent');
   if (input === 'sci.lifetime') return t.t('cabinet.errors.lifetime');
   if (input === 'amount' || /_amount\./.test(input)) return t.t('cabinet.errors.amount');
+  if (input === 'branding.logo_url') return t.t('cabinet.errors.logoUrl');
+  if (input === 'branding.color') return t.t('cabinet.errors.color');
   return t.t('cabinet.errors.invalid');
 }
 
@@ -132,6 +134,8 @@ function settingsInput(body: UpdateBody): CheckoutSettingsInput {
       maxAmount: method.max_amount,
     })),
     lateSuccess: body.late_success,
+    branding: body.branding && { logoUrl: body.branding.logo_url, color: body.branding.color },
+    locale: body.locale,
     sci: body.sci && {
       enabled: body.sci.enabled,
       signAlgorithm: body.sci.sign_algorithm,
@@ -176,6 +180,7 @@ export function readNewCheckout(t: Translator, values: FormValues): FormReading<
     fail_url: optionalUrl(values, 'fail_url') ?? site,
     pending_url: optionalUrl(values, 'pending_url') ?? site,
     fee_payer: feePayerOf(values),
+    locale: valueOf(values, 'locale') || undefined,
   };
   const parsed = createCheckoutBody.safeParse(body);
   if (!parsed.success) {
@@ -261,6 +266,11 @@ export function readCheckoutTab(
     body.name = valueOf(values, 'name');
     body.site_url = trimmed(values, 'site_url');
     body.currencies = valuesOf(values, 'currencies');
+    body.locale = valueOf(values, 'locale');
+    body.branding = {
+      logo_url: trimmed(values, 'branding.logo_url') || null,
+      color: trimmed(values, 'branding.color') || null,
+    };
   } else if (tab === 'payments') {
     body.fee_payer = feePayerOf(values);
     body.late_success = valueOf(values, 'late_success');
@@ -289,6 +299,9 @@ export function checkoutFormValues(checkout: CheckoutResource, offered: readonly
     fee_payer: typeof checkout.fee_payer === 'object' ? 'split' : checkout.fee_payer,
     buyer_percent: typeof checkout.fee_payer === 'object' ? String(checkout.fee_payer.buyer_percent) : '50',
     late_success: checkout.late_success,
+    locale: checkout.locale,
+    'branding.logo_url': checkout.branding.logo_url ?? '',
+    'branding.color': checkout.branding.color ?? '',
     'sci.enabled': checkout.sci?.enabled ? 'on' : undefined,
     'sci.url_override': (checkout.sci?.url_override ?? sciDefaults.urlOverride) ? 'on' : undefined,
     'sci.unique_order': (checkout.sci?.unique_order ?? sciDefaults.uniqueOrder) ? 'on' : undefined,

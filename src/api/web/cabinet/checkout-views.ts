@@ -2,7 +2,8 @@
  * The checkout screens' markup: the list, the "new checkout" form and the tabs of one checkout.
  * Every value a merchant typed goes through the `html` template, so it renders as text.
  */
-import type { Translator } from '../../../i18n';
+import { translator, type Translator } from '../../../i18n';
+import { checkoutLocales } from '../../../domain/checkout';
 import { supportedCurrencies } from '../../../domain/money';
 import { sciLifetimeBounds } from '../../../domain/interkassa';
 import type { CheckoutResource } from '../../../resources/checkout';
@@ -244,6 +245,7 @@ ${checkboxGroup(state, {
   hint: t.t('cabinet.fields.currenciesHint'),
 })}
 ${feePayerFields(state)}
+${localeField(state)}
 <details${['notify_url', 'success_url', 'fail_url', 'pending_url'].some((name) => state.errors[name] || valueOf(state.values, name)) ? html` open` : ''}>
 <summary>${t.t('cabinet.checkouts.addresses')}</summary>
 <p class="hint">${t.t('cabinet.checkouts.addressesHint')}</p>
@@ -298,11 +300,17 @@ ${fields}
 </form>`;
 }
 
-export function generalTab(
-  state: FormState,
-  checkout: CheckoutResource,
-  extra: { branding?: SafeHtml } = {},
-): SafeHtml {
+/** The buyer pages' default language: each language named in itself. */
+function localeField(state: FormState): SafeHtml {
+  return selectField(state, {
+    name: 'locale',
+    label: state.t.t('cabinet.fields.locale'),
+    choices: checkoutLocales.map((code) => [code, translator(code).t('common.language')] as const),
+    hint: state.t.t('cabinet.fields.localeHint'),
+  });
+}
+
+export function generalTab(state: FormState, checkout: CheckoutResource): SafeHtml {
   const { t } = state;
   return html`${errorSummary(state)}
 ${tabForm(
@@ -323,7 +331,29 @@ ${checkboxGroup(state, {
   choices: supportedCurrencies,
   hint: t.t('cabinet.fields.currenciesHint'),
 })}
-${extra.branding ?? ''}`,
+${localeField(state)}
+<fieldset>
+<legend>${t.t('cabinet.branding.legend')}</legend>
+<p class="hint">${t.t('cabinet.branding.hint')}</p>
+${textField(state, {
+  name: 'branding.logo_url',
+  label: t.t('cabinet.branding.logoUrl'),
+  type: 'url',
+  placeholder: 'https://shop.example/logo.png',
+  hint: t.t('cabinet.branding.logoUrlHint'),
+})}
+${textField(state, {
+  name: 'branding.color',
+  label: t.t('cabinet.branding.color'),
+  placeholder: '#2f6fed',
+  hint: t.t('cabinet.branding.colorHint'),
+})}
+${
+  checkout.branding.color
+    ? html`<p class="muted" id="brand-colour">${t.t('cabinet.branding.current', { color: checkout.branding.color })}</p>`
+    : ''
+}
+</fieldset>`,
 )}
 <section class="card" aria-labelledby="general-facts">
 <h2 id="general-facts">${t.t('cabinet.general.facts')}</h2>

@@ -229,7 +229,8 @@ export function checkoutScreens(deps: ServiceDeps): Router {
   }
 
   router.get('/checkouts/new', (_req, res) => {
-    renderNew(res, { currencies: ['RUB'], fee_payer: 'merchant', buyer_percent: '50' }, {});
+    const { t } = pageContext(res);
+    renderNew(res, { currencies: ['RUB'], fee_payer: 'merchant', buyer_percent: '50', locale: t.locale }, {});
   });
 
   router.post('/checkouts', async (req, res) => {
