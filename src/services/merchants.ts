@@ -10,12 +10,38 @@ import {
 import type { KeyMode } from '../domain/merchant';
 import { notFound } from '../domain/errors';
 import { listResource } from '../resources/list';
-import { apiKeyResource, merchantResource } from '../resources/merchant';
+import { apiKeyResource, merchantResource, merchantUserResource } from '../resources/merchant';
 import type { ServiceDeps } from './deps';
+import { inviteMerchantUser } from './web-users';
 
-export async function onboardMerchant(deps: Pick<ServiceDeps, 'db'>, input: { name: string; email: string }) {
+/**
+ * Creates a merchant with a test and a live key (shown in this answer only) and invites its e-mail
+ * address to the cabinet: `dashboard_invite_url` is a one-time link (7 days), also e-mailed.
+ */
+export async function onboardMerchant(
+  deps: Pick<ServiceDeps, 'db' | 'config' | 'observability'>,
+  input: { name: string; email: string; locale?: string },
+) {
   const { merchant, apiKeys } = await createMerchant(deps.db, input);
-  return { ...merchantResource(merchant), api_keys: apiKeys };
+  const invitation = await inviteMerchantUser(deps, {
+    merchantId: merchant.id,
+    email: merchant.email,
+    locale: input.locale,
+  });
+  return { ...merchantResource(merchant), api_keys: apiKeys, dashboard_invite_url: invitation.inviteUrl };
+}
+
+/**
+ * Invites someone to the merchant's cabinet (`POST /admin/merchants/:id/invitations`): a new user
+ * of the team when the address is new, and a fresh one-time link either way.
+ */
+export async function inviteToCabinet(
+  deps: Pick<ServiceDeps, 'db' | 'config' | 'observability'>,
+  merchantId: string,
+  input: { email: string; locale?: string },
+) {
+  const invitation = await inviteMerchantUser(deps, { merchantId, ...input });
+  return { ...merchantUserResource(invitation.user), dashboard_invite_url: invitation.inviteUrl };
 }
 
 export async function getMerchant(deps: Pick<ServiceDeps, 'db'>, merchantId: string) {

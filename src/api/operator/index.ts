@@ -4,6 +4,7 @@ import type { Audience } from '../route';
 import { connectorRoutes } from './connectors';
 import { exceptionRoutes } from './exceptions';
 import { merchantRoutes } from './merchants';
+import { operatorUserRoutes } from './operators';
 import { paymentActionRoutes } from './payments';
 import { reconciliationRoutes } from './reconciliation';
 
@@ -21,5 +22,12 @@ export const operatorApi: Audience<object> = {
     rateLimit(deps.config.rateLimitPerMinute, () => 'operator'),
   ],
   callerOf: () => ({}),
-  routes: [...merchantRoutes, ...paymentActionRoutes, ...exceptionRoutes, ...reconciliationRoutes, ...connectorRoutes],
+  routes: [
+    ...merchantRoutes,
+    ...paymentActionRoutes,
+    ...exceptionRoutes,
+    ...reconciliationRoutes,
+    ...connectorRoutes,
+    ...operatorUserRoutes,
+  ],
 };

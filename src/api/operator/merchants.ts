@@ -1,7 +1,9 @@
+import { z } from 'zod';
 import { setCheckoutPricing } from '../../services/checkouts';
 import {
   getKey,
   getMerchant,
+  inviteToCabinet,
   issueKey,
   listKeys,
   onboardMerchant,
@@ -11,6 +13,9 @@ import {
 import { operatorRoute } from '../route';
 import {
   apiKeyList,
+  email,
+  id,
+  time,
   apiKeyResource,
   checkoutResource,
   createdMerchantResource,
@@ -23,6 +28,40 @@ import {
   updatePricingBody,
 } from '../schemas';
 
+const dashboardInviteUrl = z.string().openapi({
+  format: 'uri',
+  description:
+    'A one-time link (7 days) where the person sets a password and signs in to the cabinet; also e-mailed to them',
+  example: 'https://kassa.example/dashboard/invitation/3kTMd2pL9sXq7vB1nW0e…',
+});
+
+const createdMerchantWithInvite = merchantResource
+  .extend({ api_keys: createdMerchantResource.shape.api_keys, dashboard_invite_url: dashboardInviteUrl })
+  .openapi('CreatedMerchant');
+
+const inviteBody = z
+  .strictObject({
+    email: email.openapi({ example: 'accountant@shop.example' }),
+    locale: z
+      .enum(['en', 'ru'])
+      .optional()
+      .openapi({ description: 'The language of the e-mail and the pages; English when absent' }),
+  })
+  .openapi('Invitation');
+
+const merchantUserInvited = z
+  .object({
+    id: id('usr'),
+    object: z.literal('merchant_user'),
+    merchant_id: id('mer'),
+    email: z.string(),
+    status: z.enum(['invited', 'active']).openapi({ description: '`invited` until a password is set' }),
+    created_at: time,
+    last_sign_in_at: time.nullable(),
+    dashboard_invite_url: dashboardInviteUrl,
+  })
+  .openapi('MerchantUserInvited');
+
 /** Merchants, their API keys, checkout pricing (docs/api.md §4). */
 export const merchantRoutes = [
   operatorRoute({
@@ -31,8 +70,25 @@ export const merchantRoutes = [
     tag: 'Operator',
     summary: 'Create a merchant with a test and a live key',
     body: createMerchantBody,
-    ok: { status: 201, description: 'The merchant; its keys are shown this once', schema: createdMerchantResource },
+    description:
+      "The merchant's e-mail address is invited to the cabinet: `dashboard_invite_url` is answered here and e-mailed.",
+    ok: {
+      status: 201,
+      description: 'The merchant; its keys are shown this once',
+      schema: createdMerchantWithInvite,
+    },
     handle: ({ deps, body }) => onboardMerchant(deps, body),
+  }),
+  operatorRoute({
+    method: 'post',
+    path: '/merchants/:id/invitations',
+    tag: 'Operator',
+    summary: "Invite someone to a merchant's cabinet",
+    description:
+      "Adds the address to the merchant's team when it is new; a fresh one-time link replaces any earlier one (for someone with a password, it sets a new one).",
+    body: inviteBody,
+    ok: { status: 201, description: 'The team member and the link, shown this once', schema: merchantUserInvited },
+    handle: ({ deps, params, body }) => inviteToCabinet(deps, params.id!, { email: body.email, locale: body.locale }),
   }),
   operatorRoute({
     method: 'get',

@@ -1,0 +1,390 @@
+import express from 'express';
+import { Pool } from 'pg';
+import request from 'supertest';
+import { merchantAuthRoutes } from '../../src/api/web/auth';
+import type { ServiceDeps } from '../../src/services/deps';
+import {
+  getPage,
+  newMerchantUser,
+  newOperatorUser,
+  postForm,
+  postPublicForm,
+  signInHttp,
+  testPassword,
+} from '../support/cabinet';
+import { startSmtpSink } from '../support/notification-peers';
+import { api, startTestStack, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+let db: Pool;
+let sink: Awaited<ReturnType<typeof startSmtpSink>>;
+beforeAll(async () => {
+  sink = await startSmtpSink({ user: 'kassa', pass: 'mail-secret' });
+  stack = await startTestStack({ SMTP_URL: sink.url, MAIL_FROM: 'kassa@kassa.example' });
+  db = new Pool({ connectionString: stack.databaseUrl, max: 2 });
+}, 120_000);
+afterAll(async () => {
+  await db?.end();
+  await stack?.close();
+  await sink?.stop();
+});
+
+const page = (path: string, headers: Record<string, string> = {}) =>
+  fetch(`${stack.url}${path}`, { redirect: 'manual', headers }).then(async (response) => ({
+    status: response.status,
+    headers: response.headers,
+    text: await response.text(),
+  }));
+
+const linkIn = (text: string, kind: 'invitation' | 'password-reset', area = '/dashboard') => {
+  const found = new RegExp(`https?://[^\\s"<]+${area}/${kind}/[A-Za-z0-9]+`).exec(text);
+  if (!found) throw new Error(`no ${kind} link in ${text}`);
+  return found[0];
+};
+
+describe('invitations', () => {
+  it('POST /admin/merchants answers a one-time dashboard_invite_url and e-mails it; the link sets a password once', async () => {
+    const email = 'owner-invite@shop.example';
+    const created = await api(stack.url, 'POST', '/admin/merchants', {
+      token: stack.adminToken,
+      body: { name: 'Invite shop', email },
+    });
+    expect(created.status).toBe(201);
+    const inviteUrl: string = created.body.dashboard_invite_url;
+    expect(inviteUrl).toMatch(new RegExp(`^${stack.url}/dashboard/invitation/[A-Za-z0-9]{43}$`));
+    const [mail] = await sink.waitFor(email);
+    expect(mail!.mail.subject).toBe('Your Kassa cabinet for Invite shop');
+    expect(linkIn(mail!.mail.text!, 'invitation')).toBe(inviteUrl);
+
+    const form = await page(new URL(inviteUrl).pathname);
+    expect(form.status).toBe(200);
+    expect(form.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(form.text).toContain(email);
+    expect(form.text).not.toMatch(/(auth|common)\.[a-z]+\.?[a-zA-Z]*</);
+
+    const weak = await postPublicForm(inviteUrl, { password: 'short', password_repeat: 'short' });
+    expect(weak.status).toBe(400);
+    expect(weak.text).toContain('The password is too short: use at least 10 characters.');
+    const asEmail = await postPublicForm(inviteUrl, { password: email, password_repeat: email });
+    expect(asEmail.status).toBe(400);
+    expect(asEmail.text).toContain('must not be your e-mail address');
+    const mismatch = await postPublicForm(inviteUrl, { password: 'long enough 1', password_repeat: 'long enough 2' });
+    expect(mismatch.status).toBe(400);
+    expect(mismatch.text).toContain('The two passwords differ.');
+    const noCsrf = await fetch(inviteUrl, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'password=long+enough+1&password_repeat=long+enough+1',
+    });
+    expect(noCsrf.status).toBe(403);
+
+    const password = testPassword();
+    const accepted = await postPublicForm(inviteUrl, { password, password_repeat: password });
+    expect(accepted.status).toBe(303);
+    expect(accepted.headers.get('location')).toBe('/dashboard');
+    const cookie = accepted.headers.getSetCookie().find((line) => line.startsWith('kassa_session='))!;
+    expect(cookie).toMatch(/; Path=\/dashboard/);
+    expect(cookie).toMatch(/; HttpOnly/);
+    expect(cookie).toMatch(/; SameSite=Lax/);
+    expect(cookie).not.toMatch(/; Secure/);
+    const token = /^kassa_session=([^;]+)/.exec(cookie)![1]!;
+    const { rows } = await db.query('select token_hash from web_sessions');
+    expect(rows.map((row) => row.token_hash)).not.toContain(token);
+
+    const again = await postPublicForm(inviteUrl, { password, password_repeat: password });
+    expect(again.status).toBe(410);
+    expect(again.text).toContain('This link was used already or has expired.');
+    expect((await page(new URL(inviteUrl).pathname)).status).toBe(410);
+    expect((await page('/dashboard/invitation/notARealToken')).status).toBe(410);
+  });
+
+  it('refuses an expired invitation, and a newer link replaces an older one', async () => {
+    const owner = await newMerchantUser(stack);
+    const first = await api(stack.url, 'POST', `/admin/merchants/${owner.merchantId}/invitations`, {
+      token: stack.adminToken,
+      body: { email: 'accountant@shop.example', locale: 'ru' },
+    });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({
+      object: 'merchant_user',
+      merchant_id: owner.merchantId,
+      email: 'accountant@shop.example',
+      status: 'invited',
+      last_sign_in_at: null,
+    });
+    const [mail] = await sink.waitFor('accountant@shop.example');
+    expect(mail!.mail.subject).toBe('Ваш кабинет Kassa для «Shop»');
+    const russian = await page(new URL(first.body.dashboard_invite_url).pathname);
+    expect(russian.text).toContain('Задайте пароль');
+    expect(russian.text).toContain('<html lang="ru">');
+
+    const second = await api(stack.url, 'POST', `/admin/merchants/${owner.merchantId}/invitations`, {
+      token: stack.adminToken,
+      body: { email: 'Accountant@shop.example' },
+    });
+    expect(second.body.id).toBe(first.body.id);
+    expect((await page(new URL(first.body.dashboard_invite_url).pathname)).status).toBe(410);
+    await db.query(`update web_user_tokens set expires_at = now() - interval '1 second' where used_at is null`);
+    const expired = await page(new URL(second.body.dashboard_invite_url).pathname);
+    expect(expired.status).toBe(410);
+
+    const missing = await api(stack.url, 'POST', '/admin/merchants/mer_doesNotExist000/invitations', {
+      token: stack.adminToken,
+      body: { email: 'x@shop.example' },
+    });
+    expect(missing.status).toBe(404);
+  });
+});
+
+describe('signing in and out', () => {
+  it('signs in, refuses a wrong password and an unknown address alike, and signs out for good', async () => {
+    const owner = await newMerchantUser(stack);
+    const wrong = await postPublicForm(`${stack.url}/dashboard/sign-in`, {
+      email: owner.email,
+      password: 'not the password',
+    });
+    const unknown = await postPublicForm(`${stack.url}/dashboard/sign-in`, {
+      email: 'nobody@shop.example',
+      password: 'not the password',
+    });
+    expect(wrong.status).toBe(401);
+    expect(unknown.status).toBe(401);
+    const same = (text: string, email: string) => text.replace(email, 'X').replace(/name="_csrf" value="[^"]+"/, '');
+    expect(same(wrong.text, owner.email)).toBe(same(unknown.text, 'nobody@shop.example'));
+    expect(wrong.text).toContain('The e-mail or the password is wrong.');
+
+    const again = await signInHttp(stack, owner);
+    expect(again.sessionToken).not.toBe(owner.sessionToken);
+    const out = await postForm(stack, again, '/dashboard/logout');
+    expect(out.status).toBe(303);
+    expect(out.headers.get('location')).toMatch(/^\/dashboard\/sign-in\?signed_out=1/);
+    expect(out.headers.getSetCookie().join()).toMatch(/kassa_session=;/);
+    const after = await getPage(stack, again, '/dashboard/team');
+    expect(after.status).toBe(303);
+    expect(after.headers.get('location')).toBe('/dashboard/sign-in?next=%2Fdashboard%2Fteam');
+    const { rowCount } = await db.query('select 1 from web_sessions where user_id = $1', [again.userId]);
+    expect(rowCount).toBe(1); // the first session only
+    expect((await getPage(stack, owner, '/dashboard/team')).status).toBe(200);
+  });
+
+  it('sends a signed-out visitor to the sign-in page and back to a same-origin page only', async () => {
+    const guarded = await page('/dashboard/payments?status=paid');
+    expect(guarded.status).toBe(303);
+    expect(guarded.headers.get('location')).toBe('/dashboard/sign-in?next=%2Fdashboard%2Fpayments%3Fstatus%3Dpaid');
+    const posted = await fetch(`${stack.url}/dashboard/mode`, { method: 'POST', redirect: 'manual' });
+    expect(posted.status).toBe(303);
+    expect(posted.headers.get('location')).toBe('/dashboard/sign-in');
+
+    const owner = await newMerchantUser(stack);
+    const signIn = (next: string) =>
+      postPublicForm(`${stack.url}/dashboard/sign-in`, { email: owner.email, password: owner.password, next });
+    expect((await signIn('/dashboard/payments?status=paid')).headers.get('location')).toBe(
+      '/dashboard/payments?status=paid',
+    );
+    for (const evil of [
+      'https://evil.example/',
+      '//evil.example/dashboard',
+      '/\\evil.example',
+      '/admin/console',
+      'javascript:alert(1)',
+    ])
+      expect((await signIn(evil)).headers.get('location')).toBe('/dashboard');
+    const form = await page('/dashboard/sign-in?next=https%3A%2F%2Fevil.example');
+    expect(form.text).not.toContain('evil.example');
+  });
+
+  it('limits failed sign-ins per address: the sixth attempt is 429 even with the right password', async () => {
+    const owner = await newMerchantUser(stack);
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const failed = await postPublicForm(`${stack.url}/dashboard/sign-in`, {
+        email: owner.email,
+        password: `wrong ${attempt}`,
+      });
+      expect(failed.status).toBe(401);
+    }
+    const limited = await postPublicForm(`${stack.url}/dashboard/sign-in`, {
+      email: owner.email,
+      password: owner.password,
+      locale: 'ru',
+    });
+    expect(limited.status).toBe(429);
+    expect(limited.text).toContain('Слишком много неудачных попыток');
+    expect(limited.headers.get('retry-after')).toBe('900');
+  });
+
+  it('marks the cookies Secure when PUBLIC_URL is https', async () => {
+    const app = express().use(
+      '/dashboard',
+      merchantAuthRoutes({ config: { publicUrl: 'https://kassa.example' } } as unknown as ServiceDeps),
+    );
+    const answer = await request(app).get('/dashboard/sign-in');
+    expect(answer.status).toBe(200);
+    expect(answer.headers['set-cookie']![0]).toMatch(
+      /^kassa_form=[^;]+; Path=\/dashboard; HttpOnly; Secure; SameSite=Lax$/,
+    );
+  });
+});
+
+describe('behind the sign-in', () => {
+  it('refuses a form without the session CSRF token with a 403 page in the user language', async () => {
+    const owner = await newMerchantUser(stack, { locale: 'ru' });
+    const missing = await postForm(stack, owner, '/dashboard/mode', { _csrf: '', test_mode: 'false' });
+    expect(missing.status).toBe(403);
+    expect(missing.text).toContain('Форма устарела');
+    const wrong = await postForm(stack, owner, '/dashboard/team/invitations', {
+      _csrf: 'x'.repeat(32),
+      email: 'a@b.example',
+    });
+    expect(wrong.status).toBe(403);
+    const { rows } = await db.query('select test_mode from web_sessions where user_id = $1', [owner.userId]);
+    expect(rows[0].test_mode).toBe(true);
+  });
+
+  it('switches mode and language, coming back to a same-origin page only', async () => {
+    const owner = await newMerchantUser(stack);
+    const live = await postForm(stack, owner, '/dashboard/mode', { test_mode: 'false', back: '/dashboard/payments' });
+    expect(live.status).toBe(303);
+    expect(live.headers.get('location')).toBe('/dashboard/payments');
+    const evil = await postForm(stack, owner, '/dashboard/mode', { test_mode: 'true', back: 'https://evil.example' });
+    expect(evil.headers.get('location')).toBe('/dashboard');
+    const bad = await postForm(stack, owner, '/dashboard/mode', { test_mode: 'maybe' });
+    expect(bad.status).toBe(400);
+    expect(bad.text).toContain('test_mode');
+    await postForm(stack, owner, '/dashboard/mode', { test_mode: 'false' });
+
+    const russian = await postForm(stack, owner, '/dashboard/locale', { locale: 'ru', back: '/dashboard/team' });
+    expect(russian.headers.get('location')).toBe('/dashboard/team');
+    expect((await postForm(stack, owner, '/dashboard/locale', { locale: 'xx' })).status).toBe(400);
+    const { rows } = await db.query(
+      'select s.test_mode, s.locale, u.locale as user_locale from web_sessions s join web_users u on u.id = s.user_id where u.id = $1',
+      [owner.userId],
+    );
+    expect(rows[0]).toEqual({ test_mode: false, locale: 'ru', user_locale: 'ru' });
+    const team = await getPage(stack, owner, '/dashboard/team');
+    expect(team.text).toContain('<html lang="ru">');
+    expect(team.text).toContain('Команда');
+    // the next sign-in speaks the user's language
+    const next = await signInHttp(stack, owner);
+    expect((await getPage(stack, next, '/dashboard/team')).text).toContain('Команда');
+  });
+
+  it("keeps each merchant's team to itself, and the cabinet and console cookies apart", async () => {
+    const first = await newMerchantUser(stack);
+    const second = await newMerchantUser(stack);
+    const team = await getPage(stack, first, '/dashboard/team');
+    expect(team.status).toBe(200);
+    expect(team.text).toContain(first.email);
+    expect(team.text).not.toContain(second.email);
+    const foreign = await postForm(stack, first, `/dashboard/team/${second.userId}/remove`);
+    expect(foreign.status).toBe(404);
+    expect((await getPage(stack, second, '/dashboard/team')).status).toBe(200);
+
+    const operator = await newOperatorUser(stack);
+    const asConsole = await getPage(stack, { cookie: `kassa_session=${operator.sessionToken}` }, '/dashboard/team');
+    expect(asConsole.status).toBe(303);
+    const asCabinet = await getPage(stack, { cookie: `kassa_console=${first.sessionToken}` }, '/admin/console');
+    expect(asCabinet.status).toBe(303);
+    expect(asCabinet.headers.get('location')).toBe('/admin/console/sign-in');
+  });
+
+  it('invites a team member from the Team screen, who signs in, and removes them', async () => {
+    const owner = await newMerchantUser(stack);
+    expect((await postForm(stack, owner, '/dashboard/team/invitations', { email: 'not an address' })).status).toBe(400);
+    const invited = await postForm(stack, owner, '/dashboard/team/invitations', { email: 'colleague@shop.example' });
+    expect(invited.status).toBe(201);
+    expect(invited.text).toContain('Invitation sent to colleague@shop.example');
+    const inviteUrl = linkIn(invited.text, 'invitation');
+    const password = testPassword();
+    const accepted = await postPublicForm(inviteUrl, { password, password_repeat: password });
+    expect(accepted.status).toBe(303);
+    const colleague = await signInHttp(stack, {
+      ...owner,
+      email: 'colleague@shop.example',
+      password,
+    });
+    expect(colleague.userId).not.toBe(owner.userId);
+    const team = await getPage(stack, colleague, '/dashboard/team');
+    expect(team.text).toContain(owner.email);
+    expect(
+      (await postForm(stack, owner, '/dashboard/team/invitations', { email: 'Colleague@shop.example' })).status,
+    ).toBe(409);
+    expect((await postForm(stack, owner, `/dashboard/team/${owner.userId}/remove`)).status).toBe(409);
+
+    const removed = await postForm(stack, owner, `/dashboard/team/${colleague.userId}/remove`);
+    expect(removed.status).toBe(303);
+    expect((await getPage(stack, colleague, '/dashboard/team')).status).toBe(303);
+  });
+});
+
+describe('password reset', () => {
+  it('e-mails a one-hour link, answers the same for an unknown address, and ends the old sessions', async () => {
+    const owner = await newMerchantUser(stack);
+    const requestFor = (email: string) => postPublicForm(`${stack.url}/dashboard/password-reset`, { email });
+    const known = await requestFor(owner.email);
+    const unknown = await requestFor('stranger@shop.example');
+    expect(known.status).toBe(200);
+    expect(known.text).toBe(unknown.text);
+    expect(known.text).toContain('If the address is known, a link to reset the password was sent to it.');
+    const [mail] = await sink.waitFor(owner.email, 2); // the invitation, then the reset
+    const message = sink.to(owner.email).find((found) => found.mail.subject === 'Reset your Kassa password') ?? mail!;
+    const resetUrl = linkIn(message.mail.text!, 'password-reset');
+    const { rows } = await db.query(
+      `select extract(epoch from expires_at - created_at)::int as seconds from web_user_tokens where purpose = 'reset' and user_id = $1`,
+      [owner.userId],
+    );
+    expect(rows[0].seconds).toBe(3600);
+
+    const password = testPassword();
+    const done = await postPublicForm(resetUrl, { password, password_repeat: password });
+    expect(done.status).toBe(303);
+    expect((await getPage(stack, owner, '/dashboard/team')).status).toBe(303);
+    const oldPassword = await postPublicForm(`${stack.url}/dashboard/sign-in`, {
+      email: owner.email,
+      password: owner.password,
+    });
+    expect(oldPassword.status).toBe(401);
+    await signInHttp(stack, { ...owner, password });
+    expect((await postPublicForm(resetUrl, { password, password_repeat: password })).status).toBe(410);
+  });
+});
+
+describe('operators', () => {
+  it('POST /admin/operators answers console_invite_url; the operator sets a password and signs in to the console', async () => {
+    const created = await api(stack.url, 'POST', '/admin/operators', {
+      token: stack.adminToken,
+      body: { email: 'ops@kassa.example' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ object: 'operator', email: 'ops@kassa.example', status: 'invited' });
+    const inviteUrl: string = created.body.console_invite_url;
+    expect(inviteUrl).toMatch(new RegExp(`^${stack.url}/admin/console/invitation/[A-Za-z0-9]{43}$`));
+    const [mail] = await sink.waitFor('ops@kassa.example');
+    expect(linkIn(mail!.mail.text!, 'invitation', '/admin/console')).toBe(inviteUrl);
+    expect((await api(stack.url, 'POST', '/admin/operators', { body: { email: 'x@kassa.example' } })).status).toBe(401);
+
+    const password = testPassword();
+    const accepted = await postPublicForm(inviteUrl, { password, password_repeat: password });
+    expect(accepted.status).toBe(303);
+    expect(accepted.headers.get('location')).toBe('/admin/console');
+    const cookie = accepted.headers.getSetCookie().find((line) => line.startsWith('kassa_console='))!;
+    expect(cookie).toMatch(/; Path=\/admin\/console; .*HttpOnly; SameSite=Lax$/);
+
+    const operator = await newOperatorUser(stack);
+    const signedIn = await signInHttp(stack, operator);
+    const home = await getPage(stack, signedIn, '/admin/console');
+    expect(home.headers.get('location') ?? '').not.toContain('/sign-in');
+    expect((await postForm(stack, signedIn, '/admin/console/locale', { _csrf: '', locale: 'ru' })).status).toBe(403);
+    expect((await postForm(stack, signedIn, '/admin/console/locale', { locale: 'ru' })).status).toBe(303);
+    const out = await postForm(stack, signedIn, '/admin/console/logout');
+    expect(out.headers.get('location')).toBe('/admin/console/sign-in?signed_out=1&locale=ru');
+    expect((await getPage(stack, signedIn, '/admin/console')).headers.get('location')).toBe('/admin/console/sign-in');
+    // a merchant's password does not open the console
+    const owner = await newMerchantUser(stack);
+    const refused = await postPublicForm(`${stack.url}/admin/console/sign-in`, {
+      email: owner.email,
+      password: owner.password,
+    });
+    expect(refused.status).toBe(401);
+  });
+});
