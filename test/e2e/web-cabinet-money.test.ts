@@ -66,7 +66,9 @@ describeWithBrowser('the cabinet money screens', __filename, () => {
     return answer!.status();
   };
   const shot = async (name: string) => {
-    if (screenshots) await page.screenshot({ path: docsImage(name) });
+    if (!screenshots) return;
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: docsImage(name) });
   };
   const onFailure = async (name: string, run: () => Promise<void>) => {
     try {

@@ -158,7 +158,7 @@ async function sendChannelsPage(
     const rows = channels.map((channel) => channelRow(t, channel));
     body = html`${noticeAlert(t, state.notice ?? null)}
 <p>${t.t('money.channels.explain')}</p>
-<form method="get" action="/dashboard/channels" class="inline-form" id="channel-checkout">
+<form method="get" action="/dashboard/channels" class="row-form" id="channel-checkout">
 <label for="c-checkout">${t.t('money.fields.checkout_id')}</label>
 <select id="c-checkout" name="checkout">${checkouts.map(
       (choice) =>
@@ -173,7 +173,7 @@ ${tableOr(
   rows,
   'channel-list',
 )}
-${channelKinds.map((kind) => channelForm(t, session.csrfToken, checkout.id, kind, byKind.get(kind), state.error))}`;
+<div class="channel-forms">${channelKinds.map((kind) => channelForm(t, session.csrfToken, checkout.id, kind, byKind.get(kind), state.error))}</div>`;
   }
   res
     .status(status)

@@ -155,7 +155,7 @@ ${tableOr(
   keyRows,
   'key-list',
 )}
-<form method="post" action="/dashboard/developers/keys" class="inline-form" id="issue-key">${csrfField(session)}
+<form method="post" action="/dashboard/developers/keys" class="row-form" id="issue-key">${csrfField(session)}
 <label for="k-mode">${t.t('money.fields.mode')}</label>
 <select id="k-mode" name="mode"><option value="test"${session.testMode ? html` selected` : ''}>${t.t('common.testMode')}</option><option value="live"${
           session.testMode ? '' : html` selected`
@@ -166,7 +166,7 @@ ${tableOr(
 ${refusalAlert(state.error)}${webhookResult}
 ${
   checkouts.length
-    ? html`<form method="post" action="/dashboard/developers/test-webhook" class="inline-form" id="test-webhook-form">${csrfField(session)}
+    ? html`<form method="post" action="/dashboard/developers/test-webhook" class="row-form" id="test-webhook-form">${csrfField(session)}
 <label for="w-checkout">${t.t('money.fields.checkout_id')}</label>
 <select id="w-checkout" name="checkout_id">${checkouts.map(
         (checkout) => html`<option value="${checkout.id}">${checkout.name} — ${checkout.notifyUrl}</option>`,
