@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import {
-  buyerEmailOf,
+  buyerContactOf,
   channelsWanting,
   findChannel,
   type InteractionSource,
@@ -111,6 +111,7 @@ export function createNotificationActivities({
       payment,
       methodTitle: methodTitle(payment.method),
       publicUrl,
+      locale: checkout.locale,
     };
     return { event, checkout, view };
   }
@@ -229,7 +230,7 @@ export function createNotificationActivities({
       if (!settings || !event.paymentId) return { eventType: event.type, channels: [], retrySeconds: null };
       const checkoutId = (storedEventData(event) as PaymentResource).checkout_id;
       const channels: NotificationChannel[] = await channelsWanting(db, checkoutId, event.type);
-      if (event.type === 'payment.paid' && mailer && (await buyerEmailOf(db, event.paymentId)))
+      if (event.type === 'payment.paid' && mailer && (await buyerContactOf(db, event.paymentId)).email)
         channels.push('buyer_receipt');
       if (interactionState(event.type) && (await interactionSourceOf(db, event.paymentId))?.target)
         channels.push('interaction');
@@ -322,8 +323,9 @@ export function createNotificationActivities({
     /** The buyer's receipt for a paid payment that carries the buyer's e-mail: what was bought and the delivery. */
     async sendBuyerReceipt(input: ChannelDeliveryInput): Promise<DeliveryOutcome> {
       return deliver('buyer_receipt', input, async (context) => {
-        const buyerEmail =
-          context.event.type === 'payment.paid' ? await buyerEmailOf(db, context.view.payment.id) : null;
+        if (context.event.type !== 'payment.paid') return null;
+        const buyer = await buyerContactOf(db, context.view.payment.id);
+        const buyerEmail = buyer.email;
         if (!buyerEmail) return null;
         const { payment } = context.view;
         let delivery: ReceiptDelivery = null;
@@ -346,7 +348,10 @@ export function createNotificationActivities({
           secrets: [],
           async send() {
             if (!mailer) throw noMailer();
-            const receipt = await mailer.send({ to: [buyerEmail], ...buyerReceiptEmail(context.view, delivery) });
+            const receipt = await mailer.send({
+              to: [buyerEmail],
+              ...buyerReceiptEmail({ ...context.view, buyerLocale: buyer.locale }, delivery),
+            });
             return { response: receipt.response };
           },
         };

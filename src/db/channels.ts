@@ -197,12 +197,16 @@ export async function lastAttempts(db: Pool, checkoutId: string): Promise<Map<No
   return new Map(rows.map((row) => [row.channel, mapDelivery(row)]));
 }
 
-/** The buyer's e-mail a payment carries, for the receipt. */
-export async function buyerEmailOf(db: Pool, paymentId: string): Promise<string | null> {
-  const { rows } = await db.query<{ buyer_email: string | null }>('select buyer_email from payments where id = $1', [
-    paymentId,
-  ]);
-  return rows[0]?.buyer_email ?? null;
+/** The buyer's e-mail (null when the shop gave none) and the language they paid in, for the receipt. */
+export async function buyerContactOf(
+  db: Pool,
+  paymentId: string,
+): Promise<{ email: string | null; locale: string | null }> {
+  const { rows } = await db.query<{ buyer_email: string | null; locale: string | null }>(
+    'select buyer_email, locale from payments where id = $1',
+    [paymentId],
+  );
+  return { email: rows[0]?.buyer_email ?? null, locale: rows[0]?.locale ?? null };
 }
 
 /** What an interaction needs of an SCI-made payment and its checkout; the keys still sealed. */

@@ -4,7 +4,7 @@
  * channel. Secrets are encrypted here before they are stored and shown only masked.
  */
 import {
-  buyerEmailOf,
+  buyerContactOf,
   deleteChannel,
   findChannel,
   interactionSourceOf,
@@ -265,7 +265,7 @@ export async function resendToChannel(
     return answer({ ...result, response: result.statusCode === null ? null : `HTTP ${result.statusCode}` });
   }
   if (channel === 'buyer_receipt') {
-    if (event.type !== 'payment.paid' || !(await buyerEmailOf(deps.db, payment.id))) {
+    if (event.type !== 'payment.paid' || !(await buyerContactOf(deps.db, payment.id)).email) {
       throw invalid('channel', 'a buyer receipt goes with a payment.paid event of a payment created with buyer.email');
     }
     if (!emailAvailable(deps.config))

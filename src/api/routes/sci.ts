@@ -178,7 +178,7 @@ export function sciRoutes(deps: ServiceDeps): Router {
           sciPaywaysPage(
             outcome.quotes,
             outcome.currency,
-            sciLanguage(sciLocale(fields), req.headers['accept-language']),
+            sciLanguage(sciLocale(fields), req.headers['accept-language'], outcome.checkout.locale),
             single,
           ),
         );
