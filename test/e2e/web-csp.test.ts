@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectNoSeriousViolations } from '../support/axe';
 import { describeWithBrowser, launchBrowser } from '../support/browser';
+import { newMerchantUser, newOperatorUser, useSessionIn } from '../support/cabinet';
 import {
   api,
   createTestPayment,
@@ -182,8 +183,29 @@ describeWithBrowser('every page Kassa serves under a CSP without unsafe-inline',
       }),
     );
 
-  test('buyer pages, the provider form page, SCI, /docs and the sign-in pages', async () => {
-    await Promise.all([buyerPages(), sciRefusalPage(), docsPage(), signInPages()]);
+  /** Screens behind the sign-in: the cabinet's and the console's, with a session each (after the sign-in pages). */
+  async function signedInScreens() {
+    const [merchant, operator] = await Promise.all([newMerchantUser(stack), newOperatorUser(stack)]);
+    await useSessionIn(context, stack, merchant);
+    await useSessionIn(context, stack, operator);
+    await Promise.all(
+      [
+        '/dashboard',
+        '/dashboard/checkouts',
+        '/dashboard/payments',
+        '/dashboard/developers',
+        '/admin/console/merchants',
+        '/admin/console/payments',
+      ].map(async (screen) => {
+        const page = await visit(`${stack.url}${screen}`, screen);
+        expect(new URL(page.url()).pathname).not.toMatch(/sign-in$/);
+        await page.close();
+      }),
+    );
+  }
+
+  test('buyer pages, the provider form page, SCI, /docs, the sign-in pages and screens behind them', async () => {
+    await Promise.all([buyerPages(), sciRefusalPage(), docsPage(), signInPages().then(signedInScreens)]);
   });
 });
 
