@@ -1,6 +1,7 @@
 import type { ProviderMethod } from '../providers/types';
 import { findCheckoutById, webhookSecretsFor } from '../db/checkouts';
 import type { Checkout } from '../domain/checkout';
+import { brandStylesheet } from '../domain/checkout-branding';
 import { findMerchant } from '../db/merchants';
 import { findPaymentById } from '../db/payments';
 import { openStatuses, type PaymentStatus, type StoredPayment } from '../domain/payment';
@@ -9,6 +10,19 @@ import { safeEqualHex, signDownload, signReturn } from '../domain/signatures';
 import { notFound } from '../domain/errors';
 import { visibleMethods } from './checkouts';
 import type { ServiceDeps } from './deps';
+
+/** How the buyer's pages show the shop: its name, its logo, and the stylesheet of its colour. */
+export interface ShopLook {
+  name: string;
+  /** An https URL the buyer's browser loads; null: no logo. */
+  logoUrl: string | null;
+  /** Kassa's path of the checkout's colour stylesheet (its colour in the query, so a new one is fetched anew); null: Kassa's colours. */
+  brandStylesheet: string | null;
+}
+
+/** Where the stylesheet of a checkout's colour is served. */
+export const brandStylesheetPath = (checkout: Pick<Checkout, 'id' | 'branding'>) =>
+  checkout.branding.color ? `/pay/brand/${checkout.id}.css?v=${checkout.branding.color.slice(1)}` : null;
 
 /** A method the buyer may choose, with what the buyer pays through it. */
 export interface MethodOption extends ProviderMethod {
@@ -93,7 +107,20 @@ export async function loadBuyerView(deps: ServiceDeps, paymentId: string) {
   if (!payment) throw notFound('payment');
   const checkout = (await findCheckoutById(deps.db, payment.checkoutId))!;
   const merchant = await findMerchant(deps.db, payment.merchantId);
-  return { payment, checkout, merchantName: checkout.name || merchant?.name || 'Merchant' };
+  const merchantName = checkout.name || merchant?.name || 'Merchant';
+  const shop: ShopLook = {
+    name: merchantName,
+    logoUrl: checkout.branding.logoUrl,
+    brandStylesheet: brandStylesheetPath(checkout),
+  };
+  return { payment, checkout, merchantName, shop };
+}
+
+/** The stylesheet of a checkout's colour (`/pay/brand/<id>.css`); not found without a colour. */
+export async function brandStylesheetOf(deps: ServiceDeps, checkoutId: string): Promise<string> {
+  const checkout = /^co_[0-9A-Za-z]{8,64}$/.test(checkoutId) ? await findCheckoutById(deps.db, checkoutId) : null;
+  if (!checkout?.branding.color) throw notFound('checkout');
+  return brandStylesheet(checkout.branding.color);
 }
 
 /** The secret that signs the buyer's links now (the checkout's webhook secret). */

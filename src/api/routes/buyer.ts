@@ -1,12 +1,16 @@
-import express, { type Response, Router } from 'express';
-import { openStatuses } from '../../domain/payment';
+import express, { type Request, type Response, Router } from 'express';
+import type { Checkout } from '../../domain/checkout';
+import { openStatuses, type StoredPayment } from '../../domain/payment';
+import { chooseLocale, supportedLocale, translator } from '../../i18n';
 import {
+  brandStylesheetOf,
   linkSecretOf,
   loadBuyerView,
   methodOptions,
   resolveDownload,
   type ResultLinks,
   resultLinks,
+  type ShopLook,
 } from '../../services/buyer';
 import type { ServiceDeps } from '../../services/deps';
 import { selectMethod } from '../../services/payments';
@@ -15,6 +19,7 @@ import { refuseUnsafeInput } from '../input-safety';
 import {
   autoReturnScript,
   autoReturnScriptPath,
+  type BuyerPageContext,
   messagePage,
   methodChoicePage,
   providerFormPage,
@@ -47,6 +52,38 @@ function allowFormAction(res: Response, url: string) {
   );
 }
 
+/** The cookie that keeps the language a buyer chose with the pages' switch. */
+const localeCookie = 'kassa_locale';
+
+function cookieLocale(req: Request): string | null {
+  const match = /(?:^|;\s*)kassa_locale=([a-z]{2,3})(?:;|$)/.exec(req.get('cookie') ?? '');
+  return supportedLocale(match?.[1]);
+}
+
+const queryText = (value: unknown) => (typeof value === 'string' ? value : null);
+
+/**
+ * A buyer page's language: `?locale=` or `?ik_loc=` (kept in a cookie for the pages that follow),
+ * the language the buyer chose before, the payment's own (`ik_loc` of its form), then the
+ * browser's `Accept-Language`, then the checkout's default.
+ */
+function buyerContext(
+  req: Request,
+  res: Response,
+  view: { payment?: StoredPayment; checkout?: Checkout; shop: ShopLook },
+  languageSwitch = req.method === 'GET',
+): BuyerPageContext {
+  const asked = supportedLocale(queryText(req.query.locale)) ?? supportedLocale(queryText(req.query.ik_loc));
+  if (asked)
+    res.cookie(localeCookie, asked, { path: '/pay', sameSite: 'lax', httpOnly: true, maxAge: 365 * 86_400_000 });
+  const locale = chooseLocale({
+    explicit: [asked, cookieLocale(req), view.payment?.locale],
+    acceptLanguage: req.get('accept-language'),
+    fallback: view.checkout?.locale,
+  });
+  return { t: translator(locale), shop: view.shop, languageSwitch };
+}
+
 /** Where the buyer goes to pay: the provider's page, reached by GET or by posting `form` to it. */
 interface ProviderPage {
   url: string;
@@ -59,10 +96,10 @@ const pageOf = (next: SelectMethodResult): ProviderPage => ({
 });
 
 /** Sends the buyer on to the provider: a `303`, or a page whose form posts itself there. */
-function toProvider(res: Response, merchantName: string, page: ProviderPage) {
+function toProvider(res: Response, context: BuyerPageContext, page: ProviderPage) {
   if (!page.form) return res.redirect(303, page.url);
   allowFormAction(res, page.url);
-  res.type('html').send(providerFormPage(merchantName, { url: page.url, fields: page.form }));
+  res.type('html').send(providerFormPage({ ...context, languageSwitch: false }, { url: page.url, fields: page.form }));
 }
 
 /** The buyer's hosted pages (docs/api.md §6): no auth, the payment id is the capability. */
@@ -75,17 +112,24 @@ export function buyerRoutes(deps: ServiceDeps): Router {
     res.type('text/javascript').set('cache-control', 'public, max-age=3600').send(autoReturnScript);
   });
 
+  router.get('/brand/:id.css', async (req, res) => {
+    const css = await brandStylesheetOf(deps, req.params.id);
+    res.type('text/css').set('cache-control', 'public, max-age=300').send(css);
+  });
+
   router.get('/:id', async (req, res) => {
-    const { payment, checkout, merchantName } = await loadBuyerView(deps, req.params.id);
+    const view = await loadBuyerView(deps, req.params.id);
+    const { payment, checkout } = view;
+    const context = buyerContext(req, res, view);
     if (payment.status === 'awaiting_payment' && payment.redirectUrl)
-      return toProvider(res, merchantName, { url: payment.redirectUrl, form: payment.redirectForm });
+      return toProvider(res, context, { url: payment.redirectUrl, form: payment.redirectForm });
     // A method the merchant chose at creation skips this page (the workflow may still be creating its provider payment).
     if (payment.status === 'awaiting_method' && payment.method && !payment.failureReason) {
-      return toProvider(res, merchantName, pageOf(await selectMethod(deps, payment.id, payment.method)));
+      return toProvider(res, context, pageOf(await selectMethod(deps, payment.id, payment.method)));
     }
     if (!openStatuses.includes(payment.status)) return res.redirect(303, `/pay/${payment.id}/return`);
-    const notice = payment.failureReason ? 'Your last attempt did not go through. Please choose a method.' : undefined;
-    res.type('html').send(methodChoicePage(payment, merchantName, methodOptions(deps, payment, checkout), notice));
+    const notice = payment.failureReason ? context.t.t('buyer.pay.lastAttemptFailed') : undefined;
+    res.type('html').send(methodChoicePage(context, payment, methodOptions(deps, payment, checkout), notice));
   });
 
   router.post('/:id/method', async (req, res) => {
@@ -95,32 +139,39 @@ export function buyerRoutes(deps: ServiceDeps): Router {
       const next = await selectMethod(deps, req.params.id, method);
       if (wantsJson)
         return res.json({ redirect_url: next.redirectUrl, ...(next.redirect && { redirect: next.redirect }) });
-      const { merchantName } = await loadBuyerView(deps, req.params.id);
-      toProvider(res, merchantName, pageOf(next));
+      toProvider(res, buyerContext(req, res, await loadBuyerView(deps, req.params.id)), pageOf(next));
     } catch (error) {
       const known = knownApiError(error);
       if (wantsJson || !known || known.status === 404) throw error;
-      res.status(known.status).type('html').send(messagePage('This payment cannot continue', known.message));
+      const context = buyerContext(req, res, await loadBuyerView(deps, req.params.id));
+      const { t } = context;
+      const message = t.locale === 'en' ? known.message : t.t('buyer.errors.generic');
+      res
+        .status(known.status)
+        .type('html')
+        .send(messagePage(context, t.t('buyer.errors.cannotContinue'), message));
     }
   });
 
   router.get('/:id/return', async (req, res) => {
-    const { payment, checkout, merchantName } = await loadBuyerView(deps, req.params.id);
+    const view = await loadBuyerView(deps, req.params.id);
+    const { payment, checkout } = view;
     const waited = String(req.query.waited ?? '');
     const links = resultLinks(deps, payment, checkout, await linkSecretOf(deps, checkout), {
       waitedSeconds: /^\d{1,5}$/.test(waited) ? Number(waited) : 0,
     });
     allowFormTo(res, links);
-    res.type('html').send(resultPage(payment, merchantName, links));
+    res.type('html').send(resultPage(buyerContext(req, res, view), payment, links));
   });
 
   // Where the result page's refresh leads when its time is up: on to the shop, by GET or by a form.
   router.get('/:id/back', async (req, res) => {
-    const { payment, checkout, merchantName } = await loadBuyerView(deps, req.params.id);
+    const view = await loadBuyerView(deps, req.params.id);
+    const { payment, checkout } = view;
     const links = resultLinks(deps, payment, checkout, await linkSecretOf(deps, checkout));
     if (links.back.method === 'GET') return res.redirect(303, links.back.url);
     allowFormTo(res, links);
-    res.type('html').send(shopReturnPage(merchantName, links));
+    res.type('html').send(shopReturnPage(buyerContext(req, res, view, false), links));
   });
 
   router.get('/:id/status', async (req, res) => {
