@@ -67,7 +67,7 @@ describeWithBrowser("the operator's console", __filename, () => {
       expect(invited.status).toBe(201);
       await acceptInvitation(invited.body.console_invite_url);
       expect(new URL(page.url()).pathname).toBe('/admin/console/merchants');
-      await expect(page.locator('#operator-email').textContent()).resolves.toBe(operatorEmail);
+      await expect(page.locator('#signed-in-as').textContent()).resolves.toBe(operatorEmail);
 
       // Merchants: one is created; its name, full of markup, stays text; its invitation link is shown.
       const name = `<img src=x onerror="window.pwned=1">Чайная <b>Лавка</b>`;
@@ -82,6 +82,10 @@ describeWithBrowser("the operator's console", __filename, () => {
       expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
       await expectNoSeriousViolations(page);
 
+      await api(stack.url, 'POST', '/admin/merchants', {
+        token: stack.adminToken,
+        body: { name: 'Northwind Coffee', email: 'hello@northwind.example' },
+      });
       await page.goto(console_('/merchants'));
       const row = page.locator('#merchants tbody tr', { hasText: 'tea@shop.example' });
       await expect(row.locator('a').textContent()).resolves.toBe(name);
@@ -137,6 +141,15 @@ describeWithBrowser("the operator's console", __filename, () => {
       await expect(page.locator('#no-runs').isVisible()).resolves.toBe(true);
       await Promise.all([page.waitForURL(/done=reconciled/), page.click('#run-reconciliation button')]);
       await expect(page.locator('#latest-run').textContent()).resolves.toContain('Latest run');
+      await expectNoSeriousViolations(page);
+
+      // Another operator is invited: the one-time link is shown.
+      await page.click('nav >> text=Operators');
+      await page.fill('#operator-email', 'second@kassa.example');
+      await Promise.all([page.waitForSelector('#operator-invite-url'), page.click('#invite-operator button')]);
+      await expect(page.locator('#operator-invite-url').inputValue()).resolves.toMatch(
+        new RegExp(`^${stack.url}/admin/console/invitation/`),
+      );
       await expectNoSeriousViolations(page);
 
       // Payment lookup: what a payment waits for, its attempts, and the link into the Temporal UI.

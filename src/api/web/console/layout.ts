@@ -49,7 +49,7 @@ export function consolePage(options: {
 <a class="brand" href="${consoleBase}">Kassa <span class="console-badge">${t.t('console.badge')}</span></a>
 <nav aria-label="${t.t('console.nav.label')}"><ul class="menu">${menu}</ul></nav>
 <div class="switches">
-<span class="muted" id="operator-email">${session.email}</span>
+<span class="muted" id="signed-in-as">${session.email}</span>
 <form method="post" action="${consoleBase}/locale">${csrfField(session)}<input type="hidden" name="back" value="${here}">
 <button type="submit" class="secondary" name="locale" value="${t.locale === 'ru' ? 'en' : 'ru'}" lang="${t.locale === 'ru' ? 'en' : 'ru'}">${t.locale === 'ru' ? 'English' : 'Русский'}</button></form>
 <form method="post" action="${consoleBase}/logout">${csrfField(session)}<button type="submit" class="secondary">${t.t('common.signOut')}</button></form>
