@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { merchantEventTypes } from '../domain/event-types';
 import { isSupportedCurrency, supportedCurrencies } from '../domain/money';
 import { paymentStatuses } from '../domain/payment';
+import { availableLocales } from '../i18n';
 
 extendZodWithOpenApi(z);
 
@@ -514,6 +515,13 @@ export const createPaymentBodyFor = (minExpiresInSeconds: number) =>
         .nullable()
         .optional()
         .openapi({ description: 'The buyer; with an e-mail, Kassa sends them a receipt once the payment is paid' }),
+      locale: z
+        .enum(availableLocales as [string, ...string[]])
+        .optional()
+        .openapi({
+          description:
+            'The language of the buyer’s pages and receipt (`?locale=` on a page still wins); unset: the buyer’s browser, then the checkout’s `locale`',
+        }),
       metadata: z
         .record(chars(40), chars(500))
         .refine((value) => Object.keys(value).length <= 50, 'at most 50 keys')

@@ -55,6 +55,7 @@ const paymentInput = (body: z.output<typeof createPaymentBody>): NewPaymentInput
   expiresIn: body.expires_in,
   delivery: body.delivery,
   buyerEmail: body.buyer?.email,
+  locale: body.locale ?? null,
   metadata: body.metadata,
 });
 
