@@ -107,6 +107,13 @@ describeWithBrowser("the operator's console", __filename, () => {
       await expect(page.locator('#keys tbody tr').first().textContent()).resolves.toContain('Revoked');
       await expect(page.locator('#team').textContent()).resolves.toContain('tea@shop.example');
       await expectNoSeriousViolations(page);
+      const testKeyRow = page.locator('#keys tbody tr', { hasText: 'sk_test_' }).first();
+      await Promise.all([
+        page.waitForSelector('#new-key-secret'),
+        testKeyRow.locator('button', { hasText: 'Rotate' }).click(),
+      ]);
+      await expect(page.locator('#new-key-secret').inputValue()).resolves.toMatch(/^sk_test_/);
+      await expect(page.locator('#notice').textContent()).resolves.toContain('replaced by a new one');
 
       // Connectors: the sandbox is paused, then resumed, its state shown each time.
       const heldPayment = await held;
@@ -201,6 +208,16 @@ describeWithBrowser("the operator's console", __filename, () => {
       await expectNoSeriousViolations(page);
       await page.goto(console_('/review?status=maybe'));
       await expect(page.locator('#problem').textContent()).resolves.toContain('«Статус»');
+      const search = async (query: string) => {
+        const answer = await page.request.get(console_(`/merchants?${query}`));
+        return { status: answer.status(), text: await answer.text() };
+      };
+      const northwind = await search('q=NORTHWIND');
+      expect([northwind.status, northwind.text.includes('hello@northwind.example')]).toEqual([200, true]);
+      expect(northwind.text).not.toContain('tea@shop.example');
+      expect((await search('q=%25')).text).toContain('id="no-merchants"');
+      expect((await search('q=a&q=b')).status).toBe(400);
+      expect((await search('after=mer_nope')).status).toBe(400);
 
       // A merchant's cabinet session opens the cabinet, never the console.
       await context.clearCookies();
