@@ -192,11 +192,19 @@ describeWithBrowser('the cabinet money screens', __filename, () => {
       expect((await api(stack.url, 'GET', '/v1/balance', { token: secret })).status).toBe(200);
       await expectNoSeriousViolations(page);
       await shot('cabinet-developers.png');
-      expect(await open('/dashboard/developers')).toBe(200);
-      expect(await page.content()).not.toContain(secret);
-      const row = page.locator('#key-list tr', { hasText: secret.slice(0, 12) });
-      await Promise.all([page.waitForURL(/notice=key_revoked/), row.locator('button', { hasText: 'Revoke' }).click()]);
+      await page
+        .locator('#key-list tr', { hasText: secret.slice(0, 12) })
+        .locator('button', { hasText: 'Rotate' })
+        .click();
+      const rotated = await page.inputValue('#secret-value');
+      expect(rotated).not.toBe(secret);
       expect((await api(stack.url, 'GET', '/v1/balance', { token: secret })).status).toBe(401);
+      expect((await api(stack.url, 'GET', '/v1/balance', { token: rotated })).status).toBe(200);
+      expect(await open('/dashboard/developers')).toBe(200);
+      expect(await page.content()).not.toContain(rotated);
+      const row = page.locator('#key-list tr', { hasText: rotated.slice(0, 12) });
+      await Promise.all([page.waitForURL(/notice=key_revoked/), row.locator('button', { hasText: 'Revoke' }).click()]);
+      expect((await api(stack.url, 'GET', '/v1/balance', { token: rotated })).status).toBe(401);
 
       // a test webhook, signed with the checkout's secret
       const sent = receiver.received.length;
@@ -256,6 +264,14 @@ describeWithBrowser('the cabinet money screens', __filename, () => {
       await open(`/dashboard/payments/${id}`);
       expect(await text('#payment-status')).toBe('Возвращён');
       await expectNoSeriousViolations(page);
+      const today = new Date().toISOString().slice(0, 10);
+      expect(
+        await open(`/dashboard/payments?amount_min=60&amount_max=80&created_from=${today}&created_to=${today}`),
+      ).toBe(200);
+      expect(await page.locator('#payments tbody tr').count()).toBe(1);
+      expect(await text('#payments')).toContain('75,50 ₽');
+      expect(await open(`/dashboard/payments?created_from=${today}&currency=RUB`)).toBe(200);
+      expect(await page.locator('#payments tbody tr').count()).toBe(2);
       expect(await open('/dashboard/payments?amount_min=abc')).toBe(400);
       expect(await text('#form-error')).toBe('Сумма от: введите сумму, например 50.00.');
       await Promise.all([page.waitForURL(/\/dashboard/), page.click('form.locale-switch button')]);
@@ -310,6 +326,19 @@ describeWithBrowser('the cabinet money screens', __filename, () => {
       await open(`/dashboard/payments?order_id=${encodeURIComponent(hostile.order_id)}`);
       expect(await text('#payments')).toContain(markup);
       expect(await page.evaluate(() => (window as unknown as { __owned?: number }).__owned)).toBeUndefined();
+
+      // cursor pages, newest first: three payments one by one
+      expect(await open('/dashboard/payments?limit=1')).toBe(200);
+      const seen = [await text('#payments tbody')];
+      expect(await page.locator('#first-page').count()).toBe(0);
+      for (const _ of [1, 2]) {
+        await Promise.all([page.waitForURL(/starting_after=/), page.click('#next-page')]);
+        seen.push(await text('#payments tbody'));
+        expect(await page.locator('#first-page').count()).toBe(1);
+      }
+      expect(new Set(seen).size).toBe(3);
+      expect(seen[0]).toContain(markup);
+      expect(await page.locator('#next-page').count()).toBe(0);
     });
   });
 });

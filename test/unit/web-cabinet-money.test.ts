@@ -53,7 +53,8 @@ describe('the payment list filters', () => {
     expect(filterQuery(values, { starting_after: 'pay_x' })).toBe(
       '?status=paid&created_from=2026-11-01&created_to=2026-11-30&order_id=A-1&currency=RUB&amount_min=10&amount_max=99.99&starting_after=pay_x',
     );
-    expect(parsePaymentFilters(request({})).search).toEqual({});
+    expect(parsePaymentFilters(request({}))).toMatchObject({ search: {}, pageSize: 25 });
+    expect(parsePaymentFilters(request({ limit: '100' })).pageSize).toBe(100);
   });
 
   it.each([
@@ -67,6 +68,8 @@ describe('the payment list filters', () => {
     [{ amount_min: '10.5', amount_max: '10.05' }, 'amount_max'],
     [{ status: ['paid', 'failed'] }, 'status'],
     [{ starting_after: "pay_x' or 1=1" }, 'starting_after'],
+    [{ limit: '0' }, 'limit'],
+    [{ limit: '101' }, 'limit'],
   ])('refuses %j naming %s', (query, field) => {
     expect(() => parsePaymentFilters(request(query))).toThrow(
       expect.objectContaining({ name: 'FieldError', field }) as unknown as Error,

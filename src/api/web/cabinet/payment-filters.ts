@@ -13,6 +13,8 @@ export interface PaymentFilterValues {
   currency: string;
   amount_min: string;
   amount_max: string;
+  /** Payments per page, 1 to 100. */
+  limit: string;
 }
 
 export const filterNames = [
@@ -23,11 +25,13 @@ export const filterNames = [
   'currency',
   'amount_min',
   'amount_max',
+  'limit',
 ] as const;
 
 const datePattern = /^(\d{4})-(\d{2})-(\d{2})$/;
 const decimalPattern = /^(0|[1-9]\d{0,17})(\.\d{1,3})?$/;
 const dayMs = 86_400_000;
+const defaultPageSize = 25;
 
 const thousandths = (decimal: string) => {
   const [whole, fraction = ''] = decimal.split('.');
@@ -43,11 +47,12 @@ function parseDay(field: string, value: string): Date {
 
 /**
  * The filters of a payment list request: status, a range of UTC days (both ends included), an
- * order id, a currency and a range of amounts. Bad input names its field.
+ * order id, a currency and a range of amounts; and the page size. Bad input names its field.
  */
 export function parsePaymentFilters(req: Request): {
   values: PaymentFilterValues;
   search: Omit<PaymentSearch, 'limit'>;
+  pageSize: number;
 } {
   const values = Object.fromEntries(
     filterNames.map((name) => [name, queryField(req, name)]),
@@ -86,7 +91,12 @@ export function parsePaymentFilters(req: Request): {
     if (!/^pay_[A-Za-z0-9]{1,64}$/.test(after)) throw new FieldError('starting_after', 'choice');
     search.startingAfter = after;
   }
-  return { values, search };
+  let pageSize = defaultPageSize;
+  if (values.limit) {
+    if (!/^[1-9]\d{0,2}$/.test(values.limit) || Number(values.limit) > 100) throw new FieldError('limit', 'limit');
+    pageSize = Number(values.limit);
+  }
+  return { values, search, pageSize };
 }
 
 /** The query string of a filtered list (empty filters left out), with more fields when given. */

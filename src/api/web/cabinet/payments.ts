@@ -14,7 +14,6 @@ import { paymentDetailScreens } from './payment-detail';
 import { filterQuery, parsePaymentFilters, type PaymentFilterValues } from './payment-filters';
 import { FieldError, formField, moneyHead, refusal, refusalAlert, screen, statusLabel, tableOr } from './payment-kit';
 
-const pageSize = 25;
 /** Payments read per query while a CSV export streams. */
 const exportBatch = 500;
 /** The most rows one export holds; narrow the filters for more. */
@@ -126,7 +125,7 @@ export function paymentScreens(deps: ServiceDeps): Router {
     '/payments',
     screen('payments', async (req, res) => {
       const { session, t } = pageContext(res);
-      const { values, search } = parsePaymentFilters(req);
+      const { values, search, pageSize } = parsePaymentFilters(req);
       const page = await searchMerchantPayments(deps, merchantPrincipalOf(res), { ...search, limit: pageSize });
       const rows = page.payments.map((payment) => paymentRow(t, payment));
       const last = page.payments.at(-1);
