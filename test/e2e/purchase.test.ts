@@ -5,6 +5,7 @@ import type { Pool } from 'pg';
 import { recordHistory } from '../../scripts/record-histories';
 import { loadConfig } from '../../src/config';
 import { verifyWebhook } from '../../src/domain/signatures';
+import { translator } from '../../src/i18n';
 import { signSandboxPayload } from '../../src/providers/sandbox';
 import { purchaseWorkflowId, statusQuery } from '../../src/workflows/shared';
 import { buyerActs, chooseMethod } from '../support/money';
@@ -623,7 +624,7 @@ test('the return page of a paid physical order shows the delivery method and the
   );
 
   const page = await api(stack.url, 'GET', new URL(back).pathname);
-  const expected = new Date(Date.parse(paid.paid_at) + 3 * 86_400_000).toISOString().slice(0, 10);
+  const expected = translator('en').date(new Date(Date.parse(paid.paid_at) + 3 * 86_400_000));
   expect(page.body).toContain(`Delivery by courier, expected by ${expected}`);
   expect(page.body).not.toContain('id="download"');
   expect(new URL(linkById(page.body, 'back-to-shop')).searchParams.get('status')).toBe('paid');

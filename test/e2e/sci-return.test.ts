@@ -85,8 +85,9 @@ test('a paid SCI payment goes back to the checkout’s success URL by GET with i
     ik_inv_st: 'success',
     ik_pm_no: payment.order_id,
   });
-  // it goes there by itself: the refresh leads to Kassa's redirect, which answers with the same URL
-  expect(result.html).toContain(`<meta http-equiv="refresh" content="5;url=/pay/${payment.id}/back">`);
+  // it goes there by itself: the page's script follows Kassa's redirect, which answers with the same URL
+  expect(result.html).toContain(`data-follow-after="5" data-follow-url="/pay/${payment.id}/back"`);
+  expect(result.html).toContain('<script src="/pay/assets/auto-return.js" defer></script>');
   expect(result.html).toContain('You will be taken back to My shop in 5 seconds.');
   const onward = await page(payment.id, 'back');
   expect(onward.status).toBe(303);
@@ -141,7 +142,7 @@ test('a canceled SCI payment goes back to the form’s own fail URL with ik_inv_
   const back = new URL(attribute(result.html, /id="back-to-shop" href="([^"]+)"/)!);
   expect(back.origin + back.pathname).toBe(`${shopSite}/own-fail`);
   expect(back.searchParams.get('ik_inv_st')).toBe('canceled');
-  expect(result.html).toContain(`content="5;url=/pay/${payment.id}/back"`);
+  expect(result.html).toContain(`data-follow-after="5" data-follow-url="/pay/${payment.id}/back"`);
 });
 
 test('a payment made through the API goes back to its signed success URL on its own too; a declined one stays to choose again', async () => {
@@ -159,7 +160,7 @@ test('a payment made through the API goes back to its signed success URL on its 
   const href = attribute(result.html, /id="back-to-shop" href="([^"]+)"/)!;
   expect(new URL(href).searchParams.get('status')).toBe('paid');
   expect(new URL(href).searchParams.get('signature')).toMatch(/^[0-9a-f]{64}$/);
-  expect(result.html).toContain(`content="5;url=/pay/${payment.id}/back"`);
+  expect(result.html).toContain(`data-follow-after="5" data-follow-url="/pay/${payment.id}/back"`);
   const onward = await page(payment.id, 'back');
   expect(onward.headers.get('location')).toBe(href);
   // another payment's id is not a way anywhere
@@ -175,7 +176,7 @@ test('while a payment is being confirmed the page refreshes itself, counting the
   );
 
   const first = await page(payment.id);
-  expect(first.html).toContain(`<meta http-equiv="refresh" content="2;url=/pay/${payment.id}/return?waited=2">`);
+  expect(first.html).toContain(`<meta http-equiv="refresh" content="2;url=/pay/${payment.id}/return?waited=2"`);
   expect(first.html).not.toContain('auto-return');
   const pending = new URL(attribute(first.html, /id="pending-link" href="([^"]+)"/)!);
   expect(pending.origin + pending.pathname).toBe('https://shop.example/wait');
@@ -186,7 +187,7 @@ test('while a payment is being confirmed the page refreshes itself, counting the
 
   const long = await page(payment.id, 'return?waited=60');
   expect(long.html).toContain('taking longer than usual');
-  expect(long.html).toContain(`content="5;url=/pay/${payment.id}/back"`);
+  expect(long.html).toContain(`data-follow-after="5" data-follow-url="/pay/${payment.id}/back"`);
   const onward = await page(payment.id, 'back');
   expect(onward.status).toBe(303);
   expect(onward.headers.get('location')).toBe(pending.href);
