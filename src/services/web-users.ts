@@ -110,7 +110,13 @@ const baseUrl = (deps: Pick<ServiceDeps, 'config'>) => deps.config.publicUrl.rep
 export const linkUrl = (deps: Pick<ServiceDeps, 'config'>, role: WebRole, purpose: WebTokenPurpose, token: string) =>
   `${baseUrl(deps)}${webAreaPath[role]}/${purpose === 'invitation' ? 'invitation' : 'password-reset'}/${token}`;
 
-async function issueLink(deps: Pick<ServiceDeps, 'db' | 'config'>, user: WebUser, purpose: WebTokenPurpose) {
+/** A new one-time link for `user`; `locale`, when chosen, is carried as `?locale=` so the page opens in it. */
+async function issueLink(
+  deps: Pick<ServiceDeps, 'db' | 'config'>,
+  user: WebUser,
+  purpose: WebTokenPurpose,
+  locale: string | null,
+) {
   const token = randomToken(43);
   await insertUserToken(deps.db, {
     tokenHash: sha256(token),
@@ -118,7 +124,7 @@ async function issueLink(deps: Pick<ServiceDeps, 'db' | 'config'>, user: WebUser
     purpose,
     ttlSeconds: purpose === 'invitation' ? invitationSeconds : resetSeconds,
   });
-  return linkUrl(deps, user.role, purpose, token);
+  return `${linkUrl(deps, user.role, purpose, token)}${locale ? `?locale=${locale}` : ''}`;
 }
 
 /** Sends one e-mail with a link; a failure is logged, never thrown (the link is answered to the operator anyway). */
@@ -184,9 +190,10 @@ export async function inviteMerchantUser(
 ): Promise<Invitation> {
   const merchant = await findMerchant(deps.db, input.merchantId);
   if (!merchant) throw notFound('merchant', 'id');
-  const locale = supportedLocale(input.locale) ?? 'en';
+  const chosen = supportedLocale(input.locale);
+  const locale = chosen ?? 'en';
   const user = await ensureUser(deps.db, { role: 'merchant', merchantId: merchant.id, email: input.email, locale });
-  const inviteUrl = await issueLink(deps, user, 'invitation');
+  const inviteUrl = await issueLink(deps, user, 'invitation', chosen);
   const emailed = await mailLink(deps, user.email, user.locale, 'inviteMerchant', {
     url: inviteUrl,
     merchant: merchant.name,
@@ -212,9 +219,10 @@ export async function inviteOperator(
   deps: Pick<ServiceDeps, 'db' | 'config' | 'observability'>,
   input: { email: string; locale?: string },
 ): Promise<Invitation> {
-  const locale = supportedLocale(input.locale) ?? 'en';
+  const chosen = supportedLocale(input.locale);
+  const locale = chosen ?? 'en';
   const user = await ensureUser(deps.db, { role: 'operator', merchantId: null, email: input.email, locale });
-  const inviteUrl = await issueLink(deps, user, 'invitation');
+  const inviteUrl = await issueLink(deps, user, 'invitation', chosen);
   const emailed = await mailLink(deps, user.email, user.locale, 'inviteOperator', { url: inviteUrl });
   return { user, inviteUrl, emailed };
 }
@@ -262,7 +270,7 @@ export async function requestPasswordReset(
 ): Promise<void> {
   const users = await findUsersForSignIn(deps.db, input.role, input.email);
   for (const user of users) {
-    const url = await issueLink(deps, user, 'reset');
+    const url = await issueLink(deps, user, 'reset', user.locale);
     await mailLink(deps, user.email, user.locale, 'reset', { url });
   }
 }
