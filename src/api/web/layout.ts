@@ -32,6 +32,7 @@ export function documentPage(options: {
 <meta name="viewport" content="width=device-width,initial-scale=1">
 ${head.refresh ? html`<meta http-equiv="refresh" content="${head.refresh.seconds}${head.refresh.url ? `;url=${head.refresh.url}` : ''}" />` : ''}
 <title>${options.title} · Kassa</title>
+<link rel="icon" href="${assetsPath}/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${assetsPath}/kassa.css">
 ${(head.styles ?? []).map((href) => html`<link rel="stylesheet" href="${href}" />`)}
 ${(head.scripts ?? []).map((src) => html`<script src="${src}" defer></script>`)}
