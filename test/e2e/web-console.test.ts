@@ -23,8 +23,7 @@ describeWithBrowser("the operator's console", __filename, () => {
   let shop: Shop;
 
   beforeAll(async () => {
-    browser = await launchBrowser();
-    stack = await startTestStack({ TEMPORAL_UI_URL: temporalUi });
+    [browser, stack] = await Promise.all([launchBrowser(), startTestStack({ TEMPORAL_UI_URL: temporalUi })]);
     shop = await newShop(stack);
     context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
     page = await context.newPage();
@@ -114,6 +113,10 @@ describeWithBrowser("the operator's console", __filename, () => {
       ]);
       await expect(page.locator('#new-key-secret').inputValue()).resolves.toMatch(/^sk_test_/);
       await expect(page.locator('#notice').textContent()).resolves.toContain('replaced by a new one');
+      await page.fill('#invite-email', 'cashier@shop.example');
+      await Promise.all([page.waitForSelector('#invite-url'), page.click('#reinvite button')]);
+      await expect(page.locator('#invite-url').inputValue()).resolves.toMatch(/\/dashboard\/invitation\//);
+      await expect(page.locator('#team').textContent()).resolves.toContain('cashier@shop.example');
 
       // Connectors: the sandbox is paused, then resumed, its state shown each time.
       const heldPayment = await held;
