@@ -64,6 +64,13 @@ describe('the new checkout form', () => {
     expect(Object.keys(reading.errors).sort()).toEqual(['currencies', 'name', 'site_url']);
     expect(reading.errors.site_url!.message).toBe('Введите полный адрес, начиная с https:// или http://.');
     expect(reading.errors.currencies!.message).toBe('Выберите хотя бы одну валюту.');
+    const badSite = readNewCheckout(en, {
+      name: 'Shop',
+      site_url: 'shop dot example',
+      currencies: 'RUB',
+      fail_url: 'x',
+    });
+    expect(badSite.ok ? null : Object.keys(badSite.errors).sort()).toEqual(['fail_url', 'fee_payer', 'site_url']);
   });
 
   it('takes the site address for every address left empty, and a shared commission as a whole percent', () => {
@@ -221,6 +228,7 @@ describe("the service's refusals", () => {
     expect(inputForParam('methods.1.min_amount.RUB', ['card', 'wallet'])).toBe('methods.wallet.min_amount.RUB');
     expect(inputForParam('currencies.3')).toBe('currencies');
     expect(inputForParam('fee_payer.buyer_percent')).toBe('buyer_percent');
+    expect(inputForParam('fee_payer')).toBe('fee_payer');
     expect(domainErrors(en, invalid('site_url', 'site_url names a private address'))).toEqual({
       site_url: {
         message: 'Enter a full address starting with https:// or http://.',

@@ -60,6 +60,7 @@ function messageFor(t: Translator, input: string): string {
   if (input === 'currencies' || /^methods\.[^.]+\.currencies$/.test(input)) return t.t('cabinet.errors.currencies');
   if (input === 'currency') return t.t('cabinet.errors.currency');
   if (input === 'buyer_percent') return t.t('cabinet.errors.percent');
+  if (input === 'fee_payer') return t.t('cabinet.errors.feePayer');
   if (input === 'sci.lifetime') return t.t('cabinet.errors.lifetime');
   if (input === 'amount' || /_amount\./.test(input)) return t.t('cabinet.errors.amount');
   if (input === 'branding.logo_url') return t.t('cabinet.errors.logoUrl');
@@ -72,9 +73,7 @@ function messageFor(t: Translator, input: string): string {
  * currencies fold into the list's input, and `methods.<index>` becomes `methods.<code>`.
  */
 export function inputForParam(param: string, methodCodes: readonly string[] = []): string {
-  let input = param
-    .replace(/^fee_payer(\.buyer_percent)?$/, 'buyer_percent')
-    .replace(/^fee_payer\..*$/, 'buyer_percent');
+  let input = param.replace(/^fee_payer\..*$/, 'buyer_percent');
   input = input.replace(/^methods\.(\d+)(?=\.|$)/, (whole, index: string) => {
     const code = methodCodes[Number(index)];
     return code ? `methods.${code}` : whole;
@@ -88,11 +87,18 @@ function addError(errors: FieldErrors, t: Translator, input: string, detail: str
   errors[input] = { message: input === '' ? t.t('cabinet.errors.form') : messageFor(t, input), detail };
 }
 
-function zodErrors(t: Translator, error: z.ZodError, methodCodes: readonly string[]): FieldErrors {
+function zodErrors(t: Translator, error: z.ZodError, values: FormValues, methodCodes: readonly string[]): FieldErrors {
   const errors: FieldErrors = {};
+  // a shared commission refused as a whole is its buyer's share refused
+  const split = valueOf(values, 'fee_payer') === 'split';
   for (const issue of error.issues) {
     const param = issue.path.map(String).join('.');
-    addError(errors, t, inputForParam(param, methodCodes), issue.message);
+    addError(
+      errors,
+      t,
+      split && param === 'fee_payer' ? 'buyer_percent' : inputForParam(param, methodCodes),
+      issue.message,
+    );
   }
   return errors;
 }
@@ -184,9 +190,10 @@ export function readNewCheckout(t: Translator, values: FormValues): FormReading<
   };
   const parsed = createCheckoutBody.safeParse(body);
   if (!parsed.success) {
-    const errors = zodErrors(t, parsed.error, []);
-    // an empty site is named once, at the site, not again at each address it stands in for
-    if (!site) for (const input of ['notify_url', 'success_url', 'fail_url', 'pending_url']) delete errors[input];
+    const errors = zodErrors(t, parsed.error, values, []);
+    // a bad site is named once, at the site, not again at each address it stands in for
+    for (const input of ['notify_url', 'success_url', 'fail_url', 'pending_url'])
+      if (!optionalUrl(values, input)) delete errors[input];
     return { ok: false, errors };
   }
   return { ok: true, input: settingsInput(parsed.data) as OpenCheckoutInput, methodCodes: [] };
@@ -282,7 +289,7 @@ export function readCheckoutTab(
   if (sci) body.sci = sci;
   const methodCodes = Array.isArray(body.methods) ? (body.methods as { method: string }[]).map((m) => m.method) : [];
   const parsed = updateCheckoutBody.safeParse(body);
-  if (!parsed.success) return { ok: false, errors: zodErrors(t, parsed.error, methodCodes) };
+  if (!parsed.success) return { ok: false, errors: zodErrors(t, parsed.error, values, methodCodes) };
   return { ok: true, input: settingsInput(parsed.data), methodCodes };
 }
 
