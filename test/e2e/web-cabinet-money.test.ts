@@ -3,7 +3,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { verifyWebhook } from '../../src/domain/signatures';
 import { expectNoSeriousViolations } from '../support/axe';
 import { artifactPath, describeWithBrowser, launchBrowser } from '../support/browser';
-import { getPage, type MerchantUser, newMerchantUser, postForm, useSessionIn } from '../support/cabinet';
+import { getPage, type MerchantUser, newMerchantUser, postForm, signInBrowser } from '../support/cabinet';
 import {
   api,
   createTestPayment,
@@ -49,9 +49,9 @@ describeWithBrowser('the cabinet money screens', __filename, () => {
     expect(created.status).toBe(201);
     checkout = created.body;
     context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-    await useSessionIn(context, stack, merchant);
     page = await context.newPage();
     page.setDefaultTimeout(20_000);
+    await signInBrowser(page, stack, merchant);
   }, 90_000);
 
   afterAll(async () => {
@@ -316,6 +316,13 @@ describeWithBrowser('the cabinet money screens', __filename, () => {
       description: markup,
       metadata: { '<i id="ital">k</i>': markup },
     });
+    // an open payment's page refreshes itself; once it ends, it does not
+    expect((await getPage(stack, merchant, `/dashboard/payments/${hostile.id}`)).text).toContain(
+      'http-equiv="refresh"',
+    );
+    const canceled = await api(stack.url, 'POST', `/v1/payments/${hostile.id}/cancel`, { token: merchant.testKey });
+    expect(canceled.body.status).toBe('canceled');
+    expect((await getPage(stack, merchant, `/dashboard/payments/${hostile.id}`)).text).not.toContain('http-equiv');
     await onFailure('web-cabinet-money-markup.png', async () => {
       expect(await open(`/dashboard/payments/${hostile.id}`)).toBe(200);
       expect(await text('#payment-description')).toBe(markup);

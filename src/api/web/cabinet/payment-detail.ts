@@ -1,6 +1,6 @@
 import { type Response, Router } from 'express';
 import { type DeliveryChannel, deliveryChannels } from '../../../domain/channel';
-import type { StoredPayment } from '../../../domain/payment';
+import { openStatuses, type StoredPayment } from '../../../domain/payment';
 import type { Refund } from '../../../domain/refund';
 import type { Translator } from '../../../i18n';
 import type { DeliveryAttemptResource } from '../../../resources/channel';
@@ -311,7 +311,8 @@ ${refundForm}</section>`;
         active: 'payments',
         title: t.t('money.payment.title', { order: payment.orderId }),
         here,
-        head: moneyHead,
+        // an open payment's page follows it by itself until the buyer has paid or it ends
+        head: openStatuses.includes(payment.status) ? { ...moneyHead, refresh: { seconds: 5 } } : moneyHead,
         body,
       }),
     );

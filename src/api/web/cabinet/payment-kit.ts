@@ -90,7 +90,7 @@ export function screen(
             t,
             active,
             title,
-            here: sameOriginPath(req.originalUrl, '/dashboard'),
+            here: req.method === 'GET' ? sameOriginPath(req.originalUrl, backFor(active)) : backFor(active),
             head: moneyHead,
             body: html`${refused.status === 404 ? '' : refusalAlert(refused.message)}
 <p><a href="${backFor(active)}">${t.t('common.back')}</a></p>`,
