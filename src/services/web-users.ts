@@ -46,6 +46,8 @@ export const invitationSeconds = 7 * 24 * 3600;
 export const resetSeconds = 3600;
 /** Sign-in failures allowed within the window, per e-mail address and per client address. */
 export const signInLimit = { perEmail: 5, perAddress: 20, windowSeconds: 15 * 60 };
+/** Password-reset e-mails per address within the same window. */
+export const resetRequestLimit = 3;
 export const passwordMinLength = 10;
 const passwordMaxLength = 200;
 
@@ -262,12 +264,18 @@ export async function setPasswordByLink(
 
 /**
  * Sends a password-reset link (1 hour) to every `role` user with this address who has a password.
- * Answers nothing either way: whether the address is known is not told.
+ * Answers nothing either way: whether the address is known is not told. At most
+ * {@link resetRequestLimit} e-mails per address within the sign-in window.
  */
 export async function requestPasswordReset(
   deps: Pick<ServiceDeps, 'db' | 'config' | 'observability'>,
   input: { role: WebRole; email: string },
 ): Promise<void> {
+  const subject = [`${input.role}:reset:${input.email.trim().toLowerCase()}`];
+  // counted after recording, so that requests racing each other never send more than the limit
+  await recordSignInFailure(deps.db, subject, signInLimit.windowSeconds);
+  const asked = await countSignInFailures(deps.db, subject, signInLimit.windowSeconds);
+  if ((asked.get(subject[0]!) ?? 0) > resetRequestLimit) return;
   const users = await findUsersForSignIn(deps.db, input.role, input.email);
   for (const user of users) {
     const url = await issueLink(deps, user, 'reset', user.locale);

@@ -166,6 +166,31 @@ describe('signing in and out', () => {
     const { rowCount } = await db.query('select 1 from web_sessions where user_id = $1', [again.userId]);
     expect(rowCount).toBe(1); // the first session only
     expect((await getPage(stack, owner, '/dashboard/team')).status).toBe(200);
+    const signInAgain = await getPage(stack, owner, '/dashboard/sign-in?next=%2Fdashboard%2Fteam');
+    expect([signInAgain.status, signInAgain.headers.get('location')]).toEqual([303, '/dashboard/team']);
+  });
+
+  it('ends a session after 12 idle hours and 7 days after sign-in', async () => {
+    const owner = await newMerchantUser(stack);
+    const hash = (await db.query('select token_hash from web_sessions where user_id = $1', [owner.userId])).rows[0]
+      .token_hash;
+    await db.query(`update web_sessions set last_seen_at = now() - interval '11 hours' where token_hash = $1`, [hash]);
+    expect((await getPage(stack, owner, '/dashboard/team')).status).toBe(200);
+    await db.query(`update web_sessions set last_seen_at = now() - interval '13 hours' where token_hash = $1`, [hash]);
+    const idle = await getPage(stack, owner, '/dashboard/team');
+    expect(idle.status).toBe(303);
+    expect(idle.headers.getSetCookie().join()).toMatch(/kassa_session=;/);
+
+    const again = await signInHttp(stack, owner);
+    const { rows } = await db.query(
+      'select extract(epoch from expires_at - created_at)::int as seconds from web_sessions where user_id = $1',
+      [owner.userId],
+    );
+    expect(rows.map((row) => row.seconds)).toContain(7 * 24 * 3600);
+    await db.query(`update web_sessions set expires_at = now() - interval '1 second' where user_id = $1`, [
+      owner.userId,
+    ]);
+    expect((await getPage(stack, again, '/dashboard/team')).status).toBe(303);
   });
 
   it('sends a signed-out visitor to the sign-in page and back to a same-origin page only', async () => {
@@ -326,14 +351,28 @@ describe('password reset', () => {
     expect(known.status).toBe(200);
     expect(known.text).toBe(unknown.text);
     expect(known.text).toContain('If the address is known, a link to reset the password was sent to it.');
-    const [mail] = await sink.waitFor(owner.email, 2); // the invitation, then the reset
-    const message = sink.to(owner.email).find((found) => found.mail.subject === 'Reset your Kassa password') ?? mail!;
-    const resetUrl = linkIn(message.mail.text!, 'password-reset');
+    // at most three reset e-mails per address in 15 minutes, the answer unchanged
+    await sink.waitFor(owner.email, 2); // the invitation, then the reset
+    for (const count of [3, 4]) {
+      expect((await requestFor(owner.email)).text).toBe(unknown.text);
+      await sink.waitFor(owner.email, count);
+    }
+    expect((await requestFor(owner.email)).text).toBe(unknown.text);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const resets = sink.to(owner.email).filter((found) => found.mail.subject === 'Reset your Kassa password');
+    expect(resets).toHaveLength(3);
+    expect(sink.to('stranger@shop.example')).toHaveLength(0);
+    // each new link replaces the one before: exactly one still opens
+    const links = resets.map((found) => linkIn(found.mail.text!, 'password-reset'));
+    const open = [];
+    for (const link of links) if ((await page(new URL(link).pathname)).status === 200) open.push(link);
+    expect(open).toHaveLength(1);
+    const resetUrl = open[0]!;
     const { rows } = await db.query(
       `select extract(epoch from expires_at - created_at)::int as seconds from web_user_tokens where purpose = 'reset' and user_id = $1`,
       [owner.userId],
     );
-    expect(rows[0].seconds).toBe(3600);
+    expect(rows.map((row) => row.seconds)).toEqual([3600, 3600, 3600]); // the fourth request sent nothing
 
     const password = testPassword();
     const done = await postPublicForm(resetUrl, { password, password_repeat: password });
