@@ -159,6 +159,7 @@ describeWithBrowser('the cabinet checkout screens', __filename, () => {
       await page.locator('#preview-table tr[data-method=sandbox_card]').waitFor();
       expect(await text('#preview-table tr[data-method=sandbox_card]')).toContain('RUB 51.50');
       await expectNoSeriousViolations(page);
+      await page.evaluate(() => window.scrollTo(0, 0));
       await shot('cabinet-checkout-payments.png');
       await page.fill('#f-methods-sandbox_card-max_amount-RUB', '5.00');
       expect(await submit('#save-payments')).toBe(400);

@@ -54,11 +54,12 @@ export function textField(
     required?: boolean;
     placeholder?: string;
     inputmode?: 'decimal' | 'numeric';
+    narrow?: boolean;
   },
 ): SafeHtml {
   const { name } = options;
   const invalid = Boolean(state.errors[name]);
-  return html`<div class="field${invalid ? ' invalid' : ''}">
+  return html`<div class="field${invalid ? ' invalid' : ''}${options.narrow ? ' narrow' : ''}">
 <label for="${inputId(name)}">${options.label}</label>
 ${options.hint ? html`<p class="hint" id="${inputId(name)}-hint">${options.hint}</p>` : ''}
 <input id="${inputId(name)}" name="${name}" type="${options.type ?? 'text'}" value="${valueOf(state.values, name)}"${
@@ -179,8 +180,8 @@ export function checkoutList(t: Translator, checkouts: readonly CheckoutResource
   const body =
     checkouts.length === 0
       ? html`<div class="card empty"><p>${t.t('cabinet.checkouts.empty')}</p></div>`
-      : html`<div class="table-wrap"><table id="checkout-list">
-<caption class="visually-hidden">${t.t('cabinet.checkouts.title')}</caption>
+      : html`<div class="table-wrap" role="region" tabindex="0" aria-labelledby="checkout-list-caption"><table id="checkout-list">
+<caption id="checkout-list-caption" class="visually-hidden">${t.t('cabinet.checkouts.title')}</caption>
 <thead><tr><th scope="col">${t.t('cabinet.fields.name')}</th><th scope="col">${t.t(
           'cabinet.fields.siteUrl',
         )}</th><th scope="col">${t.t('cabinet.fields.currencies')}</th><th scope="col">${t.t(
@@ -219,6 +220,7 @@ ${textField(state, {
   type: 'number',
   inputmode: 'numeric',
   hint: t.t('cabinet.feePayer.buyerPercentHint'),
+  narrow: true,
 })}
 </fieldset>`;
 }
@@ -393,8 +395,8 @@ export function previewSection(
     ? ''
     : preview.rows.length === 0
       ? html`<p class="alert" id="preview-empty">${t.t('cabinet.preview.none')}</p>`
-      : html`<div class="table-wrap"><table id="preview-table">
-<caption>${t.t('cabinet.preview.caption', { amount: t.money(preview.amountMinor, preview.currency) })}</caption>
+      : html`<div class="table-wrap" role="region" tabindex="0" aria-labelledby="preview-table-caption"><table id="preview-table">
+<caption id="preview-table-caption">${t.t('cabinet.preview.caption', { amount: t.money(preview.amountMinor, preview.currency) })}</caption>
 <thead><tr><th scope="col">${t.t('cabinet.preview.method')}</th><th scope="col">${t.t('cabinet.preview.buyerPays')}</th><th scope="col">${t.t(
           'cabinet.preview.fee',
         )}</th><th scope="col">${t.t('cabinet.preview.youReceive')}</th></tr></thead>
@@ -447,6 +449,7 @@ ${textField(state, {
   label: t.t('cabinet.methods.position'),
   type: 'number',
   inputmode: 'numeric',
+  narrow: true,
 })}
 ${checkboxGroup(state, {
   name: `${base}.currencies`,
@@ -469,7 +472,7 @@ ${checkboxGroup(state, {
     )}</div>
 </fieldset>`;
   });
-  return html`${errorSummary(state)}
+  return html`<div class="with-aside"><div>${errorSummary(state)}
 ${tabForm(
   state,
   checkout,
@@ -499,7 +502,7 @@ ${selectField(state, {
 <p class="hint">${t.t(checkout.methods_configured ? 'cabinet.methods.hint' : 'cabinet.methods.hintAll')}</p>
 ${offered.length === 0 ? html`<p class="alert">${t.t('cabinet.methods.noneOffered')}</p>` : methodRows}`,
 )}
-${preview}`;
+</div><aside>${preview}</aside></div>`;
 }
 
 export function interfaceTab(state: FormState, checkout: CheckoutResource): SafeHtml {

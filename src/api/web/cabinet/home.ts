@@ -59,8 +59,8 @@ function checklist(t: Translator, steps: readonly ChecklistStep[]): SafeHtml {
 
 function recentPayments(t: Translator, payments: readonly StoredPayment[]): SafeHtml {
   if (payments.length === 0) return html`<p class="muted" id="no-payments">${t.t('cabinet.home.noPayments')}</p>`;
-  return html`<div class="table-wrap"><table id="recent-payments">
-<caption class="visually-hidden">${t.t('cabinet.home.recent')}</caption>
+  return html`<div class="table-wrap" role="region" tabindex="0" aria-labelledby="recent-payments-caption"><table id="recent-payments">
+<caption id="recent-payments-caption" class="visually-hidden">${t.t('cabinet.home.recent')}</caption>
 <thead><tr><th scope="col">${t.t('cabinet.home.orderId')}</th><th scope="col">${t.t(
     'cabinet.home.amount',
   )}</th><th scope="col">${t.t('cabinet.home.status')}</th><th scope="col">${t.t('cabinet.home.created')}</th></tr></thead>
