@@ -149,8 +149,13 @@ const autoReturnOf = (payment: StoredPayment, links: ResultLinks) =>
 const autoReturnNotice = (t: Translator, links: ResultLinks, shop: string) =>
   links.autoReturnSeconds === null
     ? ''
-    : html`<p class="muted" id="auto-return">${t.t('buyer.result.autoReturn', { count: links.autoReturnSeconds, shop })}</p>
-<p><button type="button" class="secondary" id="stay" data-stay hidden>${t.t('buyer.result.stay')}</button></p>`;
+    : html`<p class="muted" id="auto-return">${t.t('buyer.result.autoReturn', { count: links.autoReturnSeconds, shop })}</p>`;
+
+/** The button that stops the countdown; the script shows it. */
+const stayButton = (t: Translator, links: ResultLinks) =>
+  links.autoReturnSeconds === null
+    ? ''
+    : html`<p class="stay"><button type="button" class="secondary" id="stay" data-stay hidden>${t.t('buyer.result.stay')}</button></p>`;
 
 const failureText = (t: Translator, reason: string | null) =>
   t.has(`buyer.failure.${reason}`) ? t.t(`buyer.failure.${reason}`) : t.t('buyer.failure.other');
@@ -234,7 +239,8 @@ ${payment.paidAt ? html`<p class="muted" id="paid-at">${t.t('buyer.result.paidAt
 ${orderSummary(t, payment, paidMinor, t.t('buyer.result.paidAt'))}
 ${deliveryHtml}
 ${autoReturnNotice(t, links, shop)}
-${back(t.t('buyer.result.backTo', { shop }), 'button secondary')}`,
+${back(t.t('buyer.result.backTo', { shop }), 'button secondary')}
+${stayButton(t, links)}`,
       });
     }
     case 'awaiting_payment': {
@@ -256,7 +262,8 @@ ${
           : ''
       }>${t.t('buyer.result.returnTo', { shop })}</a></p>`
     : backToShop(links, t.t('buyer.result.returnTo', { shop }), 'button', autoReturnOf(payment, links))
-}`,
+}
+${stayButton(t, links)}`,
       });
     }
     case 'awaiting_method':
@@ -281,7 +288,8 @@ ${
 <p id="final-state">${t.has(key) ? t.t(key, { shop }) : t.t('buyer.final.other')}</p>
 </div>
 ${autoReturnNotice(t, links, shop)}
-${back(t.t('buyer.result.backTo', { shop }))}`,
+${back(t.t('buyer.result.backTo', { shop }))}
+${stayButton(t, links)}`,
       });
     }
   }
