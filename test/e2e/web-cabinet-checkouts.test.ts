@@ -189,7 +189,10 @@ describeWithBrowser('the cabinet checkout screens', __filename, () => {
       expect(await text('#webhook-secret')).toMatch(/^whsec_/);
       expect(await text('#previous-secret')).toContain('The previous secret also signs until');
       expect(await submit('#rotate-sci-keys')).toBe(200);
-      expect(await text('#sci-secret-key')).toMatch(/^[0-9A-Za-z]{32}$/);
+      const newKey = await text('#sci-secret-key');
+      expect(newKey).toMatch(/^[0-9A-Za-z]{32}$/);
+      expect(await text('#sci-secret-masked')).toBe(`********${newKey.slice(-4)}`);
+      expect((await page.content()).split(newKey).length - 1).toBe(1);
       await expectNoSeriousViolations(page);
       await shot('cabinet-checkout-security.png');
       const stored = await api(stack.url, 'GET', `/v1/checkouts/${checkoutId}`, { token: merchant.testKey });

@@ -97,6 +97,17 @@ function secretsOf(answer: CheckoutResource & { webhook_secret?: string }): Once
 
 const hasSecrets = (secrets: OnceSecrets) => Boolean(secrets.webhookSecret || secrets.sciKeys);
 
+/** The checkout as its screens show it: secrets answered in full are masked like any other time. */
+function masked(answer: CheckoutResource & { webhook_secret?: string }): CheckoutResource {
+  const { webhook_secret: _secret, ...checkout } = answer;
+  if (!checkout.sci || checkout.sci.secret_key.startsWith('*')) return checkout;
+  const hide = (key: string) => `********${key.length >= 12 ? key.slice(-4) : ''}`;
+  return {
+    ...checkout,
+    sci: { ...checkout.sci, secret_key: hide(checkout.sci.secret_key), test_key: hide(checkout.sci.test_key) },
+  };
+}
+
 interface TabRender {
   checkout: CheckoutResource;
   tab: CheckoutTab;
@@ -151,7 +162,8 @@ export function checkoutScreens(deps: ServiceDeps): Router {
 
   async function renderTab(req: Request, res: Response, view: TabRender) {
     const { session, t } = pageContext(res);
-    const { checkout, tab } = view;
+    const { tab } = view;
+    const checkout = masked(view.checkout);
     const methods = offered(checkout.test_mode);
     const state: FormState = {
       session,
