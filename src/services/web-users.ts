@@ -31,6 +31,7 @@ import {
 } from '../db/web-users';
 import { randomToken } from '../domain/ids';
 import { DomainError, invalid, notFound } from '../domain/errors';
+import { html } from '../domain/html';
 import { supportedLocale, translator } from '../i18n';
 import { createMailer } from '../notifications/email';
 import { operatorResource } from '../resources/merchant';
@@ -154,15 +155,19 @@ async function mailLink(
     t.t(`auth.mail.${kind}.validity`),
     t.t('auth.mail.ignore'),
   ];
-  const escape = (text: string) => text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+  const body = html`<!doctype html>
+<html lang="${t.locale}"><body>
+<p>${lines[0]!}</p>
+<p><a href="${params.url}">${params.url}</a></p>
+<p>${lines[4]!}<br>${lines[5]!}</p>
+</body></html>
+`;
   try {
     await mailer.send({
       to: [to],
       subject: t.t(`auth.mail.${kind}.subject`, texts),
       text: lines.join('\n'),
-      html: `<p>${escape(lines[0]!)}</p><p><a href="${escape(params.url)}">${escape(params.url)}</a></p><p>${escape(
-        lines[4]!,
-      )}<br>${escape(lines[5]!)}</p>`,
+      html: body.markup,
     });
     return true;
   } catch (error) {

@@ -47,13 +47,15 @@ describe('invitations', () => {
     const email = 'owner-invite@shop.example';
     const created = await api(stack.url, 'POST', '/admin/merchants', {
       token: stack.adminToken,
-      body: { name: 'Invite shop', email },
+      body: { name: 'Invite <b>shop</b> & co', email },
     });
     expect(created.status).toBe(201);
     const inviteUrl: string = created.body.dashboard_invite_url;
     expect(inviteUrl).toMatch(new RegExp(`^${stack.url}/dashboard/invitation/[A-Za-z0-9]{43}$`));
     const [mail] = await sink.waitFor(email);
-    expect(mail!.mail.subject).toBe('Your Kassa cabinet for Invite shop');
+    expect(mail!.mail.subject).toBe('Your Kassa cabinet for Invite <b>shop</b> & co');
+    expect(mail!.mail.html).toContain('cabinet of Invite &lt;b&gt;shop&lt;/b&gt; &amp; co.');
+    expect(mail!.mail.html).toContain(`<a href="${inviteUrl}">`);
     expect(linkIn(mail!.mail.text!, 'invitation')).toBe(inviteUrl);
 
     const form = await page(new URL(inviteUrl).pathname);
