@@ -110,6 +110,19 @@ describeWithBrowser('the buyer pages', __filename, () => {
     // yellow takes black text; links take the colour darkened until it reads on white
     expect(await css.text()).toBe(':root{--brand:#ffcc00;--brand-text:#000000;--brand-ink:#806600}\n');
     expect((await fetch(`${stack.url}/pay/brand/co_00000000nothing.css`)).status).toBe(404);
+
+    // a wrong payment link or a stale download link: a page in the person's language, not a 5xx or JSON
+    const missing = await fetch(`${stack.url}/pay/pay_doesnotexist000`, { headers: { 'accept-language': 'ru' } });
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(await missing.text()).toContain('<h1>Платёж не найден</h1>');
+    const made = await payment();
+    const stale = await fetch(`${stack.url}/pay/${made.id}/download?expires=1&token=00`);
+    expect(stale.status).toBe(403);
+    expect(await stale.text()).toContain('<h1>Download unavailable</h1>');
+    const polled = await fetch(`${stack.url}/pay/pay_doesnotexist000/status`);
+    expect(polled.status).toBe(404);
+    expect(polled.headers.get('content-type')).toMatch(/json/);
   });
 
   test('the method page: brand, order, methods with icons and the buyer’s price, at 375 and 1280 px, accessible, markup as text', async () => {

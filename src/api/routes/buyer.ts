@@ -195,5 +195,28 @@ export function buyerRoutes(deps: ServiceDeps): Router {
       );
     res.redirect(302, url);
   });
+  // A person following a wrong or stale link gets a page in their language; `/status` and JSON callers get the API's error.
+  router.use((error: unknown, req: Request, res: Response, next: express.NextFunction) => {
+    const known = knownApiError(error);
+    if (!known || req.method !== 'GET' || req.path.endsWith('/status') || req.accepts(['html', 'json']) !== 'html')
+      return next(error);
+    const page = known.code === 'download_link_invalid' ? 'download' : known.status === 404 ? 'notFound' : null;
+    if (!page) return next(error);
+    const t = translator(
+      chooseLocale({
+        explicit: [queryText(req.query.locale), cookieLocale(req)],
+        acceptLanguage: req.get('accept-language'),
+      }),
+    );
+    const context: BuyerPageContext = {
+      t,
+      shop: { name: 'Kassa', logoUrl: null, brandStylesheet: null },
+      languageSwitch: page === 'notFound',
+    };
+    res
+      .status(known.status)
+      .type('html')
+      .send(messagePage(context, t.t(`buyer.errors.${page}Title`), t.t(`buyer.errors.${page}`)));
+  });
   return router;
 }
