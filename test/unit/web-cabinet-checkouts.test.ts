@@ -8,7 +8,7 @@ import {
   readCheckoutTab,
   readNewCheckout,
 } from '../../src/api/web/cabinet/checkout-forms';
-import { checkoutList, newCheckoutForm } from '../../src/api/web/cabinet/checkout-views';
+import { checkoutList, errorSummary, newCheckoutForm } from '../../src/api/web/cabinet/checkout-views';
 import { checklistSteps } from '../../src/api/web/cabinet/home';
 import type { WebSession } from '../../src/api/web/session';
 
@@ -224,6 +224,22 @@ describe('the checkout tabs', () => {
 });
 
 describe("the service's refusals", () => {
+  it('are listed at the top of the form, naming the method and currency of a method input', () => {
+    const summary = errorSummary({
+      session,
+      t: en,
+      values: {},
+      errors: {
+        'methods.sandbox_card.max_amount.RUB': { message: 'Enter an amount such as 50.00.' },
+        name: { message: 'Enter a name of up to 200 characters.' },
+      },
+    });
+    expect(summary && summary.markup).toContain(
+      '<a href="#f-methods-sandbox_card-max_amount-RUB">sandbox_card RUB: Enter an amount such as 50.00.</a>',
+    );
+    expect(summary && summary.markup).toContain('2 fields need your attention');
+  });
+
   it('land at the input they concern', () => {
     expect(inputForParam('methods.1.min_amount.RUB', ['card', 'wallet'])).toBe('methods.wallet.min_amount.RUB');
     expect(inputForParam('currencies.3')).toBe('currencies');

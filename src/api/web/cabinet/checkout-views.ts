@@ -127,6 +127,13 @@ ${fieldError(state, name)}
 </fieldset>`;
 }
 
+/** Which method (and currency) a method's input belongs to, before its error in the list. */
+function whereIn(name: string): string {
+  const method = /^methods\.([^.]+)\.(?:\w+\.)?(?:([A-Z]{3}))?/.exec(name);
+  if (!method) return '';
+  return `${method[1]}${method[2] ? ` ${method[2]}` : ''}: `;
+}
+
 /** The errors of a form as a list at its top, each linking to its input. */
 export function errorSummary(state: FormState): SafeHtml | '' {
   const entries = Object.entries(state.errors);
@@ -135,7 +142,7 @@ export function errorSummary(state: FormState): SafeHtml | '' {
 <p><strong>${state.t.t('cabinet.errors.summary', { count: entries.length })}</strong></p>
 <ul>${entries.map(([name, error]) =>
     name
-      ? html`<li><a href="#${inputId(name)}">${error.message}</a></li>`
+      ? html`<li><a href="#${inputId(name)}">${whereIn(name)}${error.message}</a></li>`
       : html`<li>${error.message}${error.detail ? html` <span class="detail">(${error.detail})</span>` : ''}</li>`,
   )}</ul>
 </div>`;
