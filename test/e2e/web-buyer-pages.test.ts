@@ -120,6 +120,14 @@ describeWithBrowser('the buyer pages', __filename, () => {
     const stale = await fetch(`${stack.url}/pay/${made.id}/download?expires=1&token=00`);
     expect(stale.status).toBe(403);
     expect(await stale.text()).toContain('<h1>Download unavailable</h1>');
+    // a tampered form: a 400 page naming the field
+    const tampered = await fetch(`${stack.url}/pay/${made.id}/method`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+      body: 'other=1',
+    });
+    expect(tampered.status).toBe(400);
+    expect(await tampered.text()).toContain('(field: method)');
     const polled = await fetch(`${stack.url}/pay/pay_doesnotexist000/status`);
     expect(polled.status).toBe(404);
     expect(polled.headers.get('content-type')).toMatch(/json/);

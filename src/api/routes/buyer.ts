@@ -134,6 +134,15 @@ export function buyerRoutes(deps: ServiceDeps): Router {
 
   router.post('/:id/method', async (req, res) => {
     const wantsJson = req.is('application/json') || req.accepts(['html', 'json']) === 'json';
+    const parsed = selectMethodBody.safeParse(req.body ?? {});
+    if (!parsed.success && !wantsJson) {
+      const context = buyerContext(req, res, await loadBuyerView(deps, req.params.id), false);
+      const { t } = context;
+      return res
+        .status(400)
+        .type('html')
+        .send(messagePage(context, t.t('buyer.errors.methodTitle'), t.t('buyer.errors.method')));
+    }
     const { method } = selectMethodBody.parse(req.body ?? {});
     try {
       const next = await selectMethod(deps, req.params.id, method);
