@@ -106,6 +106,14 @@ export async function listMerchantUsers(db: Queryable, merchantId: string): Prom
   return rows.map(mapUser);
 }
 
+/** Every operator, oldest first. */
+export async function listOperatorUsers(db: Queryable): Promise<WebUser[]> {
+  const { rows } = await db.query<UserRow>(
+    `select ${userColumns} from web_users u where u.role = 'operator' order by u.created_at, u.id`,
+  );
+  return rows.map(mapUser);
+}
+
 /** Deletes a user of the merchant (their sessions and links go with them); false when it is not the merchant's. */
 export async function deleteMerchantUser(db: Queryable, merchantId: string, userId: string): Promise<boolean> {
   const { rowCount } = await db.query('delete from web_users where id = $1 and merchant_id = $2', [userId, merchantId]);

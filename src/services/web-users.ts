@@ -20,6 +20,7 @@ import {
   insertSession,
   insertUserToken,
   listMerchantUsers,
+  listOperatorUsers,
   markSignedIn,
   recordSignInFailure,
   setUserLocale,
@@ -379,15 +380,31 @@ export async function endSession(deps: Pick<ServiceDeps, 'db'>, token: string): 
   await deleteSession(deps.db, sha256(token));
 }
 
-/** A merchant's team, oldest first; `invited` while no password is set. */
-export async function listTeam(deps: Pick<ServiceDeps, 'db'>, merchantId: string) {
-  return (await listMerchantUsers(deps.db, merchantId)).map((user) => ({
-    id: user.id,
-    email: user.email,
-    invited: user.passwordHash === null,
-    createdAt: user.createdAt,
-    lastSignInAt: user.lastSignInAt,
-  }));
+/** Someone who can sign in, as a list shows them: `invited` while no password is set. */
+export interface TeamMember {
+  id: string;
+  email: string;
+  invited: boolean;
+  createdAt: Date;
+  lastSignInAt: Date | null;
+}
+
+const teamMember = (user: WebUser): TeamMember => ({
+  id: user.id,
+  email: user.email,
+  invited: user.passwordHash === null,
+  createdAt: user.createdAt,
+  lastSignInAt: user.lastSignInAt,
+});
+
+/** A merchant's team, oldest first. */
+export async function listTeam(deps: Pick<ServiceDeps, 'db'>, merchantId: string): Promise<TeamMember[]> {
+  return (await listMerchantUsers(deps.db, merchantId)).map(teamMember);
+}
+
+/** Every operator who can sign in to the console (or is invited to), oldest first. */
+export async function listOperators(deps: Pick<ServiceDeps, 'db'>): Promise<TeamMember[]> {
+  return (await listOperatorUsers(deps.db)).map(teamMember);
 }
 
 /** Removes someone from the merchant's team (their sessions end); not oneself. `not_found` for another merchant's user. */

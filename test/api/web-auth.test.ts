@@ -3,6 +3,7 @@ import { Pool } from 'pg';
 import request from 'supertest';
 import { merchantAuthRoutes } from '../../src/api/web/auth';
 import type { ServiceDeps } from '../../src/services/deps';
+import { listOperators } from '../../src/services/web-users';
 import {
   getPage,
   newMerchantUser,
@@ -339,7 +340,9 @@ describe('behind the sign-in', () => {
     expect((await postForm(stack, owner, `/dashboard/team/${owner.userId}/remove`)).status).toBe(409);
 
     const removed = await postForm(stack, owner, `/dashboard/team/${colleague.userId}/remove`);
-    expect(removed.status).toBe(303);
+    expect(removed.status).toBe(200);
+    expect(removed.text).toContain('colleague@shop.example was removed from the team.');
+    expect(removed.text).not.toContain(`data-user="${colleague.userId}"`);
     expect((await getPage(stack, colleague, '/dashboard/team')).status).toBe(303);
   });
 });
@@ -412,6 +415,13 @@ describe('operators', () => {
     expect(cookie).toMatch(/; Path=\/admin\/console; .*HttpOnly; SameSite=Lax$/);
 
     const operator = await newOperatorUser(stack);
+    const operators = (await listOperators({ db })).map((found) => [found.email, found.invited]);
+    expect(operators).toEqual(
+      expect.arrayContaining([
+        ['ops@kassa.example', false],
+        [operator.email, false],
+      ]),
+    );
     const signedIn = await signInHttp(stack, operator);
     const home = await getPage(stack, signedIn, '/admin/console');
     expect(home.headers.get('location') ?? '').not.toContain('/sign-in');

@@ -95,6 +95,7 @@ export function teamScreens(deps: ServiceDeps): Router {
 
   router.post('/team/:userId/remove', async (req, res) => {
     const { session, t } = pageContext(res);
+    const email = (await listTeam(deps, session.merchantId!)).find((member) => member.id === req.params.userId)?.email;
     try {
       await removeTeamMember(deps, {
         merchantId: session.merchantId!,
@@ -111,7 +112,11 @@ export function teamScreens(deps: ServiceDeps): Router {
         await teamScreen(deps, session, t, { kind: 'error', text: t.t('auth.team.cannotRemoveSelf') }),
       );
     }
-    res.redirect(303, teamPath);
+    send(
+      res,
+      200,
+      await teamScreen(deps, session, t, { kind: 'ok', text: t.t('auth.team.removed', { email: email! }) }),
+    );
   });
 
   return router;
