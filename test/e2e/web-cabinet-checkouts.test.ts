@@ -240,6 +240,7 @@ describeWithBrowser('the cabinet checkout screens', __filename, () => {
       expect(await submit('.locale-switch button')).toBe(200);
       expect(await page.getAttribute('html', 'lang')).toBe('ru');
       expect(await text('#checkout-list')).toContain('Flower shop & co');
+      await expectNoSeriousViolations(page);
 
       await Promise.all([page.waitForURL(/\/checkouts\/new$/), page.click('#new-checkout')]);
       expect(await page.inputValue('#f-locale')).toBe('ru');
