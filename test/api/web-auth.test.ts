@@ -241,6 +241,29 @@ describe('signing in and out', () => {
     expect(limited.headers.get('retry-after')).toBe('900');
   });
 
+  it('limits failed sign-ins per client address too: 20 in 15 minutes, whatever the e-mail', async () => {
+    const owner = await newMerchantUser(stack);
+    await db.query('delete from web_sign_in_failures');
+    try {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const failed = await postPublicForm(`${stack.url}/dashboard/sign-in`, {
+          email: `guess-${attempt}@shop.example`,
+          password: 'a guessed password',
+        });
+        expect(failed.status).toBe(401);
+      }
+      const limited = await postPublicForm(`${stack.url}/dashboard/sign-in`, {
+        email: owner.email,
+        password: owner.password,
+      });
+      expect(limited.status).toBe(429);
+      expect(limited.text).toContain('Too many failed attempts.');
+    } finally {
+      await db.query('delete from web_sign_in_failures');
+    }
+    await signInHttp(stack, owner);
+  });
+
   it('marks the cookies Secure when PUBLIC_URL is https', async () => {
     const app = express().use(
       '/dashboard',
