@@ -263,6 +263,18 @@ describeWithBrowser('the cabinet checkout screens', __filename, () => {
       await page.fill('#f-notify_url', 'https://romashka.example/notify');
       expect(await submit('#save-interface')).toBe(200);
       expect(await text('#saved')).toBe('Сохранено.');
+
+      // mobile first: at 375 px no screen scrolls sideways
+      await page.setViewportSize({ width: 375, height: 800 });
+      for (const name of ['general', 'payments', 'interface', 'security', 'verification']) {
+        expect(await open(tab(name))).toBe(200);
+        expect({ name, width: await page.evaluate(() => document.documentElement.scrollWidth) }).toEqual({
+          name,
+          width: 375,
+        });
+      }
+      if (screenshots) await page.screenshot({ path: artifactPath('cabinet-checkout-375.png'), fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 900 });
       expect(await submit('.locale-switch button')).toBe(200);
     });
   });
