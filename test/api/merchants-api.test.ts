@@ -11,6 +11,7 @@ import { webhookSecretsFor } from '../../src/db/checkouts';
 import { insertEvent } from '../../src/db/events';
 import { hashApiKey } from '../../src/db/merchants';
 import { verifyWebhook } from '../../src/domain/signatures';
+import { translator } from '../../src/i18n';
 import { providersFromConfig } from '../../src/providers/registry';
 import { siteVerificationWorkflowId } from '../../src/workflows/site-verification-shared';
 import { checkoutBody, markVerified, startApiHarness } from '../support/merchant-api';
@@ -364,8 +365,9 @@ describe('checkouts', () => {
     const checkout = (await call(testKey, 'POST', '/v1/checkouts', { ...settings, fee_payer: 'buyer' })).body;
     const small = await newPayment(testKey, checkout.id, { amount: '5.00' });
     const page = await api(stack.url, 'GET', `/pay/${small.id}`);
+    expect(page.body).toContain('<button type="submit" name="method" value="sandbox_card">');
     expect(page.body).toContain(
-      '<button type="submit" name="method" value="sandbox_card">Bank card (sandbox) — 5.15 RUB</button>',
+      `<span class="method-name">Bank card (sandbox)</span><span class="method-price">${translator('en').money(515n, 'RUB')}`,
     );
     expect(page.body).not.toContain('value="sandbox_wallet"');
     const chosen = await api(stack.url, 'POST', `/pay/${small.id}/method`, {
@@ -384,7 +386,7 @@ describe('checkouts', () => {
     expect(direct).toMatchObject({ status: 400, body: { error: { param: 'method' } } });
     const large = await newPayment(testKey, checkout.id, { amount: '50.00' });
     expect((await api(stack.url, 'GET', `/pay/${large.id}`)).body).toContain(
-      'value="sandbox_wallet">E-wallet (sandbox) — 51.50 RUB',
+      `<span class="method-name">E-wallet (sandbox)</span><span class="method-price">${translator('en').money(5150n, 'RUB')}`,
     );
   });
 
