@@ -220,6 +220,15 @@ describe('signing in and out', () => {
       expect((await signIn(evil)).headers.get('location')).toBe('/dashboard');
     const form = await page('/dashboard/sign-in?next=https%3A%2F%2Fevil.example');
     expect(form.text).not.toContain('evil.example');
+
+    // the language: ?locale= first, then the browser's Accept-Language
+    const russian = await page('/admin/console/sign-in', { 'accept-language': 'ru-RU,ru;q=0.9,en;q=0.8' });
+    expect(russian.text).toContain('<html lang="ru">');
+    expect(russian.text).toContain('Консоль оператора');
+    expect(russian.text).toContain('href="/admin/console/sign-in?locale=en"');
+    const english = await page('/dashboard/sign-in?locale=en', { 'accept-language': 'ru' });
+    expect(english.text).toContain('<html lang="en">');
+    expect(english.text).toContain('<input type="hidden" name="locale" value="en">');
   });
 
   it('limits failed sign-ins per address: the sixth attempt is 429 even with the right password', async () => {
