@@ -261,8 +261,11 @@ describeWithBrowser('the buyer pages', __filename, () => {
     const link = page.locator('#back-to-shop');
     expect(await link.isVisible()).toBe(true);
     expect(await link.textContent()).toBe(`Back to ${shopName}`);
-    // the buyer may stop the countdown (the script shows the button)
+    // the buyer may stop the countdown (the script shows the button; without it the button stays hidden)
     expect(await page.isVisible('#stay')).toBe(true);
+    await page.evaluate(() => document.getElementById('stay')!.setAttribute('hidden', ''));
+    expect(await page.isVisible('#stay')).toBe(false);
+    await page.evaluate(() => document.getElementById('stay')!.removeAttribute('hidden'));
     expect(new URL((await link.getAttribute('href'))!).origin).toBe('https://shop.example');
     expect(await page.textContent('.amount')).toBe(translator('en').money(127154n, 'RUB'));
     await expectNoSeriousViolations(page);
