@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectNoSeriousViolations } from '../support/axe';
 import { artifactPath, describeWithBrowser, launchBrowser } from '../support/browser';
-import { testPassword } from '../support/cabinet';
+import { newOperatorUser, signInBrowser, testPassword } from '../support/cabinet';
 import { api, startTestStack, type TestStack } from '../support/stack';
 import path from 'node:path';
 
@@ -122,6 +122,18 @@ describeWithBrowser('signing in to the cabinet in a browser', __filename, () => 
       await submit();
       expect(new URL(page.url()).pathname).toBe('/dashboard');
       expect(await page.getAttribute('html', 'lang')).toBe('ru');
+    });
+
+    await step('console', async () => {
+      const operator = await newOperatorUser(stack);
+      await signInBrowser(page, stack, operator);
+      expect(new URL(page.url()).pathname).toMatch(/^\/admin\/console/);
+      const cookies = await context.cookies();
+      expect(cookies.find((cookie) => cookie.name === 'kassa_console')).toMatchObject({
+        path: '/admin/console',
+        httpOnly: true,
+        sameSite: 'Lax',
+      });
     });
   });
 });
