@@ -5,8 +5,8 @@ import { cabinetRoutes } from './cabinet';
 import { consoleRoutes } from './console';
 import { assetsPath } from './layout';
 
-/** The forms of the cabinet and the console: small, flat, url-encoded. */
-const formBody = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 200 });
+/** The forms of the cabinet and the console: flat and url-encoded, at most 64 kB and 1000 fields (a checkout's method table is the largest). */
+const formBody = express.urlencoded({ extended: false, limit: '64kb', parameterLimit: 1000 });
 
 /**
  * Kassa's web pages for people who sign in: the merchant's cabinet (`/dashboard`) and the
