@@ -12,8 +12,8 @@ import type { ServiceDeps } from '../../src/services/deps';
 const root = path.resolve(__dirname, '../..');
 const doc = fs.readFileSync(path.join(root, 'docs/api.md'), 'utf8');
 const planned = doc.indexOf('\n## Planned');
-const promised = doc.slice(0, planned);
-const plannedText = doc.slice(planned);
+const promised = planned < 0 ? doc : doc.slice(0, planned);
+const plannedText = planned < 0 ? '' : doc.slice(planned);
 
 /** `METHOD /path` as one key: parameters unnamed, no query, no trailing slash. */
 const endpointKey = (method: string, route: string) =>
@@ -59,7 +59,6 @@ describe('docs/api.md', () => {
 
   it('lists as planned only endpoints that do not exist yet', () => {
     const plannedEndpoints = [...endpointsIn(plannedText)];
-    expect(plannedEndpoints.length).toBeGreaterThan(0);
     expect(plannedEndpoints.filter((endpoint) => routes.has(endpoint)).sort()).toEqual([]);
   });
 

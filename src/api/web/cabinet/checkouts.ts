@@ -273,13 +273,14 @@ export function checkoutScreens(deps: ServiceDeps): Router {
     res.redirect(303, checkoutPath(checkout.id, 'general'));
   });
 
-  router.get('/checkouts/:id/:tab', async (req, res) => {
-    const tab = checkoutTabs.find((candidate) => candidate === req.params.tab);
-    const checkout = tab && (await ownCheckout(deps, res, req.params.id));
-    if (!tab || !checkout) return notFoundScreen(res);
-    const { t } = pageContext(res);
-    await renderTab(req, res, { checkout, tab, saved: queryValue(req, 'saved') ? t.t('cabinet.saved') : undefined });
-  });
+  // each tab its own route, so the routing table (and with it 405 and the API reference) names them
+  for (const tab of checkoutTabs)
+    router.get(`/checkouts/:id/${tab}`, async (req, res) => {
+      const checkout = await ownCheckout(deps, res, req.params.id);
+      if (!checkout) return notFoundScreen(res);
+      const { t } = pageContext(res);
+      await renderTab(req, res, { checkout, tab, saved: queryValue(req, 'saved') ? t.t('cabinet.saved') : undefined });
+    });
 
   router.post('/checkouts/:id/security/rotate-secret', async (req, res) => {
     const checkout = await ownCheckout(deps, res, req.params.id);
@@ -320,27 +321,28 @@ export function checkoutScreens(deps: ServiceDeps): Router {
     res.redirect(303, `${checkoutPath(checkout.id, 'verification')}?checking=1`);
   });
 
-  router.post('/checkouts/:id/:tab', async (req, res) => {
-    const tab = settingsTabs.find((candidate) => candidate === req.params.tab);
-    const checkout = tab && (await ownCheckout(deps, res, req.params.id));
-    if (!tab || !checkout) return notFoundScreen(res);
-    const { t } = pageContext(res);
-    const values = formValuesOf(req.body);
-    const codes = offered(checkout.test_mode).map((method) => method.code);
-    const reading = readCheckoutTab(t, tab, checkout, values, codes);
-    if (!reading.ok) return renderTab(req, res, { checkout, tab, values, errors: reading.errors, status: 400 });
-    let saved;
-    try {
-      saved = await changeCheckout(deps, merchantPrincipalOf(res), checkout.id, reading.input);
-    } catch (error) {
-      const errors = domainErrors(t, error, reading.methodCodes);
-      if (!errors) throw error;
-      return renderTab(req, res, { checkout, tab, values, errors, status: 400 });
-    }
-    const secrets = secretsOf(saved);
-    if (hasSecrets(secrets)) return renderTab(req, res, { checkout: saved, tab, saved: t.t('cabinet.saved'), secrets });
-    res.redirect(303, `${checkoutPath(checkout.id, tab)}?saved=1`);
-  });
+  for (const tab of settingsTabs)
+    router.post(`/checkouts/:id/${tab}`, async (req, res) => {
+      const checkout = await ownCheckout(deps, res, req.params.id);
+      if (!checkout) return notFoundScreen(res);
+      const { t } = pageContext(res);
+      const values = formValuesOf(req.body);
+      const codes = offered(checkout.test_mode).map((method) => method.code);
+      const reading = readCheckoutTab(t, tab, checkout, values, codes);
+      if (!reading.ok) return renderTab(req, res, { checkout, tab, values, errors: reading.errors, status: 400 });
+      let saved;
+      try {
+        saved = await changeCheckout(deps, merchantPrincipalOf(res), checkout.id, reading.input);
+      } catch (error) {
+        const errors = domainErrors(t, error, reading.methodCodes);
+        if (!errors) throw error;
+        return renderTab(req, res, { checkout, tab, values, errors, status: 400 });
+      }
+      const secrets = secretsOf(saved);
+      if (hasSecrets(secrets))
+        return renderTab(req, res, { checkout: saved, tab, saved: t.t('cabinet.saved'), secrets });
+      res.redirect(303, `${checkoutPath(checkout.id, tab)}?saved=1`);
+    });
 
   return router;
 }
