@@ -234,8 +234,20 @@ describeWithBrowser('the buyer pages', __filename, () => {
       const response = await fetch(url, { headers: { 'accept-language': acceptLanguage } });
       return /<html lang="(\w+)">/.exec(await response.text())?.[1];
     };
-    await db.query(`update payments set locale = 'ru' where id = $1`, [made.id]);
-    expect(await langOf(made.checkout_url, 'en-US,en;q=0.9')).toBe('ru');
+    const inRussian = await payment({ locale: 'ru' });
+    expect(await langOf(inRussian.checkout_url, 'en-US,en;q=0.9')).toBe('ru');
+    const unspoken = await api(stack.url, 'POST', '/v1/payments', {
+      token: shop.testKey,
+      body: {
+        checkout_id: shop.checkout.id,
+        order_id: 'A-de',
+        amount: '1.00',
+        currency: 'RUB',
+        description: 'x',
+        locale: 'de',
+      },
+    });
+    expect([unspoken.status, unspoken.body.error?.param]).toEqual([400, 'locale']);
 
     // nothing Kassa speaks asked for: the checkout's default
     const other = await payment();
