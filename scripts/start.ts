@@ -328,13 +328,10 @@ async function main() {
   }
   const demoFile = path.join(dataDir, 'demo.json');
   const shopUrl = `http://127.0.0.1:${shopPort}`;
-  let demo: { testKey: string; checkoutId: string; webhookSecret: string } | undefined;
+  type Demo = { merchantId?: string; testKey: string; checkoutId: string; webhookSecret: string };
+  let demo: Demo | undefined;
   if (fs.existsSync(demoFile)) {
-    demo = JSON.parse(fs.readFileSync(demoFile, 'utf8')) as {
-      testKey: string;
-      checkoutId: string;
-      webhookSecret: string;
-    };
+    demo = JSON.parse(fs.readFileSync(demoFile, 'utf8')) as Demo;
     // Demo data from another database (DATABASE_URL changed, or a fresh embedded one) is seeded again.
     const known = await fetch(`${config.publicUrl}/v1/checkouts/${demo.checkoutId}`, {
       headers: { authorization: `Bearer ${demo.testKey}` },
@@ -356,9 +353,25 @@ async function main() {
       pending_url: `${shopUrl}/wait`,
       fee_payer: 'merchant',
     });
-    demo = { testKey: merchant.api_keys.test, checkoutId: checkout.id, webhookSecret: checkout.webhook_secret };
+    demo = {
+      merchantId: merchant.id,
+      testKey: merchant.api_keys.test,
+      checkoutId: checkout.id,
+      webhookSecret: checkout.webhook_secret,
+    };
     fs.writeFileSync(demoFile, JSON.stringify(demo, null, 2), { mode: 0o600 });
   }
+  // Fresh one-time links into the cabinet and the console at every start: this machine's owner may always get in.
+  const cabinetLink = demo.merchantId
+    ? (
+        await request('POST', `${config.publicUrl}/admin/merchants/${demo.merchantId}/invitations`, adminToken, {
+          email: 'demo@shop.example',
+        })
+      ).dashboard_invite_url
+    : `${config.publicUrl}/dashboard   (demo data from an older start: remove ${demoFile} for an invitation link)`;
+  const consoleLink = (
+    await request('POST', `${config.publicUrl}/admin/operators`, adminToken, { email: 'operator@kassa.local' })
+  ).console_invite_url;
   // The seller hears of each paid order by e-mail too (also for demo data from an earlier start).
   let mail = 'off: set SMTP_URL';
   if (emailAvailable(config)) {
@@ -398,6 +411,8 @@ Kassa is running.
   API              ${config.publicUrl}   (health: ${config.publicUrl}/healthz)
   test API key     ${demo.testKey}
   operator token   ${adminToken}
+  cabinet          ${cabinetLink}   (one-time: choose a password, then sign in at /dashboard as demo@shop.example)
+  console          ${consoleLink}   (one-time: operator@kassa.local)
   demo payment     ${payment.checkout_url}
   demo shop        ${shopUrl}   (orders: ${shopUrl}/orders)
   Temporal UI      ${startTemporal ? `http://127.0.0.1:${uiPort}` : `(your cluster at ${config.temporal.address})`}

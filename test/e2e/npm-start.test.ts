@@ -121,6 +121,11 @@ test('npm start brings up Temporal with its UI, the sandbox, Kassa on its embedd
     expect(await page.text()).toContain('value="sandbox_card"');
     const shop = await fetch(`http://127.0.0.1:${shopPort}/`);
     expect(await shop.text()).toContain('Demo shop');
+    // one-time links into the cabinet and the console, each opening its set-a-password page
+    for (const area of ['cabinet', 'console']) {
+      const [, invitation] = new RegExp(`^ {2}${area} +(http\\S+)`, 'm').exec(run.output()) ?? [];
+      expect({ area, status: invitation && (await fetch(invitation)).status }).toEqual({ area, status: 200 });
+    }
     expect(fs.existsSync(path.join(dataDir, 'postgres', 'PG_VERSION'))).toBe(true);
     expect(fs.existsSync(path.join(dataDir, 'temporal.db'))).toBe(true);
     const steps = [...run.output().matchAll(/^ {2}(\S+(?: \S+)?) +(\d+\.\d) s\b/gm)].map((match) => match[1]);
