@@ -5,6 +5,7 @@
  */
 import { extendZodWithOpenApi } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { checkoutTypes } from '../domain/checkout';
 import { merchantEventTypes } from '../domain/event-types';
 import { isSupportedCurrency, supportedCurrencies } from '../domain/money';
 import { paymentStatuses } from '../domain/payment';
@@ -318,6 +319,11 @@ const checkoutLocale = z.enum(['en', 'ru']).openapi({
     'The buyer pages’ language when neither the payment (`ik_loc`, `?locale=`) nor the buyer’s browser names one Kassa speaks (`en`)',
 });
 
+const checkoutType = z.enum(checkoutTypes).openapi({
+  description:
+    'Where the shop sells from: `website` (the default), `mobile_app` or `other`; `site_url` is still the shop’s address',
+});
+
 const checkoutFields = {
   name: text(200).openapi({ example: 'My shop' }),
   site_url: httpUrl.openapi({
@@ -343,6 +349,7 @@ const checkoutFields = {
   sci: sciSettingsBody,
   branding,
   locale: checkoutLocale,
+  type: checkoutType,
 };
 
 export const createCheckoutBody = z
@@ -354,6 +361,7 @@ export const createCheckoutBody = z
     sci: checkoutFields.sci.optional(),
     branding: checkoutFields.branding.optional(),
     locale: checkoutFields.locale.optional(),
+    type: checkoutFields.type.optional(),
   })
   .openapi('CreateCheckout');
 export const updateCheckoutBody = z.strictObject(checkoutFields).partial().openapi('UpdateCheckout');
@@ -374,6 +382,7 @@ export const checkoutResource = z
   .object({
     id: id('co'),
     object: z.literal('checkout'),
+    type: z.enum(checkoutTypes).openapi({ description: 'Where the shop sells from' }),
     name: z.string(),
     site_url: z.string(),
     currencies: z.array(currency),

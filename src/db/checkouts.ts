@@ -5,6 +5,7 @@ import type {
   CheckoutLocale,
   CheckoutPricingSettings,
   CheckoutSettings,
+  CheckoutType,
   VerificationStatus,
 } from '../domain/checkout';
 import type { FeeSchedule } from '../domain/fees';
@@ -39,6 +40,7 @@ interface CheckoutRow {
   id: string;
   merchant_id: string;
   test_mode: boolean;
+  type: CheckoutType;
   name: string;
   site_url: string;
   currencies: string[];
@@ -113,6 +115,7 @@ const mapRow = (row: CheckoutRow): Checkout => ({
   id: row.id,
   merchantId: row.merchant_id,
   testMode: row.test_mode,
+  type: row.type,
   name: row.name,
   siteUrl: row.site_url,
   currencies: row.currencies,
@@ -154,6 +157,7 @@ const mapRow = (row: CheckoutRow): Checkout => ({
 function settingColumns(settings: Partial<CheckoutSettings & CheckoutPricingSettings>): [string, unknown][] {
   const columns: [string, unknown][] = [];
   const set = (column: string, value: unknown) => value !== undefined && columns.push([column, value]);
+  set('type', settings.type);
   set('name', settings.name);
   set('site_url', settings.siteUrl);
   set('currencies', settings.currencies);

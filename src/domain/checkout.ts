@@ -41,6 +41,10 @@ export interface SiteVerification {
 export const checkoutLocales = ['en', 'ru'] as const;
 export type CheckoutLocale = (typeof checkoutLocales)[number];
 
+/** The kind of place the shop sells from, as a merchant says when opening a checkout. */
+export const checkoutTypes = ['website', 'mobile_app', 'other'] as const;
+export type CheckoutType = (typeof checkoutTypes)[number];
+
 /** How the buyer's pages show the shop: its logo (an https URL) and its colour (`#rrggbb`); null: Kassa's own. */
 export interface CheckoutBranding {
   logoUrl: string | null;
@@ -52,6 +56,8 @@ export interface Checkout {
   id: string;
   merchantId: string;
   testMode: boolean;
+  /** Where the shop sells: a website (the default), a mobile app or elsewhere. */
+  type: CheckoutType;
   name: string;
   siteUrl: string;
   currencies: string[];
@@ -85,6 +91,7 @@ export interface Checkout {
 /** What a merchant sets on a checkout. */
 export type CheckoutSettings = Pick<
   Checkout,
+  | 'type'
   | 'name'
   | 'siteUrl'
   | 'currencies'

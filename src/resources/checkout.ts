@@ -45,6 +45,7 @@ export function checkoutResource(checkout: Checkout, offered: readonly ProviderM
   return {
     id: checkout.id,
     object: 'checkout' as const,
+    type: checkout.type,
     name: checkout.name,
     site_url: checkout.siteUrl,
     currencies: checkout.currencies,

@@ -16,6 +16,7 @@ import {
   type CheckoutBranding,
   type CheckoutLocale,
   type CheckoutSettings,
+  type CheckoutType,
   checkoutQuotes,
 } from '../domain/checkout';
 import type { MerchantPrincipal } from '../domain/merchant';
@@ -60,6 +61,8 @@ export type FeePayerInput = 'merchant' | 'buyer' | { type: 'split'; buyerPercent
 
 /** A checkout's settings as a merchant sets them; a field left out is left as it is. */
 export interface CheckoutSettingsInput {
+  /** Where the shop sells: `website` when a new checkout does not say. */
+  type?: CheckoutType;
   name?: string;
   siteUrl?: string;
   currencies?: string[];
@@ -98,11 +101,11 @@ export interface SciSettingsInput {
   lifetime?: number;
 }
 
-/** A new checkout: every setting but the methods, `late_success`, SCI, branding and language is required. */
+/** A new checkout: every setting but its type, the methods, `late_success`, SCI, branding and language is required. */
 export type OpenCheckoutInput = Required<
-  Omit<CheckoutSettingsInput, 'methods' | 'lateSuccess' | 'sci' | 'branding' | 'locale'>
+  Omit<CheckoutSettingsInput, 'type' | 'methods' | 'lateSuccess' | 'sci' | 'branding' | 'locale'>
 > &
-  Pick<CheckoutSettingsInput, 'methods' | 'lateSuccess' | 'sci' | 'branding' | 'locale'>;
+  Pick<CheckoutSettingsInput, 'type' | 'methods' | 'lateSuccess' | 'sci' | 'branding' | 'locale'>;
 
 /** A commission: percent as a decimal string, plus fixed amounts per currency. */
 export interface FeeScheduleInput {
@@ -220,6 +223,7 @@ function settingsFrom(
   });
   const feePayer = body.feePayer;
   return {
+    type: body.type,
     name: body.name,
     siteUrl: body.siteUrl,
     currencies: body.currencies && [...new Set(body.currencies)],
@@ -285,7 +289,10 @@ async function ownCheckout(deps: Pick<ServiceDeps, 'db'>, principal: MerchantPri
 }
 
 export async function openCheckout(deps: ServiceDeps, principal: MerchantPrincipal, body: OpenCheckoutInput) {
-  const settings = settingsFrom(deps, principal.testMode, body) as CheckoutSettings;
+  const settings = {
+    ...settingsFrom(deps, principal.testMode, body),
+    type: body.type ?? 'website',
+  } as CheckoutSettings;
   const sci = body.sci && newSci(sciSettingsFrom(deps, null, body.sci));
   const webhookSecret = newWebhookSecret();
   const checkout = await insertCheckout(

@@ -101,6 +101,7 @@ test('the documented request schemas are the ones the routes enforce', async () 
     'sci',
     'branding',
     'locale',
+    'type',
   ]);
   expect(JSON.stringify(components.schemas.FeePayer)).toContain('buyer_percent');
   expect(components.schemas.CreatePayment.additionalProperties).toBe(false);

@@ -98,6 +98,8 @@ describeWithBrowser('the cabinet checkout screens', __filename, () => {
       expect(await page.inputValue('#f-site_url')).toBe('shop dot example');
       await expectNoSeriousViolations(page);
 
+      expect(await page.inputValue('#f-type')).toBe('website');
+      await page.selectOption('#f-type', 'mobile_app');
       await page.fill('#f-name', 'Flower shop');
       await page.fill('#f-site_url', site.url);
       await page.check('input[name=currencies][value=USD]');
@@ -124,12 +126,15 @@ describeWithBrowser('the cabinet checkout screens', __filename, () => {
 
       // General: saved values shown again; a bad colour is named and kept
       expect(await open(tab('general'))).toBe(200);
+      expect(await page.inputValue('#f-type')).toBe('mobile_app');
+      await page.selectOption('#f-type', 'other');
       await page.fill('#f-name', 'Flower shop & co');
       await page.selectOption('#f-locale', 'ru');
       await page.fill('#f-branding-color', '#0A7D5A');
       expect(await submit('#save-general')).toBe(200);
       expect(await text('#saved')).toBe('Saved.');
       expect(await page.inputValue('#f-name')).toBe('Flower shop & co');
+      expect(await page.inputValue('#f-type')).toBe('other');
       expect(await page.inputValue('#f-locale')).toBe('ru');
       expect(await page.inputValue('#f-branding-color')).toBe('#0a7d5a');
       expect(await page.isChecked('input[name=currencies][value=USD]')).toBe(true);

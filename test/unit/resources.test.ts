@@ -207,6 +207,7 @@ describe('checkout', () => {
     id: 'co_1',
     merchantId: 'mer_1',
     testMode: true,
+    type: 'mobile_app',
     name: 'Shop',
     siteUrl: 'https://shop.example/store',
     currencies: ['RUB'],
@@ -236,6 +237,7 @@ describe('checkout', () => {
   test('every offered method shows with its own fee when the checkout lists none; the split payer keeps its share', () => {
     const json = checkoutResource(checkout, offered, at('2026-01-01T12:00:00.000Z'));
     expect(json.fee_payer).toEqual({ type: 'split', buyer_percent: 40 });
+    expect(json.type).toBe('mobile_app');
     expect(json.methods).toEqual([
       {
         method: 'sandbox_card',

@@ -27,6 +27,7 @@ const session: WebSession = {
 const checkout = (changes: Partial<CheckoutResource> = {}): CheckoutResource => ({
   id: 'co_abcdefgh12',
   object: 'checkout',
+  type: 'website',
   name: 'Shop',
   site_url: 'https://shop.example',
   currencies: ['RUB', 'USD'],
@@ -99,6 +100,29 @@ describe('the new checkout form', () => {
       buyer_percent: '150',
     });
     expect(refused.ok ? null : Object.keys(refused.errors)).toEqual(['buyer_percent']);
+  });
+
+  it('reads the checkout type, a website when none is chosen, and refuses an unknown one by name', () => {
+    const base = { name: 'Shop', site_url: 'https://shop.example', currencies: 'RUB', fee_payer: 'merchant' };
+    expect(readNewCheckout(en, { ...base, type: 'mobile_app' })).toMatchObject({
+      ok: true,
+      input: { type: 'mobile_app' },
+    });
+    const unchosen = readNewCheckout(en, base);
+    expect(unchosen.ok && unchosen.input.type).toBeUndefined();
+    const refused = readNewCheckout(ru, { ...base, type: 'kiosk' });
+    expect(refused.ok ? null : Object.keys(refused.errors)).toEqual(['type']);
+    expect(refused.ok ? null : refused.errors.type!.message).toBe('Выберите: сайт, мобильное приложение или другое.');
+  });
+
+  it('offers the checkout types in a labelled select, a website first, in the merchant language', () => {
+    const page = newCheckoutForm({ session, t: ru, values: {}, errors: {} }).markup;
+    expect(page).toContain('<label for="f-type">Тип кассы</label>');
+    expect(page).toMatch(
+      /<select id="f-type" name="type"[^>]*>\s*<option value="website">Сайт<\/option><option value="mobile_app">Мобильное приложение<\/option><option value="other">Другое<\/option>/,
+    );
+    const chosen = newCheckoutForm({ session, t: en, values: { type: 'other' }, errors: {} }).markup;
+    expect(chosen).toContain('<option value="other" selected>Other</option>');
   });
 
   it('renders what was typed as text, with the error next to its input', () => {
@@ -191,6 +215,17 @@ describe('the checkout tabs', () => {
       interactionMethod: undefined,
       lifetime: undefined,
     });
+  });
+
+  it('reads and fills the checkout type on the General tab', () => {
+    const general = { name: 'Shop', site_url: 'https://shop.example', currencies: 'RUB', locale: 'en' };
+    expect(readCheckoutTab(en, 'general', checkout(), { ...general, type: 'other' })).toMatchObject({
+      ok: true,
+      input: { type: 'other' },
+    });
+    const refused = readCheckoutTab(en, 'general', checkout(), { ...general, type: '' });
+    expect(refused.ok ? null : Object.keys(refused.errors)).toEqual(['type']);
+    expect(checkoutFormValues(checkout({ type: 'mobile_app' }), []).type).toBe('mobile_app');
   });
 
   it('fills every input from the checkout as stored', () => {

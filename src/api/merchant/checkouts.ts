@@ -27,6 +27,7 @@ function checkoutSettings(body: z.output<typeof createCheckoutBody>): OpenChecko
 function checkoutSettings(body: CheckoutBody): CheckoutSettingsInput;
 function checkoutSettings(body: CheckoutBody): CheckoutSettingsInput {
   return {
+    type: body.type,
     name: body.name,
     siteUrl: body.site_url,
     currencies: body.currencies,

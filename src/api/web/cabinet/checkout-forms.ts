@@ -56,6 +56,7 @@ const urlInputs = new Set(['site_url', 'notify_url', 'success_url', 'fail_url', 
 /** The sentence for a refused input, from the kind of input it is. */
 function messageFor(t: Translator, input: string): string {
   if (input === 'name') return t.t('cabinet.errors.name');
+  if (input === 'type') return t.t('cabinet.errors.type');
   if (urlInputs.has(input)) return t.t('cabinet.errors.url');
   if (input === 'currencies' || /^methods\.[^.]+\.currencies$/.test(input)) return t.t('cabinet.errors.currencies');
   if (input === 'currency') return t.t('cabinet.errors.currency');
@@ -122,6 +123,7 @@ type UpdateBody = z.output<typeof updateCheckoutBody>;
 /** The API's checkout body as the service's settings. */
 function settingsInput(body: UpdateBody): CheckoutSettingsInput {
   return {
+    type: body.type,
     name: body.name,
     siteUrl: body.site_url,
     currencies: body.currencies,
@@ -171,13 +173,15 @@ function feePayerOf(values: FormValues): unknown {
 }
 
 /**
- * The "new checkout" form: name, site, currencies and who pays the commission are asked for;
+ * The "new checkout" form: where the shop sells (a website unless chosen otherwise), name, site,
+ * currencies and who pays the commission are asked for;
  * the notification and return addresses may be left empty and then are the site's address until
  * the Interface tab sets them.
  */
 export function readNewCheckout(t: Translator, values: FormValues): FormReading<OpenCheckoutInput> {
   const site = trimmed(values, 'site_url');
   const body = {
+    type: valueOf(values, 'type') || undefined,
     name: valueOf(values, 'name'),
     site_url: site,
     currencies: valuesOf(values, 'currencies'),
@@ -270,6 +274,7 @@ export function readCheckoutTab(
 ): FormReading<CheckoutSettingsInput> {
   const body: Record<string, unknown> = {};
   if (tab === 'general') {
+    body.type = valueOf(values, 'type');
     body.name = valueOf(values, 'name');
     body.site_url = trimmed(values, 'site_url');
     body.currencies = valuesOf(values, 'currencies');
@@ -296,6 +301,7 @@ export function readCheckoutTab(
 /** Every tab's inputs filled from the checkout as it is stored. */
 export function checkoutFormValues(checkout: CheckoutResource, offered: readonly string[]): FormValues {
   const values: FormValues = {
+    type: checkout.type,
     name: checkout.name,
     site_url: checkout.site_url,
     currencies: checkout.currencies,

@@ -3,7 +3,7 @@
  * Every value a merchant typed goes through the `html` template, so it renders as text.
  */
 import { translator, type Translator } from '../../../i18n';
-import { checkoutLocales } from '../../../domain/checkout';
+import { checkoutLocales, checkoutTypes } from '../../../domain/checkout';
 import { supportedCurrencies } from '../../../domain/money';
 import { sciLifetimeBounds } from '../../../domain/interkassa';
 import type { CheckoutResource } from '../../../resources/checkout';
@@ -238,6 +238,7 @@ export function newCheckoutForm(state: FormState): SafeHtml {
 <form method="post" action="/dashboard/checkouts" class="card form" id="new-checkout-form" novalidate>
 ${csrfField(state.session)}
 <p class="hint">${t.t(state.session.testMode ? 'cabinet.checkouts.newTestHint' : 'cabinet.checkouts.newLiveHint')}</p>
+${typeField(state)}
 ${textField(state, { name: 'name', label: t.t('cabinet.fields.name'), hint: t.t('cabinet.fields.nameHint'), required: true })}
 ${textField(state, {
   name: 'site_url',
@@ -309,6 +310,16 @@ ${fields}
 </form>`;
 }
 
+/** Where the shop sells from: a website, a mobile app or elsewhere. */
+function typeField(state: FormState): SafeHtml {
+  return selectField(state, {
+    name: 'type',
+    label: state.t.t('cabinet.fields.type'),
+    choices: checkoutTypes.map((type) => [type, state.t.t(`cabinet.checkoutType.${type}`)] as const),
+    hint: state.t.t('cabinet.fields.typeHint'),
+  });
+}
+
 /** The buyer pages' default language: each language named in itself. */
 function localeField(state: FormState): SafeHtml {
   return selectField(state, {
@@ -326,7 +337,8 @@ ${tabForm(
   state,
   checkout,
   'general',
-  html`${textField(state, { name: 'name', label: t.t('cabinet.fields.name'), hint: t.t('cabinet.fields.nameHint'), required: true })}
+  html`${typeField(state)}
+${textField(state, { name: 'name', label: t.t('cabinet.fields.name'), hint: t.t('cabinet.fields.nameHint'), required: true })}
 ${textField(state, {
   name: 'site_url',
   label: t.t('cabinet.fields.siteUrl'),
