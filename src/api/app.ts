@@ -39,13 +39,14 @@ export function createApp(deps: ServiceDeps): Express {
   app.use('/callbacks', callbackRoutes(deps));
   // shops' Interkassa SCI forms: read as PHP reads them (form-encoded or multipart), signed by `ik_sign`
   app.use('/sci', sciRoutes(deps));
+  // people who sign in: the merchant's cabinet and the operator's console, forms only, with their own door
+  // check answering pages (and before the operator API's bearer guard)
+  app.use(webRoutes(deps));
   app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
   app.use(limitJsonDepth(20));
   app.use(refuseUnsafeInput());
   // buyers: hosted pages, the payment id is the capability
   app.use('/pay', buyerRoutes(deps));
-  // people who sign in: the merchant's cabinet and the operator's console (before the operator API's bearer guard)
-  app.use(webRoutes(deps));
   // operators and merchants: each audience's guards run once, then its declared routes
   app.use(operatorApi.prefix, audienceRouter(operatorApi, deps));
   app.use(merchantApi.prefix, audienceRouter(merchantApi, deps));

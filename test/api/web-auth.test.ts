@@ -471,3 +471,42 @@ describe('operators', () => {
     expect(refused.status).toBe(401);
   });
 });
+
+describe('the door check on every form and query', () => {
+  it('refuses a character PostgreSQL cannot store, before or after sign-in, with a 400 page naming the field', async () => {
+    const before = await postPublicForm(`${stack.url}/dashboard/sign-in`, {
+      email: 'a\u0000b@shop.example',
+      password: 'x',
+    });
+    expect([before.status, before.headers.get('content-type')]).toEqual([400, 'text/html; charset=utf-8']);
+    expect(before.text).toContain('The field email contains a character that cannot be stored.');
+    const query = await page('/admin/console/sign-in?next=%00');
+    expect(query.status).toBe(400);
+
+    // behind the sign-in too, in the browser's language (the door runs before the session is read)
+    const owner = await newMerchantUser(stack);
+    const team = await postForm(stack, owner, '/dashboard/team/invitations', { email: 'x\u0000@shop.example' });
+    expect(team.status).toBe(400);
+    expect(team.text).toContain('The field email contains a character that cannot be stored.');
+    const russian = await fetch(`${stack.url}/dashboard/payments?order_id=%00`, {
+      headers: { cookie: owner.cookie, 'accept-language': 'ru-RU,ru;q=0.9' },
+    });
+    expect(russian.status).toBe(400);
+    expect(await russian.text()).toContain('Поле order_id содержит символ, который нельзя сохранить.');
+  });
+
+  it('refuses a card number where none belongs, and never stores or repeats it', async () => {
+    const owner = await newMerchantUser(stack);
+    const payout = await postForm(stack, owner, '/dashboard/balance/payouts', {
+      amount: '1.00',
+      currency: 'RUB',
+      type: 'wallet',
+      wallet_id: '4111 1111 1111 1111',
+    });
+    expect(payout.status).toBe(400);
+    expect(payout.text).toContain('The field wallet_id looks like a payment card number.');
+    expect(payout.text).not.toContain('4111 1111 1111 1111');
+    const { rows } = await db.query(`select count(*)::int as n from payouts where destination_wallet like '%4111%'`);
+    expect(rows[0].n).toBe(0);
+  });
+});
