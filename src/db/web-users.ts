@@ -174,6 +174,10 @@ export async function consumeTokenSettingPassword(
       [tokenHash, purpose],
     );
     if (!rows[0]) return null;
+    // every other link of the user stops too: an invitation must not outlive a reset, nor a reset the invitation
+    await client.query('update web_user_tokens set used_at = now() where user_id = $1 and used_at is null', [
+      rows[0].user_id,
+    ]);
     await client.query('update web_users set password_hash = $2 where id = $1', [rows[0].user_id, passwordHash]);
     await client.query('delete from web_sessions where user_id = $1', [rows[0].user_id]);
     return findUser(client, rows[0].user_id);
@@ -257,12 +261,25 @@ export async function countSignInFailures(
   return new Map(rows.map((row) => [row.subject, Number(row.failures)]));
 }
 
-/** Records a failed sign-in for each subject and forgets failures older than `windowSeconds`. */
+/**
+ * Records a sign-in attempt (or a reset request) for each subject and forgets those older than
+ * `windowSeconds`; answers when, so that an attempt that succeeds can be forgotten again.
+ */
 export async function recordSignInFailure(
   db: Queryable,
   subjects: readonly string[],
   windowSeconds: number,
-): Promise<void> {
-  await db.query('insert into web_sign_in_failures (subject) select unnest($1::text[])', [subjects]);
+): Promise<string> {
+  // as text: a Date would drop the microseconds the row keeps
+  const { rows } = await db.query<{ at: string }>(
+    'insert into web_sign_in_failures (subject) select unnest($1::text[]) returning at::text',
+    [subjects],
+  );
   await db.query('delete from web_sign_in_failures where at < now() - make_interval(secs => $1)', [windowSeconds]);
+  return rows[0]!.at;
+}
+
+/** Forgets the attempt recorded at `at` (it succeeded). */
+export async function forgetSignInFailure(db: Queryable, subjects: readonly string[], at: string): Promise<void> {
+  await db.query('delete from web_sign_in_failures where subject = any($1) and at = $2::timestamptz', [subjects, at]);
 }

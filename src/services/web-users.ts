@@ -22,6 +22,7 @@ import {
   listMerchantUsers,
   listOperatorUsers,
   markSignedIn,
+  forgetSignInFailure,
   recordSignInFailure,
   setUserLocale,
   touchSession,
@@ -304,21 +305,23 @@ export async function signIn(
     `${input.role}:email:${input.email.trim().toLowerCase()}`,
     `${input.role}:addr:${input.clientAddress}`,
   ];
-  const failures = await countSignInFailures(deps.db, subjects, signInLimit.windowSeconds);
+  // recorded before counting, so that attempts racing each other all count: forgotten again if it succeeds
+  const attemptedAt = await recordSignInFailure(deps.db, subjects, signInLimit.windowSeconds);
+  const attempts = await countSignInFailures(deps.db, subjects, signInLimit.windowSeconds);
   if (
-    (failures.get(subjects[0]!) ?? 0) >= signInLimit.perEmail ||
-    (failures.get(subjects[1]!) ?? 0) >= signInLimit.perAddress
+    (attempts.get(subjects[0]!) ?? 0) > signInLimit.perEmail ||
+    (attempts.get(subjects[1]!) ?? 0) > signInLimit.perAddress
   )
     return { outcome: 'rate_limited' };
   const candidates = await findUsersForSignIn(deps.db, input.role, input.email.trim());
   for (const user of candidates) {
     if (await verifyPassword(input.password, user.passwordHash!)) {
+      await forgetSignInFailure(deps.db, subjects, attemptedAt);
       await markSignedIn(deps.db, user.id);
       return { outcome: 'signed_in', user };
     }
   }
   if (candidates.length === 0) await verifyPassword(input.password, await decoyHash);
-  await recordSignInFailure(deps.db, subjects, signInLimit.windowSeconds);
   return { outcome: 'refused' };
 }
 

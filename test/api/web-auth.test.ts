@@ -250,6 +250,19 @@ describe('signing in and out', () => {
     expect(limited.headers.get('retry-after')).toBe('900');
   });
 
+  it('counts attempts sent all at once: of 12 wrong passwords at the same moment, at most 5 are checked', async () => {
+    const owner = await newMerchantUser(stack);
+    const answers = await Promise.all(
+      Array.from({ length: 12 }, (_, attempt) =>
+        postPublicForm(`${stack.url}/dashboard/sign-in`, { email: owner.email, password: `wrong ${attempt}` }),
+      ),
+    );
+    const statuses = answers.map((answer) => answer.status);
+    expect(statuses.filter((status) => status === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((status) => status !== 401 && status !== 429)).toEqual([]);
+    await db.query('delete from web_sign_in_failures');
+  });
+
   it('limits failed sign-ins per client address too: 20 in 15 minutes, whatever the e-mail', async () => {
     const owner = await newMerchantUser(stack);
     await db.query('delete from web_sign_in_failures');
@@ -411,9 +424,16 @@ describe('password reset', () => {
     );
     expect(rows.map((row) => row.seconds)).toEqual([3600, 3600, 3600]); // the fourth request sent nothing
 
+    // an invitation still open when the reset is used stops with it
+    const invitation = await api(stack.url, 'POST', `/admin/merchants/${owner.merchantId}/invitations`, {
+      token: stack.adminToken,
+      body: { email: owner.email },
+    });
+    expect(invitation.status).toBe(201);
     const password = testPassword();
     const done = await postPublicForm(resetUrl, { password, password_repeat: password });
     expect(done.status).toBe(303);
+    expect((await page(new URL(invitation.body.dashboard_invite_url).pathname)).status).toBe(410);
     expect((await getPage(stack, owner, '/dashboard/team')).status).toBe(303);
     const oldPassword = await postPublicForm(`${stack.url}/dashboard/sign-in`, {
       email: owner.email,
