@@ -264,6 +264,15 @@ export async function findCheckout(db: Pool, owner: MerchantScope, id: string) {
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
+/** A merchant's checkouts in one mode, oldest first; all of them unless `limit` says how many. */
+export async function listMerchantCheckouts(db: Pool, owner: MerchantScope, limit?: number): Promise<Checkout[]> {
+  const { rows } = await db.query<CheckoutRow>(
+    'select * from checkouts where merchant_id = $1 and test_mode = $2 order by created_at, id limit $3',
+    [owner.merchantId, owner.testMode, limit ?? null],
+  );
+  return rows.map(mapRow);
+}
+
 export async function findCheckoutById(db: Pool, id: string): Promise<Checkout | null> {
   const { rows } = await db.query<CheckoutRow>('select * from checkouts where id = $1', [id]);
   return rows[0] ? mapRow(rows[0]) : null;

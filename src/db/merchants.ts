@@ -84,6 +84,65 @@ export async function findMerchant(db: Pool, id: string): Promise<Merchant | nul
   return rows[0] ? mapRow(rows[0]) : null;
 }
 
+/** A merchant with how much it uses Kassa, as the operator's list of merchants shows it. */
+export interface MerchantSummary extends Merchant {
+  checkouts: number;
+  activeKeys: number;
+  /** Payments made in the last 30 days, test and live. */
+  recentPayments: number;
+}
+
+export interface MerchantListFilter {
+  /** Part of the name or e-mail, or the whole id. */
+  search?: string;
+  limit: number;
+  /** The id of the last merchant of the previous page. */
+  startingAfter?: string;
+}
+
+/** `%`, `_` and `\` taken literally in a LIKE pattern. */
+const likeLiteral = (text: string) => text.replace(/[\\%_]/g, (char) => `\\${char}`);
+
+/** A page of merchants, newest first, each with its counts. */
+export async function listMerchantSummaries(
+  db: Pool,
+  filter: MerchantListFilter,
+): Promise<{ merchants: MerchantSummary[]; hasMore: boolean }> {
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (filter.search) {
+    const pattern = `%${likeLiteral(filter.search)}%`;
+    where.push(
+      `(m.id = $${params.push(filter.search)} or m.name ilike $${params.push(pattern)} or m.email ilike $${params.push(pattern)})`,
+    );
+  }
+  if (filter.startingAfter) {
+    where.push(
+      `(m.created_at, m.id) < (select created_at, id from merchants where id = $${params.push(filter.startingAfter)})`,
+    );
+  }
+  const { rows } = await db.query<MerchantRow & { checkouts: string; active_keys: string; payments_30d: string }>(
+    `select m.id, m.name, m.email, m.created_at,
+       (select count(*) from checkouts c where c.merchant_id = m.id) as checkouts,
+       (select count(*) from api_keys k where k.merchant_id = m.id and k.revoked_at is null) as active_keys,
+       (select count(*) from payments p where p.merchant_id = m.id and p.created_at > now() - interval '30 days') as payments_30d
+     from merchants m
+     ${where.length ? `where ${where.join(' and ')}` : ''}
+     order by m.created_at desc, m.id desc
+     limit $${params.push(filter.limit + 1)}`,
+    params,
+  );
+  return {
+    merchants: rows.slice(0, filter.limit).map((row) => ({
+      ...mapRow(row),
+      checkouts: Number(row.checkouts),
+      activeKeys: Number(row.active_keys),
+      recentPayments: Number(row.payments_30d),
+    })),
+    hasMore: rows.length > filter.limit,
+  };
+}
+
 export async function issueApiKey(db: Pool, merchantId: string, mode: KeyMode) {
   return insertApiKey(db, merchantId, mode);
 }

@@ -1,6 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { MerchantScope } from '../domain/merchant';
 import type { PaymentSci } from '../domain/interkassa';
+import { currencyExponent, supportedCurrencies } from '../domain/money';
 import type { Delivery, Payment, PaymentStatus, StoredPayment } from '../domain/payment';
 import type { Queryable } from './transaction';
 
@@ -168,16 +169,40 @@ export interface PaymentListFilter {
   testMode: boolean;
   checkoutId?: string;
   status?: PaymentStatus;
+  /** Created at or after. */
+  createdFrom?: Date;
+  /** Created before. */
+  createdBefore?: Date;
+  orderId?: string;
+  currency?: string;
+  /** Decimal strings compared with each payment's amount in its own currency. */
+  amountMin?: string;
+  amountMax?: string;
   limit: number;
+  /** The id of the last payment of the previous page. */
   startingAfter?: string;
 }
 
-/** Newest first; `startingAfter` is the id of the last payment of the previous page. */
+/** Each currency's minor units per major unit, so an amount range compares decimal amounts exactly. */
+const minorPerMajor = supportedCurrencies.map((code) => (10n ** BigInt(currencyExponent(code))).toString());
+
+/** A page of a merchant's payments in one mode, newest first, narrowed by the filter. */
 export async function listPayments(db: Pool, filter: PaymentListFilter) {
   const params: unknown[] = [filter.merchantId, filter.testMode];
   const where = ['merchant_id = $1', 'test_mode = $2'];
   if (filter.checkoutId) where.push(`checkout_id = $${params.push(filter.checkoutId)}`);
   if (filter.status) where.push(`status = $${params.push(filter.status)}`);
+  if (filter.createdFrom) where.push(`created_at >= $${params.push(filter.createdFrom)}`);
+  if (filter.createdBefore) where.push(`created_at < $${params.push(filter.createdBefore)}`);
+  if (filter.orderId) where.push(`order_id = $${params.push(filter.orderId)}`);
+  if (filter.currency) where.push(`currency = $${params.push(filter.currency)}`);
+  if (filter.amountMin !== undefined || filter.amountMax !== undefined) {
+    const decimal = `(amount_minor::numeric / (select u.f from unnest($${params.push(supportedCurrencies)}::text[], $${params.push(
+      minorPerMajor,
+    )}::numeric[]) as u(c, f) where u.c = currency))`;
+    if (filter.amountMin !== undefined) where.push(`${decimal} >= $${params.push(filter.amountMin)}::numeric`);
+    if (filter.amountMax !== undefined) where.push(`${decimal} <= $${params.push(filter.amountMax)}::numeric`);
+  }
   if (filter.startingAfter) {
     where.push(
       `(created_at, id) < (select created_at, id from payments where id = $${params.push(filter.startingAfter)} and merchant_id = $1)`,

@@ -3,6 +3,7 @@ import {
   findCheckout,
   findCheckoutById,
   insertCheckout,
+  listMerchantCheckouts,
   type NewSci,
   rotateSciKeys,
   rotateWebhookSecret,
@@ -315,6 +316,27 @@ export async function openCheckout(deps: ServiceDeps, principal: MerchantPrincip
 
 export async function getCheckout(deps: ServiceDeps, principal: MerchantPrincipal, id: string) {
   return checkoutAnswer(deps, await ownCheckout(deps, principal, id));
+}
+
+/** How many checkouts the cabinet's list shows at most. */
+const checkoutListLimit = 100;
+
+/** The merchant's checkouts in the principal's mode, oldest first (the first 100), as Checkout objects. */
+export async function listCheckouts(deps: Pick<ServiceDeps, 'db' | 'providers'>, principal: MerchantPrincipal) {
+  const checkouts = await listMerchantCheckouts(deps.db, principal, checkoutListLimit);
+  return checkouts.map((checkout) => checkoutAnswer(deps, checkout));
+}
+
+/** A checkout as a picker names it: what a payment, a test webhook or a channel form needs of it. */
+export type CheckoutChoice = Pick<Checkout, 'id' | 'name' | 'currencies' | 'notifyUrl'>;
+
+/** Every checkout of the merchant in the principal's mode, oldest first, to pick one from. */
+export async function listCheckoutChoices(
+  deps: Pick<ServiceDeps, 'db'>,
+  principal: MerchantPrincipal,
+): Promise<CheckoutChoice[]> {
+  const checkouts = await listMerchantCheckouts(deps.db, principal);
+  return checkouts.map(({ id, name, currencies, notifyUrl }) => ({ id, name, currencies, notifyUrl }));
 }
 
 export async function changeCheckout(

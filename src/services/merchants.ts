@@ -4,11 +4,14 @@ import {
   findMerchant,
   issueApiKey,
   listApiKeys,
+  listMerchantSummaries,
+  type MerchantSummary,
   revokeApiKey,
   rotateApiKey,
 } from '../db/merchants';
 import type { KeyMode } from '../domain/merchant';
-import { notFound } from '../domain/errors';
+import { invalid, notFound } from '../domain/errors';
+import { isId } from '../domain/ids';
 import { listResource } from '../resources/list';
 import { apiKeyResource, merchantResource, merchantUserResource } from '../resources/merchant';
 import type { ServiceDeps } from './deps';
@@ -48,6 +51,20 @@ export async function getMerchant(deps: Pick<ServiceDeps, 'db'>, merchantId: str
   const merchant = await findMerchant(deps.db, merchantId);
   if (!merchant) throw notFound('merchant', 'id');
   return merchantResource(merchant);
+}
+
+/**
+ * The operator's list of merchants, newest first: `search` matches part of a name or an e-mail, or
+ * a whole merchant id; `startingAfter` is the last id of the previous page.
+ */
+export async function listMerchants(
+  deps: Pick<ServiceDeps, 'db'>,
+  query: { search?: string; limit: number; startingAfter?: string },
+): Promise<{ merchants: MerchantSummary[]; hasMore: boolean }> {
+  if (query.search !== undefined && query.search.length > 200) throw invalid('q', 'q: at most 200 characters');
+  if (query.startingAfter !== undefined && !isId('mer', query.startingAfter))
+    throw invalid('after', 'after: a merchant id');
+  return listMerchantSummaries(deps.db, { ...query, search: query.search?.trim() || undefined });
 }
 
 /** A new key for the merchant, its secret shown in this answer only. */

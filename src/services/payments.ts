@@ -8,12 +8,13 @@ import {
   findPaymentByOrder,
   insertPayment,
   listPayments,
+  type PaymentListFilter,
 } from '../db/payments';
 import type { PaymentSci } from '../domain/interkassa';
 import type { StoredPayment } from '../domain/payment';
 import { newId } from '../domain/ids';
 import { formatAmount } from '../domain/money';
-import { type Delivery, openStatuses, type PaymentStatus } from '../domain/payment';
+import { type Delivery, openStatuses } from '../domain/payment';
 import type { MerchantPrincipal } from '../domain/merchant';
 import { DomainError, invalid, notFound } from '../domain/errors';
 import { startPurchase } from '../temporal/outbox';
@@ -202,17 +203,12 @@ export async function getPayment(deps: ServiceDeps, principal: MerchantPrincipal
   return payment;
 }
 
-/** A page of the merchant's payments, newest first. */
-export interface PaymentListQuery {
-  checkoutId?: string;
-  status?: PaymentStatus;
-  limit: number;
-  /** The id of the last payment of the previous page. */
-  startingAfter?: string;
-}
+/** What a page of the merchant's payments is narrowed by; every field is optional but the page size. */
+export type PaymentListQuery = Omit<PaymentListFilter, 'merchantId' | 'testMode'>;
 
+/** A page of the merchant's payments in the principal's mode, newest first, narrowed by `query`. */
 export async function listMerchantPayments(
-  deps: ServiceDeps,
+  deps: Pick<ServiceDeps, 'db'>,
   principal: MerchantPrincipal,
   query: PaymentListQuery,
 ): Promise<{ payments: StoredPayment[]; hasMore: boolean }> {

@@ -11,8 +11,8 @@ import {
   listCheckoutChannels,
   putCheckoutChannel,
 } from '../../../services/channels';
+import { listCheckoutChoices } from '../../../services/checkouts';
 import type { ServiceDeps } from '../../../services/deps';
-import { merchantCheckouts } from '../../../services/money-screens';
 import { channelBodies } from '../../channel-schemas';
 import { html, type SafeHtml } from '../html';
 import { csrfField, merchantPrincipalOf, pageContext } from '../session';
@@ -146,7 +146,7 @@ async function sendChannelsPage(
 ) {
   const { session, t } = pageContext(res);
   const principal = merchantPrincipalOf(res);
-  const checkouts = await merchantCheckouts(deps, principal);
+  const checkouts = await listCheckoutChoices(deps, principal);
   const checkout = wanted ? checkouts.find((choice) => choice.id === wanted) : checkouts[0];
   if (wanted && !checkout) throw notFound('checkout', 'checkout');
   let body: SafeHtml;

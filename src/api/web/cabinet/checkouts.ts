@@ -2,10 +2,10 @@ import { Router, type Request, type Response } from 'express';
 import { DomainError } from '../../../domain/errors';
 import { parseAmount } from '../../../domain/money';
 import type { CheckoutResource } from '../../../resources/checkout';
-import { listCheckouts } from '../../../services/checkout-list';
 import {
   changeCheckout,
   getCheckout,
+  listCheckouts,
   openCheckout,
   quoteCheckoutMethods,
   rotateCheckoutSciKeys,

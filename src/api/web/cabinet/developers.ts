@@ -1,8 +1,8 @@
 import { type Response, Router } from 'express';
 import type { KeyMode } from '../../../domain/merchant';
+import { listCheckoutChoices } from '../../../services/checkouts';
 import type { ServiceDeps } from '../../../services/deps';
 import { issueKey, listKeys, revokeKey, rotateKey } from '../../../services/merchants';
-import { merchantCheckouts } from '../../../services/money-screens';
 import { sendTestWebhook, type TestWebhookOutcome } from '../../../services/test-webhook';
 import { html, type SafeHtml } from '../html';
 import { csrfField, merchantPrincipalOf, pageContext, sessionOf } from '../session';
@@ -101,7 +101,7 @@ async function sendDevelopersPage(deps: ServiceDeps, res: Response, state: Devel
   const { session, t } = pageContext(res);
   const [keys, checkouts] = await Promise.all([
     listKeys(deps, merchantIdOf(res)),
-    merchantCheckouts(deps, merchantPrincipalOf(res)),
+    listCheckoutChoices(deps, merchantPrincipalOf(res)),
   ]);
   const keyForm = (action: string, id: string, label: string, danger = false) =>
     html`<form method="post" action="/dashboard/developers/keys/${action}" class="inline">${csrfField(session)}<input type="hidden" name="key_id" value="${id}"><button type="submit" class="${

@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Translator } from '../../../i18n';
-import { setupProgress, type SetupProgress } from '../../../services/checkout-list';
+import { setupProgress, type SetupProgress } from '../../../services/setup-checklist';
 import type { ServiceDeps } from '../../../services/deps';
 import { listMerchantPayments } from '../../../services/payments';
 import type { StoredPayment } from '../../../domain/payment';

@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import { isSupportedCurrency } from '../../../domain/money';
 import { type PaymentStatus, paymentStatuses } from '../../../domain/payment';
-import type { PaymentSearch } from '../../../services/money-screens';
+import type { PaymentListQuery } from '../../../services/payments';
 import { FieldError, queryField } from './payment-kit';
 
 /** The payment list's filters as the form shows them (the query string's own values). */
@@ -51,13 +51,13 @@ function parseDay(field: string, value: string): Date {
  */
 export function parsePaymentFilters(req: Request): {
   values: PaymentFilterValues;
-  search: Omit<PaymentSearch, 'limit'>;
+  search: Omit<PaymentListQuery, 'limit' | 'checkoutId'>;
   pageSize: number;
 } {
   const values = Object.fromEntries(
     filterNames.map((name) => [name, queryField(req, name)]),
   ) as unknown as PaymentFilterValues;
-  const search: Omit<PaymentSearch, 'limit'> = {};
+  const search: Omit<PaymentListQuery, 'limit' | 'checkoutId'> = {};
   if (values.status) {
     if (!(paymentStatuses as readonly string[]).includes(values.status)) throw new FieldError('status', 'choice');
     search.status = values.status as PaymentStatus;

@@ -1,11 +1,11 @@
 import { type Response, Router } from 'express';
-import { paymentStatuses } from '../../../domain/payment';
+import { paymentStatuses, type StoredPayment } from '../../../domain/payment';
 import { randomToken } from '../../../domain/ids';
 import { formatAmount, supportedCurrencies } from '../../../domain/money';
 import type { Translator } from '../../../i18n';
+import { listCheckoutChoices } from '../../../services/checkouts';
 import type { ServiceDeps } from '../../../services/deps';
-import { merchantCheckouts, type PaymentListRow, searchMerchantPayments } from '../../../services/money-screens';
-import { createPayment } from '../../../services/payments';
+import { createPayment, listMerchantPayments } from '../../../services/payments';
 import { html } from '../html';
 import { csrfField, merchantPrincipalOf, pageContext } from '../session';
 import { cabinetPage } from './layout';
@@ -56,7 +56,7 @@ export function paymentScreens(deps: ServiceDeps): Router {
       );
       let startingAfter = search.startingAfter;
       for (let written = 0; written < exportLimit;) {
-        const page = await searchMerchantPayments(deps, principal, { ...search, startingAfter, limit: exportBatch });
+        const page = await listMerchantPayments(deps, principal, { ...search, startingAfter, limit: exportBatch });
         const amount = (minor: bigint | null, currency: string) =>
           minor === null ? null : formatAmount(minor, currency);
         res.write(
@@ -100,7 +100,7 @@ export function paymentScreens(deps: ServiceDeps): Router {
     screen('payments', async (req, res) => {
       const form = { checkout_id: formField(req, 'checkout_id'), amount: formField(req, 'amount') };
       const principal = { ...merchantPrincipalOf(res), testMode: true };
-      const checkout = (await merchantCheckouts(deps, principal)).find((choice) => choice.id === form.checkout_id);
+      const checkout = (await listCheckoutChoices(deps, principal)).find((choice) => choice.id === form.checkout_id);
       try {
         if (!checkout) throw new FieldError('checkout_id', 'choice');
         if (!form.amount) throw new FieldError('amount', 'required');
@@ -126,7 +126,7 @@ export function paymentScreens(deps: ServiceDeps): Router {
     screen('payments', async (req, res) => {
       const { session, t } = pageContext(res);
       const { values, search, pageSize } = parsePaymentFilters(req);
-      const page = await searchMerchantPayments(deps, merchantPrincipalOf(res), { ...search, limit: pageSize });
+      const page = await listMerchantPayments(deps, merchantPrincipalOf(res), { ...search, limit: pageSize });
       const rows = page.payments.map((payment) => paymentRow(t, payment));
       const last = page.payments.at(-1);
       const pager = html`<nav class="pager" aria-label="${t.t('money.payments.pages')}">
@@ -164,7 +164,7 @@ ${pager}`,
   return router;
 }
 
-function paymentRow(t: Translator, payment: PaymentListRow) {
+function paymentRow(t: Translator, payment: StoredPayment) {
   return html`<tr>
 <td>${t.dateTime(payment.createdAt)}</td>
 <td><a href="/dashboard/payments/${payment.id}">${payment.orderId}</a></td>
@@ -209,7 +209,7 @@ async function sendTestPaymentForm(
   status = 200,
 ) {
   const { session, t } = pageContext(res);
-  const checkouts = await merchantCheckouts(deps, { ...merchantPrincipalOf(res), testMode: true });
+  const checkouts = await listCheckoutChoices(deps, { ...merchantPrincipalOf(res), testMode: true });
   const body = checkouts.length
     ? html`${refusalAlert(error)}<p>${t.t('money.test.explain')}</p>
 <form method="post" action="/dashboard/payments/test" class="panel" id="test-payment">${csrfField(session)}

@@ -1,9 +1,15 @@
 import { Router, type Response } from 'express';
 import { isId } from '../../../domain/ids';
-import { parseAmount } from '../../../domain/money';
 import { getBalance } from '../../../services/balance';
-import { listMerchants } from '../../../services/merchant-directory';
-import { getMerchant, issueKey, listKeys, onboardMerchant, revokeKey, rotateKey } from '../../../services/merchants';
+import {
+  getMerchant,
+  issueKey,
+  listKeys,
+  listMerchants,
+  onboardMerchant,
+  revokeKey,
+  rotateKey,
+} from '../../../services/merchants';
 import { listMerchantPayments } from '../../../services/payments';
 import { inviteMerchantUser, listTeam } from '../../../services/web-users';
 import type { ServiceDeps } from '../../../services/deps';
@@ -11,7 +17,7 @@ import type { Translator } from '../../../i18n';
 import { html, type SafeHtml } from '../html';
 import { csrfField, pageContext, type WebSession } from '../session';
 import { consoleBase, consolePage, facts, type Notice, pill } from './layout';
-import { choice, doneNotice, field, FieldProblem, sendScreen, withDone } from './screen';
+import { choice, doneNotice, field, FieldProblem, moneyText, sendScreen, withDone } from './screen';
 
 const merchantsPath = `${consoleBase}/merchants`;
 const pageSize = 25;
@@ -176,7 +182,7 @@ ${secretField('key-live', t.t('console.keys.liveSecret'), created.api_keys.live)
       ...testBalance.balances.map((entry) => ({ mode: 'test' as const, entry })),
       ...liveBalance.balances.map((entry) => ({ mode: 'live' as const, entry })),
     ];
-    const money = (amount: string, currency: string) => t.money(parseAmount(amount, currency), currency);
+    const money = (amount: string, currency: string) => moneyText(t, amount, currency);
     const body = html`${extra.top ?? ''}
 <div class="card">${facts([
       [t.t('console.fields.name'), merchant.name],

@@ -1,19 +1,13 @@
-import { listCheckoutIds } from '../db/checkout-list';
 import type { MerchantPrincipal } from '../domain/merchant';
-import { listMerchantPayments } from './payments';
+import type { CheckoutResource } from '../resources/checkout';
 import { listCheckoutChannels } from './channels';
-import { getCheckout } from './checkouts';
+import { listCheckouts } from './checkouts';
 import type { ServiceDeps } from './deps';
-
-/** The merchant's checkouts in the principal's mode, oldest first, as the Checkout object. */
-export async function listCheckouts(deps: ServiceDeps, principal: MerchantPrincipal) {
-  const ids = await listCheckoutIds(deps.db, principal);
-  return Promise.all(ids.map((id) => getCheckout(deps, principal, id)));
-}
+import { listMerchantPayments } from './payments';
 
 /** How far a merchant has come in setting up: each step done or not, from what is stored. */
 export interface SetupProgress {
-  checkouts: Awaited<ReturnType<typeof listCheckouts>>;
+  checkouts: CheckoutResource[];
   /** A checkout exists in this mode. */
   checkoutCreated: boolean;
   /** A checkout of this mode has its site verified. */
