@@ -173,8 +173,9 @@ describeWithBrowser('the cabinet money screens', __filename, () => {
       await page.check('input[name=type][value=card]');
       await page.fill('#p-card', '4242 4242 4242 4242');
       await page.click('#payout-form button[type=submit]');
-      expect(await text('#form-error')).toContain('Card token');
+      expect(await page.content()).toContain('The field card_token looks like a payment card number.');
       expect(await page.content()).not.toContain('4242 4242 4242 4242');
+      expect(await open('/dashboard/balance')).toBe(200);
       await page.check('input[name=type][value=wallet]');
       await page.fill('#p-amount', '5.00');
       await page.fill('#p-wallet', 'w_123456');

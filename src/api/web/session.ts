@@ -1,6 +1,6 @@
 import type { Response } from 'express';
 import type { MerchantPrincipal } from '../../domain/merchant';
-import { translator, type Translator } from '../../i18n';
+import { availableLocales, translator, type Translator } from '../../i18n';
 import { html, type SafeHtml } from './html';
 
 /** Who is signed in to the cabinet or the console, as the pages behind the sign-in see it. */
@@ -37,3 +37,12 @@ export function merchantPrincipalOf(res: Response): MerchantPrincipal {
   if (!session.merchantId) throw new Error('a cabinet page without a merchant session');
   return { merchantId: session.merchantId, testMode: session.testMode, keyId: `web:${session.userId}` };
 }
+
+/** The signed-in language switch: a button per other language Kassa speaks, named in that language, posted to `action`. */
+export const languageButtons = (t: Translator): SafeHtml[] =>
+  availableLocales
+    .filter((code) => code !== t.locale)
+    .map(
+      (code) =>
+        html`<button type="submit" class="secondary" name="locale" value="${code}" lang="${code}">${translator(code).t('common.language')}</button>`,
+    );

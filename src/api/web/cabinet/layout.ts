@@ -1,7 +1,7 @@
 import type { Translator } from '../../../i18n';
 import { html, type SafeHtml } from '../html';
 import { documentPage, type DocumentHead } from '../layout';
-import { csrfField, type WebSession } from '../session';
+import { csrfField, languageButtons, type WebSession } from '../session';
 
 /** The cabinet's sections, in the order of its menu. */
 export const cabinetSections = [
@@ -46,7 +46,7 @@ export function cabinetPage(options: {
 <span class="status ${session.testMode ? 'test' : 'live'}" id="mode">${session.testMode ? t.t('common.testMode') : t.t('common.liveMode')}</span>
 <button type="submit" class="secondary">${session.testMode ? t.t('cabinet.switchToLive') : t.t('cabinet.switchToTest')}</button></form>
 <form method="post" action="/dashboard/locale" class="locale-switch">${csrfField(session)}<input type="hidden" name="back" value="${here}">
-<button type="submit" class="secondary" name="locale" value="${t.locale === 'ru' ? 'en' : 'ru'}">${t.locale === 'ru' ? 'English' : 'Русский'}</button></form>
+${languageButtons(t)}</form>
 <form method="post" action="/dashboard/logout">${csrfField(session)}<button type="submit" class="secondary">${t.t('common.signOut')}</button></form>
 </div>
 </header>

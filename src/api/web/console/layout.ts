@@ -1,7 +1,7 @@
 import type { Translator } from '../../../i18n';
 import { html, type HtmlValue, type SafeHtml } from '../html';
 import { assetsPath, documentPage, type DocumentHead } from '../layout';
-import { csrfField, type WebSession } from '../session';
+import { csrfField, languageButtons, type WebSession } from '../session';
 
 /** Where the console lives. */
 export const consoleBase = '/admin/console';
@@ -51,7 +51,7 @@ export function consolePage(options: {
 <div class="switches">
 <span class="muted" id="signed-in-as">${session.email}</span>
 <form method="post" action="${consoleBase}/locale">${csrfField(session)}<input type="hidden" name="back" value="${here}">
-<button type="submit" class="secondary" name="locale" value="${t.locale === 'ru' ? 'en' : 'ru'}" lang="${t.locale === 'ru' ? 'en' : 'ru'}">${t.locale === 'ru' ? 'English' : 'Русский'}</button></form>
+${languageButtons(t)}</form>
 <form method="post" action="${consoleBase}/logout">${csrfField(session)}<button type="submit" class="secondary">${t.t('common.signOut')}</button></form>
 </div>
 </header>

@@ -7,7 +7,7 @@ import { html } from '../html';
 import { csrfField, pageContext } from '../session';
 import { consoleBase, consolePage, facts, pill } from './layout';
 import { temporalUiLink, waitingSummary } from './payment-waiting';
-import { doneNotice, field, FieldProblem, sendScreen, withDone } from './screen';
+import { doneNotice, field, FieldProblem, moneyText, sendScreen, withDone } from './screen';
 
 const paymentsPath = `${consoleBase}/payments`;
 
@@ -46,7 +46,7 @@ export function paymentScreens(deps: ServiceDeps): Router {
     );
     const workflowId = inspection.workflow?.id ?? purchaseWorkflowId(payment.id);
     const uiLink = temporalUiLink(deps.config.temporalUiUrl, deps.config.temporal.namespace, workflowId);
-    const amount = (value: string | null) => (value === null ? '—' : `${value} ${payment.currency}`);
+    const amount = (value: string | null) => moneyText(t, value, payment.currency);
     const body = html`<section class="card waiting" id="waiting-for" aria-labelledby="waiting-title">
 <h2 id="waiting-title">${t.t('console.payment.waitingTitle')}</h2>
 <p class="waiting-summary">${t.t(`console.payment.waiting.${waiting.key}`, { ...waiting.params, ...dates })}</p>

@@ -6,7 +6,7 @@ import type { Translator } from '../../../i18n';
 import { html, type SafeHtml } from '../html';
 import { csrfField, pageContext, type WebSession } from '../session';
 import { consoleBase, consolePage, facts, pill } from './layout';
-import { choice, doneNotice, field, FieldProblem, sendScreen, withDone } from './screen';
+import { choice, doneNotice, field, FieldProblem, moneyText, sendScreen, withDone } from './screen';
 
 const reviewPath = `${consoleBase}/review`;
 const pageSize = 25;
@@ -29,9 +29,6 @@ export function decisionLine(t: Translator, decision: DecisionView): SafeHtml {
   }</p>`;
 }
 
-const money = (amount: string | null, currency: string | null) =>
-  amount === null ? '—' : `${amount}${currency ? ` ${currency}` : ''}`;
-
 function decideForms(session: WebSession, t: Translator, exception: ExceptionView): SafeHtml {
   if (exception.status !== 'open') return html``;
   const reason =
@@ -51,7 +48,7 @@ function capturedCell(t: Translator, exception: ExceptionView): SafeHtml {
     return html`<span class="muted">${t.t('console.review.nothingCaptured')}</span>`;
   return html`${exception.provider_captured.map(
     (capture) =>
-      html`<div>${money(capture.amount, capture.currency)} <span class="muted">${capture.provider} ${capture.provider_payment_id}</span></div>`,
+      html`<div>${moneyText(t, capture.amount, capture.currency)} <span class="muted">${capture.provider} ${capture.provider_payment_id}</span></div>`,
   )}`;
 }
 
@@ -82,7 +79,7 @@ ${facts([
         ] as const,
       ]
     : []),
-  [t.t('console.review.expected'), money(exception.expected_total ?? exception.amount, exception.currency)],
+  [t.t('console.review.expected'), moneyText(t, exception.expected_total ?? exception.amount, exception.currency)],
   [t.t('console.review.captured'), capturedCell(t, exception)],
   ...(exception.flags.length
     ? [

@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Request, Response } from 'express';
 import { DomainError } from '../../../domain/errors';
-import { translator } from '../../../i18n';
+import { isSupportedCurrency, parseAmount } from '../../../domain/money';
+import { translator, type Translator } from '../../../i18n';
 import { html } from '../html';
 import { sessionOf } from '../session';
 import { consoleBase, consolePage, type Notice } from './layout';
@@ -115,4 +116,19 @@ ${error instanceof FieldProblem ? html`<p>${t.t(`console.errors.reason.${error.r
 /** Renders a console screen with the session of the request. */
 export function sendScreen(res: Response, page: string, status = 200): void {
   res.status(status).type('html').send(page);
+}
+
+/**
+ * An amount as the API answers it (a decimal string) written for the operator's language; as it came
+ * when its currency is one Kassa does not handle (a provider may report one) or unknown.
+ */
+export function moneyText(t: Translator, amount: string | null, currency: string | null): string {
+  if (amount === null) return '—';
+  if (!currency) return amount;
+  if (!isSupportedCurrency(currency)) return `${amount} ${currency}`;
+  try {
+    return t.money(parseAmount(amount, currency), currency);
+  } catch {
+    return `${amount} ${currency}`;
+  }
 }
