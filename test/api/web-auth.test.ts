@@ -13,6 +13,7 @@ import {
   signInHttp,
   testPassword,
 } from '../support/cabinet';
+import { paidPaymentWith } from '../support/money';
 import { startSmtpSink } from '../support/notification-peers';
 import { api, startTestStack, type TestStack } from '../support/stack';
 
@@ -528,5 +529,38 @@ describe('the door check on every form and query', () => {
     expect(payout.text).not.toContain('4111 1111 1111 1111');
     const { rows } = await db.query(`select count(*)::int as n from payouts where destination_wallet like '%4111%'`);
     expect(rows[0].n).toBe(0);
+  });
+});
+
+describe('forms that move money', () => {
+  it('refund the same form sent twice once: a double click or a resend moves the money once', async () => {
+    const owner = await newMerchantUser(stack);
+    const checkout = await api(stack.url, 'POST', '/v1/checkouts', {
+      token: owner.testKey,
+      body: {
+        name: 'Twice',
+        site_url: 'https://shop.example',
+        currencies: ['RUB'],
+        notify_url: 'https://shop.example/notify',
+        success_url: 'https://shop.example/ok',
+        fail_url: 'https://shop.example/fail',
+        pending_url: 'https://shop.example/wait',
+      },
+    });
+    const paid = await paidPaymentWith(stack, owner.testKey, checkout.body.id, { amount: '50.00' });
+    const form = await getPage(stack, owner, `/dashboard/payments/${paid.id}`);
+    const once = /name="once" value="([A-Za-z0-9]{32})"/.exec(form.text)?.[1];
+    expect(once).toBeDefined();
+    const refund = () =>
+      postForm(stack, owner, `/dashboard/payments/${paid.id}/refunds`, { amount: '10.00', once: once! });
+    const answers = await Promise.all([refund(), refund()]);
+    expect(answers.map((answer) => answer.status)).toEqual([303, 303]);
+    expect((await refund()).status).toBe(303);
+    const refunds = await api(stack.url, 'GET', `/v1/payments/${paid.id}/refunds`, { token: owner.testKey });
+    expect(refunds.body.data).toHaveLength(1);
+    // a new form is a new refund
+    const again = await getPage(stack, owner, `/dashboard/payments/${paid.id}`);
+    const next = /name="once" value="([A-Za-z0-9]{32})"/.exec(again.text)?.[1];
+    expect(next).not.toBe(once);
   });
 });

@@ -1,4 +1,5 @@
-import type { Response } from 'express';
+import type { Request, Response } from 'express';
+import { randomToken } from '../../domain/ids';
 import type { MerchantPrincipal } from '../../domain/merchant';
 import { availableLocales, translator, type Translator } from '../../i18n';
 import { html, type SafeHtml } from './html';
@@ -46,3 +47,15 @@ export const languageButtons = (t: Translator): SafeHtml[] =>
       (code) =>
         html`<button type="submit" class="secondary" name="locale" value="${code}" lang="${code}">${translator(code).t('common.language')}</button>`,
     );
+
+/**
+ * A fresh key in each form that moves money (a refund, a payout, a test payment): the same form sent
+ * twice, by a double click or the browser's resend, moves it once (the services' idempotent create).
+ */
+export const onceField = (): SafeHtml => html`<input type="hidden" name="once" value="${randomToken(32)}">`;
+
+/** The form's {@link onceField} key as an idempotent create; undefined when the form has none. */
+export function onceKeyOf(req: Request): { key: string; recovering: true } | undefined {
+  const key = (req.body as Record<string, unknown> | undefined)?.once;
+  return typeof key === 'string' && /^[A-Za-z0-9]{32}$/.test(key) ? { key: `web-${key}`, recovering: true } : undefined;
+}

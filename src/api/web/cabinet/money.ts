@@ -7,7 +7,7 @@ import { getBalance } from '../../../services/balance';
 import type { ServiceDeps } from '../../../services/deps';
 import { createPayout, merchantPayouts } from '../../../services/payouts';
 import { html } from '../html';
-import { csrfField, merchantPrincipalOf, pageContext } from '../session';
+import { csrfField, merchantPrincipalOf, onceField, onceKeyOf, pageContext } from '../session';
 import { cabinetPage } from './layout';
 import {
   FieldError,
@@ -83,11 +83,12 @@ export function moneyScreens(deps: ServiceDeps): Router {
         } else {
           throw new FieldError('type', 'choice');
         }
-        await createPayout(deps, merchantPrincipalOf(res), {
-          amount: form.amount,
-          currency: form.currency,
-          destination,
-        });
+        await createPayout(
+          deps,
+          merchantPrincipalOf(res),
+          { amount: form.amount, currency: form.currency, destination },
+          onceKeyOf(req),
+        );
       } catch (error) {
         const refused = refusal(pageContext(res).t, error);
         if (!refused) throw error;
@@ -147,7 +148,7 @@ ${tableOr(
 )}</section>`,
   );
 
-  const payoutForm = html`<form method="post" action="/dashboard/balance/payouts" class="panel" id="payout-form" autocomplete="off">${csrfField(session)}
+  const payoutForm = html`<form method="post" action="/dashboard/balance/payouts" class="panel" id="payout-form" autocomplete="off">${csrfField(session)}${onceField()}
 <h2>${t.t('money.payout.title')}</h2>
 ${refusalAlert(state.error)}
 <p>${t.t(principal.testMode ? 'money.payout.explainTest' : 'money.payout.explainLive')}</p>

@@ -10,7 +10,7 @@ import type { ServiceDeps } from '../../../services/deps';
 import { getPayment, listPaymentEvents } from '../../../services/payments';
 import { createRefund, paymentRefunds } from '../../../services/refunds';
 import { html, type SafeHtml } from '../html';
-import { csrfField, merchantPrincipalOf, pageContext } from '../session';
+import { csrfField, merchantPrincipalOf, onceField, onceKeyOf, pageContext } from '../session';
 import { cabinetPage } from './layout';
 import {
   FieldError,
@@ -124,7 +124,7 @@ export function paymentDetailScreens(deps: ServiceDeps): Router {
       const principal = merchantPrincipalOf(res);
       const amount = formField(req, 'amount');
       try {
-        await createRefund(deps, principal, id, { amount: amount || undefined });
+        await createRefund(deps, principal, id, { amount: amount || undefined }, onceKeyOf(req));
       } catch (error) {
         const refused = refusal(pageContext(res).t, error);
         if (!refused || refused.status === 404) throw error;
@@ -248,7 +248,7 @@ ${
 
   const refundForm: SafeHtml | '' =
     refundable.includes(payment.status) && left !== null && left > 0n
-      ? html`<form method="post" action="${here}/refunds" class="panel" id="refund-form">${csrfField(session)}
+      ? html`<form method="post" action="${here}/refunds" class="panel" id="refund-form">${csrfField(session)}${onceField()}
 ${refusalAlert(state.refundError)}
 <p>${t.t('money.refund.left', { amount: t.money(left, payment.currency) })}</p>
 <div class="field"><label for="r-amount">${t.t('money.fields.refund_amount')}</label>
