@@ -36,7 +36,13 @@ const dashboardInviteUrl = z.string().openapi({
 });
 
 const createdMerchantWithInvite = merchantResource
-  .extend({ api_keys: createdMerchantResource.shape.api_keys, dashboard_invite_url: dashboardInviteUrl })
+  .extend({
+    api_keys: createdMerchantResource.shape.api_keys,
+    dashboard_invite_url: dashboardInviteUrl.nullable().openapi({
+      description:
+        'A one-time link (7 days) where the merchant sets a password and signs in to the cabinet, also e-mailed; null in the rare case the invitation could not be made (the merchant and its keys exist: `POST /admin/merchants/{id}/invitations` makes one)',
+    }),
+  })
   .openapi('CreatedMerchant');
 
 const inviteBody = z
