@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { type Response, Router } from 'express';
 import { paymentStatuses, type StoredPayment } from '../../../domain/payment';
 import { randomToken } from '../../../domain/ids';
@@ -55,12 +56,13 @@ export function paymentScreens(deps: ServiceDeps): Router {
         ]),
       );
       let startingAfter = search.startingAfter;
-      for (let written = 0; written < exportLimit;) {
-        const page = await listMerchantPayments(deps, principal, { ...search, startingAfter, limit: exportBatch });
-        const amount = (minor: bigint | null, currency: string) =>
-          minor === null ? null : formatAmount(minor, currency);
-        res.write(
-          page.payments
+      // once rows are going out no error page can follow: a failure cuts the download short instead
+      try {
+        for (let written = 0; written < exportLimit;) {
+          const page = await listMerchantPayments(deps, principal, { ...search, startingAfter, limit: exportBatch });
+          const amount = (minor: bigint | null, currency: string) =>
+            minor === null ? null : formatAmount(minor, currency);
+          const chunk = page.payments
             .map((payment) =>
               csvRow([
                 payment.id,
@@ -78,11 +80,16 @@ export function paymentScreens(deps: ServiceDeps): Router {
                 payment.checkoutId,
               ]),
             )
-            .join(''),
-        );
-        written += page.payments.length;
-        if (!page.hasMore) break;
-        startingAfter = page.payments.at(-1)!.id;
+            .join('');
+          if (!res.write(chunk)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+          if (res.destroyed) return;
+          written += page.payments.length;
+          if (!page.hasMore) break;
+          startingAfter = page.payments.at(-1)!.id;
+        }
+      } catch (error) {
+        res.destroy(error as Error);
+        return;
       }
       res.end();
     }),
