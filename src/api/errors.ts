@@ -36,6 +36,9 @@ const statusOf: Record<DomainErrorKind, [number, ErrorType]> = {
   unavailable: [503, 'api_error'],
 };
 
+/** The HTTP status a domain error's kind answers, everywhere (JSON and pages alike). */
+export const statusOfDomainError = (kind: DomainErrorKind): number => statusOf[kind][0];
+
 /** An error the contract knows (an API error or a domain error) in its HTTP form; `null` for anything else. */
 export function knownApiError(error: unknown): ApiError | null {
   if (error instanceof ApiError) return error;

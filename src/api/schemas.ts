@@ -40,6 +40,9 @@ const httpUrl = z
     pattern: '^[Hh][Tt][Tt][Pp][Ss]?://\\S+$',
     example: 'https://shop.example/kassa/notify',
   });
+/** What Kassa takes as an e-mail address, in the API and in forms alike. */
+export const emailPattern = z.regexes.email;
+
 export const email = z
   .string()
   .refine(atMost(320), 'must be at most 320 characters')

@@ -35,6 +35,3 @@ export function html(strings: TemplateStringsArray, ...values: HtmlValue[]): Saf
   });
   return new SafeHtml(markup);
 }
-
-/** Fragments one after another, as one fragment. */
-export const joinHtml = (parts: readonly HtmlValue[]): SafeHtml => new SafeHtml(render(parts));

@@ -210,19 +210,6 @@ export async function inviteMerchantUser(
   return { user, inviteUrl, emailed };
 }
 
-/**
- * Invites the merchant's own e-mail address again (the console's "re-invite"): a new link for the
- * first user, the old one stops working.
- */
-export async function reinviteMerchant(
-  deps: Pick<ServiceDeps, 'db' | 'config' | 'observability'>,
-  merchantId: string,
-): Promise<Invitation> {
-  const merchant = await findMerchant(deps.db, merchantId);
-  if (!merchant) throw notFound('merchant', 'id');
-  return inviteMerchantUser(deps, { merchantId, email: merchant.email });
-}
-
 /** Invites an operator to the console (created when new); the link is e-mailed in `locale`. */
 export async function inviteOperator(
   deps: Pick<ServiceDeps, 'db' | 'config' | 'observability'>,

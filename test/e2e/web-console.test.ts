@@ -160,6 +160,10 @@ describeWithBrowser("the operator's console", __filename, () => {
       await expect(page.locator('#operator-invite-url').inputValue()).resolves.toMatch(
         new RegExp(`^${stack.url}/admin/console/invitation/`),
       );
+      // the list: this operator active (marked as you), the new one invited
+      const listed = await page.locator('#operator-list tbody tr').allTextContents();
+      expect(listed.find((row) => row.includes('second@kassa.example'))).toContain('Invited');
+      expect(listed.find((row) => row.includes('(you)'))).toContain('Active');
       await expectNoSeriousViolations(page);
 
       // Payment lookup: what a payment waits for, its attempts, and the link into the Temporal UI.

@@ -4,7 +4,7 @@ import { destinationText, looksLikeCardNumber } from '../../src/api/web/cabinet/
 import { csvCell, csvRow } from '../../src/api/web/cabinet/payment-csv';
 import { paymentTimeline } from '../../src/api/web/cabinet/payment-detail';
 import { filterQuery, parsePaymentFilters } from '../../src/api/web/cabinet/payment-filters';
-import { FieldError, refusal, sameOriginPath } from '../../src/api/web/cabinet/payment-kit';
+import { FieldError, refusal } from '../../src/api/web/cabinet/payment-kit';
 import { DomainError, notFound } from '../../src/domain/errors';
 import type { StoredPayment } from '../../src/domain/payment';
 import { translator } from '../../src/i18n';
@@ -90,14 +90,6 @@ describe('refusals in the person language', () => {
     );
     expect(refusal(translator('en'), notFound('payment', 'id'))?.status).toBe(404);
     expect(refusal(translator('en'), new Error('boom'))).toBeNull();
-  });
-});
-
-describe('redirect targets', () => {
-  it('are paths on this site only', () => {
-    expect(sameOriginPath('/dashboard/payments?x=1', '/d')).toBe('/dashboard/payments?x=1');
-    for (const bad of ['//evil.example', '/\\evil.example', 'https://evil.example', 'x', undefined, '/a\nb'])
-      expect(sameOriginPath(bad, '/d')).toBe('/d');
   });
 });
 

@@ -3,12 +3,14 @@
  * and query fields, the stylesheet, and turning a refusal into a page in the person's language.
  */
 import type { Request, RequestHandler, Response } from 'express';
-import { DomainError, type DomainErrorKind } from '../../../domain/errors';
+import { DomainError } from '../../../domain/errors';
 import type { Translator } from '../../../i18n';
 import { html, type SafeHtml } from '../html';
 import type { DocumentHead } from '../layout';
 import { pageContext } from '../session';
 import { cabinetPage, type CabinetSection } from './layout';
+import { statusOfDomainError } from '../../errors';
+import { safeReturnPath } from '../auth';
 
 /** The money screens' own stylesheet next to the shared one. */
 export const moneyHead: DocumentHead = { styles: ['/assets/cabinet-money.css'] };
@@ -23,15 +25,6 @@ export class FieldError extends Error {
     this.name = 'FieldError';
   }
 }
-
-const statusOf: Record<DomainErrorKind, number> = {
-  invalid: 400,
-  unauthenticated: 401,
-  not_found: 404,
-  conflict: 409,
-  unprocessable: 422,
-  unavailable: 503,
-};
 
 /** A field's name as people read it: its label when the catalog has one. */
 export function fieldLabel(t: Translator, field: string): string {
@@ -52,7 +45,7 @@ export function refusal(t: Translator, error: unknown): { status: number; messag
     };
   }
   if (!(error instanceof DomainError)) return null;
-  const status = statusOf[error.kind];
+  const status = statusOfDomainError(error.kind);
   const known = t.has(`money.errors.${error.code}`) ? t.t(`money.errors.${error.code}`) : null;
   const general = t.t(`money.errors.kind.${error.kind}`);
   const reason = known ?? general;
@@ -90,7 +83,8 @@ export function screen(
             t,
             active,
             title,
-            here: req.method === 'GET' ? sameOriginPath(req.originalUrl, backFor(active)) : backFor(active),
+            here:
+              req.method === 'GET' ? (safeReturnPath(req.originalUrl, 'merchant') ?? backFor(active)) : backFor(active),
             head: moneyHead,
             body: html`${refused.status === 404 ? '' : refusalAlert(refused.message)}
 <p><a href="${backFor(active)}">${t.t('common.back')}</a></p>`,
@@ -110,14 +104,6 @@ const backFor = (active: CabinetSection) =>
     channels: '/dashboard/channels',
     team: '/dashboard/team',
   })[active];
-
-/** A path on this site only (`/x`, never `//host` or `/\host`); `fallback` otherwise. */
-export function sameOriginPath(value: unknown, fallback: string): string {
-  if (typeof value !== 'string' || !value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\'))
-    return fallback;
-  if (/[\u0000-\u001f\\]/.test(value)) return fallback;
-  return value;
-}
 
 /** A posted field as text, trimmed; '' when absent or sent more than once. */
 export function formField(req: Request, name: string): string {

@@ -7,9 +7,9 @@ import { html, type SafeHtml } from '../html';
 import { assetsPath } from '../layout';
 import { csrfField, pageContext, type WebSession } from '../session';
 import { cabinetPage } from './layout';
+import { emailPattern } from '../../schemas';
 
 const teamPath = '/dashboard/team';
-const emailPattern = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
 
 type Notice = { kind: 'ok' | 'error'; text: string; link?: string };
 
@@ -74,7 +74,7 @@ export function teamScreens(deps: ServiceDeps): Router {
     const { session, t } = pageContext(res);
     const value = (req.body as Record<string, unknown>)?.email;
     const email = typeof value === 'string' ? value.trim() : '';
-    if (!email || email.length > 254 || !emailPattern.test(email))
+    if (!email || email.length > 320 || !emailPattern.test(email))
       return send(res, 400, await teamScreen(deps, session, t, { kind: 'error', text: t.t('auth.team.emailInvalid') }));
     if (await teamHasEmail(deps, session.merchantId!, email))
       return send(

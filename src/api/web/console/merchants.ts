@@ -18,10 +18,10 @@ import { html, type SafeHtml } from '../html';
 import { csrfField, pageContext, type WebSession } from '../session';
 import { consoleBase, consolePage, facts, type Notice, pill } from './layout';
 import { choice, doneNotice, field, FieldProblem, moneyText, sendScreen, withDone } from './screen';
+import { emailPattern } from '../../schemas';
 
 const merchantsPath = `${consoleBase}/merchants`;
 const pageSize = 25;
-export const emailPattern = /^[^\s@<>"]+@[^\s@<>"]+\.[^\s@<>"]+$/;
 const keyIdPattern = /^key_[0-9A-Za-z]{8,64}$/;
 
 const merchantIdOf = (value: string | undefined) => {

@@ -5,6 +5,7 @@ import { translator, type Translator } from '../../../i18n';
 import { html } from '../html';
 import { sessionOf } from '../session';
 import { consoleBase, consolePage, type Notice } from './layout';
+import { statusOfDomainError } from '../../errors';
 
 /** A form or query field the console refuses, named by its field and a catalog key saying why. */
 export class FieldProblem extends Error {
@@ -75,15 +76,6 @@ export function doneNotice(req: Request): Notice | null {
 /** `path?done=<notice>`, for a redirect after a form. */
 export const withDone = (path: string, done: DoneNotice) => `${path}${path.includes('?') ? '&' : '?'}done=${done}`;
 
-const statusOf: Record<DomainError['kind'], number> = {
-  invalid: 400,
-  unauthenticated: 401,
-  not_found: 404,
-  conflict: 409,
-  unprocessable: 422,
-  unavailable: 503,
-};
-
 /**
  * Errors of the console's screens as a page in the operator's language: a refused field names the
  * field (400), a missing object is a 404, a refused action (409/422) says why; the service's own
@@ -99,7 +91,7 @@ export const consoleErrors: ErrorRequestHandler = (error, req, res, next) => {
       ? t.t(`console.fields.${fieldName}`)
       : fieldName
     : null;
-  const status = error instanceof FieldProblem ? 400 : statusOf[error.kind];
+  const status = error instanceof FieldProblem ? 400 : statusOfDomainError(error.kind);
   const kind = error instanceof FieldProblem ? 'invalid' : error.kind;
   const title = t.t(`console.errors.${kind}`);
   const body = html`<div class="alert error" role="alert" id="problem">
