@@ -2,7 +2,7 @@ import type { Pool } from 'pg';
 import { findCheckoutById, webhookSecretsFor } from '../db/checkouts';
 import { recordWebhookAttempt } from '../db/events';
 import { findPaymentById } from '../db/payments';
-import { signWebhookWithAll } from '../domain/signatures';
+import { webhookHeaders } from '../domain/signatures';
 import { safeRequest, UnsafeUrlError } from '../net/safe-http';
 import type { PaymentEvent } from '../domain/event';
 
@@ -51,13 +51,7 @@ export async function deliverWebhook(
       checkout.notifyUrl,
       {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Kassa-Webhooks/1',
-          'webhook-id': event.id,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signWebhookWithAll(secrets, event.id, timestamp, event.body),
-        },
+        headers: webhookHeaders(secrets, event.id, timestamp, event.body),
         body: event.body,
       },
       { allowPrivate: deps.allowPrivateWebhookUrls, timeoutMs: deps.webhookTimeoutMs, maxResponseBytes: 4096 },

@@ -13,7 +13,9 @@ export const autoReturnScriptPath = '/pay/assets/auto-return.js';
  * The script at {@link autoReturnScriptPath}: after its delay, submits each `form[data-submit-after]`
  * and follows each `a[data-follow-after]` (to its `data-follow-url`); shows each `[data-stay]`
  * button, which stops them and hides the notice `#auto-return`. So the buyer may stay (WCAG 2.2.1);
- * without the script the link or button is there to use.
+ * without the script the link or button is there to use. On the waiting page it asks the payment's
+ * status (`[data-watch-status]`) instead of reloading, and opens the result once it changed; a browser
+ * without script reloads the page instead (a `<noscript>` refresh).
  */
 export const autoReturnScript = `'use strict';
 const timers = [];
@@ -24,6 +26,22 @@ for (const form of document.querySelectorAll('form[data-submit-after]')) {
 for (const link of document.querySelectorAll('a[data-follow-after]')) {
   const url = link.getAttribute('data-follow-url') || link.href;
   timers.push(setTimeout(() => location.assign(url), after(link, 'data-follow-after')));
+}
+for (const waiting of document.querySelectorAll('[data-watch-status]')) {
+  const every = after(waiting, 'data-watch-every');
+  const giveUpAt = Date.now() + after(waiting, 'data-watch-give-up');
+  const check = async () => {
+    if (Date.now() >= giveUpAt) return location.replace(waiting.getAttribute('data-watch-give-up-url'));
+    try {
+      const answer = await fetch(waiting.getAttribute('data-watch-status'), { headers: { accept: 'application/json' } });
+      const { status } = await answer.json();
+      if (status !== 'awaiting_payment') return location.replace(waiting.getAttribute('data-watch-url'));
+    } catch {
+      // asked again on the next round
+    }
+    setTimeout(check, every);
+  };
+  setTimeout(check, every);
 }
 for (const stay of document.querySelectorAll('[data-stay]')) {
   stay.hidden = false;
@@ -110,6 +128,12 @@ ${context.languageSwitch === false ? '' : languageSwitch(t)}
     },
   });
 }
+
+/** What the waiting page's script watches (its status, how often, until when): no reload until something changed. */
+const watchAttributes = ({ watch }: ResultLinks) =>
+  watch
+    ? html` data-watch-status="${watch.statusUrl}" data-watch-every="${watch.everySeconds}" data-watch-url="${watch.resultUrl}" data-watch-give-up="${watch.giveUpAfterSeconds}" data-watch-give-up-url="${watch.giveUpUrl}"`
+    : '';
 
 /** Where a page that sends the buyer back by GET points its refresh: Kassa's own redirect, so no shop URL sits in a refresh header. */
 const backPath = (paymentId: string) => `/pay/${paymentId}/back`;
@@ -247,9 +271,14 @@ ${stayButton(t, links)}`,
       const waitedLong = links.autoReturnSeconds !== null;
       return buyerPage(context, {
         title: t.t('buyer.result.waitingTitle'),
-        head: waitedLong ? head : { refresh: { seconds: pendingRefreshSeconds, url: links.refreshUrl } },
+        head: waitedLong
+          ? head
+          : {
+              refresh: { seconds: pendingRefreshSeconds, url: links.refreshUrl, withoutScript: true },
+              scripts: [autoReturnScriptPath],
+            },
         testMode: payment.testMode,
-        body: html`<div class="result result-waiting">
+        body: html`<div class="result result-waiting"${watchAttributes(links)}>
 <h1>${t.t('buyer.result.waitingHeading')}</h1>
 <p class="muted">${waitedLong ? t.t('buyer.result.waitingLong', { shop }) : t.t('buyer.result.waitingText', { shop })}</p>
 </div>

@@ -301,6 +301,7 @@ const branding = z
       .optional()
       .openapi({
         description: 'The shop’s logo on the buyer’s pages, loaded by the buyer’s browser: an https URL; null: none',
+        pattern: '^[Hh][Tt][Tt][Pp][Ss]://\\S+$',
         example: 'https://shop.example/logo.png',
       }),
     color: z

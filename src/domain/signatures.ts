@@ -59,3 +59,19 @@ export function safeEqualHex(a: string, b: string): boolean {
 export function signWebhookWithAll(secrets: readonly string[], id: string, timestamp: number, body: string): string {
   return secrets.map((secret) => signWebhook(secret, id, timestamp, body)).join(' ');
 }
+
+/** The headers of a webhook POST (Standard Webhooks): JSON, Kassa's user agent, id, timestamp and the signatures. */
+export function webhookHeaders(
+  secrets: readonly string[],
+  id: string,
+  timestamp: number,
+  body: string,
+): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'user-agent': 'Kassa-Webhooks/1',
+    'webhook-id': id,
+    'webhook-timestamp': String(timestamp),
+    'webhook-signature': signWebhookWithAll(secrets, id, timestamp, body),
+  };
+}

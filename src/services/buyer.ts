@@ -46,8 +46,14 @@ export interface ResultLinks {
   back: ShopReturn;
   /** Seconds until the page sends the buyer back on its own; null while the buyer may still act here. */
   autoReturnSeconds: number | null;
-  /** For a payment still being confirmed: the page's next refresh, counting how long the buyer has waited. */
+  /** For a payment still being confirmed: the page's next refresh, counting how long the buyer has waited (without script). */
   refreshUrl?: string;
+  /**
+   * For a payment still being confirmed, what the page's script does instead of refreshing: asks
+   * `statusUrl` every `everySeconds` and opens `resultUrl` once the status changes, or `giveUpUrl`
+   * after `giveUpAfterSeconds` (the page that says it takes longer and sends the buyer back).
+   */
+  watch?: { statusUrl: string; everySeconds: number; resultUrl: string; giveUpAfterSeconds: number; giveUpUrl: string };
   /** A fresh download link, for paid digital goods. */
   downloadUrl?: string;
 }
@@ -179,7 +185,16 @@ export function resultLinks(
   };
   if (payment.status === 'awaiting_payment') {
     if (waitedSeconds >= pendingReturnAfterSeconds) links.autoReturnSeconds = autoReturnSeconds;
-    else links.refreshUrl = `/pay/${payment.id}/return?waited=${waitedSeconds + pendingRefreshSeconds}`;
+    else {
+      links.refreshUrl = `/pay/${payment.id}/return?waited=${waitedSeconds + pendingRefreshSeconds}`;
+      links.watch = {
+        statusUrl: `/pay/${payment.id}/status`,
+        everySeconds: pendingRefreshSeconds,
+        resultUrl: `/pay/${payment.id}/return`,
+        giveUpAfterSeconds: pendingReturnAfterSeconds - waitedSeconds,
+        giveUpUrl: `/pay/${payment.id}/return?waited=${pendingReturnAfterSeconds}`,
+      };
+    }
   }
   if (payment.status === 'paid' && payment.delivery?.type === 'digital') {
     const expires = Math.floor(now / 1000) + downloadLinkSeconds;

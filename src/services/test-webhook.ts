@@ -2,7 +2,7 @@ import { findCheckout, webhookSecretsFor } from '../db/checkouts';
 import { notFound } from '../domain/errors';
 import { newId } from '../domain/ids';
 import type { MerchantPrincipal } from '../domain/merchant';
-import { signWebhookWithAll } from '../domain/signatures';
+import { webhookHeaders } from '../domain/signatures';
 import { safeRequest, UnsafeUrlError } from '../net/safe-http';
 import type { ServiceDeps } from './deps';
 
@@ -49,13 +49,7 @@ export async function sendTestWebhook(
       checkout.notifyUrl,
       {
         method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'user-agent': 'Kassa-Webhooks/1',
-          'webhook-id': eventId,
-          'webhook-timestamp': String(timestamp),
-          'webhook-signature': signWebhookWithAll(secrets, eventId, timestamp, body),
-        },
+        headers: webhookHeaders(secrets, eventId, timestamp, body),
         body,
       },
       { allowPrivate: deps.config.allowPrivateWebhookUrls, timeoutMs, maxResponseBytes: 4096 },

@@ -167,7 +167,7 @@ test('a payment made through the API goes back to its signed success URL on its 
   expect((await page('pay_doesnotexist000', 'back')).status).toBe(404);
 });
 
-test('while a payment is being confirmed the page refreshes itself, counting the wait; after a minute it sends the buyer to the pending URL', async () => {
+test('while a payment is being confirmed the page watches its status (refreshes without script), counting the wait; after a minute it sends the buyer to the pending URL', async () => {
   const payment = await sciPayment();
   await chooseMethod(stack, payment.id);
   await eventually(
@@ -176,8 +176,11 @@ test('while a payment is being confirmed the page refreshes itself, counting the
   );
 
   const first = await page(payment.id);
-  expect(first.html).toContain(`<meta http-equiv="refresh" content="2;url=/pay/${payment.id}/return?waited=2"`);
-  expect(first.html).not.toContain('auto-return');
+  expect(first.html).toContain(
+    `<noscript><meta http-equiv="refresh" content="2;url=/pay/${payment.id}/return?waited=2"></noscript>`,
+  );
+  expect(first.html).toContain(`data-watch-status="/pay/${payment.id}/status"`);
+  expect(first.html).not.toContain('id="auto-return"'); // no countdown back to the shop yet
   const pending = new URL(attribute(first.html, /id="pending-link" href="([^"]+)"/)!);
   expect(pending.origin + pending.pathname).toBe('https://shop.example/wait');
   expect(Object.fromEntries(pending.searchParams)).toMatchObject({ ik_inv_st: 'process', ik_inv_id: payment.id });

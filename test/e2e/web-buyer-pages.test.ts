@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 import { translator } from '../../src/i18n';
 import { expectNoSeriousViolations } from '../support/axe';
 import { describeWithBrowser, launchBrowser } from '../support/browser';
-import { paidPaymentWith } from '../support/money';
+import { buyerActs, chooseMethod, paidPaymentWith } from '../support/money';
 import { api, newShop, type Shop, startTestStack, type TestStack } from '../support/stack';
 
 // The buyer's pages as a buyer sees them: the shop's brand, methods with icons and prices, two
@@ -258,6 +258,27 @@ describeWithBrowser('the buyer pages', __filename, () => {
     expect(await langOf(other.checkout_url, 'fr-FR,fr;q=0.9')).toBe('ru');
     expect(await langOf(other.checkout_url, 'en')).toBe('en');
     await patch('en');
+  });
+
+  test('waiting: the page watches the status instead of reloading, is accessible, and shows the result once paid', async () => {
+    const made = await payment();
+    const sandboxPage = await chooseMethod(stack, made.id);
+    await context.setExtraHTTPHeaders({ 'accept-language': 'en-US,en;q=0.9' });
+    const page = await context.newPage();
+    const loads: string[] = [];
+    page.on('framenavigated', (frame) => {
+      if (frame === page.mainFrame()) loads.push(frame.url());
+    });
+    await page.goto(`${stack.url}/pay/${made.id}/return`);
+    expect(await page.textContent('h1')).toBe('Waiting for the payment to be confirmed…');
+    await expectNoSeriousViolations(page); // no timed <meta refresh> for a browser that runs the script
+    await page.waitForRequest((request) => request.url().endsWith(`/pay/${made.id}/status`));
+    await page.waitForRequest((request) => request.url().endsWith(`/pay/${made.id}/status`));
+    expect(loads).toEqual([`${stack.url}/pay/${made.id}/return`]);
+    await buyerActs(sandboxPage, 'approve');
+    await page.waitForSelector('.result-paid', { timeout: 15_000 });
+    expect(loads).toHaveLength(2);
+    await page.close();
   });
 
   test('paid: the success page is accessible, shows a visible link and takes the buyer back to the shop by itself', async () => {

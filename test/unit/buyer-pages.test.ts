@@ -201,13 +201,27 @@ describe('the result pages', () => {
     expect(page).not.toContain('data-follow-after');
   });
 
-  test('waiting: refreshes itself; after a long wait the link is followed on its own', () => {
+  test('waiting: its script watches the status (a browser without script refreshes); after a long wait the link is followed on its own', () => {
     const waiting = payment({ status: 'awaiting_payment' });
     const first = resultPage(context('en'), waiting, {
       ...getBack(null),
       refreshUrl: '/pay/pay_3kTMd2pL9sXq7vB1nW0e/return?waited=2',
+      watch: {
+        statusUrl: '/pay/pay_3kTMd2pL9sXq7vB1nW0e/status',
+        everySeconds: 2,
+        resultUrl: '/pay/pay_3kTMd2pL9sXq7vB1nW0e/return',
+        giveUpAfterSeconds: 58,
+        giveUpUrl: '/pay/pay_3kTMd2pL9sXq7vB1nW0e/return?waited=60',
+      },
     });
-    expect(first).toContain('<meta http-equiv="refresh" content="2;url=/pay/pay_3kTMd2pL9sXq7vB1nW0e/return?waited=2"');
+    expect(first).toContain(
+      '<noscript><meta http-equiv="refresh" content="2;url=/pay/pay_3kTMd2pL9sXq7vB1nW0e/return?waited=2"></noscript>',
+    );
+    expect(first).toContain('data-watch-status="/pay/pay_3kTMd2pL9sXq7vB1nW0e/status" data-watch-every="2"');
+    expect(first).toContain(
+      'data-watch-give-up="58" data-watch-give-up-url="/pay/pay_3kTMd2pL9sXq7vB1nW0e/return?waited=60"',
+    );
+    expect(first).toContain('<script src="/pay/assets/auto-return.js" defer></script>');
     const long = resultPage(context('ru'), waiting, getBack(5));
     expect(long).toContain('Подтверждение идёт дольше обычного.');
     expect(long).toContain(

@@ -76,10 +76,18 @@ describe('the way back of an SCI-made payment', () => {
     expect(resultLinks(deps, payment('awaiting_payment'), checkout, secret, { waitedSeconds: 10 })).toMatchObject({
       autoReturnSeconds: null,
       refreshUrl: '/pay/pay_3kTMd2pL9sXq7vB1nW0e/return?waited=12',
+      watch: {
+        statusUrl: '/pay/pay_3kTMd2pL9sXq7vB1nW0e/status',
+        everySeconds: 2,
+        resultUrl: '/pay/pay_3kTMd2pL9sXq7vB1nW0e/return',
+        giveUpAfterSeconds: 50,
+        giveUpUrl: '/pay/pay_3kTMd2pL9sXq7vB1nW0e/return?waited=60',
+      },
     });
     const long = resultLinks(deps, payment('awaiting_payment'), checkout, secret, { waitedSeconds: 60 });
     expect(long.autoReturnSeconds).toBe(5);
     expect(long.refreshUrl).toBeUndefined();
+    expect(long.watch).toBeUndefined();
   });
 });
 

@@ -5,12 +5,17 @@ export const assetsPath = '/assets';
 
 /** What a page puts in its head besides the shared stylesheet. */
 export interface DocumentHead {
-  /** Refresh the page after `seconds` (to `url` when given). */
-  refresh?: { seconds: number; url?: string };
+  /** Refresh the page after `seconds` (to `url` when given); with `withoutScript`, only in a browser that runs no script. */
+  refresh?: { seconds: number; url?: string; withoutScript?: boolean };
   /** Scripts (paths under Kassa) loaded with `defer`; no inline script runs under the CSP. */
   scripts?: readonly string[];
   /** Extra stylesheets (paths under Kassa). */
   styles?: readonly string[];
+}
+
+function refreshMeta(refresh: NonNullable<DocumentHead['refresh']>): SafeHtml {
+  const meta = html`<meta http-equiv="refresh" content="${refresh.seconds}${refresh.url ? `;url=${refresh.url}` : ''}">`;
+  return refresh.withoutScript ? html`<noscript>${meta}</noscript>` : meta;
 }
 
 /**
@@ -30,7 +35,7 @@ export function documentPage(options: {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1">
-${head.refresh ? html`<meta http-equiv="refresh" content="${head.refresh.seconds}${head.refresh.url ? `;url=${head.refresh.url}` : ''}" />` : ''}
+${head.refresh ? refreshMeta(head.refresh) : ''}
 <title>${options.title} · Kassa</title>
 <link rel="icon" href="${assetsPath}/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="${assetsPath}/kassa.css">

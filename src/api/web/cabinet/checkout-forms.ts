@@ -9,6 +9,7 @@ import { DomainError } from '../../../domain/errors';
 import { sciDefaults } from '../../../domain/interkassa';
 import type { CheckoutSettingsInput, OpenCheckoutInput } from '../../../services/checkouts';
 import type { CheckoutResource } from '../../../resources/checkout';
+import { checkoutSettings } from '../../merchant/checkout-input';
 import { createCheckoutBody, updateCheckoutBody } from '../../schemas';
 
 /** A submitted (or prefilled) form: input name → value, or values for repeated names. */
@@ -118,45 +119,6 @@ export function domainErrors(t: Translator, error: unknown, methodCodes: readonl
   return errors;
 }
 
-type UpdateBody = z.output<typeof updateCheckoutBody>;
-
-/** The API's checkout body as the service's settings. */
-function settingsInput(body: UpdateBody): CheckoutSettingsInput {
-  return {
-    type: body.type,
-    name: body.name,
-    siteUrl: body.site_url,
-    currencies: body.currencies,
-    notifyUrl: body.notify_url,
-    successUrl: body.success_url,
-    failUrl: body.fail_url,
-    pendingUrl: body.pending_url,
-    feePayer:
-      typeof body.fee_payer === 'object'
-        ? { type: 'split', buyerPercent: body.fee_payer.buyer_percent }
-        : body.fee_payer,
-    methods: body.methods?.map((method) => ({
-      method: method.method,
-      currencies: method.currencies,
-      minAmount: method.min_amount,
-      maxAmount: method.max_amount,
-    })),
-    lateSuccess: body.late_success,
-    branding: body.branding && { logoUrl: body.branding.logo_url, color: body.branding.color },
-    locale: body.locale,
-    sci: body.sci && {
-      enabled: body.sci.enabled,
-      signAlgorithm: body.sci.sign_algorithm,
-      signRequired: body.sci.sign_required,
-      urlOverride: body.sci.url_override,
-      uniqueOrder: body.sci.unique_order,
-      interactionUrl: body.sci.interaction_url,
-      interactionMethod: body.sci.interaction_method,
-      lifetime: body.sci.lifetime,
-    },
-  };
-}
-
 /** What reading a form gave: the settings for the service, or the errors to show. */
 export type FormReading<Input> = { ok: true; input: Input; methodCodes: string[] } | { ok: false; errors: FieldErrors };
 
@@ -200,7 +162,7 @@ export function readNewCheckout(t: Translator, values: FormValues): FormReading<
       if (!optionalUrl(values, input)) delete errors[input];
     return { ok: false, errors };
   }
-  return { ok: true, input: settingsInput(parsed.data) as OpenCheckoutInput, methodCodes: [] };
+  return { ok: true, input: checkoutSettings(parsed.data), methodCodes: [] };
 }
 
 /** The checkout's tabs that save settings. */
@@ -295,7 +257,7 @@ export function readCheckoutTab(
   const methodCodes = Array.isArray(body.methods) ? (body.methods as { method: string }[]).map((m) => m.method) : [];
   const parsed = updateCheckoutBody.safeParse(body);
   if (!parsed.success) return { ok: false, errors: zodErrors(t, parsed.error, values, methodCodes) };
-  return { ok: true, input: settingsInput(parsed.data), methodCodes };
+  return { ok: true, input: checkoutSettings(parsed.data), methodCodes };
 }
 
 /** Every tab's inputs filled from the checkout as it is stored. */
