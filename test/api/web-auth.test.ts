@@ -564,3 +564,16 @@ describe('forms that move money', () => {
     expect(next).not.toBe(once);
   });
 });
+
+describe('pages that do not exist', () => {
+  it('answer a 404 page in the person’s language behind the sign-in, and send a signed-out visitor to sign in', async () => {
+    const owner = await newMerchantUser(stack, { locale: 'ru' });
+    const cabinet = await getPage(stack, owner, '/dashboard/no-such-screen');
+    expect([cabinet.status, cabinet.headers.get('content-type')]).toEqual([404, 'text/html; charset=utf-8']);
+    expect(cabinet.text).toContain('<html lang="ru">');
+    const operator = await newOperatorUser(stack);
+    const console = await getPage(stack, operator, '/admin/console/no-such-screen');
+    expect([console.status, console.headers.get('content-type')]).toEqual([404, 'text/html; charset=utf-8']);
+    expect((await page('/dashboard/no-such-screen')).status).toBe(303);
+  });
+});

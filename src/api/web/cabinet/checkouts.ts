@@ -44,7 +44,7 @@ import {
   securityTab,
   verificationTab,
 } from './checkout-views';
-import { cabinetPage } from './layout';
+import { type CabinetSection, cabinetPage } from './layout';
 
 const checkoutId = /^co_[0-9A-Za-z]{8,64}$/;
 const settingsTabs: readonly SettingsTab[] = ['general', 'payments', 'interface', 'security'];
@@ -58,7 +58,11 @@ function queryValue(req: Request, name: string): string {
 }
 
 /** A cabinet page that says there is no such thing, with a 404. */
-export function notFoundScreen(res: Response, back = '/dashboard/checkouts'): void {
+export function notFoundScreen(
+  res: Response,
+  back = '/dashboard/checkouts',
+  active: CabinetSection = 'checkouts',
+): void {
   const { session, t } = pageContext(res);
   res
     .status(404)
@@ -67,7 +71,7 @@ export function notFoundScreen(res: Response, back = '/dashboard/checkouts'): vo
       cabinetPage({
         session,
         t,
-        active: 'checkouts',
+        active,
         title: t.t('common.notFound'),
         here: back,
         body: html`<p id="not-found">${t.t('cabinet.notFound')}</p><p><a href="${back}">${t.t('common.back')}</a></p>`,

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { ServiceDeps } from '../../../services/deps';
 import { merchantAuthRoutes, requireMerchantSession } from '../auth';
-import { checkoutScreens } from './checkouts';
+import { checkoutScreens, notFoundScreen } from './checkouts';
 import { developerScreens } from './developers';
 import { homeScreens } from './home';
 import { moneyScreens } from './money';
@@ -22,5 +22,6 @@ export function cabinetRoutes(deps: ServiceDeps): Router {
   router.use(moneyScreens(deps));
   router.use(developerScreens(deps));
   router.use(teamScreens(deps));
+  router.use((_req, res) => notFoundScreen(res, '/dashboard', 'home'));
   return router;
 }

@@ -1,4 +1,5 @@
 import { Router } from 'express';
+import { notFound } from '../../../domain/errors';
 import type { ServiceDeps } from '../../../services/deps';
 import { connectorScreens } from './connectors';
 import { merchantScreens } from './merchants';
@@ -21,6 +22,7 @@ export function operatorScreens(deps: ServiceDeps): Router {
   router.use(reconciliationScreens(deps));
   router.use(paymentScreens(deps));
   router.use(operatorScreensForInvitations(deps));
+  router.use((_req, _res, next) => next(notFound('page')));
   router.use(consoleErrors);
   return router;
 }
