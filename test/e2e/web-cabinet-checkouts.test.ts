@@ -2,7 +2,7 @@ import http from 'node:http';
 import path from 'node:path';
 import type { Browser, BrowserContext, Page, Response } from 'playwright-core';
 import { expectNoSeriousViolations } from '../support/axe';
-import { artifactPath, describeWithBrowser, launchBrowser } from '../support/browser';
+import { artifactPath, describeWithBrowser, launchBrowser, payWithSandboxCard } from '../support/browser';
 import { getPage, type MerchantUser, newMerchantUser, postForm, useSessionIn } from '../support/cabinet';
 import { api, eventually, startTestStack, type TestStack } from '../support/stack';
 
@@ -219,14 +219,7 @@ describeWithBrowser('the cabinet checkout screens', __filename, () => {
       await Promise.all([page.waitForURL(/\/payments\/test$/), page.click('[data-step=testPayment] a')]);
       await Promise.all([page.waitForURL(/\/pay\/pay_/), page.click('#test-payment button[type=submit]')]);
       const paymentId = /\/pay\/(pay_[A-Za-z0-9]+)/.exec(page.url())![1]!;
-      await Promise.all([
-        page.waitForURL((url) => url.href.startsWith(`${stack.sandboxUrl}/checkout/`)),
-        page.click('button[name=method][value=sandbox_card]'),
-      ]);
-      await Promise.all([
-        page.waitForURL(`${stack.url}/pay/${paymentId}/return`),
-        page.getByRole('button', { name: 'Approve', exact: true }).click(),
-      ]);
+      await payWithSandboxCard(page, stack, paymentId);
       await eventually(
         () => api(stack.url, 'GET', `/v1/payments/${paymentId}`, { token: merchant.testKey }),
         (answer) => answer.body.status === 'paid',

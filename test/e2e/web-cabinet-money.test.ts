@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { verifyWebhook } from '../../src/domain/signatures';
 import { expectNoSeriousViolations } from '../support/axe';
-import { artifactPath, describeWithBrowser, launchBrowser } from '../support/browser';
+import { artifactPath, describeWithBrowser, launchBrowser, payWithSandboxCard } from '../support/browser';
 import { getPage, type MerchantUser, newMerchantUser, postForm, signInBrowser } from '../support/cabinet';
 import {
   api,
@@ -88,14 +88,7 @@ describeWithBrowser('the cabinet money screens', __filename, () => {
     if (amount) await page.fill('#t-amount', amount);
     await Promise.all([page.waitForURL(/\/pay\/pay_/), page.click('#test-payment button[type=submit]')]);
     const id = /\/pay\/(pay_[A-Za-z0-9]+)/.exec(page.url())![1]!;
-    await Promise.all([
-      page.waitForURL((url) => url.href.startsWith(`${stack.sandboxUrl}/checkout/`)),
-      page.click('button[name=method][value=sandbox_card]'),
-    ]);
-    await Promise.all([
-      page.waitForURL(`${stack.url}/pay/${id}/return`),
-      page.getByRole('button', { name: 'Approve', exact: true }).click(),
-    ]);
+    await payWithSandboxCard(page, stack, id);
     await eventually(
       () => paymentStatus(id),
       (status) => status === 'paid',

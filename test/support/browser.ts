@@ -102,3 +102,22 @@ export async function asBuyerIn(
     await context.close();
   }
 }
+
+/**
+ * On a payment's hosted page: picks the sandbox card, approves at the sandbox and waits until the
+ * browser is back on the payment's result page.
+ */
+export async function payWithSandboxCard(
+  page: Page,
+  stack: { url: string; sandboxUrl: string },
+  paymentId: string,
+): Promise<void> {
+  await Promise.all([
+    page.waitForURL((url) => url.href.startsWith(`${stack.sandboxUrl}/checkout/`)),
+    page.click('button[name=method][value=sandbox_card]'),
+  ]);
+  await Promise.all([
+    page.waitForURL(`${stack.url}/pay/${paymentId}/return`),
+    page.getByRole('button', { name: 'Approve', exact: true }).click(),
+  ]);
+}

@@ -16,7 +16,7 @@ import type { ServiceDeps } from '../../../services/deps';
 import { channelBodies } from '../../channel-schemas';
 import { html, type SafeHtml } from '../html';
 import { csrfField, merchantPrincipalOf, pageContext } from '../session';
-import { cabinetPage } from './layout';
+import { sendCabinetPage } from './layout';
 import { channelName, eventName } from './payment-detail';
 import {
   FieldError,
@@ -175,20 +175,19 @@ ${tableOr(
 )}
 <div class="channel-forms">${channelKinds.map((kind) => channelForm(t, session.csrfToken, checkout.id, kind, byKind.get(kind), state.error))}</div>`;
   }
-  res
-    .status(status)
-    .type('html')
-    .send(
-      cabinetPage({
-        session,
-        t,
-        active: 'channels',
-        title: t.t('money.channels.title'),
-        here: '/dashboard/channels',
-        head: moneyHead,
-        body,
-      }),
-    );
+  sendCabinetPage(
+    res,
+    {
+      session,
+      t,
+      active: 'channels',
+      title: t.t('money.channels.title'),
+      here: '/dashboard/channels',
+      head: moneyHead,
+      body,
+    },
+    status,
+  );
 }
 
 function targetOf(channel: ChannelResource): string {

@@ -44,7 +44,7 @@ import {
   securityTab,
   verificationTab,
 } from './checkout-views';
-import { type CabinetSection, cabinetPage } from './layout';
+import { type CabinetSection, sendCabinetPage } from './layout';
 
 const checkoutId = /^co_[0-9A-Za-z]{8,64}$/;
 const settingsTabs: readonly SettingsTab[] = ['general', 'payments', 'interface', 'security'];
@@ -64,19 +64,18 @@ export function notFoundScreen(
   active: CabinetSection = 'checkouts',
 ): void {
   const { session, t } = pageContext(res);
-  res
-    .status(404)
-    .type('html')
-    .send(
-      cabinetPage({
-        session,
-        t,
-        active,
-        title: t.t('common.notFound'),
-        here: back,
-        body: html`<p id="not-found">${t.t('cabinet.notFound')}</p><p><a href="${back}">${t.t('common.back')}</a></p>`,
-      }),
-    );
+  sendCabinetPage(
+    res,
+    {
+      session,
+      t,
+      active,
+      title: t.t('common.notFound'),
+      here: back,
+      body: html`<p id="not-found">${t.t('cabinet.notFound')}</p><p><a href="${back}">${t.t('common.back')}</a></p>`,
+    },
+    404,
+  );
 }
 
 /** The request's own checkout, or null when the id is malformed, another merchant's or the other mode's. */
@@ -196,52 +195,48 @@ export function checkoutScreens(deps: ServiceDeps): Router {
       body = verificationTab(state, checkout);
       if (checkout.verification.status === 'pending' && queryValue(req, 'checking')) refresh = { seconds: 2 };
     }
-    res
-      .status(status)
-      .type('html')
-      .send(
-        cabinetPage({
-          session,
-          t,
-          active: 'checkouts',
-          title: t.t('cabinet.checkout.title', { name: checkout.name, tab: t.t(`cabinet.tabs.${tab}`) }),
-          here: '/dashboard/checkouts',
-          head: { scripts, refresh },
-          body: checkoutFrame(t, checkout, tab, html`${savedNote(view.saved)}${onceSecrets(t, view.secrets)}${body}`),
-        }),
-      );
+    sendCabinetPage(
+      res,
+      {
+        session,
+        t,
+        active: 'checkouts',
+        title: t.t('cabinet.checkout.title', { name: checkout.name, tab: t.t(`cabinet.tabs.${tab}`) }),
+        here: '/dashboard/checkouts',
+        head: { scripts, refresh },
+        body: checkoutFrame(t, checkout, tab, html`${savedNote(view.saved)}${onceSecrets(t, view.secrets)}${body}`),
+      },
+      status,
+    );
   }
 
   router.get('/checkouts', async (_req, res) => {
     const { session, t } = pageContext(res);
     const checkouts = await listCheckouts(deps, merchantPrincipalOf(res));
-    res.type('html').send(
-      cabinetPage({
-        session,
-        t,
-        active: 'checkouts',
-        title: t.t('cabinet.checkouts.title'),
-        here: '/dashboard/checkouts',
-        body: checkoutList(t, checkouts),
-      }),
-    );
+    sendCabinetPage(res, {
+      session,
+      t,
+      active: 'checkouts',
+      title: t.t('cabinet.checkouts.title'),
+      here: '/dashboard/checkouts',
+      body: checkoutList(t, checkouts),
+    });
   });
 
   function renderNew(res: Response, values: FormValues, errors: FieldErrors, status = 200) {
     const { session, t } = pageContext(res);
-    res
-      .status(status)
-      .type('html')
-      .send(
-        cabinetPage({
-          session,
-          t,
-          active: 'checkouts',
-          title: t.t('cabinet.checkouts.new'),
-          here: '/dashboard/checkouts/new',
-          body: newCheckoutForm({ session, t, values, errors }),
-        }),
-      );
+    sendCabinetPage(
+      res,
+      {
+        session,
+        t,
+        active: 'checkouts',
+        title: t.t('cabinet.checkouts.new'),
+        here: '/dashboard/checkouts/new',
+        body: newCheckoutForm({ session, t, values, errors }),
+      },
+      status,
+    );
   }
 
   router.get('/checkouts/new', (_req, res) => {

@@ -7,7 +7,7 @@ import type { StoredPayment } from '../../../domain/payment';
 import { html, type SafeHtml } from '../html';
 import { merchantPrincipalOf, pageContext } from '../session';
 import { checkoutPath, verificationBadge } from './checkout-views';
-import { cabinetPage } from './layout';
+import { sendCabinetPage } from './layout';
 
 /** One step of the setup checklist: whether it is done and where it is done. */
 export interface ChecklistStep {
@@ -108,16 +108,14 @@ ${
 <h3>${t.t('cabinet.home.recent')}</h3>
 ${recentPayments(t, recent.payments)}
 </section>`;
-    res.type('html').send(
-      cabinetPage({
-        session,
-        t,
-        active: 'home',
-        title: t.t('cabinet.home.title'),
-        here: '/dashboard',
-        body,
-      }),
-    );
+    sendCabinetPage(res, {
+      session,
+      t,
+      active: 'home',
+      title: t.t('cabinet.home.title'),
+      here: '/dashboard',
+      body,
+    });
   });
   return router;
 }

@@ -1,3 +1,4 @@
+import type { Response } from 'express';
 import type { Translator } from '../../../i18n';
 import { html, type SafeHtml } from '../html';
 import { documentPage, type DocumentHead } from '../layout';
@@ -56,4 +57,9 @@ ${session.testMode ? html`<p class="alert" id="test-banner">${t.t('cabinet.testB
 ${options.body}
 </main>`;
   return documentPage({ locale: t.locale, title: options.title, body, head: options.head, bodyClass: 'cabinet' });
+}
+
+/** Answers a cabinet screen (see {@link cabinetPage}) with `status`. */
+export function sendCabinetPage(res: Response, options: Parameters<typeof cabinetPage>[0], status = 200): void {
+  res.status(status).type('html').send(cabinetPage(options));
 }

@@ -8,7 +8,7 @@ import type { ServiceDeps } from '../../../services/deps';
 import { createPayout, merchantPayouts } from '../../../services/payouts';
 import { html } from '../html';
 import { csrfField, merchantPrincipalOf, onceField, onceKeyOf, pageContext } from '../session';
-import { cabinetPage } from './layout';
+import { sendCabinetPage } from './layout';
 import {
   FieldError,
   formField,
@@ -175,18 +175,16 @@ ${refusalAlert(state.error)}
 <td class="text">${payout.failureReason ?? ''}</td></tr>`,
   );
 
-  res
-    .status(status)
-    .type('html')
-    .send(
-      cabinetPage({
-        session,
-        t,
-        active: 'balance',
-        title: t.t('money.balance.title'),
-        here: '/dashboard/balance',
-        head: moneyHead,
-        body: html`${noticeAlert(t, state.notice ?? null)}
+  sendCabinetPage(
+    res,
+    {
+      session,
+      t,
+      active: 'balance',
+      title: t.t('money.balance.title'),
+      here: '/dashboard/balance',
+      head: moneyHead,
+      body: html`${noticeAlert(t, state.notice ?? null)}
 <div class="columns">${balanceTables}</div>
 ${payoutForm}
 <section aria-labelledby="h-payouts" id="payouts"><h2 id="h-payouts">${t.t('money.payout.list')}</h2>
@@ -200,6 +198,7 @@ ${tableOr(
   payoutRows,
   'payout-list',
 )}</section>`,
-      }),
-    );
+    },
+    status,
+  );
 }

@@ -11,7 +11,7 @@ import { getPayment, listPaymentEvents } from '../../../services/payments';
 import { createRefund, paymentRefunds } from '../../../services/refunds';
 import { html, type SafeHtml } from '../html';
 import { csrfField, merchantPrincipalOf, onceField, onceKeyOf, pageContext } from '../session';
-import { cabinetPage } from './layout';
+import { sendCabinetPage } from './layout';
 import {
   FieldError,
   formField,
@@ -301,19 +301,18 @@ ${tableOr(
 )}
 ${refundForm}</section>`;
 
-  res
-    .status(status)
-    .type('html')
-    .send(
-      cabinetPage({
-        session,
-        t,
-        active: 'payments',
-        title: t.t('money.payment.title', { order: payment.orderId }),
-        here,
-        // an open payment's page follows it by itself until the buyer has paid or it ends
-        head: openStatuses.includes(payment.status) ? { ...moneyHead, refresh: { seconds: 5 } } : moneyHead,
-        body,
-      }),
-    );
+  sendCabinetPage(
+    res,
+    {
+      session,
+      t,
+      active: 'payments',
+      title: t.t('money.payment.title', { order: payment.orderId }),
+      here,
+      // an open payment's page follows it by itself until the buyer has paid or it ends
+      head: openStatuses.includes(payment.status) ? { ...moneyHead, refresh: { seconds: 5 } } : moneyHead,
+      body,
+    },
+    status,
+  );
 }

@@ -8,7 +8,7 @@ import type { Translator } from '../../../i18n';
 import { html, type SafeHtml } from '../html';
 import type { DocumentHead } from '../layout';
 import { pageContext } from '../session';
-import { cabinetPage, type CabinetSection } from './layout';
+import { type CabinetSection, sendCabinetPage } from './layout';
 import { statusOfDomainError } from '../../errors';
 import { safeReturnPath } from '../auth';
 
@@ -74,22 +74,21 @@ export function screen(
       const refused = refusal(t, error);
       if (!refused) return next(error);
       const title = refused.status === 404 ? t.t('common.notFound') : t.t('money.errors.title');
-      res
-        .status(refused.status)
-        .type('html')
-        .send(
-          cabinetPage({
-            session,
-            t,
-            active,
-            title,
-            here:
-              req.method === 'GET' ? (safeReturnPath(req.originalUrl, 'merchant') ?? backFor(active)) : backFor(active),
-            head: moneyHead,
-            body: html`${refused.status === 404 ? '' : refusalAlert(refused.message)}
+      sendCabinetPage(
+        res,
+        {
+          session,
+          t,
+          active,
+          title,
+          here:
+            req.method === 'GET' ? (safeReturnPath(req.originalUrl, 'merchant') ?? backFor(active)) : backFor(active),
+          head: moneyHead,
+          body: html`${refused.status === 404 ? '' : refusalAlert(refused.message)}
 <p><a href="${backFor(active)}">${t.t('common.back')}</a></p>`,
-          }),
-        );
+        },
+        refused.status,
+      );
     }
   };
 }

@@ -9,7 +9,7 @@ import type { ServiceDeps } from '../../../services/deps';
 import { createPayment, listMerchantPayments } from '../../../services/payments';
 import { html } from '../html';
 import { csrfField, merchantPrincipalOf, pageContext } from '../session';
-import { cabinetPage } from './layout';
+import { sendCabinetPage } from './layout';
 import { csvRow } from './payment-csv';
 import { paymentDetailScreens } from './payment-detail';
 import { filterQuery, parsePaymentFilters, type PaymentFilterValues } from './payment-filters';
@@ -140,15 +140,14 @@ export function paymentScreens(deps: ServiceDeps): Router {
 ${search.startingAfter ? html`<a href="/dashboard/payments${filterQuery(values)}" id="first-page">${t.t('money.payments.firstPage')}</a>` : ''}
 ${page.hasMore && last ? html`<a href="/dashboard/payments${filterQuery(values, { starting_after: last.id })}" id="next-page" rel="next">${t.t('common.next')}</a>` : ''}
 </nav>`;
-      res.type('html').send(
-        cabinetPage({
-          session,
-          t,
-          active: 'payments',
-          title: t.t('money.payments.title'),
-          here: '/dashboard/payments',
-          head: moneyHead,
-          body: html`<p class="actions"><a class="button" href="/dashboard/payments/test" id="make-test-payment">${t.t('money.test.title')}</a>
+      sendCabinetPage(res, {
+        session,
+        t,
+        active: 'payments',
+        title: t.t('money.payments.title'),
+        here: '/dashboard/payments',
+        head: moneyHead,
+        body: html`<p class="actions"><a class="button" href="/dashboard/payments/test" id="make-test-payment">${t.t('money.test.title')}</a>
 <a class="button secondary" href="/dashboard/payments.csv${filterQuery(values)}" id="export-csv" download>${t.t('money.payments.export')}</a></p>
 ${filterForm(t, values)}
 ${tableOr(
@@ -162,8 +161,7 @@ ${tableOr(
   'payments',
 )}
 ${pager}`,
-        }),
-      );
+      });
     }),
   );
 
@@ -229,18 +227,17 @@ async function sendTestPaymentForm(
 <input id="t-amount" name="amount" inputmode="decimal" required value="${form.amount ?? '50.00'}"></div>
 <button type="submit">${t.t('money.test.submit')}</button></form>`
     : html`<p class="empty">${t.t('money.test.noCheckout')} <a href="/dashboard/checkouts">${t.t('cabinet.nav.checkouts')}</a></p>`;
-  res
-    .status(status)
-    .type('html')
-    .send(
-      cabinetPage({
-        session,
-        t,
-        active: 'payments',
-        title: t.t('money.test.title'),
-        here: '/dashboard/payments/test',
-        head: moneyHead,
-        body,
-      }),
-    );
+  sendCabinetPage(
+    res,
+    {
+      session,
+      t,
+      active: 'payments',
+      title: t.t('money.test.title'),
+      here: '/dashboard/payments/test',
+      head: moneyHead,
+      body,
+    },
+    status,
+  );
 }
