@@ -15,7 +15,7 @@ import {
 } from '../support/cabinet';
 import { paidPaymentWith } from '../support/money';
 import { startSmtpSink } from '../support/notification-peers';
-import { api, startTestStack, type TestStack } from '../support/stack';
+import { api, createTestPayment, startTestStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
 let db: Pool;
@@ -575,5 +575,36 @@ describe('pages that do not exist', () => {
     const console = await getPage(stack, operator, '/admin/console/no-such-screen');
     expect([console.status, console.headers.get('content-type')]).toEqual([404, 'text/html; charset=utf-8']);
     expect((await page('/dashboard/no-such-screen')).status).toBe(303);
+  });
+});
+
+describe('an open payment in the cabinet', () => {
+  it('is canceled from its page, as POST /v1/payments/:id/cancel does; a closed one offers no cancel', async () => {
+    const owner = await newMerchantUser(stack);
+    const checkout = await api(stack.url, 'POST', '/v1/checkouts', {
+      token: owner.testKey,
+      body: {
+        name: 'Cancel',
+        site_url: 'https://shop.example',
+        currencies: ['RUB'],
+        notify_url: 'https://shop.example/notify',
+        success_url: 'https://shop.example/ok',
+        fail_url: 'https://shop.example/fail',
+        pending_url: 'https://shop.example/wait',
+      },
+    });
+    const open = await createTestPayment(stack, owner.testKey, checkout.body.id);
+    expect((await getPage(stack, owner, `/dashboard/payments/${open.id}`)).text).toContain('id="cancel-form"');
+    const canceled = await postForm(stack, owner, `/dashboard/payments/${open.id}/cancel`);
+    expect([canceled.status, canceled.headers.get('location')]).toEqual([
+      303,
+      `/dashboard/payments/${open.id}?notice=canceled`,
+    ]);
+    const after = await api(stack.url, 'GET', `/v1/payments/${open.id}`, { token: owner.testKey });
+    expect(after.body.status).toBe('canceled');
+    const page = await getPage(stack, owner, `/dashboard/payments/${open.id}?notice=canceled`);
+    expect(page.text).toContain('Payment canceled: the buyer can no longer pay it.');
+    expect(page.text).not.toContain('id="cancel-form"');
+    expect((await postForm(stack, owner, `/dashboard/payments/${open.id}/cancel`)).status).toBe(409);
   });
 });

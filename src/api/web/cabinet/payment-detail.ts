@@ -7,7 +7,7 @@ import type { DeliveryAttemptResource } from '../../../resources/channel';
 import { listPaymentAttempts } from '../../../services/attempts';
 import { listPaymentDeliveryLog, resendToChannel } from '../../../services/channels';
 import type { ServiceDeps } from '../../../services/deps';
-import { getPayment, listPaymentEvents } from '../../../services/payments';
+import { cancelPayment, getPayment, listPaymentEvents } from '../../../services/payments';
 import { createRefund, paymentRefunds } from '../../../services/refunds';
 import { html, type SafeHtml } from '../html';
 import { csrfField, merchantPrincipalOf, onceField, onceKeyOf, pageContext } from '../session';
@@ -28,7 +28,7 @@ import {
 type Attempts = Awaited<ReturnType<typeof listPaymentAttempts>>;
 type Events = Awaited<ReturnType<typeof listPaymentEvents>>;
 
-const notices = ['refunded', 'resent', 'resend_failed'] as const;
+const notices = ['refunded', 'resent', 'resend_failed', 'canceled'] as const;
 const refundable = ['paid', 'partially_refunded'];
 
 /** One step of a payment's life, as its timeline lists it. */
@@ -132,6 +132,15 @@ export function paymentDetailScreens(deps: ServiceDeps): Router {
         return;
       }
       res.redirect(303, `/dashboard/payments/${encodeURIComponent(id)}?notice=refunded#refunds`);
+    }),
+  );
+
+  router.post(
+    '/payments/:id/cancel',
+    screen('payments', async (req, res) => {
+      const id = req.params.id as string;
+      await cancelPayment(deps, merchantPrincipalOf(res), id);
+      res.redirect(303, `/dashboard/payments/${encodeURIComponent(id)}?notice=canceled`);
     }),
   );
 
@@ -263,6 +272,13 @@ ${refusalAlert(state.refundError)}
     html`<th scope="col"${numeric ? html` class="num"` : ''}>${t.t(key)}</th>`;
   const body = html`${noticeAlert(t, state.notice ?? null)}
 <p><a href="/dashboard/payments">${t.t('money.payment.backToList')}</a></p>
+${
+  openStatuses.includes(payment.status)
+    ? html`<form method="post" action="${here}/cancel" id="cancel-form">${csrfField(session)}<p class="hint">${t.t(
+        'money.payment.cancelHint',
+      )}</p><button type="submit" class="danger">${t.t('money.payment.cancel')}</button></form>`
+    : ''
+}
 <div class="columns"><section aria-labelledby="h-summary"><h2 id="h-summary">${t.t('money.payment.summary')}</h2>${summary}</section>
 <section aria-labelledby="h-timeline"><h2 id="h-timeline">${t.t('money.payment.timeline')}</h2>${timelineList}</section></div>
 <section aria-labelledby="h-attempts"><h2 id="h-attempts">${t.t('money.payment.attempts')}</h2>
