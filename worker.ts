@@ -34,6 +34,7 @@ import { loadProviderRegistry, type ProviderRegistry } from './src/providers/reg
 import { loadStoredConnectors } from './src/db/connectors';
 import { prepareConnectors } from './src/services/connectors';
 import type { ServiceDeps } from './src/services/deps';
+import { startLookupCache } from './src/services/lookup-cache';
 import { startOutboxSweep } from './src/temporal/outbox';
 import { connectClient, connectWorker, describeTemporal } from './src/temporal/connection';
 import { prepareSearchAttributes, searchAttributeClientInterceptor } from './src/temporal/search-attributes';
@@ -334,8 +335,11 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
     }
 
     if (config.role !== 'worker') {
+      const cache = startLookupCache(db);
+      closers.push(cache.stop);
       const deps: ServiceDeps = {
         db,
+        lookups: cache.lookups,
         temporal,
         eagerWorkflowStart: workerConnection !== undefined,
         providers,

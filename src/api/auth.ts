@@ -1,9 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Pool } from 'pg';
-import { findPrincipalByApiKey } from '../db/merchants';
 import type { MerchantPrincipal } from '../domain/merchant';
 import { DomainError } from '../domain/errors';
+import { type LookupCache, cachedPrincipal } from '../services/lookup-cache';
 
 const unauthorized = (message: string) => new DomainError('unauthenticated', 'unauthorized', message);
 
@@ -21,12 +21,16 @@ export function requireAdmin(adminToken: string): RequestHandler {
   };
 }
 
+/**
+ * Resolves the `sk_…` key to its merchant and mode, through the app's key cache when it has one
+ * (`app.locals.lookups`, set by `createApp` from `ServiceDeps.lookups`).
+ */
 export function requireMerchant(db: Pool): RequestHandler {
   return async (req, res, next) => {
     const key = bearer(req.headers.authorization);
     if (!key || !/^sk_(test|live)_[0-9A-Za-z]{8,64}$/.test(key))
       return next(unauthorized('A valid API key is required: Authorization: Bearer sk_…'));
-    const principal = await findPrincipalByApiKey(db, key);
+    const principal = await cachedPrincipal(db, req.app.locals.lookups as LookupCache | undefined, key);
     if (!principal) return next(unauthorized('This API key is not valid'));
     res.locals.principal = principal;
     next();

@@ -339,6 +339,12 @@ export async function listCheckoutChoices(
   return checkouts.map(({ id, name, currencies, notifyUrl }) => ({ id, name, currencies, notifyUrl }));
 }
 
+/**
+ * Drops this process's copy of a checkout it just changed: other processes hear of the change
+ * from the database (src/db/lookup-invalidation.ts), this one must not wait for that.
+ */
+const forgetCheckout = (deps: Pick<ServiceDeps, 'lookups'>, id: string) => deps.lookups?.changed(`checkout:${id}`);
+
 export async function changeCheckout(
   deps: ServiceDeps,
   principal: MerchantPrincipal,
@@ -349,9 +355,11 @@ export async function changeCheckout(
   const settings = settingsFrom(deps, principal.testMode, body, current.branding);
   const sci = body.sci && newSci(sciSettingsFrom(deps, current.sci, body.sci));
   let checkout = await updateCheckout(deps.db, principal, id, settings);
+  forgetCheckout(deps, id);
   if (!checkout) throw notFound('checkout', 'id');
   if (!sci) return checkoutAnswer(deps, checkout);
   const set = await setSciSettings(deps.db, principal, id, sci, notificationsKey(deps.config));
+  forgetCheckout(deps, id);
   if (!set) throw notFound('checkout', 'id');
   checkout = set.checkout;
   return set.issued ? withSciKeys(checkoutAnswer(deps, checkout), sci.keys) : checkoutAnswer(deps, checkout);
@@ -365,6 +373,7 @@ export async function rotateCheckoutSciKeys(deps: ServiceDeps, principal: Mercha
   await ownCheckout(deps, principal, id);
   const keys = newSciKeys();
   const checkout = await rotateSciKeys(deps.db, principal, id, keys, notificationsKey(deps.config));
+  forgetCheckout(deps, id);
   if (!checkout) {
     throw new DomainError(
       'conflict',
@@ -390,6 +399,7 @@ export async function rotateCheckoutSecret(deps: ServiceDeps, principal: Merchan
     webhookSecretGraceSeconds,
     notificationsKey(deps.config),
   );
+  forgetCheckout(deps, id);
   if (!checkout) throw notFound('checkout', 'id');
   return checkoutWithSecretResource(checkout, deps.providers.methods(checkout.testMode), webhookSecret);
 }
@@ -463,6 +473,7 @@ export async function setCheckoutPricing(deps: ServiceDeps, id: string, body: Ch
     fee: body.fee && feeSchedule(body.fee, 'fee'),
     methodFees,
   });
+  forgetCheckout(deps, id);
   if (!checkout) throw notFound('checkout', 'id');
   return checkoutAnswer(deps, checkout);
 }

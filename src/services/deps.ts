@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Observability } from '../observability';
 import type { ProviderRegistry } from '../providers/registry';
 import type { Starter } from '../temporal/start';
+import type { LookupCache } from './lookup-cache';
 
 /** What the API side needs, built once in the composition root. */
 export interface ServiceDeps extends Starter {
@@ -11,4 +12,6 @@ export interface ServiceDeps extends Starter {
   config: Config;
   /** Logger, metrics and tracer; absent in apps assembled by hand (tests), which then log nothing. */
   observability?: Observability;
+  /** API keys and checkouts kept in memory for the merchant API; absent, every request reads the database. */
+  lookups?: LookupCache;
 }

@@ -91,16 +91,18 @@ export async function getKey(deps: Pick<ServiceDeps, 'db'>, keyId: string) {
 }
 
 /** Revokes a key: the next request made with it is answered `401`. */
-export async function revokeKey(deps: Pick<ServiceDeps, 'db'>, merchantId: string, keyId: string) {
+export async function revokeKey(deps: Pick<ServiceDeps, 'db' | 'lookups'>, merchantId: string, keyId: string) {
   const key = await revokeApiKey(deps.db, merchantId, keyId);
   if (!key) throw notFound('API key', 'key_id');
+  deps.lookups?.changed(`api_key:${key.id}`);
   return apiKeyResource(key);
 }
 
 /** Revokes an active key and issues its replacement in the same mode. */
-export async function rotateKey(deps: Pick<ServiceDeps, 'db'>, merchantId: string, keyId: string) {
+export async function rotateKey(deps: Pick<ServiceDeps, 'db' | 'lookups'>, merchantId: string, keyId: string) {
   const rotated = await rotateApiKey(deps.db, merchantId, keyId);
   if (!rotated) throw notFound('active API key', 'key_id');
+  deps.lookups?.changed(`api_key:${rotated.revoked.id}`);
   return {
     revoked: apiKeyResource(rotated.revoked),
     issued: { ...apiKeyResource(rotated.key), secret: rotated.secret },

@@ -1,4 +1,4 @@
-import { findCheckout, findCheckoutById } from '../db/checkouts';
+import { findCheckoutById } from '../db/checkouts';
 import type { IdempotentCreate } from '../db/idempotency';
 import { listEventsWithAttempts } from '../db/events';
 import {
@@ -22,6 +22,7 @@ import { updatePurchase } from '../temporal/messages';
 import { cancelUpdate, type SelectMethodResult, selectMethodUpdate } from '../workflows/shared';
 import { amountParam, checkMerchantUrls, visibleMethods } from './checkouts';
 import type { ServiceDeps } from './deps';
+import { cachedCheckout } from './lookup-cache';
 
 /** A payment as a merchant asks for it. */
 export interface NewPaymentInput {
@@ -73,7 +74,7 @@ export async function createPayment(
     const made = await findPaymentByIdempotencyKey(deps.db, principal, idempotent.key);
     if (made) return recoverPayment(deps, made, request);
   }
-  const checkout = await findCheckout(deps.db, principal, request.checkoutId);
+  const checkout = await cachedCheckout(deps.db, deps.lookups, principal, request.checkoutId);
   if (!checkout) throw notFound('checkout', 'checkout_id');
   if (!principal.testMode && checkout.verification.status !== 'verified') {
     throw invalid(

@@ -1,0 +1,200 @@
+import type { Express } from 'express';
+import { Client, Pool } from 'pg';
+import request from 'supertest';
+import { createApp } from '../../src/api/app';
+import { hashApiKey } from '../../src/db/merchants';
+import { LookupCache, startLookupCache } from '../../src/services/lookup-cache';
+import { paymentBody } from '../support/stack';
+import { type ApiHarness, type Merchant, startApiHarness } from '../support/merchant-api';
+
+let harness: ApiHarness;
+let dbB: Pool;
+/** Two API processes on one database, each with its cache listening: A on the harness's pool, B on its own. */
+let one: { app: Express; lookups: LookupCache; stop: () => Promise<void> };
+let other: { app: Express; lookups: LookupCache; stop: () => Promise<void> };
+
+async function until(condition: () => boolean, what: string) {
+  for (let waited = 0; !condition(); waited += 10) {
+    if (waited > 5000) throw new Error(`still waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+beforeAll(async () => {
+  harness = await startApiHarness();
+  dbB = new Pool({ connectionString: harness.db.options.connectionString, max: 4 });
+  const a = startLookupCache(harness.db);
+  const b = startLookupCache(dbB);
+  one = { app: createApp({ ...harness.deps, lookups: a.lookups }), ...a };
+  other = { app: createApp({ ...harness.deps, db: dbB, lookups: b.lookups }), ...b };
+  await until(() => a.lookups.serving && b.lookups.serving, 'both caches to listen');
+}, 60_000);
+afterAll(async () => {
+  await one?.stop();
+  await other?.stop();
+  await dbB?.end();
+  await harness?.close();
+});
+
+const create = (app: Express, key: string, body: object) =>
+  request(app).post('/v1/payments').set('authorization', `Bearer ${key}`).send(body);
+
+async function keyIdOf(key: string) {
+  const { rows } = await harness.db.query<{ id: string }>('select id from api_keys where key_hash = $1', [
+    hashApiKey(key),
+  ]);
+  return rows[0]!.id;
+}
+
+/** Counts every statement any pg client sends while `run` runs. */
+async function queriesDuring(run: () => Promise<unknown>) {
+  const spy = jest.spyOn(Client.prototype, 'query');
+  try {
+    await run();
+    return spy.mock.calls.map(([statement]) =>
+      typeof statement === 'string' ? statement : (statement as { text: string }).text,
+    );
+  } finally {
+    spy.mockRestore();
+  }
+}
+
+describe('the create path', () => {
+  let merchant: Merchant;
+  beforeAll(async () => {
+    merchant = await harness.merchant();
+  });
+
+  it('makes a payment in two database round trips once the key and the checkout are kept', async () => {
+    expect((await create(one.app, merchant.testKey, paymentBody(merchant.testCheckout.id))).status).toBe(201);
+    const statements = await queriesDuring(async () => {
+      const created = await create(one.app, merchant.testKey, paymentBody(merchant.testCheckout.id));
+      expect(created.status).toBe(201);
+    });
+    expect(statements).toHaveLength(2);
+    expect(statements[0]).toMatch(/^\s*insert into payments/i);
+  });
+
+  it('reads the key and the checkout from the database when the cache is cold or not listening', async () => {
+    const deaf = new LookupCache(harness.db);
+    const app = createApp({ ...harness.deps, lookups: deaf });
+    for (let run = 0; run < 2; run++) {
+      const statements = await queriesDuring(async () => {
+        expect((await create(app, merchant.testKey, paymentBody(merchant.testCheckout.id))).status).toBe(201);
+      });
+      expect(statements).toHaveLength(4);
+    }
+    expect(deaf.size).toEqual({ principals: 0, checkouts: 0 });
+  });
+
+  it('refuses a revoked key at once in the process that revoked it and in another one', async () => {
+    const shop = await harness.merchant();
+    for (const app of [one.app, other.app])
+      expect((await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(201);
+    const keyId = await keyIdOf(shop.testKey);
+    const revoked = await request(one.app)
+      .post(`/admin/merchants/${shop.id}/keys/${keyId}/revoke`)
+      .set('authorization', `Bearer ${harness.adminToken}`);
+    expect(revoked.status).toBe(200);
+    expect((await create(one.app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(401);
+    expect((await create(other.app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(401);
+  });
+
+  it('refuses a rotated-away key in both processes and takes its replacement', async () => {
+    const shop = await harness.merchant();
+    for (const app of [one.app, other.app])
+      expect((await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(201);
+    const rotated = await request(other.app)
+      .post(`/admin/merchants/${shop.id}/keys/${await keyIdOf(shop.testKey)}/rotate`)
+      .set('authorization', `Bearer ${harness.adminToken}`);
+    expect(rotated.status).toBe(201);
+    for (const app of [other.app, one.app]) {
+      expect((await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(401);
+      expect((await create(app, rotated.body.issued.secret, paymentBody(shop.testCheckout.id))).status).toBe(201);
+    }
+  });
+
+  it('sees a checkout update at once in the process that made it and in another one', async () => {
+    const shop = await harness.merchant();
+    for (const app of [one.app, other.app])
+      expect((await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(201);
+    const changed = await request(one.app)
+      .patch(`/v1/checkouts/${shop.testCheckout.id}`)
+      .set('authorization', `Bearer ${shop.testKey}`)
+      .send({ currencies: ['USD'] });
+    expect(changed.status).toBe(200);
+    for (const app of [one.app, other.app]) {
+      const refused = await create(app, shop.testKey, paymentBody(shop.testCheckout.id));
+      expect(refused.status).toBe(400);
+      expect(refused.body.error.param).toBe('currency');
+    }
+  });
+
+  it('drops a key or a checkout it changed itself without waiting for the database to tell it', async () => {
+    const unheard = new LookupCache(harness.db);
+    unheard.connected(); // serving, but no notice ever arrives: only the process's own dropping counts
+    const app = createApp({ ...harness.deps, lookups: unheard });
+    const shop = await harness.merchant();
+    expect((await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(201);
+    const changed = await request(app)
+      .patch(`/v1/checkouts/${shop.testCheckout.id}`)
+      .set('authorization', `Bearer ${shop.testKey}`)
+      .send({ currencies: ['USD'] });
+    expect(changed.status).toBe(200);
+    expect((await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(400);
+    const revoked = await request(app)
+      .post(`/admin/merchants/${shop.id}/keys/${await keyIdOf(shop.testKey)}/revoke`)
+      .set('authorization', `Bearer ${harness.adminToken}`);
+    expect(revoked.status).toBe(200);
+    expect((await create(app, shop.testKey, paymentBody(shop.testCheckout.id, { currency: 'USD' }))).status).toBe(401);
+  });
+
+  it('does not keep what a read found when a change was heard while the read ran', async () => {
+    const cache = new LookupCache(harness.db);
+    cache.connected();
+    const reading = cache.principal(merchant.testKey);
+    cache.changed(`api_key:${await keyIdOf(merchant.testKey)}`);
+    expect(await reading).not.toBeNull();
+    expect(cache.size.principals).toBe(0);
+    await cache.principal(merchant.testKey);
+    expect(cache.size.principals).toBe(1);
+  });
+
+  it('hears a change made outside the API (an activity, an operator with SQL) in every process', async () => {
+    const shop = await harness.merchant();
+    for (const app of [one.app, other.app])
+      expect((await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(201);
+    const outside = new Client({ connectionString: harness.db.options.connectionString });
+    await outside.connect();
+    try {
+      await outside.query(`update checkouts set currencies = '{USD}' where id = $1`, [shop.testCheckout.id]);
+      await outside.query('update api_keys set revoked_at = now() where key_hash = $1', [hashApiKey(shop.testKey)]);
+    } finally {
+      await outside.end();
+    }
+    for (const app of [one.app, other.app]) {
+      let status = 201;
+      for (let waited = 0; status === 201 && waited < 1000; waited += 20) {
+        status = (await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status;
+        if (status === 201) await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(status).toBe(401);
+    }
+  });
+
+  it('drops everything and serves from the database while its listening connection is lost, then listens again', async () => {
+    expect((await create(other.app, merchant.testKey, paymentBody(merchant.testCheckout.id))).status).toBe(201);
+    expect(other.lookups.size.principals).toBeGreaterThan(0);
+    await harness.db.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity where query = 'listen kassa_lookups' and datname = current_database()`,
+    );
+    await until(() => !one.lookups.serving && !other.lookups.serving, 'the listeners to be cut off');
+    expect(other.lookups.size).toEqual({ principals: 0, checkouts: 0 });
+    const statements = await queriesDuring(async () => {
+      expect((await create(other.app, merchant.testKey, paymentBody(merchant.testCheckout.id))).status).toBe(201);
+    });
+    expect(statements).toHaveLength(4);
+    await until(() => one.lookups.serving && other.lookups.serving, 'the listeners to reconnect');
+    expect(other.lookups.size).toEqual({ principals: 0, checkouts: 0 });
+  });
+});
