@@ -27,25 +27,100 @@ export async function ensureAccount(db: Queryable, ref: AccountRef): Promise<str
 }
 
 /**
- * Posts a transaction once: a second posting with the same source and event (an activity retried,
- * two processes racing) changes nothing and answers `false`. Must run inside a database
- * transaction; the database refuses, at commit, one that does not sum to zero per currency.
+ * The one statement that posts a transaction, as common table expressions (`ledger_*`) a caller may
+ * put beside its own, its parameters numbered from `firstParam`, and the two columns it answers:
+ * `ledger_transaction_id` (null: posted before) and `ledger_unposted` (true: an entry's account was
+ * created by another transaction after this statement's snapshot, so no entry was posted and
+ * {@link finishPosting} posts them all, in order). Accounts are created with `do nothing` rather than `do update`: an upsert would lock a
+ * merchant's shared accounts until commit and serialise its concurrent payments.
  */
-export async function post(client: PoolClient, posting: Posting): Promise<boolean> {
-  const { rows } = await client.query<{ id: string }>(
-    `insert into ledger_transactions (source_type, source_id, event, test_mode, description) values ($1, $2, $3, $4, $5)
-     on conflict (source_type, source_id, event) do nothing returning id`,
-    [posting.source.type, posting.source.id, posting.event, posting.testMode, posting.description],
-  );
-  if (!rows[0]) return false;
+export function postingStatement(
+  posting: Posting,
+  firstParam = 1,
+): { ctes: string; columns: string; params: unknown[] } {
+  const n = (offset: number) => `$${firstParam + offset}`;
+  const wanted = `select * from unnest(${n(5)}::text[], ${n(6)}::text[], ${n(7)}::text[], ${n(8)}::text[], ${n(9)}::boolean[],
+           ${n(10)}::bigint[], ${n(11)}::text[]) with ordinality as w(owner, kind, provider, currency, test_mode, amount_minor, memo, ord)`;
+  const sameAccount =
+    'a.owner = w.owner and a.kind = w.kind and a.provider = w.provider and a.currency = w.currency and a.test_mode = w.test_mode';
+  const ctes = `ledger_tx as (
+       insert into ledger_transactions (source_type, source_id, event, test_mode, description)
+       values (${n(0)}, ${n(1)}, ${n(2)}, ${n(3)}, ${n(4)})
+       on conflict (source_type, source_id, event) do nothing returning id
+     ), ledger_wanted as (${wanted}
+     ), ledger_created as (
+       insert into ledger_accounts (owner, kind, provider, currency, test_mode)
+       select distinct owner, kind, provider, currency, test_mode from ledger_wanted where exists (select 1 from ledger_tx)
+       on conflict (owner, kind, provider, currency, test_mode) do nothing
+       returning id, owner, kind, provider, currency, test_mode
+     ), ledger_known as (
+       select id, owner, kind, provider, currency, test_mode from ledger_created
+       union all
+       select a.id, a.owner, a.kind, a.provider, a.currency, a.test_mode from ledger_accounts a
+        where exists (select 1 from ledger_tx) and exists (select 1 from ledger_wanted w where ${sameAccount})
+     ), ledger_unseen as (
+       select 1 from ledger_wanted w where not exists (select 1 from ledger_known a where ${sameAccount})
+     ), ledger_posted as (
+       insert into ledger_entries (transaction_id, account_id, amount_minor, memo)
+       select t.id, a.id, w.amount_minor, w.memo from ledger_tx t cross join ledger_wanted w join ledger_known a on ${sameAccount}
+       where not exists (select 1 from ledger_unseen)
+       order by w.ord returning id
+     )`;
+  const columns = `(select id from ledger_tx)::text as ledger_transaction_id,
+       exists (select 1 from ledger_tx) and exists (select 1 from ledger_unseen) as ledger_unposted`;
+  const { entries } = posting;
+  const params = [
+    posting.source.type,
+    posting.source.id,
+    posting.event,
+    posting.testMode,
+    posting.description,
+    entries.map((entry) => entry.account.owner),
+    entries.map((entry) => entry.account.kind),
+    entries.map((entry) => entry.account.provider),
+    entries.map((entry) => entry.account.currency),
+    entries.map((entry) => entry.account.testMode),
+    entries.map((entry) => entry.amountMinor.toString()),
+    entries.map((entry) => entry.memo),
+  ];
+  return { ctes, columns, params };
+}
+
+/**
+ * Completes what {@link postingStatement} answered: when it could not see an entry's account
+ * (created by a concurrent transaction after its snapshot), posts the entries one by one. Answers
+ * whether the posting is new.
+ */
+export async function finishPosting(
+  client: PoolClient,
+  posting: Posting,
+  answer: { ledger_transaction_id: string | null; ledger_unposted: boolean },
+): Promise<boolean> {
+  if (answer.ledger_transaction_id === null) return false;
+  if (!answer.ledger_unposted) return true;
   for (const entry of posting.entries) {
     const accountId = await ensureAccount(client, entry.account);
     await client.query(
       'insert into ledger_entries (transaction_id, account_id, amount_minor, memo) values ($1, $2, $3, $4)',
-      [rows[0].id, accountId, entry.amountMinor.toString(), entry.memo],
+      [answer.ledger_transaction_id, accountId, entry.amountMinor.toString(), entry.memo],
     );
   }
   return true;
+}
+
+/**
+ * Posts a transaction once, in one statement (the transaction, its accounts and its entries): a
+ * second posting with the same source and event (an activity retried, two processes racing)
+ * changes nothing and answers `false`. Must run inside a database transaction; the database
+ * refuses, at commit, one that does not sum to zero per currency.
+ */
+export async function post(client: PoolClient, posting: Posting): Promise<boolean> {
+  const { ctes, columns, params } = postingStatement(posting);
+  const { rows } = await client.query<{ ledger_transaction_id: string | null; ledger_unposted: boolean }>(
+    `with ${ctes} select ${columns}`,
+    params,
+  );
+  return finishPosting(client, posting, rows[0]!);
 }
 
 /**
