@@ -38,6 +38,11 @@ export interface FloorInput {
   expiresAt: string;
   /** The first status-check delay, as `statusPollSeconds[0]`. */
   pollSeconds: number;
+  /**
+   * Where the notification activity POSTs `{ type, data: { id, status } }` once it has started (the
+   * benchmark's signal → activity latency); without it the activity does nothing, as in the throughput blocks.
+   */
+  notifyUrl?: string;
 }
 
 /**
@@ -47,6 +52,12 @@ export interface FloorInput {
  * `purchaseWorkflow`'s cost over it is Kassa's own. Its `PaymentStatus` values start with
  * `floor_`, so it never matches a payment status. Only the benchmark's floor worker
  * (scripts/bench/floor-worker.ts) runs it, on a task queue of its own; Kassa's workers do not know it.
+ *
+ * When the purchase's shape changes, this follows it and needs no `patched()` of its own (no history
+ * of it is kept): an activity that becomes a local activity moves from `providerCreate` or
+ * `merchantNotify` to a `proxyLocalActivities` profile; a local activity, upsert or timer that the
+ * purchase drops is dropped here in the same place. The benchmark's `shape` table (event types,
+ * purchase beside floor) shows what still differs.
  */
 export async function floorWorkflow(input: FloorInput): Promise<{ status: string; events: number }> {
   let status = 'awaiting_method';
@@ -128,7 +139,9 @@ export async function floorWorkflow(input: FloorInput): Promise<{ status: string
   await condition(allHandlersFinished);
   const withChannels = patched('floor-notification-channels');
   await Promise.all([
-    ...pendingEvents.map((eventId) => merchantNotify.floorNotifyMerchant({ eventId })),
+    ...pendingEvents.map((eventId) =>
+      merchantNotify.floorNotifyMerchant({ eventId, paymentId: input.paymentId, notifyUrl: input.notifyUrl }),
+    ),
     ...(withChannels ? pendingEvents.map((eventId) => database.floorChannelsForEvent({ eventId })) : []),
   ]);
   return { status, events: pendingEvents.length };

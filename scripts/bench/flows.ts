@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { signSandboxPayload } from '../../src/providers/sandbox';
+import type { ProviderCallback } from '../../src/providers/types';
 import { providerCallbackSignal, searchAttributes, selectMethodUpdate } from '../../src/workflows/shared';
 import type { floorWorkflow } from './floor-workflow';
 import { type MerchantReceiver, request } from './http';
@@ -25,6 +26,12 @@ export interface BenchTarget {
 }
 
 const runTag = randomBytes(4).toString('hex');
+
+/**
+ * A day: no payment the benchmark leaves parked expires before a full run has ended (an expiry would
+ * be a burst of work and webhooks in the middle of the measurements).
+ */
+const expiresInSeconds = 86_400;
 let orderSeq = 0;
 
 /** `POST /v1/payments`: a payment left awaiting its method unless driven further. */
@@ -39,7 +46,7 @@ export async function createPayment(target: BenchTarget): Promise<string> {
       amount: '50.00',
       currency: 'RUB',
       description: 'Benchmark order',
-      expires_in: 3600,
+      expires_in: expiresInSeconds,
       delivery: { type: 'digital', download_url: 'https://shop.example/files/1.zip' },
     },
   });
@@ -116,17 +123,21 @@ export async function fullPayment(target: BenchTarget): Promise<FullPaymentTimin
   };
 }
 
-/**
- * The floor: the same update, signal and activity count as a paid purchase, with no-op bodies, driven
- * through the client on the floor worker's own task queue.
- */
-export async function floorRun(target: BenchTarget, index: number | string): Promise<{ workflowId: string }> {
+/** A floor run started and taken through its `selectMethod` update: waiting for its callback signal. */
+async function floorAtProvider(target: BenchTarget, index: number | string, notifyUrl?: string) {
   const paymentId = `pay_floor${runTag}${index}`;
   const workflowId = `floor-${paymentId}`;
   const handle = await target.temporal.workflow.start<typeof floorWorkflow>('floorWorkflow', {
     taskQueue: floorTaskQueue,
     workflowId,
-    args: [{ paymentId, expiresAt: new Date(Date.now() + 3600_000).toISOString(), pollSeconds: 30 }],
+    args: [
+      {
+        paymentId,
+        expiresAt: new Date(Date.now() + expiresInSeconds * 1000).toISOString(),
+        pollSeconds: 30,
+        ...(notifyUrl ? { notifyUrl } : {}),
+      },
+    ],
     staticSummary: `B-${runTag}-floor-${index}: 5000 RUB minor, mer_floor`,
     typedSearchAttributes: [
       { key: searchAttributes.paymentStatus, value: 'floor_awaiting_method' },
@@ -140,7 +151,12 @@ export async function floorRun(target: BenchTarget, index: number | string): Pro
   });
   const { redirectUrl } = await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
   if (!redirectUrl) throw new Error(`floor ${workflowId}: the update answered no redirect`);
-  await handle.signal(providerCallbackSignal, {
+  return { paymentId, workflowId, handle };
+}
+
+/** The provider's `succeeded` callback, as the floor receives it. */
+function floorCallback(paymentId: string): ProviderCallback {
+  return {
     eventId: `sevt_${randomBytes(12).toString('hex')}`,
     providerPaymentId: `sp_${paymentId}`,
     paymentId,
@@ -148,11 +164,51 @@ export async function floorRun(target: BenchTarget, index: number | string): Pro
     amountMinor: '5000',
     currency: 'RUB',
     occurredAt: new Date().toISOString(),
-  });
+  };
+}
+
+/**
+ * The floor: the same update, signal and activity count as a paid purchase, with no-op bodies, driven
+ * through the client on the floor worker's own task queue.
+ */
+export async function floorRun(target: BenchTarget, index: number | string): Promise<{ workflowId: string }> {
+  const { paymentId, workflowId, handle } = await floorAtProvider(target, index);
+  await handle.signal(providerCallbackSignal, floorCallback(paymentId));
   const result = await handle.result();
   if (result.status !== 'paid' || result.events !== 1)
     throw new Error(`floor ${workflowId} ended ${JSON.stringify(result)}`);
   return { workflowId };
+}
+
+/**
+ * The floor's own signal → activity start, measured as {@link callbackToWebhook} is: a floor run is
+ * started and taken through its update; t0 is just before `handle.signal(providerCallback)`, t1 when
+ * `receiver` has the POST that the floor's notification activity makes as soon as it runs. So it
+ * includes the signal call, the workflow task it wakes (with its no-op local activity), the
+ * activity's dispatch and one HTTP POST on loopback, as Kassa's figure includes the webhook's.
+ * The run's result is not awaited: {@link floorRunsPaid} checks it afterwards.
+ */
+export async function floorSignalToActivity(
+  target: BenchTarget,
+  receiver: MerchantReceiver,
+  index: number | string,
+): Promise<{ workflowId: string; latencyMs: number; signalMs: number }> {
+  const { paymentId, workflowId, handle } = await floorAtProvider(target, index, receiver.url);
+  const t0 = performance.now();
+  await handle.signal(providerCallbackSignal, floorCallback(paymentId));
+  const signalled = performance.now();
+  const notified = await receiver.waitFor(paymentId, target.timeoutMs);
+  if (notified.type !== 'floor.notified') throw new Error(`floor ${workflowId}: notified ${notified.type}`);
+  return { workflowId, latencyMs: notified.at - t0, signalMs: signalled - t0 };
+}
+
+/** Throws unless every run in `workflowIds` ended paid with one event. */
+export async function floorRunsPaid(target: BenchTarget, workflowIds: string[]): Promise<void> {
+  for (const workflowId of workflowIds) {
+    const result = await target.temporal.workflow.getHandle<typeof floorWorkflow>(workflowId).result();
+    if (result.status !== 'paid' || result.events !== 1)
+      throw new Error(`floor ${workflowId} ended ${JSON.stringify(result)}`);
+  }
 }
 
 /**

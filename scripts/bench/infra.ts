@@ -1,6 +1,7 @@
 /**
  * The benchmark's own infrastructure, all on loopback and free ports: a Temporal dev server on a
- * file SQLite database in WAL mode, a PostgreSQL cluster (the server npm installs), the sandbox provider process,
+ * file SQLite database in WAL mode, a PostgreSQL cluster (the server npm installs) unless Kassa runs its embedded
+ * database, the sandbox provider process,
  * Kassa as its own process (so its RSS can be read) and the floor worker as another, each stopped by {@link Cleanup}.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -134,13 +135,16 @@ function spawnTsx(
   cleanup: Cleanup,
   name: string,
   script: string,
-  env: Record<string, string>,
+  env: Record<string, string | undefined>,
   logFile: string,
 ): ChildProcess {
   const log = fs.openSync(logFile, 'a');
+  const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, KASSA_PARENT_PID: String(process.pid) };
+  // An undefined value unsets what the benchmark's own environment has (DATABASE_URL for the embedded database).
+  for (const [name, value] of Object.entries(env)) if (value === undefined) delete childEnv[name];
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], {
     cwd: root,
-    env: { ...process.env, ...env, KASSA_PARENT_PID: String(process.pid) },
+    env: childEnv,
     stdio: ['ignore', log, log],
   });
   fs.closeSync(log);
@@ -218,12 +222,18 @@ export interface KassaProcess {
   logFile: string;
 }
 
-/** Kassa (`node --import tsx worker.ts`, KASSA_ROLE=all) as its own process, ready once /healthz answers 200. */
+/**
+ * Kassa (`node --import tsx worker.ts`, KASSA_ROLE=all) as its own process, ready once /healthz answers 200.
+ * Without `databaseUrl` it runs its embedded default database, with `DATA_DIR` in `dir`; that server
+ * is Kassa's child, so its memory and CPU are not counted in Kassa's, as the cluster's are not.
+ */
 export async function startKassaProcess(
   cleanup: Cleanup,
   dir: string,
-  settings: { databaseUrl: string; temporalAddress: string; sandboxUrl: string; env?: Record<string, string> },
+  settings: { databaseUrl?: string; temporalAddress: string; sandboxUrl: string; env?: Record<string, string> },
 ): Promise<KassaProcess> {
+  // As root the embedded server runs as `postgres`, which must pass through the run's temp dir to DATA_DIR.
+  if (!settings.databaseUrl) fs.chmodSync(dir, fs.statSync(dir).mode | 0o001);
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const adminToken = `adm_bench_${Math.random().toString(36).slice(2)}${Math.random().toString(36).slice(2)}`;

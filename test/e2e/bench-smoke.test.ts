@@ -17,7 +17,7 @@ function runSmoke(): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, output })));
 }
 
-test('the benchmark smoke run takes payments to paid with a signed webhook, completes floor runs, reports every figure and exits 0', async () => {
+test('the benchmark smoke run takes payments to paid with a signed webhook, completes floor runs, reports every figure, writes its chart and exits 0', async () => {
   const { code, output } = await runSmoke();
   if (code !== 0) throw new Error(`bench --smoke exited ${code}:\n${output}`);
   const results = JSON.parse(fs.readFileSync(path.join(root, 'bench-results/smoke.json'), 'utf8'));
@@ -26,6 +26,23 @@ test('the benchmark smoke run takes payments to paid with a signed webhook, comp
   expect(results.shape.purchase.events).toBeGreaterThan(0);
   expect(results.shape.floor.events).toBeGreaterThan(0);
   expect(results.callbackToWebhook.count).toBeGreaterThan(0);
+  expect(results.floorSignalToActivity.count).toBeGreaterThan(0);
+  expect(results.floorSignalToActivityLoaded.count).toBeGreaterThan(0);
+  expect(results.floorNotificationsReceived).toBe(
+    results.floorSignalToActivity.count + results.floorSignalToActivityLoaded.count,
+  );
   expect(results.parked.rssMiB).toBeGreaterThan(0);
+  expect(results.parked.parkedInPhase).toBeGreaterThan(0);
+  expect(results.cumulative.first.ok).toBeGreaterThan(0);
+  expect(results.cumulative.last.afterPayments).toBeGreaterThanOrEqual(40);
+  expect(results.cumulativeTrend.length).toBeGreaterThanOrEqual(2);
+  expect(results.database).toBe('cluster');
   expect(output).toMatch(/\| Payments\/s ÷ floor\/s/);
+  expect(output).toMatch(/\| Callback → webhook ÷ floor signal → activity, p50 \/ p99 \(1 in flight\)/);
+  expect(output).toMatch(/\| \*\*events\*\* \| \d+ \| \d+ \|/);
+  const svg = fs.readFileSync(path.join(root, 'bench-results/smoke.svg'), 'utf8');
+  expect(svg).toContain(results.startedAt);
+  expect(svg).toContain('data-series="throughput"');
+  expect(svg).toContain('data-series="floor signal → activity, 1 in flight"');
+  expect(svg).not.toMatch(/NaN/);
 }, 120_000);
