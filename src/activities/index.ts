@@ -1,27 +1,27 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Pool } from 'pg';
 import { flagCallback } from '../db/callbacks';
-import { eventExists, findEvent, nextWebhookAttempt } from '../db/events';
+import { eventExists, webhookDeliveryOf } from '../db/events';
 import { inTransaction } from '../db/transaction';
-import { applyStatusChange } from '../db/payments';
+import { writeStatusChange } from '../db/payments';
 import type { PurchaseEventType } from '../domain/event-types';
 import type { PaymentStatus } from '../domain/payment';
 import type { ProviderRegistry } from '../providers/registry';
-import { settleAttempt } from '../db/attempts';
 import type { AttemptStatus, BreakerSettings } from '../domain/attempt';
 import { createConnectorActivities } from './connectors';
-import { postPaymentCaptured } from './ledger';
+import { capturePosting } from './ledger';
 import { createPayoutActivities } from './payouts';
 import { createReconciliationActivities } from './reconciliation';
 import { createRefundActivities } from './refunds';
 import { createReviewActivities } from './review';
 import { createSiteVerificationActivities } from './site-verification';
-import { createNotificationActivities } from './notifications';
+import { createNotificationActivities, notificationMailer, planChannels } from './notifications';
 import { createOperatorActivities } from './operator';
 import { deliverWebhook } from './webhook-delivery';
 import { storePaymentEvent } from './merchant-events';
+import { post } from '../db/ledger';
 import { paymentResource } from '../resources/payment';
-import type { NotificationSettings } from '../notifications/types';
+import type { ChannelPlan, NotificationSettings } from '../notifications/types';
 import { FailureType } from '../domain/failure-types';
 
 export interface ActivityDeps {
@@ -60,6 +60,16 @@ export interface RecordPaymentStatusInput {
 
 export { providerIdempotencyKey } from './connectors';
 
+/**
+ * What a status write answers: the event it raised (or, retried, had raised) and that event's
+ * channel plan, read in the same transaction so the workflow needs no look-up before the sends.
+ * No event: both null. Recorded in workflow history: nothing secret.
+ */
+export interface RecordPaymentStatusResult {
+  eventId: string | null;
+  channels?: ChannelPlan | null;
+}
+
 export function createActivities({
   db,
   providers,
@@ -70,6 +80,7 @@ export function createActivities({
   connectorBreaker,
 }: ActivityDeps) {
   const webhooks = { db, webhookTimeoutMs, allowPrivateWebhookUrls };
+  const mailer = notificationMailer(notifications);
   return {
     ...createOperatorActivities(webhooks),
     ...createSiteVerificationActivities({ db, http: { allowPrivate: allowPrivateWebhookUrls } }),
@@ -77,11 +88,16 @@ export function createActivities({
     ...createPayoutActivities({ db, providers }),
     ...createReconciliationActivities({ db, providers }),
     ...createReviewActivities({ db, providers, publicUrl }),
-    ...createNotificationActivities({ db, providers, publicUrl, settings: notifications }),
+    ...createNotificationActivities({ db, providers, publicUrl, settings: notifications, mailer }),
     ...createConnectorActivities({ db, providers, publicUrl, breaker: connectorBreaker }),
-    async recordPaymentStatus(input: RecordPaymentStatusInput): Promise<{ eventId: string | null }> {
+    /**
+     * Writes a status change once, in order, in one transaction: the payment, its attempt settled,
+     * the event it raises and, when it turns paid, the capture posted to the ledger (BEGIN, two
+     * statements, COMMIT).
+     */
+    async recordPaymentStatus(input: RecordPaymentStatusInput): Promise<RecordPaymentStatusResult> {
       return inTransaction(db, async (client) => {
-        const { payment, applied } = await applyStatusChange(client, {
+        const written = await writeStatusChange(client, {
           ...input,
           fees: input.fees && {
             feeMinor: BigInt(input.fees.feeMinor),
@@ -89,12 +105,28 @@ export function createActivities({
             merchantNetMinor: BigInt(input.fees.merchantNetMinor),
           },
         });
-        if (applied && payment.status === 'paid') await postPaymentCaptured(client, payment, providers);
-        if (applied && input.attempt) await settleAttempt(client, { paymentId: input.paymentId, ...input.attempt });
+        const { payment, applied } = written;
+        const posting = applied && payment.status === 'paid' ? capturePosting(payment, providers) : null;
         // A change that did not apply raises no new event; a retried one finds its own event stored.
-        const event = input.event && (applied || (await eventExists(client, input.event.id))) ? input.event : null;
-        if (event && applied) await storePaymentEvent(client, payment.id, event, paymentResource(payment, publicUrl));
-        return { eventId: event?.id ?? null };
+        const raised =
+          input.event && (applied || written.eventStored || (await eventExists(client, input.event.id)))
+            ? input.event
+            : null;
+        if (raised && applied)
+          await storePaymentEvent(client, payment.id, raised, paymentResource(payment, publicUrl), posting);
+        else if (posting) await post(client, posting);
+        if (!raised || !written.channels) return { eventId: null, channels: null };
+        const facts = written.channels;
+        const channels = await planChannels(
+          { type: raised.type, ofPayment: true },
+          { settings: notifications, mailer },
+          {
+            wanting: () => facts.wanting,
+            buyerEmail: () => facts.buyerEmail,
+            hasInteractionTarget: () => facts.interactionTarget !== null,
+          },
+        );
+        return { eventId: raised.id, channels };
       });
     },
 
@@ -109,11 +141,12 @@ export function createActivities({
      * delivered, anything else (redirects are not followed) or no answer in time is retried.
      */
     async notifyMerchant(input: { eventId: string }): Promise<{ statusCode: number }> {
-      const event = await findEvent(db, input.eventId);
-      if (!event)
+      const delivery = await webhookDeliveryOf(db, input.eventId);
+      if (!delivery)
         throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, FailureType.UnknownEvent);
+      const { event } = delivery;
       if (event.deliveredAt) return { statusCode: 200 };
-      const outcome = await deliverWebhook(webhooks, event, await nextWebhookAttempt(db, event.id));
+      const outcome = await deliverWebhook(webhooks, event, delivery.attempt, delivery.target);
       if (!outcome)
         throw ApplicationFailure.nonRetryable(
           `checkout of ${event.paymentId || event.id} is gone`,

@@ -1,6 +1,6 @@
 import type { PoolClient } from 'pg';
 import { post } from '../db/ledger';
-import { paymentCaptured } from '../domain/ledger';
+import { paymentCaptured, type Posting } from '../domain/ledger';
 import type { ProviderRegistry } from '../providers/registry';
 import type { StoredPayment } from '../domain/payment';
 
@@ -16,8 +16,14 @@ export async function postPaymentCaptured(
   payment: StoredPayment,
   providers: ProviderRegistry,
 ): Promise<boolean> {
-  if (payment.buyerTotalMinor === null || payment.merchantNetMinor === null || payment.method === null) return false;
-  const posting = paymentCaptured({
+  const posting = capturePosting(payment, providers);
+  return posting ? post(client, posting) : false;
+}
+
+/** What {@link postPaymentCaptured} posts for a paid payment; null when it posts nothing. */
+export function capturePosting(payment: StoredPayment, providers: ProviderRegistry): Posting | null {
+  if (payment.buyerTotalMinor === null || payment.merchantNetMinor === null || payment.method === null) return null;
+  return paymentCaptured({
     paymentId: payment.id,
     merchantId: payment.merchantId,
     testMode: payment.testMode,
@@ -26,5 +32,4 @@ export async function postPaymentCaptured(
     buyerTotalMinor: payment.buyerTotalMinor,
     merchantNetMinor: payment.merchantNetMinor,
   });
-  return posting ? post(client, posting) : false;
 }

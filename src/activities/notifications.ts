@@ -39,6 +39,7 @@ import type { PaymentResource } from '../resources/payment';
 import type { ChannelKind, NotificationChannel, StoredChannel } from '../domain/channel';
 import type { Checkout } from '../domain/checkout';
 import type { PaymentEvent } from '../domain/event';
+import type { MerchantEventType } from '../domain/event-types';
 
 export interface NotificationActivityDeps {
   db: Pool;
@@ -48,6 +49,42 @@ export interface NotificationActivityDeps {
   settings?: NotificationSettings;
   /** How long an HTTP channel (Telegram, SMS gateway) may take. */
   httpTimeoutMs?: number;
+  /** The mailer the settings make ({@link notificationMailer}), when the caller made it already. */
+  mailer?: Mailer | null;
+}
+
+/** The mailer of the notification settings: null without settings. */
+export const notificationMailer = (settings: NotificationSettings | undefined): Mailer | null =>
+  settings
+    ? createMailer({ smtpUrl: settings.smtpUrl, mailLogDir: settings.mailLogDir, from: settings.mailFrom })
+    : null;
+
+/** What a channel plan is decided on, each read only when the rule needs it. */
+export interface ChannelPlanFacts {
+  /** The enabled channels that want the event's type. */
+  wanting(): ChannelKind[] | Promise<ChannelKind[]>;
+  buyerEmail(): string | null | Promise<string | null>;
+  /** Whether the payment has an interaction target. */
+  hasInteractionTarget(): boolean | Promise<boolean>;
+}
+
+/**
+ * Which channels besides the webhook an event goes to: the channels that want it, the buyer's
+ * receipt for a paid payment with the buyer's e-mail when e-mail is set up, and the interaction of
+ * an SCI payment that has a target. Nothing without notification settings or for an event that is
+ * not a payment's.
+ */
+export async function planChannels(
+  event: { type: MerchantEventType; ofPayment: boolean },
+  setup: { settings: NotificationSettings | undefined; mailer: Mailer | null },
+  facts: ChannelPlanFacts,
+): Promise<ChannelPlan> {
+  const { settings } = setup;
+  if (!settings || !event.ofPayment) return { eventType: event.type, channels: [], retrySeconds: null };
+  const channels: NotificationChannel[] = [...(await facts.wanting())];
+  if (event.type === 'payment.paid' && setup.mailer && (await facts.buyerEmail())) channels.push('buyer_receipt');
+  if (interactionState(event.type) && (await facts.hasInteractionTarget())) channels.push('interaction');
+  return { eventType: event.type, channels, retrySeconds: settings.retrySeconds };
 }
 
 /** One delivery request: `resend` sends even if the event reached the channel before. */
@@ -84,11 +121,8 @@ export function createNotificationActivities({
   publicUrl,
   settings,
   httpTimeoutMs = 10_000,
+  mailer = notificationMailer(settings),
 }: NotificationActivityDeps) {
-  const mailer: Mailer | null = settings
-    ? createMailer({ smtpUrl: settings.smtpUrl, mailLogDir: settings.mailLogDir, from: settings.mailFrom })
-    : null;
-
   const methodTitle = (code: string | null) =>
     code ? (providers.forMethod(code)?.methods.find((method) => method.code === code)?.title ?? null) : null;
 
@@ -227,14 +261,16 @@ export function createNotificationActivities({
       const event = await findEvent(db, input.eventId);
       if (!event)
         throw ApplicationFailure.nonRetryable(`event ${input.eventId} does not exist`, FailureType.UnknownEvent);
-      if (!settings || !event.paymentId) return { eventType: event.type, channels: [], retrySeconds: null };
-      const checkoutId = (storedEventData(event) as PaymentResource).checkout_id;
-      const channels: NotificationChannel[] = await channelsWanting(db, checkoutId, event.type);
-      if (event.type === 'payment.paid' && mailer && (await buyerContactOf(db, event.paymentId)).email)
-        channels.push('buyer_receipt');
-      if (interactionState(event.type) && (await interactionSourceOf(db, event.paymentId))?.target)
-        channels.push('interaction');
-      return { eventType: event.type, channels, retrySeconds: settings.retrySeconds };
+      const paymentId = event.paymentId;
+      return planChannels(
+        { type: event.type, ofPayment: Boolean(paymentId) },
+        { settings, mailer },
+        {
+          wanting: () => channelsWanting(db, (storedEventData(event) as PaymentResource).checkout_id, event.type),
+          buyerEmail: async () => (await buyerContactOf(db, paymentId)).email,
+          hasInteractionTarget: async () => Boolean((await interactionSourceOf(db, paymentId))?.target),
+        },
+      );
     },
 
     /** The seller's e-mail (text and HTML) to the channel's addresses. */

@@ -1,9 +1,10 @@
 import type { Pool } from 'pg';
-import { findCheckoutById, webhookSecretsFor } from '../db/checkouts';
-import { recordWebhookAttempt } from '../db/events';
+import { findCheckoutById, webhookSecretOwner, webhookSecretsFor } from '../db/checkouts';
+import { recordWebhookAttempt, type WebhookTarget } from '../db/events';
 import { findPaymentById } from '../db/payments';
 import { webhookHeaders } from '../domain/signatures';
 import { safeRequest, UnsafeUrlError } from '../net/safe-http';
+import { decryptWithLoadedKeys } from '../notifications/secrets';
 import type { PaymentEvent } from '../domain/event';
 
 export interface WebhookDeliveryDeps {
@@ -25,21 +26,42 @@ export interface WebhookAttemptOutcome {
 }
 
 /**
+ * The live secrets of a target read with its event: opened here; a secret still stored in clear
+ * (from before encryption at rest) is left to `webhookSecretsFor`, which seals it.
+ */
+async function targetSecrets(db: Pool, target: WebhookTarget): Promise<string[]> {
+  const stored = [target.webhookSecret, ...(target.previousWebhookSecret ? [target.previousWebhookSecret] : [])];
+  if (stored.some((secret) => secret.startsWith('whsec_'))) return webhookSecretsFor(db, target.checkoutId);
+  return stored.map((secret) => decryptWithLoadedKeys(secret, webhookSecretOwner(target.checkoutId)));
+}
+
+/**
  * One attempt at delivering a stored merchant event: the same id and body every time, a fresh
  * Standard Webhooks timestamp and signature (every live secret of the checkout during a rotation),
  * never to an internal address unless allowed (docs/api.md §8), redirects not followed. Any 2xx is
- * delivered. Returns `null` when the event's checkout no longer exists.
+ * delivered. Returns `null` when the event's checkout no longer exists. `target`, when the caller
+ * read it with the event (`webhookDeliveryOf`), spares looking the checkout up again.
  */
 export async function deliverWebhook(
   deps: WebhookDeliveryDeps,
   event: PaymentEvent,
   attempt: number,
+  target?: WebhookTarget | null,
 ): Promise<WebhookAttemptOutcome | null> {
-  const checkoutId = event.checkoutId ?? (await findPaymentById(deps.db, event.paymentId))?.checkoutId;
-  const checkout = checkoutId && (await findCheckoutById(deps.db, checkoutId));
-  if (!checkout) return null;
+  let notifyUrl: string;
+  let secrets: string[];
+  if (target !== undefined) {
+    if (!target) return null;
+    notifyUrl = target.notifyUrl;
+    secrets = await targetSecrets(deps.db, target);
+  } else {
+    const checkoutId = event.checkoutId ?? (await findPaymentById(deps.db, event.paymentId))?.checkoutId;
+    const checkout = checkoutId && (await findCheckoutById(deps.db, checkoutId));
+    if (!checkout) return null;
+    notifyUrl = checkout.notifyUrl;
+    secrets = await webhookSecretsFor(deps.db, checkout.id);
+  }
 
-  const secrets = await webhookSecretsFor(deps.db, checkout.id);
   const timestamp = Math.floor(Date.now() / 1000);
   const attemptedAt = new Date();
   const started = performance.now();
@@ -48,7 +70,7 @@ export async function deliverWebhook(
   let refused = false;
   try {
     const response = await safeRequest(
-      checkout.notifyUrl,
+      notifyUrl,
       {
         method: 'POST',
         headers: webhookHeaders(secrets, event.id, timestamp, event.body),
@@ -68,7 +90,7 @@ export async function deliverWebhook(
   const latencyMs = Math.round(performance.now() - started);
   await recordWebhookAttempt(deps.db, event.id, {
     attempt,
-    url: checkout.notifyUrl,
+    url: notifyUrl,
     attemptedAt,
     statusCode,
     latencyMs,

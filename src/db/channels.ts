@@ -128,15 +128,46 @@ export async function deleteChannel(db: Pool, checkoutId: string, kind: ChannelK
   return (rowCount ?? 0) > 0;
 }
 
+/** The enabled channels of checkout `checkout` (an SQL expression) that want events of type `eventType` (one too), in order. */
+const wantingSql = (checkout: string, eventType: string) =>
+  `select kind from notification_channels where checkout_id = ${checkout} and enabled and ${eventType} = any(events)
+     order by array_position(array['email', 'telegram', 'sms'], kind)`;
+
 /** The enabled channels of a checkout that want events of `eventType`. */
 export async function channelsWanting(db: Pool, checkoutId: string, eventType: string): Promise<ChannelKind[]> {
-  const { rows } = await db.query<{ kind: ChannelKind }>(
-    `select kind from notification_channels where checkout_id = $1 and enabled and $2 = any(events)
-     order by array_position(array['email', 'telegram', 'sms'], kind)`,
-    [checkoutId, eventType],
-  );
+  const { rows } = await db.query<{ kind: ChannelKind }>(wantingSql('$1', '$2'), [checkoutId, eventType]);
   return rows.map((row) => row.kind);
 }
+
+/** What a payment event's channel plan is made of, read with the payment in one statement. */
+export interface ChannelFacts {
+  /** The enabled channels that want the event's type. */
+  wanting: ChannelKind[];
+  buyerEmail: string | null;
+  /** Where the payment's interaction goes; null for a payment made through the API or without an interaction URL. */
+  interactionTarget: SciTarget | null;
+}
+
+/**
+ * The select-list columns of {@link ChannelFacts} for the payment row `payment` (an alias in the
+ * caller's statement) and the event type in `eventType` (an SQL expression); {@link channelFactsOf}
+ * reads them back.
+ */
+export const channelFactsColumns = (payment: string, eventType: string) =>
+  `array(${wantingSql(`${payment}.checkout_id`, eventType)}) as channel_kinds,
+   ${payment}.buyer_email as channel_buyer_email, ${payment}.sci as channel_sci,
+   (select c.sci_settings from checkouts c where c.id = ${payment}.checkout_id) as channel_sci_settings`;
+
+export const channelFactsOf = (row: {
+  channel_kinds: ChannelKind[];
+  channel_buyer_email: string | null;
+  channel_sci: PaymentSci | null;
+  channel_sci_settings: InteractionRow['sci_settings'];
+}): ChannelFacts => ({
+  wanting: row.channel_kinds,
+  buyerEmail: row.channel_buyer_email,
+  interactionTarget: row.channel_sci ? interactionTargetOf(row.channel_sci, row.channel_sci_settings) : null,
+});
 
 /** Records an attempt as the next of its event and channel; answers its number. */
 export async function recordDelivery(db: Pool, attempt: DeliveryAttempt): Promise<number> {
@@ -237,6 +268,11 @@ interface InteractionRow {
   sci_test_key: string | null;
 }
 
+/** The payment's own `ik_ia_u` (kept only under `url_override`), else the checkout's interaction URL. */
+const interactionTargetOf = (sci: PaymentSci, settings: InteractionRow['sci_settings']): SciTarget | null =>
+  sci.urls?.interaction ??
+  (settings?.interaction_url ? { url: settings.interaction_url, method: settings.interaction_method } : null);
+
 /** The interaction source of a payment made through the SCI form; null for a payment made through the API. */
 export async function interactionSourceOf(db: Pool, paymentId: string): Promise<InteractionSource | null> {
   const { rows } = await db.query<InteractionRow>(
@@ -247,16 +283,13 @@ export async function interactionSourceOf(db: Pool, paymentId: string): Promise<
   );
   const row = rows[0];
   if (!row) return null;
-  const settings = row.sci_settings;
   return {
     checkoutId: row.checkout_id,
     sci: row.sci,
     providerPaymentId: row.provider_payment_id,
     createdAt: row.created_at,
-    signAlgorithm: settings?.sign_algorithm ?? 'md5',
-    target:
-      row.sci.urls?.interaction ??
-      (settings?.interaction_url ? { url: settings.interaction_url, method: settings.interaction_method } : null),
+    signAlgorithm: row.sci_settings?.sign_algorithm ?? 'md5',
+    target: interactionTargetOf(row.sci, row.sci_settings),
     sealedSecretKey: row.sci_secret_key,
     sealedTestKey: row.sci_test_key,
   };

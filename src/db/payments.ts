@@ -3,6 +3,8 @@ import type { MerchantScope } from '../domain/merchant';
 import type { PaymentSci } from '../domain/interkassa';
 import { currencyExponent, supportedCurrencies } from '../domain/money';
 import type { Delivery, Payment, PaymentStatus, StoredPayment } from '../domain/payment';
+import type { AttemptStatus } from '../domain/attempt';
+import { type ChannelFacts, channelFactsColumns, channelFactsOf } from './channels';
 import type { Queryable } from './transaction';
 
 interface PaymentRow {
@@ -232,6 +234,27 @@ export interface StatusChange {
   fees: { feeMinor: bigint; buyerTotalMinor: bigint; merchantNetMinor: bigint } | null;
 }
 
+/** The columns a status change sets, its parameters $1–$11 as {@link statusChangeParams} orders them. */
+const statusChangeSql = `update payments set status = $3, status_seq = $2, method = $4, provider_payment_id = $5, redirect_url = $6,
+       failure_reason = $7, fee_minor = coalesce($8, fee_minor), buyer_total_minor = coalesce($9, buyer_total_minor),
+       merchant_net_minor = coalesce($10, merchant_net_minor), redirect_form = $11,
+       paid_at = case when $3 = 'paid' then coalesce(paid_at, now()) else paid_at end, updated_at = now()
+     where id = $1 and status_seq < $2 and status not in ('paid', 'refunded', 'partially_refunded') returning *`;
+
+const statusChangeParams = (change: StatusChange) => [
+  change.paymentId,
+  change.seq,
+  change.status,
+  change.method,
+  change.providerPaymentId,
+  change.redirectUrl,
+  change.failureReason,
+  change.fees?.feeMinor.toString() ?? null,
+  change.fees?.buyerTotalMinor.toString() ?? null,
+  change.fees?.merchantNetMinor.toString() ?? null,
+  change.redirectForm ? JSON.stringify(change.redirectForm) : null,
+];
+
 /**
  * Applies a status change once, in order. Returns the payment as it is afterwards. A payment whose money
  * is settled (`paid`, `refunded`, `partially_refunded`) is never moved by a status change: a reset
@@ -241,28 +264,70 @@ export async function applyStatusChange(
   db: PoolClient,
   change: StatusChange,
 ): Promise<{ payment: StoredPayment; applied: boolean }> {
-  const { rows } = await db.query<PaymentRow>(
-    `update payments set status = $3, status_seq = $2, method = $4, provider_payment_id = $5, redirect_url = $6,
-       failure_reason = $7, fee_minor = coalesce($8, fee_minor), buyer_total_minor = coalesce($9, buyer_total_minor),
-       merchant_net_minor = coalesce($10, merchant_net_minor), redirect_form = $11,
-       paid_at = case when $3 = 'paid' then coalesce(paid_at, now()) else paid_at end, updated_at = now()
-     where id = $1 and status_seq < $2 and status not in ('paid', 'refunded', 'partially_refunded') returning *`,
-    [
-      change.paymentId,
-      change.seq,
-      change.status,
-      change.method,
-      change.providerPaymentId,
-      change.redirectUrl,
-      change.failureReason,
-      change.fees?.feeMinor.toString() ?? null,
-      change.fees?.buyerTotalMinor.toString() ?? null,
-      change.fees?.merchantNetMinor.toString() ?? null,
-      change.redirectForm ? JSON.stringify(change.redirectForm) : null,
-    ],
-  );
+  const { rows } = await db.query<PaymentRow>(statusChangeSql, statusChangeParams(change));
   if (rows[0]) return { payment: mapRow(rows[0]), applied: true };
   const current = await findPaymentById(db, change.paymentId);
   if (!current) throw new Error(`payment ${change.paymentId} does not exist`);
   return { payment: current, applied: false };
+}
+
+/** A status change as the purchase writes it: the attempt it settles and the event it raises. */
+export interface StatusWrite extends StatusChange {
+  /** Settled with the change, when it applies. */
+  attempt?: { attempt: number; status: AttemptStatus; providerPaymentId: string | null };
+  /** The merchant event the change raises: whether it is stored already, and its channels' facts. */
+  event?: { id: string; type: string } | null;
+}
+
+export interface StatusWriteResult {
+  payment: StoredPayment;
+  applied: boolean;
+  /**
+   * Whether the event is stored. When the change did not apply, a concurrent writer that committed
+   * after this statement's snapshot is not seen: ask again before concluding it is absent.
+   */
+  eventStored: boolean;
+  /** What the event's channel plan is made of; null without an event. */
+  channels: ChannelFacts | null;
+}
+
+/**
+ * {@link applyStatusChange} in one statement with what the purchase needs besides: the attempt
+ * settled (when the change applies), whether its event is stored and the facts of the event's
+ * channel plan. A change that does not apply answers the payment as the statement's snapshot
+ * saw it.
+ */
+export async function writeStatusChange(db: PoolClient, write: StatusWrite): Promise<StatusWriteResult> {
+  const { rows } = await db.query<
+    PaymentRow & { applied: boolean; event_stored: boolean } & Parameters<typeof channelFactsOf>[0]
+  >(
+    `with changed as (${statusChangeSql}),
+     settled as (
+       update payment_attempts set status = $12, provider_payment_id = coalesce($13, provider_payment_id), updated_at = now()
+       where payment_id = $1 and attempt = $14 and exists (select 1 from changed)
+     ),
+     payment as (
+       select *, true as applied from changed
+       union all
+       select *, false from payments where id = $1 and not exists (select 1 from changed)
+     )
+     select p.*, exists (select 1 from payment_events where id = $15) as event_stored, ${channelFactsColumns('p', '$16::text')}
+     from payment p`,
+    [
+      ...statusChangeParams(write),
+      write.attempt?.status ?? null,
+      write.attempt?.providerPaymentId ?? null,
+      write.attempt?.attempt ?? null,
+      write.event?.id ?? null,
+      write.event?.type ?? null,
+    ],
+  );
+  const row = rows[0];
+  if (!row) throw new Error(`payment ${write.paymentId} does not exist`);
+  return {
+    payment: mapRow(row),
+    applied: row.applied,
+    eventStored: row.event_stored,
+    channels: write.event ? channelFactsOf(row) : null,
+  };
 }
