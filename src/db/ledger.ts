@@ -32,7 +32,8 @@ export async function ensureAccount(db: Queryable, ref: AccountRef): Promise<str
  * `ledger_transaction_id` (null: posted before) and `ledger_unposted` (true: an entry's account was
  * created by another transaction after this statement's snapshot, so no entry was posted and
  * {@link finishPosting} posts them all, in order). Accounts are created with `do nothing` rather than `do update`: an upsert would lock a
- * merchant's shared accounts until commit and serialise its concurrent payments.
+ * merchant's shared accounts until commit and serialise its concurrent payments. New accounts are
+ * inserted in key order, so two first postings waiting on each other's new accounts cannot deadlock.
  */
 export function postingStatement(
   posting: Posting,
@@ -51,6 +52,7 @@ export function postingStatement(
      ), ledger_created as (
        insert into ledger_accounts (owner, kind, provider, currency, test_mode)
        select distinct owner, kind, provider, currency, test_mode from ledger_wanted where exists (select 1 from ledger_tx)
+       order by owner, kind, provider, currency, test_mode
        on conflict (owner, kind, provider, currency, test_mode) do nothing
        returning id, owner, kind, provider, currency, test_mode
      ), ledger_known as (

@@ -183,3 +183,32 @@ test('a reservation still locks and reads the available balance the postings mad
     4850n,
   );
 });
+
+test('first postings naming the same new accounts in opposite orders, all at once, all post', async () => {
+  const account = (owner: string): AccountRef => ({
+    owner,
+    kind: 'available',
+    provider: '',
+    currency: 'RUB',
+    testMode: true,
+  });
+  const postings = Array.from({ length: 12 }, (_, index): Posting => {
+    const [from, to] =
+      index % 2
+        ? ['mer_ledgerWriteOrderA', 'mer_ledgerWriteOrderB']
+        : ['mer_ledgerWriteOrderB', 'mer_ledgerWriteOrderA'];
+    return {
+      source: { type: 'adjustment', id: `adj_ledgerWriteOrder${index}` },
+      event: 'move',
+      testMode: true,
+      description: 'opposite orders',
+      entries: [
+        { account: account(from), amountMinor: -10n, memo: 'from' },
+        { account: account(to), amountMinor: 10n, memo: 'to' },
+      ],
+    };
+  });
+  const outcomes = await Promise.all(postings.map((each) => inTransaction(db, (client) => post(client, each))));
+  expect(outcomes).toEqual(postings.map(() => true));
+  expect(await balancesOf(db, 'mer_ledgerWriteOrderA', 'RUB')).toMatchObject({ available: 0n });
+});

@@ -118,10 +118,12 @@ test('a paid status write takes a fraction of the statements it took', async () 
   const now = createActivities({ db: after.db, providers, publicUrl });
 
   const measured: Record<string, { statementsPerWrite: number; msPerWrite: number }> = {};
-  for (const [name, write, counted] of [
+  const runs = [
     ['before', earlier, before],
     ['after', now.recordPaymentStatus, after],
-  ] as const) {
+  ] as const;
+  // STATUS_WRITE_AFTER_FIRST=1 measures the new write first, so warming up favours neither.
+  for (const [name, write, counted] of process.env.STATUS_WRITE_AFTER_FIRST ? [...runs].reverse() : runs) {
     const ids = await paymentsToPay(writes);
     await write(paidInput(ids.shift()!)); // the merchant's accounts are made by its first payment
     counted.statements.length = 0;
