@@ -136,8 +136,8 @@ function latencyPanel(latencies: ChartInput['latencies'], top: number): string[]
     `<rect x="${left}" y="${top}" width="${plotWidth}" height="${height}" fill="none" stroke="#999"/>`,
   ];
   const positive = measured.flatMap((l) => [l.distribution.minMs, l.distribution.maxMs]).filter((v) => v > 0);
-  const low = 10 ** Math.floor(Math.log10(Math.min(1, ...positive)));
-  const high = 10 ** Math.ceil(Math.log10(Math.max(10, ...positive)));
+  const low = positive.length > 0 ? 10 ** Math.floor(Math.log10(Math.min(...positive))) : 1;
+  const high = Math.max(low * 10, 10 ** Math.ceil(Math.log10(Math.max(1, ...positive))));
   const x = (value: number) =>
     left + ((Math.log10(Math.max(low, value)) - Math.log10(low)) / (Math.log10(high) - Math.log10(low))) * plotWidth;
   for (let decade = low; decade <= high; decade *= 10) {

@@ -123,8 +123,18 @@ export async function fullPayment(target: BenchTarget): Promise<FullPaymentTimin
   };
 }
 
-/** A floor run started and taken through its `selectMethod` update: waiting for its callback signal. */
-async function floorAtProvider(target: BenchTarget, index: number | string, notifyUrl?: string) {
+/**
+ * A floor run started and taken through its `selectMethod` update: waiting for its callback signal.
+ * With `afterFirstTask`, the update waits until the run's first workflow task has completed, as a
+ * purchase's first task (started eagerly) always has by the time the buyer chooses: the shape phase
+ * compares one history of each event by event.
+ */
+async function floorAtProvider(
+  target: BenchTarget,
+  index: number | string,
+  options: { notifyUrl?: string; afterFirstTask?: boolean } = {},
+) {
+  const { notifyUrl } = options;
   const paymentId = `pay_floor${runTag}${index}`;
   const workflowId = `floor-${paymentId}`;
   const handle = await target.temporal.workflow.start<typeof floorWorkflow>('floorWorkflow', {
@@ -149,6 +159,14 @@ async function floorAtProvider(target: BenchTarget, index: number | string, noti
       { key: searchAttributes.testMode, value: true },
     ],
   });
+  if (options.afterFirstTask) {
+    // Started, task scheduled, started, completed: four events once the first task is done.
+    const deadline = Date.now() + target.timeoutMs;
+    while (Number((await handle.describe()).raw.workflowExecutionInfo?.historyLength ?? 0) < 4) {
+      if (Date.now() > deadline) throw new Error(`floor ${workflowId}: its first workflow task did not complete`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
   const { redirectUrl } = await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
   if (!redirectUrl) throw new Error(`floor ${workflowId}: the update answered no redirect`);
   return { paymentId, workflowId, handle };
@@ -171,8 +189,12 @@ function floorCallback(paymentId: string): ProviderCallback {
  * The floor: the same update, signal and activity count as a paid purchase, with no-op bodies, driven
  * through the client on the floor worker's own task queue.
  */
-export async function floorRun(target: BenchTarget, index: number | string): Promise<{ workflowId: string }> {
-  const { paymentId, workflowId, handle } = await floorAtProvider(target, index);
+export async function floorRun(
+  target: BenchTarget,
+  index: number | string,
+  options: { afterFirstTask?: boolean } = {},
+): Promise<{ workflowId: string }> {
+  const { paymentId, workflowId, handle } = await floorAtProvider(target, index, options);
   await handle.signal(providerCallbackSignal, floorCallback(paymentId));
   const result = await handle.result();
   if (result.status !== 'paid' || result.events !== 1)
@@ -193,7 +215,7 @@ export async function floorSignalToActivity(
   receiver: MerchantReceiver,
   index: number | string,
 ): Promise<{ workflowId: string; latencyMs: number; signalMs: number }> {
-  const { paymentId, workflowId, handle } = await floorAtProvider(target, index, receiver.url);
+  const { paymentId, workflowId, handle } = await floorAtProvider(target, index, { notifyUrl: receiver.url });
   const t0 = performance.now();
   await handle.signal(providerCallbackSignal, floorCallback(paymentId));
   const signalled = performance.now();
