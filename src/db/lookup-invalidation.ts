@@ -15,13 +15,29 @@ export interface LookupListener {
 
 /**
  * Listens on {@link lookupChannel} over one connection of its own (outside the pool), with the
- * pool's connection settings, reconnecting after `retryMs` whenever the connection is lost.
+ * pool's connection settings, reconnecting after `retryMs` whenever the connection is lost. Every
+ * `heartbeatMs` the connection must answer a `select 1` within `heartbeatMs` too, or it counts as
+ * lost: a connection that went silent (a network cut that closes nothing) is not trusted for long.
  * Answers the function that stops it.
  */
-export function listenForLookupChanges(pool: Pool, listener: LookupListener, retryMs = 1000): () => Promise<void> {
+export function listenForLookupChanges(
+  pool: Pool,
+  listener: LookupListener,
+  { retryMs = 1000, heartbeatMs = 10_000 } = {},
+): () => Promise<void> {
   let stopped = false;
   let client: Client | null = null;
   let retry: NodeJS.Timeout | undefined;
+  const heartbeat = setInterval(() => {
+    const connection = client;
+    if (!connection) return;
+    const silent = setTimeout(() => lost(connection), heartbeatMs);
+    void connection.query('select 1').then(
+      () => clearTimeout(silent),
+      () => (clearTimeout(silent), lost(connection)),
+    );
+  }, heartbeatMs);
+  heartbeat.unref();
 
   const lost = (connection: Client) => {
     if (client !== connection) return;
@@ -54,6 +70,7 @@ export function listenForLookupChanges(pool: Pool, listener: LookupListener, ret
   return async () => {
     stopped = true;
     clearTimeout(retry);
+    clearInterval(heartbeat);
     const connection = client;
     client = null;
     listener.disconnected();

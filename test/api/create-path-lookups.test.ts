@@ -1,7 +1,9 @@
+import net from 'node:net';
 import type { Express } from 'express';
 import { Client, Pool } from 'pg';
 import request from 'supertest';
 import { createApp } from '../../src/api/app';
+import { listenForLookupChanges } from '../../src/db/lookup-invalidation';
 import { hashApiKey } from '../../src/db/merchants';
 import { LookupCache, startLookupCache } from '../../src/services/lookup-cache';
 import { paymentBody } from '../support/stack';
@@ -73,6 +75,20 @@ describe('the create path', () => {
     });
     expect(statements).toHaveLength(2);
     expect(statements[0]).toMatch(/^\s*insert into payments/i);
+  });
+
+  it('makes a payment under an Idempotency-Key in four: the claim, the insert, the mark, the stored answer', async () => {
+    const warm = { 'idempotency-key': `warm-${Date.now()}` };
+    const first = await create(one.app, merchant.testKey, paymentBody(merchant.testCheckout.id)).set(warm);
+    expect(first.status).toBe(201);
+    const statements = await queriesDuring(async () => {
+      const created = await create(one.app, merchant.testKey, paymentBody(merchant.testCheckout.id)).set({
+        'idempotency-key': `key-${Date.now()}`,
+      });
+      expect(created.status).toBe(201);
+    });
+    expect(statements).toHaveLength(4);
+    expect(statements[1]).toMatch(/^\s*insert into payments/i);
   });
 
   it('reads the key and the checkout from the database when the cache is cold or not listening', async () => {
@@ -166,19 +182,24 @@ describe('the create path', () => {
       expect((await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(201);
     const outside = new Client({ connectionString: harness.db.options.connectionString });
     await outside.connect();
+    /** The status every process answers within a second of the change (the cache keeps entries 30 s). */
+    const answersSoon = async (status: number) => {
+      for (const app of [one.app, other.app]) {
+        let answered = 0;
+        for (let waited = 0; answered !== status && waited < 1000; waited += 20) {
+          answered = (await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status;
+          if (answered !== status) await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect(answered).toBe(status);
+      }
+    };
     try {
       await outside.query(`update checkouts set currencies = '{USD}' where id = $1`, [shop.testCheckout.id]);
+      await answersSoon(400);
       await outside.query('update api_keys set revoked_at = now() where key_hash = $1', [hashApiKey(shop.testKey)]);
+      await answersSoon(401);
     } finally {
       await outside.end();
-    }
-    for (const app of [one.app, other.app]) {
-      let status = 201;
-      for (let waited = 0; status === 201 && waited < 1000; waited += 20) {
-        status = (await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status;
-        if (status === 201) await new Promise((resolve) => setTimeout(resolve, 20));
-      }
-      expect(status).toBe(401);
     }
   });
 
@@ -197,4 +218,46 @@ describe('the create path', () => {
     await until(() => one.lookups.serving && other.lookups.serving, 'the listeners to reconnect');
     expect(other.lookups.size).toEqual({ principals: 0, checkouts: 0 });
   });
+});
+
+/** A TCP relay to PostgreSQL that can go silent: bytes stop flowing both ways, nothing is closed. */
+async function silenceableRelay(target: URL) {
+  let silent = false;
+  const sockets: net.Socket[] = [];
+  const server = net.createServer((inbound) => {
+    const outbound = net.connect(Number(target.port), target.hostname);
+    sockets.push(inbound, outbound);
+    inbound.on('data', (chunk) => silent || outbound.write(chunk));
+    outbound.on('data', (chunk) => silent || inbound.write(chunk));
+    inbound.on('error', () => outbound.destroy());
+    outbound.on('error', () => inbound.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = new URL(target);
+  url.hostname = '127.0.0.1';
+  url.port = String((server.address() as net.AddressInfo).port);
+  return {
+    url: url.toString(),
+    silence: () => (silent = true),
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+it('stops serving from memory when its listening connection goes silent without closing', async () => {
+  const relay = await silenceableRelay(new URL(harness.db.options.connectionString!));
+  const pool = new Pool({ connectionString: relay.url, max: 1 });
+  const cache = new LookupCache(pool);
+  const stop = listenForLookupChanges(pool, cache, { retryMs: 60_000, heartbeatMs: 100 });
+  try {
+    await until(() => cache.serving, 'the cache to listen');
+    relay.silence();
+    await until(() => !cache.serving, 'the silence to be noticed');
+  } finally {
+    await stop();
+    await pool.end();
+    await relay.close();
+  }
 });
