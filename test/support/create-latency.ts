@@ -7,8 +7,10 @@
  *   CREATE_LATENCY_VARIANTS=awaited,unawaited-mark node scripts/node22.cjs npx jest \
  *     --testMatch '<rootDir>/test/support/create-latency.ts'
  *
- * Variants are read by `createPayment` from `KASSA_CREATE_VARIANT` while measuring; they are run
- * in turn, round after round, on one stack so that the machine's other load falls on each alike.
+ * Each variant's name is put in `KASSA_CREATE_VARIANT` while it runs, for a patch under measurement
+ * to read (Kassa itself reads nothing of it: without such a patch every variant runs the code as it
+ * is). Variants run in turn, round after round, on one stack, so the machine's other load falls on
+ * each alike.
  */
 import { readFileSync } from 'node:fs';
 import { api, paymentBody, startTestStack, type TestStack } from './stack';
