@@ -10,7 +10,7 @@ import type { createActivities } from '../activities';
 import { FailureType } from '../domain/failure-types';
 import * as profiles from './activity-profiles';
 import type { NotificationChannel } from '../domain/channel';
-import type { DeliveryOutcome } from '../notifications/types';
+import type { ChannelPlan, DeliveryOutcome } from '../notifications/types';
 import type { ResendNotificationInput } from './notifications-shared';
 
 type Activities = ReturnType<typeof createActivities>;
@@ -37,12 +37,13 @@ function channelOptions(channel: NotificationChannel, retrySeconds: [number, num
 
 /**
  * Sends one event to every channel besides the webhook that wants it, all at once, each on its
- * own retry policy: one channel's failure or delay never touches another. Rejects only when the
+ * own retry policy: one channel's failure or delay never touches another. `known` is the plan the
+ * status write answered; without it the channels are looked up first. Rejects only when the
  * workflow is canceled; a channel that gives up after its schedule-to-close stays visible in the
  * delivery log.
  */
-export async function notifyChannels(eventId: string): Promise<void> {
-  const plan = await channelLookup.channelsForEvent({ eventId });
+export async function notifyChannels(eventId: string, known: ChannelPlan | null = null): Promise<void> {
+  const plan = known ?? (await channelLookup.channelsForEvent({ eventId }));
   const results = await Promise.allSettled(
     plan.channels.map((channel) =>
       proxyActivities<Activities>(channelOptions(channel, plan.retrySeconds))[activityFor[channel]].executeWithOptions(

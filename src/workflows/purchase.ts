@@ -1,13 +1,13 @@
 import {
   allHandlersFinished,
   condition,
-  patched,
   setCurrentDetails,
   setHandler,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import { awaitOutcome, flagLateCallbacks } from './purchase/confirmation';
 import { notifyOutcome } from './purchase/notification-tail';
+import { purchasePatches } from './purchase/patches';
 import { Purchase } from './purchase/state';
 import { finishedDetails } from './purchase/ui-text';
 import {
@@ -29,13 +29,8 @@ import {
  * what a callback means and when to wake in `purchase/decisions.ts`.
  */
 export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseState> {
-  // Runs recorded before these changes replay without them.
-  const purchase = new Purchase(input, {
-    clockSeq: patched('status-seq-from-clock'),
-    ownPaymentsOnly: patched('callback-own-provider-payment'),
-    connectors: patched('purchase-at-connectors'),
-  });
-  const mayContinueAsNew = patched('continue-as-new');
+  const patches = purchasePatches();
+  const purchase = new Purchase(input, patches);
 
   // message handlers, registered before the first await: an update without its handler is refused
   setHandler(statusQuery, () => ({ ...purchase.state }));
@@ -51,19 +46,21 @@ export async function purchaseWorkflow(input: PurchaseInput): Promise<PurchaseSt
 
   // 1. select method (the hosted page's update, or the merchant's choice at creation) and
   // 2. provider payment: both in `Purchase.chooseMethod`
-  upsertSearchAttributes([{ key: searchAttributes.paymentStatus, value: purchase.state.status }]);
+  // The start sets the status attribute (`awaiting_method`); a run continued as new states its own.
+  if (!patches.statusSetAtStart || input.carried)
+    upsertSearchAttributes([{ key: searchAttributes.paymentStatus, value: purchase.state.status }]);
   if (input.method && !input.carried) purchase.chooseAtCreation(input.method);
 
   // 3. confirmation: a callback, or the provider's answer when asked; until expiry, and past it
   //    while the provider's answer is unknown
-  await awaitOutcome(purchase, mayContinueAsNew);
+  await awaitOutcome(purchase, patches.continueAsNew);
   await purchase.settleDeferredAtClose();
   // the provider payment of an expired or canceled payment is canceled there, without holding up what follows
   const canceling = purchase.cancelAtProvider();
 
   // 4. merchant notification and the checkout's other channels, retried for days
   await condition(allHandlersFinished);
-  const delivery = notifyOutcome(purchase.state.status, purchase.raisedEvents, purchase.raisedBy);
+  const delivery = notifyOutcome(purchase.state.status, purchase.raisedEvents, purchase.raisedBy, patches);
 
   // 5. late callbacks: they came after the outcome; those that say otherwise are flagged for review
   await flagLateCallbacks(purchase, delivery);

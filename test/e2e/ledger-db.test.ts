@@ -211,7 +211,7 @@ describe('a payment turning paid', () => {
       status: 'expired' as const,
       event: { id: `evt_expired${paymentId.slice(-6)}`, type: 'payment.expired' as const },
     };
-    expect(await activities.recordPaymentStatus(expired)).toEqual({ eventId: null });
+    expect(await activities.recordPaymentStatus(expired)).toEqual({ eventId: null, channels: null });
     expect((await findPaymentById(db, paymentId))!.status).toBe('paid');
 
     await db.query(`update payments set status = 'refunded' where id = $1`, [paymentId]);
@@ -220,7 +220,7 @@ describe('a payment turning paid', () => {
         ...paidInput(paymentId, 3),
         event: { id: `evt_paid3${paymentId.slice(-6)}`, type: 'payment.paid' },
       }),
-    ).toEqual({ eventId: null });
+    ).toEqual({ eventId: null, channels: null });
     expect((await findPaymentById(db, paymentId))!.status).toBe('refunded');
     expect(await postingsOf(db, 'payment', paymentId)).toEqual({ captured: 1 });
     const { rows } = await db.query('select type from payment_events where payment_id = $1', [paymentId]);
@@ -228,6 +228,7 @@ describe('a payment turning paid', () => {
     // The first paid write retried still finds its own event.
     expect(await activities.recordPaymentStatus(paidInput(paymentId, 1))).toEqual({
       eventId: paidInput(paymentId, 1).event!.id,
+      channels: { eventType: 'payment.paid', channels: [], retrySeconds: null },
     });
   });
 

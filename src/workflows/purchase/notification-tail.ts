@@ -3,19 +3,23 @@
  * retried for days, and beside it the checkout's other channels (e-mail, Telegram, SMS, the
  * buyer's receipt), each on its own retry policy. The buyer's redirect never waits for them.
  */
-import { ActivityFailure, ApplicationFailure, isCancellation, patched, setCurrentDetails } from '@temporalio/workflow';
+import { ActivityFailure, ApplicationFailure, isCancellation, setCurrentDetails } from '@temporalio/workflow';
 import type { RecordPaymentStatusInput } from '../../activities';
 import type { PurchaseEventType } from '../../domain/event-types';
 import { FailureType } from '../../domain/failure-types';
 import type { PaymentStatus } from '../../domain/payment';
+import type { ChannelPlan } from '../../notifications/types';
 import { notifyChannels } from '../notifications';
 import { database, merchantNotify } from './activities';
+import type { PurchasePatches } from './patches';
 import { notifyingDetails, notifySummary } from './ui-text';
 
 /** A merchant event a status write stored: its type, and the write, made again if the database lost it. */
 export interface RaisedEvent {
   type: PurchaseEventType;
   write: RecordPaymentStatusInput;
+  /** The channels besides the webhook it goes to, as the write answered; null: looked up before sending. */
+  channels: ChannelPlan | null;
 }
 
 /** How the sending goes: `notifying` until every webhook and channel has finished or given up. */
@@ -41,14 +45,15 @@ export function notifyOutcome(
   status: PaymentStatus,
   eventIds: readonly string[],
   raisedBy: ReadonlyMap<string, RaisedEvent>,
+  patches: Pick<PurchasePatches, 'channelPlans' | 'since'>,
 ): Delivery {
   if (eventIds.length > 0) {
     const events = eventIds.map((eventId) => ({ eventId, type: raisedBy.get(eventId)!.type }));
     setCurrentDetails(notifyingDetails(status, events));
   }
   const delivery: Delivery = { notifying: true, canceled: null, undelivered: false };
-  const withChannels = patched('notification-channels');
-  const repairsLostWrites = eventIds.length > 0 && patched('repair-lost-status-write');
+  const withChannels = patches.since('notification-channels');
+  const repairsLostWrites = eventIds.length > 0 && patches.since('repair-lost-status-write');
   const send = (eventId: string) =>
     merchantNotify.notifyMerchant.executeWithOptions({ summary: notifySummary(raisedBy.get(eventId)!.type, eventId) }, [
       { eventId },
@@ -71,7 +76,7 @@ export function notifyOutcome(
   });
   const channels = withChannels
     ? eventIds.map((eventId) =>
-        notifyChannels(eventId).catch((error) => {
+        notifyChannels(eventId, patches.channelPlans ? raisedBy.get(eventId)!.channels : null).catch((error) => {
           if (isCancellation(error)) delivery.canceled = error;
         }),
       )

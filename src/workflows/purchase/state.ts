@@ -9,7 +9,6 @@ import {
   condition,
   isCancellation,
   ParentClosePolicy,
-  patched,
   startChild,
   upsertSearchAttributes,
   uuid4,
@@ -47,21 +46,8 @@ import {
 import type { reviewDecisionWorkflow } from '../review';
 import { reviewWorkflowId } from '../review-shared';
 import type { RaisedEvent } from './notification-tail';
+import type { PurchasePatches } from './patches';
 import { askReason, askSummary, cancelSummary, createSummary } from './ui-text';
-
-/** Behaviour that runs recorded before it replay without: read once, at the start of each run. */
-export interface PurchasePatches {
-  /** Status writes ordered by workflow time (they land after a reset), merchant events identified by payment and status. */
-  clockSeq: boolean;
-  /** A success counts only for a provider payment Kassa made for this payment. */
-  ownPaymentsOnly: boolean;
-  /**
-   * Each attempt is made at one connector, the next one tried when a create is refused or does not
-   * reach the provider; a paused connector parks the payment; the provider payment is canceled
-   * when the payment expires or is canceled.
-   */
-  connectors: boolean;
-}
 
 /** Outcomes after which a provider payment still waiting is canceled at its connector. */
 const cancelableAfter: readonly PaymentStatus[] = ['expired', 'canceled', 'failed'];
@@ -222,10 +208,10 @@ export class Purchase {
         ? { attempt: { attempt: state.attempt, status: attemptStatus, providerPaymentId: state.providerPaymentId } }
         : {}),
     };
-    const { eventId } = await database.recordPaymentStatus(write);
+    const { eventId, channels } = await database.recordPaymentStatus(write);
     if (eventId) {
       this.raisedEvents.push(eventId);
-      this.raisedBy.set(eventId, { type: eventType!, write });
+      this.raisedBy.set(eventId, { type: eventType!, write, channels: channels ?? null });
     }
   }
 
@@ -305,7 +291,7 @@ export class Purchase {
     if (this.patches.ownPaymentsOnly && !asked) {
       const refused = await this.notOwnProviderPayment(callback.providerPaymentId);
       // Not knowing is not a refusal: the provider is asked again, and the success may yet be this payment's.
-      if (refused === 'unverified_provider_payment' && patched('retry-unverified-callbacks')) {
+      if (refused === 'unverified_provider_payment' && this.patches.since('retry-unverified-callbacks')) {
         this.defer(callback);
         return;
       }
