@@ -433,7 +433,21 @@ describe('checkouts', () => {
     });
     expect(unverified.body.error.message).toMatch(/verif/);
     await markVerified(db, liveCheckout.id);
-    expect((await newPayment(merchant.liveKey, liveCheckout.id, { order_id: 'L-1' })).test_mode).toBe(false);
+    // Written here straight to the database, the verification reaches the API's checkout cache by its change notice.
+    const verified = await eventually(
+      () =>
+        call(merchant.liveKey, 'POST', '/v1/payments', {
+          checkout_id: liveCheckout.id,
+          order_id: 'L-1',
+          amount: '50.00',
+          currency: 'RUB',
+          description: 'x',
+        }),
+      (created) => created.body.error?.code !== 'checkout_not_verified',
+      5_000,
+    );
+    expect(verified.status).toBe(201);
+    expect(verified.body.test_mode).toBe(false);
     const live = await newPayment(merchant.liveKey, liveCheckout.id);
     const page = (await api(stack.url, 'GET', `/pay/${live.id}`)).body;
     expect(page).toContain('value="sandbox_card"');
