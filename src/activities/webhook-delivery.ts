@@ -1,5 +1,5 @@
 import type { Pool } from 'pg';
-import { findCheckoutById, webhookSecretOwner, webhookSecretsFor } from '../db/checkouts';
+import { findCheckoutById, isPlaintextSecret, webhookSecretOwner, webhookSecretsFor } from '../db/checkouts';
 import { recordWebhookAttempt, type WebhookTarget } from '../db/events';
 import { findPaymentById } from '../db/payments';
 import { webhookHeaders } from '../domain/signatures';
@@ -31,7 +31,7 @@ export interface WebhookAttemptOutcome {
  */
 async function targetSecrets(db: Pool, target: WebhookTarget): Promise<string[]> {
   const stored = [target.webhookSecret, ...(target.previousWebhookSecret ? [target.previousWebhookSecret] : [])];
-  if (stored.some((secret) => secret.startsWith('whsec_'))) return webhookSecretsFor(db, target.checkoutId);
+  if (stored.some(isPlaintextSecret)) return webhookSecretsFor(db, target.checkoutId);
   return stored.map((secret) => decryptWithLoadedKeys(secret, webhookSecretOwner(target.checkoutId)));
 }
 

@@ -28,7 +28,6 @@ export function createApp(deps: ServiceDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
-  app.locals.lookups = deps.lookups;
   if (deps.config.trustProxy !== null) app.set('trust proxy', deps.config.trustProxy);
   app.use(securityHeaders(deps.config));
   const observability = deps.observability ?? quietObservability();

@@ -21,16 +21,13 @@ export function requireAdmin(adminToken: string): RequestHandler {
   };
 }
 
-/**
- * Resolves the `sk_…` key to its merchant and mode, through the app's key cache when it has one
- * (`app.locals.lookups`, set by `createApp` from `ServiceDeps.lookups`).
- */
-export function requireMerchant(db: Pool): RequestHandler {
+/** Resolves the `sk_…` key to its merchant and mode, through the process's key cache when it has one. */
+export function requireMerchant(db: Pool, lookups?: LookupCache): RequestHandler {
   return async (req, res, next) => {
     const key = bearer(req.headers.authorization);
     if (!key || !/^sk_(test|live)_[0-9A-Za-z]{8,64}$/.test(key))
       return next(unauthorized('A valid API key is required: Authorization: Bearer sk_…'));
-    const principal = await cachedPrincipal(db, req.app.locals.lookups as LookupCache | undefined, key);
+    const principal = await cachedPrincipal(db, lookups, key);
     if (!principal) return next(unauthorized('This API key is not valid'));
     res.locals.principal = principal;
     next();

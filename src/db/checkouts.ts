@@ -206,7 +206,8 @@ function settingColumns(settings: Partial<CheckoutSettings & CheckoutPricingSett
  * sealed on the first read ({@link webhookSecretsFor}) or at startup ({@link sealPlaintextWebhookSecrets}).
  */
 export const webhookSecretOwner = (checkoutId: string) => `${checkoutId}/webhook_secret`;
-const isPlaintextSecret = (stored: string) => stored.startsWith('whsec_');
+/** A webhook secret stored in clear, from before encryption at rest. */
+export const isPlaintextSecret = (stored: string) => stored.startsWith('whsec_');
 
 export const sealWebhookSecret = (key: Buffer, checkoutId: string, secret: string) =>
   encryptSecret(key, secret, webhookSecretOwner(checkoutId));

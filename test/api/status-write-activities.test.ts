@@ -3,7 +3,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { createActivities, type RecordPaymentStatusInput } from '../../src/activities';
 import { upsertChannel } from '../../src/db/channels';
 import { webhookSecretsFor } from '../../src/db/checkouts';
@@ -13,6 +13,7 @@ import type { NotificationSettings } from '../../src/notifications/types';
 import { expectLedgerBalanced } from '../support/ledger';
 import { type ApiHarness, type Merchant, startApiHarness } from '../support/merchant-api';
 import { startReceiver } from '../support/stack';
+import { countingPool } from '../support/counting-pool';
 
 // The paid status write in four round trips with the channel plan of its event, and a merchant
 // webhook read in one query before its POST and recorded in one after.
@@ -39,28 +40,6 @@ afterAll(async () => {
 afterEach(async () => {
   await expectLedgerBalanced(harness.db);
 });
-
-/** The pool with every statement counted, on its own connections and on the ones it lends. */
-function counting(pool: Pool): { db: Pool; statements: string[] } {
-  const statements: string[] = [];
-  const textOf = (args: unknown[]) =>
-    typeof args[0] === 'string' ? args[0] : String((args[0] as { text?: string }).text);
-  const countQueries = <T extends object>(target: T): T =>
-    new Proxy(target, {
-      get(inner, property) {
-        const value = Reflect.get(inner, property, inner) as unknown;
-        if (property === 'query')
-          return (...args: unknown[]) => {
-            statements.push(textOf(args));
-            return (value as (...a: unknown[]) => unknown).apply(inner, args);
-          };
-        if (property === 'connect')
-          return async () => countQueries((await (value as () => Promise<PoolClient>).apply(inner)) as PoolClient);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(inner) : value;
-      },
-    });
-  return { db: countQueries(pool), statements };
-}
 
 const paidInput = (paymentId: string, seq = 1): RecordPaymentStatusInput => ({
   paymentId,
@@ -99,7 +78,7 @@ describe('recordPaymentStatus of a paid payment', () => {
     // The accounts exist from a first payment, as they do for every merchant after its first.
     await activitiesOn(harness.db).recordPaymentStatus(paidInput(await paymentWithAttempt(merchant)));
     const paymentId = await paymentWithAttempt(merchant);
-    const counted = counting(harness.db);
+    const counted = countingPool(harness.db);
     const input = {
       ...paidInput(paymentId),
       attempt: { attempt: 1, status: 'succeeded' as const, providerPaymentId: 'sp_1' },
@@ -139,7 +118,7 @@ describe('recordPaymentStatus of a paid payment', () => {
   test('the first payment of a merchant, on accounts not made yet, posts the same three entries', async () => {
     const merchant = await harness.merchant();
     const paymentId = await paymentWithAttempt(merchant);
-    const counted = counting(harness.db);
+    const counted = countingPool(harness.db);
     await activitiesOn(counted.db).recordPaymentStatus(paidInput(paymentId));
     expect(counted.statements).toHaveLength(4);
     const [posted] = await transactionsOf(harness.db, 'payment', [paymentId]);
@@ -324,7 +303,7 @@ describe('notifyMerchant', () => {
         {},
       );
       expect(rotated.status).toBe(200);
-      const counted = counting(harness.db);
+      const counted = countingPool(harness.db);
       let beforePost = -1;
       const arrived = receiver.waitFor(1).then(() => undefined);
       const notify = new MockActivityEnvironment().run(activitiesOn(counted.db).notifyMerchant, { eventId });
@@ -347,7 +326,7 @@ describe('notifyMerchant', () => {
       expect(delivered[0].delivered_at).toBeInstanceOf(Date);
 
       // Delivered: answered without a POST, after its one query.
-      const again = counting(harness.db);
+      const again = countingPool(harness.db);
       expect(await new MockActivityEnvironment().run(activitiesOn(again.db).notifyMerchant, { eventId })).toEqual({
         statusCode: 200,
       });

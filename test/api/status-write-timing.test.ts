@@ -1,4 +1,4 @@
-import type { Pool, PoolClient } from 'pg';
+import type { PoolClient } from 'pg';
 import { createActivities, type RecordPaymentStatusInput } from '../../src/activities';
 import { capturePosting } from '../../src/activities/ledger';
 import { storePaymentEvent } from '../../src/activities/merchant-events';
@@ -11,6 +11,7 @@ import type { Posting } from '../../src/domain/ledger';
 import { paymentResource } from '../../src/resources/payment';
 import { expectLedgerBalanced } from '../support/ledger';
 import { type ApiHarness, startApiHarness } from '../support/merchant-api';
+import { countingPool } from '../support/counting-pool';
 
 // Paid status writes one after another, as written before (a statement per step, per account and
 // per entry) and as written now: the statements each takes and the wall time. STATUS_WRITE_WRITES
@@ -25,26 +26,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await harness?.close();
 });
-
-/** The pool with every statement counted, on its own connections and on the ones it lends. */
-function counting(pool: Pool): { db: Pool; statements: string[] } {
-  const statements: string[] = [];
-  const countQueries = <T extends object>(target: T): T =>
-    new Proxy(target, {
-      get(inner, property) {
-        const value = Reflect.get(inner, property, inner) as unknown;
-        if (property === 'query')
-          return (...args: unknown[]) => {
-            statements.push(String(args[0]));
-            return (value as (...a: unknown[]) => unknown).apply(inner, args);
-          };
-        if (property === 'connect')
-          return async () => countQueries((await (value as () => Promise<PoolClient>).apply(inner)) as PoolClient);
-        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(inner) : value;
-      },
-    });
-  return { db: countQueries(pool), statements };
-}
 
 /** The ledger posting as it was: the transaction, then per entry its account (insert, select) and the entry. */
 async function postOneByOne(client: PoolClient, posting: Posting): Promise<boolean> {
@@ -95,7 +76,7 @@ const paidInput = (paymentId: string): RecordPaymentStatusInput => ({
 test('a paid status write takes a fraction of the statements it took', async () => {
   const { providers } = harness.deps;
   const { publicUrl } = harness.config;
-  const before = counting(harness.db);
+  const before = countingPool(harness.db);
   const earlier = async (input: RecordPaymentStatusInput) =>
     inTransaction(before.db, async (client) => {
       const fees = input.fees!;
@@ -114,7 +95,7 @@ test('a paid status write takes a fraction of the statements it took', async () 
       if (event && applied) await storePaymentEvent(client, payment.id, event, paymentResource(payment, publicUrl));
       return { eventId: event?.id ?? null };
     });
-  const after = counting(harness.db);
+  const after = countingPool(harness.db);
   const now = createActivities({ db: after.db, providers, publicUrl });
 
   const measured: Record<string, { statementsPerWrite: number; msPerWrite: number }> = {};

@@ -18,7 +18,7 @@ export const merchantApi: Audience<MerchantCaller> = {
   unauthorized: 'Missing, unknown or revoked key',
   idempotent: true,
   guards: (deps) => [
-    requireMerchant(deps.db),
+    requireMerchant(deps.db, deps.lookups),
     rateLimit(deps.config.rateLimitPerMinute, (_req, res) => principalOf(res).keyId),
     idempotency(deps.db, deps.config),
   ],
