@@ -7,6 +7,10 @@
  */
 export function createFloorActivities() {
   return {
+    async floorConnectorsForMethod(input: { method: string; testMode: boolean }) {
+      return { connectors: [`floor_${input.method}`] };
+    },
+
     async floorCreateProviderPayment(input: { paymentId: string; attempt: number; method: string }) {
       return {
         providerPaymentId: `floor_${input.paymentId}_${input.attempt}`,
@@ -21,10 +25,6 @@ export function createFloorActivities() {
       event: { id: string; type: string } | null;
     }) {
       return { eventId: input.event?.id ?? null };
-    },
-
-    async floorChannelsForEvent(_input: { eventId: string }) {
-      return { eventType: 'payment.paid', channels: [] as string[], retrySeconds: null };
     },
 
     /** With `notifyUrl`, one POST to it (the benchmark's receiver), as the webhook is one POST; else nothing. */

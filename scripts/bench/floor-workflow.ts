@@ -92,6 +92,7 @@ export async function floorWorkflow(input: FloorInput): Promise<{ status: string
       method = request.method;
       status = 'awaiting_payment';
       selections += 1;
+      await database.floorConnectorsForMethod({ method: request.method, testMode: true });
       const created = await providerCreate.floorCreateProviderPayment({
         paymentId: input.paymentId,
         attempt: selections,
@@ -111,7 +112,8 @@ export async function floorWorkflow(input: FloorInput): Promise<{ status: string
     callbacks.push(callback);
   });
 
-  upsertSearchAttributes([{ key: searchAttributes.paymentStatus, value: `floor_${status}` }]);
+  // the start set the status attribute; the run records its one patch marker in its first task, as a payment does
+  patched('floor-2026-12');
 
   // 2. confirmation: the same wake-ups, each with the timer a payment would have
   const expiresAt = Date.parse(input.expiresAt);
@@ -134,15 +136,12 @@ export async function floorWorkflow(input: FloorInput): Promise<{ status: string
     if (!woke && Date.now() >= expiresAt && isOpen()) await record('expired');
   }
 
-  // 3. merchant notification, beside it the lookup of the checkout's other channels (none here), behind
-  //    a patch as a payment's is (a marker and a TemporalChangeVersion upsert)
+  // 3. merchant notification; the status write answered the other channels (none here)
   await condition(allHandlersFinished);
-  const withChannels = patched('floor-notification-channels');
-  await Promise.all([
-    ...pendingEvents.map((eventId) =>
+  await Promise.all(
+    pendingEvents.map((eventId) =>
       merchantNotify.floorNotifyMerchant({ eventId, paymentId: input.paymentId, notifyUrl: input.notifyUrl }),
     ),
-    ...(withChannels ? pendingEvents.map((eventId) => database.floorChannelsForEvent({ eventId })) : []),
-  ]);
+  );
   return { status, events: pendingEvents.length };
 }
