@@ -21,7 +21,7 @@ import { emailAvailable, mailLogDir } from '../src/config';
 import { stopWhenParentExits } from '../src/parent-watch';
 import { searchAttributeDefinitions } from '../src/workflows/shared';
 import { type SimulatorEntry, selectSimulators, simulators } from './simulators';
-import { findTemporalCli } from './temporal-cli';
+import { dynamicConfigArgs, findTemporalCli } from './temporal-cli';
 
 const root = path.resolve(__dirname, '..');
 const children: { name: string; child: ChildProcess }[] = [];
@@ -259,6 +259,7 @@ async function main() {
       'journal_mode=wal',
       '--log-level',
       'error',
+      ...dynamicConfigArgs(),
     ];
     for (const [name, type] of Object.entries(searchAttributeDefinitions))
       args.push('--search-attribute', `${name}=${type}`);

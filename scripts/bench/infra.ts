@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Pool } from 'pg';
 import { searchAttributeDefinitions } from '../../src/workflows/shared';
+import { dynamicConfigArgs } from '../temporal-cli';
 import {
   answersAsItself,
   freePort,
@@ -63,8 +64,8 @@ export interface TemporalServer {
 }
 
 /**
- * `temporal server start-dev` on a file SQLite DB in WAL mode, eager workflow start and eager
- * activities on. Tried three times: a free port can be taken by another process before the
+ * `temporal server start-dev` on a file SQLite DB in WAL mode, with Kassa's dynamic configuration
+ * (`devServerDynamicConfig`). Tried three times: a free port can be taken by another process before the
  * server binds it, and a busy machine can make a start slow.
  */
 export async function startTemporal(cleanup: Cleanup, dir: string): Promise<TemporalServer> {
@@ -88,10 +89,7 @@ export async function startTemporal(cleanup: Cleanup, dir: string): Promise<Temp
       dbFile,
       '--sqlite-pragma',
       'journal_mode=wal',
-      '--dynamic-config-value',
-      'system.enableActivityEagerExecution=true',
-      '--dynamic-config-value',
-      'system.enableEagerWorkflowStart=true',
+      ...dynamicConfigArgs(),
     ];
     for (const [name, type] of Object.entries(searchAttributeDefinitions))
       args.push('--search-attribute', `${name}=${type}`);

@@ -1,7 +1,13 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { findTemporalCli, MissingPrerequisite } from '../../scripts/temporal-cli';
+import YAML from 'yaml';
+import {
+  devServerDynamicConfig,
+  dynamicConfigArgs,
+  findTemporalCli,
+  MissingPrerequisite,
+} from '../../scripts/temporal-cli';
 
 let dir: string;
 
@@ -56,4 +62,12 @@ test("an installed CLI is found on the setup script's last line", () => {
   expect(findTemporalCli(script, path.join(dir, 'install.log'), { PATH: path.join(dir, 'bin') })).toBe(
     '/opt/temporal/bin/temporal',
   );
+});
+
+test('the dev server runs with the same dynamic configuration as the compose server', () => {
+  const compose = YAML.parse(
+    fs.readFileSync(path.join(__dirname, '../../deploy/temporal/dynamicconfig/kassa.yaml'), 'utf8'),
+  );
+  for (const [key, value] of Object.entries(devServerDynamicConfig)) expect(compose[key]).toEqual([{ value }]);
+  expect(dynamicConfigArgs()).toContain('history.transferProcessorMaxPollRPS=1000');
 });
