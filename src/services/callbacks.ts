@@ -160,9 +160,11 @@ export async function receivePaymentCallback(
   callback: ProviderCallback,
   rawBody: string,
 ): Promise<CallbackOutcome> {
-  const stored = await storeCallback(deps.db, provider, callback, rawBody);
+  const [stored, others] = await Promise.all([
+    storeCallback(deps.db, provider, callback, rawBody),
+    otherPaymentsWithProviderPayment(deps.db, callback.providerPaymentId, callback.paymentId),
+  ]);
   const outcome: CallbackOutcome = stored ? 'accepted' : 'duplicate';
-  const others = await otherPaymentsWithProviderPayment(deps.db, callback.providerPaymentId, callback.paymentId);
   const providerServes = (method: string) =>
     deps.providers.byProvider(provider).some((handle) => handle.connector.methods.includes(method));
   if (others.some((other) => other.method !== null && providerServes(other.method))) {
