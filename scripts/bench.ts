@@ -12,7 +12,8 @@
  * PostgreSQL) or `--database embedded` (Kassa's embedded default database, as `npm start` runs it).
  * `--phases a,b` runs only those phases (see {@link phaseKeys}). Counts can be overridden for a
  * shorter run: --blocks, --block-size, --concurrency, --parked, --total, --window, --callbacks,
- * --warmup; --note "text".
+ * --warmup; --create-rate N (one open loop of creates at N/s instead of 50% and 80% of the maximum,
+ * for A/B runs at the same load); --note "text".
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -87,6 +88,8 @@ interface Plan {
   timeoutMs: number;
   /** Pause before each open loop of creates, after the closed loop or open loop before it. */
   settleMs: number;
+  /** Creates/s of one open loop in place of those at 50% and 80% of the maximum rate (A/B runs); 0: those. */
+  createRate: number;
 }
 
 const fullPlan: Plan = {
@@ -110,6 +113,7 @@ const fullPlan: Plan = {
   fillChunk: 500,
   timeoutMs: 60_000,
   settleMs: 10_000,
+  createRate: 0,
 };
 
 const smokePlan: Plan = {
@@ -133,6 +137,7 @@ const smokePlan: Plan = {
   fillChunk: 8,
   timeoutMs: 60_000,
   settleMs: 0,
+  createRate: 0,
 };
 
 /** CPU milliseconds per completed operation, Kassa's process and the Temporal server's. */
@@ -202,6 +207,7 @@ function parseArgs(argv: string[]): Args {
     '--window': 'window',
     '--callbacks': 'callbacks',
     '--warmup': 'warmup',
+    '--create-rate': 'createRate',
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -595,22 +601,25 @@ async function main(): Promise<number> {
       const max = await closedLoop(plan.maxRateCount, plan.concurrency, deadline, () => parkPayment(target));
       check('create max rate', max);
       const create: Record<string, unknown> = { maxRate: summary(max) };
-      for (const share of [0.5, 0.8]) {
+      const loops =
+        plan.createRate > 0
+          ? [{ key: 'fixed', rate: plan.createRate }]
+          : [0.5, 0.8].map((share) => ({ key: `at${share * 100}`, rate: max.rate * share }));
+      for (const { key, rate } of loops) {
         if (expired()) break;
         // The loop before leaves the server catching up for a few seconds (visibility writes, started
         // runs' first tasks): an open loop measures its own rate, not that one's aftermath.
         await sleep(plan.settleMs);
-        const rate = max.rate * share;
         const count = Math.max(2, Math.round(rate * plan.openLoopSeconds));
         const result = await openLoop(rate, count, deadline, () => parkPayment(target));
-        check(`create at ${share * 100}%`, result);
-        create[`at${share * 100}`] = {
+        check(`create ${key}`, result);
+        create[key] = {
           targetRatePerSecond: round(rate, 2),
           ...summary(result),
           distribution: distribution(result.latencies),
         };
         log(
-          `create at ${share * 100}% (${rate.toFixed(1)}/s): p50 ${ms(result.latencies, 50)} ms, p99 ${ms(result.latencies, 99)} ms`,
+          `create ${key} (${rate.toFixed(1)}/s): p50 ${ms(result.latencies, 50)} ms, p99 ${ms(result.latencies, 99)} ms`,
         );
       }
       results.create = create;
@@ -855,12 +864,13 @@ function buildReport(args: Args, plan: Plan, r: Record<string, any>, cpu: Record
   const create = r.create;
   if (create) {
     figures.push(figure('POST /v1/payments maximum rate (closed loop)', `${fmt(create.maxRate?.ratePerSecond, 1)}/s`));
-    for (const share of ['50', '80']) {
-      const at = create[`at${share}`];
+    for (const share of ['50', '80', 'fixed']) {
+      const at = create[share === 'fixed' ? share : `at${share}`];
       if (!at) continue;
+      const where = share === 'fixed' ? 'a fixed rate' : `${share}%`;
       figures.push(
         figure(
-          `POST /v1/payments p50 / p99 at ${share}% (${fmt(at.targetRatePerSecond, 1)}/s open loop, ${at.ok} requests)`,
+          `POST /v1/payments p50 / p99 at ${where} (${fmt(at.targetRatePerSecond, 1)}/s open loop, ${at.ok} requests)`,
           `${fmt(at.p50Ms)} / ${fmt(at.p99Ms)} ms`,
           share === '50' ? 'p99 ≤ 40 ms' : '—',
           share === '50' ? held(at.p99Ms <= 40) : null,
