@@ -39,6 +39,7 @@ import { startOutboxSweep } from './src/temporal/outbox';
 import { connectClient, connectWorker, describeTemporal } from './src/temporal/connection';
 import { prepareSearchAttributes, searchAttributeClientInterceptor } from './src/temporal/search-attributes';
 import { ensureReconciliationSchedule } from './src/temporal/start';
+import { StartedMarks } from './src/temporal/started-marks';
 import { taskQueue } from './src/workflows/shared';
 import type { Observability } from './src/observability';
 import { createLogger, temporalLogger } from './src/observability/logger';
@@ -337,9 +338,12 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
     if (config.role !== 'worker') {
       const cache = startLookupCache(db);
       closers.push(cache.stop);
+      const startedMarks = new StartedMarks(db, (message, error) => logger.error({ err: error }, message));
+      closers.push(() => startedMarks.settled());
       const deps: ServiceDeps = {
         db,
         lookups: cache.lookups,
+        startedMarks,
         temporal,
         eagerWorkflowStart: workerConnection !== undefined,
         providers,

@@ -220,9 +220,10 @@ export function createConnectorActivities({ db, providers, publicUrl, breaker }:
         reference,
         providerPaymentId: null,
       };
-      const previous = await attemptStatus(db, input.paymentId, input.attempt);
+      // What an earlier try of this attempt left: read only when this try fails, as a success overwrites it.
+      const previous = () => attemptStatus(db, input.paymentId, input.attempt);
       if (await isPaused(handle)) {
-        const status = attemptStatusAfterCreate(previous, 'unreachable');
+        const status = attemptStatusAfterCreate(await previous(), 'unreachable');
         await saveAttempt(db, { ...row, status, latencyMs: null, error: 'connector_paused' });
         throw paused(connector.id, false);
       }
@@ -248,7 +249,7 @@ export function createConnectorActivities({ db, providers, publicUrl, breaker }:
         const code = error instanceof ProviderError ? error.code : 'error';
         const kind = error instanceof ProviderError ? error.kind : 'indeterminate';
         const result = kind === 'definite' ? 'refused' : kind === 'transient' ? 'unreachable' : 'unknown';
-        const status = attemptStatusAfterCreate(previous, result);
+        const status = attemptStatusAfterCreate(await previous(), result);
         await saveAttempt(db, { ...row, status, latencyMs, error: code });
         if (status === 'refused') throw declined(error as ProviderError);
         await countFailure(handle);

@@ -93,18 +93,23 @@ export function createActivities({
     /**
      * Writes a status change once, in order, in one transaction: the payment, its attempt settled,
      * the event it raises and, when it turns paid, the capture posted to the ledger (BEGIN, two
-     * statements, COMMIT).
+     * statements, COMMIT). A change that raises no event and posts nothing is that one statement alone.
      */
     async recordPaymentStatus(input: RecordPaymentStatusInput): Promise<RecordPaymentStatusResult> {
+      const write = {
+        ...input,
+        fees: input.fees && {
+          feeMinor: BigInt(input.fees.feeMinor),
+          buyerTotalMinor: BigInt(input.fees.buyerTotalMinor),
+          merchantNetMinor: BigInt(input.fees.merchantNetMinor),
+        },
+      };
+      if (!input.event && input.status !== 'paid') {
+        await writeStatusChange(db, write);
+        return { eventId: null, channels: null };
+      }
       return inTransaction(db, async (client) => {
-        const written = await writeStatusChange(client, {
-          ...input,
-          fees: input.fees && {
-            feeMinor: BigInt(input.fees.feeMinor),
-            buyerTotalMinor: BigInt(input.fees.buyerTotalMinor),
-            merchantNetMinor: BigInt(input.fees.merchantNetMinor),
-          },
-        });
+        const written = await writeStatusChange(client, write);
         const { payment, applied } = written;
         const posting = applied && payment.status === 'paid' ? capturePosting(payment, providers) : null;
         // A change that did not apply raises no new event; a retried one finds its own event stored.

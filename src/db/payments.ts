@@ -126,6 +126,11 @@ export async function markWorkflowStarted(db: Pool, id: string): Promise<void> {
   await db.query('update payments set workflow_started = true where id = $1', [id]);
 }
 
+/** {@link markWorkflowStarted} for many payments in one statement. */
+export async function markWorkflowsStarted(db: Pool, ids: readonly string[]): Promise<void> {
+  await db.query('update payments set workflow_started = true where id = any($1::text[])', [ids]);
+}
+
 /** Payments stored but whose workflow start was not confirmed (a crash in between). */
 export async function listUnstartedPayments(db: Pool, olderThanSeconds: number, limit = 100): Promise<StoredPayment[]> {
   const { rows } = await db.query<PaymentRow>(
@@ -297,7 +302,7 @@ export interface StatusWriteResult {
  * channel plan. A change that does not apply answers the payment as the statement's snapshot
  * saw it.
  */
-export async function writeStatusChange(db: PoolClient, write: StatusWrite): Promise<StatusWriteResult> {
+export async function writeStatusChange(db: Queryable, write: StatusWrite): Promise<StatusWriteResult> {
   const { rows } = await db.query<
     PaymentRow & { applied: boolean; event_stored: boolean } & Parameters<typeof channelFactsOf>[0]
   >(

@@ -3,6 +3,7 @@ import type { Config } from '../config';
 import type { Observability } from '../observability';
 import type { ProviderRegistry } from '../providers/registry';
 import type { Starter } from '../temporal/start';
+import type { StartedMarks } from '../temporal/started-marks';
 import type { LookupCache } from './lookup-cache';
 
 /** What the API side needs, built once in the composition root. */
@@ -14,4 +15,6 @@ export interface ServiceDeps extends Starter {
   observability?: Observability;
   /** API keys and checkouts kept in memory for the merchant API; absent, every request reads the database. */
   lookups?: LookupCache;
+  /** Payments' "workflow started" marks, written after the answer; absent, each create writes its own first. */
+  startedMarks?: StartedMarks;
 }

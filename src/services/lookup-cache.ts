@@ -13,7 +13,7 @@
  * the database gave before a revocation committed cannot outlive the revocation's notice.
  */
 import type { Pool } from 'pg';
-import { findCheckout } from '../db/checkouts';
+import { findCheckout, findCheckoutById } from '../db/checkouts';
 import { findPrincipalByApiKey, hashApiKey } from '../db/merchants';
 import { listenForLookupChanges, type LookupListener } from '../db/lookup-invalidation';
 import type { Checkout } from '../domain/checkout';
@@ -97,6 +97,12 @@ export class LookupCache implements LookupListener {
     return this.keep(this.checkouts, id, () => findCheckout(this.db, owner, id));
   }
 
+  /** A checkout by id alone (a payment's own checkout), as {@link findCheckoutById} answers it; `null` is never kept. */
+  async checkoutById(id: string): Promise<Checkout | null> {
+    const kept = this.heard ? this.checkouts.get(id) : undefined;
+    return kept ?? this.keep(this.checkouts, id, () => findCheckoutById(this.db, id));
+  }
+
   private async keep<T>(shelf: Shelf<T>, id: string, load: () => Promise<T | null>): Promise<T | null> {
     const generation = this.generation;
     const value = await load();
@@ -157,6 +163,10 @@ export function startLookupCache(
 /** The principal of a key, through the cache when there is one. */
 export const cachedPrincipal = (db: Pool, lookups: LookupCache | undefined, key: string) =>
   lookups ? lookups.principal(key) : findPrincipalByApiKey(db, key);
+
+/** A payment's checkout, by id alone, through the cache when there is one. */
+export const cachedCheckoutById = (db: Pool, lookups: LookupCache | undefined, id: string) =>
+  lookups ? lookups.checkoutById(id) : findCheckoutById(db, id);
 
 /** The owner's checkout, through the cache when there is one. */
 export const cachedCheckout = (db: Pool, lookups: LookupCache | undefined, owner: MerchantScope, id: string) =>

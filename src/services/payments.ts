@@ -22,7 +22,7 @@ import { updatePurchase } from '../temporal/messages';
 import { cancelUpdate, type SelectMethodResult, selectMethodUpdate } from '../workflows/shared';
 import { amountParam, checkMerchantUrls, visibleMethods } from './checkouts';
 import type { ServiceDeps } from './deps';
-import { cachedCheckout } from './lookup-cache';
+import { cachedCheckout, cachedCheckoutById } from './lookup-cache';
 
 /** A payment as a merchant asks for it. */
 export interface NewPaymentInput {
@@ -176,7 +176,7 @@ export async function selectMethod(deps: ServiceDeps, paymentId: string, method:
   if (!payment) throw notFound('payment');
   if (!openStatuses.includes(payment.status))
     throw new DomainError('conflict', 'payment_state', `payment is ${payment.status}`);
-  const checkout = (await findCheckoutById(deps.db, payment.checkoutId))!;
+  const checkout = (await cachedCheckoutById(deps.db, deps.lookups, payment.checkoutId))!;
   const methods = visibleMethods(deps, checkout, payment.amountMinor, payment.currency, payment.sci?.methods).map(
     (quote) => quote.code,
   );

@@ -17,15 +17,19 @@ import type { Refund } from '../domain/refund';
 import type { ProviderRegistry } from '../providers/registry';
 import { payout, purchase, refund } from './definitions';
 import { type Starter, startWorkflow } from './start';
+import type { StartedMarks } from './started-marks';
 
 interface OutboxDeps extends Starter {
   db: Pool;
   providers: ProviderRegistry;
   config: Pick<Config, 'statusPollSeconds'>;
+  /** Where payments' marks go to be written after the answer; absent, each is written before it. */
+  startedMarks?: StartedMarks;
 }
 
 /**
- * Starts a stored payment's purchase workflow and marks the payment started. `quotes` are the
+ * Starts a stored payment's purchase workflow and marks the payment started (with `startedMarks`,
+ * after it returns). `quotes` are the
  * checkout's methods for the payment, when the caller has them already (the create request).
  */
 export async function startPurchase(
@@ -41,7 +45,8 @@ export async function startPurchase(
   ),
 ): Promise<void> {
   await startWorkflow(deps, purchase, { payment, checkout, quotes, statusPollSeconds: deps.config.statusPollSeconds });
-  await markWorkflowStarted(deps.db, payment.id);
+  if (deps.startedMarks) deps.startedMarks.add(payment.id);
+  else await markWorkflowStarted(deps.db, payment.id);
 }
 
 /** Starts a stored refund's workflow and marks the refund started. */

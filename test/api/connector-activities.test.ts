@@ -16,6 +16,7 @@ import {
   ProviderError,
   type ProviderPaymentStatus,
 } from '../../src/providers/types';
+import { countingPool } from '../support/counting-pool';
 import { createTestDatabase } from '../support/stack';
 
 // The connector activities on a real database with a scripted connector: what each create, check
@@ -103,9 +104,11 @@ function scripted(
   return { handle, calls };
 }
 
-const activitiesFor = (...handles: ConnectorHandle[]) =>
+const activitiesFor = (...handles: ConnectorHandle[]) => activitiesOn(db, ...handles);
+
+const activitiesOn = (pool: Pool, ...handles: ConnectorHandle[]) =>
   createConnectorActivities({
-    db,
+    db: pool,
     providers: createConnectorRegistry(handles),
     publicUrl: 'https://kassa.example',
     breaker: { failures: 2, windowSeconds: 60, probeSeconds: 30 },
@@ -135,12 +138,14 @@ const failureOf = async (run: Promise<unknown>) => {
 const run = <A extends unknown[], R>(fn: (...args: A) => Promise<R>, ...args: A) =>
   new MockActivityEnvironment().run(fn, ...args) as Promise<R>;
 
-test('a create made at the connector is recorded with its reference, provider payment, latency and callback URL', async () => {
+test('a create made at the connector is recorded with its reference, provider payment, latency and callback URL, in one statement', async () => {
   const { handle, calls } = scripted('conn_madeHere01', {});
-  const activities = activitiesFor(handle);
+  const counted = countingPool(db);
+  const activities = activitiesOn(counted.db, handle);
   const id = paymentId();
   const created = await run(activities.createProviderPayment, createInput(id, 'conn_madeHere01'));
   expect(created).toMatchObject({ providerPaymentId: 'sp_1', redirectUrl: 'https://provider.example/sp_1' });
+  expect(counted.statements).toEqual([expect.stringMatching(/^\s*insert into payment_attempts/)]);
   expect(calls.create[0]).toMatchObject({
     idempotencyKey: `${id}-attempt-1`,
     reference: `${id}-attempt-1`,

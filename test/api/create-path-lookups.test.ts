@@ -6,6 +6,8 @@ import { createApp } from '../../src/api/app';
 import { listenForLookupChanges } from '../../src/db/lookup-invalidation';
 import { hashApiKey } from '../../src/db/merchants';
 import { LookupCache, startLookupCache } from '../../src/services/lookup-cache';
+import { sweepUnstarted } from '../../src/temporal/outbox';
+import { StartedMarks } from '../../src/temporal/started-marks';
 import { paymentBody } from '../support/stack';
 import { type ApiHarness, type Merchant, startApiHarness } from '../support/merchant-api';
 
@@ -77,6 +79,59 @@ describe('the create path', () => {
     expect(statements[0]).toMatch(/^\s*insert into payments/i);
   });
 
+  it('answers once the workflow has started, writing the started marks afterwards, those that wait together', async () => {
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    const marking: unknown[][] = [];
+    const gated = {
+      query: async (...args: unknown[]) => {
+        marking.push(args);
+        await gate;
+        return (harness.db.query as (...a: unknown[]) => Promise<unknown>)(...args);
+      },
+    } as unknown as Pool;
+    const problems: string[] = [];
+    const marks = new StartedMarks(gated, (message) => problems.push(message));
+    const app = createApp({ ...harness.deps, lookups: one.lookups, startedMarks: marks });
+    const made = await Promise.all(
+      Array.from({ length: 5 }, () => create(app, merchant.testKey, paymentBody(merchant.testCheckout.id))),
+    );
+    expect(made.map((answer) => answer.status)).toEqual([201, 201, 201, 201, 201]);
+    const ids = made.map((answer) => answer.body.id as string);
+    const started = async () =>
+      (await harness.db.query<{ id: string }>('select id from payments where id = any($1) and workflow_started', [ids]))
+        .rowCount;
+    // Every answer came while the first mark statement was still held.
+    expect(await started()).toBe(0);
+    expect(marking.length).toBe(1);
+    open();
+    await marks.settled();
+    expect(await started()).toBe(5);
+    expect(marking.length).toBeLessThanOrEqual(2);
+    expect(problems).toEqual([]);
+  });
+
+  it('reports a started mark it could not write and goes on; the outbox sweep marks the row', async () => {
+    let failing = true;
+    const flaky = {
+      query: (...args: unknown[]) =>
+        failing
+          ? Promise.reject(new Error('connection lost'))
+          : (harness.db.query as (...a: unknown[]) => Promise<unknown>)(...args),
+    } as unknown as Pool;
+    const problems: string[] = [];
+    const marks = new StartedMarks(flaky, (message) => problems.push(message));
+    const app = createApp({ ...harness.deps, lookups: one.lookups, startedMarks: marks });
+    const lost = await create(app, merchant.testKey, paymentBody(merchant.testCheckout.id));
+    expect(lost.status).toBe(201);
+    await marks.settled();
+    expect(problems).toEqual([expect.stringMatching(/^marking 1 payments started .*connection lost/)]);
+    failing = false;
+    expect(await sweepUnstarted(harness.deps, 0, ['payments'])).toEqual({ payments: expect.any(Number) });
+    const { rows } = await harness.db.query('select workflow_started from payments where id = $1', [lost.body.id]);
+    expect(rows[0].workflow_started).toBe(true);
+  });
+
   it('makes a payment under an Idempotency-Key in four: the claim, the insert, the mark, the stored answer', async () => {
     const warm = { 'idempotency-key': `warm-${Date.now()}` };
     const first = await create(one.app, merchant.testKey, paymentBody(merchant.testCheckout.id)).set(warm);
@@ -144,6 +199,24 @@ describe('the create path', () => {
       expect(refused.status).toBe(400);
       expect(refused.body.error.param).toBe('currency');
     }
+  });
+
+  it("checks the buyer's method choice against the kept checkout, and sees a change to it made elsewhere", async () => {
+    const shop = await harness.merchant();
+    const created = await create(one.app, shop.testKey, paymentBody(shop.testCheckout.id));
+    expect(created.status).toBe(201);
+    const choose = (method: string) => request(one.app).post(`/pay/${created.body.id}/method`).send({ method });
+    const statements = await queriesDuring(async () => expect((await choose('no_such_method')).status).toBe(400));
+    expect(statements).toEqual([expect.stringMatching(/^select \* from payments where id = \$1$/)]);
+
+    const changed = await request(other.app)
+      .patch(`/v1/checkouts/${shop.testCheckout.id}`)
+      .set('authorization', `Bearer ${shop.testKey}`)
+      .send({ methods: [{ method: 'sandbox_wallet' }] });
+    expect(changed.status).toBe(200);
+    const refused = await choose('sandbox_card');
+    expect(refused.status).toBe(400);
+    expect(refused.body.error.message).toMatch(/sandbox_card is not offered; choose one of sandbox_wallet/);
   });
 
   it('drops a key or a checkout it changed itself without waiting for the database to tell it', async () => {

@@ -72,6 +72,35 @@ const activitiesOn = (db: Pool, notifications?: NotificationSettings) =>
     notifications,
   });
 
+describe('recordPaymentStatus of a change that raises no event', () => {
+  test('is one statement, no transaction around it: a decline back to method choice, its attempt settled', async () => {
+    const merchant = await harness.merchant();
+    const paymentId = await paymentWithAttempt(merchant);
+    const counted = countingPool(harness.db);
+    const result = await activitiesOn(counted.db, settings).recordPaymentStatus({
+      ...paidInput(paymentId),
+      status: 'awaiting_method',
+      providerPaymentId: null,
+      failureReason: 'declined',
+      event: null,
+      attempt: { attempt: 1, status: 'declined', providerPaymentId: 'sp_declined' },
+    });
+    expect(result).toEqual({ eventId: null, channels: null });
+    expect(counted.statements).toHaveLength(1);
+    expect(counted.statements[0]).toMatch(/^with changed as/);
+    expect(await findPaymentById(harness.db, paymentId)).toMatchObject({
+      status: 'awaiting_method',
+      failureReason: 'declined',
+    });
+    const { rows: attempts } = await harness.db.query(
+      'select status, provider_payment_id from payment_attempts where payment_id = $1',
+      [paymentId],
+    );
+    expect(attempts).toEqual([{ status: 'declined', provider_payment_id: 'sp_declined' }]);
+    expect(await transactionsOf(harness.db, 'payment', [paymentId])).toEqual([]);
+  });
+});
+
 describe('recordPaymentStatus of a paid payment', () => {
   test('makes four round trips (BEGIN, the status change, the event with the ledger posting, COMMIT)', async () => {
     const merchant = await harness.merchant();
