@@ -29,8 +29,8 @@ interface OutboxDeps extends Starter {
 
 /**
  * Starts a stored payment's purchase workflow and marks the payment started (with `startedMarks`,
- * after it returns). `quotes` are the
- * checkout's methods for the payment, when the caller has them already (the create request).
+ * after it returns). `quotes` are the checkout's methods for the payment, when the caller has them
+ * already (the create request).
  */
 export async function startPurchase(
   deps: OutboxDeps,
