@@ -163,6 +163,10 @@ describe('node dist/worker.js', () => {
         .catch(() => undefined);
       if (!health) await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    // The API answers as soon as it listens; the ready line follows once the rest of the start has run.
+    const listening = Date.now();
+    while (health && !output.includes('ready on') && Date.now() - listening < 15_000 && child.exitCode === null)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     console.log(
       `build ${build.seconds.toFixed(1)} s; node dist/worker.js answered /healthz after ${((Date.now() - started) / 1000).toFixed(1)} s`,
     );
