@@ -90,17 +90,16 @@ export class LookupCache implements LookupListener {
     return this.keep(this.principals, hash, () => findPrincipalByApiKey(this.db, key));
   }
 
-  /** A checkout as {@link findCheckout} answers it for its owner; `null` is never kept. */
-  async checkout(owner: MerchantScope, id: string): Promise<Checkout | null> {
-    const kept = this.heard ? this.checkouts.get(id) : undefined;
-    if (kept) return kept.merchantId === owner.merchantId && kept.testMode === owner.testMode ? kept : null;
-    return this.keep(this.checkouts, id, () => findCheckout(this.db, owner, id));
-  }
-
   /** A checkout by id alone (a payment's own checkout), as {@link findCheckoutById} answers it; `null` is never kept. */
   async checkoutById(id: string): Promise<Checkout | null> {
     const kept = this.heard ? this.checkouts.get(id) : undefined;
     return kept ?? this.keep(this.checkouts, id, () => findCheckoutById(this.db, id));
+  }
+
+  /** A checkout as {@link findCheckout} answers it: only to its own merchant, in its own mode. */
+  async checkout(owner: MerchantScope, id: string): Promise<Checkout | null> {
+    const checkout = await this.checkoutById(id);
+    return checkout?.merchantId === owner.merchantId && checkout.testMode === owner.testMode ? checkout : null;
   }
 
   private async keep<T>(shelf: Shelf<T>, id: string, load: () => Promise<T | null>): Promise<T | null> {
