@@ -17,6 +17,7 @@ import { publicRoutes } from './routes/public';
 import { sciRoutes } from './routes/sci';
 import { securityHeaders } from './security-headers';
 import { webRoutes } from './web';
+import { jsonBodyTypes } from './unread-body';
 
 /**
  * Builds the HTTP app without listening, one router per audience: the public (health, metrics,
@@ -42,7 +43,7 @@ export function createApp(deps: ServiceDeps): Express {
   // people who sign in: the merchant's cabinet and the operator's console, forms only, with their own door
   // check answering pages (and before the operator API's bearer guard)
   app.use(webRoutes(deps));
-  app.use(express.json({ limit: '64kb', type: ['application/json', 'application/*+json'] }));
+  app.use(express.json({ limit: '64kb', type: jsonBodyTypes }));
   app.use(limitJsonDepth(20));
   app.use(refuseUnsafeInput());
   // buyers: hosted pages, the payment id is the capability

@@ -164,7 +164,12 @@ function routeConfig({ audience, route, path, summary, body }: Operation): Route
             },
           }
         : {}),
-      ...(body ? { 413: { description: 'The body is larger than 64 KiB', content: errorContent } } : {}),
+      ...(body
+        ? {
+            413: { description: 'The body is larger than 64 KiB', content: errorContent },
+            415: { description: 'The body is not sent as `application/json`', content: errorContent },
+          }
+        : {}),
       ...(idempotent
         ? { 422: { description: 'The Idempotency-Key was used with another body', content: errorContent } }
         : {}),

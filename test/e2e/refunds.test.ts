@@ -208,6 +208,51 @@ test('bad refunds are 4xx naming the field; an unpaid or another merchant’s pa
   expect(await balanceOf(stack, testKey)).toMatchObject({ available: '9.70', reserved: '0.00' });
 });
 
+test('a refund asked for in a body that is not JSON is a 415 and refunds nothing (never the whole rest, as a missing body would)', async () => {
+  const { testKey, checkout } = await shop();
+  const paid = await paidPayment(stack, testKey, checkout.id, '10.00');
+  const form = new FormData();
+  form.set('amount', '1.00');
+  for (const [label, body, type] of [
+    ['form', 'amount=1.00', 'application/x-www-form-urlencoded'],
+    ['text', '{"amount":"1.00"}', 'text/plain'],
+    ['untyped', '{"amount":"1.00"}', undefined],
+    ['multipart', form, undefined],
+  ] as const) {
+    const headers: Record<string, string> = {
+      authorization: `Bearer ${testKey}`,
+      'idempotency-key': `${label}-${paid.id}`,
+    };
+    if (type) headers['content-type'] = type;
+    const answer = await fetch(`${stack.url}/v1/payments/${paid.id}/refunds`, { method: 'POST', headers, body });
+    expect([label, answer.status, (await answer.json()).error]).toEqual([
+      label,
+      415,
+      expect.objectContaining({ code: 'content_type_unsupported', param: 'Content-Type' }),
+    ]);
+  }
+  const operatorForm = await fetch(`${stack.url}/admin/merchants`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'name=Form',
+  });
+  expect(operatorForm.status).toBe(415);
+  const stored = await db.query(
+    `select (select count(*) from refunds where payment_id = $1)::int as refunds,
+       (select count(*) from idempotency_keys where key like '%-' || $1)::int as claims`,
+    [paid.id],
+  );
+  expect(stored.rows[0]).toEqual({ refunds: 0, claims: 0 });
+  expect(await balanceOf(stack, testKey)).toMatchObject({ available: '9.70', reserved: '0.00' });
+  const rest = await fetch(`${stack.url}/v1/payments/${paid.id}/refunds`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${testKey}` },
+  });
+  const restRefund = await rest.json();
+  expect([rest.status, restRefund.amount]).toEqual([201, '10.00']);
+  await refundDone(testKey, restRefund.id);
+});
+
 test('a refund and a payout stored just before a crash (their workflows never started) are started by the API’s sweep', async () => {
   const { testKey, checkout, merchantId } = await shop();
   const paid = await paidPayment(stack, testKey, checkout.id, '30.00');

@@ -1,6 +1,7 @@
 import { principalOf, requireMerchant } from '../auth';
 import { idempotency, idempotencyOf } from '../idempotency';
 import { rateLimit } from '../rate-limit';
+import { refuseUnreadBody } from '../unread-body';
 import type { Audience, MerchantCaller } from '../route';
 import { channelRoutes } from './channels';
 import { checkoutRoutes } from './checkouts';
@@ -20,6 +21,7 @@ export const merchantApi: Audience<MerchantCaller> = {
   guards: (deps) => [
     requireMerchant(deps.db, deps.lookups),
     rateLimit(deps.config.rateLimitPerMinute, (_req, res) => principalOf(res).keyId),
+    refuseUnreadBody(),
     idempotency(deps.db, deps.config),
   ],
   callerOf: (res) => ({ principal: principalOf(res), idempotency: idempotencyOf(res) }),

@@ -1,5 +1,6 @@
 import { requireAdmin } from '../auth';
 import { rateLimit } from '../rate-limit';
+import { refuseUnreadBody } from '../unread-body';
 import type { Audience } from '../route';
 import { connectorRoutes } from './connectors';
 import { exceptionRoutes } from './exceptions';
@@ -20,6 +21,7 @@ export const operatorApi: Audience<object> = {
   guards: (deps) => [
     requireAdmin(deps.config.adminToken!),
     rateLimit(deps.config.rateLimitPerMinute, () => 'operator'),
+    refuseUnreadBody(),
   ],
   callerOf: () => ({}),
   routes: [
