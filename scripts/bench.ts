@@ -389,6 +389,7 @@ async function main(): Promise<number> {
       checkoutId: checkout.body.id,
       receiver,
       temporal: client,
+      floor: floorWorker?.drive,
       counters: { payments: 0, parked: 0 },
       timeoutMs: plan.timeoutMs,
     };
@@ -402,7 +403,8 @@ async function main(): Promise<number> {
       kassa:
         'own process, KASSA_ROLE=all KASSA_ENV=test LOG_LEVEL=warn RATE_LIMIT_PER_MINUTE=1000000, other settings default',
       temporal: 'dev server, file SQLite, journal_mode=wal, eager workflow start and eager activities on',
-      floor: 'own worker process, floorWorkflow and its no-op activities only, on task queue bench-floor',
+      floor:
+        "own worker process, floorWorkflow and its no-op activities only, on task queue bench-floor, started eagerly and driven by a client on that worker's connection",
     };
 
     /**

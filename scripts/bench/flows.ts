@@ -1,16 +1,16 @@
 /**
- * What one benchmark operation does: a full payment through Kassa's HTTP surface, the floor
- * workflow through the Temporal client, a callback posted by hand, and the shape of a run.
+ * What one benchmark operation does: a full payment through Kassa's HTTP surface, a floor run
+ * through the floor worker, a callback posted by hand, and the shape of a run.
  */
 import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { signSandboxPayload } from '../../src/providers/sandbox';
-import type { ProviderCallback } from '../../src/providers/types';
-import { providerCallbackSignal, searchAttributes, selectMethodUpdate } from '../../src/workflows/shared';
+import { providerCallbackSignal } from '../../src/workflows/shared';
+import { floorCallback } from './floor-driver';
 import type { floorWorkflow } from './floor-workflow';
 import { type MerchantReceiver, request } from './http';
-import { floorTaskQueue, sandboxApiKey, sandboxWebhookSecret } from './infra';
+import { type FloorDrive, sandboxApiKey, sandboxWebhookSecret } from './infra';
 
 export interface BenchTarget {
   kassaUrl: string;
@@ -19,6 +19,8 @@ export interface BenchTarget {
   checkoutId: string;
   receiver: MerchantReceiver;
   temporal: Client;
+  /** Asks the floor worker for a run; absent when no phase of this run needs the floor. */
+  floor?: FloorDrive;
   /** Payments created so far (every successful POST /v1/payments). */
   counters: { payments: number; parked: number };
   /** Per operation, ms. */
@@ -123,88 +125,38 @@ export async function fullPayment(target: BenchTarget): Promise<FullPaymentTimin
   };
 }
 
-/**
- * A floor run started and taken through its `selectMethod` update: waiting for its callback signal.
- * With `afterFirstTask`, the update waits until the run's first workflow task has completed, as a
- * purchase's first task (started eagerly) always has by the time the buyer chooses: the shape phase
- * compares one history of each event by event.
- */
-async function floorAtProvider(
-  target: BenchTarget,
-  index: number | string,
-  options: { notifyUrl?: string; afterFirstTask?: boolean } = {},
-) {
-  const { notifyUrl } = options;
-  const paymentId = `pay_floor${runTag}${index}`;
-  const workflowId = `floor-${paymentId}`;
-  const handle = await target.temporal.workflow.start<typeof floorWorkflow>('floorWorkflow', {
-    taskQueue: floorTaskQueue,
-    workflowId,
-    args: [
-      {
-        paymentId,
-        expiresAt: new Date(Date.now() + expiresInSeconds * 1000).toISOString(),
-        pollSeconds: 30,
-        ...(notifyUrl ? { notifyUrl } : {}),
-      },
-    ],
-    staticSummary: `B-${runTag}-floor-${index}: 5000 RUB minor, mer_floor`,
-    typedSearchAttributes: [
-      { key: searchAttributes.paymentStatus, value: 'floor_awaiting_method' },
-      { key: searchAttributes.merchantId, value: 'mer_floor' },
-      { key: searchAttributes.checkoutId, value: 'co_floor' },
-      { key: searchAttributes.orderId, value: `B-${runTag}-floor-${index}` },
-      { key: searchAttributes.amountMinor, value: 5000 },
-      { key: searchAttributes.currency, value: 'RUB' },
-      { key: searchAttributes.testMode, value: true },
-    ],
-  });
-  if (options.afterFirstTask) {
-    // Started, task scheduled, started, completed: four events once the first task is done.
-    const deadline = Date.now() + target.timeoutMs;
-    while (Number((await handle.describe()).raw.workflowExecutionInfo?.historyLength ?? 0) < 4) {
-      if (Date.now() > deadline) throw new Error(`floor ${workflowId}: its first workflow task did not complete`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-  const { redirectUrl } = await handle.executeUpdate(selectMethodUpdate, { args: [{ method: 'sandbox_card' }] });
-  if (!redirectUrl) throw new Error(`floor ${workflowId}: the update answered no redirect`);
-  return { paymentId, workflowId, handle };
+/** The floor worker's drive, or an error when this run did not start it. */
+function floorOf(target: BenchTarget): FloorDrive {
+  if (!target.floor) throw new Error('the floor worker is not running');
+  return target.floor;
 }
 
-/** The provider's `succeeded` callback, as the floor receives it. */
-function floorCallback(paymentId: string): ProviderCallback {
+/** What the floor worker needs for a run with this index, besides what to do with it. */
+function floorRunNames(index: number | string) {
   return {
-    eventId: `sevt_${randomBytes(12).toString('hex')}`,
-    providerPaymentId: `sp_${paymentId}`,
-    paymentId,
-    state: 'succeeded',
-    amountMinor: '5000',
-    currency: 'RUB',
-    occurredAt: new Date().toISOString(),
+    paymentId: `pay_floor${runTag}${index}`,
+    orderId: `B-${runTag}-floor-${index}`,
+    expiresAt: new Date(Date.now() + expiresInSeconds * 1000).toISOString(),
   };
 }
 
 /**
- * The floor: the same update, signal and activity count as a paid purchase, with no-op bodies, driven
- * through the client on the floor worker's own task queue.
+ * The floor: the same update, signal and activity count as a paid purchase, with no-op bodies. The
+ * floor worker's own client drives it on the worker's task queue: an eager start, the update, the
+ * signal and the result (./floor-driver.ts).
  */
 export async function floorRun(
   target: BenchTarget,
   index: number | string,
   options: { afterFirstTask?: boolean } = {},
 ): Promise<{ workflowId: string }> {
-  const { paymentId, workflowId, handle } = await floorAtProvider(target, index, options);
-  await handle.signal(providerCallbackSignal, floorCallback(paymentId));
-  const result = await handle.result();
-  if (result.status !== 'paid' || result.events !== 1)
-    throw new Error(`floor ${workflowId} ended ${JSON.stringify(result)}`);
+  const workflowId = await floorOf(target)({ op: 'run', ...floorRunNames(index), ...options });
   return { workflowId };
 }
 
 /**
- * The floor's own signal → activity start, measured as {@link callbackToWebhook} is: a floor run is
- * started and taken through its update; t0 is just before `handle.signal(providerCallback)`, t1 when
+ * The floor's own signal → activity start, measured as {@link callbackToWebhook} is: the floor worker
+ * starts a run and takes it through its update; the benchmark signals it, as the sandbox calls back; t0 is just before `handle.signal(providerCallback)`, t1 when
  * `receiver` has the POST that the floor's notification activity makes as soon as it runs. So it
  * includes the signal call, the workflow task it wakes (with its no-op local activity), the
  * activity's dispatch and one HTTP POST on loopback, as Kassa's figure includes the webhook's.
@@ -215,7 +167,10 @@ export async function floorSignalToActivity(
   receiver: MerchantReceiver,
   index: number | string,
 ): Promise<{ workflowId: string; latencyMs: number; signalMs: number }> {
-  const { paymentId, workflowId, handle } = await floorAtProvider(target, index, { notifyUrl: receiver.url });
+  const run = floorRunNames(index);
+  const workflowId = await floorOf(target)({ op: 'atProvider', ...run, notifyUrl: receiver.url });
+  const { paymentId } = run;
+  const handle = target.temporal.workflow.getHandle(workflowId);
   const t0 = performance.now();
   await handle.signal(providerCallbackSignal, floorCallback(paymentId));
   const signalled = performance.now();

@@ -18,6 +18,7 @@ import {
   temporalCli,
   waitForPort,
 } from '../../test/support/processes';
+import type { FloorReply, FloorRequest } from './floor-driver';
 import { floorWorkerReadyLine } from './floor-worker';
 import { request } from './http';
 
@@ -135,6 +136,7 @@ function spawnTsx(
   script: string,
   env: Record<string, string | undefined>,
   logFile: string,
+  options: { ipc?: boolean } = {},
 ): ChildProcess {
   const log = fs.openSync(logFile, 'a');
   const childEnv: NodeJS.ProcessEnv = { ...process.env, ...env, KASSA_PARENT_PID: String(process.pid) };
@@ -143,7 +145,7 @@ function spawnTsx(
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(root, script)], {
     cwd: root,
     env: childEnv,
-    stdio: ['ignore', log, log],
+    stdio: options.ipc ? ['ignore', log, log, 'ipc'] : ['ignore', log, log],
   });
   fs.closeSync(log);
   cleanup.track(child);
@@ -186,12 +188,18 @@ export async function startSandbox(cleanup: Cleanup, dir: string, tries = 1): Pr
 /** The task queue only the floor worker polls: Kassa's workers do not know `floorWorkflow`. */
 export const floorTaskQueue = 'bench-floor';
 
-/** The floor worker (scripts/bench/floor-worker.ts) as its own process, ready once it polls {@link floorTaskQueue}. */
+/** Asks the floor worker for one run (./floor-driver.ts) and answers its workflow id. */
+export type FloorDrive = (request: Omit<FloorRequest, 'id' | 'taskQueue'>) => Promise<string>;
+
+/**
+ * The floor worker (scripts/bench/floor-worker.ts) as its own process, ready once it polls
+ * {@link floorTaskQueue}; `drive` asks it for a run over its IPC channel.
+ */
 export async function startFloorWorker(
   cleanup: Cleanup,
   dir: string,
   temporalAddress: string,
-): Promise<{ pid: number; logFile: string }> {
+): Promise<{ pid: number; logFile: string; drive: FloorDrive }> {
   const logFile = path.join(dir, 'floor-worker.log');
   const child = spawnTsx(
     cleanup,
@@ -199,6 +207,7 @@ export async function startFloorWorker(
     'scripts/bench/floor-worker.ts',
     { TEMPORAL_ADDRESS: temporalAddress, FLOOR_TASK_QUEUE: floorTaskQueue },
     logFile,
+    { ipc: true },
   );
   const exited = failOnExit(child, 'floor worker', logFile);
   exited.catch(() => undefined);
@@ -210,7 +219,27 @@ export async function startFloorWorker(
     }
   })();
   await Promise.race([ready, exited]);
-  return { pid: child.pid!, logFile };
+
+  const waiting = new Map<number, { resolve: (workflowId: string) => void; reject: (error: Error) => void }>();
+  let nextId = 0;
+  child.on('message', (reply: FloorReply) => {
+    const pending = waiting.get(reply.id);
+    if (!pending) return;
+    waiting.delete(reply.id);
+    if ('error' in reply) pending.reject(new Error(reply.error));
+    else pending.resolve(reply.workflowId);
+  });
+  child.once('exit', (code, signal) => {
+    for (const pending of waiting.values()) pending.reject(new Error(`the floor worker exited (${code ?? signal})`));
+    waiting.clear();
+  });
+  const drive: FloorDrive = (request) =>
+    new Promise((resolve, reject) => {
+      const id = nextId++;
+      waiting.set(id, { resolve, reject });
+      child.send({ ...request, id, taskQueue: floorTaskQueue } satisfies FloorRequest);
+    });
+  return { pid: child.pid!, logFile, drive };
 }
 
 export interface KassaProcess {
