@@ -131,8 +131,8 @@ function floorOf(target: BenchTarget): FloorDrive {
   return target.floor;
 }
 
-/** What the floor worker needs for a run with this index, besides what to do with it. */
-function floorRunNames(index: number | string) {
+/** A floor run's names and expiry, from its index. */
+function floorSubject(index: number | string) {
   return {
     paymentId: `pay_floor${runTag}${index}`,
     orderId: `B-${runTag}-floor-${index}`,
@@ -150,26 +150,27 @@ export async function floorRun(
   index: number | string,
   options: { afterFirstTask?: boolean } = {},
 ): Promise<{ workflowId: string }> {
-  const workflowId = await floorOf(target)({ op: 'run', ...floorRunNames(index), ...options });
+  const workflowId = await floorOf(target)({ op: 'run', ...floorSubject(index), ...options });
   return { workflowId };
 }
 
 /**
  * The floor's own signal → activity start, measured as {@link callbackToWebhook} is: the floor worker
- * starts a run and takes it through its update; the benchmark signals it, as the sandbox calls back; t0 is just before `handle.signal(providerCallback)`, t1 when
- * `receiver` has the POST that the floor's notification activity makes as soon as it runs. So it
- * includes the signal call, the workflow task it wakes (with its no-op local activity), the
- * activity's dispatch and one HTTP POST on loopback, as Kassa's figure includes the webhook's.
- * The run's result is not awaited: {@link floorRunsPaid} checks it afterwards.
+ * starts a run and takes it through its update, and the benchmark signals it, as the sandbox calls
+ * Kassa back. t0 is just before `handle.signal(providerCallback)`, t1 when `receiver` has the POST
+ * that the floor's notification activity makes as soon as it runs. So it includes the signal call,
+ * the workflow task it wakes (with its no-op local activity), the activity's dispatch and one HTTP
+ * POST on loopback, as Kassa's figure includes the webhook's. The run's result is not awaited:
+ * {@link floorRunsPaid} checks it afterwards.
  */
 export async function floorSignalToActivity(
   target: BenchTarget,
   receiver: MerchantReceiver,
   index: number | string,
 ): Promise<{ workflowId: string; latencyMs: number; signalMs: number }> {
-  const run = floorRunNames(index);
-  const workflowId = await floorOf(target)({ op: 'atProvider', ...run, notifyUrl: receiver.url });
-  const { paymentId } = run;
+  const subject = floorSubject(index);
+  const workflowId = await floorOf(target)({ op: 'atProvider', ...subject, notifyUrl: receiver.url });
+  const { paymentId } = subject;
   const handle = target.temporal.workflow.getHandle(workflowId);
   const t0 = performance.now();
   await handle.signal(providerCallbackSignal, floorCallback(paymentId));

@@ -14,6 +14,9 @@ export interface HttpResponse<T = any> {
 /**
  * One HTTP request over node:http (lighter than fetch, which matters when the load generator
  * shares the cores with what it measures). JSON bodies are sent and parsed; nothing is followed.
+ * A request that finds its kept-alive socket closed by the server (`ECONNRESET` on a reused socket,
+ * the server's keep-alive timeout racing the send) is sent once more on a new socket, as Node's
+ * documentation of `request.reusedSocket` advises: the server never read it.
  */
 export function request<T = any>(
   url: string,
@@ -36,41 +39,46 @@ export function request<T = any>(
       : {}),
     ...options.headers,
   };
-  return new Promise((resolve, reject) => {
-    const req = http.request(
-      {
-        agent,
-        hostname: target.hostname,
-        port: target.port,
-        path: `${target.pathname}${target.search}`,
-        method: options.method ?? 'GET',
-        headers,
-      },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let body: unknown = text;
-          if ((res.headers['content-type'] ?? '').includes('json')) {
-            try {
-              body = JSON.parse(text);
-            } catch {
-              // left as text
+  const send = (retried: boolean): Promise<HttpResponse<T>> =>
+    new Promise((resolve, reject) => {
+      const req = http.request(
+        {
+          agent,
+          hostname: target.hostname,
+          port: target.port,
+          path: `${target.pathname}${target.search}`,
+          method: options.method ?? 'GET',
+          headers,
+        },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let body: unknown = text;
+            if ((res.headers['content-type'] ?? '').includes('json')) {
+              try {
+                body = JSON.parse(text);
+              } catch {
+                // left as text
+              }
             }
-          }
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T, text });
-        });
-        res.on('error', reject);
-      },
-    );
-    req.setTimeout(options.timeoutMs ?? 30_000, () =>
-      req.destroy(new Error(`${options.method ?? 'GET'} ${url}: no answer within ${options.timeoutMs ?? 30_000} ms`)),
-    );
-    req.on('error', reject);
-    if (payload !== undefined) req.write(payload);
-    req.end();
-  });
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T, text });
+          });
+          res.on('error', reject);
+        },
+      );
+      req.setTimeout(options.timeoutMs ?? 30_000, () =>
+        req.destroy(new Error(`${options.method ?? 'GET'} ${url}: no answer within ${options.timeoutMs ?? 30_000} ms`)),
+      );
+      req.on('error', (error: NodeJS.ErrnoException) => {
+        if (!retried && req.reusedSocket && error.code === 'ECONNRESET') resolve(send(true));
+        else reject(error);
+      });
+      if (payload !== undefined) req.write(payload);
+      req.end();
+    });
+  return send(false);
 }
 
 export function closeHttpAgent(): void {

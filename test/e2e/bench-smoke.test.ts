@@ -25,6 +25,8 @@ test('the benchmark smoke run takes payments to paid with a signed webhook, comp
   expect(results.throughput.pairs).toHaveLength(1);
   expect(results.shape.purchase.events).toBeGreaterThan(0);
   expect(results.shape.floor.events).toBeGreaterThan(0);
+  // The floor starts eagerly from its own worker, as a purchase does: the update never rides in the first task.
+  expect(results.shapeSample.floor.eventsMean).toBe(results.shapeSample.purchase.eventsMean);
   expect(results.callbackToWebhook.count).toBeGreaterThan(0);
   expect(results.floorSignalToActivity.count).toBeGreaterThan(0);
   expect(results.floorSignalToActivityLoaded.count).toBeGreaterThan(0);
