@@ -16,7 +16,7 @@ export interface HttpResponse<T = any> {
  * shares the cores with what it measures). JSON bodies are sent and parsed; nothing is followed.
  * A request that finds its kept-alive socket closed by the server (`ECONNRESET` on a reused socket,
  * the server's keep-alive timeout racing the send) is sent once more on a new socket, as Node's
- * documentation of `request.reusedSocket` advises: the server never read it.
+ * documentation of `request.reusedSocket` advises.
  */
 export function request<T = any>(
   url: string,
