@@ -31,8 +31,8 @@ export function findTemporalCli(setupScript: string, logFile: string, env: NodeJ
 }
 
 /**
- * The dynamic configuration Kassa runs the Temporal dev server with (`npm start`, the benchmark), the
- * same values as the compose server's deploy/temporal/dynamicconfig/kassa.yaml:
+ * The dynamic configuration Kassa runs the Temporal dev server with (`npm start`, the benchmark, the
+ * tests), the same values as the compose server's deploy/temporal/dynamicconfig/kassa.yaml:
  * - eager workflow start and eager activities: a payment's first task and its activities skip the
  *   task-queue dispatch;
  * - the transfer queue read up to 1,000 times a second instead of 20: every workflow task a signal,

@@ -11,6 +11,7 @@ import {
   runPostgresProgram,
 } from '../../src/db/embedded';
 import { searchAttributeDefinitions } from '../../src/workflows/shared';
+import { dynamicConfigArgs } from '../../scripts/temporal-cli';
 
 const canListen = (port: number) =>
   new Promise<boolean>((resolve) => {
@@ -65,7 +66,9 @@ export interface TemporalDevServer {
 }
 
 /**
- * The real Temporal dev server (in memory unless `dbFile`), with the contract's search attributes.
+ * The real Temporal dev server (in memory unless `dbFile`), with the contract's search attributes
+ * and the dynamic configuration `npm start` and the benchmark give it (eager start and activities,
+ * the transfer queue read up to 1,000 times a second).
  * Every port it opens is picked free; a port taken in between makes it exit, and it is tried again.
  */
 export async function startTemporalDevServer(
@@ -84,6 +87,7 @@ export async function startTemporalDevServer(
       String(httpPort),
       '--log-level',
       'error',
+      ...dynamicConfigArgs(),
     ];
     args.push(...(options.ui ? ['--ui-port', String(uiPort)] : ['--headless']));
     if (options.dbFile) args.push('--db-filename', options.dbFile, '--sqlite-pragma', 'journal_mode=wal');
