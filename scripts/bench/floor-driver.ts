@@ -24,7 +24,6 @@ export interface FloorRequest {
   orderId: string;
   /** ISO 8601, as a payment's `expires_at`. */
   expiresAt: string;
-  taskQueue: string;
   /** Where the notification activity POSTs once it runs (the floor's signal → activity latency). */
   notifyUrl?: string;
   /**
@@ -36,7 +35,8 @@ export interface FloorRequest {
 
 export type FloorReply = { id: number; workflowId: string } | { id: number; error: string };
 
-const startTimeoutMs = 30_000;
+/** How long the shape phase's run may take to complete its first workflow task. */
+const firstTaskTimeoutMs = 30_000;
 
 /** The provider's `succeeded` callback, as the floor receives it. */
 export function floorCallback(paymentId: string): ProviderCallback {
@@ -51,12 +51,15 @@ export function floorCallback(paymentId: string): ProviderCallback {
   };
 }
 
-/** Runs one {@link FloorRequest} with `client`, which shares its connection with the floor worker. */
-export async function driveFloor(client: Client, request: FloorRequest): Promise<string> {
+/**
+ * Runs one {@link FloorRequest} on `taskQueue` with `client`, which shares its connection with the
+ * floor worker polling that queue.
+ */
+export async function driveFloor(client: Client, taskQueue: string, request: FloorRequest): Promise<string> {
   const { paymentId, orderId } = request;
   const workflowId = `floor-${paymentId}`;
   const handle = await client.workflow.start<typeof floorWorkflow>('floorWorkflow', {
-    taskQueue: request.taskQueue,
+    taskQueue,
     workflowId,
     requestEagerStart: true,
     args: [
@@ -80,7 +83,7 @@ export async function driveFloor(client: Client, request: FloorRequest): Promise
   });
   if (request.afterFirstTask) {
     // Started, task scheduled, started, completed: four events once the first task is done.
-    const deadline = Date.now() + startTimeoutMs;
+    const deadline = Date.now() + firstTaskTimeoutMs;
     while (Number((await handle.describe()).raw.workflowExecutionInfo?.historyLength ?? 0) < 4) {
       if (Date.now() > deadline) throw new Error(`floor ${workflowId}: its first workflow task did not complete`);
       await new Promise((resolve) => setTimeout(resolve, 10));

@@ -44,7 +44,7 @@ async function main(): Promise<void> {
   const running = worker.run();
   const client = new Client({ connection, namespace: 'default' });
   process.on('message', (request: FloorRequest) => {
-    driveFloor(client, request).then(
+    driveFloor(client, taskQueue, request).then(
       (workflowId) => reply({ id: request.id, workflowId }),
       (error: unknown) => reply({ id: request.id, error: error instanceof Error ? error.message : String(error) }),
     );

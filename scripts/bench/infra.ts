@@ -189,7 +189,7 @@ export async function startSandbox(cleanup: Cleanup, dir: string, tries = 1): Pr
 export const floorTaskQueue = 'bench-floor';
 
 /** Asks the floor worker for one run (./floor-driver.ts) and answers its workflow id. */
-export type FloorDrive = (request: Omit<FloorRequest, 'id' | 'taskQueue'>) => Promise<string>;
+export type FloorDrive = (request: Omit<FloorRequest, 'id'>) => Promise<string>;
 
 /**
  * The floor worker (scripts/bench/floor-worker.ts) as its own process, ready once it polls
@@ -237,7 +237,7 @@ export async function startFloorWorker(
     new Promise((resolve, reject) => {
       const id = nextId++;
       waiting.set(id, { resolve, reject });
-      child.send({ ...request, id, taskQueue: floorTaskQueue } satisfies FloorRequest);
+      child.send({ ...request, id } satisfies FloorRequest);
     });
   return { pid: child.pid!, logFile, drive };
 }
