@@ -39,6 +39,7 @@ import { closeHttpAgent, request, startMerchantReceiver } from './bench/http';
 import {
   Cleanup,
   cpuSecondsOf,
+  machineCpuSeconds,
   eagerCounters,
   memoryOf,
   root,
@@ -140,12 +141,22 @@ const smokePlan: Plan = {
   createRate: 0,
 };
 
-/** CPU milliseconds per completed operation, Kassa's process and the Temporal server's. */
+/**
+ * CPU milliseconds per completed operation: Kassa's process (or the floor worker's), the Temporal
+ * server's, the sandbox provider's, the benchmark's own (load generator and webhook receivers), and
+ * the whole machine's; what the machine spent besides these is PostgreSQL's, the kernel's and any
+ * other process's.
+ */
 interface CpuPerOperation {
   kassaMsPerOp: number;
   temporalMsPerOp: number;
+  sandboxMsPerOp: number;
+  benchMsPerOp: number;
+  machineMsPerOp: number;
   runs: number;
 }
+
+const cpuParts = ['kassaMsPerOp', 'temporalMsPerOp', 'sandboxMsPerOp', 'benchMsPerOp', 'machineMsPerOp'] as const;
 
 /**
  * What `--phases` selects, in the order they run: `cumulative` is both throughput windows (after
@@ -408,27 +419,34 @@ async function main(): Promise<number> {
     };
 
     /**
-     * CPU of the process that runs `name`'s workflows (Kassa, or the floor worker) and of the Temporal
-     * server per operation of `run`, averaged over the runs of `name`.
+     * CPU per operation of `run`, averaged over the runs of `name`: of the process that runs `name`'s
+     * workflows (Kassa, or the floor worker), of the Temporal server, the sandbox, this process and the
+     * whole machine.
      */
     const withCpu = async <T>(
       name: string,
       workerPid: number,
       run: () => Promise<LoadResult<T>>,
     ): Promise<LoadResult<T>> => {
-      const kassaBefore = cpuSecondsOf(workerPid);
-      const temporalBefore = cpuSecondsOf(temporalPid);
+      const read = () => ({
+        kassaMsPerOp: cpuSecondsOf(workerPid),
+        temporalMsPerOp: cpuSecondsOf(temporalPid),
+        sandboxMsPerOp: cpuSecondsOf(sandbox.pid),
+        benchMsPerOp: ((own) => (own.user + own.system) / 1e6)(process.cpuUsage()),
+        machineMsPerOp: machineCpuSeconds(),
+      });
+      const before = read();
       const result = await run();
+      const after = read();
       const ops = Math.max(1, result.ok);
-      const kassaMs = ((cpuSecondsOf(workerPid) - kassaBefore) * 1000) / ops;
-      const temporalMs = ((cpuSecondsOf(temporalPid) - temporalBefore) * 1000) / ops;
-      const previous = cpu[name] ?? { kassaMsPerOp: 0, temporalMsPerOp: 0, runs: 0 };
-      const runs = previous.runs + 1;
-      cpu[name] = {
-        kassaMsPerOp: round((previous.kassaMsPerOp * previous.runs + kassaMs) / runs, 2),
-        temporalMsPerOp: round((previous.temporalMsPerOp * previous.runs + temporalMs) / runs, 2),
-        runs,
-      };
+      const previous = cpu[name];
+      const runs = (previous?.runs ?? 0) + 1;
+      const next = { runs } as CpuPerOperation;
+      for (const part of cpuParts) {
+        const msPerOp = ((after[part] - before[part]) * 1000) / ops;
+        next[part] = round(((previous?.[part] ?? 0) * (runs - 1) + msPerOp) / runs, 2);
+      }
+      cpu[name] = next;
       return result;
     };
 
@@ -966,6 +984,23 @@ function buildReport(args: Args, plan: Plan, r: Record<string, any>, cpu: Record
         fmt(cpuRatio, 2),
         '≤ 1.3',
         held(Number.isFinite(cpuRatio) ? cpuRatio <= 1.3 : undefined),
+      ),
+    );
+    const whole = (of: CpuPerOperation) => {
+      const rest = of.machineMsPerOp - of.kassaMsPerOp - of.temporalMsPerOp - of.sandboxMsPerOp - of.benchMsPerOp;
+      return `${fmt(of.machineMsPerOp)} = ${[of.kassaMsPerOp, of.temporalMsPerOp, of.sandboxMsPerOp, of.benchMsPerOp, rest].map((part) => fmt(part)).join(' + ')}`;
+    };
+    figures.push(
+      figure(
+        'Machine CPU ms per payment = Kassa + Temporal + sandbox + bench + the rest (PostgreSQL, kernel)',
+        whole(full),
+      ),
+    );
+    figures.push(figure('Machine CPU ms per floor run = worker + Temporal + sandbox + bench + the rest', whole(floor)));
+    figures.push(
+      figure(
+        "Floor run's machine CPU ÷ payment's (the throughput ratio a CPU-bound machine allows)",
+        fmt(floor.machineMsPerOp / full.machineMsPerOp, 2),
       ),
     );
   }

@@ -334,6 +334,20 @@ export function memoryOf(pid: number): { rssMiB: number; peakRssMiB: number } {
   return { rssMiB: Math.round(kib('VmRSS') / 1024), peakRssMiB: Math.round(kib('VmHWM') / 1024) };
 }
 
+/**
+ * CPU seconds every core of the machine has spent busy since boot, from the first line of /proc/stat
+ * (user, nice, system, irq, softirq and steal; idle and iowait are not busy).
+ */
+export function machineCpuSeconds(): number {
+  const [, user, nice, system, , , irq, softirq, steal] = fs
+    .readFileSync('/proc/stat', 'utf8')
+    .split('\n', 1)[0]!
+    .trim()
+    .split(/\s+/)
+    .map(Number);
+  return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
+}
+
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
 export function cpuSecondsOf(pid: number): number {
   try {

@@ -40,6 +40,12 @@ test('the benchmark smoke run takes payments to paid with a signed webhook, comp
   expect(results.cumulativeTrend.length).toBeGreaterThanOrEqual(2);
   expect(results.database).toBe('cluster');
   expect(output).toMatch(/\| Payments\/s ÷ floor\/s/);
+  const full = results.cpuPerOperation['full payment'];
+  expect(full.sandboxMsPerOp).toBeGreaterThan(0);
+  expect(full.machineMsPerOp).toBeGreaterThan(full.kassaMsPerOp + full.sandboxMsPerOp);
+  expect(output).toMatch(
+    /\| Machine CPU ms per payment = .* \| [\d.]+ = [\d.]+ \+ [\d.]+ \+ [\d.]+ \+ [\d.]+ \+ -?[\d.]+ \|/,
+  );
   expect(output).toMatch(/\| Callback → webhook ÷ floor signal → activity, p50 \/ p99 \(1 in flight\)/);
   expect(output).toMatch(/\| \*\*events\*\* \| \d+ \| \d+ \|/);
   const svg = fs.readFileSync(path.join(root, 'bench-results/smoke.svg'), 'utf8');
