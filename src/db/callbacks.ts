@@ -35,19 +35,28 @@ export async function flagCallback(
 }
 
 /**
- * Payments other than `paymentId` whose current provider payment is `providerPaymentId`, with their
- * method (the caller knows which provider offers it).
+ * {@link storeCallback} of a payment callback, in the same statement the payments other than its own
+ * whose current provider payment is the one it names, with their method (the caller knows which
+ * provider offers it).
  */
-export async function otherPaymentsWithProviderPayment(
+export async function storePaymentCallback(
   db: Pool,
-  providerPaymentId: string,
-  paymentId: string,
-): Promise<{ id: string; method: string | null }[]> {
-  const { rows } = await db.query<{ id: string; method: string | null }>(
-    'select id, method from payments where provider_payment_id = $1 and id <> $2',
-    [providerPaymentId, paymentId],
+  provider: string,
+  callback: ProviderCallback,
+  rawBody: string,
+): Promise<{ stored: boolean; others: { id: string; method: string | null }[] }> {
+  const { rows } = await db.query<{ stored: boolean; others: { id: string; method: string | null }[] }>(
+    `with stored as (
+       insert into provider_callbacks (provider, event_id, payment_id, state, body) values ($1, $2, $3, $4, $5)
+       on conflict (provider, event_id) do nothing
+       returning 1
+     )
+     select exists (select 1 from stored) as stored,
+       coalesce((select json_agg(json_build_object('id', id, 'method', method)) from payments
+                 where provider_payment_id = $6 and id <> $3), '[]') as others`,
+    [provider, callback.eventId, callback.paymentId, callback.state, rawBody, callback.providerPaymentId],
   );
-  return rows;
+  return rows[0]!;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import type { SignalDefinition } from '@temporalio/common';
-import { flagCallback, otherPaymentsWithProviderPayment, storeCallback, storeMoneyCallback } from '../db/callbacks';
+import { flagCallback, storeMoneyCallback, storePaymentCallback } from '../db/callbacks';
 import { findCheckoutById } from '../db/checkouts';
 import { findPaymentById } from '../db/payments';
 import { lateSuccessOperator } from '../domain/attempt';
@@ -160,10 +160,7 @@ export async function receivePaymentCallback(
   callback: ProviderCallback,
   rawBody: string,
 ): Promise<CallbackOutcome> {
-  const [stored, others] = await Promise.all([
-    storeCallback(deps.db, provider, callback, rawBody),
-    otherPaymentsWithProviderPayment(deps.db, callback.providerPaymentId, callback.paymentId),
-  ]);
+  const { stored, others } = await storePaymentCallback(deps.db, provider, callback, rawBody);
   const outcome: CallbackOutcome = stored ? 'accepted' : 'duplicate';
   const providerServes = (method: string) =>
     deps.providers.byProvider(provider).some((handle) => handle.connector.methods.includes(method));
