@@ -11,6 +11,8 @@ interface KnownPath {
   pattern: RegExp;
   /** Upper-case methods; empty when the route takes every method (`router.all`). */
   methods: Set<string>;
+  /** The route's first path segment, as written (`:id` for a parameter). */
+  first: string;
   any: boolean;
 }
 
@@ -54,12 +56,30 @@ function knownPaths(app: Express): KnownPath[] {
   const byPath = new Map<string, KnownPath>();
   for (const route of servedRoutes(app)) {
     const key = route.path.replace(/:\w+/g, ':').toLowerCase();
-    const known = byPath.get(key) ?? { pattern: pathPattern(route.path), methods: new Set<string>(), any: false };
+    const known = byPath.get(key) ?? {
+      pattern: pathPattern(route.path),
+      methods: new Set<string>(),
+      any: false,
+      first: route.path.split('/').filter(Boolean)[0] ?? '',
+    };
     for (const method of route.methods) known.methods.add(method);
     known.any ||= route.any;
     byPath.set(key, known);
   }
   return [...byPath.values()];
+}
+
+/** A path's first segment as the patterns match it (any case); `:` for a parameter. */
+const firstSegment = (path: string) => (path.split('/', 2)[1] ?? '').toLowerCase();
+
+/** The known paths by their first segment, so that a request is tested against its own few. */
+function byFirstSegment(paths: KnownPath[]): Map<string, KnownPath[]> {
+  const index = new Map<string, KnownPath[]>();
+  for (const known of paths) {
+    const segment = known.first.startsWith(':') ? ':' : known.first.toLowerCase();
+    index.set(segment, [...(index.get(segment) ?? []), known]);
+  }
+  return index;
 }
 
 /**
@@ -70,10 +90,11 @@ function knownPaths(app: Express): KnownPath[] {
  * path takes is public, in the OpenAPI document). Paths no route serves pass on (to the `404`).
  */
 export function methodNotAllowed(app: Express): RequestHandler {
-  let known: KnownPath[] | undefined;
+  let known: Map<string, KnownPath[]> | undefined;
   return (req, res, next) => {
-    known ??= knownPaths(app);
-    const matching = known.filter((entry) => entry.pattern.test(req.path));
+    known ??= byFirstSegment(knownPaths(app));
+    const candidates = [...(known.get(firstSegment(req.path)) ?? []), ...(known.get(':') ?? [])];
+    const matching = candidates.filter((entry) => entry.pattern.test(req.path));
     if (matching.length === 0 || matching.some((entry) => entry.any)) return next();
     const methods = new Set(matching.flatMap((entry) => [...entry.methods]));
     if (methods.has('GET')) methods.add('HEAD');
