@@ -23,6 +23,7 @@ import { post } from '../db/ledger';
 import { paymentResource } from '../resources/payment';
 import type { ChannelPlan, NotificationSettings } from '../notifications/types';
 import { FailureType } from '../domain/failure-types';
+import { keptAliveConnections } from '../net/safe-http';
 
 export interface ActivityDeps {
   db: Pool;
@@ -79,7 +80,7 @@ export function createActivities({
   notifications,
   connectorBreaker,
 }: ActivityDeps) {
-  const webhooks = { db, webhookTimeoutMs, allowPrivateWebhookUrls };
+  const webhooks = { db, webhookTimeoutMs, allowPrivateWebhookUrls, connections: keptAliveConnections() };
   const mailer = notificationMailer(notifications);
   return {
     ...createOperatorActivities(webhooks),

@@ -3,7 +3,7 @@ import { findCheckoutById, isPlaintextSecret, webhookSecretOwner, webhookSecrets
 import { recordWebhookAttempt, type WebhookTarget } from '../db/events';
 import { findPaymentById } from '../db/payments';
 import { webhookHeaders } from '../domain/signatures';
-import { safeRequest, UnsafeUrlError } from '../net/safe-http';
+import { type KeptAliveConnections, safeRequest, UnsafeUrlError } from '../net/safe-http';
 import { decryptWithLoadedKeys } from '../notifications/secrets';
 import type { PaymentEvent } from '../domain/event';
 
@@ -13,6 +13,8 @@ export interface WebhookDeliveryDeps {
   webhookTimeoutMs: number;
   /** Let deliveries reach loopback, private and link-local addresses (`ALLOW_PRIVATE_WEBHOOK_URLS`). */
   allowPrivateWebhookUrls: boolean;
+  /** Connections to merchants' endpoints kept open between deliveries; a connection each without. */
+  connections?: KeptAliveConnections;
 }
 
 /** What one delivery attempt did, as recorded in `webhook_attempts`. */
@@ -76,7 +78,12 @@ export async function deliverWebhook(
         headers: webhookHeaders(secrets, event.id, timestamp, event.body),
         body: event.body,
       },
-      { allowPrivate: deps.allowPrivateWebhookUrls, timeoutMs: deps.webhookTimeoutMs, maxResponseBytes: 4096 },
+      {
+        allowPrivate: deps.allowPrivateWebhookUrls,
+        timeoutMs: deps.webhookTimeoutMs,
+        maxResponseBytes: 4096,
+        connections: deps.connections,
+      },
     );
     statusCode = response.status;
     if (statusCode < 200 || statusCode >= 300) error = `HTTP ${statusCode}`;

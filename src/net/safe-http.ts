@@ -3,7 +3,8 @@
  * ignores agents, so this is `http.request` with a `lookup` that checks every address a name
  * resolves to and refuses the connection if any is internal; IP literals in any spelling are
  * checked before connecting; credentials in URLs are refused; redirects are never followed
- * implicitly (`getFollowingRedirects` re-checks each hop).
+ * implicitly (`getFollowingRedirects` re-checks each hop). A connection is checked when it is made,
+ * so one kept alive ({@link SafeHttpOptions.connections}) goes on to the address that was allowed.
  */
 import dns from 'node:dns';
 import http, { type IncomingHttpHeaders } from 'node:http';
@@ -27,7 +28,31 @@ export interface SafeHttpOptions {
   timeoutMs?: number;
   /** The response body is cut at this many bytes. Default 64 KiB. */
   maxResponseBytes?: number;
+  /**
+   * Connections kept alive between requests to the same host (from {@link keptAliveConnections});
+   * without them every request has a connection of its own. One set serves requests with the same
+   * `allowPrivate`, `resolve` and `dial` only: a kept connection is not checked again.
+   */
+  connections?: KeptAliveConnections;
 }
+
+/** An agent per protocol that keeps connections open between requests. */
+export interface KeptAliveConnections {
+  'http:': http.Agent;
+  'https:': https.Agent;
+}
+
+/**
+ * Agents that keep a connection open for `idleMs` (default 4 s) after its last answer, or less
+ * when the server announces a shorter idle time in `Keep-Alive` (Node closes it a second before).
+ */
+export function keptAliveConnections(options: { idleMs?: number } = {}): KeptAliveConnections {
+  const settings = { keepAlive: true, timeout: options.idleMs ?? 4_000 };
+  return { 'http:': new http.Agent(settings), 'https:': new https.Agent(settings) };
+}
+
+/** The failures of a request that went out on a kept connection the server had closed meanwhile. */
+const staleConnectionCodes = new Set(['ECONNRESET', 'EPIPE']);
 
 /** A URL or destination Kassa refuses to contact. */
 export class UnsafeUrlError extends Error {
@@ -84,58 +109,66 @@ export function safeRequest(
   const timeoutMs = options.timeoutMs ?? 10_000;
   const maxBytes = options.maxResponseBytes ?? 65_536;
   const client = target.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const request = client.request(
-      {
-        protocol: target.protocol,
-        hostname: target.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: target.port || undefined,
-        path: `${target.pathname}${target.search}`,
-        method: init.method ?? 'GET',
-        headers: {
-          ...init.headers,
-          ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}),
+  const kept = options.connections?.[target.protocol as keyof KeptAliveConnections];
+  const send = (agent: http.Agent | false): Promise<SafeResponse> =>
+    new Promise((resolve, reject) => {
+      let answered = false;
+      const request = client.request(
+        {
+          protocol: target.protocol,
+          hostname: target.hostname.replace(/^\[(.*)\]$/, '$1'),
+          port: target.port || undefined,
+          path: `${target.pathname}${target.search}`,
+          method: init.method ?? 'GET',
+          headers: {
+            ...init.headers,
+            ...(init.body !== undefined ? { 'content-length': String(Buffer.byteLength(init.body)) } : {}),
+          },
+          lookup: guardedLookup(options),
+          agent,
         },
-        lookup: guardedLookup(options),
-        agent: false,
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        const finish = () => {
-          clearTimeout(timer);
-          resolve({
-            status: response.statusCode ?? 0,
-            headers: response.headers,
-            body: Buffer.concat(chunks).toString('utf8'),
-            url,
+        (response) => {
+          answered = true;
+          const chunks: Buffer[] = [];
+          let size = 0;
+          const finish = () => {
+            clearTimeout(timer);
+            resolve({
+              status: response.statusCode ?? 0,
+              headers: response.headers,
+              body: Buffer.concat(chunks).toString('utf8'),
+              url,
+            });
+          };
+          response.on('data', (chunk: Buffer) => {
+            if (size >= maxBytes) return;
+            chunks.push(chunk.subarray(0, maxBytes - size));
+            size += chunk.length;
+            if (size >= maxBytes) {
+              finish();
+              response.destroy();
+            }
           });
-        };
-        response.on('data', (chunk: Buffer) => {
-          if (size >= maxBytes) return;
-          chunks.push(chunk.subarray(0, maxBytes - size));
-          size += chunk.length;
-          if (size >= maxBytes) {
-            finish();
-            response.destroy();
-          }
-        });
-        response.on('end', finish);
-        response.on('error', (error) => {
-          clearTimeout(timer);
-          reject(error);
-        });
-      },
-    );
-    const timer = setTimeout(() => {
-      request.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' }));
-    }, timeoutMs);
-    request.on('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
+          response.on('end', finish);
+          response.on('error', (error) => {
+            clearTimeout(timer);
+            reject(error);
+          });
+        },
+      );
+      const timer = setTimeout(() => {
+        request.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { name: 'TimeoutError' }));
+      }, timeoutMs);
+      request.on('error', (error: NodeJS.ErrnoException) => {
+        clearTimeout(timer);
+        // A kept connection the server closed as the request went out: sent again once, on a new one.
+        if (agent && request.reusedSocket && !answered && staleConnectionCodes.has(error.code ?? ''))
+          resolve(send(false));
+        else reject(error);
+      });
+      request.end(init.body);
     });
-    request.end(init.body);
-  });
+  return send(kept ?? false);
 }
 
 const redirectStatuses = new Set([301, 302, 303, 307, 308]);
