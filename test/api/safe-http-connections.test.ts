@@ -87,3 +87,14 @@ test('a kept connection is still refused an internal address when private ones a
   );
   expect(kept.counted.connections).toBe(0);
 });
+
+test('the idle time of kept connections does not cut an endpoint that takes longer to answer', async () => {
+  const server = http.createServer((req, res) => {
+    req.resume();
+    req.on('end', () => setTimeout(() => res.end('late'), 600));
+  });
+  const url = await listening(server);
+  const connections = keptAliveConnections({ idleMs: 200 });
+  const response = await safeRequest(`${url}/hook`, post, { allowPrivate: true, connections, timeoutMs: 5_000 });
+  expect(response).toMatchObject({ status: 200, body: 'late' });
+});
