@@ -39,9 +39,10 @@ import { closeHttpAgent, request, startMerchantReceiver } from './bench/http';
 import {
   Cleanup,
   cpuSecondsOf,
-  machineCpuSeconds,
   eagerCounters,
+  machineCpuSeconds,
   memoryOf,
+  ownCpuSeconds,
   root,
   sandboxApiKey,
   startDatabase,
@@ -428,11 +429,12 @@ async function main(): Promise<number> {
       workerPid: number,
       run: () => Promise<LoadResult<T>>,
     ): Promise<LoadResult<T>> => {
-      const read = () => ({
+      // CPU seconds used so far, under the names of the per-operation figures they become.
+      const read = (): Record<(typeof cpuParts)[number], number> => ({
         kassaMsPerOp: cpuSecondsOf(workerPid),
         temporalMsPerOp: cpuSecondsOf(temporalPid),
         sandboxMsPerOp: cpuSecondsOf(sandbox.pid),
-        benchMsPerOp: ((own) => (own.user + own.system) / 1e6)(process.cpuUsage()),
+        benchMsPerOp: ownCpuSeconds(),
         machineMsPerOp: machineCpuSeconds(),
       });
       const before = read();

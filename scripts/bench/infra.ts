@@ -348,6 +348,12 @@ export function machineCpuSeconds(): number {
   return (user! + nice! + system! + irq! + softirq! + steal!) / 100;
 }
 
+/** CPU seconds (user + system) this process has used. */
+export function ownCpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
+
 /** CPU seconds (user + system) a process has used, from /proc/<pid>/stat. */
 export function cpuSecondsOf(pid: number): number {
   try {

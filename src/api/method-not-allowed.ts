@@ -11,8 +11,6 @@ interface KnownPath {
   pattern: RegExp;
   /** Upper-case methods; empty when the route takes every method (`router.all`). */
   methods: Set<string>;
-  /** The route's first path segment, as written (`:id` for a parameter). */
-  first: string;
   any: boolean;
 }
 
@@ -52,34 +50,29 @@ export function servedRoutes(app: Express): { path: string; methods: string[]; a
   return routes;
 }
 
-function knownPaths(app: Express): KnownPath[] {
-  const byPath = new Map<string, KnownPath>();
-  for (const route of servedRoutes(app)) {
-    const key = route.path.replace(/:\w+/g, ':').toLowerCase();
-    const known = byPath.get(key) ?? {
-      pattern: pathPattern(route.path),
-      methods: new Set<string>(),
-      any: false,
-      first: route.path.split('/').filter(Boolean)[0] ?? '',
-    };
-    for (const method of route.methods) known.methods.add(method);
-    known.any ||= route.any;
-    byPath.set(key, known);
-  }
-  return [...byPath.values()];
-}
-
-/** A path's first segment as the patterns match it (any case); `:` for a parameter. */
+/** A path's first segment as the patterns match it (any case). */
 const firstSegment = (path: string) => (path.split('/', 2)[1] ?? '').toLowerCase();
 
-/** The known paths by their first segment, so that a request is tested against its own few. */
-function byFirstSegment(paths: KnownPath[]): Map<string, KnownPath[]> {
-  const index = new Map<string, KnownPath[]>();
-  for (const known of paths) {
-    const segment = known.first.startsWith(':') ? ':' : known.first.toLowerCase();
-    index.set(segment, [...(index.get(segment) ?? []), known]);
+/**
+ * The app's paths with their methods, by first segment so that a request is tested against its own
+ * few; a first segment with a parameter in it is under `:`, which every request is tested against.
+ */
+function knownPaths(app: Express): Map<string, KnownPath[]> {
+  const byPath = new Map<string, KnownPath>();
+  const bySegment = new Map<string, KnownPath[]>();
+  for (const route of servedRoutes(app)) {
+    const key = route.path.replace(/:\w+/g, ':').toLowerCase();
+    let known = byPath.get(key);
+    if (!known) {
+      known = { pattern: pathPattern(route.path), methods: new Set<string>(), any: false };
+      byPath.set(key, known);
+      const segment = firstSegment(key).includes(':') ? ':' : firstSegment(key);
+      bySegment.set(segment, [...(bySegment.get(segment) ?? []), known]);
+    }
+    for (const method of route.methods) known.methods.add(method);
+    known.any ||= route.any;
   }
-  return index;
+  return bySegment;
 }
 
 /**
@@ -92,7 +85,7 @@ function byFirstSegment(paths: KnownPath[]): Map<string, KnownPath[]> {
 export function methodNotAllowed(app: Express): RequestHandler {
   let known: Map<string, KnownPath[]> | undefined;
   return (req, res, next) => {
-    known ??= byFirstSegment(knownPaths(app));
+    known ??= knownPaths(app);
     const candidates = [...(known.get(firstSegment(req.path)) ?? []), ...(known.get(':') ?? [])];
     const matching = candidates.filter((entry) => entry.pattern.test(req.path));
     if (matching.length === 0 || matching.some((entry) => entry.any)) return next();
