@@ -196,18 +196,23 @@ describe('the next wake-up', () => {
   const expiresAt = 10_000;
 
   test('before a provider payment exists: expiry, whatever the poll schedule says', () => {
-    expect(nextWakeAt({ atProvider: false, now: 1_000, expiresAt, nextPollAt: 2_000 })).toBe(expiresAt);
+    expect(nextWakeAt({ atProvider: false, now: 1_000, expiresAt, nextPollAt: 2_000, polls: 0 })).toBe(expiresAt);
   });
 
   test('at the provider: the status check when it comes before expiry, else expiry', () => {
-    expect(nextWakeAt({ atProvider: true, now: 1_000, expiresAt, nextPollAt: 4_000 })).toBe(4_000);
-    expect(nextWakeAt({ atProvider: true, now: 1_000, expiresAt, nextPollAt: 12_000 })).toBe(expiresAt);
-    expect(nextWakeAt({ atProvider: true, now: 1_000, expiresAt, nextPollAt: Infinity })).toBe(expiresAt);
+    expect(nextWakeAt({ atProvider: true, now: 1_000, expiresAt, nextPollAt: 4_000, polls: 0 })).toBe(4_000);
+    expect(nextWakeAt({ atProvider: true, now: 1_000, expiresAt, nextPollAt: 12_000, polls: 0 })).toBe(expiresAt);
+    expect(nextWakeAt({ atProvider: true, now: 1_000, expiresAt, nextPollAt: Infinity, polls: 0 })).toBe(expiresAt);
   });
 
   test("past expiry with the provider's answer unknown: status checks only", () => {
-    expect(nextWakeAt({ atProvider: true, now: 11_000, expiresAt, nextPollAt: 15_000 })).toBe(15_000);
-    expect(nextWakeAt({ atProvider: true, now: expiresAt, expiresAt, nextPollAt: 15_000 })).toBe(15_000);
+    expect(nextWakeAt({ atProvider: true, now: 11_000, expiresAt, nextPollAt: 15_000, polls: 1 })).toBe(15_000);
+    expect(nextWakeAt({ atProvider: true, now: expiresAt, expiresAt, nextPollAt: 15_000, polls: 3 })).toBe(15_000);
+  });
+
+  test('a provider payment made at or past expiry and never checked is asked about at once, not at its first check', () => {
+    expect(nextWakeAt({ atProvider: true, now: 11_000, expiresAt, nextPollAt: 71_000, polls: 0 })).toBe(11_000);
+    expect(nextWakeAt({ atProvider: true, now: expiresAt, expiresAt, nextPollAt: 70_000, polls: 0 })).toBe(expiresAt);
   });
 
   test('the timer lasts until the sooner of the wake-up and the deferred retry, at least 1 ms', () => {

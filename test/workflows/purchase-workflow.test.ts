@@ -252,7 +252,7 @@ test('while the provider cannot be asked, the payment does not expire; it expire
       return providerStatus(input, 'pending');
     },
   });
-  const input = purchaseInput({ expiresAt: new Date(Date.now() + 1_500).toISOString() });
+  const input = purchaseInput({ expiresAt: new Date(Date.now() + 3_000).toISOString() });
   await withWorkflow(
     activities,
     input,
@@ -315,7 +315,7 @@ test('a callback that arrives while the expiry is being recorded is flagged for 
       return { eventId: input.event?.id ?? null };
     },
   });
-  const input = purchaseInput({ expiresAt: new Date(Date.now() + 1_500).toISOString(), statusPollSeconds: [60] });
+  const input = purchaseInput({ expiresAt: new Date(Date.now() + 3_000).toISOString(), statusPollSeconds: [60] });
   await withWorkflow(
     activities,
     input,

@@ -65,11 +65,11 @@ async function waitForNews(purchase: Purchase): Promise<{ woke: boolean; wakeAt:
   const selectionsBefore = purchase.selections;
   const atProviderBefore = purchase.atProvider();
   const now = Date.now();
-  const { expiresAt, nextPollAt } = purchase;
-  const wakeAt = nextWakeAt({ atProvider: atProviderBefore, now, expiresAt, nextPollAt });
+  const { expiresAt, nextPollAt, polls } = purchase;
+  const wakeAt = nextWakeAt({ atProvider: atProviderBefore, now, expiresAt, nextPollAt, polls });
   const deferredCount = purchase.deferred.length;
   const retryAt = deferredRetryAt({ count: deferredCount, retryAt: purchase.retryDeferredAt, now });
-  const { state, polls, parkedAt } = purchase;
+  const { state, parkedAt } = purchase;
   const { summary, details } = waitText({
     state,
     parkedAt,

@@ -118,11 +118,19 @@ export const pollDelayMs = (statusPollSeconds: readonly number[], index: number)
 /**
  * When the workflow wakes if nothing arrives: before a provider payment exists, at expiry; while
  * one exists, at the next status check or expiry, whichever is first; past expiry, at status checks
- * only (the provider has not said how the attempt ended, so the payment stays open).
+ * only (the provider has not said how the attempt ended, so the payment stays open). A provider
+ * payment that came into being at or past expiry, before any status check, is asked about at once.
  */
-export function nextWakeAt(wait: { atProvider: boolean; now: number; expiresAt: number; nextPollAt: number }): number {
+export function nextWakeAt(wait: {
+  atProvider: boolean;
+  now: number;
+  expiresAt: number;
+  nextPollAt: number;
+  polls: number;
+}): number {
   if (!wait.atProvider) return wait.expiresAt;
-  return wait.now < wait.expiresAt ? Math.min(wait.expiresAt, wait.nextPollAt) : wait.nextPollAt;
+  if (wait.now < wait.expiresAt) return Math.min(wait.expiresAt, wait.nextPollAt);
+  return wait.polls === 0 ? wait.now : wait.nextPollAt;
 }
 
 /** How long the wait until `wakeAt` (or the deferred successes' `retryAt`, when sooner) lasts: at least 1 ms. */
