@@ -40,6 +40,7 @@ import { connectClient, connectWorker, describeTemporal } from './src/temporal/c
 import { prepareSearchAttributes, searchAttributeClientInterceptor } from './src/temporal/search-attributes';
 import { ensureReconciliationSchedule } from './src/temporal/start';
 import { StartedMarks } from './src/temporal/started-marks';
+import { withWorkflowStackTraceLimit } from './src/temporal/stack-trace-limit';
 import { taskQueue } from './src/workflows/shared';
 import type { Observability } from './src/observability';
 import { createLogger, temporalLogger } from './src/observability/logger';
@@ -294,37 +295,39 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
         logger,
         'worker',
         () =>
-          Worker.create({
-            connection: workerConnection,
-            namespace: config.temporal.namespace,
-            taskQueue,
-            // Sized for payments in motion, not for every open one: a payment parked at method choice is
-            // evicted and replays its few events when the buyer comes back (docs/performance.md).
-            maxCachedWorkflows: workflowCacheSize,
-            workflowBundle: bundle,
-            activities: createActivities({
-              db,
-              providers,
-              publicUrl: config.publicUrl,
-              allowPrivateWebhookUrls: config.allowPrivateWebhookUrls,
-              notifications: notificationSettings(config),
-              connectorBreaker: config.connectorBreaker,
+          withWorkflowStackTraceLimit(config.workflowStackTraceLimit, () =>
+            Worker.create({
+              connection: workerConnection,
+              namespace: config.temporal.namespace,
+              taskQueue,
+              // Sized for payments in motion, not for every open one: a payment parked at method choice is
+              // evicted and replays its few events when the buyer comes back (docs/performance.md).
+              maxCachedWorkflows: workflowCacheSize,
+              workflowBundle: bundle,
+              activities: createActivities({
+                db,
+                providers,
+                publicUrl: config.publicUrl,
+                allowPrivateWebhookUrls: config.allowPrivateWebhookUrls,
+                notifications: notificationSettings(config),
+                connectorBreaker: config.connectorBreaker,
+              }),
+              interceptors: {
+                activity: [
+                  ...(tracing
+                    ? [
+                        (ctx: Context) => ({
+                          inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
+                          outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
+                        }),
+                      ]
+                    : []),
+                  activityObserver(metrics, logger),
+                ],
+              },
+              sinks: tracing ? { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) } : undefined,
             }),
-            interceptors: {
-              activity: [
-                ...(tracing
-                  ? [
-                      (ctx: Context) => ({
-                        inbound: new OpenTelemetryActivityInboundInterceptor(ctx, { tracer: tracing.tracer }),
-                        outbound: new OpenTelemetryActivityOutboundInterceptor(ctx),
-                      }),
-                    ]
-                  : []),
-                activityObserver(metrics, logger),
-              ],
-            },
-            sinks: tracing ? { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) } : undefined,
-          }),
+          ),
         () => `task queue ${taskQueue}`,
       );
       const runs = worker.run();

@@ -74,6 +74,7 @@ const envSchema = z
     TEMPORAL_METRICS_PORT: port.optional(),
     MIN_EXPIRES_IN_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
+    WORKFLOW_STACK_TRACE_LIMIT: z.coerce.number().int().min(3).max(100).default(4),
     NOTIFICATIONS_KEY: z
       .string()
       .refine(
@@ -144,6 +145,8 @@ const envSchema = z
     minExpiresInSeconds: env.MIN_EXPIRES_IN_SECONDS,
     /** Requests each API key (and the operator token) may make per minute, with bursts up to the same number. */
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
+    /** Frames kept in the workflow threads' stack traces, the capture's own two among them (docs/operations.md). */
+    workflowStackTraceLimit: env.WORKFLOW_STACK_TRACE_LIMIT,
     /** Merchant notification channels besides webhooks (e-mail, Telegram, SMS) and buyer receipts. */
     notifications: {
       /** Encrypts channel secrets at rest; unset outside production: a key generated into `DATA_DIR/notifications-key`. */

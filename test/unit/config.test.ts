@@ -28,6 +28,8 @@ describe('configuration', () => {
     ['TRUST_PROXY', 'nginx', /^TRUST_PROXY: a number of hops/],
     ['TRUST_PROXY', '10.0.0.0/8/1', /^TRUST_PROXY: /],
     ['CONNECTOR_BREAKER_PROBE_SECONDS', 'soon', /^CONNECTOR_BREAKER_PROBE_SECONDS: /],
+    ['WORKFLOW_STACK_TRACE_LIMIT', '2', /^WORKFLOW_STACK_TRACE_LIMIT: .*"2"/],
+    ['WORKFLOW_STACK_TRACE_LIMIT', 'all', /^WORKFLOW_STACK_TRACE_LIMIT: /],
   ])('a bad %s (%s) stops startup with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
