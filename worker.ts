@@ -130,9 +130,6 @@ async function listen(server: http.Server, host: string, port: number): Promise<
   return (server.address() as { port: number }).port;
 }
 
-/** Workflows a worker keeps in memory between tasks (docs/performance.md: 10,000 parked payments). */
-const workflowCacheSize = 1000;
-
 /**
  * One line per startup step, `{ startupStep, durationMs, detail }`: `npm start` shows them as
  * "database  1.9 s  …". Steps: database, migrations, workflow bundle, worker, API.
@@ -302,7 +299,7 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
               taskQueue,
               // Sized for payments in motion, not for every open one: a payment parked at method choice is
               // evicted and replays its few events when the buyer comes back (docs/performance.md).
-              maxCachedWorkflows: workflowCacheSize,
+              maxCachedWorkflows: config.workflowCacheSize,
               workflowBundle: bundle,
               activities: createActivities({
                 db,
@@ -328,7 +325,7 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
               sinks: tracing ? { exporter: makeWorkflowExporter(tracing.spanProcessor, tracing.resource) } : undefined,
             }),
           ),
-        () => `task queue ${taskQueue}`,
+        () => `task queue ${taskQueue}, up to ${config.workflowCacheSize} workflows cached`,
       );
       const runs = worker.run();
       closers.push(async () => {

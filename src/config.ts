@@ -75,6 +75,7 @@ const envSchema = z
     MIN_EXPIRES_IN_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     RATE_LIMIT_PER_MINUTE: z.coerce.number().int().min(1).max(1_000_000).default(600),
     WORKFLOW_STACK_TRACE_LIMIT: z.coerce.number().int().min(3).max(100).default(4),
+    WORKFLOW_CACHE_SIZE: z.coerce.number().int().min(1).max(1_000_000).default(1000),
     NOTIFICATIONS_KEY: z
       .string()
       .refine(
@@ -147,6 +148,8 @@ const envSchema = z
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
     /** Frames kept in the workflow threads' stack traces, the capture's own two among them (docs/operations.md). */
     workflowStackTraceLimit: env.WORKFLOW_STACK_TRACE_LIMIT,
+    /** Workflows a worker keeps in memory between their tasks; the rest replay their history when they move (docs/operations.md §6). */
+    workflowCacheSize: env.WORKFLOW_CACHE_SIZE,
     /** Merchant notification channels besides webhooks (e-mail, Telegram, SMS) and buyer receipts. */
     notifications: {
       /** Encrypts channel secrets at rest; unset outside production: a key generated into `DATA_DIR/notifications-key`. */

@@ -30,6 +30,7 @@ describe('configuration', () => {
     ['CONNECTOR_BREAKER_PROBE_SECONDS', 'soon', /^CONNECTOR_BREAKER_PROBE_SECONDS: /],
     ['WORKFLOW_STACK_TRACE_LIMIT', '2', /^WORKFLOW_STACK_TRACE_LIMIT: .*"2"/],
     ['WORKFLOW_STACK_TRACE_LIMIT', 'all', /^WORKFLOW_STACK_TRACE_LIMIT: /],
+    ['WORKFLOW_CACHE_SIZE', '0', /^WORKFLOW_CACHE_SIZE: .*"0"/],
   ])('a bad %s (%s) stops startup with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
