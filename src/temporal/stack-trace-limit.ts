@@ -1,7 +1,7 @@
 /**
  * How many frames the workflow threads' stack traces keep. The SDK captures a stack trace for every
  * promise workflow code creates (for the `__stack_trace` query the Temporal UI shows) and source-maps
- * each frame: at Node's default of 10 frames that is about a fifth of the workflow thread's CPU.
+ * each frame: at Node's default of 10 frames that was about a quarter of the workflow thread's CPU.
  */
 import v8 from 'node:v8';
 
