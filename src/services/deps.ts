@@ -15,6 +15,6 @@ export interface ServiceDeps extends Starter {
   observability?: Observability;
   /** API keys and checkouts kept in memory for the merchant API; absent, every request reads the database. */
   lookups?: LookupCache;
-  /** Payments' "workflow started" marks, written together after their starts; absent, each start writes its own. */
+  /** Payments' "workflow started" marks, written after the answer; absent, each create writes its own first. */
   startedMarks?: StartedMarks;
 }
