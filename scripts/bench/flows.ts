@@ -75,7 +75,12 @@ export async function workflowsStarted(target: BenchTarget, paymentIds: string[]
   const giveUp = Date.now() + target.timeoutMs;
   for (const paymentId of paymentIds) {
     const handle = target.temporal.workflow.getHandle(purchaseWorkflowId(paymentId));
-    while (!(await handle.describe().then(() => true, () => false))) {
+    while (
+      !(await handle.describe().then(
+        () => true,
+        () => false,
+      ))
+    ) {
       if (Date.now() > giveUp) throw new Error(`the workflow of payment ${paymentId} has not started`);
       await new Promise((resolve) => setTimeout(resolve, 10));
     }

@@ -65,8 +65,13 @@ test('the create answers once the payment is stored, before its workflow start; 
   expect(held.started).toEqual([]);
   expect(await markedStarted(created.body.id)).toBe(false);
 
+  // What stops the API process waits for the start it holds.
+  let settled = false;
+  const settling = starts.settled().then(() => (settled = true));
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  expect(settled).toBe(false);
   held.release();
-  await starts.settled();
+  await settling;
   expect(held.started).toEqual([`payment-${created.body.id}`]);
   expect(await markedStarted(created.body.id)).toBe(true);
   expect(problems).toEqual([]);
