@@ -341,7 +341,9 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
       closers.push(cache.stop);
       const startedMarks = new StartedMarks(db, (message, error) => logger.error({ err: error }, message));
       closers.push(() => startedMarks.settled());
-      const startsAfterAnswer = new StartsAfterAnswer((message, error) => logger.warn({ err: error }, message));
+      const startsAfterAnswer = new StartsAfterAnswer((message, error, paymentId) =>
+        logger.warn({ err: error, paymentId }, message),
+      );
       closers.push(() => startsAfterAnswer.settled());
       const deps: ServiceDeps = {
         db,

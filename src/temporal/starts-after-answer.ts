@@ -12,7 +12,7 @@ export class StartsAfterAnswer {
   private readonly running = new Set<Promise<void>>();
 
   constructor(
-    private readonly onError: (message: string, error: Error) => void,
+    private readonly onError: (message: string, error: Error, paymentId: string) => void,
     private readonly limit = defaultLimit,
   ) {}
 
@@ -20,7 +20,11 @@ export class StartsAfterAnswer {
   async run(paymentId: string, start: () => Promise<void>): Promise<void> {
     const running: Promise<void> = start()
       .catch((error: Error) =>
-        this.onError(`starting the workflow of payment ${paymentId} (the outbox sweep will): ${error.message}`, error),
+        this.onError(
+          `starting the workflow of payment ${paymentId} (the outbox sweep will): ${error.message}`,
+          error,
+          paymentId,
+        ),
       )
       .finally(() => this.running.delete(running));
     this.running.add(running);
