@@ -40,7 +40,6 @@ import { connectClient, connectWorker, describeTemporal } from './src/temporal/c
 import { prepareSearchAttributes, searchAttributeClientInterceptor } from './src/temporal/search-attributes';
 import { ensureReconciliationSchedule } from './src/temporal/start';
 import { StartedMarks } from './src/temporal/started-marks';
-import { StartsAfterAnswer } from './src/temporal/starts-after-answer';
 import { withWorkflowStackTraceLimit } from './src/temporal/stack-trace-limit';
 import { taskQueue } from './src/workflows/shared';
 import type { Observability } from './src/observability';
@@ -341,15 +340,10 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
       closers.push(cache.stop);
       const startedMarks = new StartedMarks(db, (message, error) => logger.error({ err: error }, message));
       closers.push(() => startedMarks.settled());
-      const startsAfterAnswer = new StartsAfterAnswer((message, error, paymentId) =>
-        logger.warn({ err: error, paymentId }, message),
-      );
-      closers.push(() => startsAfterAnswer.settled());
       const deps: ServiceDeps = {
         db,
         lookups: cache.lookups,
         startedMarks,
-        startsAfterAnswer,
         temporal,
         eagerWorkflowStart: workerConnection !== undefined,
         providers,

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { signSandboxPayload } from '../../src/providers/sandbox';
-import { providerCallbackSignal, purchaseWorkflowId } from '../../src/workflows/shared';
+import { providerCallbackSignal } from '../../src/workflows/shared';
 import { floorCallback } from './floor-driver';
 import type { floorWorkflow } from './floor-workflow';
 import { type MerchantReceiver, request } from './http';
@@ -64,28 +64,6 @@ export async function parkPayment(target: BenchTarget): Promise<string> {
   const id = await createPayment(target);
   target.counters.parked += 1;
   return id;
-}
-
-/**
- * Waits until the workflows of `paymentIds` exist, in order, and answers when the last was found
- * (`performance.now()`). The create answers before its workflow starts, so a burst of creates has
- * been taken only once their starts are done too.
- */
-export async function workflowsStarted(target: BenchTarget, paymentIds: string[]): Promise<number> {
-  const giveUp = Date.now() + target.timeoutMs;
-  for (const paymentId of paymentIds) {
-    const handle = target.temporal.workflow.getHandle(purchaseWorkflowId(paymentId));
-    while (
-      !(await handle.describe().then(
-        () => true,
-        () => false,
-      ))
-    ) {
-      if (Date.now() > giveUp) throw new Error(`the workflow of payment ${paymentId} has not started`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  }
-  return performance.now();
 }
 
 /** `POST /pay/:id/method` as JSON: answers with the sandbox page to send the buyer to. */

@@ -4,7 +4,6 @@ import type { Observability } from '../observability';
 import type { ProviderRegistry } from '../providers/registry';
 import type { Starter } from '../temporal/start';
 import type { StartedMarks } from '../temporal/started-marks';
-import type { StartsAfterAnswer } from '../temporal/starts-after-answer';
 import type { LookupCache } from './lookup-cache';
 
 /** What the API side needs, built once in the composition root. */
@@ -16,8 +15,6 @@ export interface ServiceDeps extends Starter {
   observability?: Observability;
   /** API keys and checkouts kept in memory for the merchant API; absent, every request reads the database. */
   lookups?: LookupCache;
-  /** Payments' "workflow started" marks, written together after their starts; absent, each start writes its own. */
+  /** Payments' "workflow started" marks, written after the answer; absent, each create writes its own first. */
   startedMarks?: StartedMarks;
-  /** New payments' workflow starts, run after the create's answer; absent, the answer waits for the start. */
-  startsAfterAnswer?: StartsAfterAnswer;
 }

@@ -16,7 +16,7 @@ import { currentRequest } from '../observability/request-scope';
 import { randomToken } from '../domain/ids';
 import { resendEvent as resendEventDefinition } from '../temporal/definitions';
 import { executeWorkflow } from '../temporal/start';
-import { signalPurchase } from '../temporal/messages';
+import { signalPurchase, updatePurchase } from '../temporal/messages';
 import {
   cancelUpdate,
   purchaseWorkflowId,
@@ -25,7 +25,6 @@ import {
   statusQuery,
 } from '../workflows/shared';
 import type { ServiceDeps } from './deps';
-import { updateOpenPurchase } from './payments';
 
 const conflict = (message: string) => new DomainError('conflict', 'payment_state', message);
 
@@ -173,7 +172,7 @@ export async function cancelAsOperator(deps: ServiceDeps, paymentId: string) {
   const payment = await paymentOrNotFound(deps, paymentId);
   if (!openStatuses.includes(payment.status))
     throw conflict(`payment is ${payment.status}: only open payments can be canceled`);
-  await updateOpenPurchase(deps, payment, (handle) => handle.executeUpdate(cancelUpdate));
+  await updatePurchase(deps.temporal, payment.id, (handle) => handle.executeUpdate(cancelUpdate));
   return paymentResource((await findPaymentById(deps.db, payment.id))!, deps.config.publicUrl);
 }
 

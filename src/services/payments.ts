@@ -10,9 +10,6 @@ import {
   listPayments,
   type PaymentListFilter,
 } from '../db/payments';
-import type { WorkflowHandle } from '@temporalio/client';
-import type { Checkout } from '../domain/checkout';
-import type { MethodQuote } from '../domain/fees';
 import type { PaymentSci } from '../domain/interkassa';
 import type { StoredPayment } from '../domain/payment';
 import { newId } from '../domain/ids';
@@ -59,9 +56,9 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * Stores a payment and starts its workflow after the answer. The row is written first and marked
- * started after the start; a crash in between is healed by the outbox sweep (src/temporal/outbox.ts),
- * so neither a payment without a workflow nor a workflow without a payment outlives it.
+ * Stores a payment and starts its workflow. The row is written first and marked started
+ * after; a crash in between is healed by the outbox sweep (src/temporal/outbox.ts), so neither a payment
+ * without a workflow nor a workflow without a payment outlives it.
  *
  * Under an `Idempotency-Key` the row carries the key (unique per merchant and mode), so a key
  * creates one payment whatever happens to the request: a retry that recovers a dead request, or
@@ -143,30 +140,8 @@ export async function createPayment(
       },
     );
   }
-  await startNewPurchase(deps, payment, checkout, quotes);
+  await startPurchase(deps, payment, checkout, quotes);
   return payment;
-}
-
-/**
- * Starts a new payment's workflow: after the answer where the composition root gives
- * {@link ServiceDeps.startsAfterAnswer}, else before it.
- */
-async function startNewPurchase(deps: ServiceDeps, payment: StoredPayment, checkout: Checkout, quotes: MethodQuote[]) {
-  const start = () => startPurchase(deps, payment, checkout, quotes);
-  if (deps.startsAfterAnswer) await deps.startsAfterAnswer.run(payment.id, start);
-  else await start();
-}
-
-/** Sends an update to an open payment's workflow, starting the workflow first if it is not there yet. */
-export function updateOpenPurchase<Ret>(
-  deps: ServiceDeps,
-  payment: StoredPayment,
-  send: (handle: WorkflowHandle) => Promise<Ret>,
-): Promise<Ret> {
-  return updatePurchase(deps.temporal, payment.id, send, async () => {
-    const checkout = await findCheckoutById(deps.db, payment.checkoutId);
-    if (checkout) await startPurchase(deps, payment, checkout);
-  });
 }
 
 /** The payment an earlier request made under the same key, if it is this request's; its workflow started. */
@@ -207,7 +182,7 @@ export async function selectMethod(deps: ServiceDeps, paymentId: string, method:
   );
   if (!methods.includes(method))
     throw invalid('method', `method ${method} is not offered; choose one of ${methods.join(', ')}`);
-  return updateOpenPurchase(deps, payment, (handle) =>
+  return updatePurchase(deps.temporal, paymentId, (handle) =>
     handle.executeUpdate(selectMethodUpdate, { args: [{ method }] }),
   );
 }
@@ -218,7 +193,7 @@ export async function cancelPayment(deps: ServiceDeps, principal: MerchantPrinci
     throw notFound('payment', 'id');
   if (!openStatuses.includes(payment.status))
     throw new DomainError('conflict', 'payment_state', `payment is ${payment.status}`);
-  await updateOpenPurchase(deps, payment, (handle) => handle.executeUpdate(cancelUpdate));
+  await updatePurchase(deps.temporal, paymentId, (handle) => handle.executeUpdate(cancelUpdate));
   return (await findPaymentById(deps.db, paymentId))!;
 }
 

@@ -8,16 +8,12 @@ import type { SignalDefinition } from '@temporalio/common';
 import { DomainError } from '../domain/errors';
 import { purchaseWorkflowId } from '../workflows/shared';
 
-/** The workflow is not there yet: never started (a closed one is "already completed"). */
-const notStartedYet = (error: unknown) =>
-  error instanceof WorkflowNotFoundError && !/already completed/i.test(error.message);
-
 /** The domain error an update's failure means, or null for a failure that is not about the payment. */
 function updateRejection(error: unknown): DomainError | null {
   if (error instanceof WorkflowUpdateFailedError)
     return new DomainError('conflict', 'payment_state', error.cause?.message ?? 'the payment cannot change now');
   if (error instanceof WorkflowNotFoundError) {
-    const closed = !notStartedYet(error);
+    const closed = /already completed/i.test(error.message);
     return new DomainError(
       'conflict',
       'payment_state',
@@ -29,24 +25,15 @@ function updateRejection(error: unknown): DomainError | null {
 
 /**
  * Sends an update to the payment's workflow (`send` calls `executeUpdate` on its handle) and
- * answers its result; failures as {@link updateRejection} says. With `start`, a workflow not
- * started yet (the create answers before its start) is started by it and the update sent again.
+ * answers its result; failures as {@link updateRejection} says.
  */
 export async function updatePurchase<Ret>(
   temporal: Client,
   paymentId: string,
   send: (handle: WorkflowHandle) => Promise<Ret>,
-  start?: () => Promise<void>,
 ): Promise<Ret> {
-  const handle = temporal.workflow.getHandle(purchaseWorkflowId(paymentId));
   try {
-    return await send(handle);
-  } catch (error) {
-    if (!start || !notStartedYet(error)) throw updateRejection(error) ?? error;
-  }
-  await start();
-  try {
-    return await send(handle);
+    return await send(temporal.workflow.getHandle(purchaseWorkflowId(paymentId)));
   } catch (error) {
     throw updateRejection(error) ?? error;
   }

@@ -5,10 +5,10 @@ import { markWorkflowsStarted } from '../db/payments';
 const batchSize = 500;
 
 /**
- * The outbox's "workflow started" marks of payments, written after their starts: the marks that
- * arrive while one statement runs go together in the next. A mark that is lost (a crash, the
- * database down for a moment) costs only one more start by the outbox sweep, which finds the
- * running workflow and marks the row.
+ * The outbox's "workflow started" marks of payments, written after the answer instead of before
+ * it: the marks that arrive while one statement runs go together in the next. The start itself is
+ * what the answer waits for; a mark that is lost (a crash, the database down for a moment) costs
+ * only one more start by the outbox sweep, which finds the running workflow and marks the row.
  */
 export class StartedMarks {
   private readonly pending: string[] = [];

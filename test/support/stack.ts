@@ -352,10 +352,7 @@ export const paymentBody = (checkoutId: string, extra: Record<string, unknown> =
   ...extra,
 });
 
-/**
- * A payment made with {@link paymentBody} through POST /v1/payments; answers its JSON once its
- * workflow has started (the answer does not wait for the start), so tests may use its handle.
- */
+/** A payment made with {@link paymentBody} through POST /v1/payments; answers its JSON. */
 export async function createTestPayment(
   stack: TestStack,
   key: string,
@@ -364,22 +361,8 @@ export async function createTestPayment(
 ) {
   const created = await api(stack.url, 'POST', '/v1/payments', { token: key, body: paymentBody(checkoutId, extra) });
   if (created.status !== 201) throw new Error(`payment: ${created.status} ${JSON.stringify(created.body)}`);
-  await workflowStarted(stack, created.body.id);
   return created.body as { id: string; order_id: string; status: string; checkout_url: string } & Record<string, any>;
 }
-
-/** Waits until the payment's purchase workflow exists (running or closed). */
-export const workflowStarted = (stack: TestStack, paymentId: string) =>
-  eventually(
-    () =>
-      purchaseHandle(stack, paymentId)
-        .describe()
-        .then(
-          () => true,
-          () => false,
-        ),
-    (started) => started,
-  );
 
 /** A payment as the merchant with `key` sees it at GET /v1/payments/{id}. */
 export const paymentOf = (stack: TestStack, key: string, id: string) =>
