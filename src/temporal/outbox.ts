@@ -61,24 +61,34 @@ export async function startPayout(deps: OutboxDeps, stored: Payout): Promise<voi
   await markPayoutWorkflowStarted(deps.db, stored.id);
 }
 
-/** Per kind of row: the unstarted ones (oldest first, at most 100), and how one is started. */
+/** Rows of one kind a sweep reads at once. */
+const batchSize = 100;
+/** Batches of one kind a sweep goes through at most, while every start succeeds. */
+const maxBatches = 10;
+/** Starts failing one after another after which a sweep leaves a kind to the next (Temporal is likely away). */
+const maxFailuresInARow = 3;
+
+/** Per kind of row: the unstarted ones (oldest first, one batch), and how one is started. */
 const outboxes = {
   payments: {
-    unstarted: (deps: OutboxDeps, olderThanSeconds: number) => listUnstartedPayments(deps.db, olderThanSeconds),
+    unstarted: (deps: OutboxDeps, olderThanSeconds: number) =>
+      listUnstartedPayments(deps.db, olderThanSeconds, batchSize),
     async start(deps: OutboxDeps, payment: StoredPayment) {
       const checkout = await findCheckout(deps.db, payment, payment.checkoutId);
       if (checkout) await startPurchase(deps, payment, checkout);
     },
   },
   refunds: {
-    unstarted: (deps: OutboxDeps, olderThanSeconds: number) => listUnstartedRefunds(deps.db, olderThanSeconds),
+    unstarted: (deps: OutboxDeps, olderThanSeconds: number) =>
+      listUnstartedRefunds(deps.db, olderThanSeconds, batchSize),
     async start(deps: OutboxDeps, stored: Refund) {
       const payment = await findPaymentById(deps.db, stored.paymentId);
       if (payment) await startRefund(deps, stored, payment);
     },
   },
   payouts: {
-    unstarted: (deps: OutboxDeps, olderThanSeconds: number) => listUnstartedPayouts(deps.db, olderThanSeconds),
+    unstarted: (deps: OutboxDeps, olderThanSeconds: number) =>
+      listUnstartedPayouts(deps.db, olderThanSeconds, batchSize),
     start: startPayout,
   },
 };
@@ -86,14 +96,36 @@ const outboxes = {
 type OutboxKind = keyof typeof outboxes;
 const outboxKinds = Object.keys(outboxes) as OutboxKind[];
 
+/**
+ * Starts one kind's unstarted rows, batch after batch while every start succeeds (a backlog left by
+ * an outage drains at up to 1,000 rows a sweep). A row whose start fails does not hold up the rows
+ * after it; the failures are thrown together once the others have been tried.
+ */
 async function sweepOne<K extends OutboxKind>(deps: OutboxDeps, kind: K, olderThanSeconds: number): Promise<number> {
   const outbox = outboxes[kind] as {
-    unstarted(deps: OutboxDeps, olderThanSeconds: number): Promise<unknown[]>;
+    unstarted(deps: OutboxDeps, olderThanSeconds: number): Promise<{ id: string }[]>;
     start(deps: OutboxDeps, row: unknown): Promise<void>;
   };
-  const rows = await outbox.unstarted(deps, olderThanSeconds);
-  for (const row of rows) await outbox.start(deps, row);
-  return rows.length;
+  let found = 0;
+  const failures: string[] = [];
+  for (let batch = 0; batch < maxBatches && failures.length === 0; batch++) {
+    const rows = await outbox.unstarted(deps, olderThanSeconds);
+    found += rows.length;
+    let failingInARow = 0;
+    for (const row of rows) {
+      try {
+        await outbox.start(deps, row);
+        failingInARow = 0;
+      } catch (error) {
+        failures.push(`${row.id}: ${(error as Error).message}`);
+        if (++failingInARow === maxFailuresInARow) break;
+      }
+    }
+    if (rows.length < batchSize) break;
+  }
+  if (failures.length > 0)
+    throw new Error(`${failures.length} of ${found} unstarted ${kind} failed to start; the first, ${failures[0]}`);
+  return found;
 }
 
 /**
