@@ -122,6 +122,8 @@ async function sweepOne<K extends OutboxKind>(deps: OutboxDeps, kind: K, olderTh
       }
     }
     if (rows.length < batchSize) break;
+    // The next batch is read oldest first too: the marks of this one must be in before it.
+    await deps.startedMarks?.settled();
   }
   if (failures.length > 0)
     throw new Error(`${failures.length} of ${found} unstarted ${kind} failed to start; the first, ${failures[0]}`);

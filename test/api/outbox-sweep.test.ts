@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { insertPayment } from '../../src/db/payments';
 import { newId } from '../../src/domain/ids';
 import { sweepUnstarted } from '../../src/temporal/outbox';
+import { StartedMarks } from '../../src/temporal/started-marks';
 import { type ApiHarness, type Merchant, startApiHarness } from '../support/merchant-api';
 
 let harness: ApiHarness;
@@ -75,6 +76,18 @@ test('a backlog larger than one batch is started in one sweep', async () => {
   expect(await sweepUnstarted({ ...harness.deps, temporal }, 0, ['payments'])).toEqual({ payments: 230 });
   expect(tried).toHaveLength(230);
   expect(await startedIds(ids)).toHaveLength(230);
+});
+
+test('with the marks written after the starts, as in the API process, each row of a backlog is started once', async () => {
+  const ids = await unstartedPayments(230);
+  const { temporal, tried } = recordingTemporal();
+  const problems: string[] = [];
+  const startedMarks = new StartedMarks(harness.db, (message) => problems.push(message));
+  expect(await sweepUnstarted({ ...harness.deps, temporal, startedMarks }, 0, ['payments'])).toEqual({ payments: 230 });
+  await startedMarks.settled();
+  expect(tried).toHaveLength(230);
+  expect(await startedIds(ids)).toHaveLength(230);
+  expect(problems).toEqual([]);
 });
 
 test('starts that fail one after another (Temporal away) end the sweep after three tries', async () => {
