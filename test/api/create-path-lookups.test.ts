@@ -13,9 +13,12 @@ import { type ApiHarness, type Merchant, startApiHarness } from '../support/merc
 
 let harness: ApiHarness;
 let dbB: Pool;
-/** Two API processes on one database, each with its cache listening: A on the harness's pool, B on its own. */
-let one: { app: Express; lookups: LookupCache; stop: () => Promise<void> };
-let other: { app: Express; lookups: LookupCache; stop: () => Promise<void> };
+/**
+ * Two API processes on one database, each with its cache listening: A on the harness's pool, B on its
+ * own. `heard` is every change each cache was told of, by its own process or by a database notice.
+ */
+let one: { app: Express; lookups: LookupCache; heard: string[]; stop: () => Promise<void> };
+let other: { app: Express; lookups: LookupCache; heard: string[]; stop: () => Promise<void> };
 
 async function until(condition: () => boolean, what: string) {
   for (let waited = 0; !condition(); waited += 10) {
@@ -29,8 +32,8 @@ beforeAll(async () => {
   dbB = new Pool({ connectionString: harness.db.options.connectionString, max: 4 });
   const a = startLookupCache(harness.db);
   const b = startLookupCache(dbB);
-  one = { app: createApp({ ...harness.deps, lookups: a.lookups }), ...a };
-  other = { app: createApp({ ...harness.deps, db: dbB, lookups: b.lookups }), ...b };
+  one = { app: createApp({ ...harness.deps, lookups: a.lookups }), heard: recorded(a.lookups), ...a };
+  other = { app: createApp({ ...harness.deps, db: dbB, lookups: b.lookups }), heard: recorded(b.lookups), ...b };
   await until(() => a.lookups.serving && b.lookups.serving, 'both caches to listen');
 }, 60_000);
 afterAll(async () => {
@@ -39,6 +42,20 @@ afterAll(async () => {
   await dbB?.end();
   await harness?.close();
 });
+
+function recorded(lookups: LookupCache) {
+  const heard: string[] = [];
+  const drop = lookups.changed.bind(lookups);
+  lookups.changed = (message) => (heard.push(message), drop(message));
+  return heard;
+}
+
+/**
+ * Waits until the other process's cache has the database's notice of a change: the notice reaches it
+ * a few milliseconds after the commit, over its own connection, so no answer can promise more.
+ */
+const hears = (process: { heard: string[] }, message: string) =>
+  until(() => process.heard.includes(message), `the notice of ${message}`);
 
 const create = (app: Express, key: string, body: object) =>
   request(app).post('/v1/payments').set('authorization', `Bearer ${key}`).send(body);
@@ -158,7 +175,7 @@ describe('the create path', () => {
     expect(deaf.size).toEqual({ principals: 0, checkouts: 0 });
   });
 
-  it('refuses a revoked key at once in the process that revoked it and in another one', async () => {
+  it('refuses a revoked key at once in the process that revoked it, and in another one once its notice arrives', async () => {
     const shop = await harness.merchant();
     for (const app of [one.app, other.app])
       expect((await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(201);
@@ -168,24 +185,30 @@ describe('the create path', () => {
       .set('authorization', `Bearer ${harness.adminToken}`);
     expect(revoked.status).toBe(200);
     expect((await create(one.app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(401);
+    await hears(other, `api_key:${keyId}`);
     expect((await create(other.app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(401);
   });
 
-  it('refuses a rotated-away key in both processes and takes its replacement', async () => {
+  it('refuses a rotated-away key in both processes once they know, and takes its replacement', async () => {
     const shop = await harness.merchant();
     for (const app of [one.app, other.app])
       expect((await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(201);
+    const keyId = await keyIdOf(shop.testKey);
     const rotated = await request(other.app)
-      .post(`/admin/merchants/${shop.id}/keys/${await keyIdOf(shop.testKey)}/rotate`)
+      .post(`/admin/merchants/${shop.id}/keys/${keyId}/rotate`)
       .set('authorization', `Bearer ${harness.adminToken}`);
     expect(rotated.status).toBe(201);
-    for (const app of [other.app, one.app]) {
+    for (const [app, process] of [
+      [other.app, other],
+      [one.app, one],
+    ] as const) {
+      await hears(process, `api_key:${keyId}`);
       expect((await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(401);
       expect((await create(app, rotated.body.issued.secret, paymentBody(shop.testCheckout.id))).status).toBe(201);
     }
   });
 
-  it('sees a checkout update at once in the process that made it and in another one', async () => {
+  it('sees a checkout update at once in the process that made it, and in another one once its notice arrives', async () => {
     const shop = await harness.merchant();
     for (const app of [one.app, other.app])
       expect((await create(app, shop.testKey, paymentBody(shop.testCheckout.id))).status).toBe(201);
@@ -194,6 +217,7 @@ describe('the create path', () => {
       .set('authorization', `Bearer ${shop.testKey}`)
       .send({ currencies: ['USD'] });
     expect(changed.status).toBe(200);
+    await hears(other, `checkout:${shop.testCheckout.id}`);
     for (const app of [one.app, other.app]) {
       const refused = await create(app, shop.testKey, paymentBody(shop.testCheckout.id));
       expect(refused.status).toBe(400);
@@ -214,6 +238,7 @@ describe('the create path', () => {
       .set('authorization', `Bearer ${shop.testKey}`)
       .send({ methods: [{ method: 'sandbox_wallet' }] });
     expect(changed.status).toBe(200);
+    await hears(one, `checkout:${shop.testCheckout.id}`);
     const refused = await choose('sandbox_card');
     expect(refused.status).toBe(400);
     expect(refused.body.error.message).toMatch(/sandbox_card is not offered; choose one of sandbox_wallet/);
