@@ -6,6 +6,7 @@ import type { Delivery, Payment, PaymentStatus, StoredPayment } from '../domain/
 import type { AttemptStatus } from '../domain/attempt';
 import { type ChannelFacts, channelFactsColumns, channelFactsOf } from './channels';
 import type { Queryable } from './transaction';
+import { type OutboxCursor, unstartedRowsParams, unstartedRowsSql } from './outbox';
 
 interface PaymentRow {
   id: string;
@@ -132,11 +133,15 @@ export async function markWorkflowsStarted(db: Pool, ids: readonly string[]): Pr
 }
 
 /** Payments stored but whose workflow start was not confirmed (a crash in between). */
-export async function listUnstartedPayments(db: Pool, olderThanSeconds: number, limit = 100): Promise<StoredPayment[]> {
+export async function listUnstartedPayments(
+  db: Pool,
+  olderThanSeconds: number,
+  limit = 100,
+  after?: OutboxCursor,
+): Promise<StoredPayment[]> {
   const { rows } = await db.query<PaymentRow>(
-    `select * from payments where not workflow_started and created_at < now() - make_interval(secs => $1)
-     order by created_at limit $2`,
-    [olderThanSeconds, limit],
+    unstartedRowsSql('payments'),
+    unstartedRowsParams(olderThanSeconds, limit, after),
   );
   return rows.map(mapRow);
 }

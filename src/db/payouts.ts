@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import type { MerchantScope } from '../domain/merchant';
 import type { Payout, PayoutStatus } from '../domain/payout';
 import type { Queryable } from './transaction';
+import { type OutboxCursor, unstartedRowsParams, unstartedRowsSql } from './outbox';
 
 interface PayoutRow {
   id: string;
@@ -146,10 +147,15 @@ export async function markPayoutWorkflowStarted(db: Queryable, id: string): Prom
   await db.query('update payouts set workflow_started = true where id = $1', [id]);
 }
 
-export async function listUnstartedPayouts(db: Queryable, olderThanSeconds: number, limit = 100): Promise<Payout[]> {
+export async function listUnstartedPayouts(
+  db: Queryable,
+  olderThanSeconds: number,
+  limit = 100,
+  after?: OutboxCursor,
+): Promise<Payout[]> {
   const { rows } = await db.query<PayoutRow>(
-    `select * from payouts where not workflow_started and created_at < now() - make_interval(secs => $1) order by created_at limit $2`,
-    [olderThanSeconds, limit],
+    unstartedRowsSql('payouts'),
+    unstartedRowsParams(olderThanSeconds, limit, after),
   );
   return rows.map(mapRow);
 }

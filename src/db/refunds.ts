@@ -2,6 +2,7 @@ import type { PoolClient } from 'pg';
 import type { MerchantScope } from '../domain/merchant';
 import type { Refund, RefundStatus } from '../domain/refund';
 import type { Queryable } from './transaction';
+import { type OutboxCursor, unstartedRowsParams, unstartedRowsSql } from './outbox';
 
 interface RefundRow {
   id: string;
@@ -151,10 +152,15 @@ export async function markRefundWorkflowStarted(db: Queryable, id: string): Prom
 }
 
 /** Refunds stored whose workflow start was not confirmed (a crash in between). */
-export async function listUnstartedRefunds(db: Queryable, olderThanSeconds: number, limit = 100): Promise<Refund[]> {
+export async function listUnstartedRefunds(
+  db: Queryable,
+  olderThanSeconds: number,
+  limit = 100,
+  after?: OutboxCursor,
+): Promise<Refund[]> {
   const { rows } = await db.query<RefundRow>(
-    `select * from refunds where not workflow_started and created_at < now() - make_interval(secs => $1) order by created_at limit $2`,
-    [olderThanSeconds, limit],
+    unstartedRowsSql('refunds'),
+    unstartedRowsParams(olderThanSeconds, limit, after),
   );
   return rows.map(mapRow);
 }

@@ -7,6 +7,7 @@
 import type { Pool } from 'pg';
 import type { Config } from '../config';
 import { findCheckout } from '../db/checkouts';
+import type { OutboxCursor } from '../db/outbox';
 import { listUnstartedPayments, markWorkflowStarted, findPaymentById } from '../db/payments';
 import { listUnstartedPayouts, markPayoutWorkflowStarted } from '../db/payouts';
 import { listUnstartedRefunds, markRefundWorkflowStarted } from '../db/refunds';
@@ -68,27 +69,27 @@ const maxBatches = 10;
 /** Starts failing one after another after which a sweep leaves a kind to the next (Temporal is likely away). */
 const maxFailuresInARow = 3;
 
-/** Per kind of row: the unstarted ones (oldest first, one batch), and how one is started. */
+/** Per kind of row: the unstarted ones (oldest first, one batch after the cursor), and how one is started. */
 const outboxes = {
   payments: {
-    unstarted: (deps: OutboxDeps, olderThanSeconds: number) =>
-      listUnstartedPayments(deps.db, olderThanSeconds, batchSize),
+    unstarted: (deps: OutboxDeps, olderThanSeconds: number, after?: OutboxCursor) =>
+      listUnstartedPayments(deps.db, olderThanSeconds, batchSize, after),
     async start(deps: OutboxDeps, payment: StoredPayment) {
       const checkout = await findCheckout(deps.db, payment, payment.checkoutId);
       if (checkout) await startPurchase(deps, payment, checkout);
     },
   },
   refunds: {
-    unstarted: (deps: OutboxDeps, olderThanSeconds: number) =>
-      listUnstartedRefunds(deps.db, olderThanSeconds, batchSize),
+    unstarted: (deps: OutboxDeps, olderThanSeconds: number, after?: OutboxCursor) =>
+      listUnstartedRefunds(deps.db, olderThanSeconds, batchSize, after),
     async start(deps: OutboxDeps, stored: Refund) {
       const payment = await findPaymentById(deps.db, stored.paymentId);
       if (payment) await startRefund(deps, stored, payment);
     },
   },
   payouts: {
-    unstarted: (deps: OutboxDeps, olderThanSeconds: number) =>
-      listUnstartedPayouts(deps.db, olderThanSeconds, batchSize),
+    unstarted: (deps: OutboxDeps, olderThanSeconds: number, after?: OutboxCursor) =>
+      listUnstartedPayouts(deps.db, olderThanSeconds, batchSize, after),
     start: startPayout,
   },
 };
@@ -96,43 +97,58 @@ const outboxes = {
 type OutboxKind = keyof typeof outboxes;
 const outboxKinds = Object.keys(outboxes) as OutboxKind[];
 
+/** What one kind's sweep did: rows found, and where the next sweep resumes (null: from the oldest). */
+interface SweepPass {
+  found: number;
+  failures: string[];
+  resumeAfter: OutboxCursor | null;
+}
+
 /**
- * Starts one kind's unstarted rows, batch after batch while every start succeeds (a backlog left by
- * an outage drains at up to 1,000 rows a sweep). A row whose start fails does not hold up the rows
- * after it; the failures are thrown together once the others have been tried.
+ * Starts one kind's unstarted rows from just after `after` (the oldest without it), batch after
+ * batch: a backlog left by an outage drains at up to 1,000 rows a sweep. Each batch is read after
+ * the last row tried, so a row whose start fails, or that is left as it is (its checkout or payment
+ * gone), never holds up the rows after it, and a row whose started mark is still being written is
+ * not read twice. Three failures in a row end the pass; the next resumes after them.
  */
-async function sweepOne<K extends OutboxKind>(deps: OutboxDeps, kind: K, olderThanSeconds: number): Promise<number> {
+async function sweepOne<K extends OutboxKind>(
+  deps: OutboxDeps,
+  kind: K,
+  olderThanSeconds: number,
+  after: OutboxCursor | null = null,
+): Promise<SweepPass> {
   const outbox = outboxes[kind] as {
-    unstarted(deps: OutboxDeps, olderThanSeconds: number): Promise<{ id: string }[]>;
+    unstarted(deps: OutboxDeps, olderThanSeconds: number, after?: OutboxCursor): Promise<OutboxCursor[]>;
     start(deps: OutboxDeps, row: unknown): Promise<void>;
   };
   let found = 0;
+  let cursor = after;
   const failures: string[] = [];
-  for (let batch = 0; batch < maxBatches && failures.length === 0; batch++) {
-    const rows = await outbox.unstarted(deps, olderThanSeconds);
+  for (let batch = 0; batch < maxBatches; batch++) {
+    const rows = await outbox.unstarted(deps, olderThanSeconds, cursor ?? undefined);
     found += rows.length;
     let failingInARow = 0;
     for (const row of rows) {
+      cursor = { createdAt: row.createdAt, id: row.id };
       try {
         await outbox.start(deps, row);
         failingInARow = 0;
       } catch (error) {
         failures.push(`${row.id}: ${(error as Error).message}`);
-        if (++failingInARow === maxFailuresInARow) break;
+        if (++failingInARow === maxFailuresInARow) return { found, failures, resumeAfter: cursor };
       }
     }
-    if (rows.length < batchSize) break;
-    // The next batch is read oldest first too: the marks of this one must be in before it.
-    await deps.startedMarks?.settled();
+    if (rows.length < batchSize) return { found, failures, resumeAfter: null };
   }
-  if (failures.length > 0)
-    throw new Error(`${failures.length} of ${found} unstarted ${kind} failed to start; the first, ${failures[0]}`);
-  return found;
+  return { found, failures, resumeAfter: cursor };
 }
+
+const failed = (kind: OutboxKind, { found, failures }: SweepPass) =>
+  new Error(`${failures.length} of ${found} unstarted ${kind} failed to start; the first, ${failures[0]}`);
 
 /**
  * Starts the workflows of rows stored at least `olderThanSeconds` ago but never marked started,
- * and answers how many of each kind it found. Safe to run anywhere, any time.
+ * oldest first, and answers how many of each kind it found. Safe to run anywhere, any time.
  */
 export async function sweepUnstarted(
   deps: OutboxDeps,
@@ -140,27 +156,44 @@ export async function sweepUnstarted(
   kinds: readonly OutboxKind[] = outboxKinds,
 ): Promise<Partial<Record<OutboxKind, number>>> {
   const counts: Partial<Record<OutboxKind, number>> = {};
-  for (const kind of kinds) counts[kind] = await sweepOne(deps, kind, olderThanSeconds);
+  for (const kind of kinds) {
+    const pass = await sweepOne(deps, kind, olderThanSeconds);
+    if (pass.failures.length > 0) throw failed(kind, pass);
+    counts[kind] = pass.found;
+  }
   return counts;
 }
 
 /**
  * Sweeps every `everyMs` (one timer for every kind; a sweep still running is not overlapped). A
- * failing kind is reported and does not stop the others. Answers the function that stops it.
+ * failing kind is reported and does not stop the others. A pass that stopped before the newest row
+ * (three failures in a row, or 1,000 rows) is resumed just after where it stopped by the next sweep;
+ * a pass that reached the newest row leaves the next to start from the oldest again. Rows that keep
+ * failing are so retried without keeping the sweep from the rows behind them. Answers the function
+ * that stops it.
  */
 export function startOutboxSweep(
   deps: OutboxDeps,
   onError: (message: string, error: Error) => void,
   everyMs = 30_000,
+  olderThanSeconds = 15,
 ): () => Promise<void> {
+  const resumeAfter: Record<OutboxKind, OutboxCursor | null> = { payments: null, refunds: null, payouts: null };
   let running: Promise<unknown> | null = null;
   const sweep = () =>
     Promise.all(
-      outboxKinds.map((kind) =>
-        sweepOne(deps, kind, 15).catch((error: Error) =>
-          onError(`restarting unstarted ${kind}: ${error.message}`, error),
-        ),
-      ),
+      outboxKinds.map(async (kind) => {
+        try {
+          const pass = await sweepOne(deps, kind, olderThanSeconds, resumeAfter[kind]);
+          resumeAfter[kind] = pass.resumeAfter;
+          if (pass.failures.length > 0) {
+            const error = failed(kind, pass);
+            onError(`restarting unstarted ${kind}: ${error.message}`, error);
+          }
+        } catch (error) {
+          onError(`restarting unstarted ${kind}: ${(error as Error).message}`, error as Error);
+        }
+      }),
     );
   const timer = setInterval(() => {
     running ??= sweep().finally(() => {

@@ -1,7 +1,8 @@
 import type { Client } from '@temporalio/client';
+import type { Pool } from 'pg';
 import { insertPayment } from '../../src/db/payments';
 import { newId } from '../../src/domain/ids';
-import { sweepUnstarted } from '../../src/temporal/outbox';
+import { startOutboxSweep, sweepUnstarted } from '../../src/temporal/outbox';
 import { StartedMarks } from '../../src/temporal/started-marks';
 import { type ApiHarness, type Merchant, startApiHarness } from '../support/merchant-api';
 
@@ -99,3 +100,42 @@ test('starts that fail one after another (Temporal away) end the sweep after thr
   expect(tried).toHaveLength(3);
   expect(await startedIds(ids)).toEqual([]);
 });
+
+test('a batch is read after the last row tried: a row whose started mark is still being written is not read again', async () => {
+  const ids = await unstartedPayments(230);
+  const { temporal, tried } = recordingTemporal();
+  const held = { query: () => new Promise(() => undefined) } as unknown as Pool;
+  const startedMarks = new StartedMarks(held, () => undefined);
+  expect(await sweepUnstarted({ ...harness.deps, temporal, startedMarks }, 0, ['payments'])).toEqual({ payments: 230 });
+  expect(tried).toHaveLength(230);
+  expect(new Set(tried).size).toBe(230);
+  expect(await startedIds(ids)).toEqual([]);
+});
+
+test('rows at the head that keep failing do not keep the timed sweep from the rows behind them, and are retried', async () => {
+  const poisoned = await unstartedPayments(3);
+  await new Promise((resolve) => setTimeout(resolve, 5)); // stored a millisecond later at least: behind them
+  const behind = await unstartedPayments(3);
+  let refusing = true;
+  const { temporal, tried } = recordingTemporal(
+    (workflowId) => refusing && poisoned.some((id) => workflowId === `payment-${id}`),
+  );
+  const errors: string[] = [];
+  const stop = startOutboxSweep({ ...harness.deps, temporal }, (message) => errors.push(message), 50, 0);
+  try {
+    await until(async () => (await startedIds(behind)).length === 3, 'the rows behind the failing ones to start');
+    expect(errors[0]).toMatch(/^restarting unstarted payments: 3 of \d+ unstarted payments failed to start/);
+    refusing = false;
+    await until(async () => (await startedIds(poisoned)).length === 3, 'the failing rows to be retried');
+  } finally {
+    await stop();
+  }
+  expect(tried.filter((id) => behind.some((row) => id === `payment-${row}`))).toHaveLength(3);
+});
+
+async function until(condition: () => Promise<boolean>, what: string) {
+  for (let waited = 0; !(await condition()); waited += 25) {
+    if (waited > 10_000) throw new Error(`still waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
