@@ -180,7 +180,12 @@ export async function consumeTokenSettingPassword(
     ]);
     await client.query('update web_users set password_hash = $2 where id = $1', [rows[0].user_id, passwordHash]);
     await client.query('delete from web_sessions where user_id = $1', [rows[0].user_id]);
-    return findUser(client, rows[0].user_id);
+    const user = await findUser(client, rows[0].user_id);
+    await client.query('delete from web_sign_in_devices where role = $1 and email = lower($2)', [
+      user!.role,
+      user!.email,
+    ]);
+    return user;
   });
 }
 
@@ -282,4 +287,27 @@ export async function recordSignInFailure(
 /** Forgets the attempt recorded at `at` (it succeeded). */
 export async function forgetSignInFailure(db: Queryable, subjects: readonly string[], at: string): Promise<void> {
   await db.query('delete from web_sign_in_failures where subject = any($1) and at = $2::timestamptz', [subjects, at]);
+}
+
+/** Whether a browser's device cookie (its SHA-256) signed in to the area with this e-mail and is not expired. */
+export async function isSignInDevice(db: Queryable, tokenHash: string, role: WebRole, email: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'select 1 from web_sign_in_devices where token_hash = $1 and role = $2 and email = lower($3) and expires_at > now()',
+    [tokenHash, role, email],
+  );
+  return rowCount === 1;
+}
+
+/** Remembers (or remembers for longer) a browser that signed in, and forgets expired ones. */
+export async function rememberSignInDevice(
+  db: Queryable,
+  input: { tokenHash: string; role: WebRole; email: string; ttlSeconds: number },
+): Promise<void> {
+  await db.query(
+    `insert into web_sign_in_devices (token_hash, role, email, expires_at)
+     values ($1, $2, lower($3), now() + make_interval(secs => $4))
+     on conflict (token_hash) do update set expires_at = excluded.expires_at`,
+    [input.tokenHash, input.role, input.email, input.ttlSeconds],
+  );
+  await db.query('delete from web_sign_in_devices where expires_at < now()');
 }

@@ -19,11 +19,13 @@ import {
   findUsersForSignIn,
   insertSession,
   insertUserToken,
+  isSignInDevice,
   listMerchantUsers,
   listOperatorUsers,
   markSignedIn,
   forgetSignInFailure,
   recordSignInFailure,
+  rememberSignInDevice,
   setUserLocale,
   touchSession,
   updateSession,
@@ -47,8 +49,13 @@ export const sessionAbsoluteSeconds = 7 * 24 * 3600;
 /** An invitation link works for 7 days, a password-reset link for 1 hour; each once. */
 export const invitationSeconds = 7 * 24 * 3600;
 export const resetSeconds = 3600;
-/** Sign-in failures allowed within the window, per e-mail address and per client address. */
+/**
+ * Sign-in failures allowed within the window: per e-mail address (per remembered browser, for one
+ * that signed in with the address before) and per client address.
+ */
 export const signInLimit = { perEmail: 5, perAddress: 20, windowSeconds: 15 * 60 };
+/** How long a browser that signed in is remembered as one that knew the e-mail's password. */
+export const signInDeviceSeconds = 180 * 24 * 3600;
 /** Password-reset e-mails per address within the same window. */
 export const resetRequestLimit = 3;
 export const passwordMinLength = 10;
@@ -282,14 +289,19 @@ export type SignInResult = { outcome: 'signed_in'; user: WebUser } | { outcome: 
 /**
  * Checks an e-mail and password for `role`. `refused` is the same for an unknown address and a
  * wrong password; after too many failures for the address or the client, `rate_limited` before
- * the password is even checked.
+ * the password is even checked. A browser that signed in with this address before (its `device`
+ * cookie remembered by {@link rememberDevice}) counts its failures apart from everyone else's, so
+ * guesses from elsewhere cannot shut the address's own people out.
  */
 export async function signIn(
   deps: Pick<ServiceDeps, 'db'>,
-  input: { role: WebRole; email: string; password: string; clientAddress: string },
+  input: { role: WebRole; email: string; password: string; clientAddress: string; device?: string },
 ): Promise<SignInResult> {
+  const email = input.email.trim().toLowerCase();
+  const device = input.device && input.device.length <= 100 ? sha256(input.device) : null;
+  const knownDevice = device !== null && (await isSignInDevice(deps.db, device, input.role, email));
   const subjects = [
-    `${input.role}:email:${input.email.trim().toLowerCase()}`,
+    knownDevice ? `${input.role}:device:${device}` : `${input.role}:email:${email}`,
     `${input.role}:addr:${input.clientAddress}`,
   ];
   // recorded before counting, so that attempts racing each other all count: forgotten again if it succeeds
@@ -310,6 +322,30 @@ export async function signIn(
   }
   if (candidates.length === 0) await verifyPassword(input.password, await decoyHash);
   return { outcome: 'refused' };
+}
+
+/**
+ * Remembers the browser `user` just signed in from (with a password, or a link and a new one) for
+ * {@link signInDeviceSeconds}: answers the device cookie's value, the one it sent when that was
+ * already this address's, else a new one.
+ */
+export async function rememberDevice(
+  deps: Pick<ServiceDeps, 'db'>,
+  user: WebUser,
+  presented: string | undefined,
+): Promise<string> {
+  const known =
+    presented !== undefined &&
+    presented.length <= 100 &&
+    (await isSignInDevice(deps.db, sha256(presented), user.role, user.email));
+  const token = known ? presented : randomToken(43);
+  await rememberSignInDevice(deps.db, {
+    tokenHash: sha256(token),
+    role: user.role,
+    email: user.email,
+    ttlSeconds: signInDeviceSeconds,
+  });
+  return token;
 }
 
 /** A new session for `user`: the cookie's token (only its hash is stored) and the forms' CSRF token. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import express from 'express';
 import { Pool } from 'pg';
 import request from 'supertest';
@@ -5,6 +6,7 @@ import { merchantAuthRoutes } from '../../src/api/web/auth';
 import type { ServiceDeps } from '../../src/services/deps';
 import { listOperators } from '../../src/services/web-users';
 import {
+  cookieFrom,
   getPage,
   newMerchantUser,
   newOperatorUser,
@@ -390,6 +392,73 @@ describe('behind the sign-in', () => {
     expect(removed.text).toContain('colleague@shop.example was removed from the team.');
     expect(removed.text).not.toContain(`data-user="${colleague.userId}"`);
     expect((await getPage(stack, colleague, '/dashboard/team')).status).toBe(303);
+  });
+});
+
+describe('browsers that signed in before (device cookies)', () => {
+  const signInFrom = (email: string, password: string, device?: string) =>
+    postPublicForm(
+      `${stack.url}/dashboard/sign-in`,
+      { email, password },
+      device ? { cookie: `kassa_device=${device}` } : {},
+    );
+  const failFrom = async (times: number, email: string, device?: string) => {
+    for (let attempt = 0; attempt < times; attempt++)
+      expect((await signInFrom(email, `wrong ${attempt}`, device)).status).toBe(401);
+  };
+  beforeEach(() => db.query('delete from web_sign_in_failures'));
+  afterAll(() => db.query('delete from web_sign_in_failures'));
+
+  it('are not shut out by failures from elsewhere, and are limited on their own failures', async () => {
+    const owner = await newMerchantUser(stack);
+    const first = await signInFrom(owner.email, owner.password);
+    expect(first.status).toBe(303);
+    const device = cookieFrom(first.headers, 'kassa_device')!;
+    expect(device).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(first.headers.getSetCookie().find((line) => line.startsWith('kassa_device='))).toMatch(
+      /; Max-Age=15552000; Path=\/dashboard; Expires=[^;]+; HttpOnly; SameSite=Lax$/,
+    );
+    const { rows } = await db.query('select token_hash from web_sign_in_devices where email = $1', [owner.email]);
+    expect(rows.map((row) => row.token_hash)).toContain(createHash('sha256').update(device).digest('hex'));
+
+    // someone else guesses: the address is shut out for every browser that has not signed in with it
+    await failFrom(5, owner.email);
+    expect((await signInFrom(owner.email, owner.password)).status).toBe(429);
+    const other = await newMerchantUser(stack);
+    expect((await signInFrom(owner.email, owner.password, 'not-a-browser-that-signed-in')).status).toBe(429);
+    const again = await signInFrom(owner.email, owner.password, device);
+    expect(again.status).toBe(303);
+    expect(cookieFrom(again.headers, 'kassa_device')).toBe(device);
+
+    // the browser's own failures are limited as the address's were
+    await failFrom(5, owner.email, device);
+    expect((await signInFrom(owner.email, owner.password, device)).status).toBe(429);
+    // and it is the owner's browser only: for another address it counts as any client
+    await failFrom(5, other.email, device);
+    expect((await signInFrom(other.email, other.password)).status).toBe(429);
+    expect((await signInFrom(other.email, other.password, device)).status).toBe(429);
+  });
+
+  it('are forgotten when the password is set again by a link; the browser that set it is remembered', async () => {
+    const owner = await newMerchantUser(stack);
+    const before = cookieFrom((await signInFrom(owner.email, owner.password)).headers, 'kassa_device')!;
+    expect((await postPublicForm(`${stack.url}/dashboard/password-reset`, { email: owner.email })).status).toBe(200);
+    const [reset] = (await sink.waitFor(owner.email, 2)).filter(
+      (found) => found.mail.subject === 'Reset your Kassa password',
+    );
+    const password = testPassword();
+    const done = await postPublicForm(linkIn(reset!.mail.text!, 'password-reset'), {
+      password,
+      password_repeat: password,
+    });
+    expect(done.status).toBe(303);
+    const after = cookieFrom(done.headers, 'kassa_device')!;
+    expect(after).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(after).not.toBe(before);
+
+    await failFrom(5, owner.email);
+    expect((await signInFrom(owner.email, password, before)).status).toBe(429);
+    expect((await signInFrom(owner.email, password, after)).status).toBe(303);
   });
 });
 

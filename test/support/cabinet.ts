@@ -65,7 +65,8 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest('hex
 /** A password that passes the rules (at least 10 characters). */
 export const testPassword = () => `pw-${randomBytes(9).toString('base64url')}`;
 
-function cookieFrom(headers: Headers, name: string): string | null {
+/** The value a response sets for the cookie `name`, or null. */
+export function cookieFrom(headers: Headers, name: string): string | null {
   for (const line of headers.getSetCookie()) {
     const [pair] = line.split(';');
     const at = pair!.indexOf('=');
@@ -102,7 +103,11 @@ export async function postPublicForm(
   const response = await fetch(url, {
     method: 'POST',
     redirect: 'manual',
-    headers: { 'content-type': 'application/x-www-form-urlencoded', cookie: `kassa_form=${formToken}`, ...headers },
+    headers: {
+      'content-type': 'application/x-www-form-urlencoded',
+      ...headers,
+      cookie: [`kassa_form=${formToken}`, headers.cookie].filter(Boolean).join('; '),
+    },
     body: new URLSearchParams({ _csrf: formToken, ...fields }).toString(),
   });
   return { status: response.status, headers: response.headers, text: await response.text() };

@@ -15,6 +15,7 @@ import type { ServiceDeps } from '../../services/deps';
 import {
   endSession,
   passwordMinLength,
+  rememberDevice,
   requestPasswordReset,
   sessionAbsoluteSeconds,
   sessionOfToken,
@@ -22,7 +23,9 @@ import {
   setSessionLocale,
   setSessionMode,
   signIn,
+  signInDeviceSeconds,
   startSession,
+  type WebUser,
   userOfLink,
   webAreaPath,
   type WebRole,
@@ -32,6 +35,8 @@ import type { WebSession } from './session';
 
 /** The cookie of each area's session. */
 export const sessionCookie: Record<WebRole, string> = { merchant: 'kassa_session', operator: 'kassa_console' };
+/** The cookie by which each area remembers a browser that signed in (it is no session). */
+export const deviceCookie: Record<WebRole, string> = { merchant: 'kassa_device', operator: 'kassa_console_device' };
 /** The pre-session CSRF cookie (double submit) of the sign-in pages. */
 export const formCookie = 'kassa_form';
 
@@ -130,6 +135,20 @@ function setSessionCookie(res: Response, deps: ServiceDeps, role: WebRole, token
   });
 }
 
+/** Starts `user`'s session, and remembers the browser as one that signed in. */
+async function signInBrowser(req: Request, res: Response, deps: ServiceDeps, user: WebUser, locale: string | null) {
+  const session = await startSession(deps, user, { locale: locale ?? undefined });
+  setSessionCookie(res, deps, user.role, session.token);
+  const device = await rememberDevice(deps, user, cookiesOf(req).get(deviceCookie[user.role]));
+  res.cookie(deviceCookie[user.role], device, {
+    path: webAreaPath[user.role],
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: secureCookies(deps),
+    maxAge: signInDeviceSeconds * 1000,
+  });
+}
+
 function passwordError(t: AuthPageContext['t'], error: unknown): { field: string; message: string } | null {
   if (!(error instanceof DomainError)) return null;
   const messages: Record<string, string> = {
@@ -165,7 +184,13 @@ function authRoutes(deps: ServiceDeps, role: WebRole): Router {
       const error = email ? t.t('auth.errors.passwordMissing') : t.t('auth.errors.emailMissing');
       return res.status(400).type('html').send(signInPage(context, { email, next, error }));
     }
-    const result = await signIn(deps, { role, email, password: password.slice(0, 1000), clientAddress: req.ip ?? '' });
+    const result = await signIn(deps, {
+      role,
+      email,
+      password: password.slice(0, 1000),
+      clientAddress: req.ip ?? '',
+      device: cookiesOf(req).get(deviceCookie[role]),
+    });
     if (result.outcome === 'rate_limited') {
       res.set('retry-after', '900');
       return res
@@ -178,8 +203,7 @@ function authRoutes(deps: ServiceDeps, role: WebRole): Router {
         .status(401)
         .type('html')
         .send(signInPage(context, { email, next, error: t.t('auth.signIn.refused') }));
-    const session = await startSession(deps, result.user, { locale: context.explicitLocale ?? undefined });
-    setSessionCookie(res, deps, role, session.token);
+    await signInBrowser(req, res, deps, result.user, context.explicitLocale);
     res.redirect(303, next ?? base);
   });
 
@@ -254,8 +278,7 @@ function authRoutes(deps: ServiceDeps, role: WebRole): Router {
         if (error instanceof DomainError && error.code === 'link_unusable') return unusable(res, context, token);
         throw error;
       }
-      const session = await startSession(deps, signedIn, { locale: context.explicitLocale ?? undefined });
-      setSessionCookie(res, deps, role, session.token);
+      await signInBrowser(req, res, deps, signedIn, context.explicitLocale);
       res.redirect(303, base);
     });
   }
