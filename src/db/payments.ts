@@ -6,7 +6,7 @@ import type { Delivery, Payment, PaymentStatus, StoredPayment } from '../domain/
 import type { AttemptStatus } from '../domain/attempt';
 import { type ChannelFacts, channelFactsColumns, channelFactsOf } from './channels';
 import type { Queryable } from './transaction';
-import { type OutboxCursor, unstartedRowsParams, unstartedRowsSql } from './outbox';
+import { type OutboxCursor, type Unstarted, unstartedRows, unstartedRowsParams, unstartedRowsSql } from './outbox';
 
 interface PaymentRow {
   id: string;
@@ -138,12 +138,12 @@ export async function listUnstartedPayments(
   olderThanSeconds: number,
   limit = 100,
   after?: OutboxCursor,
-): Promise<StoredPayment[]> {
-  const { rows } = await db.query<PaymentRow>(
+): Promise<Unstarted<StoredPayment>[]> {
+  const { rows } = await db.query<PaymentRow & { outbox_created_at: string }>(
     unstartedRowsSql('payments'),
     unstartedRowsParams(olderThanSeconds, limit, after),
   );
-  return rows.map(mapRow);
+  return unstartedRows(rows, mapRow);
 }
 
 export async function findPayment(db: Pool, owner: MerchantScope, id: string) {

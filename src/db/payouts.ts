@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import type { MerchantScope } from '../domain/merchant';
 import type { Payout, PayoutStatus } from '../domain/payout';
 import type { Queryable } from './transaction';
-import { type OutboxCursor, unstartedRowsParams, unstartedRowsSql } from './outbox';
+import { type OutboxCursor, type Unstarted, unstartedRows, unstartedRowsParams, unstartedRowsSql } from './outbox';
 
 interface PayoutRow {
   id: string;
@@ -152,12 +152,12 @@ export async function listUnstartedPayouts(
   olderThanSeconds: number,
   limit = 100,
   after?: OutboxCursor,
-): Promise<Payout[]> {
-  const { rows } = await db.query<PayoutRow>(
+): Promise<Unstarted<Payout>[]> {
+  const { rows } = await db.query<PayoutRow & { outbox_created_at: string }>(
     unstartedRowsSql('payouts'),
     unstartedRowsParams(olderThanSeconds, limit, after),
   );
-  return rows.map(mapRow);
+  return unstartedRows(rows, mapRow);
 }
 
 /** Payouts paid with `completed_at` in [from, to). */

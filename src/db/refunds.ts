@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import type { MerchantScope } from '../domain/merchant';
 import type { Refund, RefundStatus } from '../domain/refund';
 import type { Queryable } from './transaction';
-import { type OutboxCursor, unstartedRowsParams, unstartedRowsSql } from './outbox';
+import { type OutboxCursor, type Unstarted, unstartedRows, unstartedRowsParams, unstartedRowsSql } from './outbox';
 
 interface RefundRow {
   id: string;
@@ -157,12 +157,12 @@ export async function listUnstartedRefunds(
   olderThanSeconds: number,
   limit = 100,
   after?: OutboxCursor,
-): Promise<Refund[]> {
-  const { rows } = await db.query<RefundRow>(
+): Promise<Unstarted<Refund>[]> {
+  const { rows } = await db.query<RefundRow & { outbox_created_at: string }>(
     unstartedRowsSql('refunds'),
     unstartedRowsParams(olderThanSeconds, limit, after),
   );
-  return rows.map(mapRow);
+  return unstartedRows(rows, mapRow);
 }
 
 /** Refunds that succeeded with `completed_at` in [from, to). */

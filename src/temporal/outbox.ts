@@ -7,7 +7,7 @@
 import type { Pool } from 'pg';
 import type { Config } from '../config';
 import { findCheckout } from '../db/checkouts';
-import type { OutboxCursor } from '../db/outbox';
+import type { OutboxCursor, Unstarted } from '../db/outbox';
 import { listUnstartedPayments, markWorkflowStarted, findPaymentById } from '../db/payments';
 import { listUnstartedPayouts, markPayoutWorkflowStarted } from '../db/payouts';
 import { listUnstartedRefunds, markRefundWorkflowStarted } from '../db/refunds';
@@ -118,18 +118,18 @@ async function sweepOne<K extends OutboxKind>(
   after: OutboxCursor | null = null,
 ): Promise<SweepPass> {
   const outbox = outboxes[kind] as {
-    unstarted(deps: OutboxDeps, olderThanSeconds: number, after?: OutboxCursor): Promise<OutboxCursor[]>;
+    unstarted(deps: OutboxDeps, olderThanSeconds: number, after?: OutboxCursor): Promise<Unstarted<{ id: string }>[]>;
     start(deps: OutboxDeps, row: unknown): Promise<void>;
   };
   let found = 0;
   let cursor = after;
+  let failingInARow = 0;
   const failures: string[] = [];
   for (let batch = 0; batch < maxBatches; batch++) {
     const rows = await outbox.unstarted(deps, olderThanSeconds, cursor ?? undefined);
     found += rows.length;
-    let failingInARow = 0;
-    for (const row of rows) {
-      cursor = { createdAt: row.createdAt, id: row.id };
+    for (const { row, cursor: next } of rows) {
+      cursor = next;
       try {
         await outbox.start(deps, row);
         failingInARow = 0;
