@@ -289,13 +289,19 @@ export async function forgetSignInFailure(db: Queryable, subjects: readonly stri
   await db.query('delete from web_sign_in_failures where subject = any($1) and at = $2::timestamptz', [subjects, at]);
 }
 
-/** Whether a browser's device cookie (its SHA-256) signed in to the area with this e-mail and is not expired. */
-export async function isSignInDevice(db: Queryable, tokenHash: string, role: WebRole, email: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    'select 1 from web_sign_in_devices where token_hash = $1 and role = $2 and email = lower($3) and expires_at > now()',
-    [tokenHash, role, email],
+/** Which of a browser's device tokens (their SHA-256) signed in to the area with this e-mail and is not expired, if any. */
+export async function findSignInDevice(
+  db: Queryable,
+  tokenHashes: readonly string[],
+  role: WebRole,
+  email: string,
+): Promise<string | null> {
+  const { rows } = await db.query<{ token_hash: string }>(
+    `select token_hash from web_sign_in_devices
+      where token_hash = any($1) and role = $2 and email = lower($3) and expires_at > now() limit 1`,
+    [tokenHashes, role, email],
   );
-  return rowCount === 1;
+  return rows[0]?.token_hash ?? null;
 }
 
 /** Remembers (or remembers for longer) a browser that signed in, and forgets expired ones. */

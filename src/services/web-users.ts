@@ -19,7 +19,7 @@ import {
   findUsersForSignIn,
   insertSession,
   insertUserToken,
-  isSignInDevice,
+  findSignInDevice,
   listMerchantUsers,
   listOperatorUsers,
   markSignedIn,
@@ -286,22 +286,34 @@ export async function requestPasswordReset(
 
 export type SignInResult = { outcome: 'signed_in'; user: WebUser } | { outcome: 'refused' | 'rate_limited' };
 
+/** Addresses one browser is remembered for, in one area: its device cookie carries a token for each. */
+const maxDeviceTokens = 5;
+
+/** The tokens a device cookie carries, newest first (`.`-separated; a token never has a `.`). */
+const deviceTokens = (cookie: string | undefined) =>
+  cookie && cookie.length <= 400
+    ? cookie
+        .split('.')
+        .filter((token) => token.length > 0 && token.length <= 64)
+        .slice(0, maxDeviceTokens)
+    : [];
+
 /**
  * Checks an e-mail and password for `role`. `refused` is the same for an unknown address and a
  * wrong password; after too many failures for the address or the client, `rate_limited` before
  * the password is even checked. A browser that signed in with this address before (its `device`
- * cookie remembered by {@link rememberDevice}) counts its failures apart from everyone else's, so
- * guesses from elsewhere cannot shut the address's own people out.
+ * cookie, from {@link rememberDevice}) is limited on its own failures only, so guesses from
+ * elsewhere, or from behind the same proxy, cannot shut the address's own people out.
  */
 export async function signIn(
   deps: Pick<ServiceDeps, 'db'>,
   input: { role: WebRole; email: string; password: string; clientAddress: string; device?: string },
 ): Promise<SignInResult> {
   const email = input.email.trim().toLowerCase();
-  const device = input.device && input.device.length <= 100 ? sha256(input.device) : null;
-  const knownDevice = device !== null && (await isSignInDevice(deps.db, device, input.role, email));
+  const tokens = deviceTokens(input.device);
+  const device = tokens.length > 0 ? await findSignInDevice(deps.db, tokens.map(sha256), input.role, email) : null;
   const subjects = [
-    knownDevice ? `${input.role}:device:${device}` : `${input.role}:email:${email}`,
+    device ? `${input.role}:device:${device}` : `${input.role}:email:${email}`,
     `${input.role}:addr:${input.clientAddress}`,
   ];
   // recorded before counting, so that attempts racing each other all count: forgotten again if it succeeds
@@ -309,7 +321,7 @@ export async function signIn(
   const attempts = await countSignInFailures(deps.db, subjects, signInLimit.windowSeconds);
   if (
     (attempts.get(subjects[0]!) ?? 0) > signInLimit.perEmail ||
-    (attempts.get(subjects[1]!) ?? 0) > signInLimit.perAddress
+    (!device && (attempts.get(subjects[1]!) ?? 0) > signInLimit.perAddress)
   )
     return { outcome: 'rate_limited' };
   const candidates = await findUsersForSignIn(deps.db, input.role, input.email.trim());
@@ -326,26 +338,24 @@ export async function signIn(
 
 /**
  * Remembers the browser `user` just signed in from (with a password, or a link and a new one) for
- * {@link signInDeviceSeconds}: answers the device cookie's value, the one it sent when that was
- * already this address's, else a new one.
+ * {@link signInDeviceSeconds}, beside up to four other addresses it signed in with: answers the
+ * device cookie's new value (`presented`, its old one, when it already had this address's token).
  */
 export async function rememberDevice(
   deps: Pick<ServiceDeps, 'db'>,
   user: WebUser,
   presented: string | undefined,
 ): Promise<string> {
-  const known =
-    presented !== undefined &&
-    presented.length <= 100 &&
-    (await isSignInDevice(deps.db, sha256(presented), user.role, user.email));
-  const token = known ? presented : randomToken(43);
+  const tokens = deviceTokens(presented);
+  const known = tokens.length > 0 ? await findSignInDevice(deps.db, tokens.map(sha256), user.role, user.email) : null;
+  const token = tokens.find((candidate) => sha256(candidate) === known) ?? randomToken(43);
   await rememberSignInDevice(deps.db, {
     tokenHash: sha256(token),
     role: user.role,
     email: user.email,
     ttlSeconds: signInDeviceSeconds,
   });
-  return token;
+  return [token, ...tokens.filter((other) => other !== token)].slice(0, maxDeviceTokens).join('.');
 }
 
 /** A new session for `user`: the cookie's token (only its hash is stored) and the forms' CSRF token. */

@@ -439,6 +439,26 @@ describe('browsers that signed in before (device cookies)', () => {
     expect((await signInFrom(other.email, other.password, device)).status).toBe(429);
   });
 
+  it('are remembered for each address they signed in with, and not held to the client address limit', async () => {
+    const owner = await newMerchantUser(stack);
+    const other = await newMerchantUser(stack);
+    const first = cookieFrom((await signInFrom(owner.email, owner.password)).headers, 'kassa_device')!;
+    const both = cookieFrom((await signInFrom(other.email, other.password, first)).headers, 'kassa_device')!;
+    expect(both).toMatch(new RegExp(`^[A-Za-z0-9_-]{43}\\.${first}$`));
+    // guesses at both addresses and others from one client (or from behind one proxy without TRUST_PROXY)
+    await failFrom(5, owner.email);
+    await failFrom(5, other.email);
+    for (let attempt = 0; attempt < 10; attempt++)
+      expect((await signInFrom(`guess-${attempt}@shop.example`, 'a guessed password')).status).toBe(401);
+    expect((await signInFrom(`guess-more@shop.example`, 'a guessed password')).status).toBe(429);
+    expect((await signInFrom(owner.email, owner.password)).status).toBe(429);
+    for (const user of [owner, other]) {
+      const signedIn = await signInFrom(user.email, user.password, both);
+      expect(signedIn.status).toBe(303);
+      expect(cookieFrom(signedIn.headers, 'kassa_device')!.split('.').sort()).toEqual(both.split('.').sort());
+    }
+  });
+
   it('are forgotten when the password is set again by a link; the browser that set it is remembered', async () => {
     const owner = await newMerchantUser(stack);
     const before = cookieFrom((await signInFrom(owner.email, owner.password)).headers, 'kassa_device')!;
