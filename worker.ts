@@ -352,6 +352,7 @@ export async function startKassa(config: Config, options: KassaOptions = {}): Pr
       };
       running.config = deps.config;
       const server = http.createServer(createApp(deps));
+      server.keepAliveTimeout = config.httpKeepAliveSeconds * 1000;
       const port = await timed(
         logger,
         'API',

@@ -38,6 +38,7 @@ const envSchema = z
     KASSA_ROLE: z.enum(['all', 'api', 'worker']).default('all'),
     HOST: z.string().min(1).default('127.0.0.1'),
     PORT: port.default(3000),
+    HTTP_KEEP_ALIVE_SECONDS: z.coerce.number().int().min(1).max(3600).default(65),
     PUBLIC_URL: httpUrl.optional(),
     DATABASE_URL: z
       .string()
@@ -115,6 +116,11 @@ const envSchema = z
     role: env.KASSA_ROLE,
     host: env.HOST,
     port: env.PORT,
+    /**
+     * How long an idle kept-alive connection stays open: longer than a load balancer's own idle
+     * timeout (60 s for most), or it sends a request on a connection Kassa is closing and answers 502.
+     */
+    httpKeepAliveSeconds: env.HTTP_KEEP_ALIVE_SECONDS,
     publicUrl: env.PUBLIC_URL ?? `http://${env.HOST}:${env.PORT}`,
     databaseUrl: env.DATABASE_URL,
     databasePoolMax: env.DATABASE_POOL_MAX,

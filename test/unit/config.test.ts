@@ -9,6 +9,7 @@ describe('configuration', () => {
   test('defaults give the contract ports and the bundled services', () => {
     const config = loadConfig({});
     expect(config.port).toBe(3000);
+    expect(config.httpKeepAliveSeconds).toBe(65);
     expect(config.publicUrl).toBe('http://127.0.0.1:3000');
     expect(config.sandbox.url).toBe('http://127.0.0.1:4100');
     expect(config.temporal).toEqual({ address: '127.0.0.1:7233', namespace: 'default' });
@@ -31,6 +32,8 @@ describe('configuration', () => {
     ['WORKFLOW_STACK_TRACE_LIMIT', '2', /^WORKFLOW_STACK_TRACE_LIMIT: .*"2"/],
     ['WORKFLOW_STACK_TRACE_LIMIT', 'all', /^WORKFLOW_STACK_TRACE_LIMIT: /],
     ['WORKFLOW_CACHE_SIZE', '0', /^WORKFLOW_CACHE_SIZE: .*"0"/],
+    ['HTTP_KEEP_ALIVE_SECONDS', '0', /^HTTP_KEEP_ALIVE_SECONDS: .*"0"/],
+    ['HTTP_KEEP_ALIVE_SECONDS', '1.5', /^HTTP_KEEP_ALIVE_SECONDS: /],
   ])('a bad %s (%s) stops startup with a message naming it', (name, value, message) => {
     expect(() => loadConfig({ [name]: value })).toThrow(ConfigError);
     expect(() => loadConfig({ [name]: value })).toThrow(message);
