@@ -19,6 +19,13 @@ export interface WebUser {
 }
 
 /** A session found by its cookie's hash, with its user. */
+/** Another merchant's team the person of a session is on, under the same e-mail and password. */
+export interface OtherTeam {
+  userId: string;
+  merchantId: string;
+  merchantName: string;
+}
+
 export interface WebSessionRow {
   tokenHash: string;
   csrfToken: string;
@@ -26,6 +33,7 @@ export interface WebSessionRow {
   locale: string;
   lastSeenAt: Date;
   user: WebUser;
+  otherTeams: OtherTeam[];
 }
 
 interface UserRow {
@@ -180,6 +188,11 @@ export async function consumeTokenSettingPassword(
     ]);
     await client.query('update web_users set password_hash = $2 where id = $1', [rows[0].user_id, passwordHash]);
     await client.query('delete from web_sessions where user_id = $1', [rows[0].user_id]);
+    // a session of another team whose sign-in proved the old password no longer opens this one
+    await client.query(
+      'update web_sessions set other_teams = array_remove(other_teams, $1) where $1 = any(other_teams)',
+      [rows[0].user_id],
+    );
     const user = await findUser(client, rows[0].user_id);
     await client.query('delete from web_sign_in_devices where role = $1 and email = lower($2)', [
       user!.role,
@@ -198,13 +211,42 @@ export async function insertSession(
     testMode: boolean;
     locale: string;
     ttlSeconds: number;
+    /** Users of other teams whose password the same sign-in proved (see {@link OtherTeam}). */
+    otherTeams?: readonly string[];
   },
 ): Promise<void> {
   await db.query(
-    `insert into web_sessions (token_hash, user_id, csrf_token, test_mode, locale, expires_at)
-     values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6))`,
-    [input.tokenHash, input.userId, input.csrfToken, input.testMode, input.locale, input.ttlSeconds],
+    `insert into web_sessions (token_hash, user_id, csrf_token, test_mode, locale, expires_at, other_teams)
+     values ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), $7)`,
+    [
+      input.tokenHash,
+      input.userId,
+      input.csrfToken,
+      input.testMode,
+      input.locale,
+      input.ttlSeconds,
+      input.otherTeams ?? [],
+    ],
   );
+}
+
+/**
+ * Ends a session and starts one for `userId` in its place, in one statement: the same mode,
+ * language and absolute expiry (a switch never makes a session outlive its sign-in). False when
+ * the old session was gone.
+ */
+export async function replaceSession(
+  db: Queryable,
+  oldTokenHash: string,
+  input: { tokenHash: string; userId: string; csrfToken: string; otherTeams: readonly string[] },
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `with old as (delete from web_sessions where token_hash = $1 returning test_mode, locale, expires_at)
+     insert into web_sessions (token_hash, user_id, csrf_token, test_mode, locale, expires_at, other_teams)
+     select $2, $3, $4, test_mode, locale, expires_at, $5 from old`,
+    [oldTokenHash, input.tokenHash, input.userId, input.csrfToken, input.otherTeams],
+  );
+  return rowCount === 1;
 }
 
 /** The live session of this cookie hash: not past its absolute expiry, and seen within `idleSeconds`. */
@@ -214,9 +256,20 @@ export async function findLiveSession(
   idleSeconds: number,
 ): Promise<WebSessionRow | null> {
   const { rows } = await db.query<
-    UserRow & { token_hash: string; csrf_token: string; test_mode: boolean; session_locale: string; last_seen_at: Date }
+    UserRow & {
+      token_hash: string;
+      csrf_token: string;
+      test_mode: boolean;
+      session_locale: string;
+      last_seen_at: Date;
+      other_teams: OtherTeam[];
+    }
   >(
-    `select ${userColumns}, s.token_hash, s.csrf_token, s.test_mode, s.locale as session_locale, s.last_seen_at
+    `select ${userColumns}, s.token_hash, s.csrf_token, s.test_mode, s.locale as session_locale, s.last_seen_at,
+            (select coalesce(json_agg(json_build_object('userId', o.id, 'merchantId', m.id, 'merchantName', m.name)
+                                      order by m.name, m.id), '[]')
+               from web_users o join merchants m on m.id = o.merchant_id
+              where o.id = any(s.other_teams) and o.role = u.role) as other_teams
        from web_sessions s join web_users u on u.id = s.user_id
       where s.token_hash = $1 and s.expires_at > now() and s.last_seen_at > now() - make_interval(secs => $2)`,
     [tokenHash, idleSeconds],
@@ -230,6 +283,7 @@ export async function findLiveSession(
     locale: row.session_locale,
     lastSeenAt: row.last_seen_at,
     user: mapUser(row),
+    otherTeams: row.other_teams,
   };
 }
 

@@ -15,6 +15,7 @@ import {
   ensureUser,
   findLiveSession,
   findUsableToken,
+  findUser,
   findUserByEmail,
   findUsersForSignIn,
   insertSession,
@@ -25,10 +26,12 @@ import {
   markSignedIn,
   forgetSignInFailure,
   recordSignInFailure,
+  replaceSession,
   rememberSignInDevice,
   setUserLocale,
   touchSession,
   updateSession,
+  type OtherTeam,
   type WebRole,
   type WebTokenPurpose,
   type WebUser,
@@ -41,7 +44,7 @@ import { createMailer } from '../notifications/email';
 import { operatorResource } from '../resources/merchant';
 import type { ServiceDeps } from './deps';
 
-export type { WebRole, WebUser } from '../db/web-users';
+export type { OtherTeam, WebRole, WebUser } from '../db/web-users';
 
 /** A session ends after 12 hours without a request, and 7 days after sign-in in any case. */
 export const sessionIdleSeconds = 12 * 3600;
@@ -284,7 +287,12 @@ export async function requestPasswordReset(
   }
 }
 
-export type SignInResult = { outcome: 'signed_in'; user: WebUser } | { outcome: 'refused' | 'rate_limited' };
+/**
+ * `otherTeams`: users of the other merchants' teams the person is on with the same e-mail and
+ * password, which the session offers to switch to.
+ */
+export type SignInResult =
+  { outcome: 'signed_in'; user: WebUser; otherTeams: string[] } | { outcome: 'refused' | 'rate_limited' };
 
 /** Addresses one browser is remembered for, in one area: its device cookie carries a token for each. */
 const maxDeviceTokens = 5;
@@ -324,16 +332,16 @@ export async function signIn(
     (!device && (attempts.get(subjects[1]!) ?? 0) > signInLimit.perAddress)
   )
     return { outcome: 'rate_limited' };
+  // most recently used first: that team's cabinet opens, the others are offered beside it
   const candidates = await findUsersForSignIn(deps.db, input.role, input.email.trim());
-  for (const user of candidates) {
-    if (await verifyPassword(input.password, user.passwordHash!)) {
-      await forgetSignInFailure(deps.db, subjects, attemptedAt);
-      await markSignedIn(deps.db, user.id);
-      return { outcome: 'signed_in', user };
-    }
-  }
+  const matching: WebUser[] = [];
+  for (const user of candidates) if (await verifyPassword(input.password, user.passwordHash!)) matching.push(user);
   if (candidates.length === 0) await verifyPassword(input.password, await decoyHash);
-  return { outcome: 'refused' };
+  const [user, ...others] = matching;
+  if (!user) return { outcome: 'refused' };
+  await forgetSignInFailure(deps.db, subjects, attemptedAt);
+  await markSignedIn(deps.db, user.id);
+  return { outcome: 'signed_in', user, otherTeams: others.map((other) => other.id) };
 }
 
 /**
@@ -362,7 +370,7 @@ export async function rememberDevice(
 export async function startSession(
   deps: Pick<ServiceDeps, 'db'>,
   user: WebUser,
-  options: { locale?: string } = {},
+  options: { locale?: string; otherTeams?: readonly string[] } = {},
 ): Promise<{ token: string; csrfToken: string }> {
   const token = randomToken(43);
   const csrfToken = randomToken(32);
@@ -373,8 +381,36 @@ export async function startSession(
     testMode: true,
     locale: supportedLocale(options.locale) ?? supportedLocale(user.locale) ?? 'en',
     ttlSeconds: sessionAbsoluteSeconds,
+    otherTeams: options.otherTeams,
   });
   return { token, csrfToken };
+}
+
+/**
+ * Moves a session to another team the person is on (one its sign-in proved): this session ends
+ * and one for that team's user takes its place, offering this one's in turn, with the same mode,
+ * language and absolute expiry. Null when `userId` is not one of the session's other teams.
+ */
+export async function switchTeam(
+  deps: Pick<ServiceDeps, 'db'>,
+  token: string,
+  session: { userId: string; otherTeams: readonly OtherTeam[] },
+  userId: string,
+): Promise<{ user: WebUser; token: string } | null> {
+  if (!session.otherTeams.some((team) => team.userId === userId)) return null;
+  const user = await findUser(deps.db, userId);
+  if (!user?.passwordHash) return null;
+  const next = randomToken(43);
+  const otherTeams = [session.userId, ...session.otherTeams.map((team) => team.userId).filter((id) => id !== userId)];
+  const replaced = await replaceSession(deps.db, sha256(token), {
+    tokenHash: sha256(next),
+    userId: user.id,
+    csrfToken: randomToken(32),
+    otherTeams,
+  });
+  if (!replaced) return null;
+  await markSignedIn(deps.db, user.id);
+  return { user, token: next };
 }
 
 /** A live session of `role` for the cookie's token, or null; each use keeps it from going idle. */
@@ -390,6 +426,7 @@ export async function sessionOfToken(deps: Pick<ServiceDeps, 'db'>, role: WebRol
     csrfToken: found.csrfToken,
     locale: found.locale,
     testMode: found.testMode,
+    otherTeams: found.otherTeams,
   };
 }
 

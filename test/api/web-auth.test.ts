@@ -3,6 +3,7 @@ import express from 'express';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { merchantAuthRoutes } from '../../src/api/web/auth';
+import { consumeTokenSettingPassword, insertUserToken } from '../../src/db/web-users';
 import type { ServiceDeps } from '../../src/services/deps';
 import { listOperators } from '../../src/services/web-users';
 import {
@@ -12,6 +13,7 @@ import {
   newOperatorUser,
   postForm,
   postPublicForm,
+  sessionRow,
   signInHttp,
   testPassword,
 } from '../support/cabinet';
@@ -479,6 +481,81 @@ describe('browsers that signed in before (device cookies)', () => {
     await failFrom(5, owner.email);
     expect((await signInFrom(owner.email, password, before)).status).toBe(429);
     expect((await signInFrom(owner.email, password, after)).status).toBe(303);
+  });
+});
+
+describe('a person on two merchants’ teams under one e-mail', () => {
+  const switchForm = (page: string) =>
+    [
+      ...(/<form method="post" action="\/dashboard\/switch-cabinet"[\s\S]*?<\/form>/.exec(page)?.[0] ?? '').matchAll(
+        /<option value="([^"]+)">([^<]*)<\/option>/g,
+      ),
+    ].map(([, userId, name]) => ({ userId, name }));
+
+  it('opens the cabinet used last and switches to the other without signing in again', async () => {
+    const email = `two-teams-${Date.now()}@shop.example`;
+    const password = testPassword();
+    const first = await newMerchantUser(stack, { email, password, name: 'First <i>shop</i>' });
+    const second = await newMerchantUser(stack, { email, password, name: 'Second shop' });
+    const signedIn = await signInHttp(stack, first);
+    const [here, there] = signedIn.userId === first.userId ? [first, second] : [second, first];
+    expect(signedIn.userId).toBe(here.userId);
+    const offered = switchForm((await getPage(stack, signedIn, '/dashboard')).text);
+    expect(offered).toEqual([
+      { userId: there.userId, name: there === first ? 'First &lt;i&gt;shop&lt;/i&gt;' : 'Second shop' },
+    ]);
+
+    const expiry = async (token: string) =>
+      (
+        await db.query<{ expires_at: Date }>('select expires_at from web_sessions where token_hash = $1', [
+          createHash('sha256').update(token).digest('hex'),
+        ])
+      ).rows[0]?.expires_at.getTime();
+    const signedInUntil = await expiry(signedIn.sessionToken);
+    const switched = await postForm(stack, signedIn, '/dashboard/switch-cabinet', { user_id: there.userId });
+    expect(switched.status).toBe(303);
+    expect(switched.headers.get('location')).toBe('/dashboard');
+    const token = cookieFrom(switched.headers, 'kassa_session')!;
+    const session = await sessionRow(stack, token);
+    expect(session.userId).toBe(there.userId);
+    expect(await expiry(token)).toBe(signedInUntil); // a switch never outlives the sign-in
+    expect((await getPage(stack, signedIn, '/dashboard')).status).toBe(303); // the old session ended
+    const now = { cookie: `kassa_session=${token}`, csrf: session.csrf };
+    expect(switchForm((await getPage(stack, now, '/dashboard')).text).map((team) => team.userId)).toEqual([
+      here.userId,
+    ]);
+    // the other team's objects, not the first's
+    const keys = await getPage(stack, now, '/dashboard/developers');
+    expect(keys.text).toContain(`<code>${there.testKey.slice(0, 12)}…</code>`);
+    expect(keys.text).not.toContain(`<code>${here.testKey.slice(0, 12)}…</code>`);
+  });
+
+  it('stops offering a team once its password is set again', async () => {
+    const email = `reset-team-${Date.now()}@shop.example`;
+    const password = testPassword();
+    const first = await newMerchantUser(stack, { email, password, name: 'First' });
+    const second = await newMerchantUser(stack, { email, password, name: 'Second' });
+    const signedIn = await signInHttp(stack, first);
+    const other = signedIn.userId === first.userId ? second : first;
+    expect(switchForm((await getPage(stack, signedIn, '/dashboard')).text)).toHaveLength(1);
+    const link = 'a-reset-link-token';
+    const tokenHash = createHash('sha256').update(link).digest('hex');
+    await insertUserToken(db, { tokenHash, userId: other.userId, purpose: 'reset', ttlSeconds: 60 });
+    expect(await consumeTokenSettingPassword(db, tokenHash, 'reset', 'not-a-real-hash')).not.toBeNull();
+    expect(switchForm((await getPage(stack, signedIn, '/dashboard')).text)).toEqual([]);
+    const refused = await postForm(stack, signedIn, '/dashboard/switch-cabinet', { user_id: other.userId });
+    expect(refused.status).toBe(400);
+  });
+
+  it('offers nothing when the passwords differ, and refuses a team it did not offer', async () => {
+    const email = `two-passwords-${Date.now()}@shop.example`;
+    const one = await newMerchantUser(stack, { email, name: 'One' });
+    const other = await newMerchantUser(stack, { email, name: 'Other' });
+    const signedIn = await signInHttp(stack, one);
+    expect(switchForm((await getPage(stack, signedIn, '/dashboard')).text)).toEqual([]);
+    const refused = await postForm(stack, signedIn, '/dashboard/switch-cabinet', { user_id: other.userId });
+    expect(refused.status).toBe(400);
+    expect((await getPage(stack, signedIn, '/dashboard')).status).toBe(200);
   });
 });
 

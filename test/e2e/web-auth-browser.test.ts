@@ -1,7 +1,7 @@
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { expectNoSeriousViolations } from '../support/axe';
 import { artifactPath, describeWithBrowser, launchBrowser } from '../support/browser';
-import { newOperatorUser, signInBrowser, testPassword } from '../support/cabinet';
+import { newMerchantUser, newOperatorUser, signInBrowser, testPassword } from '../support/cabinet';
 import { api, startTestStack, type TestStack } from '../support/stack';
 import path from 'node:path';
 
@@ -134,6 +134,40 @@ describeWithBrowser('signing in to the cabinet in a browser', __filename, () => 
         httpOnly: true,
         sameSite: 'Lax',
       });
+    });
+  });
+
+  test('a person on two teams opens the other cabinet from the header; the browser is remembered', async () => {
+    const email = `two-teams-browser@shop.example`;
+    const password = testPassword();
+    const first = await newMerchantUser(stack, { email, password, name: 'Kiosk & Co' });
+    const second = await newMerchantUser(stack, { email, password, name: 'Atelier' });
+    // a browser of its own: the one above is still signed in
+    await context.close();
+    context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'en-US' });
+    page = await context.newPage();
+    page.setDefaultTimeout(15_000);
+    await step('two-teams', async () => {
+      await signInBrowser(page, stack, first);
+      const cookies = await context.cookies();
+      expect(cookies.find((cookie) => cookie.name === 'kassa_device')).toMatchObject({
+        path: '/dashboard',
+        httpOnly: true,
+        sameSite: 'Lax',
+      });
+      await page.goto(`${stack.url}/dashboard/developers`);
+      const options = await page.$$eval('#other-team option', (found) => found.map((option) => option.textContent));
+      expect(options).toHaveLength(1);
+      const [here, there] = options[0] === 'Atelier' ? [first, second] : [second, first];
+      await expectNoSeriousViolations(page);
+      expect(await page.textContent('main')).toContain(here.testKey.slice(0, 12));
+      await Promise.all([page.waitForNavigation(), page.click('form.team-switch button')]);
+      expect(new URL(page.url()).pathname).toBe('/dashboard');
+      await page.goto(`${stack.url}/dashboard/developers`);
+      expect(await page.textContent('main')).toContain(there.testKey.slice(0, 12));
+      expect(await page.$$eval('#other-team option', (found) => found.map((option) => option.textContent))).toEqual([
+        here === first ? 'Kiosk & Co' : 'Atelier',
+      ]);
     });
   });
 });

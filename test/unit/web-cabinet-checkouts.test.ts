@@ -22,6 +22,7 @@ const session: WebSession = {
   csrfToken: 'csrf-token',
   locale: 'en',
   testMode: true,
+  otherTeams: [],
 };
 
 const checkout = (changes: Partial<CheckoutResource> = {}): CheckoutResource => ({

@@ -25,6 +25,7 @@ import {
   signIn,
   signInDeviceSeconds,
   startSession,
+  switchTeam,
   type WebUser,
   userOfLink,
   webAreaPath,
@@ -136,8 +137,15 @@ function setSessionCookie(res: Response, deps: ServiceDeps, role: WebRole, token
 }
 
 /** Starts `user`'s session, and remembers the browser as one that signed in. */
-async function signInBrowser(req: Request, res: Response, deps: ServiceDeps, user: WebUser, locale: string | null) {
-  const session = await startSession(deps, user, { locale: locale ?? undefined });
+async function signInBrowser(
+  req: Request,
+  res: Response,
+  deps: ServiceDeps,
+  user: WebUser,
+  locale: string | null,
+  otherTeams: string[] = [],
+) {
+  const session = await startSession(deps, user, { locale: locale ?? undefined, otherTeams });
   setSessionCookie(res, deps, user.role, session.token);
   const device = await rememberDevice(deps, user, cookiesOf(req).get(deviceCookie[user.role]));
   res.cookie(deviceCookie[user.role], device, {
@@ -203,7 +211,7 @@ function authRoutes(deps: ServiceDeps, role: WebRole): Router {
         .status(401)
         .type('html')
         .send(signInPage(context, { email, next, error: t.t('auth.signIn.refused') }));
-    await signInBrowser(req, res, deps, result.user, context.explicitLocale);
+    await signInBrowser(req, res, deps, result.user, context.explicitLocale, result.otherTeams);
     res.redirect(303, next ?? base);
   });
 
@@ -330,7 +338,7 @@ function badField(res: Response, role: WebRole, session: WebSession, field: stri
   sessionRefusal(res, role, session.locale, 400, t.t('auth.errors.title'), t.t('auth.errors.badField', { field }));
 }
 
-/** The guard, then the switches every signed-in page's header posts to: language, sign-out and (cabinet) mode. */
+/** The guard, then the switches every signed-in page's header posts to: language, sign-out and (cabinet) mode and team. */
 function sessionRoutes(deps: ServiceDeps, role: WebRole): Router {
   const router = Router();
   const base = webAreaPath[role];
@@ -343,6 +351,18 @@ function sessionRoutes(deps: ServiceDeps, role: WebRole): Router {
         return badField(res, role, res.locals.session as WebSession, 'test_mode');
       await setSessionMode(deps, res.locals.sessionToken as string, value === 'true');
       res.redirect(303, back(req));
+    });
+    router.post('/switch-cabinet', async (req, res) => {
+      const session = res.locals.session as WebSession;
+      const switched = await switchTeam(
+        deps,
+        res.locals.sessionToken as string,
+        session,
+        one(formOf(req).user_id) ?? '',
+      );
+      if (!switched) return badField(res, role, session, 'user_id');
+      setSessionCookie(res, deps, role, switched.token);
+      res.redirect(303, base);
     });
   }
   router.post('/locale', async (req, res) => {
@@ -365,7 +385,7 @@ function sessionRoutes(deps: ServiceDeps, role: WebRole): Router {
 export const merchantAuthRoutes = (deps: ServiceDeps): Router => authRoutes(deps, 'merchant');
 /** The console's public pages, the same under `/admin/console`. */
 export const operatorAuthRoutes = (deps: ServiceDeps): Router => authRoutes(deps, 'operator');
-/** The cabinet's guard, then `POST /dashboard/mode`, `/dashboard/locale` and `/dashboard/logout`. */
+/** The cabinet's guard, then `POST /dashboard/mode`, `/dashboard/switch-cabinet`, `/dashboard/locale` and `/dashboard/logout`. */
 export const requireMerchantSession = (deps: ServiceDeps): Router => sessionRoutes(deps, 'merchant');
 /** The console's guard, then `POST /admin/console/locale` and `/admin/console/logout`. */
 export const requireOperatorSession = (deps: ServiceDeps): Router => sessionRoutes(deps, 'operator');

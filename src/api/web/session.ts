@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { randomToken } from '../../domain/ids';
 import type { MerchantPrincipal } from '../../domain/merchant';
 import { availableLocales, translator, type Translator } from '../../i18n';
+import type { OtherTeam } from '../../services/web-users';
 import { html, type SafeHtml } from './html';
 
 /** Who is signed in to the cabinet or the console, as the pages behind the sign-in see it. */
@@ -17,6 +18,8 @@ export interface WebSession {
   locale: string;
   /** The cabinet's test/live switch: which mode's objects the screens show and create. */
   testMode: boolean;
+  /** Other merchants' teams the person is on under the same e-mail and password, to switch to. */
+  otherTeams: OtherTeam[];
 }
 
 /** The session of a request that passed the sign-in guard. */

@@ -17,9 +17,19 @@ export const cabinetSections = [
 
 export type CabinetSection = (typeof cabinetSections)[number]['key'];
 
+/** The other merchants' cabinets the person may open without signing in again, when there are any. */
+function otherTeams(session: WebSession, t: Translator): SafeHtml | '' {
+  if (session.otherTeams.length === 0) return '';
+  const options = session.otherTeams.map((team) => html`<option value="${team.userId}">${team.merchantName}</option>`);
+  return html`<form method="post" action="/dashboard/switch-cabinet" class="team-switch">${csrfField(session)}
+<label for="other-team">${t.t('cabinet.otherTeams')}</label> <select id="other-team" name="user_id">${options}</select>
+<button type="submit" class="secondary">${t.t('cabinet.openOtherTeam')}</button></form>
+`;
+}
+
 /**
- * A cabinet screen: the menu with `active` marked, the test/live switch, the language switch and
- * sign-out (each a small form with the CSRF token, returning to `here`), then the screen's body.
+ * A cabinet screen: the menu with `active` marked, the test/live switch, the other teams' cabinets
+ * (for a person on several), the language switch and sign-out (each a small form with the CSRF token, returning to `here`), then the screen's body.
  */
 export function cabinetPage(options: {
   session: WebSession;
@@ -46,7 +56,7 @@ export function cabinetPage(options: {
 <input type="hidden" name="test_mode" value="${session.testMode ? 'false' : 'true'}">
 <span class="status ${session.testMode ? 'test' : 'live'}" id="mode">${session.testMode ? t.t('common.testMode') : t.t('common.liveMode')}</span>
 <button type="submit" class="secondary">${session.testMode ? t.t('cabinet.switchToLive') : t.t('cabinet.switchToTest')}</button></form>
-<form method="post" action="/dashboard/locale" class="locale-switch">${csrfField(session)}<input type="hidden" name="back" value="${here}">
+${otherTeams(session, t)}<form method="post" action="/dashboard/locale" class="locale-switch">${csrfField(session)}<input type="hidden" name="back" value="${here}">
 ${languageButtons(t)}</form>
 <form method="post" action="/dashboard/logout">${csrfField(session)}<button type="submit" class="secondary">${t.t('common.signOut')}</button></form>
 </div>
