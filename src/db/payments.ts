@@ -6,7 +6,7 @@ import type { Delivery, Payment, PaymentStatus, StoredPayment } from '../domain/
 import type { AttemptStatus } from '../domain/attempt';
 import { type ChannelFacts, channelFactsColumns, channelFactsOf } from './channels';
 import type { Queryable } from './transaction';
-import { type OutboxCursor, type Unstarted, unstartedRows, unstartedRowsParams, unstartedRowsSql } from './outbox';
+import { listUnstarted, type OutboxCursor } from './outbox';
 
 interface PaymentRow {
   id: string;
@@ -133,18 +133,8 @@ export async function markWorkflowsStarted(db: Pool, ids: readonly string[]): Pr
 }
 
 /** Payments stored but whose workflow start was not confirmed (a crash in between). */
-export async function listUnstartedPayments(
-  db: Pool,
-  olderThanSeconds: number,
-  limit = 100,
-  after?: OutboxCursor,
-): Promise<Unstarted<StoredPayment>[]> {
-  const { rows } = await db.query<PaymentRow & { outbox_created_at: string }>(
-    unstartedRowsSql('payments'),
-    unstartedRowsParams(olderThanSeconds, limit, after),
-  );
-  return unstartedRows(rows, mapRow);
-}
+export const listUnstartedPayments = (db: Pool, olderThanSeconds: number, limit = 100, after?: OutboxCursor) =>
+  listUnstarted(db, 'payments', mapRow, olderThanSeconds, limit, after);
 
 export async function findPayment(db: Pool, owner: MerchantScope, id: string) {
   const { rows } = await db.query<PaymentRow>(

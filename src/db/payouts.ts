@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import type { MerchantScope } from '../domain/merchant';
 import type { Payout, PayoutStatus } from '../domain/payout';
 import type { Queryable } from './transaction';
-import { type OutboxCursor, type Unstarted, unstartedRows, unstartedRowsParams, unstartedRowsSql } from './outbox';
+import { listUnstarted, type OutboxCursor } from './outbox';
 
 interface PayoutRow {
   id: string;
@@ -147,18 +147,8 @@ export async function markPayoutWorkflowStarted(db: Queryable, id: string): Prom
   await db.query('update payouts set workflow_started = true where id = $1', [id]);
 }
 
-export async function listUnstartedPayouts(
-  db: Queryable,
-  olderThanSeconds: number,
-  limit = 100,
-  after?: OutboxCursor,
-): Promise<Unstarted<Payout>[]> {
-  const { rows } = await db.query<PayoutRow & { outbox_created_at: string }>(
-    unstartedRowsSql('payouts'),
-    unstartedRowsParams(olderThanSeconds, limit, after),
-  );
-  return unstartedRows(rows, mapRow);
-}
+export const listUnstartedPayouts = (db: Queryable, olderThanSeconds: number, limit = 100, after?: OutboxCursor) =>
+  listUnstarted(db, 'payouts', mapRow, olderThanSeconds, limit, after);
 
 /** Payouts paid with `completed_at` in [from, to). */
 export async function listPaidPayouts(db: Queryable, from: Date, to: Date): Promise<Payout[]> {

@@ -2,7 +2,7 @@ import type { PoolClient } from 'pg';
 import type { MerchantScope } from '../domain/merchant';
 import type { Refund, RefundStatus } from '../domain/refund';
 import type { Queryable } from './transaction';
-import { type OutboxCursor, type Unstarted, unstartedRows, unstartedRowsParams, unstartedRowsSql } from './outbox';
+import { listUnstarted, type OutboxCursor } from './outbox';
 
 interface RefundRow {
   id: string;
@@ -152,18 +152,8 @@ export async function markRefundWorkflowStarted(db: Queryable, id: string): Prom
 }
 
 /** Refunds stored whose workflow start was not confirmed (a crash in between). */
-export async function listUnstartedRefunds(
-  db: Queryable,
-  olderThanSeconds: number,
-  limit = 100,
-  after?: OutboxCursor,
-): Promise<Unstarted<Refund>[]> {
-  const { rows } = await db.query<RefundRow & { outbox_created_at: string }>(
-    unstartedRowsSql('refunds'),
-    unstartedRowsParams(olderThanSeconds, limit, after),
-  );
-  return unstartedRows(rows, mapRow);
-}
+export const listUnstartedRefunds = (db: Queryable, olderThanSeconds: number, limit = 100, after?: OutboxCursor) =>
+  listUnstarted(db, 'refunds', mapRow, olderThanSeconds, limit, after);
 
 /** Refunds that succeeded with `completed_at` in [from, to). */
 export async function listSucceededRefunds(db: Queryable, from: Date, to: Date): Promise<Refund[]> {
