@@ -82,6 +82,16 @@ export async function listChannels(db: Pool, checkoutId: string): Promise<Stored
   return rows.map(mapRow);
 }
 
+/** Whether any of these checkouts has a notification channel set up (enabled or not). */
+export async function anyChannelOf(db: Pool, checkoutIds: readonly string[]): Promise<boolean> {
+  if (checkoutIds.length === 0) return false;
+  const { rows } = await db.query<{ found: boolean }>(
+    'select exists (select 1 from notification_channels where checkout_id = any($1)) as found',
+    [checkoutIds],
+  );
+  return rows[0]!.found;
+}
+
 export async function findChannel(db: Pool, checkoutId: string, kind: ChannelKind): Promise<StoredChannel | null> {
   const { rows } = await db.query<ChannelRow>(
     'select * from notification_channels where checkout_id = $1 and kind = $2',

@@ -136,6 +136,19 @@ export async function markWorkflowsStarted(db: Pool, ids: readonly string[]): Pr
 export const listUnstartedPayments = (db: Pool, olderThanSeconds: number, limit = 100, after?: OutboxCursor) =>
   listUnstarted(db, 'payments', mapRow, olderThanSeconds, limit, after);
 
+/** Whether the merchant has, in the scope's mode, a payment in one of `statuses`. */
+export async function anyPaymentIn(
+  db: Pool,
+  owner: MerchantScope,
+  statuses: readonly PaymentStatus[],
+): Promise<boolean> {
+  const { rows } = await db.query<{ found: boolean }>(
+    'select exists (select 1 from payments where merchant_id = $1 and test_mode = $2 and status = any($3)) as found',
+    [owner.merchantId, owner.testMode, statuses],
+  );
+  return rows[0]!.found;
+}
+
 export async function findPayment(db: Pool, owner: MerchantScope, id: string) {
   const { rows } = await db.query<PaymentRow>(
     'select * from payments where id = $1 and merchant_id = $2 and test_mode = $3',

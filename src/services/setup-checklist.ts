@@ -1,9 +1,9 @@
 import type { MerchantPrincipal } from '../domain/merchant';
 import type { CheckoutResource } from '../resources/checkout';
-import { listCheckoutChannels } from './channels';
+import { anyChannelOf } from '../db/channels';
+import { anyPaymentIn } from '../db/payments';
 import { listCheckouts } from './checkouts';
 import type { ServiceDeps } from './deps';
-import { listMerchantPayments } from './payments';
 
 /** How far a merchant has come in setting up: each step done or not, from what is stored. */
 export interface SetupProgress {
@@ -18,23 +18,25 @@ export interface SetupProgress {
   testPaymentMade: boolean;
 }
 
+/** The checklist's steps in three statements: the checkouts, whether any has a channel, whether a test payment was paid. */
 export async function setupProgress(deps: ServiceDeps, principal: MerchantPrincipal): Promise<SetupProgress> {
   const checkouts = await listCheckouts(deps, principal);
-  const channels = await Promise.all(
-    checkouts.map((checkout) => listCheckoutChannels(deps, principal, checkout.id).then((list) => list.data.length)),
-  );
-  const testPrincipal = { ...principal, testMode: true };
-  const paid = await Promise.all(
-    (['paid', 'partially_refunded', 'refunded'] as const).map((status) =>
-      listMerchantPayments(deps, testPrincipal, { status, limit: 1 }).then((page) => page.payments.length > 0),
+  const [channelSet, testPaymentMade] = await Promise.all([
+    anyChannelOf(
+      deps.db,
+      checkouts.map((checkout) => checkout.id),
     ),
-  );
+    anyPaymentIn(deps.db, { merchantId: principal.merchantId, testMode: true }, [
+      'paid',
+      'partially_refunded',
+      'refunded',
+    ]),
+  ]);
   return {
     checkouts,
     checkoutCreated: checkouts.length > 0,
     siteVerified: checkouts.some((checkout) => checkout.verification.status === 'verified'),
-    notificationsSet:
-      checkouts.some((checkout) => checkout.notify_url !== checkout.site_url) || channels.some((count) => count > 0),
-    testPaymentMade: paid.some(Boolean),
+    notificationsSet: checkouts.some((checkout) => checkout.notify_url !== checkout.site_url) || channelSet,
+    testPaymentMade,
   };
 }
