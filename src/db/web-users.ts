@@ -18,7 +18,6 @@ export interface WebUser {
   lastSignInAt: Date | null;
 }
 
-/** A session found by its cookie's hash, with its user. */
 /** Another merchant's team the person of a session is on, under the same e-mail and password. */
 export interface OtherTeam {
   userId: string;
@@ -26,6 +25,7 @@ export interface OtherTeam {
   merchantName: string;
 }
 
+/** A session found by its cookie's hash, with its user. */
 export interface WebSessionRow {
   tokenHash: string;
   csrfToken: string;

@@ -389,14 +389,15 @@ export async function startSession(
 /**
  * Moves a session to another team the person is on (one its sign-in proved): this session ends
  * and one for that team's user takes its place, offering this one's in turn, with the same mode,
- * language and absolute expiry. Null when `userId` is not one of the session's other teams.
+ * language and absolute expiry. Answers the new session's cookie token; null when `userId` is not
+ * one of the session's other teams.
  */
 export async function switchTeam(
   deps: Pick<ServiceDeps, 'db'>,
   token: string,
   session: { userId: string; otherTeams: readonly OtherTeam[] },
   userId: string,
-): Promise<{ user: WebUser; token: string } | null> {
+): Promise<string | null> {
   if (!session.otherTeams.some((team) => team.userId === userId)) return null;
   const user = await findUser(deps.db, userId);
   if (!user?.passwordHash) return null;
@@ -410,7 +411,7 @@ export async function switchTeam(
   });
   if (!replaced) return null;
   await markSignedIn(deps.db, user.id);
-  return { user, token: next };
+  return next;
 }
 
 /** A live session of `role` for the cookie's token, or null; each use keeps it from going idle. */

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import express from 'express';
 import { Pool } from 'pg';
 import request from 'supertest';
@@ -492,13 +492,19 @@ describe('a person on two merchants’ teams under one e-mail', () => {
       ),
     ].map(([, userId, name]) => ({ userId, name }));
 
-  it('opens the cabinet used last and switches to the other without signing in again', async () => {
-    const email = `two-teams-${Date.now()}@shop.example`;
+  /** Two teams with one e-mail and password, signed in: `here` is the cabinet that opened, `there` the other. */
+  async function signedInOnTwoTeams(names: [string, string]) {
+    const email = `two-teams-${randomUUID()}@shop.example`;
     const password = testPassword();
-    const first = await newMerchantUser(stack, { email, password, name: 'First <i>shop</i>' });
-    const second = await newMerchantUser(stack, { email, password, name: 'Second shop' });
+    const first = await newMerchantUser(stack, { email, password, name: names[0] });
+    const second = await newMerchantUser(stack, { email, password, name: names[1] });
     const signedIn = await signInHttp(stack, first);
     const [here, there] = signedIn.userId === first.userId ? [first, second] : [second, first];
+    return { signedIn, here, there, first };
+  }
+
+  it('opens the cabinet used last and switches to the other without signing in again', async () => {
+    const { signedIn, here, there, first } = await signedInOnTwoTeams(['First <i>shop</i>', 'Second shop']);
     expect(signedIn.userId).toBe(here.userId);
     const offered = switchForm((await getPage(stack, signedIn, '/dashboard')).text);
     expect(offered).toEqual([
@@ -528,18 +534,14 @@ describe('a person on two merchants’ teams under one e-mail', () => {
     const keys = await getPage(stack, now, '/dashboard/developers');
     expect(keys.text).toContain(`<code>${there.testKey.slice(0, 12)}…</code>`);
     expect(keys.text).not.toContain(`<code>${here.testKey.slice(0, 12)}…</code>`);
+    // the cabinet switched to is now the one used last: the next sign-in opens it
+    expect((await signInHttp(stack, first)).userId).toBe(there.userId);
   });
 
   it('stops offering a team once its password is set again', async () => {
-    const email = `reset-team-${Date.now()}@shop.example`;
-    const password = testPassword();
-    const first = await newMerchantUser(stack, { email, password, name: 'First' });
-    const second = await newMerchantUser(stack, { email, password, name: 'Second' });
-    const signedIn = await signInHttp(stack, first);
-    const other = signedIn.userId === first.userId ? second : first;
+    const { signedIn, there: other } = await signedInOnTwoTeams(['First', 'Second']);
     expect(switchForm((await getPage(stack, signedIn, '/dashboard')).text)).toHaveLength(1);
-    const link = 'a-reset-link-token';
-    const tokenHash = createHash('sha256').update(link).digest('hex');
+    const tokenHash = createHash('sha256').update('a-reset-link-token').digest('hex');
     await insertUserToken(db, { tokenHash, userId: other.userId, purpose: 'reset', ttlSeconds: 60 });
     expect(await consumeTokenSettingPassword(db, tokenHash, 'reset', 'not-a-real-hash')).not.toBeNull();
     expect(switchForm((await getPage(stack, signedIn, '/dashboard')).text)).toEqual([]);

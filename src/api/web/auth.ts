@@ -361,7 +361,7 @@ function sessionRoutes(deps: ServiceDeps, role: WebRole): Router {
         one(formOf(req).user_id) ?? '',
       );
       if (!switched) return badField(res, role, session, 'user_id');
-      setSessionCookie(res, deps, role, switched.token);
+      setSessionCookie(res, deps, role, switched);
       res.redirect(303, base);
     });
   }
